@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// The whole test suite, as `npm test` runs it: type-check, build, unit + e2e tests (Jest), conformance.
+// Ends with one line `N passed, N failed` counting Jest tests, conformance checks and the type-check/build
+// steps; exits non-zero when anything failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const extra = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+
+function step(name, cmd, args, opts = {}) {
+  process.stdout.write(`\n== ${name}: ${[cmd, ...args].join(' ')}\n`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  if (opts.capture) process.stdout.write(r.stdout ?? '');
+  return r;
+}
+
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+for (const [name, args] of [['type-check', ['--noEmit']], ['build', ['-p', 'tsconfig.build.json']]]) {
+  const r = step(name, process.execPath, [tsc, ...args]);
+  r.status === 0 ? passed++ : (failed++, console.log(`FAIL ${name}`));
+}
+const schemaBuild = join(root, 'scripts/build-schema.mjs');
+if (existsSync(schemaBuild)) {
+  const r = step('schema validator', process.execPath, [schemaBuild]);
+  r.status === 0 ? passed++ : (failed++, console.log('FAIL schema validator'));
+}
+
+const out = join(mkdtempSync(join(tmpdir(), 'tscompose-jest-')), 'results.json');
+const jest = step('jest', process.execPath, [
+  '--experimental-vm-modules',
+  '--disable-warning=ExperimentalWarning',
+  join(root, 'node_modules/jest/bin/jest.js'),
+  '--ci',
+  '--json',
+  `--outputFile=${out}`,
+  ...extra,
+]);
+if (existsSync(out)) {
+  const res = JSON.parse(readFileSync(out, 'utf8'));
+  passed += res.numPassedTests;
+  failed += res.numFailedTests + (res.numRuntimeErrorTestSuites ?? 0);
+  if (res.numTotalTests === 0) (failed++, console.log('FAIL jest ran no test'));
+} else {
+  failed++;
+  console.log(`FAIL jest produced no results (exit ${jest.status})`);
+}
+
+const conf = join(root, '../shared/conformance/run.mjs');
+if (existsSync(conf)) {
+  const r = step('conformance', process.execPath, [conf], { capture: true });
+  const m = /(\d+) passed, (\d+) failed\s*$/.exec(r.stdout ?? '');
+  if (m) {
+    passed += Number(m[1]);
+    failed += Number(m[2]);
+  } else (failed++, console.log('FAIL conformance printed no summary'));
+} else console.log('\n(conformance corpus ../shared/conformance not found: skipped)');
+
+console.log(`\n${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

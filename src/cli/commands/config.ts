@@ -1,0 +1,61 @@
+/**
+ * `tscompose config`: the canonical model, or parts of it (--services, --volumes, …, --hash).
+ */
+import { writeFileSync } from 'node:fs';
+import { loadProjectSync } from '../../project/load.js';
+import { serviceConfigHash } from '../../project/hash.js';
+import { allProfiles } from '../../project/profiles.js';
+import { projectToJson, projectToYaml } from '../../project/serialize.js';
+import { UsageError } from '../../errors.js';
+import type { CommandContext } from '../program.js';
+
+export interface ConfigOptions {
+  format: string;
+  output?: string;
+  quiet?: true;
+  services?: true;
+  volumes?: true;
+  networks?: true;
+  profiles?: true;
+  images?: true;
+  hash?: string;
+  interpolate: boolean;
+  consistency: boolean;
+}
+
+export async function runConfig(ctx: CommandContext, services: string[], opts: ConfigOptions): Promise<void> {
+  // `config` renders even an inconsistent model (as warnings), like `docker compose config --no-consistency`
+  // would for the checks it can skip; `-q` validates as strictly as `up` does.
+  const strict = opts.quiet === true && opts.consistency;
+  const { project, meta } = loadProjectSync({
+    ...ctx.loadOptions(services),
+    interpolate: opts.interpolate,
+    consistency: strict ? 'error' : 'warn',
+  });
+  for (const s of services) if (!(s in project.services)) throw new UsageError(`no such service: ${s}`);
+  const selected = services.length > 0 ? { ...project, services: Object.fromEntries(services.map((s) => [s, project.services[s]!])) } : project;
+  const lines = (xs: Iterable<string>): string => [...xs].map((x) => x + '\n').join('');
+  let text: string;
+  if (opts.quiet) return;
+  if (opts.services) text = lines(Object.keys(selected.services));
+  else if (opts.volumes) text = lines(Object.keys(project.volumes ?? {}));
+  else if (opts.networks) text = lines(Object.keys(project.networks ?? {}));
+  else if (opts.profiles) text = lines(allProfiles({ ...project.services, ...meta.disabledServices }));
+  else if (opts.images)
+    text = lines(Object.entries(selected.services).map(([name, svc]) => svc.image ?? `${project.name}-${name}`));
+  else if (opts.hash !== undefined) {
+    const wanted = opts.hash === '*' ? Object.keys(selected.services) : opts.hash.split(',').map((s) => s.trim());
+    text = lines(
+      wanted.map((s) => {
+        const svc = project.services[s];
+        if (!svc) throw new UsageError(`no such service: ${s}`);
+        return `${s} ${serviceConfigHash(svc)}`;
+      }),
+    );
+  } else {
+    const serialize = opts.format === 'json' ? projectToJson : projectToYaml;
+    text = serialize(selected, { escapeDollar: opts.interpolate });
+  }
+  if (opts.output) writeFileSync(opts.output, text);
+  else ctx.out.stdout.write(text);
+}

@@ -1,0 +1,42 @@
+/**
+ * The CLI's own printing: warnings and errors on stderr, with colour when allowed. Along with the
+ * renderers, the only place that writes to the terminal and the only user of chalk.
+ */
+import chalk, { Chalk } from 'chalk';
+import { isTsComposeError } from '../errors.js';
+
+export interface Output {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  warn(message: string): void;
+  error(e: unknown): number;
+}
+
+export type AnsiMode = 'auto' | 'always' | 'never';
+
+export function createOutput(ansi: AnsiMode = 'auto', stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  const level = ansi === 'never' || (ansi === 'auto' && noColor) ? 0 : ansi === 'always' ? Math.max(chalk.level, 1) : chalk.level;
+  const c = new Chalk({ level: level as 0 | 1 | 2 | 3 });
+  return {
+    stdout,
+    stderr,
+    warn(message: string) {
+      stderr.write(`${c.yellow('WARN')} ${message}\n`);
+    },
+    /** Prints an error and returns the exit code to use. */
+    error(e: unknown): number {
+      if (isTsComposeError(e)) {
+        stderr.write(`${c.red('error')}: ${e.message}\n`);
+        if (e.hint) stderr.write(`${c.dim('hint')}: ${e.hint}\n`);
+        if (process.env.TSCOMPOSE_DEBUG && e.stack) stderr.write(`${e.stack}\n`);
+        return e.exitCode;
+      }
+      const err = e instanceof Error ? e : new Error(String(e));
+      stderr.write(`${c.red('internal error')}: ${err.message}\n`);
+      stderr.write(`${c.dim('This is a bug in tscompose; please report it with the command you ran.')}\n`);
+      if (err.stack) stderr.write(`${c.dim(err.stack)}\n`);
+      return 70;
+    },
+  };
+}

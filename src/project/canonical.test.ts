@@ -1,0 +1,120 @@
+import { describe, expect, test } from '@jest/globals';
+import { canonicalFile, parsePortSpec, parseVolumeSpec } from './canonical.js';
+import { Tagged, parseYaml } from './yaml.js';
+
+const ctx = { baseDir: '/proj', home: '/home/u' };
+
+describe('ports', () => {
+  test.each([
+    ['80', [{ mode: 'ingress', target: 80, protocol: 'tcp' }]],
+    ['8080:80', [{ mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' }]],
+    ['127.0.0.1:8080:80/udp', [{ mode: 'ingress', host_ip: '127.0.0.1', target: 80, published: '8080', protocol: 'udp' }]],
+    ['[::1]:8080:80', [{ mode: 'ingress', host_ip: '::1', target: 80, published: '8080', protocol: 'tcp' }]],
+    ['8000-8001:80-81', [
+      { mode: 'ingress', target: 80, published: '8000', protocol: 'tcp' },
+      { mode: 'ingress', target: 81, published: '8001', protocol: 'tcp' },
+    ]],
+    ['9000-9010:80', [{ mode: 'ingress', target: 80, published: '9000-9010', protocol: 'tcp' }]],
+    ['3000-3001', [
+      { mode: 'ingress', target: 3000, protocol: 'tcp' },
+      { mode: 'ingress', target: 3001, protocol: 'tcp' },
+    ]],
+  ])('%s', (spec, want) => expect(parsePortSpec(spec)).toEqual(want));
+
+  test.each(['abc', '1-2:3-5', '80:90:100:x', '70000'])('rejects %s', (spec) => expect(parsePortSpec(spec)).toBeUndefined());
+});
+
+describe('volumes', () => {
+  test('anonymous, named, bind, home, modes', () => {
+    expect(parseVolumeSpec('/data', ctx)).toEqual({ type: 'volume', target: '/data', volume: {} });
+    expect(parseVolumeSpec('db:/var/lib/db:nocopy', ctx)).toEqual({ type: 'volume', source: 'db', target: '/var/lib/db', volume: { nocopy: true } });
+    expect(parseVolumeSpec('./src:/app:ro,z', ctx)).toEqual({
+      type: 'bind', source: '/proj/src', target: '/app', read_only: true, bind: { selinux: 'z' },
+    });
+    expect(parseVolumeSpec('~/cfg:/etc/cfg:rw', ctx)).toEqual({ type: 'bind', source: '/home/u/cfg', target: '/etc/cfg', bind: {} });
+    expect(parseVolumeSpec('./lower:/data:O', ctx)).toMatchObject({ type: 'bind', 'x-tscompose-overlay': true });
+    expect(parseVolumeSpec('a:b:c:d', ctx)).toBeUndefined();
+    expect(parseVolumeSpec('./x:/y:bogus', ctx)).toBeUndefined();
+  });
+});
+
+function canon(text: string): Record<string, any> {
+  const parsed = parseYaml(text, '/proj/compose.yaml');
+  return canonicalFile(parsed.data, { ...ctx, source: parsed }) as Record<string, any>;
+}
+
+describe('services', () => {
+  test('short forms become long forms', () => {
+    const m = canon(`
+services:
+  web:
+    build: ./app
+    command: python -m "http.server" 8000
+    environment: [A=1, B]
+    labels: {x: 1, y: null}
+    depends_on: [db]
+    env_file: .env.web
+    extra_hosts: ["h1:1.2.3.4", "h2=::1"]
+    healthcheck: {test: curl -f localhost, interval: 90s, retries: "3"}
+    stop_grace_period: 1500ms
+    mem_limit: 1g
+    cpus: "0.5"
+    networks: [front]
+    secrets: [s1, {source: s2, mode: 0400, uid: 10}]
+    devices: ["/dev/fuse"]
+    pull_policy: if_not_present
+`).services.web;
+    expect(m.build).toEqual({ context: '/proj/app' });
+    expect(m.command).toEqual(['python', '-m', 'http.server', '8000']);
+    expect(m.environment).toEqual({ A: '1', B: null });
+    expect(m.labels).toEqual({ x: '1', y: '' });
+    expect(m.depends_on).toEqual({ db: { condition: 'service_started', required: true } });
+    expect(m.env_file).toEqual([{ path: '/proj/.env.web' }]);
+    expect(m.extra_hosts).toEqual(['h1=1.2.3.4', 'h2=::1']);
+    expect(m.healthcheck).toEqual({ test: ['CMD-SHELL', 'curl -f localhost'], interval: '1m30s', retries: 3 });
+    expect(m.stop_grace_period).toBe('1.5s');
+    expect(m.mem_limit).toBe(String(1024 ** 3));
+    expect(m.cpus).toBe(0.5);
+    expect(m.networks).toEqual({ front: null });
+    expect(m.secrets).toEqual([{ source: 's1' }, { source: 's2', mode: '0400', uid: '10' }]);
+    expect(m.devices).toEqual([{ source: '/dev/fuse', target: '/dev/fuse', permissions: 'rwm' }]);
+    expect(m.pull_policy).toBe('missing');
+  });
+
+  test('tags survive canonical form', () => {
+    const m = canon(`
+services:
+  web:
+    ports: !reset []
+    environment: !override {A: 1}
+`).services.web;
+    expect(m.ports).toBeInstanceOf(Tagged);
+    expect(m.ports.value).toEqual([]);
+    expect(m.environment).toEqual(new Tagged('override', { A: '1' }));
+  });
+
+  test('bad values are reported with file:line:col', () => {
+    expect(() => canon('services:\n  web:\n    ports: ["80:90:100:x"]\n')).toThrow('/proj/compose.yaml:3:13: services.web.ports[0]: invalid port');
+    expect(() => canon('services:\n  web:\n    stop_grace_period: soon\n')).toThrow(/compose.yaml:3:24: .*invalid duration/);
+  });
+});
+
+describe('top-level resources', () => {
+  test('external names, ipam, file paths', () => {
+    const m = canon(`
+networks:
+  a:
+  b: {external: {name: real}}
+volumes:
+  v: {driver_opts: {size: 1}}
+secrets:
+  s: {file: ./s.txt}
+configs:
+  c: {file: ~/c.txt}
+`);
+    expect(m.networks).toEqual({ a: { ipam: {} }, b: { name: 'real', external: true, ipam: {} } });
+    expect(m.volumes).toEqual({ v: { driver_opts: { size: '1' } } });
+    expect(m.secrets.s.file).toBe('/proj/s.txt');
+    expect(m.configs.c.file).toBe('/home/u/c.txt');
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * `config` output: the canonical project as YAML or JSON in the shape of `docker compose config`.
+ * Map keys are sorted (deterministic output); `$` is escaped as `$$` so the output loads back to the same
+ * project; JSON carries `command`/`entrypoint` (null when unset) and leaves out nested `x-*` extensions,
+ * as compose-go's JSON does.
+ */
+import { stringify } from 'yaml';
+import type { Project } from './types.js';
+
+type Obj = Record<string, unknown>;
+
+const TOP_ORDER = ['name', 'services', 'networks', 'volumes', 'secrets', 'configs', 'models'];
+
+export interface SerializeOptions {
+  /** Escape `$` as `$$` (default true; false for --no-interpolate output, which still has its variables). */
+  readonly escapeDollar?: boolean;
+}
+
+export function projectToData(project: Project, format: 'json' | 'yaml', opts: SerializeOptions = {}): Obj {
+  const escape = opts.escapeDollar !== false;
+  const out: Obj = {};
+  const keys = Object.keys(project).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const key of keys) {
+    const value = (project as unknown as Obj)[key];
+    if (value === undefined) continue;
+    if (key !== 'name' && key !== 'services' && !key.startsWith('x-') && isEmptyMap(value)) continue;
+    if (key === 'services') {
+      const services: Obj = {};
+      for (const name of Object.keys(value as Obj).sort()) {
+        const svc = normalize((value as Obj)[name], format, 1, escape) as Obj;
+        if (format === 'json') {
+          if (!('command' in svc)) svc.command = null;
+          if (!('entrypoint' in svc)) svc.entrypoint = null;
+        }
+        services[name] = sortKeys(svc);
+      }
+      out.services = services;
+    } else {
+      out[key] = normalize(value, format, key.startsWith('x-') ? 0 : 1, escape);
+    }
+  }
+  return out;
+}
+
+export function projectToJson(project: Project, opts: SerializeOptions = {}): string {
+  return JSON.stringify(projectToData(project, 'json', opts), null, 2) + '\n';
+}
+
+export function projectToYaml(project: Project, opts: SerializeOptions = {}): string {
+  return stringify(projectToData(project, 'yaml', opts), { lineWidth: 0, aliasDuplicateObjects: false, nullStr: 'null' });
+}
+
+function rank(key: string): number {
+  const i = TOP_ORDER.indexOf(key);
+  return i < 0 ? TOP_ORDER.length : i;
+}
+
+function isEmptyMap(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
+/** Sorted keys, `$` escaped, nested x-* dropped for JSON (depth > 0 means inside a top-level section). */
+function normalize(value: unknown, format: 'json' | 'yaml', depth: number, escape: boolean): unknown {
+  if (typeof value === 'string') return escape ? value.replaceAll('$', '$$') : value;
+  if (Array.isArray(value)) return value.map((v) => normalize(v, format, depth + 1, escape));
+  if (typeof value === 'object' && value !== null) {
+    const out: Obj = {};
+    for (const k of Object.keys(value).sort()) {
+      if (format === 'json' && depth > 0 && k.startsWith('x-')) continue;
+      const v = (value as Obj)[k];
+      if (v !== undefined) out[escape ? k : k] = normalize(v, format, depth + 1, escape);
+    }
+    return out;
+  }
+  return value;
+}
+
+function sortKeys(o: Obj): Obj {
+  const out: Obj = {};
+  for (const k of Object.keys(o).sort()) out[k] = o[k];
+  return out;
+}
