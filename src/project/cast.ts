@@ -1,0 +1,189 @@
+/**
+ * Phase 2b: after interpolation, strings at typed paths become numbers or booleans, as compose-go
+ * `loader/interpolate.go` (`interpolateTypeCastMapping`) does, so that `privileged: ${PRIV:-false}` or
+ * `replicas: "${N}"` load as `false` / `3`. Only strings are touched (a YAML `true` or `3` is already typed).
+ *
+ * compose-go fails the load when a string at a typed path does not convert
+ * (`error while interpolating services.web.privileged: failed to cast to expected type: invalid boolean: foo`).
+ * By default such values are left as they are, for schema validation to report; pass `strict` to get
+ * compose-go's error instead.
+ */
+import { InterpolationError } from '../errors.js';
+import { composePath, goQuote } from './interpolate.js';
+import { Tagged, isPlainObject, type ParsedYaml, type PathSeg } from './yaml.js';
+
+export interface CastOptions {
+  /** compose-go warns for YAML 1.1 booleans (`yes`, `on`, `n`, …). */
+  readonly onWarning?: (msg: string) => void;
+  /** Throw compose-go's error (with this source's position) for a value that does not convert. */
+  readonly strict?: Pick<ParsedYaml, 'file' | 'locate'>;
+}
+
+export type CastResult = { ok: true; value: number | boolean } | { ok: false; error: string };
+export type Caster = (value: string, warn: (msg: string) => void) => CastResult;
+
+/** `*` matches any map key or list item; `[]` matches list items only. */
+type Pattern = readonly string[];
+
+const toInt: Caster = (s) => parseGoInt(s, 'strconv.Atoi');
+const toInt64: Caster = (s) => parseGoInt(s, 'strconv.ParseInt');
+const toFloat: Caster = (s) => parseGoFloat(s, 64);
+const toFloat32: Caster = (s) => parseGoFloat(s, 32);
+
+const service = (...parts: string[]): Pattern => ['services', '*', ...parts];
+
+/** compose-go `interpolateTypeCastMapping`. */
+export const TYPE_CASTS: readonly (readonly [Pattern, Caster])[] = [
+  [service('cpu_count'), toInt64],
+  [service('cpu_percent'), toFloat],
+  [service('cpu_period'), toInt64],
+  [service('cpu_quota'), toInt64],
+  [service('cpu_rt_period'), toInt64],
+  [service('cpu_rt_runtime'), toInt64],
+  [service('cpus'), toFloat32],
+  [service('cpu_shares'), toInt64],
+  [service('init'), toBoolean],
+  [service('depends_on', '*', 'required'), toBoolean],
+  [service('depends_on', '*', 'restart'), toBoolean],
+  [service('deploy', 'replicas'), toInt],
+  [service('deploy', 'update_config', 'parallelism'), toInt],
+  [service('deploy', 'update_config', 'max_failure_ratio'), toFloat],
+  [service('deploy', 'rollback_config', 'parallelism'), toInt],
+  [service('deploy', 'rollback_config', 'max_failure_ratio'), toFloat],
+  [service('deploy', 'restart_policy', 'max_attempts'), toInt],
+  [service('deploy', 'placement', 'max_replicas_per_node'), toInt],
+  [service('healthcheck', 'retries'), toInt],
+  [service('healthcheck', 'disable'), toBoolean],
+  [service('oom_kill_disable'), toBoolean],
+  [service('oom_score_adj'), toInt64],
+  [service('pids_limit'), toInt64],
+  [service('ports', '[]', 'target'), toInt],
+  [service('privileged'), toBoolean],
+  [service('read_only'), toBoolean],
+  [service('scale'), toInt],
+  [service('stdin_open'), toBoolean],
+  [service('tty'), toBoolean],
+  [service('ulimits', '*'), toInt],
+  [service('ulimits', '*', 'hard'), toInt],
+  [service('ulimits', '*', 'soft'), toInt],
+  [service('volumes', '[]', 'read_only'), toBoolean],
+  [service('volumes', '[]', 'volume', 'nocopy'), toBoolean],
+  [['networks', '*', 'external'], toBoolean],
+  [['networks', '*', 'internal'], toBoolean],
+  [['networks', '*', 'attachable'], toBoolean],
+  [['networks', '*', 'enable_ipv4'], toBoolean],
+  [['networks', '*', 'enable_ipv6'], toBoolean],
+  [['volumes', '*', 'external'], toBoolean],
+  [['secrets', '*', 'external'], toBoolean],
+  [['configs', '*', 'external'], toBoolean],
+];
+
+/** Converts strings at typed paths; returns new structures (Tagged markers kept), `data` is not modified. */
+export function castTypes(data: unknown, options: CastOptions = {}): unknown {
+  const warn = options.onWarning ?? (() => {});
+  const path: PathSeg[] = [];
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') {
+      const caster = casterFor(path);
+      if (!caster) return value;
+      const result = caster(value, warn);
+      if (result.ok) return result.value;
+      if (options.strict)
+        throw new InterpolationError(
+          `error while interpolating ${composePath(path)}: failed to cast to expected type: ${result.error}`,
+          options.strict.locate(path),
+        );
+      return value;
+    }
+    if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value));
+    if (Array.isArray(value)) {
+      return value.map((item, i) => {
+        path.push(i);
+        try {
+          return walk(item);
+        } finally {
+          path.pop();
+        }
+      });
+    }
+    if (isPlainObject(value)) {
+      const entries: [string, unknown][] = [];
+      for (const [k, v] of Object.entries(value)) {
+        path.push(k);
+        try {
+          entries.push([k, walk(v)]);
+        } finally {
+          path.pop();
+        }
+      }
+      return Object.fromEntries(entries);
+    }
+    return value;
+  };
+  return walk(data);
+}
+
+function casterFor(path: readonly PathSeg[]): Caster | undefined {
+  for (const [pattern, caster] of TYPE_CASTS) if (matches(path, pattern)) return caster;
+  return undefined;
+}
+
+function matches(path: readonly PathSeg[], pattern: Pattern): boolean {
+  if (path.length !== pattern.length) return false;
+  return pattern.every((p, i) => {
+    const seg = path[i]!;
+    if (p === '*') return true;
+    if (p === '[]') return typeof seg === 'number';
+    return typeof seg === 'string' && seg === p;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Go strconv equivalents.
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** `strconv.Atoi` / `strconv.ParseInt(s, 10, 64)`: optional sign, ASCII digits, int64 range. */
+export function parseGoInt(s: string, fn = 'strconv.ParseInt'): CastResult {
+  if (!/^[+-]?[0-9]+$/.test(s)) return { ok: false, error: `${fn}: parsing ${goQuote(s)}: invalid syntax` };
+  const big = BigInt(s);
+  if (big < INT64_MIN || big > INT64_MAX) return { ok: false, error: `${fn}: parsing ${goQuote(s)}: value out of range` };
+  const n = Number(big);
+  return { ok: true, value: n === 0 ? 0 : n };
+}
+
+/**
+ * `strconv.ParseFloat(s, 64|32)` for decimal notation (`1`, `-1.5`, `.5`, `2.`, `1e3`). Go also accepts
+ * `inf`, `nan` and hex floats; those are reported as unconvertible here (they make no sense in a compose file).
+ */
+export function parseGoFloat(s: string, bits: 32 | 64): CastResult {
+  if (!/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(s))
+    return { ok: false, error: `strconv.ParseFloat: parsing ${goQuote(s)}: invalid syntax` };
+  const n = Number(s);
+  if (!Number.isFinite(n) || (bits === 32 && !Number.isFinite(Math.fround(n))))
+    return { ok: false, error: `strconv.ParseFloat: parsing ${goQuote(s)}: value out of range` };
+  return { ok: true, value: n === 0 ? 0 : n };
+}
+
+/** compose-go `toBoolean`: `true`/`false` in any case; YAML 1.1 `y`/`yes`/`on`/`n`/`no`/`off` with a warning. */
+export function toBoolean(s: string, warn: (msg: string) => void = () => {}): CastResult {
+  switch (s.toLowerCase()) {
+    case 'true':
+      return { ok: true, value: true };
+    case 'false':
+      return { ok: true, value: false };
+    case 'y':
+    case 'yes':
+    case 'on':
+      warn(`${goQuote(s)} for boolean is not supported by YAML 1.2, please use \`true\``);
+      return { ok: true, value: true };
+    case 'n':
+    case 'no':
+    case 'off':
+      warn(`${goQuote(s)} for boolean is not supported by YAML 1.2, please use \`false\``);
+      return { ok: true, value: false };
+    default:
+      return { ok: false, error: `invalid boolean: ${s}` };
+  }
+}
