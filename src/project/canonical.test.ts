@@ -118,3 +118,18 @@ configs:
     expect(m.configs.c.file).toBe('/home/u/c.txt');
   });
 });
+
+describe('yaml edge cases', () => {
+  test('bare !reset and !override null are null', () => {
+    const d = parseYaml('a: !reset\nb: !override null\nc: !reset []\n', 'f.yaml').data as Record<string, Tagged>;
+    expect(d.a).toEqual(new Tagged('reset', null));
+    expect(d.b).toEqual(new Tagged('override', null));
+    expect(d.c).toEqual(new Tagged('reset', []));
+  });
+  test('recursive aliases are a syntax error, not a crash', () => {
+    expect(() => parseYaml('x-a: &a [1, *a]\n', 'f.yaml')).toThrow('f.yaml:1:13: recursive alias "*a"');
+  });
+  test('go-yaml octal and merge keys', () => {
+    expect(parseYaml('m: 0440\nb: &b {x: 1, y: 2}\nc: {<<: *b, y: 3}\n', 'f.yaml').data).toEqual({ m: 0o440, b: { x: 1, y: 2 }, c: { x: 1, y: 3 } });
+  });
+});

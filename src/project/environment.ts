@@ -47,7 +47,7 @@ export function discoverFiles(dir: string, warn: (msg: string) => void): string[
 export function readEnvFiles(files: readonly string[], shell: Env): Record<string, string> {
   const out: Record<string, string> = {};
   for (const file of files) {
-    const vars = readDotenvFile(file, (name) => out[name] ?? shell[name]);
+    const vars = readDotenvFile(file, (name) => shell[name] ?? out[name]);
     Object.assign(out, vars);
   }
   return out;

@@ -13,6 +13,13 @@ export interface FinalizeContext {
   readonly env: Readonly<Record<string, string>>;
   readonly home: string;
   readonly workingDir: string;
+  /** Missing env/label files: an error (default), or a warning when only rendering (`config`). */
+  readonly missingFile?: (message: string, file: string) => void;
+}
+
+function missing(ctx: FinalizeContext, message: string, file: string): void {
+  if (ctx.missingFile) ctx.missingFile(message, file);
+  else throw new FileNotFoundError(message, { file });
 }
 
 export function finalizeProject(model: Obj, ctx: FinalizeContext): Obj {
@@ -54,7 +61,10 @@ function finalizeService(svc: Obj, ctx: FinalizeContext): Obj {
   if (Array.isArray(out.label_file)) {
     const labels: Record<string, string> = {};
     for (const file of out.label_file.map(String)) {
-      if (!existsSync(file)) throw new FileNotFoundError(`label file ${file} not found`, { file });
+      if (!existsSync(file)) {
+        missing(ctx, `label file ${file} not found`, file);
+        continue;
+      }
       Object.assign(labels, readDotenvFile(file, (k) => ctx.env[k]));
     }
     out.labels = { ...labels, ...(isPlainObject(out.labels) ? out.labels : {}) };
@@ -70,7 +80,8 @@ function resolveEnvironment(svc: Obj, ctx: FinalizeContext): Record<string, stri
     const path = String(ef.path);
     if (!existsSync(path)) {
       if (ef.required === false) continue;
-      throw new FileNotFoundError(`env file ${path} not found`, { file: path });
+      missing(ctx, `env file ${path} not found`, path);
+      continue;
     }
     Object.assign(fromFiles, readDotenvFile(path, (k) => fromFiles[k] ?? ctx.env[k], ef.format === 'raw'));
   }

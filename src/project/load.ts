@@ -133,9 +133,20 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
   delete merged.include;
   merged.name = name;
 
-  const finalized = finalizeProject(merged, { env, home: env.HOME ?? shell.HOME ?? '/', workingDir: projectDir });
+  const lenient = options.consistency === 'warn';
+  const finalized = finalizeProject(merged, {
+    env,
+    home: env.HOME ?? shell.HOME ?? '/',
+    workingDir: projectDir,
+    ...(lenient ? { missingFile: (msg: string) => warn(msg) } : {}),
+  });
   const profiles = options.profiles && options.profiles.length > 0 ? [...options.profiles] : (env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  const { project, disabled } = applyProfiles(finalized as unknown as Project, profiles, options.services ?? []);
+  let { project, disabled } = applyProfiles(finalized as unknown as Project, profiles, options.services ?? []);
+  if (lenient && profiles.length === 0 && Object.keys(project.services).length === 0 && Object.keys(disabled).length > 0) {
+    // Rendering only (`config`): a file whose every service sits behind a profile would render empty.
+    warn(`every service is behind a profile and none is enabled: showing all of them (choose with --profile)`);
+    ({ project, disabled } = applyProfiles(finalized as unknown as Project, ['*'], []));
+  }
   checkConsistency(project, {
     mode: options.consistency ?? 'error',
     warn,
@@ -196,8 +207,8 @@ class FileLoader {
     let data = parsed.data;
     if (data === null || data === undefined) data = {};
     if (!isPlainObject(data)) throw new ConfigError('TSC_SCHEMA', 'top-level object must be a mapping', parsed.locate([]));
-    if (this.interpolate) data = interpolateTree(data, lookupIn(ctx.env), parsed, this.warn);
-    data = castTypes(data);
+    // As compose-go, values are cast to their types as part of interpolation (strictly: a bad boolean fails).
+    if (this.interpolate) data = castTypes(interpolateTree(data, lookupIn(ctx.env), parsed, this.warn), { strict: parsed, onWarning: this.warn });
     validateSchema(data, parsed);
     if (isPlainObject(data) && data.version !== undefined)
       this.warn(`${parsed.file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);

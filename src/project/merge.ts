@@ -10,6 +10,8 @@ import { Tagged, isPlainObject } from './yaml.js';
 
 type Obj = Record<string, unknown>;
 type Indexer = (item: unknown) => string;
+/** How an item meets the item with the same key: replaced whole, or merged with it (IPAM pools). */
+type Combine = 'replace' | 'merge';
 
 const json = (v: unknown): string => JSON.stringify(v);
 
@@ -21,7 +23,7 @@ const byTarget =
     return defaultPrefix + String(item.source);
   };
 
-const INDEXERS: [RegExp, Indexer][] = [
+const INDEXERS: [RegExp, Indexer, Combine?][] = [
   [/^services\.[^.]+\.volumes$/, byTarget('')],
   [/^services\.[^.]+\.(build\.)?secrets$/, byTarget('/run/secrets/')],
   [/^services\.[^.]+\.configs$/, byTarget('/')],
@@ -32,7 +34,7 @@ const INDEXERS: [RegExp, Indexer][] = [
   ],
   [/^services\.[^.]+\.(external_)?links$/, (l) => String(l).split('=')[0]!],
   [/^services\.[^.]+\.env_file$/, (e) => (isPlainObject(e) ? String(e.path) : String(e))],
-  [/^networks\.[^.]+\.ipam\.config$/, (c) => (isPlainObject(c) && c.subnet !== undefined ? String(c.subnet) : json(c))],
+  [/^networks\.[^.]+\.ipam\.config$/, (c) => (isPlainObject(c) && c.subnet !== undefined ? String(c.subnet) : json(c)), 'merge'],
 ];
 
 const REPLACED = [
@@ -64,8 +66,8 @@ export function mergeValue(base: unknown, over: unknown, path: readonly string[]
     return out;
   }
   if (Array.isArray(base) && Array.isArray(over)) {
-    const indexer = INDEXERS.find(([re]) => re.test(p))?.[1];
-    return indexer ? mergeIndexed(base, over, indexer) : appendUnique(base, over);
+    const rule = INDEXERS.find(([re]) => re.test(p));
+    return rule ? mergeIndexed(base, over, rule[1], rule[2] ?? 'replace', path) : appendUnique(base, over);
   }
   return over;
 }
@@ -75,7 +77,7 @@ function resetValue(v: unknown): unknown {
   return v === null ? undefined : v;
 }
 
-function mergeIndexed(base: unknown[], over: unknown[], indexer: Indexer): unknown[] {
+function mergeIndexed(base: unknown[], over: unknown[], indexer: Indexer, combine: Combine, path: readonly string[]): unknown[] {
   const out = [...base];
   const at = new Map<string, number>();
   out.forEach((item, i) => at.set(indexer(item), i));
@@ -85,7 +87,7 @@ function mergeIndexed(base: unknown[], over: unknown[], indexer: Indexer): unkno
     if (i === undefined) {
       at.set(key, out.length);
       out.push(item);
-    } else out[i] = item;
+    } else out[i] = combine === 'merge' ? mergeValue(out[i], item, [...path, String(i)]) : item;
   }
   return out;
 }

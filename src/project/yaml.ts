@@ -80,6 +80,8 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 class Converter {
   private expansions = 0;
+  /** Anchors whose node is being converted: an alias to one of them is a recursive structure. */
+  private readonly open = new Set<string>();
   constructor(
     private readonly doc: Document.Parsed,
     private readonly pos: (offset: number) => SourcePosition,
@@ -90,14 +92,26 @@ class Converter {
     if (isAlias(node)) {
       if (++this.expansions > MAX_ALIAS_EXPANSIONS)
         throw new YamlSyntaxError('too many alias expansions (possible "billion laughs" document)', this.pos(node.range?.[0] ?? 0));
+      if (this.open.has(node.source))
+        throw new YamlSyntaxError(`recursive alias "*${node.source}" refers to its own anchor`, this.pos(node.range?.[0] ?? 0));
       const target = node.resolve(this.doc);
       if (!target) throw new YamlSyntaxError(`unknown anchor "${node.source}"`, this.pos(node.range?.[0] ?? 0));
       return this.convert(target);
     }
     const tag = (node as YamlNode).tag;
-    const value = this.convertUntagged(node as YamlNode);
-    if (tag === '!reset') return new Tagged('reset', value);
-    if (tag === '!override') return new Tagged('override', value);
+    const anchor = (node as { anchor?: string }).anchor;
+    if (anchor) this.open.add(anchor);
+    let value: unknown;
+    try {
+      value = this.convertUntagged(node as YamlNode);
+    } finally {
+      if (anchor) this.open.delete(anchor);
+    }
+    if (tag === '!reset' || tag === '!override') {
+      // Unknown tags leave scalars unresolved: `!reset` alone or `!reset null` must still mean null.
+      const bare = isScalar(node) && node.type === Scalar.PLAIN && ['', '~', 'null', 'Null', 'NULL'].includes(String(node.source ?? ''));
+      return new Tagged(tag === '!reset' ? 'reset' : 'override', bare ? null : value);
+    }
     return value;
   }
 
