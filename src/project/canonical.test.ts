@@ -127,7 +127,7 @@ describe('yaml edge cases', () => {
     expect(d.c).toEqual(new Tagged('reset', []));
   });
   test('recursive aliases are a syntax error, not a crash', () => {
-    expect(() => parseYaml('x-a: &a [1, *a]\n', 'f.yaml')).toThrow('f.yaml:1:13: recursive alias "*a"');
+    expect(() => parseYaml('x-a: &a [1, *a]\n', 'f.yaml')).toThrow('f.yaml:1:13: recursive alias');
   });
   test('go-yaml octal and merge keys', () => {
     expect(parseYaml('m: 0440\nb: &b {x: 1, y: 2}\nc: {<<: *b, y: 3}\n', 'f.yaml').data).toEqual({ m: 0o440, b: { x: 1, y: 2 }, c: { x: 1, y: 3 } });

@@ -4,7 +4,7 @@
  * project; JSON carries `command`/`entrypoint` (null when unset) and leaves out nested `x-*` extensions,
  * as compose-go's JSON does.
  */
-import { stringify } from 'yaml';
+import jsyaml from 'js-yaml';
 import type { Project } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -47,7 +47,7 @@ export function projectToJson(project: Project, opts: SerializeOptions = {}): st
 }
 
 export function projectToYaml(project: Project, opts: SerializeOptions = {}): string {
-  return stringify(projectToData(project, 'yaml', opts), { lineWidth: 0, aliasDuplicateObjects: false, nullStr: 'null' });
+  return jsyaml.dump(projectToData(project, 'yaml', opts), { noRefs: true, lineWidth: -1 });
 }
 
 function rank(key: string): number {
@@ -61,14 +61,14 @@ function isEmptyMap(v: unknown): boolean {
 
 /** Sorted keys, `$` escaped, nested x-* dropped for JSON (depth > 0 means inside a top-level section). */
 function normalize(value: unknown, format: 'json' | 'yaml', depth: number, escape: boolean): unknown {
-  if (typeof value === 'string') return escape ? value.replaceAll('$', '$$') : value;
+  if (typeof value === 'string') return escape ? value.replaceAll('$', () => '$$') : value;
   if (Array.isArray(value)) return value.map((v) => normalize(v, format, depth + 1, escape));
   if (typeof value === 'object' && value !== null) {
     const out: Obj = {};
     for (const k of Object.keys(value).sort()) {
       if (format === 'json' && depth > 0 && k.startsWith('x-')) continue;
       const v = (value as Obj)[k];
-      if (v !== undefined) out[escape ? k : k] = normalize(v, format, depth + 1, escape);
+      if (v !== undefined) out[k] = normalize(v, format, depth + 1, escape);
     }
     return out;
   }
