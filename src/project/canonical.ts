@@ -26,7 +26,7 @@ type Obj = Record<string, unknown>;
 type Transform = (value: unknown, ctx: CanonicalContext, path: PathSeg[]) => unknown;
 
 export function canonicalFile(data: unknown, ctx: CanonicalContext): Obj {
-  const top = isPlainObject(data) ? data : {};
+  const top = isPlainObject(data) ? (untagListItems(data) as Obj) : {};
   const out: Obj = {};
   for (const [key, value] of Object.entries(top)) {
     switch (key) {
@@ -53,6 +53,22 @@ export function canonicalFile(data: unknown, ctx: CanonicalContext): Obj {
     }
   }
   return out;
+}
+
+/**
+ * Tags on list items act at once, as compose-go does: a `!reset` item is dropped, an `!override` item is its
+ * value. Tags on mapping values stay for the merge phase.
+ */
+function untagListItems(value: unknown): unknown {
+  if (value instanceof Tagged) return new Tagged(value.tag, untagListItems(value.value));
+  if (Array.isArray(value))
+    return value.filter((v) => !(v instanceof Tagged && v.tag === 'reset')).map((v) => untagListItems(v instanceof Tagged ? v.value : v));
+  if (isPlainObject(value)) {
+    const out: Obj = {};
+    for (const [k, v] of Object.entries(value)) out[k] = untagListItems(v);
+    return out;
+  }
+  return value;
 }
 
 /** Applies `fn` to each entry of a top-level map, preserving Tagged markers. */

@@ -194,7 +194,7 @@ function locateIn(parsed: readonly ParsedYaml[], path: readonly (string | number
 
 /** Loads single files through the per-file phases, with extends and include resolved. */
 class FileLoader {
-  private readonly cache = new Map<string, { parsed: ParsedYaml; model: Obj }>();
+  private readonly cache = new Map<string, { parsed: ParsedYaml; model: Obj; loading: boolean }>();
 
   constructor(
     private readonly env: Readonly<Record<string, string>>,
@@ -220,11 +220,14 @@ class FileLoader {
   /** Loads another file whose relative paths resolve against its own directory (extends targets). */
   private loadOther(path: string, from: { file: string; line?: number; col?: number }, ctx: FileContext): { parsed: ParsedYaml; model: Obj } {
     const cached = this.cache.get(path);
+    if (cached?.loading)
+      throw new DependencyCycleError([...ctx.includeStack, path], 'circular reference with extends');
     if (cached) return cached;
     const parsed = parseYaml(readText(path, from), path);
-    const entry = { parsed, model: {} as Obj };
+    const entry = { parsed, model: {} as Obj, loading: true };
     this.cache.set(path, entry);
     entry.model = this.loadParsed(parsed, { ...ctx, baseDir: dirname(path), includeStack: [...ctx.includeStack, path] });
+    entry.loading = false;
     return entry;
   }
 
