@@ -1,0 +1,121 @@
+/**
+ * ServiceConfig → neutral ContainerSpec for one container of a service. Covers the common attributes;
+ * resource limits, devices, ulimits, sysctls, secrets/configs, logging and `service:`/`container:` modes of
+ * ipc/pid are not translated yet.
+ */
+import type { Project, ServiceConfig } from '../project/types.js';
+import type { ContainerSpec, EndpointSpec, HealthcheckSpec, MountSpec, PortBinding } from '../runtime/runtime.js';
+import { parseDuration } from '../util/duration.js';
+import { networkName, volumeName } from './labels.js';
+
+/** The network keys a service is attached to: its `networks:`, else `default` unless it has a network_mode. */
+export function serviceNetworkKeys(svc: ServiceConfig): string[] {
+  if (svc.networks && Object.keys(svc.networks).length > 0) return Object.keys(svc.networks).sort();
+  return svc.network_mode === undefined ? ['default'] : [];
+}
+
+/** The project volume keys a service mounts (named volumes declared at the top level). */
+export function serviceVolumeKeys(project: Project, svc: ServiceConfig): string[] {
+  const keys = new Set<string>();
+  for (const v of svc.volumes ?? []) if (v.type === 'volume' && v.source !== undefined && project.volumes?.[v.source] !== undefined) keys.add(v.source);
+  return [...keys].sort();
+}
+
+const ms = (d: string | undefined): number | undefined => {
+  if (d === undefined) return undefined;
+  const ns = parseDuration(d);
+  return ns === undefined ? undefined : Math.round(ns / 1e6);
+};
+
+function healthcheck(svc: ServiceConfig): HealthcheckSpec | 'none' | undefined {
+  const h = svc.healthcheck;
+  if (!h) return undefined;
+  if (h.disable || (h.test && h.test[0] === 'NONE')) return 'none';
+  const spec: { -readonly [K in keyof HealthcheckSpec]: HealthcheckSpec[K] } = { test: h.test ?? [] };
+  const interval = ms(h.interval);
+  if (interval !== undefined) spec.intervalMs = interval;
+  const timeout = ms(h.timeout);
+  if (timeout !== undefined) spec.timeoutMs = timeout;
+  const startPeriod = ms(h.start_period);
+  if (startPeriod !== undefined) spec.startPeriodMs = startPeriod;
+  const startInterval = ms(h.start_interval);
+  if (startInterval !== undefined) spec.startIntervalMs = startInterval;
+  if (h.retries !== undefined) spec.retries = h.retries;
+  return spec;
+}
+
+export interface SpecInput {
+  readonly project: Project;
+  readonly service: string;
+  readonly svc: ServiceConfig;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly inheritVolumesFrom?: string | undefined;
+}
+
+export function containerSpec({ project, service, svc, name, labels, inheritVolumesFrom }: SpecInput): ContainerSpec {
+  const spec: { -readonly [K in keyof ContainerSpec]: ContainerSpec[K] } = { name, image: svc.image ?? `${project.name}-${service}`, labels };
+  if (svc.command) spec.command = svc.command;
+  if (svc.entrypoint) spec.entrypoint = svc.entrypoint;
+  const env = Object.entries(svc.environment ?? {})
+    .filter((e): e is [string, string] => e[1] !== null)
+    .map(([k, v]) => `${k}=${v}`);
+  if (env.length > 0) spec.env = env;
+  if (svc.working_dir !== undefined) spec.workingDir = svc.working_dir;
+  if (svc.user !== undefined) spec.user = svc.user;
+  if (svc.hostname !== undefined) spec.hostname = svc.hostname;
+  if (svc.domainname !== undefined) spec.domainname = svc.domainname;
+  if (svc.tty !== undefined) spec.tty = svc.tty;
+  if (svc.stdin_open !== undefined) spec.openStdin = svc.stdin_open;
+  if (svc.init !== undefined) spec.init = svc.init;
+  if (svc.privileged !== undefined) spec.privileged = svc.privileged;
+  if (svc.read_only !== undefined) spec.readOnly = svc.read_only;
+  if (svc.cap_add) spec.capAdd = svc.cap_add;
+  if (svc.cap_drop) spec.capDrop = svc.cap_drop;
+  if (svc.extra_hosts) spec.extraHosts = svc.extra_hosts;
+  if (svc.dns) spec.dns = svc.dns;
+  if (svc.stop_signal !== undefined) spec.stopSignal = svc.stop_signal;
+  const grace = ms(svc.stop_grace_period);
+  if (grace !== undefined) spec.stopTimeoutSeconds = Math.ceil(grace / 1000);
+  if (svc.restart !== undefined) spec.restart = svc.restart;
+  if (svc.expose) spec.exposedPorts = svc.expose;
+  if (svc.ports) {
+    spec.ports = svc.ports.map((p): PortBinding => {
+      const b: { -readonly [K in keyof PortBinding]: PortBinding[K] } = { containerPort: p.target, protocol: p.protocol };
+      if (p.host_ip !== undefined) b.hostIp = p.host_ip;
+      if (p.published !== undefined) b.hostPort = p.published;
+      return b;
+    });
+  }
+  if (svc.volumes || svc.tmpfs) {
+    const mounts: MountSpec[] = [];
+    for (const v of svc.volumes ?? []) {
+      if (v.type !== 'bind' && v.type !== 'volume' && v.type !== 'tmpfs' && v.type !== 'image') continue;
+      let source = v.source;
+      if (v.type === 'volume' && source !== undefined) source = volumeName(project.name, source, project.volumes?.[source]);
+      mounts.push({ type: v.type, target: v.target, ...(source === undefined || v.type === 'tmpfs' ? {} : { source }), ...(v.read_only ? { readOnly: true } : {}) });
+    }
+    for (const t of svc.tmpfs ?? []) mounts.push({ type: 'tmpfs', target: t.split(':')[0]! });
+    spec.mounts = mounts;
+  }
+  if (svc.network_mode !== undefined) spec.networkMode = svc.network_mode;
+  const keys = serviceNetworkKeys(svc);
+  if (keys.length > 0) {
+    spec.networks = keys.map((key): EndpointSpec => {
+      const cfg = svc.networks?.[key] ?? undefined;
+      const ep: { -readonly [K in keyof EndpointSpec]: EndpointSpec[K] } = {
+        network: networkName(project.name, key, project.networks?.[key]),
+        aliases: [service, ...(cfg?.aliases ?? [])],
+      };
+      if (cfg?.ipv4_address !== undefined) ep.ipv4Address = cfg.ipv4_address;
+      if (cfg?.ipv6_address !== undefined) ep.ipv6Address = cfg.ipv6_address;
+      if (cfg?.mac_address !== undefined) ep.macAddress = cfg.mac_address;
+      if (cfg?.priority !== undefined) ep.priority = cfg.priority;
+      return ep;
+    });
+  }
+  const hc = healthcheck(svc);
+  if (hc !== undefined) spec.healthcheck = hc;
+  if (inheritVolumesFrom !== undefined) spec.inheritVolumesFrom = inheritVolumesFrom;
+  return spec;
+}

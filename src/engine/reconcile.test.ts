@@ -1,0 +1,284 @@
+/**
+ * Golden plans: each test brings the fake runtime into a state by really running earlier plans against it,
+ * changes the project, and checks the exact `plan.toString()`.
+ */
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProjectSync } from '../project/load.js';
+import type { Project } from '../project/types.js';
+import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
+import { execute } from './execute.js';
+import { observe } from './observe.js';
+import { planDown, reconcile, type ReconcileOptions } from './reconcile.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function load(yaml: string, name = 'demo'): Project {
+  const dir = mkdtempSync(join(tmpdir(), 'tsc-reconcile-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'compose.yaml'), yaml);
+  return loadProjectSync({ cwd: dir, env: {}, projectName: name }).project;
+}
+
+const BASE = `
+services:
+  web:
+    image: nginx
+    depends_on: [db]
+    ports: ["8080:80"]
+  db:
+    image: postgres
+    environment:
+      POSTGRES_PASSWORD: secret
+    volumes: [data:/var/lib/postgresql/data]
+volumes:
+  data: {}
+`;
+
+const newRuntime = (): FakeRuntime => new FakeRuntime({ images: { nginx: 'sha256:1111', postgres: 'sha256:2222', redis: 'sha256:3333' } });
+
+async function plan(rt: FakeRuntime, project: Project, options: ReconcileOptions = {}) {
+  return reconcile(project, await observe(rt, project), options);
+}
+
+async function up(rt: FakeRuntime, project: Project, options: ReconcileOptions = {}): Promise<void> {
+  await execute(rt, await plan(rt, project, options));
+}
+
+const SCALED = BASE.replace('image: nginx', 'image: nginx\n    scale: 3');
+
+/** The expected plan text, one argument per line. */
+const lines = (...l: string[]): string => l.join('\n');
+
+describe('reconcile golden plans', () => {
+  test('from scratch', async () => {
+    const rt = newRuntime();
+    const p = await plan(rt, load(BASE));
+    expect(p.toString()).toBe(lines(
+      '[] -> #1 network:default, CreateNetwork, missing',
+      '[] -> #2 volume:data, CreateVolume, missing',
+      '[1,2] -> #3 service:db:1, CreateContainer, missing',
+      '[3] -> #4 service:db:1, StartContainer, created',
+      '[1,4] -> #5 service:web:1, CreateContainer, missing',
+      '[5] -> #6 service:web:1, StartContainer, created',
+    ));
+    expect(p.warnings).toEqual([]);
+  });
+
+  test('no change', async () => {
+    const rt = newRuntime();
+    const project = load(BASE);
+    await up(rt, project);
+    const p = await plan(rt, load(BASE));
+    expect(p.toString()).toBe('');
+    expect(p.isEmpty()).toBe(true);
+  });
+
+  test('stopped container is started again', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    rt.exit('demo-web-1', 0);
+    expect((await plan(rt, load(BASE))).toString()).toBe('[] -> #1 service:web:1, StartContainer, not running');
+  });
+
+  test('config change recreates only the changed service', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    const p = await plan(rt, load(BASE.replace('POSTGRES_PASSWORD: secret', 'POSTGRES_PASSWORD: other')));
+    expect(p.toString()).toBe(lines(
+      '[] -> #1 service:db:1, CreateContainer, config changed (c00000000001_demo-db-1)',
+      '[1] -> #2 service:db:1, StopContainer, replaced',
+      '[2] -> #3 service:db:1, RemoveContainer, replaced',
+      '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
+      '[4] -> #5 service:db:1, StartContainer, recreated',
+    ));
+  });
+
+  test('changes that are not hashed do not recreate (depends_on, pull_policy)', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    const p = await plan(rt, load(BASE.replace('depends_on: [db]', 'depends_on: [db]\n    pull_policy: always')));
+    expect(p.toString()).toBe('');
+  });
+
+  test('image change recreates', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    rt.setImage('nginx', 'sha256:9999');
+    expect((await plan(rt, load(BASE))).toString()).toBe(lines(
+      '[] -> #1 service:web:1, CreateContainer, image changed (c00000000002_demo-web-1)',
+      '[1] -> #2 service:web:1, StopContainer, replaced',
+      '[2] -> #3 service:web:1, RemoveContainer, replaced',
+      '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
+      '[4] -> #5 service:web:1, StartContainer, recreated',
+    ));
+  });
+
+  test('missing network attachment recreates', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    await rt.disconnectNetwork('demo_default', 'demo-web-1');
+    expect((await plan(rt, load(BASE))).toString()).toBe(lines(
+      '[] -> #1 service:web:1, CreateContainer, network changed (c00000000002_demo-web-1)',
+      '[1] -> #2 service:web:1, StopContainer, replaced',
+      '[2] -> #3 service:web:1, RemoveContainer, replaced',
+      '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
+      '[4] -> #5 service:web:1, StartContainer, recreated',
+    ));
+  });
+
+  test('scale up uses max(number)+1', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    expect((await plan(rt, load(SCALED))).toString()).toBe(lines(
+      '[] -> #1 service:web:2, CreateContainer, scale up',
+      '[1] -> #2 service:web:2, StartContainer, created',
+      '[] -> #3 service:web:3, CreateContainer, scale up',
+      '[3] -> #4 service:web:3, StartContainer, created',
+    ));
+  });
+
+  test('scale down removes the highest numbers', async () => {
+    const rt = newRuntime();
+    await up(rt, load(SCALED));
+    expect((await plan(rt, load(BASE))).toString()).toBe(lines(
+      '[] -> #1 service:web:2, StopContainer, scale down',
+      '[1] -> #2 service:web:2, RemoveContainer, scale down',
+      '[] -> #3 service:web:3, StopContainer, scale down',
+      '[3] -> #4 service:web:3, RemoveContainer, scale down',
+    ));
+    expect((await plan(rt, load(SCALED), { scale: { web: 2 } })).toString()).toBe(lines(
+      '[] -> #1 service:web:3, StopContainer, scale down',
+      '[1] -> #2 service:web:3, RemoveContainer, scale down',
+    ));
+  });
+
+  test('orphans are reported, and removed with removeOrphans', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE.replace('services:\n', 'services:\n  cache:\n    image: redis\n')));
+    const kept = await plan(rt, load(BASE));
+    expect(kept.toString()).toBe('');
+    expect(kept.warnings).toEqual(['Found orphan containers ([demo-cache-1]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.']);
+    const removed = await plan(rt, load(BASE), { removeOrphans: true });
+    expect(removed.toString()).toBe(lines(
+      '[] -> #1 service:cache:1, StopContainer, orphan',
+      '[1] -> #2 service:cache:1, RemoveContainer, orphan',
+    ));
+    expect(removed.warnings).toEqual([]);
+    // A service disabled by a profile is not an orphan.
+    expect((await plan(rt, load(BASE), { removeOrphans: true, disabledServices: ['cache'] })).toString()).toBe('');
+  });
+
+  test('forceRecreate recreates everything', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    expect((await plan(rt, load(BASE), { forceRecreate: true })).toString()).toBe(lines(
+      '[] -> #1 service:db:1, CreateContainer, forced (c00000000001_demo-db-1)',
+      '[1] -> #2 service:db:1, StopContainer, replaced',
+      '[2] -> #3 service:db:1, RemoveContainer, replaced',
+      '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
+      '[4] -> #5 service:db:1, StartContainer, recreated',
+      '[5] -> #6 service:web:1, CreateContainer, forced (c00000000002_demo-web-1)',
+      '[6] -> #7 service:web:1, StopContainer, replaced',
+      '[7] -> #8 service:web:1, RemoveContainer, replaced',
+      '[8] -> #9 service:web:1, RenameContainer, finalize recreate',
+      '[9] -> #10 service:web:1, StartContainer, recreated',
+    ));
+  });
+
+  test('forceRecreate of one service leaves its dependencies alone', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    expect((await plan(rt, load(BASE), { forceRecreate: true, services: ['web'] })).toString()).toBe(lines(
+      '[] -> #1 service:web:1, CreateContainer, forced (c00000000002_demo-web-1)',
+      '[1] -> #2 service:web:1, StopContainer, replaced',
+      '[2] -> #3 service:web:1, RemoveContainer, replaced',
+      '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
+      '[4] -> #5 service:web:1, StartContainer, recreated',
+    ));
+  });
+
+  test('noRecreate keeps changed containers', async () => {
+    const rt = newRuntime();
+    await up(rt, load(BASE));
+    rt.exit('demo-db-1', 0);
+    const changed = load(BASE.replace('POSTGRES_PASSWORD: secret', 'POSTGRES_PASSWORD: other'));
+    expect((await plan(rt, changed, { noRecreate: true })).toString()).toBe('[] -> #1 service:db:1, StartContainer, not running');
+  });
+
+  test('noDeps brings up only the named service', async () => {
+    const rt = newRuntime();
+    expect((await plan(rt, load(BASE), { services: ['web'], noDeps: true })).toString()).toBe(lines(
+      '[] -> #1 network:default, CreateNetwork, missing',
+      '[1] -> #2 service:web:1, CreateContainer, missing',
+      '[2] -> #3 service:web:1, StartContainer, created',
+    ));
+    expect((await plan(rt, load(BASE), { services: ['web'] })).toString()).toBe(lines(
+      '[] -> #1 network:default, CreateNetwork, missing',
+      '[] -> #2 volume:data, CreateVolume, missing',
+      '[1,2] -> #3 service:db:1, CreateContainer, missing',
+      '[3] -> #4 service:db:1, StartContainer, created',
+      '[1,4] -> #5 service:web:1, CreateContainer, missing',
+      '[5] -> #6 service:web:1, StartContainer, created',
+    ));
+  });
+
+  test('noStart only creates', async () => {
+    const rt = newRuntime();
+    expect((await plan(rt, load(BASE), { noStart: true })).toString()).toBe(lines(
+      '[] -> #1 network:default, CreateNetwork, missing',
+      '[] -> #2 volume:data, CreateVolume, missing',
+      '[1,2] -> #3 service:db:1, CreateContainer, missing',
+      '[1] -> #4 service:web:1, CreateContainer, missing',
+    ));
+  });
+});
+
+describe('down plans', () => {
+  const WITH_CACHE = BASE.replace('services:\n', 'services:\n  cache:\n    image: redis\n');
+
+  test('stops dependents first, removes containers, then networks; volumes only with -v', async () => {
+    const rt = newRuntime();
+    const project = load(BASE);
+    await up(rt, project);
+    const observed = await observe(rt, project);
+    expect(planDown(observed, { project }).toString()).toBe(
+      lines(
+        '[] -> #1 service:web:1, StopContainer, down',
+        '[1] -> #2 service:web:1, RemoveContainer, down',
+        '[1] -> #3 service:db:1, StopContainer, down',
+        '[3] -> #4 service:db:1, RemoveContainer, down',
+        '[2,4] -> #5 network:default, RemoveNetwork, down',
+      ),
+    );
+    expect(planDown(observed, { project, volumes: true }).toString()).toContain('[2,4] -> #6 volume:data, RemoveVolume, down');
+  });
+
+  test('down leaves nothing, and works without a compose file', async () => {
+    const rt = newRuntime();
+    const project = load(WITH_CACHE);
+    await up(rt, project);
+    await execute(rt, planDown(await observe(rt, 'demo'), { volumes: true }));
+    const after = await observe(rt, 'demo');
+    expect(after.containers).toEqual([]);
+    expect(after.networks).toEqual({});
+    expect(after.volumes).toEqual({});
+  });
+
+  test('orphans are kept (with a warning) unless removeOrphans', async () => {
+    const rt = newRuntime();
+    await up(rt, load(WITH_CACHE));
+    const project = load(BASE);
+    const kept = planDown(await observe(rt, project), { project });
+    expect(kept.toString()).not.toContain('cache');
+    expect(kept.warnings).toHaveLength(1);
+    const removed = planDown(await observe(rt, project), { project, removeOrphans: true });
+    expect(removed.toString()).toContain('service:cache:1, RemoveContainer, down');
+    expect(removed.warnings).toEqual([]);
+  });
+});
