@@ -12,7 +12,9 @@ import { ConfigError } from '../errors.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { parseBytes } from '../util/bytes.js';
 import { splitShellWords } from '../util/shell-words.js';
-import { Tagged, isPlainObject, type ParsedYaml, type PathSeg } from './yaml.js';
+import { Tagged, formatPath, isPlainObject, type ParsedYaml, type PathSeg } from './yaml.js';
+
+export { formatPath };
 
 export interface CanonicalContext {
   /** Directory relative paths of this file resolve against. */
@@ -89,12 +91,6 @@ function tagged(value: unknown, fn: (v: unknown) => unknown): unknown {
 
 function fail(ctx: CanonicalContext, path: PathSeg[], detail: string): never {
   throw new ConfigError('TSC_INVALID_VALUE', `${formatPath(path)}: ${detail}`, ctx.source.locate(path));
-}
-
-export function formatPath(path: readonly PathSeg[]): string {
-  let s = '';
-  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s === '' ? seg : `.${seg}`;
-  return s;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
  * compose-go's error instead.
  */
 import { InterpolationError } from '../errors.js';
-import { composePath, goQuote } from './interpolate.js';
+import { goQuote } from './interpolate.js';
+import { formatPath } from './yaml.js';
 import { Tagged, isPlainObject, type ParsedYaml, type PathSeg } from './yaml.js';
 
 export interface CastOptions {
@@ -25,8 +26,8 @@ export type Caster = (value: string, warn: (msg: string) => void) => CastResult;
 /** `*` matches any map key or list item; `[]` matches list items only. */
 type Pattern = readonly string[];
 
-const toInt: Caster = (s) => parseGoInt(s, 'strconv.Atoi');
-const toInt64: Caster = (s) => parseGoInt(s, 'strconv.ParseInt');
+const toInt: Caster = (s) => parseGoInt(s);
+const toInt64: Caster = (s) => parseGoInt(s);
 const toFloat: Caster = (s) => parseGoFloat(s, 64);
 const toFloat32: Caster = (s) => parseGoFloat(s, 32);
 
@@ -90,7 +91,7 @@ export function castTypes(data: unknown, options: CastOptions = {}): unknown {
       if (result.ok) return result.value;
       if (options.strict)
         throw new InterpolationError(
-          `error while interpolating ${composePath(path)}: failed to cast to expected type: ${result.error}`,
+          `${formatPath(path)}: ${result.error}`,
           options.strict.locate(path),
         );
       return value;
@@ -145,10 +146,10 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** `strconv.Atoi` / `strconv.ParseInt(s, 10, 64)`: optional sign, ASCII digits, int64 range. */
-export function parseGoInt(s: string, fn = 'strconv.ParseInt'): CastResult {
-  if (!/^[+-]?[0-9]+$/.test(s)) return { ok: false, error: `${fn}: parsing ${goQuote(s)}: invalid syntax` };
+export function parseGoInt(s: string): CastResult {
+  if (!/^[+-]?[0-9]+$/.test(s)) return { ok: false, error: `${goQuote(s)} is not an integer` };
   const big = BigInt(s);
-  if (big < INT64_MIN || big > INT64_MAX) return { ok: false, error: `${fn}: parsing ${goQuote(s)}: value out of range` };
+  if (big < INT64_MIN || big > INT64_MAX) return { ok: false, error: `integer ${goQuote(s)} is out of range` };
   const n = Number(big);
   return { ok: true, value: n === 0 ? 0 : n };
 }
@@ -159,10 +160,10 @@ export function parseGoInt(s: string, fn = 'strconv.ParseInt'): CastResult {
  */
 export function parseGoFloat(s: string, bits: 32 | 64): CastResult {
   if (!/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(s))
-    return { ok: false, error: `strconv.ParseFloat: parsing ${goQuote(s)}: invalid syntax` };
+    return { ok: false, error: `${goQuote(s)} is not a number` };
   const n = Number(s);
   if (!Number.isFinite(n) || (bits === 32 && !Number.isFinite(Math.fround(n))))
-    return { ok: false, error: `strconv.ParseFloat: parsing ${goQuote(s)}: value out of range` };
+    return { ok: false, error: `number ${goQuote(s)} is out of range` };
   return { ok: true, value: n === 0 ? 0 : n };
 }
 
@@ -184,6 +185,6 @@ export function toBoolean(s: string, warn: (msg: string) => void = () => {}): Ca
       warn(`${goQuote(s)} for boolean is not supported by YAML 1.2, please use \`false\``);
       return { ok: true, value: false };
     default:
-      return { ok: false, error: `invalid boolean: ${s}` };
+      return { ok: false, error: `${goQuote(s)} is not a boolean (expected true or false)` };
   }
 }

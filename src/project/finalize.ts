@@ -3,7 +3,7 @@
  * IPAM), environment and label files read into `environment` and `labels`, stable order for extra_hosts.
  */
 import { existsSync } from 'node:fs';
-import { FileNotFoundError } from '../errors.js';
+import { FileNotFoundError, formatPosition, type SourcePosition } from '../errors.js';
 import { readDotenvFile } from './dotenv.js';
 import { isPlainObject } from './yaml.js';
 
@@ -15,18 +15,21 @@ export interface FinalizeContext {
   readonly workingDir: string;
   /** Missing env/label files: an error (default), or a warning when only rendering (`config`). */
   readonly missingFile?: (message: string, file: string) => void;
+  /** Where a path of the merged model was written (for messages). */
+  readonly locate?: (path: readonly (string | number)[]) => SourcePosition;
 }
 
-function missing(ctx: FinalizeContext, message: string, file: string): void {
-  if (ctx.missingFile) ctx.missingFile(message, file);
-  else throw new FileNotFoundError(message, { file });
+function missing(ctx: FinalizeContext, message: string, file: string, at: readonly (string | number)[]): void {
+  const pos = ctx.locate?.(at);
+  if (ctx.missingFile) ctx.missingFile(pos?.line !== undefined ? `${formatPosition(pos)}: ${message}` : message, file);
+  else throw new FileNotFoundError(message, pos?.line !== undefined ? pos : { file });
 }
 
 export function finalizeProject(model: Obj, ctx: FinalizeContext): Obj {
   const out: Obj = { ...model };
   const services: Obj = {};
   for (const [name, svc] of Object.entries(isPlainObject(model.services) ? model.services : {}))
-    services[name] = finalizeService(isPlainObject(svc) ? svc : {}, ctx);
+    services[name] = finalizeService(name, isPlainObject(svc) ? svc : {}, ctx);
   out.services = services;
   if (isPlainObject(model.networks)) {
     const nets: Obj = {};
@@ -40,7 +43,7 @@ export function finalizeProject(model: Obj, ctx: FinalizeContext): Obj {
   return out;
 }
 
-function finalizeService(svc: Obj, ctx: FinalizeContext): Obj {
+function finalizeService(name: string, svc: Obj, ctx: FinalizeContext): Obj {
   const out: Obj = { ...svc };
   if (isPlainObject(out.build) && out.build.context === undefined) out.build = { context: ctx.workingDir, ...out.build };
   if (isPlainObject(out.depends_on)) {
@@ -55,14 +58,14 @@ function finalizeService(svc: Obj, ctx: FinalizeContext): Obj {
   }
   if (Array.isArray(out.extra_hosts)) out.extra_hosts = sortHosts(out.extra_hosts.map(String));
   if (Array.isArray(out.env_file) || isPlainObject(out.environment)) {
-    const env = resolveEnvironment(out, ctx);
+    const env = resolveEnvironment(name, out, ctx);
     if (env !== undefined) out.environment = env;
   }
   if (Array.isArray(out.label_file)) {
     const labels: Record<string, string> = {};
-    for (const file of out.label_file.map(String)) {
+    for (const [i, file] of out.label_file.map(String).entries()) {
       if (!existsSync(file)) {
-        missing(ctx, `label file ${file} not found`, file);
+        missing(ctx, `label file ${file} not found`, file, ['services', name, 'label_file', i]);
         continue;
       }
       Object.assign(labels, readDotenvFile(file, (k) => ctx.env[k]));
@@ -73,14 +76,14 @@ function finalizeService(svc: Obj, ctx: FinalizeContext): Obj {
 }
 
 /** env_file values, then `environment:` over them; a key without value takes the project environment's value. */
-function resolveEnvironment(svc: Obj, ctx: FinalizeContext): Record<string, string | null> | undefined {
+function resolveEnvironment(name: string, svc: Obj, ctx: FinalizeContext): Record<string, string | null> | undefined {
   const fromFiles: Record<string, string> = {};
-  for (const f of Array.isArray(svc.env_file) ? svc.env_file : []) {
+  for (const [i, f] of (Array.isArray(svc.env_file) ? svc.env_file : []).entries()) {
     const ef = isPlainObject(f) ? f : { path: String(f) };
     const path = String(ef.path);
     if (!existsSync(path)) {
       if (ef.required === false) continue;
-      missing(ctx, `env file ${path} not found`, path);
+      missing(ctx, `env file ${path} not found`, path, ['services', name, 'env_file', i]);
       continue;
     }
     Object.assign(fromFiles, readDotenvFile(path, (k) => fromFiles[k] ?? ctx.env[k], ef.format === 'raw'));

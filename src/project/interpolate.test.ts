@@ -264,11 +264,11 @@ describe('interpolateTree', () => {
     expect(e.message).toBe('compose.yaml:3:12: ' + e.detail);
   });
 
-  test('invalid template in a list: compose-go wording with [] and the exact item position', () => {
+  test('invalid template in a list: compose-go wording, the item index and the exact item position', () => {
     const parsed = parseYaml('services:\n  web:\n    environment:\n      - A=1\n      - B=${oops\n', 'compose.yaml');
     const e = errorOf(() => interpolateTree(parsed.data, envLookup, parsed)) as InvalidTemplateError;
     expect(e).toBeInstanceOf(InvalidTemplateError);
-    expect(e.detail).toBe('invalid interpolation format for services.web.environment.[].\nYou may need to escape any $ with another $.\nB=${oops');
+    expect(e.detail).toBe('invalid interpolation format for services.web.environment[1].\nYou may need to escape any $ with another $.\nB=${oops');
     expect(e.position).toEqual({ file: 'compose.yaml', line: 5, col: 9 });
   });
 

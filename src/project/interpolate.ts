@@ -18,7 +18,7 @@
  * plus the source position of the offending value.
  */
 import { InterpolationError, type SourcePosition } from '../errors.js';
-import { Tagged, isPlainObject, type ParsedYaml, type Path, type PathSeg } from './yaml.js';
+import { Tagged, formatPath, isPlainObject, type ParsedYaml, type Path, type PathSeg } from './yaml.js';
 
 /** Variable lookup: the value, or `undefined` when the variable is not set. */
 export type Lookup = (name: string) => string | undefined;
@@ -87,7 +87,7 @@ export function interpolateTree(
       try {
         return substitute(value, lookup, warn);
       } catch (e) {
-        throw toPublicError(e, composePath(path), source.locate(path));
+        throw toPublicError(e, formatPath(path), source.locate(path));
       }
     }
     if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value));

@@ -138,6 +138,7 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
     env,
     home: env.HOME ?? shell.HOME ?? '/',
     workingDir: projectDir,
+    locate: (path) => locateIn(sources.map((s) => s.parsed), path),
     ...(lenient ? { missingFile: (msg: string) => warn(msg) } : {}),
   });
   const profiles = options.profiles && options.profiles.length > 0 ? [...options.profiles] : (env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean);

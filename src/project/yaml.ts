@@ -16,6 +16,13 @@ import { YamlSyntaxError, type SourcePosition } from '../errors.js';
 export type PathSeg = string | number;
 export type Path = readonly PathSeg[];
 
+/** `services.web.ports[0]`: keys joined with dots, list items as `[i]`. */
+export function formatPath(path: Path): string {
+  let s = '';
+  for (const seg of path) s += typeof seg === 'number' ? `[${seg}]` : s === '' ? seg : `.${seg}`;
+  return s;
+}
+
 /** A value carrying a `!reset` or `!override` tag. */
 export class Tagged {
   constructor(
