@@ -21,7 +21,7 @@ function step(name, cmd, args, opts = {}) {
 
 // A fresh clone: install the locked dependencies first.
 if (!existsSync(join(root, 'node_modules/.package-lock.json'))) {
-  const r = step('install', 'npm', ['ci', '--no-audit', '--no-fund']);
+  const r = step('install', 'npm', ['install', '--no-audit', '--no-fund']);
   if (r.status !== 0) {
     console.log('\n0 passed, 1 failed');
     process.exit(1);
