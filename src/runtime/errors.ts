@@ -48,9 +48,45 @@ export class PullError extends TsComposeError {
   }
 }
 
+/** A build failed (an `error`/`errorDetail` in the build stream, or the context could not be read). */
+export class BuildError extends TsComposeError {
+  /** The first tag of the build (the service image), or the context when untagged. */
+  readonly ref: string;
+  readonly detail: string;
+  constructor(ref: string, detail: string, options: TsComposeErrorOptions = {}) {
+    super('TSC_BUILD', `building ${ref}: ${detail}`, options);
+    this.ref = ref;
+    this.detail = detail;
+  }
+}
+
+/** A push failed (an `errorDetail` in the progress stream, or the registry refused). */
+export class PushError extends TsComposeError {
+  readonly ref: string;
+  constructor(ref: string, detail: string, options: TsComposeErrorOptions = {}) {
+    super('TSC_PUSH', `pushing ${ref}: ${detail}`, options);
+    this.ref = ref;
+  }
+}
+
+/**
+ * The backend cannot be used: no Docker socket answering, the native runtime missing a requirement, ….
+ * `hint` says what to do.
+ */
+export class RuntimeUnavailableError extends TsComposeError {
+  readonly runtime: string;
+  constructor(runtime: string, detail: string, options: TsComposeErrorOptions = {}) {
+    super('TSC_RUNTIME_UNAVAILABLE', `${runtime} runtime unavailable: ${detail}`, options);
+    this.runtime = runtime;
+  }
+}
+
 export function isNotFound(e: unknown): e is NotFoundError {
   return e instanceof NotFoundError;
 }
 export function isNotModified(e: unknown): e is NotModifiedError {
   return e instanceof NotModifiedError;
+}
+export function isConflict(e: unknown): e is ConflictError {
+  return e instanceof ConflictError;
 }

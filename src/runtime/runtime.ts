@@ -1,11 +1,16 @@
 /**
  * The runtime port: everything the engine asks of a container backend (Docker Engine, the native runtime, the
  * in-memory fake). Neutral DTOs only — no dockerode type crosses this file. Errors are the typed ones of
- * ./errors.ts (NotFoundError, ConflictError, NotModifiedError, PullError).
+ * ./errors.ts.
  *
- * Covers what `up`, `down` and `ps` need. Left for later (not declared yet): exec, logs, events, pause/unpause,
- * wait, top, cp, build.
+ * Covers the whole compose command set: containers, networks, volumes, images (pull, build, push, tag, list),
+ * exec, logs, wait, pause/unpause, top, events, cp and a liveness ping. Adapters: ./docker/docker-runtime.ts
+ * (DockerRuntime), ./fake/fake-runtime.ts (FakeRuntime); pick one with ./select.ts (selectRuntime).
+ *
+ * Streams (`Readable`) and async iterables are Node's own; nothing engine-specific crosses this file. Errors:
+ * NotFoundError, ConflictError, NotModifiedError, PullError, BuildError, PushError, RuntimeUnavailableError.
  */
+import type { Readable } from 'node:stream';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -48,6 +53,17 @@ export interface ContainerSummary {
   /** network name → endpoint. */
   readonly networks: Readonly<Record<string, EndpointInfo>>;
   readonly mounts: readonly MountInfo[];
+  /** Ports actually published on the host (absent when the backend does not report them). */
+  readonly publishedPorts?: readonly PublishedPort[];
+}
+
+/** A container port published on the host (what `ps` and `port` show). */
+export interface PublishedPort {
+  readonly containerPort: number;
+  /** `tcp`, `udp`, `sctp`. */
+  readonly protocol: string;
+  readonly hostIp?: string;
+  readonly hostPort?: number;
 }
 
 export interface ContainerInspect extends ContainerSummary {
@@ -195,6 +211,145 @@ export interface ListContainersOptions extends ListOptions {
   readonly all?: boolean;
 }
 
+/** What to run in a running container (`exec`, `execStream`). */
+export interface ExecSpec {
+  readonly cmd: readonly string[];
+  /** `KEY=value` strings, added to the container's environment. */
+  readonly env?: readonly string[] | undefined;
+  readonly user?: string | undefined;
+  readonly workdir?: string | undefined;
+  /** Allocate a pseudo-TTY (output is then not split into stdout/stderr: everything arrives on stdout). */
+  readonly tty?: boolean | undefined;
+  readonly privileged?: boolean | undefined;
+  /** Fed to the process's stdin, which is closed when this stream ends. Absent = no stdin. */
+  readonly stdin?: Readable | undefined;
+}
+
+/** The outcome of a buffered `exec`. Output is decoded as UTF-8. */
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A running exec (`execStream`): read its output as it comes, then `wait()` for the exit code. */
+export interface ExecSession {
+  /** Ends when the process ends. */
+  readonly stdout: Readable;
+  /** Ends when the process ends; always empty with `tty`. */
+  readonly stderr: Readable;
+  /** Resolves with the exit code once the process has exited and both streams have ended. */
+  wait(): Promise<number>;
+}
+
+export interface LogsOptions extends CallOptions {
+  /** Keep streaming until the container stops (or the signal aborts). Default false. */
+  readonly follow?: boolean | undefined;
+  /** Only the last N lines of what is already there; absent or `all` = everything. */
+  readonly tail?: number | 'all' | undefined;
+  /** Unix seconds, an RFC 3339 timestamp, or a duration before now (`10m`, `1h30m`); only lines from then on. */
+  readonly since?: number | string | undefined;
+  /** Same forms as `since`; only lines up to then. */
+  readonly until?: number | string | undefined;
+  /** Fill `LogLine.timestamp`. Default false. */
+  readonly timestamps?: boolean | undefined;
+}
+
+/** One line of container output, without its trailing newline. */
+export interface LogLine {
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+  /** RFC 3339 with nanoseconds, as the engine reports it; only with `timestamps: true`. */
+  readonly timestamp?: string;
+}
+
+/** `ps`-style process table of a container (`top`). */
+export interface ProcessList {
+  readonly titles: readonly string[];
+  readonly processes: readonly (readonly string[])[];
+}
+
+export interface EventsOptions extends CallOptions {
+  /** Only events of objects whose attributes (labels included) match. */
+  readonly labels?: LabelSelector | undefined;
+  /** Only these object types (`container`, `network`, `volume`, `image`). */
+  readonly types?: readonly string[] | undefined;
+  /** Unix seconds: replay events from then on (the default is from now on). */
+  readonly since?: number | undefined;
+  /** Unix seconds: stop at then (the iteration ends). */
+  readonly until?: number | undefined;
+}
+
+/** One engine event: `container start`, `network connect`, … */
+export interface RuntimeEvent {
+  /** `container`, `network`, `volume`, `image`, … */
+  readonly type: string;
+  /** `create`, `start`, `die`, `stop`, `kill`, `destroy`, `pause`, `unpause`, `rename`, `health_status: healthy`, … */
+  readonly action: string;
+  /** Container/network id, volume name or image ref. */
+  readonly id: string;
+  /** Labels of the object plus engine attributes (`name`, `image`, `exitCode`, `container`, …). */
+  readonly attributes: Labels;
+  /** Unix milliseconds. */
+  readonly time: number;
+}
+
+/** What to build (compose's `build:` section, resolved to absolute paths). */
+export interface BuildSpec {
+  /** The build context directory (absolute). */
+  readonly context: string;
+  /** Dockerfile path relative to the context (default `Dockerfile`). Ignored with `dockerfileInline`. */
+  readonly dockerfile?: string | undefined;
+  /** The Dockerfile's content (compose `dockerfile_inline`). */
+  readonly dockerfileInline?: string | undefined;
+  /** Build args; an undefined value is passed through from the builder's environment by the engine. */
+  readonly args?: Readonly<Record<string, string>> | undefined;
+  readonly target?: string | undefined;
+  readonly labels?: Labels | undefined;
+  /** Tags given to the result (the first is the service's image name). */
+  readonly tags: readonly string[];
+  readonly noCache?: boolean | undefined;
+  /** Always try to pull newer base images. */
+  readonly pull?: boolean | undefined;
+  readonly platform?: string | undefined;
+  /** Network mode for RUN instructions. */
+  readonly network?: string | undefined;
+  /** `host:ip` entries. */
+  readonly extraHosts?: readonly string[] | undefined;
+  readonly cacheFrom?: readonly string[] | undefined;
+  readonly shmSizeBytes?: number | undefined;
+}
+
+/** One build progress event: usually a line of builder output in `text`. */
+export interface BuildProgress {
+  readonly text: string;
+}
+
+/** One push progress event (one per layer update). */
+export interface PushProgress {
+  readonly ref: string;
+  readonly layer?: string;
+  readonly status: string;
+  readonly current?: number;
+  readonly total?: number;
+}
+
+/** A local image as `images` lists it. */
+export interface ImageSummary extends ImageInfo {
+  readonly labels: Labels;
+  /** Unix milliseconds. */
+  readonly created: number;
+  readonly sizeBytes: number;
+}
+
+export interface WaitOptions extends CallOptions {
+  /**
+   * `not-running` (default): resolve at once if the container is not running, else when it stops.
+   * `next-exit`: the next time it stops. `removed`: when it has been removed.
+   */
+  readonly condition?: 'not-running' | 'next-exit' | 'removed' | undefined;
+}
+
 export interface Runtime {
   /** `docker`, `native` or `fake`. */
   readonly kind: string;
@@ -233,6 +388,59 @@ export interface Runtime {
   /** Rejects with PullError on an `errorDetail` in the stream. */
   pullImage(ref: string, options?: CallOptions & { readonly platform?: string | undefined; readonly onProgress?: ((event: PullProgress) => void) | undefined }): Promise<ImageInfo>;
   removeImage(ref: string, options?: CallOptions & { readonly force?: boolean | undefined }): Promise<void>;
+
+  /** Restarts (stop with `timeoutSeconds`, then start); starts a stopped container. */
+  restartContainer(idOrName: string, options?: CallOptions & { readonly timeoutSeconds?: number | undefined }): Promise<void>;
+  /** Conflict when not running or already paused. */
+  pauseContainer(idOrName: string, options?: CallOptions): Promise<void>;
+  /** Conflict when not paused. */
+  unpauseContainer(idOrName: string, options?: CallOptions): Promise<void>;
+  /** Resolves with the container's exit code once `condition` holds (see WaitOptions). */
+  waitContainer(idOrName: string, options?: WaitOptions): Promise<number>;
+  /** The container's processes. Conflict when not running. `psArgs` default `-ef`. */
+  topContainer(idOrName: string, options?: CallOptions & { readonly psArgs?: string | undefined }): Promise<ProcessList>;
+
+  /**
+   * Runs `spec.cmd` in a running container and buffers its output. Conflict when the container is not running.
+   * The exit code is the process's (126/127 when it cannot be executed / found, as Docker reports them).
+   */
+  exec(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecResult>;
+  /** Like `exec`, but streams the output; for interactive use pass `stdin` (and `tty`). */
+  execStream(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession>;
+
+  /**
+   * The container's output, line by line, stdout and stderr interleaved in arrival order (TTY containers:
+   * everything on `stdout`). Without `follow` the iteration ends after what is there; with it, when the container
+   * stops or the signal aborts (then the iteration just ends, it does not throw). NotFound on the first `next()`
+   * when the container does not exist.
+   */
+  containerLogs(idOrName: string, options?: LogsOptions): AsyncIterable<LogLine>;
+
+  /**
+   * Engine events from now on (or `since`), filtered by labels/types, until the signal aborts (the iteration then
+   * ends) or `until` passes.
+   */
+  events(options?: EventsOptions): AsyncIterable<RuntimeEvent>;
+
+  /** Copies a tar archive into the container, extracted at `path` (a directory). NotFound for a missing path. */
+  copyToContainer(idOrName: string, path: string, tar: Readable, options?: CallOptions): Promise<void>;
+  /** A tar archive of `path` in the container (its basename at the archive root). NotFound for a missing path. */
+  copyFromContainer(idOrName: string, path: string, options?: CallOptions): Promise<Readable>;
+
+  /** Images present locally, optionally filtered by labels. */
+  listImages(options?: ListOptions): Promise<ImageSummary[]>;
+  /**
+   * Builds `spec.context` and tags the result with every `spec.tags`. Rejects with BuildError carrying the
+   * builder's message when a step fails (an `error`/`errorDetail` in the stream).
+   */
+  buildImage(spec: BuildSpec, options?: CallOptions & { readonly onProgress?: ((event: BuildProgress) => void) | undefined }): Promise<{ readonly id: string }>;
+  /** Pushes `ref` (`repo:tag`) to its registry. NotFound when not present locally; PushError on `errorDetail`. */
+  pushImage(ref: string, options?: CallOptions & { readonly onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void>;
+  /** Gives image `source` (ref or id) the extra name `target` (`repo:tag`). NotFound when `source` is missing. */
+  tagImage(source: string, target: string, options?: CallOptions): Promise<void>;
+
+  /** Whether the backend answers (Docker: `GET /_ping`). Never throws. */
+  ping(options?: CallOptions): Promise<boolean>;
 }
 
 /** Whether `labels` satisfy `selector`. Shared by adapters that filter themselves (fake, native). */

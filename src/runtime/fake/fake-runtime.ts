@@ -3,10 +3,34 @@
  * (`c00000000001…`, `n00000000001…`), timestamps from a counter. Every call is recorded, in order, in `calls`.
  * Behaves like the Docker Engine where it matters to the engine: name conflicts, 304s on start/stop, removing a
  * running container needs `force`, networks and images must exist at create time.
+ *
+ * Beyond the engine: `exit()` makes a container exit, `emitLog()` gives it output, `onExec` decides what an exec
+ * does (default: `echo …` prints, `false` exits 1, `exit N` exits N, anything else exits 0 silently), and every
+ * state change is an event (`create`, `start`, `die`, `stop`, `kill`, `destroy`, `pause`, `unpause`, `rename`, and
+ * network/volume `create`/`destroy`/`connect`/`disconnect`) with deterministic times (one second per event from
+ * 2020-01-01T00:00:00Z). A build fails with BuildError when the inline Dockerfile contains `RUN false`.
  */
-import { ConflictError, NotFoundError, NotModifiedError, PullError } from '../errors.js';
+import { EventEmitter, once } from 'node:events';
+import { Readable } from 'node:stream';
+import { BuildError, ConflictError, NotFoundError, NotModifiedError, PullError } from '../errors.js';
+import { toUnixSeconds } from '../time.js';
 import {
   matchesLabels,
+  type BuildProgress,
+  type BuildSpec,
+  type EventsOptions,
+  type ExecResult,
+  type ExecSession,
+  type ExecSpec,
+  type ImageSummary,
+  type Labels,
+  type LogLine,
+  type LogsOptions,
+  type ProcessList,
+  type PublishedPort,
+  type PushProgress,
+  type RuntimeEvent,
+  type WaitOptions,
   type CallOptions,
   type ContainerInspect,
   type ContainerSpec,
@@ -41,6 +65,23 @@ interface FakeContainer {
   created: number;
   networks: Map<string, EndpointInfo>;
   mounts: MountInfo[];
+  logs: { stream: 'stdout' | 'stderr'; line: string; timestamp: string }[];
+  files: Map<string, Buffer>;
+}
+
+/** What the fake does for an exec (see FakeRuntimeOptions.onExec). */
+export type FakeExecHandler = (container: ContainerInspect, spec: ExecSpec) => ExecResult;
+
+const EPOCH = Date.UTC(2020, 0, 1);
+
+/** The default exec behaviour: `echo a b` → "a b\n", `false` → 1, `exit N` / `sh -c 'exit N'` → N, else 0. */
+export function defaultFakeExec(_container: ContainerInspect, spec: ExecSpec): ExecResult {
+  let cmd = [...spec.cmd];
+  if ((cmd[0] === 'sh' || cmd[0] === '/bin/sh') && cmd[1] === '-c' && cmd[2] !== undefined) cmd = cmd[2].trim().split(/\s+/);
+  if (cmd[0] === 'echo') return { exitCode: 0, stdout: cmd.slice(1).join(' ') + '\n', stderr: '' };
+  if (cmd[0] === 'false') return { exitCode: 1, stdout: '', stderr: '' };
+  if (cmd[0] === 'exit') return { exitCode: Number(cmd[1] ?? 0) || 0, stdout: '', stderr: '' };
+  return { exitCode: 0, stdout: '', stderr: '' };
 }
 
 interface FakeNetwork {
@@ -54,6 +95,8 @@ export interface FakeRuntimeOptions {
   readonly images?: Readonly<Record<string, string>>;
   /** Images `pullImage` can fetch (ref → id); a ref not listed fails with PullError. Default: any ref. */
   readonly registry?: Readonly<Record<string, string>>;
+  /** What execs do; default `defaultFakeExec`. */
+  readonly onExec?: FakeExecHandler;
 }
 
 const pad = (prefix: string, n: number): string => (prefix + n.toString(16).padStart(11, '0')).padEnd(64, '0');
@@ -69,10 +112,38 @@ export class FakeRuntime implements Runtime {
   private readonly counters = new Map<string, number>();
   private clock = 0;
   private failures: Failure[] = [];
+  private readonly onExec: FakeExecHandler;
+  private readonly imageLabels = new Map<string, Labels>();
+  /** Every event so far, in order. */
+  readonly eventLog: RuntimeEvent[] = [];
+  /** Every image push, in order. */
+  readonly pushed: string[] = [];
+  private readonly bus = new EventEmitter();
+  private eventClock = 0;
 
   constructor(options: FakeRuntimeOptions = {}) {
     for (const [ref, id] of Object.entries(options.images ?? {})) this.setImage(ref, id);
     this.registry = options.registry;
+    this.onExec = options.onExec ?? defaultFakeExec;
+    this.bus.setMaxListeners(0);
+  }
+
+  /** Appends a line of output to a container's log (followers see it at once). */
+  emitLog(idOrName: string, line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+    const c = this.container(idOrName);
+    c.logs.push({ stream, line, timestamp: new Date(EPOCH + ++this.eventClock * 1000).toISOString() });
+    this.bus.emit('change');
+  }
+
+  private emitEvent(type: string, action: string, id: string, attributes: Labels): void {
+    const ev: RuntimeEvent = { type, action, id, attributes, time: EPOCH + ++this.eventClock * 1000 };
+    this.eventLog.push(ev);
+    this.bus.emit('event', ev);
+    this.bus.emit('change');
+  }
+
+  private containerEvent(c: FakeContainer, action: string, extra: Labels = {}): void {
+    this.emitEvent('container', action, c.id, { ...c.spec.labels, image: c.spec.image, name: c.name, ...extra });
   }
 
   /** Puts (or replaces) a local image, as a pull or build would. */
@@ -91,6 +162,7 @@ export class FakeRuntime implements Runtime {
     const c = this.container(idOrName);
     c.status = 'exited';
     c.exitCode = exitCode;
+    this.containerEvent(c, 'die', { exitCode: String(exitCode) });
   }
 
   private nextId(prefix: string): string {
@@ -143,9 +215,23 @@ export class FakeRuntime implements Runtime {
       created: c.created,
       networks,
       mounts: c.mounts.map((m) => ({ ...m })),
+      ...(c.status === 'running' || c.status === 'paused' ? { publishedPorts: this.published(c) } : {}),
       exitCode: c.exitCode,
       spec: c.spec,
     };
+  }
+
+  /** Spec ports as published: fixed host ports as given (first of a range), ephemeral ones from 49153 on. */
+  private published(c: FakeContainer): PublishedPort[] {
+    return (c.spec.ports ?? []).map((p, i) => {
+      const fixed = p.hostPort === undefined ? undefined : Number(p.hostPort.split('-')[0]);
+      return {
+        containerPort: p.containerPort,
+        protocol: p.protocol,
+        hostIp: p.hostIp ?? '0.0.0.0',
+        hostPort: fixed !== undefined && Number.isFinite(fixed) ? fixed : 49153 + i,
+      };
+    });
   }
 
   async listContainers(options: ListContainersOptions = {}): Promise<ContainerInspect[]> {
@@ -188,7 +274,9 @@ export class FakeRuntime implements Runtime {
       mounts.push({ type: m.type, source, target: m.target, readOnly: m.readOnly ?? false });
     }
     const id = this.nextId('c');
-    this.containers.set(id, { id, name: spec.name, spec, imageId: image.id, status: 'created', exitCode: 0, created: ++this.clock, networks, mounts });
+    const c: FakeContainer = { id, name: spec.name, spec, imageId: image.id, status: 'created', exitCode: 0, created: ++this.clock, networks, mounts, logs: [], files: new Map() };
+    this.containers.set(id, c);
+    this.containerEvent(c, 'create');
     return { id };
   }
 
@@ -198,6 +286,7 @@ export class FakeRuntime implements Runtime {
     if (c.status === 'running') throw new NotModifiedError('container', idOrName, 'already started');
     c.status = 'running';
     c.exitCode = 0;
+    this.containerEvent(c, 'start');
   }
 
   async stopContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
@@ -206,6 +295,9 @@ export class FakeRuntime implements Runtime {
     if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'restarting') throw new NotModifiedError('container', idOrName, 'already stopped');
     c.status = 'exited';
     c.exitCode = 0;
+    this.containerEvent(c, 'kill', { signal: '15' });
+    this.containerEvent(c, 'die', { exitCode: '0' });
+    this.containerEvent(c, 'stop');
   }
 
   async killContainer(idOrName: string, options?: CallOptions & { killSignal?: string | undefined }): Promise<void> {
@@ -214,13 +306,21 @@ export class FakeRuntime implements Runtime {
     if (c.status !== 'running') throw new ConflictError('container', idOrName, 'is not running');
     c.status = 'exited';
     c.exitCode = 137;
+    this.containerEvent(c, 'kill', { signal: options?.killSignal ?? 'SIGKILL' });
+    this.containerEvent(c, 'die', { exitCode: '137' });
   }
 
   async removeContainer(idOrName: string, options?: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined }): Promise<void> {
     await this.record('removeContainer', [idOrName], options);
     const c = this.container(idOrName);
     if (c.status === 'running' && !options?.force) throw new ConflictError('container', idOrName, 'cannot remove a running container, stop it first');
+    if (c.status === 'running' || c.status === 'paused') {
+      c.exitCode = 137;
+      this.containerEvent(c, 'die', { exitCode: '137' });
+    }
+    c.status = 'removing';
     this.containers.delete(c.id);
+    this.containerEvent(c, 'destroy');
     if (options?.volumes) for (const m of c.mounts) if (m.type === 'volume' && /^a[0-9a-f]{11}0+$/.test(m.source)) this.volumes.delete(m.source);
   }
 
@@ -229,7 +329,9 @@ export class FakeRuntime implements Runtime {
     const c = this.container(idOrName);
     const other = this.find(this.containers, newName, (x) => x.name);
     if (other && other !== c) throw new ConflictError('container', newName, 'name already in use');
+    const oldName = c.name;
     c.name = newName;
+    this.containerEvent(c, 'rename', { oldName: '/' + oldName });
   }
 
   private networkInfo(n: FakeNetwork): NetworkInfo {
@@ -254,6 +356,7 @@ export class FakeRuntime implements Runtime {
     this.networks.set(id, {
       info: { id, name: spec.name, driver: spec.driver ?? 'bridge', labels: { ...spec.labels }, internal: spec.internal ?? false, attachable: spec.attachable ?? false },
     });
+    this.emitEvent('network', 'create', id, { ...spec.labels, name: spec.name, type: spec.driver ?? 'bridge' });
     return { id };
   }
 
@@ -262,6 +365,7 @@ export class FakeRuntime implements Runtime {
     const n = this.network(idOrName);
     if (this.networkInfo(n).containers.length > 0) throw new ConflictError('network', idOrName, 'has active endpoints');
     this.networks.delete(n.info.id);
+    this.emitEvent('network', 'destroy', n.info.id, { ...n.info.labels, name: n.info.name, type: n.info.driver });
   }
 
   async connectNetwork(network: string, container: string, endpoint?: Omit<EndpointSpec, 'network'>, options?: CallOptions): Promise<void> {
@@ -270,6 +374,7 @@ export class FakeRuntime implements Runtime {
     const c = this.container(container);
     if (c.networks.has(n.info.name)) throw new ConflictError('container', container, `already connected to ${n.info.name}`);
     c.networks.set(n.info.name, { networkId: n.info.id, aliases: [...(endpoint?.aliases ?? [])] });
+    this.emitEvent('network', 'connect', n.info.id, { ...n.info.labels, name: n.info.name, container: c.id, type: n.info.driver });
   }
 
   async disconnectNetwork(network: string, container: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
@@ -277,6 +382,7 @@ export class FakeRuntime implements Runtime {
     const n = this.network(network);
     const c = this.container(container);
     if (!c.networks.delete(n.info.name)) throw new NotFoundError('network', `${n.info.name} (on ${container})`);
+    this.emitEvent('network', 'disconnect', n.info.id, { ...n.info.labels, name: n.info.name, container: c.id, type: n.info.driver });
   }
 
   async listVolumes(options: ListOptions = {}): Promise<VolumeInfo[]> {
@@ -297,6 +403,7 @@ export class FakeRuntime implements Runtime {
     if (existing) return { ...existing }; // Docker's volume create is idempotent
     const v: VolumeInfo = { name: spec.name, driver: spec.driver ?? 'local', labels: { ...spec.labels } };
     this.volumes.set(spec.name, v);
+    this.emitEvent('volume', 'create', spec.name, { ...spec.labels, driver: v.driver });
     return { ...v };
   }
 
@@ -305,7 +412,9 @@ export class FakeRuntime implements Runtime {
     if (!this.volumes.has(name)) throw new NotFoundError('volume', name);
     const used = [...this.containers.values()].some((c) => c.mounts.some((m) => m.type === 'volume' && m.source === name));
     if (used && !options?.force) throw new ConflictError('volume', name, 'volume is in use');
+    const v = this.volumes.get(name)!;
     this.volumes.delete(name);
+    this.emitEvent('volume', 'destroy', name, { ...v.labels, driver: v.driver });
   }
 
   async inspectImage(ref: string, options?: CallOptions): Promise<ImageInfo> {
@@ -334,5 +443,212 @@ export class FakeRuntime implements Runtime {
     if (!i) throw new NotFoundError('image', ref);
     if (!options?.force && [...this.containers.values()].some((c) => c.imageId === i.id)) throw new ConflictError('image', ref, 'image is being used by a container');
     this.images.delete(ref);
+  }
+
+  /** Resolves once `done()` holds, re-checking on every state change; rejects when the signal aborts. */
+  private async until(done: () => boolean, signal?: AbortSignal): Promise<void> {
+    while (!done()) {
+      signal?.throwIfAborted();
+      await once(this.bus, 'change', signal ? { signal } : {});
+    }
+  }
+
+  async restartContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
+    await this.record('restartContainer', [idOrName], options);
+    const c = this.container(idOrName);
+    if (c.status === 'running' || c.status === 'paused') {
+      c.status = 'exited';
+      this.containerEvent(c, 'die', { exitCode: '0' });
+    }
+    c.status = 'running';
+    c.exitCode = 0;
+    this.containerEvent(c, 'start');
+    this.containerEvent(c, 'restart');
+  }
+
+  async pauseContainer(idOrName: string, options?: CallOptions): Promise<void> {
+    await this.record('pauseContainer', [idOrName], options);
+    const c = this.container(idOrName);
+    if (c.status === 'paused') throw new ConflictError('container', idOrName, 'is already paused');
+    if (c.status !== 'running') throw new ConflictError('container', idOrName, 'is not running');
+    c.status = 'paused';
+    this.containerEvent(c, 'pause');
+  }
+
+  async unpauseContainer(idOrName: string, options?: CallOptions): Promise<void> {
+    await this.record('unpauseContainer', [idOrName], options);
+    const c = this.container(idOrName);
+    if (c.status !== 'paused') throw new ConflictError('container', idOrName, 'is not paused');
+    c.status = 'running';
+    this.containerEvent(c, 'unpause');
+  }
+
+  async waitContainer(idOrName: string, options?: WaitOptions): Promise<number> {
+    await this.record('waitContainer', [idOrName], options);
+    const c = this.container(idOrName);
+    const condition = options?.condition ?? 'not-running';
+    if (condition === 'removed') {
+      await this.until(() => !this.containers.has(c.id), options?.signal);
+    } else {
+      const stopped = (): boolean => c.status !== 'running' && c.status !== 'paused' && c.status !== 'restarting';
+      if (condition === 'next-exit' && stopped()) await this.until(() => !stopped(), options?.signal);
+      await this.until(stopped, options?.signal);
+    }
+    return c.exitCode;
+  }
+
+  async topContainer(idOrName: string, options?: CallOptions & { psArgs?: string | undefined }): Promise<ProcessList> {
+    await this.record('topContainer', [idOrName], options);
+    const c = this.container(idOrName);
+    if (c.status !== 'running' && c.status !== 'paused') throw new ConflictError('container', idOrName, 'is not running');
+    const cmd = [...(c.spec.entrypoint ?? []), ...(c.spec.command ?? [])].join(' ') || 'sh';
+    return { titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], processes: [['root', '1', '0', '0', '00:00', '?', '00:00:00', cmd]] };
+  }
+
+  private runExec(idOrName: string, spec: ExecSpec): ExecResult {
+    const c = this.container(idOrName);
+    if (c.status !== 'running') throw new ConflictError('container', idOrName, c.status === 'paused' ? 'is paused' : 'is not running');
+    const r = this.onExec(this.toInspect(c), spec);
+    return spec.tty ? { exitCode: r.exitCode, stdout: r.stdout + r.stderr, stderr: '' } : r;
+  }
+
+  async exec(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecResult> {
+    await this.record('exec', [idOrName, ...spec.cmd], options);
+    return this.runExec(idOrName, spec);
+  }
+
+  async execStream(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
+    await this.record('execStream', [idOrName, ...spec.cmd], options);
+    const r = this.runExec(idOrName, spec);
+    const stdout = Readable.from(r.stdout ? [Buffer.from(r.stdout)] : []);
+    const stderr = Readable.from(r.stderr ? [Buffer.from(r.stderr)] : []);
+    spec.stdin?.resume();
+    return { stdout, stderr, wait: () => Promise.resolve(r.exitCode) };
+  }
+
+  async *containerLogs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    await this.record('containerLogs', [idOrName], options);
+    const c = this.container(idOrName);
+    const toMs = (t: number | string): number => toUnixSeconds(t) * 1000;
+    const keep = (l: FakeContainer['logs'][number]): boolean =>
+      (options.since === undefined || Date.parse(l.timestamp) >= toMs(options.since)) &&
+      (options.until === undefined || Date.parse(l.timestamp) <= toMs(options.until));
+    const out = (l: FakeContainer['logs'][number]): LogLine =>
+      options.timestamps ? { stream: l.stream, line: l.line, timestamp: l.timestamp } : { stream: l.stream, line: l.line };
+    let lines = c.logs.filter(keep);
+    if (typeof options.tail === 'number') lines = options.tail > 0 ? lines.slice(-options.tail) : [];
+    for (const l of lines) yield out(l);
+    if (!options.follow) return;
+    let seen = c.logs.length;
+    const signal = options.signal;
+    while (!signal?.aborted && this.containers.has(c.id) && (c.status === 'running' || c.status === 'paused' || seen < c.logs.length)) {
+      while (seen < c.logs.length) {
+        const l = c.logs[seen++]!;
+        if (keep(l)) yield out(l);
+      }
+      if (!this.containers.has(c.id) || (c.status !== 'running' && c.status !== 'paused')) break;
+      try {
+        await once(this.bus, 'change', signal ? { signal } : {});
+      } catch {
+        return; // aborted
+      }
+    }
+  }
+
+  async *events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {
+    await this.record('events', [], options);
+    const signal = options.signal;
+    const wanted = (e: RuntimeEvent): boolean =>
+      matchesLabels(e.attributes, options.labels) &&
+      (options.types === undefined || options.types.includes(e.type)) &&
+      (options.until === undefined || e.time <= options.until * 1000);
+    const queue: RuntimeEvent[] = options.since === undefined ? [] : this.eventLog.filter((e) => e.time >= options.since! * 1000 && wanted(e));
+    const onEvent = (e: RuntimeEvent): void => {
+      if (wanted(e)) queue.push(e);
+    };
+    this.bus.on('event', onEvent);
+    try {
+      for (;;) {
+        while (queue.length > 0 && !signal?.aborted) yield queue.shift()!;
+        if (signal?.aborted) return;
+        if (options.until !== undefined && EPOCH + this.eventClock * 1000 >= options.until * 1000) return;
+        try {
+          await once(this.bus, 'event', signal ? { signal } : {});
+        } catch {
+          return; // aborted
+        }
+      }
+    } finally {
+      this.bus.off('event', onEvent);
+    }
+  }
+
+  async copyToContainer(idOrName: string, path: string, tar: Readable, options?: CallOptions): Promise<void> {
+    await this.record('copyToContainer', [idOrName, path], options);
+    const c = this.container(idOrName);
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+    c.files.set(path, Buffer.concat(chunks));
+  }
+
+  /** Returns exactly the bytes last copied to `path` by `copyToContainer`; NotFound for any other path. */
+  async copyFromContainer(idOrName: string, path: string, options?: CallOptions): Promise<Readable> {
+    await this.record('copyFromContainer', [idOrName, path], options);
+    const data = this.container(idOrName).files.get(path);
+    if (!data) throw new NotFoundError('container', `${idOrName}:${path}`);
+    return Readable.from([data]);
+  }
+
+  async listImages(options: ListOptions = {}): Promise<ImageSummary[]> {
+    await this.record('listImages', [], options);
+    const byId = new Map<string, ImageSummary>();
+    for (const i of this.images.values()) {
+      const labels = this.imageLabels.get(i.id) ?? {};
+      if (!matchesLabels(labels, options.labels)) continue;
+      const prev = byId.get(i.id);
+      byId.set(i.id, {
+        id: i.id,
+        repoTags: [...(prev?.repoTags ?? []), ...i.repoTags],
+        repoDigests: [...new Set([...(prev?.repoDigests ?? []), ...i.repoDigests])],
+        labels: { ...labels },
+        created: EPOCH,
+        sizeBytes: 1024,
+      });
+    }
+    return [...byId.values()];
+  }
+
+  async buildImage(spec: BuildSpec, options?: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined }): Promise<{ id: string }> {
+    await this.record('buildImage', [spec.tags[0] ?? spec.context], options);
+    const ref = spec.tags[0] ?? spec.context;
+    options?.onProgress?.({ text: `Step 1/1 : building ${ref}` });
+    if (spec.dockerfileInline !== undefined && /^\s*RUN\s+false\s*$/im.test(spec.dockerfileInline)) {
+      throw new BuildError(ref, "The command '/bin/sh -c false' returned a non-zero code: 1");
+    }
+    const id = 'sha256:' + this.nextId('b');
+    for (const tag of spec.tags) this.setImage(tag, id);
+    this.imageLabels.set(id, { ...(spec.labels ?? {}) });
+    options?.onProgress?.({ text: `Successfully built ${id.slice(7, 19)}` });
+    return { id };
+  }
+
+  async pushImage(ref: string, options?: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void> {
+    await this.record('pushImage', [ref], options);
+    const i = this.images.get(ref);
+    if (!i) throw new NotFoundError('image', ref);
+    options?.onProgress?.({ ref, layer: i.id.replace(/^sha256:/, '').slice(0, 12), status: 'Pushed' });
+    this.pushed.push(ref);
+  }
+
+  async tagImage(source: string, target: string, options?: CallOptions): Promise<void> {
+    await this.record('tagImage', [source, target], options);
+    const i = this.images.get(source) ?? [...this.images.values()].find((x) => x.id === source);
+    if (!i) throw new NotFoundError('image', source);
+    this.setImage(target, i.id);
+  }
+
+  async ping(options?: CallOptions): Promise<boolean> {
+    await this.record('ping', [], options);
+    return true;
   }
 }

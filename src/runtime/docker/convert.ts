@@ -1,0 +1,497 @@
+/**
+ * Pure conversions between the runtime port's neutral DTOs and Docker Engine API bodies. No I/O: unit-tested
+ * without an engine. dockerode types stay inside src/runtime/docker/.
+ */
+import type Docker from 'dockerode';
+import type {
+  ContainerInspect,
+  ContainerSpec,
+  ContainerStatus,
+  EndpointInfo,
+  EndpointSpec,
+  HealthStatus,
+  HealthcheckSpec,
+  ImageInfo,
+  ImageSummary,
+  LabelSelector,
+  Labels,
+  MountInfo,
+  MountSpec,
+  NetworkInfo,
+  NetworkSpec,
+  PortBinding,
+  PublishedPort,
+  RuntimeEvent,
+  VolumeInfo,
+} from '../runtime.js';
+
+const MS_TO_NS = 1_000_000;
+
+/** `{a: 'x', b: true}` → `{label: ['a=x', 'b']}` (Docker ANDs label filters). Undefined when empty. */
+export function labelFilters(selector: LabelSelector | undefined): Record<string, string[]> | undefined {
+  if (!selector || Object.keys(selector).length === 0) return undefined;
+  return { label: Object.entries(selector).map(([k, v]) => (v === true ? k : `${k}=${v}`)) };
+}
+
+/** `80` → `80/tcp`; `53/udp` stays. */
+export function portKey(port: string | number, protocol = 'tcp'): string {
+  const s = String(port);
+  return s.includes('/') ? s : `${s}/${protocol}`;
+}
+
+/** `no` | `always` | `unless-stopped` | `on-failure[:N]` → RestartPolicy. */
+export function restartPolicy(restart: string): { Name: string; MaximumRetryCount?: number } {
+  const [name = 'no', count] = restart.split(':');
+  if (name === 'on-failure' && count !== undefined) return { Name: name, MaximumRetryCount: Number(count) };
+  return { Name: name === '' ? 'no' : name };
+}
+
+export function restartFromPolicy(p: { Name?: string; MaximumRetryCount?: number } | undefined): string | undefined {
+  if (!p?.Name) return undefined;
+  return p.Name === 'on-failure' && p.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : p.Name;
+}
+
+export function healthConfig(h: HealthcheckSpec | 'none'): Docker.HealthConfig {
+  if (h === 'none') return { Test: ['NONE'] };
+  const out: Docker.HealthConfig = { Test: [...h.test] };
+  if (h.intervalMs !== undefined) out.Interval = h.intervalMs * MS_TO_NS;
+  if (h.timeoutMs !== undefined) out.Timeout = h.timeoutMs * MS_TO_NS;
+  if (h.startPeriodMs !== undefined) out.StartPeriod = h.startPeriodMs * MS_TO_NS;
+  if (h.startIntervalMs !== undefined) out.StartInterval = h.startIntervalMs * MS_TO_NS;
+  if (h.retries !== undefined) out.Retries = h.retries;
+  return out;
+}
+
+function healthFromConfig(h: Docker.HealthConfig | undefined | null): HealthcheckSpec | 'none' | undefined {
+  if (!h?.Test || h.Test.length === 0) return undefined;
+  if (h.Test[0] === 'NONE') return 'none';
+  const out: { -readonly [K in keyof HealthcheckSpec]: HealthcheckSpec[K] } = { test: [...h.Test] };
+  if (h.Interval) out.intervalMs = h.Interval / MS_TO_NS;
+  if (h.Timeout) out.timeoutMs = h.Timeout / MS_TO_NS;
+  if (h.StartPeriod) out.startPeriodMs = h.StartPeriod / MS_TO_NS;
+  if (h.StartInterval) out.startIntervalMs = h.StartInterval / MS_TO_NS;
+  if (h.Retries) out.retries = h.Retries;
+  return out;
+}
+
+/** The endpoint a container is created with: highest priority first, declaration order otherwise. */
+export function orderEndpoints(networks: readonly EndpointSpec[]): EndpointSpec[] {
+  return networks
+    .map((n, i) => ({ n, i }))
+    .sort((a, b) => (b.n.priority ?? 0) - (a.n.priority ?? 0) || a.i - b.i)
+    .map((x) => x.n);
+}
+
+export function endpointSettings(ep: Omit<EndpointSpec, 'network'>): Docker.EndpointSettings {
+  const out: Docker.EndpointSettings = {};
+  if (ep.aliases && ep.aliases.length > 0) out.Aliases = [...ep.aliases];
+  if (ep.ipv4Address !== undefined || ep.ipv6Address !== undefined) {
+    out.IPAMConfig = {};
+    if (ep.ipv4Address !== undefined) out.IPAMConfig.IPv4Address = ep.ipv4Address;
+    if (ep.ipv6Address !== undefined) out.IPAMConfig.IPv6Address = ep.ipv6Address;
+  }
+  if (ep.macAddress !== undefined) out.MacAddress = ep.macAddress;
+  return out;
+}
+
+/** Bind mounts go to `Binds` (Docker creates a missing host path, as compose does); the rest to `Mounts`. */
+export function mountsConfig(mounts: readonly MountSpec[], inherited: ReadonlyMap<string, string> = new Map()): { binds: string[]; mounts: Docker.MountSettings[] } {
+  const binds: string[] = [];
+  const out: Docker.MountSettings[] = [];
+  for (const m of mounts) {
+    if (m.type === 'bind') {
+      binds.push(`${m.source ?? ''}:${m.target}${m.readOnly ? ':ro' : ''}`);
+      continue;
+    }
+    const source = m.source ?? (m.type === 'volume' ? inherited.get(m.target) : undefined) ?? '';
+    const ms: Docker.MountSettings = { Type: m.type as Docker.MountType, Source: source, Target: m.target };
+    if (m.readOnly) ms.ReadOnly = true;
+    out.push(ms);
+  }
+  return { binds, mounts: out };
+}
+
+export interface CreateBody {
+  /** The body of `POST /containers/create` (name included, as dockerode wants it). */
+  readonly body: Docker.ContainerCreateOptions;
+  /** Networks to connect after create, in order. */
+  readonly connectAfter: readonly EndpointSpec[];
+}
+
+/**
+ * ContainerSpec → create body. `inherited` maps a target path to the anonymous volume to reuse there
+ * (from `inheritVolumesFrom`).
+ */
+export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string, string> = new Map()): CreateBody {
+  const host: Docker.HostConfig = {};
+  const body: Docker.ContainerCreateOptions = { name: spec.name, Image: spec.image, Labels: { ...spec.labels }, HostConfig: host };
+  if (spec.command) body.Cmd = [...spec.command];
+  if (spec.entrypoint) body.Entrypoint = [...spec.entrypoint];
+  if (spec.env) body.Env = [...spec.env];
+  if (spec.workingDir !== undefined) body.WorkingDir = spec.workingDir;
+  if (spec.user !== undefined) body.User = spec.user;
+  if (spec.hostname !== undefined) body.Hostname = spec.hostname;
+  if (spec.domainname !== undefined) body.Domainname = spec.domainname;
+  if (spec.tty !== undefined) body.Tty = spec.tty;
+  if (spec.openStdin !== undefined) {
+    body.OpenStdin = spec.openStdin;
+    body.AttachStdin = spec.openStdin;
+  }
+  body.AttachStdout = true;
+  body.AttachStderr = true;
+  if (spec.stopSignal !== undefined) body.StopSignal = spec.stopSignal;
+  if (spec.stopTimeoutSeconds !== undefined) body.StopTimeout = spec.stopTimeoutSeconds;
+  if (spec.healthcheck !== undefined) body.Healthcheck = healthConfig(spec.healthcheck);
+
+  const exposed: Record<string, object> = {};
+  for (const p of spec.exposedPorts ?? []) exposed[portKey(p)] = {};
+  const bindings: Docker.PortMap = {};
+  for (const p of spec.ports ?? []) {
+    const key = portKey(p.containerPort, p.protocol);
+    exposed[key] = {};
+    const b: Docker.PortBinding = {};
+    if (p.hostIp !== undefined) b.HostIp = p.hostIp;
+    b.HostPort = p.hostPort ?? '';
+    (bindings[key] ??= []).push(b);
+  }
+  if (Object.keys(exposed).length > 0) body.ExposedPorts = exposed;
+  if (Object.keys(bindings).length > 0) host.PortBindings = bindings;
+
+  const { binds, mounts } = mountsConfig(spec.mounts ?? [], inherited);
+  if (binds.length > 0) host.Binds = binds;
+  if (mounts.length > 0) host.Mounts = mounts;
+  if (spec.restart !== undefined) host.RestartPolicy = restartPolicy(spec.restart);
+  if (spec.capAdd) host.CapAdd = [...spec.capAdd];
+  if (spec.capDrop) host.CapDrop = [...spec.capDrop];
+  if (spec.privileged !== undefined) host.Privileged = spec.privileged;
+  if (spec.readOnly !== undefined) host.ReadonlyRootfs = spec.readOnly;
+  if (spec.init !== undefined) host.Init = spec.init;
+  if (spec.extraHosts) host.ExtraHosts = [...spec.extraHosts];
+  if (spec.dns) host.Dns = [...spec.dns];
+
+  let connectAfter: EndpointSpec[] = [];
+  if (spec.networkMode !== undefined) {
+    host.NetworkMode = spec.networkMode;
+  } else if (spec.networks && spec.networks.length > 0) {
+    const [first, ...rest] = orderEndpoints(spec.networks);
+    host.NetworkMode = first!.network;
+    body.NetworkingConfig = { EndpointsConfig: { [first!.network]: endpointSettings(first!) } };
+    connectAfter = rest;
+  }
+  return { body, connectAfter };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Engine answers → DTOs. Inputs are typed loosely: the engine omits or nulls fields freely.
+
+type Nullable<T> = T | null | undefined;
+
+export interface RawContainerSummary {
+  Id: string;
+  Names?: Nullable<string[]>;
+  Image?: Nullable<string>;
+  ImageID?: Nullable<string>;
+  Labels?: Nullable<Record<string, string>>;
+  State?: Nullable<string>;
+  Created?: Nullable<number>;
+  Ports?: Nullable<{ PrivatePort: number; PublicPort?: number; Type: string; IP?: string }[]>;
+  NetworkSettings?: Nullable<{ Networks?: Nullable<Record<string, RawEndpoint>> }>;
+  Mounts?: Nullable<RawMount[]>;
+}
+
+interface RawEndpoint {
+  NetworkID?: Nullable<string>;
+  Aliases?: Nullable<string[]>;
+  DNSNames?: Nullable<string[]>;
+  IPAddress?: Nullable<string>;
+  IPAMConfig?: Nullable<{ IPv4Address?: string; IPv6Address?: string }>;
+  MacAddress?: Nullable<string>;
+}
+
+interface RawMount {
+  Type?: Nullable<string>;
+  Name?: Nullable<string>;
+  Source?: Nullable<string>;
+  Destination?: Nullable<string>;
+  RW?: Nullable<boolean>;
+}
+
+const STATUSES: readonly ContainerStatus[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
+
+export function toStatus(state: Nullable<string>): ContainerStatus {
+  return STATUSES.includes(state as ContainerStatus) ? (state as ContainerStatus) : 'dead';
+}
+
+function toEndpoints(networks: Nullable<Record<string, RawEndpoint>>): Record<string, EndpointInfo> {
+  const out: Record<string, EndpointInfo> = {};
+  for (const name of Object.keys(networks ?? {}).sort()) {
+    const e = networks![name]!;
+    const info: { networkId: string; aliases: string[]; ipAddress?: string } = { networkId: e.NetworkID ?? '', aliases: [...(e.Aliases ?? [])] };
+    if (e.IPAddress) info.ipAddress = e.IPAddress;
+    out[name] = info;
+  }
+  return out;
+}
+
+function toMountInfo(m: RawMount): MountInfo {
+  const type = m.Type === 'bind' || m.Type === 'volume' || m.Type === 'tmpfs' || m.Type === 'image' ? m.Type : 'volume';
+  return { type, source: (type === 'volume' ? m.Name : m.Source) ?? '', target: m.Destination ?? '', readOnly: m.RW === false };
+}
+
+export function toContainerSummary(c: RawContainerSummary): { -readonly [K in keyof ContainerInspect]?: ContainerInspect[K] } & Omit<ContainerInspect, 'exitCode' | 'spec'> {
+  const published: PublishedPort[] = [];
+  for (const p of c.Ports ?? []) {
+    if (p.PublicPort === undefined) continue;
+    const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: p.PrivatePort, protocol: p.Type, hostPort: p.PublicPort };
+    if (p.IP) pp.hostIp = p.IP;
+    published.push(pp);
+  }
+  return {
+    id: c.Id,
+    name: (c.Names?.[0] ?? '').replace(/^\//, ''),
+    image: c.Image ?? '',
+    imageId: c.ImageID ?? '',
+    labels: { ...(c.Labels ?? {}) },
+    status: toStatus(c.State),
+    created: (c.Created ?? 0) * 1000,
+    networks: toEndpoints(c.NetworkSettings?.Networks),
+    mounts: (c.Mounts ?? []).map(toMountInfo),
+    publishedPorts: published,
+  };
+}
+
+export interface RawContainerInspect {
+  Id: string;
+  Name?: Nullable<string>;
+  Image?: Nullable<string>;
+  Created?: Nullable<string>;
+  State?: Nullable<{
+    Status?: Nullable<string>;
+    ExitCode?: Nullable<number>;
+    StartedAt?: Nullable<string>;
+    FinishedAt?: Nullable<string>;
+    Health?: Nullable<{ Status?: Nullable<string> }>;
+  }>;
+  Config?: Nullable<{
+    Image?: Nullable<string>;
+    Labels?: Nullable<Record<string, string>>;
+    Cmd?: Nullable<string[]>;
+    Entrypoint?: Nullable<string[] | string>;
+    Env?: Nullable<string[]>;
+    WorkingDir?: Nullable<string>;
+    User?: Nullable<string>;
+    Hostname?: Nullable<string>;
+    Domainname?: Nullable<string>;
+    Tty?: Nullable<boolean>;
+    OpenStdin?: Nullable<boolean>;
+    StopSignal?: Nullable<string>;
+    StopTimeout?: Nullable<number>;
+    ExposedPorts?: Nullable<Record<string, unknown>>;
+    Healthcheck?: Nullable<Docker.HealthConfig>;
+  }>;
+  HostConfig?: Nullable<{
+    Binds?: Nullable<string[]>;
+    Mounts?: Nullable<{ Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[]>;
+    PortBindings?: Nullable<Record<string, Nullable<{ HostIp?: string; HostPort?: string }[]>>>;
+    RestartPolicy?: Nullable<{ Name?: string; MaximumRetryCount?: number }>;
+    CapAdd?: Nullable<string[]>;
+    CapDrop?: Nullable<string[]>;
+    Privileged?: Nullable<boolean>;
+    ReadonlyRootfs?: Nullable<boolean>;
+    Init?: Nullable<boolean>;
+    ExtraHosts?: Nullable<string[]>;
+    Dns?: Nullable<string[]>;
+    NetworkMode?: Nullable<string>;
+  }>;
+  NetworkSettings?: Nullable<{
+    Networks?: Nullable<Record<string, RawEndpoint>>;
+    Ports?: Nullable<Record<string, Nullable<{ HostIp?: string; HostPort?: string }[]>>>;
+  }>;
+  Mounts?: Nullable<RawMount[]>;
+}
+
+function toHealth(s: Nullable<string>): HealthStatus | undefined {
+  return s === 'starting' || s === 'healthy' || s === 'unhealthy' ? s : undefined;
+}
+
+const dockerZeroTime = (t: Nullable<string>): boolean => !t || t.startsWith('0001-01-01');
+
+/**
+ * Inspect → ContainerInspect. `spec` is rebuilt from what the engine reports, so it includes the image's
+ * defaults (env, cmd, …): compare configurations by the config-hash label, not by this.
+ */
+export function toContainerInspect(c: RawContainerInspect): ContainerInspect {
+  const cfg = c.Config ?? {};
+  const host = c.HostConfig ?? {};
+  const state = c.State ?? {};
+  const name = (c.Name ?? '').replace(/^\//, '');
+  const networks = toEndpoints(c.NetworkSettings?.Networks);
+
+  const spec: { -readonly [K in keyof ContainerSpec]: ContainerSpec[K] } = { name, image: cfg.Image ?? '', labels: { ...(cfg.Labels ?? {}) } };
+  if (cfg.Cmd) spec.command = [...cfg.Cmd];
+  if (cfg.Entrypoint) spec.entrypoint = typeof cfg.Entrypoint === 'string' ? [cfg.Entrypoint] : [...cfg.Entrypoint];
+  if (cfg.Env) spec.env = [...cfg.Env];
+  if (cfg.WorkingDir) spec.workingDir = cfg.WorkingDir;
+  if (cfg.User) spec.user = cfg.User;
+  if (cfg.Hostname) spec.hostname = cfg.Hostname;
+  if (cfg.Domainname) spec.domainname = cfg.Domainname;
+  if (cfg.Tty) spec.tty = true;
+  if (cfg.OpenStdin) spec.openStdin = true;
+  if (host.Init) spec.init = true;
+  if (host.Privileged) spec.privileged = true;
+  if (host.ReadonlyRootfs) spec.readOnly = true;
+  if (host.CapAdd && host.CapAdd.length > 0) spec.capAdd = [...host.CapAdd];
+  if (host.CapDrop && host.CapDrop.length > 0) spec.capDrop = [...host.CapDrop];
+  if (host.ExtraHosts && host.ExtraHosts.length > 0) spec.extraHosts = [...host.ExtraHosts];
+  if (host.Dns && host.Dns.length > 0) spec.dns = [...host.Dns];
+  if (cfg.StopSignal) spec.stopSignal = cfg.StopSignal;
+  if (cfg.StopTimeout !== undefined && cfg.StopTimeout !== null) spec.stopTimeoutSeconds = cfg.StopTimeout;
+  const restart = restartFromPolicy(host.RestartPolicy ?? undefined);
+  if (restart !== undefined) spec.restart = restart;
+  const exposed = Object.keys(cfg.ExposedPorts ?? {});
+  if (exposed.length > 0) spec.exposedPorts = exposed;
+  const ports: PortBinding[] = [];
+  for (const [key, list] of Object.entries(host.PortBindings ?? {})) {
+    const [port = '0', protocol = 'tcp'] = key.split('/');
+    for (const b of list ?? []) {
+      const pb: { -readonly [K in keyof PortBinding]: PortBinding[K] } = { containerPort: Number(port), protocol };
+      if (b.HostIp) pb.hostIp = b.HostIp;
+      if (b.HostPort) pb.hostPort = b.HostPort;
+      ports.push(pb);
+    }
+  }
+  if (ports.length > 0) spec.ports = ports;
+  const mounts: MountSpec[] = [];
+  for (const b of host.Binds ?? []) {
+    const [source = '', target = '', mode = ''] = b.split(':');
+    mounts.push({ type: 'bind', source, target, readOnly: mode.split(',').includes('ro') });
+  }
+  for (const m of host.Mounts ?? []) {
+    const type = m.Type === 'bind' || m.Type === 'tmpfs' || m.Type === 'image' ? m.Type : 'volume';
+    const ms: { -readonly [K in keyof MountSpec]: MountSpec[K] } = { type, target: m.Target ?? '', readOnly: m.ReadOnly ?? false };
+    if (m.Source) ms.source = m.Source;
+    mounts.push(ms);
+  }
+  if (mounts.length > 0) spec.mounts = mounts;
+  const mode = host.NetworkMode ?? '';
+  if (mode === 'host' || mode === 'none' || mode.startsWith('container:') || mode.startsWith('service:') || (mode === 'bridge' && Object.keys(networks).length <= 1 && 'bridge' in networks)) {
+    spec.networkMode = mode;
+  } else {
+    const raw = c.NetworkSettings?.Networks ?? {};
+    spec.networks = Object.keys(raw).sort().map((network) => {
+      const e = raw[network]!;
+      const ep: { -readonly [K in keyof EndpointSpec]: EndpointSpec[K] } = { network };
+      if (e.Aliases && e.Aliases.length > 0) ep.aliases = [...e.Aliases];
+      if (e.IPAMConfig?.IPv4Address) ep.ipv4Address = e.IPAMConfig.IPv4Address;
+      if (e.IPAMConfig?.IPv6Address) ep.ipv6Address = e.IPAMConfig.IPv6Address;
+      return ep;
+    });
+  }
+  const health = healthFromConfig(cfg.Healthcheck);
+  if (health !== undefined) spec.healthcheck = health;
+
+  const published: PublishedPort[] = [];
+  for (const [key, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
+    const [port = '0', protocol = 'tcp'] = key.split('/');
+    for (const b of list ?? []) {
+      if (!b.HostPort) continue;
+      const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: Number(port), protocol, hostPort: Number(b.HostPort) };
+      if (b.HostIp) pp.hostIp = b.HostIp;
+      published.push(pp);
+    }
+  }
+
+  const out: { -readonly [K in keyof ContainerInspect]: ContainerInspect[K] } = {
+    id: c.Id,
+    name,
+    image: cfg.Image ?? '',
+    imageId: c.Image ?? '',
+    labels: { ...(cfg.Labels ?? {}) },
+    status: toStatus(state.Status),
+    created: c.Created ? Date.parse(c.Created) : 0,
+    networks,
+    mounts: (c.Mounts ?? []).map(toMountInfo),
+    publishedPorts: published,
+    exitCode: state.ExitCode ?? 0,
+    spec,
+  };
+  const h = toHealth(state.Health?.Status);
+  if (h !== undefined) out.health = h;
+  if (!dockerZeroTime(state.StartedAt)) out.startedAt = state.StartedAt!;
+  if (!dockerZeroTime(state.FinishedAt)) out.finishedAt = state.FinishedAt!;
+  return out;
+}
+
+export interface RawNetwork {
+  Id: string;
+  Name: string;
+  Driver?: Nullable<string>;
+  Labels?: Nullable<Record<string, string>>;
+  Internal?: Nullable<boolean>;
+  Attachable?: Nullable<boolean>;
+  Containers?: Nullable<Record<string, unknown>>;
+}
+
+export function toNetworkInfo(n: RawNetwork): NetworkInfo {
+  return {
+    id: n.Id,
+    name: n.Name,
+    driver: n.Driver ?? '',
+    labels: { ...(n.Labels ?? {}) },
+    internal: n.Internal ?? false,
+    attachable: n.Attachable ?? false,
+    containers: Object.keys(n.Containers ?? {}).sort(),
+  };
+}
+
+export function toNetworkCreateBody(spec: NetworkSpec): Docker.NetworkCreateOptions {
+  const body: Docker.NetworkCreateOptions = { Name: spec.name, Labels: { ...spec.labels }, CheckDuplicate: true };
+  if (spec.driver !== undefined) body.Driver = spec.driver;
+  if (spec.driverOpts) body.Options = { ...spec.driverOpts };
+  if (spec.internal !== undefined) body.Internal = spec.internal;
+  if (spec.attachable !== undefined) body.Attachable = spec.attachable;
+  if (spec.enableIpv6 !== undefined) body.EnableIPv6 = spec.enableIpv6;
+  if (spec.ipam) {
+    const ipam: { Driver?: string; Config?: Record<string, string>[] } = {};
+    if (spec.ipam.driver !== undefined) ipam.Driver = spec.ipam.driver;
+    if (spec.ipam.config) {
+      ipam.Config = spec.ipam.config.map((c) => {
+        const o: Record<string, string> = {};
+        if (c.subnet !== undefined) o['Subnet'] = c.subnet;
+        if (c.gateway !== undefined) o['Gateway'] = c.gateway;
+        if (c.ipRange !== undefined) o['IPRange'] = c.ipRange;
+        return o;
+      });
+    }
+    body.IPAM = ipam as Docker.NetworkCreateOptions['IPAM'];
+  }
+  return body;
+}
+
+export function toVolumeInfo(v: { Name: string; Driver?: Nullable<string>; Labels?: Nullable<Record<string, string>>; Mountpoint?: Nullable<string> }): VolumeInfo {
+  const out: { -readonly [K in keyof VolumeInfo]: VolumeInfo[K] } = { name: v.Name, driver: v.Driver ?? 'local', labels: { ...(v.Labels ?? {}) } };
+  if (v.Mountpoint) out.mountpoint = v.Mountpoint;
+  return out;
+}
+
+export function toImageInfo(i: { Id: string; RepoTags?: Nullable<string[]>; RepoDigests?: Nullable<string[]> }): ImageInfo {
+  return { id: i.Id, repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>') };
+}
+
+export function toImageSummary(i: { Id: string; RepoTags?: Nullable<string[]>; RepoDigests?: Nullable<string[]>; Labels?: Nullable<Record<string, string>>; Created?: Nullable<number>; Size?: Nullable<number> }): ImageSummary {
+  return { ...toImageInfo(i), labels: { ...(i.Labels ?? {}) }, created: (i.Created ?? 0) * 1000, sizeBytes: i.Size ?? 0 };
+}
+
+/** One line of `GET /events` → RuntimeEvent. */
+export function toRuntimeEvent(e: { Type?: string; Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; time?: number; timeNano?: number }): RuntimeEvent {
+  const attributes: Labels = { ...(e.Actor?.Attributes ?? {}) };
+  return {
+    type: e.Type ?? '',
+    action: e.Action ?? e.status ?? '',
+    id: e.Actor?.ID ?? e.id ?? '',
+    attributes,
+    time: e.timeNano !== undefined ? Math.floor(e.timeNano / 1e6) : (e.time ?? 0) * 1000,
+  };
+}
+
+export { toUnixSeconds } from '../time.js';

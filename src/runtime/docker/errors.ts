@@ -1,0 +1,70 @@
+/** Engine errors (dockerode/docker-modem rejections) → the runtime's typed errors. */
+import { TsComposeError } from '../../errors.js';
+import { ConflictError, NotFoundError, NotModifiedError, RuntimeUnavailableError, type RuntimeObjectKind } from '../errors.js';
+
+export const DOCKER_HINT = 'is dockerd running? try `npm run engine:setup` (or set DOCKER_HOST)';
+
+interface ModemError {
+  statusCode?: number;
+  reason?: string;
+  json?: unknown;
+  code?: string;
+  message?: string;
+  name?: string;
+}
+
+/** The engine's own message: `json.message` when there is one, else the error text without the `(HTTP code N)` prefix. */
+export function engineMessage(e: unknown): string {
+  const err = (e ?? {}) as ModemError;
+  let json = err.json;
+  if (Buffer.isBuffer(json)) json = json.toString('utf8');
+  if (typeof json === 'string') {
+    const text = json;
+    try {
+      json = JSON.parse(text) as unknown;
+    } catch {
+      if (text.trim()) return text.trim();
+    }
+  }
+  if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') return (json as { message: string }).message.trim();
+  return (err.message ?? String(e)).replace(/^\(HTTP code \d+\)\s*/, '').trim();
+}
+
+export function isAbortError(e: unknown): boolean {
+  const err = e as ModemError | undefined;
+  return err?.name === 'AbortError' || err?.code === 'ABORT_ERR';
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE']);
+
+/**
+ * Maps an engine error onto a typed one: 404 → NotFound (the image or network named in the message, else `kind`),
+ * 409 and 403 → Conflict, 304 → NotModified, socket errors → RuntimeUnavailable. Aborts pass through unchanged;
+ * anything else becomes a TsComposeError `TSC_DOCKER` with the engine's message.
+ */
+export function mapDockerError(e: unknown, kind: RuntimeObjectKind, ref: string): Error {
+  if (e instanceof TsComposeError) return e;
+  if (isAbortError(e)) return e as Error;
+  const err = (e ?? {}) as ModemError;
+  const msg = engineMessage(e);
+  switch (err.statusCode) {
+    case 404: {
+      const image = /no such image:\s*(\S+)/i.exec(msg) ?? /pull access denied for ([^,\s]+)/i.exec(msg);
+      if (image) return new NotFoundError('image', image[1]!, { cause: e });
+      const net = /network (\S+) not found/i.exec(msg);
+      if (net && kind !== 'network') return new NotFoundError('network', net[1]!, { cause: e });
+      return new NotFoundError(kind, ref, { cause: e });
+    }
+    case 403:
+    case 409:
+      return new ConflictError(kind, ref, msg, { cause: e });
+    case 304:
+      return new NotModifiedError(kind, ref, msg || 'not modified', { cause: e });
+    default:
+      break;
+  }
+  if (err.code && UNREACHABLE.has(err.code) && err.statusCode === undefined) {
+    return new RuntimeUnavailableError('docker', `cannot reach the Docker Engine (${err.code}: ${err.message ?? ''})`, { hint: DOCKER_HINT, cause: e });
+  }
+  return new TsComposeError('TSC_DOCKER', `${kind} ${ref}: ${msg}`, { cause: e });
+}
