@@ -416,10 +416,12 @@ export class DockerRuntime implements Runtime {
 
   async pushImage(ref: string, options?: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void> {
     await this.inspectImage(ref, options); // NotFound when not present locally (the engine would stream an error)
-    const image = this.docker.getImage(ref);
+    const { repo, tag } = splitRef(ref);
+    const image = this.docker.getImage(repo);
     let failure: string | undefined;
     try {
-      const stream = (await image.push({ ...sig(options) } as Docker.ImagePushOptions)) as unknown as Readable;
+      // The engine refuses a push without an X-Registry-Auth header, even an empty one (no credentials).
+      const stream = (await image.push({ authconfig: {}, tag, ...sig(options) } as Docker.ImagePushOptions)) as unknown as Readable;
       failure = await readProgress(stream, (m) => options?.onProgress?.(toPullProgress(ref, m)));
     } catch (e) {
       if (isAbortError(e)) throw e;
