@@ -34,6 +34,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
+    // Ctrl-C: the user knows; exit 130 quietly.
+    if ((e as { code?: unknown }).code === 'TSC_CANCELED') return (e as { exitCode: number }).exitCode;
     return out.error(e);
   }
 }

@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   /** Aborting it stops the run like a failure. */
   readonly signal?: AbortSignal | undefined;
   readonly onEvent?: ((event: ExecuteEvent) => void) | undefined;
+  /** Awaited before a node runs (waiting for depends_on conditions); a rejection fails the node. */
+  readonly beforeNode?: ((node: PlanNode, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
 /** Performs one operation: exactly one runtime call. */
@@ -70,6 +72,14 @@ export async function execute(runtime: Runtime, plan: Plan, options: ExecuteOpti
       async (key, signal) => {
         const node = plan.node(Number(key));
         signal.throwIfAborted();
+        if (options.beforeNode) {
+          try {
+            await options.beforeNode(node, signal);
+          } catch (error) {
+            failed.add(node.id);
+            throw error;
+          }
+        }
         emit({ type: 'start', node });
         try {
           await runOperation(runtime, node.op, signal);

@@ -69,7 +69,7 @@ export function desiredScale(name: string, svc: ServiceConfig, options: Reconcil
 }
 
 /** The targeted services and the ones they (transitively) depend on, unless noDeps. */
-function selectServices(project: Project, options: ReconcileOptions): { targets: Set<string>; selected: Set<string> } {
+export function selectServices(project: Project, options: ReconcileOptions): { targets: Set<string>; selected: Set<string> } {
   const all = Object.keys(project.services);
   if (!options.services || options.services.length === 0) return { targets: new Set(all), selected: new Set(all) };
   for (const s of options.services) if (!project.services[s]) throw new UsageError(`no such service: ${s}`);

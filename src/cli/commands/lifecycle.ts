@@ -1,0 +1,65 @@
+/** `start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `rm`. */
+import { kill, pause, restart, rm, start, stop, unpause, removableContainers } from '../../engine/lifecycle.js';
+import type { CommandContext } from '../program.js';
+import { projectOrName } from '../session.js';
+import { seconds, withSession } from './common.js';
+
+export type LifecycleCommand = 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause' | 'rm';
+
+export interface LifecycleCliOptions {
+  timeout?: string;
+  signal?: string;
+  wait?: true;
+  waitTimeout?: string;
+  force?: true;
+  stop?: true;
+  volumes?: true;
+  removeOrphans?: true;
+}
+
+export async function runLifecycle(ctx: CommandContext, command: LifecycleCommand, services: string[], opts: LifecycleCliOptions): Promise<void> {
+  const { name } = projectOrName(ctx, services);
+  if (ctx.globals.dryRun) {
+    await withSession(
+      ctx,
+      async (s) => {
+        const names = await removableContainers(s.engine, name, services, command !== 'rm' || opts.stop === true);
+        ctx.out.stdout.write(`DRY-RUN MODE - ${command}: ${names.length === 0 ? 'nothing to do' : names.join(' ')}\n`);
+      },
+      { dryRun: true },
+    );
+    return;
+  }
+  await withSession(ctx, async (s) => {
+    const e = s.engine;
+    switch (command) {
+      case 'start':
+        return start(e, name, services, { ...(opts.wait ? { wait: true } : {}), waitTimeoutSeconds: seconds(opts.waitTimeout, '--wait-timeout') });
+      case 'stop':
+        return stop(e, name, services, { timeoutSeconds: seconds(opts.timeout) });
+      case 'restart':
+        return restart(e, name, services, { timeoutSeconds: seconds(opts.timeout) });
+      case 'kill':
+        return kill(e, name, services, { signal: opts.signal });
+      case 'pause':
+        return pause(e, name, services);
+      case 'unpause':
+        return unpause(e, name, services);
+      case 'rm': {
+        if (!opts.force && !opts.stop) {
+          const names = await removableContainers(e, name, services);
+          if (names.length > 0 && process.stdin.isTTY) {
+            s.renderer.stop();
+            const { createInterface } = await import('node:readline/promises');
+            const rl = createInterface({ input: process.stdin, output: process.stderr });
+            const answer = await rl.question(`Going to remove ${names.join(', ')}\n? Are you sure? (y/N) `);
+            rl.close();
+            if (!/^y(es)?$/i.test(answer.trim())) return;
+          }
+        }
+        await rm(e, name, services, { stop: opts.stop, volumes: opts.volumes, timeoutSeconds: seconds(opts.timeout) });
+        return;
+      }
+    }
+  });
+}

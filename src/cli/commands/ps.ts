@@ -1,0 +1,50 @@
+/** `ps`: works with `-p NAME` and no compose file. */
+import { UsageError } from '../../errors.js';
+import { ps, type PsRow } from '../../engine/query.js';
+import type { CommandContext } from '../program.js';
+import { projectOrName } from '../session.js';
+import { table } from '../render/table.js';
+import { withSession } from './common.js';
+
+export function formatPorts(r: PsRow): string {
+  return r.ports
+    .map((p) => (p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`))
+    .join(', ');
+}
+
+function statusText(r: PsRow): string {
+  if (r.status === 'exited') return `Exited (${r.exitCode})`;
+  if (r.status === 'running') return r.health ? `Up (${r.health})` : 'Up';
+  return r.status[0]!.toUpperCase() + r.status.slice(1);
+}
+
+export async function runPs(ctx: CommandContext, services: string[], opts: { all?: true; quiet?: true; services?: true; status?: string[]; format?: string; filter?: string }): Promise<void> {
+  const format = opts.format ?? 'table';
+  if (format !== 'table' && format !== 'json') throw new UsageError(`unsupported --format: ${format} (table or json)`);
+  const { name, loaded } = projectOrName(ctx, services);
+  let status = opts.status;
+  if (opts.filter) {
+    const m = /^status=(.+)$/.exec(opts.filter);
+    if (!m) throw new UsageError(`unsupported --filter: ${opts.filter} (status=STATE)`);
+    status = [...(status ?? []), m[1]!];
+  }
+  const rows = await withSession(ctx, (s) => ps(s.engine, name, { services, all: opts.all, status }), { dryRun: ctx.globals.dryRun === true });
+  const out = ctx.out.stdout;
+  if (opts.services) {
+    const names = loaded && rows.length === 0 && !opts.all ? [] : [...new Set(rows.map((r) => r.service))];
+    for (const n of names.sort()) out.write(`${n}\n`);
+    return;
+  }
+  if (opts.quiet) {
+    for (const r of rows) out.write(`${r.id}\n`);
+    return;
+  }
+  if (format === 'json') {
+    for (const r of rows)
+      out.write(
+        `${JSON.stringify({ ID: r.id, Name: r.name, Image: r.image, Project: r.project, Service: r.service, State: r.state, Health: r.health, ExitCode: r.exitCode, Status: statusText(r), Publishers: r.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: p.hostPort ?? 0, Protocol: p.protocol })) })}\n`,
+      );
+    return;
+  }
+  out.write(table(['NAME', 'IMAGE', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], rows.map((r) => [r.name, r.image, r.service, new Date(r.created).toISOString(), statusText(r), formatPorts(r)])));
+}

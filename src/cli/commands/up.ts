@@ -1,0 +1,136 @@
+/** `up` and `create`. */
+import { UsageError } from '../../errors.js';
+import { stop, kill } from '../../engine/lifecycle.js';
+import { logs, logName } from '../../engine/logs.js';
+import { planUp, up } from '../../engine/up.js';
+import type { BuildPolicy, PullPolicy } from '../../engine/images.js';
+import { CanceledError } from '../canceled.js';
+import type { CommandContext } from '../program.js';
+import { LogPrinter } from '../render/log-consumer.js';
+import { loadProject, originOf } from '../session.js';
+import { parseScale, printPlan, seconds, withSession } from './common.js';
+
+export interface UpCliOptions {
+  detach?: true;
+  /** `--build` → true, `--no-build` → false. */
+  build?: boolean;
+  pull?: string;
+  quietPull?: true;
+  forceRecreate?: true;
+  /** `--no-recreate` → false. */
+  recreate?: boolean;
+  alwaysRecreateDeps?: true;
+  removeOrphans?: true;
+  scale?: string[];
+  wait?: true;
+  waitTimeout?: string;
+  abortOnContainerExit?: true;
+  abortOnContainerFailure?: true;
+  exitCodeFrom?: string;
+  timeout?: string;
+  start?: boolean;
+  deps?: boolean;
+  attach?: string[];
+  noAttach?: string[];
+  renewAnonVolumes?: true;
+  color?: boolean;
+  logPrefix?: boolean;
+  timestamps?: true;
+  yes?: true;
+}
+
+function check(opts: UpCliOptions): void {
+  if (opts.detach && (opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.attach || opts.exitCodeFrom))
+    throw new UsageError('--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --exit-code-from or --attach');
+  if (opts.recreate === false && (opts.forceRecreate || opts.alwaysRecreateDeps)) throw new UsageError('--no-recreate cannot be combined with --force-recreate or --always-recreate-deps');
+}
+
+export async function runUp(ctx: CommandContext, services: string[], opts: UpCliOptions, mode: 'up' | 'create' = 'up'): Promise<void> {
+  check(opts);
+  const loaded = loadProject(ctx, services);
+  const { project } = loaded;
+  const build: BuildPolicy | undefined = opts.build === true ? 'always' : opts.build === false ? 'never' : undefined;
+  const options = {
+    services,
+    noDeps: opts.deps === false,
+    forceRecreate: opts.forceRecreate,
+    noRecreate: opts.recreate === false,
+    alwaysRecreateDeps: opts.alwaysRecreateDeps,
+    removeOrphans: opts.removeOrphans ?? (process.env.COMPOSE_REMOVE_ORPHANS === 'true' || process.env.COMPOSE_REMOVE_ORPHANS === '1' ? true : undefined),
+    noStart: mode === 'create' || opts.start === false,
+    renewAnonVolumes: opts.renewAnonVolumes,
+    scale: parseScale(opts.scale),
+    timeoutSeconds: seconds(opts.timeout),
+    build,
+    pull: opts.pull as PullPolicy | undefined,
+    quietPull: opts.quietPull,
+    wait: mode === 'up' && opts.wait,
+    waitTimeoutSeconds: seconds(opts.waitTimeout, '--wait-timeout'),
+    origin: originOf(loaded),
+    disabledServices: Object.keys(loaded.meta.disabledServices),
+  };
+  if (ctx.globals.dryRun) {
+    await withSession(ctx, async (s) => printPlan(ctx, (await planUp(s.engine, project, options)).plan), { dryRun: true });
+    return;
+  }
+  const detached = mode === 'create' || opts.detach || opts.wait || opts.start === false;
+  await withSession(
+    ctx,
+    async (s) => {
+      let interrupted = 0;
+      const onSigint = (): void => {
+        interrupted++;
+        if (interrupted === 1) {
+          s.renderer.stop();
+          ctx.out.stderr.write('Gracefully Stopping... press Ctrl+C again to force\n');
+          s.controller.abort(new CanceledError());
+        } else if (interrupted === 2) {
+          void kill({ ...s.engine, signal: undefined }, project.name, services).finally(() => process.exit(130));
+        }
+      };
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      try {
+        const startedAt = Date.now() / 1000;
+        const result = await up(s.engine, project, options);
+        if (detached) return;
+        s.renderer.stop();
+        const attachTo = opts.attach ?? result.services.filter((x) => !(opts.noAttach ?? []).includes(x) && (services.length === 0 || services.includes(x)));
+        const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, { colour: opts.color !== false && ctx.globals.ansi !== 'never' && !process.env.NO_COLOR && (ctx.globals.ansi === 'always' || process.stdout.isTTY === true), prefix: opts.logPrefix !== false, timestamps: opts.timestamps === true });
+        const names = (await import('../../engine/containers.js')).projectContainers(s.engine.runtime, project.name, { services: attachTo });
+        ctx.out.stdout.write(`Attaching to ${(await names).map((c) => logName(project.name, c)).sort().join(', ')}\n`);
+        let exitCode: number | undefined;
+        const abortOn = opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.exitCodeFrom !== undefined;
+        const follow = new AbortController();
+        s.controller.signal.addEventListener('abort', () => follow.abort(), { once: true });
+        await logs({ ...s.engine, signal: follow.signal }, project.name, printer, {
+          services: attachTo,
+          follow: true,
+          untilAllStopped: true,
+          // Only this run's output, not that of earlier runs of restarted containers.
+          since: startedAt,
+          timestamps: opts.timestamps === true,
+          onExit: (c, code) => {
+            const svc = c.labels['com.docker.compose.service'];
+            if (opts.exitCodeFrom !== undefined ? svc === opts.exitCodeFrom : exitCode === undefined) exitCode = code;
+            if (abortOn && (!opts.abortOnContainerFailure || code !== 0 || opts.abortOnContainerExit)) {
+              ctx.out.stdout.write('Aborting on container exit...\n');
+              follow.abort();
+            }
+          },
+        });
+        const stopping = s.controller.signal.aborted || follow.signal.aborted;
+        if (stopping) {
+          const quietCtx = { ...s.engine, signal: undefined };
+          await stop(quietCtx, project.name, services, { timeoutSeconds: options.timeoutSeconds });
+        }
+        if (s.controller.signal.aborted) throw new CanceledError();
+        if (opts.exitCodeFrom !== undefined || abortOn) process.exitCode = exitCode ?? 0;
+      } finally {
+        process.removeListener('SIGINT', onSigint);
+        process.removeListener('SIGTERM', onSigint);
+      }
+    },
+    { handleSignals: false },
+  );
+}

@@ -1,0 +1,80 @@
+import { describe, expect, test } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import { JsonRenderer } from './json.js';
+import { LogPrinter } from './log-consumer.js';
+import { PlainRenderer } from './plain.js';
+import { createRenderer } from './renderer.js';
+import { table } from './table.js';
+
+function sink(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let buf = '';
+  stream.on('data', (d: Buffer) => (buf += d.toString()));
+  return { stream, text: () => buf };
+}
+
+describe('renderers', () => {
+  test('plain: one line per event, pull progress skipped, warnings as WARN', () => {
+    const s = sink();
+    const r = new PlainRenderer(s.stream);
+    r.emit({ resource: 'Container demo-web-1', status: 'working', text: 'Starting' });
+    r.emit({ resource: 'Image nginx', status: 'working', text: 'Pulling', details: 'abc: Downloading' });
+    r.emit({ resource: 'Container demo-web-1', status: 'done', text: 'Started' });
+    r.emit({ resource: 'Project demo', status: 'warning', text: 'Warning', details: 'Found orphan containers' });
+    expect(s.text()).toBe('Container demo-web-1  Starting\nContainer demo-web-1  Started\nWARN Found orphan containers\n');
+  });
+
+  test('json: one object per line', () => {
+    const s = sink();
+    const r = new JsonRenderer(s.stream);
+    r.emit({ resource: 'Network demo_default', status: 'done', text: 'Created' });
+    r.emit({ resource: 'Container x', status: 'error', text: 'Error', details: 'boom' });
+    expect(s.text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown)).toEqual([
+      { resource: 'Network demo_default', status: 'done', text: 'Created' },
+      { resource: 'Container x', status: 'error', text: 'Error', details: 'boom' },
+    ]);
+  });
+
+  test('auto picks plain when stderr is not a terminal; quiet prints nothing', async () => {
+    const s = sink();
+    const auto = await createRenderer('auto', s.stream as unknown as NodeJS.WriteStream);
+    expect(auto).toBeInstanceOf(PlainRenderer);
+    const quiet = await createRenderer('quiet', s.stream as unknown as NodeJS.WriteStream);
+    quiet.emit({ resource: 'Container x', status: 'done', text: 'Started' });
+    quiet.stop();
+    expect(s.text()).toBe('');
+  });
+});
+
+describe('LogPrinter', () => {
+  test('prefix padded to the widest name; stderr kept apart; no colour', () => {
+    const out = sink();
+    const err = sink();
+    const p = new LogPrinter(out.stream, err.stream, { colour: false });
+    p.register('web-1');
+    p.register('database-1');
+    p.log('web-1', { stream: 'stdout', line: 'hello\r' });
+    p.log('database-1', { stream: 'stderr', line: 'oops' });
+    p.status('web-1', 'exited with code 0');
+    expect(out.text()).toBe('web-1      | hello\nweb-1 exited with code 0\n');
+    expect(err.text()).toBe('database-1 | oops\n');
+  });
+
+  test('round-robin colours, --no-log-prefix, timestamps', () => {
+    const out = sink();
+    const p = new LogPrinter(out.stream, out.stream, { colour: true, timestamps: true });
+    p.register('a-1');
+    p.register('b-1');
+    p.log('a-1', { stream: 'stdout', line: 'x', timestamp: '2024-01-01T00:00:00.000000000Z' });
+    p.log('b-1', { stream: 'stdout', line: 'y' });
+    expect(out.text()).toBe('\u001b[36ma-1 | \u001b[39m2024-01-01T00:00:00.000000000Z x\n\u001b[33mb-1 | \u001b[39my\n');
+    const plain = sink();
+    const q = new LogPrinter(plain.stream, plain.stream, { colour: false, prefix: false });
+    q.log('a-1', { stream: 'stdout', line: 'bare' });
+    expect(plain.text()).toBe('bare\n');
+  });
+});
+
+test('table pads columns', () => {
+  expect(table(['NAME', 'STATUS'], [['demo', 'running(2)']])).toBe('NAME   STATUS\ndemo   running(2)\n');
+});

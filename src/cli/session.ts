@@ -1,0 +1,71 @@
+/**
+ * What every engine command needs: the runtime, a progress renderer, an AbortSignal wired to Ctrl-C, and the
+ * project (loaded from the compose files, or only its name for `-p NAME` with no file).
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { EngineContext } from '../engine/events.js';
+import type { ProjectOrigin } from '../engine/labels.js';
+import { CanceledError } from './canceled.js';
+import { loadProjectSync } from '../project/load.js';
+import type { LoadedProject } from '../project/types.js';
+import type { CommandContext } from './program.js';
+import { createRenderer, type Renderer } from './render/renderer.js';
+import { createDryRunRuntime, createRuntime } from './runtime.js';
+
+export interface Session {
+  readonly engine: EngineContext;
+  readonly renderer: Renderer;
+  readonly controller: AbortController;
+  /** Stops the renderer and removes the signal handlers. */
+  close(): void;
+}
+
+export async function openSession(ctx: CommandContext, options: { dryRun?: boolean; handleSignals?: boolean } = {}): Promise<Session> {
+  const dry = options.dryRun ?? ctx.globals.dryRun === true;
+  const runtime = dry ? await createDryRunRuntime(ctx.globals.runtime) : await createRuntime(ctx.globals.runtime);
+  const renderer = await createRenderer(ctx.globals.progress, process.stderr, ctx.globals.ansi !== 'never' && !process.env.NO_COLOR);
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort(new CanceledError());
+  if (options.handleSignals !== false) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  const parallel = ctx.globals.parallel ?? process.env.COMPOSE_PARALLEL_LIMIT;
+  const concurrency = parallel === undefined ? undefined : Number(parallel);
+  return {
+    engine: { runtime, events: renderer, signal: controller.signal, concurrency: concurrency !== undefined && concurrency > 0 ? concurrency : undefined },
+    renderer,
+    controller,
+    close() {
+      renderer.stop();
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
+
+export function loadProject(ctx: CommandContext, services: readonly string[] = []): LoadedProject {
+  return loadProjectSync(ctx.loadOptions(services));
+}
+
+export function originOf(loaded: LoadedProject): ProjectOrigin {
+  return { workingDir: loaded.meta.workingDir, configFiles: loaded.meta.configFiles, envFiles: loaded.meta.envFiles };
+}
+
+const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+/**
+ * The project for commands that work from `-p NAME` alone (`down`, `logs`, `ps`, `stop`): the loaded project
+ * when a compose file is given or found, else just the name.
+ */
+export function projectOrName(ctx: CommandContext, services: readonly string[] = []): { name: string; loaded?: LoadedProject } {
+  const g = ctx.globals;
+  const hasFile =
+    (g.file && g.file.length > 0) ||
+    process.env.COMPOSE_FILE !== undefined ||
+    COMPOSE_FILES.some((f) => existsSync(resolve(g.projectDirectory ?? process.cwd(), f)));
+  if (g.projectName && !hasFile) return { name: g.projectName };
+  const loaded = loadProject(ctx, services);
+  return { name: loaded.project.name, loaded };
+}

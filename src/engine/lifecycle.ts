@@ -1,0 +1,162 @@
+/**
+ * `start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `rm`: one runtime call per container, containers found by
+ * label, in dependency order read from their `depends_on` labels (reverse order for stop/kill).
+ */
+import { dependencyOrder } from '../project/graph.js';
+import { isNotModified } from '../runtime/errors.js';
+import type { ContainerSummary } from '../runtime/runtime.js';
+import { projectContainers, serviceOf } from './containers.js';
+import { done, failed, warning, working, type EngineContext } from './events.js';
+import { LABEL_DEPENDS_ON, parseDependsOnLabel } from './labels.js';
+import { waitReady } from './wait.js';
+
+/** Service names of `containers` in dependency order (dependencies first). */
+function serviceOrder(containers: readonly ContainerSummary[]): string[] {
+  const graph = new Map<string, Set<string>>();
+  for (const c of containers) {
+    const s = serviceOf(c);
+    const deps = graph.get(s) ?? new Set<string>();
+    for (const d of parseDependsOnLabel(c.labels[LABEL_DEPENDS_ON] ?? '')) if (d.service !== s) deps.add(d.service);
+    graph.set(s, deps);
+  }
+  for (const deps of graph.values()) for (const d of [...deps]) if (!graph.has(d)) deps.delete(d);
+  try {
+    return dependencyOrder(graph);
+  } catch {
+    return [...graph.keys()].sort();
+  }
+}
+
+type Action = {
+  readonly ing: string;
+  readonly ed: string;
+  readonly reverse: boolean;
+  readonly applies: (c: ContainerSummary) => boolean;
+  readonly run: (ctx: EngineContext, c: ContainerSummary) => Promise<void>;
+};
+
+async function apply(ctx: EngineContext, project: string, services: readonly string[] | undefined, action: Action, oneoff = false): Promise<ContainerSummary[]> {
+  const containers = await projectContainers(ctx.runtime, project, { services, oneoff, signal: ctx.signal });
+  let order = serviceOrder(containers);
+  if (action.reverse) order = order.reverse();
+  const touched: ContainerSummary[] = [];
+  for (const s of order) {
+    const group = containers.filter((c) => serviceOf(c) === s && action.applies(c));
+    await Promise.all(
+      group.map(async (c) => {
+        const resource = `Container ${c.name}`;
+        ctx.events.emit(working(resource, action.ing));
+        try {
+          await action.run(ctx, c);
+        } catch (e) {
+          if (!isNotModified(e)) {
+            ctx.events.emit(failed(resource, 'Error', e instanceof Error ? e.message : String(e)));
+            throw e;
+          }
+        }
+        ctx.events.emit(done(resource, action.ed));
+        touched.push(c);
+      }),
+    );
+  }
+  return touched;
+}
+
+const running = (c: ContainerSummary): boolean => c.status === 'running' || c.status === 'restarting' || c.status === 'paused';
+
+export async function start(ctx: EngineContext, project: string, services?: readonly string[], options: { wait?: boolean; waitTimeoutSeconds?: number | undefined; pollIntervalMs?: number } = {}): Promise<void> {
+  const touched = await apply(ctx, project, services, {
+    ing: 'Starting',
+    ed: 'Started',
+    reverse: false,
+    applies: (c) => c.status !== 'running',
+    run: (x, c) => x.runtime.startContainer(c.id, { signal: x.signal }),
+  });
+  if (options.wait) {
+    const svcs = [...new Set(touched.map(serviceOf))];
+    await waitReady(ctx.runtime, project, svcs, ctx.events, {
+      signal: ctx.signal,
+      intervalMs: options.pollIntervalMs,
+      timeoutMs: options.waitTimeoutSeconds === undefined ? undefined : options.waitTimeoutSeconds * 1000,
+    });
+  }
+}
+
+export async function stop(ctx: EngineContext, project: string, services?: readonly string[], options: { timeoutSeconds?: number | undefined } = {}): Promise<void> {
+  await apply(ctx, project, services, {
+    ing: 'Stopping',
+    ed: 'Stopped',
+    reverse: true,
+    applies: running,
+    run: (x, c) => x.runtime.stopContainer(c.id, { signal: x.signal, timeoutSeconds: options.timeoutSeconds }),
+  });
+}
+
+export async function restart(ctx: EngineContext, project: string, services?: readonly string[], options: { timeoutSeconds?: number | undefined } = {}): Promise<void> {
+  await apply(ctx, project, services, {
+    ing: 'Restarting',
+    ed: 'Started',
+    reverse: false,
+    applies: () => true,
+    run: (x, c) => x.runtime.restartContainer(c.id, { signal: x.signal, timeoutSeconds: options.timeoutSeconds }),
+  });
+}
+
+export async function kill(ctx: EngineContext, project: string, services?: readonly string[], options: { signal?: string | undefined; removeOrphans?: boolean } = {}): Promise<void> {
+  const touched = await apply(ctx, project, services, {
+    ing: 'Killing',
+    ed: 'Killed',
+    reverse: true,
+    applies: (c) => c.status === 'running',
+    run: (x, c) => x.runtime.killContainer(c.id, { signal: x.signal, killSignal: options.signal }),
+  });
+  if (touched.length === 0) ctx.events.emit(warning(`Project ${project}`, 'Warning', 'no container to kill'));
+}
+
+export async function pause(ctx: EngineContext, project: string, services?: readonly string[]): Promise<void> {
+  await apply(ctx, project, services, {
+    ing: 'Pausing',
+    ed: 'Paused',
+    reverse: false,
+    applies: (c) => c.status === 'running',
+    run: (x, c) => x.runtime.pauseContainer(c.id, { signal: x.signal }),
+  });
+}
+
+export async function unpause(ctx: EngineContext, project: string, services?: readonly string[]): Promise<void> {
+  await apply(ctx, project, services, {
+    ing: 'Unpausing',
+    ed: 'Unpaused',
+    reverse: false,
+    applies: (c) => c.status === 'paused',
+    run: (x, c) => x.runtime.unpauseContainer(c.id, { signal: x.signal }),
+  });
+}
+
+export interface RmOptions {
+  /** `-s`: stop running containers first. */
+  readonly stop?: boolean | undefined;
+  /** `-v`: remove anonymous volumes. */
+  readonly volumes?: boolean | undefined;
+  readonly timeoutSeconds?: number | undefined;
+}
+
+/** `rm`: stopped containers (with `-s`, running ones after stopping them). Returns the names removed. */
+export async function rm(ctx: EngineContext, project: string, services?: readonly string[], options: RmOptions = {}): Promise<string[]> {
+  if (options.stop) await stop(ctx, project, services, { timeoutSeconds: options.timeoutSeconds });
+  const touched = await apply(ctx, project, services, {
+    ing: 'Removing',
+    ed: 'Removed',
+    reverse: true,
+    applies: (c) => !running(c),
+    run: (x, c) => x.runtime.removeContainer(c.id, { signal: x.signal, volumes: options.volumes }),
+  });
+  if (touched.length === 0) ctx.events.emit(warning(`Project ${project}`, 'Warning', 'No stopped containers'));
+  return touched.map((c) => c.name);
+}
+
+/** The stopped containers `rm` would remove (for its confirmation prompt). */
+export async function removableContainers(ctx: EngineContext, project: string, services?: readonly string[], includeRunning = false): Promise<string[]> {
+  const list = await projectContainers(ctx.runtime, project, { services, signal: ctx.signal });
+  return list.filter((c) => includeRunning || !running(c)).map((c) => c.name);
+}

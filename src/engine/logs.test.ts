@@ -1,0 +1,98 @@
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadProjectSync } from '../project/load.js';
+import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
+import type { LogLine } from '../runtime/runtime.js';
+import { MemorySink } from './events.js';
+import { logs, type LogConsumer } from './logs.js';
+import { up } from './up.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const YAML = `
+services:
+  web: {image: nginx, scale: 2}
+  db: {image: postgres}
+`;
+
+class Collect implements LogConsumer {
+  readonly out: string[] = [];
+  register(): void {}
+  log(name: string, line: LogLine): void {
+    this.out.push(`${name} | ${line.line}`);
+  }
+  status(name: string, text: string): void {
+    this.out.push(`${name} ${text}`);
+  }
+}
+
+async function setup(): Promise<FakeRuntime> {
+  const dir = mkdtempSync(join(tmpdir(), 'tsc-logs-'));
+  dirs.push(dir);
+  writeFileSync(join(dir, 'compose.yaml'), YAML);
+  const project = loadProjectSync({ cwd: dir, env: {}, projectName: 'demo' }).project;
+  const rt = new FakeRuntime({ images: { nginx: 'sha256:1', postgres: 'sha256:2' } });
+  await up({ runtime: rt, events: new MemorySink() }, project);
+  rt.emitLog('demo-web-1', 'w1 first');
+  rt.emitLog('demo-web-2', 'w2 first');
+  rt.emitLog('demo-db-1', 'db first', 'stderr');
+  rt.emitLog('demo-web-1', 'w1 second');
+  return rt;
+}
+
+describe('logs', () => {
+  test('everything, per container, with --tail and --index', async () => {
+    const rt = await setup();
+    const c = new Collect();
+    await logs({ runtime: rt, events: new MemorySink() }, 'demo', c);
+    expect(c.out).toEqual(['db-1 | db first', 'web-1 | w1 first', 'web-1 | w1 second', 'web-2 | w2 first']);
+    const t = new Collect();
+    await logs({ runtime: rt, events: new MemorySink() }, 'demo', t, { services: ['web'], tail: 1, index: 1 });
+    expect(t.out).toEqual(['web-1 | w1 second']);
+  });
+
+  test('attached following ends when every container has stopped, with exit statuses', async () => {
+    const rt = await setup();
+    const c = new Collect();
+    const exits: number[] = [];
+    const done = logs({ runtime: rt, events: new MemorySink() }, 'demo', c, { follow: true, untilAllStopped: true, onExit: (_, code) => exits.push(code) });
+    await new Promise((r) => setTimeout(r, 20));
+    rt.emitLog('demo-db-1', 'db later');
+    await new Promise((r) => setTimeout(r, 5));
+    rt.exit('demo-db-1', 0);
+    rt.exit('demo-web-1', 1);
+    rt.exit('demo-web-2', 0);
+    await done;
+    expect(c.out).toContain('db-1 | db later');
+    expect(c.out).toContain('web-1 exited with code 1');
+    expect(exits.sort()).toEqual([0, 0, 1]);
+  });
+
+  test('following goes on across a restart', async () => {
+    const rt = await setup();
+    const c = new Collect();
+    const ac = new AbortController();
+    const done = logs({ runtime: rt, events: new MemorySink(), signal: ac.signal }, 'demo', c, { follow: true, services: ['db'] });
+    await new Promise((r) => setTimeout(r, 20));
+    await rt.restartContainer('demo-db-1');
+    await new Promise((r) => setTimeout(r, 20));
+    rt.emitLog('demo-db-1', 'db after restart');
+    await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    await done;
+    expect(c.out.filter((l) => l.startsWith('db-1 |'))).toEqual(['db-1 | db first', 'db-1 | db after restart']);
+  });
+
+  test('following stops on abort', async () => {
+    const rt = await setup();
+    const ac = new AbortController();
+    const done = logs({ runtime: rt, events: new MemorySink(), signal: ac.signal }, 'demo', new Collect(), { follow: true });
+    setTimeout(() => ac.abort(), 20);
+    await done;
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * `logs` and the log streaming of attached `up`: every container's output goes to a LogConsumer (the CLI prints
+ * it with a `name |` prefix). Following re-attaches to containers that start later (restarts, recreation, scale).
+ */
+import type { ContainerSummary, LogLine, LogsOptions } from '../runtime/runtime.js';
+import { isOneoff, numberOf, projectContainers, serviceOf } from './containers.js';
+import type { EngineContext } from './events.js';
+import { LABEL_ONEOFF, LABEL_SERVICE } from './labels.js';
+
+export interface LogConsumer {
+  /** A container joins: `name` is its prefix (`web-1`). */
+  register(name: string): void;
+  log(name: string, line: LogLine): void;
+  /** `web-1 exited with code 0`. */
+  status(name: string, text: string): void;
+}
+
+export interface LogsUseCaseOptions {
+  readonly services?: readonly string[] | undefined;
+  readonly follow?: boolean | undefined;
+  readonly tail?: number | 'all' | undefined;
+  /** Unix seconds or an RFC 3339 timestamp. */
+  readonly since?: string | number | undefined;
+  readonly until?: string | number | undefined;
+  readonly timestamps?: boolean | undefined;
+  /** `--index`: only container number N. */
+  readonly index?: number | undefined;
+  /** Attached `up`: stop following once no container of the services runs any more. */
+  readonly untilAllStopped?: boolean | undefined;
+  /** Called when a followed container exits (attached `up --abort-on-container-exit`). */
+  readonly onExit?: ((container: ContainerSummary, exitCode: number) => void) | undefined;
+}
+
+/** The prefix of a container: its name minus `project-`, or the full name (container_name, one-offs). */
+export function logName(project: string, c: ContainerSummary): string {
+  const prefix = `${project}-`;
+  return c.name.startsWith(prefix) ? c.name.slice(prefix.length) : c.name;
+}
+
+export async function logs(ctx: EngineContext, project: string, consumer: LogConsumer, options: LogsUseCaseOptions = {}): Promise<void> {
+  const select = (list: ContainerSummary[]): ContainerSummary[] => list.filter((c) => options.index === undefined || numberOf(c) === options.index);
+  const base: LogsOptions = {
+    ...(options.tail === undefined ? {} : { tail: options.tail }),
+    ...(options.since === undefined ? {} : { since: options.since }),
+    ...(options.until === undefined ? {} : { until: options.until }),
+    ...(options.timestamps ? { timestamps: true } : {}),
+  };
+  const containers = select(await projectContainers(ctx.runtime, project, { services: options.services, signal: ctx.signal }));
+  for (const c of [...containers].sort((a, b) => (a.name < b.name ? -1 : 1))) consumer.register(logName(project, c));
+
+  if (!options.follow) {
+    for (const c of containers) {
+      for await (const line of ctx.runtime.containerLogs(c.id, { ...base, signal: ctx.signal })) consumer.log(logName(project, c), line);
+    }
+    return;
+  }
+
+  const ac = new AbortController();
+  const onAbort = (): void => ac.abort();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  const attached = new Map<string, Promise<void>>();
+  let everAttached = false;
+  /** Containers that started again while their previous stream was still open: id → start of the new run. */
+  const pending = new Map<string, string | number>();
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (finish = r));
+
+  const checkAllStopped = async (): Promise<void> => {
+    if (!options.untilAllStopped || ac.signal.aborted) return;
+    const now = await projectContainers(ctx.runtime, project, { services: options.services });
+    if (!now.some((c) => c.status === 'running' || c.status === 'restarting') && everAttached && attached.size === 0) finish();
+  };
+
+  /** Follows `c`; `since` (the start of a new run) instead of the usual options when re-attaching. */
+  const attach = (c: ContainerSummary, since?: string | number): void => {
+    if (attached.has(c.id)) return;
+    everAttached = true;
+    const name = logName(project, c);
+    consumer.register(name);
+    const opts: LogsOptions = since === undefined ? { ...base, follow: true, signal: ac.signal } : { ...base, tail: 'all', since, follow: true, signal: ac.signal };
+    const p = (async () => {
+      try {
+        for await (const line of ctx.runtime.containerLogs(c.id, opts)) consumer.log(name, line);
+      } catch {
+        // container removed while following
+      }
+      attached.delete(c.id);
+      if (ac.signal.aborted) return;
+      const again = pending.get(c.id);
+      if (again !== undefined) {
+        pending.delete(c.id);
+        attach(c, again);
+        return;
+      }
+      try {
+        const i = await ctx.runtime.inspectContainer(c.id);
+        if (i.status === 'running' || i.status === 'restarting') {
+          // Restarted while we were reading: follow the new run from its start.
+          if (i.startedAt !== undefined) attach(c, i.startedAt);
+          return;
+        }
+        if (i.status === 'exited' || i.status === 'dead') {
+          consumer.status(name, `exited with code ${i.exitCode}`);
+          options.onExit?.(c, i.exitCode);
+        }
+      } catch {
+        // removed
+      }
+      await checkAllStopped();
+    })();
+    attached.set(c.id, p);
+  };
+
+  for (const c of containers) attach(c);
+
+  // Containers started later (restart, recreate, scale up): attach to them too.
+  const watcher = (async () => {
+    try {
+      for await (const e of ctx.runtime.events({ labels: { [LABEL_ONEOFF]: 'False' }, types: ['container'], signal: ac.signal })) {
+        if (e.action !== 'start') continue;
+        if (e.attributes['com.docker.compose.project'] !== project) continue;
+        const service = e.attributes[LABEL_SERVICE] ?? '';
+        if (options.services && options.services.length > 0 && !options.services.includes(service)) continue;
+        const list = select(await projectContainers(ctx.runtime, project, { services: options.services }));
+        const c = list.find((x) => x.id === e.id);
+        if (!c || isOneoff(c) || serviceOf(c) === '') continue;
+        let startedAt: string | number = e.time / 1000;
+        try {
+          startedAt = (await ctx.runtime.inspectContainer(c.id)).startedAt ?? startedAt;
+        } catch {
+          continue;
+        }
+        if (attached.has(c.id)) pending.set(c.id, startedAt);
+        else attach(c, startedAt);
+      }
+    } catch {
+      // the runtime has no event stream: follow the containers known so far
+    }
+  })();
+
+  if (options.untilAllStopped) void checkAllStopped();
+  const aborted = new Promise<void>((r) => ac.signal.addEventListener('abort', () => r(), { once: true }));
+  if (options.untilAllStopped) await Promise.race([finished, aborted]);
+  else
+    await Promise.race([
+      aborted,
+      (async () => {
+        await watcher;
+        while (attached.size > 0) await Promise.allSettled([...attached.values()]);
+      })(),
+    ]);
+  ac.abort();
+  ctx.signal?.removeEventListener('abort', onAbort);
+  await Promise.allSettled([...attached.values(), watcher]);
+}

@@ -1,0 +1,201 @@
+/**
+ * `run` (a one-off container `project-service-run-<slug>`) and `exec` (a process in a running container).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { UsageError } from '../errors.js';
+import { serviceDependencies } from '../project/dependencies.js';
+import { serviceConfigHash } from '../project/hash.js';
+import type { Project, ServiceConfig } from '../project/types.js';
+import type { ContainerSpec, ExecSession, LogLine } from '../runtime/runtime.js';
+import { serviceContainer } from './containers.js';
+import { containerSpec } from './container-spec.js';
+import { done, working, type EngineContext } from './events.js';
+import { execute } from './execute.js';
+import { ensureImages, type BuildPolicy, type PullPolicy } from './images.js';
+import { LABEL_CONFIG_HASH, LABEL_ONEOFF, LABEL_SERVICE, LABEL_SLUG, oneoffContainerName, projectLabels, type ProjectOrigin } from './labels.js';
+import { observe } from './observe.js';
+import { Plan } from './plan.js';
+import { executeReporter } from './progress.js';
+import { reconcile } from './reconcile.js';
+import { up } from './up.js';
+
+export interface RunOptions {
+  /** Replaces the service's command. */
+  readonly command?: readonly string[] | undefined;
+  readonly entrypoint?: readonly string[] | undefined;
+  /** `-e KEY=value` (or `KEY` to take it from `hostEnv`). */
+  readonly env?: readonly string[] | undefined;
+  readonly hostEnv?: Readonly<Record<string, string | undefined>> | undefined;
+  readonly workdir?: string | undefined;
+  readonly user?: string | undefined;
+  readonly name?: string | undefined;
+  readonly labels?: readonly string[] | undefined;
+  /** Allocate a TTY (not `-T` and stdin is a terminal). */
+  readonly tty?: boolean | undefined;
+  readonly rm?: boolean | undefined;
+  readonly detach?: boolean | undefined;
+  readonly noDeps?: boolean | undefined;
+  readonly servicePorts?: boolean | undefined;
+  /** `-p`: extra published ports (`8080:80`). */
+  readonly publish?: readonly string[] | undefined;
+  readonly useAliases?: boolean | undefined;
+  readonly build?: BuildPolicy | undefined;
+  readonly pull?: PullPolicy | undefined;
+  readonly quietPull?: boolean | undefined;
+  readonly removeOrphans?: boolean | undefined;
+  readonly origin?: ProjectOrigin | undefined;
+  /** Receives the container's output (attached runs). */
+  readonly onOutput?: ((line: LogLine) => void) | undefined;
+  /** Random by default. */
+  readonly slug?: string | undefined;
+  readonly pollIntervalMs?: number | undefined;
+}
+
+export interface RunResult {
+  readonly id: string;
+  readonly name: string;
+  /** Absent for detached runs. */
+  readonly exitCode?: number;
+}
+
+function parsePublish(p: string): { containerPort: number; protocol: string; hostPort?: string; hostIp?: string } {
+  const [spec = '', protocol = 'tcp'] = p.split('/');
+  const parts = spec.split(':');
+  const target = Number(parts.pop());
+  if (!Number.isInteger(target)) throw new UsageError(`invalid port: ${p}`);
+  const hostPort = parts.pop();
+  const hostIp = parts.pop();
+  return { containerPort: target, protocol, ...(hostPort ? { hostPort } : {}), ...(hostIp ? { hostIp } : {}) };
+}
+
+/** The networks and volumes `service` needs, as their own plan (nothing about containers). */
+function resourcesPlan(full: Plan): Plan {
+  const plan = new Plan();
+  const ids = new Map<number, number>();
+  for (const n of full.nodes) {
+    if (!n.resource.startsWith('network:') && !n.resource.startsWith('volume:')) continue;
+    ids.set(n.id, plan.add(n.resource, n.op, n.cause, n.deps.map((d) => ids.get(d)).filter((x): x is number => x !== undefined)));
+  }
+  return plan;
+}
+
+export function runSpec(project: Project, service: string, svc: ServiceConfig, name: string, slug: string, options: RunOptions): ContainerSpec {
+  const labels: Record<string, string> = {
+    ...svc.labels,
+    ...projectLabels(project, options.origin),
+    [LABEL_SERVICE]: service,
+    [LABEL_ONEOFF]: 'True',
+    [LABEL_SLUG]: slug,
+    [LABEL_CONFIG_HASH]: serviceConfigHash(svc),
+  };
+  for (const l of options.labels ?? []) {
+    const i = l.indexOf('=');
+    labels[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
+  }
+  const base = containerSpec({ project, service, svc: { ...svc, restart: 'no' }, name, labels });
+  const spec: { -readonly [K in keyof ContainerSpec]: ContainerSpec[K] } = { ...base };
+  if (options.command && options.command.length > 0) spec.command = options.command;
+  if (options.entrypoint) {
+    spec.entrypoint = options.entrypoint;
+    if (!options.command || options.command.length === 0) delete spec.command;
+  }
+  if (options.env && options.env.length > 0) {
+    const env = new Map((spec.env ?? []).map((e) => [e.split('=')[0]!, e] as const));
+    for (const e of options.env) {
+      const i = e.indexOf('=');
+      if (i >= 0) env.set(e.slice(0, i), e);
+      else {
+        const v = options.hostEnv?.[e];
+        if (v !== undefined) env.set(e, `${e}=${v}`);
+      }
+    }
+    spec.env = [...env.values()];
+  }
+  if (options.workdir !== undefined) spec.workingDir = options.workdir;
+  if (options.user !== undefined) spec.user = options.user;
+  spec.tty = options.tty ?? false;
+  // Output is streamed through the logs; stdin is not attached (an open stdin would keep shells waiting).
+  spec.openStdin = false;
+  const ports = [...(options.servicePorts ? (base.ports ?? []) : []), ...(options.publish ?? []).map(parsePublish)];
+  if (ports.length > 0) spec.ports = ports;
+  else delete spec.ports;
+  if (spec.networks && !options.useAliases) spec.networks = spec.networks.map((ep) => ({ ...ep, aliases: [] }));
+  delete spec.restart;
+  return spec;
+}
+
+export async function run(ctx: EngineContext, project: Project, service: string, options: RunOptions = {}): Promise<RunResult> {
+  const svc = project.services[service];
+  if (!svc) throw new UsageError(`no such service: ${service}`);
+  const deps = [...serviceDependencies(svc).keys()].filter((d) => project.services[d]);
+  if (!options.noDeps && deps.length > 0) {
+    await up(ctx, project, { services: deps, build: options.build, pull: options.pull, quietPull: options.quietPull, removeOrphans: options.removeOrphans, origin: options.origin, pollIntervalMs: options.pollIntervalMs });
+  }
+  await ensureImages(ctx, project, [service], { build: options.build, pull: options.pull, quiet: options.quietPull });
+  const observed = await observe(ctx.runtime, project, { signal: ctx.signal });
+  const resources = resourcesPlan(reconcile(project, observed, { services: [service], noDeps: true, noRecreate: true, noStart: true, origin: options.origin }));
+  await execute(ctx.runtime, resources, { signal: ctx.signal, onEvent: executeReporter(ctx.events, observed) });
+
+  const slug = options.slug ?? randomBytes(32).toString('hex');
+  const name = options.name ?? oneoffContainerName(project.name, service, slug);
+  const spec = runSpec(project, service, svc, name, slug, options);
+  const resource = `Container ${name}`;
+  ctx.events.emit(working(resource, 'Creating'));
+  const { id } = await ctx.runtime.createContainer(spec, { signal: ctx.signal });
+  ctx.events.emit(done(resource, 'Created'));
+  await ctx.runtime.startContainer(id, { signal: ctx.signal });
+  if (options.detach) return { id, name };
+
+  const output = (async () => {
+    if (!options.onOutput) return;
+    try {
+      for await (const line of ctx.runtime.containerLogs(id, { follow: true, signal: ctx.signal })) options.onOutput(line);
+    } catch {
+      // removed meanwhile
+    }
+  })();
+  let exitCode: number;
+  try {
+    exitCode = await ctx.runtime.waitContainer(id, { signal: ctx.signal });
+    await output;
+  } finally {
+    if (options.rm) {
+      try {
+        await ctx.runtime.removeContainer(id, { force: true, volumes: true });
+      } catch {
+        // already gone
+      }
+    }
+  }
+  return { id, name, exitCode };
+}
+
+export interface ExecOptions {
+  readonly index?: number | undefined;
+  readonly env?: readonly string[] | undefined;
+  readonly user?: string | undefined;
+  readonly workdir?: string | undefined;
+  readonly tty?: boolean | undefined;
+  readonly privileged?: boolean | undefined;
+  readonly stdin?: Readable | undefined;
+}
+
+/** `exec`: starts `cmd` in container `index` of `service`; the caller reads the session and waits for its code. */
+export async function execIn(ctx: EngineContext, project: string, service: string, cmd: readonly string[], options: ExecOptions = {}): Promise<ExecSession> {
+  if (cmd.length === 0) throw new UsageError('exec needs a command');
+  const c = await serviceContainer(ctx.runtime, project, service, options.index ?? 1, ctx.signal);
+  return ctx.runtime.execStream(
+    c.id,
+    {
+      cmd,
+      ...(options.env && options.env.length > 0 ? { env: options.env } : {}),
+      ...(options.user === undefined ? {} : { user: options.user }),
+      ...(options.workdir === undefined ? {} : { workdir: options.workdir }),
+      ...(options.tty ? { tty: true } : {}),
+      ...(options.privileged ? { privileged: true } : {}),
+      ...(options.stdin ? { stdin: options.stdin } : {}),
+    },
+    { signal: ctx.signal },
+  );
+}
