@@ -2,6 +2,7 @@
  * What every engine command needs: the runtime, a progress renderer, an AbortSignal wired to Ctrl-C, and the
  * project (loaded from the compose files, or only its name for `-p NAME` with no file).
  */
+import { setMaxListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EngineContext } from '../engine/events.js';
@@ -26,6 +27,8 @@ export async function openSession(ctx: CommandContext, options: { dryRun?: boole
   const runtime = dry ? await createDryRunRuntime(ctx.globals.runtime) : await createRuntime(ctx.globals.runtime);
   const renderer = await createRenderer(ctx.globals.progress, process.stderr, ctx.globals.ansi !== 'never' && !process.env.NO_COLOR);
   const controller = new AbortController();
+  // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.
+  setMaxListeners(0, controller.signal);
   const onSignal = (): void => controller.abort(new CanceledError());
   if (options.handleSignals !== false) {
     process.once('SIGINT', onSignal);

@@ -2,6 +2,7 @@
  * `logs` and the log streaming of attached `up`: every container's output goes to a LogConsumer (the CLI prints
  * it with a `name |` prefix). Following re-attaches to containers that start later (restarts, recreation, scale).
  */
+import { setMaxListeners } from 'node:events';
 import type { ContainerSummary, LogLine, LogsOptions } from '../runtime/runtime.js';
 import { isOneoff, numberOf, projectContainers, serviceOf } from './containers.js';
 import type { EngineContext } from './events.js';
@@ -56,6 +57,10 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   }
 
   const ac = new AbortController();
+
+  // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.
+
+  setMaxListeners(0, ac.signal);
   const onAbort = (): void => ac.abort();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   const attached = new Map<string, Promise<void>>();

@@ -2,6 +2,7 @@
  * Waiting (compose `convergence.go: waitDependencies`, `up --wait`): depends_on conditions checked by polling
  * `inspectContainer` every 500 ms (injectable), and the `--wait` readiness of whole services.
  */
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TsComposeError } from '../errors.js';
 import { serviceDependencies } from '../project/dependencies.js';
@@ -132,6 +133,8 @@ export async function waitReady(
   options: WaitOptions & { readonly timeoutMs?: number | undefined } = {},
 ): Promise<void> {
   const ac = new AbortController();
+  // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.
+  setMaxListeners(0, ac.signal);
   const onAbort = (): void => ac.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let timer: NodeJS.Timeout | undefined;

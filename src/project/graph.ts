@@ -9,6 +9,7 @@
  * Edges to nodes that are not keys of the graph are ignored everywhere: callers drop missing non-`required`
  * dependencies before building the graph, and report missing required ones themselves.
  */
+import { setMaxListeners } from 'node:events';
 import PQueue from 'p-queue';
 import toposort from 'toposort';
 import { DependencyCycleError, UsageError } from '../errors.js';
@@ -141,6 +142,10 @@ export async function traverse(
   }
 
   const controller = new AbortController();
+
+  // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.
+
+  setMaxListeners(0, controller.signal);
   const { signal } = controller;
   const concurrency = opts.concurrency !== undefined && opts.concurrency > 0 ? opts.concurrency : Infinity;
   const queue = new PQueue({ concurrency });

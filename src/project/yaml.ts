@@ -9,7 +9,7 @@
  * `file:line:col`.
  */
 import jsyaml from 'js-yaml';
-import { LineCounter, parseAllDocuments, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
+import { createRequire } from 'node:module';
 import type { Document } from 'yaml';
 import { YamlSyntaxError, type SourcePosition } from '../errors.js';
 
@@ -133,8 +133,14 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Tagged);
 }
 
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+/** The `yaml` package is only needed for positions in messages: loaded on first use, not at start-up. */
+const yamlLib = (): YamlModule => (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
+
 /** Parses the text again with `yaml`, keeping node ranges, to answer `locate`. */
 function positionIndex(text: string, file: string): (path: Path, key: boolean) => SourcePosition {
+  const { LineCounter, parseAllDocuments } = yamlLib();
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false });
   const docs: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
@@ -153,6 +159,7 @@ function positionIndex(text: string, file: string): (path: Path, key: boolean) =
 
 /** Finds the AST node at `path`; returns its offset and how deep the walk got. */
 function walk(doc: Document.Parsed, path: Path, key: boolean): { offset: number; depth: number } | undefined {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   let best: { offset: number; depth: number } | undefined = offsetOf(node, 0);
   for (let depth = 0; depth < path.length; depth++) {

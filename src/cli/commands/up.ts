@@ -1,4 +1,5 @@
 /** `up` and `create`. */
+import { setMaxListeners } from 'node:events';
 import { UsageError } from '../../errors.js';
 import { stop, kill } from '../../engine/lifecycle.js';
 import { logs, logName } from '../../engine/logs.js';
@@ -102,6 +103,8 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
         let exitCode: number | undefined;
         const abortOn = opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.exitCodeFrom !== undefined;
         const follow = new AbortController();
+        // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.
+        setMaxListeners(0, follow.signal);
         s.controller.signal.addEventListener('abort', () => follow.abort(), { once: true });
         await logs({ ...s.engine, signal: follow.signal }, project.name, printer, {
           services: attachTo,

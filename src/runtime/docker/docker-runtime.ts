@@ -2,6 +2,7 @@
  * The Runtime port on Docker Engine, through dockerode. Every engine error goes through mapDockerError; progress
  * streams are checked for `error`/`errorDetail`; log and exec output is demuxed here and the targets ended.
  */
+import './lazy-deps.js'; // must precede dockerode: keeps gRPC and ssh2 out of start-up
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
