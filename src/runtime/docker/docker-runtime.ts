@@ -36,7 +36,7 @@ import type {
   VolumeSpec,
   WaitOptions,
 } from '../runtime.js';
-import { packContext } from './build-context.js';
+import type { packContext } from './build-context.js';
 import { dockerConnection, type Env } from './connection.js';
 import {
   endpointSettings,
@@ -446,7 +446,9 @@ export class DockerRuntime implements Runtime {
     const ref = spec.tags[0] ?? spec.context;
     let packed: Awaited<ReturnType<typeof packContext>>;
     try {
-      packed = await packContext(spec.context, spec.dockerfile, spec.dockerfileInline);
+      // tar-fs and the .dockerignore matcher are only needed for builds: not loaded at start-up.
+      const { packContext: pack } = await import('./build-context.js');
+      packed = await pack(spec.context, spec.dockerfile, spec.dockerfileInline);
     } catch (e) {
       throw new BuildError(ref, `reading the build context ${spec.context}: ${(e as Error).message}`, { cause: e });
     }
