@@ -8,24 +8,14 @@ import { projectContainers } from './containers.js';
 import { execute } from './execute.js';
 import { done, working, type EngineContext } from './events.js';
 import { ensureImages, type BuildPolicy, type PullPolicy } from './images.js';
-import type { ProjectOrigin } from './labels.js';
 import { observe, type ObservedState } from './observe.js';
 import type { Plan } from './plan.js';
 import { executeReporter } from './progress.js';
 import { reconcile, selectServices, type ReconcileOptions } from './reconcile.js';
 import { waitDependencies, waitReady } from './wait.js';
 
-export interface UpOptions {
-  readonly services?: readonly string[] | undefined;
-  readonly noDeps?: boolean | undefined;
-  readonly forceRecreate?: boolean | undefined;
-  readonly noRecreate?: boolean | undefined;
-  readonly alwaysRecreateDeps?: boolean | undefined;
-  readonly removeOrphans?: boolean | undefined;
-  readonly noStart?: boolean | undefined;
-  readonly renewAnonVolumes?: boolean | undefined;
-  readonly scale?: Readonly<Record<string, number>> | undefined;
-  readonly timeoutSeconds?: number | undefined;
+/** `up` takes the reconcile options (services, recreate policy, scale, orphans, …) and adds its own. */
+export interface UpOptions extends ReconcileOptions {
   /** `--build` = always, `--no-build` = never. */
   readonly build?: BuildPolicy | undefined;
   /** `--pull`. */
@@ -34,8 +24,6 @@ export interface UpOptions {
   /** `--wait`. */
   readonly wait?: boolean | undefined;
   readonly waitTimeoutSeconds?: number | undefined;
-  readonly origin?: ProjectOrigin | undefined;
-  readonly disabledServices?: readonly string[] | undefined;
   /** depends_on / --wait poll interval (tests). */
   readonly pollIntervalMs?: number | undefined;
 }
@@ -47,27 +35,10 @@ export interface UpResult {
   readonly services: readonly string[];
 }
 
-export function reconcileOptions(o: UpOptions): ReconcileOptions {
-  return {
-    services: o.services,
-    noDeps: o.noDeps,
-    forceRecreate: o.forceRecreate,
-    noRecreate: o.noRecreate,
-    alwaysRecreateDeps: o.alwaysRecreateDeps,
-    removeOrphans: o.removeOrphans,
-    noStart: o.noStart,
-    renewAnonVolumes: o.renewAnonVolumes,
-    scale: o.scale,
-    timeoutSeconds: o.timeoutSeconds,
-    origin: o.origin,
-    disabledServices: o.disabledServices,
-  };
-}
-
 /** Observe + reconcile only: what `up` would do (`--dry-run`). */
 export async function planUp(ctx: EngineContext, project: Project, options: UpOptions = {}): Promise<{ plan: Plan; observed: ObservedState }> {
   const observed = await observe(ctx.runtime, project, { signal: ctx.signal });
-  return { plan: reconcile(project, observed, reconcileOptions(options)), observed };
+  return { plan: reconcile(project, observed, options), observed };
 }
 
 export async function up(ctx: EngineContext, project: Project, options: UpOptions = {}): Promise<UpResult> {

@@ -10,8 +10,7 @@
  */
 import { InterpolationError } from '../errors.js';
 import { goQuote } from './interpolate.js';
-import { formatPath } from './yaml.js';
-import { Tagged, isPlainObject, type ParsedYaml, type PathSeg } from './yaml.js';
+import { formatPath, mapStrings, type ParsedYaml, type PathSeg } from './yaml.js';
 
 export interface CastOptions {
   /** compose-go warns for YAML 1.1 booleans (`yes`, `on`, `n`, …). */
@@ -82,46 +81,14 @@ export const TYPE_CASTS: readonly (readonly [Pattern, Caster])[] = [
 /** Converts strings at typed paths; returns new structures (Tagged markers kept), `data` is not modified. */
 export function castTypes(data: unknown, options: CastOptions = {}): unknown {
   const warn = options.onWarning ?? (() => {});
-  const path: PathSeg[] = [];
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      const caster = casterFor(path);
-      if (!caster) return value;
-      const result = caster(value, warn);
-      if (result.ok) return result.value;
-      if (options.strict)
-        throw new InterpolationError(
-          `${formatPath(path)}: ${result.error}`,
-          options.strict.locate(path),
-        );
-      return value;
-    }
-    if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value));
-    if (Array.isArray(value)) {
-      return value.map((item, i) => {
-        path.push(i);
-        try {
-          return walk(item);
-        } finally {
-          path.pop();
-        }
-      });
-    }
-    if (isPlainObject(value)) {
-      const entries: [string, unknown][] = [];
-      for (const [k, v] of Object.entries(value)) {
-        path.push(k);
-        try {
-          entries.push([k, walk(v)]);
-        } finally {
-          path.pop();
-        }
-      }
-      return Object.fromEntries(entries);
-    }
+  return mapStrings(data, (value, path) => {
+    const caster = casterFor(path);
+    if (!caster) return value;
+    const result = caster(value, warn);
+    if (result.ok) return result.value;
+    if (options.strict) throw new InterpolationError(`${formatPath(path)}: ${result.error}`, options.strict.locate(path));
     return value;
-  };
-  return walk(data);
+  });
 }
 
 function casterFor(path: readonly PathSeg[]): Caster | undefined {

@@ -18,7 +18,7 @@
  * plus the source position of the offending value.
  */
 import { InterpolationError, type SourcePosition } from '../errors.js';
-import { Tagged, formatPath, isPlainObject, type ParsedYaml, type Path, type PathSeg } from './yaml.js';
+import { formatPath, mapStrings, type ParsedYaml, type Path } from './yaml.js';
 
 /** Variable lookup: the value, or `undefined` when the variable is not set. */
 export type Lookup = (name: string) => string | undefined;
@@ -81,41 +81,13 @@ export function interpolateTree(
   onWarning?: (msg: string) => void,
 ): unknown {
   const warn = onWarning ?? (() => {});
-  const path: PathSeg[] = [];
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') {
-      try {
-        return substitute(value, lookup, warn);
-      } catch (e) {
-        throw toPublicError(e, formatPath(path), source.locate(path));
-      }
+  return mapStrings(data, (value, path) => {
+    try {
+      return substitute(value, lookup, warn);
+    } catch (e) {
+      throw toPublicError(e, formatPath(path), source.locate(path));
     }
-    if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value));
-    if (Array.isArray(value)) {
-      return value.map((item, i) => {
-        path.push(i);
-        try {
-          return walk(item);
-        } finally {
-          path.pop();
-        }
-      });
-    }
-    if (isPlainObject(value)) {
-      const entries: [string, unknown][] = [];
-      for (const [k, v] of Object.entries(value)) {
-        path.push(k);
-        try {
-          entries.push([k, walk(v)]);
-        } finally {
-          path.pop();
-        }
-      }
-      return Object.fromEntries(entries);
-    }
-    return value;
-  };
-  return walk(data);
+  });
 }
 
 /** compose-go's `tree.Path` rendering: keys joined with `.`, list items as `[]`. */

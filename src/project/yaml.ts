@@ -23,6 +23,30 @@ export function formatPath(path: Path): string {
   return s;
 }
 
+/**
+ * Maps every string of a document (values only, never keys) through `fn`, with the string's path; returns new
+ * structures and keeps Tagged markers. `path` is the walker's own array: copy it to keep it.
+ */
+export function mapStrings(data: unknown, fn: (value: string, path: readonly PathSeg[]) => unknown): unknown {
+  const path: PathSeg[] = [];
+  const at = <T>(seg: PathSeg, f: () => T): T => {
+    path.push(seg);
+    try {
+      return f();
+    } finally {
+      path.pop();
+    }
+  };
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return fn(value, path);
+    if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value));
+    if (Array.isArray(value)) return value.map((item, i) => at(i, () => walk(item)));
+    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, at(k, () => walk(v))]));
+    return value;
+  };
+  return walk(data);
+}
+
 /** A value carrying a `!reset` or `!override` tag. */
 export class Tagged {
   constructor(
