@@ -3,11 +3,11 @@
  * project (loaded from the compose files, or only its name for `-p NAME` with no file).
  */
 import { setMaxListeners } from 'node:events';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { EngineContext } from '../engine/events.js';
 import type { ProjectOrigin } from '../engine/labels.js';
 import { CanceledError } from './canceled.js';
+import { findComposeDir } from '../project/environment.js';
+import { parallelLimit } from '../project/graph.js';
 import { loadProjectSync } from '../project/load.js';
 import type { LoadedProject } from '../project/types.js';
 import type { CommandContext } from './program.js';
@@ -34,10 +34,9 @@ export async function openSession(ctx: CommandContext, options: { dryRun?: boole
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
-  const parallel = ctx.globals.parallel ?? process.env.COMPOSE_PARALLEL_LIMIT;
-  const concurrency = parallel === undefined ? undefined : Number(parallel);
+  const concurrency = parallelLimit(ctx.globals.parallel);
   return {
-    engine: { runtime, events: renderer, signal: controller.signal, concurrency: concurrency !== undefined && concurrency > 0 ? concurrency : undefined },
+    engine: { runtime, events: renderer, signal: controller.signal, concurrency },
     renderer,
     controller,
     close() {
@@ -56,8 +55,6 @@ export function originOf(loaded: LoadedProject): ProjectOrigin {
   return { workingDir: loaded.meta.workingDir, configFiles: loaded.meta.configFiles, envFiles: loaded.meta.envFiles };
 }
 
-const COMPOSE_FILES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
-
 /**
  * The project for commands that work from `-p NAME` alone (`down`, `logs`, `ps`, `stop`): the loaded project
  * when a compose file is given or found, else just the name.
@@ -67,7 +64,7 @@ export function projectOrName(ctx: CommandContext, services: readonly string[] =
   const hasFile =
     (g.file && g.file.length > 0) ||
     process.env.COMPOSE_FILE !== undefined ||
-    COMPOSE_FILES.some((f) => existsSync(resolve(g.projectDirectory ?? process.cwd(), f)));
+    findComposeDir(g.projectDirectory ?? process.cwd()) !== undefined;
   if (g.projectName && !hasFile) return { name: g.projectName };
   const loaded = loadProject(ctx, services);
   return { name: loaded.project.name, loaded };

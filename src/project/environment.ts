@@ -21,22 +21,29 @@ const isFile = (p: string): boolean => {
   }
 };
 
-/** Finds the compose file (and its override) in `dir` or the nearest parent that has one. */
-export function discoverFiles(dir: string, warn: (msg: string) => void): string[] {
+/** The nearest directory from `dir` up that holds a compose file, with the compose file names found there. */
+export function findComposeDir(dir: string): { dir: string; found: string[] } | undefined {
   let current = resolve(dir);
   for (;;) {
     const found = DEFAULT_FILENAMES.filter((f) => isFile(join(current, f)));
-    if (found.length > 0) {
-      if (found.length > 1)
-        warn(`Found multiple config files with supported names: ${found.map((f) => join(current, f)).join(', ')}\nUsing ${join(current, found[0]!)}`);
-      const files = [join(current, found[0]!)];
-      const override = OVERRIDE_FILENAMES.find((f) => isFile(join(current, f)));
-      if (override) files.push(join(current, override));
-      return files;
-    }
+    if (found.length > 0) return { dir: current, found };
     const parent = dirname(current);
-    if (parent === current) break;
+    if (parent === current) return undefined;
     current = parent;
+  }
+}
+
+/** Finds the compose file (and its override) in `dir` or the nearest parent that has one. */
+export function discoverFiles(dir: string, warn: (msg: string) => void): string[] {
+  const hit = findComposeDir(dir);
+  if (hit) {
+    const { dir: current, found } = hit;
+    if (found.length > 1)
+      warn(`Found multiple config files with supported names: ${found.map((f) => join(current, f)).join(', ')}\nUsing ${join(current, found[0]!)}`);
+    const files = [join(current, found[0]!)];
+    const override = OVERRIDE_FILENAMES.find((f) => isFile(join(current, f)));
+    if (override) files.push(join(current, override));
+    return files;
   }
   throw new FileNotFoundError(`no configuration file provided: not found (looked for ${DEFAULT_FILENAMES.join(', ')} in ${resolve(dir)} and its parents)`, undefined, {
     hint: 'Run tscompose in a directory with a compose.yaml, or pass one with -f FILE.',
