@@ -57,10 +57,10 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   }
 
   const ac = new AbortController();
-
   // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.
-
   setMaxListeners(0, ac.signal);
+  /** Events are replayed from here: a restart that happens before the subscription is in place is not lost. */
+  const followStartMs = Date.now();
   const onAbort = (): void => ac.abort();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   const attached = new Map<string, Promise<void>>();
@@ -121,8 +121,9 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   // Containers started later (restart, recreate, scale up): attach to them too.
   const watcher = (async () => {
     try {
-      for await (const e of ctx.runtime.events({ labels: { [LABEL_ONEOFF]: 'False' }, types: ['container'], signal: ac.signal })) {
-        if (e.action !== 'start') continue;
+      const since = Math.floor(followStartMs / 1000);
+      for await (const e of ctx.runtime.events({ labels: { [LABEL_ONEOFF]: 'False' }, types: ['container'], since, signal: ac.signal })) {
+        if (e.action !== 'start' || e.time < followStartMs) continue;
         if (e.attributes['com.docker.compose.project'] !== project) continue;
         const service = e.attributes[LABEL_SERVICE] ?? '';
         if (options.services && options.services.length > 0 && !options.services.includes(service)) continue;

@@ -2,7 +2,7 @@
  * Integration tests against a real Docker Engine (DOCKER_HOST or /var/run/docker.sock). Skipped when the engine
  * does not answer; fail with a clear message when it answers but `busybox:latest` cannot be pulled (the engine
  * environment — scripts/engine-env.sh, `npm run engine:setup` — is not set up). Everything created carries the
- * label `tscompose.test=1` and is removed in afterAll.
+ * label `tscompose.test=<run id>` and is removed in afterAll.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,8 +17,9 @@ const available = await rt.ping();
 if (!available) console.warn('Docker Engine not answering: skipping DockerRuntime integration tests');
 const maybe = available ? describe : describe.skip;
 
-const TEST_LABELS = { 'tscompose.test': '1' };
+// A value per run: clean-up by label must not remove what another run (another checkout, CI) is using.
 const run = Math.random().toString(16).slice(2, 8);
+const TEST_LABELS = { 'tscompose.test': run };
 const n = (s: string): string => `tsc-it-${run}-${s}`;
 const IMAGE = 'busybox:latest';
 const sleeper = (name: string, extra: object = {}) => ({ name: n(name), image: IMAGE, labels: TEST_LABELS, command: ['sleep', '300'], stopTimeoutSeconds: 1, ...extra });
