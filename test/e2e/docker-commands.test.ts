@@ -4,72 +4,27 @@
  * with --exit-code-from. Same conventions as docker.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Projects, SLEEPER, bin, docker, engine, env, ok, required, requireEngine, tsc } from './helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/tscompose');
-const required = process.env.TSCOMPOSE_E2E === '1';
-const engine = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).status === 0;
 const run = engine || required ? describe : describe.skip;
-const REGISTRY = `127.0.0.1:${process.env.TSCOMPOSE_REGISTRY_PORT ?? '5001'}`;
-
-const projects: string[] = [];
-const dirs: string[] = [];
-const images: string[] = [];
-
-function docker(...args: string[]): string {
-  const r = spawnSync('docker', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function project(files: Record<string, string>): { dir: string; name: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tscompose-e2e-'));
-  dirs.push(dir);
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(join(dir, f, '..'), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-  const name = `e2e-${Math.random().toString(36).slice(2, 8)}`;
-  projects.push(name);
-  return { dir, name };
-}
-
-const env = { ...process.env, NO_COLOR: '1', TSCOMPOSE_RUNTIME: 'docker' };
-
-function tsc(p: { dir: string; name: string }, ...args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(bin, ['-p', p.name, '--progress', 'plain', ...args], { cwd: p.dir, encoding: 'utf8', env, timeout: 180_000 });
-}
-
-function ok(r: SpawnSyncReturns<string>): string {
-  if (r.status !== 0) throw new Error(`exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
+const projects = new Projects();
+const project = (files: Record<string, string>) => projects.create(files);
 
 const state = (name: string): string => docker('inspect', '-f', '{{.State.Status}}', name);
 
-beforeAll(() => {
-  if (required && !engine) throw new Error('TSCOMPOSE_E2E=1 but Docker does not answer: run `npm run engine:setup`');
-});
+const REGISTRY = `127.0.0.1:${process.env.TSCOMPOSE_REGISTRY_PORT ?? '5001'}`;
+
+const images: string[] = [];
 
 afterAll(() => {
-  for (const name of projects) {
-    const ids = docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${name}`).split('\n').filter(Boolean);
-    if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids]);
-    for (const kind of ['network', 'volume'] as const) {
-      const names = docker(kind, 'ls', '-q', '--filter', `label=com.docker.compose.project=${name}`).split('\n').filter(Boolean);
-      if (names.length) spawnSync('docker', [kind, 'rm', ...names]);
-    }
-  }
+  projects.cleanup();
   for (const img of images) spawnSync('docker', ['rmi', '-f', img]);
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const SLEEPER = 'image: busybox:latest\n    command: ["sleep", "3600"]\n    init: true';
+beforeAll(requireEngine);
 
 run('docker engine e2e: command set', () => {
   test('create, start, stop, restart, kill, pause, unpause, rm', () => {

@@ -5,52 +5,15 @@
  * Runs when Docker answers. With TSCOMPOSE_E2E=1 (set by .ci/run) a missing engine is a failure, not a skip.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { Projects, SLEEPER, bin, docker, engine, env, ok, required, requireEngine, tsc } from './helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const bin = join(root, 'bin/tscompose');
-const required = process.env.TSCOMPOSE_E2E === '1';
-const engine = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' }).status === 0;
 const run = engine || required ? describe : describe.skip;
-
-const projects: string[] = [];
-const dirs: string[] = [];
-
-function docker(...args: string[]): string {
-  const r = spawnSync('docker', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`docker ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-}
-
-function project(files: Record<string, string>): { dir: string; name: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'tscompose-e2e-'));
-  dirs.push(dir);
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(join(dir, f, '..'), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-  const name = `e2e-${Math.random().toString(36).slice(2, 8)}`;
-  projects.push(name);
-  return { dir, name };
-}
-
-function tsc(p: { dir: string; name: string }, ...args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(bin, ['-p', p.name, '--progress', 'plain', ...args], {
-    cwd: p.dir,
-    encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1', TSCOMPOSE_RUNTIME: 'docker' },
-    timeout: 180_000,
-  });
-}
-
-function ok(r: SpawnSyncReturns<string>): string {
-  if (r.status !== 0) throw new Error(`exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r.stdout;
-}
+const projects = new Projects();
+const project = (files: Record<string, string>) => projects.create(files);
 
 /** Containers of a project: name → id, from the compose labels. */
 function containers(name: string, all = true): Record<string, string> {
@@ -62,23 +25,11 @@ const label = (id: string, key: string): string => docker('inspect', '-f', `{{in
 
 const randomPort = (): number => 20000 + Math.floor(Math.random() * 20000);
 
-beforeAll(() => {
-  if (required && !engine) throw new Error('TSCOMPOSE_E2E=1 but Docker does not answer: run `npm run engine:setup` (scripts/engine-env.sh)');
-});
-
 afterAll(() => {
-  for (const name of projects) {
-    const ids = docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${name}`).split('\n').filter(Boolean);
-    if (ids.length) spawnSync('docker', ['rm', '-f', '-v', ...ids]);
-    for (const kind of ['network', 'volume'] as const) {
-      const names = docker(kind, 'ls', '-q', '--filter', `label=com.docker.compose.project=${name}`).split('\n').filter(Boolean);
-      if (names.length) spawnSync('docker', [kind, 'rm', ...names]);
-    }
-  }
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  projects.cleanup();
 });
 
-const SLEEPER = 'image: busybox:latest\n    command: ["sleep", "3600"]\n    init: true';
+beforeAll(requireEngine);
 
 run('docker engine e2e', () => {
   test('up -d creates labelled containers and a default network; a second up changes nothing', () => {
