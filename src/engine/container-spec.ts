@@ -1,12 +1,12 @@
 /**
  * ServiceConfig → neutral ContainerSpec for one container of a service. Covers the common attributes;
- * resource limits, devices, ulimits, sysctls, secrets/configs, logging and `service:`/`container:` modes of
- * ipc/pid are not translated yet.
+ * resource limits, devices, ulimits, sysctls, secrets/configs, logging and ipc/pid `service:` modes are not
+ * translated yet. `network_mode: service:X` joins X's first container.
  */
 import type { Project, ServiceConfig } from '../project/types.js';
 import type { ContainerSpec, EndpointSpec, HealthcheckSpec, MountSpec, PortBinding } from '../runtime/runtime.js';
 import { parseDuration } from '../util/duration.js';
-import { networkName, volumeName } from './labels.js';
+import { containerName, networkName, volumeName } from './labels.js';
 
 /** The network keys a service is attached to: its `networks:`, else `default` unless it has a network_mode. */
 export function serviceNetworkKeys(svc: ServiceConfig): string[] {
@@ -42,6 +42,11 @@ function healthcheck(svc: ServiceConfig): HealthcheckSpec | 'none' | undefined {
   if (startInterval !== undefined) spec.startIntervalMs = startInterval;
   if (h.retries !== undefined) spec.retries = h.retries;
   return spec;
+}
+
+/** The service whose network namespace `network_mode: service:X` joins, if any. */
+export function networkParent(svc: ServiceConfig): string | undefined {
+  return svc.network_mode?.startsWith('service:') ? svc.network_mode.slice('service:'.length) : undefined;
 }
 
 export interface SpecInput {
@@ -98,7 +103,11 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
     for (const t of svc.tmpfs ?? []) mounts.push({ type: 'tmpfs', target: t.split(':')[0]! });
     spec.mounts = mounts;
   }
-  if (svc.network_mode !== undefined) spec.networkMode = svc.network_mode;
+  if (svc.network_mode !== undefined) {
+    // Engines know `container:<name|id>`, not services: join the parent service's first container.
+    const parent = networkParent(svc);
+    spec.networkMode = parent === undefined ? svc.network_mode : `container:${containerName(project.name, parent, 1, project.services[parent])}`;
+  }
   const keys = serviceNetworkKeys(svc);
   if (keys.length > 0) {
     spec.networks = keys.map((key): EndpointSpec => {

@@ -132,6 +132,35 @@ describe('reconcile golden plans', () => {
     ));
   });
 
+  test('network_mode: service:X joins X and is recreated when X gets a new container', async () => {
+    const SIDECAR = `
+services:
+  vpn:
+    image: redis
+  app:
+    image: nginx
+    network_mode: service:vpn
+`;
+    const rt = newRuntime();
+    const first = await plan(rt, load(SIDECAR));
+    const create = first.nodes.find((n) => n.op.type === 'CreateContainer' && n.op.service === 'app');
+    expect(create?.op.type === 'CreateContainer' && create.op.spec.networkMode).toBe('container:demo-vpn-1');
+    await execute(rt, first);
+    expect((await plan(rt, load(SIDECAR))).toString()).toBe('');
+    expect((await plan(rt, load(SIDECAR.replace('image: redis', 'image: redis\n    environment: {X: "1"}')))).toString()).toBe(lines(
+      '[] -> #1 service:vpn:1, CreateContainer, config changed (c00000000001_demo-vpn-1)',
+      '[1] -> #2 service:vpn:1, StopContainer, replaced',
+      '[2] -> #3 service:vpn:1, RemoveContainer, replaced',
+      '[3] -> #4 service:vpn:1, RenameContainer, finalize recreate',
+      '[4] -> #5 service:vpn:1, StartContainer, recreated',
+      '[5] -> #6 service:app:1, CreateContainer, network parent recreated (c00000000002_demo-app-1)',
+      '[6] -> #7 service:app:1, StopContainer, replaced',
+      '[7] -> #8 service:app:1, RemoveContainer, replaced',
+      '[8] -> #9 service:app:1, RenameContainer, finalize recreate',
+      '[9] -> #10 service:app:1, StartContainer, recreated',
+    ));
+  });
+
   test('scale up uses max(number)+1', async () => {
     const rt = newRuntime();
     await up(rt, load(BASE));

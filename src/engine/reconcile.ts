@@ -15,7 +15,7 @@ import { serviceConfigHash } from '../project/hash.js';
 import type { Project, ServiceConfig } from '../project/types.js';
 import { NotFoundError } from '../runtime/errors.js';
 import type { NetworkSpec, VolumeSpec } from '../runtime/runtime.js';
-import { containerSpec, serviceNetworkKeys, serviceVolumeKeys } from './container-spec.js';
+import { containerSpec, networkParent, serviceNetworkKeys, serviceVolumeKeys } from './container-spec.js';
 import {
   LABEL_CONFIG_HASH,
   LABEL_CONTAINER_NUMBER,
@@ -157,6 +157,8 @@ export function reconcile(project: Project, observed: ObservedState, options: Re
   }
 
   const startNodes = new Map<string, number[]>();
+  /** Services that get a new container in this plan (created, recreated or scaled up). */
+  const newContainers = new Set<string>();
   const byService = new Map<string, ObservedContainer[]>();
   for (const c of observed.containers) {
     if (c.oneoff) continue;
@@ -199,6 +201,10 @@ export function reconcile(project: Project, observed: ObservedState, options: Re
       if (options.alwaysRecreateDeps && !targets.has(s)) return 'forced';
       if (c.configHash !== hash) return 'config changed';
       if (digest !== undefined && c.imageDigest !== digest) return 'image changed';
+      // Joined to a parent's network namespace (`network_mode: service:X`): a new X container leaves this one
+      // attached to a removed container (compose's rule, issue #13878).
+      const parent = networkParent(svc);
+      if (parent !== undefined && newContainers.has(parent)) return 'network parent recreated';
       if (c.status === 'running') {
         for (const key of netKeysOfSvc) {
           const name = networkName(project.name, key, project.networks?.[key]);
@@ -238,6 +244,7 @@ export function reconcile(project: Project, observed: ObservedState, options: Re
           inheritVolumesFrom: options.renewAnonVolumes ? undefined : c.id,
         });
         const create = plan.add(res, { type: 'CreateContainer', service: s, number: c.number, spec }, `${cause} (${tmpName})`, createDeps);
+        newContainers.add(s);
         const stop = c.status === 'running' ? plan.add(res, stopOp(c), 'replaced', [create]) : undefined;
         const remove = plan.add(res, { type: 'RemoveContainer', container: c.id }, 'replaced', [stop ?? create]);
         const rename = plan.add(res, { type: 'RenameContainer', container: tmpName, name }, 'finalize recreate', [remove]);
@@ -254,6 +261,7 @@ export function reconcile(project: Project, observed: ObservedState, options: Re
       const name = containerName(project.name, s, number, svc);
       const spec = containerSpec({ project, service: s, svc, name, labels: labels(number) });
       const create = plan.add(res, { type: 'CreateContainer', service: s, number, spec }, existing.length === 0 ? 'missing' : 'scale up', createDeps);
+      newContainers.add(s);
       if (!options.noStart) starts.push(plan.add(res, { type: 'StartContainer', container: name }, 'created', [create]));
     }
   }

@@ -61,6 +61,25 @@ run('docker engine e2e', () => {
     expect(Object.keys(after)).toHaveLength(2);
   });
 
+  test('network_mode: service:X shares X network namespace, also after X is recreated', () => {
+    const compose = (x: string) =>
+      `services:\n  net:\n    ${SLEEPER}\n    environment: {X: "${x}"}\n  web:\n    image: busybox:latest\n    command: ["sh", "-c", "mkdir -p /www && echo from-sidecar > /www/index.html && exec httpd -f -p 8080 -h /www"]\n    network_mode: service:net\n`;
+    const p = project({ 'compose.yaml': compose('1') });
+    const fetch = (): string => {
+      for (let i = 0; i < 25; i++) {
+        const r = tsc(p, 'exec', '-T', 'net', 'wget', '-qO-', 'http://127.0.0.1:8080/');
+        if (r.status === 0) return r.stdout.trim();
+        spawnSync('sleep', ['0.2']);
+      }
+      return '';
+    };
+    ok(tsc(p, 'up', '-d'));
+    expect(fetch()).toBe('from-sidecar');
+    writeFileSync(join(p.dir, 'compose.yaml'), compose('2'));
+    ok(tsc(p, 'up', '-d'));
+    expect(fetch()).toBe('from-sidecar');
+  });
+
   test('scale up and down keeps stable numbers', () => {
     const p = project({ 'compose.yaml': `services:\n  w:\n    ${SLEEPER}\n` });
     ok(tsc(p, 'up', '-d', '--scale', 'w=3'));
