@@ -1,10 +1,9 @@
 /**
  * ServiceConfig → neutral ContainerSpec for one container of a service. Covers the common attributes;
- * resource limits, devices, ulimits, sysctls, secrets/configs, logging and ipc/pid `service:` modes are not
- * translated yet. `network_mode: service:X` joins X's first container.
+ * secrets/configs mounts, logging options and ipc/pid `service:` modes are not translated yet. `network_mode: service:X` joins X's first container.
  */
 import type { Project, ServiceConfig } from '../project/types.js';
-import type { ContainerSpec, EndpointSpec, HealthcheckSpec, MountSpec, PortBinding } from '../runtime/runtime.js';
+import type { ContainerSpec, EndpointSpec, HealthcheckSpec, MountSpec, PortBinding, ResourceLimits } from '../runtime/runtime.js';
 import { parseDuration } from '../util/duration.js';
 import { containerName, networkName, volumeName } from './labels.js';
 
@@ -47,6 +46,27 @@ function healthcheck(svc: ServiceConfig): HealthcheckSpec | 'none' | undefined {
 /** The service whose network namespace `network_mode: service:X` joins, if any. */
 export function networkParent(svc: ServiceConfig): string | undefined {
   return svc.network_mode?.startsWith('service:') ? svc.network_mode.slice('service:'.length) : undefined;
+}
+
+/** mem_limit, cpus, pids_limit, … with deploy.resources.limits/reservations as the fallback (as compose). */
+function resourceLimits(svc: ServiceConfig): ResourceLimits | undefined {
+  const limits = svc.deploy?.resources?.limits;
+  const reservations = svc.deploy?.resources?.reservations;
+  const bytes = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+  const r: { -readonly [K in keyof ResourceLimits]: ResourceLimits[K] } = {};
+  const memory = bytes(svc.mem_limit) ?? bytes(limits?.memory);
+  if (memory !== undefined) r.memoryBytes = memory;
+  const swap = bytes(svc.memswap_limit);
+  if (swap !== undefined) r.memorySwapBytes = swap;
+  const reservation = bytes(svc.mem_reservation) ?? bytes(reservations?.memory);
+  if (reservation !== undefined) r.memoryReservationBytes = reservation;
+  const cpus = svc.cpus ?? limits?.cpus;
+  if (cpus !== undefined) r.cpus = cpus;
+  if (svc.cpu_shares !== undefined) r.cpuShares = svc.cpu_shares;
+  if (svc.cpuset !== undefined) r.cpuset = svc.cpuset;
+  const pids = svc.pids_limit ?? limits?.pids;
+  if (pids !== undefined) r.pidsLimit = pids;
+  return Object.keys(r).length > 0 ? r : undefined;
 }
 
 export interface SpecInput {
@@ -123,6 +143,17 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
       return ep;
     });
   }
+  const resources = resourceLimits(svc);
+  if (resources !== undefined) spec.resources = resources;
+  if (svc.ulimits)
+    spec.ulimits = Object.entries(svc.ulimits).map(([name, u]) =>
+      typeof u === 'number' ? { name, soft: u, hard: u } : { name, soft: u.soft ?? u.hard ?? 0, hard: u.hard ?? u.soft ?? 0 },
+    );
+  if (svc.sysctls) spec.sysctls = svc.sysctls;
+  if (svc.devices)
+    spec.devices = svc.devices.map((d) => ({ source: d.source, target: d.target ?? d.source, ...(d.permissions === undefined ? {} : { permissions: d.permissions }) }));
+  if (svc.shm_size !== undefined) spec.shmSizeBytes = Number(svc.shm_size);
+  if (svc.security_opt) spec.securityOpt = svc.security_opt;
   const hc = healthcheck(svc);
   if (hc !== undefined) spec.healthcheck = hc;
   if (inheritVolumesFrom !== undefined) spec.inheritVolumesFrom = inheritVolumesFrom;

@@ -144,6 +144,37 @@ export interface ContainerSpec {
   readonly healthcheck?: HealthcheckSpec | 'none';
   /** Carry the anonymous volumes of this container over (recreate without `-V`). */
   readonly inheritVolumesFrom?: string;
+  /** Resource limits (cgroups). Bytes for memory; `cpus` as a fraction of CPUs (0.5 = half a CPU). */
+  readonly resources?: ResourceLimits;
+  readonly ulimits?: readonly UlimitSpec[];
+  readonly sysctls?: Readonly<Record<string, string>>;
+  readonly devices?: readonly DeviceSpec[];
+  readonly shmSizeBytes?: number;
+  readonly securityOpt?: readonly string[];
+}
+
+export interface ResourceLimits {
+  readonly memoryBytes?: number;
+  /** Memory + swap; -1 = unlimited swap. */
+  readonly memorySwapBytes?: number;
+  readonly memoryReservationBytes?: number;
+  readonly cpus?: number;
+  readonly cpuShares?: number;
+  readonly cpuset?: string;
+  readonly pidsLimit?: number;
+}
+
+export interface UlimitSpec {
+  readonly name: string;
+  readonly soft: number;
+  readonly hard: number;
+}
+
+export interface DeviceSpec {
+  readonly source: string;
+  readonly target: string;
+  /** `rwm` by default. */
+  readonly permissions?: string;
 }
 
 export interface NetworkInfo {

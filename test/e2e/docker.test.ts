@@ -80,6 +80,26 @@ run('docker engine e2e', () => {
     expect(fetch()).toBe('from-sidecar');
   });
 
+  test('limits, ulimits, sysctls, shm_size and security_opt reach the container', () => {
+    const p = project({
+      'compose.yaml': `services:\n  s:\n    ${SLEEPER}\n    mem_limit: 64m\n    cpus: 0.5\n    pids_limit: 50\n    shm_size: 32m\n    ulimits:\n      nofile: {soft: 1024, hard: 2048}\n    sysctls:\n      net.core.somaxconn: 1024\n    security_opt: ["no-new-privileges:true"]\n`,
+    });
+    ok(tsc(p, 'up', '-d'));
+    const id = containers(p.name)[`${p.name}-s-1`]!;
+    const host = JSON.parse(docker('inspect', '-f', '{{json .HostConfig}}', id)) as Record<string, unknown>;
+    expect(host).toMatchObject({
+      Memory: 67108864,
+      NanoCpus: 500000000,
+      PidsLimit: 50,
+      ShmSize: 33554432,
+      Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }],
+      Sysctls: { 'net.core.somaxconn': '1024' },
+      SecurityOpt: ['no-new-privileges:true'],
+    });
+    // PID 1 carries the configured limits (Docker gives exec'd processes soft = hard).
+    expect(ok(tsc(p, 'exec', '-T', 's', 'grep', 'open files', '/proc/1/limits'))).toMatch(/Max open files\s+1024\s+2048/);
+  });
+
   test('scale up and down keeps stable numbers', () => {
     const p = project({ 'compose.yaml': `services:\n  w:\n    ${SLEEPER}\n` });
     ok(tsc(p, 'up', '-d', '--scale', 'w=3'));

@@ -129,6 +129,36 @@ describe('toCreateBody', () => {
   });
 });
 
+describe('toCreateBody: limits and kernel settings', () => {
+  test('resources, ulimits, sysctls, devices, shm and security options reach HostConfig', () => {
+    const { body } = toCreateBody({
+      name: 'x',
+      image: 'busybox',
+      labels: {},
+      resources: { memoryBytes: 64 * 1024 * 1024, memorySwapBytes: -1, memoryReservationBytes: 1024, cpus: 0.5, cpuShares: 512, cpuset: '0', pidsLimit: 50 },
+      ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
+      sysctls: { 'net.core.somaxconn': '1024' },
+      devices: [{ source: '/dev/fuse', target: '/dev/fuse' }],
+      shmSizeBytes: 33554432,
+      securityOpt: ['no-new-privileges:true'],
+    });
+    expect(body.HostConfig).toMatchObject({
+      Memory: 67108864,
+      MemorySwap: -1,
+      MemoryReservation: 1024,
+      NanoCpus: 500000000,
+      CpuShares: 512,
+      CpusetCpus: '0',
+      PidsLimit: 50,
+      Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }],
+      Sysctls: { 'net.core.somaxconn': '1024' },
+      Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
+      ShmSize: 33554432,
+      SecurityOpt: ['no-new-privileges:true'],
+    });
+  });
+});
+
 describe('engine answers to DTOs', () => {
   test('container inspect, round-tripping the spec', () => {
     const created = toCreateBody({

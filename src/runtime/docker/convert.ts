@@ -168,6 +168,20 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
   if (spec.init !== undefined) host.Init = spec.init;
   if (spec.extraHosts) host.ExtraHosts = [...spec.extraHosts];
   if (spec.dns) host.Dns = [...spec.dns];
+  const r = spec.resources;
+  if (r?.memoryBytes !== undefined) host.Memory = r.memoryBytes;
+  if (r?.memorySwapBytes !== undefined) host.MemorySwap = r.memorySwapBytes;
+  if (r?.memoryReservationBytes !== undefined) host.MemoryReservation = r.memoryReservationBytes;
+  if (r?.cpus !== undefined) host.NanoCpus = Math.round(r.cpus * 1e9);
+  if (r?.cpuShares !== undefined) host.CpuShares = r.cpuShares;
+  if (r?.cpuset !== undefined) host.CpusetCpus = r.cpuset;
+  if (r?.pidsLimit !== undefined) host.PidsLimit = r.pidsLimit;
+  if (spec.ulimits) host.Ulimits = spec.ulimits.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard }));
+  if (spec.sysctls) host.Sysctls = { ...spec.sysctls };
+  if (spec.devices)
+    host.Devices = spec.devices.map((d) => ({ PathOnHost: d.source, PathInContainer: d.target, CgroupPermissions: d.permissions ?? 'rwm' }));
+  if (spec.shmSizeBytes !== undefined) host.ShmSize = spec.shmSizeBytes;
+  if (spec.securityOpt) host.SecurityOpt = [...spec.securityOpt];
 
   let connectAfter: EndpointSpec[] = [];
   if (spec.networkMode !== undefined) {
