@@ -3,7 +3,6 @@ import { InterpolationError } from '../errors.js';
 import {
   InvalidTemplateError,
   MissingVariableError,
-  composePath,
   goQuote,
   interpolateString,
   interpolateTree,
@@ -210,13 +209,10 @@ describe('interpolateString: errors', () => {
   });
 });
 
-describe('goQuote / composePath', () => {
+describe('goQuote', () => {
   test('quotes like Go %q', () => {
     expect(goQuote('a"b\\c\n\t')).toBe('"a\\"b\\\\c\\n\\t"');
     expect(goQuote('\x07\x01é')).toBe('"\\a\\x01é"');
-  });
-  test('list items are []', () => {
-    expect(composePath(['services', 'web', 'environment', 0])).toBe('services.web.environment.[]');
   });
 });
 

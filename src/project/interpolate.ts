@@ -18,7 +18,7 @@
  * plus the source position of the offending value.
  */
 import { InterpolationError, type SourcePosition } from '../errors.js';
-import { formatPath, mapStrings, type ParsedYaml, type Path } from './yaml.js';
+import { formatPath, mapStrings, type ParsedYaml } from './yaml.js';
 
 /** Variable lookup: the value, or `undefined` when the variable is not set. */
 export type Lookup = (name: string) => string | undefined;
@@ -88,11 +88,6 @@ export function interpolateTree(
       throw toPublicError(e, formatPath(path), source.locate(path));
     }
   });
-}
-
-/** compose-go's `tree.Path` rendering: keys joined with `.`, list items as `[]`. */
-export function composePath(path: Path): string {
-  return path.map((seg) => (typeof seg === 'number' ? '[]' : seg)).join('.');
 }
 
 /**
