@@ -3,7 +3,7 @@
  * it with a `name |` prefix). Following re-attaches to containers that start later (restarts, recreation, scale).
  */
 import { setMaxListeners } from 'node:events';
-import type { ContainerSummary, LogLine, LogsOptions } from '../runtime/runtime.js';
+import type { ContainerInspect, ContainerSummary, LogLine, LogsOptions } from '../runtime/runtime.js';
 import { isOneoff, numberOf, projectContainers, serviceOf } from './containers.js';
 import type { EngineContext } from './events.js';
 import { LABEL_ONEOFF, LABEL_SERVICE } from './labels.js';
@@ -65,7 +65,7 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   const attached = new Map<string, Promise<void>>();
   let everAttached = false;
-  /** Containers that started again while their previous stream was still open: id → start of the new run. */
+  /** Containers that started again while their previous stream was still open: id → where the new run begins. */
   const pending = new Map<string, string | number>();
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((r) => (finish = r));
@@ -76,7 +76,7 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
     if (!now.some((c) => c.status === 'running' || c.status === 'restarting') && everAttached && attached.size === 0) finish();
   };
 
-  /** Follows `c`; `since` (the start of a new run) instead of the usual options when re-attaching. */
+  /** Follows `c`; `since` (where a new run begins) instead of the usual options when re-attaching. */
   const attach = (c: ContainerSummary, since?: string | number): void => {
     if (attached.has(c.id)) return;
     everAttached = true;
@@ -101,7 +101,7 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
         const i = await ctx.runtime.inspectContainer(c.id);
         if (i.status === 'running' || i.status === 'restarting') {
           // Restarted while we were reading: follow the new run from its start.
-          if (i.startedAt !== undefined) attach(c, i.startedAt);
+          attach(c, runSince(c, i));
           return;
         }
         if (i.status === 'exited' || i.status === 'dead') {
@@ -130,14 +130,14 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
         const list = select(await projectContainers(ctx.runtime, project, { services: options.services }));
         const c = list.find((x) => x.id === e.id);
         if (!c || isOneoff(c) || serviceOf(c) === '') continue;
-        let startedAt: string | number = e.time / 1000;
+        let since: string | number;
         try {
-          startedAt = (await ctx.runtime.inspectContainer(c.id)).startedAt ?? startedAt;
+          since = runSince(c, await ctx.runtime.inspectContainer(c.id));
         } catch {
           continue;
         }
-        if (attached.has(c.id)) pending.set(c.id, startedAt);
-        else attach(c, startedAt);
+        if (attached.has(c.id)) pending.set(c.id, since);
+        else attach(c, since);
       }
     } catch {
       // the runtime has no event stream: follow the containers known so far
@@ -158,4 +158,14 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   ac.abort();
   ctx.signal?.removeEventListener('abort', onAbort);
   await Promise.allSettled([...attached.values(), watcher]);
+}
+
+/**
+ * Where a container's current run begins in its log: the end of its previous run, or its creation for a first
+ * run. Not StartedAt: the engine records that after the process is running, so a first line written at once
+ * can carry an earlier timestamp and be cut off.
+ */
+function runSince(c: ContainerSummary, i: ContainerInspect): number {
+  const finished = i.finishedAt === undefined ? NaN : Date.parse(i.finishedAt);
+  return (Number.isFinite(finished) ? finished : c.created) / 1000;
 }
