@@ -72,7 +72,8 @@ mkdir -p "$RUN_DIR" "$CACHE_DIR"
 
 # ---------------------------------------------------------------------------------------------------
 # 1. packages
-PKGS=(docker.io docker-registry busybox-static debootstrap iptables ca-certificates curl iproute2 tar util-linux)
+PKGS=(docker.io docker-registry busybox-static debootstrap iptables ca-certificates curl iproute2 tar util-linux
+      runc crun conmon tini attr nftables procps)   # second line: the native runtime
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

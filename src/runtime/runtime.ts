@@ -472,7 +472,31 @@ export interface Runtime {
 
   /** Whether the backend answers (Docker: `GET /_ping`). Never throws. */
   ping(options?: CallOptions): Promise<boolean>;
+
+  // --- `tscompose image …` (image tools for users without a Docker CLI) ---------------------------------------
+  /** Loads a `docker save` archive (docker-archive, or Docker ≥ 25's OCI layout + manifest.json) or an OCI-layout tarball. */
+  loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult>;
+  /** A docker-archive tarball of the images (refs or ids), as `docker save` writes it. NotFound for a missing one. */
+  saveImage(refs: readonly string[], options?: CallOptions): Promise<Readable>;
+  /** Removes unused images: dangling ones (no tag), or every image no container uses with `all`. */
+  pruneImages(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult>;
+  /** The image's full description (config, layers, …) as a JSON-able object, as `docker image inspect` shows it. NotFound when missing. */
+  inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails>;
 }
+
+export interface LoadResult {
+  /** `Loaded image: repo:tag` / `Loaded image ID: sha256:…` lines, one per image. */
+  readonly loaded: readonly string[];
+}
+
+export interface PruneResult {
+  /** Image ids (and untagged refs) removed. */
+  readonly deleted: readonly string[];
+  readonly reclaimedBytes: number;
+}
+
+/** `docker image inspect`-shaped: Id, RepoTags, RepoDigests, Created, Architecture, Os, Size, Config{…}, RootFS{…}. */
+export type ImageDetails = Readonly<Record<string, unknown>> & { readonly Id: string };
 
 /** Whether `labels` satisfy `selector`. Shared by adapters that filter themselves (fake, native). */
 export function matchesLabels(labels: Labels, selector: LabelSelector | undefined): boolean {

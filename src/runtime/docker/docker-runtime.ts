@@ -8,6 +8,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { BuildError, NotFoundError, PullError, PushError } from '../errors.js';
 import type {
+  LoadResult,
+  PruneResult,
+  ImageDetails,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -483,6 +486,20 @@ export class DockerRuntime implements Runtime {
     if (failure !== undefined) throw new BuildError(ref, failure);
     if (id === undefined || !id.startsWith('sha256:')) id = (await this.inspectImage(id ?? ref, options)).id;
     return { id };
+  }
+
+  // TODO(image tools): implemented by the image-commands work.
+  async loadImage(_archive: Readable, _options?: CallOptions): Promise<LoadResult> {
+    throw new Error('loadImage: not implemented');
+  }
+  async saveImage(_refs: readonly string[], _options?: CallOptions): Promise<Readable> {
+    throw new Error('saveImage: not implemented');
+  }
+  async pruneImages(_options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
+    throw new Error('pruneImages: not implemented');
+  }
+  async inspectImageDetails(_ref: string, _options?: CallOptions): Promise<ImageDetails> {
+    throw new Error('inspectImageDetails: not implemented');
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

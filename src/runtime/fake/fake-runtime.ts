@@ -16,6 +16,9 @@ import { BuildError, ConflictError, NotFoundError, NotModifiedError, PullError }
 import { toUnixSeconds } from '../time.js';
 import {
   matchesLabels,
+  type LoadResult,
+  type PruneResult,
+  type ImageDetails,
   type BuildProgress,
   type BuildSpec,
   type EventsOptions,
@@ -645,6 +648,20 @@ export class FakeRuntime implements Runtime {
     const i = this.images.get(source) ?? [...this.images.values()].find((x) => x.id === source);
     if (!i) throw new NotFoundError('image', source);
     this.setImage(target, i.id);
+  }
+
+  // TODO(image tools): implemented by the image-commands work.
+  async loadImage(_archive: Readable, _options?: CallOptions): Promise<LoadResult> {
+    throw new Error('loadImage: not implemented');
+  }
+  async saveImage(_refs: readonly string[], _options?: CallOptions): Promise<Readable> {
+    throw new Error('saveImage: not implemented');
+  }
+  async pruneImages(_options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
+    throw new Error('pruneImages: not implemented');
+  }
+  async inspectImageDetails(_ref: string, _options?: CallOptions): Promise<ImageDetails> {
+    throw new Error('inspectImageDetails: not implemented');
   }
 
   async ping(options?: CallOptions): Promise<boolean> {
