@@ -354,5 +354,86 @@ export function buildProgram(makeContext: (globals: GlobalOptions) => CommandCon
       await runBuild(ctx(cmd), services, { ...opts, ...(opts.cache === false ? { noCache: true as const } : {}) });
     });
 
+  // `image …`: image tools for users without a Docker CLI (no compose file needed)
+  const image = program.command('image').description('Manage images (no compose file needed)');
+  const imageCmd = async (): Promise<typeof import('./commands/image.js')> => import('./commands/image.js');
+  image
+    .command('ls')
+    .alias('list')
+    .description('List images')
+    .option('-q, --quiet', 'only show image IDs')
+    .option('--format <format>', 'table or json', 'table')
+    .option('--no-trunc', "don't truncate output")
+    .option('--digests', 'show digests')
+    .option('-f, --filter <filter>', 'filter output: dangling=BOOL, reference=PATTERN, label=KEY[=VALUE] (repeatable)', collect)
+    .argument('[repository]', 'REPOSITORY[:TAG]')
+    .action(async (reference, opts, cmd) => {
+      await (await imageCmd()).runImageLs(ctx(cmd), reference, { ...opts, noTrunc: opts.trunc === false });
+    });
+  image
+    .command('pull')
+    .description('Download images from a registry')
+    .option('-q, --quiet', 'suppress verbose output')
+    .option('--platform <platform>', 'set platform if server is multi-platform capable')
+    .argument('<refs...>', 'NAME[:TAG|@DIGEST]')
+    .action(async (refs, opts, cmd) => {
+      await (await imageCmd()).runImagePull(ctx(cmd), refs, opts);
+    });
+  image
+    .command('push')
+    .description('Upload an image to a registry')
+    .option('-q, --quiet', 'suppress verbose output')
+    .argument('<ref>', 'NAME[:TAG]')
+    .action(async (ref, opts, cmd) => {
+      await (await imageCmd()).runImagePush(ctx(cmd), ref, opts);
+    });
+  image
+    .command('tag')
+    .description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE')
+    .argument('<source>', 'SOURCE_IMAGE[:TAG] or image ID')
+    .argument('<target>', 'TARGET_IMAGE[:TAG]')
+    .action(async (source, target, _opts, cmd) => {
+      await (await imageCmd()).runImageTag(ctx(cmd), source, target);
+    });
+  image
+    .command('rm')
+    .alias('remove')
+    .description('Remove one or more images')
+    .option('-f, --force', 'force removal of the image')
+    .argument('<refs...>', 'images (names or IDs)')
+    .action(async (refs, opts, cmd) => {
+      await (await imageCmd()).runImageRm(ctx(cmd), refs, opts);
+    });
+  image
+    .command('inspect')
+    .description('Display detailed information on one or more images (JSON)')
+    .argument('<refs...>', 'images (names or IDs)')
+    .action(async (refs, _opts, cmd) => {
+      await (await imageCmd()).runImageInspect(ctx(cmd), refs);
+    });
+  image
+    .command('load')
+    .description('Load images from a tar archive (docker save format) or STDIN')
+    .option('-i, --input <file>', 'read from tar archive file, instead of STDIN')
+    .action(async (opts, cmd) => {
+      await (await imageCmd()).runImageLoad(ctx(cmd), opts);
+    });
+  image
+    .command('save')
+    .description('Save one or more images to a tar archive (streamed to STDOUT by default)')
+    .option('-o, --output <file>', 'write to a file, instead of STDOUT')
+    .argument('<refs...>', 'images (names or IDs)')
+    .action(async (refs, opts, cmd) => {
+      await (await imageCmd()).runImageSave(ctx(cmd), refs, opts);
+    });
+  image
+    .command('prune')
+    .description('Remove unused images')
+    .option('-a, --all', 'remove all unused images, not just dangling ones')
+    .option('-f, --force', 'do not prompt for confirmation')
+    .action(async (opts, cmd) => {
+      await (await imageCmd()).runImagePrune(ctx(cmd), opts);
+    });
+
   return program;
 }

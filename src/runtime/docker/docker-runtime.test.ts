@@ -8,9 +8,12 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { extract } from 'tar-stream';
 import { BuildError, ConflictError, NotFoundError, NotModifiedError, PullError, PushError } from '../errors.js';
 import type { LogLine, RuntimeEvent } from '../runtime.js';
-import { DockerRuntime } from './docker-runtime.js';
+import { DockerRuntime, loadedLines, toPruneResult } from './docker-runtime.js';
 
 const rt = new DockerRuntime();
 const available = await rt.ping();
@@ -23,6 +26,51 @@ const TEST_LABELS = { 'tscompose.test': run };
 const n = (s: string): string => `tsc-it-${run}-${s}`;
 const IMAGE = 'busybox:latest';
 const sleeper = (name: string, extra: object = {}) => ({ name: n(name), image: IMAGE, labels: TEST_LABELS, command: ['sleep', '300'], stopTimeoutSeconds: 1, ...extra });
+
+async function readAll(r: Readable): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of r) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  return Buffer.concat(parts);
+}
+
+/** The manifest.json of a docker-archive tarball. */
+async function manifestOf(tar: Buffer): Promise<{ Config: string; RepoTags: string[] | null }[]> {
+  const ex = extract();
+  Readable.from([tar]).pipe(ex);
+  let manifest: string | undefined;
+  for await (const entry of ex) {
+    const body = await readAll(entry as unknown as Readable);
+    if (entry.header.name === 'manifest.json') manifest = body.toString('utf8');
+  }
+  return JSON.parse(manifest ?? 'null') as { Config: string; RepoTags: string[] | null }[];
+}
+
+describe('DockerRuntime image tools (stubbed engine)', () => {
+  test('load: the Loaded image lines of the stream; an error in the stream is TSC_IMAGE_LOAD', async () => {
+    const lines = (...msgs: object[]) => Readable.from([msgs.map((m) => JSON.stringify(m)).join('\r\n') + '\r\n']);
+    const stub = { loadImage: async () => lines({ stream: 'Loaded image: busybox:latest\n' }, { stream: 'Loaded image ID: sha256:abc\n' }) };
+    const rt2 = new DockerRuntime({ docker: stub as unknown as Docker });
+    expect(await rt2.loadImage(Readable.from([Buffer.from('x')]))).toEqual({ loaded: ['Loaded image: busybox:latest', 'Loaded image ID: sha256:abc'] });
+    const bad = new DockerRuntime({ docker: { loadImage: async () => lines({ errorDetail: { message: 'unexpected EOF' }, error: 'unexpected EOF' }) } as unknown as Docker });
+    await expect(bad.loadImage(Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'TSC_IMAGE_LOAD', message: 'loading images: unexpected EOF' });
+    expect(loadedLines({ status: 'Loading layer' })).toEqual([]);
+  });
+
+  test('prune: untagged refs and deleted ids in order, dangling filter unless all', async () => {
+    const seen: object[] = [];
+    const stub = {
+      pruneImages: async (o: object) => {
+        seen.push(o);
+        return { ImagesDeleted: [{ Untagged: 'a:1' }, { Deleted: 'sha256:1' }], SpaceReclaimed: 42 };
+      },
+    };
+    const rt2 = new DockerRuntime({ docker: stub as unknown as Docker });
+    expect(await rt2.pruneImages()).toEqual({ deleted: ['a:1', 'sha256:1'], reclaimedBytes: 42 });
+    await rt2.pruneImages({ all: true });
+    expect(seen).toEqual([{ filters: { dangling: ['true'] } }, { filters: { dangling: ['false'] } }]);
+    expect(toPruneResult({ ImagesDeleted: null })).toEqual({ deleted: [], reclaimedBytes: 0 });
+  });
+});
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -258,6 +306,30 @@ maybe('DockerRuntime (integration)', () => {
     expect((err as PullError).message).toMatch(/busybox:tscompose-no-such-tag/);
   }, 60_000);
 
+  test('image tools: details, save, load back, NotFound for missing images', async () => {
+    const tag = `tsc-it-${run}-img:saved`;
+    await rt.tagImage(IMAGE, tag);
+    try {
+      const d = await rt.inspectImageDetails(tag);
+      expect(d.Id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(d['RepoTags']).toContain(tag);
+      expect(d['Config']).toBeDefined();
+      await expect(rt.inspectImageDetails('tscompose-no-such-image:1')).rejects.toMatchObject({ code: 'TSC_NOT_FOUND', kind: 'image', ref: 'tscompose-no-such-image:1' });
+      await expect(rt.saveImage([tag, 'tscompose-no-such-image:1'])).rejects.toMatchObject({ code: 'TSC_NOT_FOUND', message: 'no such image: tscompose-no-such-image:1' });
+      const archive = await readAll(await rt.saveImage([tag]));
+      const manifest = await manifestOf(archive);
+      expect(manifest.flatMap((m) => m.RepoTags ?? [])).toEqual([tag]);
+      await rt.removeImage(tag);
+      await expect(rt.inspectImage(tag)).rejects.toBeInstanceOf(NotFoundError);
+      const res = await rt.loadImage(Readable.from([archive]));
+      expect(res.loaded).toEqual([`Loaded image: ${tag}`]);
+      expect((await rt.inspectImage(tag)).id).toBe(d.Id);
+      await expect(rt.loadImage(Readable.from([Buffer.from('not a tar archive')]))).rejects.toMatchObject({ code: 'TSC_IMAGE_LOAD' });
+    } finally {
+      await rt.removeImage(tag).catch(() => undefined);
+    }
+  }, 120_000);
+
   describe('builds', () => {
     let ctx: string;
     beforeAll(async () => {
@@ -297,6 +369,16 @@ maybe('DockerRuntime (integration)', () => {
       expect(err).toBeInstanceOf(BuildError);
       expect((err as BuildError).message).toMatch(/non-zero code: 1/);
       await expect(rt.inspectImage(`tscompose-it-${run}:bad`)).rejects.toBeInstanceOf(NotFoundError);
+    }, 120_000);
+
+    test('pruneImages removes a dangling image (a tag moved to a new build)', async () => {
+      const tag = `tscompose-it-${run}:prune`;
+      const first = await rt.buildImage({ context: ctx, tags: [tag], dockerfileInline: `FROM ${IMAGE}\nLABEL prune=${run}-1\n`, labels: TEST_LABELS });
+      await rt.buildImage({ context: ctx, tags: [tag], dockerfileInline: `FROM ${IMAGE}\nLABEL prune=${run}-2\n`, labels: TEST_LABELS });
+      const res = await rt.pruneImages();
+      expect(res.deleted).toContain(first.id);
+      await expect(rt.inspectImage(first.id)).rejects.toBeInstanceOf(NotFoundError);
+      await rt.inspectImage(tag);
     }, 120_000);
 
     test('dockerfile_inline builds', async () => {

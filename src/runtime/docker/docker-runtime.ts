@@ -6,7 +6,7 @@ import './lazy-deps.js'; // must precede dockerode: keeps gRPC and ssh2 out of s
 import Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
-import { BuildError, NotFoundError, PullError, PushError } from '../errors.js';
+import { BuildError, NotFoundError, PullError, PushError, RuntimeUnavailableError } from '../errors.js';
 import type {
   LoadResult,
   PruneResult,
@@ -488,18 +488,41 @@ export class DockerRuntime implements Runtime {
     return { id };
   }
 
-  // TODO(image tools): implemented by the image-commands work.
-  async loadImage(_archive: Readable, _options?: CallOptions): Promise<LoadResult> {
-    throw new Error('loadImage: not implemented');
+  // -- image tools (`tscompose image …`) ---------------------------------------------------------------------------
+
+  async loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult> {
+    const loaded: string[] = [];
+    let failure: string | undefined;
+    try {
+      const stream = (await this.docker.loadImage(archive, { quiet: true, ...sig(options) })) as unknown as Readable;
+      failure = await readProgress(stream, (m) => loaded.push(...loadedLines(m)));
+    } catch (e) {
+      if (isAbortError(e)) throw e;
+      const mapped = mapDockerError(e, 'image', 'archive');
+      if (mapped instanceof RuntimeUnavailableError) throw mapped;
+      throw new TsComposeError('TSC_IMAGE_LOAD', `loading images: ${engineMessage(e)}`, { cause: e });
+    }
+    if (failure !== undefined) throw new TsComposeError('TSC_IMAGE_LOAD', `loading images: ${failure}`);
+    return { loaded };
   }
-  async saveImage(_refs: readonly string[], _options?: CallOptions): Promise<Readable> {
-    throw new Error('saveImage: not implemented');
+
+  async saveImage(refs: readonly string[], options?: CallOptions): Promise<Readable> {
+    // The engine only reports a missing image once the (empty) archive has started: check each first.
+    for (const ref of refs) await this.inspectImage(ref, options).catch((e: unknown) => Promise.reject(asGivenRef(e, ref)));
+    const s = await this.call('image', refs.join(' '), () => invoke(this.docker, 'getImages', { names: [...refs], ...sig(options) }));
+    return s as unknown as Readable;
   }
-  async pruneImages(_options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
-    throw new Error('pruneImages: not implemented');
+
+  async pruneImages(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
+    const res = (await this.call('image', '*', () =>
+      this.docker.pruneImages({ filters: { dangling: [options?.all ? 'false' : 'true'] }, ...sig(options) }),
+    )) as { ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number };
+    return toPruneResult(res);
   }
-  async inspectImageDetails(_ref: string, _options?: CallOptions): Promise<ImageDetails> {
-    throw new Error('inspectImageDetails: not implemented');
+
+  async inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails> {
+    const raw = await this.call('image', ref, () => invoke(this.docker.getImage(ref), 'inspect', sig(options))).catch((e: unknown) => Promise.reject(asGivenRef(e, ref)));
+    return raw as ImageDetails;
   }
 
   async ping(options?: CallOptions): Promise<boolean> {
@@ -522,6 +545,30 @@ export function splitRef(ref: string): { repo: string; tag: string } {
   const colon = ref.lastIndexOf(':');
   if (colon > slash) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
   return { repo: ref, tag: 'latest' };
+}
+
+/** NotFound under the ref asked for (engine 20.10 words it `no such image: x: No such image: x`). */
+function asGivenRef(e: unknown, ref: string): unknown {
+  return e instanceof NotFoundError && e.kind === 'image' && e.ref !== ref ? new NotFoundError('image', ref, { cause: e }) : e;
+}
+
+/** The `Loaded image: …` / `Loaded image ID: …` lines of one message of a load stream. */
+export function loadedLines(m: ProgressMessage): string[] {
+  const text = m.stream ?? m.status ?? '';
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^Loaded image( ID)?: /.test(l));
+}
+
+/** The engine's prune answer → PruneResult (untagged refs and deleted ids, in the engine's order). */
+export function toPruneResult(res: { ImagesDeleted?: readonly { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number } | null | undefined): PruneResult {
+  const deleted: string[] = [];
+  for (const d of res?.ImagesDeleted ?? []) {
+    if (d.Untagged) deleted.push(d.Untagged);
+    if (d.Deleted) deleted.push(d.Deleted);
+  }
+  return { deleted, reclaimedBytes: res?.SpaceReclaimed ?? 0 };
 }
 
 function toPullProgress(ref: string, m: ProgressMessage): PullProgress {

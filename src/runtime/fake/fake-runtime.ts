@@ -12,6 +12,7 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { Readable } from 'node:stream';
+import { TsComposeError } from '../../errors.js';
 import { BuildError, ConflictError, NotFoundError, NotModifiedError, PullError } from '../errors.js';
 import { toUnixSeconds } from '../time.js';
 import {
@@ -153,6 +154,8 @@ export class FakeRuntime implements Runtime {
   setImage(ref: string, id: string): void {
     const repo = ref.replace(/:[^/:]*$/, '');
     this.images.set(ref, { id, repoTags: [ref], repoDigests: [`${repo}@${id}`] });
+    // a dangling image that gets a name is no longer dangling
+    if (ref !== id && this.images.get(id)?.repoTags.length === 0) this.images.delete(id);
   }
 
   /** Makes the next call of `method` (whose recorded args satisfy `match`) reject with `error`. */
@@ -422,7 +425,7 @@ export class FakeRuntime implements Runtime {
 
   async inspectImage(ref: string, options?: CallOptions): Promise<ImageInfo> {
     await this.record('inspectImage', [ref], options);
-    const i = this.images.get(ref) ?? [...this.images.values()].find((x) => x.id === ref);
+    const i = this.images.get(ref) ?? [...this.images.values()].find((x) => x.id === ref) ?? this.imageByRef(ref);
     if (!i) throw new NotFoundError('image', ref);
     return i;
   }
@@ -443,7 +446,24 @@ export class FakeRuntime implements Runtime {
   async removeImage(ref: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
     await this.record('removeImage', [ref], options);
     const i = this.images.get(ref);
-    if (!i) throw new NotFoundError('image', ref);
+    if (!i) {
+      const id = this.resolveImageId(ref);
+      if (id === undefined) throw new NotFoundError('image', ref);
+      const used = [...this.containers.values()].some((c) => c.imageId === id);
+      if (this.images.has(`${ref}:latest`)) {
+        // a name without its tag
+        if (!options?.force && used) throw new ConflictError('image', ref, 'image is being used by a container');
+        this.images.delete(`${ref}:latest`);
+        return;
+      }
+      // an image id: every name of the image goes, as in Docker
+      const refs = this.refsOf(id);
+      const repos = new Set(refs.map((r) => r.replace(/:[^/:]*$/, '')));
+      if (repos.size > 1 && !options?.force) throw new ConflictError('image', ref, 'unable to delete (must be forced) - image is referenced in multiple repositories');
+      if (!options?.force && used) throw new ConflictError('image', ref, 'image is being used by a container');
+      for (const r of refs) this.images.delete(r);
+      return;
+    }
     if (!options?.force && [...this.containers.values()].some((c) => c.imageId === i.id)) throw new ConflictError('image', ref, 'image is being used by a container');
     this.images.delete(ref);
   }
@@ -645,23 +665,186 @@ export class FakeRuntime implements Runtime {
 
   async tagImage(source: string, target: string, options?: CallOptions): Promise<void> {
     await this.record('tagImage', [source, target], options);
-    const i = this.images.get(source) ?? [...this.images.values()].find((x) => x.id === source);
+    const i = this.images.get(source) ?? [...this.images.values()].find((x) => x.id === source) ?? this.imageByRef(source);
     if (!i) throw new NotFoundError('image', source);
     this.setImage(target, i.id);
   }
 
-  // TODO(image tools): implemented by the image-commands work.
-  async loadImage(_archive: Readable, _options?: CallOptions): Promise<LoadResult> {
-    throw new Error('loadImage: not implemented');
+  // -- image tools ----------------------------------------------------------------------------------------------
+
+  /**
+   * The image id `ref` names: a ref as stored, `name` for `name:latest`, a full id (with or without `sha256:`) or
+   * an id prefix of at least 12 characters.
+   */
+  private resolveImageId(ref: string): string | undefined {
+    const direct = this.images.get(ref) ?? (/[:@]/.test(ref.slice(ref.lastIndexOf('/') + 1)) ? undefined : this.images.get(`${ref}:latest`));
+    if (direct) return direct.id;
+    const bare = ref.replace(/^sha256:/, '');
+    const ids = [...new Set([...this.images.values()].map((i) => i.id))];
+    return ids.find((id) => id === ref || id.replace(/^sha256:/, '') === bare) ?? (bare.length >= 12 ? ids.find((id) => id.replace(/^sha256:/, '').startsWith(bare)) : undefined);
   }
-  async saveImage(_refs: readonly string[], _options?: CallOptions): Promise<Readable> {
-    throw new Error('saveImage: not implemented');
+
+  /** The stored image `ref` names as Docker would resolve it (`name` = `name:latest`, short ids). */
+  private imageByRef(ref: string): ImageInfo | undefined {
+    const id = this.resolveImageId(ref);
+    if (id === undefined) return undefined;
+    return this.images.get(`${ref}:latest`) ?? this.images.get(this.refsOf(id)[0]!);
   }
-  async pruneImages(_options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
-    throw new Error('pruneImages: not implemented');
+
+  /** Every stored ref of image `id` (an untagged image is stored under its id with no repo tags). */
+  private refsOf(id: string): string[] {
+    return [...this.images].filter(([, i]) => i.id === id).map(([ref]) => ref);
   }
-  async inspectImageDetails(_ref: string, _options?: CallOptions): Promise<ImageDetails> {
-    throw new Error('inspectImageDetails: not implemented');
+
+  /** Points `ref` at `id`; the image it pointed at before, left without a name, becomes dangling (as in Docker). */
+  private retag(ref: string, id: string): void {
+    const old = this.images.get(ref)?.id;
+    this.setImage(ref, id);
+    if (old !== undefined && old !== id && this.refsOf(old).length === 0) this.images.set(old, { id: old, repoTags: [], repoDigests: [] });
+  }
+
+  /**
+   * Reads a docker-archive (or Docker ≥ 25's OCI layout with manifest.json; gzip-compressed or not): each
+   * manifest entry becomes an image whose id comes from its config file name, tagged with its RepoTags.
+   */
+  async loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult> {
+    await this.record('loadImage', [], options);
+    const parts: Buffer[] = [];
+    for await (const c of archive) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+    let data = Buffer.concat(parts);
+    if (data[0] === 0x1f && data[1] === 0x8b) data = (await import('node:zlib')).gunzipSync(data);
+    const files = new Map<string, Buffer>();
+    try {
+      const { extract } = await import('tar-stream');
+      const ex = extract();
+      Readable.from([data]).pipe(ex);
+      for await (const entry of ex) {
+        const body: Buffer[] = [];
+        for await (const c of entry) body.push(Buffer.from(c as Uint8Array));
+        files.set(entry.header.name.replace(/^\.\//, ''), Buffer.concat(body));
+      }
+    } catch (e) {
+      throw new TsComposeError('TSC_IMAGE_LOAD', `loading images: not a tar archive (${(e as Error).message})`, { cause: e });
+    }
+    const manifestFile = files.get('manifest.json');
+    if (!manifestFile) throw new TsComposeError('TSC_IMAGE_LOAD', 'loading images: no manifest.json in the archive (not a `docker save` archive)');
+    let manifest: { Config?: unknown; RepoTags?: unknown }[];
+    try {
+      manifest = JSON.parse(manifestFile.toString('utf8')) as typeof manifest;
+      if (!Array.isArray(manifest)) throw new Error('not a JSON array');
+    } catch (e) {
+      throw new TsComposeError('TSC_IMAGE_LOAD', `loading images: invalid manifest.json: ${(e as Error).message}`, { cause: e });
+    }
+    const loaded: string[] = [];
+    for (const m of manifest) {
+      if (typeof m.Config !== 'string') throw new TsComposeError('TSC_IMAGE_LOAD', 'loading images: manifest.json entry without Config');
+      const name = m.Config.replace(/^blobs\/sha256\//, '').replace(/\.json$/, '');
+      const id = this.resolveImageId(name) ?? (/^[0-9a-f]{64}$/.test(name) ? `sha256:${name}` : name);
+      let labels: Labels = {};
+      try {
+        const config = JSON.parse(files.get(m.Config)?.toString('utf8') ?? '{}') as { config?: { Labels?: Labels | null } };
+        labels = config.config?.Labels ?? {};
+      } catch {
+        // a config we cannot read: no labels
+      }
+      if (!this.imageLabels.has(id)) this.imageLabels.set(id, { ...labels });
+      const tags = Array.isArray(m.RepoTags) ? m.RepoTags.filter((t): t is string => typeof t === 'string') : [];
+      for (const tag of tags) {
+        this.retag(tag, id);
+        loaded.push(`Loaded image: ${tag}`);
+      }
+      if (tags.length === 0) {
+        if (this.refsOf(id).length === 0) this.images.set(id, { id, repoTags: [], repoDigests: [] });
+        loaded.push(`Loaded image ID: ${id}`);
+      }
+      this.emitEvent('image', 'load', id, { name: tags[0] ?? id });
+    }
+    return { loaded };
+  }
+
+  /**
+   * A minimal docker-archive: `manifest.json` (Config `<id>.json`, the refs given as RepoTags, no layers),
+   * `repositories` and one config file per image.
+   */
+  async saveImage(refs: readonly string[], options?: CallOptions): Promise<Readable> {
+    await this.record('saveImage', [...refs], options);
+    const byId = new Map<string, string[]>();
+    for (const ref of refs) {
+      const id = this.resolveImageId(ref);
+      if (id === undefined) throw new NotFoundError('image', ref);
+      const tags = byId.get(id) ?? [];
+      const key = this.images.has(ref) ? ref : `${ref}:latest`;
+      const tag = this.images.get(key)?.id === id && this.images.get(key)!.repoTags.length > 0 ? key : undefined;
+      if (tag !== undefined && !tags.includes(tag)) tags.push(tag);
+      byId.set(id, tags);
+    }
+    const { pack } = await import('tar-stream');
+    const p = pack();
+    const manifest: { Config: string; RepoTags: string[] | null; Layers: string[] }[] = [];
+    const repositories: Record<string, Record<string, string>> = {};
+    const mtime = new Date(EPOCH);
+    for (const [id, tags] of byId) {
+      const bare = id.replace(/^sha256:/, '');
+      const config = {
+        architecture: 'amd64',
+        os: 'linux',
+        created: new Date(EPOCH).toISOString(),
+        config: { Labels: { ...(this.imageLabels.get(id) ?? {}) } },
+        rootfs: { type: 'layers', diff_ids: [] },
+      };
+      p.entry({ name: `${bare}.json`, mtime }, JSON.stringify(config));
+      manifest.push({ Config: `${bare}.json`, RepoTags: tags.length > 0 ? tags : null, Layers: [] });
+      for (const t of tags) {
+        const colon = t.lastIndexOf(':');
+        const [repo, tag] = colon > t.lastIndexOf('/') ? [t.slice(0, colon), t.slice(colon + 1)] : [t, 'latest'];
+        (repositories[repo] ??= {})[tag] = bare;
+      }
+    }
+    p.entry({ name: 'manifest.json', mtime }, JSON.stringify(manifest));
+    p.entry({ name: 'repositories', mtime }, JSON.stringify(repositories));
+    p.finalize();
+    return Readable.from(p as unknown as AsyncIterable<Buffer>);
+  }
+
+  /** Dangling (untagged) images no container uses; with `all`, every image no container uses. 1024 bytes each. */
+  async pruneImages(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
+    await this.record('pruneImages', [options?.all ? 'all' : 'dangling'], options);
+    const used = new Set([...this.containers.values()].map((c) => c.imageId));
+    const deleted: string[] = [];
+    let reclaimedBytes = 0;
+    for (const id of [...new Set([...this.images.values()].map((i) => i.id))]) {
+      if (used.has(id)) continue;
+      const refs = this.refsOf(id);
+      const dangling = refs.every((r) => this.images.get(r)!.repoTags.length === 0);
+      if (!dangling && !options?.all) continue;
+      for (const r of refs) {
+        if (this.images.get(r)!.repoTags.length > 0) deleted.push(r);
+        this.images.delete(r);
+      }
+      deleted.push(id);
+      this.imageLabels.delete(id);
+      reclaimedBytes += 1024;
+      this.emitEvent('image', 'delete', id, { name: id });
+    }
+    return { deleted, reclaimedBytes };
+  }
+
+  async inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails> {
+    await this.record('inspectImageDetails', [ref], options);
+    const id = this.resolveImageId(ref);
+    if (id === undefined) throw new NotFoundError('image', ref);
+    const infos = this.refsOf(id).map((r) => this.images.get(r)!);
+    return {
+      Id: id,
+      RepoTags: infos.flatMap((i) => i.repoTags),
+      RepoDigests: [...new Set(infos.flatMap((i) => i.repoDigests))],
+      Created: new Date(EPOCH).toISOString(),
+      Architecture: 'amd64',
+      Os: 'linux',
+      Size: 1024,
+      Config: { Labels: { ...(this.imageLabels.get(id) ?? {}) } },
+      RootFS: { Type: 'layers', Layers: [] },
+    };
   }
 
   async ping(options?: CallOptions): Promise<boolean> {
