@@ -1,0 +1,309 @@
+/**
+ * cgroup helpers for the native runtime: host mode detection (v1 / v2 / hybrid), where a container's limit files
+ * live, reading them back, listing tscompose's cgroups (leak checks) and removing them.
+ *
+ * The OCI runtime (runc/crun) creates the cgroups and writes the limits from `linux.resources`; this module only
+ * looks at them and cleans up. Every function takes an optional `fsRoot` (default `/`) so tests can point it at a
+ * fake tree: `<fsRoot>/sys/fs/cgroup/...`.
+ *
+ * Layouts:
+ * - v1: one hierarchy per controller, `/sys/fs/cgroup/<ctrl>/<cgroupsPath>/memory.limit_in_bytes`, …
+ * - v2: one tree, `/sys/fs/cgroup/<cgroupsPath>/memory.max`, …
+ * - hybrid: v1 controllers plus a cgroup2 mount at `/sys/fs/cgroup/unified` that holds controllers (crun 1.8 refuses
+ *   this; runc treats it as v1 and also creates the container's dir under `unified/`).
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, statfsSync, type Dirent } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as path from 'node:path';
+
+export type CgroupMode = 'v1' | 'v2' | 'hybrid';
+
+/** statfs f_type of cgroup2 (CGROUP2_SUPER_MAGIC). */
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** Parent of every tscompose container cgroup. */
+export const CGROUP_PARENT = '/tscompose';
+
+function cgroupMount(fsRoot: string): string {
+  return path.join(fsRoot, 'sys/fs/cgroup');
+}
+
+function readTrim(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The host's cgroup mode. v2: `/sys/fs/cgroup` is a cgroup2 filesystem (statfs) or holds `cgroup.controllers`;
+ * hybrid: a v1 tmpfs whose `unified/cgroup.controllers` is non-empty; v1 otherwise (an empty `unified` mount, as on
+ * systemd's "hybrid" setups without controllers, is plain v1 for crun and runc alike).
+ */
+export function detectCgroupMode(fsRoot = '/'): CgroupMode {
+  const mount = cgroupMount(fsRoot);
+  try {
+    if (Number(statfsSync(mount).type) === CGROUP2_SUPER_MAGIC) return 'v2';
+  } catch {
+    // missing mount point: fall through to the file checks
+  }
+  if (existsSync(path.join(mount, 'cgroup.controllers'))) return 'v2';
+  const unified = readTrim(path.join(mount, 'unified/cgroup.controllers'));
+  if (unified !== undefined && unified !== '') return 'hybrid';
+  return 'v1';
+}
+
+/** The OCI `linux.cgroupsPath` of a container (cgroupfs form). */
+export function cgroupsPathFor(id: string): string {
+  return `${CGROUP_PARENT}/${id}`;
+}
+
+/** Absolute host paths of a container's limit files. Both `cpuQuota` and `cpuPeriod` are `cpu.max` on v2. */
+export interface CgroupFiles {
+  readonly memoryLimit: string;
+  readonly memoryReservation: string;
+  /** v1 `memory.memsw.limit_in_bytes` (memory + swap); v2 `memory.swap.max` (swap alone). */
+  readonly memorySwap: string;
+  readonly cpuQuota: string;
+  readonly cpuPeriod: string;
+  /** v1 `cpu.shares`; v2 `cpu.weight`. */
+  readonly cpuShares: string;
+  readonly cpuset: string;
+  readonly pidsMax: string;
+  /** v1 `freezer.state` (`THAWED`/`FROZEN`); v2 `cgroup.freeze` (`0`/`1`). */
+  readonly freezer: string;
+  /** The processes in the cgroup (v1: the memory hierarchy's `cgroup.procs`). */
+  readonly procs: string;
+}
+
+function rel(cgroupsPath: string): string {
+  // Never let a path climb out of the hierarchy.
+  return path.posix.normalize('/' + cgroupsPath).replace(/^\/+/, '');
+}
+
+export function cgroupFiles(mode: CgroupMode, cgroupsPath: string, fsRoot = '/'): CgroupFiles {
+  const mount = cgroupMount(fsRoot);
+  const p = rel(cgroupsPath);
+  if (mode === 'v2') {
+    const d = path.join(mount, p);
+    return {
+      memoryLimit: path.join(d, 'memory.max'),
+      memoryReservation: path.join(d, 'memory.low'),
+      memorySwap: path.join(d, 'memory.swap.max'),
+      cpuQuota: path.join(d, 'cpu.max'),
+      cpuPeriod: path.join(d, 'cpu.max'),
+      cpuShares: path.join(d, 'cpu.weight'),
+      cpuset: path.join(d, 'cpuset.cpus'),
+      pidsMax: path.join(d, 'pids.max'),
+      freezer: path.join(d, 'cgroup.freeze'),
+      procs: path.join(d, 'cgroup.procs'),
+    };
+  }
+  const c = (ctrl: string, file: string): string => path.join(mount, ctrl, p, file);
+  return {
+    memoryLimit: c('memory', 'memory.limit_in_bytes'),
+    memoryReservation: c('memory', 'memory.soft_limit_in_bytes'),
+    memorySwap: c('memory', 'memory.memsw.limit_in_bytes'),
+    cpuQuota: c('cpu', 'cpu.cfs_quota_us'),
+    cpuPeriod: c('cpu', 'cpu.cfs_period_us'),
+    cpuShares: c('cpu', 'cpu.shares'),
+    cpuset: c('cpuset', 'cpuset.cpus'),
+    pidsMax: c('pids', 'pids.max'),
+    freezer: c('freezer', 'freezer.state'),
+    procs: c('memory', 'cgroup.procs'),
+  };
+}
+
+/**
+ * Limits as read back from the cgroup files, in OCI/Docker units; -1 = unlimited. A field is absent when its file
+ * does not exist (controller not mounted, swap accounting off, cgroup gone).
+ */
+export interface CgroupLimits {
+  readonly memoryLimit?: number;
+  readonly memoryReservation?: number;
+  /** Memory + swap, as OCI `memory.swap` (on v2 computed from `memory.max` + `memory.swap.max`). */
+  readonly memorySwap?: number;
+  readonly cpuQuota?: number;
+  readonly cpuPeriod?: number;
+  /** v1 only. */
+  readonly cpuShares?: number;
+  /** v2 only. */
+  readonly cpuWeight?: number;
+  readonly cpuset?: string;
+  readonly pidsMax?: number;
+  readonly frozen?: boolean;
+}
+
+/** v1 memory files say "unlimited" with PAGE_COUNTER_MAX × page size (9223372036854771712 on 4 KiB pages). */
+const V1_UNLIMITED = 2n ** 62n;
+
+/** A cgroup number: `max` → -1, huge v1 "unlimited" values → -1. */
+export function parseCgroupNumber(s: string): number | undefined {
+  const t = s.trim();
+  if (t === 'max') return -1;
+  if (!/^-?\d+$/.test(t)) return undefined;
+  const b = BigInt(t);
+  if (b >= V1_UNLIMITED) return -1;
+  return Number(b);
+}
+
+function num(file: string): number | undefined {
+  const s = readTrim(file);
+  return s === undefined ? undefined : parseCgroupNumber(s);
+}
+
+function assign<K extends string, V>(o: Partial<Record<K, V>>, k: K, v: V | undefined): void {
+  if (v !== undefined) o[k] = v;
+}
+
+export function readLimits(mode: CgroupMode, cgroupsPath: string, fsRoot = '/'): CgroupLimits {
+  const f = cgroupFiles(mode, cgroupsPath, fsRoot);
+  const out: Partial<Record<keyof CgroupLimits, number | string | boolean>> = {};
+  const memoryLimit = num(f.memoryLimit);
+  assign(out, 'memoryLimit', memoryLimit);
+  assign(out, 'memoryReservation', num(f.memoryReservation));
+  const cpuset = readTrim(f.cpuset);
+  assign(out, 'cpuset', cpuset);
+  assign(out, 'pidsMax', num(f.pidsMax));
+  if (mode === 'v2') {
+    const swap = num(f.memorySwap);
+    if (swap !== undefined) {
+      out.memorySwap = swap === -1 || memoryLimit === undefined || memoryLimit === -1 ? -1 : memoryLimit + swap;
+    }
+    const max = readTrim(f.cpuQuota)?.split(/\s+/);
+    if (max && max[0] !== undefined) {
+      assign(out, 'cpuQuota', parseCgroupNumber(max[0]));
+      assign(out, 'cpuPeriod', max[1] === undefined ? undefined : parseCgroupNumber(max[1]));
+    }
+    assign(out, 'cpuWeight', num(f.cpuShares));
+    const freeze = readTrim(f.freezer);
+    if (freeze !== undefined) out.frozen = freeze === '1';
+  } else {
+    assign(out, 'memorySwap', num(f.memorySwap));
+    assign(out, 'cpuQuota', num(f.cpuQuota));
+    assign(out, 'cpuPeriod', num(f.cpuPeriod));
+    assign(out, 'cpuShares', num(f.cpuShares));
+    const freeze = readTrim(f.freezer);
+    if (freeze !== undefined) out.frozen = freeze === 'FROZEN' || freeze === 'FREEZING';
+  }
+  return out as CgroupLimits;
+}
+
+/**
+ * The hierarchy roots a container's cgroup lives under: v2 the mount itself; v1/hybrid every mounted hierarchy
+ * directory (controllers, `systemd`, and `unified` when present), skipping symlinks such as `cpu -> cpu,cpuacct`.
+ */
+export function hierarchyRoots(mode: CgroupMode, fsRoot = '/'): string[] {
+  const mount = cgroupMount(fsRoot);
+  if (mode === 'v2') return [mount];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(mount, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => path.join(mount, e.name))
+    .sort();
+}
+
+/** Host directories of a container's cgroup in every hierarchy (existing or not). */
+export function cgroupDirs(mode: CgroupMode, cgroupsPath: string, fsRoot = '/'): string[] {
+  const p = rel(cgroupsPath);
+  return hierarchyRoots(mode, fsRoot).map((h) => path.join(h, p));
+}
+
+/**
+ * Existing cgroup directories directly under `prefix` (default `/tscompose`) in every hierarchy, as absolute host
+ * paths, sorted: after `down` this should hold nothing of the project's containers.
+ */
+export function listCgroupDirs(prefix = CGROUP_PARENT, fsRoot = '/', mode: CgroupMode = detectCgroupMode(fsRoot)): string[] {
+  const out: string[] = [];
+  for (const parent of cgroupDirs(mode, prefix, fsRoot)) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(parent, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const e of entries) if (e.isDirectory()) out.push(path.join(parent, e.name));
+  }
+  return out.sort();
+}
+
+export interface RemoveCgroupOptions {
+  readonly fsRoot?: string;
+  /** Attempts per directory while it is busy (processes still exiting); default 10, 10 ms apart doubling to 160 ms. */
+  readonly retries?: number;
+}
+
+function subdirsDeepestFirst(dir: string): string[] {
+  const out: string[] = [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!e.isDirectory()) continue;
+    const child = path.join(dir, e.name);
+    out.push(...subdirsDeepestFirst(child), child);
+  }
+  return out;
+}
+
+/**
+ * Removes a container's cgroup in every hierarchy: child cgroups first, then the leaf (`rmdir`; the kernel's pseudo
+ * files do not prevent it). ENOENT is ignored, EBUSY retried (processes still leaving); other errors, or a
+ * directory still busy after the retries, are thrown after trying all hierarchies. Parents (`/tscompose`) stay.
+ */
+export async function removeCgroup(mode: CgroupMode, cgroupsPath: string, options: RemoveCgroupOptions = {}): Promise<void> {
+  const fsRoot = options.fsRoot ?? '/';
+  const retries = options.retries ?? 10;
+  if (rel(cgroupsPath) === '') throw new Error('removeCgroup: refusing to remove a hierarchy root');
+  const errors: unknown[] = [];
+  for (const leaf of cgroupDirs(mode, cgroupsPath, fsRoot)) {
+    let st;
+    try {
+      st = lstatSync(leaf);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory()) continue;
+    for (const dir of [...subdirsDeepestFirst(leaf), leaf]) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          rmdirSync(dir);
+          break;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT') break;
+          if (code === 'EBUSY' && attempt + 1 < retries) {
+            await sleep(Math.min(10 * 2 ** attempt, 160));
+            continue;
+          }
+          errors.push(err);
+          break;
+        }
+      }
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, `removing cgroup ${cgroupsPath}: ${errors.length} errors`);
+}
+
+/**
+ * cgroup v2 `cpu.weight` for OCI `cpu.shares`: runc's linear mapping, or crun's (≥ 1.7) logarithmic one
+ * `10^((log2(x)^2 + 125·log2(x))/612 − 7/34)`. Both map 2..262144 onto 1..10000 and 1024 onto ~100.
+ */
+export function cpuSharesToWeight(shares: number, runtime: 'runc' | 'crun' = 'runc'): number {
+  if (shares <= 0) return 0;
+  if (runtime === 'runc') return Math.floor(1 + ((shares - 2) * 9999) / 262142);
+  if (shares <= 2) return 1;
+  if (shares >= 262144) return 10000;
+  const l = Math.log2(shares);
+  return Math.ceil(10 ** ((l * l + 125 * l) / 612 - 7 / 34));
+}

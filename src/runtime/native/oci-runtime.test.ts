@@ -1,0 +1,439 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TsComposeError } from '../../errors.js';
+import { cgroupFiles, cgroupsPathFor, detectCgroupMode, listCgroupDirs, readLimits, removeCgroup, type CgroupMode } from './cgroups.js';
+import { ALL_CAPABILITIES, buildOciSpec, ociSpecToJson, type OciSpec } from './oci-spec.js';
+import { OciRuntime, OciRuntimeError, chooseOciRuntime, execProcess, runtimeErrorMessage, whichSync, type OciRuntimeProbe } from './oci-runtime.js';
+
+function probe(bins: Record<string, string>, mode: CgroupMode, executables: string[] = []): OciRuntimeProbe {
+  return { which: (c) => bins[c], cgroupMode: () => mode, isExecutable: (f) => executables.includes(f) };
+}
+
+function errOf(fn: () => unknown): TsComposeError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof TsComposeError) return e;
+    throw e;
+  }
+  throw new Error('expected a TsComposeError');
+}
+
+describe('chooseOciRuntime', () => {
+  const both = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
+
+  test('crun on a v2 host', () => {
+    expect(chooseOciRuntime({}, probe(both, 'v2'))).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
+  });
+  test('crun on a pure v1 host', () => {
+    expect(chooseOciRuntime({}, probe(both, 'v1'))).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
+  });
+  test('runc on a hybrid host even with crun installed', () => {
+    const c = chooseOciRuntime({}, probe(both, 'hybrid'));
+    expect(c).toMatchObject({ name: 'runc', path: '/usr/sbin/runc' });
+    expect(c.reason).toMatch(/hybrid/);
+  });
+  test('runc when crun is missing', () => {
+    expect(chooseOciRuntime({}, probe({ runc: '/usr/sbin/runc' }, 'v2'))).toMatchObject({ name: 'runc', reason: 'crun not installed; using runc' });
+  });
+  test('nothing installed', () => {
+    const e = errOf(() => chooseOciRuntime({}, probe({}, 'v2')));
+    expect(e.code).toBe('TSC_OCI_RUNTIME_MISSING');
+    expect(e.hint).toMatch(/apt-get install runc/);
+  });
+  test('only crun on a hybrid host', () => {
+    const e = errOf(() => chooseOciRuntime({}, probe({ crun: '/usr/bin/crun' }, 'hybrid')));
+    expect(e.code).toBe('TSC_OCI_RUNTIME_MISSING');
+    expect(e.message).toMatch(/hybrid/);
+  });
+  test('TSCOMPOSE_OCI_RUNTIME=runc|crun wins', () => {
+    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'runc' }, probe(both, 'v2'))).toMatchObject({ name: 'runc', path: '/usr/sbin/runc' });
+    const c = chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'crun' }, probe(both, 'hybrid'));
+    expect(c).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
+    expect(c.reason).toMatch(/warning/);
+    expect(errOf(() => chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'crun' }, probe({ runc: '/r' }, 'v2'))).code).toBe('TSC_OCI_RUNTIME_MISSING');
+  });
+  test('TSCOMPOSE_OCI_RUNTIME as an absolute path', () => {
+    const p = probe({}, 'v2', ['/opt/crun-1.19/bin/crun', '/opt/runc.amd64']);
+    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: '/opt/crun-1.19/bin/crun' }, p)).toMatchObject({ name: 'crun', path: '/opt/crun-1.19/bin/crun' });
+    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: '/opt/runc.amd64' }, p)).toMatchObject({ name: 'runc', path: '/opt/runc.amd64' });
+    expect(errOf(() => chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: '/nope/runc' }, p)).code).toBe('TSC_OCI_RUNTIME_MISSING');
+  });
+  test('TSCOMPOSE_OCI_RUNTIME garbage', () => {
+    expect(errOf(() => chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'youki' }, probe({}, 'v2'))).code).toBe('TSC_OCI_RUNTIME_INVALID');
+  });
+  test('empty TSCOMPOSE_OCI_RUNTIME is ignored', () => {
+    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: ' ' }, probe(both, 'v2')).name).toBe('crun');
+  });
+  test('the real host answers without throwing when a runtime exists', () => {
+    if (!whichSync('runc') && !whichSync('crun')) return;
+    const c = chooseOciRuntime({});
+    expect(['runc', 'crun']).toContain(c.name);
+    if (detectCgroupMode() === 'hybrid') expect(c.name).toBe('runc');
+  });
+});
+
+describe('whichSync', () => {
+  test('finds sh on PATH and runc-like tools in sbin dirs without PATH', () => {
+    expect(whichSync('sh', '/usr/bin:/bin')).toMatch(/\/sh$/);
+    expect(whichSync('definitely-not-a-command-xyz', '')).toBeUndefined();
+  });
+});
+
+describe('OciRuntime argv', () => {
+  const rt = new OciRuntime('/usr/sbin/runc', '/run/tscompose/runc');
+  const G = ['--root', '/run/tscompose/runc'];
+
+  test('name', () => {
+    expect(rt.name).toBe('runc');
+    expect(new OciRuntime('/usr/bin/crun', '/x').name).toBe('crun');
+  });
+  test('create', () => {
+    expect(rt.createArgs('c1', '/b/c1', { pidFile: '/b/c1/pid' })).toEqual([...G, 'create', '--bundle', '/b/c1', '--pid-file', '/b/c1/pid', 'c1']);
+    expect(rt.createArgs('c1', '/b', { consoleSocket: '/s', noPivot: true, preserveFds: 2 })).toEqual([
+      ...G,
+      'create',
+      '--bundle',
+      '/b',
+      '--console-socket',
+      '/s',
+      '--no-pivot',
+      '--preserve-fds',
+      '2',
+      'c1',
+    ]);
+  });
+  test('run', () => {
+    expect(rt.runArgs('c1', '/b')).toEqual([...G, 'run', '--bundle', '/b', 'c1']);
+    expect(rt.runArgs('c1', '/b', { detach: true, pidFile: '/p' })).toEqual([...G, 'run', '--bundle', '/b', '--detach', '--pid-file', '/p', 'c1']);
+  });
+  test('start, state, pause, resume, ps', () => {
+    expect(rt.startArgs('c1')).toEqual([...G, 'start', 'c1']);
+    expect(rt.stateArgs('c1')).toEqual([...G, 'state', 'c1']);
+    expect(rt.pauseArgs('c1')).toEqual([...G, 'pause', 'c1']);
+    expect(rt.resumeArgs('c1')).toEqual([...G, 'resume', 'c1']);
+    expect(rt.psArgs('c1')).toEqual([...G, 'ps', '--format', 'json', 'c1']);
+  });
+  test('kill', () => {
+    expect(rt.killArgs('c1')).toEqual([...G, 'kill', 'c1', 'SIGTERM']);
+    expect(rt.killArgs('c1', 'kill', true)).toEqual([...G, 'kill', '--all', 'c1', 'SIGKILL']);
+    expect(rt.killArgs('c1', 10)).toEqual([...G, 'kill', 'c1', 'SIGUSR1']);
+    expect(() => rt.killArgs('c1', 'NOPE')).toThrow(/invalid signal/);
+  });
+  test('delete', () => {
+    expect(rt.deleteArgs('c1')).toEqual([...G, 'delete', 'c1']);
+    expect(rt.deleteArgs('c1', true)).toEqual([...G, 'delete', '--force', 'c1']);
+  });
+  test('exec', () => {
+    expect(rt.execArgs('c1', '/b/exec-1.json')).toEqual([...G, 'exec', '--process', '/b/exec-1.json', 'c1']);
+    expect(rt.exec('c1', '/p.json', { detach: true, pidFile: '/pid' })).toEqual({
+      command: '/usr/sbin/runc',
+      args: [...G, 'exec', '--process', '/p.json', '--detach', '--pid-file', '/pid', 'c1'],
+    });
+  });
+  test('global options', () => {
+    const r = new OciRuntime('/usr/bin/crun', '/r', { logFile: '/l.json', logFormat: 'json', systemdCgroup: true });
+    expect(r.startArgs('x')).toEqual(['--root', '/r', '--log', '/l.json', '--log-format', 'json', '--systemd-cgroup', 'start', 'x']);
+  });
+});
+
+test('runtimeErrorMessage', () => {
+  expect(runtimeErrorMessage('time="2026-11-24T02:42:27Z" level=error msg="container does not exist"\n')).toBe('container does not exist');
+  expect(runtimeErrorMessage('time="x" level=warning msg="w"\ntime="x" level=error msg="a \\"quoted\\" thing"')).toBe('a "quoted" thing');
+  expect(runtimeErrorMessage('error opening file `/r/x/status`: No such file or directory\n')).toBe('error opening file `/r/x/status`: No such file or directory');
+  expect(runtimeErrorMessage('{"level":"error","msg":"boom","time":"t"}')).toBe('boom');
+  expect(runtimeErrorMessage('')).toBe('failed');
+});
+
+describe('execProcess', () => {
+  const spec: OciSpec = buildOciSpec({
+    id: 'c1',
+    spec: {
+      name: 'x',
+      image: 'i',
+      labels: {},
+      command: ['sleep', '100'],
+      env: ['A=1', 'B=2'],
+      workingDir: '/app',
+      securityOpt: ['no-new-privileges'],
+      ulimits: [{ name: 'nofile', soft: 100, hard: 200 }],
+      capDrop: ['NET_RAW'],
+    },
+    image: {},
+    rootfsPath: '/r',
+    user: { uid: 1000, gid: 1000, additionalGids: [100] },
+    hostname: 'h',
+    cgroupsPath: '/tscompose/c1',
+    network: 'none',
+  });
+
+  test('inherits the container process settings', () => {
+    const p = execProcess(spec, { cmd: ['ls', '-l'] });
+    expect(p).toEqual({
+      terminal: false,
+      user: { uid: 1000, gid: 1000, additionalGids: [100] },
+      args: ['ls', '-l'],
+      env: spec.process.env,
+      cwd: '/app',
+      capabilities: spec.process.capabilities,
+      rlimits: [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }],
+      noNewPrivileges: true,
+    });
+    expect(p.capabilities?.bounding).not.toContain('CAP_NET_RAW');
+    // copies, not shared references
+    p.env.push('X=1');
+    expect(spec.process.env).not.toContain('X=1');
+  });
+
+  test('overrides', () => {
+    const p = execProcess(spec, { cmd: ['id'], env: ['B=3', 'C=4'], user: { uid: 0, gid: 0, additionalGids: [] }, cwd: '/tmp', tty: true, privileged: true });
+    expect(p.env.slice(-3)).toEqual(['A=1', 'B=3', 'C=4']);
+    expect(p.user).toEqual({ uid: 0, gid: 0 });
+    expect(p.cwd).toBe('/tmp');
+    expect(p.terminal).toBe(true);
+    expect(p.capabilities?.effective).toEqual(ALL_CAPABILITIES);
+  });
+
+  test('empty command', () => {
+    expect(errOf(() => execProcess(spec, { cmd: [] })).code).toBe('TSC_NO_COMMAND');
+  });
+});
+
+describe('runners against a fake runtime binary', () => {
+  let dir: string;
+  let rt: OciRuntime;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsc-fake-oci-'));
+    const bin = join(dir, 'fake-runc');
+    // Records argv; `state known` prints JSON; unknown ids fail like runc; `start` leaves a background child
+    // holding stdout/stderr (as a container would) to prove the runner does not wait on them.
+    writeFileSync(
+      bin,
+      `#!/bin/sh
+echo "$@" >> "${dir}/argv.log"
+shift 2
+cmd="$1"; shift
+for last; do :; done
+case "$cmd" in
+  state)
+    if [ "$last" = known ]; then echo '{"ociVersion":"1.0.2","id":"known","status":"running","pid":42,"bundle":"/b"}'; exit 0; fi
+    echo 'time="t" level=error msg="container does not exist"' >&2; exit 1 ;;
+  ps) echo '[42,43]'; exit 0 ;;
+  start)
+    if [ "$last" = bad ]; then echo 'time="t" level=error msg="cannot start a container that has stopped"' >&2; exit 1; fi
+    sleep 5 &
+    exit 0 ;;
+  kill) if [ "$last" = known ] || [ "$last" = SIGTERM ]; then exit 0; fi; echo 'time="t" level=error msg="container does not exist"' >&2; exit 1 ;;
+  run) echo "out-line"; echo "err-line" >&2; exit 3 ;;
+  *) exit 0 ;;
+esac
+`,
+    );
+    chmodSync(bin, 0o755);
+    rt = new OciRuntime(bin, join(dir, 'root'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('state: parsed JSON, undefined when missing', async () => {
+    await expect(rt.state('known')).resolves.toMatchObject({ id: 'known', status: 'running', pid: 42 });
+    await expect(rt.state('nosuch')).resolves.toBeUndefined();
+  });
+
+  test('ps', async () => {
+    await expect(rt.ps('known')).resolves.toEqual([42, 43]);
+  });
+
+  test('start does not wait for children holding its stdio', async () => {
+    const t0 = Date.now();
+    await rt.start('ok');
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  test('start failure carries the runtime message', async () => {
+    const e = await rt.start('bad').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(OciRuntimeError);
+    expect((e as OciRuntimeError).message).toMatch(/cannot start a container that has stopped/);
+    expect((e as OciRuntimeError).code).toBe('TSC_OCI_RUNTIME');
+  });
+
+  test('kill error', async () => {
+    await expect(rt.kill('gone', 'SIGKILL')).rejects.toThrow(/container does not exist/);
+  });
+
+  test('run writes to files and returns the exit status', async () => {
+    const out = join(dir, 'run.out');
+    const err = join(dir, 'run.err');
+    await expect(rt.run('x', '/b', { stdout: out, stderr: err })).resolves.toBe(3);
+    expect(readFileSync(out, 'utf8')).toBe('out-line\n');
+    expect(readFileSync(err, 'utf8')).toBe('err-line\n');
+  });
+
+  test('argv actually passed', () => {
+    const log = readFileSync(join(dir, 'argv.log'), 'utf8');
+    expect(log).toContain(`--root ${join(dir, 'root')} state known`);
+    expect(log).toContain(`--root ${join(dir, 'root')} kill gone SIGKILL`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Real runc smoke test (root + runc + busybox only)
+
+const RUNC = '/usr/sbin/runc';
+const canRun = process.getuid?.() === 0 && existsSync(RUNC) && existsSync('/bin/busybox');
+
+(canRun ? describe : describe.skip)('runc smoke test', () => {
+  let dir: string;
+  let stateDir: string;
+  const id = `tsc-smoke-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const mode = canRun ? detectCgroupMode() : 'v1';
+  const cgPath = cgroupsPathFor(id);
+  const rt = new OciRuntime(RUNC, '/tmp/unused');
+  let runtime: OciRuntime = rt;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tsc-runc-smoke-'));
+    stateDir = join(dir, 'state');
+    runtime = new OciRuntime(RUNC, stateDir);
+    const rootfs = join(dir, 'bundle/rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
+    chmodSync(join(rootfs, 'bin/busybox'), 0o755);
+    for (const app of ['sh', 'cat', 'sleep', 'echo']) symlinkSync('busybox', join(rootfs, 'bin', app));
+  });
+
+  afterAll(async () => {
+    await runtime.delete(id, true).catch(() => undefined);
+    await removeCgroup(mode, cgPath).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('runs a container with a memory limit, output and cgroup checked, nothing left after delete', async () => {
+    const bundle = join(dir, 'bundle');
+    const spec = buildOciSpec({
+      id,
+      spec: {
+        name: 'smoke',
+        image: 'busybox',
+        labels: {},
+        entrypoint: ['/bin/sh', '-c'],
+        command: ['echo hi; cat /proc/self/cgroup; sleep 0.5'],
+        resources: { memoryBytes: 64 * 1024 * 1024, pidsLimit: 20 },
+      },
+      image: {},
+      rootfsPath: join(bundle, 'rootfs'),
+      user: { uid: 0, gid: 0, additionalGids: [] },
+      hostname: id.slice(0, 12),
+      cgroupsPath: cgPath,
+      network: 'none',
+      swapLimitSupported: existsSync(cgroupFiles(mode, '/').memorySwap),
+    });
+    writeFileSync(join(bundle, 'config.json'), ociSpecToJson(spec));
+
+    const out = join(dir, 'out.txt');
+    const err = join(dir, 'err.txt');
+    const files = cgroupFiles(mode, cgPath);
+    const running = runtime.run(id, bundle, { stdout: out, stderr: err });
+
+    // While it runs: the cgroup exists with the limit asked for (runc creates the dir, then writes the limits).
+    let limits: ReturnType<typeof readLimits> = {};
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      if (existsSync(files.memoryLimit)) {
+        limits = readLimits(mode, cgPath);
+        if (limits.memoryLimit !== undefined && limits.memoryLimit !== -1 && limits.pidsMax !== undefined && limits.pidsMax !== -1) break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(limits.memoryLimit).toBe(64 * 1024 * 1024);
+    expect(limits.pidsMax).toBe(20);
+    expect(listCgroupDirs().some((d) => d.endsWith(`/tscompose/${id}`))).toBe(true);
+
+    const code = await running;
+    const stdout = readFileSync(out, 'utf8');
+    expect({ code, stderr: readFileSync(err, 'utf8') }).toEqual({ code: 0, stderr: '' });
+    expect(stdout.split('\n')[0]).toBe('hi');
+    // v1: "4:memory:/tscompose/<id>"; v2: "0::/tscompose/<id>"
+    expect(stdout).toMatch(new RegExp(`:${mode === 'v2' ? '' : 'memory'}:/tscompose/${id}\\n`));
+
+    // Foreground run deletes the container; delete --force is idempotent.
+    await runtime.delete(id, true);
+    await expect(runtime.state(id)).resolves.toBeUndefined();
+    expect(listCgroupDirs().filter((d) => d.includes(id))).toEqual([]);
+  });
+
+  (existsSync('/usr/bin/tini-static') ? test : test.skip)('runc accepts the full Docker-style spec (init, read_only, tmpfs, binds, ulimits, sysctls, cpus)', async () => {
+    const id2 = `${id}-full`;
+    const bundle = join(dir, 'bundle');
+    const share = join(dir, 'share');
+    mkdirSync(share);
+    writeFileSync(join(share, 'greeting'), 'from-host\n');
+    const hosts = join(dir, 'hosts');
+    writeFileSync(hosts, '127.0.0.1\tlocalhost\n10.0.0.5\tweb\n');
+    const spec = buildOciSpec({
+      id: id2,
+      spec: {
+        name: 'full',
+        image: 'busybox',
+        labels: { 'com.docker.compose.service': 'full' },
+        command: [
+          '/bin/sh',
+          '-c',
+          'cat /proc/1/cmdline | tr "\\0" " "; echo; ulimit -n; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; ' +
+            'cat /share/greeting; grep web /etc/hosts; touch /rootfs-file 2>/dev/null && echo rw || echo ro; ' +
+            'touch /run/ok && echo tmpfs-rw; cat /proc/self/status | grep NoNewPrivs; echo "$FOO $HOSTNAME"',
+        ],
+        init: true,
+        readOnly: true,
+        env: ['FOO=bar'],
+        mounts: [
+          { type: 'tmpfs', target: '/run' },
+          { type: 'bind', source: share, target: '/share', readOnly: true },
+        ],
+        ulimits: [{ name: 'nofile', soft: 1234, hard: 2048 }],
+        sysctls: { 'net.ipv4.ip_unprivileged_port_start': '80' },
+        securityOpt: ['no-new-privileges'],
+        resources: { cpus: 0.5, cpuset: '0' },
+      },
+      image: {},
+      rootfsPath: join(bundle, 'rootfs'),
+      user: { uid: 0, gid: 0, additionalGids: [] },
+      hostname: 'full-host',
+      cgroupsPath: cgroupsPathFor(id2),
+      network: 'none',
+      initBinary: '/usr/bin/tini-static',
+      etcFiles: { hosts },
+    });
+    for (const app of ['tr', 'ulimit', 'grep', 'touch']) {
+      if (!existsSync(join(bundle, 'rootfs/bin', app))) symlinkSync('busybox', join(bundle, 'rootfs/bin', app));
+    }
+    writeFileSync(join(bundle, 'config.json'), ociSpecToJson(spec));
+    const out = join(dir, 'full.out');
+    const err = join(dir, 'full.err');
+    try {
+      const code = await runtime.run(id2, bundle, { stdout: out, stderr: err });
+      expect({ code, stderr: readFileSync(err, 'utf8') }).toEqual({ code: 0, stderr: '' });
+      expect(readFileSync(out, 'utf8').split('\n')).toEqual([
+        '/sbin/docker-init -- /bin/sh -c ' + spec.process.args[4] + ' ',
+        '1234',
+        '80',
+        'from-host',
+        '10.0.0.5\tweb',
+        'ro',
+        'tmpfs-rw',
+        'NoNewPrivs:\t1',
+        'bar full-host',
+        '',
+      ]);
+    } finally {
+      await runtime.delete(id2, true).catch(() => undefined);
+      await removeCgroup(mode, cgroupsPathFor(id2)).catch(() => undefined);
+    }
+    expect(listCgroupDirs().filter((d) => d.includes(id2))).toEqual([]);
+  });
+});

@@ -1,0 +1,461 @@
+/**
+ * The OCI runtime binary (runc or crun): which one to use on this host, argv builders for its commands, and small
+ * async runners for the short-lived ones (state, start, kill, delete, pause, resume, ps).
+ *
+ * Pitfall (native-runtime notes §4.2): a container process inherits the stdio of `create`/`run --detach`/`exec
+ * --detach`; waiting for EOF on a pipe it holds hangs until the container exits. The runners here therefore give
+ * the runtime `ignore` or a file for stdout/stderr whenever a container process could inherit them (create, start,
+ * run), and pipes only for commands that never hand fds to a container (state, kill, delete, pause, resume, ps).
+ * `create` itself belongs to conmon (it owns the container's stdio); `createArgs` is here for it.
+ */
+import { execFile, spawn, type StdioOptions } from 'node:child_process';
+import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { constants as osConstants, tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { TsComposeError } from '../../errors.js';
+import { detectCgroupMode, type CgroupMode } from './cgroups.js';
+import { ALL_CAPABILITIES, normalizeSignal, replaceOrAppendEnv, type OciProcess, type OciSpec, type OciUser } from './oci-spec.js';
+
+export type OciRuntimeName = 'runc' | 'crun';
+
+export interface OciRuntimeChoice {
+  readonly name: OciRuntimeName;
+  /** Absolute path of the binary. */
+  readonly path: string;
+  /** Why this one (for `--verbose` / diagnostics). */
+  readonly reason: string;
+}
+
+/** Host lookups chooseOciRuntime needs; injectable for tests. */
+export interface OciRuntimeProbe {
+  /** Absolute path of an executable found on PATH (or the sbin directories), else undefined. */
+  which(cmd: string): string | undefined;
+  cgroupMode(): CgroupMode;
+  /** Whether an absolute path is an executable file. */
+  isExecutable(file: string): boolean;
+}
+
+const EXTRA_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+function isExecutableFile(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `which`: PATH first, then the usual bin/sbin directories (runc lives in /usr/sbin, often not on a user's PATH). */
+export function whichSync(cmd: string, pathEnv: string | undefined = process.env['PATH']): string | undefined {
+  const dirs = [...(pathEnv ?? '').split(':').filter((d) => d.startsWith('/')), ...EXTRA_BIN_DIRS];
+  for (const d of dirs) {
+    const f = path.join(d, cmd);
+    if (isExecutableFile(f)) return f;
+  }
+  return undefined;
+}
+
+export const defaultOciRuntimeProbe: OciRuntimeProbe = {
+  which: (cmd) => whichSync(cmd),
+  cgroupMode: () => detectCgroupMode(),
+  isExecutable: isExecutableFile,
+};
+
+const INSTALL_HINT = 'install runc (apt-get install runc) or crun, or set TSCOMPOSE_OCI_RUNTIME to the absolute path of one';
+
+function missing(what: string): TsComposeError {
+  return new TsComposeError('TSC_OCI_RUNTIME_MISSING', what, { hint: INSTALL_HINT });
+}
+
+/**
+ * Picks the OCI runtime: `TSCOMPOSE_OCI_RUNTIME` (`runc`, `crun` or an absolute path) wins; otherwise crun when it is
+ * installed and the host is not in hybrid cgroup mode (crun 1.8 refuses hybrid: "cgroups in hybrid mode not
+ * supported"), else runc. TsComposeError `TSC_OCI_RUNTIME_MISSING` when none is available.
+ */
+export function chooseOciRuntime(env: Readonly<Record<string, string | undefined>> = process.env, probe: OciRuntimeProbe = defaultOciRuntimeProbe): OciRuntimeChoice {
+  const wanted = env['TSCOMPOSE_OCI_RUNTIME']?.trim();
+  if (wanted) {
+    if (wanted === 'runc' || wanted === 'crun') {
+      const p = probe.which(wanted);
+      if (!p) throw missing(`TSCOMPOSE_OCI_RUNTIME=${wanted}, but ${wanted} is not installed`);
+      return { name: wanted, path: p, reason: `TSCOMPOSE_OCI_RUNTIME=${wanted}${hybridWarning(wanted, probe)}` };
+    }
+    if (path.isAbsolute(wanted)) {
+      if (!probe.isExecutable(wanted)) throw missing(`TSCOMPOSE_OCI_RUNTIME=${wanted} is not an executable file`);
+      const name: OciRuntimeName = path.basename(wanted).includes('crun') ? 'crun' : 'runc';
+      return { name, path: wanted, reason: `TSCOMPOSE_OCI_RUNTIME=${wanted}${hybridWarning(name, probe)}` };
+    }
+    throw new TsComposeError('TSC_OCI_RUNTIME_INVALID', `TSCOMPOSE_OCI_RUNTIME must be runc, crun or an absolute path, not ${JSON.stringify(wanted)}`);
+  }
+  const crun = probe.which('crun');
+  const runc = probe.which('runc');
+  const mode = crun ? probe.cgroupMode() : undefined;
+  if (crun && mode !== 'hybrid') return { name: 'crun', path: crun, reason: `crun found (cgroups ${mode})` };
+  if (runc) {
+    return {
+      name: 'runc',
+      path: runc,
+      reason: crun ? 'crun does not support hybrid cgroups (cgroups in hybrid mode not supported); using runc' : 'crun not installed; using runc',
+    };
+  }
+  if (crun) {
+    throw missing('crun is installed but cannot run containers on this hybrid-cgroup host (cgroups in hybrid mode not supported), and runc is not installed');
+  }
+  throw missing('no OCI runtime found: neither runc nor crun is installed');
+}
+
+function hybridWarning(name: OciRuntimeName, probe: OciRuntimeProbe): string {
+  if (name !== 'crun') return '';
+  try {
+    return probe.cgroupMode() === 'hybrid' ? ' (warning: crun refuses hybrid cgroup hosts; runc works there)' : '';
+  } catch {
+    return '';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** `runtime state` output (runtime-spec state + runc/crun extras). */
+export interface OciState {
+  readonly ociVersion: string;
+  readonly id: string;
+  readonly status: 'creating' | 'created' | 'running' | 'stopped' | 'paused';
+  readonly pid?: number;
+  readonly bundle: string;
+  readonly rootfs?: string;
+  readonly created?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface OciRuntimeOptions {
+  /** `--log <file>` for the runtime's own messages. */
+  readonly logFile?: string;
+  readonly logFormat?: 'text' | 'json';
+  /** `--systemd-cgroup` (cgroupsPath then has the `slice:prefix:name` form). */
+  readonly systemdCgroup?: boolean;
+  /** Timeout for the short commands, default 60 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface CreateOptions {
+  readonly pidFile?: string;
+  readonly consoleSocket?: string;
+  readonly noPivot?: boolean;
+  readonly preserveFds?: number;
+}
+
+export interface ExecOptions {
+  readonly detach?: boolean;
+  readonly pidFile?: string;
+  readonly consoleSocket?: string;
+  readonly preserveFds?: number;
+}
+
+export interface RunOptions extends CreateOptions {
+  readonly detach?: boolean;
+}
+
+/** Where a foreground `run` writes: a file path, or an open fd, or `ignore`. Never a pipe (see module comment). */
+export type OutputTarget = string | number | 'ignore';
+
+/** An OCI runtime command failed. */
+export class OciRuntimeError extends TsComposeError {
+  readonly command: string;
+  readonly stderr: string;
+  /** The runtime's exit status (null when it did not run or was killed). */
+  readonly status: number | null;
+  constructor(command: string, detail: string, stderr: string, status: number | null) {
+    super('TSC_OCI_RUNTIME', `${command}: ${detail}`);
+    this.command = command;
+    this.stderr = stderr;
+    this.status = status;
+  }
+}
+
+/** The message of runc's `level=error msg="…"` lines (or crun's plain text), for errors. */
+export function runtimeErrorMessage(stderr: string): string {
+  const msgs: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const t = line.trim();
+    if (!t) continue;
+    if (t.startsWith('{')) {
+      try {
+        const j = JSON.parse(t) as { msg?: string; level?: string };
+        if (j.msg && (j.level === undefined || j.level === 'error' || j.level === 'fatal')) msgs.push(j.msg);
+        continue;
+      } catch {
+        // not JSON
+      }
+    }
+    const m = /level=(\w+)\s+msg="((?:[^"\\]|\\.)*)"/.exec(t);
+    if (m) {
+      if (m[1] === 'error' || m[1] === 'fatal') msgs.push((m[2] ?? '').replace(/\\(.)/g, '$1'));
+      continue;
+    }
+    msgs.push(t);
+  }
+  return msgs.join('; ') || 'failed';
+}
+
+const NOT_FOUND_RE = /container does not exist|does not exist|No such file or directory|not found/i;
+
+export class OciRuntime {
+  readonly binary: string;
+  /** `--root`: the runtime's state directory. */
+  readonly root: string;
+  readonly options: OciRuntimeOptions;
+
+  constructor(binary: string, root: string, options: OciRuntimeOptions = {}) {
+    this.binary = binary;
+    this.root = root;
+    this.options = options;
+  }
+
+  /** `runc` or `crun`, from the binary name. */
+  get name(): OciRuntimeName {
+    return path.basename(this.binary).includes('crun') ? 'crun' : 'runc';
+  }
+
+  // --- argv builders (without the binary itself) -------------------------------------------------------------
+
+  globalArgs(): string[] {
+    const a = ['--root', this.root];
+    if (this.options.logFile) a.push('--log', this.options.logFile);
+    if (this.options.logFormat) a.push('--log-format', this.options.logFormat);
+    if (this.options.systemdCgroup) a.push('--systemd-cgroup');
+    return a;
+  }
+
+  createArgs(id: string, bundle: string, opts: CreateOptions = {}): string[] {
+    return [...this.globalArgs(), 'create', '--bundle', bundle, ...this.createFlags(opts), id];
+  }
+
+  /** `run` = create + start (+ wait and delete in the foreground). */
+  runArgs(id: string, bundle: string, opts: RunOptions = {}): string[] {
+    return [...this.globalArgs(), 'run', '--bundle', bundle, ...(opts.detach ? ['--detach'] : []), ...this.createFlags(opts), id];
+  }
+
+  private createFlags(opts: CreateOptions): string[] {
+    const a: string[] = [];
+    if (opts.pidFile) a.push('--pid-file', opts.pidFile);
+    if (opts.consoleSocket) a.push('--console-socket', opts.consoleSocket);
+    if (opts.noPivot) a.push('--no-pivot');
+    if (opts.preserveFds) a.push('--preserve-fds', String(opts.preserveFds));
+    return a;
+  }
+
+  startArgs(id: string): string[] {
+    return [...this.globalArgs(), 'start', id];
+  }
+
+  stateArgs(id: string): string[] {
+    return [...this.globalArgs(), 'state', id];
+  }
+
+  /** `kill [--all] ID SIGNAME`; the signal is normalized (`term`, `15` → `SIGTERM`). */
+  killArgs(id: string, signal: string | number = 'SIGTERM', all = false): string[] {
+    return [...this.globalArgs(), 'kill', ...(all ? ['--all'] : []), id, normalizeSignal(signal)];
+  }
+
+  deleteArgs(id: string, force = false): string[] {
+    return [...this.globalArgs(), 'delete', ...(force ? ['--force'] : []), id];
+  }
+
+  pauseArgs(id: string): string[] {
+    return [...this.globalArgs(), 'pause', id];
+  }
+
+  resumeArgs(id: string): string[] {
+    return [...this.globalArgs(), 'resume', id];
+  }
+
+  psArgs(id: string): string[] {
+    return [...this.globalArgs(), 'ps', '--format', 'json', id];
+  }
+
+  execArgs(id: string, processJsonPath: string, opts: ExecOptions = {}): string[] {
+    const a = [...this.globalArgs(), 'exec', '--process', processJsonPath];
+    if (opts.detach) a.push('--detach');
+    if (opts.pidFile) a.push('--pid-file', opts.pidFile);
+    if (opts.consoleSocket) a.push('--console-socket', opts.consoleSocket);
+    if (opts.preserveFds) a.push('--preserve-fds', String(opts.preserveFds));
+    a.push(id);
+    return a;
+  }
+
+  /**
+   * What to spawn for `exec --process <file> [--detach] <id>`. The caller owns stdio: with `detach`, never give it
+   * pipes it waits on (the exec'd process keeps them).
+   */
+  exec(id: string, processJsonPath: string, opts: ExecOptions = {}): { command: string; args: string[] } {
+    return { command: this.binary, args: this.execArgs(id, processJsonPath, opts) };
+  }
+
+  // --- runners -----------------------------------------------------------------------------------------------
+
+  /** Runs a command that never hands fds to a container; resolves with stdout. */
+  private piped(args: string[]): Promise<string> {
+    const what = `${this.name} ${args[this.globalArgs().length] ?? ''}`.trim();
+    return new Promise((resolve, reject) => {
+      execFile(
+        this.binary,
+        args,
+        { encoding: 'utf8', timeout: this.options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+        (err, stdout, stderr) => {
+          if (err) {
+            const code = typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null;
+            reject(new OciRuntimeError(`${what} ${args.at(-1) ?? ''}`.trim(), runtimeErrorMessage(stderr || err.message), stderr, code));
+          } else resolve(stdout);
+        },
+      );
+    });
+  }
+
+  /**
+   * Runs a command whose stdio a container process may inherit: stdin/stdout `ignore`, stderr to a temporary file
+   * read after exit (no pipe to wait on).
+   */
+  private async fileStdio(args: string[], stdout: OutputTarget = 'ignore', stderrTo?: OutputTarget): Promise<{ code: number | null; stderr: string }> {
+    const what = `${this.name} ${args[this.globalArgs().length] ?? ''}`.trim();
+    const opened: number[] = [];
+    const open = (t: OutputTarget): 'ignore' | number => {
+      if (t === 'ignore' || typeof t === 'number') return t;
+      const fd = openSync(t, 'a');
+      opened.push(fd);
+      return fd;
+    };
+    const errFile = stderrTo === undefined ? path.join(tmpdir(), `tscompose-oci-${process.pid}-${Math.random().toString(36).slice(2)}.err`) : undefined;
+    try {
+      const errFd = errFile ? open(errFile) : open(stderrTo as OutputTarget);
+      const stdio: StdioOptions = ['ignore', open(stdout), errFd];
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const child = spawn(this.binary, args, { stdio });
+        child.once('error', reject);
+        child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 + signalNo(sig) : null)));
+      });
+      const stderr = errFile ? readFileSync(errFile, 'utf8') : '';
+      return { code, stderr };
+    } catch (err) {
+      throw new OciRuntimeError(`${what} ${args.at(-1) ?? ''}`.trim(), (err as Error).message, '', null);
+    } finally {
+      for (const fd of opened) closeSync(fd);
+      if (errFile) {
+        try {
+          unlinkSync(errFile);
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+
+  /** The container's state, or undefined when the runtime does not know it. */
+  async state(id: string): Promise<OciState | undefined> {
+    try {
+      return JSON.parse(await this.piped(this.stateArgs(id))) as OciState;
+    } catch (err) {
+      if (err instanceof OciRuntimeError && NOT_FOUND_RE.test(err.stderr || err.message)) return undefined;
+      throw err;
+    }
+  }
+
+  /** `start`: runs the created container's process (stdio: see the module comment). */
+  async start(id: string): Promise<void> {
+    const r = await this.fileStdio(this.startArgs(id));
+    if (r.code !== 0) throw new OciRuntimeError(`${this.name} start ${id}`, runtimeErrorMessage(r.stderr), r.stderr, r.code);
+  }
+
+  async kill(id: string, signal: string | number = 'SIGTERM', all = false): Promise<void> {
+    await this.piped(this.killArgs(id, signal, all));
+  }
+
+  async delete(id: string, force = false): Promise<void> {
+    await this.piped(this.deleteArgs(id, force));
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.piped(this.pauseArgs(id));
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.piped(this.resumeArgs(id));
+  }
+
+  /** Host pids of the container's processes. */
+  async ps(id: string): Promise<number[]> {
+    const out = (await this.piped(this.psArgs(id))).trim();
+    if (out === '' || out === 'null') return [];
+    return (JSON.parse(out) as number[]).map(Number);
+  }
+
+  /**
+   * Foreground `run` (create + start + wait + delete): resolves with the container's exit status. stdout/stderr go
+   * to files/fds, never pipes. The runtime reaps the container (it is its subreaper) and deletes it on exit.
+   */
+  async run(id: string, bundle: string, io: { stdout?: OutputTarget; stderr?: OutputTarget } = {}, opts: CreateOptions = {}): Promise<number> {
+    const r = await this.fileStdio(this.runArgs(id, bundle, opts), io.stdout ?? 'ignore', io.stderr);
+    if (r.code === null) throw new OciRuntimeError(`${this.name} run ${id}`, 'no exit status', r.stderr, null);
+    return r.code;
+  }
+}
+
+function signalNo(sig: NodeJS.Signals): number {
+  return osConstants.signals[sig] ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface ExecProcessInput {
+  readonly cmd: readonly string[];
+  /** `KEY=value`, replacing the container's entries with the same key (Docker). */
+  readonly env?: readonly string[] | undefined;
+  readonly user?: { readonly uid: number; readonly gid: number; readonly additionalGids: readonly number[] } | undefined;
+  readonly cwd?: string | undefined;
+  readonly tty?: boolean | undefined;
+  /** All capabilities (Docker `exec --privileged`). */
+  readonly privileged?: boolean | undefined;
+}
+
+/**
+ * The `process.json` for `runtime exec --process`: the container's process settings (env, capabilities, rlimits,
+ * noNewPrivileges, user, cwd) with the exec's overrides.
+ */
+export function execProcess(spec: OciSpec, exec: ExecProcessInput): OciProcess {
+  if (exec.cmd.length === 0) throw new TsComposeError('TSC_NO_COMMAND', 'no command specified');
+  const base = spec.process;
+  let user: OciUser;
+  if (exec.user) {
+    user = { uid: exec.user.uid, gid: exec.user.gid };
+    if (exec.user.additionalGids.length > 0) user.additionalGids = [...exec.user.additionalGids];
+  } else {
+    user = { ...base.user, ...(base.user.additionalGids ? { additionalGids: [...base.user.additionalGids] } : {}) };
+  }
+  const proc: OciProcess = {
+    terminal: exec.tty === true,
+    user,
+    args: [...exec.cmd],
+    env: replaceOrAppendEnv(base.env, exec.env ?? []),
+    cwd: exec.cwd || base.cwd,
+  };
+  if (exec.privileged) {
+    const all = [...ALL_CAPABILITIES];
+    proc.capabilities = { bounding: all, effective: [...all], permitted: [...all] };
+  } else if (base.capabilities) {
+    const c = base.capabilities;
+    proc.capabilities = {
+      bounding: [...c.bounding],
+      effective: [...c.effective],
+      permitted: [...c.permitted],
+      ...(c.inheritable ? { inheritable: [...c.inheritable] } : {}),
+      ...(c.ambient ? { ambient: [...c.ambient] } : {}),
+    };
+  }
+  if (base.rlimits) proc.rlimits = base.rlimits.map((r) => ({ ...r }));
+  if (base.noNewPrivileges) proc.noNewPrivileges = true;
+  if (base.apparmorProfile) proc.apparmorProfile = base.apparmorProfile;
+  if (base.selinuxLabel) proc.selinuxLabel = base.selinuxLabel;
+  if (base.oomScoreAdj !== undefined) proc.oomScoreAdj = base.oomScoreAdj;
+  return proc;
+}
