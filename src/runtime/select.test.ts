@@ -26,13 +26,19 @@ describe('selectRuntime', () => {
     expect((err as RuntimeUnavailableError).hint).toContain('npm run engine:setup');
   });
 
-  test('native (and auto without Docker) are not available yet', async () => {
+  test('native (and auto without Docker) when the native runtime cannot run: TSC_RUNTIME_UNAVAILABLE', async () => {
     for (const kind of ['native', 'auto'] as const) {
-      const err = await selectRuntime(kind, {}, { makeDocker: answering(false) }).catch((e: unknown) => e);
+      const err = await selectRuntime(kind, {}, { makeDocker: answering(false), makeNative: async () => answering(false)() }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TsComposeError);
       expect((err as TsComposeError).code).toBe('TSC_RUNTIME_UNAVAILABLE');
       expect((err as TsComposeError).hint).toContain('--runtime docker');
     }
+  });
+
+  test('native when it can run; auto falls back to it without Docker', async () => {
+    const native = async (): Promise<Runtime> => Object.assign(answering(true)(), { kind: 'native' });
+    expect((await selectRuntime('native', {}, { makeDocker: answering(true), makeNative: native })).kind).toBe('native');
+    expect((await selectRuntime('auto', {}, { makeDocker: answering(false), makeNative: native })).kind).toBe('native');
   });
 
   test('a real DockerRuntime on a dead socket does not answer', async () => {

@@ -22,26 +22,52 @@ function dockerWhere(env: Env): string {
 
 function nativeUnavailable(why: string): TsComposeError {
   return new TsComposeError('TSC_RUNTIME_UNAVAILABLE', `native runtime unavailable: ${why}`, {
-    hint: 'the native runtime is not implemented yet; use --runtime docker (or TSCOMPOSE_RUNTIME=docker) with a running Docker Engine',
+    hint: 'the native runtime needs root, conmon and runc or crun (apt-get install conmon runc); or use --runtime docker with a running Docker Engine',
   });
 }
 
+/** The native runtime, or why it cannot run here. Loaded lazily: Docker users never load its modules. */
+async function makeNativeDefault(env: Env): Promise<Runtime> {
+  const { NativeRuntime } = await import('./native/native-runtime.js');
+  return new NativeRuntime({ env });
+}
+
+async function nativeProblem(rt: Runtime, callOptions: { signal?: AbortSignal }): Promise<string | undefined> {
+  try {
+    if (await rt.ping(callOptions)) return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (process.getuid?.() !== 0) return 'it needs root';
+  return 'conmon or an OCI runtime (runc, crun) is missing';
+}
+
 /**
- * Resolves `kind` to a Runtime. Docker: RuntimeUnavailableError when the engine does not answer. Native: not
- * implemented yet (TSC_RUNTIME_UNAVAILABLE). `makeDocker` is for tests.
+ * Resolves `kind` to a Runtime. Docker: RuntimeUnavailableError when the engine does not answer. Native:
+ * TSC_RUNTIME_UNAVAILABLE when it cannot run here (not root, conmon or runc/crun missing). `auto` prefers Docker
+ * when it answers. `makeDocker`/`makeNative` are for tests.
  */
 export async function selectRuntime(
   kind: RuntimeKind,
   env: Env = process.env,
-  options: { signal?: AbortSignal; makeDocker?: (env: Env) => Runtime } = {},
+  options: { signal?: AbortSignal; makeDocker?: (env: Env) => Runtime; makeNative?: (env: Env) => Promise<Runtime> } = {},
 ): Promise<Runtime> {
   const makeDocker = options.makeDocker ?? ((e: Env) => new DockerRuntime({ env: e }));
+  const makeNative = options.makeNative ?? makeNativeDefault;
   const callOptions = options.signal ? { signal: options.signal } : {};
-  if (kind === 'native') throw nativeUnavailable('requested with --runtime native');
+  if (kind === 'native') {
+    const rt = await makeNative(env);
+    const problem = await nativeProblem(rt, callOptions);
+    if (problem !== undefined) throw nativeUnavailable(problem);
+    return rt;
+  }
   const docker = makeDocker(env);
   if (await docker.ping(callOptions)) return docker;
   if (kind === 'docker') {
     throw new RuntimeUnavailableError('docker', `the Docker Engine at ${dockerWhere(env)} does not answer`, { hint: DOCKER_HINT });
   }
-  throw nativeUnavailable(`the Docker Engine at ${dockerWhere(env)} does not answer and the native runtime is not implemented yet`);
+  const rt = await makeNative(env);
+  const problem = await nativeProblem(rt, callOptions);
+  if (problem !== undefined) throw nativeUnavailable(`the Docker Engine at ${dockerWhere(env)} does not answer and ${problem}`);
+  return rt;
 }

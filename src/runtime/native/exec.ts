@@ -1,0 +1,116 @@
+/**
+ * Running a process in a running native container (`exec`, healthchecks): `<oci> exec --process <json> <id>` in
+ * the foreground, its stdio on our pipes. The runtime's own errors go to a log file, so the process's stderr
+ * stays clean; a command that cannot be started gives Docker's codes: 127 (not found) and 126 (not executable).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ExecSpec } from '../runtime.js';
+import { execProcess } from './oci-runtime.js';
+import { ociSpecToJson } from './oci-spec.js';
+import type { ContainerRecord } from './state.js';
+import { ociSpecOf, rootfsDir, type NativeContext } from './supervise.js';
+import { resolveUser } from './user.js';
+
+export interface ExecChild {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** The exit code (127/126 when the command could not be started). */
+  readonly exit: Promise<number>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+function startFailureCode(log: string): number | undefined {
+  if (!/exec failed|unable to start container process/.test(log)) return undefined;
+  if (/no such file|not found/i.test(log)) return 127;
+  return 126;
+}
+
+export async function spawnExec(ctx: NativeContext, r: ContainerRecord, spec: ExecSpec, options: { signal?: AbortSignal | undefined } = {}): Promise<ExecChild> {
+  const oci = await ociSpecOf(ctx, r.id);
+  const user = spec.user ? await resolveUser(rootfsDir(ctx, r.id), spec.user) : undefined;
+  const proc = execProcess(oci, { cmd: spec.cmd, env: spec.env, user, cwd: spec.workdir, tty: false, privileged: spec.privileged });
+  const dir = path.join(ctx.paths.run, r.id.slice(0, 12));
+  await fs.mkdir(dir, { recursive: true });
+  const tag = randomBytes(6).toString('hex');
+  const procFile = path.join(dir, `exec-${tag}.json`);
+  const logFile = path.join(dir, `exec-${tag}.log`);
+  const pidFile = path.join(dir, `exec-${tag}.pid`);
+  await fs.writeFile(procFile, ociSpecToJson(proc));
+  const child = spawn(ctx.oci.binary, ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id], {
+    stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  if (spec.stdin && child.stdin) {
+    spec.stdin.pipe(child.stdin);
+    child.stdin.on('error', () => undefined);
+  }
+  const exit = new Promise<number>((resolve) => {
+    child.on('error', () => resolve(126));
+    child.on('close', (code, sig) => {
+      void (async () => {
+        const log = await fs.readFile(logFile, 'utf8').catch(() => '');
+        await fs.rm(procFile, { force: true });
+        await fs.rm(logFile, { force: true });
+        await fs.rm(pidFile, { force: true });
+        if (code === 255) {
+          const c = startFailureCode(log);
+          if (c !== undefined) return resolve(c);
+        }
+        resolve(code ?? (sig ? 128 + (osSignal(sig) ?? 9) : 1));
+      })();
+    });
+  });
+  // Killing the runtime's exec would leave the process running in the container: signal the process itself.
+  const kill = (s?: NodeJS.Signals): void => {
+    void fs.readFile(pidFile, 'utf8').then(
+      (t) => {
+        try {
+          process.kill(Number(t.trim()), s ?? 'SIGKILL');
+        } catch {
+          child.kill(s ?? 'SIGKILL');
+        }
+      },
+      () => child.kill(s ?? 'SIGKILL'),
+    );
+  };
+  return { stdout: child.stdout!, stderr: child.stderr!, exit, kill };
+}
+
+function osSignal(sig: NodeJS.Signals): number | undefined {
+  return (osConstants.signals as Record<string, number>)[sig];
+}
+
+/** Runs to completion, collecting output (at most `maxBytes` of each stream). Kills the process after `timeoutMs`. */
+export async function execBuffered(
+  ctx: NativeContext,
+  r: ContainerRecord,
+  spec: ExecSpec,
+  options: { signal?: AbortSignal | undefined; timeoutMs?: number; maxBytes?: number } = {},
+): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }> {
+  const child = await spawnExec(ctx, r, spec, options);
+  const max = options.maxBytes ?? 64 * 1024 * 1024;
+  const collect = (s: Readable): Promise<string> =>
+    new Promise((resolve) => {
+      const parts: Buffer[] = [];
+      let n = 0;
+      s.on('data', (d: Buffer) => {
+        if (n < max) parts.push(d.subarray(0, max - n));
+        n += d.length;
+      });
+      s.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+      s.on('error', () => resolve(Buffer.concat(parts).toString('utf8')));
+    });
+  let timedOut = false;
+  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs);
+  const [stdout, stderr, exitCode] = await Promise.all([collect(child.stdout), collect(child.stderr), child.exit]);
+  if (timer) clearTimeout(timer);
+  return { exitCode, stdout, stderr, timedOut };
+}

@@ -1,0 +1,98 @@
+/**
+ * Small filesystem tools of the native runtime's state directory: crash-safe writes (write a temp file, fsync,
+ * rename), JSON reads that tolerate a missing file, and an inter-process lock.
+ *
+ * The lock is a directory made with mkdir (atomic on every local filesystem) holding the owner's pid. A lock
+ * whose owner is gone (killed CLI) is stale and taken over, so a `kill -9` never wedges later commands.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await fs.open(tmp, 'w', 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await fs.rename(tmp, file);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 1)}\n`);
+}
+
+export async function readJson<T>(file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
+  return JSON.parse(text) as T;
+}
+
+export function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `fn` holding the lock `dir` (a directory path). Waits (polling) while another live process holds it; takes
+ * over a lock whose holder died. Re-entrant within one process is NOT supported: keep critical sections short.
+ */
+export async function withLock<T>(dir: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const started = Date.now();
+  let delay = 2;
+  for (;;) {
+    try {
+      await fs.mkdir(dir);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        await fs.mkdir(path.dirname(dir), { recursive: true });
+        continue;
+      }
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const owner = Number(await fs.readFile(path.join(dir, 'pid'), 'utf8').catch(() => ''));
+    if (owner === 0) {
+      // Being written right now, or its holder died between mkdir and writing the pid: give it a moment.
+      const st = await fs.stat(dir).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 2000) await fs.rm(dir, { recursive: true, force: true });
+    } else if (!alive(owner)) {
+      await fs.rm(dir, { recursive: true, force: true });
+      continue;
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for the lock ${dir} (held by pid ${owner})`);
+    await sleep(delay);
+    delay = Math.min(delay * 2, 50);
+  }
+  await fs.writeFile(path.join(dir, 'pid'), String(process.pid));
+  try {
+    return await fn();
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Container logs of the native runtime: conmon writes each container's stdout/stderr to a file in the k8s-file
+ * format, `<RFC3339Nano> <stdout|stderr> <F|P> <text>`, where `P` marks a partial line continued by the next
+ * record of the same stream. The file is appended across restarts, so `logs` works after the CLI exited and
+ * after the container was restarted.
+ *
+ * Also the tailer of events.jsonl (same polling follow).
+ */
+import { promises as fs } from 'node:fs';
+import type { LogLine, LogsOptions } from '../runtime.js';
+import { toUnixSeconds } from '../time.js';
+import { isMissing } from './fsutil.js';
+
+export interface K8sRecord {
+  readonly time: string;
+  readonly stream: 'stdout' | 'stderr';
+  readonly partial: boolean;
+  readonly text: string;
+}
+
+export function parseK8sLine(line: string): K8sRecord | undefined {
+  const a = line.indexOf(' ');
+  if (a < 0) return undefined;
+  const b = line.indexOf(' ', a + 1);
+  if (b < 0) return undefined;
+  const stream = line.slice(a + 1, b);
+  if (stream !== 'stdout' && stream !== 'stderr') return undefined;
+  const flag = line.slice(b + 1, b + 2);
+  if (flag !== 'F' && flag !== 'P') return undefined;
+  // conmon writes `+00:00`; Docker (and so compose users' tools) print `Z`.
+  const time = line.slice(0, a).replace(/\+00:00$/, 'Z');
+  return { time, stream, partial: flag === 'P', text: line.slice(b + 3) };
+}
+
+/** Milliseconds since the epoch of an RFC 3339 timestamp with nanoseconds (Date.parse drops the extra digits). */
+export function timeMs(t: string): number {
+  return Date.parse(t.replace(/(\.\d{3})\d*/, '$1'));
+}
+
+/** Joins partial records into lines. Keeps the pending partials between calls (one instance per reader). */
+export class K8sAssembler {
+  private readonly pending: { stdout?: K8sRecord; stderr?: K8sRecord } = {};
+
+  push(rec: K8sRecord): LogLine & { time: string } | undefined {
+    const prev = this.pending[rec.stream];
+    const first = prev ?? rec;
+    const text = prev ? prev.text + rec.text : rec.text;
+    if (rec.partial) {
+      this.pending[rec.stream] = { ...first, text };
+      return undefined;
+    }
+    delete this.pending[rec.stream];
+    return { stream: rec.stream, line: text, time: first.time };
+  }
+
+  /** What is left when the writer is gone (a partial line never completed). */
+  flush(): (LogLine & { time: string })[] {
+    const out: (LogLine & { time: string })[] = [];
+    for (const s of ['stdout', 'stderr'] as const) {
+      const p = this.pending[s];
+      if (p) out.push({ stream: s, line: p.text, time: p.time });
+      delete this.pending[s];
+    }
+    return out;
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+
+/** Reads complete lines appended to `file` from byte `offset` on; returns them and the new offset. */
+async function readFrom(file: string, offset: number): Promise<{ lines: string[]; offset: number }> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (e) {
+    if (isMissing(e)) return { lines: [], offset };
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size < offset) offset = 0; // truncated or rotated
+    if (size === offset) return { lines: [], offset };
+    const buf = Buffer.alloc(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    const text = buf.subarray(0, bytesRead).toString('utf8');
+    const end = text.lastIndexOf('\n');
+    if (end < 0) return { lines: [], offset };
+    return { lines: text.slice(0, end).split('\n'), offset: offset + Buffer.byteLength(text.slice(0, end + 1)) };
+  } finally {
+    await fh.close();
+  }
+}
+
+export interface FollowSource {
+  /** Whether the writer may still append (the container runs). */
+  active(): Promise<boolean>;
+}
+
+export async function* readContainerLogs(file: string, options: LogsOptions, source: FollowSource): AsyncIterable<LogLine> {
+  const since = options.since === undefined ? undefined : toUnixSeconds(options.since) * 1000;
+  const until = options.until === undefined ? undefined : toUnixSeconds(options.until) * 1000;
+  const keep = (l: { time: string }): boolean => {
+    if (since === undefined && until === undefined) return true;
+    const t = timeMs(l.time);
+    return (since === undefined || t >= since) && (until === undefined || t <= until);
+  };
+  const out = (l: LogLine & { time: string }): LogLine =>
+    options.timestamps ? { stream: l.stream, line: l.line, timestamp: l.time } : { stream: l.stream, line: l.line };
+  const asm = new K8sAssembler();
+  let { lines, offset } = await readFrom(file, 0);
+  let first: (LogLine & { time: string })[] = [];
+  for (const raw of lines) {
+    const rec = parseK8sLine(raw);
+    const l = rec && asm.push(rec);
+    if (l && keep(l)) first.push(l);
+  }
+  if (typeof options.tail === 'number') first = options.tail > 0 ? first.slice(-options.tail) : [];
+  for (const l of first) yield out(l);
+  if (!options.follow) return;
+  const signal = options.signal;
+  let idle = 0;
+  while (!signal?.aborted) {
+    const wasActive = await source.active();
+    ({ lines, offset } = await readFrom(file, offset));
+    for (const raw of lines) {
+      const rec = parseK8sLine(raw);
+      const l = rec && asm.push(rec);
+      if (l && keep(l)) yield out(l);
+      if (until !== undefined && l && timeMs(l.time) > until) return;
+    }
+    if (!wasActive) break;
+    idle = lines.length > 0 ? 0 : idle + 1;
+    await sleep(idle < 10 ? 50 : 200, signal);
+  }
+  for (const l of asm.flush()) if (keep(l)) yield out(l);
+}
+
+/** Follows a JSON-lines file from its current end (or from the start when `fromStart`), until the signal aborts. */
+export async function* tailJsonLines<T>(file: string, options: { fromStart: boolean; signal?: AbortSignal | undefined; stop?: () => boolean }): AsyncIterable<T> {
+  let offset = 0;
+  if (!options.fromStart) {
+    try {
+      offset = (await fs.stat(file)).size;
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+    }
+  }
+  const signal = options.signal;
+  let idle = 0;
+  for (;;) {
+    const r = await readFrom(file, offset);
+    offset = r.offset;
+    for (const line of r.lines) {
+      if (line.trim() === '') continue;
+      try {
+        yield JSON.parse(line) as T;
+      } catch {
+        /* a torn line: skip */
+      }
+    }
+    if (signal?.aborted || options.stop?.()) return;
+    idle = r.lines.length > 0 ? 0 : idle + 1;
+    await sleep(idle < 10 ? 50 : 200, signal);
+    if (signal?.aborted) return;
+  }
+}

@@ -1,0 +1,828 @@
+/**
+ * The native runtime: compose projects with no daemon. Each container is an OCI bundle (config.json from
+ * ./oci-spec.ts, an overlayfs rootfs over the image layers of ./image/) run by runc or crun under conmon, which
+ * outlives the CLI, logs stdout/stderr to a file and records the exit code; conmon's exit hook applies restart
+ * policies and a detached health monitor runs healthchecks (./supervise.ts, ./exit-hook.ts, ./health.ts).
+ * Containers are records in the state directory (./state.ts) carrying the same labels as on Docker, so the
+ * engine observes both runtimes the same way.
+ *
+ * Part 1 scope: `network_mode: none|host|container:<id>` only (bridge networks, DNS and published ports come
+ * with part 2 and give a clear error here); named volumes and binds are plain bind mounts.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { TsComposeError } from '../../errors.js';
+import { ConflictError, NotFoundError, NotModifiedError, PullError, PushError } from '../errors.js';
+import {
+  matchesLabels,
+  type BuildProgress,
+  type BuildSpec,
+  type CallOptions,
+  type ContainerInspect,
+  type ContainerSpec,
+  type ContainerStatus,
+  type ContainerSummary,
+  type EndpointSpec,
+  type EventsOptions,
+  type ExecResult,
+  type ExecSession,
+  type ExecSpec,
+  type ImageDetails,
+  type ImageInfo,
+  type ImageSummary,
+  type ListContainersOptions,
+  type ListOptions,
+  type LoadResult,
+  type LogLine,
+  type LogsOptions,
+  type MountInfo,
+  type NetworkInfo,
+  type NetworkSpec,
+  type ProcessList,
+  type PruneResult,
+  type PullProgress,
+  type PushProgress,
+  type Runtime,
+  type RuntimeEvent,
+  type VolumeInfo,
+  type VolumeSpec,
+  type WaitOptions,
+} from '../runtime.js';
+import { toUnixSeconds } from '../time.js';
+import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './cgroups.js';
+import { execBuffered, spawnExec } from './exec.js';
+import { isMissing, readJson, withLock, writeJsonAtomic } from './fsutil.js';
+import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRunConfig, type OciMount, type OciNetwork, type OciSpec } from './oci-spec.js';
+import { ImageStore, type StoredImage } from './image/store.js';
+import { registryConfigFromEnv } from './image/registry-config.js';
+import { readContainerLogs, tailJsonLines } from './logs.js';
+import { secureJoin } from './secure-path.js';
+import { appendEvent, nativePaths, type ContainerRecord, type NativePaths } from './state.js';
+import {
+  eventAttributes,
+  finalizeExit,
+  imageRunConfig,
+  liveStatus,
+  mountRootfs,
+  nativeContext,
+  ociSpecOf,
+  rootfsDir,
+  sleep,
+  startContainerProcess,
+  unmountRootfs,
+  waitExitFile,
+  type NativeContext,
+} from './supervise.js';
+import { resolveUser } from './user.js';
+
+const execFileP = promisify(execFile);
+
+export const NATIVE_NETWORK_HINT =
+  'the native runtime runs services with `network_mode: none` or `network_mode: host` for now (bridge networks, DNS and published ports are not implemented yet); use --runtime docker for this project';
+
+function unsupported(what: string, hint = NATIVE_NETWORK_HINT): TsComposeError {
+  return new TsComposeError('TSC_NATIVE_UNSUPPORTED', `${what} is not yet supported on the native runtime`, { hint });
+}
+
+const INIT_BINARY_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
+
+interface VolumeRecord {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+  created: number;
+}
+
+export class NativeRuntime implements Runtime {
+  readonly kind = 'native';
+  readonly paths: NativePaths;
+  private readonly env: NodeJS.ProcessEnv;
+  private ctxCache: NativeContext | undefined;
+  private storeCache: ImageStore | undefined;
+
+  constructor(options: { env?: NodeJS.ProcessEnv } = {}) {
+    this.env = options.env ?? process.env;
+    this.paths = nativePaths(this.env);
+  }
+
+  /** Lazily: choosing the OCI runtime reads the host's cgroup setup and PATH. */
+  get ctx(): NativeContext {
+    this.ctxCache ??= nativeContext(this.paths, this.env);
+    return this.ctxCache;
+  }
+
+  get images(): ImageStore {
+    this.storeCache ??= new ImageStore(this.paths.images, registryConfigFromEnv(this.env));
+    return this.storeCache;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // containers
+
+  private async record(idOrName: string): Promise<ContainerRecord> {
+    const r = await this.ctx.state.find(idOrName);
+    if (!r) throw new NotFoundError('container', idOrName);
+    return r;
+  }
+
+  private async status(r: ContainerRecord): Promise<ContainerStatus> {
+    const s = await liveStatus(this.ctx, r);
+    if (s === 'exited' && (r.state.status === 'running' || r.state.status === 'paused')) {
+      // The exit hook has not run yet (or could not): record the exit now.
+      const next = await finalizeExit(this.ctx, r.id, r.state.generation);
+      if (next) Object.assign(r, next);
+    }
+    return s;
+  }
+
+  private summary(r: ContainerRecord, status: ContainerStatus): ContainerSummary {
+    return {
+      id: r.id,
+      name: r.name,
+      image: r.image,
+      imageId: r.imageId,
+      labels: r.labels,
+      status,
+      created: r.created,
+      networks: {},
+      mounts: r.mounts,
+      publishedPorts: [],
+    };
+  }
+
+  async listContainers(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    const all = (await this.ctx.state.all()).filter((r) => matchesLabels(r.labels, options.labels));
+    const out: ContainerSummary[] = [];
+    for (const r of all) {
+      const status = await this.status(r);
+      if (options.all === false && status !== 'running' && status !== 'paused') continue;
+      out.push(this.summary(r, status));
+    }
+    return out.sort((a, b) => a.created - b.created);
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerInspect> {
+    const r = await this.record(idOrName);
+    const status = await this.status(r);
+    const hc = r.state.health ? healthcheckOf(r.spec, await imageRunConfig(this.ctx, r)) : undefined;
+    return {
+      ...this.summary(r, status),
+      exitCode: r.state.exitCode,
+      ...(hc && r.state.health && (status === 'running' || status === 'paused') ? { health: r.state.health.status } : {}),
+      ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}),
+      ...(r.state.finishedAt ? { finishedAt: r.state.finishedAt } : {}),
+      spec: r.spec,
+    };
+  }
+
+  /** The network namespace for a spec: `none`, `host`, or joining another container's. */
+  private async networkOf(spec: ContainerSpec): Promise<OciNetwork> {
+    const mode = spec.networkMode;
+    if (mode === 'none') return 'none';
+    if (mode === 'host') return 'host';
+    if (mode !== undefined && mode.startsWith('container:')) {
+      const other = await this.record(mode.slice('container:'.length));
+      if ((await this.status(other)) !== 'running' || other.state.pid === undefined) {
+        throw new ConflictError('container', other.name, `cannot join the network namespace of container ${other.name}: it is not running`);
+      }
+      return { netnsPath: `/proc/${other.state.pid}/ns/net` };
+    }
+    const nets = (spec.networks ?? []).map((n: EndpointSpec) => n.network);
+    throw unsupported(mode === undefined || mode === 'bridge' || mode === 'default' ? `network ${nets[0] ?? mode ?? 'bridge'} (bridge networking)` : `network_mode ${mode}`);
+  }
+
+  private initBinary(): string | undefined {
+    return INIT_BINARY_CANDIDATES.find((p) => existsSync(p));
+  }
+
+  private async volumeMounts(r: { id: string; labels: Record<string, string> }, spec: ContainerSpec, anonymous: string[]): Promise<{ oci: OciMount[]; info: MountInfo[] }> {
+    const oci: OciMount[] = [];
+    const info: MountInfo[] = [];
+    for (const m of spec.mounts ?? []) {
+      if (m.type === 'bind') {
+        info.push({ type: 'bind', source: m.source ?? '', target: m.target, readOnly: m.readOnly === true });
+        continue; // buildOciSpec mounts binds and tmpfs itself
+      }
+      if (m.type === 'tmpfs') continue;
+      if (m.type === 'image') throw unsupported('an image mount', 'use a bind mount or a volume');
+      let name = m.source;
+      if (name === undefined || name === '') {
+        name = randomBytes(32).toString('hex');
+        anonymous.push(name);
+        await this.createVolume({ name, labels: { 'com.docker.volume.anonymous': '' } });
+      } else {
+        const v = await this.readVolume(name);
+        if (!v) await this.createVolume({ name, labels: {} });
+      }
+      const data = path.join(this.paths.volumes, name, '_data');
+      oci.push({ destination: m.target, type: 'bind', source: data, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
+      info.push({ type: 'volume', source: name, target: m.target, readOnly: m.readOnly === true });
+    }
+    return { oci, info };
+  }
+
+  private async writeEtcFiles(dir: string, spec: ContainerSpec, hostname: string, network: OciNetwork): Promise<{ hosts: string; hostname: string; resolvConf: string }> {
+    const etc = path.join(dir, 'etc');
+    await fs.mkdir(etc, { recursive: true });
+    const files = { hosts: path.join(etc, 'hosts'), hostname: path.join(etc, 'hostname'), resolvConf: path.join(etc, 'resolv.conf') };
+    let hosts: string;
+    if (network === 'host') {
+      hosts = await fs.readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
+    } else {
+      hosts = [
+        '127.0.0.1\tlocalhost',
+        '::1\tlocalhost ip6-localhost ip6-loopback',
+        'fe00::0\tip6-localnet',
+        'ff00::0\tip6-mcastprefix',
+        'ff02::1\tip6-allnodes',
+        'ff02::2\tip6-allrouters',
+        '',
+      ].join('\n');
+    }
+    for (const e of spec.extraHosts ?? []) {
+      const i = e.search(/[:=]/);
+      if (i > 0) hosts += `${e.slice(i + 1)}\t${e.slice(0, i)}\n`;
+    }
+    let resolv = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    if (spec.dns && spec.dns.length > 0) {
+      resolv = `${resolv.split('\n').filter((l) => !/^\s*nameserver\s/.test(l)).join('\n').trim()}\n${spec.dns.map((d) => `nameserver ${d}`).join('\n')}\n`;
+    }
+    await Promise.all([fs.writeFile(files.hosts, hosts), fs.writeFile(files.hostname, `${hostname}\n`), fs.writeFile(files.resolvConf, resolv)]);
+    return files;
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
+    const ctx = this.ctx;
+    const network = await this.networkOf(spec);
+    if (network !== 'host' && spec.ports && spec.ports.length > 0) throw unsupported('publishing ports');
+    if (spec.tty) {
+      // conmon would need a console socket; logs and exec work without one.
+    }
+    const image = await this.images.resolve(spec.image);
+    if (!image) throw new NotFoundError('image', spec.image, { hint: `pull it first: tscompose --runtime native image pull ${spec.image}` });
+    const id = randomBytes(32).toString('hex');
+    const dir = ctx.state.containerDir(id);
+    await ctx.state.withNamesLock(async () => {
+      const taken = (await ctx.state.all()).find((r) => r.name === spec.name);
+      if (taken) {
+        throw new ConflictError('container', spec.name, `the container name "/${spec.name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name`);
+      }
+      await fs.mkdir(path.join(dir, 'bundle'), { recursive: true });
+      // A placeholder record reserves the name until the real one is written.
+      await ctx.state.write(this.newRecord(id, spec, image, '', [], []));
+    });
+    try {
+      const rootfs = await mountRootfs(ctx, id, this.images.overlayLowerdir(image));
+      const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;
+      await writeJsonAtomic(path.join(dir, 'image-config.json'), image.config);
+      const user = await resolveUser(rootfs, spec.user ?? imageConfig.User);
+      const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : spec.hostname ?? id.slice(0, 12);
+      const etcFiles = await this.writeEtcFiles(dir, spec, hostname, network);
+      const anonymous: string[] = [];
+      const vols = await this.volumeMounts({ id, labels: spec.labels }, spec, anonymous);
+      const initBinary = spec.init ? this.initBinary() : undefined;
+      const oci = buildOciSpec({
+        id,
+        spec,
+        image: imageConfig,
+        rootfsPath: rootfs,
+        user,
+        hostname,
+        etcFiles,
+        ...(initBinary ? { initBinary } : {}),
+        cgroupsPath: cgroupsPathFor(id),
+        network,
+        extraMounts: vols.oci,
+        swapLimitSupported: this.swapLimitSupported(),
+      });
+      await fs.writeFile(path.join(dir, 'bundle', 'config.json'), ociSpecToJson(oci));
+      const tmpfsInfo: MountInfo[] = (spec.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => ({ type: 'tmpfs', source: '', target: m.target, readOnly: m.readOnly === true }));
+      await ctx.state.write(this.newRecord(id, spec, image, hostname, [...vols.info, ...tmpfsInfo], anonymous));
+    } catch (e) {
+      await this.destroy(id).catch(() => undefined);
+      throw e;
+    }
+    const r = await ctx.state.read(id);
+    if (r) await appendEvent(this.paths, { type: 'container', action: 'create', id, attributes: eventAttributes(r) });
+    return { id };
+  }
+
+  private swapLimitSupported(): boolean {
+    const mode = detectCgroupMode();
+    return mode === 'v2' || existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+  }
+
+  private newRecord(id: string, spec: ContainerSpec, image: StoredImage, hostname: string, mounts: MountInfo[], anonymousVolumes: string[]): ContainerRecord {
+    return {
+      id,
+      name: spec.name,
+      image: spec.image,
+      imageId: image.id,
+      labels: spec.labels,
+      created: Date.now(),
+      hostname,
+      spec,
+      mounts,
+      anonymousVolumes,
+      state: { status: 'created', exitCode: 0, restartCount: 0, stoppedByUser: false, generation: 0 },
+    };
+  }
+
+  async startContainer(idOrName: string): Promise<void> {
+    const r0 = await this.record(idOrName);
+    if ((await this.status(r0)) === 'running' || r0.state.status === 'paused') throw new NotModifiedError('container', r0.name, 'already running');
+    const ctx = this.ctx;
+    let started: ContainerRecord | undefined;
+    await ctx.state.update(r0.id, async (r) => {
+      if (r.state.status === 'running' || r.state.status === 'paused') return undefined;
+      const image = await this.images.resolve(r.imageId);
+      if (!image) throw new NotFoundError('image', r.image);
+      await mountRootfs(ctx, r.id, this.images.overlayLowerdir(image));
+      if (r.spec.networkMode?.startsWith('container:')) {
+        // The joined container may have a new process since this one was created.
+        const net = await this.networkOf(r.spec);
+        const oci = await ociSpecOf(ctx, r.id);
+        oci.linux.namespaces = oci.linux.namespaces.map((n) => (n.type === 'network' && typeof net === 'object' ? { type: 'network', path: net.netnsPath } : n));
+        await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
+      }
+      started = await startContainerProcess(ctx, { ...r, state: { ...r.state, stoppedByUser: false } });
+      return started;
+    });
+    if (started) await appendEvent(this.paths, { type: 'container', action: 'start', id: r0.id, attributes: eventAttributes(started) });
+  }
+
+  /** Sends the stop signal, waits `timeoutSeconds`, then SIGKILL; records the exit. */
+  private async stopRecord(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string): Promise<void> {
+    const ctx = this.ctx;
+    await ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
+    const sig = signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r));
+    const wasPaused = r.state.status === 'paused';
+    await ctx.oci.kill(r.id, sig).catch(() => undefined);
+    if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);
+    const timeout = (timeoutSeconds ?? r.spec.stopTimeoutSeconds ?? 10) * 1000;
+    if (!(await waitExitFile(ctx, r, timeout))) {
+      await ctx.oci.kill(r.id, 'SIGKILL', true).catch(() => undefined);
+      await waitExitFile(ctx, r, 10_000);
+    }
+    await finalizeExit(ctx, r.id);
+  }
+
+  async stopContainer(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'restarting') {
+      // Between two runs of a restart policy: cancel the pending restart.
+      await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, stoppedByUser: true } }));
+      return;
+    }
+    if (s !== 'running' && s !== 'paused') throw new NotModifiedError('container', r.name, 'not running');
+    await this.stopRecord(r, options.timeoutSeconds);
+    await appendEvent(this.paths, { type: 'container', action: 'stop', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async killContainer(idOrName: string, options: CallOptions & { killSignal?: string | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s !== 'running' && s !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    const sig = options.killSignal ?? 'SIGKILL';
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
+    try {
+      await this.ctx.oci.kill(r.id, sig);
+    } catch (e) {
+      throw new TsComposeError('TSC_NATIVE_KILL', `cannot kill container ${r.name}: ${(e as Error).message}`);
+    }
+    await appendEvent(this.paths, { type: 'container', action: 'kill', id: r.id, attributes: eventAttributes(r, { signal: sig }) });
+    if (await waitExitFile(this.ctx, r, 2000)) await finalizeExit(this.ctx, r.id);
+  }
+
+  /** Removes everything of a container: runtime state, rootfs mount, directories. */
+  private async destroy(id: string): Promise<void> {
+    const ctx = this.ctx;
+    await ctx.oci.delete(id, true).catch(() => undefined);
+    await unmountRootfs(ctx, id);
+    await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
+    await fs.rm(ctx.state.containerDir(id), { recursive: true, force: true });
+    await fs.rm(path.join(ctx.paths.locks, `c-${id}`), { recursive: true, force: true });
+    // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them).
+    const mode = detectCgroupMode();
+    for (const root of hierarchyRoots(mode)) await fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined);
+  }
+
+  async removeContainer(idOrName: string, options: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'running' || s === 'paused') {
+      if (!options.force) {
+        throw new ConflictError('container', r.name, `cannot remove container "/${r.name}": container is running: stop the container before removing or force remove`);
+      }
+      await this.stopRecord(r, 0, 'SIGKILL');
+    }
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true, generation: rec.state.generation + 1 } }));
+    await this.destroy(r.id);
+    if (options.volumes) for (const v of r.anonymousVolumes) await this.removeVolume(v, { force: true }).catch(() => undefined);
+    await appendEvent(this.paths, { type: 'container', action: 'destroy', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async renameContainer(idOrName: string, newName: string): Promise<void> {
+    const r = await this.record(idOrName);
+    await this.ctx.state.withNamesLock(async () => {
+      const taken = (await this.ctx.state.all()).find((x) => x.name === newName && x.id !== r.id);
+      if (taken) throw new ConflictError('container', newName, `the container name "/${newName}" is already in use by container "${taken.id}"`);
+      await this.ctx.state.update(r.id, (rec) => ({ ...rec, name: newName, spec: { ...rec.spec, name: newName } }));
+    });
+    await appendEvent(this.paths, { type: 'container', action: 'rename', id: r.id, attributes: eventAttributes({ ...r, name: newName }, { oldName: r.name }) });
+  }
+
+  async restartContainer(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'running' || s === 'paused') await this.stopRecord(r, options.timeoutSeconds);
+    await this.startContainer(r.id);
+    await appendEvent(this.paths, { type: 'container', action: 'restart', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async pauseContainer(idOrName: string): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'paused') throw new ConflictError('container', r.name, `container ${r.id} is already paused`);
+    if (s !== 'running') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    await this.ctx.oci.pause(r.id);
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, status: 'paused' } }));
+    await appendEvent(this.paths, { type: 'container', action: 'pause', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async unpauseContainer(idOrName: string): Promise<void> {
+    const r = await this.record(idOrName);
+    if ((await this.status(r)) !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not paused`);
+    await this.ctx.oci.resume(r.id);
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, status: 'running' } }));
+    await appendEvent(this.paths, { type: 'container', action: 'unpause', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async waitContainer(idOrName: string, options: WaitOptions = {}): Promise<number> {
+    const first = await this.record(idOrName);
+    const condition = options.condition ?? 'not-running';
+    const startGen = first.state.generation;
+    const firstStatus = await this.status(first);
+    let delay = 20;
+    for (;;) {
+      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
+      const r = await this.ctx.state.find(first.id);
+      if (!r) {
+        if (condition === 'removed' || condition === 'not-running') return first.state.exitCode;
+        throw new NotFoundError('container', idOrName);
+      }
+      const s = await this.status(r);
+      const stopped = s !== 'running' && s !== 'paused';
+      if (condition === 'not-running' && stopped) return r.state.exitCode;
+      if (condition === 'next-exit' && stopped && (r.state.generation > startGen || firstStatus === 'running' || firstStatus === 'paused')) return r.state.exitCode;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+
+  async topContainer(idOrName: string, options: CallOptions & { psArgs?: string | undefined } = {}): Promise<ProcessList> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s !== 'running' && s !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    const pids = new Set(await this.ctx.oci.ps(r.id));
+    const args = (options.psArgs ?? '-ef').split(/\s+/).filter(Boolean);
+    const { stdout } = await execFileP('ps', args);
+    const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+    const titles = (lines[0] ?? '').trim().split(/\s+/);
+    const pidCol = titles.indexOf('PID');
+    if (pidCol < 0) throw new TsComposeError('TSC_NATIVE_TOP', `ps ${args.join(' ')}: no PID column in its output`);
+    const last = titles.length - 1;
+    const processes = lines.slice(1).flatMap((l) => {
+      const cols = l.trim().split(/\s+/);
+      const row = [...cols.slice(0, last), cols.slice(last).join(' ')];
+      return pids.has(Number(row[pidCol])) ? [row] : [];
+    });
+    return { titles, processes };
+  }
+
+  private async running(idOrName: string): Promise<ContainerRecord> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'paused') throw new ConflictError('container', r.name, `container ${r.id} is paused, unpause the container before exec`);
+    if (s !== 'running') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    return r;
+  }
+
+  async exec(idOrName: string, spec: ExecSpec, options: CallOptions = {}): Promise<ExecResult> {
+    const r = await this.running(idOrName);
+    const out = await execBuffered(this.ctx, r, spec, { signal: options.signal });
+    return { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr };
+  }
+
+  async execStream(idOrName: string, spec: ExecSpec, options: CallOptions = {}): Promise<ExecSession> {
+    const r = await this.running(idOrName);
+    const child = await spawnExec(this.ctx, r, spec, { signal: options.signal });
+    return { stdout: child.stdout, stderr: child.stderr, wait: () => child.exit };
+  }
+
+  async *containerLogs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    const r = await this.record(idOrName);
+    const ctx = this.ctx;
+    yield* readContainerLogs(ctx.state.logFile(r.id), options, {
+      active: async () => {
+        const cur = await ctx.state.read(r.id);
+        if (!cur) return false;
+        const s = await liveStatus(ctx, cur);
+        return s === 'running' || s === 'paused';
+      },
+    });
+  }
+
+  async *events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {
+    const since = options.since === undefined ? undefined : options.since * 1000;
+    const until = options.until === undefined ? undefined : options.until * 1000;
+    let done = false;
+    for await (const e of tailJsonLines<RuntimeEvent>(this.paths.events, { fromStart: since !== undefined, signal: options.signal, stop: () => done || (until !== undefined && Date.now() > until) })) {
+      if (since !== undefined && e.time < since) continue;
+      if (until !== undefined && e.time > until) {
+        done = true;
+        continue;
+      }
+      if (options.types && !options.types.includes(e.type)) continue;
+      if (!matchesLabels(e.attributes, options.labels)) continue;
+      yield e;
+    }
+  }
+
+  private async pathInContainer(r: ContainerRecord, p: string): Promise<string> {
+    const ctx = this.ctx;
+    const image = await this.images.resolve(r.imageId);
+    if (image) await mountRootfs(ctx, r.id, this.images.overlayLowerdir(image));
+    return secureJoin(rootfsDir(ctx, r.id), p);
+  }
+
+  async copyToContainer(idOrName: string, p: string, tar: Readable): Promise<void> {
+    const r = await this.record(idOrName);
+    const target = await this.pathInContainer(r, p);
+    const st = await fs.stat(target).catch(() => undefined);
+    if (!st) throw new NotFoundError('container', `${r.name}:${p}`, { hint: `no such directory in the container: ${p}` });
+    if (!st.isDirectory()) throw new ConflictError('container', r.name, `${p} is not a directory`);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn('tar', ['-x', '--no-overwrite-dir', '-C', target, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new TsComposeError('TSC_NATIVE_CP', `copying into ${r.name}:${p} failed: ${err.trim()}`))));
+      tar.pipe(child.stdin!);
+      child.stdin!.on('error', () => undefined);
+    });
+  }
+
+  async copyFromContainer(idOrName: string, p: string): Promise<Readable> {
+    const r = await this.record(idOrName);
+    const source = await this.pathInContainer(r, p);
+    if (!(await fs.lstat(source).catch(() => undefined))) throw new NotFoundError('container', `${r.name}:${p}`, { hint: `no such file or directory in the container: ${p}` });
+    const child = spawn('tar', ['-c', '-C', path.dirname(source), '-f', '-', path.basename(source)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = new PassThrough();
+    child.stdout!.pipe(out);
+    child.on('error', (e) => out.destroy(e));
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // networks (part 2)
+
+  async listNetworks(_options: ListOptions = {}): Promise<NetworkInfo[]> {
+    return [];
+  }
+
+  async inspectNetwork(idOrName: string): Promise<NetworkInfo> {
+    throw new NotFoundError('network', idOrName);
+  }
+
+  async createNetwork(spec: NetworkSpec): Promise<{ id: string }> {
+    throw unsupported(`network ${spec.name} (bridge networking)`);
+  }
+
+  async removeNetwork(idOrName: string): Promise<void> {
+    throw new NotFoundError('network', idOrName);
+  }
+
+  async connectNetwork(network: string): Promise<void> {
+    throw unsupported(`connecting to network ${network}`);
+  }
+
+  async disconnectNetwork(network: string): Promise<void> {
+    throw new NotFoundError('network', network);
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // volumes (directories under the state dir)
+
+  private async readVolume(name: string): Promise<VolumeRecord | undefined> {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) return undefined;
+    return readJson<VolumeRecord>(path.join(this.paths.volumes, name, 'volume.json'));
+  }
+
+  private volumeInfo(v: VolumeRecord): VolumeInfo {
+    return { name: v.name, driver: v.driver, labels: v.labels, mountpoint: path.join(this.paths.volumes, v.name, '_data') };
+  }
+
+  async listVolumes(options: ListOptions = {}): Promise<VolumeInfo[]> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.paths.volumes);
+    } catch (e) {
+      if (isMissing(e)) return [];
+      throw e;
+    }
+    const out: VolumeInfo[] = [];
+    for (const n of names.sort()) {
+      const v = await this.readVolume(n);
+      if (v && matchesLabels(v.labels, options.labels)) out.push(this.volumeInfo(v));
+    }
+    return out;
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInfo> {
+    const v = await this.readVolume(name);
+    if (!v) throw new NotFoundError('volume', name);
+    return this.volumeInfo(v);
+  }
+
+  async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(spec.name)) {
+      throw new TsComposeError('TSC_INVALID_VOLUME_NAME', `invalid volume name ${JSON.stringify(spec.name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    if (spec.driver !== undefined && spec.driver !== 'local') throw unsupported(`volume driver ${spec.driver}`, 'the native runtime has local volumes only');
+    return withLock(path.join(this.paths.locks, `v-${spec.name}`), async () => {
+      const existing = await this.readVolume(spec.name);
+      if (existing) return this.volumeInfo(existing);
+      const dir = path.join(this.paths.volumes, spec.name);
+      await fs.mkdir(path.join(dir, '_data'), { recursive: true, mode: 0o755 });
+      const v: VolumeRecord = { name: spec.name, driver: 'local', labels: { ...spec.labels }, created: Date.now() };
+      await writeJsonAtomic(path.join(dir, 'volume.json'), v);
+      await appendEvent(this.paths, { type: 'volume', action: 'create', id: spec.name, attributes: { ...v.labels, driver: 'local' } });
+      return this.volumeInfo(v);
+    });
+  }
+
+  async removeVolume(name: string, options: CallOptions & { force?: boolean | undefined } = {}): Promise<void> {
+    const v = await this.readVolume(name);
+    if (!v) {
+      if (options.force) return;
+      throw new NotFoundError('volume', name);
+    }
+    const users = (await this.ctx.state.all()).filter((r) => r.mounts.some((m) => m.type === 'volume' && m.source === name));
+    if (users.length > 0) throw new ConflictError('volume', name, `volume is in use - [${users.map((u) => u.id).join(', ')}]`);
+    await fs.rm(path.join(this.paths.volumes, name), { recursive: true, force: true });
+    await appendEvent(this.paths, { type: 'volume', action: 'destroy', id: name, attributes: { ...v.labels, driver: 'local' } });
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // images
+
+  private imageInfo(i: StoredImage): ImageInfo {
+    return { id: i.id, repoDigests: i.repoDigests, repoTags: i.repoTags };
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo> {
+    const i = await this.images.resolve(ref);
+    if (!i) throw new NotFoundError('image', ref);
+    return this.imageInfo(i);
+  }
+
+  async pullImage(ref: string, options: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined } = {}): Promise<ImageInfo> {
+    try {
+      const i = await this.images.pull(ref, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.platform ? { platform: options.platform } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      await appendEvent(this.paths, { type: 'image', action: 'pull', id: ref, attributes: { name: ref } });
+      return this.imageInfo(i);
+    } catch (e) {
+      if (e instanceof TsComposeError) throw e;
+      throw new PullError(ref, (e as Error).message);
+    }
+  }
+
+  private async imagesInUse(): Promise<Set<string>> {
+    return new Set((await this.ctx.state.all()).map((r) => r.imageId));
+  }
+
+  async removeImage(ref: string, options: CallOptions & { force?: boolean | undefined } = {}): Promise<void> {
+    const i = await this.images.resolve(ref);
+    if (!i) throw new NotFoundError('image', ref);
+    const byId = i.id === ref || i.id === `sha256:${ref}` || (/^[0-9a-f]{12,64}$/.test(ref) && i.id.slice(7).startsWith(ref));
+    const inUse = (await this.imagesInUse()).has(i.id);
+    if (byId || i.repoTags.length <= 1) {
+      if (inUse && !options.force) {
+        throw new ConflictError('image', ref, `unable to remove repository reference "${ref}" (must force) - container is using its referenced image ${i.id.slice(7, 19)}`);
+      }
+      if (inUse) {
+        for (const t of i.repoTags) await this.images.untag(t);
+      } else {
+        await this.images.removeImage(i.id);
+        await this.images.gc();
+      }
+    } else {
+      await this.images.untag(ref);
+    }
+    await appendEvent(this.paths, { type: 'image', action: 'delete', id: ref, attributes: { name: ref } });
+  }
+
+  async listImages(options: ListOptions = {}): Promise<ImageSummary[]> {
+    const all = await this.images.list();
+    return all
+      .map((i) => ({ ...this.imageInfo(i), labels: (i.config.config?.Labels ?? {}) as Record<string, string>, created: i.created, sizeBytes: i.size }))
+      .filter((i) => matchesLabels(i.labels, options.labels));
+  }
+
+  async buildImage(spec: BuildSpec, _options: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined } = {}): Promise<{ id: string }> {
+    throw new TsComposeError('TSC_NATIVE_UNSUPPORTED', `build (${spec.tags[0] ?? spec.context}) is not yet supported on the native runtime`, {
+      hint: 'build the image with --runtime docker, then move it: tscompose --runtime docker image save -o img.tar NAME && tscompose --runtime native image load -i img.tar',
+    });
+  }
+
+  async pushImage(ref: string, options: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined } = {}): Promise<void> {
+    if (!(await this.images.resolve(ref))) throw new NotFoundError('image', ref);
+    try {
+      await this.images.push(ref, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    } catch (e) {
+      if (e instanceof TsComposeError) throw e;
+      throw new PushError(ref, (e as Error).message);
+    }
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    if (!(await this.images.resolve(source))) throw new NotFoundError('image', source);
+    await this.images.tag(source, target);
+    await appendEvent(this.paths, { type: 'image', action: 'tag', id: source, attributes: { name: target } });
+  }
+
+  async loadImage(archive: Readable, options: CallOptions = {}): Promise<LoadResult> {
+    const loaded = await this.images.load(archive, options.signal ? { signal: options.signal } : {});
+    return { loaded };
+  }
+
+  async saveImage(refs: readonly string[]): Promise<Readable> {
+    for (const r of refs) if (!(await this.images.resolve(r))) throw new NotFoundError('image', r);
+    return this.images.save([...refs]);
+  }
+
+  async pruneImages(options: CallOptions & { all?: boolean | undefined } = {}): Promise<PruneResult> {
+    const inUse = await this.imagesInUse();
+    const deleted: string[] = [];
+    for (const i of await this.images.list()) {
+      if (inUse.has(i.id)) continue;
+      if (!options.all && i.repoTags.length > 0) continue;
+      for (const t of i.repoTags) deleted.push(`untagged: ${t}`);
+      await this.images.removeImage(i.id);
+      deleted.push(i.id);
+    }
+    const reclaimedBytes = await this.images.gc();
+    return { deleted, reclaimedBytes };
+  }
+
+  async inspectImageDetails(ref: string): Promise<ImageDetails> {
+    const i = await this.images.resolve(ref);
+    if (!i) throw new NotFoundError('image', ref);
+    const c = i.config as unknown as Record<string, unknown>;
+    return {
+      Id: i.id,
+      RepoTags: i.repoTags,
+      RepoDigests: i.repoDigests,
+      Created: i.created ? new Date(i.created).toISOString() : '',
+      Architecture: c.architecture,
+      Os: c.os,
+      Size: i.size,
+      Config: c.config ?? {},
+      RootFS: { Type: 'layers', Layers: i.layers.map((l) => l.diffId) },
+      History: c.history ?? [],
+    };
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+
+  async ping(): Promise<boolean> {
+    try {
+      if (process.getuid?.() !== 0) return false;
+      void this.ctx; // throws when no OCI runtime is installed
+      return existsSync('/usr/bin/conmon') || (await execFileP('sh', ['-c', 'command -v conmon']).then(() => true, () => false));
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** For e2e/leak checks. */
+export async function nativeLeftovers(paths: NativePaths): Promise<string[]> {
+  const out: string[] = [];
+  const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  for (const l of mountinfo.split('\n')) if (l.split(' ')[4]?.startsWith(paths.root)) out.push(`mount ${l.split(' ')[4]}`);
+  return out;
+}
+
+export { toUnixSeconds };

@@ -1,0 +1,190 @@
+/**
+ * The native runtime's state directory (default /var/lib/tscompose, `TSCOMPOSE_STATE_DIR` overrides):
+ *
+ *   containers/<id>/record.json   the container: name, labels, spec, image, state (written atomically)
+ *   containers/<id>/bundle/       the OCI bundle (config.json); rootfs/ is the overlay mount, upper/ and work/ its layers
+ *   containers/<id>/ctr.log       stdout/stderr in conmon's k8s-file format, appended across restarts
+ *   containers/<id>/exits/<id>    the exit code conmon writes when the container's process ends
+ *   containers/<id>/etc/          hosts, hostname, resolv.conf bind-mounted into the container
+ *   volumes/<name>/               named volumes: volume.json and _data/
+ *   images/                       the image store (./image/)
+ *   events.jsonl                  engine events, one JSON object per line (appended with O_APPEND)
+ *   locks/                        inter-process locks (./fsutil.ts withLock)
+ *
+ * Runtime-only state (the OCI runtime's --root, conmon pid files) lives under a run directory on tmpfs
+ * (`/run/tscompose/native-<hash of the state dir>`, `TSCOMPOSE_RUN_DIR` overrides), so a reboot leaves no stale
+ * runtime state while records survive (their containers then show as exited).
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ContainerSpec, HealthStatus, Labels, MountInfo } from '../runtime.js';
+import { isMissing, readJson, withLock, writeJsonAtomic } from './fsutil.js';
+
+export interface NativePaths {
+  readonly root: string;
+  readonly run: string;
+  readonly containers: string;
+  readonly volumes: string;
+  readonly images: string;
+  readonly locks: string;
+  readonly events: string;
+  /** The OCI runtime's `--root`. */
+  readonly ociRoot: string;
+}
+
+export function nativePaths(env: NodeJS.ProcessEnv = process.env): NativePaths {
+  const root = path.resolve(env.TSCOMPOSE_STATE_DIR ?? '/var/lib/tscompose');
+  const run = path.resolve(env.TSCOMPOSE_RUN_DIR ?? `/run/tscompose/native-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
+  return {
+    root,
+    run,
+    containers: path.join(root, 'containers'),
+    volumes: path.join(root, 'volumes'),
+    images: path.join(root, 'images'),
+    locks: path.join(root, 'locks'),
+    events: path.join(root, 'events.jsonl'),
+    ociRoot: path.join(run, 'oci'),
+  };
+}
+
+export interface HealthState {
+  status: HealthStatus;
+  failingStreak: number;
+  log: { start: string; end: string; exitCode: number; output: string }[];
+}
+
+export interface ContainerState {
+  /** What the last command or the exit hook recorded; `running`/`paused` are checked against the exit file. */
+  /** `restarting`: exited, and the restart policy will start it again after its back-off. */
+  status: 'created' | 'running' | 'paused' | 'exited' | 'restarting';
+  pid?: number;
+  conmonPid?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode: number;
+  restartCount: number;
+  /** Set by stop/kill: restart policies (other than `always` after a daemon restart) leave it stopped. */
+  stoppedByUser: boolean;
+  health?: HealthState;
+  /** Increases with every start: the exit hook and health monitor act only on the run they were made for. */
+  generation: number;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  image: string;
+  imageId: string;
+  labels: Labels;
+  /** Unix ms. */
+  created: number;
+  hostname: string;
+  spec: ContainerSpec;
+  mounts: MountInfo[];
+  /** Named volumes this container created for its anonymous volumes (removed with `rm -v`). */
+  anonymousVolumes: string[];
+  state: ContainerState;
+}
+
+export class StateStore {
+  constructor(readonly paths: NativePaths) {}
+
+  containerDir(id: string): string {
+    return path.join(this.paths.containers, id);
+  }
+
+  recordFile(id: string): string {
+    return path.join(this.containerDir(id), 'record.json');
+  }
+
+  exitFile(id: string): string {
+    return path.join(this.containerDir(id), 'exits', id);
+  }
+
+  logFile(id: string): string {
+    return path.join(this.containerDir(id), 'ctr.log');
+  }
+
+  async read(id: string): Promise<ContainerRecord | undefined> {
+    try {
+      return await readJson<ContainerRecord>(this.recordFile(id));
+    } catch {
+      return undefined; // a torn read cannot happen (atomic rename); a corrupt file is treated as absent
+    }
+  }
+
+  async write(record: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(this.recordFile(record.id), record);
+  }
+
+  async ids(): Promise<string[]> {
+    try {
+      return (await fs.readdir(this.paths.containers)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    } catch (e) {
+      if (isMissing(e)) return [];
+      throw e;
+    }
+  }
+
+  async all(): Promise<ContainerRecord[]> {
+    const records = await Promise.all((await this.ids()).map((id) => this.read(id)));
+    return records.filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  /** Full id, unique id prefix, or name (with or without a leading slash). */
+  async find(idOrName: string): Promise<ContainerRecord | undefined> {
+    const key = idOrName.replace(/^\//, '');
+    if (/^[0-9a-f]{64}$/.test(key)) {
+      const r = await this.read(key);
+      if (r) return r;
+    }
+    const all = await this.all();
+    const byName = all.find((r) => r.name === key);
+    if (byName) return byName;
+    if (/^[0-9a-f]{3,63}$/.test(key)) {
+      const matches = all.filter((r) => r.id.startsWith(key));
+      if (matches.length === 1) return matches[0];
+    }
+    return undefined;
+  }
+
+  /** Read-modify-write of a record under its lock. `fn` returns the new record (or undefined to leave it). */
+  async update(id: string, fn: (r: ContainerRecord) => ContainerRecord | undefined | Promise<ContainerRecord | undefined>): Promise<ContainerRecord | undefined> {
+    return withLock(path.join(this.paths.locks, `c-${id}`), async () => {
+      const r = await this.read(id);
+      if (!r) return undefined;
+      const next = await fn(r);
+      if (next) await this.write(next);
+      return next ?? r;
+    });
+  }
+
+  /** The lock for names (create, rename): names are unique among containers. */
+  withNamesLock<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(path.join(this.paths.locks, 'names'), fn);
+  }
+
+  async readExitCode(id: string): Promise<{ code: number; at: Date } | undefined> {
+    try {
+      const [text, st] = await Promise.all([fs.readFile(this.exitFile(id), 'utf8'), fs.stat(this.exitFile(id))]);
+      const code = Number.parseInt(text.trim(), 10);
+      return { code: Number.isNaN(code) ? -1 : code, at: st.mtime };
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+/** Appends engine events to events.jsonl; one `write` per event with O_APPEND keeps concurrent writers whole. */
+export async function appendEvent(paths: NativePaths, event: { type: string; action: string; id: string; attributes: Labels; time?: number }): Promise<void> {
+  const line = `${JSON.stringify({ ...event, time: event.time ?? Date.now() })}\n`;
+  try {
+    await fs.appendFile(paths.events, line);
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    await fs.mkdir(path.dirname(paths.events), { recursive: true });
+    await fs.appendFile(paths.events, line);
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * Running and stopping one native container, shared by the CLI (NativeRuntime), conmon's exit hook
+ * (./exit-hook.ts: restart policies after the CLI exited) and the health monitor (./health-monitor.ts).
+ *
+ * A start: mount the rootfs if needed, spawn conmon (it daemonizes, runs `<oci> create` with the container's
+ * stdio on its own pipes, logs them in k8s-file format, reaps the container and writes its exit code), wait for
+ * conmon's sync message with the pid, then `<oci> start`. conmon's `--exit-command` runs the exit hook, which
+ * records the exit and applies the restart policy. Nothing here waits on a pipe the container could hold.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { TsComposeError } from '../../errors.js';
+import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from './oci-runtime.js';
+import { healthcheckOf, type ImageRunConfig, type OciSpec } from './oci-spec.js';
+import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from './state.js';
+import { isMissing, readJson } from './fsutil.js';
+
+const execFileP = promisify(execFile);
+
+export interface NativeContext {
+  readonly paths: NativePaths;
+  readonly state: StateStore;
+  readonly oci: OciRuntime;
+  /** Environment handed to conmon (and so to the exit hook and health monitor). */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export function nativeContext(paths: NativePaths, env: NodeJS.ProcessEnv = process.env): NativeContext {
+  const choice = chooseOciRuntime(env);
+  return { paths, state: new StateStore(paths), oci: new OciRuntime(choice.path, paths.ociRoot), env };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------------------------------
+// rootfs mount
+
+export function rootfsDir(ctx: NativeContext, id: string): string {
+  return path.join(ctx.state.containerDir(id), 'bundle', 'rootfs');
+}
+
+export async function isMounted(target: string): Promise<boolean> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const esc = target.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return text.split('\n').some((l) => l.split(' ')[4] === esc);
+}
+
+/** Mounts the container's overlay rootfs (image layers read-only, its own upper and work dirs) unless mounted. */
+export async function mountRootfs(ctx: NativeContext, id: string, lower: { cwd: string; lowerdir: string }): Promise<string> {
+  const dir = ctx.state.containerDir(id);
+  const target = rootfsDir(ctx, id);
+  if (await isMounted(target)) return target;
+  await Promise.all([fs.mkdir(target, { recursive: true }), fs.mkdir(path.join(dir, 'upper'), { recursive: true }), fs.mkdir(path.join(dir, 'work'), { recursive: true })]);
+  const opts = `lowerdir=${lower.lowerdir},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
+  try {
+    await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], { cwd: lower.cwd });
+  } catch (e) {
+    throw new TsComposeError('TSC_NATIVE_MOUNT', `cannot mount the root filesystem of container ${id.slice(0, 12)}: ${String((e as { stderr?: string }).stderr ?? e).trim()}`, {
+      hint: 'the native runtime needs root and overlayfs; its state directory must not itself be on overlayfs (set TSCOMPOSE_STATE_DIR)',
+    });
+  }
+  return target;
+}
+
+export async function unmountRootfs(ctx: NativeContext, id: string): Promise<void> {
+  const target = rootfsDir(ctx, id);
+  for (let i = 0; i < 5 && (await isMounted(target)); i++) {
+    try {
+      await execFileP('umount', [target]);
+    } catch {
+      if (i === 4) await execFileP('umount', ['-l', target]).catch(() => undefined);
+      else await sleep(100);
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// status
+
+/** The container's status, checking a recorded `running` against conmon's exit file and the pid. */
+export async function liveStatus(ctx: NativeContext, r: ContainerRecord): Promise<ContainerRecord['state']['status']> {
+  const s = r.state.status;
+  if (s !== 'running' && s !== 'paused') return s;
+  if (await ctx.state.readExitCode(r.id)) return 'exited';
+  if (r.state.pid !== undefined && !pidAlive(r.state.pid)) return 'exited';
+  return s;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// start
+
+function here(file: string): string {
+  return fileURLToPath(new URL(file, import.meta.url));
+}
+
+async function readSync(stream: NodeJS.ReadableStream & { destroy(): void }, timeoutMs: number): Promise<{ data: number; message?: string } | undefined> {
+  return new Promise((resolve) => {
+    let buf = '';
+    const done = (v: { data: number; message?: string } | undefined) => {
+      clearTimeout(timer);
+      stream.removeAllListeners('data');
+      stream.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    stream.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) {
+        try {
+          done(JSON.parse(buf.slice(0, nl)) as { data: number; message?: string });
+        } catch {
+          done(undefined);
+        }
+      }
+    });
+    stream.on('end', () => done(undefined));
+    stream.on('error', () => done(undefined));
+  });
+}
+
+async function ociLogMessage(file: string): Promise<string> {
+  const text = await fs.readFile(file, 'utf8').catch(() => '');
+  return runtimeErrorMessage(text.split('\n').slice(-5).join('\n'));
+}
+
+/**
+ * Starts a created or exited container (the caller holds its record lock and writes back the returned record).
+ * Removes the previous run's runtime state first.
+ */
+export async function startContainerProcess(ctx: NativeContext, r: ContainerRecord): Promise<ContainerRecord> {
+  const id = r.id;
+  const dir = ctx.state.containerDir(id);
+  const run = path.join(ctx.paths.run, id.slice(0, 12));
+  await Promise.all([
+    fs.mkdir(run, { recursive: true }),
+    fs.mkdir(path.join(ctx.paths.run, 'sock'), { recursive: true }), // conmon exits silently without it
+    fs.mkdir(path.join(dir, 'exits'), { recursive: true }),
+  ]);
+  await fs.rm(ctx.state.exitFile(id), { force: true });
+  if (await ctx.oci.state(id)) await ctx.oci.delete(id, true).catch(() => undefined);
+  const ociLog = path.join(run, 'oci.log');
+  await fs.rm(ociLog, { force: true });
+  const generation = r.state.generation + 1;
+  const hook = here('./exit-hook.js');
+  const args = [
+    '--api-version', '1',
+    '-c', id,
+    '-u', id,
+    '-r', ctx.oci.binary,
+    '-b', path.join(dir, 'bundle'),
+    '-p', path.join(run, 'pidfile'),
+    '-n', r.name,
+    '--exit-dir', path.join(dir, 'exits'),
+    '-l', `k8s-file:${ctx.state.logFile(id)}`,
+    '--log-level', 'error',
+    '--conmon-pidfile', path.join(run, 'conmon.pid'),
+    '--socket-dir-path', path.join(ctx.paths.run, 'sock'),
+    '--runtime-arg', `--root=${ctx.oci.root}`,
+    '--runtime-arg', `--log=${ociLog}`,
+    '--runtime-arg', '--log-format=json',
+    '--exit-command', process.execPath,
+    '--exit-command-arg', hook,
+    '--exit-command-arg', ctx.paths.root,
+    '--exit-command-arg', ctx.paths.run,
+    '--exit-command-arg', id,
+    '--exit-command-arg', String(generation),
+  ];
+  const child = spawn('conmon', args, {
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    detached: true,
+    env: { ...ctx.env, TSCOMPOSE_STATE_DIR: ctx.paths.root, TSCOMPOSE_RUN_DIR: ctx.paths.run, _OCI_SYNCPIPE: '3' },
+  });
+  child.on('error', () => undefined);
+  const spawned = await new Promise<Error | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (e) => resolve(e));
+  });
+  if (spawned) {
+    throw new TsComposeError('TSC_NATIVE_CONMON', `cannot run conmon: ${spawned.message}`, { hint: 'install it: apt-get install conmon' });
+  }
+  child.unref();
+  const sync = await readSync(child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }, 60_000);
+  if (!sync || sync.data <= 0) {
+    const msg = sync?.message ?? ((await ociLogMessage(ociLog)).replace(/^failed$/, '') || 'conmon exited before the container was created');
+    await ctx.oci.delete(id, true).catch(() => undefined);
+    throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
+  }
+  try {
+    await ctx.oci.start(id);
+  } catch (e) {
+    const msg = (await ociLogMessage(ociLog)) || (e as Error).message;
+    await ctx.oci.kill(id, 'SIGKILL').catch(() => undefined);
+    await ctx.oci.delete(id, true).catch(() => undefined);
+    throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
+  }
+  const conmonPid = Number(await fs.readFile(path.join(run, 'conmon.pid'), 'utf8').catch(() => '0')) || undefined;
+  const next: ContainerRecord = {
+    ...r,
+    state: {
+      ...r.state,
+      status: 'running',
+      pid: sync.data,
+      ...(conmonPid ? { conmonPid } : {}),
+      startedAt: new Date().toISOString(),
+      exitCode: 0,
+      generation,
+    },
+  };
+  delete next.state.finishedAt;
+  const hc = healthcheckOf(r.spec, await imageRunConfig(ctx, r));
+  if (hc) {
+    next.state.health = { status: 'starting', failingStreak: 0, log: [] };
+    spawnHealthMonitor(ctx, id, generation);
+  } else {
+    delete next.state.health;
+  }
+  return next;
+}
+
+export async function imageRunConfig(ctx: NativeContext, r: ContainerRecord): Promise<ImageRunConfig> {
+  const cfg = await readJson<{ config?: ImageRunConfig }>(path.join(ctx.state.containerDir(r.id), 'image-config.json'));
+  return cfg?.config ?? {};
+}
+
+export async function ociSpecOf(ctx: NativeContext, id: string): Promise<OciSpec> {
+  const spec = await readJson<OciSpec>(path.join(ctx.state.containerDir(id), 'bundle', 'config.json'));
+  if (!spec) throw new TsComposeError('TSC_NATIVE_STATE', `container ${id.slice(0, 12)} has no bundle`);
+  return spec;
+}
+
+function spawnHealthMonitor(ctx: NativeContext, id: string, generation: number): void {
+  const child = spawn(process.execPath, [here('./health-monitor.js'), ctx.paths.root, ctx.paths.run, id, String(generation)], {
+    stdio: 'ignore',
+    detached: true,
+    env: { ...ctx.env, TSCOMPOSE_STATE_DIR: ctx.paths.root, TSCOMPOSE_RUN_DIR: ctx.paths.run },
+  });
+  child.on('error', () => undefined);
+  child.unref();
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// exit
+
+export function eventAttributes(r: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...r.labels, name: r.name, image: r.image, ...extra };
+}
+
+/**
+ * Records the end of the current run when conmon's exit file says it ended (idempotent: the exit hook and a
+ * stopping CLI may both get here). Deletes the runtime state (which frees the cgroup). Returns the updated record.
+ */
+export async function finalizeExit(ctx: NativeContext, id: string, generation?: number): Promise<ContainerRecord | undefined> {
+  let died: ContainerRecord | undefined;
+  const rec = await ctx.state.update(id, async (r) => {
+    if (generation !== undefined && r.state.generation !== generation) return undefined;
+    if (r.state.status !== 'running' && r.state.status !== 'paused') return undefined;
+    const exit = await ctx.state.readExitCode(id);
+    if (!exit && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
+    await ctx.oci.delete(id, true).catch(() => undefined);
+    const next: ContainerRecord = { ...r, state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() } };
+    delete next.state.pid;
+    if (shouldRestart(next)) next.state.status = 'restarting';
+    died = next;
+    return next;
+  });
+  if (died) await appendEvent(ctx.paths, { type: 'container', action: 'die', id, attributes: eventAttributes(died, { exitCode: String(died.state.exitCode) }) });
+  return rec;
+}
+
+/** Waits until conmon's exit file appears (or the pid is gone); false on timeout. */
+export async function waitExitFile(ctx: NativeContext, r: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  let delay = 10;
+  for (;;) {
+    if (await ctx.state.readExitCode(r.id)) return true;
+    if (r.state.pid !== undefined && !pidAlive(r.state.pid)) {
+      // The process is gone; conmon writes the file right after reaping it.
+      await sleep(50);
+      return true;
+    }
+    if (Date.now() >= end) return false;
+    await sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+/** Whether the restart policy wants another run after this exit. */
+export function shouldRestart(r: ContainerRecord): boolean {
+  if (r.state.stoppedByUser) return false;
+  const policy = r.spec.restart ?? 'no';
+  if (policy === 'always' || policy === 'unless-stopped') return true;
+  const m = /^on-failure(?::(\d+))?$/.exec(policy);
+  if (!m) return false;
+  if (r.state.exitCode === 0) return false;
+  return m[1] === undefined || r.state.restartCount < Number(m[1]);
+}
+
+/** Docker's restart back-off: 100 ms doubling per quick restart, at most 10 s here; reset after 10 s of running. */
+export function restartDelayMs(r: ContainerRecord): number {
+  const ran = r.state.startedAt && r.state.finishedAt ? Date.parse(r.state.finishedAt) - Date.parse(r.state.startedAt) : 0;
+  if (ran >= 10_000) return 100;
+  return Math.min(100 * 2 ** Math.min(r.state.restartCount, 7), 10_000);
+}
+
+export { isMissing };
