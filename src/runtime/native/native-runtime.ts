@@ -11,7 +11,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -403,7 +403,10 @@ export class NativeRuntime implements Runtime {
   /** Removes everything of a container: runtime state, rootfs mount, directories. */
   private async destroy(id: string): Promise<void> {
     const ctx = this.ctx;
+    const conmonPid = Number(await fs.readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
     await ctx.oci.delete(id, true).catch(() => undefined);
+    // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
+    for (let i = 0; i < 40 && conmonPid > 0 && pidRunning(conmonPid); i++) await sleep(50);
     await unmountRootfs(ctx, id);
     await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
     await fs.rm(ctx.state.containerDir(id), { recursive: true, force: true });
@@ -557,6 +560,12 @@ export class NativeRuntime implements Runtime {
 
   private async pathInContainer(r: ContainerRecord, p: string): Promise<string> {
     const ctx = this.ctx;
+    const s = await this.status(r);
+    if ((s === 'running' || s === 'paused') && r.state.pid !== undefined) {
+      // Through the container's own mount namespace, so its bind mounts (/etc/hostname, volumes) are seen;
+      // secureJoin resolves every symlink inside that root.
+      return secureJoin(`/proc/${r.state.pid}/root`, p);
+    }
     const image = await this.images.resolve(r.imageId);
     if (image) await mountRootfs(ctx, r.id, this.images.overlayLowerdir(image));
     return secureJoin(rootfsDir(ctx, r.id), p);
@@ -814,6 +823,21 @@ export class NativeRuntime implements Runtime {
     } catch {
       return false;
     }
+  }
+}
+
+/** Whether `pid` runs (a zombie counts as gone). */
+function pidRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

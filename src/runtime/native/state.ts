@@ -151,6 +151,8 @@ export class StateStore {
 
   /** Read-modify-write of a record under its lock. `fn` returns the new record (or undefined to leave it). */
   async update(id: string, fn: (r: ContainerRecord) => ContainerRecord | undefined | Promise<ContainerRecord | undefined>): Promise<ContainerRecord | undefined> {
+    // Not for a removed container: taking its lock would re-create the state directory (a late exit hook).
+    if (!(await this.read(id))) return undefined;
     return withLock(path.join(this.paths.locks, `c-${id}`), async () => {
       const r = await this.read(id);
       if (!r) return undefined;
