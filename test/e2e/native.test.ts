@@ -218,6 +218,68 @@ run('native runtime e2e', () => {
     expect(ok(ts(p, 'ps', '-a', '-q')).trim()).toBe('');
   }, 60_000);
 
+  test('depends_on service_healthy and up --wait use the native healthchecks; logs -f, wait, on-failure, host network', async () => {
+    const p = project({
+      'compose.yaml': `services:
+  db:
+    image: busybox:latest
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "sleep 1; touch /tmp/ready; sleep 3600"]
+    healthcheck:
+      test: ["CMD", "test", "-e", "/tmp/ready"]
+      interval: 500ms
+      start_period: 5s
+      start_interval: 200ms
+  app:
+    image: busybox:latest
+    network_mode: host
+    init: true
+    depends_on:
+      db: {condition: service_healthy}
+    command: ["sh", "-c", "cat /proc/net/dev | grep -c : ; sleep 3600"]
+  flaky:
+    image: busybox:latest
+    network_mode: none
+    restart: on-failure:2
+    command: ["sh", "-c", "echo flaky-run; exit 4"]
+  counter:
+    image: busybox:latest
+    network_mode: none
+    command: ["sh", "-c", "for i in 1 2 3; do echo line-$$i; sleep 0.3; done; exit 6"]
+`,
+    });
+    ok(ts(p, 'up', '-d', '--wait', 'db', 'app'));
+    expect(psLine(p, 'db')).toContain('(healthy)');
+    // Host network: the container sees the host's interfaces (more than lo).
+    await until('app logged', () => ok(ts(p, 'logs', '--no-log-prefix', 'app')).trim() !== '');
+    expect(Number(ok(ts(p, 'logs', '--no-log-prefix', 'app')).trim())).toBeGreaterThan(1);
+    // logs -f follows until the container stops; wait gives its exit code.
+    ok(ts(p, 'up', '-d', 'counter'));
+    const follow = ts(p, 'logs', '-f', '--no-log-prefix', 'counter');
+    expect(ok(follow).split('\n').filter((l) => l.startsWith('line-'))).toEqual(['line-1', 'line-2', 'line-3']);
+    const w = ts(p, 'wait', 'counter');
+    expect(w.stdout.trim()).toBe('6');
+    // on-failure:2 runs 1 + 2 times, then stays exited.
+    ok(ts(p, 'up', '-d', 'flaky'));
+    await until('flaky ran three times', () => (ok(ts(p, 'logs', 'flaky')).match(/flaky-run/g) ?? []).length === 3);
+    await sleep(1500);
+    expect((ok(ts(p, 'logs', 'flaky')).match(/flaky-run/g) ?? []).length).toBe(3);
+    expect(psLine(p, 'flaky')).toContain('Exited (4)');
+    ok(ts(p, 'down', '-t', '0'));
+  }, 90_000);
+
+  test('image push to the local registry, then pull back', () => {
+    const ref = `${REGISTRY}/tscompose-e2e/native-push:${Math.random().toString(36).slice(2, 8)}`;
+    ok(ts(undefined, 'image', 'tag', 'busybox:latest', ref));
+    ok(ts(undefined, 'image', 'push', ref));
+    ok(ts(undefined, 'image', 'rm', ref));
+    expect(ts(undefined, 'image', 'inspect', ref).status).not.toBe(0);
+    ok(ts(undefined, 'image', 'pull', ref));
+    expect(ts(undefined, 'image', 'inspect', ref).status).toBe(0);
+    ok(ts(undefined, 'image', 'rm', ref));
+  }, 60_000);
+
   test('clear errors: bridge networks and build are not supported yet, and leave nothing behind', () => {
     const p = project({ 'compose.yaml': 'services:\n  s:\n    image: busybox:latest\n' });
     const r = ts(p, 'up', '-d');

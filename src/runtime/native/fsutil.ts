@@ -82,14 +82,32 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, timeoutMs =
       const st = await fs.stat(dir).catch(() => undefined);
       if (st && Date.now() - st.mtimeMs > 2000) await fs.rm(dir, { recursive: true, force: true });
     } else if (!alive(owner)) {
-      await fs.rm(dir, { recursive: true, force: true });
+      // Take the stale lock over atomically: only one waiter's rename succeeds, and only while it still names
+      // the dead owner (a lock re-taken meanwhile has another pid and is left alone).
+      const grave = `${dir}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+      try {
+        await fs.rename(dir, grave);
+        const again = Number(await fs.readFile(path.join(grave, 'pid'), 'utf8').catch(() => ''));
+        if (again !== owner && again !== 0 && alive(again)) {
+          // We moved a live lock: put it back if the name is still free, else its holder already lost it.
+          await fs.rename(grave, dir).catch(() => undefined);
+        }
+        await fs.rm(grave, { recursive: true, force: true });
+      } catch {
+        /* another waiter took it over first */
+      }
       continue;
     }
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for the lock ${dir} (held by pid ${owner})`);
     await sleep(delay);
     delay = Math.min(delay * 2, 50);
   }
-  await fs.writeFile(path.join(dir, 'pid'), String(process.pid));
+  try {
+    await fs.writeFile(path.join(dir, 'pid'), String(process.pid));
+  } catch (e) {
+    if (!isMissing(e)) throw e;
+    return withLock(dir, fn, Math.max(1000, timeoutMs - (Date.now() - started))); // lost it before writing the pid
+  }
   try {
     return await fn();
   } finally {

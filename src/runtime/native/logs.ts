@@ -91,10 +91,10 @@ async function readFrom(file: string, offset: number): Promise<{ lines: string[]
     if (size === offset) return { lines: [], offset };
     const buf = Buffer.alloc(size - offset);
     const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    const text = buf.subarray(0, bytesRead).toString('utf8');
-    const end = text.lastIndexOf('\n');
+    // Cut at the last newline in bytes (not in decoded text: invalid UTF-8 decodes to more bytes).
+    const end = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
     if (end < 0) return { lines: [], offset };
-    return { lines: text.slice(0, end).split('\n'), offset: offset + Buffer.byteLength(text.slice(0, end + 1)) };
+    return { lines: buf.subarray(0, end).toString('utf8').split('\n'), offset: offset + end + 1 };
   } finally {
     await fh.close();
   }
@@ -123,6 +123,8 @@ export async function* readContainerLogs(file: string, options: LogsOptions, sou
     const l = rec && asm.push(rec);
     if (l && keep(l)) first.push(l);
   }
+  // A last partial line of a stopped container (`printf abc`) is complete: nothing will continue it.
+  if (!options.follow || !(await source.active())) for (const l of asm.flush()) if (keep(l)) first.push(l);
   if (typeof options.tail === 'number') first = options.tail > 0 ? first.slice(-options.tail) : [];
   for (const l of first) yield out(l);
   if (!options.follow) return;

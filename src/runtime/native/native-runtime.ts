@@ -350,7 +350,8 @@ export class NativeRuntime implements Runtime {
         oci.linux.namespaces = oci.linux.namespaces.map((n) => (n.type === 'network' && typeof net === 'object' ? { type: 'network', path: net.netnsPath } : n));
         await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
       }
-      started = await startContainerProcess(ctx, { ...r, state: { ...r.state, stoppedByUser: false } });
+      // A start by the user begins a new restart count (Docker).
+      started = await startContainerProcess(ctx, { ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
       return started;
     });
     if (started) await appendEvent(this.paths, { type: 'container', action: 'start', id: r0.id, attributes: eventAttributes(started) });

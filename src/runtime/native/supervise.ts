@@ -305,7 +305,8 @@ export function shouldRestart(r: ContainerRecord): boolean {
   const m = /^on-failure(?::(\d+))?$/.exec(policy);
   if (!m) return false;
   if (r.state.exitCode === 0) return false;
-  return m[1] === undefined || r.state.restartCount < Number(m[1]);
+  // Docker: a maximum of 0 (or none) means no limit.
+  return m[1] === undefined || Number(m[1]) === 0 || r.state.restartCount < Number(m[1]);
 }
 
 /** Docker's restart back-off: 100 ms doubling per quick restart, at most 10 s here; reset after 10 s of running. */

@@ -1,0 +1,295 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { appendEvent, nativePaths, StateStore, type ContainerRecord, type NativePaths } from './state.js';
+
+let dir: string;
+let n = 0;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsc-state-'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A store on a fresh, not yet existing state directory. */
+function freshStore(): { store: StateStore; paths: NativePaths } {
+  const k = ++n;
+  const paths = nativePaths({ TSCOMPOSE_STATE_DIR: join(dir, `state-${k}`), TSCOMPOSE_RUN_DIR: join(dir, `run-${k}`) });
+  return { store: new StateStore(paths), paths };
+}
+
+function record(id: string, name: string, extra: Partial<ContainerRecord> = {}): ContainerRecord {
+  return {
+    id,
+    name,
+    image: 'alpine:3',
+    imageId: 'sha256:' + 'f'.repeat(64),
+    labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': name },
+    created: 1_714_557_600_000,
+    hostname: id.slice(0, 12),
+    spec: { name, image: 'alpine:3', labels: {}, command: ['sleep', '1'], restart: 'no' },
+    mounts: [],
+    anonymousVolumes: [],
+    state: { status: 'created', exitCode: 0, restartCount: 0, stoppedByUser: false, generation: 0 },
+    ...extra,
+  };
+}
+
+const hex = (s: string) => createHash('sha256').update(s).digest('hex');
+/** Two ids sharing their first 11 characters, differing at the 12th. */
+const ID_A = `abcdef012345${'0'.repeat(52)}`;
+const ID_B = `abcdef01234f${'1'.repeat(52)}`;
+const ID_C = hex('c');
+
+describe('nativePaths', () => {
+  test('the layout under the state and run directories', () => {
+    const p = nativePaths({ TSCOMPOSE_STATE_DIR: '/srv/tsc', TSCOMPOSE_RUN_DIR: '/run/x' });
+    expect(p).toEqual({
+      root: '/srv/tsc',
+      run: '/run/x',
+      containers: '/srv/tsc/containers',
+      volumes: '/srv/tsc/volumes',
+      images: '/srv/tsc/images',
+      locks: '/srv/tsc/locks',
+      events: '/srv/tsc/events.jsonl',
+      ociRoot: '/run/x/oci',
+    });
+  });
+
+  test('defaults: /var/lib/tscompose and a run dir named after the hash of the state dir', () => {
+    const p = nativePaths({});
+    expect(p.root).toBe('/var/lib/tscompose');
+    expect(p.run).toBe(`/run/tscompose/native-${hex('/var/lib/tscompose').slice(0, 12)}`);
+    const q = nativePaths({ TSCOMPOSE_STATE_DIR: '/srv/other' });
+    expect(q.run).toBe(`/run/tscompose/native-${hex('/srv/other').slice(0, 12)}`);
+    expect(q.run).not.toBe(p.run);
+    expect(nativePaths({ TSCOMPOSE_STATE_DIR: '/srv/other' }).run).toBe(q.run);
+  });
+
+  test('relative directories are resolved', () => {
+    const p = nativePaths({ TSCOMPOSE_STATE_DIR: 'rel/state', TSCOMPOSE_RUN_DIR: 'rel/run' });
+    expect(p.root).toBe(resolve('rel/state'));
+    expect(p.run).toBe(resolve('rel/run'));
+  });
+});
+
+describe('StateStore files', () => {
+  test('per-container paths', () => {
+    const { store, paths } = freshStore();
+    expect(store.containerDir(ID_C)).toBe(join(paths.containers, ID_C));
+    expect(store.recordFile(ID_C)).toBe(join(paths.containers, ID_C, 'record.json'));
+    expect(store.exitFile(ID_C)).toBe(join(paths.containers, ID_C, 'exits', ID_C));
+    expect(store.logFile(ID_C)).toBe(join(paths.containers, ID_C, 'ctr.log'));
+  });
+
+  test('write then read gives the record back; a missing one is undefined', async () => {
+    const { store } = freshStore();
+    const r = record(ID_C, 'web');
+    mkdirSync(store.containerDir(ID_C), { recursive: true });
+    await store.write(r);
+    expect(await store.read(ID_C)).toEqual(r);
+    expect(JSON.parse(readFileSync(store.recordFile(ID_C), 'utf8'))).toEqual(r);
+    expect(readdirSync(store.containerDir(ID_C))).toEqual(['record.json']);
+    expect(await store.read(ID_A)).toBeUndefined();
+  });
+
+  test('a corrupt record reads as absent', async () => {
+    const { store } = freshStore();
+    mkdirSync(store.containerDir(ID_C), { recursive: true });
+    writeFileSync(store.recordFile(ID_C), '{"id": "');
+    expect(await store.read(ID_C)).toBeUndefined();
+  });
+
+  test('ids and all: only 64-hex directories; none when the state dir does not exist', async () => {
+    const { store, paths } = freshStore();
+    expect(await store.ids()).toEqual([]);
+    expect(await store.all()).toEqual([]);
+    for (const [id, name] of [
+      [ID_A, 'a'],
+      [ID_B, 'b'],
+    ] as const) {
+      mkdirSync(store.containerDir(id), { recursive: true });
+      await store.write(record(id, name));
+    }
+    mkdirSync(join(paths.containers, 'not-an-id'));
+    mkdirSync(join(paths.containers, ID_C)); // no record yet
+    expect((await store.ids()).sort()).toEqual([ID_A, ID_B, ID_C].sort());
+    expect((await store.all()).map((r) => r.name).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe('StateStore.find', () => {
+  let store: StateStore;
+
+  beforeAll(async () => {
+    store = freshStore().store;
+    for (const r of [record(ID_A, 'alpha'), record(ID_B, 'beta'), record(ID_C, 'abcdef0')]) {
+      mkdirSync(store.containerDir(r.id), { recursive: true });
+      await store.write(r);
+    }
+  });
+
+  test('by name, with or without a leading slash', async () => {
+    expect((await store.find('alpha'))?.id).toBe(ID_A);
+    expect((await store.find('/beta'))?.id).toBe(ID_B);
+  });
+
+  test('by full id', async () => {
+    expect((await store.find(ID_A))?.name).toBe('alpha');
+    expect((await store.find(ID_B))?.name).toBe('beta');
+  });
+
+  test('by a unique 12-character prefix (and longer ones)', async () => {
+    expect((await store.find(ID_A.slice(0, 12)))?.name).toBe('alpha');
+    expect((await store.find(ID_B.slice(0, 12)))?.name).toBe('beta');
+    expect((await store.find(ID_A.slice(0, 40)))?.name).toBe('alpha');
+    expect((await store.find(ID_C.slice(0, 12)))?.name).toBe('abcdef0');
+  });
+
+  test('an ambiguous prefix → undefined', async () => {
+    expect(await store.find(ID_A.slice(0, 11))).toBeUndefined();
+    expect(await store.find('abcdef01')).toBeUndefined();
+  });
+
+  test('a name that looks like an id prefix wins over the prefix', async () => {
+    // `abcdef0` is both a (shared) prefix of ID_A/ID_B and the name of the third container
+    expect((await store.find('abcdef0'))?.id).toBe(ID_C);
+  });
+
+  test('unknown names, ids and too-short prefixes → undefined', async () => {
+    expect(await store.find('gamma')).toBeUndefined();
+    expect(await store.find(hex('nope'))).toBeUndefined();
+    expect(await store.find(ID_C.slice(0, 2))).toBeUndefined();
+    expect(await store.find('')).toBeUndefined();
+  });
+});
+
+describe('StateStore.update', () => {
+  async function withOne(): Promise<StateStore> {
+    const { store } = freshStore();
+    mkdirSync(store.containerDir(ID_C), { recursive: true });
+    await store.write(record(ID_C, 'web'));
+    return store;
+  }
+
+  test('writes and returns what fn returns', async () => {
+    const store = await withOne();
+    const next = await store.update(ID_C, (r) => ({ ...r, state: { ...r.state, status: 'running', pid: 1234 } }));
+    expect(next?.state).toMatchObject({ status: 'running', pid: 1234 });
+    expect((await store.read(ID_C))?.state).toMatchObject({ status: 'running', pid: 1234 });
+    expect(existsSync(join(store.paths.locks, `c-${ID_C}`))).toBe(false);
+  });
+
+  test('fn returning undefined leaves the record and returns it as it is', async () => {
+    const store = await withOne();
+    const before = await store.read(ID_C);
+    expect(await store.update(ID_C, () => undefined)).toEqual(before);
+    expect(await store.read(ID_C)).toEqual(before);
+  });
+
+  test('a missing record: undefined, fn not called', async () => {
+    const { store } = freshStore();
+    let called = false;
+    expect(
+      await store.update(ID_A, (r) => {
+        called = true;
+        return r;
+      }),
+    ).toBeUndefined();
+    expect(called).toBe(false);
+  });
+
+  test('concurrent updates (async fns) are all applied', async () => {
+    const store = await withOne();
+    const N = 6;
+    await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        store.update(ID_C, async (r) => {
+          await new Promise((res) => setTimeout(res, i % 3));
+          return { ...r, state: { ...r.state, restartCount: r.state.restartCount + 1 }, labels: { ...r.labels, [`k${i}`]: String(i) } };
+        }),
+      ),
+    );
+    const r = await store.read(ID_C);
+    expect(r?.state.restartCount).toBe(N);
+    for (let i = 0; i < N; i++) expect(r?.labels[`k${i}`]).toBe(String(i));
+  });
+
+  test('an error in fn propagates and frees the lock', async () => {
+    const store = await withOne();
+    await expect(
+      store.update(ID_C, () => {
+        throw new Error('nope');
+      }),
+    ).rejects.toThrow('nope');
+    expect(existsSync(join(store.paths.locks, `c-${ID_C}`))).toBe(false);
+    expect((await store.update(ID_C, (r) => ({ ...r, name: 'renamed' })))?.name).toBe('renamed');
+  });
+
+  test('withNamesLock runs fn under locks/names', async () => {
+    const { store, paths } = freshStore();
+    const seen = await store.withNamesLock(async () => existsSync(join(paths.locks, 'names')));
+    expect(seen).toBe(true);
+    expect(existsSync(join(paths.locks, 'names'))).toBe(false);
+  });
+});
+
+describe('StateStore.readExitCode', () => {
+  test('parses the code and reports the file’s mtime', async () => {
+    const { store } = freshStore();
+    mkdirSync(join(store.containerDir(ID_C), 'exits'), { recursive: true });
+    const before = Date.now();
+    writeFileSync(store.exitFile(ID_C), '137');
+    const r = await store.readExitCode(ID_C);
+    expect(r?.code).toBe(137);
+    expect(Object.prototype.toString.call(r?.at)).toBe('[object Date]'); // (another realm's Date under Jest)
+    expect(Math.abs(r!.at.getTime() - before)).toBeLessThan(5000);
+    writeFileSync(store.exitFile(ID_C), '0\n');
+    expect((await store.readExitCode(ID_C))?.code).toBe(0);
+    writeFileSync(store.exitFile(ID_C), ' 2 \n');
+    expect((await store.readExitCode(ID_C))?.code).toBe(2);
+  });
+
+  test('garbage → -1; no file → undefined', async () => {
+    const { store } = freshStore();
+    expect(await store.readExitCode(ID_C)).toBeUndefined();
+    mkdirSync(join(store.containerDir(ID_C), 'exits'), { recursive: true });
+    expect(await store.readExitCode(ID_C)).toBeUndefined();
+    writeFileSync(store.exitFile(ID_C), 'oops');
+    expect((await store.readExitCode(ID_C))?.code).toBe(-1);
+  });
+});
+
+describe('appendEvent', () => {
+  const attrs = { name: 'web', image: 'alpine' };
+
+  test('creates the state dir and appends one JSON line per event', async () => {
+    const { paths } = freshStore();
+    expect(existsSync(paths.root)).toBe(false);
+    const before = Date.now();
+    await appendEvent(paths, { type: 'container', action: 'create', id: ID_C, attributes: attrs });
+    await appendEvent(paths, { type: 'container', action: 'start', id: ID_C, attributes: attrs, time: 1234 });
+    const text = readFileSync(paths.events, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatchObject({ type: 'container', action: 'create', id: ID_C, attributes: attrs });
+    expect(lines[0]!.time).toBeGreaterThanOrEqual(before);
+    expect(lines[0]!.time).toBeLessThanOrEqual(Date.now());
+    expect(lines[1]).toEqual({ type: 'container', action: 'start', id: ID_C, attributes: attrs, time: 1234 });
+  });
+
+  test('concurrent appends stay whole lines', async () => {
+    const { paths } = freshStore();
+    const N = 40;
+    await Promise.all(Array.from({ length: N }, (_, i) => appendEvent(paths, { type: 'container', action: `a${i}`, id: ID_C, attributes: { i: String(i), pad: 'x'.repeat(500) } })));
+    const lines = readFileSync(paths.events, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(N);
+    expect(lines.map((l) => (JSON.parse(l) as { action: string }).action).sort()).toEqual(Array.from({ length: N }, (_, i) => `a${i}`).sort());
+  });
+});
