@@ -254,10 +254,11 @@ run('native runtime e2e', () => {
     // Host network: the container sees the host's interfaces (more than lo).
     await until('app logged', () => ok(ts(p, 'logs', '--no-log-prefix', 'app')).trim() !== '');
     expect(Number(ok(ts(p, 'logs', '--no-log-prefix', 'app')).trim())).toBeGreaterThan(1);
-    // logs -f follows until the container stops; wait gives its exit code.
+    // logs -f follows the lines as they come and reports the exit (then keeps waiting, as docker compose does).
     ok(ts(p, 'up', '-d', 'counter'));
-    const follow = ts(p, 'logs', '-f', '--no-log-prefix', 'counter');
-    expect(ok(follow).split('\n').filter((l) => l.startsWith('line-'))).toEqual(['line-1', 'line-2', 'line-3']);
+    const follow = spawnSync(bin, ['-p', p.name, 'logs', '-f', '--no-log-prefix', 'counter'], { cwd: p.dir, env, encoding: 'utf8', timeout: 4000 });
+    expect(follow.stdout.split('\n').filter((l) => l.startsWith('line-'))).toEqual(['line-1', 'line-2', 'line-3']);
+    expect(follow.stdout).toContain('exited with code 6');
     const w = ts(p, 'wait', 'counter');
     expect(w.stdout.trim()).toBe('6');
     // on-failure:2 runs 1 + 2 times, then stays exited.
