@@ -1,9 +1,9 @@
 /**
  * ServiceConfig → neutral ContainerSpec for one container of a service. Covers the common attributes;
- * secrets/configs mounts, logging options and ipc/pid `service:` modes are not translated yet. `network_mode: service:X` joins X's first container.
+ * logging options and ipc/pid `service:` modes are not translated yet. `network_mode: service:X` joins X's first container.
  */
 import type { Project, ServiceConfig } from '../project/types.js';
-import type { ContainerSpec, EndpointSpec, HealthcheckSpec, MountSpec, PortBinding, ResourceLimits } from '../runtime/runtime.js';
+import type { ContainerSpec, EndpointSpec, FileMountSpec, HealthcheckSpec, MountSpec, PortBinding, ResourceLimits } from '../runtime/runtime.js';
 import { parseDuration } from '../util/duration.js';
 import { containerName, networkName, volumeName } from './labels.js';
 
@@ -78,6 +78,37 @@ export interface SpecInput {
   readonly inheritVolumesFrom?: string | undefined;
 }
 
+function parseBytes(s: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
+  if (!m) return undefined;
+  const mult: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+/** Secrets (default target /run/secrets/<name>) and configs (default /<name>) as files in the container. */
+export function fileMounts(project: Project, svc: ServiceConfig): FileMountSpec[] {
+  const out: FileMountSpec[] = [];
+  const add = (kind: 'secrets' | 'configs', ref: { source: string; target?: string; uid?: string; gid?: string; mode?: string }): void => {
+    const def = project[kind]?.[ref.source];
+    if (!def || def.external) return; // external ones live in a swarm: nothing to mount
+    let target = ref.target ?? (kind === 'secrets' ? ref.source : `/${ref.source}`);
+    if (kind === 'secrets' && !target.startsWith('/')) target = `/run/secrets/${target}`;
+    const f: { -readonly [K in keyof FileMountSpec]: FileMountSpec[K] } = { target };
+    if (def.file !== undefined) f.source = def.file;
+    else if (def.content !== undefined) f.content = def.content;
+    // The CLI's environment (the .env file is not applied to the process: a debt, see notes).
+    else if (def.environment !== undefined) f.content = process.env[def.environment] ?? '';
+    else return;
+    if (ref.mode !== undefined) f.mode = Number.parseInt(String(ref.mode), 8);
+    if (ref.uid !== undefined) f.uid = Number(ref.uid);
+    if (ref.gid !== undefined) f.gid = Number(ref.gid);
+    out.push(f);
+  };
+  for (const r of svc.secrets ?? []) add('secrets', r);
+  for (const r of svc.configs ?? []) add('configs', r);
+  return out;
+}
+
 export function containerSpec({ project, service, svc, name, labels, inheritVolumesFrom }: SpecInput): ContainerSpec {
   const spec: { -readonly [K in keyof ContainerSpec]: ContainerSpec[K] } = { name, image: svc.image ?? `${project.name}-${service}`, labels };
   if (svc.command) spec.command = svc.command;
@@ -118,11 +149,34 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
       if (v.type !== 'bind' && v.type !== 'volume' && v.type !== 'tmpfs' && v.type !== 'image') continue;
       let source = v.source;
       if (v.type === 'volume' && source !== undefined) source = volumeName(project.name, source, project.volumes?.[source]);
-      mounts.push({ type: v.type, target: v.target, ...(source === undefined || v.type === 'tmpfs' ? {} : { source }), ...(v.read_only ? { readOnly: true } : {}) });
+      const m: { -readonly [K in keyof MountSpec]: MountSpec[K] } = { type: v.type, target: v.target };
+      if (source !== undefined && v.type !== 'tmpfs') m.source = source;
+      if (v.read_only) m.readOnly = true;
+      if (v.type === 'volume' && v.volume?.nocopy) m.noCopy = true;
+      // compose creates a missing bind source unless the long syntax says create_host_path: false.
+      if (v.type === 'bind' && v.bind?.create_host_path !== false) m.createHostPath = true;
+      if (v.type === 'bind' && (v as { 'x-tscompose-overlay'?: boolean })['x-tscompose-overlay'] === true) m.overlay = true;
+      if (v.type === 'tmpfs' && v.tmpfs?.size !== undefined) {
+        const size = typeof v.tmpfs.size === 'number' ? v.tmpfs.size : parseBytes(String(v.tmpfs.size));
+        if (size !== undefined) m.tmpfsSizeBytes = size;
+      }
+      if (v.type === 'tmpfs' && v.tmpfs?.mode !== undefined) m.tmpfsMode = v.tmpfs.mode;
+      mounts.push(m);
     }
     for (const t of svc.tmpfs ?? []) mounts.push({ type: 'tmpfs', target: t.split(':')[0]! });
     spec.mounts = mounts;
   }
+  if (svc.volumes_from && svc.volumes_from.length > 0) {
+    spec.volumesFrom = svc.volumes_from.map((v) => {
+      const [first, ...rest] = v.split(':');
+      // `container:NAME[:mode]` names a container; `SERVICE[:mode]` the service's first container.
+      if (first === 'container') return rest.join(':');
+      const target = project.services[first!];
+      return [containerName(project.name, first!, 1, target), ...rest].join(':');
+    });
+  }
+  const files = fileMounts(project, svc);
+  if (files.length > 0) spec.files = files;
   if (svc.network_mode !== undefined) {
     // Engines know `container:<name|id>`, not services: join the parent service's first container.
     const parent = networkParent(svc);

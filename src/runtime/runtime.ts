@@ -88,6 +88,28 @@ export interface MountSpec {
   readonly source?: string;
   readonly target: string;
   readonly readOnly?: boolean;
+  /** Volumes: don't fill an empty volume with the image's content at the target. */
+  readonly noCopy?: boolean;
+  /** Binds: create a missing host directory (compose's default for the short syntax). */
+  readonly createHostPath?: boolean;
+  /** Binds: an overlay over the host directory (podman's `:O`): the container writes to its own upper layer. */
+  readonly overlay?: boolean;
+  readonly tmpfsSizeBytes?: number;
+  readonly tmpfsMode?: number;
+}
+
+/** A secret or config given to the container as a read-only file. */
+export interface FileMountSpec {
+  /** Absolute path in the container. */
+  readonly target: string;
+  /** Host file (a `file:` secret/config). */
+  readonly source?: string;
+  /** Inline content (`content:` or `environment:` sources). */
+  readonly content?: string;
+  /** Permission bits (default 0444). */
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
 }
 
 export interface EndpointSpec {
@@ -138,6 +160,10 @@ export interface ContainerSpec {
   readonly exposedPorts?: readonly string[];
   readonly ports?: readonly PortBinding[];
   readonly mounts?: readonly MountSpec[];
+  /** Containers whose mounts this one shares: `name[:ro|:rw]` (compose `volumes_from`). */
+  readonly volumesFrom?: readonly string[];
+  /** Secrets (at /run/secrets/…) and configs, as files. */
+  readonly files?: readonly FileMountSpec[];
   /** `bridge`, `host`, `none`, `container:<id>`; absent = attach to `networks`. */
   readonly networkMode?: string;
   readonly networks?: readonly EndpointSpec[];

@@ -270,6 +270,71 @@ run('native runtime e2e', () => {
     ok(ts(p, 'down', '-t', '0'));
   }, 90_000);
 
+  test('volumes: named (copy-up, survives down, gone with down -v), anonymous, overlay-backed :O, tmpfs, binds, volumes_from, secrets and configs', () => {
+    const p = project({
+      'data/f.txt': 'host-original\n',
+      'compose.yaml': `services:
+  s:
+    image: busybox:latest
+    network_mode: none
+    init: true
+    command: ["sh", "-c", "test -e /etc2/passwd && echo copied-up; echo changed > /data/f.txt; echo new > /data/new.txt; cat /data/f.txt; cat /run/secrets/token; echo; cat /cfg; df -k /scratch | tail -1; echo kept >> /etc2/mark; sleep 3600"]
+    volumes:
+      - etcvol:/etc2
+      - ./data:/data:O
+      - ./made:/made
+      - /anon
+      - type: tmpfs
+        target: /scratch
+        tmpfs: {size: 10m}
+    secrets: [token]
+    configs:
+      - source: cfg
+        target: /cfg
+  t:
+    image: busybox:latest
+    network_mode: none
+    volumes_from: ["s:ro"]
+    command: ["sh", "-c", "cat /etc2/mark; touch /etc2/x 2>&1 | grep -o Read-only"]
+volumes:
+  etcvol:
+    labels: {e2e: "yes"}
+secrets:
+  token: {environment: E2E_TOKEN}
+configs:
+  cfg: {file: ./data/f.txt}
+`,
+    });
+    // The volume's first use copies the image's /etc2 … busybox has no /etc2: seed it from /etc via a second path.
+    writeFileSync(join(p.dir, 'compose.yaml'), readFileSync(join(p.dir, 'compose.yaml'), 'utf8').replace('etcvol:/etc2', 'etcvol:/etc').replaceAll('/etc2/', '/etc/'));
+    const envWithToken = { ...env, E2E_TOKEN: 's3cret' };
+    const up = spawnSync(bin, ['-p', p.name, '--progress', 'plain', 'up', '-d', 's'], { cwd: p.dir, env: envWithToken, encoding: 'utf8' });
+    ok(up);
+    ok(ts(p, 'up', '-d', '--no-deps', 't'));
+    ok(spawnSync(bin, ['-p', p.name, 'wait', 't'], { cwd: p.dir, env, encoding: 'utf8' }));
+    const logs = ok(ts(p, 'logs', '--no-log-prefix', 's'));
+    expect(logs).toContain('copied-up');
+    expect(logs).toContain('changed');
+    expect(logs).toContain('s3cret');
+    expect(logs).toContain('host-original');
+    expect(logs).toMatch(/tmpfs\s+10240\s/);
+    const t = ok(ts(p, 'logs', '--no-log-prefix', 't'));
+    expect(t).toContain('kept');
+    expect(t).toContain('Read-only');
+    // The overlay-backed volume left the host directory unchanged; the missing bind source was created.
+    expect(readFileSync(join(p.dir, 'data/f.txt'), 'utf8')).toBe('host-original\n');
+    expect(existsSync(join(p.dir, 'data/new.txt'))).toBe(false);
+    expect(existsSync(join(p.dir, 'made'))).toBe(true);
+    // Named volume data survives down, and goes with down -v.
+    ok(ts(p, 'down', '-t', '0'));
+    const vol = join(paths.volumes, `${p.name}_etcvol`, '_data', 'mark');
+    expect(readFileSync(vol, 'utf8')).toBe('kept\n');
+    ok(ts(p, 'down', '-v'));
+    expect(existsSync(vol)).toBe(false);
+    expect(readdirSync(paths.volumes).filter((v) => v.startsWith(p.name))).toEqual([]);
+    // As with Docker, the anonymous volume of a container removed without -v stays (unnamed, unlabelled).
+  }, 60_000);
+
   test('image push to the local registry, then pull back', () => {
     const ref = `${REGISTRY}/tscompose-e2e/native-push:${Math.random().toString(36).slice(2, 8)}`;
     ok(ts(undefined, 'image', 'tag', 'busybox:latest', ref));

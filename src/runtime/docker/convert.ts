@@ -3,6 +3,7 @@
  * without an engine. dockerode types stay inside src/runtime/docker/.
  */
 import type Docker from 'dockerode';
+import { TsComposeError } from '../../errors.js';
 import type {
   ContainerInspect,
   ContainerSpec,
@@ -17,6 +18,7 @@ import type {
   Labels,
   MountInfo,
   MountSpec,
+  FileMountSpec,
   NetworkInfo,
   NetworkSpec,
   PortBinding,
@@ -94,20 +96,38 @@ export function endpointSettings(ep: Omit<EndpointSpec, 'network'>): Docker.Endp
   return out;
 }
 
-/** Bind mounts go to `Binds` (Docker creates a missing host path, as compose does); the rest to `Mounts`. */
-export function mountsConfig(mounts: readonly MountSpec[], inherited: ReadonlyMap<string, string> = new Map()): { binds: string[]; mounts: Docker.MountSettings[] } {
+/**
+ * Bind mounts go to `Binds` (Docker creates a missing host path, as compose does) unless `createHostPath` is
+ * false (then `Mounts`, which fails on a missing path); the rest to `Mounts`. File-sourced secrets and configs are
+ * read-only binds; inline ones are copied in after create (see DockerRuntime.createContainer).
+ */
+export function mountsConfig(
+  mounts: readonly MountSpec[],
+  inherited: ReadonlyMap<string, string> = new Map(),
+  files: readonly FileMountSpec[] = [],
+): { binds: string[]; mounts: Docker.MountSettings[] } {
   const binds: string[] = [];
   const out: Docker.MountSettings[] = [];
   for (const m of mounts) {
-    if (m.type === 'bind') {
+    if (m.overlay) {
+      throw new TsComposeError('TSC_DOCKER_UNSUPPORTED', `the overlay volume option ":O" (${m.target}) is not supported by Docker Engine`, {
+        hint: 'use it with --runtime native, or drop ":O" to bind the host directory itself',
+      });
+    }
+    if (m.type === 'bind' && m.createHostPath !== false) {
       binds.push(`${m.source ?? ''}:${m.target}${m.readOnly ? ':ro' : ''}`);
       continue;
     }
     const source = m.source ?? (m.type === 'volume' ? inherited.get(m.target) : undefined) ?? '';
     const ms: Docker.MountSettings = { Type: m.type as Docker.MountType, Source: source, Target: m.target };
     if (m.readOnly) ms.ReadOnly = true;
+    if (m.type === 'volume' && m.noCopy) ms.VolumeOptions = { NoCopy: true } as Docker.MountSettings['VolumeOptions'];
+    if (m.type === 'tmpfs' && (m.tmpfsSizeBytes !== undefined || m.tmpfsMode !== undefined)) {
+      ms.TmpfsOptions = { ...(m.tmpfsSizeBytes !== undefined ? { SizeBytes: m.tmpfsSizeBytes } : {}), ...(m.tmpfsMode !== undefined ? { Mode: m.tmpfsMode } : {}) } as Docker.MountSettings['TmpfsOptions'];
+    }
     out.push(ms);
   }
+  for (const f of files) if (f.source !== undefined) binds.push(`${f.source}:${f.target}:ro`);
   return { binds, mounts: out };
 }
 
@@ -157,9 +177,10 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
   if (Object.keys(exposed).length > 0) body.ExposedPorts = exposed;
   if (Object.keys(bindings).length > 0) host.PortBindings = bindings;
 
-  const { binds, mounts } = mountsConfig(spec.mounts ?? [], inherited);
+  const { binds, mounts } = mountsConfig(spec.mounts ?? [], inherited, spec.files ?? []);
   if (binds.length > 0) host.Binds = binds;
   if (mounts.length > 0) host.Mounts = mounts;
+  if (spec.volumesFrom && spec.volumesFrom.length > 0) host.VolumesFrom = [...spec.volumesFrom];
   if (spec.restart !== undefined) host.RestartPolicy = restartPolicy(spec.restart);
   if (spec.capAdd) host.CapAdd = [...spec.capAdd];
   if (spec.capDrop) host.CapDrop = [...spec.capDrop];

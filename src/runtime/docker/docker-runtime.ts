@@ -121,12 +121,26 @@ export class DockerRuntime implements Runtime {
     const container = await this.call('container', spec.name, () => this.docker.createContainer({ ...body, ...sig(options) }));
     try {
       for (const ep of connectAfter) await this.connectNetwork(ep.network, container.id, ep, options);
+      await this.copyInlineFiles(container.id, spec, options);
     } catch (e) {
       // all or nothing: a half-attached container would look up to date to the next `up`
       await this.removeContainer(container.id, { force: true }).catch(() => undefined);
       throw e;
     }
     return { id: container.id };
+  }
+
+  /** Inline secrets/configs (content or environment sources): a tar of the files, extracted at `/`. */
+  private async copyInlineFiles(id: string, spec: ContainerSpec, options?: CallOptions): Promise<void> {
+    const inline = (spec.files ?? []).filter((f) => f.content !== undefined);
+    if (inline.length === 0) return;
+    const { pack } = await import('tar-stream');
+    const t = pack();
+    for (const f of inline) {
+      t.entry({ name: f.target.replace(/^\/+/, ''), mode: f.mode ?? 0o444, uid: f.uid ?? 0, gid: f.gid ?? 0 }, f.content ?? '');
+    }
+    t.finalize();
+    await this.copyToContainer(id, '/', t as unknown as Readable, options);
   }
 
   async startContainer(idOrName: string, options?: CallOptions): Promise<void> {

@@ -68,7 +68,9 @@ import {
   finalizeExit,
   imageRunConfig,
   liveStatus,
+  isMounted,
   mountRootfs,
+  mountsUnder,
   nativeContext,
   ociSpecOf,
   rootfsDir,
@@ -200,30 +202,114 @@ export class NativeRuntime implements Runtime {
     return INIT_BINARY_CANDIDATES.find((p) => existsSync(p));
   }
 
-  private async volumeMounts(r: { id: string; labels: Record<string, string> }, spec: ContainerSpec, anonymous: string[]): Promise<{ oci: OciMount[]; info: MountInfo[] }> {
+  /**
+   * The container's volume mounts (named, anonymous — the compose file's and the image's VOLUMEs —, overlay-backed
+   * binds, secrets and configs) as OCI mounts; binds and tmpfs are mounted by buildOciSpec. An empty named or
+   * anonymous volume is filled with the image's content at its target first, unless `nocopy`.
+   */
+  private async volumeMounts(
+    id: string,
+    spec: ContainerSpec,
+    image: StoredImage,
+    rootfs: string,
+    anonymous: string[],
+  ): Promise<{ oci: OciMount[]; info: MountInfo[] }> {
     const oci: OciMount[] = [];
     const info: MountInfo[] = [];
-    for (const m of spec.mounts ?? []) {
-      if (m.type === 'bind') {
-        info.push({ type: 'bind', source: m.source ?? '', target: m.target, readOnly: m.readOnly === true });
-        continue; // buildOciSpec mounts binds and tmpfs itself
+    const dir = this.ctx.state.containerDir(id);
+    // Anonymous volumes of the container this one replaces (recreate without -V), by target.
+    const inherited = new Map<string, string>();
+    if (spec.inheritVolumesFrom !== undefined) {
+      const old = await this.ctx.state.find(spec.inheritVolumesFrom);
+      for (const name of old?.anonymousVolumes ?? []) {
+        const m = old!.mounts.find((x) => x.type === 'volume' && x.source === name);
+        if (m) inherited.set(m.target, name);
       }
+    }
+    const mounts = [...(spec.mounts ?? [])];
+    // volumes_from: the other container's volumes and binds, at the same targets (`:ro` makes them read-only).
+    for (const ref of spec.volumesFrom ?? []) {
+      const [name, mode] = ref.split(':') as [string, string | undefined];
+      const other = await this.ctx.state.find(name);
+      if (!other) throw new NotFoundError('container', name, { hint: `volumes_from: no container named ${name}` });
+      for (const om of other.mounts) {
+        if (mounts.some((m) => m.target === om.target) || (om.type !== 'volume' && om.type !== 'bind')) continue;
+        mounts.push({ type: om.type, source: om.source, target: om.target, readOnly: mode === 'ro' || (mode !== 'rw' && om.readOnly), noCopy: true, createHostPath: false });
+      }
+    }
+    const imageVolumes = Object.keys((image.config.config as ImageRunConfig | undefined)?.Volumes ?? {});
+    for (const target of imageVolumes) if (!mounts.some((m) => m.target === target)) mounts.push({ type: 'volume', target });
+    let n = 0;
+    for (const m of mounts) {
       if (m.type === 'tmpfs') continue;
       if (m.type === 'image') throw unsupported('an image mount', 'use a bind mount or a volume');
+      if (m.type === 'bind') {
+        const source = m.source ?? '';
+        if (!(await fs.stat(source).catch(() => undefined))) {
+          if (m.createHostPath === false) {
+            throw new TsComposeError('TSC_BIND_SOURCE_MISSING', `invalid mount config for type "bind": bind source path does not exist: ${source}`);
+          }
+          await fs.mkdir(source, { recursive: true });
+        }
+        if (m.overlay) {
+          // Overlay-backed: the host directory is the read-only lower layer; writes go to this container's upper.
+          const o = path.join(dir, 'overlay', String(n++));
+          await Promise.all(['upper', 'work', 'merged'].map((d) => fs.mkdir(path.join(o, d), { recursive: true })));
+          if (!(await isMounted(path.join(o, 'merged')))) {
+            await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${path.join(o, 'upper')},workdir=${path.join(o, 'work')}`, path.join(o, 'merged')]).catch((e: unknown) => {
+              throw new TsComposeError('TSC_NATIVE_MOUNT', `cannot mount the overlay volume ${source}:${m.target}:O: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
+            });
+          }
+          oci.push({ destination: m.target, type: 'bind', source: path.join(o, 'merged'), options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
+        }
+        info.push({ type: 'bind', source, target: m.target, readOnly: m.readOnly === true });
+        continue;
+      }
       let name = m.source;
       if (name === undefined || name === '') {
-        name = randomBytes(32).toString('hex');
+        name = inherited.get(m.target);
+        if (name === undefined) {
+          name = randomBytes(32).toString('hex');
+          await this.createVolume({ name, labels: { 'com.docker.volume.anonymous': '' } });
+        }
         anonymous.push(name);
-        await this.createVolume({ name, labels: { 'com.docker.volume.anonymous': '' } });
-      } else {
-        const v = await this.readVolume(name);
-        if (!v) await this.createVolume({ name, labels: {} });
+      } else if (!(await this.readVolume(name))) {
+        await this.createVolume({ name, labels: {} });
       }
       const data = path.join(this.paths.volumes, name, '_data');
+      if (!m.noCopy) await this.copyUp(rootfs, m.target, data);
       oci.push({ destination: m.target, type: 'bind', source: data, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
       info.push({ type: 'volume', source: name, target: m.target, readOnly: m.readOnly === true });
     }
+    // Secrets and configs: files bound read-only (inline contents are written beside the container).
+    for (const [i, f] of (spec.files ?? []).entries()) {
+      let source = f.source;
+      if (source === undefined) {
+        source = path.join(dir, 'files', String(i));
+        await fs.mkdir(path.dirname(source), { recursive: true });
+        await fs.writeFile(source, f.content ?? '', { mode: f.mode ?? 0o444 });
+        await fs.chmod(source, f.mode ?? 0o444);
+        if (f.uid !== undefined || f.gid !== undefined) await fs.chown(source, f.uid ?? 0, f.gid ?? 0);
+      } else if (!(await fs.stat(source).catch(() => undefined))) {
+        throw new TsComposeError('TSC_FILE_MISSING', `secret/config file ${source} for ${f.target} does not exist`);
+      }
+      oci.push({ destination: f.target, type: 'bind', source, options: ['rbind', 'rprivate', 'ro'] });
+      info.push({ type: 'bind', source, target: f.target, readOnly: true });
+    }
     return { oci, info };
+  }
+
+  /** Docker's volume copy-up: an empty volume gets the image's content at `target` (owners and modes kept). */
+  private async copyUp(rootfs: string, target: string, data: string): Promise<void> {
+    if ((await fs.readdir(data).catch(() => ['?'])).length > 0) return;
+    const src = await secureJoin(rootfs, target);
+    const st = await fs.lstat(src).catch(() => undefined);
+    if (!st?.isDirectory()) return;
+    if ((await fs.readdir(src)).length === 0) return;
+    await execFileP('cp', ['-a', `${src}/.`, `${data}/`]);
+    const dst = await fs.stat(data);
+    if (dst.uid !== st.uid || dst.gid !== st.gid) await fs.chown(data, st.uid, st.gid);
+    await fs.chmod(data, st.mode & 0o7777);
   }
 
   private async writeEtcFiles(dir: string, spec: ContainerSpec, hostname: string, network: OciNetwork): Promise<{ hosts: string; hostname: string; resolvConf: string }> {
@@ -284,7 +370,7 @@ export class NativeRuntime implements Runtime {
       const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : spec.hostname ?? id.slice(0, 12);
       const etcFiles = await this.writeEtcFiles(dir, spec, hostname, network);
       const anonymous: string[] = [];
-      const vols = await this.volumeMounts({ id, labels: spec.labels }, spec, anonymous);
+      const vols = await this.volumeMounts(id, spec, image, rootfs, anonymous);
       const initBinary = spec.init ? this.initBinary() : undefined;
       const oci = buildOciSpec({
         id,
@@ -409,6 +495,11 @@ export class NativeRuntime implements Runtime {
     // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
     for (let i = 0; i < 40 && conmonPid > 0 && pidRunning(conmonPid); i++) await sleep(50);
     await unmountRootfs(ctx, id);
+    const left = await mountsUnder(ctx.state.containerDir(id));
+    if (left.length > 0) {
+      // Never rm -rf through a mount: that would delete the volume's or the host directory's files.
+      throw new TsComposeError('TSC_NATIVE_BUSY', `cannot remove container ${id.slice(0, 12)}: ${left[0]} is still mounted`, { hint: `umount it (umount -l ${left[0]}) and retry` });
+    }
     await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
     await fs.rm(ctx.state.containerDir(id), { recursive: true, force: true });
     await fs.rm(path.join(ctx.paths.locks, `c-${id}`), { recursive: true, force: true });

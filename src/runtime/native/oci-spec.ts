@@ -696,13 +696,21 @@ export function buildOciSpec(input: OciSpecInput): OciSpec {
         destination: m.target,
         type: 'tmpfs',
         source: 'tmpfs',
-        options: ['noexec', 'nosuid', 'nodev', 'rprivate', ...(m.readOnly ? ['ro'] : [])],
+        options: [
+          'noexec',
+          'nosuid',
+          'nodev',
+          'rprivate',
+          ...(m.tmpfsSizeBytes !== undefined ? [`size=${m.tmpfsSizeBytes}`] : []),
+          ...(m.tmpfsMode !== undefined ? [`mode=${m.tmpfsMode.toString(8)}`] : []),
+          ...(m.readOnly ? ['ro'] : []),
+        ],
       });
-    } else if (m.type === 'bind') {
+    } else if (m.type === 'bind' && !m.overlay) {
       if (!m.source) throw new TsComposeError('TSC_INVALID_MOUNT', `bind mount at ${m.target} has no source`);
       mounts.push({ destination: m.target, type: 'bind', source: m.source, options: ['rbind', ...(m.readOnly ? ['ro'] : []), 'rprivate'] });
     }
-    // volume and image mounts: the caller passes them in extraMounts.
+    // volume, image and overlay-backed bind mounts: the caller passes them in extraMounts.
   }
   const etc = input.etcFiles ?? {};
   const etcOpts = ['rbind', 'rprivate', ...(readOnly ? ['ro'] : [])];

@@ -65,15 +65,31 @@ export async function mountRootfs(ctx: NativeContext, id: string, lower: { cwd: 
   return target;
 }
 
+/** Mount points in this mount namespace under `dir` (itself included), deepest first. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
+  const unescape = (p: string) => p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+  return text
+    .split('\n')
+    .map((l) => unescape(l.split(' ')[4] ?? ''))
+    .filter((p) => p === dir || p.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts the container's rootfs and overlay volumes (everything mounted under its directory). */
 export async function unmountRootfs(ctx: NativeContext, id: string): Promise<void> {
-  const target = rootfsDir(ctx, id);
-  for (let i = 0; i < 5 && (await isMounted(target)); i++) {
-    try {
-      await execFileP('umount', [target]);
-    } catch {
-      if (i === 4) await execFileP('umount', ['-l', target]).catch(() => undefined);
-      else await sleep(100);
+  const dir = ctx.state.containerDir(id);
+  for (let round = 0; round < 5; round++) {
+    const points = await mountsUnder(dir);
+    if (points.length === 0) return;
+    for (const p of points) {
+      try {
+        await execFileP('umount', [p]);
+      } catch {
+        if (round === 4) await execFileP('umount', ['-l', p]).catch(() => undefined);
+      }
     }
+    if (round > 0) await sleep(100);
   }
 }
 

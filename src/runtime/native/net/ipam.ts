@@ -254,7 +254,7 @@ export function planNetwork(
  * Allocates an address for `endpointId` (returns the existing one when already allocated, idempotent).
  * `requested` (compose `ipv4_address`) must be in the subnet, not the gateway/network/broadcast/reserved, and free.
  */
-export function allocateAddress(net: IpamNetwork, endpointId: string, requested?: string): { network: IpamNetwork; ip: string } {
+export function allocateAddress<N extends IpamNetwork>(net: N, endpointId: string, requested?: string): { network: N; ip: string } {
   const current = net.allocations[endpointId];
   const subnet = mustCidr(net.subnet);
   const taken = new Set<number>([parseIPv4(net.gateway)!, ...(net.reserved ?? []).map((a) => parseIPv4(a)!)]);
@@ -273,8 +273,9 @@ export function allocateAddress(net: IpamNetwork, endpointId: string, requested?
   }
   if (current !== undefined) return { network: net, ip: current };
   const range = net.ipRange ? mustCidr(net.ipRange) : subnet;
-  const lo = Math.max(firstHost(range), firstHost(subnet));
-  const hi = Math.min(lastHost(range), lastHost(subnet));
+  // Only the subnet's network/broadcast addresses are special, not those of an ip_range inside it.
+  const lo = Math.max(range.base, firstHost(subnet));
+  const hi = Math.min(lastOf(range), lastHost(subnet));
   const count = hi - lo + 1;
   const last = net.last !== undefined ? parseIPv4(net.last) : undefined;
   const start = last !== undefined && last >= lo && last <= hi ? last + 1 : lo;
@@ -287,7 +288,7 @@ export function allocateAddress(net: IpamNetwork, endpointId: string, requested?
   throw new IpamError(`no free address left in ${net.ipRange ?? net.subnet}`);
 }
 
-export function releaseAddress(net: IpamNetwork, endpointId: string): IpamNetwork {
+export function releaseAddress<N extends IpamNetwork>(net: N, endpointId: string): N {
   if (!(endpointId in net.allocations)) return net;
   const allocations = { ...net.allocations };
   delete allocations[endpointId];

@@ -1,0 +1,196 @@
+/**
+ * The CLI side of the native runtime's DNS: registers networks' records with the detached resolver process
+ * (./server.ts), starting it when needed and waiting until a change is served.
+ *
+ * One resolver per state directory serves every DNS-enabled network: one UDP+TCP socket per network, bound to the
+ * network's gateway address. It outlives the CLI (detached, own process group, output in `dns/resolver.log`) and
+ * exits by itself when the last network is removed. Changes are serialized by a lock; the resolver reloads on
+ * SIGHUP and reports the serial of what it serves in `dns/status.json`.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, promises as fs } from 'node:fs';
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readJson, withLock, writeJsonAtomic } from '../fsutil.js';
+import { type DnsStatusFile, dnsPaths, networkFileName, networkFromFileName } from './paths.js';
+import { type DnsNetwork, parseUpstream } from './records.js';
+
+export interface DnsOptions {
+  /** The resolver entry script (default: ./resolver.js next to this module, i.e. the built one). */
+  entry?: string;
+  /** Start the resolver inside this network namespace (path, e.g. /run/netns/x) instead of the caller's. */
+  netns?: string;
+  /** How long to wait for the resolver to serve a change (default 5000 ms). */
+  timeoutMs?: number;
+}
+
+export interface DnsStatus {
+  pid?: number;
+  networks: string[];
+  /** Per network: the address it is served on, or why not (yet). */
+  serving?: Record<string, { listening: boolean; error?: string }>;
+}
+
+/** Node flags of the resolver: a small heap, so its RSS stays low. */
+const NODE_FLAGS = ['--max-old-space-size=32', '--max-semi-space-size=1'];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function dirOf(stateDir: string) {
+  return dnsPaths(path.join(stateDir, 'dns'));
+}
+
+function validate(net: DnsNetwork): void {
+  const bad = (what: string) => new Error(`dns: network ${JSON.stringify(net.network)}: ${what}`);
+  if (!net.network) throw bad('empty network name');
+  if (!isIP(net.gateway)) throw bad(`gateway ${JSON.stringify(net.gateway)} is not an IP address`);
+  if (net.port !== undefined && !(Number.isInteger(net.port) && net.port > 0 && net.port < 65536)) throw bad(`bad port ${net.port}`);
+  for (const u of net.upstreams) {
+    const { host, port } = parseUpstream(u);
+    if (!isIP(host) || !(port > 0 && port < 65536)) throw bad(`upstream ${JSON.stringify(u)} is not ip, ip:port or [ipv6]:port`);
+  }
+  for (const e of net.entries) {
+    for (const ip of e.ips) if (!isIP(ip)) throw bad(`container ${e.containerId}: ${JSON.stringify(ip)} is not an IP address`);
+    for (const n of e.names) if (!/^[^\s]{1,253}$/.test(n)) throw bad(`container ${e.containerId}: bad name ${JSON.stringify(n)}`);
+  }
+}
+
+/** Whether `pid` is a live (not zombie) resolver of `dir`. */
+async function isResolver(pid: number, dir: string): Promise<boolean> {
+  try {
+    const [cmdline, stat] = await Promise.all([fs.readFile(`/proc/${pid}/cmdline`, 'utf8'), fs.readFile(`/proc/${pid}/stat`, 'utf8')]);
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X' && cmdline.split('\0').includes(dir);
+  } catch {
+    return false;
+  }
+}
+
+async function runningPid(p: ReturnType<typeof dnsPaths>): Promise<number | undefined> {
+  const pid = Number((await fs.readFile(p.pid, 'utf8').catch(() => '')).trim());
+  return Number.isInteger(pid) && pid > 0 && (await isResolver(pid, p.dir)) ? pid : undefined;
+}
+
+function resolverEntry(opts: DnsOptions): string {
+  const entry = opts.entry ?? fileURLToPath(new URL('./resolver.js', import.meta.url));
+  if (!existsSync(entry)) throw new Error(`dns: resolver entry ${entry} not found (not built?)`);
+  return entry;
+}
+
+function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): number {
+  const argv = [process.execPath, ...NODE_FLAGS, resolverEntry(opts), p.dir];
+  const [cmd, ...args] = opts.netns ? ['nsenter', `--net=${opts.netns}`, ...argv] : argv;
+  const log = openSync(p.log, 'a');
+  try {
+    const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', log, log], cwd: '/' });
+    child.on('error', () => undefined);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`dns: cannot start the resolver (${cmd})`);
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
+
+async function logTail(p: ReturnType<typeof dnsPaths>): Promise<string> {
+  const text = await fs.readFile(p.log, 'utf8').catch(() => '');
+  return text.split('\n').slice(-6).join('\n').trim();
+}
+
+async function listNetworks(p: ReturnType<typeof dnsPaths>): Promise<string[]> {
+  const files = await fs.readdir(p.networks).catch(() => [] as string[]);
+  return files.map(networkFromFileName).filter((n): n is string => n !== undefined).sort();
+}
+
+/**
+ * Creates or replaces the records of one network, starting the resolver if none runs, and returns once the
+ * resolver serves them. Throws when its address cannot be bound (the network stays registered and the resolver
+ * keeps retrying, e.g. until the bridge has its gateway address; dnsRemoveNetwork drops it).
+ */
+export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: DnsOptions = {}): Promise<void> {
+  validate(net);
+  const p = dirOf(stateDir);
+  const serial = randomBytes(6).toString('hex');
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  await fs.mkdir(p.networks, { recursive: true });
+  await withLock(p.lock, async () => {
+    await writeJsonAtomic(path.join(p.networks, networkFileName(net.network)), { ...net, serial });
+    let pid = await runningPid(p);
+    if (pid !== undefined) process.kill(pid, 'SIGHUP');
+    else pid = spawnResolver(p, opts);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const st = await readJson<DnsStatusFile>(p.status).catch(() => undefined);
+      const n = st?.pid === pid ? st.networks[net.network] : undefined;
+      if (n?.serial === serial) {
+        if (n.error) throw new Error(`dns: network ${net.network}: ${n.error}`);
+        return;
+      }
+      // It was exiting (its last network had just been removed) or it died: start another.
+      if (!(await isResolver(pid, p.dir))) pid = spawnResolver(p, opts);
+      if (Date.now() > deadline) throw new Error(`dns: the resolver did not serve network ${net.network} within ${timeoutMs} ms\n${await logTail(p)}`);
+      await sleep(15);
+    }
+  });
+}
+
+/** Stops serving a network; the resolver exits when it was the last one. Returns once that is done. */
+export async function dnsRemoveNetwork(stateDir: string, network: string, opts: DnsOptions = {}): Promise<void> {
+  const p = dirOf(stateDir);
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  await fs.mkdir(p.dir, { recursive: true });
+  await withLock(p.lock, async () => {
+    await fs.rm(path.join(p.networks, networkFileName(network)), { force: true });
+    const pid = await runningPid(p);
+    if (pid === undefined) return;
+    const last = (await listNetworks(p)).length === 0;
+    process.kill(pid, 'SIGHUP');
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (!(await isResolver(pid, p.dir))) return;
+      if (!last) {
+        const st = await readJson<DnsStatusFile>(p.status).catch(() => undefined);
+        if (st?.pid === pid && !(network in st.networks)) return;
+      }
+      if (Date.now() > deadline) {
+        if (last) process.kill(pid, 'SIGKILL');
+        throw new Error(`dns: the resolver did not drop network ${network} within ${timeoutMs} ms\n${await logTail(p)}`);
+      }
+      await sleep(15);
+    }
+  });
+}
+
+/** The running resolver (if any) and the registered networks. */
+export async function dnsStatus(stateDir: string): Promise<DnsStatus> {
+  const p = dirOf(stateDir);
+  const pid = await runningPid(p);
+  const networks = await listNetworks(p);
+  if (pid === undefined) return { networks };
+  const st = await readJson<DnsStatusFile>(p.status).catch(() => undefined);
+  const serving: NonNullable<DnsStatus['serving']> = {};
+  if (st?.pid === pid) for (const [n, s] of Object.entries(st.networks)) serving[n] = { listening: s.listening, ...(s.error ? { error: s.error } : {}) };
+  return { pid, networks, serving };
+}
+
+/** Removes every network and stops the resolver (e.g. on a full cleanup). */
+export async function dnsStopAll(stateDir: string, opts: DnsOptions = {}): Promise<void> {
+  const p = dirOf(stateDir);
+  await fs.mkdir(p.dir, { recursive: true });
+  await withLock(p.lock, async () => {
+    await fs.rm(p.networks, { recursive: true, force: true });
+    const pid = await runningPid(p);
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + (opts.timeoutMs ?? 5000);
+    while (await isResolver(pid, p.dir)) {
+      if (Date.now() > deadline) {
+        process.kill(pid, 'SIGKILL');
+        break;
+      }
+      await sleep(15);
+    }
+  });
+}

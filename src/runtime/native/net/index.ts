@@ -1,0 +1,6 @@
+export * from './cidr.js';
+export * from './ipam.js';
+export * from './bridge.js';
+export * from './firewall.js';
+export * from './network.js';
+export * from './run.js';

@@ -1,0 +1,375 @@
+/**
+ * The runtime-facing facade: compose networks as bridges + per-network nft tables, containers attached through
+ * veth pairs into their netns, published ports as DNAT rules. State (`<stateDir>/networks.json`) records everything
+ * created, so teardown is exact and every operation can be re-run after a crash or a reboot (it converges).
+ *
+ * Locking: state changes happen under `<stateDir>/networks.lock`. Network create/remove run their commands inside
+ * the lock (rare, ~30-60 ms); connect/disconnect only allocate/record inside it and run the per-endpoint `ip`
+ * commands outside, so parallel container starts do not queue behind each other; the firewall of a network is
+ * re-applied inside the lock from the state just written (it always reflects every endpoint's ports).
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { readJson, withLock, writeJsonAtomic } from '../fsutil.js';
+import {
+  attachEndpoint,
+  bridgeName,
+  containerIfname,
+  defaultMtu,
+  detachEndpoint,
+  ensureBridge,
+  ensureNetns,
+  hostVethName,
+  macFromIp,
+  mtuFromOptions,
+  netnsName,
+  removeBridge,
+  removeNetns,
+} from './bridge.js';
+import { mustCidr } from './cidr.js';
+import {
+  applyFirewall,
+  canBind,
+  ensureIptablesAccept,
+  pickFreePort,
+  portConflicts,
+  removeFirewall,
+  removeIptablesAccept,
+  type FirewallNetwork,
+  type FirewallPort,
+  type PortMapping,
+  type Protocol,
+} from './firewall.js';
+import { allocateAddress, planNetwork, readHostUsage, releaseAddress, type IpamConfig, type IpamNetwork, type Pool, type UsedPrefix } from './ipam.js';
+import { runStep } from './run.js';
+
+export interface EndpointRecord {
+  readonly endpointId: string;
+  /** netns name under /run/netns. */
+  readonly netns: string;
+  /** We created the netns (deleted with the container's last endpoint via `releaseNetns`). */
+  readonly ownNetns: boolean;
+  readonly ifname: string;
+  readonly hostVeth: string;
+  readonly ip: string;
+  readonly prefixLen: number;
+  readonly gateway: string;
+  readonly mac: string;
+  readonly defaultRoute: boolean;
+  readonly ports: readonly FirewallPort[];
+  /** Extra names for DNS (recorded for the DNS server; unused here). */
+  readonly aliases?: readonly string[];
+}
+
+export interface NetworkRecord extends IpamNetwork {
+  readonly key: string;
+  readonly name: string;
+  readonly bridge: string;
+  readonly internal: boolean;
+  readonly mtu: number;
+  /** iptables chain holding our ACCEPTs (DOCKER-USER/FORWARD), when one was needed. */
+  readonly iptablesChain?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly endpoints: Readonly<Record<string, EndpointRecord>>;
+}
+
+export interface NetState {
+  readonly version: 1;
+  readonly networks: Readonly<Record<string, NetworkRecord>>;
+}
+
+export interface CreateNetworkRequest {
+  /** Unique key, e.g. `<project>_<network>` (Docker's network name). */
+  readonly key: string;
+  readonly name?: string;
+  readonly internal?: boolean;
+  readonly ipam?: readonly IpamConfig[];
+  /** compose `driver_opts` (`com.docker.network.driver.mtu` is honoured). */
+  readonly driverOpts?: Readonly<Record<string, string>>;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** A port to publish; `hostPort` undefined = ephemeral. */
+export interface PortRequest {
+  readonly hostIp?: string;
+  readonly hostPort?: number;
+  readonly containerPort: number;
+  readonly protocol: Protocol;
+  readonly range?: number;
+}
+
+export interface ConnectRequest {
+  readonly network: string;
+  /** Usually the container id (also names the netns we create: `tsc-<id12>`). */
+  readonly endpointId: string;
+  /** Existing netns to join (/run/netns/<n>, /proc/<pid>/ns/net, …); default: create /run/netns/tsc-<id12>. */
+  readonly netnsPath?: string;
+  /** Name to give the netns (default `tsc-<id12>` of endpointId). */
+  readonly netnsName?: string;
+  readonly ifname?: string;
+  readonly ipv4Address?: string;
+  readonly macAddress?: string;
+  /** Default: true for the netns's first non-internal network. */
+  readonly defaultRoute?: boolean;
+  readonly ports?: readonly PortRequest[];
+  readonly aliases?: readonly string[];
+  /** Refuse explicit host ports a host socket already holds (default true). */
+  readonly checkHostBind?: boolean;
+  /** Display name put into the rules' comments. */
+  readonly owner?: string;
+}
+
+export class NetworkError extends Error {
+  override name = 'NetworkError';
+}
+
+export interface NativeNetworksOptions {
+  readonly stateDir: string;
+  readonly pools?: readonly Pool[];
+  /** Injected host usage (tests); default: read from `ip`/resolv.conf when a subnet is auto-chosen. */
+  readonly hostUsage?: () => Promise<readonly UsedPrefix[]>;
+}
+
+const EMPTY: NetState = { version: 1, networks: {} };
+
+export class NativeNetworks {
+  readonly file: string;
+  readonly lock: string;
+
+  constructor(readonly opts: NativeNetworksOptions) {
+    this.file = path.join(opts.stateDir, 'networks.json');
+    this.lock = path.join(opts.stateDir, 'networks.lock');
+  }
+
+  async read(): Promise<NetState> {
+    return (await readJson<NetState>(this.file)) ?? EMPTY;
+  }
+
+  private async locked<T>(fn: (s: NetState, save: (s: NetState) => Promise<void>) => Promise<T>): Promise<T> {
+    await fs.mkdir(this.opts.stateDir, { recursive: true });
+    return withLock(this.lock, async () => fn(await this.read(), (s) => writeJsonAtomic(this.file, s)));
+  }
+
+  /** Creates the network (or re-creates its bridge/rules after a reboot); idempotent. */
+  async createNetwork(req: CreateNetworkRequest): Promise<{ network: NetworkRecord; warnings: readonly string[] }> {
+    return this.locked(async (state, save) => {
+      let rec = state.networks[req.key];
+      let warnings: readonly string[] = [];
+      if (!rec) {
+        const others = Object.fromEntries(Object.entries(state.networks).map(([k, n]) => [k, n as IpamNetwork]));
+        const needHost = !(req.ipam ?? []).some((c) => c.subnet !== undefined && !c.subnet.includes(':'));
+        const hostUsed = needHost ? await (this.opts.hostUsage ?? readHostUsage)() : await (this.opts.hostUsage ?? readHostUsage)().catch(() => []);
+        const plan = planNetwork({ version: 1, networks: others }, req.key, req.ipam, hostUsed, this.opts.pools);
+        warnings = plan.warnings;
+        rec = {
+          ...plan.network,
+          key: req.key,
+          name: req.name ?? req.key,
+          bridge: bridgeName(req.key),
+          internal: req.internal ?? false,
+          mtu: mtuFromOptions(req.driverOpts, await defaultMtu()),
+          ...(req.labels ? { labels: req.labels } : {}),
+          endpoints: {},
+        };
+        // Record first: a crash below leaves a record that `removeNetwork` (or a re-run) cleans up.
+        await save({ ...state, networks: { ...state.networks, [req.key]: rec } });
+      }
+      await ensureBridge({ name: rec.bridge, subnet: rec.subnet, gateway: rec.gateway, mtu: rec.mtu, internal: rec.internal });
+      await applyFirewall(firewallOf(rec));
+      const chain = await ensureIptablesAccept(rec.bridge);
+      if (chain !== rec.iptablesChain) {
+        const { iptablesChain: _old, ...rest } = rec;
+        rec = chain ? { ...rest, iptablesChain: chain } : rest;
+        const cur = await this.read();
+        await save({ ...cur, networks: { ...cur.networks, [req.key]: rec } });
+      }
+      return { network: rec, warnings };
+    });
+  }
+
+  /**
+   * Attaches a container's netns to the network: address, veth, routes, published ports. Idempotent per
+   * (network, endpointId): a re-run keeps the address and host ports and rebuilds the interface.
+   */
+  async connect(req: ConnectRequest): Promise<EndpointRecord> {
+    const ep = await this.locked(async (state, save) => {
+      const net = state.networks[req.network];
+      if (!net) throw new NetworkError(`network ${req.network} does not exist`);
+      const old = net.endpoints[req.endpointId];
+      const nsName = req.netnsPath && path.dirname(req.netnsPath) === '/run/netns' ? path.basename(req.netnsPath) : (req.netnsName ?? netnsName(req.endpointId));
+      const sameNs = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => e.netns === nsName && !(n.key === net.key && e.endpointId === req.endpointId)).map((e) => ({ n, e })));
+      const { network: n2, ip } = allocateAddress(net, req.endpointId, req.ipv4Address ?? (old ? old.ip : undefined));
+      const ifname = req.ifname ?? old?.ifname ?? firstFreeIfname(sameNs.map((x) => x.e.ifname));
+      if (sameNs.some((x) => x.e.ifname === ifname)) throw new NetworkError(`interface ${ifname} is already used in netns ${nsName}`);
+      const defaultRoute = req.defaultRoute ?? (old?.defaultRoute || (!net.internal && !sameNs.some((x) => x.e.defaultRoute)));
+      // Ports: keep the host ports of a previous run of this endpoint, allocate ephemeral ones, refuse clashes.
+      const taken = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => !(n.key === net.key && e.endpointId === req.endpointId)).flatMap((e) => e.ports));
+      const ports: FirewallPort[] = [];
+      const used = new Set(taken.flatMap((p) => Array.from({ length: p.range ?? 1 }, (_, i) => p.hostPort + i)));
+      for (const p of net.internal ? [] : (req.ports ?? [])) {
+        let hostPort = p.hostPort;
+        if (hostPort === undefined) {
+          const prev = old?.ports.find((o) => o.containerPort === p.containerPort && o.protocol === p.protocol && (o.hostIp ?? '') === (p.hostIp ?? ''));
+          hostPort = prev?.hostPort ?? (await pickFreePort(p.protocol, p.hostIp, used));
+        } else if (req.checkHostBind !== false && !old?.ports.some((o) => o.hostPort === hostPort && o.protocol === p.protocol)) {
+          for (let i = 0; i < (p.range ?? 1); i++) {
+            if (!(await canBind(p.protocol, hostPort + i, p.hostIp))) throw new NetworkError(`host port ${p.hostIp ?? '0.0.0.0'}:${hostPort + i}/${p.protocol} is in use by a host process`);
+          }
+        }
+        const fp: FirewallPort = {
+          ...(p.hostIp !== undefined ? { hostIp: p.hostIp } : {}),
+          hostPort,
+          containerPort: p.containerPort,
+          protocol: p.protocol,
+          ...(p.range !== undefined && p.range !== 1 ? { range: p.range } : {}),
+          containerIp: ip,
+          ...(req.owner ? { owner: req.owner } : {}),
+        };
+        const clash = portConflicts([...taken, ...ports], [fp]);
+        if (clash.length) throw new NetworkError(clash[0]!);
+        ports.push(fp);
+        for (let i = 0; i < (fp.range ?? 1); i++) used.add(fp.hostPort + i);
+      }
+      const rec: EndpointRecord = {
+        endpointId: req.endpointId,
+        netns: nsName,
+        ownNetns: old?.ownNetns ?? req.netnsPath === undefined,
+        ifname,
+        hostVeth: hostVethName(net.key, req.endpointId),
+        ip,
+        prefixLen: mustCidr(net.subnet).len,
+        gateway: net.gateway,
+        mac: (req.macAddress ?? macFromIp(ip)).toLowerCase(),
+        defaultRoute,
+        ports,
+        ...(req.aliases ? { aliases: req.aliases } : {}),
+      };
+      await save({ ...state, networks: { ...state.networks, [net.key]: { ...n2, endpoints: { ...n2.endpoints, [req.endpointId]: rec } } } });
+      return { rec, net };
+    });
+    const { rec, net } = ep;
+    try {
+      await ensureNetns(rec.netns, req.netnsPath);
+      await attachEndpoint({
+        netns: rec.netns,
+        bridge: net.bridge,
+        hostVeth: rec.hostVeth,
+        ifname: rec.ifname,
+        address: rec.ip,
+        prefixLen: rec.prefixLen,
+        gateway: rec.gateway,
+        defaultRoute: rec.defaultRoute,
+        mac: rec.mac,
+        mtu: net.mtu,
+      });
+      if (rec.ports.length) await this.locked(async (s) => void (await applyFirewallFor(s, net.key)));
+    } catch (e) {
+      await this.disconnect(net.key, req.endpointId).catch(() => undefined);
+      if (rec.ownNetns) await this.releaseNetns(rec.netns).catch(() => undefined);
+      throw e;
+    }
+    return rec;
+  }
+
+  /**
+   * Detaches the endpoint: veth deleted (its peer goes with it), ports unpublished, address released. The netns
+   * stays (the container may be on other networks): `releaseNetns` removes it. Missing things are fine.
+   */
+  async disconnect(network: string, endpointId: string): Promise<void> {
+    const found = await this.locked(async (state, save) => {
+      const net = state.networks[network];
+      const ep = net?.endpoints[endpointId];
+      if (!net || !ep) return undefined;
+      const endpoints = { ...net.endpoints };
+      delete endpoints[endpointId];
+      const n2 = { ...releaseAddress(net, endpointId), endpoints };
+      let next: NetState = { ...state, networks: { ...state.networks, [network]: n2 } };
+      // Hand the default route over to another non-internal network of the same netns.
+      let handover: { netns: string; ifname: string; gateway: string } | undefined;
+      if (ep.defaultRoute) {
+        for (const other of Object.values(next.networks)) {
+          if (other.internal) continue;
+          const e = Object.values(other.endpoints).find((x) => x.netns === ep.netns);
+          if (!e) continue;
+          handover = { netns: e.netns, ifname: e.ifname, gateway: e.gateway };
+          next = { ...next, networks: { ...next.networks, [other.key]: { ...other, endpoints: { ...other.endpoints, [e.endpointId]: { ...e, defaultRoute: true } } } } };
+          break;
+        }
+      }
+      await save(next);
+      await detachEndpoint(ep.hostVeth);
+      if (ep.ports.length) await applyFirewallFor(next, network);
+      if (handover) {
+        await runStep({ argv: ['ip', '-n', handover.netns, 'route', 'replace', 'default', 'via', handover.gateway, 'dev', handover.ifname], okIf: /No such|Cannot find|Network is unreachable/ });
+      }
+      return ep;
+    });
+    void found;
+  }
+
+  /** Deletes the container's netns if we created it and no endpoint of ours still uses it. */
+  async releaseNetns(netns: string): Promise<void> {
+    const state = await this.read();
+    const users = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => e.netns === netns));
+    if (users.length) return;
+    await removeNetns(netns);
+  }
+
+  /** Disconnects `endpointId` from every network and removes its netns (if ours). For container removal. */
+  async releaseContainer(endpointId: string, netns = netnsName(endpointId)): Promise<void> {
+    const state = await this.read();
+    for (const n of Object.values(state.networks)) if (n.endpoints[endpointId]) await this.disconnect(n.key, endpointId);
+    await this.releaseNetns(netns);
+  }
+
+  /**
+   * Removes the network: bridge, nft table, iptables ACCEPTs, state. Refuses while endpoints are attached unless
+   * `force` (then they are detached first). A network unknown to the state is still cleaned by its key.
+   */
+  async removeNetwork(key: string, opts: { force?: boolean } = {}): Promise<void> {
+    const eps = await this.locked(async (state) => Object.values(state.networks[key]?.endpoints ?? {}));
+    if (eps.length && !opts.force) throw new NetworkError(`network ${key} has active endpoints: ${eps.map((e) => e.endpointId).join(', ')}`);
+    for (const e of eps) await this.disconnect(key, e.endpointId);
+    await this.locked(async (state, save) => {
+      const bridge = state.networks[key]?.bridge ?? bridgeName(key);
+      await removeFirewall(bridge);
+      await removeIptablesAccept(bridge);
+      await removeBridge(bridge, { force: true });
+      if (state.networks[key]) {
+        const networks = { ...state.networks };
+        delete networks[key];
+        await save({ ...state, networks });
+      }
+    });
+    for (const e of eps) if (e.ownNetns) await this.releaseNetns(e.netns);
+  }
+
+  /** Re-applies bridges and rules of every recorded network (after a reboot, or dockerd (re)starting). */
+  async reapplyAll(): Promise<void> {
+    const state = await this.read();
+    for (const n of Object.values(state.networks)) await this.createNetwork({ key: n.key, name: n.name, internal: n.internal });
+  }
+}
+
+function firstFreeIfname(used: readonly string[]): string {
+  for (let i = 0; ; i++) if (!used.includes(containerIfname(i))) return containerIfname(i);
+}
+
+/** The firewall input of a network record. */
+export function firewallOf(n: NetworkRecord): FirewallNetwork {
+  return {
+    bridge: n.bridge,
+    subnet: n.subnet,
+    gateway: n.gateway,
+    internal: n.internal,
+    name: n.name,
+    ports: Object.values(n.endpoints).flatMap((e) => e.ports),
+  };
+}
+
+async function applyFirewallFor(state: NetState, key: string): Promise<void> {
+  const n = state.networks[key];
+  if (n) await applyFirewall(firewallOf(n));
+}
+
+export type { PortMapping };
