@@ -5,7 +5,6 @@
 import { TsComposeError } from '../errors.js';
 import { RuntimeUnavailableError } from './errors.js';
 import type { Runtime } from './runtime.js';
-import { DockerRuntime } from './docker/docker-runtime.js';
 import { dockerConnection, type Env } from './docker/connection.js';
 import { DOCKER_HINT } from './docker/errors.js';
 
@@ -50,9 +49,10 @@ async function nativeProblem(rt: Runtime, callOptions: { signal?: AbortSignal })
 export async function selectRuntime(
   kind: RuntimeKind,
   env: Env = process.env,
-  options: { signal?: AbortSignal; makeDocker?: (env: Env) => Runtime; makeNative?: (env: Env) => Promise<Runtime> } = {},
+  options: { signal?: AbortSignal; makeDocker?: (env: Env) => Runtime | Promise<Runtime>; makeNative?: (env: Env) => Promise<Runtime> } = {},
 ): Promise<Runtime> {
-  const makeDocker = options.makeDocker ?? ((e: Env) => new DockerRuntime({ env: e }));
+  // Loaded only when asked for: the native runtime never loads dockerode.
+  const makeDocker = options.makeDocker ?? (async (e: Env) => new (await import('./docker/docker-runtime.js')).DockerRuntime({ env: e }));
   const makeNative = options.makeNative ?? makeNativeDefault;
   const callOptions = options.signal ? { signal: options.signal } : {};
   if (kind === 'native') {
@@ -61,7 +61,7 @@ export async function selectRuntime(
     if (problem !== undefined) throw nativeUnavailable(problem);
     return rt;
   }
-  const docker = makeDocker(env);
+  const docker = await makeDocker(env);
   if (await docker.ping(callOptions)) return docker;
   if (kind === 'docker') {
     throw new RuntimeUnavailableError('docker', `the Docker Engine at ${dockerWhere(env)} does not answer`, { hint: DOCKER_HINT });

@@ -20,10 +20,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import tarStream from 'tar-stream';
 import { TsComposeError } from '../../../errors.js';
 import { ConflictError, NotFoundError, PullError, PushError } from '../../errors.js';
-import { describeArchive, extractArchive, type ArchiveImage } from './archive.js';
+import type { ArchiveImage } from './archive.js';
 import { chainIds, hexOf, isSha256Digest, sha256, shortLinkName } from './digest.js';
 import { diskUsage, isErrno, pidAlive, tempName, writeFileAtomic, writeJsonAtomic } from './fsutil.js';
 import { DigestMismatchError, unpackLayer, type UnpackResult } from './layer.js';
@@ -848,6 +847,7 @@ export class ImageStore {
     const tmp = this.p('tmp', tempName() + '-load');
     await mkdir(tmp);
     try {
+      const { describeArchive, extractArchive } = await import('./archive.js'); // tar-stream only when loading
       const extracted = await extractArchive(archive as AsyncIterable<Buffer>, tmp, opts.signal);
       const images = await describeArchive(extracted, parsePlatform());
       const lines: string[] = [];
@@ -932,6 +932,7 @@ export class ImageStore {
       if (existing) existing.tags.push(...tags.filter((t) => !existing.tags.includes(t)));
       else items.push({ record: found.record, tags: [...tags] });
     }
+    const { default: tarStream } = await import('tar-stream');
     const pack = tarStream.pack();
     const entry = (name: string, body: string | Buffer): Promise<void> =>
       new Promise((resolve, reject) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body, (e) => (e ? reject(e) : resolve())));
