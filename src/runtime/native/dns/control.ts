@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readJson, withLock, writeJsonAtomic } from '../fsutil.js';
-import { type DnsStatusFile, dnsPaths, networkFileName, networkFromFileName } from './paths.js';
+import { type DnsStatusFile, dnsPaths, isResolver, networkFileName, networkFromFileName } from './paths.js';
 import { type DnsNetwork, parseUpstream } from './records.js';
 
 export interface DnsOptions {
@@ -52,19 +52,12 @@ function validate(net: DnsNetwork): void {
     if (!isIP(host) || !(port > 0 && port < 65536)) throw bad(`upstream ${JSON.stringify(u)} is not ip, ip:port or [ipv6]:port`);
   }
   for (const e of net.entries) {
+    for (const u of e.upstreams ?? []) {
+      const { host, port } = parseUpstream(u);
+      if (!isIP(host) || !(port > 0 && port < 65536)) throw bad(`container ${e.containerId}: upstream ${JSON.stringify(u)} is not ip, ip:port or [ipv6]:port`);
+    }
     for (const ip of e.ips) if (!isIP(ip)) throw bad(`container ${e.containerId}: ${JSON.stringify(ip)} is not an IP address`);
     for (const n of e.names) if (!/^[^\s]{1,253}$/.test(n)) throw bad(`container ${e.containerId}: bad name ${JSON.stringify(n)}`);
-  }
-}
-
-/** Whether `pid` is a live (not zombie) resolver of `dir`. */
-async function isResolver(pid: number, dir: string): Promise<boolean> {
-  try {
-    const [cmdline, stat] = await Promise.all([fs.readFile(`/proc/${pid}/cmdline`, 'utf8'), fs.readFile(`/proc/${pid}/stat`, 'utf8')]);
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X' && cmdline.split('\0').includes(dir);
-  } catch {
-    return false;
   }
 }
 
@@ -79,16 +72,24 @@ function resolverEntry(opts: DnsOptions): string {
   return entry;
 }
 
-function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): number {
+interface Spawned {
+  pid: number;
+  /** Whether it has exited (known from the child itself: no /proc race while it execs). */
+  exited(): boolean;
+}
+
+function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): Spawned {
   const argv = [process.execPath, ...NODE_FLAGS, resolverEntry(opts), p.dir];
   const [cmd, ...args] = opts.netns ? ['nsenter', `--net=${opts.netns}`, ...argv] : argv;
   const log = openSync(p.log, 'a');
   try {
     const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', log, log], cwd: '/' });
-    child.on('error', () => undefined);
+    let exited = false;
+    child.on('error', () => (exited = true));
+    child.on('exit', () => (exited = true));
     child.unref();
     if (child.pid === undefined) throw new Error(`dns: cannot start the resolver (${cmd})`);
-    return child.pid;
+    return { pid: child.pid, exited: () => exited };
   } finally {
     closeSync(log);
   }
@@ -117,9 +118,10 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
   await fs.mkdir(p.networks, { recursive: true });
   await withLock(p.lock, async () => {
     await writeJsonAtomic(path.join(p.networks, networkFileName(net.network)), { ...net, serial });
+    let spawned: Spawned | undefined;
     let pid = await runningPid(p);
     if (pid !== undefined) process.kill(pid, 'SIGHUP');
-    else pid = spawnResolver(p, opts);
+    else pid = (spawned = spawnResolver(p, opts)).pid;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const st = await readJson<DnsStatusFile>(p.status).catch(() => undefined);
@@ -129,7 +131,8 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
         return;
       }
       // It was exiting (its last network had just been removed) or it died: start another.
-      if (!(await isResolver(pid, p.dir))) pid = spawnResolver(p, opts);
+      const gone = spawned ? spawned.exited() : !(await isResolver(pid, p.dir));
+      if (gone) pid = (spawned = spawnResolver(p, opts)).pid;
       if (Date.now() > deadline) throw new Error(`dns: the resolver did not serve network ${net.network} within ${timeoutMs} ms\n${await logTail(p)}`);
       await sleep(15);
     }

@@ -6,6 +6,7 @@
  *   resolver.log             the resolver's stdout/stderr
  *   lock/                    serializes CLI changes
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 export interface DnsStatusFile {
@@ -30,4 +31,21 @@ export function networkFileName(network: string): string {
 
 export function networkFromFileName(file: string): string | undefined {
   return file.endsWith('.json') ? decodeURIComponent(file.slice(0, -'.json'.length)) : undefined;
+}
+
+/**
+ * Whether `pid` is a live (not zombie) resolver of `dir`: its command line names `dir` (guards against pid reuse).
+ * During an exec the command line reads empty: then the process name decides (node, or nsenter about to exec it).
+ */
+export async function isResolver(pid: number, dir: string): Promise<boolean> {
+  try {
+    const [cmdline, stat] = await Promise.all([fs.readFile(`/proc/${pid}/cmdline`, 'utf8'), fs.readFile(`/proc/${pid}/stat`, 'utf8')]);
+    const close = stat.lastIndexOf(')');
+    const state = stat.slice(close + 2, close + 3);
+    if (state === 'Z' || state === 'X') return false;
+    if (cmdline === '') return /^(node|nsenter|MainThread)$/.test(stat.slice(stat.indexOf('(') + 1, close));
+    return cmdline.split('\0').includes(dir);
+  } catch {
+    return false;
+  }
 }

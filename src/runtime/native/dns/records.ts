@@ -19,6 +19,8 @@ export interface DnsEntry {
   ips: string[];
   /** Service name, container name, aliases, short id (any case). */
   names: string[];
+  /** compose `dns:` of this container: its other names go there instead of the network's upstreams. */
+  upstreams?: string[];
 }
 
 /** Everything the resolver needs to serve one network; the state file of that network. */
@@ -65,6 +67,8 @@ export interface DnsIndex {
   containerNetworks: Map<string, string[]>;
   /** client ip → container ids having it (on any network). */
   ipOwners: Map<string, string[]>;
+  /** container id → its own upstreams (compose `dns:`). */
+  containerUpstreams: Map<string, string[]>;
 }
 
 export function normalizeName(name: string): string {
@@ -94,7 +98,7 @@ export function listenKey(ip: string, port = 53): string {
 }
 
 export function buildIndex(networks: DnsNetwork[]): DnsIndex {
-  const idx: DnsIndex = { networks: new Map(), byListen: new Map(), clients: new Map(), containerNetworks: new Map(), ipOwners: new Map() };
+  const idx: DnsIndex = { networks: new Map(), byListen: new Map(), clients: new Map(), containerNetworks: new Map(), ipOwners: new Map(), containerUpstreams: new Map() };
   for (const net of networks) {
     const names = new Map<string, NameRecord>();
     const ptr = new Map<string, string[]>();
@@ -116,6 +120,7 @@ export function buildIndex(networks: DnsNetwork[]): DnsIndex {
         if (!owners.includes(e.containerId)) owners.push(e.containerId);
         idx.ipOwners.set(ip, owners);
       }
+      if (e.upstreams?.length) idx.containerUpstreams.set(e.containerId, e.upstreams);
       const nets = idx.containerNetworks.get(e.containerId) ?? [];
       if (!nets.includes(net.network)) nets.push(net.network);
       idx.containerNetworks.set(e.containerId, nets);
@@ -140,6 +145,12 @@ export function visibleNetworks(idx: DnsIndex, network: string, clientIp: string
   const nets = own !== undefined ? [network] : [];
   for (const id of ids) for (const n of idx.containerNetworks.get(id) ?? []) if (!nets.includes(n)) nets.push(n);
   return nets.filter((n) => idx.networks.has(n));
+}
+
+/** The registered container that owns a client address (preferring the arrival network's), if any. */
+export function clientContainer(idx: DnsIndex, network: string, clientIp: string): string | undefined {
+  const ip = canonicalIp(clientIp);
+  return idx.clients.get(`${network}|${ip}`) ?? idx.ipOwners.get(ip)?.[0];
 }
 
 export type Decision = { kind: 'answer'; response: Packet } | { kind: 'forward'; upstreams: string[] };
@@ -197,7 +208,9 @@ export function decide(idx: DnsIndex, listenIp: string, port: number, clientIp: 
   const nets = visibleNetworks(idx, network, clientIp);
   const local = q.class === undefined || q.class === 'IN' || q.class === 'ANY' ? lookup(idx, nets, q) : undefined;
   if (local) return { kind: 'answer', response: reply(query, RCODE.NOERROR, local) };
-  const upstreams = upstreamsOf(idx, nets.length ? nets : [network]);
+  const client = clientContainer(idx, network, clientIp);
+  const own = client === undefined ? undefined : idx.containerUpstreams.get(client);
+  const upstreams = own ?? upstreamsOf(idx, nets.length ? nets : [network]);
   if (upstreams.length === 0) return { kind: 'answer', response: reply(query, RCODE.SERVFAIL, [], false) };
   return { kind: 'forward', upstreams };
 }

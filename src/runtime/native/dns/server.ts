@@ -12,7 +12,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { DecodedPacket, Packet } from 'dns-packet';
-import { type DnsStatusFile, dnsPaths, networkFromFileName } from './paths.js';
+import { type DnsStatusFile, dnsPaths, isResolver, networkFromFileName } from './paths.js';
 import {
   type DnsIndex,
   type DnsNetwork,
@@ -33,6 +33,7 @@ const UDP_UPSTREAM_TIMEOUT_MS = 2000;
 const TCP_UPSTREAM_TIMEOUT_MS = 4000;
 const TCP_IDLE_MS = 10_000;
 const RETRY_MS = 500;
+const SELF_CHECK_MS = 10_000;
 
 type StoredNetwork = DnsNetwork & { serial: string };
 
@@ -316,7 +317,19 @@ export async function runResolver(dir: string): Promise<void> {
   process.on('SIGTERM', () => void exit());
   process.on('SIGINT', () => void exit());
   await fs.mkdir(dir, { recursive: true });
+  const other = Number((await fs.readFile(p.pid, 'utf8').catch(() => '')).trim());
+  if (other > 0 && other !== process.pid && (await isResolver(other, dir))) {
+    log(`resolver ${other} already runs: exiting`);
+    process.exit(0);
+  }
   await fs.writeFile(p.pid, `${process.pid}\n`);
   log(`resolver started (pid ${process.pid})`);
+  // A resolver that is no longer the one named by the pid file (a stray, or its state was deleted) stops.
+  setInterval(() => {
+    void fs.readFile(p.pid, 'utf8').then(
+      (t) => Number(t.trim()) !== process.pid && (log('pid file names another process: exiting'), void exit()),
+      () => (log('pid file gone: exiting'), void exit()),
+    );
+  }, SELF_CHECK_MS);
   await resolver.reload();
 }
