@@ -112,6 +112,9 @@ describe('plans', () => {
       'link set dev lo up\naddress replace 10.214.5.2/24 broadcast + dev eth0\nlink set dev eth0 up\nroute replace default via 10.214.5.1 dev eth0\n',
     );
   });
+  it('endpoint: netns created in the host batch', () => {
+    expect(planEndpoint(ep, false, true)[0]!.input!.split('\n')[0]).toBe('netns add tsc-0123456789ab');
+  });
   it('endpoint: leftover veth deleted first; no default route; explicit mac', () => {
     const steps = planEndpoint({ ...ep, defaultRoute: false, mac: '02:AA:BB:CC:DD:EE', ifname: 'eth1' }, true);
     expect(steps[0]!.input!.split('\n')[0]).toBe('link del dev vtsc0123456789');

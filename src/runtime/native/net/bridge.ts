@@ -272,8 +272,9 @@ export function macFromIp(ip: string): string {
  * Two `ip -batch` steps: host side (recreate the veth with its peer created inside the netns, enslave, hairpin on
  * — needed for container → published port → itself with DNAT —, up) and netns side (lo up, address, up, default
  * route). `hostVethExists`: a leftover from a crash is deleted first, which also removes its stale peer.
+ * `createNetns`: the host batch starts with `netns add <netns>` (no separate `ip netns add` process).
  */
-export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean): Step[] {
+export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean, createNetns = false): Step[] {
   checkIfname(spec.hostVeth);
   checkIfname(spec.ifname);
   checkIfname(spec.bridge);
@@ -282,6 +283,8 @@ export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean): Step[
   if (spec.mac !== undefined && !MAC_RE.test(spec.mac)) throw new Error(`invalid mac_address ${JSON.stringify(spec.mac)}`);
   const mac = (spec.mac ?? macFromIp(spec.address)).toLowerCase();
   const host: string[] = [];
+  // `netns add` inside the batch: ip creates the namespace and stays in the host's (saves a process).
+  if (createNetns) host.push(`netns add ${spec.netns}`);
   if (hostVethExists) host.push(`link del dev ${spec.hostVeth}`);
   host.push(
     `link add name ${spec.hostVeth} mtu ${spec.mtu} type veth peer name ${spec.ifname} mtu ${spec.mtu} address ${mac} netns ${spec.netns}`,
@@ -306,10 +309,14 @@ export interface EndpointCreated {
   readonly mac: string;
 }
 
-/** Creates the endpoint (idempotent: a half-made one from a crash is replaced). Two `ip` processes. */
-export async function attachEndpoint(spec: EndpointSpec): Promise<EndpointCreated> {
-  const exists = await linkExists(spec.hostVeth);
-  for (const s of planEndpoint(spec, exists)) await runStep(s);
+/**
+ * Creates the endpoint (idempotent: a half-made one from a crash is replaced). Two `ip` processes. With
+ * `createNetns`, a missing /run/netns/<netns> is created in the same batch.
+ */
+export async function attachEndpoint(spec: EndpointSpec, opts: { createNetns?: boolean } = {}): Promise<EndpointCreated> {
+  const [exists, nsExists] = await Promise.all([linkExists(spec.hostVeth), netnsExists(spec.netns)]);
+  if (!nsExists && !opts.createNetns) throw new Error(`netns ${spec.netns} does not exist`);
+  for (const s of planEndpoint(spec, exists, !nsExists)) await runStep(s);
   const mac = (spec.mac ?? macFromIp(spec.address)).toLowerCase();
   return { netns: spec.netns, hostVeth: spec.hostVeth, ifname: spec.ifname, address: spec.address, mac };
 }

@@ -20,8 +20,10 @@ import {
   ensureBridge,
   ensureNetns,
   hostVethName,
+  linkExists,
   macFromIp,
   mtuFromOptions,
+  netnsExists,
   netnsName,
   removeBridge,
   removeNetns,
@@ -174,9 +176,12 @@ export class NativeNetworks {
         // Record first: a crash below leaves a record that `removeNetwork` (or a re-run) cleans up.
         await save({ ...state, networks: { ...state.networks, [req.key]: rec } });
       }
-      await ensureBridge({ name: rec.bridge, subnet: rec.subnet, gateway: rec.gateway, mtu: rec.mtu, internal: rec.internal });
-      await applyFirewall(firewallOf(rec));
-      const chain = await ensureIptablesAccept(rec.bridge);
+      // nft and iptables do not need the bridge to exist (they match names): all three in parallel.
+      const [, , chain] = await Promise.all([
+        ensureBridge({ name: rec.bridge, subnet: rec.subnet, gateway: rec.gateway, mtu: rec.mtu, internal: rec.internal }),
+        applyFirewall(firewallOf(rec)),
+        ensureIptablesAccept(rec.bridge),
+      ]);
       if (chain !== rec.iptablesChain) {
         const { iptablesChain: _old, ...rest } = rec;
         rec = chain ? { ...rest, iptablesChain: chain } : rest;
@@ -249,8 +254,9 @@ export class NativeNetworks {
     });
     const { rec, net } = ep;
     try {
-      await ensureNetns(rec.netns, req.netnsPath);
-      await attachEndpoint({
+      if (!rec.ownNetns) await ensureNetns(rec.netns, req.netnsPath);
+      await attachEndpoint(
+        {
         netns: rec.netns,
         bridge: net.bridge,
         hostVeth: rec.hostVeth,
@@ -261,7 +267,9 @@ export class NativeNetworks {
         defaultRoute: rec.defaultRoute,
         mac: rec.mac,
         mtu: net.mtu,
-      });
+        },
+        { createNetns: rec.ownNetns },
+      );
       if (rec.ports.length) await this.locked(async (s) => void (await applyFirewallFor(s, net.key)));
     } catch (e) {
       await this.disconnect(net.key, req.endpointId).catch(() => undefined);
@@ -315,11 +323,28 @@ export class NativeNetworks {
     await removeNetns(netns);
   }
 
-  /** Disconnects `endpointId` from every network and removes its netns (if ours). For container removal. */
+  /**
+   * Disconnects `endpointId` from every network and removes its netns if we created it: one state update, one
+   * `ip -batch` (all veths + the netns), then the firewall of networks where it had published ports.
+   */
   async releaseContainer(endpointId: string, netns = netnsName(endpointId)): Promise<void> {
-    const state = await this.read();
-    for (const n of Object.values(state.networks)) if (n.endpoints[endpointId]) await this.disconnect(n.key, endpointId);
-    await this.releaseNetns(netns);
+    await this.locked(async (state, save) => {
+      const mine = Object.values(state.networks).filter((n) => n.endpoints[endpointId]);
+      let next = state;
+      for (const n of mine) {
+        const endpoints = { ...n.endpoints };
+        delete endpoints[endpointId];
+        next = { ...next, networks: { ...next.networks, [n.key]: { ...releaseAddress(n, endpointId), endpoints } } };
+      }
+      const stillUsed = Object.values(next.networks).some((n) => Object.values(n.endpoints).some((e) => e.netns === netns));
+      const ownNs = mine.length === 0 || mine.some((n) => n.endpoints[endpointId]!.ownNetns);
+      if (mine.length) await save(next);
+      const lines: string[] = [];
+      for (const n of mine) if (await linkExists(n.endpoints[endpointId]!.hostVeth)) lines.push(`link del dev ${n.endpoints[endpointId]!.hostVeth}`);
+      if (ownNs && !stillUsed && (await netnsExists(netns))) lines.push(`netns del ${netns}`);
+      if (lines.length) await runStep({ argv: ['ip', '-force', '-batch', '-'], input: `${lines.join('\n')}\n`, okIf: /Cannot find device|No such file/ });
+      await Promise.all(mine.filter((n) => n.endpoints[endpointId]!.ports.length).map((n) => applyFirewallFor(next, n.key)));
+    });
   }
 
   /**
@@ -332,9 +357,7 @@ export class NativeNetworks {
     for (const e of eps) await this.disconnect(key, e.endpointId);
     await this.locked(async (state, save) => {
       const bridge = state.networks[key]?.bridge ?? bridgeName(key);
-      await removeFirewall(bridge);
-      await removeIptablesAccept(bridge);
-      await removeBridge(bridge, { force: true });
+      await Promise.all([removeFirewall(bridge), removeIptablesAccept(bridge), removeBridge(bridge, { force: true })]);
       if (state.networks[key]) {
         const networks = { ...state.networks };
         delete networks[key];
