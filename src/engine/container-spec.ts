@@ -166,6 +166,7 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
     for (const t of svc.tmpfs ?? []) mounts.push({ type: 'tmpfs', target: t.split(':')[0]! });
     spec.mounts = mounts;
   }
+  if (svc.links && svc.links.length > 0) spec.links = svc.links;
   if (svc.volumes_from && svc.volumes_from.length > 0) {
     spec.volumesFrom = svc.volumes_from.map((v) => {
       const [first, ...rest] = v.split(':');

@@ -160,6 +160,8 @@ export interface ContainerSpec {
   readonly exposedPorts?: readonly string[];
   readonly ports?: readonly PortBinding[];
   readonly mounts?: readonly MountSpec[];
+  /** compose `links` (`service[:alias]`): on user-defined networks the alias resolves to the service. */
+  readonly links?: readonly string[];
   /** Containers whose mounts this one shares: `name[:ro|:rw]` (compose `volumes_from`). */
   readonly volumesFrom?: readonly string[];
   /** Secrets (at /run/secrets/…) and configs, as files. */

@@ -27,7 +27,7 @@ import {
   type ContainerSpec,
   type ContainerStatus,
   type ContainerSummary,
-  type EndpointSpec,
+  type EndpointInfo,
   type EventsOptions,
   type ExecResult,
   type ExecSession,
@@ -61,6 +61,7 @@ import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRun
 import { ImageStore, type StoredImage } from './image/store.js';
 import { registryConfigFromEnv } from './image/registry-config.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
+import { asUserError, containerNetnsPath, detachNetworks, networkId, networksOf, refreshDns, usesBridge } from './netglue.js';
 import { secureJoin } from './secure-path.js';
 import { appendEvent, nativePaths, type ContainerRecord, type NativePaths } from './state.js';
 import {
@@ -85,7 +86,7 @@ import { resolveUser } from './user.js';
 const execFileP = promisify(execFile);
 
 export const NATIVE_NETWORK_HINT =
-  'the native runtime runs services with `network_mode: none` or `network_mode: host` for now (bridge networks, DNS and published ports are not implemented yet); use --runtime docker for this project';
+  'use --runtime docker for this project';
 
 function unsupported(what: string, hint = NATIVE_NETWORK_HINT): TsComposeError {
   return new TsComposeError('TSC_NATIVE_UNSUPPORTED', `${what} is not yet supported on the native runtime`, { hint });
@@ -151,13 +152,34 @@ export class NativeRuntime implements Runtime {
       labels: r.labels,
       status,
       created: r.created,
-      networks: {},
+      networks: this.endpointsOf(r, status),
       mounts: r.mounts,
-      publishedPorts: [],
+      publishedPorts: status === 'running' || status === 'paused' ? (r.state.publishedPorts ?? []) : [],
     };
   }
 
+  /** The configured networks (Docker reports them for stopped containers too), with addresses while running. */
+  private endpointsOf(r: ContainerRecord, status: ContainerStatus): Record<string, EndpointInfo> {
+    const out: Record<string, EndpointInfo> = {};
+    if (!usesBridge(r)) return out;
+    const live = status === 'running' || status === 'paused' ? r.state.endpoints ?? {} : {};
+    const ids = this.networkIds ?? {};
+    for (const ep of r.spec.networks ?? []) {
+      const e = live[ep.network];
+      out[ep.network] = { networkId: e?.networkId ?? ids[ep.network] ?? '', aliases: [...(ep.aliases ?? [])], ...(e ? { ipAddress: e.ip } : {}) };
+    }
+    return out;
+  }
+
+  private networkIds: Record<string, string> | undefined;
+
+  private async loadNetworkIds(): Promise<void> {
+    const state = await networksOf(this.paths).read();
+    this.networkIds = Object.fromEntries(Object.values(state.networks).map((n) => [n.key, networkId(n.key, n.subnet)]));
+  }
+
   async listContainers(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    await this.loadNetworkIds();
     const all = (await this.ctx.state.all()).filter((r) => matchesLabels(r.labels, options.labels));
     const out: ContainerSummary[] = [];
     for (const r of all) {
@@ -170,6 +192,7 @@ export class NativeRuntime implements Runtime {
 
   async inspectContainer(idOrName: string): Promise<ContainerInspect> {
     const r = await this.record(idOrName);
+    await this.loadNetworkIds();
     const status = await this.status(r);
     const hc = r.state.health ? healthcheckOf(r.spec, await imageRunConfig(this.ctx, r)) : undefined;
     return {
@@ -183,8 +206,14 @@ export class NativeRuntime implements Runtime {
   }
 
   /** The network namespace for a spec: `none`, `host`, or joining another container's. */
-  private async networkOf(spec: ContainerSpec): Promise<OciNetwork> {
+  private async networkOf(spec: ContainerSpec, id: string): Promise<OciNetwork> {
     const mode = spec.networkMode;
+    if (mode === undefined && (spec.networks?.length ?? 0) > 0) {
+      // Bridge networks: the netns is made when a run starts (see netglue.ts); check the networks exist now.
+      const state = await networksOf(this.paths).read();
+      for (const ep of spec.networks ?? []) if (!state.networks[ep.network]) throw new NotFoundError('network', ep.network);
+      return { netnsPath: containerNetnsPath(id) };
+    }
     if (mode === 'none') return 'none';
     if (mode === 'host') return 'host';
     if (mode !== undefined && mode.startsWith('container:')) {
@@ -194,8 +223,7 @@ export class NativeRuntime implements Runtime {
       }
       return { netnsPath: `/proc/${other.state.pid}/ns/net` };
     }
-    const nets = (spec.networks ?? []).map((n: EndpointSpec) => n.network);
-    throw unsupported(mode === undefined || mode === 'bridge' || mode === 'default' ? `network ${nets[0] ?? mode ?? 'bridge'} (bridge networking)` : `network_mode ${mode}`);
+    throw unsupported(`network_mode ${mode ?? '(none given, no networks)'}`, 'the native runtime has no default bridge: use compose networks (the default network works), or network_mode none, host or service:NAME');
   }
 
   private initBinary(): string | undefined {
@@ -344,14 +372,13 @@ export class NativeRuntime implements Runtime {
 
   async createContainer(spec: ContainerSpec): Promise<{ id: string }> {
     const ctx = this.ctx;
-    const network = await this.networkOf(spec);
-    if (network !== 'host' && spec.ports && spec.ports.length > 0) throw unsupported('publishing ports');
-    if (spec.tty) {
-      // conmon would need a console socket; logs and exec work without one.
+    const id = randomBytes(32).toString('hex');
+    const network = await this.networkOf(spec, id);
+    if (spec.ports && spec.ports.length > 0 && typeof network !== 'object') {
+      if (network === 'none') throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);
     }
     const image = await this.images.resolve(spec.image);
     if (!image) throw new NotFoundError('image', spec.image, { hint: `pull it first: tscompose --runtime native image pull ${spec.image}` });
-    const id = randomBytes(32).toString('hex');
     const dir = ctx.state.containerDir(id);
     await ctx.state.withNamesLock(async () => {
       const taken = (await ctx.state.all()).find((r) => r.name === spec.name);
@@ -431,7 +458,7 @@ export class NativeRuntime implements Runtime {
       await mountRootfs(ctx, r.id, this.images.overlayLowerdir(image));
       if (r.spec.networkMode?.startsWith('container:')) {
         // The joined container may have a new process since this one was created.
-        const net = await this.networkOf(r.spec);
+        const net = await this.networkOf(r.spec, r.id);
         const oci = await ociSpecOf(ctx, r.id);
         oci.linux.namespaces = oci.linux.namespaces.map((n) => (n.type === 'network' && typeof net === 'object' ? { type: 'network', path: net.netnsPath } : n));
         await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
@@ -492,6 +519,8 @@ export class NativeRuntime implements Runtime {
     const ctx = this.ctx;
     const conmonPid = Number(await fs.readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
     await ctx.oci.delete(id, true).catch(() => undefined);
+    const rec = await ctx.state.read(id);
+    if (rec && usesBridge(rec)) await detachNetworks(this.paths, rec).catch(() => undefined);
     // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
     for (let i = 0; i < 40 && conmonPid > 0 && pidRunning(conmonPid); i++) await sleep(50);
     await unmountRootfs(ctx, id);
@@ -692,30 +721,65 @@ export class NativeRuntime implements Runtime {
   }
 
   // ------------------------------------------------------------------------------------------------------------
-  // networks (part 2)
+  // networks (bridges with DNS: ./net, ./dns, ./netglue.ts)
 
-  async listNetworks(_options: ListOptions = {}): Promise<NetworkInfo[]> {
-    return [];
+  private async networkInfos(): Promise<NetworkInfo[]> {
+    const state = await networksOf(this.paths).read();
+    return Object.values(state.networks).map((n) => ({
+      id: networkId(n.key, n.subnet),
+      name: n.key,
+      driver: 'bridge',
+      labels: n.labels ?? {},
+      internal: n.internal,
+      attachable: false,
+      containers: Object.keys(n.endpoints),
+    }));
+  }
+
+  async listNetworks(options: ListOptions = {}): Promise<NetworkInfo[]> {
+    return (await this.networkInfos()).filter((n) => matchesLabels(n.labels, options.labels));
   }
 
   async inspectNetwork(idOrName: string): Promise<NetworkInfo> {
-    throw new NotFoundError('network', idOrName);
+    const all = await this.networkInfos();
+    const n = all.find((x) => x.name === idOrName || x.id === idOrName) ?? (idOrName.length >= 12 ? all.find((x) => x.id.startsWith(idOrName)) : undefined);
+    if (!n) throw new NotFoundError('network', idOrName);
+    return n;
   }
 
   async createNetwork(spec: NetworkSpec): Promise<{ id: string }> {
-    throw unsupported(`network ${spec.name} (bridge networking)`);
+    if (spec.driver !== undefined && spec.driver !== 'bridge') throw unsupported(`network driver ${spec.driver}`, 'the native runtime has bridge networks only');
+    const existing = (await this.networkInfos()).find((n) => n.name === spec.name);
+    if (existing) throw new ConflictError('network', spec.name, `network with name ${spec.name} already exists`);
+    const { network } = await networksOf(this.paths).createNetwork({
+      key: spec.name,
+      name: spec.name,
+      ...(spec.internal ? { internal: true } : {}),
+      ...(spec.ipam?.config ? { ipam: spec.ipam.config.map((c) => ({ ...(c.subnet ? { subnet: c.subnet } : {}), ...(c.gateway ? { gateway: c.gateway } : {}), ...(c.ipRange ? { ip_range: c.ipRange } : {}) })) as never } : {}),
+      ...(spec.driverOpts ? { driverOpts: spec.driverOpts } : {}),
+      labels: { ...spec.labels },
+    }).catch((e: unknown) => {
+      throw asUserError(e, `cannot create network ${spec.name}`);
+    });
+    const id = networkId(network.key, network.subnet);
+    await appendEvent(this.paths, { type: 'network', action: 'create', id, attributes: { ...spec.labels, name: spec.name, type: 'bridge' } });
+    return { id };
   }
 
   async removeNetwork(idOrName: string): Promise<void> {
-    throw new NotFoundError('network', idOrName);
+    const n = await this.inspectNetwork(idOrName);
+    if (n.containers.length > 0) throw new ConflictError('network', n.name, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    await refreshDns(this.paths, [n.name]);
+    await networksOf(this.paths).removeNetwork(n.name);
+    await appendEvent(this.paths, { type: 'network', action: 'destroy', id: n.id, attributes: { ...n.labels, name: n.name, type: 'bridge' } });
   }
 
-  async connectNetwork(network: string): Promise<void> {
-    throw unsupported(`connecting to network ${network}`);
+  async connectNetwork(network: string, container: string): Promise<void> {
+    throw unsupported(`connecting a container to network ${network} after its creation (${container})`, 'declare the network in the compose file');
   }
 
   async disconnectNetwork(network: string): Promise<void> {
-    throw new NotFoundError('network', network);
+    throw unsupported(`disconnecting from network ${network}`, 'declare the networks in the compose file');
   }
 
   // ------------------------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { ContainerSpec, HealthStatus, Labels, MountInfo } from '../runtime.js';
+import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
 import { isMissing, readJson, withLock, writeJsonAtomic } from './fsutil.js';
 
 export interface NativePaths {
@@ -69,6 +69,9 @@ export interface ContainerState {
   health?: HealthState;
   /** Increases with every start: the exit hook and health monitor act only on the run they were made for. */
   generation: number;
+  /** While running on bridge networks: network name → endpoint. */
+  endpoints?: Record<string, { networkId: string; ip: string; aliases: string[] }>;
+  publishedPorts?: PublishedPort[];
 }
 
 export interface ContainerRecord {

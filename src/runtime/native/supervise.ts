@@ -17,6 +17,7 @@ import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from './oci-runtime
 import { healthcheckOf, type ImageRunConfig, type OciSpec } from './oci-spec.js';
 import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from './state.js';
 import { isMissing, readJson } from './fsutil.js';
+import { attachNetworks, detachNetworks, usesBridge, type Attached } from './netglue.js';
 
 const execFileP = promisify(execFile);
 
@@ -170,6 +171,12 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const ociLog = path.join(run, 'oci.log');
   await fs.rm(ociLog, { force: true });
   const generation = r.state.generation + 1;
+  // Bridge networks: the netns, veths, addresses, port rules and DNS names of this run (released when it ends).
+  let attached: Attached | undefined;
+  if (usesBridge(r)) attached = await attachNetworks(ctx.paths, r, path.join(dir, 'etc'));
+  const undoNetworks = async (): Promise<void> => {
+    if (attached) await detachNetworks(ctx.paths, r).catch(() => undefined);
+  };
   const hook = here('./exit-hook.js');
   const args = [
     '--api-version', '1',
@@ -205,6 +212,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     child.once('error', (e) => resolve(e));
   });
   if (spawned) {
+    await undoNetworks();
     throw new TsComposeError('TSC_NATIVE_CONMON', `cannot run conmon: ${spawned.message}`, { hint: 'install it: apt-get install conmon' });
   }
   child.unref();
@@ -212,6 +220,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   if (!sync || sync.data <= 0) {
     const msg = sync?.message ?? ((await ociLogMessage(ociLog)).replace(/^failed$/, '') || 'conmon exited before the container was created');
     await ctx.oci.delete(id, true).catch(() => undefined);
+    await undoNetworks();
     throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
   }
   try {
@@ -220,6 +229,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     const msg = (await ociLogMessage(ociLog)) || (e as Error).message;
     await ctx.oci.kill(id, 'SIGKILL').catch(() => undefined);
     await ctx.oci.delete(id, true).catch(() => undefined);
+    await undoNetworks();
     throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
   }
   const conmonPid = Number(await fs.readFile(path.join(run, 'conmon.pid'), 'utf8').catch(() => '0')) || undefined;
@@ -236,6 +246,10 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     },
   };
   delete next.state.finishedAt;
+  if (attached) {
+    next.state.endpoints = attached.endpoints;
+    next.state.publishedPorts = attached.ports;
+  }
   const hc = healthcheckOf(r.spec, await imageRunConfig(ctx, r));
   if (hc) {
     next.state.health = { status: 'starting', failingStreak: 0, log: [] };
@@ -286,8 +300,11 @@ export async function finalizeExit(ctx: NativeContext, id: string, generation?: 
     const exit = await ctx.state.readExitCode(id);
     if (!exit && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
     await ctx.oci.delete(id, true).catch(() => undefined);
+    if (usesBridge(r)) await detachNetworks(ctx.paths, r).catch(() => undefined);
     const next: ContainerRecord = { ...r, state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() } };
     delete next.state.pid;
+    delete next.state.endpoints;
+    delete next.state.publishedPorts;
     if (shouldRestart(next)) next.state.status = 'restarting';
     died = next;
     return next;

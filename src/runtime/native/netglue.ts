@@ -1,0 +1,181 @@
+/**
+ * Bridge networking of native containers, between the runtime and ./net (bridges, veths, nftables) and ./dns
+ * (the resolver): a container's endpoints are attached when a run starts (its network namespace
+ * /run/netns/tsc-<id12> is made then, before `runc create`) and released when the run ends (the exit hook or a
+ * stopping CLI), so a stopped container holds no veth, netns, address or firewall rule. DNS serves, per network,
+ * the names of the containers running on it; /etc/hosts and /etc/resolv.conf are rewritten in place at each start.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { TsComposeError } from '../../errors.js';
+import type { EndpointSpec, PublishedPort } from '../runtime.js';
+import { dnsRemoveNetwork, dnsSetNetwork, hostsFileFor, parseResolvConf, resolvConfFor, upstreamsFromResolvConf, writeInPlace } from './dns/index.js';
+import type { DnsEntry } from './dns/index.js';
+import { withLock } from './fsutil.js';
+import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState } from './net/index.js';
+import type { ContainerRecord, NativePaths } from './state.js';
+
+/** The network library throws plain errors (bad subnet, port in use, a failed `ip`): give them a code and context. */
+export function asUserError(e: unknown, context: string): Error {
+  if (e instanceof TsComposeError) return e;
+  return new TsComposeError('TSC_NATIVE_NETWORK', `${context}: ${(e as Error).message}`, { cause: e });
+}
+
+export function networksOf(paths: NativePaths): NativeNetworks {
+  return new NativeNetworks({ stateDir: path.join(paths.root, 'net') });
+}
+
+/** Whether the container uses bridge networks (no `network_mode`, at least one network). */
+export function usesBridge(r: Pick<ContainerRecord, 'spec'>): boolean {
+  return r.spec.networkMode === undefined && (r.spec.networks?.length ?? 0) > 0;
+}
+
+export function containerNetnsPath(id: string): string {
+  return netnsPath(netnsName(id));
+}
+
+function dnsDir(paths: NativePaths): string {
+  return path.join(paths.root, 'dns');
+}
+
+const SERVICE_LABEL = 'com.docker.compose.service';
+
+/** The names a container answers to on a network: service, container name, aliases, short id. */
+function namesFor(r: ContainerRecord, ep: EndpointSpec): string[] {
+  const names = [r.name, r.id.slice(0, 12), ...(ep.aliases ?? [])];
+  const service = r.labels[SERVICE_LABEL];
+  if (service) names.push(service);
+  return [...new Set(names)];
+}
+
+/** Re-serves every network's names from the network state (under one lock: concurrent starts don't lose entries). */
+export async function refreshDns(paths: NativePaths, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await withLock(path.join(paths.locks, 'dns'), async () => {
+    const state = await networksOf(paths).read();
+    const upstreams = upstreamsFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+    for (const key of new Set(keys)) {
+      const net = state.networks[key];
+      const eps = Object.values(net?.endpoints ?? {});
+      if (!net || eps.length === 0) {
+        await dnsRemoveNetwork(dnsDir(paths), key).catch(() => undefined);
+        continue;
+      }
+      const entries: DnsEntry[] = eps.map((e) => ({ containerId: e.endpointId, ips: [e.ip], names: [...(e.aliases ?? [])] }));
+      await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams: net.internal ? [] : upstreams, entries });
+    }
+  });
+}
+
+function portsOf(r: ContainerRecord) {
+  return (r.spec.ports ?? []).map((p) => {
+    const [from, to] = (p.hostPort ?? '').split('-');
+    const hostPort = from ? Number(from) : undefined;
+    const range = to ? Number(to) - Number(from) + 1 : undefined;
+    return {
+      containerPort: p.containerPort,
+      protocol: (p.protocol === 'udp' ? 'udp' : 'tcp') as 'tcp' | 'udp',
+      ...(p.hostIp ? { hostIp: p.hostIp } : {}),
+      ...(hostPort !== undefined ? { hostPort } : {}),
+      ...(range !== undefined && range > 1 ? { range } : {}),
+    };
+  });
+}
+
+export interface Attached {
+  readonly endpoints: Record<string, { networkId: string; ip: string; aliases: string[] }>;
+  readonly ports: PublishedPort[];
+}
+
+/** Network ids as the runtime reports them: stable per network key and subnet. */
+export function networkId(key: string, subnet: string): string {
+  // A cheap stable id (no crypto import on this path): FNV-1a over key and subnet, widened to 64 hex chars.
+  let h = 0x811c9dc5;
+  const parts: string[] = [];
+  for (let round = 0; round < 8; round++) {
+    for (const ch of `${round}:${key}|${subnet}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    parts.push(h.toString(16).padStart(8, '0'));
+  }
+  return parts.join('');
+}
+
+/**
+ * Attaches a starting container to its networks (ports published on the first), writes its /etc/hosts and
+ * /etc/resolv.conf, and serves its names. On failure everything attached so far is released.
+ */
+export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etcDir: string): Promise<Attached> {
+  const nets = networksOf(paths);
+  const endpoints: Record<string, { networkId: string; ip: string; aliases: string[] }> = {};
+  const ports: PublishedPort[] = [];
+  const attached: EndpointRecord[] = [];
+  const keys: string[] = [];
+  try {
+    for (const [i, ep] of (r.spec.networks ?? []).entries()) {
+      const rec = await nets.connect({
+        network: ep.network,
+        endpointId: r.id,
+        ...(ep.ipv4Address ? { ipv4Address: ep.ipv4Address } : {}),
+        ...(ep.macAddress ? { macAddress: ep.macAddress } : {}),
+        aliases: namesFor(r, ep),
+        owner: r.name,
+        ...(i === 0 ? { ports: portsOf(r) } : {}),
+      });
+      attached.push(rec);
+      keys.push(ep.network);
+      const state = await nets.read();
+      const net = state.networks[ep.network]!;
+      endpoints[ep.network] = { networkId: networkId(net.key, net.subnet), ip: rec.ip, aliases: [...(ep.aliases ?? [])] };
+      for (const p of rec.ports) {
+        for (let k = 0; k < (p.range ?? 1); k++) {
+          ports.push({ containerPort: p.containerPort + k, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort + k });
+        }
+      }
+    }
+    await writeEtc(paths, r, etcDir, attached);
+    await refreshDns(paths, keys);
+  } catch (e) {
+    await nets.releaseContainer(r.id).catch(() => undefined);
+    await refreshDns(paths, keys).catch(() => undefined);
+    throw asUserError(e, `cannot attach container ${r.name} to its networks`);
+  }
+  return { endpoints, ports };
+}
+
+async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, eps: readonly EndpointRecord[]): Promise<void> {
+  const host = parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+  const first = eps[0];
+  // Links: the linked container's address under the link's alias (Docker makes them aliases on the network).
+  const extra = [...(r.spec.extraHosts ?? [])];
+  const links = r.spec.links ?? [];
+  if (links.length > 0) {
+    const state: NetState = await networksOf(paths).read();
+    for (const link of links) {
+      const [target, alias] = link.split(':') as [string, string | undefined];
+      for (const n of Object.values(state.networks)) {
+        const e = Object.values(n.endpoints).find((x) => (x.aliases ?? []).includes(target));
+        if (e && eps.some((m) => n.endpoints[m.endpointId])) {
+          extra.push(`${alias ?? target}:${e.ip}`);
+          break;
+        }
+      }
+    }
+  }
+  const hosts = hostsFileFor({ hostname: r.hostname, ...(r.spec.domainname ? { domainname: r.spec.domainname } : {}), ips: eps.map((e) => e.ip), extraHosts: extra, network: 'bridge' });
+  const resolv = resolvConfFor({
+    nameservers: first ? [first.gateway] : host.nameservers,
+    search: host.search,
+    options: host.options,
+  });
+  await Promise.all([writeInPlace(path.join(etcDir, 'hosts'), hosts), writeInPlace(path.join(etcDir, 'resolv.conf'), resolv)]);
+}
+
+/** Releases a stopped container's endpoints (veths, netns, addresses, port rules) and its DNS names. */
+export async function detachNetworks(paths: NativePaths, r: ContainerRecord): Promise<void> {
+  const nets = networksOf(paths);
+  const before = await nets.read();
+  const keys = Object.values(before.networks)
+    .filter((n) => n.endpoints[r.id])
+    .map((n) => n.key);
+  await nets.releaseContainer(r.id);
+  await refreshDns(paths, keys);
+}
