@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
-import { bin, required } from './helpers.js';
+import { bin, required, root } from './helpers.js';
 import { cgroupFiles, detectCgroupMode, listCgroupDirs, readLimits } from '../../src/runtime/native/cgroups.js';
 import { nativePaths } from '../../src/runtime/native/state.js';
 
@@ -346,8 +346,8 @@ configs:
     ok(ts(undefined, 'image', 'rm', ref));
   }, 60_000);
 
-  test('clear errors: bridge networks and build are not supported yet, and leave nothing behind', () => {
-    const p = project({ 'compose.yaml': 'services:\n  s:\n    image: busybox:latest\n' });
+  test('clear errors: network_mode bridge and build are not supported, and leave nothing behind', () => {
+    const p = project({ 'compose.yaml': 'services:\n  s:\n    image: busybox:latest\n    network_mode: bridge\n' });
     const r = ts(p, 'up', '-d');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/not yet supported on the native runtime/);
@@ -358,6 +358,119 @@ configs:
     expect(rb.status).not.toBe(0);
     expect(rb.stderr).toMatch(/build .*not yet supported on the native runtime/);
   }, 30_000);
+
+  test('bridge networks: DNS by service name and alias on the network only, published ports, internal network, isolation', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const p = project({
+      'compose.yaml': `services:
+  web:
+    image: busybox:latest
+    init: true
+    command: ["sh", "-c", "echo hello-web > /index.html; httpd -f -p 8080 -h /"]
+    ports: ["127.0.0.1:${port}:8080", "8080"]
+    networks:
+      front:
+        aliases: [www]
+      back: {}
+  client:
+    image: busybox:latest
+    init: true
+    command: ["sleep", "3600"]
+    networks: [front]
+  other:
+    image: busybox:latest
+    init: true
+    command: ["sleep", "3600"]
+    networks: [back]
+  lonely:
+    image: busybox:latest
+    init: true
+    command: ["sleep", "3600"]
+    networks: [inner]
+    links: ["web:ignored"]
+networks:
+  front: {}
+  back: {}
+  inner: {internal: true}
+`,
+    });
+    ok(ts(p, 'up', '-d'));
+    const sh = (svc: string, cmd: string) => ts(p, 'exec', '-T', svc, 'sh', '-c', cmd);
+    // Names resolve on their network: service, alias, container name.
+    for (const name of ['web', 'www', `${p.name}-web-1`]) expect(ok(sh('client', `nslookup ${name}`))).toMatch(/Address: 10\.|Address: 172\.|Address: 192\./);
+    expect(ok(sh('client', 'echo -e "GET /index.html HTTP/1.0\\r\\n\\r\\n" | nc -w 3 www 8080'))).toContain('hello-web');
+    // …and not on another network.
+    expect(sh('client', 'nslookup other').status).not.toBe(0);
+    expect(sh('other', 'nslookup client').status).not.toBe(0);
+    expect(sh('other', 'nslookup web').status).toBe(0);
+    // Traffic between networks is dropped: client (front) cannot reach other (back) by address.
+    const otherIp = /Address: (\d+\.\d+\.\d+\.\d+)$/m.exec(ok(sh('web', 'nslookup other')))![1]!;
+    expect(sh('client', `ping -c1 -W1 ${otherIp}`).status).not.toBe(0);
+    // Published ports answer on 127.0.0.1, the fixed one and the ephemeral one (shown by ps/port).
+    const { request } = await import('node:http');
+    const get = (hostPort: number) =>
+      new Promise<string>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: hostPort, path: '/index.html', timeout: 3000 }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(body));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    expect(await get(port)).toContain('hello-web');
+    const eph = Number(/:(\d+)$/.exec(ok(ts(p, 'port', 'web', '8080')).trim().split('\n').pop()!)?.[1]);
+    expect(eph).toBeGreaterThan(0);
+    expect(await get(eph)).toContain('hello-web');
+    // The internal network has no way out: no default route, and the outside is unreachable.
+    expect(ok(sh('lonely', 'ip route'))).not.toContain('default');
+    // The host's own address (on this machine, so no traffic leaves it) answers the published port from the
+    // host, but not from the internal network.
+    const hostIp = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(spawnSync('ip', ['-4', '-o', 'addr', 'show', 'scope', 'global'], { encoding: 'utf8' }).stdout.split('\n').find((l) => !/tsc-|docker|br-/.test(l)) ?? '')?.[1];
+    if (hostIp) {
+      expect(ok(sh('client', `echo -e "GET /index.html HTTP/1.0\\r\\n\\r\\n" | nc -w 3 ${hostIp} ${eph}`))).toContain('hello-web'); // hairpin
+      expect(sh('lonely', `echo -e "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 ${hostIp} ${eph}`).stdout).not.toContain('hello-web');
+    }
+    ok(ts(p, 'down', '-t', '0'));
+    // Nothing of the project is left in the kernel.
+    expect(spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout).not.toMatch(/tsc-|vtsc/);
+    expect(spawnSync('ip', ['netns'], { encoding: 'utf8' }).stdout).not.toMatch(/tsc-/);
+    expect(spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout).not.toMatch(/tsc-/);
+  }, 90_000);
+
+  test('the flask+redis example answers on its published port with an increasing counter', async () => {
+    ok(ts(undefined, 'image', 'pull', 'python:3.11-slim'));
+    ok(ts(undefined, 'image', 'pull', 'redis:7'));
+    const dir = join(root, 'examples/flask-redis');
+    const name = `ne2e-flask-${Math.random().toString(36).slice(2, 6)}`;
+    projectNames.push(name);
+    const f = (...args: string[]) => spawnSync(bin, ['-p', name, '-f', join(dir, 'compose.native.yaml'), '--progress', 'plain', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    ok(f('up', '-d'));
+    const { request } = await import('node:http');
+    const get = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: 5000, path: '/', timeout: 3000 }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve(body));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    let first = '';
+    await until('flask answers', () => false, 1).catch(() => undefined);
+    const end = Date.now() + 30_000;
+    while (Date.now() < end) {
+      first = await get().catch(() => '');
+      if (first.includes('seen')) break;
+      await sleep(300);
+    }
+    const n1 = Number(/seen (\d+) times/.exec(first)?.[1]);
+    const n2 = Number(/seen (\d+) times/.exec(await get())?.[1]);
+    expect(n1).toBeGreaterThan(0);
+    expect(n2).toBe(n1 + 1);
+    ok(f('down', '-t', '1'));
+  }, 120_000);
 
   test('docker save archive loads; native save loads into Docker', () => {
     if (spawnSync('docker', ['version']).status !== 0) {
