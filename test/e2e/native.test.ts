@@ -419,7 +419,8 @@ networks:
         req.end();
       });
     expect(await get(port)).toContain('hello-web');
-    const eph = Number(/:(\d+)$/.exec(ok(ts(p, 'port', 'web', '8080')).trim().split('\n').pop()!)?.[1]);
+    expect(ok(ts(p, 'port', 'web', '8080')).trim()).toBe(`127.0.0.1:${port}`); // the first binding, as docker compose
+    const eph = Number(/0\.0\.0\.0:(\d+)->8080\/tcp/.exec(psLine(p, 'web'))?.[1]);
     expect(eph).toBeGreaterThan(0);
     expect(await get(eph)).toContain('hello-web');
     // The internal network has no way out: no default route, and the outside is unreachable.
