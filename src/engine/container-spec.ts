@@ -130,6 +130,8 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
   if (svc.cap_drop) spec.capDrop = svc.cap_drop;
   if (svc.extra_hosts) spec.extraHosts = svc.extra_hosts;
   if (svc.dns) spec.dns = svc.dns;
+  if (svc.dns_search) spec.dnsSearch = svc.dns_search;
+  if (svc.dns_opt) spec.dnsOptions = svc.dns_opt;
   if (svc.stop_signal !== undefined) spec.stopSignal = svc.stop_signal;
   const grace = ms(svc.stop_grace_period);
   if (grace !== undefined) spec.stopTimeoutSeconds = Math.ceil(grace / 1000);

@@ -153,6 +153,8 @@ export interface ContainerSpec {
   readonly capDrop?: readonly string[];
   readonly extraHosts?: readonly string[];
   readonly dns?: readonly string[];
+  readonly dnsSearch?: readonly string[];
+  readonly dnsOptions?: readonly string[];
   readonly stopSignal?: string;
   readonly stopTimeoutSeconds?: number;
   /** `no`, `always`, `on-failure[:N]`, `unless-stopped`. */

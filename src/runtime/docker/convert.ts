@@ -189,6 +189,8 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
   if (spec.init !== undefined) host.Init = spec.init;
   if (spec.extraHosts) host.ExtraHosts = [...spec.extraHosts];
   if (spec.dns) host.Dns = [...spec.dns];
+  if (spec.dnsSearch) host.DnsSearch = [...spec.dnsSearch];
+  if (spec.dnsOptions) host.DnsOptions = [...spec.dnsOptions];
   const r = spec.resources;
   if (r?.memoryBytes !== undefined) host.Memory = r.memoryBytes;
   if (r?.memorySwapBytes !== undefined) host.MemorySwap = r.memorySwapBytes;

@@ -61,6 +61,7 @@ import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRun
 import { ImageStore, type StoredImage } from './image/store.js';
 import { registryConfigFromEnv } from './image/registry-config.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
+import { parseResolvConf, resolvConfFor } from './dns/files.js';
 import { asUserError, containerNetnsPath, detachNetworks, networkId, networksOf, refreshDns, usesBridge } from './netglue.js';
 import { secureJoin } from './secure-path.js';
 import { appendEvent, nativePaths, type ContainerRecord, type NativePaths } from './state.js';
@@ -362,10 +363,12 @@ export class NativeRuntime implements Runtime {
       const i = e.search(/[:=]/);
       if (i > 0) hosts += `${e.slice(i + 1)}\t${e.slice(0, i)}\n`;
     }
-    let resolv = await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    if (spec.dns && spec.dns.length > 0) {
-      resolv = `${resolv.split('\n').filter((l) => !/^\s*nameserver\s/.test(l)).join('\n').trim()}\n${spec.dns.map((d) => `nameserver ${d}`).join('\n')}\n`;
-    }
+    const host = parseResolvConf(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+    const resolv = resolvConfFor({
+      nameservers: spec.dns && spec.dns.length > 0 ? [...spec.dns] : host.nameservers,
+      search: spec.dnsSearch ? [...spec.dnsSearch] : host.search,
+      options: spec.dnsOptions ? [...spec.dnsOptions] : host.options,
+    });
     await Promise.all([fs.writeFile(files.hosts, hosts), fs.writeFile(files.hostname, `${hostname}\n`), fs.writeFile(files.resolvConf, resolv)]);
     return files;
   }

@@ -161,10 +161,12 @@ async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, 
     }
   }
   const hosts = hostsFileFor({ hostname: r.hostname, ...(r.spec.domainname ? { domainname: r.spec.domainname } : {}), ips: eps.map((e) => e.ip), extraHosts: extra, network: 'bridge' });
+  // The gateway's resolver answers the network's names and forwards the rest; compose `dns:` servers come after
+  // it (used when it fails), dns_search/dns_opt replace the host's.
   const resolv = resolvConfFor({
-    nameservers: first ? [first.gateway] : host.nameservers,
-    search: host.search,
-    options: host.options,
+    nameservers: first ? [first.gateway, ...(r.spec.dns ?? [])] : host.nameservers,
+    search: r.spec.dnsSearch ? [...r.spec.dnsSearch] : host.search,
+    options: r.spec.dnsOptions ? [...r.spec.dnsOptions] : host.options,
   });
   await Promise.all([writeInPlace(path.join(etcDir, 'hosts'), hosts), writeInPlace(path.join(etcDir, 'resolv.conf'), resolv)]);
 }
