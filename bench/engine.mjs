@@ -3,8 +3,10 @@
 // Debian's docker-compose 1.29.2 against the same Docker Engine, alternating which tool goes first, and prints
 // medians and ratios as a markdown block for the README.
 //
-// Usage: node bench/engine.mjs [--runs N] [--services N] [--runtime docker]
+// Usage: node bench/engine.mjs [--runs N] [--services N] [--runtime docker|native]
 // Needs: a running Docker Engine with busybox:latest pullable (npm run engine:setup), `npm run build`.
+// With `--runtime native`, tscompose runs the project on its native runtime (default network: a bridge with DNS)
+// while docker-compose runs it on Docker, as the issue's comparison asks.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,10 +59,11 @@ const haveDc = ensureDockerCompose();
 const dir = mkdtempSync(join(tmpdir(), 'tscompose-bench-engine-'));
 generate(dir);
 sh('docker', ['pull', '-q', 'busybox:latest']);
+if (runtime === 'native') sh(tscompose, ['--runtime', 'native', 'image', 'pull', 'busybox:latest']);
 const env = { ...process.env };
 for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
 const tools = {
-  tscompose: (verb, extra = []) => [tscompose, ['--runtime', runtime, '-p', 'benchts', '--progress', 'quiet', verb, ...extra]],
+  [runtime === 'native' ? 'tscompose (native)' : 'tscompose']: (verb, extra = []) => [tscompose, ['--runtime', runtime, '-p', 'benchts', '--progress', 'quiet', verb, ...extra]],
   ...(haveDc ? { 'docker-compose': (verb, extra = []) => ['docker-compose', ['-p', 'benchdc', verb, ...extra]] } : {}),
 };
 const results = Object.fromEntries(Object.keys(tools).map((t) => [t, { up: [], noop: [], down: [] }]));
@@ -86,7 +89,7 @@ let out = `\n${services} services (busybox, depends_on chains), ${runs} alternat
 out += '| Tool | `up -d` median (ms) | no-op `up -d` median (ms) | `down` median (ms) |\n|---|---:|---:|---:|\n';
 for (const [t, r] of Object.entries(results)) out += `| ${t} | ${fmt(median(r.up))} | ${fmt(median(r.noop))} | ${fmt(median(r.down))} |\n`;
 if (haveDc) {
-  const a = results.tscompose;
+  const a = results[Object.keys(tools)[0]];
   const b = results['docker-compose'];
   out += `\nRatios (tscompose / docker-compose): up **${(median(a.up) / median(b.up)).toFixed(2)}×**, no-op up **${(median(a.noop) / median(b.noop)).toFixed(2)}×**, down **${(median(a.down) / median(b.down)).toFixed(2)}×**.\n`;
 } else out += '\n(docker-compose 1.29.2 not available: no comparison)\n';
