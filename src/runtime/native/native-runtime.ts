@@ -383,15 +383,13 @@ export class NativeRuntime implements Runtime {
     const image = await this.images.resolve(spec.image);
     if (!image) throw new NotFoundError('image', spec.image, { hint: `pull it first: tscompose --runtime native image pull ${spec.image}` });
     const dir = ctx.state.containerDir(id);
-    await ctx.state.withNamesLock(async () => {
-      const taken = (await ctx.state.all()).find((r) => r.name === spec.name);
-      if (taken) {
-        throw new ConflictError('container', spec.name, `the container name "/${spec.name}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name`);
-      }
-      await fs.mkdir(path.join(dir, 'bundle'), { recursive: true });
-      // A placeholder record reserves the name until the real one is written.
-      await ctx.state.write(this.newRecord(id, spec, image, '', [], []));
-    });
+    const taken = await ctx.state.claimName(spec.name, id);
+    if (taken) {
+      throw new ConflictError('container', spec.name, `the container name "/${spec.name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name`);
+    }
+    await fs.mkdir(path.join(dir, 'bundle'), { recursive: true });
+    // A placeholder record backs the name claim until the real one is written.
+    await ctx.state.write(this.newRecord(id, spec, image, '', [], []));
     try {
       const rootfs = await mountRootfs(ctx, id, this.images.overlayLowerdir(image));
       const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;
@@ -477,12 +475,15 @@ export class NativeRuntime implements Runtime {
   private async stopRecord(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string): Promise<void> {
     const ctx = this.ctx;
     await ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
-    const sig = signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r));
-    const wasPaused = r.state.status === 'paused';
-    await ctx.oci.kill(r.id, sig).catch(() => undefined);
-    if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);
+    // conmon's exit command sees this and leaves recording the exit to us (no Node start per stopped container).
+    await fs.writeFile(ctx.state.stoppingFile(r.id), '').catch(() => undefined);
     const timeout = (timeoutSeconds ?? r.spec.stopTimeoutSeconds ?? 10) * 1000;
-    if (!(await waitExitFile(ctx, r, timeout))) {
+    const sig = timeout === 0 ? 'SIGKILL' : signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r));
+    const wasPaused = r.state.status === 'paused';
+    await ctx.oci.kill(r.id, sig, sig === 'SIGKILL').catch(() => undefined);
+    if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);
+    if (sig === 'SIGKILL') await waitExitFile(ctx, r, 10_000);
+    else if (!(await waitExitFile(ctx, r, timeout))) {
       await ctx.oci.kill(r.id, 'SIGKILL', true).catch(() => undefined);
       await waitExitFile(ctx, r, 10_000);
     }
@@ -508,6 +509,7 @@ export class NativeRuntime implements Runtime {
     if (s !== 'running' && s !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
     const sig = options.killSignal ?? 'SIGKILL';
     await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
+    await fs.writeFile(this.ctx.state.stoppingFile(r.id), '').catch(() => undefined);
     try {
       await this.ctx.oci.kill(r.id, sig);
     } catch (e) {
@@ -521,8 +523,10 @@ export class NativeRuntime implements Runtime {
   private async destroy(id: string): Promise<void> {
     const ctx = this.ctx;
     const conmonPid = Number(await fs.readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
-    await ctx.oci.delete(id, true).catch(() => undefined);
+    // The OCI runtime keeps its state in <root>/<id>: no process to spawn when the exit was already recorded.
+    if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
     const rec = await ctx.state.read(id);
+    // Normally released when its run ended; a crash (kill -9 while starting) may have left some: cheap when none.
     if (rec && usesBridge(rec)) await detachNetworks(this.paths, rec).catch(() => undefined);
     // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
     for (let i = 0; i < 40 && conmonPid > 0 && pidRunning(conmonPid); i++) await sleep(50);
@@ -535,6 +539,7 @@ export class NativeRuntime implements Runtime {
     await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
     await fs.rm(ctx.state.containerDir(id), { recursive: true, force: true });
     await fs.rm(path.join(ctx.paths.locks, `c-${id}`), { recursive: true, force: true });
+    if (rec) await ctx.state.releaseName(rec.name, id);
     // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them).
     const mode = detectCgroupMode();
     for (const root of hierarchyRoots(mode)) await fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined);
@@ -557,11 +562,10 @@ export class NativeRuntime implements Runtime {
 
   async renameContainer(idOrName: string, newName: string): Promise<void> {
     const r = await this.record(idOrName);
-    await this.ctx.state.withNamesLock(async () => {
-      const taken = (await this.ctx.state.all()).find((x) => x.name === newName && x.id !== r.id);
-      if (taken) throw new ConflictError('container', newName, `the container name "/${newName}" is already in use by container "${taken.id}"`);
-      await this.ctx.state.update(r.id, (rec) => ({ ...rec, name: newName, spec: { ...rec.spec, name: newName } }));
-    });
+    const taken = await this.ctx.state.claimName(newName, r.id);
+    if (taken) throw new ConflictError('container', newName, `the container name "/${newName}" is already in use by container "${taken}"`);
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, name: newName, spec: { ...rec.spec, name: newName } }));
+    await this.ctx.state.releaseName(r.name, r.id);
     await appendEvent(this.paths, { type: 'container', action: 'rename', id: r.id, attributes: eventAttributes({ ...r, name: newName }, { oldName: r.name }) });
   }
 

@@ -5,7 +5,7 @@
  * stopping CLI), so a stopped container holds no veth, netns, address or firewall rule. DNS serves, per network,
  * the names of the containers running on it; /etc/hosts and /etc/resolv.conf are rewritten in place at each start.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
@@ -49,7 +49,7 @@ function namesFor(r: ContainerRecord, ep: EndpointSpec): string[] {
 }
 
 /** Re-serves every network's names from the network state (under one lock: concurrent starts don't lose entries). */
-export async function refreshDns(paths: NativePaths, keys: readonly string[]): Promise<void> {
+export async function refreshDns(paths: NativePaths, keys: readonly string[], options: { wait?: boolean } = {}): Promise<void> {
   if (keys.length === 0) return;
   await withLock(path.join(paths.locks, 'dns'), async () => {
     const state = await networksOf(paths).read();
@@ -62,7 +62,7 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[]): P
         continue;
       }
       const entries: DnsEntry[] = eps.map((e) => ({ containerId: e.endpointId, ips: [e.ip], names: [...(e.aliases ?? [])] }));
-      await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams: net.internal ? [] : upstreams, entries });
+      await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams: net.internal ? [] : upstreams, entries }, options.wait === false ? { noWait: true } : {});
     }
   });
 }
@@ -132,7 +132,10 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       }
     }
     await writeEtc(paths, r, etcDir, attached);
-    await refreshDns(paths, keys);
+    // Not waiting for the resolver to reload (~30-80 ms, serialised over containers): the container's process
+    // starts after conmon and `runc create` (~150 ms), and a dependent one later still. A resolver that has to be
+    // started is waited for.
+    await refreshDns(paths, keys, { wait: false });
   } catch (e) {
     await nets.releaseContainer(r.id).catch(() => undefined);
     await refreshDns(paths, keys).catch(() => undefined);
@@ -178,6 +181,7 @@ export async function detachNetworks(paths: NativePaths, r: ContainerRecord): Pr
   const keys = Object.values(before.networks)
     .filter((n) => n.endpoints[r.id])
     .map((n) => n.key);
+  if (keys.length === 0 && !existsSync(containerNetnsPath(r.id))) return;
   await nets.releaseContainer(r.id);
-  await refreshDns(paths, keys);
+  await refreshDns(paths, keys, { wait: false });
 }

@@ -165,6 +165,47 @@ export class StateStore {
     });
   }
 
+  nameFile(name: string): string {
+    return path.join(this.paths.root, 'names', name);
+  }
+
+  /**
+   * Claims a container name for `id`: an exclusive create of names/<name> (atomic, no global lock). A claim whose
+   * container record is gone (a crashed create) is taken over. Returns the id holding the name when it is taken.
+   */
+  async claimName(name: string, id: string): Promise<string | undefined> {
+    const file = this.nameFile(name);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await fs.writeFile(file, id, { flag: 'wx' });
+        return undefined;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          await fs.mkdir(path.dirname(file), { recursive: true });
+          continue;
+        }
+        if (code !== 'EEXIST') throw e;
+      }
+      const holder = (await fs.readFile(file, 'utf8').catch(() => '')).trim();
+      if (holder && holder !== id && (await this.read(holder))?.name === name) return holder;
+      if (holder === id) return undefined;
+      // Stale: its container is gone or was renamed. Take it over (the old name file of a rename is removed after).
+      await fs.rm(file, { force: true });
+    }
+    return undefined;
+  }
+
+  async releaseName(name: string, id: string): Promise<void> {
+    const holder = (await fs.readFile(this.nameFile(name), 'utf8').catch(() => '')).trim();
+    if (holder === id) await fs.rm(this.nameFile(name), { force: true });
+  }
+
+  /** Marks that the CLI is stopping the container: conmon's exit command then leaves the exit to the CLI. */
+  stoppingFile(id: string): string {
+    return path.join(this.containerDir(id), 'stopping');
+  }
+
   /** The lock for names (create, rename): names are unique among containers. */
   withNamesLock<T>(fn: () => Promise<T>): Promise<T> {
     return withLock(path.join(this.paths.locks, 'names'), fn);

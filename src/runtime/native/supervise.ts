@@ -8,7 +8,7 @@
  * records the exit and applies the restart policy. Nothing here waits on a pipe the container could hold.
  */
 import { spawn, execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -167,7 +167,9 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     fs.mkdir(path.join(dir, 'exits'), { recursive: true }),
   ]);
   await fs.rm(ctx.state.exitFile(id), { force: true });
-  if (await ctx.oci.state(id)) await ctx.oci.delete(id, true).catch(() => undefined);
+  await fs.rm(ctx.state.stoppingFile(id), { force: true });
+  // A previous run's runtime state (<root>/<id>) must go before `create`; a fresh container has none.
+  if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
   const ociLog = path.join(run, 'oci.log');
   await fs.rm(ociLog, { force: true });
   const generation = r.state.generation + 1;
@@ -194,7 +196,14 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     '--runtime-arg', `--root=${ctx.oci.root}`,
     '--runtime-arg', `--log=${ociLog}`,
     '--runtime-arg', '--log-format=json',
-    '--exit-command', process.execPath,
+    // The exit command: nothing when the CLI is stopping the container (it records the exit itself), else the
+    // Node exit hook (restart policy, network release) — a Node start costs ~0.3 s of CPU, sh ~1 ms.
+    '--exit-command', '/bin/sh',
+    '--exit-command-arg', '-c',
+    '--exit-command-arg', 'test -e "$1" && exit 0; shift; exec "$@"',
+    '--exit-command-arg', 'tscompose-exit',
+    '--exit-command-arg', ctx.state.stoppingFile(id),
+    '--exit-command-arg', process.execPath,
     '--exit-command-arg', hook,
     '--exit-command-arg', ctx.paths.root,
     '--exit-command-arg', ctx.paths.run,

@@ -24,6 +24,8 @@ export interface DnsOptions {
   netns?: string;
   /** How long to wait for the resolver to serve a change (default 5000 ms). */
   timeoutMs?: number;
+  /** Return once the change is recorded and signalled, without waiting for a running resolver to serve it. */
+  noWait?: boolean;
 }
 
 export interface DnsStatus {
@@ -122,6 +124,7 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
     let pid = await runningPid(p);
     if (pid !== undefined) process.kill(pid, 'SIGHUP');
     else pid = (spawned = spawnResolver(p, opts)).pid;
+    if (opts.noWait && !spawned) return; // a resolver that was just started is waited for
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const st = await readJson<DnsStatusFile>(p.status).catch(() => undefined);
