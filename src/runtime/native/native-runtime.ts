@@ -480,8 +480,13 @@ export class NativeRuntime implements Runtime {
     const timeout = (timeoutSeconds ?? r.spec.stopTimeoutSeconds ?? 10) * 1000;
     const sig = timeout === 0 ? 'SIGKILL' : signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r));
     const wasPaused = r.state.status === 'paused';
-    await ctx.oci.kill(r.id, sig, sig === 'SIGKILL').catch(() => undefined);
-    if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);
+    if (sig === 'SIGKILL' && !wasPaused) {
+      // `delete --force` kills every process and removes the runtime state: one spawn instead of kill + delete.
+      await ctx.oci.delete(r.id, true).catch(() => undefined);
+    } else {
+      await ctx.oci.kill(r.id, sig, sig === 'SIGKILL').catch(() => undefined);
+      if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);
+    }
     if (sig === 'SIGKILL') await waitExitFile(ctx, r, 10_000);
     else if (!(await waitExitFile(ctx, r, timeout))) {
       await ctx.oci.kill(r.id, 'SIGKILL', true).catch(() => undefined);

@@ -365,7 +365,7 @@ export async function finalizeExit(ctx: NativeContext, id: string, generation?: 
     if (r.state.status !== 'running' && r.state.status !== 'paused') return undefined;
     const exit = await ctx.state.readExitCode(id);
     if (!exit && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
-    await ctx.oci.delete(id, true).catch(() => undefined);
+    if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
     if (usesBridge(r)) await detachNetworks(ctx.paths, r).catch(() => undefined);
     const next: ContainerRecord = { ...r, state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() } };
     delete next.state.pid;
