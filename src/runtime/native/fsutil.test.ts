@@ -64,10 +64,10 @@ describe('writeFileAtomic / writeJsonAtomic', () => {
     expect(readdirSync(d)).toEqual(['c.json']);
   });
 
-  test('into a missing directory: rejects, creates nothing', async () => {
+  test('into a missing directory: creates it, leaves no temp file', async () => {
     const d = fresh();
-    await expect(writeFileAtomic(join(d, 'no', 'such', 'f'), 'x')).rejects.toMatchObject({ code: 'ENOENT' });
-    expect(readdirSync(d)).toEqual([]);
+    await writeFileAtomic(join(d, 'no', 'such', 'f'), 'x');
+    expect(readdirSync(join(d, 'no', 'such'))).toEqual(['f']);
   });
 
   test('over a directory: rejects and removes its temp file', async () => {

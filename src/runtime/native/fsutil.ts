@@ -10,8 +10,16 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await fs.open(tmp, 'w', 0o644);
+  // A hidden temp name with the writer's pid, in the same directory (rename is atomic within a filesystem).
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(tmp, 'w', 0o644);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    fh = await fs.open(tmp, 'w', 0o644);
+  }
   try {
     await fh.writeFile(data);
     await fh.sync();

@@ -8,28 +8,8 @@ export function tempName(prefix = ''): string {
   return `${prefix}${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
-/** Writes a file atomically: write a temp file next to it, fsync, rename over. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = join(dirname(path), `.${tempName('tmp-')}`);
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
-}
+/** Atomic writes: the native runtime's (write a temp file beside it, fsync, rename over). */
+export { writeFileAtomic, writeJsonAtomic } from '../fsutil.js';
 
 /** Total bytes of the files below `path` (lstat sizes; directories not counted). */
 export async function diskUsage(path: string): Promise<number> {
