@@ -130,14 +130,17 @@ volumes:
     }
     expect(snapshot()).toEqual(before);
 
-    // kill -9 of the CLI in the middle of `up`, then `up` converges and `down` leaves nothing.
-    const child = spawn(bin, ['-p', name, '--progress', 'quiet', 'up', '-d'], { cwd: dir, env, stdio: 'ignore' });
-    await sleep(700);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
-    ok(ts('up', '-d'));
-    expect(ok(ts('ps', '--format', 'json')).trim().split('\n').filter(Boolean).length).toBe(5);
-    ok(ts('down', '-t', '0'));
+    // kill -9 of the CLI in the middle of `up` (at several points: networks, creates, starts), then `up`
+    // converges and `down` leaves nothing.
+    for (const delay of [250, 450, 700, 1000, 1400]) {
+      const child = spawn(bin, ['-p', name, '--progress', 'quiet', 'up', '-d'], { cwd: dir, env, stdio: 'ignore' });
+      await sleep(delay);
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      ok(ts('up', '-d'));
+      expect(ok(ts('ps', '--format', 'json')).trim().split('\n').filter(Boolean).length).toBe(5);
+      ok(ts('down', '-t', '0'));
+    }
     await sleep(500);
     expect(snapshot()).toEqual(before);
     // Named volume data survives all of that; down -v removes it.

@@ -180,6 +180,8 @@ export class NativeRuntime implements Runtime {
   }
 
   async listContainers(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    // Creations abandoned by a killed CLI: remove what they made (mounts, name, directory).
+    for (const r of await this.ctx.state.abandoned()) await this.destroy(r.id).catch(() => undefined);
     await this.loadNetworkIds();
     const all = (await this.ctx.state.all()).filter((r) => matchesLabels(r.labels, options.labels));
     const out: ContainerSummary[] = [];
@@ -388,8 +390,9 @@ export class NativeRuntime implements Runtime {
       throw new ConflictError('container', spec.name, `the container name "/${spec.name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name`);
     }
     await fs.mkdir(path.join(dir, 'bundle'), { recursive: true });
-    // A placeholder record backs the name claim until the real one is written.
-    await ctx.state.write(this.newRecord(id, spec, image, '', [], []));
+    // A placeholder record backs the name claim until the real one is written (`creating`: not listed yet; a
+    // later command removes it if this CLI dies first).
+    await ctx.state.write({ ...this.newRecord(id, spec, image, '', [], []), creating: process.pid });
     try {
       const rootfs = await mountRootfs(ctx, id, this.images.overlayLowerdir(image));
       const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;

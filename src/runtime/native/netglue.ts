@@ -110,7 +110,13 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
   const attached: EndpointRecord[] = [];
   const keys: string[] = [];
   try {
+    const known = await nets.read();
     for (const [i, ep] of (r.spec.networks ?? []).entries()) {
+      // A network recorded by a CLI killed before it made the bridge (or after a reboot): make it again.
+      const net0 = known.networks[ep.network];
+      if (net0 && !existsSync(`/sys/class/net/${net0.bridge}`)) {
+        await nets.createNetwork({ key: net0.key, name: net0.name, internal: net0.internal, ...(net0.labels ? { labels: net0.labels } : {}) });
+      }
       const rec = await nets.connect({
         network: ep.network,
         endpointId: r.id,

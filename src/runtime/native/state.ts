@@ -88,6 +88,8 @@ export interface ContainerRecord {
   /** Named volumes this container created for its anonymous volumes (removed with `rm -v`). */
   anonymousVolumes: string[];
   state: ContainerState;
+  /** Set while `create` is under way (the creating CLI's pid): such a record is not a container yet. */
+  creating?: number;
 }
 
 export class StateStore {
@@ -130,9 +132,19 @@ export class StateStore {
     }
   }
 
+  /** Every container (records of creations under way or abandoned left out: see `abandoned`). */
   async all(): Promise<ContainerRecord[]> {
+    return (await this.allRecords()).filter((r) => r.creating === undefined);
+  }
+
+  async allRecords(): Promise<ContainerRecord[]> {
     const records = await Promise.all((await this.ids()).map((id) => this.read(id)));
     return records.filter((r): r is ContainerRecord => r !== undefined);
+  }
+
+  /** Records of creations whose CLI died (kill -9 during `create`): to be removed. */
+  async abandoned(): Promise<ContainerRecord[]> {
+    return (await this.allRecords()).filter((r) => r.creating !== undefined && !pidAlive(r.creating));
   }
 
   /** Full id, unique id prefix, or name (with or without a leading slash). */
@@ -140,7 +152,7 @@ export class StateStore {
     const key = idOrName.replace(/^\//, '');
     if (/^[0-9a-f]{64}$/.test(key)) {
       const r = await this.read(key);
-      if (r) return r;
+      if (r && r.creating === undefined) return r;
     }
     const all = await this.all();
     const byName = all.find((r) => r.name === key);
@@ -220,6 +232,15 @@ export class StateStore {
       if (isMissing(e)) return undefined;
       throw e;
     }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

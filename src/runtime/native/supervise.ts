@@ -8,7 +8,7 @@
  * records the exit and applies the restart policy. Nothing here waits on a pipe the container could hold.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -106,6 +106,17 @@ export async function liveStatus(ctx: NativeContext, r: ContainerRecord): Promis
   return s;
 }
 
+/** Alive and not a zombie. */
+export function processRunning(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -166,10 +177,16 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     fs.mkdir(path.join(ctx.paths.run, 'sock'), { recursive: true }), // conmon exits silently without it
     fs.mkdir(path.join(dir, 'exits'), { recursive: true }),
   ]);
+  // A previous run's runtime state (<root>/<id>) must go before `create` (a fresh container has none). It may
+  // even run: a CLI killed between starting it and recording that. Its conmon then writes an exit file: wait for
+  // that conmon to be gone before clearing the exit file of the new run.
+  if (existsSync(path.join(ctx.oci.root, id))) {
+    const oldConmon = Number(await fs.readFile(path.join(run, 'conmon.pid'), 'utf8').catch(() => '0'));
+    await ctx.oci.delete(id, true).catch(() => undefined);
+    for (let i = 0; i < 100 && oldConmon > 0 && processRunning(oldConmon); i++) await sleep(20);
+  }
   await fs.rm(ctx.state.exitFile(id), { force: true });
   await fs.rm(ctx.state.stoppingFile(id), { force: true });
-  // A previous run's runtime state (<root>/<id>) must go before `create`; a fresh container has none.
-  if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
   const ociLog = path.join(run, 'oci.log');
   await fs.rm(ociLog, { force: true });
   const generation = r.state.generation + 1;

@@ -122,6 +122,7 @@ d('dns resolver (root, network namespaces)', () => {
 
   beforeAll(async () => {
     cleanupNetns();
+    mkdirSync(path.join(repo, 'node_modules', '.cache'), { recursive: true }); // absent in a fresh clone
     build = mkdtempSync(path.join(repo, 'node_modules', '.cache', 'tscompose-dns-it-'));
     buildResolver(build);
     entry = path.join(build, 'dns', 'resolver.js');
