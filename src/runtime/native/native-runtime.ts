@@ -11,7 +11,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -53,7 +53,6 @@ import {
   type VolumeSpec,
   type WaitOptions,
 } from '../runtime.js';
-import { toUnixSeconds } from '../time.js';
 import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './cgroups.js';
 import { execBuffered, spawnExec } from './exec.js';
 import { isMissing, readJson, withLock, writeJsonAtomic } from './fsutil.js';
@@ -75,6 +74,7 @@ import {
   mountsUnder,
   nativeContext,
   ociSpecOf,
+  processRunning,
   rootfsDir,
   sleep,
   startContainerProcess,
@@ -537,7 +537,7 @@ export class NativeRuntime implements Runtime {
     // Normally released when its run ended; a crash (kill -9 while starting) may have left some: cheap when none.
     if (rec && usesBridge(rec)) await detachNetworks(this.paths, rec).catch(() => undefined);
     // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
-    for (let i = 0; i < 40 && conmonPid > 0 && pidRunning(conmonPid); i++) await sleep(50);
+    for (let i = 0; i < 40 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(50);
     await unmountRootfs(ctx, id);
     const left = await mountsUnder(ctx.state.containerDir(id));
     if (left.length > 0) {
@@ -996,28 +996,3 @@ export class NativeRuntime implements Runtime {
     }
   }
 }
-
-/** Whether `pid` runs (a zombie counts as gone). */
-function pidRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-/** For e2e/leak checks. */
-export async function nativeLeftovers(paths: NativePaths): Promise<string[]> {
-  const out: string[] = [];
-  const mountinfo = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  for (const l of mountinfo.split('\n')) if (l.split(' ')[4]?.startsWith(paths.root)) out.push(`mount ${l.split(' ')[4]}`);
-  return out;
-}
-
-export { toUnixSeconds };
