@@ -54,7 +54,6 @@ import {
   type WaitOptions,
 } from '../runtime.js';
 import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './cgroups.js';
-import { execBuffered, spawnExec } from './exec.js';
 import { isMissing, readJson, withLock, writeJsonAtomic } from './fsutil.js';
 import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRunConfig, type OciMount, type OciNetwork, type OciSpec } from './oci-spec.js';
 import { ImageStore, type StoredImage } from './image/store.js';
@@ -655,12 +654,14 @@ export class NativeRuntime implements Runtime {
 
   async exec(idOrName: string, spec: ExecSpec, options: CallOptions = {}): Promise<ExecResult> {
     const r = await this.running(idOrName);
+    const { execBuffered } = await import('./exec.js');
     const out = await execBuffered(this.ctx, r, spec, { signal: options.signal });
     return { exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr };
   }
 
   async execStream(idOrName: string, spec: ExecSpec, options: CallOptions = {}): Promise<ExecSession> {
     const r = await this.running(idOrName);
+    const { spawnExec } = await import('./exec.js');
     const child = await spawnExec(this.ctx, r, spec, { signal: options.signal });
     return { stdout: child.stdout, stderr: child.stderr, wait: () => child.exit };
   }

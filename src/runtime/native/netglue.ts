@@ -9,8 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
-import { dnsRemoveNetwork, dnsSetNetwork, hostsFileFor, parseResolvConf, resolvConfFor, upstreamsFromResolvConf, writeInPlace } from './dns/index.js';
 import type { DnsEntry } from './dns/index.js';
+
+/** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
+const dnsModule = () => import('./dns/index.js');
 import { withLock } from './fsutil.js';
 import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState } from './net/index.js';
 import type { ContainerRecord, NativePaths } from './state.js';
@@ -51,6 +53,7 @@ function namesFor(r: ContainerRecord, ep: EndpointSpec): string[] {
 /** Re-serves every network's names from the network state (under one lock: concurrent starts don't lose entries). */
 export async function refreshDns(paths: NativePaths, keys: readonly string[], options: { wait?: boolean } = {}): Promise<void> {
   if (keys.length === 0) return;
+  const { dnsRemoveNetwork, dnsSetNetwork, upstreamsFromResolvConf } = await dnsModule();
   await withLock(path.join(paths.locks, 'dns'), async () => {
     const state = await networksOf(paths).read();
     const upstreams = upstreamsFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
@@ -151,6 +154,7 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
 }
 
 async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, eps: readonly EndpointRecord[]): Promise<void> {
+  const { hostsFileFor, parseResolvConf, resolvConfFor, writeInPlace } = await dnsModule();
   const host = parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
   const first = eps[0];
   // Links: the linked container's address under the link's alias (Docker makes them aliases on the network).
