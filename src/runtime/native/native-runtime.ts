@@ -180,7 +180,7 @@ export class NativeRuntime implements Runtime {
 
   async listContainers(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
     // Creations abandoned by a killed CLI: remove what they made (mounts, name, directory).
-    for (const r of await this.ctx.state.abandoned()) await this.destroy(r.id).catch(() => undefined);
+    for (const id of await this.ctx.state.abandoned()) await this.destroy(id).catch(() => undefined);
     await this.loadNetworkIds();
     const all = (await this.ctx.state.all()).filter((r) => matchesLabels(r.labels, options.labels));
     const out: ContainerSummary[] = [];

@@ -293,3 +293,39 @@ describe('appendEvent', () => {
     expect(lines.map((l) => (JSON.parse(l) as { action: string }).action).sort()).toEqual(Array.from({ length: N }, (_, i) => `a${i}`).sort());
   });
 });
+
+describe('StateStore creations in progress and abandoned', () => {
+  test('a record marked creating is no container yet; abandoned when its pid is dead; a bare old dir too', async () => {
+    const { store } = freshStore();
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync('true').pid!; // exited: its pid is free
+    await store.write(record(ID_A, 'done'));
+    await store.write({ ...record(ID_B, 'live'), creating: process.pid });
+    await store.write({ ...record(ID_C, 'dead'), creating: dead });
+    const bareOld = hex('bare-old');
+    const bareNew = hex('bare-new');
+    mkdirSync(store.containerDir(bareOld), { recursive: true });
+    mkdirSync(store.containerDir(bareNew), { recursive: true });
+    const { utimesSync } = await import('node:fs');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(store.containerDir(bareOld), past, past);
+    expect((await store.all()).map((r) => r.name)).toEqual(['done']);
+    expect(await store.find('live')).toBeUndefined();
+    expect(await store.find(ID_B)).toBeUndefined();
+    expect((await store.abandoned()).sort()).toEqual([ID_C, bareOld].sort());
+  });
+
+  test('claimName: exclusive, stale claims (no record, or a renamed one) are taken over', async () => {
+    const { store } = freshStore();
+    expect(await store.claimName('web', ID_A)).toBeUndefined();
+    await store.write(record(ID_A, 'web'));
+    expect(await store.claimName('web', ID_B)).toBe(ID_A);
+    expect(await store.claimName('web', ID_A)).toBeUndefined(); // its own claim
+    expect(await store.claimName('ghost', ID_C)).toBeUndefined();
+    expect(await store.claimName('ghost', ID_B)).toBeUndefined(); // ID_C has no record: stale
+    await store.releaseName('web', ID_B); // not the holder: no effect
+    expect(await store.claimName('web', ID_B)).toBe(ID_A);
+    await store.releaseName('web', ID_A);
+    expect(await store.claimName('web', ID_B)).toBeUndefined();
+  });
+});

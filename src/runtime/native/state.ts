@@ -142,9 +142,22 @@ export class StateStore {
     return records.filter((r): r is ContainerRecord => r !== undefined);
   }
 
-  /** Records of creations whose CLI died (kill -9 during `create`): to be removed. */
-  async abandoned(): Promise<ContainerRecord[]> {
-    return (await this.allRecords()).filter((r) => r.creating !== undefined && !pidAlive(r.creating));
+  /**
+   * Ids of creations whose CLI died (kill -9 during `create`): a record still marked `creating` by a dead pid, or a
+   * directory left without any record (killed before the first write) that is older than 30 s.
+   */
+  async abandoned(): Promise<string[]> {
+    const out: string[] = [];
+    for (const id of await this.ids()) {
+      const r = await this.read(id);
+      if (r) {
+        if (r.creating !== undefined && !pidAlive(r.creating)) out.push(id);
+        continue;
+      }
+      const st = await fs.stat(this.containerDir(id)).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 30_000) out.push(id);
+    }
+    return out;
   }
 
   /** Full id, unique id prefix, or name (with or without a leading slash). */
