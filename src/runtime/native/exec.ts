@@ -6,12 +6,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExecSpec } from '../runtime.js';
 import { execProcess } from './oci-runtime.js';
-import { ociSpecToJson } from './oci-spec.js';
+import { ociSpecToJson, signalNumber } from './oci-spec.js';
 import type { ContainerRecord } from './state.js';
 import { ociSpecOf, rootfsDir, type NativeContext } from './supervise.js';
 import { resolveUser } from './user.js';
@@ -61,7 +60,7 @@ export async function spawnExec(ctx: NativeContext, r: ContainerRecord, spec: Ex
           const c = startFailureCode(log);
           if (c !== undefined) return resolve(c);
         }
-        resolve(code ?? (sig ? 128 + (osSignal(sig) ?? 9) : 1));
+        resolve(code ?? (sig ? 128 + signalNumber(sig) : 1));
       })();
     });
   });
@@ -81,9 +80,6 @@ export async function spawnExec(ctx: NativeContext, r: ContainerRecord, spec: Ex
   return { stdout: child.stdout!, stderr: child.stderr!, exit, kill };
 }
 
-function osSignal(sig: NodeJS.Signals): number | undefined {
-  return (osConstants.signals as Record<string, number>)[sig];
-}
 
 /** Runs to completion, collecting output (at most `maxBytes` of each stream). Kills the process after `timeoutMs`. */
 export async function execBuffered(

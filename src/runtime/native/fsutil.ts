@@ -6,7 +6,7 @@
  * whose owner is gone (killed CLI) is stale and taken over, so a `kill -9` never wedges later commands.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
@@ -54,13 +54,25 @@ export function isMissing(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with that pid exists (EPERM counts as alive; a zombie too). */
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Alive and not a zombie. */
+export function processRunning(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
@@ -89,14 +101,14 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, timeoutMs =
       // Being written right now, or its holder died between mkdir and writing the pid: give it a moment.
       const st = await fs.stat(dir).catch(() => undefined);
       if (st && Date.now() - st.mtimeMs > 2000) await fs.rm(dir, { recursive: true, force: true });
-    } else if (!alive(owner)) {
+    } else if (!pidAlive(owner)) {
       // Take the stale lock over atomically: only one waiter's rename succeeds, and only while it still names
       // the dead owner (a lock re-taken meanwhile has another pid and is left alone).
       const grave = `${dir}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
       try {
         await fs.rename(dir, grave);
         const again = Number(await fs.readFile(path.join(grave, 'pid'), 'utf8').catch(() => ''));
-        if (again !== owner && again !== 0 && alive(again)) {
+        if (again !== owner && again !== 0 && pidAlive(again)) {
           // We moved a live lock: put it back if the name is still free, else its holder already lost it.
           await fs.rename(grave, dir).catch(() => undefined);
         }

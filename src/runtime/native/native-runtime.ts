@@ -54,12 +54,12 @@ import {
   type WaitOptions,
 } from '../runtime.js';
 import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './cgroups.js';
-import { isMissing, readJson, withLock, writeJsonAtomic } from './fsutil.js';
+import { isMissing, processRunning, readJson, withLock, writeJsonAtomic } from './fsutil.js';
 import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRunConfig, type OciMount, type OciNetwork, type OciSpec } from './oci-spec.js';
 import { ImageStore, type StoredImage } from './image/store.js';
 import { registryConfigFromEnv } from './image/registry-config.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
-import { parseResolvConf, resolvConfFor } from './dns/files.js';
+import { hostsFileFor, parseResolvConf, resolvConfFor } from './dns/files.js';
 import { asUserError, containerNetnsPath, detachNetworks, networkId, networksOf, refreshDns, usesBridge } from './netglue.js';
 import { secureJoin } from './secure-path.js';
 import { appendEvent, nativePaths, type ContainerRecord, type NativePaths } from './state.js';
@@ -73,7 +73,6 @@ import {
   mountsUnder,
   nativeContext,
   ociSpecOf,
-  processRunning,
   rootfsDir,
   sleep,
   startContainerProcess,
@@ -93,6 +92,9 @@ function unsupported(what: string, hint = NATIVE_NETWORK_HINT): TsComposeError {
 }
 
 const INIT_BINARY_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
+
+/** Docker's volume name rule (also what keeps a name a single path component). */
+const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 interface VolumeRecord {
   name: string;
@@ -179,10 +181,11 @@ export class NativeRuntime implements Runtime {
   }
 
   async listContainers(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    const { containers, abandoned } = await this.ctx.state.scan();
     // Creations abandoned by a killed CLI: remove what they made (mounts, name, directory).
-    for (const id of await this.ctx.state.abandoned()) await this.destroy(id).catch(() => undefined);
+    for (const id of abandoned) await this.destroy(id).catch(() => undefined);
     await this.loadNetworkIds();
-    const all = (await this.ctx.state.all()).filter((r) => matchesLabels(r.labels, options.labels));
+    const all = containers.filter((r) => matchesLabels(r.labels, options.labels));
     const out: ContainerSummary[] = [];
     for (const r of all) {
       const status = await this.status(r);
@@ -346,23 +349,18 @@ export class NativeRuntime implements Runtime {
     const etc = path.join(dir, 'etc');
     await fs.mkdir(etc, { recursive: true });
     const files = { hosts: path.join(etc, 'hosts'), hostname: path.join(etc, 'hostname'), resolvConf: path.join(etc, 'resolv.conf') };
+    // The same generator as the bridge path (netglue.ts). Without an address yet (none, container:, a bridge
+    // network before its first start) there is no line for the container itself.
     let hosts: string;
-    if (network === 'host') {
-      hosts = await fs.readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n');
-    } else {
-      hosts = [
-        '127.0.0.1\tlocalhost',
-        '::1\tlocalhost ip6-localhost ip6-loopback',
-        'fe00::0\tip6-localnet',
-        'ff00::0\tip6-mcastprefix',
-        'ff02::1\tip6-allnodes',
-        'ff02::2\tip6-allrouters',
-        '',
-      ].join('\n');
-    }
-    for (const e of spec.extraHosts ?? []) {
-      const i = e.search(/[:=]/);
-      if (i > 0) hosts += `${e.slice(i + 1)}\t${e.slice(0, i)}\n`;
+    try {
+      hosts = hostsFileFor({
+        hostname,
+        ips: [],
+        extraHosts: [...(spec.extraHosts ?? [])],
+        ...(network === 'host' ? { network: 'host' as const, hostHosts: await fs.readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n') } : { network: 'bridge' as const }),
+      });
+    } catch (e) {
+      throw new TsComposeError('TSC_INVALID_EXTRA_HOSTS', `container ${spec.name}: ${(e as Error).message}`);
     }
     const host = parseResolvConf(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
     const resolv = resolvConfFor({
@@ -802,7 +800,7 @@ export class NativeRuntime implements Runtime {
   // volumes (directories under the state dir)
 
   private async readVolume(name: string): Promise<VolumeRecord | undefined> {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name)) return undefined;
+    if (!VOLUME_NAME.test(name)) return undefined;
     return readJson<VolumeRecord>(path.join(this.paths.volumes, name, 'volume.json'));
   }
 
@@ -833,7 +831,7 @@ export class NativeRuntime implements Runtime {
   }
 
   async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(spec.name)) {
+    if (!VOLUME_NAME.test(spec.name)) {
       throw new TsComposeError('TSC_INVALID_VOLUME_NAME', `invalid volume name ${JSON.stringify(spec.name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     if (spec.driver !== undefined && spec.driver !== 'local') throw unsupported(`volume driver ${spec.driver}`, 'the native runtime has local volumes only');

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
-import { isMissing, readJson, withLock, writeJsonAtomic } from './fsutil.js';
+import { isMissing, pidAlive, readJson, withLock, writeJsonAtomic } from './fsutil.js';
 
 export interface NativePaths {
   readonly root: string;
@@ -134,12 +134,7 @@ export class StateStore {
 
   /** Every container (records of creations under way or abandoned left out: see `abandoned`). */
   async all(): Promise<ContainerRecord[]> {
-    return (await this.allRecords()).filter((r) => r.creating === undefined);
-  }
-
-  async allRecords(): Promise<ContainerRecord[]> {
-    const records = await Promise.all((await this.ids()).map((id) => this.read(id)));
-    return records.filter((r): r is ContainerRecord => r !== undefined);
+    return (await this.scan()).containers;
   }
 
   /**
@@ -147,17 +142,23 @@ export class StateStore {
    * directory left without any record (killed before the first write) that is older than 30 s.
    */
   async abandoned(): Promise<string[]> {
-    const out: string[] = [];
-    for (const id of await this.ids()) {
-      const r = await this.read(id);
-      if (r) {
-        if (r.creating !== undefined && !pidAlive(r.creating)) out.push(id);
-        continue;
-      }
-      const st = await fs.stat(this.containerDir(id)).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > 30_000) out.push(id);
+    return (await this.scan()).abandoned;
+  }
+
+  /** One pass over the state directory: the containers, and the abandoned creations. */
+  async scan(): Promise<{ containers: ContainerRecord[]; abandoned: string[] }> {
+    const ids = await this.ids();
+    const records = await Promise.all(ids.map((id) => this.read(id)));
+    const containers: ContainerRecord[] = [];
+    const abandoned: string[] = [];
+    for (const [i, r] of records.entries()) {
+      if (r === undefined) {
+        const st = await fs.stat(this.containerDir(ids[i]!)).catch(() => undefined);
+        if (st && Date.now() - st.mtimeMs > 30_000) abandoned.push(ids[i]!);
+      } else if (r.creating === undefined) containers.push(r);
+      else if (!pidAlive(r.creating)) abandoned.push(r.id);
     }
-    return out;
+    return { containers, abandoned };
   }
 
   /** Full id, unique id prefix, or name (with or without a leading slash). */
@@ -245,15 +246,6 @@ export class StateStore {
       if (isMissing(e)) return undefined;
       throw e;
     }
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -8,7 +8,7 @@
  * records the exit and applies the restart policy. Nothing here waits on a pipe the container could hold.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, readFileSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,7 +16,7 @@ import { TsComposeError } from '../../errors.js';
 import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from './oci-runtime.js';
 import { healthcheckOf, type ImageRunConfig, type OciSpec } from './oci-spec.js';
 import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from './state.js';
-import { isMissing, readJson } from './fsutil.js';
+import { pidAlive, processRunning, readJson } from './fsutil.js';
 import { attachNetworks, detachNetworks, usesBridge, type Attached } from './netglue.js';
 
 const execFileP = promisify(execFile);
@@ -104,26 +104,6 @@ export async function liveStatus(ctx: NativeContext, r: ContainerRecord): Promis
   if (await ctx.state.readExitCode(r.id)) return 'exited';
   if (r.state.pid !== undefined && !pidAlive(r.state.pid)) return 'exited';
   return s;
-}
-
-/** Alive and not a zombie. */
-export function processRunning(pid: number): boolean {
-  if (!pidAlive(pid)) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -432,4 +412,3 @@ export function restartDelayMs(r: ContainerRecord): number {
   return Math.min(100 * 2 ** Math.min(r.state.restartCount, 7), 10_000);
 }
 
-export { isMissing };
