@@ -47,6 +47,11 @@ if (existsSync(schemaBuild)) {
   const r = step("schema validator up to date", process.execPath, [schemaBuild, "--check"]);
   r.status === 0 ? passed++ : (failed++, console.log('FAIL schema validator'));
 }
+// bin/tscompose runs the bundle (dist/tscompose.cjs) that the e2e tests drive.
+{
+  const r = step('bundle', process.execPath, [join(root, 'scripts/bundle.mjs')]);
+  r.status === 0 ? passed++ : (failed++, console.log('FAIL bundle'));
+}
 
 const out = join(mkdtempSync(join(tmpdir(), 'tscompose-jest-')), 'results.json');
 const jest = step('jest', process.execPath, [

@@ -87,20 +87,31 @@ export async function ensureImages(
 ): Promise<void> {
   const pulls = new Map<string, string | undefined>();
   const builds: string[] = [];
+  // One lookup per distinct image, all at once (20 services of one image: one engine call, not 20 in a row).
+  const lookups = new Map<string, Promise<boolean>>();
+  const isPresent = (ref: string): Promise<boolean> => {
+    let p = lookups.get(ref);
+    if (!p) lookups.set(ref, (p = present(ctx, ref)));
+    return p;
+  };
+  for (const s of services) {
+    const svc = project.services[s];
+    if (svc) void isPresent(serviceImage(project.name, s, svc)).catch(() => undefined);
+  }
   for (const s of services) {
     const svc = project.services[s];
     if (!svc) continue;
     const ref = serviceImage(project.name, s, svc);
     const policy = options.pull === undefined || options.pull === 'policy' ? (svc.pull_policy ?? 'missing') : options.pull;
     if (svc.build && options.build !== 'never') {
-      if (options.build === 'always' || policy === 'build' || !(await present(ctx, ref))) builds.push(s);
+      if (options.build === 'always' || policy === 'build' || !(await isPresent(ref))) builds.push(s);
       continue;
     }
     if (policy === 'never') {
-      if (!(await present(ctx, ref))) throw new TsComposeError('TSC_IMAGE_MISSING', `image ${ref} for service "${s}" is not present locally and pull_policy is never`);
+      if (!(await isPresent(ref))) throw new TsComposeError('TSC_IMAGE_MISSING', `image ${ref} for service "${s}" is not present locally and pull_policy is never`);
       continue;
     }
-    if (policy === 'always' || !(await present(ctx, ref))) {
+    if (policy === 'always' || !(await isPresent(ref))) {
       if (!svc.image) throw new TsComposeError('TSC_IMAGE_MISSING', `service "${s}" has neither an image nor a build section, or was asked not to build`);
       pulls.set(ref, svc.platform);
     }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
+import { applyDeferredExtraCa } from '../../util/extra-ca.js';
 import { RuntimeUnavailableError } from '../errors.js';
 import { DOCKER_HINT } from './errors.js';
 
@@ -20,6 +21,7 @@ export function dockerConnection(env: Env): Docker.DockerOptions {
     const tls = host.startsWith('https://') || (env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0');
     const opts: Docker.DockerOptions = { host: url.hostname, port: url.port || (tls ? '2376' : '2375'), protocol: tls ? 'https' : 'http' };
     const certPath = env['DOCKER_CERT_PATH'];
+    if (tls) applyDeferredExtraCa(); // a CA from DOCKER_CERT_PATH below takes precedence, as with Node's own
     if (tls && certPath) {
       opts.ca = readFileSync(path.join(certPath, 'ca.pem'));
       opts.cert = readFileSync(path.join(certPath, 'cert.pem'));

@@ -3,6 +3,7 @@
  * manifests, blobs, uploads; Bearer tokens from `WWW-Authenticate` (Basic credentials from the Docker CLI
  * config when present); redirects followed by hand so the Authorization header never leaves its host.
  */
+import { applyDeferredExtraCa } from '../../../util/extra-ca.js';
 import { lookupCredentials, isInsecureRegistry, type RegistryConfig } from './registry-config.js';
 import { sha256 } from './digest.js';
 import { INDEX_TYPES, MANIFEST_TYPES, MT } from './types.js';
@@ -104,6 +105,7 @@ export class RegistryClient {
     let current = url;
     let headers = { ...init.headers };
     for (let hop = 0; hop < 10; hop++) {
+      if (current.startsWith('https:')) applyDeferredExtraCa();
       let res: Response;
       try {
         res = await fetch(current, { ...init, headers, redirect: 'manual' });

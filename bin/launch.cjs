@@ -1,0 +1,106 @@
+'use strict';
+// Starts the CLI. With a bundle (dist/tscompose.cjs, made by `npm run build`), it compiles that one file with a
+// V8 code cache kept per user; otherwise it imports the unbundled build (dist/cli/main.js).
+//
+// Why: a no-op `tscompose up` is mostly Node's module loader — resolving, reading and compiling ~250 files — and
+// V8 compiling the functions it runs. One file whose compiled code comes from a cache skips nearly all of that
+// (bench/engine.mjs; README, "Benchmarks"). The cache is V8's own format, checked by V8 against the source and
+// the Node version, and rejected caches are rewritten. It lives in $XDG_CACHE_HOME/tscompose (or ~/.cache),
+// in a directory only the user can write; TSCOMPOSE_CODE_CACHE=0 turns it off, TSCOMPOSE_NO_BUNDLE=1 runs the
+// unbundled build.
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const env = process.env;
+if (env.TSCOMPOSE_EXTRA_CA_CERTS !== undefined && env.NODE_EXTRA_CA_CERTS === undefined) {
+  // bin/tscompose deferred these (see there): processes we start get them as usual.
+  env.NODE_EXTRA_CA_CERTS = env.TSCOMPOSE_EXTRA_CA_CERTS;
+  env.TSCOMPOSE_EXTRA_CA_CERTS_DEFERRED = '1';
+}
+delete env.TSCOMPOSE_EXTRA_CA_CERTS;
+
+const bundle = path.join(root, 'dist', 'tscompose.cjs');
+
+function unbundled() {
+  const main = path.join(root, 'dist', 'cli', 'main.js');
+  if (!fs.existsSync(main)) {
+    process.stderr.write(`tscompose: not built yet; run \`npm run build\` in ${root}\n`);
+    process.exit(1);
+  }
+  import(require('node:url').pathToFileURL(main).href).catch((e) => {
+    process.stderr.write(`tscompose: ${e && e.stack ? e.stack : e}\n`);
+    process.exit(70);
+  });
+}
+
+/** The few commands whose runs decide what is worth caching; everything else shares one cache. */
+const COMMANDS = new Set(['up', 'down', 'ps', 'config', 'logs', 'exec', 'run', 'start', 'stop', 'restart', 'rm', 'create', 'image', 'images', 'ls', 'pull', 'build', 'kill', 'port', 'top', 'events', 'wait', 'cp', 'pause', 'unpause', 'push', 'version']);
+
+/** A cache directory only this user can write, or undefined. */
+function cacheDir() {
+  if (env.TSCOMPOSE_CODE_CACHE === '0') return undefined;
+  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
+  if (!base || !path.isAbsolute(base)) return undefined;
+  const dir = path.join(base, 'tscompose');
+  try {
+    let st;
+    try {
+      st = fs.statSync(dir);
+    } catch {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      st = fs.statSync(dir);
+    }
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+function run() {
+  let source;
+  let stat;
+  try {
+    stat = fs.statSync(bundle);
+    source = fs.readFileSync(bundle, 'utf8');
+  } catch {
+    return unbundled();
+  }
+  const vm = require('node:vm');
+  const dir = cacheDir();
+  const command = process.argv.slice(2).find((a) => COMMANDS.has(a)) || 'other';
+  const id = `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}`;
+  const cacheFile = dir && path.join(dir, `code-${id}-${command}.bin`);
+  let cachedData;
+  if (cacheFile) {
+    try {
+      cachedData = fs.readFileSync(cacheFile);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundle, cachedData });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, require('node:module').createRequire(bundle), mod, bundle, path.dirname(bundle));
+  const saveCache = () => {
+    if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
+    try {
+      // After the command ran: the cache then holds the functions it compiled, not only the top level.
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+      fs.renameSync(tmp, cacheFile);
+      for (const f of fs.readdirSync(dir)) if (f.startsWith('code-') && !f.startsWith(`code-${id}-`)) fs.rmSync(path.join(dir, f), { force: true });
+    } catch {
+      // a cache is only an optimisation
+    }
+  };
+  mod.exports.main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    saveCache();
+  });
+}
+
+if (env.TSCOMPOSE_NO_BUNDLE === '1') unbundled();
+else run();

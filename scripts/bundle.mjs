@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// Bundles the compiled CLI (dist/cli/main.js and everything it imports, node_modules included) into one
+// CommonJS file, dist/tscompose.cjs, which bin/tscompose runs with a V8 code cache (see bin/tscompose).
+// Why: a no-op `up` is mostly Node's module loader (resolving, reading and compiling ~150 files); one file
+// whose compiled code is cached skips nearly all of it.
+//
+// Each bundled file keeps its own location for `import.meta.url` (the native runtime finds its helper scripts —
+// exit hook, health monitor, DNS resolver — next to its modules in dist/, which stay as they are).
+import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const outfile = resolve(root, 'dist/tscompose.cjs');
+
+/** `import.meta.url` → the file's own URL, computed from the bundle's location so the package can move. */
+const importMetaUrl = {
+  name: 'import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /\.(m?js|cjs)$/ }, async (args) => {
+      let text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const rel = relative(dirname(outfile), args.path).split('\\').join('/');
+      text = text.replaceAll('import.meta.url', `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(rel)})).href`);
+      return { contents: text, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+/**
+ * dockerode's BuildKit session (gRPC + protobufjs) and docker-modem's ssh transport are heavy and rarely called
+ * (see src/runtime/docker/lazy-deps.ts): leave them out of the bundle; they load from node_modules on first call.
+ */
+const lazyHeavy = {
+  name: 'lazy-heavy',
+  setup(b) {
+    // buildkit.js (protobufjs) is required inside the function that builds with BuildKit: a plain runtime require.
+    b.onResolve({ filter: /^\.\/buildkit(\.js)?$/ }, (args) => {
+      if (!/node_modules[\\/]dockerode[\\/]lib$/.test(args.resolveDir)) return undefined;
+      return { path: resolve(args.resolveDir, 'buildkit.js'), namespace: 'runtime-require' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'runtime-require' }, (args) => {
+      const rel = relative(dirname(outfile), args.path).split('\\').join('/');
+      return { contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(rel)}));`, loader: 'js' };
+    });
+    b.onResolve({ filter: /^\.\/session(\.js)?$|^\.\/ssh(\.js)?$/ }, (args) => {
+      if (!/node_modules[\\/](dockerode|docker-modem)[\\/]lib$/.test(args.resolveDir)) return undefined;
+      const target = resolve(args.resolveDir, args.path.endsWith('.js') ? args.path : `${args.path}.js`);
+      return { path: target, namespace: 'lazy-heavy' };
+    });
+    // src/runtime/docker/lazy-deps.ts does the same for the unbundled build by patching Node's require cache.
+    b.onLoad({ filter: /[\\/]runtime[\\/]docker[\\/]lazy-deps\.js$/ }, () => ({ contents: 'export {};', loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-heavy' }, (args) => {
+      const rel = relative(dirname(outfile), args.path).split('\\').join('/');
+      return {
+        contents: `let real; module.exports = function lazy(...a) { real ??= require(require('node:path').join(__dirname, ${JSON.stringify(rel)})); return real.apply(this, a); };`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: [resolve(root, 'dist/cli/bundle-entry.js')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  metafile: true,
+  // Whitespace and syntax only: identifiers keep their names, so an internal error's stack stays readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  plugins: [lazyHeavy, importMetaUrl],
+});
+const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+process.stdout.write(`bundle: ${relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} inputs)\n`);

@@ -1,0 +1,41 @@
+/**
+ * The CLI's body: the only place that formats errors and turns them into an exit code. Started by main.ts
+ * (the unbundled entry) or by the bundle (bundle-entry.ts, run by bin/tscompose).
+ */
+import { CommanderError } from '@commander-js/extra-typings';
+import { readFileSync } from 'node:fs';
+import { buildProgram, type CommandContext, type GlobalOptions } from './program.js';
+import { createOutput, type AnsiMode } from './output.js';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let out = createOutput((process.env.COMPOSE_ANSI as AnsiMode | undefined) ?? 'auto');
+  const makeContext = (globals: GlobalOptions): CommandContext => {
+    out = createOutput((globals.ansi as AnsiMode | undefined) ?? 'auto');
+    const o = out;
+    return {
+      globals,
+      out: o,
+      loadOptions: (services = []) => ({
+        ...(globals.file ? { files: globals.file } : {}),
+        ...(globals.projectName ? { projectName: globals.projectName } : {}),
+        ...(globals.projectDirectory ? { projectDirectory: globals.projectDirectory } : {}),
+        ...(globals.envFile ? { envFiles: globals.envFile } : {}),
+        ...(globals.profile ? { profiles: globals.profile } : {}),
+        services,
+        readStdin: () => readFileSync(0, 'utf8'),
+        onWarning: (msg: string) => o.warn(msg),
+      }),
+    };
+  };
+  const program = buildProgram(makeContext);
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    // Ctrl-C: the user knows; exit 130 quietly.
+    if ((e as { code?: unknown }).code === 'TSC_CANCELED') return (e as { exitCode: number }).exitCode;
+    return out.error(e);
+  }
+}
