@@ -246,3 +246,30 @@ describe('withLock', () => {
     expect(await withLock(lock, async () => 'again', 500)).toBe('again');
   });
 });
+
+describe('withLock within one process', () => {
+  test('callers queue in order, one at a time; a failing holder does not block the next', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tsc-lockq-'));
+    try {
+      const lock = join(root, 'l');
+      const order: string[] = [];
+      let inside = 0;
+      const hold = (name: string, fail = false) =>
+        withLock(lock, async () => {
+          inside++;
+          expect(inside).toBe(1);
+          order.push(name);
+          await new Promise((r) => setTimeout(r, 5));
+          inside--;
+          if (fail) throw new Error(name);
+          return name;
+        });
+      const results = await Promise.allSettled([hold('a'), hold('b', true), hold('c'), hold('d'), hold('e')]);
+      expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

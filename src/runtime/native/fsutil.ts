@@ -78,11 +78,31 @@ export function processRunning(pid: number): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Per lock path, the end of this process's queue for it. */
+const localQueues = new Map<string, Promise<unknown>>();
+
 /**
  * Runs `fn` holding the lock `dir` (a directory path). Waits (polling) while another live process holds it; takes
- * over a lock whose holder died. Re-entrant within one process is NOT supported: keep critical sections short.
+ * over a lock whose holder died. Callers in this process queue on a promise first, so the next one starts as soon
+ * as the previous one is done instead of at its next poll (up to 50 ms later; `down` of 20 containers in parallel
+ * chains spent most of its time so). Re-entrant use is NOT supported: keep critical sections short.
  */
 export async function withLock<T>(dir: string, fn: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const previous = localQueues.get(dir) ?? Promise.resolve();
+  const mine = previous.then(
+    () => withFileLock(dir, fn, timeoutMs),
+    () => withFileLock(dir, fn, timeoutMs),
+  );
+  const tail = mine.catch(() => undefined);
+  localQueues.set(dir, tail);
+  try {
+    return await mine;
+  } finally {
+    if (localQueues.get(dir) === tail) localQueues.delete(dir);
+  }
+}
+
+async function withFileLock<T>(dir: string, fn: () => Promise<T>, timeoutMs: number): Promise<T> {
   const started = Date.now();
   let delay = 2;
   for (;;) {
@@ -126,7 +146,7 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>, timeoutMs =
     await fs.writeFile(path.join(dir, 'pid'), String(process.pid));
   } catch (e) {
     if (!isMissing(e)) throw e;
-    return withLock(dir, fn, Math.max(1000, timeoutMs - (Date.now() - started))); // lost it before writing the pid
+    return withFileLock(dir, fn, Math.max(1000, timeoutMs - (Date.now() - started))); // lost it before writing the pid
   }
   try {
     return await fn();

@@ -481,8 +481,9 @@ export class NativeRuntime implements Runtime {
     const sig = timeout === 0 ? 'SIGKILL' : signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r));
     const wasPaused = r.state.status === 'paused';
     if (sig === 'SIGKILL' && !wasPaused) {
-      // `delete --force` kills every process and removes the runtime state: one spawn instead of kill + delete.
-      await ctx.oci.delete(r.id, true).catch(() => undefined);
+      // SIGKILL to the init of its own pid namespace ends every process of the container, no spawn needed;
+      // otherwise `delete --force` kills every process and removes the runtime state: one spawn, not kill + delete.
+      if (!(await ctx.oci.killWithoutSpawn(r.id, 'SIGKILL', true))) await ctx.oci.delete(r.id, true).catch(() => undefined);
     } else {
       await ctx.oci.kill(r.id, sig, sig === 'SIGKILL').catch(() => undefined);
       if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);

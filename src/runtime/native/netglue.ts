@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
+import { coalescing } from './coalesce.js';
 import type { DnsEntry } from './dns/index.js';
 
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
@@ -188,10 +189,21 @@ async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, 
 export async function detachNetworks(paths: NativePaths, r: ContainerRecord): Promise<void> {
   const nets = networksOf(paths);
   const before = await nets.read();
+  if (!Object.values(before.networks).some((n) => n.endpoints[r.id]) && !existsSync(containerNetnsPath(r.id))) return;
+  let release = releasers.get(paths.root);
+  if (!release) releasers.set(paths.root, (release = coalescing((ids: string[]) => releaseMany(paths, ids))));
+  await release(r.id);
+}
+
+/** Per state root: releases of containers stopping at the same time, merged (coalesce.ts). */
+const releasers = new Map<string, (id: string) => Promise<void>>();
+
+async function releaseMany(paths: NativePaths, ids: readonly string[]): Promise<void> {
+  const nets = networksOf(paths);
+  const before = await nets.read();
   const keys = Object.values(before.networks)
-    .filter((n) => n.endpoints[r.id])
+    .filter((n) => ids.some((id) => n.endpoints[id]))
     .map((n) => n.key);
-  if (keys.length === 0 && !existsSync(containerNetnsPath(r.id))) return;
-  await nets.releaseContainer(r.id);
+  await nets.releaseContainers(ids.map((endpointId) => ({ endpointId })));
   await refreshDns(paths, keys, { wait: false });
 }

@@ -14,6 +14,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import { detectCgroupMode, type CgroupMode } from './cgroups.js';
+import { fastDeleteStopped, fastKill } from './oci-fast.js';
 import { ALL_CAPABILITIES, normalizeSignal, replaceOrAppendEnv, type OciProcess, type OciSpec, type OciUser } from './oci-spec.js';
 
 export type OciRuntimeName = 'runc' | 'crun';
@@ -135,6 +136,8 @@ export interface OciRuntimeOptions {
   readonly logFormat?: 'text' | 'json';
   /** `--systemd-cgroup` (cgroupsPath then has the `slice:prefix:name` form). */
   readonly systemdCgroup?: boolean;
+  /** Always spawn the runtime for kill and delete (see oci-fast.ts). */
+  readonly noFastPaths?: boolean;
   /** Timeout for the short commands, default 60 s. */
   readonly timeoutMs?: number;
 }
@@ -368,11 +371,27 @@ export class OciRuntime {
   }
 
   async kill(id: string, signal: string | number = 'SIGTERM', all = false): Promise<void> {
+    if (await this.killWithoutSpawn(id, signal, all)) return;
     await this.piped(this.killArgs(id, signal, all));
   }
 
+  /** `kill` without spawning the runtime (oci-fast.ts); false when only the runtime can do it. */
+  async killWithoutSpawn(id: string, signal: string | number, all = false): Promise<boolean> {
+    if (!this.fastPaths) return false;
+    const num = (osConstants.signals as Record<string, number | undefined>)[normalizeSignal(signal)];
+    return num !== undefined && (await fastKill(this.root, id, num, all));
+  }
+
+  /** `delete [--force]`; for a container whose processes are gone, done without spawning runc (oci-fast.ts). */
   async delete(id: string, force = false): Promise<void> {
+    if (this.fastPaths && (await fastDeleteStopped(this.root, id))) return;
     await this.piped(this.deleteArgs(id, force));
+  }
+
+  /** runc's state file is read directly for kill and delete (oci-fast.ts) unless `noFastPaths`. */
+  private get fastPaths(): boolean {
+    // With --systemd-cgroup the cgroups belong to a systemd unit, which only runc (over D-Bus) removes properly.
+    return this.name === 'runc' && !this.options.noFastPaths && !this.options.systemdCgroup;
   }
 
   async pause(id: string): Promise<void> {

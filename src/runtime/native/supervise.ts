@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TsComposeError } from '../../errors.js';
+import { coalescing } from './coalesce.js';
 import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from './oci-runtime.js';
 import { healthcheckOf, type ImageRunConfig, type OciSpec } from './oci-spec.js';
 import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from './state.js';
@@ -31,7 +32,7 @@ export interface NativeContext {
 
 export function nativeContext(paths: NativePaths, env: NodeJS.ProcessEnv = process.env): NativeContext {
   const choice = chooseOciRuntime(env);
-  return { paths, state: new StateStore(paths), oci: new OciRuntime(choice.path, paths.ociRoot), env };
+  return { paths, state: new StateStore(paths), oci: new OciRuntime(choice.path, paths.ociRoot, env['TSCOMPOSE_OCI_FAST'] === '0' ? { noFastPaths: true } : {}), env };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,6 +78,14 @@ export async function mountsUnder(dir: string): Promise<string[]> {
     .sort((a, b) => b.length - a.length);
 }
 
+/**
+ * `umount` of mount points asked for at the same time, as one process (containers stopping together); failures
+ * are not reported: the caller checks /proc/self/mountinfo again and retries what is left.
+ */
+const umountMerged = coalescing<string>(async (points) => {
+  await execFileP('umount', points).catch(() => undefined);
+});
+
 /** Unmounts the container's rootfs and overlay volumes (everything mounted under its directory). */
 export async function unmountRootfs(ctx: NativeContext, id: string): Promise<void> {
   const dir = ctx.state.containerDir(id);
@@ -84,11 +93,8 @@ export async function unmountRootfs(ctx: NativeContext, id: string): Promise<voi
     const points = await mountsUnder(dir);
     if (points.length === 0) return;
     for (const p of points) {
-      try {
-        await execFileP('umount', [p]);
-      } catch {
-        if (round === 4) await execFileP('umount', ['-l', p]).catch(() => undefined);
-      }
+      if (round < 4) await umountMerged(p);
+      else await execFileP('umount', ['-l', p]).catch(() => undefined);
     }
     if (round > 0) await sleep(100);
   }

@@ -328,22 +328,32 @@ export class NativeNetworks {
    * `ip -batch` (all veths + the netns), then the firewall of networks where it had published ports.
    */
   async releaseContainer(endpointId: string, netns = netnsName(endpointId)): Promise<void> {
+    await this.releaseContainers([{ endpointId, netns }]);
+  }
+
+  /** Releases several containers' endpoints in one lock turn, one `ip -batch` and one firewall update per network. */
+  async releaseContainers(list: readonly { readonly endpointId: string; readonly netns?: string }[]): Promise<void> {
     await this.locked(async (state, save) => {
-      const mine = Object.values(state.networks).filter((n) => n.endpoints[endpointId]);
       let next = state;
-      for (const n of mine) {
-        const endpoints = { ...n.endpoints };
-        delete endpoints[endpointId];
-        next = { ...next, networks: { ...next.networks, [n.key]: { ...releaseAddress(n, endpointId), endpoints } } };
-      }
-      const stillUsed = Object.values(next.networks).some((n) => Object.values(n.endpoints).some((e) => e.netns === netns));
-      const ownNs = mine.length === 0 || mine.some((n) => n.endpoints[endpointId]!.ownNetns);
-      if (mine.length) await save(next);
       const lines: string[] = [];
-      for (const n of mine) if (await linkExists(n.endpoints[endpointId]!.hostVeth)) lines.push(`link del dev ${n.endpoints[endpointId]!.hostVeth}`);
-      if (ownNs && !stillUsed && (await netnsExists(netns))) lines.push(`netns del ${netns}`);
+      const withPorts = new Set<string>();
+      for (const { endpointId, netns = netnsName(endpointId) } of list) {
+        const mine = Object.values(next.networks).filter((n) => n.endpoints[endpointId]);
+        const eps = mine.map((n) => n.endpoints[endpointId]!);
+        for (const n of mine) {
+          const endpoints = { ...n.endpoints };
+          delete endpoints[endpointId];
+          next = { ...next, networks: { ...next.networks, [n.key]: { ...releaseAddress(n, endpointId), endpoints } } };
+          if (n.endpoints[endpointId]!.ports.length) withPorts.add(n.key);
+        }
+        const stillUsed = Object.values(next.networks).some((n) => Object.values(n.endpoints).some((e) => e.netns === netns));
+        const ownNs = mine.length === 0 || eps.some((e) => e.ownNetns);
+        for (const e of eps) if (await linkExists(e.hostVeth)) lines.push(`link del dev ${e.hostVeth}`);
+        if (ownNs && !stillUsed && (await netnsExists(netns))) lines.push(`netns del ${netns}`);
+      }
+      if (next !== state) await save(next);
       if (lines.length) await runStep({ argv: ['ip', '-force', '-batch', '-'], input: `${lines.join('\n')}\n`, okIf: /Cannot find device|No such file/ });
-      await Promise.all(mine.filter((n) => n.endpoints[endpointId]!.ports.length).map((n) => applyFirewallFor(next, n.key)));
+      await Promise.all([...withPorts].map((key) => applyFirewallFor(next, key)));
     });
   }
 

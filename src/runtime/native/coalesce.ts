@@ -1,0 +1,34 @@
+/**
+ * Calls that overlap in time, merged into batches: the first call runs at once; calls made while a batch runs
+ * wait for it and then run together as the next batch. Used where each call would take a lock and spawn a
+ * process (releasing a container's network endpoints, refreshing DNS): `down` stops containers in parallel
+ * chains, and N overlapping calls then cost two lock turns and two spawns instead of N of each.
+ *
+ * Every call of a batch settles with the batch: its result, or its error.
+ */
+export function coalescing<T>(run: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
+  let queue: { item: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  let running = false;
+  const drain = async (): Promise<void> => {
+    running = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue;
+        queue = [];
+        try {
+          await run(batch.map((b) => b.item));
+          for (const b of batch) b.resolve();
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  return (item: T) =>
+    new Promise<void>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      if (!running) void drain();
+    });
+}
