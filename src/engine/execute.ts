@@ -51,7 +51,7 @@ export async function runOperation(runtime: Runtime, op: Operation, signal?: Abo
     case 'StartContainer':
       return runtime.startContainer(op.container, o);
     case 'StopContainer':
-      return runtime.stopContainer(op.container, { ...o, timeoutSeconds: op.timeoutSeconds });
+      return runtime.stopContainer(op.container, { ...o, timeoutSeconds: op.timeoutSeconds, removing: op.removing });
     case 'RemoveContainer':
       return runtime.removeContainer(op.container, { ...o, volumes: op.volumes });
     case 'RenameContainer':

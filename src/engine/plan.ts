@@ -15,7 +15,7 @@ export type Operation =
   | { readonly type: 'CreateContainer'; readonly service: string; readonly number: number; readonly spec: ContainerSpec }
   /** `container` is an id (existing containers) or a name (containers created by this plan). */
   | { readonly type: 'StartContainer'; readonly container: string }
-  | { readonly type: 'StopContainer'; readonly container: string; readonly timeoutSeconds?: number }
+  | { readonly type: 'StopContainer'; readonly container: string; readonly timeoutSeconds?: number; readonly removing?: true }
   | { readonly type: 'RemoveContainer'; readonly container: string; readonly volumes?: boolean }
   | { readonly type: 'RenameContainer'; readonly container: string; readonly name: string };
 

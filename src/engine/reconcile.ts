@@ -224,7 +224,7 @@ export function reconcile(project: Project, observed: ObservedState, options: Re
     const removed = new Set(removalOrder.slice(0, Math.max(0, existing.length - desired)));
     for (const c of [...removed].sort((a, b) => a.number - b.number)) {
       const res = `service:${s}:${c.number}`;
-      const stop = c.status === 'running' ? plan.add(res, stopOp(c), 'scale down') : undefined;
+      const stop = c.status === 'running' ? plan.add(res, { ...stopOp(c), removing: true }, 'scale down') : undefined;
       plan.add(res, { type: 'RemoveContainer', container: c.id }, 'scale down', stop === undefined ? [] : [stop]);
     }
 
@@ -275,7 +275,7 @@ export function reconcile(project: Project, observed: ObservedState, options: Re
         const res = `service:${c.service}:${c.number}`;
         const stop =
           c.status === 'running'
-            ? plan.add(res, { type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }) }, 'orphan')
+            ? plan.add(res, { type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }), removing: true }, 'orphan')
             : undefined;
         plan.add(res, { type: 'RemoveContainer', container: c.id }, 'orphan', stop === undefined ? [] : [stop]);
       }
@@ -344,7 +344,7 @@ export function planDown(observed: ObservedState, options: DownOptions = {}): Pl
       if (c.status === 'running' || c.status === 'paused' || c.status === 'restarting') {
         stop = plan.add(
           res,
-          { type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }) },
+          { type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }), removing: true },
           'down',
           waitFor,
         );

@@ -421,8 +421,11 @@ export interface Runtime {
   createContainer(spec: ContainerSpec, options?: CallOptions): Promise<{ readonly id: string }>;
   /** NotModified when already running. */
   startContainer(idOrName: string, options?: CallOptions): Promise<void>;
-  /** NotModified when not running. */
-  stopContainer(idOrName: string, options?: CallOptions & { readonly timeoutSeconds?: number | undefined }): Promise<void>;
+  /**
+   * NotModified when not running. `removing`: the caller removes the container right after (down, scale down,
+   * orphans), so a backend may leave releasing what the stopped container holds (network endpoints) to the removal.
+   */
+  stopContainer(idOrName: string, options?: CallOptions & { readonly timeoutSeconds?: number | undefined; readonly removing?: boolean | undefined }): Promise<void>;
   /** Conflict when not running. */
   killContainer(idOrName: string, options?: CallOptions & { readonly killSignal?: string | undefined }): Promise<void>;
   /** Conflict when running and not `force`; `volumes` removes its anonymous volumes too. */

@@ -472,7 +472,7 @@ export class NativeRuntime implements Runtime {
   }
 
   /** Sends the stop signal, waits `timeoutSeconds`, then SIGKILL; records the exit. */
-  private async stopRecord(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string): Promise<void> {
+  private async stopRecord(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string, keepNetworks = false): Promise<void> {
     const ctx = this.ctx;
     await ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
     // conmon's exit command sees this and leaves recording the exit to us (no Node start per stopped container).
@@ -493,10 +493,10 @@ export class NativeRuntime implements Runtime {
       await ctx.oci.kill(r.id, 'SIGKILL', true).catch(() => undefined);
       await waitExitFile(ctx, r, 10_000);
     }
-    await finalizeExit(ctx, r.id);
+    await finalizeExit(ctx, r.id, undefined, { keepNetworks });
   }
 
-  async stopContainer(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined } = {}): Promise<void> {
+  async stopContainer(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined } = {}): Promise<void> {
     const r = await this.record(idOrName);
     const s = await this.status(r);
     if (s === 'restarting') {
@@ -505,7 +505,8 @@ export class NativeRuntime implements Runtime {
       return;
     }
     if (s !== 'running' && s !== 'paused') throw new NotModifiedError('container', r.name, 'not running');
-    await this.stopRecord(r, options.timeoutSeconds);
+    // Removed right after (down): its network endpoints go with the removal, off the path of the next service's stop.
+    await this.stopRecord(r, options.timeoutSeconds, undefined, options.removing === true);
     await appendEvent(this.paths, { type: 'container', action: 'stop', id: r.id, attributes: eventAttributes(r) });
   }
 

@@ -240,6 +240,8 @@ export class StateStore {
   async readExitCode(id: string): Promise<{ code: number; at: Date } | undefined> {
     try {
       const [text, st] = await Promise.all([fs.readFile(this.exitFile(id), 'utf8'), fs.stat(this.exitFile(id))]);
+      // conmon writes it whole (temp file + rename); an empty one is taken as not written yet.
+      if (text.trim() === '') return undefined;
       const code = Number.parseInt(text.trim(), 10);
       return { code: Number.isNaN(code) ? -1 : code, at: st.mtime };
     } catch (e) {

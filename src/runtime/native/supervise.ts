@@ -8,7 +8,7 @@
  * records the exit and applies the restart policy. Nothing here waits on a pipe the container could hold.
  */
 import { spawn, execFile } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -178,7 +178,11 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const generation = r.state.generation + 1;
   // Bridge networks: the netns, veths, addresses, port rules and DNS names of this run (released when it ends).
   let attached: Attached | undefined;
-  if (usesBridge(r)) attached = await attachNetworks(ctx.paths, r, path.join(dir, 'etc'));
+  if (usesBridge(r)) {
+    // Endpoints left by a stop for removal whose removal never came (finalizeExit's keepNetworks): release first.
+    await detachNetworks(ctx.paths, r);
+    attached = await attachNetworks(ctx.paths, r, path.join(dir, 'etc'));
+  }
   const undoNetworks = async (): Promise<void> => {
     if (attached) await detachNetworks(ctx.paths, r).catch(() => undefined);
   };
@@ -359,9 +363,11 @@ export function eventAttributes(r: ContainerRecord, extra: Record<string, string
 
 /**
  * Records the end of the current run when conmon's exit file says it ended (idempotent: the exit hook and a
- * stopping CLI may both get here). Deletes the runtime state (which frees the cgroup). Returns the updated record.
+ * stopping CLI may both get here). Deletes the runtime state (which frees the cgroup) and releases the network
+ * endpoints, unless `keepNetworks`: the container is about to be removed and its removal releases them (a start
+ * before that releases them first). Returns the updated record.
  */
-export async function finalizeExit(ctx: NativeContext, id: string, generation?: number): Promise<ContainerRecord | undefined> {
+export async function finalizeExit(ctx: NativeContext, id: string, generation?: number, opts: { keepNetworks?: boolean } = {}): Promise<ContainerRecord | undefined> {
   let died: ContainerRecord | undefined;
   const rec = await ctx.state.update(id, async (r) => {
     if (generation !== undefined && r.state.generation !== generation) return undefined;
@@ -369,7 +375,7 @@ export async function finalizeExit(ctx: NativeContext, id: string, generation?: 
     const exit = await ctx.state.readExitCode(id);
     if (!exit && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
     if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
-    if (usesBridge(r)) await detachNetworks(ctx.paths, r).catch(() => undefined);
+    if (usesBridge(r) && !opts.keepNetworks) await detachNetworks(ctx.paths, r).catch(() => undefined);
     const next: ContainerRecord = { ...r, state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() } };
     delete next.state.pid;
     delete next.state.endpoints;
@@ -386,16 +392,36 @@ export async function finalizeExit(ctx: NativeContext, id: string, generation?: 
 export async function waitExitFile(ctx: NativeContext, r: ContainerRecord, timeoutMs: number): Promise<boolean> {
   const end = Date.now() + timeoutMs;
   let delay = 10;
-  for (;;) {
-    if (await ctx.state.readExitCode(r.id)) return true;
-    if (r.state.pid !== undefined && !pidAlive(r.state.pid)) {
-      // The process is gone; conmon writes the file right after reaping it.
-      await sleep(50);
-      return true;
+  // Woken by inotify as soon as conmon writes the file (polling alone found it ~50 ms late on average).
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(path.dirname(ctx.state.exitFile(r.id)), () => wake?.());
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = undefined; // polling only
+  }
+  try {
+    for (;;) {
+      if (await ctx.state.readExitCode(r.id)) return true;
+      if (r.state.pid !== undefined && !pidAlive(r.state.pid)) {
+        // The process is gone; conmon writes the file right after reaping it.
+        await sleep(50);
+        return true;
+      }
+      if (Date.now() >= end) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+      delay = Math.min(delay * 2, 100);
     }
-    if (Date.now() >= end) return false;
-    await sleep(delay);
-    delay = Math.min(delay * 2, 100);
+  } finally {
+    watcher?.close();
   }
 }
 

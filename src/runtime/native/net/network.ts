@@ -336,6 +336,9 @@ export class NativeNetworks {
     await this.locked(async (state, save) => {
       let next = state;
       const lines: string[] = [];
+      // Host ends of veths whose netns goes in this batch: deleting the netns destroys both ends, in one kernel
+      // batch for all of them (~90 ms for 20 here, against ~480 ms for 20 `link del`s, each waiting on its own).
+      const goWithNetns: string[] = [];
       const withPorts = new Set<string>();
       for (const { endpointId, netns = netnsName(endpointId) } of list) {
         const mine = Object.values(next.networks).filter((n) => n.endpoints[endpointId]);
@@ -348,11 +351,17 @@ export class NativeNetworks {
         }
         const stillUsed = Object.values(next.networks).some((n) => Object.values(n.endpoints).some((e) => e.netns === netns));
         const ownNs = mine.length === 0 || eps.some((e) => e.ownNetns);
-        for (const e of eps) if (await linkExists(e.hostVeth)) lines.push(`link del dev ${e.hostVeth}`);
-        if (ownNs && !stillUsed && (await netnsExists(netns))) lines.push(`netns del ${netns}`);
+        const nsGoes = ownNs && !stillUsed && (await netnsExists(netns));
+        for (const e of eps) {
+          if (!(await linkExists(e.hostVeth))) continue;
+          if (nsGoes && e.netns === netns) goWithNetns.push(e.hostVeth);
+          else lines.push(`link del dev ${e.hostVeth}`);
+        }
+        if (nsGoes) lines.push(`netns del ${netns}`);
       }
       if (next !== state) await save(next);
       if (lines.length) await runStep({ argv: ['ip', '-force', '-batch', '-'], input: `${lines.join('\n')}\n`, okIf: /Cannot find device|No such file/ });
+      if (goWithNetns.length) await waitLinksGone(goWithNetns);
       await Promise.all([...withPorts].map((key) => applyFirewallFor(next, key)));
     });
   }
@@ -406,3 +415,19 @@ async function applyFirewallFor(state: NetState, key: string): Promise<void> {
 }
 
 export type { PortMapping };
+
+/**
+ * Waits until the links are gone (their netns was deleted; the kernel destroys its devices asynchronously, so
+ * "released" must not return before); whatever is still there after `timeoutMs` is deleted explicitly.
+ */
+async function waitLinksGone(links: readonly string[], timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let left = [...links];
+  while (left.length > 0 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 5));
+    const still: string[] = [];
+    for (const l of left) if (await linkExists(l)) still.push(l);
+    left = still;
+  }
+  if (left.length) await runStep({ argv: ['ip', '-force', '-batch', '-'], input: `${left.map((l) => `link del dev ${l}`).join('\n')}\n`, okIf: /Cannot find device|No such file/ });
+}
