@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,14 @@ describe('bundle and code cache', () => {
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('missing.yaml');
     expect(bad.stderr).not.toContain('    at ');
+  });
+
+  test('works as a program, through a symlink (npm link), and as `node bin/tscompose`', () => {
+    const link = join(dir, 'tscompose-link');
+    symlinkSync(bin, link);
+    const env = { ...process.env, TSCOMPOSE_RUNTIME: 'native', XDG_CACHE_HOME: join(dir, 'xdg') };
+    expect(spawnSync(link, ['config', '--services'], { encoding: 'utf8', cwd: dir, env }).stdout).toBe('web\n');
+    expect(spawnSync(process.execPath, [bin, 'config', '--services'], { encoding: 'utf8', cwd: dir, env }).stdout).toBe('web\n');
   });
 
   test('a cache directory others can write is not used', () => {
