@@ -69,11 +69,20 @@ export function pidAlive(pid: number): boolean {
 export function processRunning(pid: number): boolean {
   if (!pidAlive(pid)) return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).state !== 'Z';
   } catch {
     return false;
   }
+}
+
+/**
+ * /proc/PID/stat: the command name (field 2, in parentheses, may itself hold spaces and parentheses), the state
+ * (field 3), and `fields`, the space-separated fields from the state on (`fields[n - 3]` is field n).
+ */
+export function parseProcStat(stat: string): { comm: string; state: string; fields: string[] } {
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { comm: stat.slice(stat.indexOf('(') + 1, close), state: fields[0] ?? '', fields };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -199,11 +199,6 @@ export async function detachNetworks(paths: NativePaths, r: ContainerRecord): Pr
 const releasers = new Map<string, (id: string) => Promise<void>>();
 
 async function releaseMany(paths: NativePaths, ids: readonly string[]): Promise<void> {
-  const nets = networksOf(paths);
-  const before = await nets.read();
-  const keys = Object.values(before.networks)
-    .filter((n) => ids.some((id) => n.endpoints[id]))
-    .map((n) => n.key);
-  await nets.releaseContainers(ids.map((endpointId) => ({ endpointId })));
+  const keys = await networksOf(paths).releaseContainers(ids.map((endpointId) => ({ endpointId })));
   await refreshDns(paths, keys, { wait: false });
 }

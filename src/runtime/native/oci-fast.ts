@@ -14,6 +14,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { parseProcStat } from './fsutil.js';
 
 interface RuncState {
   readonly init_process_pid: number;
@@ -39,10 +40,7 @@ export async function readRuncState(root: string, id: string): Promise<RuncState
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined when there is no such process. */
 export async function processStartTime(pid: number): Promise<number | undefined> {
   try {
-    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may itself contain spaces or parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const start = Number(fields[19]);
+    const start = Number(parseProcStat(await fs.readFile(`/proc/${pid}/stat`, 'utf8')).fields[22 - 3]);
     return Number.isFinite(start) ? start : undefined;
   } catch {
     return undefined;

@@ -8,6 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { parseProcStat } from '../fsutil.js';
 
 export interface DnsStatusFile {
   pid: number;
@@ -40,10 +41,9 @@ export function networkFromFileName(file: string): string | undefined {
 export async function isResolver(pid: number, dir: string): Promise<boolean> {
   try {
     const [cmdline, stat] = await Promise.all([fs.readFile(`/proc/${pid}/cmdline`, 'utf8'), fs.readFile(`/proc/${pid}/stat`, 'utf8')]);
-    const close = stat.lastIndexOf(')');
-    const state = stat.slice(close + 2, close + 3);
+    const { comm, state } = parseProcStat(stat);
     if (state === 'Z' || state === 'X') return false;
-    if (cmdline === '') return /^(node|nsenter|MainThread)$/.test(stat.slice(stat.indexOf('(') + 1, close));
+    if (cmdline === '') return /^(node|nsenter|MainThread)$/.test(comm);
     return cmdline.split('\0').includes(dir);
   } catch {
     return false;

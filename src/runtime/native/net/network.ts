@@ -331,15 +331,19 @@ export class NativeNetworks {
     await this.releaseContainers([{ endpointId, netns }]);
   }
 
-  /** Releases several containers' endpoints in one lock turn, one `ip -batch` and one firewall update per network. */
-  async releaseContainers(list: readonly { readonly endpointId: string; readonly netns?: string }[]): Promise<void> {
-    await this.locked(async (state, save) => {
+  /**
+   * Releases several containers' endpoints in one lock turn, one `ip -batch` and one firewall update per network.
+   * Returns the keys of the networks they were on.
+   */
+  async releaseContainers(list: readonly { readonly endpointId: string; readonly netns?: string }[]): Promise<string[]> {
+    return this.locked(async (state, save) => {
       let next = state;
       const lines: string[] = [];
       // Host ends of veths whose netns goes in this batch: deleting the netns destroys both ends, in one kernel
       // batch for all of them (~90 ms for 20 here, against ~480 ms for 20 `link del`s, each waiting on its own).
       const goWithNetns: string[] = [];
       const withPorts = new Set<string>();
+      const keys = new Set<string>();
       for (const { endpointId, netns = netnsName(endpointId) } of list) {
         const mine = Object.values(next.networks).filter((n) => n.endpoints[endpointId]);
         const eps = mine.map((n) => n.endpoints[endpointId]!);
@@ -348,6 +352,7 @@ export class NativeNetworks {
           delete endpoints[endpointId];
           next = { ...next, networks: { ...next.networks, [n.key]: { ...releaseAddress(n, endpointId), endpoints } } };
           if (n.endpoints[endpointId]!.ports.length) withPorts.add(n.key);
+          keys.add(n.key);
         }
         const stillUsed = Object.values(next.networks).some((n) => Object.values(n.endpoints).some((e) => e.netns === netns));
         const ownNs = mine.length === 0 || eps.some((e) => e.ownNetns);
@@ -360,9 +365,10 @@ export class NativeNetworks {
         if (nsGoes) lines.push(`netns del ${netns}`);
       }
       if (next !== state) await save(next);
-      if (lines.length) await runStep({ argv: ['ip', '-force', '-batch', '-'], input: `${lines.join('\n')}\n`, okIf: /Cannot find device|No such file/ });
+      if (lines.length) await ipForceBatch(lines);
       if (goWithNetns.length) await waitLinksGone(goWithNetns);
       await Promise.all([...withPorts].map((key) => applyFirewallFor(next, key)));
+      return [...keys];
     });
   }
 
@@ -429,5 +435,10 @@ async function waitLinksGone(links: readonly string[], timeoutMs = 3000): Promis
     for (const l of left) if (await linkExists(l)) still.push(l);
     left = still;
   }
-  if (left.length) await runStep({ argv: ['ip', '-force', '-batch', '-'], input: `${left.map((l) => `link del dev ${l}`).join('\n')}\n`, okIf: /Cannot find device|No such file/ });
+  if (left.length) await ipForceBatch(left.map((l) => `link del dev ${l}`));
+}
+
+/** `ip -force -batch`: every line is tried; a device or netns already gone is not an error. */
+async function ipForceBatch(lines: readonly string[]): Promise<void> {
+  await runStep({ argv: ['ip', '-force', '-batch', '-'], input: `${lines.join('\n')}\n`, okIf: /Cannot find device|No such file/ });
 }
