@@ -54,12 +54,12 @@ import {
   type WaitOptions,
 } from '../runtime.js';
 import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './cgroups.js';
-import { isMissing, processRunning, readJson, withLock, writeJsonAtomic } from './fsutil.js';
+import { isMissing, processRunning, readJson, withLock, writeJsonAtomic } from '../../lib/fs/fsutil.js';
 import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRunConfig, type OciMount, type OciNetwork, type OciSpec } from './oci-spec.js';
-import { ImageStore, type StoredImage } from './image/store.js';
-import { registryConfigFromEnv } from './image/registry-config.js';
+import { ImageStore, type StoredImage } from '../../lib/image/store.js';
+import { registryConfigFromEnv } from '../../lib/image/registry-config.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
-import { hostsFileFor, parseResolvConf, resolvConfFor } from './dns/files.js';
+import { hostsFileFor, parseResolvConf, resolvConfFor } from '../../lib/dns/files.js';
 import { asUserError, containerNetnsPath, detachNetworks, networkId, networksOf, refreshDns, usesBridge } from './netglue.js';
 import { secureJoin } from './secure-path.js';
 import { appendEvent, nativePaths, type ContainerRecord, type NativePaths } from './state.js';

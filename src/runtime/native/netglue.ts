@@ -9,13 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
-import { coalescing } from './coalesce.js';
-import type { DnsEntry } from './dns/index.js';
+import { coalescing } from '../../lib/coalesce.js';
+import type { DnsEntry } from '../../lib/dns/index.js';
 
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
-const dnsModule = () => import('./dns/index.js');
-import { withLock } from './fsutil.js';
-import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState } from './net/index.js';
+const dnsModule = () => import('../../lib/dns/index.js');
+import { withLock } from '../../lib/fs/fsutil.js';
+import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState } from '../../lib/net/index.js';
 import type { ContainerRecord, NativePaths } from './state.js';
 
 /** The network library throws plain errors (bad subnet, port in use, a failed `ip`): give them a code and context. */

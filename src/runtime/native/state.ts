@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
-import { isMissing, pidAlive, readJson, withLock, writeJsonAtomic } from './fsutil.js';
+import { isMissing, pidAlive, readJson, withLock, writeJsonAtomic } from '../../lib/fs/fsutil.js';
 
 export interface NativePaths {
   readonly root: string;

@@ -16,7 +16,7 @@ import { dnsRemoveNetwork, dnsSetNetwork, dnsStatus, dnsStopAll } from './contro
 import type { DnsNetwork } from './records.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../../../..');
+const repo = path.resolve(here, '../../..');
 const fixtures = path.join(here, '__fixtures__');
 
 const canRun =
@@ -38,7 +38,8 @@ function ip(...args: string[]): void {
 function buildResolver(out: string): void {
   const src = path.resolve(here, '..');
   mkdirSync(path.join(out, 'dns'), { recursive: true });
-  const files = ['fsutil.ts', ...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `dns/${f}`)];
+  mkdirSync(path.join(out, 'fs'), { recursive: true });
+  const files = ['fs/fsutil.ts', ...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `dns/${f}`)];
   for (const f of files) {
     const r = transformFileSync(path.join(src, f), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
     writeFileSync(path.join(out, f.replace(/\.ts$/, '.js')), r.code);

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TsComposeError } from '../../../errors.js';
+import { TsComposeError } from '../../errors.js';
 import { isErrno, pidAlive, tempName } from './fsutil.js';
 
 const chains = new Map<string, Promise<unknown>>();

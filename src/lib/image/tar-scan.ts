@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { TsComposeError } from '../../../errors.js';
+import { TsComposeError } from '../../errors.js';
 
 /** A layer that would write outside its directory (or is not a well-formed tar) was refused. */
 export class LayerRejectedError extends TsComposeError {

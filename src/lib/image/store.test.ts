@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { NotFoundError, PullError } from '../../errors.js';
+import { NotFoundError, PullError } from '../../runtime/errors.js';
 import { sha256 } from './digest.js';
 import { FakeRegistry } from './fake-registry.js';
 import { ImageStore, parsePlatform, selectManifest, type ImageProgress } from './store.js';

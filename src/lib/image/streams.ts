@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
-import { TsComposeError } from '../../../errors.js';
+import { TsComposeError } from '../../errors.js';
 
 /** The running result of a digestTap. */
 export interface TapResult {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable, Transform } from 'node:stream';
-import { TsComposeError } from '../../../errors.js';
+import { TsComposeError } from '../../errors.js';
 import { LayerRejectedError, TarGate, type Marker } from './tar-scan.js';
 import { UnsupportedCompressionError, childSink, mapLimit, peek, run, sniffCompression, waitChild } from './streams.js';
 

@@ -3,7 +3,7 @@
  * the `library/` prefix for single-component Docker Hub names, the default tag `latest`, and the "familiar"
  * spelling Docker shows (`busybox:latest`, `foo/bar:1`, `127.0.0.1:5001/foo:1`).
  */
-import { TsComposeError } from '../../../errors.js';
+import { TsComposeError } from '../../errors.js';
 
 export const DEFAULT_REGISTRY = 'docker.io';
 export const DEFAULT_TAG = 'latest';

@@ -3,7 +3,7 @@
  * manifests, blobs, uploads; Bearer tokens from `WWW-Authenticate` (Basic credentials from the Docker CLI
  * config when present); redirects followed by hand so the Authorization header never leaves its host.
  */
-import { applyDeferredExtraCa } from '../../../util/extra-ca.js';
+import { applyDeferredExtraCa } from '../../util/extra-ca.js';
 import { lookupCredentials, isInsecureRegistry, type RegistryConfig } from './registry-config.js';
 import { sha256 } from './digest.js';
 import { INDEX_TYPES, MANIFEST_TYPES, MT } from './types.js';

@@ -9,7 +9,7 @@ import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { TsComposeError } from '../../../errors.js';
+import { TsComposeError } from '../../errors.js';
 import { hexOf, isSha256Digest } from './digest.js';
 import { normalizeMemberPath } from './tar-scan.js';
 import { UnsupportedCompressionError, peek, sniffCompression } from './streams.js';

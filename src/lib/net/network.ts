@@ -10,7 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readJson, withLock, writeJsonAtomic } from '../fsutil.js';
+import { readJson, withLock, writeJsonAtomic } from '../fs/fsutil.js';
 import {
   attachEndpoint,
   bridgeName,
