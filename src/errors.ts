@@ -2,6 +2,8 @@
  * Typed errors. Every error a user can cause is a TsComposeError with a stable code, an exit code and an
  * optional hint. Only the CLI entry point formats them and exits; nothing else prints or exits.
  */
+import { CodedError, type CodedErrorOptions } from './lib/errors.js';
+
 
 /** A position in a source file, 1-based line and column. */
 export interface SourcePosition {
@@ -15,31 +17,14 @@ export function formatPosition(pos: SourcePosition): string {
   return pos.col === undefined ? `${pos.file}:${pos.line}` : `${pos.file}:${pos.line}:${pos.col}`;
 }
 
-export interface TsComposeErrorOptions {
-  readonly hint?: string;
-  readonly cause?: unknown;
-  readonly exitCode?: number;
-}
+export type TsComposeErrorOptions = CodedErrorOptions;
 
-export class TsComposeError extends Error {
-  readonly code: string;
-  readonly exitCode: number;
-  readonly hint: string | undefined;
+/** tscompose's own errors: a CodedError (code, exit code, hint) that the CLI formats. */
+export class TsComposeError extends CodedError {}
 
-  constructor(code: string, message: string, options: TsComposeErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.exitCode = options.exitCode ?? 1;
-    this.hint = options.hint;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
-  }
-}
-
-export function isTsComposeError(e: unknown): e is TsComposeError {
-  return e instanceof TsComposeError;
+/** Any error with a code, an exit code and a hint: tscompose's own or a library's (src/lib). */
+export function isTsComposeError(e: unknown): e is CodedError {
+  return e instanceof CodedError;
 }
 
 /** A compose file (or env file) that cannot be read or parsed, with a position where there is one. */
