@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
-import { listCgroupDirs } from '../../src/runtime/native/cgroups.js';
+import { listCgroupDirs } from '../../src/runtime/native/oci/cgroups.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const capable = process.getuid?.() === 0 && has('conmon') && (has('runc') || has('crun')) && has('nft');

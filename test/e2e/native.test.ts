@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGzip } from 'node:zlib';
 import { bin, required, root } from './helpers.js';
-import { cgroupFiles, detectCgroupMode, listCgroupDirs, readLimits } from '../../src/runtime/native/cgroups.js';
+import { cgroupFiles, detectCgroupMode, listCgroupDirs, readLimits } from '../../src/runtime/native/oci/cgroups.js';
 import { nativePaths } from '../../src/runtime/native/state.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

@@ -9,10 +9,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExecSpec } from '../runtime.js';
-import { execProcess } from './oci-runtime.js';
-import { ociSpecToJson, signalNumber } from './oci-spec.js';
+import { execProcess } from './oci/oci-runtime.js';
+import { ociSpecToJson, signalNumber } from './oci/oci-spec.js';
 import type { ContainerRecord } from './state.js';
-import { ociSpecOf, rootfsDir, type NativeContext } from './supervise.js';
+import { ociSpecOf, rootfsDir, type NativeContext } from './monitor/supervise.js';
 import { resolveUser } from './user.js';
 
 export interface ExecChild {

@@ -53,11 +53,11 @@ import {
   type VolumeSpec,
   type WaitOptions,
 } from '../runtime.js';
-import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './cgroups.js';
+import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './oci/cgroups.js';
 import { isMissing, processRunning, readJson, withLock, writeJsonAtomic } from '../../lib/fs/fsutil.js';
-import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRunConfig, type OciMount, type OciNetwork, type OciSpec } from './oci-spec.js';
-import { ImageStore, type StoredImage } from '../../lib/image/store.js';
-import { registryConfigFromEnv } from '../../lib/image/registry-config.js';
+import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRunConfig, type OciMount, type OciNetwork, type OciSpec } from './oci/oci-spec.js';
+import type { StoredImage } from '../../lib/image/store.js';
+import { NativeImages } from './images.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
 import { hostsFileFor, parseResolvConf, resolvConfFor } from '../../lib/dns/files.js';
 import { asUserError, containerNetnsPath, detachNetworks, networkId, networksOf, refreshDns, usesBridge } from './netglue.js';
@@ -79,7 +79,7 @@ import {
   unmountRootfs,
   waitExitFile,
   type NativeContext,
-} from './supervise.js';
+} from './monitor/supervise.js';
 import { resolveUser } from './user.js';
 
 const execFileP = promisify(execFile);
@@ -108,22 +108,18 @@ export class NativeRuntime implements Runtime {
   readonly paths: NativePaths;
   private readonly env: NodeJS.ProcessEnv;
   private ctxCache: NativeContext | undefined;
-  private storeCache: ImageStore | undefined;
+  readonly images: NativeImages;
 
   constructor(options: { env?: NodeJS.ProcessEnv } = {}) {
     this.env = options.env ?? process.env;
     this.paths = nativePaths(this.env);
+    this.images = new NativeImages({ paths: this.paths, env: this.env, imagesInUse: async () => new Set((await this.ctx.state.all()).map((r) => r.imageId)) });
   }
 
   /** Lazily: choosing the OCI runtime reads the host's cgroup setup and PATH. */
   get ctx(): NativeContext {
     this.ctxCache ??= nativeContext(this.paths, this.env);
     return this.ctxCache;
-  }
-
-  get images(): ImageStore {
-    this.storeCache ??= new ImageStore(this.paths.images, registryConfigFromEnv(this.env));
-    return this.storeCache;
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -864,126 +860,17 @@ export class NativeRuntime implements Runtime {
   // ------------------------------------------------------------------------------------------------------------
   // images
 
-  private imageInfo(i: StoredImage): ImageInfo {
-    return { id: i.id, repoDigests: i.repoDigests, repoTags: i.repoTags };
-  }
-
-  async inspectImage(ref: string): Promise<ImageInfo> {
-    const i = await this.images.resolve(ref);
-    if (!i) throw new NotFoundError('image', ref);
-    return this.imageInfo(i);
-  }
-
-  async pullImage(ref: string, options: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined } = {}): Promise<ImageInfo> {
-    try {
-      const i = await this.images.pull(ref, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.platform ? { platform: options.platform } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
-      await appendEvent(this.paths, { type: 'image', action: 'pull', id: ref, attributes: { name: ref } });
-      return this.imageInfo(i);
-    } catch (e) {
-      if (e instanceof TsComposeError) throw e;
-      throw new PullError(ref, (e as Error).message);
-    }
-  }
-
-  private async imagesInUse(): Promise<Set<string>> {
-    return new Set((await this.ctx.state.all()).map((r) => r.imageId));
-  }
-
-  async removeImage(ref: string, options: CallOptions & { force?: boolean | undefined } = {}): Promise<void> {
-    const i = await this.images.resolve(ref);
-    if (!i) throw new NotFoundError('image', ref);
-    const byId = i.id === ref || i.id === `sha256:${ref}` || (/^[0-9a-f]{12,64}$/.test(ref) && i.id.slice(7).startsWith(ref));
-    const inUse = (await this.imagesInUse()).has(i.id);
-    if (byId || i.repoTags.length <= 1) {
-      if (inUse && !options.force) {
-        throw new ConflictError('image', ref, `unable to remove repository reference "${ref}" (must force) - container is using its referenced image ${i.id.slice(7, 19)}`);
-      }
-      if (inUse) {
-        for (const t of i.repoTags) await this.images.untag(t);
-      } else {
-        await this.images.removeImage(i.id);
-        await this.images.gc();
-      }
-    } else {
-      await this.images.untag(ref);
-    }
-    await appendEvent(this.paths, { type: 'image', action: 'delete', id: ref, attributes: { name: ref } });
-  }
-
-  async listImages(options: ListOptions = {}): Promise<ImageSummary[]> {
-    const all = await this.images.list();
-    return all
-      .map((i) => ({ ...this.imageInfo(i), labels: (i.config.config?.Labels ?? {}) as Record<string, string>, created: i.created, sizeBytes: i.size }))
-      .filter((i) => matchesLabels(i.labels, options.labels));
-  }
-
-  async buildImage(spec: BuildSpec, _options: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined } = {}): Promise<{ id: string }> {
-    throw new TsComposeError('TSC_NATIVE_UNSUPPORTED', `build (${spec.tags[0] ?? spec.context}) is not yet supported on the native runtime`, {
-      hint: 'build the image with --runtime docker, then move it: tscompose --runtime docker image save -o img.tar NAME && tscompose --runtime native image load -i img.tar',
-    });
-  }
-
-  async pushImage(ref: string, options: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined } = {}): Promise<void> {
-    if (!(await this.images.resolve(ref))) throw new NotFoundError('image', ref);
-    try {
-      await this.images.push(ref, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
-    } catch (e) {
-      if (e instanceof TsComposeError) throw e;
-      throw new PushError(ref, (e as Error).message);
-    }
-  }
-
-  async tagImage(source: string, target: string): Promise<void> {
-    if (!(await this.images.resolve(source))) throw new NotFoundError('image', source);
-    await this.images.tag(source, target);
-    await appendEvent(this.paths, { type: 'image', action: 'tag', id: source, attributes: { name: target } });
-  }
-
-  async loadImage(archive: Readable, options: CallOptions = {}): Promise<LoadResult> {
-    const loaded = await this.images.load(archive, options.signal ? { signal: options.signal } : {});
-    return { loaded };
-  }
-
-  async saveImage(refs: readonly string[]): Promise<Readable> {
-    for (const r of refs) if (!(await this.images.resolve(r))) throw new NotFoundError('image', r);
-    return this.images.save([...refs]);
-  }
-
-  async pruneImages(options: CallOptions & { all?: boolean | undefined } = {}): Promise<PruneResult> {
-    const inUse = await this.imagesInUse();
-    const deleted: string[] = [];
-    for (const i of await this.images.list()) {
-      if (inUse.has(i.id)) continue;
-      if (!options.all && i.repoTags.length > 0) continue;
-      for (const t of i.repoTags) deleted.push(`untagged: ${t}`);
-      await this.images.removeImage(i.id);
-      deleted.push(i.id);
-    }
-    const reclaimedBytes = await this.images.gc();
-    return { deleted, reclaimedBytes };
-  }
-
-  async inspectImageDetails(ref: string): Promise<ImageDetails> {
-    const i = await this.images.resolve(ref);
-    if (!i) throw new NotFoundError('image', ref);
-    const c = i.config as unknown as Record<string, unknown>;
-    return {
-      Id: i.id,
-      RepoTags: i.repoTags,
-      RepoDigests: i.repoDigests,
-      Created: i.created ? new Date(i.created).toISOString() : '',
-      Architecture: c.architecture,
-      Os: c.os,
-      Size: i.size,
-      Config: c.config ?? {},
-      RootFS: { Type: 'layers', Layers: i.layers.map((l) => l.diffId) },
-      History: c.history ?? [],
-    };
-  }
+  inspectImage(ref: string): Promise<ImageInfo> { return this.images.inspectImage(ref); }
+  pullImage(ref: string, options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined }): Promise<ImageInfo> { return this.images.pullImage(ref, options); }
+  removeImage(ref: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> { return this.images.removeImage(ref, options); }
+  listImages(options?: ListOptions): Promise<ImageSummary[]> { return this.images.listImages(options); }
+  buildImage(spec: BuildSpec, options?: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined }): Promise<{ id: string }> { return this.images.buildImage(spec, options); }
+  pushImage(ref: string, options?: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void> { return this.images.pushImage(ref, options); }
+  tagImage(source: string, target: string): Promise<void> { return this.images.tagImage(source, target); }
+  loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult> { return this.images.loadImage(archive, options); }
+  saveImage(refs: readonly string[]): Promise<Readable> { return this.images.saveImage(refs); }
+  pruneImages(options?: CallOptions & { all?: boolean | undefined }): Promise<PruneResult> { return this.images.pruneImages(options); }
+  inspectImageDetails(ref: string): Promise<ImageDetails> { return this.images.inspectImageDetails(ref); }
 
   // ------------------------------------------------------------------------------------------------------------
 

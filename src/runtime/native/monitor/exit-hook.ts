@@ -6,9 +6,9 @@
  *
  *   node exit-hook.js <state dir> <run dir> <container id> <generation>
  */
-import { nativePaths } from './state.js';
+import { nativePaths } from '../state.js';
 import { finalizeExit, nativeContext, restartDelayMs, shouldRestart, sleep, startContainerProcess, eventAttributes } from './supervise.js';
-import { appendEvent } from './state.js';
+import { appendEvent } from '../state.js';
 
 async function main(argv: string[]): Promise<void> {
   const [root, run, id, gen] = argv;

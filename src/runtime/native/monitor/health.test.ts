@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { HEALTH_DEFAULTS, healthCommand, nextHealth } from './health.js';
-import type { HealthState } from './state.js';
+import type { HealthState } from '../state.js';
 
 describe('healthCommand', () => {
   test('CMD runs its arguments as they are', () => {

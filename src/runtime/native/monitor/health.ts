@@ -5,10 +5,10 @@
  * `timeout` fails; the last 5 results are kept with their output cut at 4096 bytes. Defaults: interval 30 s,
  * timeout 30 s, retries 3, start_interval 5 s. `CMD-SHELL x` runs `/bin/sh -c x`.
  */
-import type { HealthcheckSpec } from '../runtime.js';
-import { execBuffered } from './exec.js';
-import { healthcheckOf } from './oci-spec.js';
-import { appendEvent, nativePaths, type ContainerRecord, type HealthState } from './state.js';
+import type { HealthcheckSpec } from '../../runtime.js';
+import { execBuffered } from '../exec.js';
+import { healthcheckOf } from '../oci/oci-spec.js';
+import { appendEvent, nativePaths, type ContainerRecord, type HealthState } from '../state.js';
 import { eventAttributes, imageRunConfig, liveStatus, nativeContext, sleep, type NativeContext } from './supervise.js';
 
 export const HEALTH_DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0, startIntervalMs: 5_000 };

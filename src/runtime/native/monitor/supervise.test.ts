@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import type { ContainerRecord, ContainerState } from './state.js';
+import type { ContainerRecord, ContainerState } from '../state.js';
 import { restartDelayMs, shouldRestart } from './supervise.js';
 
 function record(restart: string | undefined, state: Partial<ContainerState> = {}): ContainerRecord {

@@ -12,13 +12,13 @@ import { existsSync, promises as fs, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { TsComposeError } from '../../errors.js';
-import { coalescing } from '../../lib/coalesce.js';
-import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from './oci-runtime.js';
-import { healthcheckOf, type ImageRunConfig, type OciSpec } from './oci-spec.js';
-import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from './state.js';
-import { pidAlive, processRunning, readJson } from '../../lib/fs/fsutil.js';
-import { attachNetworks, detachNetworks, usesBridge, type Attached } from './netglue.js';
+import { TsComposeError } from '../../../errors.js';
+import { coalescing } from '../../../lib/coalesce.js';
+import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from '../oci/oci-runtime.js';
+import { healthcheckOf, type ImageRunConfig, type OciSpec } from '../oci/oci-spec.js';
+import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from '../state.js';
+import { pidAlive, processRunning, readJson } from '../../../lib/fs/fsutil.js';
+import { attachNetworks, detachNetworks, usesBridge, type Attached } from '../netglue.js';
 
 const execFileP = promisify(execFile);
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TsComposeError } from '../../errors.js';
+import { TsComposeError } from '../../../errors.js';
 import { cgroupFiles, cgroupsPathFor, detectCgroupMode, listCgroupDirs, readLimits, removeCgroup, type CgroupMode } from './cgroups.js';
 import { ALL_CAPABILITIES, buildOciSpec, ociSpecToJson, type OciSpec } from './oci-spec.js';
 import { OciRuntime, OciRuntimeError, chooseOciRuntime, execProcess, runtimeErrorMessage, whichSync, type OciRuntimeProbe } from './oci-runtime.js';

@@ -12,7 +12,7 @@ import { execFile, spawn, type StdioOptions } from 'node:child_process';
 import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { TsComposeError } from '../../errors.js';
+import { TsComposeError } from '../../../errors.js';
 import { detectCgroupMode, type CgroupMode } from './cgroups.js';
 import { fastDeleteStopped, fastKill } from './oci-fast.js';
 import { ALL_CAPABILITIES, normalizeSignal, replaceOrAppendEnv, type OciProcess, type OciSpec, type OciUser } from './oci-spec.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { TsComposeError } from '../../errors.js';
-import type { ContainerSpec } from '../runtime.js';
+import { TsComposeError } from '../../../errors.js';
+import type { ContainerSpec } from '../../runtime.js';
 import {
   ALL_CAPABILITIES,
   DEFAULT_CAPABILITIES,

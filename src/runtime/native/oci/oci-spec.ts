@@ -9,8 +9,8 @@
  */
 import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import * as path from 'node:path';
-import { TsComposeError } from '../../errors.js';
-import type { ContainerSpec, DeviceSpec, HealthcheckSpec } from '../runtime.js';
+import { TsComposeError } from '../../../errors.js';
+import type { ContainerSpec, DeviceSpec, HealthcheckSpec } from '../../runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // OCI runtime-spec subset
