@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { TsComposeError } from '../../errors.js';
-import { ConflictError, NotFoundError, NotModifiedError, PullError, PushError } from '../errors.js';
+import { ConflictError, NotFoundError, NotModifiedError } from '../errors.js';
 import {
   matchesLabels,
   type BuildProgress,

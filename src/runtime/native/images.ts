@@ -1,0 +1,177 @@
+/**
+ * The native runtime's image service: the runtime port's image methods over the image store of src/lib/image
+ * (a content-addressed store under <state>/images). It records image events like the other native services and
+ * asks its owner which images containers use (removal and prune keep those).
+ */
+import type { Readable } from 'node:stream';
+import { TsComposeError } from '../../errors.js';
+import { ConflictError, NotFoundError, PullError, PushError } from '../errors.js';
+import {
+  matchesLabels,
+  type BuildProgress,
+  type BuildSpec,
+  type CallOptions,
+  type ImageDetails,
+  type ImageInfo,
+  type ImageSummary,
+  type ListOptions,
+  type LoadResult,
+  type PruneResult,
+  type PullProgress,
+  type PushProgress,
+} from '../runtime.js';
+import { ImageStore, type StoredImage } from '../../lib/image/store.js';
+import { registryConfigFromEnv } from '../../lib/image/registry-config.js';
+import { appendEvent, type NativePaths } from './state.js';
+
+export interface NativeImagesOptions {
+  paths: NativePaths;
+  env: NodeJS.ProcessEnv;
+  /** The image ids the runtime's containers use. */
+  imagesInUse: () => Promise<ReadonlySet<string>>;
+}
+
+export class NativeImages {
+  private storeCache: ImageStore | undefined;
+
+  constructor(private readonly options: NativeImagesOptions) {}
+
+  /** Lazily: the registry configuration reads the environment and files. */
+  get store(): ImageStore {
+    this.storeCache ??= new ImageStore(this.options.paths.images, registryConfigFromEnv(this.options.env));
+    return this.storeCache;
+  }
+
+  /** The stored image of a reference or id, if any (what containers are created from). */
+  resolve(refOrId: string): Promise<StoredImage | undefined> {
+    return this.store.resolve(refOrId);
+  }
+
+  /** The overlayfs lowerdir option (relative to `cwd`) for an image's layers. */
+  overlayLowerdir(image: Pick<StoredImage, 'layers'>): { cwd: string; lowerdir: string } {
+    return this.store.overlayLowerdir(image);
+  }
+
+  private event(action: string, id: string, name: string): Promise<void> {
+    return appendEvent(this.options.paths, { type: 'image', action, id, attributes: { name } });
+  }
+
+  private async mustResolve(ref: string): Promise<StoredImage> {
+    const i = await this.store.resolve(ref);
+    if (!i) throw new NotFoundError('image', ref);
+    return i;
+  }
+
+  private static info(i: StoredImage): ImageInfo {
+    return { id: i.id, repoDigests: i.repoDigests, repoTags: i.repoTags };
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo> {
+    return NativeImages.info(await this.mustResolve(ref));
+  }
+
+  async pullImage(ref: string, options: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined } = {}): Promise<ImageInfo> {
+    try {
+      const i = await this.store.pull(ref, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.platform ? { platform: options.platform } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      await this.event('pull', ref, ref);
+      return NativeImages.info(i);
+    } catch (e) {
+      if (e instanceof TsComposeError) throw e;
+      throw new PullError(ref, (e as Error).message);
+    }
+  }
+
+  async removeImage(ref: string, options: CallOptions & { force?: boolean | undefined } = {}): Promise<void> {
+    const i = await this.mustResolve(ref);
+    const byId = i.id === ref || i.id === `sha256:${ref}` || (/^[0-9a-f]{12,64}$/.test(ref) && i.id.slice(7).startsWith(ref));
+    const inUse = (await this.options.imagesInUse()).has(i.id);
+    if (byId || i.repoTags.length <= 1) {
+      if (inUse && !options.force) {
+        throw new ConflictError('image', ref, `unable to remove repository reference "${ref}" (must force) - container is using its referenced image ${i.id.slice(7, 19)}`);
+      }
+      if (inUse) {
+        for (const t of i.repoTags) await this.store.untag(t);
+      } else {
+        await this.store.removeImage(i.id);
+        await this.store.gc();
+      }
+    } else {
+      await this.store.untag(ref);
+    }
+    await this.event('delete', ref, ref);
+  }
+
+  async listImages(options: ListOptions = {}): Promise<ImageSummary[]> {
+    const all = await this.store.list();
+    return all
+      .map((i) => ({ ...NativeImages.info(i), labels: (i.config.config?.Labels ?? {}) as Record<string, string>, created: i.created, sizeBytes: i.size }))
+      .filter((i) => matchesLabels(i.labels, options.labels));
+  }
+
+  async buildImage(spec: BuildSpec, _options: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined } = {}): Promise<{ id: string }> {
+    throw new TsComposeError('TSC_NATIVE_UNSUPPORTED', `build (${spec.tags[0] ?? spec.context}) is not yet supported on the native runtime`, {
+      hint: 'build the image with --runtime docker, then move it: tscompose --runtime docker image save -o img.tar NAME && tscompose --runtime native image load -i img.tar',
+    });
+  }
+
+  async pushImage(ref: string, options: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined } = {}): Promise<void> {
+    await this.mustResolve(ref);
+    try {
+      await this.store.push(ref, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+    } catch (e) {
+      if (e instanceof TsComposeError) throw e;
+      throw new PushError(ref, (e as Error).message);
+    }
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    await this.mustResolve(source);
+    await this.store.tag(source, target);
+    await this.event('tag', source, target);
+  }
+
+  async loadImage(archive: Readable, options: CallOptions = {}): Promise<LoadResult> {
+    const loaded = await this.store.load(archive, options.signal ? { signal: options.signal } : {});
+    return { loaded };
+  }
+
+  async saveImage(refs: readonly string[]): Promise<Readable> {
+    for (const r of refs) await this.mustResolve(r);
+    return this.store.save([...refs]);
+  }
+
+  async pruneImages(options: CallOptions & { all?: boolean | undefined } = {}): Promise<PruneResult> {
+    const inUse = await this.options.imagesInUse();
+    const deleted: string[] = [];
+    for (const i of await this.store.list()) {
+      if (inUse.has(i.id)) continue;
+      if (!options.all && i.repoTags.length > 0) continue;
+      for (const t of i.repoTags) deleted.push(`untagged: ${t}`);
+      await this.store.removeImage(i.id);
+      deleted.push(i.id);
+    }
+    const reclaimedBytes = await this.store.gc();
+    return { deleted, reclaimedBytes };
+  }
+
+  async inspectImageDetails(ref: string): Promise<ImageDetails> {
+    const i = await this.mustResolve(ref);
+    const c = i.config as unknown as Record<string, unknown>;
+    return {
+      Id: i.id,
+      RepoTags: i.repoTags,
+      RepoDigests: i.repoDigests,
+      Created: i.created ? new Date(i.created).toISOString() : '',
+      Architecture: c.architecture,
+      Os: c.os,
+      Size: i.size,
+      Config: c.config ?? {},
+      RootFS: { Type: 'layers', Layers: i.layers.map((l) => l.diffId) },
+      History: c.history ?? [],
+    };
+  }
+}
