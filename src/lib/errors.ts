@@ -44,3 +44,8 @@ export function isErrno(e: unknown, ...codes: string[]): boolean {
   const code = errnoCode(e);
   return code !== undefined && codes.includes(code);
 }
+
+/** Whether `e` says a path does not exist (ENOENT, or ENOTDIR: a file where a directory on the path should be). */
+export function isMissing(e: unknown): boolean {
+  return isErrno(e, 'ENOENT', 'ENOTDIR');
+}
