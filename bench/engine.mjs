@@ -3,7 +3,9 @@
 // Debian's docker-compose 1.29.2 against the same Docker Engine, alternating which tool goes first, and prints
 // medians and ratios as a markdown block for the README.
 //
-// Usage: node bench/engine.mjs [--runs N] [--services N] [--runtime docker|native]
+// Usage: node bench/engine.mjs [--runs N] [--services N] [--runtime docker|native] [--compare DIR]
+// `--compare DIR` times another build of tscompose too (DIR is a checkout with its own `npm run build`, e.g. a git
+// worktree of an earlier commit), in the same alternation, and prints this build's time over that one's.
 // Needs: a running Docker Engine with busybox:latest pullable (npm run engine:setup), `npm run build`.
 // With `--runtime native`, tscompose runs the project on its native runtime (default network: a bridge with DNS)
 // while docker-compose runs it on Docker, as the issue's comparison asks.
@@ -20,6 +22,7 @@ const opt = (name, dflt) => {
 const runs = Number(opt('--runs', '7'));
 const services = Number(opt('--services', '20'));
 const runtime = opt('--runtime', 'docker');
+const compare = opt('--compare', undefined);
 const root = resolve(new URL('..', import.meta.url).pathname);
 const tscompose = join(root, 'bin/tscompose');
 
@@ -64,6 +67,7 @@ const env = { ...process.env };
 for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
 const tools = {
   [runtime === 'native' ? 'tscompose (native)' : 'tscompose']: (verb, extra = []) => [tscompose, ['--runtime', runtime, '-p', 'benchts', '--progress', 'quiet', verb, ...extra]],
+  ...(compare ? { [`tscompose at ${compare}`]: (verb, extra = []) => [join(resolve(compare), 'bin/tscompose'), ['--runtime', runtime, '-p', 'benchcmp', '--progress', 'quiet', verb, ...extra]] } : {}),
   ...(haveDc ? { 'docker-compose': (verb, extra = []) => ['docker-compose', ['-p', 'benchdc', verb, ...extra]] } : {}),
 };
 const results = Object.fromEntries(Object.keys(tools).map((t) => [t, { up: [], noop: [], down: [] }]));
@@ -93,4 +97,9 @@ if (haveDc) {
   const b = results['docker-compose'];
   out += `\nRatios (tscompose / docker-compose): up **${(median(a.up) / median(b.up)).toFixed(2)}×**, no-op up **${(median(a.noop) / median(b.noop)).toFixed(2)}×**, down **${(median(a.down) / median(b.down)).toFixed(2)}×**.\n`;
 } else out += '\n(docker-compose 1.29.2 not available: no comparison)\n';
+if (compare) {
+  const a = results[Object.keys(tools)[0]];
+  const b = results[`tscompose at ${compare}`];
+  out += `\nThis build / the build at ${compare}: up **${(median(a.up) / median(b.up)).toFixed(2)}×**, no-op up **${(median(a.noop) / median(b.noop)).toFixed(2)}×**, down **${(median(a.down) / median(b.down)).toFixed(2)}×**.\n`;
+}
 process.stdout.write(out);

@@ -528,8 +528,39 @@ export interface PruneResult {
   readonly reclaimedBytes: number;
 }
 
-/** `docker image inspect`-shaped: Id, RepoTags, RepoDigests, Created, Architecture, Os, Size, Config{…}, RootFS{…}. */
-export type ImageDetails = Readonly<Record<string, unknown>> & { readonly Id: string };
+/** An image's full description (`image inspect`; the CLI prints it in `docker image inspect`'s JSON shape). */
+export interface ImageDetails {
+  /** `sha256:<hex of the config>`. */
+  readonly id: string;
+  readonly repoTags: readonly string[];
+  readonly repoDigests: readonly string[];
+  /** RFC 3339 as the image records it; '' when unknown. */
+  readonly created: string;
+  readonly architecture: string;
+  readonly os: string;
+  readonly variant?: string;
+  readonly sizeBytes: number;
+  readonly author?: string;
+  readonly config: ImageConfigDetails;
+  /** The layers' DiffIDs, bottom to top. */
+  readonly layers: readonly string[];
+}
+
+/** What an image sets for the containers run from it ('' / empty when it sets nothing). */
+export interface ImageConfigDetails {
+  readonly user: string;
+  readonly env: readonly string[];
+  readonly entrypoint?: readonly string[];
+  readonly cmd?: readonly string[];
+  readonly workingDir: string;
+  /** `80/tcp`, `53/udp`. */
+  readonly exposedPorts: readonly string[];
+  /** Container paths. */
+  readonly volumes: readonly string[];
+  readonly labels: Labels;
+  readonly stopSignal?: string;
+  readonly healthcheck?: HealthcheckSpec;
+}
 
 /** Whether `labels` satisfy `selector`. Shared by adapters that filter themselves (fake, native). */
 export function matchesLabels(labels: Labels, selector: LabelSelector | undefined): boolean {

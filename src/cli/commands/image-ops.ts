@@ -14,6 +14,7 @@ import { FileNotFoundError, TsComposeError, UsageError } from '../../errors.js';
 import { NotFoundError, isNotFound } from '../../runtime/errors.js';
 import type { ImageSummary } from '../../runtime/runtime.js';
 import { CanceledError } from '../canceled.js';
+import { dockerImageInspect } from '../render/image-inspect.js';
 import { table } from '../render/table.js';
 
 export interface ImageIO {
@@ -333,7 +334,7 @@ export async function imageInspect(io: ImageIO, refs: readonly string[]): Promis
   const errors: unknown[] = [];
   for (const ref of refs) {
     try {
-      found.push(await engine.runtime.inspectImageDetails(ref, { signal: engine.signal }));
+      found.push(dockerImageInspect(await engine.runtime.inspectImageDetails(ref, { signal: engine.signal })));
     } catch (e) {
       if (!isNotFound(e)) throw e;
       errors.push(asGiven(e, ref));

@@ -13,7 +13,8 @@ import { closeSync, existsSync, openSync, promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readJson, withLock, writeJsonAtomic } from '../fs/fsutil.js';
+import { readJson, writeJsonAtomic } from '../fs/atomic.js';
+import { withLock } from '../fs/lock.js';
 import { type DnsStatusFile, dnsPaths, isResolver, networkFileName, networkFromFileName } from './paths.js';
 import { type DnsNetwork, parseUpstream } from './records.js';
 

@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseProcStat } from '../fs/fsutil.js';
+import { parseProcStat } from '../fs/proc.js';
 
 export interface DnsStatusFile {
   pid: number;

@@ -34,12 +34,13 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-/** Compiles the resolver's modules (and ../fsutil.ts) to JS, as the build would: the resolver runs as plain node. */
+/** Compiles the resolver's modules (lib/dns, lib/fs, lib/errors.ts) to JS, as the build would: the resolver runs as plain node. */
 function buildResolver(out: string): void {
   const src = path.resolve(here, '..');
   mkdirSync(path.join(out, 'dns'), { recursive: true });
   mkdirSync(path.join(out, 'fs'), { recursive: true });
-  const files = ['fs/fsutil.ts', ...readdirSync(here).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `dns/${f}`)];
+  const sources = (dir: string) => readdirSync(path.join(src, dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `${dir}/${f}`);
+  const files = ['errors.ts', ...sources('fs'), ...sources('dns')];
   for (const f of files) {
     const r = transformFileSync(path.join(src, f), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
     writeFileSync(path.join(out, f.replace(/\.ts$/, '.js')), r.code);

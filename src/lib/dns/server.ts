@@ -26,7 +26,7 @@ import {
 } from './records.js';
 
 // require(), not import: Node's ESM loading of a CommonJS package costs ~8 MB RSS more (measured). Likewise no
-// node:crypto (../fsutil.js) here: this process stays near Node's floor (~43 MB).
+// node:crypto (../fs/atomic.js, ../fs/lock.js) here: this process stays near Node's floor (~43 MB).
 const dnsPacket = createRequire(import.meta.url)('dns-packet') as typeof import('dns-packet');
 
 const UDP_UPSTREAM_TIMEOUT_MS = 2000;

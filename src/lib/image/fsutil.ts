@@ -9,7 +9,7 @@ export function tempName(prefix = ''): string {
 }
 
 /** Atomic writes: the native runtime's (write a temp file beside it, fsync, rename over). */
-export { writeFileAtomic, writeJsonAtomic } from '../fs/fsutil.js';
+export { writeFileAtomic, writeJsonAtomic } from '../fs/atomic.js';
 
 /** Total bytes of the files below `path` (lstat sizes; directories not counted). */
 export async function diskUsage(path: string): Promise<number> {
@@ -45,7 +45,7 @@ export async function diskUsage(path: string): Promise<number> {
   return total;
 }
 
-export { pidAlive } from '../fs/fsutil.js';
+export { pidAlive } from '../fs/proc.js';
 
 export function isErrno(e: unknown, ...codes: string[]): boolean {
   return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');

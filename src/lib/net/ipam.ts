@@ -12,7 +12,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readJson, withLock, writeJsonAtomic } from '../fs/fsutil.js';
+import { readJson, writeJsonAtomic } from '../fs/atomic.js';
+import { withLock } from '../fs/lock.js';
 import {
   SPECIAL_PREFIXES,
   containsIp,
@@ -300,7 +301,7 @@ export function releaseAddress<N extends IpamNetwork>(net: N, endpointId: string
 
 /**
  * The IPAM state file `<dir>/ipam.json`, read-modify-written under the lock `<dir>/ipam.lock` (mkdir lock from
- * fsutil, stale-owner takeover) with an atomic rename. `update` runs `fn` on the current state; what it returns as
+ * lib/fs/lock.ts, stale-owner takeover) with an atomic rename. `update` runs `fn` on the current state; what it returns as
  * `state` is written (if changed), `value` is passed back.
  */
 export class IpamStore {

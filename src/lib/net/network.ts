@@ -10,7 +10,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readJson, withLock, writeJsonAtomic } from '../fs/fsutil.js';
+import { readJson, writeJsonAtomic } from '../fs/atomic.js';
+import { withLock } from '../fs/lock.js';
 import {
   attachEndpoint,
   bridgeName,

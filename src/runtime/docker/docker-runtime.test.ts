@@ -311,9 +311,9 @@ maybe('DockerRuntime (integration)', () => {
     await rt.tagImage(IMAGE, tag);
     try {
       const d = await rt.inspectImageDetails(tag);
-      expect(d.Id).toMatch(/^sha256:[0-9a-f]{64}$/);
-      expect(d['RepoTags']).toContain(tag);
-      expect(d['Config']).toBeDefined();
+      expect(d.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(d.repoTags).toContain(tag);
+      expect(d.layers.length).toBeGreaterThan(0);
       await expect(rt.inspectImageDetails('tscompose-no-such-image:1')).rejects.toMatchObject({ code: 'TSC_NOT_FOUND', kind: 'image', ref: 'tscompose-no-such-image:1' });
       await expect(rt.saveImage([tag, 'tscompose-no-such-image:1'])).rejects.toMatchObject({ code: 'TSC_NOT_FOUND', message: 'no such image: tscompose-no-such-image:1' });
       const archive = await readAll(await rt.saveImage([tag]));
@@ -323,7 +323,7 @@ maybe('DockerRuntime (integration)', () => {
       await expect(rt.inspectImage(tag)).rejects.toBeInstanceOf(NotFoundError);
       const res = await rt.loadImage(Readable.from([archive]));
       expect(res.loaded).toEqual([`Loaded image: ${tag}`]);
-      expect((await rt.inspectImage(tag)).id).toBe(d.Id);
+      expect((await rt.inspectImage(tag)).id).toBe(d.id);
       await expect(rt.loadImage(Readable.from([Buffer.from('not a tar archive')]))).rejects.toMatchObject({ code: 'TSC_IMAGE_LOAD' });
     } finally {
       await rt.removeImage(tag).catch(() => undefined);

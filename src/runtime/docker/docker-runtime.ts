@@ -41,6 +41,7 @@ import type {
 } from '../runtime.js';
 import type { packContext } from './build-context.js';
 import { dockerConnection, type Env } from './connection.js';
+import { imageDetailsOf } from './image-details.js';
 import {
   endpointSettings,
   labelFilters,
@@ -536,7 +537,7 @@ export class DockerRuntime implements Runtime {
 
   async inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails> {
     const raw = await this.call('image', ref, () => invoke(this.docker.getImage(ref), 'inspect', sig(options))).catch((e: unknown) => Promise.reject(asGivenRef(e, ref)));
-    return raw as ImageDetails;
+    return imageDetailsOf(raw);
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

@@ -90,12 +90,12 @@ describe('FakeRuntime image tools', () => {
     expect((await rt.listImages()).map((i) => i.repoTags)).toEqual([['used:1']]);
   });
 
-  test('inspectImageDetails: docker-shaped, by name, id or short id; NotFound', async () => {
+  test('inspectImageDetails: by name, id or short id; NotFound', async () => {
     const rt = new FakeRuntime({ images: { 'busybox:latest': 'sha256:' + HEX('a') } });
     await rt.tagImage('busybox:latest', 'mine:1');
     const d = await rt.inspectImageDetails('busybox');
-    expect(d).toMatchObject({ Id: 'sha256:' + HEX('a'), RepoTags: ['busybox:latest', 'mine:1'], Size: 1024, Created: '2020-01-01T00:00:00.000Z', Config: { Labels: {} } });
-    expect((await rt.inspectImageDetails(HEX('a').slice(0, 12))).Id).toBe(d.Id);
+    expect(d).toMatchObject({ id: 'sha256:' + HEX('a'), repoTags: ['busybox:latest', 'mine:1'], sizeBytes: 1024, created: '2020-01-01T00:00:00.000Z', config: { labels: {} } });
+    expect((await rt.inspectImageDetails(HEX('a').slice(0, 12))).id).toBe(d.id);
     await expect(rt.inspectImageDetails('nope')).rejects.toBeInstanceOf(NotFoundError);
   });
 

@@ -835,15 +835,15 @@ export class FakeRuntime implements Runtime {
     if (id === undefined) throw new NotFoundError('image', ref);
     const infos = this.refsOf(id).map((r) => this.images.get(r)!);
     return {
-      Id: id,
-      RepoTags: infos.flatMap((i) => i.repoTags),
-      RepoDigests: [...new Set(infos.flatMap((i) => i.repoDigests))],
-      Created: new Date(EPOCH).toISOString(),
-      Architecture: 'amd64',
-      Os: 'linux',
-      Size: 1024,
-      Config: { Labels: { ...(this.imageLabels.get(id) ?? {}) } },
-      RootFS: { Type: 'layers', Layers: [] },
+      id,
+      repoTags: infos.flatMap((i) => i.repoTags),
+      repoDigests: [...new Set(infos.flatMap((i) => i.repoDigests))],
+      created: new Date(EPOCH).toISOString(),
+      architecture: 'amd64',
+      os: 'linux',
+      sizeBytes: 1024,
+      config: { user: '', env: [], workingDir: '', exposedPorts: [], volumes: [], labels: { ...(this.imageLabels.get(id) ?? {}) } },
+      layers: [],
     };
   }
 

@@ -22,6 +22,7 @@ import {
 } from '../runtime.js';
 import { ImageStore, type StoredImage } from '../../lib/image/store.js';
 import { registryConfigFromEnv } from '../../lib/image/registry-config.js';
+import { summarizeImageConfig } from '../../lib/image/config-details.js';
 import { appendEvent, type NativePaths } from './state.js';
 
 export interface NativeImagesOptions {
@@ -160,18 +161,19 @@ export class NativeImages {
 
   async inspectImageDetails(ref: string): Promise<ImageDetails> {
     const i = await this.mustResolve(ref);
-    const c = i.config as unknown as Record<string, unknown>;
+    const c = i.config;
     return {
-      Id: i.id,
-      RepoTags: i.repoTags,
-      RepoDigests: i.repoDigests,
-      Created: i.created ? new Date(i.created).toISOString() : '',
-      Architecture: c.architecture,
-      Os: c.os,
-      Size: i.size,
-      Config: c.config ?? {},
-      RootFS: { Type: 'layers', Layers: i.layers.map((l) => l.diffId) },
-      History: c.history ?? [],
+      id: i.id,
+      repoTags: i.repoTags,
+      repoDigests: i.repoDigests,
+      created: c.created ?? '',
+      architecture: c.architecture,
+      os: c.os,
+      ...(c.variant ? { variant: c.variant } : {}),
+      sizeBytes: i.size,
+      ...(c.author ? { author: c.author } : {}),
+      config: summarizeImageConfig(c.config),
+      layers: i.layers.map((l) => l.diffId),
     };
   }
 }

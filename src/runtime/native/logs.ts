@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import type { LogLine, LogsOptions } from '../runtime.js';
 import { toUnixSeconds } from '../time.js';
-import { isMissing } from '../../lib/fs/fsutil.js';
+import { isMissing } from '../../lib/errors.js';
 
 export interface K8sRecord {
   readonly time: string;

@@ -54,7 +54,10 @@ import {
   type WaitOptions,
 } from '../runtime.js';
 import { cgroupsPathFor, detectCgroupMode, hierarchyRoots } from './oci/cgroups.js';
-import { isMissing, processRunning, readJson, withLock, writeJsonAtomic } from '../../lib/fs/fsutil.js';
+import { isMissing } from '../../lib/errors.js';
+import { readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
+import { withLock } from '../../lib/fs/lock.js';
+import { processRunning } from '../../lib/fs/proc.js';
 import { healthcheckOf, buildOciSpec, ociSpecToJson, stopSignalOf, type ImageRunConfig, type OciMount, type OciNetwork, type OciSpec } from './oci/oci-spec.js';
 import type { StoredImage } from '../../lib/image/store.js';
 import { NativeImages } from './images.js';

@@ -14,7 +14,7 @@ import type { DnsEntry } from '../../lib/dns/index.js';
 
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
 const dnsModule = () => import('../../lib/dns/index.js');
-import { withLock } from '../../lib/fs/fsutil.js';
+import { withLock } from '../../lib/fs/lock.js';
 import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState } from '../../lib/net/index.js';
 import type { ContainerRecord, NativePaths } from './state.js';
 

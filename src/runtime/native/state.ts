@@ -9,7 +9,7 @@
  *   volumes/<name>/               named volumes: volume.json and _data/
  *   images/                       the image store (./image/)
  *   events.jsonl                  engine events, one JSON object per line (appended with O_APPEND)
- *   locks/                        inter-process locks (./fsutil.ts withLock)
+ *   locks/                        inter-process locks (src/lib/fs/lock.ts withLock)
  *
  * Runtime-only state (the OCI runtime's --root, conmon pid files) lives under a run directory on tmpfs
  * (`/run/tscompose/native-<hash of the state dir>`, `TSCOMPOSE_RUN_DIR` overrides), so a reboot leaves no stale
@@ -19,7 +19,10 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
-import { isMissing, pidAlive, readJson, withLock, writeJsonAtomic } from '../../lib/fs/fsutil.js';
+import { isMissing } from '../../lib/errors.js';
+import { readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
+import { withLock } from '../../lib/fs/lock.js';
+import { pidAlive } from '../../lib/fs/proc.js';
 
 export interface NativePaths {
   readonly root: string;

@@ -17,7 +17,8 @@ import { coalescing } from '../../../lib/coalesce.js';
 import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from '../oci/oci-runtime.js';
 import { healthcheckOf, type ImageRunConfig, type OciSpec } from '../oci/oci-spec.js';
 import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from '../state.js';
-import { pidAlive, processRunning, readJson } from '../../../lib/fs/fsutil.js';
+import { readJson } from '../../../lib/fs/atomic.js';
+import { pidAlive, processRunning } from '../../../lib/fs/proc.js';
 import { attachNetworks, detachNetworks, usesBridge, type Attached } from '../netglue.js';
 
 const execFileP = promisify(execFile);

@@ -14,7 +14,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { parseProcStat } from '../../../lib/fs/fsutil.js';
+import { parseProcStat } from '../../../lib/fs/proc.js';
 
 interface RuncState {
   readonly init_process_pid: number;

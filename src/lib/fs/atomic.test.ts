@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+
+let dir: string;
+let n = 0;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsc-atomic-'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh empty subdirectory. */
+function fresh(): string {
+  const d = join(dir, `case-${++n}`);
+  mkdirSync(d);
+  return d;
+}
+
+describe('writeFileAtomic / writeJsonAtomic', () => {
+  test('writes a string, replaces it, and leaves no temp file', async () => {
+    const d = fresh();
+    const file = join(d, 'a.txt');
+    await writeFileAtomic(file, 'first');
+    expect(readFileSync(file, 'utf8')).toBe('first');
+    await writeFileAtomic(file, 'second, longer');
+    expect(readFileSync(file, 'utf8')).toBe('second, longer');
+    await writeFileAtomic(file, '');
+    expect(readFileSync(file, 'utf8')).toBe('');
+    expect(readdirSync(d)).toEqual(['a.txt']);
+  });
+
+  test('writes bytes as they are', async () => {
+    const d = fresh();
+    const file = join(d, 'b.bin');
+    const bytes = new Uint8Array([0, 255, 10, 13, 128]);
+    await writeFileAtomic(file, bytes);
+    expect(new Uint8Array(readFileSync(file))).toEqual(bytes);
+    expect(readdirSync(d)).toEqual(['b.bin']);
+  });
+
+  test('concurrent writers: the file is one of them whole, and no temp files stay', async () => {
+    const d = fresh();
+    const file = join(d, 'c.json');
+    const values = Array.from({ length: 20 }, (_, i) => ({ i, pad: 'x'.repeat(1000 * i) }));
+    await Promise.all(values.map((v) => writeJsonAtomic(file, v)));
+    const got = await readJson<{ i: number; pad: string }>(file);
+    expect(got).toEqual(values[got!.i]);
+    expect(readdirSync(d)).toEqual(['c.json']);
+  });
+
+  test('into a missing directory: creates it, leaves no temp file', async () => {
+    const d = fresh();
+    await writeFileAtomic(join(d, 'no', 'such', 'f'), 'x');
+    expect(readdirSync(join(d, 'no', 'such'))).toEqual(['f']);
+  });
+
+  test('over a directory: rejects and removes its temp file', async () => {
+    const d = fresh();
+    mkdirSync(join(d, 'target'));
+    writeFileSync(join(d, 'target', 'inside'), '');
+    await expect(writeFileAtomic(join(d, 'target'), 'x')).rejects.toThrow();
+    expect(readdirSync(d)).toEqual(['target']);
+  });
+
+  test('writeJsonAtomic writes JSON with a trailing newline that readJson reads back', async () => {
+    const d = fresh();
+    const file = join(d, 'v.json');
+    const value = { a: 1, b: ['x', { c: null }], s: 'é ☃' };
+    await writeJsonAtomic(file, value);
+    const text = readFileSync(file, 'utf8');
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(await readJson(file)).toEqual(value);
+    expect(readdirSync(d)).toEqual(['v.json']);
+  });
+});
+
+describe('readJson', () => {
+  test('a missing file → undefined', async () => {
+    expect(await readJson(join(dir, 'does-not-exist.json'))).toBeUndefined();
+    expect(await readJson(join(dir, 'no-dir', 'x.json'))).toBeUndefined();
+  });
+
+  test('a path under a regular file (ENOTDIR) → undefined', async () => {
+    const d = fresh();
+    writeFileSync(join(d, 'file'), '{}');
+    expect(await readJson(join(d, 'file', 'x.json'))).toBeUndefined();
+  });
+
+  test('invalid JSON throws', async () => {
+    const d = fresh();
+    writeFileSync(join(d, 'bad.json'), '{"a": ');
+    await expect(readJson(join(d, 'bad.json'))).rejects.toThrow(SyntaxError);
+  });
+
+  test('other errors are not swallowed', async () => {
+    const d = fresh();
+    await expect(readJson(d)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+});
