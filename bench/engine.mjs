@@ -64,10 +64,12 @@ generate(dir);
 sh('docker', ['pull', '-q', 'busybox:latest']);
 if (runtime === 'native') sh(tscompose, ['--runtime', 'native', 'image', 'pull', 'busybox:latest']);
 const env = { ...process.env };
+const cmpCache = mkdtempSync(join(tmpdir(), 'tscompose-bench-cache-'));
 for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
 const tools = {
   [runtime === 'native' ? 'tscompose (native)' : 'tscompose']: (verb, extra = []) => [tscompose, ['--runtime', runtime, '-p', 'benchts', '--progress', 'quiet', verb, ...extra]],
-  ...(compare ? { [`tscompose at ${compare}`]: (verb, extra = []) => [join(resolve(compare), 'bin/tscompose'), ['--runtime', runtime, '-p', 'benchcmp', '--progress', 'quiet', verb, ...extra]] } : {}),
+  // Its own code-cache directory: a bundle removes the caches of other bundles from its directory.
+  ...(compare ? { [`tscompose at ${compare}`]: (verb, extra = []) => [join(resolve(compare), 'bin/tscompose'), ['--runtime', runtime, '-p', 'benchcmp', '--progress', 'quiet', verb, ...extra], { XDG_CACHE_HOME: cmpCache }] } : {}),
   ...(haveDc ? { 'docker-compose': (verb, extra = []) => ['docker-compose', ['-p', 'benchdc', verb, ...extra]] } : {}),
 };
 const results = Object.fromEntries(Object.keys(tools).map((t) => [t, { up: [], noop: [], down: [] }]));
@@ -75,17 +77,23 @@ try {
   for (let r = 0; r < runs; r++) {
     const order = r % 2 ? Object.keys(tools).reverse() : Object.keys(tools);
     for (const t of order) {
-      const cmd = tools[t];
-      const o = { cwd: dir, env };
-      results[t].up.push(sh(...cmd('up', ['-d']), o));
-      results[t].noop.push(sh(...cmd('up', ['-d']), o));
-      results[t].down.push(sh(...cmd('down', ['-t', '1']), o));
+      const time = (verb, extra) => {
+        const [cmd, argv, extraEnv] = tools[t](verb, extra);
+        return sh(cmd, argv, { cwd: dir, env: extraEnv ? { ...env, ...extraEnv } : env });
+      };
+      results[t].up.push(time('up', ['-d']));
+      results[t].noop.push(time('up', ['-d']));
+      results[t].down.push(time('down', ['-t', '1']));
       process.stderr.write(`bench: run ${r + 1}/${runs} ${t}: up ${results[t].up.at(-1).toFixed(0)} ms, no-op ${results[t].noop.at(-1).toFixed(0)} ms, down ${results[t].down.at(-1).toFixed(0)} ms\n`);
     }
   }
 } finally {
-  for (const t of Object.keys(tools)) spawnSync(...tools[t]('down', ['-t', '0']), { cwd: dir, env, encoding: 'utf8' });
+  for (const t of Object.keys(tools)) {
+    const [cmd, argv, extraEnv] = tools[t]('down', ['-t', '0']);
+    spawnSync(cmd, argv, { cwd: dir, env: extraEnv ? { ...env, ...extraEnv } : env, encoding: 'utf8' });
+  }
   rmSync(dir, { recursive: true, force: true });
+  rmSync(cmpCache, { recursive: true, force: true });
 }
 
 const fmt = (x) => x.toFixed(0);
