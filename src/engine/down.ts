@@ -35,7 +35,7 @@ export async function downPlan(ctx: EngineContext, projectName: string, options:
 }
 
 export async function down(ctx: EngineContext, projectName: string, options: DownOptions = {}): Promise<Plan> {
-  const { plan, observed } = await downPlan(ctx, projectName, options);
+  const { plan } = await downPlan(ctx, projectName, options);
   for (const w of plan.warnings) ctx.events.emit(warning(`Project ${projectName}`, 'Warning', w));
 
   // Images to remove, gathered before the containers go.
@@ -57,7 +57,7 @@ export async function down(ctx: EngineContext, projectName: string, options: Dow
     ctx.events.emit(warning(`Project ${projectName}`, 'Warning', `No resource found to remove for project "${projectName}".`));
     return plan;
   }
-  await execute(ctx.runtime, plan, { concurrency: ctx.concurrency, signal: ctx.signal, onEvent: executeReporter(ctx.events, observed) });
+  await execute(ctx.runtime, plan, { concurrency: ctx.concurrency, signal: ctx.signal, onEvent: executeReporter(ctx.events) });
   for (const ref of [...imageRefs].sort()) {
     const resource = `Image ${ref}`;
     ctx.events.emit(working(resource, 'Removing'));

@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from '../runtime/errors.js';
 import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 import { execute, type ExecuteEvent } from './execute.js';
 import { observe } from './observe.js';
-import { Plan } from './plan.js';
+import { Plan, resourceId } from './plan.js';
 import { reconcile, type ReconcileOptions } from './reconcile.js';
 
 const dirs: string[] = [];
@@ -101,12 +101,14 @@ describe('execute', () => {
     const before = await rt.inspectContainer('demo-db-1');
     const changed = load(BASE.replace('networks: [back]\n', 'networks: [back]\n    environment: {A: "1"}\n'));
     const plan = await converge(rt, changed);
-    expect(plan.nodes.map((n) => `${n.resource} ${n.op.type}`)).toEqual([
+    expect(plan.nodes.map((n) => `${resourceId(n.resource)} ${n.op.type}`)).toEqual([
       'service:db:1 CreateContainer',
       'service:db:1 StopContainer',
       'service:db:1 RemoveContainer',
       'service:db:1 RenameContainer',
       'service:db:1 StartContainer',
+      // web depends on db with restart: true.
+      'service:web:1 RestartContainer',
     ]);
     const after = await rt.inspectContainer('demo-db-1');
     expect(after.id).not.toBe(before.id);
@@ -134,8 +136,8 @@ describe('execute', () => {
     const plan = reconcile(project, await observe(rt, project));
     await expect(execute(rt, plan, { onEvent: (e) => events.push(e), concurrency: 1 })).rejects.toBe(boom);
     const errors = events.filter((e) => e.type === 'error');
-    expect(errors.map((e) => e.node.resource)).toEqual(['service:db:1']);
-    const skipped = events.filter((e) => e.type === 'skipped').map((e) => e.node.resource);
+    expect(errors.map((e) => resourceId(e.node.resource))).toEqual(['service:db:1']);
+    const skipped = events.filter((e) => e.type === 'skipped').map((e) => resourceId(e.node.resource));
     expect(skipped).toContain('service:web:1');
     // Nothing depending on db ran; every node is accounted for exactly once.
     expect(rt.calls.some((c) => c.method === 'createContainer' && c.args[0] === 'demo-web-1')).toBe(false);
@@ -158,7 +160,7 @@ describe('execute', () => {
     const project = load(BASE);
     await converge(rt, project);
     const plan = new Plan();
-    plan.add('service:web:1', { type: 'StartContainer', container: 'demo-web-1' }, 'test');
+    plan.add({ kind: 'service', service: 'web', number: 1, name: 'demo-web-1' }, { type: 'StartContainer', container: 'demo-web-1' }, { reason: 'not running' });
     const events: string[] = [];
     await execute(rt, plan, { onEvent: (e) => events.push(e.type) });
     expect(events).toEqual(['start', 'unchanged']);
@@ -170,7 +172,7 @@ describe('execute', () => {
     expect(() => reconcile(project, { project: 'demo', containers: [], networks: {}, volumes: {}, images: {} })).toThrow(NotFoundError);
     await rt.createNetwork({ name: 'front', labels: {} });
     const plan = reconcile(project, await observe(rt, project));
-    expect(plan.nodes.filter((n) => n.op.type === 'CreateNetwork').map((n) => n.resource)).toEqual(['network:back', 'network:default']);
+    expect(plan.nodes.filter((n) => n.op.type === 'CreateNetwork').map((n) => resourceId(n.resource))).toEqual(['network:back', 'network:default']);
     await execute(rt, plan);
     expect(Object.keys((await rt.inspectContainer('demo-web-1')).networks)).toEqual(['demo_back', 'front']);
   });

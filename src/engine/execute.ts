@@ -52,6 +52,8 @@ export async function runOperation(runtime: Runtime, op: Operation, signal?: Abo
       return runtime.startContainer(op.container, o);
     case 'StopContainer':
       return runtime.stopContainer(op.container, { ...o, timeoutSeconds: op.timeoutSeconds, removing: op.removing });
+    case 'RestartContainer':
+      return runtime.restartContainer(op.container, { ...o, timeoutSeconds: op.timeoutSeconds });
     case 'RemoveContainer':
       return runtime.removeContainer(op.container, { ...o, volumes: op.volumes });
     case 'RenameContainer':

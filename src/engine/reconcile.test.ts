@@ -268,6 +268,82 @@ services:
   });
 });
 
+describe('depends_on restart: true', () => {
+  const RESTART = `
+services:
+  web:
+    image: nginx
+    scale: 2
+    depends_on:
+      db: {condition: service_started, restart: true}
+  worker:
+    image: nginx
+    depends_on: [db]
+  db:
+    image: postgres
+`;
+  const changedDb = (yaml: string): string => yaml.replace('image: postgres', 'image: postgres\n    environment: {V: "2"}');
+
+  test('running dependents are restarted after their recreated dependency has started again', async () => {
+    const rt = newRuntime();
+    await up(rt, load(RESTART));
+    const p = await plan(rt, load(changedDb(RESTART)), { timeoutSeconds: 3 });
+    expect(p.toString()).toBe(lines(
+      '[] -> #1 service:db:1, CreateContainer, config changed (c00000000001_demo-db-1)',
+      '[1] -> #2 service:db:1, StopContainer, replaced',
+      '[2] -> #3 service:db:1, RemoveContainer, replaced',
+      '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
+      '[4] -> #5 service:db:1, StartContainer, recreated',
+      '[5] -> #6 service:web:1, RestartContainer, dependency db recreated',
+      '[5] -> #7 service:web:2, RestartContainer, dependency db recreated',
+    ));
+    expect(p.node(6)).toMatchObject({
+      resource: { kind: 'service', service: 'web', number: 1, name: 'demo-web-1' },
+      op: { type: 'RestartContainer', timeoutSeconds: 3 },
+      cause: { reason: 'dependency recreated', dependencies: ['db'] },
+    });
+    await execute(rt, p);
+    expect((await plan(rt, load(changedDb(RESTART)))).toString()).toBe('');
+  });
+
+  test('a dependent that is started, recreated or scaled is not restarted as well', async () => {
+    const rt = newRuntime();
+    await up(rt, load(RESTART));
+    rt.exit('demo-web-1', 0);
+    const changed = changedDb(RESTART).replace('scale: 2', 'scale: 3').replace('image: nginx\n    scale', 'image: nginx\n    environment: {W: "1"}\n    scale');
+    const p = await plan(rt, load(changed));
+    expect(p.nodes.filter((n) => n.op.type === 'RestartContainer')).toEqual([]);
+    // web's containers start after db is up again.
+    const dbStart = p.nodes.find((n) => n.op.type === 'StartContainer' && n.resource.kind === 'service' && n.resource.service === 'db');
+    const webCreates = p.nodes.filter((n) => n.op.type === 'CreateContainer' && n.resource.kind === 'service' && n.resource.service === 'web');
+    expect(webCreates).toHaveLength(3);
+    for (const n of webCreates) expect(n.deps).toContain(dbStart?.id);
+    // Only the stopped one without a config change: started, not restarted.
+    const fresh = await plan(rt, load(changedDb(RESTART)));
+    expect(fresh.toString()).toContain('[5] -> #6 service:web:1, StartContainer, not running');
+    expect(fresh.toString()).toContain('[5] -> #7 service:web:2, RestartContainer, dependency db recreated');
+  });
+
+  test('nothing is restarted without a start (create / --no-start), nor when the dependency was only created', async () => {
+    const rt = newRuntime();
+    await up(rt, load(RESTART));
+    expect((await plan(rt, load(changedDb(RESTART)), { noStart: true })).toString()).not.toContain('RestartContainer');
+    await rt.stopContainer('demo-db-1');
+    await rt.removeContainer('demo-db-1');
+    expect((await plan(rt, load(RESTART))).toString()).toBe(lines(
+      '[] -> #1 service:db:1, CreateContainer, missing',
+      '[1] -> #2 service:db:1, StartContainer, created',
+    ));
+  });
+
+  test('implicit restart: true dependencies (links) count too', async () => {
+    const LINKS = RESTART.replace('depends_on:\n      db: {condition: service_started, restart: true}', 'links: [db]');
+    const rt = newRuntime();
+    await up(rt, load(LINKS));
+    expect((await plan(rt, load(changedDb(LINKS)))).toString()).toContain('service:web:1, RestartContainer, dependency db recreated');
+  });
+});
+
 describe('down plans', () => {
   const WITH_CACHE = BASE.replace('services:\n', 'services:\n  cache:\n    image: redis\n');
 

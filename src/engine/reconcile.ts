@@ -2,7 +2,9 @@
  * The reconciler (compose `pkg/compose/reconcile.go`): PURE — project + observed state + options in, Plan
  * out; no runtime call, no clock, no randomness. Recreate rules (`mustRecreate`), in order: --no-recreate keeps,
  * --force-recreate recreates (targeted services; dependencies only with --always-recreate-deps), config hash
- * changed, image digest changed, running container missing an expected network.
+ * changed, image digest changed, parent of `network_mode: service:X` recreated, running container missing an
+ * expected network. Running dependents declared with depends_on `restart: true` are restarted (a plan node each)
+ * after the dependencies recreated here have started again.
  *
  * Recreate = CreateContainer under `<oldID[:12]>_<name>` → StopContainer(old) → RemoveContainer(old) →
  * RenameContainer(tmp → name) → StartContainer. Images are not pulled or built here: `up` does that before
@@ -38,7 +40,7 @@ import {
   type ProjectOrigin,
 } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observe.js';
-import { Plan } from './plan.js';
+import { Plan, type Cause, type PlanResource, type RecreateReason } from './plan.js';
 
 export interface ReconcileOptions {
   /** Services named on the command line; default: all. */
@@ -90,203 +92,301 @@ export function selectServices(project: Project, options: ReconcileOptions): { t
   return { targets, selected };
 }
 
+/**
+ * Project + observed state + options → Plan. One method per concern, in the order compose's reconciler runs
+ * them: networks, volumes, the containers of each service in dependency order (scale down, recreate or start,
+ * scale up, then the restarts of `restart: true` dependents), orphans.
+ */
 export function reconcile(project: Project, observed: ObservedState, options: ReconcileOptions = {}): Plan {
-  const plan = new Plan();
-  const { targets, selected } = selectServices(project, options);
-  const graph = new Map<string, Set<string>>();
-  for (const [name, svc] of Object.entries(project.services)) graph.set(name, new Set(serviceDependencies(svc).keys()));
-  const order = dependencyOrder(graph).filter((s) => selected.has(s));
-  const base = projectLabels(project, options.origin);
+  return new Reconciler(project, observed, options).run();
+}
 
-  // Networks and volumes the selected services use.
-  const networkNodes = new Map<string, number>();
-  const networkIds = new Map<string, string>();
-  const netKeys = new Set<string>();
-  const volKeys = new Set<string>();
-  for (const s of order) {
-    for (const k of serviceNetworkKeys(project.services[s]!)) netKeys.add(k);
-    for (const k of serviceVolumeKeys(project, project.services[s]!)) volKeys.add(k);
-  }
-  for (const key of [...netKeys].sort(byName)) {
-    const cfg = project.networks?.[key];
-    const name = networkName(project.name, key, cfg);
-    const found = observed.networks[name];
-    if (found) {
-      networkIds.set(key, found.id);
-      continue;
-    }
-    if (cfg?.external) throw new NotFoundError('network', name, { hint: `network ${name} declared as external, but could not be found; create it first` });
-    const spec: { -readonly [K in keyof NetworkSpec]: NetworkSpec[K] } = {
-      name,
-      labels: { ...cfg?.labels, ...base, [LABEL_NETWORK]: key, [LABEL_CONFIG_HASH]: resourceConfigHash(cfg) },
-    };
-    if (cfg?.driver !== undefined) spec.driver = cfg.driver;
-    if (cfg?.driver_opts !== undefined) spec.driverOpts = cfg.driver_opts;
-    if (cfg?.internal !== undefined) spec.internal = cfg.internal;
-    if (cfg?.attachable !== undefined) spec.attachable = cfg.attachable;
-    if (cfg?.enable_ipv6 !== undefined) spec.enableIpv6 = cfg.enable_ipv6;
-    if (cfg?.ipam.driver !== undefined || cfg?.ipam.config !== undefined) {
-      spec.ipam = {
-        ...(cfg.ipam.driver === undefined ? {} : { driver: cfg.ipam.driver }),
-        ...(cfg.ipam.config === undefined
-          ? {}
-          : {
-              config: cfg.ipam.config.map((p) => ({
-                ...(p.subnet === undefined ? {} : { subnet: p.subnet }),
-                ...(p.gateway === undefined ? {} : { gateway: p.gateway }),
-                ...(p.ip_range === undefined ? {} : { ipRange: p.ip_range }),
-              })),
-            }),
-      };
-    }
-    networkNodes.set(key, plan.add(`network:${key}`, { type: 'CreateNetwork', spec }, 'missing'));
-  }
-  const volumeNodes = new Map<string, number>();
-  for (const key of [...volKeys].sort(byName)) {
-    const cfg = project.volumes?.[key];
-    const name = volumeName(project.name, key, cfg);
-    if (observed.volumes[name]) continue;
-    if (cfg?.external) throw new NotFoundError('volume', name, { hint: `volume ${name} declared as external, but could not be found; create it first` });
-    const spec: { -readonly [K in keyof VolumeSpec]: VolumeSpec[K] } = {
-      name,
-      labels: { ...cfg?.labels, ...base, [LABEL_VOLUME]: key, [LABEL_CONFIG_HASH]: resourceConfigHash(cfg) },
-    };
-    if (cfg?.driver !== undefined) spec.driver = cfg.driver;
-    if (cfg?.driver_opts !== undefined) spec.driverOpts = cfg.driver_opts;
-    volumeNodes.set(key, plan.add(`volume:${key}`, { type: 'CreateVolume', spec }, 'missing'));
-  }
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-  const startNodes = new Map<string, number[]>();
+class Reconciler {
+  private readonly plan = new Plan();
+  private readonly targets: ReadonlySet<string>;
+  private readonly selected: ReadonlySet<string>;
+  /** The selected services, dependencies first. */
+  private readonly order: readonly string[];
+  private readonly base: Record<string, string>;
+  /** Compose network key → its CreateNetwork node. */
+  private readonly networkNodes = new Map<string, number>();
+  /** Compose network key → the id of the existing network. */
+  private readonly networkIds = new Map<string, string>();
+  /** Compose volume key → its CreateVolume node. */
+  private readonly volumeNodes = new Map<string, number>();
+  /** Service → the nodes that bring its containers up (starts and restarts): what its dependents wait for. */
+  private readonly startNodes = new Map<string, number[]>();
   /** Services that get a new container in this plan (created, recreated or scaled up). */
-  const newContainers = new Set<string>();
-  const byService = new Map<string, ObservedContainer[]>();
-  for (const c of observed.containers) {
-    if (c.oneoff) continue;
-    const list = byService.get(c.service) ?? [];
-    list.push(c);
-    byService.set(c.service, list);
+  private readonly newContainers = new Set<string>();
+  /** Services with a container recreated by this plan. */
+  private readonly recreated = new Set<string>();
+  private readonly byService = new Map<string, ObservedContainer[]>();
+
+  constructor(
+    private readonly project: Project,
+    private readonly observed: ObservedState,
+    private readonly options: ReconcileOptions,
+  ) {
+    const { targets, selected } = selectServices(project, options);
+    this.targets = targets;
+    this.selected = selected;
+    const graph = new Map<string, Set<string>>();
+    for (const [name, svc] of Object.entries(project.services)) graph.set(name, new Set(serviceDependencies(svc).keys()));
+    this.order = dependencyOrder(graph).filter((s) => selected.has(s));
+    this.base = projectLabels(project, options.origin);
+    for (const c of observed.containers) {
+      if (c.oneoff) continue;
+      const list = this.byService.get(c.service) ?? [];
+      list.push(c);
+      this.byService.set(c.service, list);
+    }
   }
 
-  for (const s of order) {
-    const svc = project.services[s]!;
-    const hash = serviceConfigHash(svc);
-    const image = serviceImage(project.name, s, svc);
-    const digest = observed.images[image]?.id;
-    const netKeysOfSvc = serviceNetworkKeys(svc);
-    const resourceDeps = [
-      ...netKeysOfSvc.map((k) => networkNodes.get(k)),
-      ...serviceVolumeKeys(project, svc).map((k) => volumeNodes.get(k)),
-    ].filter((x): x is number => x !== undefined);
-    const depStarts = [...serviceDependencies(svc).keys()].filter((d) => selected.has(d)).flatMap((d) => startNodes.get(d) ?? []);
-    const createDeps = [...resourceDeps, ...depStarts];
-    const starts: number[] = [];
-    startNodes.set(s, starts);
-    const labels = (number: number, replace?: string): Record<string, string> => ({
-      ...svc.labels,
-      ...base,
-      [LABEL_SERVICE]: s,
-      [LABEL_CONTAINER_NUMBER]: String(number),
-      [LABEL_ONEOFF]: 'False',
-      [LABEL_CONFIG_HASH]: hash,
-      ...(digest === undefined ? {} : { [LABEL_IMAGE]: digest }),
-      [LABEL_DEPENDS_ON]: dependsOnLabel(svc),
-      ...(replace === undefined ? {} : { [LABEL_REPLACE]: replace }),
-    });
-    const stopOp = (c: ObservedContainer) =>
-      ({ type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }) }) as const;
+  run(): Plan {
+    this.reconcileNetworks();
+    this.reconcileVolumes();
+    for (const s of this.order) this.reconcileService(s);
+    this.reconcileOrphans();
+    return this.plan;
+  }
 
-    const mustRecreate = (c: ObservedContainer): string | undefined => {
-      if (options.noRecreate) return undefined;
-      if (options.forceRecreate && targets.has(s)) return 'forced';
-      if (options.alwaysRecreateDeps && !targets.has(s)) return 'forced';
-      if (c.configHash !== hash) return 'config changed';
-      if (digest !== undefined && c.imageDigest !== digest) return 'image changed';
-      // Joined to a parent's network namespace (`network_mode: service:X`): a new X container leaves this one
-      // attached to a removed container (compose's rule, issue #13878).
-      const parent = networkParent(svc);
-      if (parent !== undefined && newContainers.has(parent)) return 'network parent recreated';
-      if (c.status === 'running') {
-        for (const key of netKeysOfSvc) {
-          const name = networkName(project.name, key, project.networks?.[key]);
-          const id = networkIds.get(key);
-          if (id === undefined || c.networks[name] !== id) return 'network changed';
-        }
+  /** The networks the selected services use: missing ones are created; a missing external one is an error. */
+  private reconcileNetworks(): void {
+    const keys = new Set(this.order.flatMap((s) => serviceNetworkKeys(this.project.services[s]!)));
+    for (const key of [...keys].sort(byName)) {
+      const cfg = this.project.networks?.[key];
+      const name = networkName(this.project.name, key, cfg);
+      const found = this.observed.networks[name];
+      if (found) {
+        this.networkIds.set(key, found.id);
+        continue;
       }
-      return undefined;
-    };
+      if (cfg?.external) throw new NotFoundError('network', name, { hint: `network ${name} declared as external, but could not be found; create it first` });
+      const spec: Mutable<NetworkSpec> = {
+        name,
+        labels: { ...cfg?.labels, ...this.base, [LABEL_NETWORK]: key, [LABEL_CONFIG_HASH]: resourceConfigHash(cfg) },
+      };
+      if (cfg?.driver !== undefined) spec.driver = cfg.driver;
+      if (cfg?.driver_opts !== undefined) spec.driverOpts = cfg.driver_opts;
+      if (cfg?.internal !== undefined) spec.internal = cfg.internal;
+      if (cfg?.attachable !== undefined) spec.attachable = cfg.attachable;
+      if (cfg?.enable_ipv6 !== undefined) spec.enableIpv6 = cfg.enable_ipv6;
+      if (cfg?.ipam.driver !== undefined || cfg?.ipam.config !== undefined) {
+        spec.ipam = {
+          ...(cfg.ipam.driver === undefined ? {} : { driver: cfg.ipam.driver }),
+          ...(cfg.ipam.config === undefined
+            ? {}
+            : {
+                config: cfg.ipam.config.map((p) => ({
+                  ...(p.subnet === undefined ? {} : { subnet: p.subnet }),
+                  ...(p.gateway === undefined ? {} : { gateway: p.gateway }),
+                  ...(p.ip_range === undefined ? {} : { ipRange: p.ip_range }),
+                })),
+              }),
+        };
+      }
+      this.networkNodes.set(key, this.plan.add({ kind: 'network', key, name }, { type: 'CreateNetwork', spec }, { reason: 'missing' }));
+    }
+  }
 
-    const existing = byService.get(s) ?? [];
-    const causes = new Map(existing.map((c) => [c, mustRecreate(c)]));
-    const desired = desiredScale(s, svc, options);
-    const maxNumber = existing.reduce((m, c) => Math.max(m, c.number), 0);
+  /** The volumes the selected services use: missing ones are created; a missing external one is an error. */
+  private reconcileVolumes(): void {
+    const keys = new Set(this.order.flatMap((s) => serviceVolumeKeys(this.project, this.project.services[s]!)));
+    for (const key of [...keys].sort(byName)) {
+      const cfg = this.project.volumes?.[key];
+      const name = volumeName(this.project.name, key, cfg);
+      if (this.observed.volumes[name]) continue;
+      if (cfg?.external) throw new NotFoundError('volume', name, { hint: `volume ${name} declared as external, but could not be found; create it first` });
+      const spec: Mutable<VolumeSpec> = {
+        name,
+        labels: { ...cfg?.labels, ...this.base, [LABEL_VOLUME]: key, [LABEL_CONFIG_HASH]: resourceConfigHash(cfg) },
+      };
+      if (cfg?.driver !== undefined) spec.driver = cfg.driver;
+      if (cfg?.driver_opts !== undefined) spec.driverOpts = cfg.driver_opts;
+      this.volumeNodes.set(key, this.plan.add({ kind: 'volume', key, name }, { type: 'CreateVolume', spec }, { reason: 'missing' }));
+    }
+  }
+
+  /** One service: scale down, then each kept container recreated, started or restarted, then scale up. */
+  private reconcileService(s: string): void {
+    const svc = this.project.services[s]!;
+    const ctx = this.serviceContext(s, svc);
+    const existing = this.byService.get(s) ?? [];
+    const causes = new Map(existing.map((c) => [c, this.mustRecreate(ctx, c)]));
+    const desired = desiredScale(s, svc, this.options);
     // Scale down: obsolete containers first, then the highest numbers.
     const removalOrder = [...existing].sort((a, b) => Number(causes.get(a) === undefined) - Number(causes.get(b) === undefined) || b.number - a.number);
     const removed = new Set(removalOrder.slice(0, Math.max(0, existing.length - desired)));
-    for (const c of [...removed].sort((a, b) => a.number - b.number)) {
-      const res = `service:${s}:${c.number}`;
-      const stop = c.status === 'running' ? plan.add(res, { ...stopOp(c), removing: true }, 'scale down') : undefined;
-      plan.add(res, { type: 'RemoveContainer', container: c.id }, 'scale down', stop === undefined ? [] : [stop]);
-    }
+    for (const c of [...removed].sort((a, b) => a.number - b.number)) this.planRemove(observedResource(c), c, { reason: 'scale down' });
 
+    const restartFor = this.recreatedRestartDependencies(svc);
     const kept = existing.filter((c) => !removed.has(c)).sort((a, b) => a.number - b.number);
     for (const c of kept) {
-      const res = `service:${s}:${c.number}`;
       const cause = causes.get(c);
-      if (cause !== undefined) {
-        const name = containerName(project.name, s, c.number, svc);
-        const tmpName = `${c.id.slice(0, 12)}_${name}`;
-        const spec = containerSpec({
-          project,
-          service: s,
-          svc,
-          name: tmpName,
-          labels: labels(c.number, c.id),
-          inheritVolumesFrom: options.renewAnonVolumes ? undefined : c.id,
-        });
-        const create = plan.add(res, { type: 'CreateContainer', service: s, number: c.number, spec }, `${cause} (${tmpName})`, createDeps);
-        newContainers.add(s);
-        const stop = c.status === 'running' ? plan.add(res, stopOp(c), 'replaced', [create]) : undefined;
-        const remove = plan.add(res, { type: 'RemoveContainer', container: c.id }, 'replaced', [stop ?? create]);
-        const rename = plan.add(res, { type: 'RenameContainer', container: tmpName, name }, 'finalize recreate', [remove]);
-        if (!options.noStart) starts.push(plan.add(res, { type: 'StartContainer', container: name }, 'recreated', [rename]));
-      } else if (c.status !== 'running' && !options.noStart) {
-        starts.push(plan.add(res, { type: 'StartContainer', container: c.id }, 'not running', [...resourceDeps, ...depStarts]));
-      }
+      if (cause !== undefined) this.planRecreate(ctx, c, cause);
+      else if (c.status !== 'running') {
+        if (!this.options.noStart) ctx.starts.push(this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [...ctx.resourceDeps, ...ctx.depStarts]));
+      } else if (restartFor.length > 0 && !this.options.noStart) this.planDependentRestart(ctx, c, restartFor);
     }
 
-    let next = maxNumber + 1;
-    for (let i = kept.length; i < desired; i++) {
-      const number = next++;
-      const res = `service:${s}:${number}`;
-      const name = containerName(project.name, s, number, svc);
-      const spec = containerSpec({ project, service: s, svc, name, labels: labels(number) });
-      const create = plan.add(res, { type: 'CreateContainer', service: s, number, spec }, existing.length === 0 ? 'missing' : 'scale up', createDeps);
-      newContainers.add(s);
-      if (!options.noStart) starts.push(plan.add(res, { type: 'StartContainer', container: name }, 'created', [create]));
+    const maxNumber = existing.reduce((m, c) => Math.max(m, c.number), 0);
+    for (let number = maxNumber + 1, i = kept.length; i < desired; i++, number++) {
+      const resource = ctx.resource(number);
+      const spec = containerSpec({ project: this.project, service: s, svc, name: resource.name, labels: ctx.labels(number) });
+      const create = this.plan.add(resource, { type: 'CreateContainer', service: s, number, spec }, { reason: existing.length === 0 ? 'missing' : 'scale up' }, ctx.createDeps);
+      this.newContainers.add(s);
+      if (!this.options.noStart) ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create]));
     }
   }
 
-  // Orphans: containers of services the project does not know.
-  const known = new Set([...Object.keys(project.services), ...(options.disabledServices ?? [])]);
-  const orphans = observed.containers.filter((c) => !c.oneoff && !known.has(c.service)).sort((a, b) => byName(a.name, b.name));
-  if (orphans.length > 0) {
-    if (options.removeOrphans) {
-      for (const c of orphans) {
-        const res = `service:${c.service}:${c.number}`;
-        const stop =
-          c.status === 'running'
-            ? plan.add(res, { type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }), removing: true }, 'orphan')
-            : undefined;
-        plan.add(res, { type: 'RemoveContainer', container: c.id }, 'orphan', stop === undefined ? [] : [stop]);
-      }
-    } else {
-      plan.warnings.push(
-        `Found orphan containers ([${orphans.map((c) => c.name).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`,
-      );
-    }
+  /** What the plan of one service needs to know about it. */
+  private serviceContext(s: string, svc: ServiceConfig): ServiceContext {
+    const digest = this.observed.images[serviceImage(this.project.name, s, svc)]?.id;
+    const hash = serviceConfigHash(svc);
+    const resourceDeps = [
+      ...serviceNetworkKeys(svc).map((k) => this.networkNodes.get(k)),
+      ...serviceVolumeKeys(this.project, svc).map((k) => this.volumeNodes.get(k)),
+    ].filter((x): x is number => x !== undefined);
+    const depStarts = [...serviceDependencies(svc).keys()].filter((d) => this.selected.has(d)).flatMap((d) => this.startNodes.get(d) ?? []);
+    const starts: number[] = [];
+    this.startNodes.set(s, starts);
+    return {
+      service: s,
+      svc,
+      hash,
+      digest,
+      resourceDeps,
+      depStarts,
+      createDeps: [...resourceDeps, ...depStarts],
+      starts,
+      resource: (number) => ({ kind: 'service', service: s, number, name: containerName(this.project.name, s, number, svc) }),
+      labels: (number, replace) => ({
+        ...svc.labels,
+        ...this.base,
+        [LABEL_SERVICE]: s,
+        [LABEL_CONTAINER_NUMBER]: String(number),
+        [LABEL_ONEOFF]: 'False',
+        [LABEL_CONFIG_HASH]: hash,
+        ...(digest === undefined ? {} : { [LABEL_IMAGE]: digest }),
+        [LABEL_DEPENDS_ON]: dependsOnLabel(svc),
+        ...(replace === undefined ? {} : { [LABEL_REPLACE]: replace }),
+      }),
+    };
   }
-  return plan;
+
+  /** Compose's `mustRecreate`: why container `c` must be replaced, or undefined when it can stay. */
+  private mustRecreate(ctx: ServiceContext, c: ObservedContainer): RecreateReason | undefined {
+    const { options } = this;
+    if (options.noRecreate) return undefined;
+    if (options.forceRecreate && this.targets.has(ctx.service)) return 'forced';
+    if (options.alwaysRecreateDeps && !this.targets.has(ctx.service)) return 'forced';
+    if (c.configHash !== ctx.hash) return 'config changed';
+    if (ctx.digest !== undefined && c.imageDigest !== ctx.digest) return 'image changed';
+    // Joined to a parent's network namespace (`network_mode: service:X`): a new X container leaves this one
+    // attached to a removed container (compose's rule, issue #13878).
+    const parent = networkParent(ctx.svc);
+    if (parent !== undefined && this.newContainers.has(parent)) return 'network parent recreated';
+    if (c.status === 'running') {
+      for (const key of serviceNetworkKeys(ctx.svc)) {
+        const name = networkName(this.project.name, key, this.project.networks?.[key]);
+        const id = this.networkIds.get(key);
+        if (id === undefined || c.networks[name] !== id) return 'network changed';
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Recreate = CreateContainer under `<oldID[:12]>_<name>` → StopContainer(old) → RemoveContainer(old) →
+   * RenameContainer(tmp → name) → StartContainer.
+   */
+  private planRecreate(ctx: ServiceContext, c: ObservedContainer, why: RecreateReason): void {
+    const resource = ctx.resource(c.number);
+    const tmpName = `${c.id.slice(0, 12)}_${resource.name}`;
+    const spec = containerSpec({
+      project: this.project,
+      service: ctx.service,
+      svc: ctx.svc,
+      name: tmpName,
+      labels: ctx.labels(c.number, c.id),
+      inheritVolumesFrom: this.options.renewAnonVolumes ? undefined : c.id,
+    });
+    const create = this.plan.add(resource, { type: 'CreateContainer', service: ctx.service, number: c.number, spec }, { reason: 'recreate', why, tmpName }, ctx.createDeps);
+    this.newContainers.add(ctx.service);
+    this.recreated.add(ctx.service);
+    const old = observedResource(c);
+    const stop = c.status === 'running' ? this.plan.add(old, this.stopOp(c), { reason: 'replaced' }, [create]) : undefined;
+    const remove = this.plan.add(old, { type: 'RemoveContainer', container: c.id }, { reason: 'replaced' }, [stop ?? create]);
+    const rename = this.plan.add(resource, { type: 'RenameContainer', container: tmpName, name: resource.name }, { reason: 'finalize recreate' }, [remove]);
+    if (!this.options.noStart) ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'recreated' }, [rename]));
+  }
+
+  /** The dependencies of `svc` declared with `restart: true` that this plan recreates (sorted). */
+  private recreatedRestartDependencies(svc: ServiceConfig): string[] {
+    return [...serviceDependencies(svc)]
+      .filter(([d, dep]) => dep.restart === true && this.recreated.has(d))
+      .map(([d]) => d)
+      .sort(byName);
+  }
+
+  /**
+   * depends_on `restart: true`: a running container this plan leaves alone is restarted once the recreated
+   * dependencies have started again, so it reconnects to them (compose stops such dependents before the
+   * recreate and starts them after; one restart here).
+   */
+  private planDependentRestart(ctx: ServiceContext, c: ObservedContainer, dependencies: readonly string[]): void {
+    const op = { type: 'RestartContainer', container: c.id, ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }) } as const;
+    const after = dependencies.flatMap((d) => this.startNodes.get(d) ?? []);
+    ctx.starts.push(this.plan.add(observedResource(c), op, { reason: 'dependency recreated', dependencies }, after));
+  }
+
+  /** Containers of services the project does not know: removed with removeOrphans, else a warning. */
+  private reconcileOrphans(): void {
+    const known = new Set([...Object.keys(this.project.services), ...(this.options.disabledServices ?? [])]);
+    const orphans = this.observed.containers.filter((c) => !c.oneoff && !known.has(c.service)).sort((a, b) => byName(a.name, b.name));
+    if (orphans.length === 0) return;
+    if (!this.options.removeOrphans) {
+      this.plan.warnings.push(orphanWarning(orphans.map((c) => c.name)));
+      return;
+    }
+    for (const c of orphans) this.planRemove(observedResource(c), c, { reason: 'orphan' });
+  }
+
+  /** Stop (when running) and remove a container that goes away. */
+  private planRemove(resource: PlanResource, c: ObservedContainer, cause: Cause): void {
+    const stop = c.status === 'running' ? this.plan.add(resource, { ...this.stopOp(c), removing: true }, cause) : undefined;
+    this.plan.add(resource, { type: 'RemoveContainer', container: c.id }, cause, stop === undefined ? [] : [stop]);
+  }
+
+  private stopOp(c: ObservedContainer) {
+    return { type: 'StopContainer', container: c.id, ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }) } as const;
+  }
 }
+
+interface ServiceContext {
+  readonly service: string;
+  readonly svc: ServiceConfig;
+  readonly hash: string;
+  /** The local image's id, the digest containers are labelled with. */
+  readonly digest: string | undefined;
+  /** The CreateNetwork/CreateVolume nodes of the networks and volumes it uses. */
+  readonly resourceDeps: readonly number[];
+  /** The nodes bringing up its (selected) dependencies. */
+  readonly depStarts: readonly number[];
+  readonly createDeps: readonly number[];
+  /** Its own start and restart nodes, filled while planning it (= `startNodes.get(service)`). */
+  readonly starts: number[];
+  readonly resource: (number: number) => PlanResource & { readonly kind: 'service' };
+  readonly labels: (number: number, replace?: string) => Record<string, string>;
+}
+
+/** A node acting on an observed container: named as it is now. */
+const observedResource = (c: ObservedContainer): PlanResource => ({ kind: 'service', service: c.service, number: c.number, name: c.name });
+
+const orphanWarning = (names: readonly string[]): string =>
+  `Found orphan containers ([${names.join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`;
 
 export interface DownOptions {
   /** The project, when a compose file was loaded; without it (`down -p NAME`) everything labelled goes. */
@@ -303,16 +403,15 @@ export interface DownOptions {
  * the services depending on it, read from their `depends_on` labels, so no compose file is needed), then
  * removed, then the project's networks (and with `-v` its volumes). Only labelled resources are touched.
  */
+const DOWN: Cause = { reason: 'down' };
+
 export function planDown(observed: ObservedState, options: DownOptions = {}): Plan {
   const plan = new Plan();
   const known = options.project ? new Set([...Object.keys(options.project.services), ...(options.disabledServices ?? [])]) : undefined;
   const containers = observed.containers.filter((c) => !known || known.has(c.service) || options.removeOrphans);
   if (known && !options.removeOrphans) {
     const orphans = observed.containers.filter((c) => !c.oneoff && !known.has(c.service)).map((c) => c.name);
-    if (orphans.length > 0)
-      plan.warnings.push(
-        `Found orphan containers ([${orphans.sort(byName).join(' ')}]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.`,
-      );
+    if (orphans.length > 0) plan.warnings.push(orphanWarning(orphans.sort(byName)));
   }
   // service → the services that depend on it.
   const dependents = new Map<string, Set<string>>();
@@ -339,29 +438,29 @@ export function planDown(observed: ObservedState, options: DownOptions = {}): Pl
     const mine: number[] = [];
     stopNodes.set(s, mine);
     for (const c of containers.filter((x) => x.service === s)) {
-      const res = c.oneoff ? `container:${c.name}` : `service:${c.service}:${c.number}`;
+      const res: PlanResource = c.oneoff ? { kind: 'container', name: c.name } : { kind: 'service', service: c.service, number: c.number, name: c.name };
       let stop: number | undefined;
       if (c.status === 'running' || c.status === 'paused' || c.status === 'restarting') {
         stop = plan.add(
           res,
           { type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }), removing: true },
-          'down',
+          DOWN,
           waitFor,
         );
         mine.push(stop);
       }
       removeNodes.push(
-        plan.add(res, { type: 'RemoveContainer', container: c.id, ...(options.volumes ? { volumes: true } : {}) }, 'down', stop === undefined ? waitFor : [stop]),
+        plan.add(res, { type: 'RemoveContainer', container: c.id, ...(options.volumes ? { volumes: true } : {}) }, DOWN, stop === undefined ? waitFor : [stop]),
       );
     }
   }
   const owned = (labels: Readonly<Record<string, string>>): boolean => labels[LABEL_PROJECT] === observed.project;
-  for (const n of Object.values(observed.networks).filter((x) => owned(x.labels) && x.key !== undefined)) {
-    plan.add(`network:${n.key}`, { type: 'RemoveNetwork', network: n.id }, 'down', removeNodes);
+  for (const { id, key, name, labels } of Object.values(observed.networks)) {
+    if (owned(labels) && key !== undefined) plan.add({ kind: 'network', key, name }, { type: 'RemoveNetwork', network: id }, DOWN, removeNodes);
   }
   if (options.volumes) {
-    for (const v of Object.values(observed.volumes).filter((x) => owned(x.labels) && x.key !== undefined)) {
-      plan.add(`volume:${v.key}`, { type: 'RemoveVolume', volume: v.name }, 'down', removeNodes);
+    for (const { key, name, labels } of Object.values(observed.volumes)) {
+      if (owned(labels) && key !== undefined) plan.add({ kind: 'volume', key, name }, { type: 'RemoveVolume', volume: name }, DOWN, removeNodes);
     }
   }
   return plan;

@@ -74,7 +74,7 @@ function resourcesPlan(full: Plan): Plan {
   const plan = new Plan();
   const ids = new Map<number, number>();
   for (const n of full.nodes) {
-    if (!n.resource.startsWith('network:') && !n.resource.startsWith('volume:')) continue;
+    if (n.resource.kind !== 'network' && n.resource.kind !== 'volume') continue;
     ids.set(n.id, plan.add(n.resource, n.op, n.cause, n.deps.map((d) => ids.get(d)).filter((x): x is number => x !== undefined)));
   }
   return plan;
@@ -135,7 +135,7 @@ export async function run(ctx: EngineContext, project: Project, service: string,
   await ensureImages(ctx, project, [service], { build: options.build, pull: options.pull, quiet: options.quietPull });
   const observed = await observe(ctx.runtime, project, { signal: ctx.signal });
   const resources = resourcesPlan(reconcile(project, observed, { services: [service], noDeps: true, noRecreate: true, noStart: true, origin: options.origin }));
-  await execute(ctx.runtime, resources, { signal: ctx.signal, onEvent: executeReporter(ctx.events, observed) });
+  await execute(ctx.runtime, resources, { signal: ctx.signal, onEvent: executeReporter(ctx.events) });
 
   const slug = options.slug ?? randomBytes(32).toString('hex');
   const name = options.name ?? oneoffContainerName(project.name, service, slug);

@@ -3,13 +3,11 @@
  * before each service starts, then (with `--wait`) for every service to be ready. Reports through events only.
  */
 import type { Project } from '../project/types.js';
-import { serviceDependencies } from '../project/dependencies.js';
-import { projectContainers } from './containers.js';
 import { execute } from './execute.js';
-import { done, working, type EngineContext } from './events.js';
+import type { EngineContext } from './events.js';
 import { ensureImages, type BuildPolicy, type PullPolicy } from './images.js';
 import { observe, type ObservedState } from './observe.js';
-import type { Plan } from './plan.js';
+import { nodeService, type Plan } from './plan.js';
 import { executeReporter } from './progress.js';
 import { reconcile, selectServices, type ReconcileOptions } from './reconcile.js';
 import { waitDependencies, waitReady } from './wait.js';
@@ -53,11 +51,11 @@ export async function up(ctx: EngineContext, project: Project, options: UpOption
   await execute(ctx.runtime, plan, {
     concurrency: ctx.concurrency,
     signal: ctx.signal,
-    onEvent: executeReporter(ctx.events, observed),
+    onEvent: executeReporter(ctx.events),
     beforeNode: async (node, signal) => {
-      if (node.op.type !== 'StartContainer') return;
-      const service = node.resource.split(':')[1];
-      if (service === undefined || !node.resource.startsWith('service:')) return;
+      if (node.op.type !== 'StartContainer' && node.op.type !== 'RestartContainer') return;
+      const service = nodeService(node);
+      if (service === undefined) return;
       let w = waits.get(service);
       if (!w) {
         w = waitDependencies(ctx.runtime, project, service, ctx.events, { ...waitOpts, signal });
@@ -66,8 +64,6 @@ export async function up(ctx: EngineContext, project: Project, options: UpOption
       await w;
     },
   });
-
-  if (!options.noStart) await restartDependents(ctx, project, plan, selected);
 
   if (options.wait && !options.noStart) {
     const scaled = services.filter((s) => {
@@ -81,33 +77,6 @@ export async function up(ctx: EngineContext, project: Project, options: UpOption
     });
   }
   return { plan, observed, services };
-}
-
-/**
- * depends_on `restart: true`: when `up` recreated a dependency, running dependents it did not touch are restarted
- * (compose restarts them so they reconnect).
- */
-async function restartDependents(ctx: EngineContext, project: Project, plan: Plan, selected: ReadonlySet<string>): Promise<void> {
-  const touched = new Set<string>();
-  const recreated = new Set<string>();
-  for (const n of plan.nodes) {
-    const [kind, service] = n.resource.split(':');
-    if (kind !== 'service' || service === undefined) continue;
-    touched.add(service);
-    if (n.op.type === 'CreateContainer' && n.cause !== 'missing' && n.cause !== 'scale up') recreated.add(service);
-  }
-  if (recreated.size === 0) return;
-  for (const [name, svc] of Object.entries(project.services)) {
-    if (touched.has(name) || !selected.has(name)) continue;
-    const deps = serviceDependencies(svc);
-    if (![...recreated].some((r) => deps.get(r)?.restart === true)) continue;
-    for (const c of await projectContainers(ctx.runtime, project.name, { services: [name], runningOnly: true, signal: ctx.signal })) {
-      const resource = `Container ${c.name}`;
-      ctx.events.emit(working(resource, 'Restarting'));
-      await ctx.runtime.restartContainer(c.id, { signal: ctx.signal });
-      ctx.events.emit(done(resource, 'Restarted'));
-    }
-  }
 }
 
 /** `create`: `up --no-start`. */
