@@ -10,9 +10,11 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ExecSpec } from '../runtime.js';
 import { execProcess } from './oci/oci-runtime.js';
-import { ociSpecToJson, signalNumber } from './oci/oci-spec.js';
+import { ociSpecToJson } from './oci/oci-spec.js';
+import { signalNumber } from './oci/signals.js';
 import type { ContainerRecord } from './state.js';
-import { ociSpecOf, rootfsDir, type NativeContext } from './monitor/supervise.js';
+import type { NativeContext } from './context.js';
+import { ociSpecOf, rootfsDir } from './monitor/supervise.js';
 import { resolveUser } from './user.js';
 
 export interface ExecChild {

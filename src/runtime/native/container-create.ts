@@ -1,0 +1,127 @@
+/**
+ * Creating a native container: its name claimed, the image's layers mounted as its overlay rootfs, the user
+ * resolved in that rootfs, /etc/hosts, /etc/hostname and /etc/resolv.conf written beside it, its volumes set up
+ * (./container-mounts.ts), the OCI bundle written (./oci/oci-spec.ts) and its record saved (./state.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TsComposeError } from '../../errors.js';
+import { hostsFileFor, parseResolvConf, resolvConfFor } from '../../lib/dns/files.js';
+import { writeJsonAtomic } from '../../lib/fs/atomic.js';
+import type { StoredImage } from '../../lib/image/store.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { ContainerSpec, MountInfo } from '../runtime.js';
+import { volumeMounts } from './container-mounts.js';
+import type { ContainerService } from './containers.js';
+import type { NativeContext } from './context.js';
+import { eventAttributes, mountRootfs } from './monitor/supervise.js';
+import { cgroupsPathFor, detectCgroupMode } from './oci/cgroups.js';
+import { buildOciSpec, ociSpecToJson } from './oci/oci-spec.js';
+import type { ImageRunConfig, OciNetwork } from './oci/spec-types.js';
+import type { ContainerRecord } from './state.js';
+import { resolveUser } from './user.js';
+import type { VolumeService } from './volumes.js';
+
+export async function createContainer(ctx: NativeContext, containers: ContainerService, volumes: VolumeService, spec: ContainerSpec): Promise<{ id: string }> {
+  const id = randomBytes(32).toString('hex');
+  const network = await containers.networkOf(spec, id);
+  if (spec.ports && spec.ports.length > 0 && typeof network !== 'object') {
+    if (network === 'none') throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);
+  }
+  const images = await ctx.images();
+  const image = await images.resolve(spec.image);
+  if (!image) throw new NotFoundError('image', spec.image, { hint: `pull it first: tscompose --runtime native image pull ${spec.image}` });
+  const dir = ctx.state.containerDir(id);
+  const taken = await ctx.state.claimName(spec.name, id);
+  if (taken) {
+    throw new ConflictError('container', spec.name, `the container name "/${spec.name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name`);
+  }
+  await fs.mkdir(path.join(dir, 'bundle'), { recursive: true });
+  // A placeholder record backs the name claim until the real one is written (`creating`: not listed yet; a
+  // later command removes it if this CLI dies first).
+  await ctx.state.write({ ...newRecord(id, spec, image, '', [], []), creating: process.pid });
+  try {
+    const rootfs = await mountRootfs(ctx, id, images.overlayLowerdir(image));
+    const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;
+    await writeJsonAtomic(path.join(dir, 'image-config.json'), image.config);
+    const user = await resolveUser(rootfs, spec.user ?? imageConfig.User);
+    const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : spec.hostname ?? id.slice(0, 12);
+    const etcFiles = await writeEtcFiles(dir, spec, hostname, network);
+    const vols = await volumeMounts(ctx, volumes, { id, spec, image, rootfs });
+    const initBinary = spec.init ? ctx.initBinary() : undefined;
+    const oci = buildOciSpec({
+      id,
+      spec,
+      image: imageConfig,
+      rootfsPath: rootfs,
+      user,
+      hostname,
+      etcFiles,
+      ...(initBinary ? { initBinary } : {}),
+      cgroupsPath: cgroupsPathFor(id),
+      network,
+      extraMounts: vols.oci,
+      swapLimitSupported: swapLimitSupported(),
+    });
+    await fs.writeFile(path.join(dir, 'bundle', 'config.json'), ociSpecToJson(oci));
+    const tmpfsInfo: MountInfo[] = (spec.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => ({ type: 'tmpfs', source: '', target: m.target, readOnly: m.readOnly === true }));
+    await ctx.state.write(newRecord(id, spec, image, hostname, [...vols.info, ...tmpfsInfo], vols.anonymous));
+  } catch (e) {
+    await containers.destroy(id).catch(() => undefined);
+    throw e;
+  }
+  const r = await ctx.state.read(id);
+  if (r) await ctx.event({ type: 'container', action: 'create', id, attributes: eventAttributes(r) });
+  return { id };
+}
+
+function swapLimitSupported(): boolean {
+  const mode = detectCgroupMode();
+  return mode === 'v2' || existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+}
+
+function newRecord(id: string, spec: ContainerSpec, image: StoredImage, hostname: string, mounts: MountInfo[], anonymousVolumes: string[]): ContainerRecord {
+  return {
+    id,
+    name: spec.name,
+    image: spec.image,
+    imageId: image.id,
+    labels: spec.labels,
+    created: Date.now(),
+    hostname,
+    spec,
+    mounts,
+    anonymousVolumes,
+    state: { status: 'created', exitCode: 0, restartCount: 0, stoppedByUser: false, generation: 0 },
+  };
+}
+
+/** hosts, hostname and resolv.conf in the container's `etc/`, bind-mounted by the OCI spec. */
+async function writeEtcFiles(dir: string, spec: ContainerSpec, hostname: string, network: OciNetwork): Promise<{ hosts: string; hostname: string; resolvConf: string }> {
+  const etc = path.join(dir, 'etc');
+  await fs.mkdir(etc, { recursive: true });
+  const files = { hosts: path.join(etc, 'hosts'), hostname: path.join(etc, 'hostname'), resolvConf: path.join(etc, 'resolv.conf') };
+  // The same generator as the bridge path (netglue.ts). Without an address yet (none, container:, a bridge
+  // network before its first start) there is no line for the container itself.
+  let hosts: string;
+  try {
+    hosts = hostsFileFor({
+      hostname,
+      ips: [],
+      extraHosts: [...(spec.extraHosts ?? [])],
+      ...(network === 'host' ? { network: 'host' as const, hostHosts: await fs.readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n') } : { network: 'bridge' as const }),
+    });
+  } catch (e) {
+    throw new TsComposeError('TSC_INVALID_EXTRA_HOSTS', `container ${spec.name}: ${(e as Error).message}`);
+  }
+  const host = parseResolvConf(await fs.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+  const resolv = resolvConfFor({
+    nameservers: spec.dns && spec.dns.length > 0 ? [...spec.dns] : host.nameservers,
+    search: spec.dnsSearch ? [...spec.dnsSearch] : host.search,
+    options: spec.dnsOptions ? [...spec.dnsOptions] : host.options,
+  });
+  await Promise.all([fs.writeFile(files.hosts, hosts), fs.writeFile(files.hostname, `${hostname}\n`), fs.writeFile(files.resolvConf, resolv)]);
+  return files;
+}

@@ -1,0 +1,132 @@
+/**
+ * A new container's volume mounts: named and anonymous volumes (the compose file's and the image's VOLUMEs, with
+ * Docker's copy-up of the image's content), volumes_from, overlay-backed binds, secrets and configs. Plain binds
+ * and tmpfs are mounted by the OCI spec (./oci/oci-spec.ts).
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { TsComposeError } from '../../errors.js';
+import type { StoredImage } from '../../lib/image/store.js';
+import { NotFoundError } from '../errors.js';
+import type { ContainerSpec, MountInfo } from '../runtime.js';
+import type { NativeContext } from './context.js';
+import { isMounted } from './monitor/supervise.js';
+import type { ImageRunConfig, OciMount } from './oci/spec-types.js';
+import { secureJoin } from './secure-path.js';
+import { unsupported } from './unsupported.js';
+import type { VolumeService } from './volumes.js';
+
+const execFileP = promisify(execFile);
+
+/**
+ * The container's volume mounts as OCI mounts, and as the runtime port reports them. An empty named or anonymous
+ * volume is filled with the image's content at its target first, unless `nocopy`. `anonymous`: the names of the
+ * volumes made for (or inherited by) the anonymous ones, removed with the container by `rm -v`.
+ */
+export async function volumeMounts(
+  ctx: NativeContext,
+  volumes: VolumeService,
+  c: { id: string; spec: ContainerSpec; image: StoredImage; rootfs: string },
+): Promise<{ oci: OciMount[]; info: MountInfo[]; anonymous: string[] }> {
+  const { id, spec, image, rootfs } = c;
+  const oci: OciMount[] = [];
+  const anonymous: string[] = [];
+  const info: MountInfo[] = [];
+  const dir = ctx.state.containerDir(id);
+  // Anonymous volumes of the container this one replaces (recreate without -V), by target.
+  const inherited = new Map<string, string>();
+  if (spec.inheritVolumesFrom !== undefined) {
+    const old = await ctx.state.find(spec.inheritVolumesFrom);
+    for (const name of old?.anonymousVolumes ?? []) {
+      const m = old!.mounts.find((x) => x.type === 'volume' && x.source === name);
+      if (m) inherited.set(m.target, name);
+    }
+  }
+  const mounts = [...(spec.mounts ?? [])];
+  // volumes_from: the other container's volumes and binds, at the same targets (`:ro` makes them read-only).
+  for (const ref of spec.volumesFrom ?? []) {
+    const [name, mode] = ref.split(':') as [string, string | undefined];
+    const other = await ctx.state.find(name);
+    if (!other) throw new NotFoundError('container', name, { hint: `volumes_from: no container named ${name}` });
+    for (const om of other.mounts) {
+      if (mounts.some((m) => m.target === om.target) || (om.type !== 'volume' && om.type !== 'bind')) continue;
+      mounts.push({ type: om.type, source: om.source, target: om.target, readOnly: mode === 'ro' || (mode !== 'rw' && om.readOnly), noCopy: true, createHostPath: false });
+    }
+  }
+  const imageVolumes = Object.keys((image.config.config as ImageRunConfig | undefined)?.Volumes ?? {});
+  for (const target of imageVolumes) if (!mounts.some((m) => m.target === target)) mounts.push({ type: 'volume', target });
+  let n = 0;
+  for (const m of mounts) {
+    if (m.type === 'tmpfs') continue;
+    if (m.type === 'image') throw unsupported('an image mount', 'use a bind mount or a volume');
+    if (m.type === 'bind') {
+      const source = m.source ?? '';
+      if (!(await fs.stat(source).catch(() => undefined))) {
+        if (m.createHostPath === false) {
+          throw new TsComposeError('TSC_BIND_SOURCE_MISSING', `invalid mount config for type "bind": bind source path does not exist: ${source}`);
+        }
+        await fs.mkdir(source, { recursive: true });
+      }
+      if (m.overlay) {
+        // Overlay-backed: the host directory is the read-only lower layer; writes go to this container's upper.
+        const o = path.join(dir, 'overlay', String(n++));
+        await Promise.all(['upper', 'work', 'merged'].map((d) => fs.mkdir(path.join(o, d), { recursive: true })));
+        if (!(await isMounted(path.join(o, 'merged')))) {
+          await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${path.join(o, 'upper')},workdir=${path.join(o, 'work')}`, path.join(o, 'merged')]).catch((e: unknown) => {
+            throw new TsComposeError('TSC_NATIVE_MOUNT', `cannot mount the overlay volume ${source}:${m.target}:O: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
+          });
+        }
+        oci.push({ destination: m.target, type: 'bind', source: path.join(o, 'merged'), options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
+      }
+      info.push({ type: 'bind', source, target: m.target, readOnly: m.readOnly === true });
+      continue;
+    }
+    let name = m.source;
+    if (name === undefined || name === '') {
+      name = inherited.get(m.target);
+      if (name === undefined) {
+        name = randomBytes(32).toString('hex');
+        await volumes.create({ name, labels: { 'com.docker.volume.anonymous': '' } });
+      }
+      anonymous.push(name);
+    } else if (!(await volumes.exists(name))) {
+      await volumes.create({ name, labels: {} });
+    }
+    const data = volumes.dataDir(name);
+    if (!m.noCopy) await copyUp(rootfs, m.target, data);
+    oci.push({ destination: m.target, type: 'bind', source: data, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
+    info.push({ type: 'volume', source: name, target: m.target, readOnly: m.readOnly === true });
+  }
+  // Secrets and configs: files bound read-only (inline contents are written beside the container).
+  for (const [i, f] of (spec.files ?? []).entries()) {
+    let source = f.source;
+    if (source === undefined) {
+      source = path.join(dir, 'files', String(i));
+      await fs.mkdir(path.dirname(source), { recursive: true });
+      await fs.writeFile(source, f.content ?? '', { mode: f.mode ?? 0o444 });
+      await fs.chmod(source, f.mode ?? 0o444);
+      if (f.uid !== undefined || f.gid !== undefined) await fs.chown(source, f.uid ?? 0, f.gid ?? 0);
+    } else if (!(await fs.stat(source).catch(() => undefined))) {
+      throw new TsComposeError('TSC_FILE_MISSING', `secret/config file ${source} for ${f.target} does not exist`);
+    }
+    oci.push({ destination: f.target, type: 'bind', source, options: ['rbind', 'rprivate', 'ro'] });
+    info.push({ type: 'bind', source, target: f.target, readOnly: true });
+  }
+  return { oci, info, anonymous };
+}
+
+/** Docker's volume copy-up: an empty volume gets the image's content at `target` (owners and modes kept). */
+async function copyUp(rootfs: string, target: string, data: string): Promise<void> {
+  if ((await fs.readdir(data).catch(() => ['?'])).length > 0) return;
+  const src = await secureJoin(rootfs, target);
+  const st = await fs.lstat(src).catch(() => undefined);
+  if (!st?.isDirectory()) return;
+  if ((await fs.readdir(src)).length === 0) return;
+  await execFileP('cp', ['-a', `${src}/.`, `${data}/`]);
+  const dst = await fs.stat(data);
+  if (dst.uid !== st.uid || dst.gid !== st.gid) await fs.chown(data, st.uid, st.gid);
+  await fs.chmod(data, st.mode & 0o7777);
+}

@@ -1,0 +1,369 @@
+/**
+ * Native containers: finding and observing them (records in the state directory, ./state.ts, their status checked
+ * against conmon's exit file) and their lifecycle (start, stop, kill, remove, rename, restart, pause, unpause,
+ * wait, top). Creation is ./container-create.ts; exec, logs, events and copies are ./container-io.ts. Runs are
+ * started and their exits recorded by ./monitor/supervise.ts, shared with the exit hook.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { TsComposeError } from '../../errors.js';
+import { processRunning } from '../../lib/fs/proc.js';
+import { ConflictError, NotFoundError, NotModifiedError } from '../errors.js';
+import {
+  matchesLabels,
+  type CallOptions,
+  type ContainerInspect,
+  type ContainerSpec,
+  type ContainerStatus,
+  type ContainerSummary,
+  type EndpointInfo,
+  type ListContainersOptions,
+  type ProcessList,
+  type WaitOptions,
+} from '../runtime.js';
+import type { NativeContext } from './context.js';
+import {
+  eventAttributes,
+  finalizeExit,
+  imageRunConfig,
+  liveStatus,
+  mountRootfs,
+  mountsUnder,
+  ociSpecOf,
+  sleep,
+  startContainerProcess,
+  unmountRootfs,
+  waitExitFile,
+} from './monitor/supervise.js';
+import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
+import { detectCgroupMode, hierarchyRoots } from './oci/cgroups.js';
+import { healthcheckOf } from './monitor/healthcheck.js';
+import { ociSpecToJson } from './oci/oci-spec.js';
+import { stopSignalOf } from './oci/signals.js';
+import type { OciNetwork } from './oci/spec-types.js';
+import type { ContainerRecord } from './state.js';
+import { unsupported } from './unsupported.js';
+import type { VolumeService } from './volumes.js';
+import type { NetworkService } from './networks.js';
+
+const execFileP = promisify(execFile);
+
+export class ContainerService {
+  /** Network name → id, read once per list or inspect. */
+  private networkIds: Record<string, string> | undefined;
+
+  constructor(
+    private readonly ctx: NativeContext,
+    private readonly volumes: VolumeService,
+    private readonly networks: NetworkService,
+  ) {}
+
+  // ------------------------------------------------------------------------------------------------------------
+  // finding and observing
+
+  async record(idOrName: string): Promise<ContainerRecord> {
+    const r = await this.ctx.state.find(idOrName);
+    if (!r) throw new NotFoundError('container', idOrName);
+    return r;
+  }
+
+  async status(r: ContainerRecord): Promise<ContainerStatus> {
+    const s = await liveStatus(this.ctx, r);
+    if (s === 'exited' && (r.state.status === 'running' || r.state.status === 'paused')) {
+      // The exit hook has not run yet (or could not): record the exit now.
+      const next = await finalizeExit(this.ctx, r.id, r.state.generation);
+      if (next) Object.assign(r, next);
+    }
+    return s;
+  }
+
+  /** The record of a running container (exec): a paused or stopped one is a conflict. */
+  async running(idOrName: string): Promise<ContainerRecord> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'paused') throw new ConflictError('container', r.name, `container ${r.id} is paused, unpause the container before exec`);
+    if (s !== 'running') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    return r;
+  }
+
+  private summary(r: ContainerRecord, status: ContainerStatus): ContainerSummary {
+    return {
+      id: r.id,
+      name: r.name,
+      image: r.image,
+      imageId: r.imageId,
+      labels: r.labels,
+      status,
+      created: r.created,
+      networks: this.endpointsOf(r, status),
+      mounts: r.mounts,
+      publishedPorts: status === 'running' || status === 'paused' ? (r.state.publishedPorts ?? []) : [],
+    };
+  }
+
+  /** The configured networks (Docker reports them for stopped containers too), with addresses while running. */
+  private endpointsOf(r: ContainerRecord, status: ContainerStatus): Record<string, EndpointInfo> {
+    const out: Record<string, EndpointInfo> = {};
+    if (!usesBridge(r)) return out;
+    const live = status === 'running' || status === 'paused' ? r.state.endpoints ?? {} : {};
+    const ids = this.networkIds ?? {};
+    for (const ep of r.spec.networks ?? []) {
+      const e = live[ep.network];
+      out[ep.network] = { networkId: e?.networkId ?? ids[ep.network] ?? '', aliases: [...(ep.aliases ?? [])], ...(e ? { ipAddress: e.ip } : {}) };
+    }
+    return out;
+  }
+
+  async list(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    const { containers, abandoned } = await this.ctx.state.scan();
+    // Creations abandoned by a killed CLI: remove what they made (mounts, name, directory).
+    for (const id of abandoned) await this.destroy(id).catch(() => undefined);
+    this.networkIds = await this.networks.ids();
+    const all = containers.filter((r) => matchesLabels(r.labels, options.labels));
+    const out: ContainerSummary[] = [];
+    for (const r of all) {
+      const status = await this.status(r);
+      if (options.all === false && status !== 'running' && status !== 'paused') continue;
+      out.push(this.summary(r, status));
+    }
+    return out.sort((a, b) => a.created - b.created);
+  }
+
+  async inspect(idOrName: string): Promise<ContainerInspect> {
+    const r = await this.record(idOrName);
+    this.networkIds = await this.networks.ids();
+    const status = await this.status(r);
+    const hc = r.state.health ? healthcheckOf(r.spec, await imageRunConfig(this.ctx, r)) : undefined;
+    return {
+      ...this.summary(r, status),
+      exitCode: r.state.exitCode,
+      ...(hc && r.state.health && (status === 'running' || status === 'paused') ? { health: r.state.health.status } : {}),
+      ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}),
+      ...(r.state.finishedAt ? { finishedAt: r.state.finishedAt } : {}),
+    };
+  }
+
+  /** The network namespace for a spec: bridge networks (made at each start), `none`, `host`, or another container's. */
+  async networkOf(spec: ContainerSpec, id: string): Promise<OciNetwork> {
+    const mode = spec.networkMode;
+    if (mode === undefined && (spec.networks?.length ?? 0) > 0) {
+      // Bridge networks: the netns is made when a run starts (see netglue.ts); check the networks exist now.
+      const state = await this.ctx.networks.read();
+      for (const ep of spec.networks ?? []) if (!state.networks[ep.network]) throw new NotFoundError('network', ep.network);
+      return { netnsPath: containerNetnsPath(id) };
+    }
+    if (mode === 'none') return 'none';
+    if (mode === 'host') return 'host';
+    if (mode !== undefined && mode.startsWith('container:')) {
+      const other = await this.record(mode.slice('container:'.length));
+      if ((await this.status(other)) !== 'running' || other.state.pid === undefined) {
+        throw new ConflictError('container', other.name, `cannot join the network namespace of container ${other.name}: it is not running`);
+      }
+      return { netnsPath: `/proc/${other.state.pid}/ns/net` };
+    }
+    throw unsupported(`network_mode ${mode ?? '(none given, no networks)'}`, 'the native runtime has no default bridge: use compose networks (the default network works), or network_mode none, host or service:NAME');
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // lifecycle
+
+  async start(idOrName: string): Promise<void> {
+    const r0 = await this.record(idOrName);
+    if ((await this.status(r0)) === 'running' || r0.state.status === 'paused') throw new NotModifiedError('container', r0.name, 'already running');
+    const ctx = this.ctx;
+    let started: ContainerRecord | undefined;
+    await ctx.state.update(r0.id, async (r) => {
+      if (r.state.status === 'running' || r.state.status === 'paused') return undefined;
+      const images = await ctx.images();
+      const image = await images.resolve(r.imageId);
+      if (!image) throw new NotFoundError('image', r.image);
+      await mountRootfs(ctx, r.id, images.overlayLowerdir(image));
+      if (r.spec.networkMode?.startsWith('container:')) {
+        // The joined container may have a new process since this one was created.
+        const net = await this.networkOf(r.spec, r.id);
+        const oci = await ociSpecOf(ctx, r.id);
+        oci.linux.namespaces = oci.linux.namespaces.map((n) => (n.type === 'network' && typeof net === 'object' ? { type: 'network', path: net.netnsPath } : n));
+        await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
+      }
+      // A start by the user begins a new restart count (Docker).
+      started = await startContainerProcess(ctx, { ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
+      return started;
+    });
+    if (started) await ctx.event({ type: 'container', action: 'start', id: r0.id, attributes: eventAttributes(started) });
+  }
+
+  /** Sends the stop signal, waits `timeoutSeconds`, then SIGKILL; records the exit. */
+  private async stopRecord(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string, keepNetworks = false): Promise<void> {
+    const ctx = this.ctx;
+    await ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
+    // conmon's exit command sees this and leaves recording the exit to us (no Node start per stopped container).
+    await fs.writeFile(ctx.state.stoppingFile(r.id), '').catch(() => undefined);
+    const timeout = (timeoutSeconds ?? r.spec.stopTimeoutSeconds ?? 10) * 1000;
+    const sig = timeout === 0 ? 'SIGKILL' : signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r));
+    const wasPaused = r.state.status === 'paused';
+    if (sig === 'SIGKILL' && !wasPaused) {
+      // SIGKILL to the init of its own pid namespace ends every process of the container, no spawn needed;
+      // otherwise `delete --force` kills every process and removes the runtime state: one spawn, not kill + delete.
+      if (!(await ctx.oci.killWithoutSpawn(r.id, 'SIGKILL', true))) await ctx.oci.delete(r.id, true).catch(() => undefined);
+    } else {
+      await ctx.oci.kill(r.id, sig, sig === 'SIGKILL').catch(() => undefined);
+      if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);
+    }
+    if (sig === 'SIGKILL') await waitExitFile(ctx, r, 10_000);
+    else if (!(await waitExitFile(ctx, r, timeout))) {
+      await ctx.oci.kill(r.id, 'SIGKILL', true).catch(() => undefined);
+      await waitExitFile(ctx, r, 10_000);
+    }
+    await finalizeExit(ctx, r.id, undefined, { keepNetworks });
+  }
+
+  async stop(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'restarting') {
+      // Between two runs of a restart policy: cancel the pending restart.
+      await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, stoppedByUser: true } }));
+      return;
+    }
+    if (s !== 'running' && s !== 'paused') throw new NotModifiedError('container', r.name, 'not running');
+    // Removed right after (down): its network endpoints go with the removal, off the path of the next service's stop.
+    await this.stopRecord(r, options.timeoutSeconds, undefined, options.removing === true);
+    await this.ctx.event({ type: 'container', action: 'stop', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async kill(idOrName: string, options: CallOptions & { killSignal?: string | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s !== 'running' && s !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    const sig = options.killSignal ?? 'SIGKILL';
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
+    await fs.writeFile(this.ctx.state.stoppingFile(r.id), '').catch(() => undefined);
+    try {
+      await this.ctx.oci.kill(r.id, sig);
+    } catch (e) {
+      throw new TsComposeError('TSC_NATIVE_KILL', `cannot kill container ${r.name}: ${(e as Error).message}`);
+    }
+    await this.ctx.event({ type: 'container', action: 'kill', id: r.id, attributes: eventAttributes(r, { signal: sig }) });
+    if (await waitExitFile(this.ctx, r, 2000)) await finalizeExit(this.ctx, r.id);
+  }
+
+  /** Removes everything of a container: runtime state, rootfs mount, directories. */
+  async destroy(id: string): Promise<void> {
+    const ctx = this.ctx;
+    const conmonPid = Number(await fs.readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
+    // The OCI runtime keeps its state in <root>/<id>: no process to spawn when the exit was already recorded.
+    if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
+    const rec = await ctx.state.read(id);
+    // Normally released when its run ended; a crash (kill -9 while starting) may have left some: cheap when none.
+    if (rec && usesBridge(rec)) await detachNetworks(ctx.paths, rec).catch(() => undefined);
+    // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
+    for (let i = 0; i < 40 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(50);
+    await unmountRootfs(ctx, id);
+    const left = await mountsUnder(ctx.state.containerDir(id));
+    if (left.length > 0) {
+      // Never rm -rf through a mount: that would delete the volume's or the host directory's files.
+      throw new TsComposeError('TSC_NATIVE_BUSY', `cannot remove container ${id.slice(0, 12)}: ${left[0]} is still mounted`, { hint: `umount it (umount -l ${left[0]}) and retry` });
+    }
+    await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
+    await fs.rm(ctx.state.containerDir(id), { recursive: true, force: true });
+    await fs.rm(path.join(ctx.paths.locks, `c-${id}`), { recursive: true, force: true });
+    if (rec) await ctx.state.releaseName(rec.name, id);
+    // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them).
+    const mode = detectCgroupMode();
+    for (const root of hierarchyRoots(mode)) await fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined);
+  }
+
+  async remove(idOrName: string, options: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'running' || s === 'paused') {
+      if (!options.force) {
+        throw new ConflictError('container', r.name, `cannot remove container "/${r.name}": container is running: stop the container before removing or force remove`);
+      }
+      await this.stopRecord(r, 0, 'SIGKILL');
+    }
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true, generation: rec.state.generation + 1 } }));
+    await this.destroy(r.id);
+    if (options.volumes) for (const v of r.anonymousVolumes) await this.volumes.remove(v, { force: true }).catch(() => undefined);
+    await this.ctx.event({ type: 'container', action: 'destroy', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async rename(idOrName: string, newName: string): Promise<void> {
+    const r = await this.record(idOrName);
+    const taken = await this.ctx.state.claimName(newName, r.id);
+    if (taken) throw new ConflictError('container', newName, `the container name "/${newName}" is already in use by container "${taken}"`);
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, name: newName, spec: { ...rec.spec, name: newName } }));
+    await this.ctx.state.releaseName(r.name, r.id);
+    await this.ctx.event({ type: 'container', action: 'rename', id: r.id, attributes: eventAttributes({ ...r, name: newName }, { oldName: r.name }) });
+  }
+
+  async restart(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined } = {}): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'running' || s === 'paused') await this.stopRecord(r, options.timeoutSeconds);
+    await this.start(r.id);
+    await this.ctx.event({ type: 'container', action: 'restart', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async pause(idOrName: string): Promise<void> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s === 'paused') throw new ConflictError('container', r.name, `container ${r.id} is already paused`);
+    if (s !== 'running') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    await this.ctx.oci.pause(r.id);
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, status: 'paused' } }));
+    await this.ctx.event({ type: 'container', action: 'pause', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async unpause(idOrName: string): Promise<void> {
+    const r = await this.record(idOrName);
+    if ((await this.status(r)) !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not paused`);
+    await this.ctx.oci.resume(r.id);
+    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, status: 'running' } }));
+    await this.ctx.event({ type: 'container', action: 'unpause', id: r.id, attributes: eventAttributes(r) });
+  }
+
+  async wait(idOrName: string, options: WaitOptions = {}): Promise<number> {
+    const first = await this.record(idOrName);
+    const condition = options.condition ?? 'not-running';
+    const startGen = first.state.generation;
+    const firstStatus = await this.status(first);
+    let delay = 20;
+    for (;;) {
+      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
+      const r = await this.ctx.state.find(first.id);
+      if (!r) {
+        if (condition === 'removed' || condition === 'not-running') return first.state.exitCode;
+        throw new NotFoundError('container', idOrName);
+      }
+      const s = await this.status(r);
+      const stopped = s !== 'running' && s !== 'paused';
+      if (condition === 'not-running' && stopped) return r.state.exitCode;
+      if (condition === 'next-exit' && stopped && (r.state.generation > startGen || firstStatus === 'running' || firstStatus === 'paused')) return r.state.exitCode;
+      await sleep(delay);
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+
+  async top(idOrName: string, options: CallOptions & { psArgs?: string | undefined } = {}): Promise<ProcessList> {
+    const r = await this.record(idOrName);
+    const s = await this.status(r);
+    if (s !== 'running' && s !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
+    const pids = new Set(await this.ctx.oci.ps(r.id));
+    const args = (options.psArgs ?? '-ef').split(/\s+/).filter(Boolean);
+    const { stdout } = await execFileP('ps', args);
+    const lines = stdout.split('\n').filter((l) => l.trim() !== '');
+    const titles = (lines[0] ?? '').trim().split(/\s+/);
+    const pidCol = titles.indexOf('PID');
+    if (pidCol < 0) throw new TsComposeError('TSC_NATIVE_TOP', `ps ${args.join(' ')}: no PID column in its output`);
+    const last = titles.length - 1;
+    const processes = lines.slice(1).flatMap((l) => {
+      const cols = l.trim().split(/\s+/);
+      const row = [...cols.slice(0, last), cols.slice(last).join(' ')];
+      return pids.has(Number(row[pidCol])) ? [row] : [];
+    });
+    return { titles, processes };
+  }
+}

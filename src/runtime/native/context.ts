@@ -1,0 +1,89 @@
+/**
+ * The native runtime's context, built in one place for every process of the runtime (the CLI's NativeRuntime,
+ * conmon's exit hook, the health monitor): where its state lives, the settings read from the environment (every
+ * `TSCOMPOSE_*` variable the runtime reads is read here, once), the container records, the OCI runtime, the
+ * networks and the image service. What costs something to set up is made on first use: choosing the OCI runtime
+ * reads the host's cgroup setup and PATH, and the image service (the image store and registry client, ~20 modules)
+ * is loaded only by commands that need an image, never by the exit hook.
+ */
+import { existsSync } from 'node:fs';
+import type { NativeNetworks } from '../../lib/net/index.js';
+import type { NativeImages } from './images.js';
+import { networksOf } from './netglue.js';
+import { chooseOciRuntime, OciRuntime } from './oci/oci-runtime.js';
+import { appendEvent, nativePaths, StateStore, type NativePaths } from './state.js';
+
+/** The environment variables of the native runtime, read once. */
+export interface NativeSettings {
+  /** `TSCOMPOSE_OCI_RUNTIME`: `runc`, `crun` or an absolute path; otherwise chosen from the host. */
+  readonly ociRuntime: string | undefined;
+  /** `TSCOMPOSE_OCI_FAST=0` turns off the fast paths of kill and delete (oci/oci-fast.ts). */
+  readonly ociFastPaths: boolean;
+  /** `TSCOMPOSE_NATIVE_SEPARATE_START=1`: conmon runs `create` only and the CLI runs `start` (monitor/supervise.ts). */
+  readonly separateStart: boolean;
+}
+
+export function nativeSettings(env: NodeJS.ProcessEnv): NativeSettings {
+  return {
+    ociRuntime: env.TSCOMPOSE_OCI_RUNTIME,
+    ociFastPaths: env.TSCOMPOSE_OCI_FAST !== '0',
+    separateStart: env.TSCOMPOSE_NATIVE_SEPARATE_START === '1',
+  };
+}
+
+const INIT_BINARY_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/catatonit', '/usr/libexec/podman/catatonit'];
+
+export class NativeContext {
+  /** `TSCOMPOSE_STATE_DIR` and `TSCOMPOSE_RUN_DIR` (./state.ts). */
+  readonly paths: NativePaths;
+  readonly settings: NativeSettings;
+  readonly state: StateStore;
+  private ociCache: OciRuntime | undefined;
+  private networksCache: NativeNetworks | undefined;
+  private imagesCache: Promise<NativeImages> | undefined;
+  private initCache: { path: string | undefined } | undefined;
+
+  /**
+   * `env` is handed to conmon (and so to the exit hook and health monitor, which build their context from it) and
+   * gives the registry settings of the image store (TSCOMPOSE_REGISTRY_MIRRORS and friends, lib/image/registry-config.ts).
+   */
+  constructor(readonly env: NodeJS.ProcessEnv = process.env) {
+    this.paths = nativePaths(env);
+    this.settings = nativeSettings(env);
+    this.state = new StateStore(this.paths);
+  }
+
+  /** The OCI runtime (runc or crun); throws TSC_OCI_RUNTIME_MISSING when none is installed. */
+  get oci(): OciRuntime {
+    if (!this.ociCache) {
+      const choice = chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: this.settings.ociRuntime });
+      this.ociCache = new OciRuntime(choice.path, this.paths.ociRoot, this.settings.ociFastPaths ? {} : { noFastPaths: true });
+    }
+    return this.ociCache;
+  }
+
+  /** The bridge networks' state (lib/net), under `<state>/net`. */
+  get networks(): NativeNetworks {
+    this.networksCache ??= networksOf(this.paths);
+    return this.networksCache;
+  }
+
+  /** The image service (./images.ts) over the image store under `<state>/images`, loaded on first use. */
+  images(): Promise<NativeImages> {
+    this.imagesCache ??= import('./images.js').then(
+      ({ NativeImages }) => new NativeImages({ paths: this.paths, env: this.env, imagesInUse: async () => new Set((await this.state.all()).map((r) => r.imageId)) }),
+    );
+    return this.imagesCache;
+  }
+
+  /** The init process for `init: true` (tini or catatonit), if one is installed. */
+  initBinary(): string | undefined {
+    this.initCache ??= { path: INIT_BINARY_CANDIDATES.find((p) => existsSync(p)) };
+    return this.initCache.path;
+  }
+
+  /** Appends an event to `<state>/events.jsonl`. */
+  event(event: Parameters<typeof appendEvent>[1]): Promise<void> {
+    return appendEvent(this.paths, event);
+  }
+}
