@@ -27,6 +27,32 @@ function serviceOrder(containers: readonly ContainerSummary[]): string[] {
   }
 }
 
+/**
+ * `services` and the services depending on them with depends_on `restart: true`, transitively, read from the
+ * containers' labels (compose `restart` selects them with `IncludeDependents` over the `restart: true` edges).
+ */
+function withRestartDependents(containers: readonly ContainerSummary[], services: readonly string[]): string[] {
+  const dependents = new Map<string, Set<string>>();
+  for (const c of containers) {
+    for (const d of parseDependsOnLabel(c.labels[LABEL_DEPENDS_ON] ?? '')) {
+      if (!d.restart) continue;
+      const set = dependents.get(d.service) ?? new Set<string>();
+      set.add(serviceOf(c));
+      dependents.set(d.service, set);
+    }
+  }
+  const selected = new Set(services);
+  const stack = [...services];
+  while (stack.length > 0) {
+    for (const d of dependents.get(stack.pop()!) ?? []) {
+      if (selected.has(d)) continue;
+      selected.add(d);
+      stack.push(d);
+    }
+  }
+  return [...selected].sort();
+}
+
 type Action = {
   readonly ing: string;
   readonly ed: string;
@@ -37,6 +63,10 @@ type Action = {
 
 async function apply(ctx: EngineContext, project: string, services: readonly string[] | undefined, action: Action, oneoff = false): Promise<ContainerSummary[]> {
   const containers = await projectContainers(ctx.runtime, project, { services, oneoff, signal: ctx.signal });
+  return applyTo(ctx, containers, action);
+}
+
+async function applyTo(ctx: EngineContext, containers: readonly ContainerSummary[], action: Action): Promise<ContainerSummary[]> {
   let order = serviceOrder(containers);
   if (action.reverse) order = order.reverse();
   const touched: ContainerSummary[] = [];
@@ -92,8 +122,22 @@ export async function stop(ctx: EngineContext, project: string, services?: reado
   });
 }
 
-export async function restart(ctx: EngineContext, project: string, services?: readonly string[], options: { timeoutSeconds?: number | undefined } = {}): Promise<void> {
-  await apply(ctx, project, services, {
+export interface RestartOptions {
+  readonly timeoutSeconds?: number | undefined;
+  /** `--no-deps`: not the services depending on `services` with `restart: true`. */
+  readonly noDeps?: boolean | undefined;
+}
+
+/** The containers `restart` restarts: those of `services` (all when none) and of their `restart: true` dependents. */
+export async function restartContainers(ctx: EngineContext, project: string, services?: readonly string[], options: RestartOptions = {}): Promise<ContainerSummary[]> {
+  const all = await projectContainers(ctx.runtime, project, { signal: ctx.signal });
+  if (!services || services.length === 0) return all;
+  const selected = options.noDeps ? services : withRestartDependents(all, services);
+  return all.filter((c) => selected.includes(serviceOf(c)));
+}
+
+export async function restart(ctx: EngineContext, project: string, services?: readonly string[], options: RestartOptions = {}): Promise<void> {
+  await applyTo(ctx, await restartContainers(ctx, project, services, options), {
     ing: 'Restarting',
     ed: 'Started',
     reverse: false,

@@ -11,7 +11,7 @@ import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 import type { CallOptions, ContainerInspect, HealthStatus } from '../runtime/runtime.js';
 import { down } from './down.js';
 import { MemorySink, type EngineContext } from './events.js';
-import { kill, rm, start, stop } from './lifecycle.js';
+import { kill, restart, restartContainers, rm, start, stop } from './lifecycle.js';
 import { ls, ps } from './query.js';
 import { run } from './run.js';
 import { create, up } from './up.js';
@@ -123,7 +123,15 @@ services:
     await up(ctx, load(yaml('2')));
     const restarted = rt.calls.slice(before).filter((c) => c.method === 'restartContainer');
     expect(restarted).toHaveLength(1);
+    expect(ctx.events.lines()).toContain('Container demo-web-1 working Restarting');
     expect(ctx.events.lines()).toContain('Container demo-web-1 done Restarted');
+    // restart db: its restart: true dependents too (transitively), not the plain ones; --no-deps: db alone.
+    const names = async (noDeps?: boolean) => (await restartContainers(context(rt), 'demo', ['db'], { noDeps })).map((c) => c.name);
+    expect(await names()).toEqual(['demo-db-1', 'demo-web-1']);
+    expect(await names(true)).toEqual(['demo-db-1']);
+    const calls = rt.calls.length;
+    await restart(context(rt), 'demo', ['db']);
+    expect(rt.calls.slice(calls).filter((c) => c.method === 'restartContainer').map((c) => c.args[0])).toHaveLength(2);
   });
 
   test('create makes containers without starting them', async () => {
