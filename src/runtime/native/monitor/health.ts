@@ -7,7 +7,7 @@
  */
 import type { HealthcheckSpec } from '../../runtime.js';
 import { execBuffered } from '../exec.js';
-import { healthcheckOf } from '../oci/oci-spec.js';
+import { healthcheckOf } from './healthcheck.js';
 import { appendEvent, nativePaths, type ContainerRecord, type HealthState } from '../state.js';
 import { eventAttributes, imageRunConfig, liveStatus, nativeContext, sleep, type NativeContext } from './supervise.js';
 

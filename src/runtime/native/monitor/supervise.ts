@@ -15,7 +15,8 @@ import { promisify } from 'node:util';
 import { TsComposeError } from '../../../errors.js';
 import { coalescing } from '../../../lib/coalesce.js';
 import { OciRuntime, chooseOciRuntime, runtimeErrorMessage } from '../oci/oci-runtime.js';
-import { healthcheckOf, type ImageRunConfig, type OciSpec } from '../oci/oci-spec.js';
+import type { ImageRunConfig, OciSpec } from '../oci/spec-types.js';
+import { healthcheckOf } from './healthcheck.js';
 import { appendEvent, type ContainerRecord, type NativePaths, StateStore } from '../state.js';
 import { readJson } from '../../../lib/fs/atomic.js';
 import { pidAlive, processRunning } from '../../../lib/fs/proc.js';
@@ -444,4 +445,3 @@ export function restartDelayMs(r: ContainerRecord): number {
   if (ran >= 10_000) return 100;
   return Math.min(100 * 2 ** Math.min(r.state.restartCount, 7), 10_000);
 }
-

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { cgroupFiles, cgroupsPathFor, detectCgroupMode, listCgroupDirs, readLimits, removeCgroup, type CgroupMode } from './cgroups.js';
-import { ALL_CAPABILITIES, buildOciSpec, ociSpecToJson, type OciSpec } from './oci-spec.js';
+import { ALL_CAPABILITIES } from './defaults.js';
+import { buildOciSpec, ociSpecToJson } from './oci-spec.js';
+import type { OciSpec } from './spec-types.js';
 import { OciRuntime, OciRuntimeError, chooseOciRuntime, execProcess, runtimeErrorMessage, whichSync, type OciRuntimeProbe } from './oci-runtime.js';
 
 function probe(bins: Record<string, string>, mode: CgroupMode, executables: string[] = []): OciRuntimeProbe {

@@ -15,7 +15,10 @@ import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { detectCgroupMode, type CgroupMode } from './cgroups.js';
 import { fastDeleteStopped, fastKill } from './oci-fast.js';
-import { ALL_CAPABILITIES, normalizeSignal, replaceOrAppendEnv, type OciProcess, type OciSpec, type OciUser } from './oci-spec.js';
+import { ALL_CAPABILITIES } from './defaults.js';
+import { replaceOrAppendEnv } from './process.js';
+import { normalizeSignal } from './signals.js';
+import type { OciProcess, OciSpec, OciUser } from './spec-types.js';
 
 export type OciRuntimeName = 'runc' | 'crun';
 

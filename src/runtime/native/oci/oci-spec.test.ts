@@ -1,32 +1,11 @@
 import { describe, expect, test } from '@jest/globals';
 import { TsComposeError } from '../../../errors.js';
 import type { ContainerSpec } from '../../runtime.js';
-import {
-  ALL_CAPABILITIES,
-  DEFAULT_CAPABILITIES,
-  DEFAULT_DEVICE_RULES,
-  DEFAULT_MASKED_PATHS,
-  DEFAULT_PATH_ENV,
-  DEFAULT_READONLY_PATHS,
-  RLIM_INFINITY,
-  buildOciSpec,
-  computeCapabilities,
-  healthcheckOf,
-  hostDevicesFor,
-  listHostDevices,
-  mergeArgs,
-  mergeEnv,
-  noNewPrivilegesOf,
-  normalizeCapability,
-  normalizeSignal,
-  ociSpecToJson,
-  replaceOrAppendEnv,
-  signalNumber,
-  stopSignalOf,
-  type HostDevice,
-  type ImageRunConfig,
-  type OciSpecInput,
-} from './oci-spec.js';
+import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_DEVICE_RULES, DEFAULT_MASKED_PATHS, DEFAULT_PATH_ENV, DEFAULT_READONLY_PATHS } from './defaults.js';
+import { hostDevicesFor, listHostDevices } from './devices.js';
+import { buildOciSpec, ociSpecToJson } from './oci-spec.js';
+import { RLIM_INFINITY, computeCapabilities, mergeArgs, mergeEnv, noNewPrivilegesOf, normalizeCapability, replaceOrAppendEnv } from './process.js';
+import type { HostDevice, ImageRunConfig, OciSpecInput } from './spec-types.js';
 
 const BUSYBOX: ImageRunConfig = {
   Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
@@ -521,58 +500,5 @@ describe('devices', () => {
     const all = listHostDevices();
     expect(all.find((d) => d.path === '/dev/zero')).toMatchObject({ type: 'c', major: 1, minor: 5 });
     expect(all.some((d) => d.path.startsWith('/dev/pts/'))).toBe(false);
-  });
-});
-
-describe('signals', () => {
-  test.each([
-    ['SIGTERM', 15],
-    ['TERM', 15],
-    ['sigkill', 9],
-    ['9', 9],
-    ['SIGRTMIN+3', 37],
-    ['RTMAX-1', 63],
-    ['SIGIOT', 6],
-    ['SIGCHLD', 17],
-  ])('signalNumber(%p) = %p', (s, n) => {
-    expect(signalNumber(s)).toBe(n);
-  });
-
-  test('normalizeSignal', () => {
-    expect(normalizeSignal('15')).toBe('SIGTERM');
-    expect(normalizeSignal('usr1')).toBe('SIGUSR1');
-    expect(normalizeSignal(37)).toBe('SIGRTMIN+3');
-    expect(normalizeSignal(62)).toBe('SIGRTMAX-2');
-    expect(normalizeSignal('SIGIOT')).toBe('SIGABRT');
-  });
-
-  test('invalid signals', () => {
-    for (const bad of ['SIGFOO', '0', '65', '', 'RTMIN+40', '-1']) expect(errOf(() => signalNumber(bad)).code).toBe('TSC_INVALID_SIGNAL');
-  });
-
-  test('stopSignalOf', () => {
-    expect(stopSignalOf({}, {})).toBe('SIGTERM');
-    expect(stopSignalOf({}, { StopSignal: 'SIGQUIT' })).toBe('SIGQUIT');
-    expect(stopSignalOf({ stopSignal: 'int' }, { StopSignal: 'SIGQUIT' })).toBe('SIGINT');
-    expect(stopSignalOf({ stopSignal: '9' })).toBe('SIGKILL');
-  });
-});
-
-describe('healthcheckOf', () => {
-  const img: ImageRunConfig = { Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 5e9, Retries: 2 } };
-  test('image only, compose none, NONE', () => {
-    expect(healthcheckOf({}, img)).toEqual({ test: ['CMD-SHELL', 'true'], intervalMs: 5000, retries: 2 });
-    expect(healthcheckOf({ healthcheck: 'none' }, img)).toBeUndefined();
-    expect(healthcheckOf({ healthcheck: { test: ['NONE'] } }, img)).toBeUndefined();
-    expect(healthcheckOf({}, {})).toBeUndefined();
-  });
-  test('compose fields override, the rest from the image', () => {
-    expect(healthcheckOf({ healthcheck: { test: [], timeoutMs: 1000, retries: 5 } }, img)).toEqual({
-      test: ['CMD-SHELL', 'true'],
-      intervalMs: 5000,
-      timeoutMs: 1000,
-      retries: 5,
-    });
-    expect(healthcheckOf({ healthcheck: { test: ['CMD', 'x'] } }, {})).toEqual({ test: ['CMD', 'x'] });
   });
 });

@@ -1,0 +1,159 @@
+/**
+ * The compose fields that become the container's `process` (Docker's rules): its arguments, environment,
+ * capabilities, rlimits and no-new-privileges. Pure; invalid input throws TsComposeError.
+ */
+import { TsComposeError } from '../../../errors.js';
+import type { ContainerSpec } from '../../runtime.js';
+import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_PATH_ENV } from './defaults.js';
+import type { ImageRunConfig, OciRlimit } from './spec-types.js';
+
+function noCommand(): TsComposeError {
+  return new TsComposeError('TSC_NO_COMMAND', 'no command specified', {
+    hint: 'set `command:` (or `entrypoint:`) for the service; the image defines neither Entrypoint nor Cmd',
+  });
+}
+
+/**
+ * `process.args` from compose and image (Docker's rules): compose `entrypoint` (set, even empty) replaces the image
+ * Entrypoint and then the image Cmd is ignored; a non-empty compose `command` replaces the image Cmd (an empty one
+ * counts as unset, as in Docker). TsComposeError `TSC_NO_COMMAND` when nothing is left.
+ */
+export function mergeArgs(spec: Pick<ContainerSpec, 'entrypoint' | 'command'>, image: Pick<ImageRunConfig, 'Entrypoint' | 'Cmd'>): string[] {
+  // `entrypoint: ""` arrives as [''] from some front ends: that means "no entrypoint".
+  const specEntrypoint = spec.entrypoint && spec.entrypoint.length === 1 && spec.entrypoint[0] === '' ? [] : spec.entrypoint;
+  const command = spec.command && spec.command.length > 0 ? spec.command : undefined;
+  let entrypoint: readonly string[];
+  let cmd: readonly string[];
+  if (specEntrypoint !== undefined) {
+    entrypoint = specEntrypoint;
+    cmd = command ?? [];
+  } else {
+    entrypoint = image.Entrypoint ?? [];
+    cmd = command ?? image.Cmd ?? [];
+  }
+  const args = [...entrypoint, ...cmd];
+  if (args.length === 0) throw noCommand();
+  return args;
+}
+
+/** The key of a `KEY=value` entry. */
+export function envKey(e: string): string {
+  const i = e.indexOf('=');
+  return i === -1 ? e : e.slice(0, i);
+}
+
+/**
+ * Docker's `ReplaceOrAppendEnvValues`: each override replaces the entry with the same key in place, or is appended;
+ * an override without `=` removes the key.
+ */
+export function replaceOrAppendEnv(defaults: readonly string[], overrides: readonly string[]): string[] {
+  const out: (string | undefined)[] = [...defaults];
+  const index = new Map<string, number>();
+  out.forEach((e, i) => index.set(envKey(e as string), i));
+  for (const o of overrides) {
+    const key = envKey(o);
+    const i = index.get(key);
+    if (!o.includes('=')) {
+      if (i !== undefined) out[i] = undefined;
+      continue;
+    }
+    if (i !== undefined && out[i] !== undefined) out[i] = o;
+    else {
+      index.set(key, out.length);
+      out.push(o);
+    }
+  }
+  return out.filter((e): e is string => e !== undefined);
+}
+
+/**
+ * `process.env` as Docker builds it: `PATH` (default) and `HOSTNAME` first, then the compose environment, then the
+ * image Env entries compose did not set; each replacing an earlier entry with the same key in place.
+ */
+export function mergeEnv(imageEnv: readonly string[] | null | undefined, specEnv: readonly string[] | undefined, hostname: string): string[] {
+  const user = [...(specEnv ?? [])];
+  const userKeys = new Set(user.map(envKey));
+  const config = [...user, ...(imageEnv ?? []).filter((e) => !userKeys.has(envKey(e)))];
+  return replaceOrAppendEnv([`PATH=${DEFAULT_PATH_ENV}`, `HOSTNAME=${hostname}`], config);
+}
+
+function unknownCapability(c: string): TsComposeError {
+  return new TsComposeError('TSC_UNKNOWN_CAPABILITY', `unknown capability: "${c}"`);
+}
+
+/** `net_admin`, `NET_ADMIN`, `cap_net_admin` → `CAP_NET_ADMIN`; `all` → `ALL`. */
+export function normalizeCapability(c: string): string {
+  const up = c.trim().toUpperCase();
+  if (up === 'ALL') return 'ALL';
+  const name = up.startsWith('CAP_') ? up : `CAP_${up}`;
+  if (!ALL_CAPABILITIES.includes(name)) throw unknownCapability(c);
+  return name;
+}
+
+/** moby `TweakCapabilities`: privileged → all; `cap_add: [ALL]` → all minus drops; `cap_drop: [ALL]` → only adds. */
+export function computeCapabilities(capAdd: readonly string[] = [], capDrop: readonly string[] = [], privileged = false): string[] {
+  if (privileged) return [...ALL_CAPABILITIES];
+  if (capAdd.length === 0 && capDrop.length === 0) return [...DEFAULT_CAPABILITIES];
+  const adds = capAdd.map(normalizeCapability);
+  const drops = capDrop.map(normalizeCapability);
+  let caps: string[];
+  if (adds.includes('ALL')) caps = ALL_CAPABILITIES.filter((c) => !drops.includes(c));
+  else if (drops.includes('ALL')) caps = adds;
+  else caps = [...DEFAULT_CAPABILITIES.filter((c) => !drops.includes(c)), ...adds];
+  return [...new Set(caps)];
+}
+
+const ULIMIT_NAMES = new Set([
+  'as',
+  'core',
+  'cpu',
+  'data',
+  'fsize',
+  'locks',
+  'memlock',
+  'msgqueue',
+  'nice',
+  'nofile',
+  'nproc',
+  'rss',
+  'rtprio',
+  'rttime',
+  'sigpending',
+  'stack',
+]);
+
+/**
+ * RLIM_INFINITY (2^64 − 1) as runc reads it. A JS number cannot hold it: this is 2^64, which `ociSpecToJson`
+ * writes as 18446744073709551615 (plain JSON.stringify would write 18446744073709552000, which overflows uint64).
+ */
+export const RLIM_INFINITY = 2 ** 64;
+
+/** `nofile` → `RLIMIT_NOFILE`; -1 = unlimited; unknown names → TsComposeError `TSC_INVALID_ULIMIT`. */
+export function rlimitsOf(ulimits: ContainerSpec['ulimits']): OciRlimit[] | undefined {
+  if (!ulimits || ulimits.length === 0) return undefined;
+  return ulimits.map((u) => {
+    const name = u.name.trim().toLowerCase().replace(/^rlimit_/, '');
+    if (!ULIMIT_NAMES.has(name)) throw new TsComposeError('TSC_INVALID_ULIMIT', `invalid ulimit type: ${u.name}`);
+    const v = (n: number): number => (n < 0 ? RLIM_INFINITY : n);
+    const soft = v(u.soft);
+    const hard = v(u.hard);
+    if (soft > hard) {
+      throw new TsComposeError('TSC_INVALID_ULIMIT', `ulimit soft limit must be less than or equal to hard limit: ${u.soft} > ${u.hard}`);
+    }
+    return { type: `RLIMIT_${name.toUpperCase()}`, hard, soft };
+  });
+}
+
+/** `no-new-privileges`, `no-new-privileges:true`, `no-new-privileges=true` (`:false` turns it off). */
+export function noNewPrivilegesOf(securityOpt: readonly string[] | undefined): boolean {
+  let on = false;
+  for (const o of securityOpt ?? []) {
+    const m = /^no-new-privileges(?:[:=](.*))?$/.exec(o.trim());
+    if (!m) continue;
+    const v = (m[1] ?? 'true').toLowerCase();
+    if (v === 'true' || v === '1') on = true;
+    else if (v === 'false' || v === '0') on = false;
+    else throw new TsComposeError('TSC_INVALID_SECURITY_OPT', `invalid --security-opt 2: "${o}"`);
+  }
+  return on;
+}

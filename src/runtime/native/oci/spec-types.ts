@@ -1,0 +1,194 @@
+/**
+ * The OCI runtime-spec subset tscompose writes (config.json), and the inputs `buildOciSpec` builds it from: the
+ * image's run config, the network, host devices and the service container's own `OciSpecInput`.
+ */
+import type { ContainerSpec } from '../../runtime.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// OCI runtime-spec subset
+
+export const OCI_VERSION = '1.0.2-dev';
+
+export interface OciUser {
+  uid: number;
+  gid: number;
+  umask?: number;
+  additionalGids?: number[];
+}
+
+export interface OciCapabilities {
+  bounding: string[];
+  effective: string[];
+  permitted: string[];
+  inheritable?: string[];
+  ambient?: string[];
+}
+
+export interface OciRlimit {
+  type: string;
+  hard: number;
+  soft: number;
+}
+
+export interface OciProcess {
+  terminal?: boolean;
+  consoleSize?: { height: number; width: number };
+  user: OciUser;
+  args: string[];
+  env: string[];
+  cwd: string;
+  capabilities?: OciCapabilities;
+  rlimits?: OciRlimit[];
+  noNewPrivileges?: boolean;
+  oomScoreAdj?: number;
+  apparmorProfile?: string;
+  selinuxLabel?: string;
+}
+
+export interface OciMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
+
+export interface OciNamespace {
+  type: 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup';
+  path?: string;
+}
+
+export interface OciDevice {
+  path: string;
+  type: 'c' | 'b' | 'u' | 'p';
+  major: number;
+  minor: number;
+  fileMode?: number;
+  uid?: number;
+  gid?: number;
+}
+
+export interface OciDeviceCgroup {
+  allow: boolean;
+  type?: 'a' | 'c' | 'b';
+  major?: number;
+  minor?: number;
+  access?: string;
+}
+
+export interface OciLinuxResources {
+  devices?: OciDeviceCgroup[];
+  memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
+  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  pids?: { limit: number };
+  unified?: Record<string, string>;
+}
+
+export interface OciSeccomp {
+  defaultAction: string;
+  defaultErrnoRet?: number;
+  architectures?: string[];
+  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[];
+}
+
+export interface OciLinux {
+  namespaces: OciNamespace[];
+  resources?: OciLinuxResources;
+  cgroupsPath?: string;
+  sysctl?: Record<string, string>;
+  devices?: OciDevice[];
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  rootfsPropagation?: string;
+  seccomp?: OciSeccomp;
+  uidMappings?: { containerID: number; hostID: number; size: number }[];
+  gidMappings?: { containerID: number; hostID: number; size: number }[];
+}
+
+export interface OciHook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+export interface OciSpec {
+  ociVersion: string;
+  process: OciProcess;
+  root: { path: string; readonly?: boolean };
+  hostname?: string;
+  domainname?: string;
+  mounts: OciMount[];
+  hooks?: Partial<Record<'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop', OciHook[]>>;
+  annotations?: Record<string, string>;
+  linux: OciLinux;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Image config (`config` of an OCI/Docker image config JSON)
+
+export interface ImageRunConfig {
+  readonly User?: string;
+  readonly ExposedPorts?: Readonly<Record<string, unknown>>;
+  readonly Env?: readonly string[] | null;
+  readonly Entrypoint?: readonly string[] | null;
+  readonly Cmd?: readonly string[] | null;
+  readonly Volumes?: Readonly<Record<string, unknown>> | null;
+  readonly WorkingDir?: string;
+  readonly Labels?: Readonly<Record<string, string>> | null;
+  readonly StopSignal?: string;
+  readonly Healthcheck?: {
+    readonly Test?: readonly string[];
+    readonly Interval?: number;
+    readonly Timeout?: number;
+    readonly StartPeriod?: number;
+    readonly StartInterval?: number;
+    readonly Retries?: number;
+  } | null;
+}
+
+export type OciNetwork = 'none' | 'host' | { readonly netnsPath: string };
+
+/** A host device as `hostDevicesFor` reads it. */
+export interface HostDevice {
+  /** Host path. */
+  readonly path: string;
+  readonly type: 'c' | 'b';
+  readonly major: number;
+  readonly minor: number;
+  /** Permission bits (mode & 0o7777). */
+  readonly fileMode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+export interface OciSpecInput {
+  readonly id: string;
+  readonly spec: ContainerSpec;
+  readonly image: ImageRunConfig;
+  readonly rootfsPath: string;
+  readonly user: { readonly uid: number; readonly gid: number; readonly additionalGids: readonly number[]; readonly home?: string | undefined };
+  /**
+   * The container's hostname (`spec.hostname` or the short id). Under `network: 'host'` without `spec.hostname`
+   * pass the host's hostname: it only fills `HOSTNAME=`, the UTS namespace keeps the host's name (as Docker does).
+   */
+  readonly hostname: string;
+  /** Host files bind-mounted at /etc/hosts, /etc/hostname, /etc/resolv.conf (rbind, rprivate; ro with read_only). */
+  readonly etcFiles?: { readonly hosts?: string; readonly hostname?: string; readonly resolvConf?: string };
+  /** Host path of the init (tini-static), mounted read-only at /sbin/docker-init when `spec.init`. */
+  readonly initBinary?: string;
+  readonly cgroupsPath: string;
+  readonly network: OciNetwork;
+  /** Caller-computed mounts (volumes, image mounts, secrets, configs), added after the service's binds/tmpfs. */
+  readonly extraMounts?: readonly OciMount[];
+  /** Reads `spec.devices` sources on the host; default `hostDevicesFor` (fs.statSync). */
+  readonly hostDevices?: (source: string) => HostDevice[];
+  /** Host devices given to privileged containers (Docker: all of /dev); `listHostDevices()` computes them. */
+  readonly privilegedDevices?: readonly HostDevice[];
+  /** Extra masked paths, e.g. `thermalThrottlePaths()` (Docker masks each CPU's thermal_throttle). */
+  readonly extraMaskedPaths?: readonly string[];
+  /**
+   * Whether the host can limit swap (v1 `memory.memsw.*` present, or v2). Docker sets memory+swap to twice the
+   * memory limit when only the memory limit is given, unless the kernel cannot limit swap. Default true.
+   */
+  readonly swapLimitSupported?: boolean;
+}
