@@ -1,0 +1,45 @@
+import { describe, expect, test } from '@jest/globals';
+import { NativeContext, nativeSettings } from './context.js';
+
+describe('nativeSettings', () => {
+  test('defaults: OCI runtime chosen from the host, fast paths on, create and start together', () => {
+    expect(nativeSettings({})).toEqual({ ociRuntime: undefined, ociFastPaths: true, separateStart: false });
+  });
+
+  test('reads TSCOMPOSE_OCI_RUNTIME, TSCOMPOSE_OCI_FAST and TSCOMPOSE_NATIVE_SEPARATE_START', () => {
+    const s = nativeSettings({ TSCOMPOSE_OCI_RUNTIME: 'runc', TSCOMPOSE_OCI_FAST: '0', TSCOMPOSE_NATIVE_SEPARATE_START: '1' });
+    expect(s).toEqual({ ociRuntime: 'runc', ociFastPaths: false, separateStart: true });
+    expect(nativeSettings({ TSCOMPOSE_OCI_FAST: '1', TSCOMPOSE_NATIVE_SEPARATE_START: '0' })).toMatchObject({ ociFastPaths: true, separateStart: false });
+  });
+});
+
+describe('NativeContext', () => {
+  const env = { TSCOMPOSE_STATE_DIR: '/srv/tsc-ctx-test', TSCOMPOSE_RUN_DIR: '/run/tsc-ctx-test', TSCOMPOSE_OCI_FAST: '0' };
+
+  test('paths, settings and state come from the env it is given, not from process.env', () => {
+    const ctx = new NativeContext(env);
+    expect(ctx.paths.root).toBe('/srv/tsc-ctx-test');
+    expect(ctx.paths.run).toBe('/run/tsc-ctx-test');
+    expect(ctx.state.containerDir('x')).toBe('/srv/tsc-ctx-test/containers/x');
+    expect(ctx.settings.ociFastPaths).toBe(false);
+    expect(ctx.env).toBe(env);
+  });
+
+  test('an invalid TSCOMPOSE_OCI_RUNTIME fails on first use of the OCI runtime, not at construction', () => {
+    const ctx = new NativeContext({ ...env, TSCOMPOSE_OCI_RUNTIME: 'docker' });
+    expect(() => ctx.oci).toThrow(/TSCOMPOSE_OCI_RUNTIME must be runc, crun or an absolute path/);
+  });
+
+  test('the network state lives under <state>/net; built once', () => {
+    const ctx = new NativeContext(env);
+    expect(ctx.networks.file).toBe('/srv/tsc-ctx-test/net/networks.json');
+    expect(ctx.networks).toBe(ctx.networks);
+  });
+
+  test('the image service is loaded once, over <state>/images', async () => {
+    const ctx = new NativeContext(env);
+    const images = await ctx.images();
+    expect(await ctx.images()).toBe(images);
+    expect(images.store.root).toBe('/srv/tsc-ctx-test/images');
+  });
+});
