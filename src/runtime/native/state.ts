@@ -6,8 +6,11 @@
  *   containers/<id>/ctr.log       stdout/stderr in conmon's k8s-file format, appended across restarts
  *   containers/<id>/exits/<id>    the exit code conmon writes when the container's process ends
  *   containers/<id>/etc/          hosts, hostname, resolv.conf bind-mounted into the container
- *   volumes/<name>/               named volumes: volume.json and _data/
- *   images/                       the image store (./image/)
+ *   containers/<id>/image-config.json, overlay/<n>/, files/<n>   its image's config, overlay binds, inline secrets/configs
+ *   names/<name>                  the id holding a container name (StateStore.claimName)
+ *   volumes/<name>/               named volumes: volume.json and _data/ (./volumes.ts)
+ *   net/, dns/                    bridge networks' state and their DNS servers' (lib/net, lib/dns, ./netglue.ts)
+ *   images/                       the image store (lib/image, ./images.ts)
  *   events.jsonl                  engine events, one JSON object per line (appended with O_APPEND)
  *   locks/                        inter-process locks (src/lib/fs/lock.ts withLock)
  *
