@@ -3,7 +3,8 @@
  * renderers, the only place that writes to the terminal and the only user of chalk.
  */
 import chalk, { Chalk } from 'chalk';
-import { isTsComposeError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { TsComposeError, isTsComposeError } from '../errors.js';
 
 export interface Output {
   readonly stdout: NodeJS.WritableStream;
@@ -39,4 +40,38 @@ export function createOutput(ansi: AnsiMode = 'auto', stdout: NodeJS.WritableStr
       return 70;
     },
   };
+}
+
+/**
+ * Copies a binary stream (an image archive) to `out` with backpressure. A closed pipe (`| head -c`) ends the copy
+ * with an error instead of an unhandled 'error' event.
+ */
+export async function writeStream(out: NodeJS.WritableStream, data: Readable): Promise<void> {
+  let broken: Error | undefined;
+  const onError = (e: Error): void => {
+    broken = e;
+    data.destroy();
+  };
+  out.on('error', onError);
+  try {
+    for await (const chunk of data) {
+      if (broken) break;
+      if (!out.write(chunk as Buffer)) {
+        await new Promise<void>((resolve) => {
+          const go = (): void => {
+            out.off('drain', go);
+            out.off('error', go);
+            resolve();
+          };
+          out.on('drain', go);
+          out.on('error', go);
+        });
+      }
+    }
+  } catch (e) {
+    if (!broken) throw e;
+  } finally {
+    out.off('error', onError);
+  }
+  if (broken) throw new TsComposeError('TSC_FILE', `writing to stdout: ${broken.message}`, { cause: broken });
 }

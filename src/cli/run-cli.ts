@@ -4,7 +4,8 @@
  */
 import { CommanderError } from '@commander-js/extra-typings';
 import { readFileSync } from 'node:fs';
-import { buildProgram, type CommandContext, type GlobalOptions } from './program.js';
+import type { CommandContext, GlobalOptions } from './context.js';
+import { buildProgram } from './program.js';
 import { createOutput, type AnsiMode } from './output.js';
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -1,6 +1,7 @@
 /**
  * What every engine command needs: the runtime, a progress renderer, an AbortSignal wired to Ctrl-C, and the
- * project (loaded from the compose files, or only its name for `-p NAME` with no file).
+ * project (loaded from the compose files, or only its name for `-p NAME` with no file). Commands import this
+ * module lazily, inside their actions: it loads the project loader and the runtime selection.
  */
 import { setMaxListeners } from 'node:events';
 import type { EngineContext } from '../engine/events.js';
@@ -10,8 +11,9 @@ import { findComposeDir } from '../project/environment.js';
 import { parallelLimit } from '../project/graph.js';
 import { loadProjectSync } from '../project/load.js';
 import type { LoadedProject } from '../project/types.js';
-import type { CommandContext } from './program.js';
-import { createRenderer, type Renderer } from './render/renderer.js';
+import type { CommandContext } from './context.js';
+import { createRenderer } from './render/renderer.js';
+import type { Renderer } from './render/types.js';
 import { createDryRunRuntime, createRuntime } from './runtime.js';
 
 export interface Session {
@@ -45,6 +47,19 @@ export async function openSession(ctx: CommandContext, options: { dryRun?: boole
       process.removeListener('SIGTERM', onSignal);
     },
   };
+}
+
+/** Runs `fn` with a session; an abort by Ctrl-C becomes exit 130. */
+export async function withSession<T>(ctx: CommandContext, fn: (s: Session) => Promise<T>, options: { dryRun?: boolean; handleSignals?: boolean } = {}): Promise<T> {
+  const s = await openSession(ctx, options);
+  try {
+    return await fn(s);
+  } catch (e) {
+    if (s.controller.signal.aborted && !(e instanceof CanceledError)) throw new CanceledError();
+    throw e;
+  } finally {
+    s.close();
+  }
 }
 
 export function loadProject(ctx: CommandContext, services: readonly string[] = []): LoadedProject {

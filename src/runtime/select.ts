@@ -71,3 +71,9 @@ export async function selectRuntime(
   if (problem !== undefined) throw nativeUnavailable(`the Docker Engine at ${dockerWhere(env)} does not answer and ${problem}`);
   return rt;
 }
+
+/** An empty in-memory runtime (the FakeRuntime), for `--dry-run` when no engine answers. */
+export async function emptyRuntime(): Promise<Runtime> {
+  const { FakeRuntime } = await import('./fake/fake-runtime.js');
+  return new FakeRuntime();
+}

@@ -6,7 +6,18 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { checkReference, humanSize, imageInspect, imageLoad, imageLs, imagePrune, imagePull, imagePush, imageRm, imageSave, imageTag, timeAgo, type ImageIO } from '../../src/cli/commands/image-ops.js';
+import { imageInspect } from '../../src/cli/commands/image/inspect.js';
+import type { ImageIO } from '../../src/cli/commands/image/io.js';
+import { imageLoad } from '../../src/cli/commands/image/load.js';
+import { imageLs } from '../../src/cli/commands/image/ls.js';
+import { imagePrune } from '../../src/cli/commands/image/prune.js';
+import { imagePull } from '../../src/cli/commands/image/pull.js';
+import { imagePush } from '../../src/cli/commands/image/push.js';
+import { imageRm } from '../../src/cli/commands/image/rm.js';
+import { imageSave } from '../../src/cli/commands/image/save.js';
+import { imageTag } from '../../src/cli/commands/image/tag.js';
+import { humanSize, timeAgo } from '../../src/cli/render/images.js';
+import { checkReference } from '../../src/engine/image-tools.js';
 import { MemorySink } from '../../src/engine/events.js';
 import { FileNotFoundError, UsageError } from '../../src/errors.js';
 import { ConflictError, NotFoundError, PullError } from '../../src/runtime/errors.js';
@@ -87,7 +98,7 @@ describe('image helpers', () => {
   });
 
   test('checkReference: docker reference grammar', () => {
-    for (const ok of ['busybox', 'busybox:1.36', 'library/busybox:latest', '127.0.0.1:5001/a/b:c', 'localhost/x', 'a@sha256:' + 'f'.repeat(64), 'my-app_x.y/z__w']) expect(() => checkReference(ok)).not.toThrow();
+    for (const ok of ['busybox', 'busybox:1.36', 'library/busybox:latest', '127.0.0.1:5001/a/b:c', 'localhost/x', 'a@sha256:' + 'f'.repeat(64), 'my-app_x/y.z__w']) expect(() => checkReference(ok)).not.toThrow();
     expect(() => checkReference('UPPER')).toThrow('invalid reference format: repository name (UPPER) must be lowercase');
     for (const bad of ['', 'a:', 'a::b', '-a', 'a b', 'a:' + 'x'.repeat(200)]) expect(() => checkReference(bad)).toThrow(UsageError);
   });

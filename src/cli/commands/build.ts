@@ -1,10 +1,23 @@
 /** `build`. */
-import { build } from '../../engine/images.js';
-import type { CommandContext } from '../program.js';
-import { loadProject } from '../session.js';
-import { withSession } from './common.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { CommandContext, ContextOf } from '../context.js';
+import { collect } from './common.js';
+
+export function buildCommand(program: Command, context: ContextOf) {
+  return program
+    .command('build')
+    .description('Build or rebuild services')
+    .option('--build-arg <KEY=VAL>', 'set build-time variables for services (repeatable)', collect)
+    .option('--no-cache', 'do not use cache when building the image')
+    .option('--pull', 'always attempt to pull a newer version of the image')
+    .option('--with-dependencies', 'also build dependencies (transitively)')
+    .option('-q, --quiet', "don't print anything to stdout")
+    .argument('[services...]')
+    .action(async (services, opts, cmd) => runBuild(context(cmd), services, { ...opts, ...(opts.cache === false ? { noCache: true as const } : {}) }));
+}
 
 export async function runBuild(ctx: CommandContext, services: string[], opts: { noCache?: true; pull?: true; buildArg?: string[]; withDependencies?: true; quiet?: true }): Promise<void> {
+  const [{ build }, { loadProject, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { project } = loadProject(ctx, services);
   const args: Record<string, string> = {};
   for (const a of opts.buildArg ?? []) {

@@ -1,20 +1,26 @@
-/** Helpers shared by the command modules. */
+/**
+ * Helpers shared by the command modules: option builders and value checks. Every command definition loads this
+ * module at start-up, so it imports nothing heavy.
+ */
+import { Option } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
-import type { CommandContext } from '../program.js';
-import { CanceledError } from '../canceled.js';
-import { openSession, type Session } from '../session.js';
+import type { CommandContext } from '../context.js';
 
-/** Runs `fn` with a session; an abort by Ctrl-C becomes exit 130. */
-export async function withSession<T>(ctx: CommandContext, fn: (s: Session) => Promise<T>, options: { dryRun?: boolean; handleSignals?: boolean } = {}): Promise<T> {
-  const s = await openSession(ctx, options);
-  try {
-    return await fn(s);
-  } catch (e) {
-    if (s.controller.signal.aborted && !(e instanceof CanceledError)) throw new CanceledError();
-    throw e;
-  } finally {
-    s.close();
-  }
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export const timeoutOption = () => new Option('-t, --timeout <seconds>', 'shutdown timeout in seconds');
+
+export const pullOption = () => new Option('--pull <policy>', 'pull image before running').choices(['always', 'missing', 'never', 'policy', 'build']);
+
+/**
+ * An option whose name starts with `--no-` but takes a value (`up --no-attach SERVICE`): commander would treat it as
+ * the negation of `--attach`; this one is a plain repeatable option stored under `attribute`.
+ */
+export function valueOption(flags: string, description: string, attribute: string): Option {
+  const o = new Option(flags, description).argParser(collect) as unknown as Option & { negate: boolean; attributeName: () => string };
+  o.negate = false;
+  o.attributeName = () => attribute;
+  return o;
 }
 
 export function seconds(value: string | undefined, flag = '--timeout'): number | undefined {
@@ -22,6 +28,13 @@ export function seconds(value: string | undefined, flag = '--timeout'): number |
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new UsageError(`invalid ${flag} value: ${value}`);
   return n;
+}
+
+/** `--index N`: a replica number from 1. */
+export function replicaIndex(value: string | undefined): number | undefined {
+  const index = value === undefined ? undefined : Number(value);
+  if (index !== undefined && (!Number.isInteger(index) || index < 1)) throw new UsageError(`invalid --index value: ${value}`);
+  return index;
 }
 
 export function parseScale(values: readonly string[] | undefined): Record<string, number> | undefined {
@@ -34,8 +47,6 @@ export function parseScale(values: readonly string[] | undefined): Record<string
   }
   return out;
 }
-
-export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /** Prints the plan for `--dry-run`. */
 export function printPlan(ctx: CommandContext, plan: { toString(): string; isEmpty(): boolean; warnings: readonly string[] }): void {

@@ -1,13 +1,29 @@
 /**
  * `tscompose config`: the canonical model, or parts of it (--services, --volumes, …, --hash).
  */
+import { Option, type Command } from '@commander-js/extra-typings';
 import { writeFileSync } from 'node:fs';
-import { loadProjectSync } from '../../project/load.js';
-import { serviceConfigHash } from '../../project/hash.js';
-import { allProfiles } from '../../project/profiles.js';
-import { projectToJson, projectToYaml } from '../../project/serialize.js';
 import { UsageError } from '../../errors.js';
-import type { CommandContext } from '../program.js';
+import type { CommandContext, ContextOf } from '../context.js';
+
+export function configCommand(program: Command, context: ContextOf) {
+  return program
+    .command('config')
+    .description('Parse, resolve and render the compose file in canonical format')
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .option('-o, --output <file>', 'save to file (default: stdout)')
+    .option('-q, --quiet', 'only validate the configuration, print nothing')
+    .option('--services', 'print the service names, one per line')
+    .option('--volumes', 'print the volume names, one per line')
+    .option('--networks', 'print the network names, one per line')
+    .option('--profiles', 'print the profile names, one per line')
+    .option('--images', 'print the image names, one per line')
+    .option('--hash <services>', 'print the config hash of the services ("*" for all)')
+    .option('--no-interpolate', "don't interpolate environment variables")
+    .option('--no-consistency', "don't check model consistency (report problems as warnings)")
+    .argument('[services...]', 'services to render')
+    .action(async (services, opts, cmd) => runConfig(context(cmd), services, opts));
+}
 
 export interface ConfigOptions {
   format: string;
@@ -27,6 +43,12 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
   // `config` renders even an inconsistent model (as warnings), like `docker compose config --no-consistency`
   // would for the checks it can skip; `-q` validates as strictly as `up` does.
   const strict = opts.quiet === true && opts.consistency;
+  const [{ loadProjectSync }, { serviceConfigHash }, { allProfiles }, { projectToJson, projectToYaml }] = await Promise.all([
+    import('../../project/load.js'),
+    import('../../project/hash.js'),
+    import('../../project/profiles.js'),
+    import('../../project/serialize.js'),
+  ]);
   const { project, meta } = loadProjectSync({
     ...ctx.loadOptions(services),
     interpolate: opts.interpolate,

@@ -1,7 +1,10 @@
 /** `create`: `up --no-start`. */
-import type { CommandContext } from '../program.js';
-import { runUp, type UpCliOptions } from './up.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { ContextOf } from '../context.js';
+import { runUp, upLikeCommand } from './up.js';
 
-export async function runCreate(ctx: CommandContext, services: string[], opts: UpCliOptions): Promise<void> {
-  await runUp(ctx, services, opts, 'create');
+export function createCommand(program: Command, context: ContextOf) {
+  return upLikeCommand(program, 'create', 'Creates containers for a service')
+    .argument('[services...]', 'services to create')
+    .action(async (services, opts, cmd) => runUp(context(cmd), services, opts as never, 'create'));
 }

@@ -1,12 +1,23 @@
 /** `down`: works with `-p NAME` and no compose file. */
+import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
-import { down, downPlan } from '../../engine/down.js';
-import type { CommandContext } from '../program.js';
-import { projectOrName } from '../session.js';
-import { printPlan, seconds, withSession } from './common.js';
+import type { CommandContext, ContextOf } from '../context.js';
+import { printPlan, seconds, timeoutOption } from './common.js';
+
+export function downCommand(program: Command, context: ContextOf) {
+  return program
+    .command('down')
+    .description('Stop and remove containers, networks')
+    .option('-v, --volumes', 'remove named volumes declared in the "volumes" section and anonymous volumes attached to containers')
+    .option('--rmi <type>', 'remove images used by services: "local" (no custom tag) or "all"')
+    .option('--remove-orphans', 'remove containers for services not defined in the compose file')
+    .addOption(timeoutOption())
+    .action(async (opts, cmd) => runDown(context(cmd), opts));
+}
 
 export async function runDown(ctx: CommandContext, opts: { volumes?: true; rmi?: string; removeOrphans?: true; timeout?: string | undefined }): Promise<void> {
   if (opts.rmi !== undefined && opts.rmi !== 'local' && opts.rmi !== 'all') throw new UsageError(`invalid --rmi value: ${opts.rmi} (local or all)`);
+  const [{ down, downPlan }, { projectOrName, withSession }] = await Promise.all([import('../../engine/down.js'), import('../session.js')]);
   const { name, loaded } = projectOrName(ctx);
   const options = {
     project: loaded?.project,

@@ -1,8 +1,24 @@
 /** `exec`: its exit code becomes tscompose's. */
-import { execIn } from '../../engine/run.js';
-import type { CommandContext } from '../program.js';
-import { loadProject } from '../session.js';
-import { withSession } from './common.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { CommandContext, ContextOf } from '../context.js';
+import { collect } from './common.js';
+
+export function execCommand(program: Command, context: ContextOf) {
+  return program
+    .command('exec')
+    .description('Execute a command in a running container')
+    .option('-d, --detach', 'detached mode: run command in the background')
+    .option('-e, --env <KEY=VAL>', 'set environment variables (repeatable)', collect)
+    .option('--index <n>', 'index of the container if service has multiple replicas', '1')
+    .option('-T, --no-tty', 'disable pseudo-TTY allocation')
+    .option('--privileged', 'give extended privileges to the process')
+    .option('-u, --user <user>', 'run the command as this user')
+    .option('-w, --workdir <dir>', 'path to workdir directory for this command')
+    .argument('<service>')
+    .argument('<command...>')
+    .passThroughOptions()
+    .action(async (service, command, opts, cmd) => runExec(context(cmd), service, command, opts));
+}
 
 export async function runExec(
   ctx: CommandContext,
@@ -10,6 +26,7 @@ export async function runExec(
   command: string[],
   opts: { detach?: true; env?: string[]; index?: string; tty?: boolean; privileged?: true; user?: string; workdir?: string },
 ): Promise<void> {
+  const [{ execIn }, { loadProject, withSession }] = await Promise.all([import('../../engine/run.js'), import('../session.js')]);
   const name = ctx.globals.projectName && !ctx.globals.file ? ctx.globals.projectName : loadProject(ctx, [service]).project.name;
   const tty = opts.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const code = await withSession(

@@ -1,9 +1,17 @@
 /** `images`. */
-import { images } from '../../engine/images.js';
-import type { CommandContext } from '../program.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { CommandContext, ContextOf } from '../context.js';
 import { table } from '../render/table.js';
-import { projectOrName } from '../session.js';
-import { withSession } from './common.js';
+
+export function imagesCommand(program: Command, context: ContextOf) {
+  return program
+    .command('images')
+    .description('List images used by the created containers')
+    .option('-q, --quiet', 'only display IDs')
+    .option('--format <format>', 'table or json', 'table')
+    .argument('[services...]')
+    .action(async (services, opts, cmd) => runImages(context(cmd), services, opts));
+}
 
 const human = (n: number | undefined): string => {
   if (n === undefined) return '';
@@ -18,6 +26,7 @@ const human = (n: number | undefined): string => {
 };
 
 export async function runImages(ctx: CommandContext, services: string[], opts: { quiet?: true; format?: string }): Promise<void> {
+  const [{ images }, { projectOrName, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const rows = await withSession(ctx, (s) => images(s.engine, name, services));
   if (opts.quiet) {

@@ -1,7 +1,10 @@
 /** `kill` (works with `-p NAME` and no compose file). */
-import type { CommandContext } from '../program.js';
-import { runLifecycle, type LifecycleCliOptions } from './lifecycle.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { ContextOf } from '../context.js';
+import { lifecycleCommand } from './lifecycle.js';
 
-export async function runKill(ctx: CommandContext, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  await runLifecycle(ctx, 'kill', services, opts);
+export function killCommand(program: Command, context: ContextOf) {
+  return lifecycleCommand(program, context, 'kill', 'Force stop service containers')
+    .option('-s, --signal <signal>', 'SIGNAL to send to the container', 'SIGKILL')
+    .option('--remove-orphans', 'remove containers for services not defined in the compose file');
 }

@@ -1,8 +1,8 @@
-/** `start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `rm`. */
-import { kill, pause, restart, rm, start, stop, unpause, removableContainers } from '../../engine/lifecycle.js';
-import type { CommandContext } from '../program.js';
-import { projectOrName } from '../session.js';
-import { seconds, withSession } from './common.js';
+/** What `start`, `stop`, `restart`, `kill`, `pause`, `unpause` and `rm` share (each defines its flags in its own file). */
+import type { Command } from '@commander-js/extra-typings';
+import type { CommandContext, ContextOf } from '../context.js';
+import { confirm } from '../prompt.js';
+import { seconds } from './common.js';
 
 export type LifecycleCommand = 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'unpause' | 'rm';
 
@@ -17,7 +17,20 @@ export interface LifecycleCliOptions {
   removeOrphans?: true;
 }
 
+/** The command `name` taking `[services...]`, its action runLifecycle; the caller adds the flags. */
+export function lifecycleCommand(program: Command, context: ContextOf, name: LifecycleCommand, description: string) {
+  return program
+    .command(name)
+    .description(description)
+    .argument('[services...]')
+    .action(async (services: string[], opts: LifecycleCliOptions, cmd: { optsWithGlobals(): object }) => runLifecycle(context(cmd), name, services, opts));
+}
+
 export async function runLifecycle(ctx: CommandContext, command: LifecycleCommand, services: string[], opts: LifecycleCliOptions): Promise<void> {
+  const [{ kill, pause, restart, rm, start, stop, unpause, removableContainers }, { projectOrName, withSession }] = await Promise.all([
+    import('../../engine/lifecycle.js'),
+    import('../session.js'),
+  ]);
   const { name } = projectOrName(ctx, services);
   if (ctx.globals.dryRun) {
     await withSession(
@@ -50,11 +63,7 @@ export async function runLifecycle(ctx: CommandContext, command: LifecycleComman
           const names = await removableContainers(e, name, services);
           if (names.length > 0 && process.stdin.isTTY) {
             s.renderer.stop();
-            const { createInterface } = await import('node:readline/promises');
-            const rl = createInterface({ input: process.stdin, output: process.stderr });
-            const answer = await rl.question(`Going to remove ${names.join(', ')}\n? Are you sure? (y/N) `);
-            rl.close();
-            if (!/^y(es)?$/i.test(answer.trim())) return;
+            if (!(await confirm(`Going to remove ${names.join(', ')}\n? Are you sure? (y/N) `, { input: process.stdin, output: ctx.out.stderr }))) return;
           }
         }
         await rm(e, name, services, { stop: opts.stop, volumes: opts.volumes, timeoutSeconds: seconds(opts.timeout) });

@@ -1,11 +1,26 @@
 /** `logs`: works with `-p NAME` and no compose file. */
+import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
-import { logs } from '../../engine/logs.js';
-import type { CommandContext } from '../program.js';
+import type { CommandContext, ContextOf } from '../context.js';
 import { LogPrinter } from '../render/log-consumer.js';
-import { projectOrName } from '../session.js';
-import { withSession } from './common.js';
 import { parseDuration } from '../../util/duration.js';
+import { replicaIndex } from './common.js';
+
+export function logsCommand(program: Command, context: ContextOf) {
+  return program
+    .command('logs')
+    .description('View output from containers')
+    .option('-f, --follow', 'follow log output')
+    .option('-n, --tail <lines>', 'number of lines to show from the end of the logs for each container', 'all')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--since <time>', 'show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)')
+    .option('--until <time>', 'show logs before a timestamp or relative')
+    .option('--no-color', 'produce monochrome output')
+    .option('--no-log-prefix', "don't print prefix in logs")
+    .option('--index <n>', 'index of the container if service has multiple replicas')
+    .argument('[services...]')
+    .action(async (services, opts, cmd) => runLogs(context(cmd), services, opts));
+}
 
 /** `--since`/`--until`: unix seconds, a relative duration (`42m`) or an RFC 3339 timestamp. */
 export function parseTime(value: string | undefined, now = Date.now()): string | number | undefined {
@@ -27,8 +42,8 @@ export async function runLogs(
     tail = Number(opts.tail);
     if (!Number.isInteger(tail) || tail < 0) throw new UsageError(`invalid --tail value: ${opts.tail}`);
   }
-  const index = opts.index === undefined ? undefined : Number(opts.index);
-  if (index !== undefined && (!Number.isInteger(index) || index < 1)) throw new UsageError(`invalid --index value: ${opts.index}`);
+  const index = replicaIndex(opts.index);
+  const [{ logs }, { projectOrName, withSession }] = await Promise.all([import('../../engine/logs.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
     colour: opts.color !== false && ctx.globals.ansi !== 'never' && !process.env.NO_COLOR && (ctx.globals.ansi === 'always' || process.stdout.isTTY === true),

@@ -1,11 +1,22 @@
 /** `ls`. */
+import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
-import { ls } from '../../engine/query.js';
-import type { CommandContext } from '../program.js';
+import type { CommandContext, ContextOf } from '../context.js';
 import { table } from '../render/table.js';
-import { withSession } from './common.js';
+
+export function lsCommand(program: Command, context: ContextOf) {
+  return program
+    .command('ls')
+    .description('List running compose projects')
+    .option('-a, --all', 'show all stopped compose projects')
+    .option('-q, --quiet', 'only display project names')
+    .option('--format <format>', 'table or json', 'table')
+    .option('--filter <filter>', 'filter output based on conditions provided (name=NAME)')
+    .action(async (opts, cmd) => runLs(context(cmd), opts));
+}
 
 export async function runLs(ctx: CommandContext, opts: { all?: true; quiet?: true; format?: string; filter?: string }): Promise<void> {
+  const [{ ls }, { withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
   let rows = await withSession(ctx, (s) => ls(s.engine, { all: opts.all }));
   if (opts.filter) {
     const m = /^name=(.*)$/.exec(opts.filter);

@@ -1,10 +1,24 @@
 /** `ps`: works with `-p NAME` and no compose file. */
+import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
-import { ps, type PsRow } from '../../engine/query.js';
-import type { CommandContext } from '../program.js';
-import { projectOrName } from '../session.js';
+import type { PsRow } from '../../engine/query.js';
+import type { CommandContext, ContextOf } from '../context.js';
 import { table } from '../render/table.js';
-import { withSession } from './common.js';
+import { collect } from './common.js';
+
+export function psCommand(program: Command, context: ContextOf) {
+  return program
+    .command('ps')
+    .description('List containers')
+    .option('-a, --all', 'show all stopped containers')
+    .option('-q, --quiet', 'only display IDs')
+    .option('--services', 'display services')
+    .option('--status <status>', 'filter services by status (repeatable)', collect)
+    .option('--filter <filter>', 'filter services by a property (status=STATE)')
+    .option('--format <format>', 'format the output: table or json', 'table')
+    .argument('[services...]')
+    .action(async (services, opts, cmd) => runPs(context(cmd), services, opts));
+}
 
 export function formatPorts(r: PsRow): string {
   return r.ports
@@ -21,6 +35,7 @@ function statusText(r: PsRow): string {
 export async function runPs(ctx: CommandContext, services: string[], opts: { all?: true; quiet?: true; services?: true; status?: string[]; format?: string; filter?: string }): Promise<void> {
   const format = opts.format ?? 'table';
   if (format !== 'table' && format !== 'json') throw new UsageError(`unsupported --format: ${format} (table or json)`);
+  const [{ ps }, { projectOrName, withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
   const { name, loaded } = projectOrName(ctx, services);
   let status = opts.status;
   if (opts.filter) {

@@ -1,7 +1,11 @@
 /** `restart` (works with `-p NAME` and no compose file). */
-import type { CommandContext } from '../program.js';
-import { runLifecycle, type LifecycleCliOptions } from './lifecycle.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { ContextOf } from '../context.js';
+import { timeoutOption } from './common.js';
+import { lifecycleCommand } from './lifecycle.js';
 
-export async function runRestart(ctx: CommandContext, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  await runLifecycle(ctx, 'restart', services, opts);
+export function restartCommand(program: Command, context: ContextOf) {
+  return lifecycleCommand(program, context, 'restart', 'Restart service containers')
+    .addOption(timeoutOption())
+    .option('--no-deps', "don't restart dependent services");
 }

@@ -1,7 +1,11 @@
 /** `rm` (works with `-p NAME` and no compose file). */
-import type { CommandContext } from '../program.js';
-import { runLifecycle, type LifecycleCliOptions } from './lifecycle.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { ContextOf } from '../context.js';
+import { lifecycleCommand } from './lifecycle.js';
 
-export async function runRm(ctx: CommandContext, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  await runLifecycle(ctx, 'rm', services, opts);
+export function rmCommand(program: Command, context: ContextOf) {
+  return lifecycleCommand(program, context, 'rm', 'Removes stopped service containers')
+    .option('-f, --force', "don't ask to confirm removal")
+    .option('-s, --stop', 'stop the containers, if required, before removing')
+    .option('-v, --volumes', 'remove any anonymous volumes attached to containers');
 }

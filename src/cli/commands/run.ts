@@ -1,10 +1,36 @@
 /** `run`: a one-off container; its exit code becomes tscompose's. */
+import type { Command } from '@commander-js/extra-typings';
 import type { BuildPolicy, PullPolicy } from '../../engine/images.js';
-import { run } from '../../engine/run.js';
-import type { CommandContext } from '../program.js';
-import { loadProject, originOf } from '../session.js';
-import { withSession } from './common.js';
+import type { CommandContext, ContextOf } from '../context.js';
 import { splitShellWords } from '../../util/shell-words.js';
+import { collect, pullOption } from './common.js';
+
+export function runCommand(program: Command, context: ContextOf) {
+  return program
+    .command('run')
+    .description('Run a one-off command on a service')
+    .option('--build', 'build image before starting container')
+    .option('-d, --detach', 'run container in background and print container ID')
+    .option('--entrypoint <cmd>', 'override the entrypoint of the image')
+    .option('-e, --env <KEY=VAL>', 'set environment variables (repeatable)', collect)
+    .option('-l, --label <KEY=VAL>', 'add or override a label (repeatable)', collect)
+    .option('--name <name>', 'assign a name to the container')
+    .option('-T, --no-tty', 'disable pseudo-TTY allocation')
+    .option('--no-deps', "don't start linked services")
+    .option('-p, --publish <port>', "publish a container's port(s) to the host (repeatable)", collect)
+    .addOption(pullOption())
+    .option('--quiet-pull', 'pull without printing progress information')
+    .option('--remove-orphans', 'remove containers for services not defined in the compose file')
+    .option('--rm', 'automatically remove the container when it exits')
+    .option('-P, --service-ports', "run command with all service's ports enabled and mapped to the host")
+    .option('--use-aliases', "use the service's network aliases in the network(s) the container connects to")
+    .option('-u, --user <user>', 'run as specified username or uid')
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .argument('<service>')
+    .argument('[command...]')
+    .passThroughOptions()
+    .action(async (service, command, opts, cmd) => runRun(context(cmd), service, command, opts));
+}
 
 export interface RunCliOptions {
   build?: true;
@@ -27,6 +53,7 @@ export interface RunCliOptions {
 }
 
 export async function runRun(ctx: CommandContext, service: string, command: string[], opts: RunCliOptions): Promise<void> {
+  const [{ run }, { loadProject, originOf, withSession }] = await Promise.all([import('../../engine/run.js'), import('../session.js')]);
   const loaded = loadProject(ctx, [service]);
   const result = await withSession(ctx, async (s) => {
     const r = await run(s.engine, loaded.project, service, {

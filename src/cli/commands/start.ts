@@ -1,7 +1,10 @@
 /** `start` (works with `-p NAME` and no compose file). */
-import type { CommandContext } from '../program.js';
-import { runLifecycle, type LifecycleCliOptions } from './lifecycle.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { ContextOf } from '../context.js';
+import { lifecycleCommand } from './lifecycle.js';
 
-export async function runStart(ctx: CommandContext, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  await runLifecycle(ctx, 'start', services, opts);
+export function startCommand(program: Command, context: ContextOf) {
+  return lifecycleCommand(program, context, 'start', 'Start services')
+    .option('--wait', 'wait for services to be running|healthy')
+    .option('--wait-timeout <seconds>', 'maximum duration to wait');
 }

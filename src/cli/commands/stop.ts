@@ -1,7 +1,10 @@
 /** `stop` (works with `-p NAME` and no compose file). */
-import type { CommandContext } from '../program.js';
-import { runLifecycle, type LifecycleCliOptions } from './lifecycle.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { ContextOf } from '../context.js';
+import { timeoutOption } from './common.js';
+import { lifecycleCommand } from './lifecycle.js';
 
-export async function runStop(ctx: CommandContext, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  await runLifecycle(ctx, 'stop', services, opts);
+export function stopCommand(program: Command, context: ContextOf) {
+  return lifecycleCommand(program, context, 'stop', 'Stop services')
+    .addOption(timeoutOption());
 }

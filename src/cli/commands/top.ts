@@ -1,11 +1,18 @@
 /** `top`. */
-import { top } from '../../engine/query.js';
-import type { CommandContext } from '../program.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { CommandContext, ContextOf } from '../context.js';
 import { table } from '../render/table.js';
-import { projectOrName } from '../session.js';
-import { withSession } from './common.js';
+
+export function topCommand(program: Command, context: ContextOf) {
+  return program
+    .command('top')
+    .description('Display the running processes')
+    .argument('[services...]')
+    .action(async (services, _opts, cmd) => runTop(context(cmd), services));
+}
 
 export async function runTop(ctx: CommandContext, services: string[]): Promise<void> {
+  const [{ top }, { projectOrName, withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const list = await withSession(ctx, (s) => top(s.engine, name, services));
   for (const { name: c, processes } of list) ctx.out.stdout.write(`${c}\n${table(processes.titles, processes.processes)}\n`);

@@ -1,7 +1,8 @@
 /** `unpause` (works with `-p NAME` and no compose file). */
-import type { CommandContext } from '../program.js';
-import { runLifecycle, type LifecycleCliOptions } from './lifecycle.js';
+import type { Command } from '@commander-js/extra-typings';
+import type { ContextOf } from '../context.js';
+import { lifecycleCommand } from './lifecycle.js';
 
-export async function runUnpause(ctx: CommandContext, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  await runLifecycle(ctx, 'unpause', services, opts);
+export function unpauseCommand(program: Command, context: ContextOf) {
+  return lifecycleCommand(program, context, 'unpause', 'Unpause services');
 }

@@ -1,15 +1,50 @@
 /** `up` and `create`. */
+import type { Command } from '@commander-js/extra-typings';
 import { setMaxListeners } from 'node:events';
 import { UsageError } from '../../errors.js';
-import { stop, kill } from '../../engine/lifecycle.js';
-import { logs, logName } from '../../engine/logs.js';
-import { planUp, up } from '../../engine/up.js';
 import type { BuildPolicy, PullPolicy } from '../../engine/images.js';
 import { CanceledError } from '../canceled.js';
-import type { CommandContext } from '../program.js';
+import type { CommandContext, ContextOf } from '../context.js';
 import { LogPrinter } from '../render/log-consumer.js';
-import { loadProject, originOf } from '../session.js';
-import { parseScale, printPlan, seconds, withSession } from './common.js';
+import { collect, parseScale, printPlan, pullOption, seconds, timeoutOption, valueOption } from './common.js';
+
+/** The flags `up` and `create` share. */
+export function upLikeCommand(program: Command, name: 'up' | 'create', description: string) {
+  return program
+    .command(name)
+    .description(description)
+    .option('--build', 'build images before starting containers')
+    .option('--no-build', "don't build an image, even if it's missing")
+    .addOption(pullOption())
+    .option('--quiet-pull', 'pull without printing progress information')
+    .option('--force-recreate', 'recreate containers even if their configuration and image have not changed')
+    .option('--no-recreate', "if containers already exist, don't recreate them")
+    .option('--remove-orphans', 'remove containers for services not defined in the compose file')
+    .option('--scale <service=num>', 'scale SERVICE to NUM instances (repeatable)', collect)
+    .option('-y, --yes', 'assume yes to all prompts');
+}
+
+export function upCommand(program: Command, context: ContextOf) {
+  return upLikeCommand(program, 'up', 'Create and start containers')
+    .option('-d, --detach', 'detached mode: run containers in the background')
+    .option('--always-recreate-deps', 'recreate dependent containers (incompatible with --no-recreate)')
+    .option('--wait', 'wait for services to be running|healthy (implies detached mode)')
+    .option('--wait-timeout <seconds>', 'maximum duration to wait for the project to be running|healthy')
+    .option('--abort-on-container-exit', 'stop all containers if any container was stopped')
+    .option('--abort-on-container-failure', 'stop all containers if any container exited with failure')
+    .option('--exit-code-from <service>', 'return the exit code of the selected service container (implies --abort-on-container-exit)')
+    .addOption(timeoutOption())
+    .option('--no-start', "don't start the services after creating them")
+    .option('--no-deps', "don't start linked services")
+    .option('--attach <service>', 'restrict attaching to the specified services (repeatable)', collect)
+    .addOption(valueOption('--no-attach <service>', "don't attach to the specified service (repeatable)", 'noAttach'))
+    .option('-V, --renew-anon-volumes', 'recreate anonymous volumes instead of retrieving data from the previous containers')
+    .option('--no-color', 'produce monochrome output')
+    .option('--no-log-prefix', "don't print prefix in logs")
+    .option('--timestamps', 'show timestamps')
+    .argument('[services...]', 'services to start')
+    .action(async (services, opts, cmd) => runUp(context(cmd), services, opts as never));
+}
 
 export interface UpCliOptions {
   detach?: true;
@@ -48,6 +83,12 @@ function check(opts: UpCliOptions): void {
 
 export async function runUp(ctx: CommandContext, services: string[], opts: UpCliOptions, mode: 'up' | 'create' = 'up'): Promise<void> {
   check(opts);
+  const [{ stop, kill }, { logs, logName }, { planUp, up }, { loadProject, originOf, withSession }] = await Promise.all([
+    import('../../engine/lifecycle.js'),
+    import('../../engine/logs.js'),
+    import('../../engine/up.js'),
+    import('../session.js'),
+  ]);
   const loaded = loadProject(ctx, services);
   const { project } = loaded;
   const build: BuildPolicy | undefined = opts.build === true ? 'always' : opts.build === false ? 'never' : undefined;

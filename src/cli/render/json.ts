@@ -1,6 +1,6 @@
 /** `--progress json`: one JSON object per event (NDJSON). */
 import type { ProgressEvent } from '../../engine/events.js';
-import type { Renderer } from './renderer.js';
+import type { Renderer } from './types.js';
 
 export class JsonRenderer implements Renderer {
   constructor(private readonly out: NodeJS.WritableStream) {}

@@ -1,6 +1,6 @@
 /** `--progress plain`: one line per state change, `Container demo-web-1  Started`. */
 import type { ProgressEvent } from '../../engine/events.js';
-import type { Renderer } from './renderer.js';
+import type { Renderer } from './types.js';
 
 export function plainLine(e: ProgressEvent): string {
   const detail = e.details === undefined ? '' : ` ${e.details}`;

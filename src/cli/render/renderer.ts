@@ -2,12 +2,7 @@
  * Progress renderers (`--progress auto|tty|plain|json|quiet`): EventSinks that print. `auto` = tty when stderr is a
  * terminal, else plain.
  */
-import type { EventSink } from '../../engine/events.js';
-
-export interface Renderer extends EventSink {
-  /** Flushes and stops (the spinner); safe to call twice. */
-  stop(): void;
-}
+import type { Renderer } from './types.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
 

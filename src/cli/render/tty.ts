@@ -2,7 +2,7 @@
 import { Chalk } from 'chalk';
 import ora, { type Ora } from 'ora';
 import type { ProgressEvent } from '../../engine/events.js';
-import type { Renderer } from './renderer.js';
+import type { Renderer } from './types.js';
 
 interface Row {
   status: ProgressEvent['status'];
