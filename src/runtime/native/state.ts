@@ -39,7 +39,7 @@ export interface NativePaths {
   readonly ociRoot: string;
 }
 
-export function nativePaths(env: NodeJS.ProcessEnv = process.env): NativePaths {
+export function nativePaths(env: NodeJS.ProcessEnv): NativePaths {
   const root = path.resolve(env.TSCOMPOSE_STATE_DIR ?? '/var/lib/tscompose');
   const run = path.resolve(env.TSCOMPOSE_RUN_DIR ?? `/run/tscompose/native-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
   return {
