@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readJson, writeJsonAtomic } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
+import { DnsConfigError, DnsResolverError } from './errors.js';
 import { type DnsStatusFile, dnsPaths, isResolver, networkFileName, networkFromFileName } from './paths.js';
 import { type DnsNetwork, parseUpstream } from './records.js';
 
@@ -46,7 +47,7 @@ function dirOf(stateDir: string) {
 }
 
 function validate(net: DnsNetwork): void {
-  const bad = (what: string) => new Error(`dns: network ${JSON.stringify(net.network)}: ${what}`);
+  const bad = (what: string) => new DnsConfigError(`dns: network ${JSON.stringify(net.network)}: ${what}`);
   if (!net.network) throw bad('empty network name');
   if (!isIP(net.gateway)) throw bad(`gateway ${JSON.stringify(net.gateway)} is not an IP address`);
   if (net.port !== undefined && !(Number.isInteger(net.port) && net.port > 0 && net.port < 65536)) throw bad(`bad port ${net.port}`);
@@ -71,7 +72,7 @@ async function runningPid(p: ReturnType<typeof dnsPaths>): Promise<number | unde
 
 function resolverEntry(opts: DnsOptions): string {
   const entry = opts.entry ?? fileURLToPath(new URL('./resolver.js', import.meta.url));
-  if (!existsSync(entry)) throw new Error(`dns: resolver entry ${entry} not found (not built?)`);
+  if (!existsSync(entry)) throw new DnsResolverError(`dns: resolver entry ${entry} not found (not built?)`, { hint: 'build tscompose (npm run build)' });
   return entry;
 }
 
@@ -91,7 +92,7 @@ function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): Spawne
     child.on('error', () => (exited = true));
     child.on('exit', () => (exited = true));
     child.unref();
-    if (child.pid === undefined) throw new Error(`dns: cannot start the resolver (${cmd})`);
+    if (child.pid === undefined) throw new DnsResolverError(`dns: cannot start the resolver (${cmd})`, { hint: `its output goes to ${p.log}` });
     return { pid: child.pid, exited: () => exited };
   } finally {
     closeSync(log);
@@ -101,6 +102,11 @@ function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): Spawne
 async function logTail(p: ReturnType<typeof dnsPaths>): Promise<string> {
   const text = await fs.readFile(p.log, 'utf8').catch(() => '');
   return text.split('\n').slice(-6).join('\n').trim();
+}
+
+/** The resolver did not `what` within the timeout: the error carries the end of its log. */
+async function notInTime(p: ReturnType<typeof dnsPaths>, what: string, timeoutMs: number): Promise<DnsResolverError> {
+  return new DnsResolverError(`dns: the resolver did not ${what} within ${timeoutMs} ms\n${await logTail(p)}`, { hint: `the resolver's log: ${p.log}` });
 }
 
 async function listNetworks(p: ReturnType<typeof dnsPaths>): Promise<string[]> {
@@ -131,13 +137,13 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
       const st = await readJson<DnsStatusFile>(p.status).catch(() => undefined);
       const n = st?.pid === pid ? st.networks[net.network] : undefined;
       if (n?.serial === serial) {
-        if (n.error) throw new Error(`dns: network ${net.network}: ${n.error}`);
+        if (n.error) throw new DnsResolverError(`dns: network ${net.network}: ${n.error}`, { hint: `the resolver's log: ${p.log}` });
         return;
       }
       // It was exiting (its last network had just been removed) or it died: start another.
       const gone = spawned ? spawned.exited() : !(await isResolver(pid, p.dir));
       if (gone) pid = (spawned = spawnResolver(p, opts)).pid;
-      if (Date.now() > deadline) throw new Error(`dns: the resolver did not serve network ${net.network} within ${timeoutMs} ms\n${await logTail(p)}`);
+      if (Date.now() > deadline) throw await notInTime(p, `serve network ${net.network}`, timeoutMs);
       await sleep(15);
     }
   });
@@ -163,7 +169,7 @@ export async function dnsRemoveNetwork(stateDir: string, network: string, opts: 
       }
       if (Date.now() > deadline) {
         if (last) process.kill(pid, 'SIGKILL');
-        throw new Error(`dns: the resolver did not drop network ${network} within ${timeoutMs} ms\n${await logTail(p)}`);
+        throw await notInTime(p, `drop network ${network}`, timeoutMs);
       }
       await sleep(15);
     }

@@ -5,6 +5,8 @@
  * seen inside. `writeInPlace` rewrites the same inode (as moby's etchosts and nerdctl do).
  */
 import { promises as fs } from 'node:fs';
+import { isErrno } from '../errors.js';
+import { DnsConfigError } from './errors.js';
 
 export interface ResolvConfOptions {
   nameservers: string[];
@@ -82,10 +84,10 @@ const DEFAULT_HOSTS = [
 export function parseExtraHost(item: string): [string, string] {
   const eq = item.indexOf('=');
   const sep = eq >= 0 ? eq : item.indexOf(':');
-  if (sep <= 0) throw new Error(`invalid extra_hosts entry ${JSON.stringify(item)}: expected name:ip`);
+  if (sep <= 0) throw new DnsConfigError(`invalid extra_hosts entry ${JSON.stringify(item)}: expected name:ip`);
   const name = item.slice(0, sep).trim();
   const ip = item.slice(sep + 1).trim().replace(/^\[(.*)\]$/, '$1');
-  if (ip === '') throw new Error(`invalid extra_hosts entry ${JSON.stringify(item)}: expected name:ip`);
+  if (ip === '') throw new DnsConfigError(`invalid extra_hosts entry ${JSON.stringify(item)}: expected name:ip`);
   return [name, ip];
 }
 
@@ -121,7 +123,7 @@ export async function writeInPlace(file: string, content: string): Promise<void>
   try {
     fh = await fs.open(file, 'r+');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (!isErrno(e, 'ENOENT')) throw e;
     fh = await fs.open(file, 'w', 0o644);
   }
   try {

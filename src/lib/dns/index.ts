@@ -5,6 +5,7 @@
  * Also the text of the containers' /etc/hosts, /etc/hostname and /etc/resolv.conf, written in place (./files.ts).
  */
 export { type DnsOptions, type DnsStatus, dnsRemoveNetwork, dnsSetNetwork, dnsStatus, dnsStopAll } from './control.js';
+export { DnsConfigError, DnsResolverError } from './errors.js';
 export {
   type HostsOptions,
   type ResolvConfOptions,

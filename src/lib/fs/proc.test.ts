@@ -21,8 +21,9 @@ describe('pidAlive / processRunning', () => {
   });
 
   test('a zombie is alive but not running', async () => {
-    // sh starts `true` in the background and execs sleep, which never waits for it: `true` stays a zombie.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // sh starts a short sleep in the background and execs a long one, which never waits for it: once the short
+    // one exits it stays a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0.5 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number(await new Promise<string>((r) => parent.stdout.once('data', (d: Buffer) => r(d.toString()))));
       const end = Date.now() + 5000;

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { mustCidr, mustIPv4 } from './cidr.js';
+import { NetConfigError, NetworkError } from './errors.js';
 import { runStep, type Step } from './run.js';
 
 export const NETNS_DIR = '/run/netns';
@@ -37,7 +38,7 @@ export function hostVethName(networkKey: string, endpointId: string): string {
 /** Name of a netns we create for a container: `tsc-<first 12 chars of its id>` → /run/netns/tsc-<id12>. */
 export function netnsName(containerId: string): string {
   const id = containerId.replace(/[^A-Za-z0-9_.-]/g, '').slice(0, 12);
-  if (!id) throw new Error(`bad container id ${JSON.stringify(containerId)}`);
+  if (!id) throw new NetConfigError(`bad container id ${JSON.stringify(containerId)}`);
   return `tsc-${id}`;
 }
 
@@ -51,7 +52,7 @@ export function containerIfname(index: number): string {
 }
 
 export function checkIfname(name: string): string {
-  if (!IFNAME_RE.test(name)) throw new Error(`invalid interface name ${JSON.stringify(name)} (1-15 chars [A-Za-z0-9_.-])`);
+  if (!IFNAME_RE.test(name)) throw new NetConfigError(`invalid interface name ${JSON.stringify(name)} (1-15 chars [A-Za-z0-9_.-])`);
   return name;
 }
 
@@ -60,7 +61,7 @@ export function mtuFromOptions(opts: Readonly<Record<string, string>> | undefine
   const v = opts?.['com.docker.network.driver.mtu'];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 68 || n > 65535) throw new Error(`invalid com.docker.network.driver.mtu ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 68 || n > 65535) throw new NetConfigError(`invalid com.docker.network.driver.mtu ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -209,7 +210,7 @@ export interface NetnsRef {
  * `ip netns attach` does. Paths already under /run/netns are used as they are (no steps).
  */
 export function planNetns(name: string, from?: string): { ref: NetnsRef; steps: Step[] } {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new Error(`invalid netns name ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name)) throw new NetConfigError(`invalid netns name ${JSON.stringify(name)}`);
   if (from === undefined) return { ref: { name, owned: true }, steps: [{ argv: ['ip', 'netns', 'add', name], okIf: /File exists/ }] };
   if (path.dirname(from) === NETNS_DIR) return { ref: { name: path.basename(from), owned: false }, steps: [] };
   const target = netnsPath(name);
@@ -280,7 +281,7 @@ export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean, create
   checkIfname(spec.bridge);
   mustIPv4(spec.address);
   mustIPv4(spec.gateway);
-  if (spec.mac !== undefined && !MAC_RE.test(spec.mac)) throw new Error(`invalid mac_address ${JSON.stringify(spec.mac)}`);
+  if (spec.mac !== undefined && !MAC_RE.test(spec.mac)) throw new NetConfigError(`invalid mac_address ${JSON.stringify(spec.mac)}`);
   const mac = (spec.mac ?? macFromIp(spec.address)).toLowerCase();
   const host: string[] = [];
   // `netns add` inside the batch: ip creates the namespace and stays in the host's (saves a process).
@@ -315,7 +316,7 @@ export interface EndpointCreated {
  */
 export async function attachEndpoint(spec: EndpointSpec, opts: { createNetns?: boolean } = {}): Promise<EndpointCreated> {
   const [exists, nsExists] = await Promise.all([linkExists(spec.hostVeth), netnsExists(spec.netns)]);
-  if (!nsExists && !opts.createNetns) throw new Error(`netns ${spec.netns} does not exist`);
+  if (!nsExists && !opts.createNetns) throw new NetworkError(`netns ${spec.netns} does not exist`);
   for (const s of planEndpoint(spec, exists, !nsExists)) await runStep(s);
   const mac = (spec.mac ?? macFromIp(spec.address)).toLowerCase();
   return { netns: spec.netns, hostVeth: spec.hostVeth, ifname: spec.ifname, address: spec.address, mac };

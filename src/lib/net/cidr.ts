@@ -2,6 +2,7 @@
  * Pure IPv4 address and CIDR arithmetic for the native network code (IPAM, overlap checks, nft rule text).
  * Addresses are unsigned 32-bit numbers; a prefix is {base, len} with the host bits of base cleared.
  */
+import { NetConfigError } from './errors.js';
 
 export interface Prefix {
   /** Network address as an unsigned 32-bit integer (host bits zero). */
@@ -29,7 +30,7 @@ export function parseIPv4(s: string): number | undefined {
 
 export function mustIPv4(s: string): number {
   const v = parseIPv4(s);
-  if (v === undefined) throw new Error(`invalid IPv4 address: ${JSON.stringify(s)}`);
+  if (v === undefined) throw new NetConfigError(`invalid IPv4 address: ${JSON.stringify(s)}`);
   return v;
 }
 
@@ -68,7 +69,7 @@ export function parseCidr(s: string, strict = false): Prefix | undefined {
 
 export function mustCidr(s: string, strict = false): Prefix {
   const p = parseCidr(s, strict);
-  if (!p) throw new Error(`invalid IPv4 CIDR${strict ? ' (host bits must be zero)' : ''}: ${JSON.stringify(s)}`);
+  if (!p) throw new NetConfigError(`invalid IPv4 CIDR${strict ? ' (host bits must be zero)' : ''}: ${JSON.stringify(s)}`);
   return p;
 }
 

@@ -29,6 +29,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { formatCidr, mustCidr, mustIPv4, parseIPv4 } from './cidr.js';
+import { NetConfigError, NetworkError } from './errors.js';
 import { runRaw, runStep, type Step } from './run.js';
 
 export type Protocol = 'tcp' | 'udp';
@@ -82,19 +83,19 @@ function isV6(ip: string | undefined): boolean {
 }
 
 function checkPort(n: number, what: string): void {
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid ${what} ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new NetConfigError(`invalid ${what} ${n}`);
 }
 
 /** The DNAT rules of one mapping (no rules for IPv6 host addresses). */
 export function portRules(p: FirewallPort): string[] {
   if (isV6(p.hostIp)) return [];
   const range = p.range ?? 1;
-  if (!Number.isInteger(range) || range < 1) throw new Error(`invalid port range ${range}`);
+  if (!Number.isInteger(range) || range < 1) throw new NetConfigError(`invalid port range ${range}`);
   checkPort(p.hostPort, 'host port');
   checkPort(p.hostPort + range - 1, 'host port');
   checkPort(p.containerPort, 'container port');
   checkPort(p.containerPort + range - 1, 'container port');
-  if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new Error(`unsupported protocol ${String(p.protocol)}`);
+  if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new NetConfigError(`unsupported protocol ${String(p.protocol)}`);
   mustIPv4(p.containerIp);
   const daddr = isAnyHostIp(p.hostIp) ? '' : `ip daddr ${formatIpOrThrow(p.hostIp!)} `;
   const comment = p.owner ? ` comment ${q(p.owner)}` : '';
@@ -327,7 +328,7 @@ export function canBind(protocol: Protocol, port: number, hostIp?: string): Prom
  */
 export async function pickFreePort(protocol: Protocol, hostIp?: string, exclude: ReadonlySet<number> = new Set()): Promise<number> {
   const host = isAnyHostIp(hostIp) ? '0.0.0.0' : hostIp!;
-  if (parseIPv4(host) === undefined) throw new Error(`invalid host IP ${host}`);
+  if (parseIPv4(host) === undefined) throw new NetConfigError(`invalid host IP ${host}`);
   for (let i = 0; i < 50; i++) {
     const port = await new Promise<number>((resolve, reject) => {
       if (protocol === 'udp') {
@@ -348,5 +349,5 @@ export async function pickFreePort(protocol: Protocol, hostIp?: string, exclude:
     });
     if (!exclude.has(port)) return port;
   }
-  throw new Error('could not find a free host port');
+  throw new NetworkError('could not find a free host port');
 }

@@ -1,4 +1,5 @@
 export * from './cidr.js';
+export * from './errors.js';
 export * from './ipam.js';
 export * from './bridge.js';
 export * from './firewall.js';

@@ -30,6 +30,7 @@ import {
   splitPrefix,
   type Prefix,
 } from './cidr.js';
+import { IpamError } from './errors.js';
 import { runStep } from './run.js';
 
 /** A prefix in use, and by what (for error messages). */
@@ -154,10 +155,6 @@ export interface IpamConfig {
   readonly gateway?: string;
   readonly ip_range?: string;
   readonly aux_addresses?: Readonly<Record<string, string>>;
-}
-
-export class IpamError extends Error {
-  override name = 'IpamError';
 }
 
 function isV6(s: string | undefined): boolean {

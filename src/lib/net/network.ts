@@ -30,6 +30,7 @@ import {
   removeNetns,
 } from './bridge.js';
 import { mustCidr } from './cidr.js';
+import { NetworkError } from './errors.js';
 import {
   applyFirewall,
   canBind,
@@ -120,10 +121,6 @@ export interface ConnectRequest {
   readonly checkHostBind?: boolean;
   /** Display name put into the rules' comments. */
   readonly owner?: string;
-}
-
-export class NetworkError extends Error {
-  override name = 'NetworkError';
 }
 
 export interface NativeNetworksOptions {

@@ -4,6 +4,8 @@
  * tests can compare them without root, and the executors just feed them here.
  */
 import { spawn } from 'node:child_process';
+import { isErrno } from '../errors.js';
+import { NetCommandError, type RunResult } from './errors.js';
 
 export interface Step {
   readonly argv: readonly string[];
@@ -13,28 +15,11 @@ export interface Step {
   readonly okIf?: RegExp;
 }
 
-export interface RunResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-export class NetCommandError extends Error {
-  constructor(
-    readonly argv: readonly string[],
-    readonly result: RunResult,
-    readonly input?: string,
-  ) {
-    super(`${argv.join(' ')} failed (exit ${result.code}): ${result.stderr.trim() || result.stdout.trim()}`);
-    this.name = 'NetCommandError';
-  }
-}
-
 /** Runs one command; resolves with its result whatever the exit code. */
 export function runRaw(argv: readonly string[], input?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = argv;
-    if (!cmd) throw new Error('empty argv');
+    if (!cmd) throw new Error('empty argv'); // a bug of the caller, not the user's
     const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -51,9 +36,12 @@ export function runRaw(argv: readonly string[], input?: string): Promise<RunResu
   });
 }
 
-/** Runs a step; throws NetCommandError on failure unless `okIf` matches the output. */
+/** Runs a step; throws NetCommandError on failure (a missing tool included) unless `okIf` matches the output. */
 export async function runStep(step: Step): Promise<RunResult> {
-  const r = await runRaw(step.argv, step.input);
+  const r = await runRaw(step.argv, step.input).catch((e: unknown) => {
+    if (!isErrno(e, 'ENOENT')) throw e;
+    return { code: 127, stdout: '', stderr: `${step.argv[0]}: command not found` };
+  });
   if (r.code !== 0 && !(step.okIf && step.okIf.test(r.stderr + r.stdout))) throw new NetCommandError(step.argv, r, step.input);
   return r;
 }
