@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
 import { coalescing } from '../../lib/coalesce.js';
+import { isCodedError } from '../../lib/errors.js';
 import type { DnsEntry } from '../../lib/dns/index.js';
 
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
@@ -18,10 +19,10 @@ import { withLock } from '../../lib/fs/lock.js';
 import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState } from '../../lib/net/index.js';
 import type { ContainerRecord, NativePaths } from './state.js';
 
-/** The network library throws plain errors (bad subnet, port in use, a failed `ip`): give them a code and context. */
+/** The network and DNS libraries' errors (bad subnet, port in use, a failed `ip`): our code and context, their hint. */
 export function asUserError(e: unknown, context: string): Error {
   if (e instanceof TsComposeError) return e;
-  return new TsComposeError('TSC_NATIVE_NETWORK', `${context}: ${(e as Error).message}`, { cause: e });
+  return new TsComposeError('TSC_NATIVE_NETWORK', `${context}: ${(e as Error).message}`, { cause: e, hint: isCodedError(e) ? e.hint : undefined });
 }
 
 export function networksOf(paths: NativePaths): NativeNetworks {
