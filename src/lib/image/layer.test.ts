@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { sha256 } from './digest.js';
 import { DigestMismatchError, unpackLayer } from './layer.js';
 import { LayerRejectedError } from './tar-scan.js';
-import { gz, makeTar, type TarEntry } from './test-fixtures.js';
+import { gz, makeTar, type TarEntry } from './__fixtures__/images.js';
 
 let dir: string;
 let n = 0;

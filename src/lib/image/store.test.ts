@@ -10,9 +10,9 @@ import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { NotFoundError, PullError } from '../../runtime/errors.js';
 import { sha256 } from './digest.js';
-import { FakeRegistry } from './fake-registry.js';
+import { FakeRegistry } from './__fixtures__/fake-registry.js';
 import { ImageStore, parsePlatform, selectManifest, type ImageProgress } from './store.js';
-import { makeArchive, makeImage, makeTar } from './test-fixtures.js';
+import { makeArchive, makeImage, makeTar } from './__fixtures__/images.js';
 import { MT } from './types.js';
 
 let dir: string;

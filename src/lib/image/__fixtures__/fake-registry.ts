@@ -5,9 +5,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sha256 } from './digest.js';
-import type { FixtureImage } from './test-fixtures.js';
-import { MT } from './types.js';
+import { sha256 } from '../digest.js';
+import type { FixtureImage } from './images.js';
+import { MT } from '../types.js';
 
 export class FakeRegistry {
   readonly blobs = new Map<string, Buffer>();

@@ -4,8 +4,8 @@
  */
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { chainIds, sha256 } from './digest.js';
-import { MT, type ImageManifest, type OciImageConfig } from './types.js';
+import { chainIds, sha256 } from '../digest.js';
+import { MT, type ImageManifest, type OciImageConfig } from '../types.js';
 
 export interface TarEntry {
   name: string;
