@@ -1,6 +1,7 @@
 /** `events`. */
 import type { Command } from '@commander-js/extra-typings';
 import type { CommandContext, ContextOf } from '../context.js';
+import { eventLine } from '../render/project.js';
 
 export function eventsCommand(program: Command, context: ContextOf) {
   return program
@@ -16,14 +17,7 @@ export async function runEvents(ctx: CommandContext, services: string[], opts: {
   const { name } = projectOrName(ctx, services);
   try {
     await withSession(ctx, async (s) => {
-      for await (const e of projectEvents(s.engine, name, services)) {
-        const time = new Date(e.time).toISOString();
-        if (opts.json) ctx.out.stdout.write(`${JSON.stringify({ time, type: e.type, action: e.action, id: e.id, service: e.service, attributes: e.attributes })}\n`);
-        else {
-          const attrs = Object.entries(e.attributes).filter(([k]) => !k.startsWith('com.docker.compose.')).map(([k, v]) => `${k}=${v}`).join(', ');
-          ctx.out.stdout.write(`${time} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`);
-        }
-      }
+      for await (const e of projectEvents(s.engine, name, services)) ctx.out.stdout.write(eventLine(e, opts.json === true));
     });
   } catch (e) {
     if ((e as { code?: string }).code === 'TSC_CANCELED') return;

@@ -2,7 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
-import { table } from '../render/table.js';
+import { lsText } from '../render/project.js';
 
 export function lsCommand(program: Command, context: ContextOf) {
   return program
@@ -23,7 +23,5 @@ export async function runLs(ctx: CommandContext, opts: { all?: true; quiet?: tru
     if (!m) throw new UsageError(`unsupported --filter: ${opts.filter} (name=NAME)`);
     rows = rows.filter((r) => r.name.includes(m[1]!));
   }
-  if (opts.quiet) for (const r of rows) ctx.out.stdout.write(`${r.name}\n`);
-  else if (opts.format === 'json') ctx.out.stdout.write(`${JSON.stringify(rows.map((r) => ({ Name: r.name, Status: r.status, ConfigFiles: r.configFiles })))}\n`);
-  else ctx.out.stdout.write(table(['NAME', 'STATUS', 'CONFIG FILES'], rows.map((r) => [r.name, r.status, r.configFiles])));
+  ctx.out.stdout.write(lsText(rows, { quiet: opts.quiet, json: opts.format === 'json' }));
 }

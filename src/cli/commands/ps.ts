@@ -1,9 +1,8 @@
 /** `ps`: works with `-p NAME` and no compose file. */
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
-import type { PsRow } from '../../engine/query.js';
 import type { CommandContext, ContextOf } from '../context.js';
-import { table } from '../render/table.js';
+import { psText } from '../render/project.js';
 import { collect } from './common.js';
 
 export function psCommand(program: Command, context: ContextOf) {
@@ -18,18 +17,6 @@ export function psCommand(program: Command, context: ContextOf) {
     .option('--format <format>', 'format the output: table or json', 'table')
     .argument('[services...]')
     .action(async (services, opts, cmd) => runPs(context(cmd), services, opts));
-}
-
-export function formatPorts(r: PsRow): string {
-  return r.ports
-    .map((p) => (p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`))
-    .join(', ');
-}
-
-function statusText(r: PsRow): string {
-  if (r.status === 'exited') return `Exited (${r.exitCode})`;
-  if (r.status === 'running') return r.health ? `Up (${r.health})` : 'Up';
-  return r.status[0]!.toUpperCase() + r.status.slice(1);
 }
 
 export async function runPs(ctx: CommandContext, services: string[], opts: { all?: true; quiet?: true; services?: true; status?: string[]; format?: string; filter?: string }): Promise<void> {
@@ -54,12 +41,5 @@ export async function runPs(ctx: CommandContext, services: string[], opts: { all
     for (const r of rows) out.write(`${r.id}\n`);
     return;
   }
-  if (format === 'json') {
-    for (const r of rows)
-      out.write(
-        `${JSON.stringify({ ID: r.id, Name: r.name, Image: r.image, Project: r.project, Service: r.service, State: r.state, Health: r.health, ExitCode: r.exitCode, Status: statusText(r), Publishers: r.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: p.hostPort ?? 0, Protocol: p.protocol })) })}\n`,
-      );
-    return;
-  }
-  out.write(table(['NAME', 'IMAGE', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], rows.map((r) => [r.name, r.image, r.service, new Date(r.created).toISOString(), statusText(r), formatPorts(r)])));
+  out.write(psText(rows, format));
 }

@@ -1,7 +1,7 @@
 /** `top`. */
 import type { Command } from '@commander-js/extra-typings';
 import type { CommandContext, ContextOf } from '../context.js';
-import { table } from '../render/table.js';
+import { topText } from '../render/project.js';
 
 export function topCommand(program: Command, context: ContextOf) {
   return program
@@ -15,5 +15,5 @@ export async function runTop(ctx: CommandContext, services: string[]): Promise<v
   const [{ top }, { projectOrName, withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const list = await withSession(ctx, (s) => top(s.engine, name, services));
-  for (const { name: c, processes } of list) ctx.out.stdout.write(`${c}\n${table(processes.titles, processes.processes)}\n`);
+  ctx.out.stdout.write(topText(list));
 }

@@ -1,0 +1,72 @@
+/** What the project commands print: `ps`, `ls`, `images`, `top` tables (or JSON) and `events` lines, as docker compose. */
+import type { ImageRow } from '../../engine/images.js';
+import type { ComposeEvent, LsRow, PsRow } from '../../engine/query.js';
+import type { ProcessList } from '../../runtime/runtime.js';
+import { table } from './table.js';
+
+export function formatPorts(r: PsRow): string {
+  return r.ports
+    .map((p) => (p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`))
+    .join(', ');
+}
+
+function statusText(r: PsRow): string {
+  if (r.status === 'exited') return `Exited (${r.exitCode})`;
+  if (r.status === 'running') return r.health ? `Up (${r.health})` : 'Up';
+  return r.status[0]!.toUpperCase() + r.status.slice(1);
+}
+
+/** `ps`: one JSON object per line (`--format json`) or the table. */
+export function psText(rows: readonly PsRow[], format: 'table' | 'json'): string {
+  if (format === 'json') {
+    return rows
+      .map(
+        (r) =>
+          `${JSON.stringify({ ID: r.id, Name: r.name, Image: r.image, Project: r.project, Service: r.service, State: r.state, Health: r.health, ExitCode: r.exitCode, Status: statusText(r), Publishers: r.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: p.hostPort ?? 0, Protocol: p.protocol })) })}\n`,
+      )
+      .join('');
+  }
+  return table(['NAME', 'IMAGE', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], rows.map((r) => [r.name, r.image, r.service, new Date(r.created).toISOString(), statusText(r), formatPorts(r)]));
+}
+
+/** `ls`: names only (`-q`), a JSON array or the table. */
+export function lsText(rows: readonly LsRow[], opts: { quiet?: boolean | undefined; json?: boolean | undefined }): string {
+  if (opts.quiet) return rows.map((r) => `${r.name}\n`).join('');
+  if (opts.json) return `${JSON.stringify(rows.map((r) => ({ Name: r.name, Status: r.status, ConfigFiles: r.configFiles })))}\n`;
+  return table(['NAME', 'STATUS', 'CONFIG FILES'], rows.map((r) => [r.name, r.status, r.configFiles]));
+}
+
+const human = (n: number | undefined): string => {
+  if (n === undefined) return '';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)}${units[i]}`;
+};
+
+/** `images`: ids only (`-q`, each once), a JSON array or the table. */
+export function imagesText(rows: readonly ImageRow[], opts: { quiet?: boolean | undefined; json?: boolean | undefined }): string {
+  if (opts.quiet) return [...new Set(rows.map((r) => r.id))].map((id) => `${id}\n`).join('');
+  if (opts.json) return `${JSON.stringify(rows.map((r) => ({ ContainerName: r.container, Repository: r.repository, Tag: r.tag, ID: r.id, Size: r.sizeBytes ?? 0 })))}\n`;
+  return table(['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'], rows.map((r) => [r.container, r.repository, r.tag, r.id.replace(/^sha256:/, '').slice(0, 12), human(r.sizeBytes)]));
+}
+
+/** `top`: each container's name, then its process table. */
+export function topText(list: readonly { name: string; processes: ProcessList }[]): string {
+  return list.map(({ name, processes }) => `${name}\n${table(processes.titles, processes.processes)}\n`).join('');
+}
+
+/** `events`: one line per event, or one JSON object per line (`--json`). */
+export function eventLine(e: ComposeEvent, json: boolean): string {
+  const time = new Date(e.time).toISOString();
+  if (json) return `${JSON.stringify({ time, type: e.type, action: e.action, id: e.id, service: e.service, attributes: e.attributes })}\n`;
+  const attrs = Object.entries(e.attributes)
+    .filter(([k]) => !k.startsWith('com.docker.compose.'))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  return `${time} ${e.type} ${e.action} ${e.id}${attrs ? ` (${attrs})` : ''}\n`;
+}
