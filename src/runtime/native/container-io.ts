@@ -12,7 +12,8 @@ import { matchesLabels, type CallOptions, type EventsOptions, type ExecResult, t
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
-import { liveStatus, mountRootfs, rootfsDir } from './monitor/supervise.js';
+import { liveStatus } from './monitor/record.js';
+import { mountRootfs, rootfsDir } from './rootfs.js';
 import { secureJoin } from './secure-path.js';
 import type { ContainerRecord } from './state.js';
 

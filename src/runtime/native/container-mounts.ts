@@ -13,7 +13,7 @@ import type { StoredImage } from '../../lib/image/store.js';
 import { NotFoundError } from '../errors.js';
 import type { ContainerSpec, MountInfo } from '../runtime.js';
 import type { NativeContext } from './context.js';
-import { isMounted } from './monitor/supervise.js';
+import { isMounted } from './rootfs.js';
 import type { ImageRunConfig, OciMount } from './oci/spec-types.js';
 import { secureJoin } from './secure-path.js';
 import { unsupported } from './unsupported.js';

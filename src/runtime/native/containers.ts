@@ -2,11 +2,12 @@
  * Native containers: finding and observing them (records in the state directory, ./state.ts, their status checked
  * against conmon's exit file) and their lifecycle (start, stop, kill, remove, rename, restart, pause, unpause,
  * wait, top). Creation is ./container-create.ts; exec, logs, events and copies are ./container-io.ts. Runs are
- * started and their exits recorded by ./monitor/supervise.ts, shared with the exit hook.
+ * started by ./monitor/conmon.ts and their exits recorded by ./monitor/exit.ts, shared with the exit hook.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TsComposeError } from '../../errors.js';
 import { processRunning } from '../../lib/fs/proc.js';
@@ -24,19 +25,10 @@ import {
   type WaitOptions,
 } from '../runtime.js';
 import type { NativeContext } from './context.js';
-import {
-  eventAttributes,
-  finalizeExit,
-  imageRunConfig,
-  liveStatus,
-  mountRootfs,
-  mountsUnder,
-  ociSpecOf,
-  sleep,
-  startContainerProcess,
-  unmountRootfs,
-  waitExitFile,
-} from './monitor/supervise.js';
+import { startContainerProcess } from './monitor/conmon.js';
+import { finalizeExit, waitExitFile } from './monitor/exit.js';
+import { eventAttributes, imageRunConfig, liveStatus, ociSpecOf } from './monitor/record.js';
+import { mountRootfs, mountsUnder, unmountRootfs } from './rootfs.js';
 import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
 import { detectCgroupMode, hierarchyRoots } from './oci/cgroups.js';
 import { healthcheckOf } from './monitor/healthcheck.js';

@@ -19,7 +19,7 @@ export interface NativeSettings {
   readonly ociRuntime: string | undefined;
   /** `TSCOMPOSE_OCI_FAST=0` turns off the fast paths of kill and delete (oci/oci-fast.ts). */
   readonly ociFastPaths: boolean;
-  /** `TSCOMPOSE_NATIVE_SEPARATE_START=1`: conmon runs `create` only and the CLI runs `start` (monitor/supervise.ts). */
+  /** `TSCOMPOSE_NATIVE_SEPARATE_START=1`: conmon runs `create` only and the CLI runs `start` (monitor/conmon.ts). */
   readonly separateStart: boolean;
 }
 

@@ -14,7 +14,8 @@ import { ociSpecToJson } from './oci/oci-spec.js';
 import { signalNumber } from './oci/signals.js';
 import type { ContainerRecord } from './state.js';
 import type { NativeContext } from './context.js';
-import { ociSpecOf, rootfsDir } from './monitor/supervise.js';
+import { ociSpecOf } from './monitor/record.js';
+import { rootfsDir } from './rootfs.js';
 import { resolveUser } from './user.js';
 
 export interface ExecChild {

@@ -6,31 +6,34 @@
  *
  *   node exit-hook.js <state dir> <run dir> <container id> <generation>
  */
-import { nativePaths } from '../state.js';
-import { finalizeExit, nativeContext, restartDelayMs, shouldRestart, sleep, startContainerProcess, eventAttributes } from './supervise.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NativeContext } from '../context.js';
 import { appendEvent } from '../state.js';
+import { startContainerProcess } from './conmon.js';
+import { finalizeExit } from './exit.js';
+import { eventAttributes } from './record.js';
+import { afterBackOff, restartDelayMs, shouldRestart } from './restart-policy.js';
 
 async function main(argv: string[]): Promise<void> {
   const [root, run, id, gen] = argv;
   if (!root || !run || !id || !gen) return;
-  const paths = nativePaths({ ...process.env, TSCOMPOSE_STATE_DIR: root, TSCOMPOSE_RUN_DIR: run });
-  const ctx = nativeContext(paths);
+  const ctx = new NativeContext({ ...process.env, TSCOMPOSE_STATE_DIR: root, TSCOMPOSE_RUN_DIR: run });
   const generation = Number(gen);
   const rec = await finalizeExit(ctx, id, generation);
   if (!rec || rec.state.generation !== generation || !shouldRestart(rec)) return;
   await sleep(restartDelayMs(rec));
   let restarted = false;
   await ctx.state.update(id, async (r) => {
-    // Re-check under the lock: a stop, rm or another start may have happened while we slept.
-    if (r.state.generation !== generation || (r.state.status !== 'exited' && r.state.status !== 'restarting')) return undefined;
-    if (!shouldRestart(r)) return r.state.status === 'restarting' ? { ...r, state: { ...r.state, status: 'exited' } } : undefined;
+    const decision = afterBackOff(r, generation);
+    if (decision === 'leave') return undefined;
+    if (decision === 'settle') return { ...r, state: { ...r.state, status: 'exited' } };
     const next = await startContainerProcess(ctx, { ...r, state: { ...r.state, restartCount: r.state.restartCount + 1 } });
     restarted = true;
     return next;
   });
   if (restarted) {
     const r = await ctx.state.read(id);
-    if (r) await appendEvent(paths, { type: 'container', action: 'start', id, attributes: eventAttributes(r) });
+    if (r) await appendEvent(ctx.paths, { type: 'container', action: 'start', id, attributes: eventAttributes(r) });
   }
 }
 

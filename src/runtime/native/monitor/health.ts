@@ -5,11 +5,13 @@
  * `timeout` fails; the last 5 results are kept with their output cut at 4096 bytes. Defaults: interval 30 s,
  * timeout 30 s, retries 3, start_interval 5 s. `CMD-SHELL x` runs `/bin/sh -c x`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { HealthcheckSpec } from '../../runtime.js';
 import { execBuffered } from '../exec.js';
 import { healthcheckOf } from './healthcheck.js';
-import { appendEvent, nativePaths, type ContainerRecord, type HealthState } from '../state.js';
-import { eventAttributes, imageRunConfig, liveStatus, nativeContext, sleep, type NativeContext } from './supervise.js';
+import { NativeContext } from '../context.js';
+import { appendEvent, type ContainerRecord, type HealthState } from '../state.js';
+import { eventAttributes, imageRunConfig, liveStatus } from './record.js';
 
 export const HEALTH_DEFAULTS = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0, startIntervalMs: 5_000 };
 
@@ -31,7 +33,7 @@ export function nextHealth(prev: HealthState, result: { exitCode: number; output
 }
 
 export async function runHealthMonitor(root: string, run: string, id: string, generation: number): Promise<void> {
-  const ctx = nativeContext(nativePaths({ ...process.env, TSCOMPOSE_STATE_DIR: root, TSCOMPOSE_RUN_DIR: run }));
+  const ctx = new NativeContext({ ...process.env, TSCOMPOSE_STATE_DIR: root, TSCOMPOSE_RUN_DIR: run });
   const first = await ctx.state.read(id);
   if (!first) return;
   const hc = healthcheckOf(first.spec, await imageRunConfig(ctx, first));

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import type { ContainerRecord, ContainerState } from '../state.js';
-import { restartDelayMs, shouldRestart } from './supervise.js';
+import { afterBackOff, restartDelayMs, shouldRestart } from './restart-policy.js';
 
 function record(restart: string | undefined, state: Partial<ContainerState> = {}): ContainerRecord {
   return {
@@ -75,5 +75,24 @@ describe('restartDelayMs', () => {
   test('without both start and finish times the run counts as quick', () => {
     expect(restartDelayMs(record('always', { restartCount: 2, startedAt: '2024-05-01T10:00:00.000Z' }))).toBe(400);
     expect(restartDelayMs(record('always', { restartCount: 2, finishedAt: '2024-05-01T10:00:30.000Z' }))).toBe(400);
+  });
+});
+
+describe('afterBackOff', () => {
+  test('restarts the same run while it is exited or restarting and the policy still wants it', () => {
+    expect(afterBackOff(record('always', { status: 'restarting' }), 1)).toBe('restart');
+    expect(afterBackOff(record('on-failure', { status: 'exited', exitCode: 1 }), 1)).toBe('restart');
+  });
+
+  test('leaves a record another start, a stop or a removal changed meanwhile', () => {
+    expect(afterBackOff(record('always', { status: 'restarting', generation: 2 }), 1)).toBe('leave');
+    expect(afterBackOff(record('always', { status: 'running' }), 1)).toBe('leave');
+    expect(afterBackOff(record('always', { status: 'created' }), 1)).toBe('leave');
+  });
+
+  test('a user stop during the back-off: a restarting container settles to exited, an exited one stays', () => {
+    expect(afterBackOff(record('always', { status: 'restarting', stoppedByUser: true }), 1)).toBe('settle');
+    expect(afterBackOff(record('always', { status: 'exited', stoppedByUser: true }), 1)).toBe('leave');
+    expect(afterBackOff(record('on-failure:1', { status: 'restarting', exitCode: 1, restartCount: 1 }), 1)).toBe('settle');
   });
 });

@@ -1,0 +1,77 @@
+/**
+ * The end of a native container's run: waiting for conmon's exit file and recording the exit (shared by the CLI
+ * stopping a container and conmon's exit hook, ./exit-hook.ts).
+ */
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pidAlive } from '../../../lib/fs/proc.js';
+import type { NativeContext } from '../context.js';
+import { detachNetworks, usesBridge } from '../netglue.js';
+import { appendEvent, type ContainerRecord } from '../state.js';
+import { eventAttributes } from './record.js';
+import { shouldRestart } from './restart-policy.js';
+
+/**
+ * Records the end of the current run when conmon's exit file says it ended (idempotent: the exit hook and a
+ * stopping CLI may both get here). Deletes the runtime state (which frees the cgroup) and releases the network
+ * endpoints, unless `keepNetworks`: the container is about to be removed and its removal releases them (a start
+ * before that releases them first). Returns the updated record.
+ */
+export async function finalizeExit(ctx: NativeContext, id: string, generation?: number, opts: { keepNetworks?: boolean } = {}): Promise<ContainerRecord | undefined> {
+  let died: ContainerRecord | undefined;
+  const rec = await ctx.state.update(id, async (r) => {
+    if (generation !== undefined && r.state.generation !== generation) return undefined;
+    if (r.state.status !== 'running' && r.state.status !== 'paused') return undefined;
+    const exit = await ctx.state.readExitCode(id);
+    if (!exit && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
+    if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
+    if (usesBridge(r) && !opts.keepNetworks) await detachNetworks(ctx.paths, r).catch(() => undefined);
+    const next: ContainerRecord = { ...r, state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() } };
+    delete next.state.pid;
+    delete next.state.endpoints;
+    delete next.state.publishedPorts;
+    if (shouldRestart(next)) next.state.status = 'restarting';
+    died = next;
+    return next;
+  });
+  if (died) await appendEvent(ctx.paths, { type: 'container', action: 'die', id, attributes: eventAttributes(died, { exitCode: String(died.state.exitCode) }) });
+  return rec;
+}
+
+/** Waits until conmon's exit file appears (or the pid is gone); false on timeout. */
+export async function waitExitFile(ctx: NativeContext, r: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  let delay = 10;
+  // Woken by inotify as soon as conmon writes the file (polling alone found it ~50 ms late on average).
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(path.dirname(ctx.state.exitFile(r.id)), () => wake?.());
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = undefined; // polling only
+  }
+  try {
+    for (;;) {
+      if (await ctx.state.readExitCode(r.id)) return true;
+      if (r.state.pid !== undefined && !pidAlive(r.state.pid)) {
+        // The process is gone; conmon writes the file right after reaping it.
+        await sleep(50);
+        return true;
+      }
+      if (Date.now() >= end) return false;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+      delay = Math.min(delay * 2, 100);
+    }
+  } finally {
+    watcher?.close();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * A native container as the CLI, the exit hook and the health monitor read it: its live status, the image run config
+ * and OCI spec stored with it, and the attributes of its events.
+ */
+import * as path from 'node:path';
+import { TsComposeError } from '../../../errors.js';
+import { readJson } from '../../../lib/fs/atomic.js';
+import { pidAlive } from '../../../lib/fs/proc.js';
+import type { NativeContext } from '../context.js';
+import type { ImageRunConfig, OciSpec } from '../oci/spec-types.js';
+import type { ContainerRecord } from '../state.js';
+
+/** The container's status, checking a recorded `running` against conmon's exit file and the pid. */
+export async function liveStatus(ctx: NativeContext, r: ContainerRecord): Promise<ContainerRecord['state']['status']> {
+  const s = r.state.status;
+  if (s !== 'running' && s !== 'paused') return s;
+  if (await ctx.state.readExitCode(r.id)) return 'exited';
+  if (r.state.pid !== undefined && !pidAlive(r.state.pid)) return 'exited';
+  return s;
+}
+
+export async function imageRunConfig(ctx: NativeContext, r: ContainerRecord): Promise<ImageRunConfig> {
+  const cfg = await readJson<{ config?: ImageRunConfig }>(path.join(ctx.state.containerDir(r.id), 'image-config.json'));
+  return cfg?.config ?? {};
+}
+
+export async function ociSpecOf(ctx: NativeContext, id: string): Promise<OciSpec> {
+  const spec = await readJson<OciSpec>(path.join(ctx.state.containerDir(id), 'bundle', 'config.json'));
+  if (!spec) throw new TsComposeError('TSC_NATIVE_STATE', `container ${id.slice(0, 12)} has no bundle`);
+  return spec;
+}
+
+export function eventAttributes(r: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...r.labels, name: r.name, image: r.image, ...extra };
+}
