@@ -10,36 +10,17 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileNotFoundError, TsComposeError, UsageError } from '../errors.js';
-import { tryNormalizeRef } from '../lib/image/reference.js';
+import { isValidReference, splitReference, withDefaultTag } from '../lib/image/reference.js';
 import { NotFoundError, isNotFound } from '../runtime/errors.js';
 import type { ImageDetails, ImageSummary, PruneResult } from '../runtime/runtime.js';
 import { done, failed, working, type EngineContext } from './events.js';
 import { pullOne } from './images.js';
 
-/**
- * `repo:tag` / `host:5000/repo:tag` / `repo@sha256:…` / `repo` → the name as written, the tag and the digest.
- * TODO(IMAGE): use lib/image/reference.ts's name/tag/digest split and withDefaultTag once it exports them.
- */
-function splitReference(ref: string): { name: string; tag: string | undefined; digest: string | undefined } {
-  const at = ref.indexOf('@');
-  const digest = at >= 0 ? ref.slice(at + 1) : undefined;
-  const name = at >= 0 ? ref.slice(0, at) : ref;
-  const colon = name.lastIndexOf(':');
-  if (colon > name.lastIndexOf('/')) return { name: name.slice(0, colon), tag: name.slice(colon + 1), digest };
-  return { name, tag: undefined, digest };
-}
-
-/** `busybox` → `busybox:latest`; refs with a tag or digest stay as they are. */
-function withDefaultTag(ref: string): string {
-  const { tag, digest } = splitReference(ref);
-  return tag === undefined && digest === undefined ? `${ref}:latest` : ref;
-}
-
 /** Rejects what no engine would accept as an image name (UsageError, docker's wording). */
 export function checkReference(ref: string): void {
-  if (ref === ref.trim() && tryNormalizeRef(ref) !== undefined) return;
+  if (isValidReference(ref)) return;
   const { name } = splitReference(ref);
-  if (name !== name.toLowerCase() && tryNormalizeRef(ref.replace(name, name.toLowerCase())) !== undefined) {
+  if (name !== name.toLowerCase() && isValidReference(ref.replace(name, name.toLowerCase()))) {
     throw new UsageError(`invalid reference format: repository name (${name}) must be lowercase`);
   }
   throw new UsageError(`invalid reference format: ${ref}`);
