@@ -13,10 +13,12 @@ import type { NativeContext } from './context.js';
 
 const execFileP = promisify(execFile);
 
+/** Where the container's rootfs is mounted: its bundle's `rootfs`. */
 export function rootfsDir(ctx: NativeContext, id: string): string {
   return path.join(ctx.state.containerDir(id), 'bundle', 'rootfs');
 }
 
+/** Whether `target` is a mount point in this mount namespace. */
 export async function isMounted(target: string): Promise<boolean> {
   const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
   const esc = target.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);

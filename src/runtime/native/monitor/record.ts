@@ -19,17 +19,20 @@ export async function liveStatus(ctx: NativeContext, r: ContainerRecord): Promis
   return s;
 }
 
+/** The image's run config (`config` of its config JSON) as stored with the container at creation. */
 export async function imageRunConfig(ctx: NativeContext, r: ContainerRecord): Promise<ImageRunConfig> {
   const cfg = await readJson<{ config?: ImageRunConfig }>(path.join(ctx.state.containerDir(r.id), 'image-config.json'));
   return cfg?.config ?? {};
 }
 
+/** The container's OCI spec (its bundle's config.json); TsComposeError `TSC_NATIVE_STATE` without one. */
 export async function ociSpecOf(ctx: NativeContext, id: string): Promise<OciSpec> {
   const spec = await readJson<OciSpec>(path.join(ctx.state.containerDir(id), 'bundle', 'config.json'));
   if (!spec) throw new TsComposeError('TSC_NATIVE_STATE', `container ${id.slice(0, 12)} has no bundle`);
   return spec;
 }
 
+/** The attributes of the container's events: its labels, name and image (Docker's), and `extra`. */
 export function eventAttributes(r: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
   return { ...r.labels, name: r.name, image: r.image, ...extra };
 }
