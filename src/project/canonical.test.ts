@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { canonicalFile, parseVolumeSpec } from './canonical.js';
+import { parseVolumeSpec } from './canonical-volumes.js';
+import { canonicalFile } from './canonical.js';
 import { Tagged, parseYaml } from './yaml.js';
 
 const ctx = { baseDir: '/proj', home: '/home/u' };

@@ -33,9 +33,6 @@ import { toServiceVolumes } from './canonical-volumes.js';
 import { parsePortSpec } from './ports.js';
 import { Tagged, isPlainObject, type PathSeg } from './yaml.js';
 
-export { absPath, type CanonicalContext } from './canonical-values.js';
-export { parseVolumeSpec } from './canonical-volumes.js';
-
 export function canonicalFile(data: unknown, ctx: CanonicalContext): Obj {
   const top = isPlainObject(data) ? (untagListItems(data) as Obj) : {};
   const out: Obj = {};

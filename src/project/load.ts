@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, ConsistencyError, DependencyCycleError, FileNotFoundError } from '../errors.js';
 import { castTypes } from './cast.js';
-import { absPath, canonicalFile } from './canonical.js';
+import { absPath } from './canonical-values.js';
+import { canonicalFile } from './canonical.js';
 import { checkConsistency } from './consistency.js';
 import {
   checkProjectName,
