@@ -58,7 +58,8 @@ function validate(net: DnsNetwork): void {
   for (const e of net.entries) {
     for (const u of e.upstreams ?? []) {
       const { host, port } = parseUpstream(u);
-      if (!isIP(host) || !(port > 0 && port < 65536)) throw bad(`container ${e.containerId}: upstream ${JSON.stringify(u)} is not ip, ip:port or [ipv6]:port`);
+      if (!isIP(host) || !(port > 0 && port < 65536))
+        throw bad(`container ${e.containerId}: upstream ${JSON.stringify(u)} is not ip, ip:port or [ipv6]:port`);
     }
     for (const ip of e.ips) if (!isIP(ip)) throw bad(`container ${e.containerId}: ${JSON.stringify(ip)} is not an IP address`);
     for (const n of e.names) if (!/^[^\s]{1,253}$/.test(n)) throw bad(`container ${e.containerId}: bad name ${JSON.stringify(n)}`);
@@ -72,7 +73,8 @@ async function runningPid(p: ReturnType<typeof dnsPaths>): Promise<number | unde
 
 function resolverEntry(opts: DnsOptions): string {
   const entry = opts.entry ?? fileURLToPath(new URL('./resolver.js', import.meta.url));
-  if (!existsSync(entry)) throw new DnsResolverError(`dns: resolver entry ${entry} not found (not built?)`, { hint: 'build tscompose (npm run build)' });
+  if (!existsSync(entry))
+    throw new DnsResolverError(`dns: resolver entry ${entry} not found (not built?)`, { hint: 'build tscompose (npm run build)' });
   return entry;
 }
 
@@ -106,12 +108,17 @@ async function logTail(p: ReturnType<typeof dnsPaths>): Promise<string> {
 
 /** The resolver did not `what` within the timeout: the error carries the end of its log. */
 async function notInTime(p: ReturnType<typeof dnsPaths>, what: string, timeoutMs: number): Promise<DnsResolverError> {
-  return new DnsResolverError(`dns: the resolver did not ${what} within ${timeoutMs} ms\n${await logTail(p)}`, { hint: `the resolver's log: ${p.log}` });
+  return new DnsResolverError(`dns: the resolver did not ${what} within ${timeoutMs} ms\n${await logTail(p)}`, {
+    hint: `the resolver's log: ${p.log}`,
+  });
 }
 
 async function listNetworks(p: ReturnType<typeof dnsPaths>): Promise<string[]> {
   const files = await fs.readdir(p.networks).catch(() => [] as string[]);
-  return files.map(networkFromFileName).filter((n): n is string => n !== undefined).sort();
+  return files
+    .map(networkFromFileName)
+    .filter((n): n is string => n !== undefined)
+    .sort();
 }
 
 /**
@@ -184,7 +191,8 @@ export async function dnsStatus(stateDir: string): Promise<DnsStatus> {
   if (pid === undefined) return { networks };
   const st = await readJson<DnsStatusFile>(p.status).catch(() => undefined);
   const serving: NonNullable<DnsStatus['serving']> = {};
-  if (st?.pid === pid) for (const [n, s] of Object.entries(st.networks)) serving[n] = { listening: s.listening, ...(s.error ? { error: s.error } : {}) };
+  if (st?.pid === pid)
+    for (const [n, s] of Object.entries(st.networks)) serving[n] = { listening: s.listening, ...(s.error ? { error: s.error } : {}) };
   return { pid, networks, serving };
 }
 

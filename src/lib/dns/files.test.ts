@@ -27,7 +27,11 @@ describe('resolv.conf', () => {
 
   it("parses the host's file; keeps loopback upstreams for the resolver but not for containers", () => {
     const host = '# comment\nnameserver 127.0.0.53\nnameserver 10.255.255.53 # trailing\nsearch a.example b.example\noptions edns0 trust-ad\n';
-    expect(parseResolvConf(host)).toEqual({ nameservers: ['127.0.0.53', '10.255.255.53'], search: ['a.example', 'b.example'], options: ['edns0', 'trust-ad'] });
+    expect(parseResolvConf(host)).toEqual({
+      nameservers: ['127.0.0.53', '10.255.255.53'],
+      search: ['a.example', 'b.example'],
+      options: ['edns0', 'trust-ad'],
+    });
     expect(upstreamsFromResolvConf(host)).toEqual(['127.0.0.53', '10.255.255.53']);
     expect(containerNameservers(host)).toEqual(['10.255.255.53']);
     expect(containerNameservers('nameserver ::1\nnameserver 127.0.0.1\n')).toEqual([]);
@@ -37,19 +41,26 @@ describe('resolv.conf', () => {
 });
 
 describe('hosts and hostname', () => {
-  const header = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
+  const header =
+    '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::\tip6-localnet\nff00::\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n';
 
   it('has the defaults, extra_hosts, then the container on each of its addresses', () => {
     expect(
-      hostsFileFor({ hostname: 'abc123', domainname: 'corp.example', ips: ['10.214.250.5', '10.214.251.5'], extraHosts: ['gw:10.214.250.1', 'v6=::1', 'b:[fd00::1]'], network: 'bridge' }),
+      hostsFileFor({
+        hostname: 'abc123',
+        domainname: 'corp.example',
+        ips: ['10.214.250.5', '10.214.251.5'],
+        extraHosts: ['gw:10.214.250.1', 'v6=::1', 'b:[fd00::1]'],
+        network: 'bridge',
+      }),
     ).toBe(`${header}10.214.250.1\tgw\n::1\tv6\nfd00::1\tb\n10.214.250.5\tabc123.corp.example abc123\n10.214.251.5\tabc123.corp.example abc123\n`);
   });
 
   it('maps the hostname to 127.0.0.1 without a network, and copies the host file on the host network', () => {
     expect(hostsFileFor({ hostname: 'x', ips: [], extraHosts: [], network: 'none' })).toBe(`${header}127.0.0.1\tx\n`);
-    expect(hostsFileFor({ hostname: 'x', ips: [], extraHosts: ['a:1.2.3.4'], network: 'host', hostHosts: '127.0.0.1 localhost\n10.1.1.1 myhost\n\n' })).toBe(
-      '127.0.0.1 localhost\n10.1.1.1 myhost\n1.2.3.4\ta\n',
-    );
+    expect(
+      hostsFileFor({ hostname: 'x', ips: [], extraHosts: ['a:1.2.3.4'], network: 'host', hostHosts: '127.0.0.1 localhost\n10.1.1.1 myhost\n\n' }),
+    ).toBe('127.0.0.1 localhost\n10.1.1.1 myhost\n1.2.3.4\ta\n');
     expect(hostsFileFor({ hostname: 'x', ips: [], extraHosts: [], network: 'host' })).toBe(header);
   });
 

@@ -86,7 +86,10 @@ export function parseExtraHost(item: string): [string, string] {
   const sep = eq >= 0 ? eq : item.indexOf(':');
   if (sep <= 0) throw new DnsConfigError(`invalid extra_hosts entry ${JSON.stringify(item)}: expected name:ip`);
   const name = item.slice(0, sep).trim();
-  const ip = item.slice(sep + 1).trim().replace(/^\[(.*)\]$/, '$1');
+  const ip = item
+    .slice(sep + 1)
+    .trim()
+    .replace(/^\[(.*)\]$/, '$1');
   if (ip === '') throw new DnsConfigError(`invalid extra_hosts entry ${JSON.stringify(item)}: expected name:ip`);
   return [name, ip];
 }

@@ -115,7 +115,10 @@ describe('dns records', () => {
   });
 
   it("forwards a container's other names to its own upstreams (compose dns:)", () => {
-    const i = buildIndex([{ ...A, entries: [...A.entries, { containerId: 'c-dns', ips: ['10.214.250.20'], names: ['custom'], upstreams: ['192.0.2.53'] }] }, B]);
+    const i = buildIndex([
+      { ...A, entries: [...A.entries, { containerId: 'c-dns', ips: ['10.214.250.20'], names: ['custom'], upstreams: ['192.0.2.53'] }] },
+      B,
+    ]);
     expect(decide(i, '10.214.250.1', 53, '10.214.250.20', q('example.org'))).toEqual({ kind: 'forward', upstreams: ['192.0.2.53'] });
     expect(datas(answerOf(decide(i, '10.214.250.1', 53, '10.214.250.20', q('web'))))).toEqual(['10.214.250.5', '10.214.250.6']);
     expect(decide(i, '10.214.250.1', 53, '10.214.250.5', q('example.org'))).toEqual({ kind: 'forward', upstreams: ['10.0.0.53', '127.0.0.53'] });

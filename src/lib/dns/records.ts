@@ -98,7 +98,14 @@ export function listenKey(ip: string, port = 53): string {
 }
 
 export function buildIndex(networks: DnsNetwork[]): DnsIndex {
-  const idx: DnsIndex = { networks: new Map(), byListen: new Map(), clients: new Map(), containerNetworks: new Map(), ipOwners: new Map(), containerUpstreams: new Map() };
+  const idx: DnsIndex = {
+    networks: new Map(),
+    byListen: new Map(),
+    clients: new Map(),
+    containerNetworks: new Map(),
+    ipOwners: new Map(),
+    containerUpstreams: new Map(),
+  };
   for (const net of networks) {
     const names = new Map<string, NameRecord>();
     const ptr = new Map<string, string[]>();

@@ -20,10 +20,7 @@ const repo = path.resolve(here, '../../..');
 const fixtures = path.join(here, '__fixtures__');
 
 const canRun =
-  process.platform === 'linux' &&
-  process.getuid?.() === 0 &&
-  existsSync('/usr/bin/nsenter') &&
-  spawnSync('ip', ['netns', 'list']).status === 0;
+  process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/usr/bin/nsenter') && spawnSync('ip', ['netns', 'list']).status === 0;
 const d = canRun ? describe : describe.skip;
 
 const tag = `${process.pid % 100000}`;
@@ -39,7 +36,10 @@ function buildResolver(out: string): void {
   const src = path.resolve(here, '..');
   mkdirSync(path.join(out, 'dns'), { recursive: true });
   mkdirSync(path.join(out, 'fs'), { recursive: true });
-  const sources = (dir: string) => readdirSync(path.join(src, dir)).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).map((f) => `${dir}/${f}`);
+  const sources = (dir: string) =>
+    readdirSync(path.join(src, dir))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => `${dir}/${f}`);
   const files = ['errors.ts', ...sources('fs'), ...sources('dns')];
   for (const f of files) {
     const r = transformFileSync(path.join(src, f), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
@@ -164,16 +164,22 @@ d('dns resolver (root, network namespaces)', () => {
   let pid = 0;
 
   it('starts from a CLI process that exits, and keeps serving', async () => {
-    const r = spawnSync(process.execPath, [path.join(fixtures, 'cli-set.mjs'), path.join(build, 'dns', 'control.js'), state, JSON.stringify(netA()), JSON.stringify(opts())], {
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(fixtures, 'cli-set.mjs'), path.join(build, 'dns', 'control.js'), state, JSON.stringify(netA()), JSON.stringify(opts())],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
     const st = await dnsStatus(state);
     expect(st.networks).toEqual(['proj_a']);
     expect(st.pid).toBeGreaterThan(0);
     pid = st.pid!;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)
+      .split(' ');
     expect(Number(stat[2])).toBe(pid); // its own process group (and session)
     expect(Number(stat[3])).toBe(pid);
     const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1];

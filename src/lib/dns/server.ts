@@ -11,23 +11,14 @@ import { promises as fs } from 'node:fs';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import type * as DnsPacket from 'dns-packet';
 import type { DecodedPacket, Packet } from 'dns-packet';
 import { type DnsStatusFile, dnsPaths, isResolver, networkFromFileName } from './paths.js';
-import {
-  type DnsIndex,
-  type DnsNetwork,
-  RCODE,
-  buildIndex,
-  decide,
-  listenKey,
-  parseUpstream,
-  rawErrorResponse,
-  truncateForUdp,
-} from './records.js';
+import { type DnsIndex, type DnsNetwork, RCODE, buildIndex, decide, listenKey, parseUpstream, rawErrorResponse, truncateForUdp } from './records.js';
 
 // require(), not import: Node's ESM loading of a CommonJS package costs ~8 MB RSS more (measured). Likewise no
 // node:crypto (../fs/atomic.js, ../fs/lock.js) here: this process stays near Node's floor (~43 MB).
-const dnsPacket = createRequire(import.meta.url)('dns-packet') as typeof import('dns-packet');
+const dnsPacket = createRequire(import.meta.url)('dns-packet') as typeof DnsPacket;
 
 const UDP_UPSTREAM_TIMEOUT_MS = 2000;
 const TCP_UPSTREAM_TIMEOUT_MS = 4000;
@@ -139,7 +130,10 @@ export class Resolver {
   private closed = false;
   private readonly p: ReturnType<typeof dnsPaths>;
 
-  constructor(dir: string, private readonly onEmpty: () => void = () => undefined) {
+  constructor(
+    dir: string,
+    private readonly onEmpty: () => void = () => undefined,
+  ) {
     this.p = dnsPaths(dir);
   }
 
@@ -291,10 +285,7 @@ export class Resolver {
 
 async function closeListener(l: Listener): Promise<void> {
   for (const c of l.conns) c.destroy();
-  await Promise.all([
-    new Promise<void>((r) => l.udp.close(() => r())),
-    new Promise<void>((r) => l.tcp.close(() => r())),
-  ]);
+  await Promise.all([new Promise<void>((r) => l.udp.close(() => r())), new Promise<void>((r) => l.tcp.close(() => r()))]);
 }
 
 /** The resolver process's main: pid file, signals, first load. */

@@ -216,11 +216,7 @@ export function planNetns(name: string, from?: string): { ref: NetnsRef; steps: 
   const target = netnsPath(name);
   return {
     ref: { name, owned: false },
-    steps: [
-      { argv: ['mkdir', '-p', NETNS_DIR] },
-      { argv: ['touch', target] },
-      { argv: ['mount', '--bind', from, target] },
-    ],
+    steps: [{ argv: ['mkdir', '-p', NETNS_DIR] }, { argv: ['touch', target] }, { argv: ['mount', '--bind', from, target] }],
   };
 }
 

@@ -88,7 +88,7 @@ export function lastOf(p: Prefix): number {
 }
 
 export function containsIp(p: Prefix, ip: number): boolean {
-  return ((ip & maskOf(p.len)) >>> 0) === p.base;
+  return (ip & maskOf(p.len)) >>> 0 === p.base;
 }
 
 /** `inner` lies entirely inside `outer`. */
@@ -100,7 +100,7 @@ export function containsPrefix(outer: Prefix, inner: Prefix): boolean {
 export function overlaps(a: Prefix, b: Prefix): boolean {
   const len = Math.min(a.len, b.len);
   const m = maskOf(len);
-  return ((a.base & m) >>> 0) === ((b.base & m) >>> 0);
+  return (a.base & m) >>> 0 === (b.base & m) >>> 0;
 }
 
 /** Splits `pool` into consecutive subnets of length `len` (in address order). */

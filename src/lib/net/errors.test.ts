@@ -44,6 +44,8 @@ describe('network library errors', () => {
     expect(err).toBeInstanceOf(NetCommandError);
     expect(err).toMatchObject({ result: { code: 127 } });
     expect((err as NetCommandError).hint).toMatch(/tsc-no-such-tool-xyz command is missing/);
-    await expect(runStep({ argv: ['sh', '-c', 'echo Cannot find device >&2; exit 1'], okIf: /Cannot find device/ })).resolves.toMatchObject({ code: 1 });
+    await expect(runStep({ argv: ['sh', '-c', 'echo Cannot find device >&2; exit 1'], okIf: /Cannot find device/ })).resolves.toMatchObject({
+      code: 1,
+    });
   });
 });

@@ -50,7 +50,11 @@ describe('host usage parsers', () => {
     expect(prefixesFromRoutes('')).toEqual([]);
   });
   it('addresses', () => {
-    expect(prefixesFromAddrs(ADDRS).map((u) => u.source)).toEqual(['address 127.0.0.1/8 on lo', 'address 192.0.2.2/24 on eth0', 'address 10.214.1.7/32 on wg0']);
+    expect(prefixesFromAddrs(ADDRS).map((u) => u.source)).toEqual([
+      'address 127.0.0.1/8 on lo',
+      'address 192.0.2.2/24 on eth0',
+      'address 10.214.1.7/32 on wg0',
+    ]);
   });
   it('resolv.conf nameservers (IPv4 only)', () => {
     const t = '# x\nsearch example.org\nnameserver 10.255.255.53\nnameserver ::1\n  nameserver 10.214.9.9 # c\noptions ndots:0\n';
@@ -74,10 +78,23 @@ describe('chooseSubnet', () => {
     expect(chooseSubnet(u)).toEqual(mustCidr('172.30.0.0/24'));
   });
   it('undefined when everything is used', () => {
-    expect(chooseSubnet([{ prefix: mustCidr('0.0.0.0/1'), source: 'a' }, { prefix: mustCidr('128.0.0.0/1'), source: 'b' }])).toBeUndefined();
+    expect(
+      chooseSubnet([
+        { prefix: mustCidr('0.0.0.0/1'), source: 'a' },
+        { prefix: mustCidr('128.0.0.0/1'), source: 'b' },
+      ]),
+    ).toBeUndefined();
   });
   it('custom pools and sizes; never special ranges', () => {
-    expect(chooseSubnet([], [{ base: '127.0.0.0/8', size: 24 }, { base: '10.9.0.0/16', size: 28 }])).toEqual(mustCidr('10.9.0.0/28'));
+    expect(
+      chooseSubnet(
+        [],
+        [
+          { base: '127.0.0.0/8', size: 24 },
+          { base: '10.9.0.0/16', size: 28 },
+        ],
+      ),
+    ).toEqual(mustCidr('10.9.0.0/28'));
   });
 });
 
@@ -92,8 +109,19 @@ describe('planNetwork', () => {
     expect(planNetwork(s, 'p_a', undefined, []).network).toBe(a.network);
   });
   it('explicit subnet/gateway/ip_range/aux_addresses', () => {
-    const r = planNetwork(EMPTY_IPAM, 'p', [{ subnet: '172.28.0.0/16', gateway: '172.28.5.254', ip_range: '172.28.5.0/24', aux_addresses: { h: '172.28.1.5' } }], host());
-    expect(r.network).toEqual({ subnet: '172.28.0.0/16', gateway: '172.28.5.254', ipRange: '172.28.5.0/24', reserved: ['172.28.1.5'], allocations: {} });
+    const r = planNetwork(
+      EMPTY_IPAM,
+      'p',
+      [{ subnet: '172.28.0.0/16', gateway: '172.28.5.254', ip_range: '172.28.5.0/24', aux_addresses: { h: '172.28.1.5' } }],
+      host(),
+    );
+    expect(r.network).toEqual({
+      subnet: '172.28.0.0/16',
+      gateway: '172.28.5.254',
+      ipRange: '172.28.5.0/24',
+      reserved: ['172.28.1.5'],
+      allocations: {},
+    });
     expect(r.warnings).toEqual([]);
   });
   it('explicit subnet overlapping the host is allowed with a warning; IPv6 configs ignored', () => {
@@ -141,7 +169,13 @@ describe('allocateAddress', () => {
     expect(() => allocateAddress(n, 'g')).toThrow(/no free address/);
   });
   it('skips reserved and explicit addresses; honours ip_range', () => {
-    const n: IpamNetwork = { subnet: '10.9.0.0/24', gateway: '10.9.0.1', ipRange: '10.9.0.16/30', reserved: ['10.9.0.17'], allocations: { x: '10.9.0.18' } };
+    const n: IpamNetwork = {
+      subnet: '10.9.0.0/24',
+      gateway: '10.9.0.1',
+      ipRange: '10.9.0.16/30',
+      reserved: ['10.9.0.17'],
+      allocations: { x: '10.9.0.18' },
+    };
     expect(allocateAddress(n, 'a').ip).toBe('10.9.0.16');
     const m = allocateAddress(allocateAddress(n, 'a').network, 'b');
     expect(m.ip).toBe('10.9.0.19');

@@ -237,7 +237,9 @@ export function planNetwork(
     if (!containsPrefix(subnet, r)) throw new IpamError(`network ${key}: ip_range ${c.ip_range} is outside the subnet ${formatCidr(subnet)}`);
     ipRange = formatCidr(r);
   }
-  const reserved = Object.values(c?.aux_addresses ?? {}).filter((a) => !isV6(a)).map((a) => formatIPv4(inside('aux address', a)));
+  const reserved = Object.values(c?.aux_addresses ?? {})
+    .filter((a) => !isV6(a))
+    .map((a) => formatIPv4(inside('aux address', a)));
   const network: IpamNetwork = {
     subnet: formatCidr(subnet),
     gateway: formatIPv4(gateway),
@@ -261,7 +263,8 @@ export function allocateAddress<N extends IpamNetwork>(net: N, endpointId: strin
     const ip = parseIPv4(requested);
     if (ip === undefined) throw new IpamError(`invalid ipv4_address ${JSON.stringify(requested)}`);
     if (!containsIp(subnet, ip)) throw new IpamError(`ipv4_address ${requested} is outside the subnet ${net.subnet}`);
-    if (subnet.len < 31 && (ip === subnet.base || ip === lastOf(subnet))) throw new IpamError(`ipv4_address ${requested} is the network or broadcast address`);
+    if (subnet.len < 31 && (ip === subnet.base || ip === lastOf(subnet)))
+      throw new IpamError(`ipv4_address ${requested} is the network or broadcast address`);
     if (taken.has(ip)) {
       const owner = Object.entries(net.allocations).find(([id, a]) => id !== endpointId && a === formatIPv4(ip))?.[0];
       throw new IpamError(`ipv4_address ${requested} is already in use${owner ? ` by ${owner}` : ' (gateway/reserved)'}`);
@@ -325,7 +328,11 @@ export class IpamStore {
   }
 
   /** Creates (or returns) the network's entry. Host usage is read inside the lock only for automatic subnets. */
-  async ensureNetwork(key: string, config?: readonly IpamConfig[], opts: { pools?: readonly Pool[]; hostUsed?: readonly UsedPrefix[] } = {}): Promise<PlanNetworkResult> {
+  async ensureNetwork(
+    key: string,
+    config?: readonly IpamConfig[],
+    opts: { pools?: readonly Pool[]; hostUsed?: readonly UsedPrefix[] } = {},
+  ): Promise<PlanNetworkResult> {
     return this.update(async (s) => {
       if (s.networks[key]) return { state: s, value: { network: s.networks[key], warnings: [] } };
       const hostUsed = opts.hostUsed ?? (await readHostUsage());
