@@ -5,7 +5,8 @@
  * running container needs `force`, networks and images must exist at create time.
  *
  * Beyond the engine: `exit()` makes a container exit, `emitLog()` gives it output, `onExec` decides what an exec
- * does (default: `echo …` prints, `false` exits 1, `exit N` exits N, anything else exits 0 silently), and every
+ * does (default: `echo …` prints, `false` exits 1, `exit N` exits N, anything else exits 0 silently), `onStart` what a
+ * started container's command does (default: nothing, it runs until stopped), and every
  * state change is an event (`create`, `start`, `die`, `stop`, `kill`, `destroy`, `pause`, `unpause`, `rename`, and
  * network/volume `create`/`destroy`/`connect`/`disconnect`) with deterministic times (one second per event from
  * 2020-01-01T00:00:00Z). A build fails with BuildError when the inline Dockerfile contains `RUN false`.
@@ -62,11 +63,20 @@ export interface FakeRuntimeOptions {
   readonly registry?: Readonly<Record<string, string>>;
   /** What execs do; default `defaultFakeExec`. */
   readonly onExec?: FakeExecHandler;
+  /** What a started container does (its output, and its exit code if it exits at once); default: nothing, it runs. */
+  readonly onStart?: FakeStartHandler;
 }
+
+/** The simulated run of a container's command: output lines, and an exit code when it exits right away. */
+export type FakeStartHandler = (
+  container: ContainerInspect,
+  spec: ContainerSpec,
+) => { readonly output?: readonly { readonly stream: 'stdout' | 'stderr'; readonly line: string }[]; readonly exitCode?: number } | undefined;
 
 export class FakeRuntime implements Runtime {
   readonly kind = 'fake';
   private readonly s: FakeState;
+  private readonly onStart: FakeStartHandler | undefined;
   /** Every call so far, in order. */
   readonly calls: FakeCall[];
   /** Every event so far, in order. */
@@ -79,6 +89,7 @@ export class FakeRuntime implements Runtime {
     this.calls = this.s.calls;
     this.eventLog = this.s.eventLog;
     this.pushed = this.s.pushed;
+    this.onStart = options.onStart;
     for (const [ref, id] of Object.entries(options.images ?? {})) this.s.setImage(ref, id);
   }
 
@@ -129,6 +140,10 @@ export class FakeRuntime implements Runtime {
   async startContainer(idOrName: string, options?: CallOptions): Promise<void> {
     await this.s.record('startContainer', [idOrName], options);
     containers.startContainer(this.s, idOrName);
+    const c = this.s.container(idOrName);
+    const run = this.onStart?.(this.s.toInspect(c), c.spec);
+    for (const o of run?.output ?? []) io.emitLog(this.s, idOrName, o.line, o.stream);
+    if (run?.exitCode !== undefined) containers.exitContainer(this.s, idOrName, run.exitCode);
   }
 
   async stopContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {

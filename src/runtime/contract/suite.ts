@@ -1,0 +1,351 @@
+/**
+ * The Runtime contract: one set of jest cases every adapter of the runtime port (../runtime.ts) must pass, as
+ * containerd's snapshotter testsuite is for snapshotters. `runtimeContract(name, target)` declares them; each adapter
+ * runs them from its own `*.contract.test.ts` (fake always, Docker when it answers, native as root with runc and
+ * conmon). An adapter that cannot run here is skipped with the reason printed, unless TSCOMPOSE_E2E=1, when it fails.
+ *
+ * Cases: lifecycle and typed errors, exit codes, logs, exec, published ports (fixed, ephemeral, a range, udp),
+ * volumes, networks and DNS, labels, rename, pause. Where the fake cannot do what a real backend does, the target
+ * says so in `capabilities` (each flag says what it stands for) and the case checks everything else.
+ *
+ * Everything a run creates is named `tsc-contract-<random>-…`, carries the label `org.tscompose.contract=<random>`,
+ * and is removed after each case (containers) and after the suite (networks, volumes). Traffic goes only to
+ * 127.0.0.1 and to the containers the suite created.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { createSocket } from 'node:dgram';
+import { connect, createServer } from 'node:net';
+import { ConflictError, NotFoundError, NotModifiedError } from '../errors.js';
+import type { ContainerSpec, LogLine, LogsOptions, PublishedPort, Runtime } from '../runtime.js';
+
+/** What a backend really does that the fake only records. Real adapters have every flag true. */
+export interface ContractCapabilities {
+  /** Published ports accept TCP connections and UDP datagrams from the host (the fake has no sockets). */
+  readonly reachablePorts: boolean;
+  /** Containers on one network reach each other by name and alias (the fake has no DNS and no packets). */
+  readonly dns: boolean;
+  /** What a container writes to a named volume is there for the next container (the fake has no file system). */
+  readonly volumeContent: boolean;
+}
+
+export interface ContractTarget {
+  readonly runtime: Runtime;
+  /** Image refs present (or pullable) on the runtime: busybox, and python for the UDP server. */
+  readonly images: { readonly busybox: string; readonly python: string };
+  readonly capabilities: ContractCapabilities;
+  /** Called after the suite's own clean-up (temp state, images). */
+  readonly cleanup?: () => Promise<void>;
+}
+
+export interface ContractOptions {
+  /** Why the adapter cannot run here (undefined = it can). */
+  readonly unavailable: string | undefined;
+  /** Builds the target (pull images, …); runs in beforeAll. */
+  readonly setup: () => Promise<ContractTarget>;
+  /** beforeAll timeout (image pulls), default 300 s. */
+  readonly setupTimeoutMs?: number;
+}
+
+const required = process.env.TSCOMPOSE_E2E === '1';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await sleep(200);
+  }
+}
+
+async function collect(it: AsyncIterable<LogLine>): Promise<LogLine[]> {
+  const out: LogLine[] = [];
+  for await (const l of it) out.push(l);
+  return out;
+}
+
+/** A free TCP port on 127.0.0.1 (asked of the kernel; free again when this resolves). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** What a TCP server on 127.0.0.1:port says before it closes ('' when the connection fails). */
+function tcpRead(port: number): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    const sock = connect({ host: '127.0.0.1', port });
+    sock.setTimeout(3000, () => sock.destroy());
+    sock.on('data', (d) => (data += String(d)));
+    sock.on('error', () => resolve(''));
+    sock.on('close', () => resolve(data));
+  });
+}
+
+function udpSend(port: number, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.send(text, port, '127.0.0.1', () => {
+      s.close();
+      resolve();
+    });
+  });
+}
+
+/** busybox: a TCP server on container port 80 saying `hi` to every connection. */
+const TCP_SERVER = ['nc', '-ll', '-p', '80', '-e', 'echo', 'hi'];
+/** python: a UDP server on container port 53 printing every datagram. */
+const UDP_SERVER = [
+  'python3',
+  '-u',
+  '-c',
+  "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 53))\nwhile True: print(s.recvfrom(512)[0].decode())",
+];
+const SLEEPER = ['sleep', '3600'];
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+export function runtimeContract(name: string, options: ContractOptions): void {
+  const describeIf = options.unavailable === undefined || required ? describe : describe.skip;
+  if (options.unavailable !== undefined && !required) console.log(`runtime contract (${name}) skipped: ${options.unavailable}`);
+
+  describeIf(`runtime contract: ${name}`, () => {
+    const runId = Math.random().toString(36).slice(2, 8);
+    const prefix = `tsc-contract-${runId}`;
+    const LABEL = 'org.tscompose.contract';
+    const labels = { [LABEL]: runId };
+    let target: ContractTarget;
+    let rt: Runtime;
+    let net: string;
+
+    const n = (suffix: string): string => `${prefix}-${suffix}`;
+    const create = async (suffix: string, spec: Partial<ContainerSpec> = {}): Promise<string> => {
+      await rt.createContainer({
+        name: n(suffix),
+        image: target.images.busybox,
+        command: SLEEPER,
+        init: true,
+        networks: [{ network: net }],
+        ...spec,
+        labels: { ...labels, ...spec.labels },
+      });
+      return n(suffix);
+    };
+    const run = async (suffix: string, spec: Partial<ContainerSpec> = {}): Promise<string> => {
+      const c = await create(suffix, spec);
+      await rt.startContainer(c);
+      return c;
+    };
+    const logs = async (c: string, o: LogsOptions = {}): Promise<LogLine[]> => collect(rt.containerLogs(c, o));
+    const port = (ports: readonly PublishedPort[] | undefined, containerPort: number, protocol = 'tcp'): PublishedPort[] =>
+      (ports ?? []).filter((p) => p.containerPort === containerPort && p.protocol === protocol);
+
+    beforeAll(async () => {
+      if (options.unavailable !== undefined) throw new Error(`TSCOMPOSE_E2E=1 but the ${name} runtime cannot run here: ${options.unavailable}`);
+      target = await options.setup();
+      rt = target.runtime;
+      net = n('net');
+      await rt.createNetwork({ name: net, labels });
+    }, options.setupTimeoutMs ?? 300_000);
+
+    afterEach(async () => {
+      if (!rt) return;
+      for (const c of await rt.listContainers({ all: true, labels })) await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
+    }, 60_000);
+
+    afterAll(async () => {
+      if (rt) {
+        for (const c of await rt.listContainers({ all: true, labels })) await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
+        for (const x of await rt.listNetworks({ labels })) await rt.removeNetwork(x.id).catch(() => undefined);
+        for (const v of await rt.listVolumes({ labels })) await rt.removeVolume(v.name, { force: true }).catch(() => undefined);
+      }
+      await target?.cleanup?.();
+    }, 120_000);
+
+    test('create, start, stop, kill, remove, with typed errors', async () => {
+      const c = await create('life');
+      expect((await rt.inspectContainer(c)).status).toBe('created');
+      await expect(create('life')).rejects.toBeInstanceOf(ConflictError);
+      await rt.startContainer(c);
+      expect((await rt.inspectContainer(c)).status).toBe('running');
+      await expect(rt.startContainer(c)).rejects.toBeInstanceOf(NotModifiedError);
+      await expect(rt.removeContainer(c)).rejects.toBeInstanceOf(ConflictError);
+      await rt.stopContainer(c, { timeoutSeconds: 2 });
+      expect((await rt.inspectContainer(c)).status).toBe('exited');
+      await expect(rt.stopContainer(c, { timeoutSeconds: 2 })).rejects.toBeInstanceOf(NotModifiedError);
+      await rt.startContainer(c);
+      await rt.killContainer(c);
+      expect(await rt.waitContainer(c)).toBe(137);
+      await rt.removeContainer(c);
+      await expect(rt.inspectContainer(c)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(rt.startContainer(n('missing'))).rejects.toBeInstanceOf(NotFoundError);
+      await expect(rt.removeContainer(n('missing'))).rejects.toBeInstanceOf(NotFoundError);
+      const forced = await run('forced');
+      await rt.removeContainer(forced, { force: true });
+      await expect(rt.inspectContainer(forced)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('exit codes: the command exits 3; a kill is 137', async () => {
+      const c = await run('exit3', { command: ['sh', '-c', 'exit 3'] });
+      expect(await rt.waitContainer(c)).toBe(3);
+      const i = await rt.inspectContainer(c);
+      expect(i.status).toBe('exited');
+      expect(i.exitCode).toBe(3);
+      const k = await run('killed');
+      await rt.killContainer(k);
+      expect(await rt.waitContainer(k)).toBe(137);
+      expect((await rt.inspectContainer(k)).exitCode).toBe(137);
+    });
+
+    test('logs: stdout and stderr lines, tail, timestamps', async () => {
+      const c = await run('logs', { command: ['sh', '-c', 'echo one; echo two >&2; echo three'] });
+      expect(await rt.waitContainer(c)).toBe(0);
+      const all = await logs(c);
+      expect(all.filter((l) => l.stream === 'stdout').map((l) => l.line)).toEqual(['one', 'three']);
+      expect(all.filter((l) => l.stream === 'stderr').map((l) => l.line)).toEqual(['two']);
+      expect(all.every((l) => l.timestamp === undefined)).toBe(true);
+      expect((await logs(c, { tail: 1 })).map((l) => l.line)).toEqual(['three']);
+      expect(await logs(c, { tail: 0 })).toEqual([]);
+      const stamped = await logs(c, { timestamps: true });
+      expect(stamped).toHaveLength(3);
+      for (const l of stamped) expect(l.timestamp).toMatch(TIMESTAMP);
+    });
+
+    test('exec: output, exit codes, 127 for a missing command, env, user, workdir', async () => {
+      const c = await run('exec');
+      expect(await rt.exec(c, { cmd: ['echo', 'hello', 'there'] })).toMatchObject({ exitCode: 0, stdout: 'hello there\n' });
+      expect((await rt.exec(c, { cmd: ['sh', '-c', 'exit 5'] })).exitCode).toBe(5);
+      expect((await rt.exec(c, { cmd: ['no-such-command-here'] })).exitCode).toBe(127);
+      expect((await rt.exec(c, { cmd: ['sh', '-c', 'echo $CONTRACT_VAR'], env: ['CONTRACT_VAR=from-exec'] })).stdout).toBe('from-exec\n');
+      expect((await rt.exec(c, { cmd: ['id', '-u'], user: '1234' })).stdout).toBe('1234\n');
+      expect((await rt.exec(c, { cmd: ['pwd'], workdir: '/tmp' })).stdout).toBe('/tmp\n');
+      await rt.stopContainer(c, { timeoutSeconds: 2 });
+      await expect(rt.exec(c, { cmd: ['true'] })).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    test('ports: a fixed port on 127.0.0.1 and an ephemeral one, published and reachable', async () => {
+      const fixed = await freePort();
+      const c = await run('ports', {
+        command: TCP_SERVER,
+        ports: [
+          { containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: { start: fixed, end: fixed } },
+          { containerPort: 8080, protocol: 'tcp', hostIp: '127.0.0.1' },
+        ],
+      });
+      const published = (await rt.inspectContainer(c)).publishedPorts;
+      expect(port(published, 80)).toEqual([{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: fixed }]);
+      const ephemeral = port(published, 8080);
+      expect(ephemeral).toHaveLength(1);
+      expect(ephemeral[0]!.hostPort).toBeGreaterThan(0);
+      if (target.capabilities.reachablePorts) await until(`127.0.0.1:${fixed} answers`, async () => (await tcpRead(fixed)).includes('hi'));
+    });
+
+    test('ports: the range 127.0.0.1:9000-9010:80 publishes ONE port of the range onto 80, reachable', async () => {
+      const c = await run('range', { command: TCP_SERVER, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: { start: 9000, end: 9010 } }] });
+      const published = port((await rt.inspectContainer(c)).publishedPorts, 80);
+      expect(published).toHaveLength(1);
+      const hostPort = published[0]!.hostPort!;
+      expect(hostPort).toBeGreaterThanOrEqual(9000);
+      expect(hostPort).toBeLessThanOrEqual(9010);
+      expect(published[0]!.hostIp).toBe('127.0.0.1');
+      const listed = (await rt.listContainers({ labels })).find((x) => x.name === c);
+      expect(port(listed?.publishedPorts, 80)).toEqual(published);
+      // no other container port is published from the range (the native runtime once mapped 9001→81 … 9010→90)
+      expect((await rt.inspectContainer(c)).publishedPorts?.filter((p) => p.containerPort !== 80) ?? []).toEqual([]);
+      if (target.capabilities.reachablePorts) await until(`127.0.0.1:${hostPort} answers`, async () => (await tcpRead(hostPort)).includes('hi'));
+    });
+
+    test('ports: a udp port is published and a datagram reaches the container', async () => {
+      const c = await run('udp', { image: target.images.python, command: UDP_SERVER, init: false, ports: [{ containerPort: 53, protocol: 'udp', hostIp: '127.0.0.1' }] });
+      const published = port((await rt.inspectContainer(c)).publishedPorts, 53, 'udp');
+      expect(published).toHaveLength(1);
+      const hostPort = published[0]!.hostPort!;
+      expect(hostPort).toBeGreaterThan(0);
+      expect(port((await rt.inspectContainer(c)).publishedPorts, 53, 'tcp')).toEqual([]);
+      if (!target.capabilities.reachablePorts) return;
+      await until('the datagram shows in the logs', async () => {
+        await udpSend(hostPort, `contract-udp-${runId}`);
+        return (await logs(c)).some((l) => l.line === `contract-udp-${runId}`);
+      });
+    });
+
+    test('volumes: a named volume outlives its container; listVolumes by label', async () => {
+      const vol = n('vol');
+      await rt.createVolume({ name: vol, labels: { ...labels, 'org.tscompose.contract.case': 'volumes' } });
+      const mounts = [{ type: 'volume' as const, source: vol, target: '/data' }];
+      const w = await run('vol-w', { command: ['sh', '-c', 'echo kept > /data/f'], mounts });
+      expect(await rt.waitContainer(w)).toBe(0);
+      expect((await rt.inspectContainer(w)).mounts).toEqual([expect.objectContaining({ type: 'volume', source: vol, target: '/data' })]);
+      await rt.removeContainer(w);
+      expect((await rt.inspectVolume(vol)).name).toBe(vol);
+      if (target.capabilities.volumeContent) {
+        const r = await run('vol-r', { command: ['cat', '/data/f'], mounts });
+        expect(await rt.waitContainer(r)).toBe(0);
+        expect((await logs(r)).map((l) => l.line)).toEqual(['kept']);
+        await rt.removeContainer(r);
+      }
+      expect((await rt.listVolumes({ labels: { 'org.tscompose.contract.case': 'volumes', [LABEL]: runId } })).map((v) => v.name)).toEqual([vol]);
+      expect(await rt.listVolumes({ labels: { [LABEL]: `${runId}-other` } })).toEqual([]);
+      await rt.removeVolume(vol);
+      await expect(rt.inspectVolume(vol)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('networks and DNS: two containers on one network reach each other by name and alias', async () => {
+      const own = n('dnsnet');
+      const { id } = await rt.createNetwork({ name: own, labels: { ...labels, 'org.tscompose.contract.case': 'dns' } });
+      await expect(rt.createNetwork({ name: own, labels })).rejects.toBeInstanceOf(ConflictError);
+      const a = await run('dns-a', { networks: [{ network: own }] });
+      const b = await run('dns-b', { networks: [{ network: own, aliases: ['contract-alias'] }] });
+      expect(Object.keys((await rt.inspectContainer(b)).networks)).toEqual([own]);
+      expect((await rt.inspectContainer(b)).networks[own]?.aliases).toContain('contract-alias');
+      expect([...(await rt.inspectNetwork(own)).containers].sort()).toEqual([(await rt.inspectContainer(a)).id, (await rt.inspectContainer(b)).id].sort());
+      if (target.capabilities.dns) {
+        for (const host of [b, 'contract-alias']) expect(await rt.exec(a, { cmd: ['ping', '-c', '1', '-W', '5', host] })).toMatchObject({ exitCode: 0 });
+        expect((await rt.exec(b, { cmd: ['ping', '-c', '1', '-W', '5', a] })).exitCode).toBe(0);
+      }
+      expect((await rt.listNetworks({ labels: { [LABEL]: runId, 'org.tscompose.contract.case': 'dns' } })).map((x) => x.id)).toEqual([id]);
+      await expect(rt.removeNetwork(own)).rejects.toBeInstanceOf(ConflictError);
+      await rt.removeContainer(a, { force: true });
+      await rt.removeContainer(b, { force: true });
+      await rt.removeNetwork(own);
+      await expect(rt.inspectNetwork(own)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    test('labels: listContainers filters by value and by presence', async () => {
+      await create('lab-1', { labels: { 'org.tscompose.contract.case': 'labels', tier: 'front' } });
+      await create('lab-2', { labels: { 'org.tscompose.contract.case': 'labels', tier: 'back' } });
+      const names = async (sel: Record<string, string | true>): Promise<string[]> => (await rt.listContainers({ all: true, labels: { ...labels, ...sel } })).map((c) => c.name).sort();
+      expect(await names({ 'org.tscompose.contract.case': 'labels' })).toEqual([n('lab-1'), n('lab-2')]);
+      expect(await names({ tier: 'front' })).toEqual([n('lab-1')]);
+      expect(await names({ tier: true })).toEqual([n('lab-1'), n('lab-2')]);
+      expect(await names({ tier: 'side' })).toEqual([]);
+      expect((await rt.inspectContainer(n('lab-1'))).labels).toMatchObject({ tier: 'front', [LABEL]: runId });
+      expect(await rt.listContainers({ all: false, labels: { ...labels, 'org.tscompose.contract.case': 'labels' } })).toEqual([]);
+    });
+
+    test('rename: the new name answers, the old one is gone, a taken name conflicts', async () => {
+      const c = await run('ren-a');
+      await create('ren-taken');
+      const { id } = await rt.inspectContainer(c);
+      await rt.renameContainer(c, n('ren-b'));
+      expect((await rt.inspectContainer(n('ren-b'))).id).toBe(id);
+      await expect(rt.inspectContainer(c)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(rt.renameContainer(n('ren-b'), n('ren-taken'))).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    test('pause and unpause', async () => {
+      const c = await run('pause');
+      await rt.pauseContainer(c);
+      expect((await rt.inspectContainer(c)).status).toBe('paused');
+      await expect(rt.pauseContainer(c)).rejects.toBeInstanceOf(ConflictError);
+      await rt.unpauseContainer(c);
+      expect((await rt.inspectContainer(c)).status).toBe('running');
+      await expect(rt.unpauseContainer(c)).rejects.toBeInstanceOf(ConflictError);
+      expect((await rt.exec(c, { cmd: ['echo', 'awake'] })).stdout).toBe('awake\n');
+    });
+  });
+}
