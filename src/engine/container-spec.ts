@@ -2,7 +2,8 @@
  * ServiceConfig → neutral ContainerSpec for one container of a service. Covers the common attributes;
  * logging options and ipc/pid `service:` modes are not translated yet. `network_mode: service:X` joins X's first container.
  */
-import type { Project, ServiceConfig } from '../project/types.js';
+import { portMapping } from '../project/ports.js';
+import type { Project, ServiceConfig, ServicePortConfig } from '../project/types.js';
 import type { ContainerSpec, EndpointSpec, FileMountSpec, HealthcheckSpec, MountSpec, PortBinding, ResourceLimits } from '../runtime/runtime.js';
 import { parseDuration } from '../util/duration.js';
 import { containerName, networkName, volumeName } from './labels.js';
@@ -109,6 +110,11 @@ export function fileMounts(project: Project, svc: ServiceConfig): FileMountSpec[
   return out;
 }
 
+/** compose's long-form ports → the runtime port's typed bindings (one conversion, src/project/ports.ts). */
+export function portBindings(ports: readonly ServicePortConfig[]): PortBinding[] {
+  return ports.map(portMapping);
+}
+
 export function containerSpec({ project, service, svc, name, labels, inheritVolumesFrom }: SpecInput): ContainerSpec {
   const spec: { -readonly [K in keyof ContainerSpec]: ContainerSpec[K] } = { name, image: svc.image ?? `${project.name}-${service}`, labels };
   if (svc.command) spec.command = svc.command;
@@ -137,14 +143,7 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
   if (grace !== undefined) spec.stopTimeoutSeconds = Math.ceil(grace / 1000);
   if (svc.restart !== undefined) spec.restart = svc.restart;
   if (svc.expose) spec.exposedPorts = svc.expose;
-  if (svc.ports) {
-    spec.ports = svc.ports.map((p): PortBinding => {
-      const b: { -readonly [K in keyof PortBinding]: PortBinding[K] } = { containerPort: p.target, protocol: p.protocol };
-      if (p.host_ip !== undefined) b.hostIp = p.host_ip;
-      if (p.published !== undefined) b.hostPort = p.published;
-      return b;
-    });
-  }
+  if (svc.ports) spec.ports = portBindings(svc.ports);
   if (svc.volumes || svc.tmpfs) {
     const mounts: MountSpec[] = [];
     for (const v of svc.volumes ?? []) {

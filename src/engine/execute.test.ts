@@ -183,7 +183,7 @@ describe('execute', () => {
     // worker-2 becomes obsolete by a config change made behind our back: simulate by recreating it by hand.
     await rt.stopContainer('demo-worker-2');
     await rt.removeContainer('demo-worker-2');
-    const { spec } = await rt.inspectContainer('demo-worker-1');
+    const spec = rt.specOf('demo-worker-1');
     await rt.createContainer({ ...spec, name: 'demo-worker-2', labels: { ...spec.labels, 'com.docker.compose.container-number': '2', 'com.docker.compose.config-hash': 'old' } });
     const project = load(BASE);
     const plan = reconcile(project, await observe(rt, project));

@@ -6,10 +6,11 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { serviceDependencies } from '../project/dependencies.js';
 import { serviceConfigHash } from '../project/hash.js';
+import { InvalidPortError, parsePortSpec } from '../project/ports.js';
 import type { Project, ServiceConfig } from '../project/types.js';
-import type { ContainerSpec, ExecSession, LogLine } from '../runtime/runtime.js';
+import type { ContainerSpec, ExecSession, LogLine, PortBinding } from '../runtime/runtime.js';
 import { serviceContainer } from './containers.js';
-import { containerSpec } from './container-spec.js';
+import { containerSpec, portBindings } from './container-spec.js';
 import { done, working, type EngineContext } from './events.js';
 import { execute } from './execute.js';
 import { ensureImages, type BuildPolicy, type PullPolicy } from './images.js';
@@ -59,14 +60,14 @@ export interface RunResult {
   readonly exitCode?: number;
 }
 
-function parsePublish(p: string): { containerPort: number; protocol: string; hostPort?: string; hostIp?: string } {
-  const [spec = '', protocol = 'tcp'] = p.split('/');
-  const parts = spec.split(':');
-  const target = Number(parts.pop());
-  if (!Number.isInteger(target)) throw new UsageError(`invalid port: ${p}`);
-  const hostPort = parts.pop();
-  const hostIp = parts.pop();
-  return { containerPort: target, protocol, ...(hostPort ? { hostPort } : {}), ...(hostIp ? { hostIp } : {}) };
+/** `-p`/`--publish`: compose's short port syntax (one parser, src/project/ports.ts); a bad value is a usage error. */
+function parsePublish(p: string): PortBinding[] {
+  try {
+    return portBindings(parsePortSpec(p));
+  } catch (e) {
+    if (e instanceof InvalidPortError) throw new UsageError(`--publish: ${e.message}`, { hint: e.hint });
+    throw e;
+  }
 }
 
 /** The networks and volumes `service` needs, as their own plan (nothing about containers). */
@@ -117,7 +118,7 @@ export function runSpec(project: Project, service: string, svc: ServiceConfig, n
   spec.tty = options.tty ?? false;
   // Output is streamed through the logs; stdin is not attached (an open stdin would keep shells waiting).
   spec.openStdin = false;
-  const ports = [...(options.servicePorts ? (base.ports ?? []) : []), ...(options.publish ?? []).map(parsePublish)];
+  const ports = [...(options.servicePorts ? (base.ports ?? []) : []), ...(options.publish ?? []).flatMap(parsePublish)];
   if (ports.length > 0) spec.ports = ports;
   else delete spec.ports;
   if (spec.networks && !options.useAliases) spec.networks = spec.networks.map((ep) => ({ ...ep, aliases: [] }));

@@ -30,7 +30,7 @@ import {
   type Transform,
 } from './canonical-values.js';
 import { toServiceVolumes } from './canonical-volumes.js';
-import { parsePortSpec } from './ports.js';
+import { InvalidPortError, parsePortSpec } from './ports.js';
 import { Tagged, isPlainObject, type PathSeg } from './yaml.js';
 
 export function canonicalFile(data: unknown, ctx: CanonicalContext): Obj {
@@ -152,9 +152,12 @@ function toPorts(value: unknown, ctx: CanonicalContext, path: PathSeg[]): unknow
     if (typeof item === 'number') {
       out.push({ mode: 'ingress', target: item, protocol: 'tcp' });
     } else if (typeof item === 'string') {
-      const entries = parsePortSpec(item);
-      if (!entries) fail(ctx, [...path, i], `invalid port ${JSON.stringify(item)} (expected [[HOST_IP:]PUBLISHED:]TARGET[/PROTOCOL], ranges allowed)`);
-      out.push(...entries);
+      try {
+        out.push(...parsePortSpec(item));
+      } catch (e) {
+        if (!(e instanceof InvalidPortError)) throw e;
+        fail(ctx, [...path, i], `${e.message} (expected [[HOST_IP:]PUBLISHED:]TARGET[/PROTOCOL], ranges allowed)`);
+      }
     } else if (isPlainObject(item)) {
       const o: Obj = {};
       if (item.name !== undefined) o.name = item.name;

@@ -1,17 +1,45 @@
 /**
- * Published ports: the one parser of compose's short syntax (`[[ip:]published:]target[/protocol]`) and of
- * `run -p`/`--publish` strings.
+ * Published ports: the one parser of compose's short syntax (`[[HOST_IP:]PUBLISHED:]TARGET[/PROTOCOL]`, also what
+ * `run -p`/`--publish` takes) into compose's long form, and the one conversion of a long-form entry into the typed
+ * value the runtime port carries (PortMapping). Follows compose-go's ParsePortConfig (docker/go-connections'
+ * nat.ParsePortSpec): a container range expands to one entry per port; a host range of the same length maps
+ * pairwise; a host range onto ONE container port stays a range, meaning "one free port of it" (Docker picks it).
  */
+import { isIP } from 'node:net';
+import { ConfigError } from '../errors.js';
+import type { ServicePortConfig } from './types.js';
 
-type Obj = Record<string, unknown>;
+export type PortProtocol = 'tcp' | 'udp' | 'sctp';
 
+const PROTOCOLS: readonly string[] = ['tcp', 'udp', 'sctp'];
+
+/** Inclusive port range; `start === end` for one port. */
 export interface PortRange {
-  start: number;
-  end: number;
+  readonly start: number;
+  readonly end: number;
 }
 
+/**
+ * One published port, typed (the runtime port's PortBinding has this shape). `hostPort` absent = an ephemeral
+ * port; `start === end` = that port; a range = one free port of the range, chosen when the container starts.
+ */
+export interface PortMapping {
+  readonly containerPort: number;
+  readonly protocol: PortProtocol;
+  readonly hostIp?: string;
+  readonly hostPort?: PortRange;
+}
+
+/** A port string that does not parse: `detail` says why. */
+export class InvalidPortError extends ConfigError {
+  constructor(spec: string, detail: string) {
+    super('TSC_INVALID_PORT', `invalid port ${JSON.stringify(spec)}: ${detail}`, undefined, { hint: 'expected [[HOST_IP:]PUBLISHED:]TARGET[/PROTOCOL], ports or ranges (8000-8010), protocol tcp, udp or sctp' });
+  }
+}
+
+/** `80` or `8000-8010` (0-65535, start ≤ end); undefined for anything else. */
 export function parseRange(s: string): PortRange | undefined {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+  const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(s);
   if (!m) return undefined;
   const start = Number(m[1]);
   const end = m[2] === undefined ? start : Number(m[2]);
@@ -19,52 +47,83 @@ export function parseRange(s: string): PortRange | undefined {
   return { start, end };
 }
 
-/** Short port syntax `[[ip:]published:]target[/protocol]` with ranges → long entries (ranges expanded). */
-export function parsePortSpec(spec: string): Obj[] | undefined {
-  let protocol = 'tcp';
-  let rest = spec.trim();
-  const slash = rest.lastIndexOf('/');
-  if (slash >= 0) {
-    protocol = rest.slice(slash + 1).toLowerCase();
-    rest = rest.slice(0, slash);
-  }
-  let hostIp: string | undefined;
-  const v6 = /^\[([0-9a-fA-F:.]+)\]:(.*)$/.exec(rest);
-  if (v6) {
-    hostIp = v6[1];
-    rest = v6[2]!;
-  }
-  const parts = rest.split(':');
-  let published: string | undefined;
-  let target: string;
-  if (hostIp !== undefined) {
-    if (parts.length > 2) return undefined;
-    [published, target] = parts.length === 2 ? [parts[0], parts[1]!] : [undefined, parts[0]!];
-  } else if (parts.length === 1) target = parts[0]!;
-  else if (parts.length === 2) [published, target] = [parts[0], parts[1]!];
-  else if (parts.length === 3) [hostIp, published, target] = [parts[0], parts[1], parts[2]!];
-  else if (parts.length > 3) {
-    // Unbracketed IPv6 host address: everything before the last two fields.
-    target = parts.pop()!;
-    published = parts.pop();
-    hostIp = parts.join(':');
-  } else return undefined;
-  const t = parseRange(target);
-  if (!t) return undefined;
-  const p = published === undefined || published === '' ? undefined : parseRange(published);
-  if (published !== undefined && published !== '' && !p) return undefined;
-  const base = (target: number, pub: string | undefined): Obj => {
-    const o: Obj = { mode: 'ingress' };
-    if (hostIp) o.host_ip = hostIp;
-    o.target = target;
-    if (pub !== undefined) o.published = pub;
-    o.protocol = protocol;
-    return o;
+/** `8000` or `8000-8010`, as compose prints a published port. */
+export function formatRange(r: PortRange): string {
+  return r.start === r.end ? String(r.start) : `${r.start}-${r.end}`;
+}
+
+/** nat's splitParts: `ip:published:target`, an IPv6 address taking every field before the last two. */
+function splitParts(raw: string): [ip: string, published: string, target: string] {
+  const parts = raw.split(':');
+  const n = parts.length;
+  if (n === 1) return ['', '', parts[0]!];
+  if (n === 2) return ['', parts[0]!, parts[1]!];
+  if (n === 3) return [parts[0]!, parts[1]!, parts[2]!];
+  return [parts.slice(0, n - 2).join(':'), parts[n - 2]!, parts[n - 1]!];
+}
+
+/**
+ * Short syntax → long-form entries (`{mode, host_ip?, target, published?, protocol}`, in the key order compose
+ * prints), ordered as compose-go orders them (by `target/protocol` as a string). Throws InvalidPortError.
+ */
+export function parsePortSpec(spec: string): ServicePortConfig[] {
+  const fail = (detail: string): never => {
+    throw new InvalidPortError(spec, detail);
   };
+  let [ip, published, target] = splitParts(spec.trim());
+  let protocol = 'tcp';
+  const slash = target.indexOf('/');
+  if (slash >= 0) {
+    if (target.indexOf('/', slash + 1) >= 0) fail(`more than one protocol in ${JSON.stringify(target)}`);
+    protocol = target.slice(slash + 1).toLowerCase() || 'tcp';
+    target = target.slice(0, slash);
+  }
+  if (ip.startsWith('[')) {
+    if (!ip.endsWith(']')) fail(`invalid IP address ${ip}`);
+    ip = ip.slice(1, -1);
+  }
+  if (ip !== '' && isIP(ip) === 0) fail(`invalid IP address ${ip}`);
+  if (target === '') fail('no container port');
+  const t = parseRange(target) ?? fail(`invalid container port ${JSON.stringify(target)}`);
+  const p = published === '' ? undefined : (parseRange(published) ?? fail(`invalid host port ${JSON.stringify(published)}`));
+  if (!PROTOCOLS.includes(protocol)) fail(`invalid protocol ${JSON.stringify(protocol)} (tcp, udp or sctp)`);
   const count = t.end - t.start + 1;
-  if (!p) return Array.from({ length: count }, (_, i) => base(t.start + i, undefined));
-  const pcount = p.end - p.start + 1;
-  if (count === 1) return [base(t.start, pcount === 1 ? String(p.start) : `${p.start}-${p.end}`)];
-  if (pcount !== count) return undefined;
-  return Array.from({ length: count }, (_, i) => base(t.start + i, String(p.start + i)));
+  if (p && t.start !== t.end && p.end - p.start + 1 !== count) fail(`host range ${published} and container range ${target} differ in length`);
+  const entry = (port: number, pub: string | undefined): ServicePortConfig => ({
+    mode: 'ingress',
+    ...(ip !== '' ? { host_ip: ip } : {}),
+    target: port,
+    ...(pub !== undefined ? { published: pub } : {}),
+    protocol,
+  });
+  const out = Array.from({ length: count }, (_, i) => entry(t.start + i, !p ? undefined : count === 1 ? formatRange(p) : String(p.start + i)));
+  // compose-go sorts the nat port keys (`80/tcp`) as strings.
+  return out.map((e) => [`${e.target}/${e.protocol}`, e] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
+}
+
+/** Invalid long-form values at the point of use (compose reports them when creating the container). */
+export class InvalidPortConfigError extends ConfigError {
+  constructor(detail: string) {
+    super('TSC_INVALID_PORT', detail);
+  }
+}
+
+/** A long-form entry (short syntax already expanded by parsePortSpec) → the typed value. */
+export function portMapping(p: ServicePortConfig): PortMapping {
+  const protocol = (p.protocol || 'tcp').toLowerCase();
+  if (!PROTOCOLS.includes(protocol)) throw new InvalidPortConfigError(`port ${p.target}: invalid protocol ${JSON.stringify(p.protocol)} (tcp, udp or sctp)`);
+  if (!Number.isInteger(p.target) || p.target < 1 || p.target > 65535) throw new InvalidPortConfigError(`invalid container port ${String(p.target)}`);
+  const out: { -readonly [K in keyof PortMapping]: PortMapping[K] } = { containerPort: p.target, protocol: protocol as PortProtocol };
+  if (p.host_ip !== undefined && p.host_ip !== '') {
+    const ip = p.host_ip.startsWith('[') && p.host_ip.endsWith(']') ? p.host_ip.slice(1, -1) : p.host_ip;
+    if (isIP(ip) === 0) throw new InvalidPortConfigError(`port ${p.target}: invalid host IP ${JSON.stringify(p.host_ip)}`);
+    out.hostIp = ip;
+  }
+  if (p.published !== undefined && p.published !== '') {
+    const r = parseRange(String(p.published));
+    if (!r) throw new InvalidPortConfigError(`port ${p.target}: invalid published port ${JSON.stringify(p.published)}`);
+    // Port 0 is Docker's "any port", as if none was given.
+    if (r.end > 0) out.hostPort = r.start === 0 ? { start: 1, end: r.end } : r;
+  }
+  return out;
 }

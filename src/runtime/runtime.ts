@@ -1,266 +1,47 @@
 /**
  * The runtime port: everything the engine asks of a container backend (Docker Engine, the native runtime, the
- * in-memory fake). Neutral DTOs only — no dockerode type crosses this file. Errors are the typed ones of
+ * in-memory fake). Neutral DTOs only — no dockerode type crosses this file: what to create is in ./spec.ts, what
+ * backends report in ./info.ts, both re-exported here (import them from this file). Errors are the typed ones of
  * ./errors.ts.
  *
  * Covers the whole compose command set: containers, networks, volumes, images (pull, build, push, tag, list),
  * exec, logs, wait, pause/unpause, top, events, cp and a liveness ping. Adapters: ./docker/docker-runtime.ts
- * (DockerRuntime), ./fake/fake-runtime.ts (FakeRuntime); pick one with ./select.ts (selectRuntime).
+ * (DockerRuntime), ./native/native-runtime.ts (NativeRuntime), ./fake/fake-runtime.ts (FakeRuntime); pick one with
+ * ./select.ts (selectRuntime).
+ *
+ * Options marked "hint" tell a backend something it may use to do less work; a backend may ignore them and must
+ * still be correct.
  *
  * Streams (`Readable`) and async iterables are Node's own; nothing engine-specific crosses this file. Errors:
  * NotFoundError, ConflictError, NotModifiedError, PullError, BuildError, PushError, RuntimeUnavailableError.
  */
 import type { Readable } from 'node:stream';
+import type {
+  ContainerInspect,
+  ContainerSummary,
+  ExecResult,
+  ExecSession,
+  ImageInfo,
+  ImageSummary,
+  LogLine,
+  NetworkInfo,
+  ProcessList,
+  PullProgress,
+  PushProgress,
+  BuildProgress,
+  RuntimeEvent,
+  VolumeInfo,
+} from './info.js';
+import type { BuildSpec, ContainerSpec, EndpointSpec, ExecSpec, HealthcheckSpec, Labels, NetworkSpec, VolumeSpec } from './spec.js';
 
-export type Labels = Readonly<Record<string, string>>;
+export type * from './info.js';
+export type * from './spec.js';
 
 /** Label selector: `key: value` must match exactly, `key: true` means the label must be present. */
 export type LabelSelector = Readonly<Record<string, string | true>>;
 
 export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
-}
-
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
-export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
-
-/** One network endpoint of a container. */
-export interface EndpointInfo {
-  readonly networkId: string;
-  readonly aliases: readonly string[];
-  readonly ipAddress?: string;
-}
-
-export interface MountInfo {
-  readonly type: 'bind' | 'volume' | 'tmpfs' | 'image';
-  /** Volume name (volume mounts) or host path (bind mounts). */
-  readonly source: string;
-  readonly target: string;
-  readonly readOnly: boolean;
-}
-
-export interface ContainerSummary {
-  readonly id: string;
-  /** Without the leading slash. */
-  readonly name: string;
-  /** The image as given at create time. */
-  readonly image: string;
-  readonly imageId: string;
-  readonly labels: Labels;
-  readonly status: ContainerStatus;
-  /** Unix milliseconds. */
-  readonly created: number;
-  /** network name → endpoint. */
-  readonly networks: Readonly<Record<string, EndpointInfo>>;
-  readonly mounts: readonly MountInfo[];
-  /** Ports actually published on the host (absent when the backend does not report them). */
-  readonly publishedPorts?: readonly PublishedPort[];
-}
-
-/** A container port published on the host (what `ps` and `port` show). */
-export interface PublishedPort {
-  readonly containerPort: number;
-  /** `tcp`, `udp`, `sctp`. */
-  readonly protocol: string;
-  readonly hostIp?: string;
-  readonly hostPort?: number;
-}
-
-export interface ContainerInspect extends ContainerSummary {
-  readonly exitCode: number;
-  readonly health?: HealthStatus;
-  readonly startedAt?: string;
-  readonly finishedAt?: string;
-  readonly spec: ContainerSpec;
-}
-
-export interface PortBinding {
-  readonly containerPort: number;
-  readonly protocol: string;
-  readonly hostIp?: string;
-  /** A port or a range (`8000-8010`); absent = ephemeral. */
-  readonly hostPort?: string;
-}
-
-export interface MountSpec {
-  readonly type: 'bind' | 'volume' | 'tmpfs' | 'image';
-  /** Volume name, host path or image; absent for anonymous volumes and tmpfs. */
-  readonly source?: string;
-  readonly target: string;
-  readonly readOnly?: boolean;
-  /** Volumes: don't fill an empty volume with the image's content at the target. */
-  readonly noCopy?: boolean;
-  /** Binds: create a missing host directory (compose's default for the short syntax). */
-  readonly createHostPath?: boolean;
-  /** Binds: an overlay over the host directory (podman's `:O`): the container writes to its own upper layer. */
-  readonly overlay?: boolean;
-  readonly tmpfsSizeBytes?: number;
-  readonly tmpfsMode?: number;
-}
-
-/** A secret or config given to the container as a read-only file. */
-export interface FileMountSpec {
-  /** Absolute path in the container. */
-  readonly target: string;
-  /** Host file (a `file:` secret/config). */
-  readonly source?: string;
-  /** Inline content (`content:` or `environment:` sources). */
-  readonly content?: string;
-  /** Permission bits (default 0444). */
-  readonly mode?: number;
-  readonly uid?: number;
-  readonly gid?: number;
-}
-
-export interface EndpointSpec {
-  /** Network name (as created). */
-  readonly network: string;
-  readonly aliases?: readonly string[];
-  readonly ipv4Address?: string;
-  readonly ipv6Address?: string;
-  readonly macAddress?: string;
-  readonly priority?: number;
-}
-
-export interface HealthcheckSpec {
-  readonly test: readonly string[];
-  readonly intervalMs?: number;
-  readonly timeoutMs?: number;
-  readonly startPeriodMs?: number;
-  readonly startIntervalMs?: number;
-  readonly retries?: number;
-}
-
-/** What to create. Fields absent = the backend's/image's default. */
-export interface ContainerSpec {
-  readonly name: string;
-  readonly image: string;
-  readonly labels: Labels;
-  readonly command?: readonly string[];
-  readonly entrypoint?: readonly string[];
-  /** `KEY=value` strings. */
-  readonly env?: readonly string[];
-  readonly workingDir?: string;
-  readonly user?: string;
-  readonly hostname?: string;
-  readonly domainname?: string;
-  readonly tty?: boolean;
-  readonly openStdin?: boolean;
-  readonly init?: boolean;
-  readonly privileged?: boolean;
-  readonly readOnly?: boolean;
-  readonly capAdd?: readonly string[];
-  readonly capDrop?: readonly string[];
-  readonly extraHosts?: readonly string[];
-  readonly dns?: readonly string[];
-  readonly dnsSearch?: readonly string[];
-  readonly dnsOptions?: readonly string[];
-  readonly stopSignal?: string;
-  readonly stopTimeoutSeconds?: number;
-  /** `no`, `always`, `on-failure[:N]`, `unless-stopped`. */
-  readonly restart?: string;
-  readonly exposedPorts?: readonly string[];
-  readonly ports?: readonly PortBinding[];
-  readonly mounts?: readonly MountSpec[];
-  /** compose `links` (`service[:alias]`): on user-defined networks the alias resolves to the service. */
-  readonly links?: readonly string[];
-  /** Containers whose mounts this one shares: `name[:ro|:rw]` (compose `volumes_from`). */
-  readonly volumesFrom?: readonly string[];
-  /** Secrets (at /run/secrets/…) and configs, as files. */
-  readonly files?: readonly FileMountSpec[];
-  /** `bridge`, `host`, `none`, `container:<id>`; absent = attach to `networks`. */
-  readonly networkMode?: string;
-  readonly networks?: readonly EndpointSpec[];
-  readonly healthcheck?: HealthcheckSpec | 'none';
-  /** Carry the anonymous volumes of this container over (recreate without `-V`). */
-  readonly inheritVolumesFrom?: string;
-  /** Resource limits (cgroups). Bytes for memory; `cpus` as a fraction of CPUs (0.5 = half a CPU). */
-  readonly resources?: ResourceLimits;
-  readonly ulimits?: readonly UlimitSpec[];
-  readonly sysctls?: Readonly<Record<string, string>>;
-  readonly devices?: readonly DeviceSpec[];
-  readonly shmSizeBytes?: number;
-  readonly securityOpt?: readonly string[];
-}
-
-export interface ResourceLimits {
-  readonly memoryBytes?: number;
-  /** Memory + swap; -1 = unlimited swap. */
-  readonly memorySwapBytes?: number;
-  readonly memoryReservationBytes?: number;
-  readonly cpus?: number;
-  readonly cpuShares?: number;
-  readonly cpuset?: string;
-  readonly pidsLimit?: number;
-}
-
-export interface UlimitSpec {
-  readonly name: string;
-  readonly soft: number;
-  readonly hard: number;
-}
-
-export interface DeviceSpec {
-  readonly source: string;
-  readonly target: string;
-  /** `rwm` by default. */
-  readonly permissions?: string;
-}
-
-export interface NetworkInfo {
-  readonly id: string;
-  readonly name: string;
-  readonly driver: string;
-  readonly labels: Labels;
-  readonly internal: boolean;
-  readonly attachable: boolean;
-  /** Container ids attached. */
-  readonly containers: readonly string[];
-}
-
-export interface NetworkSpec {
-  readonly name: string;
-  readonly labels: Labels;
-  readonly driver?: string;
-  readonly driverOpts?: Labels;
-  readonly internal?: boolean;
-  readonly attachable?: boolean;
-  readonly enableIpv6?: boolean;
-  readonly ipam?: {
-    readonly driver?: string;
-    readonly config?: readonly { readonly subnet?: string; readonly gateway?: string; readonly ipRange?: string }[];
-  };
-}
-
-export interface VolumeInfo {
-  readonly name: string;
-  readonly driver: string;
-  readonly labels: Labels;
-  readonly mountpoint?: string;
-}
-
-export interface VolumeSpec {
-  readonly name: string;
-  readonly labels: Labels;
-  readonly driver?: string;
-  readonly driverOpts?: Labels;
-}
-
-export interface ImageInfo {
-  /** `sha256:…` content id. */
-  readonly id: string;
-  /** `repo@sha256:…` registry digests. */
-  readonly repoDigests: readonly string[];
-  readonly repoTags: readonly string[];
-}
-
-/** One pull progress event (one per layer update; `layer` absent for image-level messages). */
-export interface PullProgress {
-  readonly ref: string;
-  readonly layer?: string;
-  readonly status: string;
-  readonly current?: number;
-  readonly total?: number;
 }
 
 export interface ListOptions extends CallOptions {
@@ -270,37 +51,6 @@ export interface ListOptions extends CallOptions {
 export interface ListContainersOptions extends ListOptions {
   /** Include stopped containers (default true: compose always looks at all of them). */
   readonly all?: boolean;
-}
-
-/** What to run in a running container (`exec`, `execStream`). */
-export interface ExecSpec {
-  readonly cmd: readonly string[];
-  /** `KEY=value` strings, added to the container's environment. */
-  readonly env?: readonly string[] | undefined;
-  readonly user?: string | undefined;
-  readonly workdir?: string | undefined;
-  /** Allocate a pseudo-TTY (output is then not split into stdout/stderr: everything arrives on stdout). */
-  readonly tty?: boolean | undefined;
-  readonly privileged?: boolean | undefined;
-  /** Fed to the process's stdin, which is closed when this stream ends. Absent = no stdin. */
-  readonly stdin?: Readable | undefined;
-}
-
-/** The outcome of a buffered `exec`. Output is decoded as UTF-8. */
-export interface ExecResult {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** A running exec (`execStream`): read its output as it comes, then `wait()` for the exit code. */
-export interface ExecSession {
-  /** Ends when the process ends. */
-  readonly stdout: Readable;
-  /** Ends when the process ends; always empty with `tty`. */
-  readonly stderr: Readable;
-  /** Resolves with the exit code once the process has exited and both streams have ended. */
-  wait(): Promise<number>;
 }
 
 export interface LogsOptions extends CallOptions {
@@ -316,20 +66,6 @@ export interface LogsOptions extends CallOptions {
   readonly timestamps?: boolean | undefined;
 }
 
-/** One line of container output, without its trailing newline. */
-export interface LogLine {
-  readonly stream: 'stdout' | 'stderr';
-  readonly line: string;
-  /** RFC 3339 with nanoseconds, as the engine reports it; only with `timestamps: true`. */
-  readonly timestamp?: string;
-}
-
-/** `ps`-style process table of a container (`top`). */
-export interface ProcessList {
-  readonly titles: readonly string[];
-  readonly processes: readonly (readonly string[])[];
-}
-
 export interface EventsOptions extends CallOptions {
   /** Only events of objects whose attributes (labels included) match. */
   readonly labels?: LabelSelector | undefined;
@@ -339,68 +75,6 @@ export interface EventsOptions extends CallOptions {
   readonly since?: number | undefined;
   /** Unix seconds: stop at then (the iteration ends). */
   readonly until?: number | undefined;
-}
-
-/** One engine event: `container start`, `network connect`, … */
-export interface RuntimeEvent {
-  /** `container`, `network`, `volume`, `image`, … */
-  readonly type: string;
-  /** `create`, `start`, `die`, `stop`, `kill`, `destroy`, `pause`, `unpause`, `rename`, `health_status: healthy`, … */
-  readonly action: string;
-  /** Container/network id, volume name or image ref. */
-  readonly id: string;
-  /** Labels of the object plus engine attributes (`name`, `image`, `exitCode`, `container`, …). */
-  readonly attributes: Labels;
-  /** Unix milliseconds. */
-  readonly time: number;
-}
-
-/** What to build (compose's `build:` section, resolved to absolute paths). */
-export interface BuildSpec {
-  /** The build context directory (absolute). */
-  readonly context: string;
-  /** Dockerfile path relative to the context (default `Dockerfile`). Ignored with `dockerfileInline`. */
-  readonly dockerfile?: string | undefined;
-  /** The Dockerfile's content (compose `dockerfile_inline`). */
-  readonly dockerfileInline?: string | undefined;
-  /** Build args; an undefined value is passed through from the builder's environment by the engine. */
-  readonly args?: Readonly<Record<string, string>> | undefined;
-  readonly target?: string | undefined;
-  readonly labels?: Labels | undefined;
-  /** Tags given to the result (the first is the service's image name). */
-  readonly tags: readonly string[];
-  readonly noCache?: boolean | undefined;
-  /** Always try to pull newer base images. */
-  readonly pull?: boolean | undefined;
-  readonly platform?: string | undefined;
-  /** Network mode for RUN instructions. */
-  readonly network?: string | undefined;
-  /** `host:ip` entries. */
-  readonly extraHosts?: readonly string[] | undefined;
-  readonly cacheFrom?: readonly string[] | undefined;
-  readonly shmSizeBytes?: number | undefined;
-}
-
-/** One build progress event: usually a line of builder output in `text`. */
-export interface BuildProgress {
-  readonly text: string;
-}
-
-/** One push progress event (one per layer update). */
-export interface PushProgress {
-  readonly ref: string;
-  readonly layer?: string;
-  readonly status: string;
-  readonly current?: number;
-  readonly total?: number;
-}
-
-/** A local image as `images` lists it. */
-export interface ImageSummary extends ImageInfo {
-  readonly labels: Labels;
-  /** Unix milliseconds. */
-  readonly created: number;
-  readonly sizeBytes: number;
 }
 
 export interface WaitOptions extends CallOptions {
@@ -422,8 +96,9 @@ export interface Runtime {
   /** NotModified when already running. */
   startContainer(idOrName: string, options?: CallOptions): Promise<void>;
   /**
-   * NotModified when not running. `removing`: the caller removes the container right after (down, scale down,
-   * orphans), so a backend may leave releasing what the stopped container holds (network endpoints) to the removal.
+   * NotModified when not running. `removing` (a hint): the caller removes the container right after (down, scale
+   * down, orphans), so a backend may leave releasing what the stopped container holds (network endpoints) to the
+   * removal; a backend may ignore it.
    */
   stopContainer(idOrName: string, options?: CallOptions & { readonly timeoutSeconds?: number | undefined; readonly removing?: boolean | undefined }): Promise<void>;
   /** Conflict when not running. */

@@ -54,6 +54,7 @@ table ip tsc-deadbeef {
 	chain nat_postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
 		oifname "tsc-deadbeef" ct status dnat ip saddr { 127.0.0.0/8, 10.214.7.0/24 } masquerade comment "localhost and hairpin"
+		oifname "tsc-deadbeef" ct status dnat iifname "tsc-*" masquerade comment "hairpin from other tscompose networks"
 		oifname != "tsc-deadbeef" ip saddr 10.214.7.0/24 masquerade comment "outbound"
 	}
 	chain forward {
@@ -93,7 +94,8 @@ describe('rulesFor', () => {
     expect(() => rulesFor({ ...NET, subnet: '10.214.7.1/24' })).toThrow(/host bits/);
     expect(() => portRules({ hostPort: 0, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/host port/);
     expect(() => portRules({ hostPort: 65535, range: 2, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/host port/);
-    expect(() => portRules({ hostPort: 1, containerPort: 1, protocol: 'sctp' as 'tcp', containerIp: '10.0.0.2' })).toThrow(/protocol/);
+    expect(() => portRules({ hostPort: 1, containerPort: 1, protocol: 'icmp' as 'tcp', containerIp: '10.0.0.2' })).toThrow(/protocol/);
+    expect(portRules({ hostIp: '127.0.0.1', hostPort: 9000, containerPort: 80, protocol: 'sctp', containerIp: '10.0.0.2' })).toEqual(['ip daddr 127.0.0.1 sctp dport 9000 dnat to 10.0.0.2:80']);
     expect(() => portRules({ hostIp: 'evil"; flush ruleset', hostPort: 1, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/invalid IPv4/);
     expect(portRules({ hostPort: 1, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2', owner: 'a"b\\c' })[0]).toMatch(/comment "abc"$/);
     expect(portRules({ hostIp: '0.0.0.0', hostPort: 1, containerPort: 2, protocol: 'udp', containerIp: '10.0.0.2' })).toEqual(['udp dport 1 dnat to 10.0.0.2:2']);

@@ -13,8 +13,9 @@
  *  - nat prerouting: `fib daddr type local` and not 127/8 → `ports` (DNAT of published ports). Loopback host IPs
  *    are never DNATed here, so L2 neighbours cannot reach `127.0.0.1:X` publications.
  *  - nat output: `fib daddr type local` → `ports` (the host itself, 127.0.0.1 included, via route_localnet).
- *  - nat postrouting: masquerade DNATed packets from 127/8 or the subnet leaving on the bridge (localhost access
- *    and hairpin), and the subnet leaving via any other interface (outbound).
+ *  - nat postrouting: masquerade DNATed packets leaving on the bridge that come from 127/8 or the subnet (localhost
+ *    access and hairpin) or from another tscompose bridge (`tsc-*`: a client on another network of the container),
+ *    and the subnet leaving via any other interface (outbound).
  *  - filter forward: into the bridge from elsewhere only replies and DNATed (published) connections: isolation
  *    from other tscompose and Docker networks and from routed access to unpublished ports.
  * Internal networks: no NAT, no ports; forward drops anything crossing the bridge boundary; input drops packets from
@@ -32,7 +33,7 @@ import { formatCidr, mustCidr, mustIPv4, parseIPv4 } from './cidr.js';
 import { NetConfigError, NetworkError } from './errors.js';
 import { runRaw, runStep, type Step } from './run.js';
 
-export type Protocol = 'tcp' | 'udp';
+export type Protocol = 'tcp' | 'udp' | 'sctp';
 
 /** A published port as parsed from the compose file (short or long syntax). */
 export interface PortMapping {
@@ -95,7 +96,7 @@ export function portRules(p: FirewallPort): string[] {
   checkPort(p.hostPort + range - 1, 'host port');
   checkPort(p.containerPort, 'container port');
   checkPort(p.containerPort + range - 1, 'container port');
-  if (p.protocol !== 'tcp' && p.protocol !== 'udp') throw new NetConfigError(`unsupported protocol ${String(p.protocol)}`);
+  if (p.protocol !== 'tcp' && p.protocol !== 'udp' && p.protocol !== 'sctp') throw new NetConfigError(`unsupported protocol ${String(p.protocol)}`);
   mustIPv4(p.containerIp);
   const daddr = isAnyHostIp(p.hostIp) ? '' : `ip daddr ${formatIpOrThrow(p.hostIp!)} `;
   const comment = p.owner ? ` comment ${q(p.owner)}` : '';
@@ -167,6 +168,9 @@ export function rulesFor(n: FirewallNetwork): string {
     `\tchain nat_postrouting {`,
     `\t\ttype nat hook postrouting priority srcnat; policy accept;`,
     `\t\toifname ${br} ct status dnat ip saddr { 127.0.0.0/8, ${subnet} } masquerade comment "localhost and hairpin"`,
+    // A client on another tscompose network that the container is also on: without this its replies would leave
+    // straight over that network and miss the un-DNAT.
+    `\t\toifname ${br} ct status dnat iifname "tsc-*" masquerade comment "hairpin from other tscompose networks"`,
     `\t\toifname != ${br} ip saddr ${subnet} masquerade comment "outbound"`,
     `\t}`,
     `\tchain forward {`,
@@ -304,7 +308,7 @@ export function portConflicts(taken: readonly PortMapping[], wanted: readonly Po
 }
 
 /** Whether a host socket could bind hostIp:port now (a listening host service would otherwise be shadowed). */
-export function canBind(protocol: Protocol, port: number, hostIp?: string): Promise<boolean> {
+export function canBind(protocol: 'tcp' | 'udp', port: number, hostIp?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const host = isAnyHostIp(hostIp) ? '0.0.0.0' : hostIp!;
     if (protocol === 'udp') {
@@ -326,7 +330,7 @@ export function canBind(protocol: Protocol, port: number, hostIp?: string): Prom
  * An ephemeral host port: the kernel picks one (from ip_local_port_range, 32768-60999) for a briefly bound
  * socket; ports in `exclude` (ours, not held by any socket since DNAT needs none) are skipped.
  */
-export async function pickFreePort(protocol: Protocol, hostIp?: string, exclude: ReadonlySet<number> = new Set()): Promise<number> {
+export async function pickFreePort(protocol: 'tcp' | 'udp', hostIp?: string, exclude: ReadonlySet<number> = new Set()): Promise<number> {
   const host = isAnyHostIp(hostIp) ? '0.0.0.0' : hostIp!;
   if (parseIPv4(host) === undefined) throw new NetConfigError(`invalid host IP ${host}`);
   for (let i = 0; i < 50; i++) {

@@ -20,7 +20,7 @@ const d = enabled ? describe : describe.skip;
 
 const tag = randomBytes(3).toString('hex');
 const KEY = { a: `tsct${tag}_a`, b: `tsct${tag}_b`, c: `tsct${tag}_c` };
-const ids = { a1: `a1${tag}${randomBytes(8).toString('hex')}`, a2: `a2${tag}${randomBytes(8).toString('hex')}`, b1: `b1${tag}${randomBytes(8).toString('hex')}`, c1: `c1${tag}${randomBytes(8).toString('hex')}` };
+const ids = { a1: `a1${tag}${randomBytes(8).toString('hex')}`, a2: `a2${tag}${randomBytes(8).toString('hex')}`, b1: `b1${tag}${randomBytes(8).toString('hex')}`, c1: `c1${tag}${randomBytes(8).toString('hex')}`, r1: `r1${tag}${randomBytes(8).toString('hex')}` };
 const OURS = new RegExp(`^(${Object.values(KEY).map(bridgeName).join('|')}|vtsc)`);
 
 async function sh(...argv: string[]) {
@@ -197,7 +197,18 @@ d('native networking (root)', () => {
     expect(await fetchFrom(eps.a2.netns, eps.a1.ip, 8080)).toBe('hi'); // same network, direct
     expect(await fetchFrom(eps.b1.netns, hostIp, webPort)).toBe(''); // internal network: no way out
     // A host port already published is refused, as is one a host process listens on.
-    await expect(nets.connect({ network: KEY.c, endpointId: ids.c1, ports: [{ hostPort: webPort, containerPort: 1, protocol: 'tcp' }] })).rejects.toThrow(/already published/);
+    await expect(nets.connect({ network: KEY.c, endpointId: ids.c1, ports: [{ hostPort: { start: webPort, end: webPort }, containerPort: 1, protocol: 'tcp' }] })).rejects.toThrow(/already published/);
+    // A host range: one free port of it (the lowest one not published nor held by a host socket).
+    const ranged = await nets.connect({ network: KEY.c, endpointId: ids.r1, ports: [{ hostIp: '127.0.0.1', hostPort: { start: webPort, end: webPort + 5 }, containerPort: 8080, protocol: 'tcp' }] });
+    expect(ranged.ports).toHaveLength(1);
+    expect(ranged.ports[0]!.hostPort).toBeGreaterThan(webPort);
+    expect(ranged.ports[0]!.hostPort).toBeLessThanOrEqual(webPort + 5);
+    await nets.releaseContainer(ids.r1);
+    // The container on a second network (no ports there): a client on that network still gets its replies
+    // through the host (hairpin masquerade from any tscompose bridge), not straight over the shared network.
+    await nets.connect({ network: KEY.c, endpointId: ids.a1 });
+    expect(await fetchFrom(eps.c1.netns, hostIp, webPort)).toBe('hi');
+    await nets.disconnect(KEY.c, ids.a1);
   });
 
   it('isolates networks from each other', async () => {

@@ -33,7 +33,6 @@ import { mustCidr } from './cidr.js';
 import { NetworkError } from './errors.js';
 import {
   applyFirewall,
-  canBind,
   ensureIptablesAccept,
   pickFreePort,
   portConflicts,
@@ -44,6 +43,7 @@ import {
   type PortMapping,
   type Protocol,
 } from './firewall.js';
+import { ephemeralRange, hostPortFree, pickPortInRange } from './host-ports.js';
 import { allocateAddress, planNetwork, readHostUsage, releaseAddress, type IpamConfig, type IpamNetwork, type Pool, type UsedPrefix } from './ipam.js';
 import { runStep } from './run.js';
 
@@ -93,13 +93,15 @@ export interface CreateNetworkRequest {
   readonly labels?: Readonly<Record<string, string>>;
 }
 
-/** A port to publish; `hostPort` undefined = ephemeral. */
+/**
+ * A port to publish, Docker's meaning: `hostPort` undefined = an ephemeral port; `start === end` = that port; a
+ * range = one free port of it (the lowest free one), picked at connect.
+ */
 export interface PortRequest {
   readonly hostIp?: string;
-  readonly hostPort?: number;
+  readonly hostPort?: { readonly start: number; readonly end: number };
   readonly containerPort: number;
   readonly protocol: Protocol;
-  readonly range?: number;
 }
 
 export interface ConnectRequest {
@@ -205,18 +207,25 @@ export class NativeNetworks {
       const ifname = req.ifname ?? old?.ifname ?? firstFreeIfname(sameNs.map((x) => x.e.ifname));
       if (sameNs.some((x) => x.e.ifname === ifname)) throw new NetworkError(`interface ${ifname} is already used in netns ${nsName}`);
       const defaultRoute = req.defaultRoute ?? (old?.defaultRoute || (!net.internal && !sameNs.some((x) => x.e.defaultRoute)));
-      // Ports: keep the host ports of a previous run of this endpoint, allocate ephemeral ones, refuse clashes.
+      // Ports: keep the host ports of a previous run of this endpoint, pick ephemeral ones and one port of each
+      // range, refuse clashes.
       const taken = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => !(n.key === net.key && e.endpointId === req.endpointId)).flatMap((e) => e.ports));
       const ports: FirewallPort[] = [];
-      const used = new Set(taken.flatMap((p) => Array.from({ length: p.range ?? 1 }, (_, i) => p.hostPort + i)));
+      const used = (protocol: Protocol): Set<number> =>
+        new Set([...taken, ...ports].filter((p) => p.protocol === protocol).flatMap((p) => Array.from({ length: p.range ?? 1 }, (_, i) => p.hostPort + i)));
       for (const p of net.internal ? [] : (req.ports ?? [])) {
-        let hostPort = p.hostPort;
-        if (hostPort === undefined) {
-          const prev = old?.ports.find((o) => o.containerPort === p.containerPort && o.protocol === p.protocol && (o.hostIp ?? '') === (p.hostIp ?? ''));
-          hostPort = prev?.hostPort ?? (await pickFreePort(p.protocol, p.hostIp, used));
-        } else if (req.checkHostBind !== false && !old?.ports.some((o) => o.hostPort === hostPort && o.protocol === p.protocol)) {
-          for (let i = 0; i < (p.range ?? 1); i++) {
-            if (!(await canBind(p.protocol, hostPort + i, p.hostIp))) throw new NetworkError(`host port ${p.hostIp ?? '0.0.0.0'}:${hostPort + i}/${p.protocol} is in use by a host process`);
+        const prev = old?.ports.find(
+          (o) => o.containerPort === p.containerPort && o.protocol === p.protocol && (o.hostIp ?? '') === (p.hostIp ?? '') && (!p.hostPort || (o.hostPort >= p.hostPort.start && o.hostPort <= p.hostPort.end)),
+        );
+        let hostPort: number;
+        if (prev) hostPort = prev.hostPort;
+        else if (!p.hostPort) {
+          hostPort = p.protocol === 'sctp' ? await pickPortInRange('sctp', await ephemeralRange(), p.hostIp, used('sctp')) : await pickFreePort(p.protocol, p.hostIp, used(p.protocol));
+        } else if (p.hostPort.start !== p.hostPort.end) hostPort = await pickPortInRange(p.protocol, p.hostPort, p.hostIp, used(p.protocol));
+        else {
+          hostPort = p.hostPort.start;
+          if (req.checkHostBind !== false && !(await hostPortFree(p.protocol, hostPort, p.hostIp))) {
+            throw new NetworkError(`host port ${p.hostIp ?? '0.0.0.0'}:${hostPort}/${p.protocol} is in use by a host process`);
           }
         }
         const fp: FirewallPort = {
@@ -224,14 +233,12 @@ export class NativeNetworks {
           hostPort,
           containerPort: p.containerPort,
           protocol: p.protocol,
-          ...(p.range !== undefined && p.range !== 1 ? { range: p.range } : {}),
           containerIp: ip,
           ...(req.owner ? { owner: req.owner } : {}),
         };
         const clash = portConflicts([...taken, ...ports], [fp]);
         if (clash.length) throw new NetworkError(clash[0]!);
         ports.push(fp);
-        for (let i = 0; i < (fp.range ?? 1); i++) used.add(fp.hostPort + i);
       }
       const rec: EndpointRecord = {
         endpointId: req.endpointId,

@@ -3,7 +3,6 @@ import {
   healthConfig,
   labelFilters,
   orderEndpoints,
-  restartFromPolicy,
   restartPolicy,
   toContainerInspect,
   toContainerSummary,
@@ -11,6 +10,7 @@ import {
   toImageSummary,
   toNetworkCreateBody,
   toNetworkInfo,
+  toProtocol,
   toRuntimeEvent,
   toUnixSeconds,
 } from './convert.js';
@@ -41,7 +41,7 @@ describe('toCreateBody', () => {
       restart: 'on-failure:5',
       exposedPorts: ['9000', '53/udp'],
       ports: [
-        { containerPort: 80, protocol: 'tcp', hostPort: '8080' },
+        { containerPort: 80, protocol: 'tcp', hostPort: { start: 8080, end: 8080 } },
         { containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1' },
       ],
       mounts: [
@@ -118,8 +118,6 @@ describe('toCreateBody', () => {
     expect(healthConfig('none')).toEqual({ Test: ['NONE'] });
     expect(restartPolicy('always')).toEqual({ Name: 'always' });
     expect(restartPolicy('on-failure')).toEqual({ Name: 'on-failure' });
-    expect(restartFromPolicy({ Name: 'on-failure', MaximumRetryCount: 2 })).toBe('on-failure:2');
-    expect(restartFromPolicy({ Name: '' })).toBeUndefined();
     expect(labelFilters({ a: '1', b: true })).toEqual({ label: ['a=1', 'b'] });
     expect(labelFilters({})).toBeUndefined();
     expect(orderEndpoints([{ network: 'a' }, { network: 'b', priority: 1 }, { network: 'c' }]).map((e) => e.network)).toEqual(['b', 'a', 'c']);
@@ -160,37 +158,28 @@ describe('toCreateBody: limits and kernel settings', () => {
 });
 
 describe('engine answers to DTOs', () => {
-  test('container inspect, round-tripping the spec', () => {
-    const created = toCreateBody({
-      name: 'p-web-1',
-      image: 'busybox',
-      labels: { l: '1' },
-      command: ['sleep', '1'],
-      restart: 'always',
-      ports: [{ containerPort: 80, protocol: 'tcp', hostPort: '8080' }],
-      mounts: [{ type: 'bind', source: '/a', target: '/b' }, { type: 'volume', source: 'v', target: '/v', readOnly: true }],
-      healthcheck: { test: ['CMD-SHELL', 'true'], intervalMs: 2000 },
-    }).body;
+  test('container inspect', () => {
     const inspect = toContainerInspect({
       Id: 'abc',
       Name: '/p-web-1',
       Image: 'sha256:img',
       Created: '2024-01-02T03:04:05.000Z',
       State: { Status: 'running', ExitCode: 0, StartedAt: '2024-01-02T03:04:06Z', FinishedAt: '0001-01-01T00:00:00Z', Health: { Status: 'healthy' } },
-      Config: { Image: 'busybox', Labels: { l: '1' }, Cmd: ['sleep', '1'], Healthcheck: created.Healthcheck ?? null, ExposedPorts: { '80/tcp': {} } },
-      HostConfig: { ...(created.HostConfig as object), NetworkMode: 'p_default' },
+      Config: { Image: 'busybox', Labels: { l: '1' } },
       NetworkSettings: {
         Networks: { p_default: { NetworkID: 'net1', Aliases: ['web', 'abc'], IPAddress: '172.18.0.2' } },
-        Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '81/tcp': null },
+        Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '81/tcp': null, '53/udp': [{ HostIp: '127.0.0.1', HostPort: '9005' }], '7/sctp': [{ HostPort: '7000' }] },
       },
       Mounts: [{ Type: 'bind', Source: '/a', Destination: '/b', RW: true }, { Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data', Destination: '/v', RW: false }],
     });
-    expect(inspect).toMatchObject({
+    expect(inspect).toEqual({
       id: 'abc',
       name: 'p-web-1',
       image: 'busybox',
       imageId: 'sha256:img',
+      labels: { l: '1' },
       status: 'running',
+      exitCode: 0,
       health: 'healthy',
       created: Date.parse('2024-01-02T03:04:05.000Z'),
       startedAt: '2024-01-02T03:04:06Z',
@@ -199,21 +188,34 @@ describe('engine answers to DTOs', () => {
         { type: 'bind', source: '/a', target: '/b', readOnly: false },
         { type: 'volume', source: 'v', target: '/v', readOnly: true },
       ],
-      publishedPorts: [{ containerPort: 80, protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080 }],
+      publishedPorts: [
+        { containerPort: 80, protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080 },
+        { containerPort: 53, protocol: 'udp', hostIp: '127.0.0.1', hostPort: 9005 },
+        { containerPort: 7, protocol: 'sctp', hostPort: 7000 },
+      ],
     });
-    expect(inspect.finishedAt).toBeUndefined();
-    expect(inspect.spec).toEqual({
-      name: 'p-web-1',
-      image: 'busybox',
-      labels: { l: '1' },
-      command: ['sleep', '1'],
-      restart: 'always',
-      exposedPorts: ['80/tcp'],
-      ports: [{ containerPort: 80, protocol: 'tcp', hostPort: '8080' }],
-      mounts: [{ type: 'bind', source: '/a', target: '/b', readOnly: false }, { type: 'volume', source: 'v', target: '/v', readOnly: true }],
-      networks: [{ network: 'p_default', aliases: ['web', 'abc'] }],
-      healthcheck: { test: ['CMD-SHELL', 'true'], intervalMs: 2000 },
+  });
+
+  test('published ports: a host range is handed to Docker as a range (Docker picks one free port of it)', () => {
+    const { body } = toCreateBody({
+      name: 'x',
+      image: 'i',
+      labels: {},
+      ports: [
+        { containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: { start: 9000, end: 9010 } },
+        { containerPort: 53, protocol: 'udp', hostPort: { start: 5353, end: 5353 } },
+        { containerPort: 7, protocol: 'sctp' },
+      ],
     });
+    expect(body.ExposedPorts).toEqual({ '80/tcp': {}, '53/udp': {}, '7/sctp': {} });
+    expect(body.HostConfig?.PortBindings).toEqual({
+      '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '9000-9010' }],
+      '53/udp': [{ HostPort: '5353' }],
+      '7/sctp': [{ HostPort: '' }],
+    });
+    expect(toProtocol('UDP')).toBe('udp');
+    expect(toProtocol('sctp')).toBe('sctp');
+    expect(toProtocol(undefined)).toBe('tcp');
   });
 
   test('container summary, network, image, event', () => {

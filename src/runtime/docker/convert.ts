@@ -21,7 +21,8 @@ import type {
   FileMountSpec,
   NetworkInfo,
   NetworkSpec,
-  PortBinding,
+  PortProtocol,
+  PortRange,
   PublishedPort,
   RuntimeEvent,
   VolumeInfo,
@@ -41,16 +42,22 @@ export function portKey(port: string | number, protocol = 'tcp'): string {
   return s.includes('/') ? s : `${s}/${protocol}`;
 }
 
+/** A host port or range as Docker's HostPort: `8000`, `9000-9010`. */
+export function hostPortText(r: PortRange): string {
+  return r.start === r.end ? String(r.start) : `${r.start}-${r.end}`;
+}
+
+/** Docker's `tcp`/`udp`/`sctp` (anything else is reported as tcp). */
+export function toProtocol(s: Nullable<string>): PortProtocol {
+  const p = (s ?? '').toLowerCase();
+  return p === 'udp' || p === 'sctp' ? p : 'tcp';
+}
+
 /** `no` | `always` | `unless-stopped` | `on-failure[:N]` → RestartPolicy. */
 export function restartPolicy(restart: string): { Name: string; MaximumRetryCount?: number } {
   const [name = 'no', count] = restart.split(':');
   if (name === 'on-failure' && count !== undefined) return { Name: name, MaximumRetryCount: Number(count) };
   return { Name: name === '' ? 'no' : name };
-}
-
-export function restartFromPolicy(p: { Name?: string; MaximumRetryCount?: number } | undefined): string | undefined {
-  if (!p?.Name) return undefined;
-  return p.Name === 'on-failure' && p.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : p.Name;
 }
 
 export function healthConfig(h: HealthcheckSpec | 'none'): Docker.HealthConfig {
@@ -64,7 +71,8 @@ export function healthConfig(h: HealthcheckSpec | 'none'): Docker.HealthConfig {
   return out;
 }
 
-function healthFromConfig(h: Docker.HealthConfig | undefined | null): HealthcheckSpec | 'none' | undefined {
+/** Docker's HealthConfig (of a container or an image) → HealthcheckSpec. */
+export function healthFromConfig(h: Docker.HealthConfig | undefined | null): HealthcheckSpec | 'none' | undefined {
   if (!h?.Test || h.Test.length === 0) return undefined;
   if (h.Test[0] === 'NONE') return 'none';
   const out: { -readonly [K in keyof HealthcheckSpec]: HealthcheckSpec[K] } = { test: [...h.Test] };
@@ -171,7 +179,8 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
     exposed[key] = {};
     const b: Docker.PortBinding = {};
     if (p.hostIp !== undefined) b.HostIp = p.hostIp;
-    b.HostPort = p.hostPort ?? '';
+    // A range is Docker's too: it picks one free port of it.
+    b.HostPort = p.hostPort ? hostPortText(p.hostPort) : '';
     (bindings[key] ??= []).push(b);
   }
   if (Object.keys(exposed).length > 0) body.ExposedPorts = exposed;
@@ -275,11 +284,11 @@ function toMountInfo(m: RawMount): MountInfo {
   return { type, source: (type === 'volume' ? m.Name : m.Source) ?? '', target: m.Destination ?? '', readOnly: m.RW === false };
 }
 
-export function toContainerSummary(c: RawContainerSummary): { -readonly [K in keyof ContainerInspect]?: ContainerInspect[K] } & Omit<ContainerInspect, 'exitCode' | 'spec'> {
+export function toContainerSummary(c: RawContainerSummary): { -readonly [K in keyof ContainerInspect]?: ContainerInspect[K] } & Omit<ContainerInspect, 'exitCode'> {
   const published: PublishedPort[] = [];
   for (const p of c.Ports ?? []) {
     if (p.PublicPort === undefined) continue;
-    const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: p.PrivatePort, protocol: p.Type, hostPort: p.PublicPort };
+    const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: p.PrivatePort, protocol: toProtocol(p.Type), hostPort: p.PublicPort };
     if (p.IP) pp.hostIp = p.IP;
     published.push(pp);
   }
@@ -312,33 +321,7 @@ export interface RawContainerInspect {
   Config?: Nullable<{
     Image?: Nullable<string>;
     Labels?: Nullable<Record<string, string>>;
-    Cmd?: Nullable<string[]>;
-    Entrypoint?: Nullable<string[] | string>;
-    Env?: Nullable<string[]>;
-    WorkingDir?: Nullable<string>;
-    User?: Nullable<string>;
-    Hostname?: Nullable<string>;
-    Domainname?: Nullable<string>;
     Tty?: Nullable<boolean>;
-    OpenStdin?: Nullable<boolean>;
-    StopSignal?: Nullable<string>;
-    StopTimeout?: Nullable<number>;
-    ExposedPorts?: Nullable<Record<string, unknown>>;
-    Healthcheck?: Nullable<Docker.HealthConfig>;
-  }>;
-  HostConfig?: Nullable<{
-    Binds?: Nullable<string[]>;
-    Mounts?: Nullable<{ Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[]>;
-    PortBindings?: Nullable<Record<string, Nullable<{ HostIp?: string; HostPort?: string }[]>>>;
-    RestartPolicy?: Nullable<{ Name?: string; MaximumRetryCount?: number }>;
-    CapAdd?: Nullable<string[]>;
-    CapDrop?: Nullable<string[]>;
-    Privileged?: Nullable<boolean>;
-    ReadonlyRootfs?: Nullable<boolean>;
-    Init?: Nullable<boolean>;
-    ExtraHosts?: Nullable<string[]>;
-    Dns?: Nullable<string[]>;
-    NetworkMode?: Nullable<string>;
   }>;
   NetworkSettings?: Nullable<{
     Networks?: Nullable<Record<string, RawEndpoint>>;
@@ -353,86 +336,19 @@ function toHealth(s: Nullable<string>): HealthStatus | undefined {
 
 const dockerZeroTime = (t: Nullable<string>): boolean => !t || t.startsWith('0001-01-01');
 
-/**
- * Inspect → ContainerInspect. `spec` is rebuilt from what the engine reports, so it includes the image's
- * defaults (env, cmd, …): compare configurations by the config-hash label, not by this.
- */
+/** Inspect → ContainerInspect. */
 export function toContainerInspect(c: RawContainerInspect): ContainerInspect {
   const cfg = c.Config ?? {};
-  const host = c.HostConfig ?? {};
   const state = c.State ?? {};
   const name = (c.Name ?? '').replace(/^\//, '');
   const networks = toEndpoints(c.NetworkSettings?.Networks);
-
-  const spec: { -readonly [K in keyof ContainerSpec]: ContainerSpec[K] } = { name, image: cfg.Image ?? '', labels: { ...(cfg.Labels ?? {}) } };
-  if (cfg.Cmd) spec.command = [...cfg.Cmd];
-  if (cfg.Entrypoint) spec.entrypoint = typeof cfg.Entrypoint === 'string' ? [cfg.Entrypoint] : [...cfg.Entrypoint];
-  if (cfg.Env) spec.env = [...cfg.Env];
-  if (cfg.WorkingDir) spec.workingDir = cfg.WorkingDir;
-  if (cfg.User) spec.user = cfg.User;
-  if (cfg.Hostname) spec.hostname = cfg.Hostname;
-  if (cfg.Domainname) spec.domainname = cfg.Domainname;
-  if (cfg.Tty) spec.tty = true;
-  if (cfg.OpenStdin) spec.openStdin = true;
-  if (host.Init) spec.init = true;
-  if (host.Privileged) spec.privileged = true;
-  if (host.ReadonlyRootfs) spec.readOnly = true;
-  if (host.CapAdd && host.CapAdd.length > 0) spec.capAdd = [...host.CapAdd];
-  if (host.CapDrop && host.CapDrop.length > 0) spec.capDrop = [...host.CapDrop];
-  if (host.ExtraHosts && host.ExtraHosts.length > 0) spec.extraHosts = [...host.ExtraHosts];
-  if (host.Dns && host.Dns.length > 0) spec.dns = [...host.Dns];
-  if (cfg.StopSignal) spec.stopSignal = cfg.StopSignal;
-  if (cfg.StopTimeout !== undefined && cfg.StopTimeout !== null) spec.stopTimeoutSeconds = cfg.StopTimeout;
-  const restart = restartFromPolicy(host.RestartPolicy ?? undefined);
-  if (restart !== undefined) spec.restart = restart;
-  const exposed = Object.keys(cfg.ExposedPorts ?? {});
-  if (exposed.length > 0) spec.exposedPorts = exposed;
-  const ports: PortBinding[] = [];
-  for (const [key, list] of Object.entries(host.PortBindings ?? {})) {
-    const [port = '0', protocol = 'tcp'] = key.split('/');
-    for (const b of list ?? []) {
-      const pb: { -readonly [K in keyof PortBinding]: PortBinding[K] } = { containerPort: Number(port), protocol };
-      if (b.HostIp) pb.hostIp = b.HostIp;
-      if (b.HostPort) pb.hostPort = b.HostPort;
-      ports.push(pb);
-    }
-  }
-  if (ports.length > 0) spec.ports = ports;
-  const mounts: MountSpec[] = [];
-  for (const b of host.Binds ?? []) {
-    const [source = '', target = '', mode = ''] = b.split(':');
-    mounts.push({ type: 'bind', source, target, readOnly: mode.split(',').includes('ro') });
-  }
-  for (const m of host.Mounts ?? []) {
-    const type = m.Type === 'bind' || m.Type === 'tmpfs' || m.Type === 'image' ? m.Type : 'volume';
-    const ms: { -readonly [K in keyof MountSpec]: MountSpec[K] } = { type, target: m.Target ?? '', readOnly: m.ReadOnly ?? false };
-    if (m.Source) ms.source = m.Source;
-    mounts.push(ms);
-  }
-  if (mounts.length > 0) spec.mounts = mounts;
-  const mode = host.NetworkMode ?? '';
-  if (mode === 'host' || mode === 'none' || mode.startsWith('container:') || mode.startsWith('service:') || (mode === 'bridge' && Object.keys(networks).length <= 1 && 'bridge' in networks)) {
-    spec.networkMode = mode;
-  } else {
-    const raw = c.NetworkSettings?.Networks ?? {};
-    spec.networks = Object.keys(raw).sort().map((network) => {
-      const e = raw[network]!;
-      const ep: { -readonly [K in keyof EndpointSpec]: EndpointSpec[K] } = { network };
-      if (e.Aliases && e.Aliases.length > 0) ep.aliases = [...e.Aliases];
-      if (e.IPAMConfig?.IPv4Address) ep.ipv4Address = e.IPAMConfig.IPv4Address;
-      if (e.IPAMConfig?.IPv6Address) ep.ipv6Address = e.IPAMConfig.IPv6Address;
-      return ep;
-    });
-  }
-  const health = healthFromConfig(cfg.Healthcheck);
-  if (health !== undefined) spec.healthcheck = health;
 
   const published: PublishedPort[] = [];
   for (const [key, list] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
     const [port = '0', protocol = 'tcp'] = key.split('/');
     for (const b of list ?? []) {
       if (!b.HostPort) continue;
-      const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: Number(port), protocol, hostPort: Number(b.HostPort) };
+      const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: Number(port), protocol: toProtocol(protocol), hostPort: Number(b.HostPort) };
       if (b.HostIp) pp.hostIp = b.HostIp;
       published.push(pp);
     }
@@ -450,7 +366,6 @@ export function toContainerInspect(c: RawContainerInspect): ContainerInspect {
     mounts: (c.Mounts ?? []).map(toMountInfo),
     publishedPorts: published,
     exitCode: state.ExitCode ?? 0,
-    spec,
   };
   const h = toHealth(state.Health?.Status);
   if (h !== undefined) out.health = h;

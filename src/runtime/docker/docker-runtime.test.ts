@@ -95,12 +95,11 @@ maybe('DockerRuntime (integration)', () => {
   }, 60_000);
 
   test('container lifecycle with labels and typed errors', async () => {
-    const { id } = await rt.createContainer(sleeper('life', { env: ['FOO=bar'], ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1' }] }));
+    const { id } = await rt.createContainer(sleeper('life', { env: ['FOO=bar'], ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, { containerPort: 81, protocol: 'udp', hostIp: '127.0.0.1', hostPort: { start: 39400, end: 39410 } }] }));
     await expect(rt.createContainer(sleeper('life'))).rejects.toBeInstanceOf(ConflictError);
     await expect(rt.createContainer({ name: n('noimg'), image: 'tscompose-no-such-image:1', labels: TEST_LABELS })).rejects.toMatchObject({ kind: 'image' });
     let info = await rt.inspectContainer(n('life'));
     expect(info).toMatchObject({ id, name: n('life'), image: IMAGE, status: 'created', labels: TEST_LABELS });
-    expect(info.spec.env).toContain('FOO=bar');
     await rt.startContainer(id);
     await expect(rt.startContainer(id)).rejects.toBeInstanceOf(NotModifiedError);
     info = await rt.inspectContainer(id);
@@ -108,6 +107,12 @@ maybe('DockerRuntime (integration)', () => {
     expect(info.startedAt).toBeDefined();
     expect(info.publishedPorts?.[0]).toMatchObject({ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1' });
     expect(info.publishedPorts?.[0]?.hostPort).toBeGreaterThan(0);
+    // A host range onto one container port: one port of the range, Docker's pick.
+    const udp = info.publishedPorts?.find((p) => p.protocol === 'udp');
+    expect(udp).toMatchObject({ containerPort: 81, hostIp: '127.0.0.1' });
+    expect(udp?.hostPort).toBeGreaterThanOrEqual(39400);
+    expect(udp?.hostPort).toBeLessThanOrEqual(39410);
+    expect((await rt.exec(id, { cmd: ['sh', '-c', 'echo $FOO'] })).stdout.trim()).toBe('bar');
     const listed = await rt.listContainers({ labels: { ...TEST_LABELS } });
     expect(listed.map((c) => c.name)).toContain(n('life'));
     expect(await rt.listContainers({ labels: { 'tscompose.test': 'no-such-value' } })).toEqual([]);

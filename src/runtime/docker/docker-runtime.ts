@@ -263,7 +263,8 @@ export class DockerRuntime implements Runtime {
 
   async *containerLogs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
     const container = this.docker.getContainer(idOrName);
-    const info = await this.inspectContainer(idOrName, options);
+    const raw = (await this.call('container', idOrName, () => container.inspect(sig(options)))) as unknown as RawContainerInspect;
+    const tty = raw.Config?.Tty ?? false;
     const query: Record<string, unknown> = {
       stdout: true,
       stderr: true,
@@ -294,7 +295,7 @@ export class DockerRuntime implements Runtime {
     };
     const demux = new Demuxer((stream, payload) => {
       for (const line of splitter.push(stream, payload)) emit(stream, line);
-    }, info.spec.tty ?? false);
+    }, tty);
     try {
       for await (const chunk of source) {
         demux.push(chunk);

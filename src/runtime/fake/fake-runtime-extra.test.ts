@@ -92,12 +92,13 @@ describe('FakeRuntime: exec, logs, wait, pause, top, events, images, cp', () => 
 
   test('published ports while running', async () => {
     const rt = new FakeRuntime({ images: { busybox: 'sha256:aa' } });
-    await rt.createContainer({ name: 'x', image: 'busybox', labels: {}, ports: [{ containerPort: 80, protocol: 'tcp', hostPort: '8080' }, { containerPort: 81, protocol: 'udp' }] });
+    await rt.createContainer({ name: 'x', image: 'busybox', labels: {}, ports: [{ containerPort: 80, protocol: 'tcp', hostPort: { start: 8080, end: 8080 } }, { containerPort: 81, protocol: 'udp' }, { containerPort: 82, protocol: 'sctp', hostPort: { start: 9000, end: 9010 } }] });
     expect((await rt.inspectContainer('x')).publishedPorts).toBeUndefined();
     await rt.startContainer('x');
     expect((await rt.inspectContainer('x')).publishedPorts).toEqual([
       { containerPort: 80, protocol: 'tcp', hostIp: '0.0.0.0', hostPort: 8080 },
       { containerPort: 81, protocol: 'udp', hostIp: '0.0.0.0', hostPort: 49154 },
+      { containerPort: 82, protocol: 'sctp', hostIp: '0.0.0.0', hostPort: 9000 },
     ]);
   });
 

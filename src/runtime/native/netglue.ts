@@ -16,7 +16,7 @@ import type { DnsEntry } from '../../lib/dns/index.js';
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
 const dnsModule = () => import('../../lib/dns/index.js');
 import { withLock } from '../../lib/fs/lock.js';
-import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState } from '../../lib/net/index.js';
+import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState, type PortRequest } from '../../lib/net/index.js';
 import type { ContainerRecord, NativePaths } from './state.js';
 
 /** The network and DNS libraries' errors (bad subnet, port in use, a failed `ip`): our code and context, their hint. */
@@ -72,19 +72,24 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
   });
 }
 
-function portsOf(r: ContainerRecord) {
-  return (r.spec.ports ?? []).map((p) => {
-    const [from, to] = (p.hostPort ?? '').split('-');
-    const hostPort = from ? Number(from) : undefined;
-    const range = to ? Number(to) - Number(from) + 1 : undefined;
-    return {
-      containerPort: p.containerPort,
-      protocol: (p.protocol === 'udp' ? 'udp' : 'tcp') as 'tcp' | 'udp',
-      ...(p.hostIp ? { hostIp: p.hostIp } : {}),
-      ...(hostPort !== undefined ? { hostPort } : {}),
-      ...(range !== undefined && range > 1 ? { range } : {}),
-    };
-  });
+/** The spec's published ports as the network library takes them (the same typed value: nothing to parse). */
+function portsOf(r: ContainerRecord): PortRequest[] {
+  return (r.spec.ports ?? []).map((p) => ({
+    containerPort: p.containerPort,
+    protocol: p.protocol,
+    ...(p.hostIp ? { hostIp: p.hostIp } : {}),
+    ...(p.hostPort ? { hostPort: p.hostPort } : {}),
+  }));
+}
+
+/**
+ * The network that publishes the container's ports: as Docker Engine 28 does, the one that provides the default
+ * gateway (here the first non-internal network, the one given the default route). The DNAT targets the
+ * container's address there; clients on any other network reach it through the host's addresses (forwarding
+ * into that bridge is allowed for DNATed connections, replies hairpin through the host).
+ */
+function gatewayNetwork(r: ContainerRecord, state: NetState): string | undefined {
+  return (r.spec.networks ?? []).find((ep) => state.networks[ep.network] && !state.networks[ep.network]!.internal)?.network;
 }
 
 export interface Attached {
@@ -105,8 +110,8 @@ export function networkId(key: string, subnet: string): string {
 }
 
 /**
- * Attaches a starting container to its networks (ports published on the first), writes its /etc/hosts and
- * /etc/resolv.conf, and serves its names. On failure everything attached so far is released.
+ * Attaches a starting container to its networks (ports published on its gateway network), writes its /etc/hosts
+ * and /etc/resolv.conf, and serves its names. On failure everything attached so far is released.
  */
 export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etcDir: string): Promise<Attached> {
   const nets = networksOf(paths);
@@ -116,7 +121,8 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
   const keys: string[] = [];
   try {
     const known = await nets.read();
-    for (const [i, ep] of (r.spec.networks ?? []).entries()) {
+    const gateway = gatewayNetwork(r, known);
+    for (const ep of r.spec.networks ?? []) {
       // A network recorded by a CLI killed before it made the bridge (or after a reboot): make it again.
       const net0 = known.networks[ep.network];
       if (net0 && !existsSync(`/sys/class/net/${net0.bridge}`)) {
@@ -129,18 +135,14 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
         ...(ep.macAddress ? { macAddress: ep.macAddress } : {}),
         aliases: namesFor(r, ep),
         owner: r.name,
-        ...(i === 0 ? { ports: portsOf(r) } : {}),
+        ...(ep.network === gateway ? { ports: portsOf(r) } : {}),
       });
       attached.push(rec);
       keys.push(ep.network);
       const state = await nets.read();
       const net = state.networks[ep.network]!;
       endpoints[ep.network] = { networkId: networkId(net.key, net.subnet), ip: rec.ip, aliases: [...(ep.aliases ?? [])] };
-      for (const p of rec.ports) {
-        for (let k = 0; k < (p.range ?? 1); k++) {
-          ports.push({ containerPort: p.containerPort + k, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort + k });
-        }
-      }
+      for (const p of rec.ports) ports.push({ containerPort: p.containerPort, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort });
     }
     await writeEtc(paths, r, etcDir, attached);
     // Not waiting for the resolver to reload (~30-80 ms, serialised over containers): the container's process

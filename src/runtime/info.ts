@@ -1,0 +1,160 @@
+/**
+ * What backends report (part of the runtime port, ./runtime.ts, which re-exports it): containers, networks,
+ * volumes, images, exec results, logs, events, progress. Neutral DTOs.
+ */
+import type { Readable } from 'node:stream';
+import type { Labels, PortProtocol } from './spec.js';
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One network endpoint of a container. */
+export interface EndpointInfo {
+  readonly networkId: string;
+  readonly aliases: readonly string[];
+  readonly ipAddress?: string;
+}
+
+export interface MountInfo {
+  readonly type: 'bind' | 'volume' | 'tmpfs' | 'image';
+  /** Volume name (volume mounts) or host path (bind mounts). */
+  readonly source: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
+export interface ContainerSummary {
+  readonly id: string;
+  /** Without the leading slash. */
+  readonly name: string;
+  /** The image as given at create time. */
+  readonly image: string;
+  readonly imageId: string;
+  readonly labels: Labels;
+  readonly status: ContainerStatus;
+  /** Unix milliseconds. */
+  readonly created: number;
+  /** network name → endpoint. */
+  readonly networks: Readonly<Record<string, EndpointInfo>>;
+  readonly mounts: readonly MountInfo[];
+  /** Ports actually published on the host (absent when the backend does not report them). */
+  readonly publishedPorts?: readonly PublishedPort[];
+}
+
+/** A container port published on the host (what `ps` and `port` show). */
+export interface PublishedPort {
+  readonly containerPort: number;
+  readonly protocol: PortProtocol;
+  readonly hostIp?: string;
+  readonly hostPort?: number;
+}
+
+export interface ContainerInspect extends ContainerSummary {
+  readonly exitCode: number;
+  readonly health?: HealthStatus;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+}
+
+export interface NetworkInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Labels;
+  readonly internal: boolean;
+  readonly attachable: boolean;
+  /** Container ids attached. */
+  readonly containers: readonly string[];
+}
+
+export interface VolumeInfo {
+  readonly name: string;
+  readonly driver: string;
+  readonly labels: Labels;
+  readonly mountpoint?: string;
+}
+
+export interface ImageInfo {
+  /** `sha256:…` content id. */
+  readonly id: string;
+  /** `repo@sha256:…` registry digests. */
+  readonly repoDigests: readonly string[];
+  readonly repoTags: readonly string[];
+}
+
+/** A local image as `images` lists it. */
+export interface ImageSummary extends ImageInfo {
+  readonly labels: Labels;
+  /** Unix milliseconds. */
+  readonly created: number;
+  readonly sizeBytes: number;
+}
+
+/** One pull progress event (one per layer update; `layer` absent for image-level messages). */
+export interface PullProgress {
+  readonly ref: string;
+  readonly layer?: string;
+  readonly status: string;
+  readonly current?: number;
+  readonly total?: number;
+}
+
+/** One push progress event (one per layer update). */
+export interface PushProgress {
+  readonly ref: string;
+  readonly layer?: string;
+  readonly status: string;
+  readonly current?: number;
+  readonly total?: number;
+}
+
+/** One build progress event: usually a line of builder output in `text`. */
+export interface BuildProgress {
+  readonly text: string;
+}
+
+/** The outcome of a buffered `exec`. Output is decoded as UTF-8. */
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A running exec (`execStream`): read its output as it comes, then `wait()` for the exit code. */
+export interface ExecSession {
+  /** Ends when the process ends. */
+  readonly stdout: Readable;
+  /** Ends when the process ends; always empty with `tty`. */
+  readonly stderr: Readable;
+  /** Resolves with the exit code once the process has exited and both streams have ended. */
+  wait(): Promise<number>;
+}
+
+/** One line of container output, without its trailing newline. */
+export interface LogLine {
+  readonly stream: 'stdout' | 'stderr';
+  readonly line: string;
+  /** RFC 3339 with nanoseconds, as the engine reports it; only with `timestamps: true`. */
+  readonly timestamp?: string;
+}
+
+/** `ps`-style process table of a container (`top`). */
+export interface ProcessList {
+  readonly titles: readonly string[];
+  readonly processes: readonly (readonly string[])[];
+}
+
+/** One engine event: `container start`, `network connect`, … */
+export interface RuntimeEvent {
+  /** `container`, `network`, `volume`, `image`, … */
+  readonly type: string;
+  /** `create`, `start`, `die`, `stop`, `kill`, `destroy`, `pause`, `unpause`, `rename`, `health_status: healthy`, … */
+  readonly action: string;
+  /** Container/network id, volume name or image ref. */
+  readonly id: string;
+  /** Labels of the object plus engine attributes (`name`, `image`, `exitCode`, `container`, …). */
+  readonly attributes: Labels;
+  /** Unix milliseconds. */
+  readonly time: number;
+}

@@ -1,0 +1,215 @@
+/**
+ * What the engine asks a backend to create (part of the runtime port, ./runtime.ts, which re-exports it):
+ * containers, networks, volumes, builds, execs. Neutral DTOs; fields absent = the backend's/image's default.
+ */
+import type { Readable } from 'node:stream';
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** `tcp`, `udp` or `sctp`. */
+export type PortProtocol = 'tcp' | 'udp' | 'sctp';
+
+/** Inclusive port range; `start === end` for one port. */
+export interface PortRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * A container port to publish, with Docker's meaning: `hostPort` absent = an ephemeral host port; `start === end`
+ * = that port; a range = ONE free port of the range, picked by the backend when the container starts (a range of
+ * container ports is several PortBindings, one per port).
+ */
+export interface PortBinding {
+  readonly containerPort: number;
+  readonly protocol: PortProtocol;
+  /** Absent = every address of the host. */
+  readonly hostIp?: string;
+  readonly hostPort?: PortRange;
+}
+
+export interface MountSpec {
+  readonly type: 'bind' | 'volume' | 'tmpfs' | 'image';
+  /** Volume name, host path or image; absent for anonymous volumes and tmpfs. */
+  readonly source?: string;
+  readonly target: string;
+  readonly readOnly?: boolean;
+  /** Volumes: don't fill an empty volume with the image's content at the target. */
+  readonly noCopy?: boolean;
+  /** Binds: create a missing host directory (compose's default for the short syntax). */
+  readonly createHostPath?: boolean;
+  /** Binds: an overlay over the host directory (podman's `:O`): the container writes to its own upper layer. */
+  readonly overlay?: boolean;
+  readonly tmpfsSizeBytes?: number;
+  readonly tmpfsMode?: number;
+}
+
+/** A secret or config given to the container as a read-only file. */
+export interface FileMountSpec {
+  /** Absolute path in the container. */
+  readonly target: string;
+  /** Host file (a `file:` secret/config). */
+  readonly source?: string;
+  /** Inline content (`content:` or `environment:` sources). */
+  readonly content?: string;
+  /** Permission bits (default 0444). */
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export interface EndpointSpec {
+  /** Network name (as created). */
+  readonly network: string;
+  readonly aliases?: readonly string[];
+  readonly ipv4Address?: string;
+  readonly ipv6Address?: string;
+  readonly macAddress?: string;
+  readonly priority?: number;
+}
+
+export interface HealthcheckSpec {
+  readonly test: readonly string[];
+  readonly intervalMs?: number;
+  readonly timeoutMs?: number;
+  readonly startPeriodMs?: number;
+  readonly startIntervalMs?: number;
+  readonly retries?: number;
+}
+
+/** What to create. Fields absent = the backend's/image's default. */
+export interface ContainerSpec {
+  readonly name: string;
+  readonly image: string;
+  readonly labels: Labels;
+  readonly command?: readonly string[];
+  readonly entrypoint?: readonly string[];
+  /** `KEY=value` strings. */
+  readonly env?: readonly string[];
+  readonly workingDir?: string;
+  readonly user?: string;
+  readonly hostname?: string;
+  readonly domainname?: string;
+  readonly tty?: boolean;
+  readonly openStdin?: boolean;
+  readonly init?: boolean;
+  readonly privileged?: boolean;
+  readonly readOnly?: boolean;
+  readonly capAdd?: readonly string[];
+  readonly capDrop?: readonly string[];
+  readonly extraHosts?: readonly string[];
+  readonly dns?: readonly string[];
+  readonly dnsSearch?: readonly string[];
+  readonly dnsOptions?: readonly string[];
+  readonly stopSignal?: string;
+  readonly stopTimeoutSeconds?: number;
+  /** `no`, `always`, `on-failure[:N]`, `unless-stopped`. */
+  readonly restart?: string;
+  readonly exposedPorts?: readonly string[];
+  readonly ports?: readonly PortBinding[];
+  readonly mounts?: readonly MountSpec[];
+  /** compose `links` (`service[:alias]`): on user-defined networks the alias resolves to the service. */
+  readonly links?: readonly string[];
+  /** Containers whose mounts this one shares: `name[:ro|:rw]` (compose `volumes_from`). */
+  readonly volumesFrom?: readonly string[];
+  /** Secrets (at /run/secrets/…) and configs, as files. */
+  readonly files?: readonly FileMountSpec[];
+  /** `bridge`, `host`, `none`, `container:<id>`; absent = attach to `networks`. */
+  readonly networkMode?: string;
+  readonly networks?: readonly EndpointSpec[];
+  readonly healthcheck?: HealthcheckSpec | 'none';
+  /** Carry the anonymous volumes of this container over (recreate without `-V`). */
+  readonly inheritVolumesFrom?: string;
+  /** Resource limits (cgroups). Bytes for memory; `cpus` as a fraction of CPUs (0.5 = half a CPU). */
+  readonly resources?: ResourceLimits;
+  readonly ulimits?: readonly UlimitSpec[];
+  readonly sysctls?: Readonly<Record<string, string>>;
+  readonly devices?: readonly DeviceSpec[];
+  readonly shmSizeBytes?: number;
+  readonly securityOpt?: readonly string[];
+}
+
+export interface ResourceLimits {
+  readonly memoryBytes?: number;
+  /** Memory + swap; -1 = unlimited swap. */
+  readonly memorySwapBytes?: number;
+  readonly memoryReservationBytes?: number;
+  readonly cpus?: number;
+  readonly cpuShares?: number;
+  readonly cpuset?: string;
+  readonly pidsLimit?: number;
+}
+
+export interface UlimitSpec {
+  readonly name: string;
+  readonly soft: number;
+  readonly hard: number;
+}
+
+export interface DeviceSpec {
+  readonly source: string;
+  readonly target: string;
+  /** `rwm` by default. */
+  readonly permissions?: string;
+}
+
+export interface NetworkSpec {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly driver?: string;
+  readonly driverOpts?: Labels;
+  readonly internal?: boolean;
+  readonly attachable?: boolean;
+  readonly enableIpv6?: boolean;
+  readonly ipam?: {
+    readonly driver?: string;
+    readonly config?: readonly { readonly subnet?: string; readonly gateway?: string; readonly ipRange?: string }[];
+  };
+}
+
+export interface VolumeSpec {
+  readonly name: string;
+  readonly labels: Labels;
+  readonly driver?: string;
+  readonly driverOpts?: Labels;
+}
+
+/** What to build (compose's `build:` section, resolved to absolute paths). */
+export interface BuildSpec {
+  /** The build context directory (absolute). */
+  readonly context: string;
+  /** Dockerfile path relative to the context (default `Dockerfile`). Ignored with `dockerfileInline`. */
+  readonly dockerfile?: string | undefined;
+  /** The Dockerfile's content (compose `dockerfile_inline`). */
+  readonly dockerfileInline?: string | undefined;
+  /** Build args; an undefined value is passed through from the builder's environment by the engine. */
+  readonly args?: Readonly<Record<string, string>> | undefined;
+  readonly target?: string | undefined;
+  readonly labels?: Labels | undefined;
+  /** Tags given to the result (the first is the service's image name). */
+  readonly tags: readonly string[];
+  readonly noCache?: boolean | undefined;
+  /** Always try to pull newer base images. */
+  readonly pull?: boolean | undefined;
+  readonly platform?: string | undefined;
+  /** Network mode for RUN instructions. */
+  readonly network?: string | undefined;
+  /** `host:ip` entries. */
+  readonly extraHosts?: readonly string[] | undefined;
+  readonly cacheFrom?: readonly string[] | undefined;
+  readonly shmSizeBytes?: number | undefined;
+}
+
+/** What to run in a running container (`exec`, `execStream`). */
+export interface ExecSpec {
+  readonly cmd: readonly string[];
+  /** `KEY=value` strings, added to the container's environment. */
+  readonly env?: readonly string[] | undefined;
+  readonly user?: string | undefined;
+  readonly workdir?: string | undefined;
+  /** Allocate a pseudo-TTY (output is then not split into stdout/stderr: everything arrives on stdout). */
+  readonly tty?: boolean | undefined;
+  readonly privileged?: boolean | undefined;
+  /** Fed to the process's stdin, which is closed when this stream ends. Absent = no stdin. */
+  readonly stdin?: Readable | undefined;
+}
