@@ -1,6 +1,7 @@
 /**
  * `up` and `create`: images (pull / build) → observe → reconcile → execute, waiting for depends_on conditions
- * before each service starts, then (with `--wait`) for every service to be ready. Reports through events only.
+ * before each service's containers start (or restart, for `restart: true` dependents of a recreated service), then
+ * (with `--wait`) for every service to be ready. Reports through events only.
  */
 import type { Project } from '../project/types.js';
 import { execute } from './execute.js';
