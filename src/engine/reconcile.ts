@@ -226,9 +226,9 @@ class Reconciler {
     for (const c of kept) {
       const cause = causes.get(c);
       if (cause !== undefined) this.planRecreate(ctx, c, cause);
-      else if (c.status !== 'running') {
-        if (!this.options.noStart) ctx.starts.push(this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [...ctx.resourceDeps, ...ctx.depStarts]));
-      } else if (restartFor.length > 0 && !this.options.noStart) this.planDependentRestart(ctx, c, restartFor);
+      else if (this.options.noStart) continue;
+      else if (c.status !== 'running') ctx.starts.push(this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [...ctx.resourceDeps, ...ctx.depStarts]));
+      else if (restartFor.length > 0) this.planDependentRestart(ctx, c, restartFor);
     }
 
     const maxNumber = existing.reduce((m, c) => Math.max(m, c.number), 0);
