@@ -13,7 +13,8 @@ import type Docker from 'dockerode';
 import { extract } from 'tar-stream';
 import { BuildError, ConflictError, NotFoundError, NotModifiedError, PullError, PushError } from '../errors.js';
 import type { LogLine, RuntimeEvent } from '../runtime.js';
-import { DockerRuntime, loadedLines, toPruneResult } from './docker-runtime.js';
+import { DockerRuntime } from './docker-runtime.js';
+import { loadedLines, toPruneResult } from './images.js';
 
 const rt = new DockerRuntime();
 const available = await rt.ping();

@@ -16,6 +16,7 @@ describe('mapDockerError', () => {
     expect(conflict).toBeInstanceOf(ConflictError);
     expect(conflict.message).toContain('already in use');
     expect(mapDockerError(http(403, 'endpoint with name x already exists in network n'), 'network', 'n')).toBeInstanceOf(ConflictError);
+    expect(mapDockerError(http(500, 'Container abc is not paused'), 'container', 'x')).toBeInstanceOf(ConflictError);
     expect(mapDockerError(Object.assign(new Error('(HTTP code 304) container already started'), { statusCode: 304, json: null }), 'container', 'x')).toBeInstanceOf(NotModifiedError);
   });
 

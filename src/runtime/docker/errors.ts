@@ -39,7 +39,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', '
 
 /**
  * Maps an engine error onto a typed one: 404 → NotFound (the image or network named in the message, else `kind`),
- * 409 and 403 → Conflict, 304 → NotModified, socket errors → RuntimeUnavailable. Aborts pass through unchanged;
+ * 409 and 403 (and a pause/unpause in the wrong state) → Conflict, 304 → NotModified, socket errors → RuntimeUnavailable. Aborts pass through unchanged;
  * anything else becomes a TsComposeError `TSC_DOCKER` with the engine's message.
  */
 export function mapDockerError(e: unknown, kind: RuntimeObjectKind, ref: string): Error {
@@ -61,6 +61,8 @@ export function mapDockerError(e: unknown, kind: RuntimeObjectKind, ref: string)
     case 304:
       return new NotModifiedError(kind, ref, msg || 'not modified', { cause: e });
     default:
+      // Pause/unpause in the wrong state: the engine answers 500, the port promises Conflict.
+      if (/is not paused|is already paused|is paused|is not running/i.test(msg) && err.statusCode !== undefined) return new ConflictError(kind, ref, msg, { cause: e });
       break;
   }
   if (err.code && UNREACHABLE.has(err.code) && err.statusCode === undefined) {

@@ -1,0 +1,188 @@
+/**
+ * Images on Docker Engine: inspect, list, pull, push, tag, remove, build, and the image tools (load, save, prune,
+ * full inspect). Functions over the adapter's client (DockerCall); DockerRuntime delegates to them.
+ */
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { TsComposeError } from '../../errors.js';
+import { BuildError, NotFoundError, PullError, PushError, RuntimeUnavailableError } from '../errors.js';
+import type { BuildProgress, BuildSpec, CallOptions, ImageDetails, ImageInfo, ImageSummary, ListOptions, LoadResult, PruneResult, PullProgress, PushProgress } from '../runtime.js';
+import type { packContext } from './build-context.js';
+import { invoke, sig, type DockerCall } from './call.js';
+import { labelFilters, toImageInfo, toImageSummary } from './convert.js';
+import { engineMessage, isAbortError, mapDockerError } from './errors.js';
+import { imageDetailsOf } from './image-details.js';
+import { readProgress, type ProgressMessage } from './streams.js';
+
+export async function inspectImage(d: DockerCall, ref: string, options?: CallOptions): Promise<ImageInfo> {
+  const raw = await d.call('image', ref, () => invoke(d.docker.getImage(ref), 'inspect', sig(options)));
+  return toImageInfo(raw as unknown as Parameters<typeof toImageInfo>[0]);
+}
+
+export async function listImages(d: DockerCall, options: ListOptions = {}): Promise<ImageSummary[]> {
+  const filters = labelFilters(options.labels);
+  const list = await d.call('image', '*', () => d.docker.listImages({ ...(filters ? { filters } : {}), ...sig(options) } as Docker.ListImagesOptions));
+  return (list as unknown as Parameters<typeof toImageSummary>[0][]).map(toImageSummary);
+}
+
+export async function pullImage(d: DockerCall, ref: string, options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined }): Promise<ImageInfo> {
+  let failure: string | undefined;
+  try {
+    const stream = (await d.docker.pull(ref, { ...(options?.platform ? { platform: options.platform } : {}), ...sig(options) })) as Readable;
+    failure = await readProgress(stream, (m) => options?.onProgress?.(toPullProgress(ref, m)));
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    throw new PullError(ref, engineMessage(e), { cause: e });
+  }
+  if (failure !== undefined) throw new PullError(ref, failure);
+  return inspectImage(d, ref, options);
+}
+
+export async function pushImage(d: DockerCall, ref: string, options?: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void> {
+  await inspectImage(d, ref, options); // NotFound when not present locally (the engine would stream an error)
+  const { repo, tag } = splitRef(ref);
+  const image = d.docker.getImage(repo);
+  let failure: string | undefined;
+  try {
+    // The engine refuses a push without an X-Registry-Auth header, even an empty one (no credentials).
+    const stream = (await image.push({ authconfig: {}, tag, ...sig(options) } as Docker.ImagePushOptions)) as unknown as Readable;
+    failure = await readProgress(stream, (m) => options?.onProgress?.(toPullProgress(ref, m)));
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    const mapped = mapDockerError(e, 'image', ref);
+    if (mapped instanceof NotFoundError) throw mapped;
+    throw new PushError(ref, engineMessage(e), { cause: e });
+  }
+  if (failure !== undefined) throw new PushError(ref, failure);
+}
+
+export async function tagImage(d: DockerCall, source: string, target: string, options?: CallOptions): Promise<void> {
+  const { repo, tag } = splitRef(target);
+  await d.call('image', source, () => d.docker.getImage(source).tag({ repo, tag, ...sig(options) }));
+}
+
+export async function removeImage(d: DockerCall, ref: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
+  await d.call('image', ref, () => d.docker.getImage(ref).remove({ force: options?.force ?? false, ...sig(options) }));
+}
+
+export async function buildImage(d: DockerCall, spec: BuildSpec, options?: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined }): Promise<{ id: string }> {
+  const ref = spec.tags[0] ?? spec.context;
+  let packed: Awaited<ReturnType<typeof packContext>>;
+  try {
+    // tar-fs and the .dockerignore matcher are only needed for builds: not loaded at start-up.
+    const { packContext: pack } = await import('./build-context.js');
+    packed = await pack(spec.context, spec.dockerfile, spec.dockerfileInline);
+  } catch (e) {
+    throw new BuildError(ref, `reading the build context ${spec.context}: ${(e as Error).message}`, { cause: e });
+  }
+  const query: Record<string, unknown> = { dockerfile: packed.dockerfile, t: [...spec.tags], rm: true, forcerm: true, ...sig(options) };
+  if (spec.args && Object.keys(spec.args).length > 0) query['buildargs'] = { ...spec.args };
+  if (spec.labels && Object.keys(spec.labels).length > 0) query['labels'] = { ...spec.labels };
+  if (spec.target !== undefined) query['target'] = spec.target;
+  if (spec.noCache) query['nocache'] = true;
+  if (spec.pull) query['pull'] = true;
+  if (spec.platform !== undefined) query['platform'] = spec.platform;
+  if (spec.network !== undefined) query['networkmode'] = spec.network;
+  if (spec.extraHosts && spec.extraHosts.length > 0) query['extrahosts'] = spec.extraHosts.join(',');
+  if (spec.cacheFrom && spec.cacheFrom.length > 0) query['cachefrom'] = [...spec.cacheFrom];
+  if (spec.shmSizeBytes !== undefined) query['shmsize'] = spec.shmSizeBytes;
+  let failure: string | undefined;
+  let id: string | undefined;
+  try {
+    const stream = (await d.docker.buildImage(packed.tar as unknown as NodeJS.ReadableStream, query as Docker.ImageBuildOptions)) as unknown as Readable;
+    failure = await readProgress(stream, (m: ProgressMessage) => {
+      if (m.aux?.ID) id = m.aux.ID;
+      const text = m.stream ?? m.status ?? (m.error ? m.error + '\n' : undefined);
+      if (text !== undefined && text !== '') options?.onProgress?.({ text });
+      if (id === undefined && m.stream) {
+        const built = /Successfully built ([0-9a-f]{12,})/.exec(m.stream);
+        if (built) id = built[1];
+      }
+    });
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    throw new BuildError(ref, engineMessage(e), { cause: e });
+  }
+  if (failure !== undefined) throw new BuildError(ref, failure);
+  if (id === undefined || !id.startsWith('sha256:')) id = (await inspectImage(d, id ?? ref, options)).id;
+  return { id };
+}
+
+// -- image tools (`tscompose image …`) ----------------------------------------------------------------------------
+
+export async function loadImage(d: DockerCall, archive: Readable, options?: CallOptions): Promise<LoadResult> {
+  const loaded: string[] = [];
+  let failure: string | undefined;
+  try {
+    const stream = (await d.docker.loadImage(archive, { quiet: true, ...sig(options) })) as unknown as Readable;
+    failure = await readProgress(stream, (m) => loaded.push(...loadedLines(m)));
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    const mapped = mapDockerError(e, 'image', 'archive');
+    if (mapped instanceof RuntimeUnavailableError) throw mapped;
+    throw new TsComposeError('TSC_IMAGE_LOAD', `loading images: ${engineMessage(e)}`, { cause: e });
+  }
+  if (failure !== undefined) throw new TsComposeError('TSC_IMAGE_LOAD', `loading images: ${failure}`);
+  return { loaded };
+}
+
+export async function saveImage(d: DockerCall, refs: readonly string[], options?: CallOptions): Promise<Readable> {
+  // The engine only reports a missing image once the (empty) archive has started: check each first.
+  for (const ref of refs) await inspectImage(d, ref, options).catch((e: unknown) => Promise.reject(asGivenRef(e, ref)));
+  const s = await d.call('image', refs.join(' '), () => invoke(d.docker, 'getImages', { names: [...refs], ...sig(options) }));
+  return s as unknown as Readable;
+}
+
+export async function pruneImages(d: DockerCall, options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
+  const res = (await d.call('image', '*', () =>
+    d.docker.pruneImages({ filters: { dangling: [options?.all ? 'false' : 'true'] }, ...sig(options) }),
+  )) as { ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number };
+  return toPruneResult(res);
+}
+
+export async function inspectImageDetails(d: DockerCall, ref: string, options?: CallOptions): Promise<ImageDetails> {
+  const raw = await d.call('image', ref, () => invoke(d.docker.getImage(ref), 'inspect', sig(options))).catch((e: unknown) => Promise.reject(asGivenRef(e, ref)));
+  return imageDetailsOf(raw);
+}
+
+/** `repo:tag` / `host:5000/repo:tag` / `repo` → repo and tag (default `latest`). */
+export function splitRef(ref: string): { repo: string; tag: string } {
+  const at = ref.indexOf('@');
+  if (at >= 0) return { repo: ref.slice(0, at), tag: ref.slice(at + 1) };
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref, tag: 'latest' };
+}
+
+/** NotFound under the ref asked for (engine 20.10 words it `no such image: x: No such image: x`). */
+function asGivenRef(e: unknown, ref: string): unknown {
+  return e instanceof NotFoundError && e.kind === 'image' && e.ref !== ref ? new NotFoundError('image', ref, { cause: e }) : e;
+}
+
+/** The `Loaded image: …` / `Loaded image ID: …` lines of one message of a load stream. */
+export function loadedLines(m: ProgressMessage): string[] {
+  const text = m.stream ?? m.status ?? '';
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^Loaded image( ID)?: /.test(l));
+}
+
+/** The engine's prune answer → PruneResult (untagged refs and deleted ids, in the engine's order). */
+export function toPruneResult(res: { ImagesDeleted?: readonly { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number } | null | undefined): PruneResult {
+  const deleted: string[] = [];
+  for (const d of res?.ImagesDeleted ?? []) {
+    if (d.Untagged) deleted.push(d.Untagged);
+    if (d.Deleted) deleted.push(d.Deleted);
+  }
+  return { deleted, reclaimedBytes: res?.SpaceReclaimed ?? 0 };
+}
+
+function toPullProgress(ref: string, m: ProgressMessage): PullProgress {
+  const p: { -readonly [K in keyof PullProgress]: PullProgress[K] } = { ref, status: m.status ?? m.error ?? m.stream?.trim() ?? '' };
+  if (m.id !== undefined) p.layer = m.id;
+  if (m.progressDetail?.current !== undefined) p.current = m.progressDetail.current;
+  if (m.progressDetail?.total !== undefined) p.total = m.progressDetail.total;
+  return p;
+}
