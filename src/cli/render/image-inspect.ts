@@ -7,7 +7,13 @@ const set = (keys: readonly string[]): Record<string, object> | null => (keys.le
 function healthcheck(h: HealthcheckSpec): Record<string, unknown> {
   const ns = (ms: number | undefined): number | undefined => (ms ? Math.round(ms * 1e6) : undefined);
   const out: Record<string, unknown> = { Test: [...h.test] };
-  for (const [k, v] of [['Interval', ns(h.intervalMs)], ['Timeout', ns(h.timeoutMs)], ['StartPeriod', ns(h.startPeriodMs)], ['StartInterval', ns(h.startIntervalMs)], ['Retries', h.retries]] as const) {
+  for (const [k, v] of [
+    ['Interval', ns(h.intervalMs)],
+    ['Timeout', ns(h.timeoutMs)],
+    ['StartPeriod', ns(h.startPeriodMs)],
+    ['StartInterval', ns(h.startIntervalMs)],
+    ['Retries', h.retries],
+  ] as const) {
     if (v) out[k] = v;
   }
   return out;

@@ -1,7 +1,7 @@
 /**
  * Reading image archives (docker-archive as `docker save` writes it up to v24, Docker ≥ 25's OCI layout plus
  * manifest.json, plain OCI image layouts; optionally gzip-compressed) into a scratch directory, and describing
- * the images inside. Writing a docker-archive is in store.ts (it needs the store's blobs).
+ * the images inside. Loading them into the store and writing a docker-archive are in load-save.ts.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -9,18 +9,13 @@ import { dirname, join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { TsComposeError } from '../../errors.js';
+import { CodedError } from '../errors.js';
 import { hexOf, isSha256Digest } from './digest.js';
+import { ArchiveError, UnsupportedCompressionError } from './errors.js';
 import { normalizeMemberPath } from './tar-scan.js';
-import { UnsupportedCompressionError, peek, sniffCompression } from './streams.js';
+import { peek, sniffCompression } from './streams.js';
 import { INDEX_TYPES, MANIFEST_TYPES, type Descriptor, type ImageIndex, type ImageManifest, type Platform } from './types.js';
 import { tryNormalizeRef } from './reference.js';
-
-export class ArchiveError extends TsComposeError {
-  constructor(detail: string, options: { cause?: unknown } = {}) {
-    super('TSC_IMAGE_ARCHIVE', `invalid image archive: ${detail}`, options);
-  }
-}
 
 export interface ExtractedArchive {
   dir: string;
@@ -29,7 +24,11 @@ export interface ExtractedArchive {
 }
 
 /** Extracts the regular files of an archive into `dir` (which must exist); links are resolved, not created. */
-export async function extractArchive(input: AsyncIterable<Buffer | Uint8Array | string>, dir: string, signal?: AbortSignal): Promise<ExtractedArchive> {
+export async function extractArchive(
+  input: AsyncIterable<Buffer | Uint8Array | string>,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<ExtractedArchive> {
   const { head, stream } = await peek(input, 6);
   const kind = sniffCompression(head);
   if (kind !== 'none' && kind !== 'gzip') throw new UnsupportedCompressionError(kind, 'the image archive');
@@ -74,7 +73,7 @@ export async function extractArchive(input: AsyncIterable<Buffer | Uint8Array | 
   } catch (e) {
     extract.destroy();
     await feeding.catch(() => undefined);
-    if (e instanceof TsComposeError || (e as Error).name === 'AbortError') throw e;
+    if (e instanceof CodedError || (e as Error).name === 'AbortError') throw e;
     throw new ArchiveError((e as Error).message, { cause: e });
   }
   return {

@@ -43,7 +43,13 @@ function healthcheckOf(raw: unknown): ImageHealthcheck | undefined {
     const n = num(v);
     return n ? n / 1e6 : undefined;
   };
-  const [intervalMs, timeoutMs, startPeriodMs, startIntervalMs, retries] = [ms(h.Interval), ms(h.Timeout), ms(h.StartPeriod), ms(h.StartInterval), num(h.Retries)];
+  const [intervalMs, timeoutMs, startPeriodMs, startIntervalMs, retries] = [
+    ms(h.Interval),
+    ms(h.Timeout),
+    ms(h.StartPeriod),
+    ms(h.StartInterval),
+    num(h.Retries),
+  ];
   return {
     test,
     ...(intervalMs !== undefined ? { intervalMs } : {}),

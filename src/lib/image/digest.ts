@@ -11,6 +11,11 @@ export function hexOf(digest: string): string {
   return i >= 0 ? digest.slice(i + 1) : digest;
 }
 
+/** The 12 hex digits progress lines show for a blob (`sha256:0123456789ab…` → `0123456789ab`). */
+export function shortDigest(digest: string): string {
+  return hexOf(digest).slice(0, 12);
+}
+
 export function isSha256Digest(s: string): boolean {
   return /^sha256:[a-f0-9]{64}$/.test(s);
 }

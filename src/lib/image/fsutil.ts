@@ -1,15 +1,12 @@
-/** Small filesystem helpers for the image store: atomic writes, temp names, recursive sizes. */
+/** Filesystem helpers of the image store: scratch names that carry the owner's pid, recursive sizes. */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** `<pid>-<random>`: temp names carry the owner's pid so leftovers of dead processes can be swept. */
 export function tempName(prefix = ''): string {
   return `${prefix}${process.pid}-${randomBytes(6).toString('hex')}`;
 }
-
-/** Atomic writes: the native runtime's (write a temp file beside it, fsync, rename over). */
-export { writeFileAtomic, writeJsonAtomic } from '../fs/atomic.js';
 
 /** Total bytes of the files below `path` (lstat sizes; directories not counted). */
 export async function diskUsage(path: string): Promise<number> {
@@ -43,10 +40,4 @@ export async function diskUsage(path: string): Promise<number> {
     }
   }
   return total;
-}
-
-export { pidAlive } from '../fs/proc.js';
-
-export function isErrno(e: unknown, ...codes: string[]): boolean {
-  return typeof e === 'object' && e !== null && codes.includes((e as NodeJS.ErrnoException).code ?? '');
 }

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { sha256 } from './digest.js';
-import { DigestMismatchError, unpackLayer } from './layer.js';
-import { LayerRejectedError } from './tar-scan.js';
+import { DigestMismatchError, LayerRejectedError } from './errors.js';
+import { unpackLayer } from './layer.js';
 import { gz, makeTar, type TarEntry } from './__fixtures__/images.js';
 
 let dir: string;
@@ -76,7 +76,9 @@ describe('unpackLayer', () => {
     expect(existsSync(join(target, 'var/.wh..wh..opq'))).toBe(false);
     expect(await readFile(join(target, 'keep/kept'), 'utf8')).toBe('same layer wins');
     expect(await readdir(join(target, 'keep'))).toEqual(['kept']);
-    const attr = spawnSync('getfattr', ['--absolute-names', '-n', 'trusted.overlay.opaque', '--only-values', join(target, 'var')], { encoding: 'utf8' });
+    const attr = spawnSync('getfattr', ['--absolute-names', '-n', 'trusted.overlay.opaque', '--only-values', join(target, 'var')], {
+      encoding: 'utf8',
+    });
     expect(attr.status).toBe(0);
     expect(attr.stdout).toBe('y');
     expect(spawnSync('getfattr', ['--absolute-names', '-n', 'trusted.overlay.opaque', join(target, 'etc')]).status).not.toBe(0);
@@ -115,20 +117,85 @@ describe('unpackLayer', () => {
     });
 
     const cases: [string, () => TarEntry[], RegExp][] = [
-      ['symlink escape', () => [{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a/pwned', content: 'pwned' }], /through the symlink "a"/],
-      ['relative symlink escape', () => [{ name: 'b', type: 'symlink', linkname: '../../../../../../..' + outside }, { name: 'b/pwned2', content: 'x' }], /symlink "b"/],
-      ['nested symlink escape', () => [{ name: 'x/', type: 'directory' }, { name: 'x/y', type: 'symlink', linkname: outside }, { name: 'x/y/z/pwned', content: 'x' }], /symlink "x\/y"/],
-      ['dotdot', () => [{ name: 'ok', content: 'fine' }, { name: '../dotdot', content: 'x' }], /contains '\.\.'/],
+      [
+        'symlink escape',
+        () => [
+          { name: 'a', type: 'symlink', linkname: outside },
+          { name: 'a/pwned', content: 'pwned' },
+        ],
+        /through the symlink "a"/,
+      ],
+      [
+        'relative symlink escape',
+        () => [
+          { name: 'b', type: 'symlink', linkname: '../../../../../../..' + outside },
+          { name: 'b/pwned2', content: 'x' },
+        ],
+        /symlink "b"/,
+      ],
+      [
+        'nested symlink escape',
+        () => [
+          { name: 'x/', type: 'directory' },
+          { name: 'x/y', type: 'symlink', linkname: outside },
+          { name: 'x/y/z/pwned', content: 'x' },
+        ],
+        /symlink "x\/y"/,
+      ],
+      [
+        'dotdot',
+        () => [
+          { name: 'ok', content: 'fine' },
+          { name: '../dotdot', content: 'x' },
+        ],
+        /contains '\.\.'/,
+      ],
       ['dotdot inside', () => [{ name: 'a/../../dotdot', content: 'x' }], /contains '\.\.'/],
       ['absolute', () => [{ name: outside + '/abs', content: 'x' }], /absolute member name/],
       ['hardlink to /etc/passwd', () => [{ name: 'passwd', type: 'link', linkname: '/etc/passwd' }], /hardlink to an absolute path/],
       ['hardlink with dotdot', () => [{ name: 'p', type: 'link', linkname: '../../../etc/passwd' }], /hardlink target contains '\.\.'/],
-      ['hardlink through symlink', () => [{ name: 'etc', type: 'symlink', linkname: '/etc' }, { name: 'p', type: 'link', linkname: 'etc/passwd' }], /hardlink target goes through the symlink "etc"/],
-      ['hardlink of a symlink, then through it', () => [{ name: 's', type: 'symlink', linkname: outside }, { name: 'h', type: 'link', linkname: 's' }, { name: 'h/pwned', content: 'x' }], /symlink "h"/],
-      ['directory over a symlink', () => [{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a', type: 'directory', mode: 0o777 }], /replaces a symlink/],
-      ['pax path with NUL', () => [{ name: 'a', type: 'symlink', linkname: outside, pax: { path: 'a\0x' } }, { name: 'a/pwned', content: 'x' }], /NUL/],
+      [
+        'hardlink through symlink',
+        () => [
+          { name: 'etc', type: 'symlink', linkname: '/etc' },
+          { name: 'p', type: 'link', linkname: 'etc/passwd' },
+        ],
+        /hardlink target goes through the symlink "etc"/,
+      ],
+      [
+        'hardlink of a symlink, then through it',
+        () => [
+          { name: 's', type: 'symlink', linkname: outside },
+          { name: 'h', type: 'link', linkname: 's' },
+          { name: 'h/pwned', content: 'x' },
+        ],
+        /symlink "h"/,
+      ],
+      [
+        'directory over a symlink',
+        () => [
+          { name: 'a', type: 'symlink', linkname: outside },
+          { name: 'a', type: 'directory', mode: 0o777 },
+        ],
+        /replaces a symlink/,
+      ],
+      [
+        'pax path with NUL',
+        () => [
+          { name: 'a', type: 'symlink', linkname: outside, pax: { path: 'a\0x' } },
+          { name: 'a/pwned', content: 'x' },
+        ],
+        /NUL/,
+      ],
       ['pax path dotdot', () => [{ name: 'innocent', content: 'x', pax: { path: '../paxdotdot' } }], /contains '\.\.'/],
-      ['whiteout through symlink', () => [{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a/.wh.foo', content: '' }], /symlink "a"/],
+      [
+        'whiteout through symlink',
+        () => [
+          { name: 'a', type: 'symlink', linkname: outside },
+          { name: 'a/.wh.foo', content: '' },
+        ],
+        /symlink "a"/,
+      ],
     ];
 
     test.each(cases)('%s', async (_name, entries, message) => {

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { Readable, Transform } from 'node:stream';
-import { TsComposeError } from '../../errors.js';
-import { LayerRejectedError, TarGate, type Marker } from './tar-scan.js';
-import { UnsupportedCompressionError, childSink, mapLimit, peek, run, sniffCompression, waitChild } from './streams.js';
+import { CodedError } from '../errors.js';
+import { DigestMismatchError, LayerExtractError, LayerRejectedError, UnsupportedCompressionError } from './errors.js';
+import { TarGate, type Marker } from './tar-scan.js';
+import { childSink, mapLimit, peek, run, sniffCompression, waitChild } from './streams.js';
 
 export interface UnpackOptions {
   signal?: AbortSignal;
@@ -28,12 +29,6 @@ export interface UnpackResult {
   /** Bytes of the uncompressed tar. */
   tarSize: number;
   compression: 'none' | 'gzip';
-}
-
-export class DigestMismatchError extends TsComposeError {
-  constructor(what: string, expected: string, actual: string) {
-    super('TSC_IMAGE_DIGEST_MISMATCH', `${what}: digest mismatch: expected ${expected}, got ${actual}`);
-  }
 }
 
 export const TAR_EXTRACT_ARGS = [
@@ -70,12 +65,15 @@ export async function unpackLayer(input: AsyncIterable<Buffer | Uint8Array | str
     const exited = waitChild(tar);
     const gate = new TarGate();
     let tarFailed: Error | undefined;
-    void exited.then((r) => {
-      if (r.code !== 0) {
-        tarFailed = new TsComposeError('TSC_IMAGE_LAYER_EXTRACT', `extracting ${label}: tar failed: ${r.stderr || `exit ${r.code ?? r.signal}`}`);
-        gate.destroy(tarFailed);
-      }
-    }, () => undefined);
+    void exited.then(
+      (r) => {
+        if (r.code !== 0) {
+          tarFailed = new LayerExtractError(label, `tar failed: ${r.stderr || `exit ${r.code ?? r.signal}`}`);
+          gate.destroy(tarFailed);
+        }
+      },
+      () => undefined,
+    );
     const stages: (Readable | Transform)[] = [stream];
     if (kind === 'gzip') stages.push(createGunzip());
     stages.push(gate);
@@ -87,7 +85,7 @@ export async function unpackLayer(input: AsyncIterable<Buffer | Uint8Array | str
     }
     const r = await exited;
     if (r.code !== 0) {
-      throw new TsComposeError('TSC_IMAGE_LAYER_EXTRACT', `extracting ${label}: tar failed: ${r.stderr || `exit ${r.code ?? r.signal}`}`);
+      throw new LayerExtractError(label, `tar failed: ${r.stderr || `exit ${r.code ?? r.signal}`}`);
     }
     tar = undefined;
     if (opts.expectedDiffId !== undefined && gate.diffId !== opts.expectedDiffId) {
@@ -102,8 +100,8 @@ export async function unpackLayer(input: AsyncIterable<Buffer | Uint8Array | str
     }
     await rm(dir, { recursive: true, force: true });
     if (e instanceof Error && e.name === 'AbortError') throw e;
-    if (e instanceof TsComposeError) throw e;
-    throw new TsComposeError('TSC_IMAGE_LAYER_EXTRACT', `extracting ${label}: ${(e as Error).message}`, { cause: e });
+    if (e instanceof CodedError) throw e;
+    throw new LayerExtractError(label, (e as Error).message, { cause: e });
   }
 }
 

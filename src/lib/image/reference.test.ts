@@ -13,7 +13,13 @@ describe('normalizeRef', () => {
       canonical: 'docker.io/library/busybox:latest',
       familiar: 'busybox:latest',
     });
-    for (const s of ['busybox:latest', 'docker.io/library/busybox', 'docker.io/busybox:latest', 'index.docker.io/library/busybox', 'library/busybox']) {
+    for (const s of [
+      'busybox:latest',
+      'docker.io/library/busybox',
+      'docker.io/busybox:latest',
+      'index.docker.io/library/busybox',
+      'library/busybox',
+    ]) {
       expect(normalizeRef(s).canonical).toBe('docker.io/library/busybox:latest');
     }
     expect(normalizeRef('foo/bar:1').canonical).toBe('docker.io/foo/bar:1');
@@ -49,7 +55,19 @@ describe('normalizeRef', () => {
   });
 
   test('invalid domains and names', () => {
-    for (const s of ['host:port/foo', 'host:/foo', '[::1/foo', '[::g]:5000/foo', '-host.io/foo', 'host-.io/foo', ' busybox', 'busybox ', 'foo/bar/', 'foo__-bar', 'foo..bar']) {
+    for (const s of [
+      'host:port/foo',
+      'host:/foo',
+      '[::1/foo',
+      '[::g]:5000/foo',
+      '-host.io/foo',
+      'host-.io/foo',
+      ' busybox',
+      'busybox ',
+      'foo/bar/',
+      'foo__-bar',
+      'foo..bar',
+    ]) {
       expect(() => normalizeRef(s)).toThrow(InvalidReferenceError);
     }
     expect(normalizeRef('[2001:db8::1]/foo').registry).toBe('[2001:db8::1]');
@@ -75,7 +93,17 @@ describe('digests', () => {
     expect(isValidDigest('sha384:' + 'a'.repeat(96))).toBe(true);
     expect(isValidDigest('multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8')).toBe(true);
     expect(isValidDigest('sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564')).toBe(true);
-    for (const d of ['sha256:' + 'A'.repeat(64), 'sha256:' + 'a'.repeat(63), 'sha512:' + 'a'.repeat(64), 'SHA256:' + 'a'.repeat(64), 'sha256', ':abc', 'sha256:', 'sha-:abc', 'foo:a+b']) {
+    for (const d of [
+      'sha256:' + 'A'.repeat(64),
+      'sha256:' + 'a'.repeat(63),
+      'sha512:' + 'a'.repeat(64),
+      'SHA256:' + 'a'.repeat(64),
+      'sha256',
+      ':abc',
+      'sha256:',
+      'sha-:abc',
+      'foo:a+b',
+    ]) {
       expect(isValidDigest(d)).toBe(false);
     }
     expect(normalizeRef('a@sha512:' + 'b'.repeat(128)).digest).toBe('sha512:' + 'b'.repeat(128));
@@ -84,7 +112,12 @@ describe('digests', () => {
 
 describe('parseReference, splitReference, withDefaultTag', () => {
   test('parseReference validates and normalises but adds no tag', () => {
-    expect(parseReference('busybox')).toEqual({ registry: 'docker.io', repository: 'library/busybox', canonical: 'docker.io/library/busybox', familiar: 'busybox' });
+    expect(parseReference('busybox')).toEqual({
+      registry: 'docker.io',
+      repository: 'library/busybox',
+      canonical: 'docker.io/library/busybox',
+      familiar: 'busybox',
+    });
     expect(parseReference('foo/bar:1').canonical).toBe('docker.io/foo/bar:1');
     expect(() => parseReference('Foo')).toThrow('repository name must be lowercase');
     expect(isValidReference('localhost:5000/a:b')).toBe(true);

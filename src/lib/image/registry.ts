@@ -141,7 +141,12 @@ export class RegistryClient {
     const res = await this.fetchFollow(u.toString(), { method: 'GET', headers, ...(signal ? { signal } : {}) });
     if (!res.ok) {
       const b = await errorBody(res);
-      throw new RegistryError(`getting a token from ${u.origin}${u.pathname}: ${res.status} ${b.message ?? res.statusText}`, res.status, u.toString(), b.code);
+      throw new RegistryError(
+        `getting a token from ${u.origin}${u.pathname}: ${res.status} ${b.message ?? res.statusText}`,
+        res.status,
+        u.toString(),
+        b.code,
+      );
     }
     const j = (await res.json()) as { token?: string; access_token?: string };
     const token = j.token ?? j.access_token;
@@ -197,7 +202,12 @@ export class RegistryClient {
     const digest = sha256(bytes);
     const expected = reference.includes(':') ? reference : res.headers.get('docker-content-digest');
     if (expected && expected.startsWith('sha256:') && expected !== digest) {
-      throw new RegistryError(`manifest ${repo}:${reference}: digest mismatch: expected ${expected}, got ${digest}`, res.status, res.url, 'DIGEST_INVALID');
+      throw new RegistryError(
+        `manifest ${repo}:${reference}: digest mismatch: expected ${expected}, got ${digest}`,
+        res.status,
+        res.url,
+        'DIGEST_INVALID',
+      );
     }
     let mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
     try {
@@ -237,7 +247,12 @@ export class RegistryClient {
 
   /** Monolithic upload: POST /blobs/uploads/, then PUT <location>?digest=. */
   async uploadBlob(ep: Endpoint, repo: string, digest: string, body: Blob | Buffer, signal?: AbortSignal): Promise<void> {
-    const start = await this.request(ep, repo, `${repo}/blobs/uploads/`, { method: 'POST', actions: 'pull,push', headers: { 'content-length': '0' }, signal });
+    const start = await this.request(ep, repo, `${repo}/blobs/uploads/`, {
+      method: 'POST',
+      actions: 'pull,push',
+      headers: { 'content-length': '0' },
+      signal,
+    });
     if (start.status !== 202) await this.fail(start, `${ep.url}: starting the upload of ${digest}`);
     await start.body?.cancel();
     const location = start.headers.get('location');

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
-import { NotFoundError, PullError } from '../../runtime/errors.js';
 import { sha256 } from './digest.js';
+import { ImageNotFoundError, ImagePullError } from './errors.js';
 import { FakeRegistry } from './__fixtures__/fake-registry.js';
 import { ImageStore, parsePlatform, selectManifest, type ImageProgress } from './store.js';
 import { makeArchive, makeImage, makeTar } from './__fixtures__/images.js';
@@ -34,7 +34,11 @@ async function untar(b: Buffer): Promise<Map<string, { type: string; body: Buffe
   const ex = tarStream.extract();
   const done = (async () => {
     for await (const e of ex) {
-      out.set(e.header.name, { type: e.header.type ?? 'file', body: await collect(e), ...(e.header.linkname ? { linkname: e.header.linkname } : {}) });
+      out.set(e.header.name, {
+        type: e.header.type ?? 'file',
+        body: await collect(e),
+        ...(e.header.linkname ? { linkname: e.header.linkname } : {}),
+      });
     }
   })();
   ex.end(b);
@@ -151,7 +155,7 @@ describe('pull', () => {
     reg.corrupt.set(img.manifest.layers[0]!.digest, gzipSync(img.tars[0]!, { level: 1 }));
     const store = newStore();
     const err = await store.pull(`${reg.host}/bad/digest:v1`).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PullError);
+    expect(err).toBeInstanceOf(ImagePullError);
     expect((err as Error).message).toMatch(/digest mismatch/);
     expect(await readdir(join(store.root, 'layers'))).toEqual([]);
     expect(await readdir(join(store.root, 'tmp'))).toEqual([]);
@@ -167,13 +171,20 @@ describe('pull', () => {
   test('a malicious layer fails the pull and writes nothing outside', async () => {
     const outside = await mkdtemp(join(tmpdir(), 'outside-'));
     try {
-      const img = await makeImage({ layers: [[{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a/pwned', content: 'x' }]] });
+      const img = await makeImage({
+        layers: [
+          [
+            { name: 'a', type: 'symlink', linkname: outside },
+            { name: 'a/pwned', content: 'x' },
+          ],
+        ],
+      });
       reg.addImage('evil/img', 'latest', img);
       const store = newStore();
       const err = await store.pull(`${reg.host}/evil/img`).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(PullError);
-      expect((err as PullError).message).toMatch(/layer rejected: path goes through the symlink "a": "a\/pwned"/);
-      expect(((err as PullError).cause as { code: string }).code).toBe('TSC_IMAGE_LAYER_REJECTED');
+      expect(err).toBeInstanceOf(ImagePullError);
+      expect((err as ImagePullError).message).toMatch(/layer rejected: path goes through the symlink "a": "a\/pwned"/);
+      expect(((err as ImagePullError).cause as { code: string }).code).toBe('TSC_IMAGE_LAYER_REJECTED');
       expect(await readdir(outside)).toEqual([]);
       expect(await readdir(join(store.root, 'layers'))).toEqual([]);
     } finally {
@@ -187,7 +198,7 @@ describe('pull', () => {
       `pulling ${reg.host}/library/busybox:nope: manifest for ${reg.host}/library/busybox:nope not found: manifest unknown`,
     );
     const err = await store.pull(`${closed}/foo:1`).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PullError);
+    expect(err).toBeInstanceOf(ImagePullError);
     expect((err as Error).message).toBe(`pulling ${closed}/foo:1: Get "http://${closed}/v2/foo/manifests/1": connect ECONNREFUSED ${closed}`);
   });
 
@@ -215,7 +226,11 @@ describe('pull', () => {
     reg.addImage('share/one', 'latest', one);
     reg.addImage('share/two', 'latest', two);
     const store = newStore();
-    const [a, b, c] = await Promise.all([store.pull(`${reg.host}/share/one`), store.pull(`${reg.host}/share/two`), store.pull(`${reg.host}/share/one`)]);
+    const [a, b, c] = await Promise.all([
+      store.pull(`${reg.host}/share/one`),
+      store.pull(`${reg.host}/share/two`),
+      store.pull(`${reg.host}/share/one`),
+    ]);
     expect(a.layers[0]!.chainId).toBe(b.layers[0]!.chainId);
     expect(c.id).toBe(a.id);
     expect((await readdir(join(store.root, 'layers'))).length).toBe(3);
@@ -230,7 +245,17 @@ describe('names, resolve, gc', () => {
     const store = newStore({ mirrors: [reg.url], dockerHubUrl: `http://${closed}` });
     const pulled = await store.pull('names');
     const hex = pulled.id.slice(7);
-    for (const s of ['names', 'names:latest', 'docker.io/library/names', 'library/names:latest', pulled.id, hex, hex.slice(0, 12), 'sha256:' + hex.slice(0, 5), `names@${img.manifestDigest}`]) {
+    for (const s of [
+      'names',
+      'names:latest',
+      'docker.io/library/names',
+      'library/names:latest',
+      pulled.id,
+      hex,
+      hex.slice(0, 12),
+      'sha256:' + hex.slice(0, 5),
+      `names@${img.manifestDigest}`,
+    ]) {
       expect((await store.resolve(s))?.id).toBe(pulled.id);
     }
     expect(await store.resolve('names:other')).toBeUndefined();
@@ -238,11 +263,11 @@ describe('names, resolve, gc', () => {
 
     await store.tag('names', 'localhost:5000/copy:1');
     expect((await store.resolve('localhost:5000/copy:1'))?.repoTags).toEqual(['localhost:5000/copy:1', 'names:latest']);
-    await expect(store.tag('nothere', 'x')).rejects.toThrow(NotFoundError);
+    await expect(store.tag('nothere', 'x')).rejects.toThrow(ImageNotFoundError);
     expect(await store.list()).toHaveLength(1);
 
     expect(await store.untag('names')).toEqual({ untagged: ['names:latest'] });
-    await expect(store.untag('names')).rejects.toThrow(NotFoundError);
+    await expect(store.untag('names')).rejects.toThrow(ImageNotFoundError);
     expect(await store.untag('localhost:5000/copy:1')).toEqual({
       untagged: ['localhost:5000/copy:1', `names@${img.manifestDigest}`],
       deletedId: pulled.id,
@@ -259,7 +284,7 @@ describe('names, resolve, gc', () => {
     await store.tag('names', 'other:2');
     await store.removeImage(hex.slice(0, 12));
     expect(await store.resolve('other:2')).toBeUndefined();
-    await expect(store.removeImage('nothere')).rejects.toThrow(NotFoundError);
+    await expect(store.removeImage('nothere')).rejects.toThrow(ImageNotFoundError);
     expect(await store.gc()).toBeGreaterThan(0);
   });
 
@@ -276,7 +301,11 @@ describe('names, resolve, gc', () => {
 describe('archives', () => {
   async function dockerArchive(): Promise<{ tar: Buffer; img: Awaited<ReturnType<typeof makeImage>> }> {
     const img = await makeImage({
-      layers: [[{ name: 'bin/sh', content: 'sh', mode: 0o755 }], [{ name: 'app/main', content: 'main' }], [{ name: 'bin/sh', content: 'sh', mode: 0o755 }]],
+      layers: [
+        [{ name: 'bin/sh', content: 'sh', mode: 0o755 }],
+        [{ name: 'app/main', content: 'main' }],
+        [{ name: 'bin/sh', content: 'sh', mode: 0o755 }],
+      ],
     });
     // Docker 20.10 layout; the third layer equals the first: a symlink to it, as docker save writes.
     const v1 = ['a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)];
@@ -286,7 +315,9 @@ describe('archives', () => {
         [`${v1[0]}/layer.tar`]: img.tars[0]!,
         [`${v1[0]}/VERSION`]: '1.0',
         [`${v1[1]}/layer.tar`]: img.tars[1]!,
-        'manifest.json': JSON.stringify([{ Config: `${img.configDigest.slice(7)}.json`, RepoTags: ['fixture/app:1', 'localhost/other:2'], Layers: v1.map((v) => `${v}/layer.tar`) }]),
+        'manifest.json': JSON.stringify([
+          { Config: `${img.configDigest.slice(7)}.json`, RepoTags: ['fixture/app:1', 'localhost/other:2'], Layers: v1.map((v) => `${v}/layer.tar`) },
+        ]),
         repositories: JSON.stringify({ 'fixture/app': { '1': v1[2] } }),
       },
       { [`${v1[2]}/layer.tar`]: `../${v1[0]}/layer.tar` },
@@ -321,7 +352,7 @@ describe('archives', () => {
     // save by id gives all names.
     const byId = await untar(await collect(await store.save([img.configDigest])));
     expect(JSON.parse(byId.get('manifest.json')!.body.toString())[0].RepoTags).toEqual(['fixture/app:1', 'localhost/other:2']);
-    await expect(store.save(['nope:1'])).rejects.toThrow(NotFoundError);
+    await expect(store.save(['nope:1'])).rejects.toThrow(ImageNotFoundError);
   });
 
   test('save of a pulled (gzip) image has plain layer tars', async () => {
@@ -338,7 +369,16 @@ describe('archives', () => {
   test('OCI layout with a nested index, full and tag-only ref names; Docker 25 style too', async () => {
     const amd = await makeImage({ oci: true, arch: parsePlatform().architecture, layers: [[{ name: 'oci', content: 'yes' }]] });
     const arm = await makeImage({ oci: true, arch: 'arm64-other', layers: [[{ name: 'oci', content: 'no' }]] });
-    const nested = { schemaVersion: 2, mediaType: MT.ociIndex, manifests: [arm, amd].map((i) => ({ mediaType: MT.ociManifest, digest: i.manifestDigest, size: i.manifestBytes.length, platform: { os: 'linux', architecture: i.config.architecture } })) };
+    const nested = {
+      schemaVersion: 2,
+      mediaType: MT.ociIndex,
+      manifests: [arm, amd].map((i) => ({
+        mediaType: MT.ociManifest,
+        digest: i.manifestDigest,
+        size: i.manifestBytes.length,
+        platform: { os: 'linux', architecture: i.config.architecture },
+      })),
+    };
     const nestedBytes = Buffer.from(JSON.stringify(nested));
     const blobs: Record<string, Buffer | string> = {};
     for (const i of [amd, arm]) {
@@ -350,8 +390,18 @@ describe('archives', () => {
     const index = {
       schemaVersion: 2,
       manifests: [
-        { mediaType: MT.ociIndex, digest: sha256(nestedBytes), size: nestedBytes.length, annotations: { 'org.opencontainers.image.ref.name': 'localhost/oci:latest' } },
-        { mediaType: MT.ociManifest, digest: amd.manifestDigest, size: amd.manifestBytes.length, annotations: { 'org.opencontainers.image.ref.name': 'v2' } },
+        {
+          mediaType: MT.ociIndex,
+          digest: sha256(nestedBytes),
+          size: nestedBytes.length,
+          annotations: { 'org.opencontainers.image.ref.name': 'localhost/oci:latest' },
+        },
+        {
+          mediaType: MT.ociManifest,
+          digest: amd.manifestDigest,
+          size: amd.manifestBytes.length,
+          annotations: { 'org.opencontainers.image.ref.name': 'v2' },
+        },
       ],
     };
     const tar = await makeArchive({ 'oci-layout': '{"imageLayoutVersion":"1.0.0"}', 'index.json': JSON.stringify(index), ...blobs });
@@ -368,7 +418,9 @@ describe('archives', () => {
       'index.json': JSON.stringify({ schemaVersion: 2, manifests: [] }),
       [`blobs/sha256/${d25.configDigest.slice(7)}`]: d25.configBytes,
       [`blobs/sha256/${d25.diffIds[0]!.slice(7)}`]: d25.tars[0]!,
-      'manifest.json': JSON.stringify([{ Config: `blobs/sha256/${d25.configDigest.slice(7)}`, RepoTags: ['d25:latest'], Layers: [`blobs/sha256/${d25.diffIds[0]!.slice(7)}`] }]),
+      'manifest.json': JSON.stringify([
+        { Config: `blobs/sha256/${d25.configDigest.slice(7)}`, RepoTags: ['d25:latest'], Layers: [`blobs/sha256/${d25.diffIds[0]!.slice(7)}`] },
+      ]),
     });
     expect(await store.load(Readable.from([tar25]))).toEqual(['Loaded image: d25:latest']);
   });
@@ -414,7 +466,13 @@ describe('push', () => {
       const m = JSON.parse(pushed.bytes.toString()) as { config: { digest: string }; layers: { mediaType: string; digest: string }[] };
       expect(m.config.digest).toBe(img.configDigest);
       expect(m.layers.every((l) => l.mediaType === MT.dockerLayerGzip)).toBe(true);
-      for (const l of m.layers) expect(reg.blobs.get(l.digest)!.subarray(0, 2).equals(Buffer.from([0x1f, 0x8b]))).toBe(true);
+      for (const l of m.layers)
+        expect(
+          reg.blobs
+            .get(l.digest)!
+            .subarray(0, 2)
+            .equals(Buffer.from([0x1f, 0x8b])),
+        ).toBe(true);
       expect(events.map((e) => e.status)).toContain('Pushed');
       expect(events[events.length - 1]!.status).toBe(`1: digest: ${sha256(pushed.bytes)} size: ${pushed.bytes.length}`);
       expect((await store.resolve(target))?.repoDigests).toEqual([`${reg.host}/tscompose-test/x@${sha256(pushed.bytes)}`]);
@@ -435,7 +493,7 @@ describe('push', () => {
     } finally {
       reg.requireAuth = false;
     }
-    await expect(store.push(`${reg.host}/not/local:1`)).rejects.toThrow(NotFoundError);
+    await expect(store.push(`${reg.host}/not/local:1`)).rejects.toThrow(ImageNotFoundError);
   });
 });
 

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
-import { TsComposeError } from '../../errors.js';
+import { ImageCommandError } from './errors.js';
 
 /** The running result of a digestTap. */
 export interface TapResult {
@@ -47,7 +47,11 @@ export function digestTap(
         }
         yield b;
       }
-      if (ws) await new Promise<void>((r, j) => { ws.once('error', j); ws.end(() => r()); });
+      if (ws)
+        await new Promise<void>((r, j) => {
+          ws.once('error', j);
+          ws.end(() => r());
+        });
       if (wsError) throw wsError;
       result.digest = 'sha256:' + hash.digest('hex');
     } finally {
@@ -100,14 +104,6 @@ export async function peek(input: AsyncIterable<Buffer | Uint8Array | string>, n
   return { head: head.subarray(0, n), stream: Readable.from(all(), { objectMode: false }) };
 }
 
-export class UnsupportedCompressionError extends TsComposeError {
-  constructor(kind: Compression, what: string) {
-    super('TSC_IMAGE_UNSUPPORTED_COMPRESSION', `${what} is ${kind}-compressed, which tscompose cannot decompress`, {
-      hint: 'only uncompressed and gzip-compressed layers and archives are supported',
-    });
-  }
-}
-
 /** The result of a child process. */
 export interface RunResult {
   code: number | null;
@@ -131,7 +127,7 @@ export async function run(cmd: string, args: string[]): Promise<void> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   const r = await waitChild(child);
   if (r.code !== 0) {
-    throw new TsComposeError('TSC_IMAGE_COMMAND', `${cmd} ${args.join(' ')} failed: ${r.stderr || `exit ${r.code ?? r.signal}`}`);
+    throw new ImageCommandError(`${cmd} ${args.join(' ')} failed: ${r.stderr || `exit ${r.code ?? r.signal}`}`);
   }
 }
 

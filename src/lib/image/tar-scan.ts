@@ -9,20 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { TsComposeError } from '../../errors.js';
-
-/** A layer that would write outside its directory (or is not a well-formed tar) was refused. */
-export class LayerRejectedError extends TsComposeError {
-  readonly entry: string | undefined;
-  readonly detail: string;
-  constructor(detail: string, entry?: string) {
-    super('TSC_IMAGE_LAYER_REJECTED', entry === undefined ? `layer rejected: ${detail}` : `layer rejected: ${detail}: ${JSON.stringify(entry)}`, {
-      hint: 'the image contains a layer tscompose refuses to extract; nothing was written outside the layer directory',
-    });
-    this.entry = entry;
-    this.detail = detail;
-  }
-}
+import { LayerRejectedError } from './errors.js';
 
 export type MarkerKind = 'whiteout' | 'opaque' | 'meta';
 /** A whiteout marker found in the layer: `path` is the marker itself, relative to the layer root. */

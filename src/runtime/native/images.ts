@@ -1,10 +1,14 @@
 /**
  * The native runtime's image service: the runtime port's image methods over the image store of src/lib/image
  * (a content-addressed store under <state>/images). It records image events like the other native services and
- * asks its owner which images containers use (removal and prune keep those).
+ * asks its owner which images containers use (removal and prune keep those). The store's own errors become the
+ * port's where the engine tells them apart: no such image → NotFoundError, conflict → ConflictError, failed
+ * pull/push → PullError/PushError; its other errors (CodedErrors with a code and hint) pass through.
  */
 import type { Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
+import { CodedError } from '../../lib/errors.js';
+import { ImageConflictError, ImageNotFoundError, ImagePullError, ImagePushError } from '../../lib/image/errors.js';
 import { ConflictError, NotFoundError, PullError, PushError } from '../errors.js';
 import {
   matchesLabels,
@@ -32,6 +36,26 @@ export interface NativeImagesOptions {
   imagesInUse: () => Promise<ReadonlySet<string>>;
 }
 
+/** The runtime port's error for an image store error (others unchanged). */
+export function portError(e: unknown): unknown {
+  if (!(e instanceof CodedError)) return e;
+  const options = { cause: e.cause, hint: e.hint };
+  if (e instanceof ImageNotFoundError) return new NotFoundError('image', e.ref, options);
+  if (e instanceof ImageConflictError) return new ConflictError('image', e.ref, e.detail, options);
+  if (e instanceof ImagePullError) return new PullError(e.ref, e.detail, options);
+  if (e instanceof ImagePushError) return new PushError(e.ref, e.detail, options);
+  return e;
+}
+
+/** Runs a store operation with its errors as the port's. */
+async function mapped<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw portError(e);
+  }
+}
+
 export class NativeImages {
   private storeCache: ImageStore | undefined;
 
@@ -45,7 +69,7 @@ export class NativeImages {
 
   /** The stored image of a reference or id, if any (what containers are created from). */
   resolve(refOrId: string): Promise<StoredImage | undefined> {
-    return this.store.resolve(refOrId);
+    return mapped(() => this.store.resolve(refOrId));
   }
 
   /** The overlayfs lowerdir option (relative to `cwd`) for an image's layers. */
@@ -58,7 +82,7 @@ export class NativeImages {
   }
 
   private async mustResolve(ref: string): Promise<StoredImage> {
-    const i = await this.store.resolve(ref);
+    const i = await this.resolve(ref);
     if (!i) throw new NotFoundError('image', ref);
     return i;
   }
@@ -71,7 +95,10 @@ export class NativeImages {
     return NativeImages.info(await this.mustResolve(ref));
   }
 
-  async pullImage(ref: string, options: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined } = {}): Promise<ImageInfo> {
+  async pullImage(
+    ref: string,
+    options: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined } = {},
+  ): Promise<ImageInfo> {
     try {
       const i = await this.store.pull(ref, {
         ...(options.signal ? { signal: options.signal } : {}),
@@ -81,7 +108,8 @@ export class NativeImages {
       await this.event('pull', ref, ref);
       return NativeImages.info(i);
     } catch (e) {
-      if (e instanceof TsComposeError) throw e;
+      const p = portError(e);
+      if (p instanceof CodedError) throw p;
       throw new PullError(ref, (e as Error).message);
     }
   }
@@ -92,28 +120,40 @@ export class NativeImages {
     const inUse = (await this.options.imagesInUse()).has(i.id);
     if (byId || i.repoTags.length <= 1) {
       if (inUse && !options.force) {
-        throw new ConflictError('image', ref, `unable to remove repository reference "${ref}" (must force) - container is using its referenced image ${i.id.slice(7, 19)}`);
+        throw new ConflictError(
+          'image',
+          ref,
+          `unable to remove repository reference "${ref}" (must force) - container is using its referenced image ${i.id.slice(7, 19)}`,
+        );
       }
       if (inUse) {
-        for (const t of i.repoTags) await this.store.untag(t);
+        for (const t of i.repoTags) await mapped(() => this.store.untag(t));
       } else {
-        await this.store.removeImage(i.id);
-        await this.store.gc();
+        await mapped(() => this.store.removeImage(i.id));
+        await mapped(() => this.store.gc());
       }
     } else {
-      await this.store.untag(ref);
+      await mapped(() => this.store.untag(ref));
     }
     await this.event('delete', ref, ref);
   }
 
   async listImages(options: ListOptions = {}): Promise<ImageSummary[]> {
-    const all = await this.store.list();
+    const all = await mapped(() => this.store.list());
     return all
-      .map((i) => ({ ...NativeImages.info(i), labels: (i.config.config?.Labels ?? {}) as Record<string, string>, created: i.created, sizeBytes: i.size }))
+      .map((i) => ({
+        ...NativeImages.info(i),
+        labels: (i.config.config?.Labels ?? {}) as Record<string, string>,
+        created: i.created,
+        sizeBytes: i.size,
+      }))
       .filter((i) => matchesLabels(i.labels, options.labels));
   }
 
-  async buildImage(spec: BuildSpec, _options: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined } = {}): Promise<{ id: string }> {
+  async buildImage(
+    spec: BuildSpec,
+    _options: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined } = {},
+  ): Promise<{ id: string }> {
     throw new TsComposeError('TSC_NATIVE_UNSUPPORTED', `build (${spec.tags[0] ?? spec.context}) is not yet supported on the native runtime`, {
       hint: 'build the image with --runtime docker, then move it: tscompose --runtime docker image save -o img.tar NAME && tscompose --runtime native image load -i img.tar',
     });
@@ -122,40 +162,44 @@ export class NativeImages {
   async pushImage(ref: string, options: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined } = {}): Promise<void> {
     await this.mustResolve(ref);
     try {
-      await this.store.push(ref, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      await this.store.push(ref, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
     } catch (e) {
-      if (e instanceof TsComposeError) throw e;
+      const p = portError(e);
+      if (p instanceof CodedError) throw p;
       throw new PushError(ref, (e as Error).message);
     }
   }
 
   async tagImage(source: string, target: string): Promise<void> {
     await this.mustResolve(source);
-    await this.store.tag(source, target);
+    await mapped(() => this.store.tag(source, target));
     await this.event('tag', source, target);
   }
 
   async loadImage(archive: Readable, options: CallOptions = {}): Promise<LoadResult> {
-    const loaded = await this.store.load(archive, options.signal ? { signal: options.signal } : {});
+    const loaded = await mapped(() => this.store.load(archive, options.signal ? { signal: options.signal } : {}));
     return { loaded };
   }
 
   async saveImage(refs: readonly string[]): Promise<Readable> {
     for (const r of refs) await this.mustResolve(r);
-    return this.store.save([...refs]);
+    return mapped(() => this.store.save(refs));
   }
 
   async pruneImages(options: CallOptions & { all?: boolean | undefined } = {}): Promise<PruneResult> {
     const inUse = await this.options.imagesInUse();
     const deleted: string[] = [];
-    for (const i of await this.store.list()) {
+    for (const i of await mapped(() => this.store.list())) {
       if (inUse.has(i.id)) continue;
       if (!options.all && i.repoTags.length > 0) continue;
       for (const t of i.repoTags) deleted.push(`untagged: ${t}`);
-      await this.store.removeImage(i.id);
+      await mapped(() => this.store.removeImage(i.id));
       deleted.push(i.id);
     }
-    const reclaimedBytes = await this.store.gc();
+    const reclaimedBytes = await mapped(() => this.store.gc());
     return { deleted, reclaimedBytes };
   }
 

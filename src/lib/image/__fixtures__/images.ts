@@ -93,7 +93,18 @@ export async function makeImage(opts: { layers?: TarEntry[][]; arch?: string; oc
     layers: blobs.map((b) => ({ mediaType: opts.oci ? MT.ociLayerGzip : MT.dockerLayerGzip, digest: sha256(b), size: b.length })),
   };
   const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 3));
-  return { config, configBytes, configDigest, tars, blobs, diffIds, chainIds: chainIds(diffIds), manifest, manifestBytes, manifestDigest: sha256(manifestBytes) };
+  return {
+    config,
+    configBytes,
+    configDigest,
+    tars,
+    blobs,
+    diffIds,
+    chainIds: chainIds(diffIds),
+    manifest,
+    manifestBytes,
+    manifestDigest: sha256(manifestBytes),
+  };
 }
 
 /** A tarball of the given files (name → bytes), for archives. */

@@ -1,0 +1,90 @@
+/**
+ * The image store's directory (see store.ts for the layout): its paths, the metadata lock, scratch space and
+ * leases (what running pulls and loads use, so gc keeps it), and the sweep of what dead processes left behind.
+ */
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../fs/atomic.js';
+import { withLock } from '../fs/lock.js';
+import { pidAlive } from '../fs/proc.js';
+import { hexOf } from './digest.js';
+import { tempName } from './fsutil.js';
+
+/** How long a store operation waits for another process's metadata update (gc of large layers can take a while). */
+const LOCK_TIMEOUT_MS = 120_000;
+
+const DIRS = ['blobs/sha256', 'layers', 'l', 'distribution', 'images', 'tmp', 'leases'];
+
+export class StoreLayout {
+  readonly root: string;
+  private ready: Promise<void> | undefined;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  path(...parts: string[]): string {
+    return join(this.root, ...parts);
+  }
+  blobPath(digest: string): string {
+    return this.path('blobs', 'sha256', hexOf(digest));
+  }
+  layerRoot(chainId: string): string {
+    return this.path('layers', hexOf(chainId));
+  }
+  recordPath(id: string): string {
+    return this.path('images', `${hexOf(id)}.json`);
+  }
+  distributionPath(diffId: string): string {
+    return this.path('distribution', `${hexOf(diffId)}.json`);
+  }
+  /** A fresh name in tmp/ (swept once this process is gone). */
+  scratch(suffix = ''): string {
+    return this.path('tmp', tempName() + suffix);
+  }
+
+  /** Makes the directories and sweeps dead processes' leftovers, once per store object. */
+  init(): Promise<void> {
+    this.ready ??= (async () => {
+      for (const d of DIRS) await mkdir(this.path(d), { recursive: true });
+      await this.sweep();
+    })();
+    return this.ready;
+  }
+
+  /** Removes scratch and leases of processes that are gone. */
+  async sweep(): Promise<void> {
+    for (const d of ['tmp', 'leases']) {
+      for (const name of await readdir(this.path(d)).catch(() => [] as string[])) {
+        const pid = Number(/^(?:gc-)?(\d+)-/.exec(name)?.[1]);
+        if (pid === process.pid || pidAlive(pid)) continue;
+        await rm(this.path(d, name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  /** Runs `fn` holding the store's metadata lock (names, records, distribution lists, gc). */
+  locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withLock(this.path('lock'), fn, { timeoutMs: LOCK_TIMEOUT_MS });
+  }
+
+  /** Runs `fn` with a lease on `digests` (blobs, layers, DiffIDs): gc keeps them meanwhile. */
+  async withLease<T>(digests: readonly string[], fn: () => Promise<T>): Promise<T> {
+    const path = this.path('leases', `${tempName()}.json`);
+    await writeJsonAtomic(path, digests);
+    try {
+      return await fn();
+    } finally {
+      await rm(path, { force: true });
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await lstat(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
