@@ -107,7 +107,7 @@ export async function listImageRows(engine: EngineContext, keep: (r: ImageRow) =
 // -- pull, push, tag ----------------------------------------------------------------------------------------------
 
 /** The only error, or one error listing them all; undefined for none. */
-export function combineErrors(code: string, errors: readonly unknown[]): unknown {
+function combineErrors(code: string, errors: readonly unknown[]): unknown {
   if (errors.length <= 1) return errors[0];
   return new TsComposeError(code, errors.map((e) => (e instanceof Error ? e.message : String(e))).join('\n'), { cause: errors[0] });
 }

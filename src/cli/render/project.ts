@@ -4,7 +4,7 @@ import type { ComposeEvent, LsRow, PsRow } from '../../engine/query.js';
 import type { ProcessList } from '../../runtime/runtime.js';
 import { table } from './table.js';
 
-export function formatPorts(r: PsRow): string {
+function formatPorts(r: PsRow): string {
   return r.ports
     .map((p) => (p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`))
     .join(', ');
