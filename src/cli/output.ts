@@ -15,7 +15,11 @@ export interface Output {
 
 export type AnsiMode = 'auto' | 'always' | 'never';
 
-export function createOutput(ansi: AnsiMode = 'auto', stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
+export function createOutput(
+  ansi: AnsiMode = 'auto',
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Output {
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
   const level = ansi === 'never' || (ansi === 'auto' && noColor) ? 0 : ansi === 'always' ? Math.max(chalk.level, 1) : chalk.level;
   const c = new Chalk({ level: level as 0 | 1 | 2 | 3 });

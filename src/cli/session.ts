@@ -50,7 +50,11 @@ export async function openSession(ctx: CommandContext, options: { dryRun?: boole
 }
 
 /** Runs `fn` with a session; an abort by Ctrl-C becomes exit 130. */
-export async function withSession<T>(ctx: CommandContext, fn: (s: Session) => Promise<T>, options: { dryRun?: boolean; handleSignals?: boolean } = {}): Promise<T> {
+export async function withSession<T>(
+  ctx: CommandContext,
+  fn: (s: Session) => Promise<T>,
+  options: { dryRun?: boolean; handleSignals?: boolean } = {},
+): Promise<T> {
   const s = await openSession(ctx, options);
   try {
     return await fn(s);
@@ -77,9 +81,7 @@ export function originOf(loaded: LoadedProject): ProjectOrigin {
 export function projectOrName(ctx: CommandContext, services: readonly string[] = []): { name: string; loaded?: LoadedProject } {
   const g = ctx.globals;
   const hasFile =
-    (g.file && g.file.length > 0) ||
-    process.env.COMPOSE_FILE !== undefined ||
-    findComposeDir(g.projectDirectory ?? process.cwd()) !== undefined;
+    (g.file && g.file.length > 0) || process.env.COMPOSE_FILE !== undefined || findComposeDir(g.projectDirectory ?? process.cwd()) !== undefined;
   if (g.projectName && !hasFile) return { name: g.projectName };
   const loaded = loadProject(ctx, services);
   return { name: loaded.project.name, loaded };

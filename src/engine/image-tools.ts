@@ -65,7 +65,13 @@ export function imageRows(images: readonly ImageSummary[]): ImageRow[] {
 }
 
 /** `*` and `?` globs, as docker's `reference=` filter (path.Match). */
-const glob = (pattern: string): RegExp => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+const glob = (pattern: string): RegExp =>
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
 
 /** `--filter` values (dangling=BOOL, reference=PATTERN, label=KEY[=VALUE]) as one predicate; UsageError for others. */
 export function imageRowFilter(filters: readonly string[]): (r: ImageRow) => boolean {
@@ -114,7 +120,10 @@ function combineErrors(code: string, errors: readonly unknown[]): unknown {
 
 /** Settles every task, then throws as combineErrors. */
 async function allOrError(code: string, tasks: readonly Promise<unknown>[]): Promise<void> {
-  const error = combineErrors(code, (await Promise.allSettled(tasks)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])));
+  const error = combineErrors(
+    code,
+    (await Promise.allSettled(tasks)).flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])),
+  );
   if (error !== undefined) throw error;
 }
 
@@ -142,7 +151,9 @@ export async function pushImage(engine: EngineContext, ref: string, opts: { quie
   try {
     await engine.runtime.pushImage(target, {
       signal: engine.signal,
-      onProgress: opts.quiet ? undefined : (p) => engine.events.emit({ resource, status: 'working', text: 'Pushing', details: `${p.layer ? `${p.layer}: ` : ''}${p.status}` }),
+      onProgress: opts.quiet
+        ? undefined
+        : (p) => engine.events.emit({ resource, status: 'working', text: 'Pushing', details: `${p.layer ? `${p.layer}: ` : ''}${p.status}` }),
     });
   } catch (e) {
     engine.events.emit(failed(resource, 'Error', e instanceof Error ? e.message : String(e)));
@@ -194,7 +205,12 @@ export interface ImageRemoval {
  * Removes each ref in turn, `onRemoved` after each; every ref is tried and the failures are thrown together at
  * the end (a cancellation at once).
  */
-export async function removeImages(engine: EngineContext, refs: readonly string[], opts: { force?: boolean | undefined }, onRemoved: (r: ImageRemoval) => void): Promise<void> {
+export async function removeImages(
+  engine: EngineContext,
+  refs: readonly string[],
+  opts: { force?: boolean | undefined },
+  onRemoved: (r: ImageRemoval) => void,
+): Promise<void> {
   const errors: unknown[] = [];
   for (const ref of refs) {
     try {

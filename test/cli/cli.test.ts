@@ -31,7 +31,13 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
     cwd: dir,
     encoding: 'utf8',
     // An OCI runtime that does not exist: the native runtime cannot run either (no engine at all).
-    env: { PATH: process.env.PATH ?? '', TSCOMPOSE_RUNTIME: 'native', TSCOMPOSE_OCI_RUNTIME: '/nonexistent/runc', NO_COLOR: '1', DOCKER_HOST: 'unix:///nonexistent.sock' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      TSCOMPOSE_RUNTIME: 'native',
+      TSCOMPOSE_OCI_RUNTIME: '/nonexistent/runc',
+      NO_COLOR: '1',
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

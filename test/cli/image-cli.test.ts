@@ -18,7 +18,13 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
     encoding: 'utf8',
     input: '',
     // An OCI runtime that does not exist: the native runtime cannot run either (no engine at all).
-    env: { PATH: process.env.PATH ?? '', TSCOMPOSE_RUNTIME: 'native', TSCOMPOSE_OCI_RUNTIME: '/nonexistent/runc', NO_COLOR: '1', DOCKER_HOST: 'unix:///nonexistent.sock' },
+    env: {
+      PATH: process.env.PATH ?? '',
+      TSCOMPOSE_RUNTIME: 'native',
+      TSCOMPOSE_OCI_RUNTIME: '/nonexistent/runc',
+      NO_COLOR: '1',
+      DOCKER_HOST: 'unix:///nonexistent.sock',
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -40,11 +46,16 @@ describe('tscompose image (CLI, no engine)', () => {
   test('prune without -f and without a terminal: usage error with a hint, before the engine', () => {
     const r = cli('image', 'prune', '-a');
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('error: image prune asks for confirmation, but stdin is not a terminal\nhint: pass -f (--force) to prune without a prompt\n');
+    expect(r.stderr).toBe(
+      'error: image prune asks for confirmation, but stdin is not a terminal\nhint: pass -f (--force) to prune without a prompt\n',
+    );
   });
 
   test('usage errors: a bad reference, a missing input file, --dry-run, a missing argument', () => {
-    expect(cli('image', 'tag', 'busybox', 'Busybox:x')).toMatchObject({ code: 1, stderr: 'error: invalid reference format: repository name (Busybox) must be lowercase\n' });
+    expect(cli('image', 'tag', 'busybox', 'Busybox:x')).toMatchObject({
+      code: 1,
+      stderr: 'error: invalid reference format: repository name (Busybox) must be lowercase\n',
+    });
     expect(cli('image', 'load', '-i', join(dir, 'nope.tar'))).toMatchObject({ code: 1, stderr: `error: ${join(dir, 'nope.tar')}: no such file\n` });
     expect(cli('--dry-run', 'image', 'rm', 'busybox')).toMatchObject({ code: 1, stderr: 'error: --dry-run is not supported by image rm\n' });
     const r = cli('image', 'save');

@@ -64,7 +64,15 @@ function harness(rt: FakeRuntime, options: { stdinTTY?: boolean; stdoutTTY?: boo
     stdin,
     now: () => EPOCH + 3 * 86_400_000,
   };
-  return { io, sink, stdin, out: () => Buffer.concat(outChunks).toString('utf8'), bytes: () => Buffer.concat(outChunks), err: () => err, opened: () => opened };
+  return {
+    io,
+    sink,
+    stdin,
+    out: () => Buffer.concat(outChunks).toString('utf8'),
+    bytes: () => Buffer.concat(outChunks),
+    err: () => err,
+    opened: () => opened,
+  };
 }
 
 const images = (): FakeRuntime => new FakeRuntime({ images: { 'busybox:latest': A, 'mine/app:1': A, 'redis:7': B } });
@@ -82,7 +90,9 @@ describe('image helpers', () => {
 
   test('timeAgo: go-units HumanDuration', () => {
     const t = (ms: number): string => timeAgo(0, ms);
-    expect([500, 1000, 30_000, 60_000, 600_000, 3_600_000, 5 * 3_600_000, 3 * 86_400_000, 20 * 86_400_000, 90 * 86_400_000, 800 * 86_400_000].map(t)).toEqual([
+    expect(
+      [500, 1000, 30_000, 60_000, 600_000, 3_600_000, 5 * 3_600_000, 3 * 86_400_000, 20 * 86_400_000, 90 * 86_400_000, 800 * 86_400_000].map(t),
+    ).toEqual([
       'Less than a second ago',
       '1 second ago',
       '30 seconds ago',
@@ -98,7 +108,16 @@ describe('image helpers', () => {
   });
 
   test('checkReference: docker reference grammar', () => {
-    for (const ok of ['busybox', 'busybox:1.36', 'library/busybox:latest', '127.0.0.1:5001/a/b:c', 'localhost/x', 'a@sha256:' + 'f'.repeat(64), 'my-app_x/y.z__w']) expect(() => checkReference(ok)).not.toThrow();
+    for (const ok of [
+      'busybox',
+      'busybox:1.36',
+      'library/busybox:latest',
+      '127.0.0.1:5001/a/b:c',
+      'localhost/x',
+      'a@sha256:' + 'f'.repeat(64),
+      'my-app_x/y.z__w',
+    ])
+      expect(() => checkReference(ok)).not.toThrow();
     expect(() => checkReference('UPPER')).toThrow('invalid reference format: repository name (UPPER) must be lowercase');
     for (const bad of ['', 'a:', 'a::b', '-a', 'a b', 'a:' + 'x'.repeat(200)]) expect(() => checkReference(bad)).toThrow(UsageError);
   });
@@ -107,7 +126,9 @@ describe('image helpers', () => {
 describe('image ls', () => {
   test('a table like docker image ls: one row per tag, untagged as <none>', async () => {
     const rt = images();
-    await rt.loadImage(Readable.from([await archiveOf(new FakeRuntime({ images: { x: 'sha256:' + 'c'.repeat(64) } }), ['sha256:' + 'c'.repeat(64)])]));
+    await rt.loadImage(
+      Readable.from([await archiveOf(new FakeRuntime({ images: { x: 'sha256:' + 'c'.repeat(64) } }), ['sha256:' + 'c'.repeat(64)])]),
+    );
     const h = harness(rt);
     await imageLs(h.io, undefined);
     expect(h.out()).toBe(
@@ -135,7 +156,9 @@ describe('image ls', () => {
     expect(h.out()).toBe('');
     h = harness(images());
     await imageLs(h.io, undefined, { filter: ['reference=mine/*'], digests: true });
-    expect(h.out()).toBe(`REPOSITORY   TAG   DIGEST${' '.repeat(68)}IMAGE ID       CREATED      SIZE\nmine/app     1     ${A}   aaaaaaaaaaaa   3 days ago   1.02kB\n`);
+    expect(h.out()).toBe(
+      `REPOSITORY   TAG   DIGEST${' '.repeat(68)}IMAGE ID       CREATED      SIZE\nmine/app     1     ${A}   aaaaaaaaaaaa   3 days ago   1.02kB\n`,
+    );
     h = harness(images());
     await imageLs(h.io, undefined, { filter: ['dangling=true'], quiet: true });
     expect(h.out()).toBe('');
@@ -144,7 +167,13 @@ describe('image ls', () => {
   test('--format json: one docker-shaped object per line', async () => {
     const h = harness(images());
     await imageLs(h.io, 'redis', { format: 'json' });
-    expect(h.out().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      h
+        .out()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       {
         Containers: 'N/A',
         CreatedAt: '2020-01-01 00:00:00 +0000 UTC',
@@ -205,7 +234,11 @@ describe('image pull, push, tag', () => {
     const h = harness(rt);
     await imagePush(h.io, 'mine/app:1');
     expect(rt.pushed).toEqual(['mine/app:1']);
-    expect(h.sink.lines()).toEqual(['Image mine/app:1 working Pushing', 'Image mine/app:1 working Pushing (aaaaaaaaaaaa: Pushed)', 'Image mine/app:1 done Pushed']);
+    expect(h.sink.lines()).toEqual([
+      'Image mine/app:1 working Pushing',
+      'Image mine/app:1 working Pushing (aaaaaaaaaaaa: Pushed)',
+      'Image mine/app:1 done Pushed',
+    ]);
     await expect(imagePush(h.io, 'mine/app:2')).rejects.toBeInstanceOf(NotFoundError);
     expect(h.sink.lines().at(-1)).toBe('Image mine/app:2 error Error (no such image: mine/app:2)');
   });
@@ -314,8 +347,16 @@ describe('image load and save', () => {
 
   test('a terminal is refused: save to a TTY stdout, load from a TTY stdin', async () => {
     const h = harness(images(), { stdinTTY: true, stdoutTTY: true });
-    await expect(imageSave(h.io, ['busybox'])).rejects.toMatchObject({ code: 'TSC_USAGE', message: 'cowardly refusing to save to a terminal', hint: expect.stringContaining('-o') });
-    await expect(imageLoad(h.io)).rejects.toMatchObject({ code: 'TSC_USAGE', message: 'requested load from stdin, but stdin is a terminal', hint: expect.stringContaining('-i FILE') });
+    await expect(imageSave(h.io, ['busybox'])).rejects.toMatchObject({
+      code: 'TSC_USAGE',
+      message: 'cowardly refusing to save to a terminal',
+      hint: expect.stringContaining('-o'),
+    });
+    await expect(imageLoad(h.io)).rejects.toMatchObject({
+      code: 'TSC_USAGE',
+      message: 'requested load from stdin, but stdin is a terminal',
+      hint: expect.stringContaining('-i FILE'),
+    });
     expect(h.opened()).toBe(false);
     // with -o / -i a terminal does not matter
     const file = join(dir, 'tty.tar');

@@ -85,7 +85,27 @@ describe('deferred extra CA certificates', () => {
   beforeAll(async () => {
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(r.stderr);
     const { readFileSync } = await import('node:fs');
     server = createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_req, res) => res.end('ok'));
@@ -111,7 +131,11 @@ describe('deferred extra CA certificates', () => {
     `;
     const env = { ...process.env };
     delete env['NODE_EXTRA_CA_CERTS'];
-    return new Promise((resolve) => execFile(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env }, (_e, stdout, stderr) => resolve(stdout.trim() || stderr)));
+    return new Promise((resolve) =>
+      execFile(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', env }, (_e, stdout, stderr) =>
+        resolve(stdout.trim() || stderr),
+      ),
+    );
   }
 
   test('fetch and https trust the deferred file once applied, and not before', async () => {

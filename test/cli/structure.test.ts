@@ -25,7 +25,10 @@ function graph(): Map<string, string[]> {
   for (const f of sources(cli)) {
     const deps = [...readFileSync(f, 'utf8').matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
     for (const d of deps) if (d.includes('${')) throw new Error(`${relative(root, f)}: computed import ${d}`);
-    g.set(f, deps.map((d) => resolve(dirname(f), d.replace(/\.js$/, '.ts'))).filter((d) => d.startsWith(cli)));
+    g.set(
+      f,
+      deps.map((d) => resolve(dirname(f), d.replace(/\.js$/, '.ts'))).filter((d) => d.startsWith(cli)),
+    );
   }
   return g;
 }
@@ -62,7 +65,15 @@ describe('src/cli structure', () => {
   });
 
   test('the cycle finder finds one', () => {
-    expect(findCycle(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']]]))).toEqual(['a', 'b', 'c', 'a']);
+    expect(
+      findCycle(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+        ]),
+      ),
+    ).toEqual(['a', 'b', 'c', 'a']);
   });
 
   test('no source file over 500 lines', () => {

@@ -13,10 +13,16 @@ export function buildCommand(program: Command, context: ContextOf) {
     .option('--with-dependencies', 'also build dependencies (transitively)')
     .option('-q, --quiet', "don't print anything to stdout")
     .argument('[services...]')
-    .action(async (services, opts, cmd) => runBuild(context(cmd), services, { ...opts, ...(opts.cache === false ? { noCache: true as const } : {}) }));
+    .action(async (services, opts, cmd) =>
+      runBuild(context(cmd), services, { ...opts, ...(opts.cache === false ? { noCache: true as const } : {}) }),
+    );
 }
 
-export async function runBuild(ctx: CommandContext, services: string[], opts: { noCache?: true; pull?: true; buildArg?: string[]; withDependencies?: true; quiet?: true }): Promise<void> {
+export async function runBuild(
+  ctx: CommandContext,
+  services: string[],
+  opts: { noCache?: true; pull?: true; buildArg?: string[]; withDependencies?: true; quiet?: true },
+): Promise<void> {
   const [{ build }, { loadProject, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { project } = loadProject(ctx, services);
   const args: Record<string, string> = {};
@@ -27,5 +33,13 @@ export async function runBuild(ctx: CommandContext, services: string[], opts: { 
       if (v !== undefined) args[a] = v;
     } else args[a.slice(0, i)] = a.slice(i + 1);
   }
-  await withSession(ctx, (s) => build(s.engine, project, { services, noCache: opts.noCache, pull: opts.pull, args: Object.keys(args).length > 0 ? args : undefined, withDeps: opts.withDependencies }));
+  await withSession(ctx, (s) =>
+    build(s.engine, project, {
+      services,
+      noCache: opts.noCache,
+      pull: opts.pull,
+      args: Object.keys(args).length > 0 ? args : undefined,
+      withDeps: opts.withDependencies,
+    }),
+  );
 }

@@ -63,8 +63,7 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
   else if (opts.volumes) text = lines(Object.keys(project.volumes ?? {}));
   else if (opts.networks) text = lines(Object.keys(project.networks ?? {}));
   else if (opts.profiles) text = lines(allProfiles({ ...project.services, ...meta.disabledServices }));
-  else if (opts.images)
-    text = lines(Object.entries(selected.services).map(([name, svc]) => svc.image ?? `${project.name}-${name}`));
+  else if (opts.images) text = lines(Object.entries(selected.services).map(([name, svc]) => svc.image ?? `${project.name}-${name}`));
   else if (opts.hash !== undefined) {
     const wanted = opts.hash === '*' ? Object.keys(selected.services) : opts.hash.split(',').map((s) => s.trim());
     text = lines(

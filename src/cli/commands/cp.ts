@@ -16,7 +16,12 @@ export function cpCommand(program: Command, context: ContextOf) {
     .action(async (source, destination, opts, cmd) => runCp(context(cmd), source, destination, opts));
 }
 
-export async function runCp(ctx: CommandContext, source: string, destination: string, opts: { all?: true; index?: string; archive?: true; followLink?: true }): Promise<void> {
+export async function runCp(
+  ctx: CommandContext,
+  source: string,
+  destination: string,
+  opts: { all?: true; index?: string; archive?: true; followLink?: true },
+): Promise<void> {
   const index = replicaIndex(opts.index);
   const [{ cp }, { projectOrName, withSession }] = await Promise.all([import('../../engine/cp.js'), import('../session.js')]);
   const { name } = projectOrName(ctx);

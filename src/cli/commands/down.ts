@@ -15,7 +15,10 @@ export function downCommand(program: Command, context: ContextOf) {
     .action(async (opts, cmd) => runDown(context(cmd), opts));
 }
 
-export async function runDown(ctx: CommandContext, opts: { volumes?: true; rmi?: string; removeOrphans?: true; timeout?: string | undefined }): Promise<void> {
+export async function runDown(
+  ctx: CommandContext,
+  opts: { volumes?: true; rmi?: string; removeOrphans?: true; timeout?: string | undefined },
+): Promise<void> {
   if (opts.rmi !== undefined && opts.rmi !== 'local' && opts.rmi !== 'all') throw new UsageError(`invalid --rmi value: ${opts.rmi} (local or all)`);
   const [{ down, downPlan }, { projectOrName, withSession }] = await Promise.all([import('../../engine/down.js'), import('../session.js')]);
   const { name, loaded } = projectOrName(ctx);

@@ -23,7 +23,9 @@ export function lifecycleCommand(program: Command, context: ContextOf, name: Lif
     .command(name)
     .description(description)
     .argument('[services...]')
-    .action(async (services: string[], opts: LifecycleCliOptions, cmd: { optsWithGlobals(): object }) => runLifecycle(context(cmd), name, services, opts));
+    .action(async (services: string[], opts: LifecycleCliOptions, cmd: { optsWithGlobals(): object }) =>
+      runLifecycle(context(cmd), name, services, opts),
+    );
 }
 
 export async function runLifecycle(ctx: CommandContext, command: LifecycleCommand, services: string[], opts: LifecycleCliOptions): Promise<void> {
@@ -63,7 +65,8 @@ export async function runLifecycle(ctx: CommandContext, command: LifecycleComman
           const names = await removableContainers(e, name, services);
           if (names.length > 0 && process.stdin.isTTY) {
             s.renderer.stop();
-            if (!(await confirm(`Going to remove ${names.join(', ')}\n? Are you sure? (y/N) `, { input: process.stdin, output: ctx.out.stderr }))) return;
+            if (!(await confirm(`Going to remove ${names.join(', ')}\n? Are you sure? (y/N) `, { input: process.stdin, output: ctx.out.stderr })))
+              return;
           }
         }
         await rm(e, name, services, { stop: opts.stop, volumes: opts.volumes, timeoutSeconds: seconds(opts.timeout) });

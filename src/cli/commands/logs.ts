@@ -46,7 +46,11 @@ export async function runLogs(
   const [{ logs }, { projectOrName, withSession }] = await Promise.all([import('../../engine/logs.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
-    colour: opts.color !== false && ctx.globals.ansi !== 'never' && !process.env.NO_COLOR && (ctx.globals.ansi === 'always' || process.stdout.isTTY === true),
+    colour:
+      opts.color !== false &&
+      ctx.globals.ansi !== 'never' &&
+      !process.env.NO_COLOR &&
+      (ctx.globals.ansi === 'always' || process.stdout.isTTY === true),
     prefix: opts.logPrefix !== false,
     timestamps: opts.timestamps === true,
   });

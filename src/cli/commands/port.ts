@@ -19,6 +19,8 @@ export async function runPort(ctx: CommandContext, service: string, privatePort:
   if (!Number.isInteger(p)) throw new UsageError(`invalid port: ${privatePort}`);
   const [{ port }, { projectOrName, withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, [service]);
-  const r = await withSession(ctx, (s) => port(s.engine, name, service, p, { protocol: opts.protocol, index: opts.index === undefined ? undefined : Number(opts.index) }));
+  const r = await withSession(ctx, (s) =>
+    port(s.engine, name, service, p, { protocol: opts.protocol, index: opts.index === undefined ? undefined : Number(opts.index) }),
+  );
   ctx.out.stdout.write(`${r}\n`);
 }

@@ -19,7 +19,11 @@ export function psCommand(program: Command, context: ContextOf) {
     .action(async (services, opts, cmd) => runPs(context(cmd), services, opts));
 }
 
-export async function runPs(ctx: CommandContext, services: string[], opts: { all?: true; quiet?: true; services?: true; status?: string[]; format?: string; filter?: string }): Promise<void> {
+export async function runPs(
+  ctx: CommandContext,
+  services: string[],
+  opts: { all?: true; quiet?: true; services?: true; status?: string[]; format?: string; filter?: string },
+): Promise<void> {
   const format = opts.format ?? 'table';
   if (format !== 'table' && format !== 'json') throw new UsageError(`unsupported --format: ${format} (table or json)`);
   const [{ ps }, { projectOrName, withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);

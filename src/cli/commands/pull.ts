@@ -16,11 +16,23 @@ export function pullCommand(program: Command, context: ContextOf) {
     .action(async (services, opts, cmd) => runPull(context(cmd), services, opts));
 }
 
-export async function runPull(ctx: CommandContext, services: string[], opts: { ignoreBuildable?: true; ignorePullFailures?: true; includeDeps?: true; policy?: string; quiet?: true }): Promise<void> {
-  if (opts.policy !== undefined && opts.policy !== 'missing' && opts.policy !== 'always') throw new UsageError(`invalid --policy: ${opts.policy} (missing or always)`);
+export async function runPull(
+  ctx: CommandContext,
+  services: string[],
+  opts: { ignoreBuildable?: true; ignorePullFailures?: true; includeDeps?: true; policy?: string; quiet?: true },
+): Promise<void> {
+  if (opts.policy !== undefined && opts.policy !== 'missing' && opts.policy !== 'always')
+    throw new UsageError(`invalid --policy: ${opts.policy} (missing or always)`);
   const [{ pull }, { loadProject, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { project } = loadProject(ctx, services);
   await withSession(ctx, (s) =>
-    pull(s.engine, project, { services, ignoreBuildable: opts.ignoreBuildable, ignorePullFailures: opts.ignorePullFailures, includeDeps: opts.includeDeps, policy: opts.policy as 'missing' | 'always' | undefined, quiet: opts.quiet }),
+    pull(s.engine, project, {
+      services,
+      ignoreBuildable: opts.ignoreBuildable,
+      ignorePullFailures: opts.ignorePullFailures,
+      includeDeps: opts.includeDeps,
+      policy: opts.policy as 'missing' | 'always' | undefined,
+      quiet: opts.quiet,
+    }),
   );
 }

@@ -13,8 +13,14 @@ export function pushCommand(program: Command, context: ContextOf) {
     .action(async (services, opts, cmd) => runPush(context(cmd), services, opts));
 }
 
-export async function runPush(ctx: CommandContext, services: string[], opts: { ignorePushFailures?: true; includeDeps?: true; quiet?: true }): Promise<void> {
+export async function runPush(
+  ctx: CommandContext,
+  services: string[],
+  opts: { ignorePushFailures?: true; includeDeps?: true; quiet?: true },
+): Promise<void> {
   const [{ push }, { loadProject, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { project } = loadProject(ctx, services);
-  await withSession(ctx, (s) => push(s.engine, project, { services, ignorePushFailures: opts.ignorePushFailures, includeDeps: opts.includeDeps, quiet: opts.quiet }));
+  await withSession(ctx, (s) =>
+    push(s.engine, project, { services, ignorePushFailures: opts.ignorePushFailures, includeDeps: opts.includeDeps, quiet: opts.quiet }),
+  );
 }

@@ -5,6 +5,5 @@ import { timeoutOption } from './common.js';
 import { lifecycleCommand } from './lifecycle.js';
 
 export function stopCommand(program: Command, context: ContextOf) {
-  return lifecycleCommand(program, context, 'stop', 'Stop services')
-    .addOption(timeoutOption());
+  return lifecycleCommand(program, context, 'stop', 'Stop services').addOption(timeoutOption());
 }

@@ -78,7 +78,8 @@ export interface UpCliOptions {
 function check(opts: UpCliOptions): void {
   if (opts.detach && (opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.attach || opts.exitCodeFrom))
     throw new UsageError('--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --exit-code-from or --attach');
-  if (opts.recreate === false && (opts.forceRecreate || opts.alwaysRecreateDeps)) throw new UsageError('--no-recreate cannot be combined with --force-recreate or --always-recreate-deps');
+  if (opts.recreate === false && (opts.forceRecreate || opts.alwaysRecreateDeps))
+    throw new UsageError('--no-recreate cannot be combined with --force-recreate or --always-recreate-deps');
 }
 
 export async function runUp(ctx: CommandContext, services: string[], opts: UpCliOptions, mode: 'up' | 'create' = 'up'): Promise<void> {
@@ -98,7 +99,8 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
     forceRecreate: opts.forceRecreate,
     noRecreate: opts.recreate === false,
     alwaysRecreateDeps: opts.alwaysRecreateDeps,
-    removeOrphans: opts.removeOrphans ?? (process.env.COMPOSE_REMOVE_ORPHANS === 'true' || process.env.COMPOSE_REMOVE_ORPHANS === '1' ? true : undefined),
+    removeOrphans:
+      opts.removeOrphans ?? (process.env.COMPOSE_REMOVE_ORPHANS === 'true' || process.env.COMPOSE_REMOVE_ORPHANS === '1' ? true : undefined),
     noStart: mode === 'create' || opts.start === false,
     renewAnonVolumes: opts.renewAnonVolumes,
     scale: parseScale(opts.scale),
@@ -137,10 +139,24 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
         const result = await up(s.engine, project, options);
         if (detached) return;
         s.renderer.stop();
-        const attachTo = opts.attach ?? result.services.filter((x) => !(opts.noAttach ?? []).includes(x) && (services.length === 0 || services.includes(x)));
-        const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, { colour: opts.color !== false && ctx.globals.ansi !== 'never' && !process.env.NO_COLOR && (ctx.globals.ansi === 'always' || process.stdout.isTTY === true), prefix: opts.logPrefix !== false, timestamps: opts.timestamps === true });
+        const attachTo =
+          opts.attach ?? result.services.filter((x) => !(opts.noAttach ?? []).includes(x) && (services.length === 0 || services.includes(x)));
+        const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
+          colour:
+            opts.color !== false &&
+            ctx.globals.ansi !== 'never' &&
+            !process.env.NO_COLOR &&
+            (ctx.globals.ansi === 'always' || process.stdout.isTTY === true),
+          prefix: opts.logPrefix !== false,
+          timestamps: opts.timestamps === true,
+        });
         const names = (await import('../../engine/containers.js')).projectContainers(s.engine.runtime, project.name, { services: attachTo });
-        ctx.out.stdout.write(`Attaching to ${(await names).map((c) => logName(project.name, c)).sort().join(', ')}\n`);
+        ctx.out.stdout.write(
+          `Attaching to ${(await names)
+            .map((c) => logName(project.name, c))
+            .sort()
+            .join(', ')}\n`,
+        );
         let exitCode: number | undefined;
         const abortOn = opts.abortOnContainerExit || opts.abortOnContainerFailure || opts.exitCodeFrom !== undefined;
         const follow = new AbortController();

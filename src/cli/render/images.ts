@@ -55,7 +55,10 @@ export function imageLsText(rows: readonly ImageRow[], f: ImageLsFormat): string
       .map((r) => {
         const obj = {
           Containers: 'N/A',
-          CreatedAt: `${new Date(r.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')} +0000 UTC`,
+          CreatedAt: `${new Date(r.created)
+            .toISOString()
+            .replace('T', ' ')
+            .replace(/\.\d+Z$/, '')} +0000 UTC`,
           CreatedSince: timeAgo(r.created, f.now),
           Digest: r.digest,
           ID: id(r),

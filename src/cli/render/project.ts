@@ -6,7 +6,9 @@ import { table } from './table.js';
 
 function formatPorts(r: PsRow): string {
   return r.ports
-    .map((p) => (p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`))
+    .map((p) =>
+      p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`,
+    )
     .join(', ');
 }
 
@@ -26,14 +28,20 @@ export function psText(rows: readonly PsRow[], format: 'table' | 'json'): string
       )
       .join('');
   }
-  return table(['NAME', 'IMAGE', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'], rows.map((r) => [r.name, r.image, r.service, new Date(r.created).toISOString(), statusText(r), formatPorts(r)]));
+  return table(
+    ['NAME', 'IMAGE', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
+    rows.map((r) => [r.name, r.image, r.service, new Date(r.created).toISOString(), statusText(r), formatPorts(r)]),
+  );
 }
 
 /** `ls`: names only (`-q`), a JSON array or the table. */
 export function lsText(rows: readonly LsRow[], opts: { quiet?: boolean | undefined; json?: boolean | undefined }): string {
   if (opts.quiet) return rows.map((r) => `${r.name}\n`).join('');
   if (opts.json) return `${JSON.stringify(rows.map((r) => ({ Name: r.name, Status: r.status, ConfigFiles: r.configFiles })))}\n`;
-  return table(['NAME', 'STATUS', 'CONFIG FILES'], rows.map((r) => [r.name, r.status, r.configFiles]));
+  return table(
+    ['NAME', 'STATUS', 'CONFIG FILES'],
+    rows.map((r) => [r.name, r.status, r.configFiles]),
+  );
 }
 
 const human = (n: number | undefined): string => {
@@ -51,8 +59,12 @@ const human = (n: number | undefined): string => {
 /** `images`: ids only (`-q`, each once), a JSON array or the table. */
 export function imagesText(rows: readonly ImageRow[], opts: { quiet?: boolean | undefined; json?: boolean | undefined }): string {
   if (opts.quiet) return [...new Set(rows.map((r) => r.id))].map((id) => `${id}\n`).join('');
-  if (opts.json) return `${JSON.stringify(rows.map((r) => ({ ContainerName: r.container, Repository: r.repository, Tag: r.tag, ID: r.id, Size: r.sizeBytes ?? 0 })))}\n`;
-  return table(['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'], rows.map((r) => [r.container, r.repository, r.tag, r.id.replace(/^sha256:/, '').slice(0, 12), human(r.sizeBytes)]));
+  if (opts.json)
+    return `${JSON.stringify(rows.map((r) => ({ ContainerName: r.container, Repository: r.repository, Tag: r.tag, ID: r.id, Size: r.sizeBytes ?? 0 })))}\n`;
+  return table(
+    ['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'],
+    rows.map((r) => [r.container, r.repository, r.tag, r.id.replace(/^sha256:/, '').slice(0, 12), human(r.sizeBytes)]),
+  );
 }
 
 /** `top`: each container's name, then its process table. */

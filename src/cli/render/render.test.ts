@@ -29,7 +29,13 @@ describe('renderers', () => {
     const r = new JsonRenderer(s.stream);
     r.emit({ resource: 'Network demo_default', status: 'done', text: 'Created' });
     r.emit({ resource: 'Container x', status: 'error', text: 'Error', details: 'boom' });
-    expect(s.text().split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown)).toEqual([
+    expect(
+      s
+        .text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as unknown),
+    ).toEqual([
       { resource: 'Network demo_default', status: 'done', text: 'Created' },
       { resource: 'Container x', status: 'error', text: 'Error', details: 'boom' },
     ]);

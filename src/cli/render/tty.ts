@@ -28,7 +28,13 @@ export class TtyRenderer implements Renderer {
     const width = Math.max(0, ...[...this.rows.keys()].map((k) => k.length));
     for (const [resource, r] of this.rows) {
       const mark =
-        r.status === 'done' ? this.c.green('✔') : r.status === 'error' ? this.c.red('✘') : r.status === 'warning' ? this.c.yellow('!') : this.c.cyan('⠿');
+        r.status === 'done'
+          ? this.c.green('✔')
+          : r.status === 'error'
+            ? this.c.red('✘')
+            : r.status === 'warning'
+              ? this.c.yellow('!')
+              : this.c.cyan('⠿');
       const text = r.status === 'error' ? this.c.red(r.text) : r.status === 'done' ? this.c.green(r.text) : r.text;
       lines.push(` ${mark} ${resource.padEnd(width)}  ${text}${r.details && r.status !== 'done' ? this.c.dim(` ${r.details.slice(0, 80)}`) : ''}`);
     }

@@ -13,7 +13,17 @@ import { imageTagCommand } from './tag.js';
 
 export function imageCommand(program: Command, context: ContextOf) {
   const image = program.command('image').description('Manage images (no compose file needed)');
-  for (const add of [imageLsCommand, imagePullCommand, imagePushCommand, imageTagCommand, imageRmCommand, imageInspectCommand, imageLoadCommand, imageSaveCommand, imagePruneCommand]) {
+  for (const add of [
+    imageLsCommand,
+    imagePullCommand,
+    imagePushCommand,
+    imageTagCommand,
+    imageRmCommand,
+    imageInspectCommand,
+    imageLoadCommand,
+    imageSaveCommand,
+    imagePruneCommand,
+  ]) {
     add(image as unknown as Command, context);
   }
   return image;

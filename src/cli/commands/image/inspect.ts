@@ -12,7 +12,10 @@ export function imageInspectCommand(image: Command, context: ContextOf) {
 }
 
 export async function imageInspect(io: ImageIO, refs: readonly string[]): Promise<void> {
-  const [{ inspectImages }, { dockerImageInspect }] = await Promise.all([import('../../../engine/image-tools.js'), import('../../render/image-inspect.js')]);
+  const [{ inspectImages }, { dockerImageInspect }] = await Promise.all([
+    import('../../../engine/image-tools.js'),
+    import('../../render/image-inspect.js'),
+  ]);
   const { found, error } = await inspectImages(await io.session(), refs);
   io.stdout.write(`${JSON.stringify(found.map(dockerImageInspect), null, 4)}\n`);
   if (error !== undefined) throw error;

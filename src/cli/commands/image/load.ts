@@ -15,7 +15,9 @@ export function imageLoadCommand(image: Command, context: ContextOf) {
 
 export async function imageLoad(io: ImageIO, opts: { input?: string | undefined } = {}): Promise<void> {
   if (opts.input === undefined && io.stdin.isTTY) {
-    throw new UsageError('requested load from stdin, but stdin is a terminal', { hint: 'pass an archive with -i FILE, or redirect one: tscompose image load < image.tar' });
+    throw new UsageError('requested load from stdin, but stdin is a terminal', {
+      hint: 'pass an archive with -i FILE, or redirect one: tscompose image load < image.tar',
+    });
   }
   const { loadImages, openImageArchive } = await import('../../../engine/image-tools.js');
   const archive = opts.input === undefined ? (io.stdin as Readable) : await openImageArchive(opts.input);

@@ -16,7 +16,9 @@ export function imageLsCommand(image: Command, context: ContextOf) {
     .option('--digests', 'show digests')
     .option('-f, --filter <filter>', 'filter output: dangling=BOOL, reference=PATTERN, label=KEY[=VALUE] (repeatable)', collect)
     .argument('[repository]', 'REPOSITORY[:TAG]')
-    .action(async (reference, opts, cmd) => withImageIO(context(cmd), 'ls', false, (io) => imageLs(io, reference, { ...opts, noTrunc: opts.trunc === false })));
+    .action(async (reference, opts, cmd) =>
+      withImageIO(context(cmd), 'ls', false, (io) => imageLs(io, reference, { ...opts, noTrunc: opts.trunc === false })),
+    );
 }
 
 export interface LsOptions {
@@ -30,8 +32,13 @@ export interface LsOptions {
 export async function imageLs(io: ImageIO, reference: string | undefined, opts: LsOptions = {}): Promise<void> {
   const format = opts.format ?? 'table';
   if (format !== 'table' && format !== 'json') throw new UsageError(`unsupported --format: ${format} (table or json)`);
-  const [{ imageRowFilter, listImageRows }, { imageLsText }] = await Promise.all([import('../../../engine/image-tools.js'), import('../../render/images.js')]);
+  const [{ imageRowFilter, listImageRows }, { imageLsText }] = await Promise.all([
+    import('../../../engine/image-tools.js'),
+    import('../../render/images.js'),
+  ]);
   const keep = imageRowFilter(opts.filter ?? []);
   const rows = await listImageRows(await io.session(), keep, reference);
-  io.stdout.write(imageLsText(rows, { quiet: opts.quiet, json: format === 'json', noTrunc: opts.noTrunc, digests: opts.digests, now: io.now?.() ?? Date.now() }));
+  io.stdout.write(
+    imageLsText(rows, { quiet: opts.quiet, json: format === 'json', noTrunc: opts.noTrunc, digests: opts.digests, now: io.now?.() ?? Date.now() }),
+  );
 }

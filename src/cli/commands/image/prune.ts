@@ -21,8 +21,16 @@ export async function imagePrune(io: ImageIO, opts: { all?: boolean | undefined;
   const [{ pruneImages }, { pruneText }] = await Promise.all([import('../../../engine/image-tools.js'), import('../../render/images.js')]);
   const engine = await io.session();
   if (!opts.force) {
-    const warning = opts.all ? 'WARNING! This will remove all images without at least one container associated to them.' : 'WARNING! This will remove all dangling images.';
-    if (!(await confirm(`${warning}\nAre you sure you want to continue? [y/N] `, { input: io.stdin, output: io.stderr }, { signal: engine.signal, terminal: false }))) {
+    const warning = opts.all
+      ? 'WARNING! This will remove all images without at least one container associated to them.'
+      : 'WARNING! This will remove all dangling images.';
+    if (
+      !(await confirm(
+        `${warning}\nAre you sure you want to continue? [y/N] `,
+        { input: io.stdin, output: io.stderr },
+        { signal: engine.signal, terminal: false },
+      ))
+    ) {
       throw new TsComposeError('TSC_PRUNE_CANCELED', 'image prune has been cancelled');
     }
   }

@@ -13,7 +13,11 @@ export function imagePullCommand(image: Command, context: ContextOf) {
     .action(async (refs, opts, cmd) => withImageIO(context(cmd), 'pull', true, (io) => imagePull(io, refs, opts)));
 }
 
-export async function imagePull(io: ImageIO, refs: readonly string[], opts: { quiet?: boolean | undefined; platform?: string | undefined } = {}): Promise<void> {
+export async function imagePull(
+  io: ImageIO,
+  refs: readonly string[],
+  opts: { quiet?: boolean | undefined; platform?: string | undefined } = {},
+): Promise<void> {
   const { checkReference, pullImages } = await import('../../../engine/image-tools.js');
   for (const r of refs) checkReference(r);
   await pullImages(await io.session(), refs, { ...opts, onPulled: (ref) => io.stdout.write(`${ref}\n`) });
