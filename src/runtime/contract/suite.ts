@@ -208,7 +208,9 @@ export function runtimeContract(name: string, options: ContractOptions): void {
     });
 
     test('logs: stdout and stderr lines, tail, timestamps', async () => {
-      const c = await run('logs', { command: ['sh', '-c', 'echo one; echo two >&2; echo three'] });
+      // stdout and stderr are two pipes: their lines keep their order within a stream, not across streams, so the
+      // last line comes a moment after the others
+      const c = await run('logs', { command: ['sh', '-c', 'echo one; echo two >&2; sleep 0.5; echo three'] });
       expect(await rt.waitContainer(c)).toBe(0);
       const all = await logs(c);
       expect(all.filter((l) => l.stream === 'stdout').map((l) => l.line)).toEqual(['one', 'three']);

@@ -8,14 +8,17 @@ import type { ContainerInspect, ExecResult, ExecSpec } from '../runtime.js';
 import { runtimeContract } from '../contract/suite.js';
 import { FakeRuntime, type FakeStartHandler } from './fake-runtime.js';
 
-/** `sh -c 'a; b >&2; exit N'` → its echoed lines and exit code; long-running commands (sleep, servers) keep running. */
+/**
+ * `sh -c 'a; b >&2; exit N'` → its echoed lines and exit code (a `sleep` in it is a pause); `sleep` and the servers
+ * (nc, python3) as the command keep running; any other command exits 0 at once.
+ */
 const simulateStart: FakeStartHandler = (_c, spec) => {
   const cmd = [...(spec.entrypoint ?? []), ...(spec.command ?? [])];
-  const script = cmd[0] === 'sh' && cmd[1] === '-c' ? (cmd[2] ?? '') : cmd.join(' ');
+  if (cmd[0] === 'sleep' || cmd[0] === 'nc' || cmd[0] === 'python3') return undefined;
+  if (cmd[0] !== 'sh' || cmd[1] !== '-c') return { exitCode: 0 };
   const output: { stream: 'stdout' | 'stderr'; line: string }[] = [];
-  for (const statement of script.split(';').map((x) => x.trim())) {
+  for (const statement of (cmd[2] ?? '').split(';').map((x) => x.trim())) {
     const [word, ...rest] = statement.split(/\s+/);
-    if (word === 'sleep' || word === 'nc' || word === 'python3') return { output };
     if (word === 'exit') return { output, exitCode: Number(rest[0] ?? 0) };
     if (word === 'echo') {
       if (rest.some((r) => r.startsWith('>') && r !== '>&2')) continue; // written to a file: no output
