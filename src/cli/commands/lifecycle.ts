@@ -15,6 +15,8 @@ export interface LifecycleCliOptions {
   stop?: true;
   volumes?: true;
   removeOrphans?: true;
+  /** `restart --no-deps`: commander's negation of `deps`. */
+  deps?: boolean;
 }
 
 /** The command `name` taking `[services...]`, its action runLifecycle; the caller adds the flags. */
@@ -29,7 +31,7 @@ export function lifecycleCommand(program: Command, context: ContextOf, name: Lif
 }
 
 export async function runLifecycle(ctx: CommandContext, command: LifecycleCommand, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  const [{ kill, pause, restart, rm, start, stop, unpause, removableContainers }, { projectOrName, withSession }] = await Promise.all([
+  const [{ kill, pause, restart, restartContainers, rm, start, stop, unpause, removableContainers }, { projectOrName, withSession }] = await Promise.all([
     import('../../engine/lifecycle.js'),
     import('../session.js'),
   ]);
@@ -38,7 +40,10 @@ export async function runLifecycle(ctx: CommandContext, command: LifecycleComman
     await withSession(
       ctx,
       async (s) => {
-        const names = await removableContainers(s.engine, name, services, command !== 'rm' || opts.stop === true);
+        const names =
+          command === 'restart'
+            ? (await restartContainers(s.engine, name, services, { noDeps: opts.deps === false })).map((c) => c.name)
+            : await removableContainers(s.engine, name, services, command !== 'rm' || opts.stop === true);
         ctx.out.stdout.write(`DRY-RUN MODE - ${command}: ${names.length === 0 ? 'nothing to do' : names.join(' ')}\n`);
       },
       { dryRun: true },
@@ -53,7 +58,7 @@ export async function runLifecycle(ctx: CommandContext, command: LifecycleComman
       case 'stop':
         return stop(e, name, services, { timeoutSeconds: seconds(opts.timeout) });
       case 'restart':
-        return restart(e, name, services, { timeoutSeconds: seconds(opts.timeout) });
+        return restart(e, name, services, { timeoutSeconds: seconds(opts.timeout), noDeps: opts.deps === false });
       case 'kill':
         return kill(e, name, services, { signal: opts.signal });
       case 'pause':
