@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as net from 'node:net';
-import { ephemeralRange, hostPortFree, hostPortsInUse, parseProcNetPorts, parseSctpEps, pickPortInRange } from './host-ports.js';
+import { NetworkError } from './errors.js';
+import { checkProtocolSupported, ephemeralRange, hostPortFree, hostPortsInUse, parseProcNetPorts, parseSctpEps, pickPortInRange, sctpSupported } from './host-ports.js';
 
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1 0 100 0 0 10 0
@@ -47,5 +48,13 @@ describe('host ports', () => {
     const r = await ephemeralRange();
     expect(r.start).toBeGreaterThan(1023);
     expect(r.end).toBeGreaterThanOrEqual(r.start);
+  });
+});
+
+describe('sctp', () => {
+  it('is refused with a typed error on a kernel without SCTP, never published as tcp', () => {
+    if (sctpSupported()) expect(() => checkProtocolSupported('sctp')).not.toThrow();
+    else expect(() => checkProtocolSupported('sctp')).toThrow(NetworkError);
+    expect(() => checkProtocolSupported('tcp')).not.toThrow();
   });
 });

@@ -7,7 +7,8 @@
  * SCTP sockets at all; without them nothing on the host can hold an SCTP port). Any address counts: a port
  * bound on 127.0.0.1 is taken for 0.0.0.0 as well (conservative, as a bind would be).
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
+import { release } from 'node:os';
 import { NetworkError } from './errors.js';
 import { canBind, type Protocol } from './firewall.js';
 
@@ -71,4 +72,21 @@ export async function pickPortInRange(protocol: Protocol, range: { readonly star
 export async function ephemeralRange(): Promise<{ start: number; end: number }> {
   const m = /(\d+)\s+(\d+)/.exec(await readOrEmpty('/proc/sys/net/ipv4/ip_local_port_range'));
   return m ? { start: Number(m[1]), end: Number(m[2]) } : { start: 32768, end: 60999 };
+}
+
+/**
+ * Whether this kernel has SCTP sockets (loaded, or a module it can load): without them no process, on the host
+ * or in a container, can serve SCTP, so publishing an SCTP port cannot work (Docker refuses it too).
+ */
+export function sctpSupported(): boolean {
+  return existsSync('/proc/net/sctp') || existsSync(`/lib/modules/${release()}/kernel/net/sctp`);
+}
+
+/** Refuses SCTP publications on a kernel without SCTP (a typed error, never a silent tcp). */
+export function checkProtocolSupported(protocol: Protocol): void {
+  if (protocol === 'sctp' && !sctpSupported()) {
+    throw new NetworkError(`cannot publish an sctp port: this kernel (${release()}) has no SCTP support`, {
+      hint: 'load the sctp kernel module (modprobe sctp) or publish the port over tcp or udp',
+    });
+  }
 }

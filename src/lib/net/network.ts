@@ -43,7 +43,7 @@ import {
   type PortMapping,
   type Protocol,
 } from './firewall.js';
-import { ephemeralRange, hostPortFree, pickPortInRange } from './host-ports.js';
+import { checkProtocolSupported, ephemeralRange, hostPortFree, pickPortInRange } from './host-ports.js';
 import { allocateAddress, planNetwork, readHostUsage, releaseAddress, type IpamConfig, type IpamNetwork, type Pool, type UsedPrefix } from './ipam.js';
 import { runStep } from './run.js';
 
@@ -214,6 +214,7 @@ export class NativeNetworks {
       const used = (protocol: Protocol): Set<number> =>
         new Set([...taken, ...ports].filter((p) => p.protocol === protocol).flatMap((p) => Array.from({ length: p.range ?? 1 }, (_, i) => p.hostPort + i)));
       for (const p of net.internal ? [] : (req.ports ?? [])) {
+        checkProtocolSupported(p.protocol);
         const prev = old?.ports.find(
           (o) => o.containerPort === p.containerPort && o.protocol === p.protocol && (o.hostIp ?? '') === (p.hostIp ?? '') && (!p.hostPort || (o.hostPort >= p.hostPort.start && o.hostPort <= p.hostPort.end)),
         );
