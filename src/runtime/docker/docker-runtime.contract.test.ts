@@ -11,7 +11,7 @@ const runtime = new DockerRuntime();
 const answers = await runtime.ping();
 
 runtimeContract('docker', {
-  unavailable: answers ? undefined : 'Docker does not answer on /var/run/docker.sock (run scripts/engine-env.sh)',
+  unavailable: answers ? undefined : `Docker does not answer on ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} (run scripts/engine-env.sh)`,
   setup: async () => {
     const images = { busybox: 'busybox:latest', python: 'python:3.11-slim' };
     for (const ref of Object.values(images)) {
