@@ -9,6 +9,7 @@ import { parseBytes } from '../util/bytes.js';
 import { done, failed, warning, working, type EngineContext } from './events.js';
 import { LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, serviceImage } from './labels.js';
 import { selectServices } from './reconcile.js';
+import { DEFAULT_TAG, splitReference } from '../lib/image/reference.js';
 
 /** `--build` (always) / `--no-build` (never) / default (build when the image is missing). */
 export type BuildPolicy = 'always' | 'never' | 'missing';
@@ -197,13 +198,6 @@ export interface ImageRow {
   readonly sizeBytes: number | undefined;
 }
 
-const splitRef = (ref: string): [string, string] => {
-  const at = ref.indexOf('@');
-  if (at >= 0) return [ref.slice(0, at), ref.slice(at + 1)];
-  const m = /^(.*?)(?::([^/:]+))?$/.exec(ref);
-  return [m?.[1] ?? ref, m?.[2] ?? 'latest'];
-};
-
 /** `images`: the images the project's containers use. */
 export async function images(ctx: EngineContext, projectName: string, services: readonly string[] = []): Promise<ImageRow[]> {
   const containers = await ctx.runtime.listContainers({ all: true, labels: { [LABEL_PROJECT]: projectName }, signal: ctx.signal });
@@ -218,8 +212,8 @@ export async function images(ctx: EngineContext, projectName: string, services: 
     if (services.length > 0 && !services.includes(c.labels[LABEL_SERVICE] ?? '')) continue;
     if (c.labels[LABEL_ONEOFF] === 'True' && services.length === 0) continue;
     const info = summaries.find((i) => i.id === c.imageId);
-    const [repository, tag] = splitRef(c.image);
-    rows.push({ container: c.name, repository, tag, id: c.imageId, sizeBytes: info?.sizeBytes });
+    const { name: repository, tag, digest } = splitReference(c.image);
+    rows.push({ container: c.name, repository, tag: tag ?? digest ?? DEFAULT_TAG, id: c.imageId, sizeBytes: info?.sizeBytes });
   }
   return rows.sort((a, b) => (a.container < b.container ? -1 : 1));
 }
