@@ -160,12 +160,14 @@ export function runtimeContract(name: string, options: ContractOptions): void {
 
     afterEach(async () => {
       if (!rt) return;
-      for (const c of await rt.listContainers({ all: true, labels })) await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
+      for (const c of await rt.listContainers({ all: true, labels }))
+        await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
     }, 60_000);
 
     afterAll(async () => {
       if (rt) {
-        for (const c of await rt.listContainers({ all: true, labels })) await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
+        for (const c of await rt.listContainers({ all: true, labels }))
+          await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
         for (const x of await rt.listNetworks({ labels })) await rt.removeNetwork(x.id).catch(() => undefined);
         for (const v of await rt.listVolumes({ labels })) await rt.removeVolume(v.name, { force: true }).catch(() => undefined);
       }
@@ -256,7 +258,10 @@ export function runtimeContract(name: string, options: ContractOptions): void {
     });
 
     test('ports: the range 127.0.0.1:9000-9010:80 publishes ONE port of the range onto 80, reachable', async () => {
-      const c = await run('range', { command: TCP_SERVER, ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: { start: 9000, end: 9010 } }] });
+      const c = await run('range', {
+        command: TCP_SERVER,
+        ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1', hostPort: { start: 9000, end: 9010 } }],
+      });
       const published = port((await rt.inspectContainer(c)).publishedPorts, 80);
       expect(published).toHaveLength(1);
       const hostPort = published[0]!.hostPort!;
@@ -271,7 +276,12 @@ export function runtimeContract(name: string, options: ContractOptions): void {
     });
 
     test('ports: a udp port is published and a datagram reaches the container', async () => {
-      const c = await run('udp', { image: target.images.python, command: UDP_SERVER, init: false, ports: [{ containerPort: 53, protocol: 'udp', hostIp: '127.0.0.1' }] });
+      const c = await run('udp', {
+        image: target.images.python,
+        command: UDP_SERVER,
+        init: false,
+        ports: [{ containerPort: 53, protocol: 'udp', hostIp: '127.0.0.1' }],
+      });
       const published = port((await rt.inspectContainer(c)).publishedPorts, 53, 'udp');
       expect(published).toHaveLength(1);
       const hostPort = published[0]!.hostPort!;
@@ -313,9 +323,12 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       const b = await run('dns-b', { networks: [{ network: own, aliases: ['contract-alias'] }] });
       expect(Object.keys((await rt.inspectContainer(b)).networks)).toEqual([own]);
       expect((await rt.inspectContainer(b)).networks[own]?.aliases).toContain('contract-alias');
-      expect([...(await rt.inspectNetwork(own)).containers].sort()).toEqual([(await rt.inspectContainer(a)).id, (await rt.inspectContainer(b)).id].sort());
+      expect([...(await rt.inspectNetwork(own)).containers].sort()).toEqual(
+        [(await rt.inspectContainer(a)).id, (await rt.inspectContainer(b)).id].sort(),
+      );
       if (target.capabilities.dns) {
-        for (const host of [b, 'contract-alias']) expect(await rt.exec(a, { cmd: ['ping', '-c', '1', '-W', '5', host] })).toMatchObject({ exitCode: 0 });
+        for (const host of [b, 'contract-alias'])
+          expect(await rt.exec(a, { cmd: ['ping', '-c', '1', '-W', '5', host] })).toMatchObject({ exitCode: 0 });
         expect((await rt.exec(b, { cmd: ['ping', '-c', '1', '-W', '5', a] })).exitCode).toBe(0);
       }
       expect((await rt.listNetworks({ labels: { [LABEL]: runId, 'org.tscompose.contract.case': 'dns' } })).map((x) => x.id)).toEqual([id]);
@@ -329,7 +342,8 @@ export function runtimeContract(name: string, options: ContractOptions): void {
     test('labels: listContainers filters by value and by presence', async () => {
       await create('lab-1', { labels: { 'org.tscompose.contract.case': 'labels', tier: 'front' } });
       await create('lab-2', { labels: { 'org.tscompose.contract.case': 'labels', tier: 'back' } });
-      const names = async (sel: Record<string, string | true>): Promise<string[]> => (await rt.listContainers({ all: true, labels: { ...labels, ...sel } })).map((c) => c.name).sort();
+      const names = async (sel: Record<string, string | true>): Promise<string[]> =>
+        (await rt.listContainers({ all: true, labels: { ...labels, ...sel } })).map((c) => c.name).sort();
       expect(await names({ 'org.tscompose.contract.case': 'labels' })).toEqual([n('lab-1'), n('lab-2')]);
       expect(await names({ tier: 'front' })).toEqual([n('lab-1')]);
       expect(await names({ tier: true })).toEqual([n('lab-1'), n('lab-2')]);

@@ -4,7 +4,16 @@
  * needs `force`, the image and networks must exist at create time.
  */
 import { ConflictError, NotFoundError, NotModifiedError } from '../errors.js';
-import { matchesLabels, type ContainerInspect, type ContainerSpec, type EndpointInfo, type ListContainersOptions, type MountInfo, type ProcessList, type WaitOptions } from '../runtime.js';
+import {
+  matchesLabels,
+  type ContainerInspect,
+  type ContainerSpec,
+  type EndpointInfo,
+  type ListContainersOptions,
+  type MountInfo,
+  type ProcessList,
+  type WaitOptions,
+} from '../runtime.js';
 import type { FakeContainer, FakeState } from './state.js';
 
 export function listContainers(s: FakeState, options: ListContainersOptions): ContainerInspect[] {
@@ -40,7 +49,19 @@ export function createContainer(s: FakeState, spec: ContainerSpec): { id: string
     mounts.push({ type: m.type, source, target: m.target, readOnly: m.readOnly ?? false });
   }
   const id = s.nextId('c');
-  const c: FakeContainer = { id, name: spec.name, spec, imageId: image.id, status: 'created', exitCode: 0, created: s.tick(), networks, mounts, logs: [], files: new Map() };
+  const c: FakeContainer = {
+    id,
+    name: spec.name,
+    spec,
+    imageId: image.id,
+    status: 'created',
+    exitCode: 0,
+    created: s.tick(),
+    networks,
+    mounts,
+    logs: [],
+    files: new Map(),
+  };
   s.containers.set(id, c);
   s.containerEvent(c, 'create');
   return { id };
@@ -56,7 +77,8 @@ export function startContainer(s: FakeState, idOrName: string): void {
 
 export function stopContainer(s: FakeState, idOrName: string): void {
   const c = s.container(idOrName);
-  if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'restarting') throw new NotModifiedError('container', idOrName, 'already stopped');
+  if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'restarting')
+    throw new NotModifiedError('container', idOrName, 'already stopped');
   c.status = 'exited';
   c.exitCode = 0;
   s.containerEvent(c, 'kill', { signal: '15' });

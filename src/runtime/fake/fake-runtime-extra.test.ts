@@ -29,7 +29,10 @@ describe('FakeRuntime: exec, logs, wait, pause, top, events, images, cp', () => 
     expect(await text(s.stdout)).toBe('streamed\n');
     expect(await text(s.stderr)).toBe('');
     expect(await s.wait()).toBe(0);
-    const custom = new FakeRuntime({ images: { busybox: 'sha256:aa' }, onExec: (c, spec) => ({ exitCode: 7, stdout: c.name, stderr: spec.cmd.join(',') }) });
+    const custom = new FakeRuntime({
+      images: { busybox: 'sha256:aa' },
+      onExec: (c, spec) => ({ exitCode: 7, stdout: c.name, stderr: spec.cmd.join(',') }),
+    });
     await custom.createContainer({ name: 'y', image: 'busybox', labels: {} });
     await custom.startContainer('y');
     expect(await custom.exec('y', { cmd: ['a', 'b'] })).toEqual({ exitCode: 7, stdout: 'y', stderr: 'a,b' });
@@ -92,7 +95,16 @@ describe('FakeRuntime: exec, logs, wait, pause, top, events, images, cp', () => 
 
   test('published ports while running', async () => {
     const rt = new FakeRuntime({ images: { busybox: 'sha256:aa' } });
-    await rt.createContainer({ name: 'x', image: 'busybox', labels: {}, ports: [{ containerPort: 80, protocol: 'tcp', hostPort: { start: 8080, end: 8080 } }, { containerPort: 81, protocol: 'udp' }, { containerPort: 82, protocol: 'sctp', hostPort: { start: 9000, end: 9010 } }] });
+    await rt.createContainer({
+      name: 'x',
+      image: 'busybox',
+      labels: {},
+      ports: [
+        { containerPort: 80, protocol: 'tcp', hostPort: { start: 8080, end: 8080 } },
+        { containerPort: 81, protocol: 'udp' },
+        { containerPort: 82, protocol: 'sctp', hostPort: { start: 9000, end: 9010 } },
+      ],
+    });
     expect((await rt.inspectContainer('x')).publishedPorts).toBeUndefined();
     await rt.startContainer('x');
     expect((await rt.inspectContainer('x')).publishedPorts).toEqual([
@@ -127,7 +139,10 @@ describe('FakeRuntime: exec, logs, wait, pause, top, events, images, cp', () => 
   test('build, tag, list, push, and a failing build', async () => {
     const rt = new FakeRuntime();
     const progress: string[] = [];
-    const { id } = await rt.buildImage({ context: '/ctx', tags: ['app:1', 'app:latest'], labels: { l: '1' } }, { onProgress: (e) => progress.push(e.text) });
+    const { id } = await rt.buildImage(
+      { context: '/ctx', tags: ['app:1', 'app:latest'], labels: { l: '1' } },
+      { onProgress: (e) => progress.push(e.text) },
+    );
     expect(id).toBe('sha256:b' + '1'.padStart(11, '0').padEnd(63, '0'));
     expect(progress).toHaveLength(2);
     await rt.tagImage('app:1', 'reg/app:1');

@@ -58,7 +58,14 @@ describe('FakeRuntime image tools', () => {
 
   test('load: Docker ≥ 25 layout, untagged images, a moved tag leaves the old image dangling', async () => {
     const rt = new FakeRuntime({ images: { 'app:1': 'sha256:' + HEX('1') } });
-    const res = await rt.loadImage(Readable.from([await archive([{ hex: HEX('2'), tags: ['app:1'], labels: { a: 'b' } }, { hex: HEX('3'), tags: null }])]));
+    const res = await rt.loadImage(
+      Readable.from([
+        await archive([
+          { hex: HEX('2'), tags: ['app:1'], labels: { a: 'b' } },
+          { hex: HEX('3'), tags: null },
+        ]),
+      ]),
+    );
     expect(res.loaded).toEqual(['Loaded image: app:1', `Loaded image ID: sha256:${HEX('3')}`]);
     expect((await rt.inspectImage('app:1')).id).toBe('sha256:' + HEX('2'));
     const listed = await rt.listImages();
@@ -77,7 +84,10 @@ describe('FakeRuntime image tools', () => {
     p.entry({ name: 'x' }, 'y');
     p.finalize();
     const tar = await bytes(Readable.from(p as unknown as AsyncIterable<Buffer>));
-    await expect(rt.loadImage(Readable.from([tar]))).rejects.toMatchObject({ code: 'TSC_IMAGE_LOAD', message: expect.stringContaining('manifest.json') });
+    await expect(rt.loadImage(Readable.from([tar]))).rejects.toMatchObject({
+      code: 'TSC_IMAGE_LOAD',
+      message: expect.stringContaining('manifest.json'),
+    });
   });
 
   test('prune: dangling ones only; with all, every image no container uses', async () => {
@@ -94,13 +104,21 @@ describe('FakeRuntime image tools', () => {
     const rt = new FakeRuntime({ images: { 'busybox:latest': 'sha256:' + HEX('a') } });
     await rt.tagImage('busybox:latest', 'mine:1');
     const d = await rt.inspectImageDetails('busybox');
-    expect(d).toMatchObject({ id: 'sha256:' + HEX('a'), repoTags: ['busybox:latest', 'mine:1'], sizeBytes: 1024, created: '2020-01-01T00:00:00.000Z', config: { labels: {} } });
+    expect(d).toMatchObject({
+      id: 'sha256:' + HEX('a'),
+      repoTags: ['busybox:latest', 'mine:1'],
+      sizeBytes: 1024,
+      created: '2020-01-01T00:00:00.000Z',
+      config: { labels: {} },
+    });
     expect((await rt.inspectImageDetails(HEX('a').slice(0, 12))).id).toBe(d.id);
     await expect(rt.inspectImageDetails('nope')).rejects.toBeInstanceOf(NotFoundError);
   });
 
   test('removeImage by id removes every name; refused without force across repositories', async () => {
-    const rt = new FakeRuntime({ images: { 'a:1': 'sha256:' + HEX('a'), 'a:2': 'sha256:' + HEX('a'), 'b:1': 'sha256:' + HEX('b'), 'c:latest': 'sha256:' + HEX('b') } });
+    const rt = new FakeRuntime({
+      images: { 'a:1': 'sha256:' + HEX('a'), 'a:2': 'sha256:' + HEX('a'), 'b:1': 'sha256:' + HEX('b'), 'c:latest': 'sha256:' + HEX('b') },
+    });
     await rt.removeImage(HEX('a').slice(0, 12));
     await expect(rt.inspectImage('a:1')).rejects.toBeInstanceOf(NotFoundError);
     await expect(rt.removeImage('sha256:' + HEX('b'))).rejects.toBeInstanceOf(ConflictError);

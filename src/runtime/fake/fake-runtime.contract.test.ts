@@ -50,7 +50,11 @@ runtimeContract('fake', {
   unavailable: undefined,
   setup: () =>
     Promise.resolve({
-      runtime: new FakeRuntime({ images: { 'busybox:latest': 'sha256:b0', 'python:3.11-slim': 'sha256:b1' }, onStart: simulateStart, onExec: simulateExec }),
+      runtime: new FakeRuntime({
+        images: { 'busybox:latest': 'sha256:b0', 'python:3.11-slim': 'sha256:b1' },
+        onStart: simulateStart,
+        onExec: simulateExec,
+      }),
       images: { busybox: 'busybox:latest', python: 'python:3.11-slim' },
       // The fake's differences from a real backend: no sockets, no DNS, no file system.
       capabilities: { reachablePorts: false, dns: false, volumeContent: false },

@@ -7,7 +7,12 @@ describe('FakeRuntime', () => {
   test('deterministic ids and recorded calls', async () => {
     const rt = new FakeRuntime({ images: { busybox: 'sha256:aa' } });
     const net = await rt.createNetwork({ name: 'p_default', labels: { a: '1' } });
-    const c = await rt.createContainer({ name: 'p-x-1', image: 'busybox', labels: { 'com.docker.compose.project': 'p' }, networks: [{ network: 'p_default' }] });
+    const c = await rt.createContainer({
+      name: 'p-x-1',
+      image: 'busybox',
+      labels: { 'com.docker.compose.project': 'p' },
+      networks: [{ network: 'p_default' }],
+    });
     expect(net.id).toBe('n00000000001'.padEnd(64, '0'));
     expect(c.id.slice(0, 12)).toBe('c00000000001');
     await rt.startContainer(c.id.slice(0, 12));
@@ -24,7 +29,9 @@ describe('FakeRuntime', () => {
   test('engine-like errors', async () => {
     const rt = new FakeRuntime({ images: { busybox: 'sha256:aa' } });
     await expect(rt.createContainer({ name: 'x', image: 'nope', labels: {} })).rejects.toBeInstanceOf(NotFoundError);
-    await expect(rt.createContainer({ name: 'x', image: 'busybox', labels: {}, networks: [{ network: 'missing' }] })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(rt.createContainer({ name: 'x', image: 'busybox', labels: {}, networks: [{ network: 'missing' }] })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
     await rt.createContainer({ name: 'x', image: 'busybox', labels: {} });
     await expect(rt.createContainer({ name: 'x', image: 'busybox', labels: {} })).rejects.toBeInstanceOf(ConflictError);
     await expect(rt.stopContainer('x')).rejects.toBeInstanceOf(NotModifiedError);
@@ -43,7 +50,13 @@ describe('FakeRuntime', () => {
     const rt = new FakeRuntime({ images: { busybox: 'sha256:aa' } });
     await rt.createNetwork({ name: 'n1', labels: {} });
     await rt.createNetwork({ name: 'n2', labels: {} });
-    await rt.createContainer({ name: 'a', image: 'busybox', labels: {}, networks: [{ network: 'n1' }], mounts: [{ type: 'volume', source: 'vol', target: '/d' }] });
+    await rt.createContainer({
+      name: 'a',
+      image: 'busybox',
+      labels: {},
+      networks: [{ network: 'n1' }],
+      mounts: [{ type: 'volume', source: 'vol', target: '/d' }],
+    });
     await rt.createContainer({ name: 'b', image: 'busybox', labels: {} });
     await expect(rt.renameContainer('a', 'b')).rejects.toBeInstanceOf(ConflictError);
     await rt.renameContainer('a', 'c');

@@ -51,12 +51,14 @@ export function removeImage(s: FakeState, ref: string, options?: { force?: boole
     // an image id: every name of the image goes, as in Docker
     const refs = s.refsOf(id);
     const repos = new Set(refs.map((r) => r.replace(/:[^/:]*$/, '')));
-    if (repos.size > 1 && !options?.force) throw new ConflictError('image', ref, 'unable to delete (must be forced) - image is referenced in multiple repositories');
+    if (repos.size > 1 && !options?.force)
+      throw new ConflictError('image', ref, 'unable to delete (must be forced) - image is referenced in multiple repositories');
     if (!options?.force && used) throw new ConflictError('image', ref, 'image is being used by a container');
     for (const r of refs) s.images.delete(r);
     return;
   }
-  if (!options?.force && [...s.containers.values()].some((c) => c.imageId === i.id)) throw new ConflictError('image', ref, 'image is being used by a container');
+  if (!options?.force && [...s.containers.values()].some((c) => c.imageId === i.id))
+    throw new ConflictError('image', ref, 'image is being used by a container');
   s.images.delete(ref);
 }
 

@@ -6,7 +6,17 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { toUnixSeconds } from '../time.js';
-import { matchesLabels, type ContainerInspect, type EventsOptions, type ExecResult, type ExecSession, type ExecSpec, type LogLine, type LogsOptions, type RuntimeEvent } from '../runtime.js';
+import {
+  matchesLabels,
+  type ContainerInspect,
+  type EventsOptions,
+  type ExecResult,
+  type ExecSession,
+  type ExecSpec,
+  type LogLine,
+  type LogsOptions,
+  type RuntimeEvent,
+} from '../runtime.js';
 import { EPOCH, type FakeContainer, type FakeState } from './state.js';
 
 /** The default exec behaviour: `echo a b` → "a b\n", `false` → 1, `exit N` / `sh -c 'exit N'` → N, else 0. */

@@ -1,6 +1,14 @@
 /** The fake's networks and volumes (Docker's answers: name conflicts, in-use conflicts, idempotent volume create). */
 import { ConflictError, NotFoundError } from '../errors.js';
-import { matchesLabels, type EndpointSpec, type ListOptions, type NetworkInfo, type NetworkSpec, type VolumeInfo, type VolumeSpec } from '../runtime.js';
+import {
+  matchesLabels,
+  type EndpointSpec,
+  type ListOptions,
+  type NetworkInfo,
+  type NetworkSpec,
+  type VolumeInfo,
+  type VolumeSpec,
+} from '../runtime.js';
 import type { FakeNetwork, FakeState } from './state.js';
 
 export function networkInfo(s: FakeState, n: FakeNetwork): NetworkInfo {
@@ -16,7 +24,14 @@ export function createNetwork(s: FakeState, spec: NetworkSpec): { id: string } {
   if (s.find(s.networks, spec.name, (x) => x.info.name)) throw new ConflictError('network', spec.name, 'already exists');
   const id = s.nextId('n');
   s.networks.set(id, {
-    info: { id, name: spec.name, driver: spec.driver ?? 'bridge', labels: { ...spec.labels }, internal: spec.internal ?? false, attachable: spec.attachable ?? false },
+    info: {
+      id,
+      name: spec.name,
+      driver: spec.driver ?? 'bridge',
+      labels: { ...spec.labels },
+      internal: spec.internal ?? false,
+      attachable: spec.attachable ?? false,
+    },
   });
   s.emitEvent('network', 'create', id, { ...spec.labels, name: spec.name, type: spec.driver ?? 'bridge' });
   return { id };

@@ -191,7 +191,10 @@ export class FakeState {
     if (direct) return direct.id;
     const bare = ref.replace(/^sha256:/, '');
     const ids = [...new Set([...this.images.values()].map((i) => i.id))];
-    return ids.find((id) => id === ref || id.replace(/^sha256:/, '') === bare) ?? (bare.length >= 12 ? ids.find((id) => id.replace(/^sha256:/, '').startsWith(bare)) : undefined);
+    return (
+      ids.find((id) => id === ref || id.replace(/^sha256:/, '') === bare) ??
+      (bare.length >= 12 ? ids.find((id) => id.replace(/^sha256:/, '').startsWith(bare)) : undefined)
+    );
   }
 
   /** The stored image `ref` names as Docker would resolve it (`name` = `name:latest`, short ids). */

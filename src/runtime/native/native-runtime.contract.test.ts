@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runtimeContract } from '../contract/suite.js';
+import type * as NativeModule from './native-runtime.js';
 
 const built = fileURLToPath(new URL('../../../dist/runtime/native/native-runtime.js', import.meta.url));
 
@@ -26,16 +27,23 @@ const REGISTRY = `127.0.0.1:${process.env.TSCOMPOSE_REGISTRY_PORT ?? '5001'}`;
 runtimeContract('native', {
   unavailable: missing.length === 0 ? undefined : `the native runtime needs ${missing.join(', ')}`,
   setup: async () => {
-    const { NativeRuntime } = (await import(pathToFileURL(built).href)) as typeof import('./native-runtime.js');
+    const { NativeRuntime } = (await import(pathToFileURL(built).href)) as typeof NativeModule;
     const dir = mkdtempSync(join(tmpdir(), 'tscompose-contract-native-'));
     const runtime = new NativeRuntime({
-      env: { ...process.env, TSCOMPOSE_STATE_DIR: join(dir, 'state'), TSCOMPOSE_RUN_DIR: join(dir, 'run'), TSCOMPOSE_REGISTRY_MIRRORS: `http://${REGISTRY}` },
+      env: {
+        ...process.env,
+        TSCOMPOSE_STATE_DIR: join(dir, 'state'),
+        TSCOMPOSE_RUN_DIR: join(dir, 'run'),
+        TSCOMPOSE_REGISTRY_MIRRORS: `http://${REGISTRY}`,
+      },
     });
     const images = { busybox: `${REGISTRY}/library/busybox:latest`, python: `${REGISTRY}/library/python:3.11-slim` };
     for (const ref of Object.values(images)) await runtime.pullImage(ref);
     const cleanup = async (): Promise<void> => {
       await runtime.pruneImages({ all: true }).catch(() => undefined);
-      const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir));
+      const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes(dir));
       for (const m of mounts.reverse()) spawnSync('umount', ['-l', m.split(' ')[4]!]);
       rmSync(dir, { recursive: true, force: true });
     };
