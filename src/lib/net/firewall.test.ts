@@ -23,8 +23,8 @@ const NET: FirewallNetwork = {
   ports: [
     { hostPort: 8080, containerPort: 80, protocol: 'tcp', containerIp: '10.214.7.2', owner: 'web-1' },
     { hostIp: '127.0.0.1', hostPort: 5432, containerPort: 5432, protocol: 'tcp', containerIp: '10.214.7.3' },
-    { hostPort: 9000, containerPort: 9000, range: 3, protocol: 'udp', containerIp: '10.214.7.3' },
-    { hostPort: 7000, containerPort: 70, range: 3, protocol: 'tcp', containerIp: '10.214.7.3' },
+    { hostPort: 9000, containerPort: 9000, protocol: 'udp', containerIp: '10.214.7.3' },
+    { hostIp: '127.0.0.1', hostPort: 7000, containerPort: 70, protocol: 'sctp', containerIp: '10.214.7.3' },
     { hostIp: '::1', hostPort: 7100, containerPort: 70, protocol: 'tcp', containerIp: '10.214.7.3' },
   ],
 };
@@ -40,8 +40,8 @@ table ip tsc-deadbeef {
 	chain ports {
 		tcp dport 8080 dnat to 10.214.7.2:80 comment "web-1"
 		ip daddr 127.0.0.1 tcp dport 5432 dnat to 10.214.7.3:5432
-		udp dport 9000-9002 dnat to 10.214.7.3
-		tcp dport 7000-7002 dnat to 10.214.7.3:tcp dport map { 7000 : 70, 7001 : 71, 7002 : 72 }
+		udp dport 9000 dnat to 10.214.7.3:9000
+		ip daddr 127.0.0.1 sctp dport 7000 dnat to 10.214.7.3:70
 	}
 	chain nat_prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
@@ -93,7 +93,7 @@ describe('rulesFor', () => {
   it('validates', () => {
     expect(() => rulesFor({ ...NET, subnet: '10.214.7.1/24' })).toThrow(/host bits/);
     expect(() => portRules({ hostPort: 0, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/host port/);
-    expect(() => portRules({ hostPort: 65535, range: 2, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/host port/);
+    expect(() => portRules({ hostPort: 65536, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/host port/);
     expect(() => portRules({ hostPort: 1, containerPort: 1, protocol: 'icmp' as 'tcp', containerIp: '10.0.0.2' })).toThrow(/protocol/);
     expect(portRules({ hostIp: '127.0.0.1', hostPort: 9000, containerPort: 80, protocol: 'sctp', containerIp: '10.0.0.2' })).toEqual(['ip daddr 127.0.0.1 sctp dport 9000 dnat to 10.0.0.2:80']);
     expect(() => portRules({ hostIp: 'evil"; flush ruleset', hostPort: 1, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/invalid IPv4/);
@@ -140,13 +140,13 @@ describe('iptables coexistence', () => {
 });
 
 describe('host ports', () => {
-  it('conflicts: protocol, wildcard and specific IPs, ranges', () => {
-    const taken = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }, { hostIp: '127.0.0.1', hostPort: 9000, range: 10, containerPort: 9000, protocol: 'udp' as const }];
+  it('conflicts: protocol, wildcard and specific IPs', () => {
+    const taken = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }, { hostIp: '127.0.0.1', hostPort: 9009, containerPort: 9000, protocol: 'udp' as const }];
     expect(portConflicts(taken, [{ hostPort: 8080, containerPort: 1, protocol: 'udp' }])).toEqual([]);
     expect(portConflicts(taken, [{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 1, protocol: 'tcp' }])).toHaveLength(1);
-    expect(portConflicts(taken, [{ hostIp: '127.0.0.2', hostPort: 9005, containerPort: 1, protocol: 'udp' }])).toEqual([]);
+    expect(portConflicts(taken, [{ hostIp: '127.0.0.2', hostPort: 9009, containerPort: 1, protocol: 'udp' }])).toEqual([]);
     expect(portConflicts(taken, [{ hostPort: 9009, containerPort: 1, protocol: 'udp' }])).toHaveLength(1);
-    expect(portConflicts(taken, [{ hostPort: 8990, range: 10, containerPort: 1, protocol: 'udp' }])).toEqual([]);
+    expect(portConflicts(taken, [{ hostPort: 9009, containerPort: 1, protocol: 'sctp' }])).toEqual([]);
     expect(portConflicts([], [{ hostPort: 1, containerPort: 1, protocol: 'tcp' }, { hostPort: 1, containerPort: 2, protocol: 'tcp' }])).toHaveLength(1);
   });
   it('pickFreePort / canBind', async () => {

@@ -35,17 +35,14 @@ import { runRaw, runStep, type Step } from './run.js';
 
 export type Protocol = 'tcp' | 'udp' | 'sctp';
 
-/** A published port as parsed from the compose file (short or long syntax). */
+/** A published port: one host port onto one container port (a range of container ports is one mapping each). */
 export interface PortMapping {
   /** Host address; undefined, '' or '0.0.0.0' = every IPv4 address of the host. IPv6 addresses are skipped. */
   readonly hostIp?: string;
-  /** First host port (a concrete port: allocate ephemeral ones with `pickFreePort` first). */
+  /** A concrete port: pick ephemeral ones (`pickFreePort`) and one of a range (`pickPortInRange`, host-ports.ts) first. */
   readonly hostPort: number;
-  /** First container port. */
   readonly containerPort: number;
   readonly protocol: Protocol;
-  /** Number of consecutive ports (default 1): hostPort..hostPort+range-1 → containerPort..containerPort+range-1. */
-  readonly range?: number;
 }
 
 export interface FirewallPort extends PortMapping {
@@ -90,24 +87,13 @@ function checkPort(n: number, what: string): void {
 /** The DNAT rules of one mapping (no rules for IPv6 host addresses). */
 export function portRules(p: FirewallPort): string[] {
   if (isV6(p.hostIp)) return [];
-  const range = p.range ?? 1;
-  if (!Number.isInteger(range) || range < 1) throw new NetConfigError(`invalid port range ${range}`);
   checkPort(p.hostPort, 'host port');
-  checkPort(p.hostPort + range - 1, 'host port');
   checkPort(p.containerPort, 'container port');
-  checkPort(p.containerPort + range - 1, 'container port');
   if (p.protocol !== 'tcp' && p.protocol !== 'udp' && p.protocol !== 'sctp') throw new NetConfigError(`unsupported protocol ${String(p.protocol)}`);
   mustIPv4(p.containerIp);
   const daddr = isAnyHostIp(p.hostIp) ? '' : `ip daddr ${formatIpOrThrow(p.hostIp!)} `;
   const comment = p.owner ? ` comment ${q(p.owner)}` : '';
-  if (range === 1) return [`${daddr}${p.protocol} dport ${p.hostPort} dnat to ${p.containerIp}:${p.containerPort}${comment}`];
-  if (p.hostPort === p.containerPort) {
-    // Same numbers on both sides: one rule, the destination port is kept.
-    return [`${daddr}${p.protocol} dport ${p.hostPort}-${p.hostPort + range - 1} dnat to ${p.containerIp}${comment}`];
-  }
-  // Shifted range: a map keeps each port's offset (`dnat to <ip>:<port range>` would pick any port of the range).
-  const elems = Array.from({ length: range }, (_, i) => `${p.hostPort + i} : ${p.containerPort + i}`).join(', ');
-  return [`${daddr}${p.protocol} dport ${p.hostPort}-${p.hostPort + range - 1} dnat to ${p.containerIp}:${p.protocol} dport map { ${elems} }${comment}`];
+  return [`${daddr}${p.protocol} dport ${p.hostPort} dnat to ${p.containerIp}:${p.containerPort}${comment}`];
 }
 
 function formatIpOrThrow(s: string): string {
@@ -288,7 +274,7 @@ export async function removeIptablesAccept(bridge: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------------
 // Host ports
 
-/** Host port clashes between `wanted` and `taken` (same protocol, overlapping ports, same or wildcard host IP). */
+/** Host port clashes between `wanted` and `taken` (same protocol and port, same or wildcard host IP). */
 export function portConflicts(taken: readonly PortMapping[], wanted: readonly PortMapping[]): string[] {
   const out: string[] = [];
   const norm = (ip: string | undefined) => (isAnyHostIp(ip) ? '0.0.0.0' : ip!);
@@ -298,9 +284,7 @@ export function portConflicts(taken: readonly PortMapping[], wanted: readonly Po
       if (t.protocol !== w.protocol || isV6(t.hostIp) || isV6(w.hostIp)) continue;
       const [a, b] = [norm(t.hostIp), norm(w.hostIp)];
       if (a !== b && a !== '0.0.0.0' && b !== '0.0.0.0') continue;
-      const tEnd = t.hostPort + (t.range ?? 1) - 1;
-      const wEnd = w.hostPort + (w.range ?? 1) - 1;
-      if (w.hostPort <= tEnd && t.hostPort <= wEnd) out.push(`${b}:${w.hostPort}/${w.protocol} is already published`);
+      if (w.hostPort === t.hostPort) out.push(`${b}:${w.hostPort}/${w.protocol} is already published`);
     }
     all.push(w);
   }

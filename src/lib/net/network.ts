@@ -212,7 +212,7 @@ export class NativeNetworks {
       const taken = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => !(n.key === net.key && e.endpointId === req.endpointId)).flatMap((e) => e.ports));
       const ports: FirewallPort[] = [];
       const used = (protocol: Protocol): Set<number> =>
-        new Set([...taken, ...ports].filter((p) => p.protocol === protocol).flatMap((p) => Array.from({ length: p.range ?? 1 }, (_, i) => p.hostPort + i)));
+        new Set([...taken, ...ports].filter((p) => p.protocol === protocol).map((p) => p.hostPort));
       for (const p of net.internal ? [] : (req.ports ?? [])) {
         checkProtocolSupported(p.protocol);
         const prev = old?.ports.find(
