@@ -17,7 +17,8 @@ export function serviceNetworkKeys(svc: ServiceConfig): string[] {
 /** The project volume keys a service mounts (named volumes declared at the top level). */
 export function serviceVolumeKeys(project: Project, svc: ServiceConfig): string[] {
   const keys = new Set<string>();
-  for (const v of svc.volumes ?? []) if (v.type === 'volume' && v.source !== undefined && project.volumes?.[v.source] !== undefined) keys.add(v.source);
+  for (const v of svc.volumes ?? [])
+    if (v.type === 'volume' && v.source !== undefined && project.volumes?.[v.source] !== undefined) keys.add(v.source);
   return [...keys].sort();
 }
 
@@ -207,7 +208,11 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
     );
   if (svc.sysctls) spec.sysctls = svc.sysctls;
   if (svc.devices)
-    spec.devices = svc.devices.map((d) => ({ source: d.source, target: d.target ?? d.source, ...(d.permissions === undefined ? {} : { permissions: d.permissions }) }));
+    spec.devices = svc.devices.map((d) => ({
+      source: d.source,
+      target: d.target ?? d.source,
+      ...(d.permissions === undefined ? {} : { permissions: d.permissions }),
+    }));
   if (svc.shm_size !== undefined) spec.shmSizeBytes = Number(svc.shm_size);
   if (svc.security_opt) spec.securityOpt = svc.security_opt;
   const hc = healthcheck(svc);

@@ -29,7 +29,11 @@ describe('parsePortSpec: every short form compose-go accepts', () => {
 
   test('container ranges come out in compose-go order (port/protocol keys sorted as strings)', () => {
     expect(parsePortSpec('98-100').map((p) => p.target)).toEqual([100, 98, 99]);
-    expect(parsePortSpec('8098-8100:98-100').map((p) => [p.published, p.target])).toEqual([['8100', 100], ['8098', 98], ['8099', 99]]);
+    expect(parsePortSpec('8098-8100:98-100').map((p) => [p.published, p.target])).toEqual([
+      ['8100', 100],
+      ['8098', 98],
+      ['8099', 99],
+    ]);
   });
 
   test.each([
@@ -63,18 +67,28 @@ describe('ranges', () => {
 describe('portMapping: long form → typed value', () => {
   test('ephemeral, fixed, range, host IP, protocol', () => {
     expect(portMapping({ mode: 'ingress', target: 80, protocol: 'tcp' })).toEqual({ containerPort: 80, protocol: 'tcp' });
-    expect(portMapping({ mode: 'ingress', target: 80, published: '8000', protocol: 'udp' })).toEqual({ containerPort: 80, protocol: 'udp', hostPort: { start: 8000, end: 8000 } });
+    expect(portMapping({ mode: 'ingress', target: 80, published: '8000', protocol: 'udp' })).toEqual({
+      containerPort: 80,
+      protocol: 'udp',
+      hostPort: { start: 8000, end: 8000 },
+    });
     expect(portMapping({ mode: 'ingress', host_ip: '127.0.0.1', target: 80, published: '9000-9010', protocol: 'SCTP' })).toEqual({
       containerPort: 80,
       protocol: 'sctp',
       hostIp: '127.0.0.1',
       hostPort: { start: 9000, end: 9010 },
     });
-    expect(portMapping({ mode: 'ingress', host_ip: '[::1]', target: 80, published: '0', protocol: 'tcp' })).toEqual({ containerPort: 80, protocol: 'tcp', hostIp: '::1' });
+    expect(portMapping({ mode: 'ingress', host_ip: '[::1]', target: 80, published: '0', protocol: 'tcp' })).toEqual({
+      containerPort: 80,
+      protocol: 'tcp',
+      hostIp: '::1',
+    });
   });
 
   test('every short form maps onto the typed value', () => {
-    expect(parsePortSpec('[::1]:9000-9010:80/udp').map(portMapping)).toEqual([{ containerPort: 80, protocol: 'udp', hostIp: '::1', hostPort: { start: 9000, end: 9010 } }]);
+    expect(parsePortSpec('[::1]:9000-9010:80/udp').map(portMapping)).toEqual([
+      { containerPort: 80, protocol: 'udp', hostIp: '::1', hostPort: { start: 9000, end: 9010 } },
+    ]);
   });
 
   test.each([

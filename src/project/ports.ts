@@ -33,7 +33,9 @@ export interface PortMapping {
 /** A port string that does not parse: `detail` says why. */
 export class InvalidPortError extends ConfigError {
   constructor(spec: string, detail: string) {
-    super('TSC_INVALID_PORT', `invalid port ${JSON.stringify(spec)}: ${detail}`, undefined, { hint: 'expected [[HOST_IP:]PUBLISHED:]TARGET[/PROTOCOL], ports or ranges (8000-8010), protocol tcp, udp or sctp' });
+    super('TSC_INVALID_PORT', `invalid port ${JSON.stringify(spec)}: ${detail}`, undefined, {
+      hint: 'expected [[HOST_IP:]PUBLISHED:]TARGET[/PROTOCOL], ports or ranges (8000-8010), protocol tcp, udp or sctp',
+    });
   }
 }
 
@@ -70,7 +72,9 @@ export function parsePortSpec(spec: string): ServicePortConfig[] {
   const fail = (detail: string): never => {
     throw new InvalidPortError(spec, detail);
   };
-  let [ip, published, target] = splitParts(spec.trim());
+  const [rawIp, published, rawTarget] = splitParts(spec.trim());
+  let ip = rawIp;
+  let target = rawTarget;
   let protocol = 'tcp';
   const slash = target.indexOf('/');
   if (slash >= 0) {
@@ -98,7 +102,10 @@ export function parsePortSpec(spec: string): ServicePortConfig[] {
   });
   const out = Array.from({ length: count }, (_, i) => entry(t.start + i, !p ? undefined : count === 1 ? formatRange(p) : String(p.start + i)));
   // compose-go sorts the nat port keys (`80/tcp`) as strings.
-  return out.map((e) => [`${e.target}/${e.protocol}`, e] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
+  return out
+    .map((e) => [`${e.target}/${e.protocol}`, e] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, e]) => e);
 }
 
 /** Invalid long-form values at the point of use (compose reports them when creating the container). */
@@ -111,7 +118,8 @@ export class InvalidPortConfigError extends ConfigError {
 /** A long-form entry (short syntax already expanded by parsePortSpec) → the typed value. */
 export function portMapping(p: ServicePortConfig): PortMapping {
   const protocol = (p.protocol || 'tcp').toLowerCase();
-  if (!PROTOCOLS.includes(protocol)) throw new InvalidPortConfigError(`port ${p.target}: invalid protocol ${JSON.stringify(p.protocol)} (tcp, udp or sctp)`);
+  if (!PROTOCOLS.includes(protocol))
+    throw new InvalidPortConfigError(`port ${p.target}: invalid protocol ${JSON.stringify(p.protocol)} (tcp, udp or sctp)`);
   if (!Number.isInteger(p.target) || p.target < 1 || p.target > 65535) throw new InvalidPortConfigError(`invalid container port ${String(p.target)}`);
   const out: { -readonly [K in keyof PortMapping]: PortMapping[K] } = { containerPort: p.target, protocol: protocol as PortProtocol };
   if (p.host_ip !== undefined && p.host_ip !== '') {

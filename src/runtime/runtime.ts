@@ -100,11 +100,17 @@ export interface Runtime {
    * down, orphans), so a backend may leave releasing what the stopped container holds (network endpoints) to the
    * removal; a backend may ignore it.
    */
-  stopContainer(idOrName: string, options?: CallOptions & { readonly timeoutSeconds?: number | undefined; readonly removing?: boolean | undefined }): Promise<void>;
+  stopContainer(
+    idOrName: string,
+    options?: CallOptions & { readonly timeoutSeconds?: number | undefined; readonly removing?: boolean | undefined },
+  ): Promise<void>;
   /** Conflict when not running. */
   killContainer(idOrName: string, options?: CallOptions & { readonly killSignal?: string | undefined }): Promise<void>;
   /** Conflict when running and not `force`; `volumes` removes its anonymous volumes too. */
-  removeContainer(idOrName: string, options?: CallOptions & { readonly force?: boolean | undefined; readonly volumes?: boolean | undefined }): Promise<void>;
+  removeContainer(
+    idOrName: string,
+    options?: CallOptions & { readonly force?: boolean | undefined; readonly volumes?: boolean | undefined },
+  ): Promise<void>;
   /** Conflict when `newName` is taken. */
   renameContainer(idOrName: string, newName: string, options?: CallOptions): Promise<void>;
 
@@ -125,7 +131,10 @@ export interface Runtime {
   /** NotFound when the image is not present locally. */
   inspectImage(ref: string, options?: CallOptions): Promise<ImageInfo>;
   /** Rejects with PullError on an `errorDetail` in the stream. */
-  pullImage(ref: string, options?: CallOptions & { readonly platform?: string | undefined; readonly onProgress?: ((event: PullProgress) => void) | undefined }): Promise<ImageInfo>;
+  pullImage(
+    ref: string,
+    options?: CallOptions & { readonly platform?: string | undefined; readonly onProgress?: ((event: PullProgress) => void) | undefined },
+  ): Promise<ImageInfo>;
   removeImage(ref: string, options?: CallOptions & { readonly force?: boolean | undefined }): Promise<void>;
 
   /** Restarts (stop with `timeoutSeconds`, then start); starts a stopped container. */
@@ -172,7 +181,10 @@ export interface Runtime {
    * Builds `spec.context` and tags the result with every `spec.tags`. Rejects with BuildError carrying the
    * builder's message when a step fails (an `error`/`errorDetail` in the stream).
    */
-  buildImage(spec: BuildSpec, options?: CallOptions & { readonly onProgress?: ((event: BuildProgress) => void) | undefined }): Promise<{ readonly id: string }>;
+  buildImage(
+    spec: BuildSpec,
+    options?: CallOptions & { readonly onProgress?: ((event: BuildProgress) => void) | undefined },
+  ): Promise<{ readonly id: string }>;
   /** Pushes `ref` (`repo:tag`) to its registry. NotFound when not present locally; PushError on `errorDetail`. */
   pushImage(ref: string, options?: CallOptions & { readonly onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void>;
   /** Gives image `source` (ref or id) the extra name `target` (`repo:tag`). NotFound when `source` is missing. */

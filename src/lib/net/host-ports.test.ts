@@ -1,7 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
 import * as net from 'node:net';
 import { NetworkError } from './errors.js';
-import { checkProtocolSupported, ephemeralRange, hostPortFree, hostPortsInUse, parseProcNetPorts, parseSctpEps, pickPortInRange, sctpSupported } from './host-ports.js';
+import {
+  checkProtocolSupported,
+  ephemeralRange,
+  hostPortFree,
+  hostPortsInUse,
+  parseProcNetPorts,
+  parseSctpEps,
+  pickPortInRange,
+  sctpSupported,
+} from './host-ports.js';
 
 const TCP = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 217 1 0 100 0 0 10 0

@@ -57,7 +57,12 @@ export async function hostPortFree(protocol: Protocol, port: number, hostIp?: st
  * One free port of `start..end` for `protocol`, lowest first: not in `exclude` (ours: other endpoints'
  * publications, which hold no socket since DNAT needs none) and not held by a host socket.
  */
-export async function pickPortInRange(protocol: Protocol, range: { readonly start: number; readonly end: number }, hostIp?: string, exclude: ReadonlySet<number> = new Set()): Promise<number> {
+export async function pickPortInRange(
+  protocol: Protocol,
+  range: { readonly start: number; readonly end: number },
+  hostIp?: string,
+  exclude: ReadonlySet<number> = new Set(),
+): Promise<number> {
   const inUse = await hostPortsInUse(protocol);
   for (let port = range.start; port <= range.end; port++) {
     if (exclude.has(port)) continue;

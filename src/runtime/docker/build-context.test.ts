@@ -52,7 +52,14 @@ describe('build contexts', () => {
   test('.dockerignore patterns, with exceptions, and the Dockerfile always included', async () => {
     const patterns = await readDockerignore(dir);
     expect(patterns).toEqual(['Dockerfile', '.dockerignore', 'node_modules', '*.log', 'secret/', '!secret/keep.txt']);
-    expect(await contextEntries(dir, patterns, ['Dockerfile', '.dockerignore'])).toEqual(['app.txt', 'secret/keep.txt', 'src', 'src/main.txt', 'Dockerfile', '.dockerignore']);
+    expect(await contextEntries(dir, patterns, ['Dockerfile', '.dockerignore'])).toEqual([
+      'app.txt',
+      'secret/keep.txt',
+      'src',
+      'src/main.txt',
+      'Dockerfile',
+      '.dockerignore',
+    ]);
     expect(await readDockerignore(path.join(dir, 'src'))).toEqual([]);
   });
 

@@ -12,7 +12,8 @@ import tar from 'tar-fs';
 
 type IgnoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
 // A CommonJS module whose d.ts declares `export default`: the factory is module.exports itself at run time.
-const ignore: IgnoreFactory = ((dockerignoreModule as unknown as { default?: IgnoreFactory }).default ?? dockerignoreModule) as unknown as IgnoreFactory;
+const ignore: IgnoreFactory = ((dockerignoreModule as unknown as { default?: IgnoreFactory }).default ??
+  dockerignoreModule) as unknown as IgnoreFactory;
 
 /** Reads `.dockerignore` patterns (none when the file is missing). Comments and blank lines dropped. */
 export async function readDockerignore(context: string): Promise<string[]> {

@@ -18,7 +18,8 @@ export function dockerConnection(env: Env): Docker.DockerOptions {
   if (host.startsWith('/')) return { socketPath: host };
   if (host.startsWith('tcp://') || host.startsWith('http://') || host.startsWith('https://')) {
     const url = new URL(host.replace(/^tcp:/, 'http:'));
-    const tls = host.startsWith('https://') || (env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0');
+    const tls =
+      host.startsWith('https://') || (env['DOCKER_TLS_VERIFY'] !== undefined && env['DOCKER_TLS_VERIFY'] !== '' && env['DOCKER_TLS_VERIFY'] !== '0');
     const opts: Docker.DockerOptions = { host: url.hostname, port: url.port || (tls ? '2376' : '2375'), protocol: tls ? 'https' : 'http' };
     const certPath = env['DOCKER_CERT_PATH'];
     if (tls) applyDeferredExtraCa(); // a CA from DOCKER_CERT_PATH below takes precedence, as with Node's own

@@ -133,7 +133,15 @@ describe('toCreateBody: limits and kernel settings', () => {
       name: 'x',
       image: 'busybox',
       labels: {},
-      resources: { memoryBytes: 64 * 1024 * 1024, memorySwapBytes: -1, memoryReservationBytes: 1024, cpus: 0.5, cpuShares: 512, cpuset: '0', pidsLimit: 50 },
+      resources: {
+        memoryBytes: 64 * 1024 * 1024,
+        memorySwapBytes: -1,
+        memoryReservationBytes: 1024,
+        cpus: 0.5,
+        cpuShares: 512,
+        cpuset: '0',
+        pidsLimit: 50,
+      },
       ulimits: [{ name: 'nofile', soft: 1024, hard: 2048 }],
       sysctls: { 'net.core.somaxconn': '1024' },
       devices: [{ source: '/dev/fuse', target: '/dev/fuse' }],
@@ -168,9 +176,17 @@ describe('engine answers to DTOs', () => {
       Config: { Image: 'busybox', Labels: { l: '1' } },
       NetworkSettings: {
         Networks: { p_default: { NetworkID: 'net1', Aliases: ['web', 'abc'], IPAddress: '172.18.0.2' } },
-        Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '81/tcp': null, '53/udp': [{ HostIp: '127.0.0.1', HostPort: '9005' }], '7/sctp': [{ HostPort: '7000' }] },
+        Ports: {
+          '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }],
+          '81/tcp': null,
+          '53/udp': [{ HostIp: '127.0.0.1', HostPort: '9005' }],
+          '7/sctp': [{ HostPort: '7000' }],
+        },
       },
-      Mounts: [{ Type: 'bind', Source: '/a', Destination: '/b', RW: true }, { Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data', Destination: '/v', RW: false }],
+      Mounts: [
+        { Type: 'bind', Source: '/a', Destination: '/b', RW: true },
+        { Type: 'volume', Name: 'v', Source: '/var/lib/docker/volumes/v/_data', Destination: '/v', RW: false },
+      ],
     });
     expect(inspect).toEqual({
       id: 'abc',
@@ -228,7 +244,10 @@ describe('engine answers to DTOs', () => {
         Labels: null,
         State: 'exited',
         Created: 1700000000,
-        Ports: [{ PrivatePort: 6379, Type: 'tcp' }, { PrivatePort: 80, PublicPort: 8080, Type: 'tcp', IP: '0.0.0.0' }],
+        Ports: [
+          { PrivatePort: 6379, Type: 'tcp' },
+          { PrivatePort: 80, PublicPort: 8080, Type: 'tcp', IP: '0.0.0.0' },
+        ],
         NetworkSettings: { Networks: { b: { NetworkID: 'nb' }, a: { NetworkID: 'na', Aliases: null } } },
         Mounts: [{ Type: 'volume', Name: 'v', Destination: '/data', RW: true }],
       }),
@@ -253,7 +272,15 @@ describe('engine answers to DTOs', () => {
       attachable: false,
       containers: ['a', 'z'],
     });
-    expect(toNetworkCreateBody({ name: 'n', labels: { a: 'b' }, driver: 'bridge', internal: true, ipam: { config: [{ subnet: '10.5.0.0/16', gateway: '10.5.0.1' }] } })).toEqual({
+    expect(
+      toNetworkCreateBody({
+        name: 'n',
+        labels: { a: 'b' },
+        driver: 'bridge',
+        internal: true,
+        ipam: { config: [{ subnet: '10.5.0.0/16', gateway: '10.5.0.1' }] },
+      }),
+    ).toEqual({
       Name: 'n',
       Labels: { a: 'b' },
       CheckDuplicate: true,
@@ -269,7 +296,9 @@ describe('engine answers to DTOs', () => {
       created: 2000,
       sizeBytes: 10,
     });
-    expect(toRuntimeEvent({ Type: 'container', Action: 'start', Actor: { ID: 'c', Attributes: { name: 'x' } }, time: 1, timeNano: 1_500_000_000 })).toEqual({
+    expect(
+      toRuntimeEvent({ Type: 'container', Action: 'start', Actor: { ID: 'c', Attributes: { name: 'x' } }, time: 1, timeNano: 1_500_000_000 }),
+    ).toEqual({
       type: 'container',
       action: 'start',
       id: 'c',

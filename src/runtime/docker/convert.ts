@@ -131,7 +131,10 @@ export function mountsConfig(
     if (m.readOnly) ms.ReadOnly = true;
     if (m.type === 'volume' && m.noCopy) ms.VolumeOptions = { NoCopy: true } as Docker.MountSettings['VolumeOptions'];
     if (m.type === 'tmpfs' && (m.tmpfsSizeBytes !== undefined || m.tmpfsMode !== undefined)) {
-      ms.TmpfsOptions = { ...(m.tmpfsSizeBytes !== undefined ? { SizeBytes: m.tmpfsSizeBytes } : {}), ...(m.tmpfsMode !== undefined ? { Mode: m.tmpfsMode } : {}) } as Docker.MountSettings['TmpfsOptions'];
+      ms.TmpfsOptions = {
+        ...(m.tmpfsSizeBytes !== undefined ? { SizeBytes: m.tmpfsSizeBytes } : {}),
+        ...(m.tmpfsMode !== undefined ? { Mode: m.tmpfsMode } : {}),
+      } as Docker.MountSettings['TmpfsOptions'];
     }
     out.push(ms);
   }
@@ -284,11 +287,17 @@ function toMountInfo(m: RawMount): MountInfo {
   return { type, source: (type === 'volume' ? m.Name : m.Source) ?? '', target: m.Destination ?? '', readOnly: m.RW === false };
 }
 
-export function toContainerSummary(c: RawContainerSummary): { -readonly [K in keyof ContainerInspect]?: ContainerInspect[K] } & Omit<ContainerInspect, 'exitCode'> {
+export function toContainerSummary(
+  c: RawContainerSummary,
+): { -readonly [K in keyof ContainerInspect]?: ContainerInspect[K] } & Omit<ContainerInspect, 'exitCode'> {
   const published: PublishedPort[] = [];
   for (const p of c.Ports ?? []) {
     if (p.PublicPort === undefined) continue;
-    const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: p.PrivatePort, protocol: toProtocol(p.Type), hostPort: p.PublicPort };
+    const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = {
+      containerPort: p.PrivatePort,
+      protocol: toProtocol(p.Type),
+      hostPort: p.PublicPort,
+    };
     if (p.IP) pp.hostIp = p.IP;
     published.push(pp);
   }
@@ -348,7 +357,11 @@ export function toContainerInspect(c: RawContainerInspect): ContainerInspect {
     const [port = '0', protocol = 'tcp'] = key.split('/');
     for (const b of list ?? []) {
       if (!b.HostPort) continue;
-      const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = { containerPort: Number(port), protocol: toProtocol(protocol), hostPort: Number(b.HostPort) };
+      const pp: { -readonly [K in keyof PublishedPort]: PublishedPort[K] } = {
+        containerPort: Number(port),
+        protocol: toProtocol(protocol),
+        hostPort: Number(b.HostPort),
+      };
       if (b.HostIp) pp.hostIp = b.HostIp;
       published.push(pp);
     }
@@ -420,22 +433,46 @@ export function toNetworkCreateBody(spec: NetworkSpec): Docker.NetworkCreateOpti
   return body;
 }
 
-export function toVolumeInfo(v: { Name: string; Driver?: Nullable<string>; Labels?: Nullable<Record<string, string>>; Mountpoint?: Nullable<string> }): VolumeInfo {
+export function toVolumeInfo(v: {
+  Name: string;
+  Driver?: Nullable<string>;
+  Labels?: Nullable<Record<string, string>>;
+  Mountpoint?: Nullable<string>;
+}): VolumeInfo {
   const out: { -readonly [K in keyof VolumeInfo]: VolumeInfo[K] } = { name: v.Name, driver: v.Driver ?? 'local', labels: { ...(v.Labels ?? {}) } };
   if (v.Mountpoint) out.mountpoint = v.Mountpoint;
   return out;
 }
 
 export function toImageInfo(i: { Id: string; RepoTags?: Nullable<string[]>; RepoDigests?: Nullable<string[]> }): ImageInfo {
-  return { id: i.Id, repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>') };
+  return {
+    id: i.Id,
+    repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+    repoDigests: (i.RepoDigests ?? []).filter((d) => d !== '<none>@<none>'),
+  };
 }
 
-export function toImageSummary(i: { Id: string; RepoTags?: Nullable<string[]>; RepoDigests?: Nullable<string[]>; Labels?: Nullable<Record<string, string>>; Created?: Nullable<number>; Size?: Nullable<number> }): ImageSummary {
+export function toImageSummary(i: {
+  Id: string;
+  RepoTags?: Nullable<string[]>;
+  RepoDigests?: Nullable<string[]>;
+  Labels?: Nullable<Record<string, string>>;
+  Created?: Nullable<number>;
+  Size?: Nullable<number>;
+}): ImageSummary {
   return { ...toImageInfo(i), labels: { ...(i.Labels ?? {}) }, created: (i.Created ?? 0) * 1000, sizeBytes: i.Size ?? 0 };
 }
 
 /** One line of `GET /events` → RuntimeEvent. */
-export function toRuntimeEvent(e: { Type?: string; Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> }; time?: number; timeNano?: number }): RuntimeEvent {
+export function toRuntimeEvent(e: {
+  Type?: string;
+  Action?: string;
+  status?: string;
+  id?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+  time?: number;
+  timeNano?: number;
+}): RuntimeEvent {
   const attributes: Labels = { ...(e.Actor?.Attributes ?? {}) };
   return {
     type: e.Type ?? '',

@@ -26,7 +26,14 @@ const run = Math.random().toString(16).slice(2, 8);
 const TEST_LABELS = { 'tscompose.test': run };
 const n = (s: string): string => `tsc-it-${run}-${s}`;
 const IMAGE = 'busybox:latest';
-const sleeper = (name: string, extra: object = {}) => ({ name: n(name), image: IMAGE, labels: TEST_LABELS, command: ['sleep', '300'], stopTimeoutSeconds: 1, ...extra });
+const sleeper = (name: string, extra: object = {}) => ({
+  name: n(name),
+  image: IMAGE,
+  labels: TEST_LABELS,
+  command: ['sleep', '300'],
+  stopTimeoutSeconds: 1,
+  ...extra,
+});
 
 async function readAll(r: Readable): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -51,9 +58,16 @@ describe('DockerRuntime image tools (stubbed engine)', () => {
     const lines = (...msgs: object[]) => Readable.from([msgs.map((m) => JSON.stringify(m)).join('\r\n') + '\r\n']);
     const stub = { loadImage: async () => lines({ stream: 'Loaded image: busybox:latest\n' }, { stream: 'Loaded image ID: sha256:abc\n' }) };
     const rt2 = new DockerRuntime({ docker: stub as unknown as Docker });
-    expect(await rt2.loadImage(Readable.from([Buffer.from('x')]))).toEqual({ loaded: ['Loaded image: busybox:latest', 'Loaded image ID: sha256:abc'] });
-    const bad = new DockerRuntime({ docker: { loadImage: async () => lines({ errorDetail: { message: 'unexpected EOF' }, error: 'unexpected EOF' }) } as unknown as Docker });
-    await expect(bad.loadImage(Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'TSC_IMAGE_LOAD', message: 'loading images: unexpected EOF' });
+    expect(await rt2.loadImage(Readable.from([Buffer.from('x')]))).toEqual({
+      loaded: ['Loaded image: busybox:latest', 'Loaded image ID: sha256:abc'],
+    });
+    const bad = new DockerRuntime({
+      docker: { loadImage: async () => lines({ errorDetail: { message: 'unexpected EOF' }, error: 'unexpected EOF' }) } as unknown as Docker,
+    });
+    await expect(bad.loadImage(Readable.from([Buffer.from('x')]))).rejects.toMatchObject({
+      code: 'TSC_IMAGE_LOAD',
+      message: 'loading images: unexpected EOF',
+    });
     expect(loadedLines({ status: 'Loading layer' })).toEqual([]);
   });
 
@@ -84,21 +98,35 @@ maybe('DockerRuntime (integration)', () => {
     try {
       await rt.pullImage(IMAGE);
     } catch (e) {
-      throw new Error(`the engine environment is not set up: pulling ${IMAGE} failed (${(e as Error).message}); run \`npm run engine:setup\` (scripts/engine-env.sh)`);
+      throw new Error(
+        `the engine environment is not set up: pulling ${IMAGE} failed (${(e as Error).message}); run \`npm run engine:setup\` (scripts/engine-env.sh)`,
+        { cause: e },
+      );
     }
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of await rt.listContainers({ labels: TEST_LABELS })) await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
+    for (const c of await rt.listContainers({ labels: TEST_LABELS }))
+      await rt.removeContainer(c.id, { force: true, volumes: true }).catch(() => undefined);
     for (const net of await rt.listNetworks({ labels: TEST_LABELS })) await rt.removeNetwork(net.id).catch(() => undefined);
     for (const v of await rt.listVolumes({ labels: TEST_LABELS })) await rt.removeVolume(v.name, { force: true }).catch(() => undefined);
     for (const i of await rt.listImages({ labels: TEST_LABELS })) await rt.removeImage(i.id, { force: true }).catch(() => undefined);
   }, 60_000);
 
   test('container lifecycle with labels and typed errors', async () => {
-    const { id } = await rt.createContainer(sleeper('life', { env: ['FOO=bar'], ports: [{ containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1' }, { containerPort: 81, protocol: 'udp', hostIp: '127.0.0.1', hostPort: { start: 39400, end: 39410 } }] }));
+    const { id } = await rt.createContainer(
+      sleeper('life', {
+        env: ['FOO=bar'],
+        ports: [
+          { containerPort: 80, protocol: 'tcp', hostIp: '127.0.0.1' },
+          { containerPort: 81, protocol: 'udp', hostIp: '127.0.0.1', hostPort: { start: 39400, end: 39410 } },
+        ],
+      }),
+    );
     await expect(rt.createContainer(sleeper('life'))).rejects.toBeInstanceOf(ConflictError);
-    await expect(rt.createContainer({ name: n('noimg'), image: 'tscompose-no-such-image:1', labels: TEST_LABELS })).rejects.toMatchObject({ kind: 'image' });
+    await expect(rt.createContainer({ name: n('noimg'), image: 'tscompose-no-such-image:1', labels: TEST_LABELS })).rejects.toMatchObject({
+      kind: 'image',
+    });
     let info = await rt.inspectContainer(n('life'));
     expect(info).toMatchObject({ id, name: n('life'), image: IMAGE, status: 'created', labels: TEST_LABELS });
     await rt.startContainer(id);
@@ -131,7 +159,12 @@ maybe('DockerRuntime (integration)', () => {
     await rt.createNetwork({ name: n('netb'), labels: TEST_LABELS });
     await expect(rt.createNetwork({ name: n('neta'), labels: TEST_LABELS })).rejects.toBeInstanceOf(ConflictError);
     const { id } = await rt.createContainer(
-      sleeper('net', { networks: [{ network: n('neta'), aliases: ['alpha'] }, { network: n('netb'), aliases: ['beta'] }] }),
+      sleeper('net', {
+        networks: [
+          { network: n('neta'), aliases: ['alpha'] },
+          { network: n('netb'), aliases: ['beta'] },
+        ],
+      }),
     );
     await rt.startContainer(id);
     const info = await rt.inspectContainer(id);
@@ -158,7 +191,9 @@ maybe('DockerRuntime (integration)', () => {
   test('a missing network: NotFound, and no half-created container left behind', async () => {
     await rt.createNetwork({ name: n('only'), labels: TEST_LABELS });
     await expect(rt.createContainer(sleeper('missing-first', { networks: [{ network: n('absent') }] }))).rejects.toMatchObject({ kind: 'network' });
-    const err = await rt.createContainer(sleeper('missing-second', { networks: [{ network: n('only') }, { network: n('absent') }] })).catch((e: unknown) => e);
+    const err = await rt
+      .createContainer(sleeper('missing-second', { networks: [{ network: n('only') }, { network: n('absent') }] }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotFoundError);
     await expect(rt.inspectContainer(n('missing-second'))).rejects.toBeInstanceOf(NotFoundError);
     await rt.removeNetwork(n('only'));
@@ -168,7 +203,14 @@ maybe('DockerRuntime (integration)', () => {
     const v = await rt.createVolume({ name: n('vol'), labels: TEST_LABELS });
     expect(v).toMatchObject({ name: n('vol'), driver: 'local', labels: TEST_LABELS });
     expect((await rt.listVolumes({ labels: TEST_LABELS })).map((x) => x.name)).toContain(n('vol'));
-    const { id } = await rt.createContainer(sleeper('vol', { mounts: [{ type: 'volume', source: n('vol'), target: '/data' }, { type: 'volume', target: '/anon' }] }));
+    const { id } = await rt.createContainer(
+      sleeper('vol', {
+        mounts: [
+          { type: 'volume', source: n('vol'), target: '/data' },
+          { type: 'volume', target: '/anon' },
+        ],
+      }),
+    );
     const info = await rt.inspectContainer(id);
     expect(info.mounts.find((m) => m.target === '/data')).toEqual({ type: 'volume', source: n('vol'), target: '/data', readOnly: false });
     const anon = info.mounts.find((m) => m.target === '/anon')?.source;
@@ -235,7 +277,13 @@ maybe('DockerRuntime (integration)', () => {
   });
 
   test('following logs ends quietly when the signal aborts', async () => {
-    const { id } = await rt.createContainer({ name: n('follow'), image: IMAGE, labels: TEST_LABELS, command: ['sh', '-c', 'echo hi; sleep 300'], tty: true });
+    const { id } = await rt.createContainer({
+      name: n('follow'),
+      image: IMAGE,
+      labels: TEST_LABELS,
+      command: ['sh', '-c', 'echo hi; sleep 300'],
+      tty: true,
+    });
     await rt.startContainer(id);
     const ac = new AbortController();
     const seen: LogLine[] = [];
@@ -274,9 +322,9 @@ maybe('DockerRuntime (integration)', () => {
       await writeFile(path.join(src, 'hello.txt'), 'hello cp\n');
       const { id } = await rt.createContainer(sleeper('cp'));
       await rt.startContainer(id);
-      await rt.copyToContainer(id, '/tmp', tar.pack(src) as unknown as import('node:stream').Readable);
+      await rt.copyToContainer(id, '/tmp', tar.pack(src) as unknown as Readable);
       expect((await rt.exec(id, { cmd: ['cat', '/tmp/hello.txt'] })).stdout).toBe('hello cp\n');
-      await expect(rt.copyToContainer(id, '/no/such/dir', tar.pack(src) as unknown as import('node:stream').Readable)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(rt.copyToContainer(id, '/no/such/dir', tar.pack(src) as unknown as Readable)).rejects.toBeInstanceOf(NotFoundError);
       const out = await rt.copyFromContainer(id, '/tmp/hello.txt');
       await new Promise<void>((resolve, reject) => {
         const x = tar.extract(dst);
@@ -320,8 +368,15 @@ maybe('DockerRuntime (integration)', () => {
       expect(d.id).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(d.repoTags).toContain(tag);
       expect(d.layers.length).toBeGreaterThan(0);
-      await expect(rt.inspectImageDetails('tscompose-no-such-image:1')).rejects.toMatchObject({ code: 'TSC_NOT_FOUND', kind: 'image', ref: 'tscompose-no-such-image:1' });
-      await expect(rt.saveImage([tag, 'tscompose-no-such-image:1'])).rejects.toMatchObject({ code: 'TSC_NOT_FOUND', message: 'no such image: tscompose-no-such-image:1' });
+      await expect(rt.inspectImageDetails('tscompose-no-such-image:1')).rejects.toMatchObject({
+        code: 'TSC_NOT_FOUND',
+        kind: 'image',
+        ref: 'tscompose-no-such-image:1',
+      });
+      await expect(rt.saveImage([tag, 'tscompose-no-such-image:1'])).rejects.toMatchObject({
+        code: 'TSC_NOT_FOUND',
+        message: 'no such image: tscompose-no-such-image:1',
+      });
       const archive = await readAll(await rt.saveImage([tag]));
       const manifest = await manifestOf(archive);
       expect(manifest.flatMap((m) => m.RepoTags ?? [])).toEqual([tag]);
@@ -352,7 +407,10 @@ maybe('DockerRuntime (integration)', () => {
     test('a successful build honours .dockerignore, args and labels', async () => {
       const progress: string[] = [];
       const tag = `tscompose-it-${run}:latest`;
-      const { id } = await rt.buildImage({ context: ctx, tags: [tag], args: { GREETING: 'hi' }, labels: TEST_LABELS }, { onProgress: (e) => progress.push(e.text) });
+      const { id } = await rt.buildImage(
+        { context: ctx, tags: [tag], args: { GREETING: 'hi' }, labels: TEST_LABELS },
+        { onProgress: (e) => progress.push(e.text) },
+      );
       expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(progress.join('')).toContain('Step');
       expect((await rt.inspectImage(tag)).id).toBe(id);
@@ -379,7 +437,12 @@ maybe('DockerRuntime (integration)', () => {
 
     test('pruneImages removes a dangling image (a tag moved to a new build)', async () => {
       const tag = `tscompose-it-${run}:prune`;
-      const first = await rt.buildImage({ context: ctx, tags: [tag], dockerfileInline: `FROM ${IMAGE}\nLABEL prune=${run}-1\n`, labels: TEST_LABELS });
+      const first = await rt.buildImage({
+        context: ctx,
+        tags: [tag],
+        dockerfileInline: `FROM ${IMAGE}\nLABEL prune=${run}-1\n`,
+        labels: TEST_LABELS,
+      });
       await rt.buildImage({ context: ctx, tags: [tag], dockerfileInline: `FROM ${IMAGE}\nLABEL prune=${run}-2\n`, labels: TEST_LABELS });
       const res = await rt.pruneImages();
       expect(res.deleted).toContain(first.id);
@@ -388,7 +451,12 @@ maybe('DockerRuntime (integration)', () => {
     }, 120_000);
 
     test('dockerfile_inline builds', async () => {
-      const { id } = await rt.buildImage({ context: ctx, tags: [`tscompose-it-${run}:inline`], dockerfileInline: `FROM ${IMAGE}\nLABEL inline=yes\n`, labels: TEST_LABELS });
+      const { id } = await rt.buildImage({
+        context: ctx,
+        tags: [`tscompose-it-${run}:inline`],
+        dockerfileInline: `FROM ${IMAGE}\nLABEL inline=yes\n`,
+        labels: TEST_LABELS,
+      });
       expect((await rt.listImages({ labels: { inline: 'yes', ...TEST_LABELS } })).map((i) => i.id)).toContain(id);
     }, 120_000);
   });

@@ -88,7 +88,9 @@ export class DockerRuntime implements Runtime, DockerCall {
     const list = await this.call('container', '*', () =>
       this.docker.listContainers({ all: options.all !== false, ...(filters ? { filters } : {}), ...sig(options) } as Docker.ContainerListOptions),
     );
-    return (list as unknown as RawContainerSummary[]).map((c) => toContainerSummary(c)).sort((a, b) => a.created - b.created || (a.name < b.name ? -1 : 1));
+    return (list as unknown as RawContainerSummary[])
+      .map((c) => toContainerSummary(c))
+      .sort((a, b) => a.created - b.created || (a.name < b.name ? -1 : 1));
   }
 
   async inspectContainer(idOrName: string, options?: CallOptions): Promise<ContainerInspect> {
@@ -145,12 +147,16 @@ export class DockerRuntime implements Runtime, DockerCall {
   }
 
   async killContainer(idOrName: string, options?: CallOptions & { killSignal?: string | undefined }): Promise<void> {
-    await this.call('container', idOrName, () => this.docker.getContainer(idOrName).kill({ ...(options?.killSignal ? { signal: options.killSignal } : {}), ...sig(options) }));
+    await this.call('container', idOrName, () =>
+      this.docker.getContainer(idOrName).kill({ ...(options?.killSignal ? { signal: options.killSignal } : {}), ...sig(options) }),
+    );
   }
 
   async removeContainer(idOrName: string, options?: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined }): Promise<void> {
     await this.call('container', idOrName, () =>
-      this.docker.getContainer(idOrName).remove({ force: options?.force ?? false, v: options?.volumes ?? false, ...sig(options) } as Docker.ContainerRemoveOptions),
+      this.docker
+        .getContainer(idOrName)
+        .remove({ force: options?.force ?? false, v: options?.volumes ?? false, ...sig(options) } as Docker.ContainerRemoveOptions),
     );
   }
 
@@ -160,7 +166,9 @@ export class DockerRuntime implements Runtime, DockerCall {
 
   async restartContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
     await this.call('container', idOrName, () =>
-      this.docker.getContainer(idOrName).restart({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
+      this.docker
+        .getContainer(idOrName)
+        .restart({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
     );
   }
 
@@ -204,7 +212,13 @@ export class DockerRuntime implements Runtime, DockerCall {
     } as Docker.ExecCreateOptions;
     const exec = await this.call('container', idOrName, () => this.docker.getContainer(idOrName).exec(create));
     const stream = await this.call('container', idOrName, () =>
-      exec.start({ hijack: true, stdin: spec.stdin !== undefined, Detach: false, Tty: spec.tty ?? false, ...sig(options) } as Docker.ExecStartOptions),
+      exec.start({
+        hijack: true,
+        stdin: spec.stdin !== undefined,
+        Detach: false,
+        Tty: spec.tty ?? false,
+        ...sig(options),
+      } as Docker.ExecStartOptions),
     );
     const stdout = new PassThrough();
     const stderr = new PassThrough();
@@ -268,7 +282,11 @@ export class DockerRuntime implements Runtime, DockerCall {
     let source: AsyncIterable<Buffer>;
     try {
       const res = (await this.call('container', idOrName, () => invoke(container, 'logs', query))) as unknown;
-      source = Buffer.isBuffer(res) ? (async function* () { yield res; })() : chunks(res as NodeJS.ReadableStream);
+      source = Buffer.isBuffer(res)
+        ? (async function* () {
+            yield res;
+          })()
+        : chunks(res as NodeJS.ReadableStream);
     } catch (e) {
       if (isAbortError(e)) return;
       throw e;
@@ -344,7 +362,9 @@ export class DockerRuntime implements Runtime, DockerCall {
 
   async listNetworks(options: ListOptions = {}): Promise<NetworkInfo[]> {
     const filters = labelFilters(options.labels);
-    const list = await this.call('network', '*', () => this.docker.listNetworks({ ...(filters ? { filters } : {}), ...sig(options) } as Docker.NetworkListOptions));
+    const list = await this.call('network', '*', () =>
+      this.docker.listNetworks({ ...(filters ? { filters } : {}), ...sig(options) } as Docker.NetworkListOptions),
+    );
     // The list endpoint leaves Containers empty: inspect each for attachments.
     return Promise.all((list as unknown as RawNetwork[]).map((n) => this.inspectNetwork(n.Id, options)));
   }
@@ -370,14 +390,18 @@ export class DockerRuntime implements Runtime, DockerCall {
   }
 
   async disconnectNetwork(network: string, container: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
-    await this.call('network', network, () => this.docker.getNetwork(network).disconnect({ Container: container, Force: options?.force ?? false, ...sig(options) }));
+    await this.call('network', network, () =>
+      this.docker.getNetwork(network).disconnect({ Container: container, Force: options?.force ?? false, ...sig(options) }),
+    );
   }
 
   // -- volumes ---------------------------------------------------------------------------------------------------
 
   async listVolumes(options: ListOptions = {}): Promise<VolumeInfo[]> {
     const filters = labelFilters(options.labels);
-    const res = (await this.call('volume', '*', () => this.docker.listVolumes({ ...(filters ? { filters } : {}), ...sig(options) }))) as { Volumes?: Parameters<typeof toVolumeInfo>[0][] | null };
+    const res = (await this.call('volume', '*', () => this.docker.listVolumes({ ...(filters ? { filters } : {}), ...sig(options) }))) as {
+      Volumes?: Parameters<typeof toVolumeInfo>[0][] | null;
+    };
     return (res.Volumes ?? []).map(toVolumeInfo).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
@@ -408,7 +432,10 @@ export class DockerRuntime implements Runtime, DockerCall {
     return images.listImages(this, options);
   }
 
-  pullImage(ref: string, options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined }): Promise<ImageInfo> {
+  pullImage(
+    ref: string,
+    options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined },
+  ): Promise<ImageInfo> {
     return images.pullImage(this, ref, options);
   }
 

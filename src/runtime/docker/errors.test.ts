@@ -3,7 +3,8 @@ import { TsComposeError } from '../../errors.js';
 import { ConflictError, NotFoundError, NotModifiedError, RuntimeUnavailableError } from '../errors.js';
 import { engineMessage, mapDockerError } from './errors.js';
 
-const http = (statusCode: number, message: string): Error => Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message}`), { statusCode, json: { message } });
+const http = (statusCode: number, message: string): Error =>
+  Object.assign(new Error(`(HTTP code ${statusCode}) unexpected - ${message}`), { statusCode, json: { message } });
 
 describe('mapDockerError', () => {
   test('status codes map onto typed errors', () => {
@@ -17,7 +18,9 @@ describe('mapDockerError', () => {
     expect(conflict.message).toContain('already in use');
     expect(mapDockerError(http(403, 'endpoint with name x already exists in network n'), 'network', 'n')).toBeInstanceOf(ConflictError);
     expect(mapDockerError(http(500, 'Container abc is not paused'), 'container', 'x')).toBeInstanceOf(ConflictError);
-    expect(mapDockerError(Object.assign(new Error('(HTTP code 304) container already started'), { statusCode: 304, json: null }), 'container', 'x')).toBeInstanceOf(NotModifiedError);
+    expect(
+      mapDockerError(Object.assign(new Error('(HTTP code 304) container already started'), { statusCode: 304, json: null }), 'container', 'x'),
+    ).toBeInstanceOf(NotModifiedError);
   });
 
   test('socket errors, aborts and the rest', () => {

@@ -26,7 +26,8 @@ export function engineMessage(e: unknown): string {
       if (text.trim()) return text.trim();
     }
   }
-  if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string') return (json as { message: string }).message.trim();
+  if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string')
+    return (json as { message: string }).message.trim();
   return (err.message ?? String(e)).replace(/^\(HTTP code \d+\)\s*/, '').trim();
 }
 
@@ -62,11 +63,15 @@ export function mapDockerError(e: unknown, kind: RuntimeObjectKind, ref: string)
       return new NotModifiedError(kind, ref, msg || 'not modified', { cause: e });
     default:
       // Pause/unpause in the wrong state: the engine answers 500, the port promises Conflict.
-      if (/is not paused|is already paused|is paused|is not running/i.test(msg) && err.statusCode !== undefined) return new ConflictError(kind, ref, msg, { cause: e });
+      if (/is not paused|is already paused|is paused|is not running/i.test(msg) && err.statusCode !== undefined)
+        return new ConflictError(kind, ref, msg, { cause: e });
       break;
   }
   if (err.code && UNREACHABLE.has(err.code) && err.statusCode === undefined) {
-    return new RuntimeUnavailableError('docker', `cannot reach the Docker Engine (${err.code}: ${err.message ?? ''})`, { hint: DOCKER_HINT, cause: e });
+    return new RuntimeUnavailableError('docker', `cannot reach the Docker Engine (${err.code}: ${err.message ?? ''})`, {
+      hint: DOCKER_HINT,
+      cause: e,
+    });
   }
   return new TsComposeError('TSC_DOCKER', `${kind} ${ref}: ${msg}`, { cause: e });
 }

@@ -6,7 +6,19 @@ import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { BuildError, NotFoundError, PullError, PushError, RuntimeUnavailableError } from '../errors.js';
-import type { BuildProgress, BuildSpec, CallOptions, ImageDetails, ImageInfo, ImageSummary, ListOptions, LoadResult, PruneResult, PullProgress, PushProgress } from '../runtime.js';
+import type {
+  BuildProgress,
+  BuildSpec,
+  CallOptions,
+  ImageDetails,
+  ImageInfo,
+  ImageSummary,
+  ListOptions,
+  LoadResult,
+  PruneResult,
+  PullProgress,
+  PushProgress,
+} from '../runtime.js';
 import type { packContext } from './build-context.js';
 import { invoke, sig, type DockerCall } from './call.js';
 import { labelFilters, toImageInfo, toImageSummary } from './convert.js';
@@ -21,11 +33,17 @@ export async function inspectImage(d: DockerCall, ref: string, options?: CallOpt
 
 export async function listImages(d: DockerCall, options: ListOptions = {}): Promise<ImageSummary[]> {
   const filters = labelFilters(options.labels);
-  const list = await d.call('image', '*', () => d.docker.listImages({ ...(filters ? { filters } : {}), ...sig(options) } as Docker.ListImagesOptions));
+  const list = await d.call('image', '*', () =>
+    d.docker.listImages({ ...(filters ? { filters } : {}), ...sig(options) } as Docker.ListImagesOptions),
+  );
   return (list as unknown as Parameters<typeof toImageSummary>[0][]).map(toImageSummary);
 }
 
-export async function pullImage(d: DockerCall, ref: string, options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined }): Promise<ImageInfo> {
+export async function pullImage(
+  d: DockerCall,
+  ref: string,
+  options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined },
+): Promise<ImageInfo> {
   let failure: string | undefined;
   try {
     const stream = (await d.docker.pull(ref, { ...(options?.platform ? { platform: options.platform } : {}), ...sig(options) })) as Readable;
@@ -38,7 +56,11 @@ export async function pullImage(d: DockerCall, ref: string, options?: CallOption
   return inspectImage(d, ref, options);
 }
 
-export async function pushImage(d: DockerCall, ref: string, options?: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void> {
+export async function pushImage(
+  d: DockerCall,
+  ref: string,
+  options?: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined },
+): Promise<void> {
   await inspectImage(d, ref, options); // NotFound when not present locally (the engine would stream an error)
   const { repo, tag } = splitRef(ref);
   const image = d.docker.getImage(repo);
@@ -65,7 +87,11 @@ export async function removeImage(d: DockerCall, ref: string, options?: CallOpti
   await d.call('image', ref, () => d.docker.getImage(ref).remove({ force: options?.force ?? false, ...sig(options) }));
 }
 
-export async function buildImage(d: DockerCall, spec: BuildSpec, options?: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined }): Promise<{ id: string }> {
+export async function buildImage(
+  d: DockerCall,
+  spec: BuildSpec,
+  options?: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined },
+): Promise<{ id: string }> {
   const ref = spec.tags[0] ?? spec.context;
   let packed: Awaited<ReturnType<typeof packContext>>;
   try {
@@ -89,7 +115,10 @@ export async function buildImage(d: DockerCall, spec: BuildSpec, options?: CallO
   let failure: string | undefined;
   let id: string | undefined;
   try {
-    const stream = (await d.docker.buildImage(packed.tar as unknown as NodeJS.ReadableStream, query as Docker.ImageBuildOptions)) as unknown as Readable;
+    const stream = (await d.docker.buildImage(
+      packed.tar as unknown as NodeJS.ReadableStream,
+      query as Docker.ImageBuildOptions,
+    )) as unknown as Readable;
     failure = await readProgress(stream, (m: ProgressMessage) => {
       if (m.aux?.ID) id = m.aux.ID;
       const text = m.stream ?? m.status ?? (m.error ? m.error + '\n' : undefined);
@@ -141,7 +170,9 @@ export async function pruneImages(d: DockerCall, options?: CallOptions & { reado
 }
 
 export async function inspectImageDetails(d: DockerCall, ref: string, options?: CallOptions): Promise<ImageDetails> {
-  const raw = await d.call('image', ref, () => invoke(d.docker.getImage(ref), 'inspect', sig(options))).catch((e: unknown) => Promise.reject(asGivenRef(e, ref)));
+  const raw = await d
+    .call('image', ref, () => invoke(d.docker.getImage(ref), 'inspect', sig(options)))
+    .catch((e: unknown) => Promise.reject(asGivenRef(e, ref)));
   return imageDetailsOf(raw);
 }
 
@@ -170,7 +201,9 @@ export function loadedLines(m: ProgressMessage): string[] {
 }
 
 /** The engine's prune answer → PruneResult (untagged refs and deleted ids, in the engine's order). */
-export function toPruneResult(res: { ImagesDeleted?: readonly { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number } | null | undefined): PruneResult {
+export function toPruneResult(
+  res: { ImagesDeleted?: readonly { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number } | null | undefined,
+): PruneResult {
   const deleted: string[] = [];
   for (const d of res?.ImagesDeleted ?? []) {
     if (d.Untagged) deleted.push(d.Untagged);

@@ -13,7 +13,10 @@ const frame = (type: number, text: string): Buffer => {
 describe('progress streams', () => {
   test('an errorDetail makes the stream a failure, split across chunks', async () => {
     const seen: ProgressMessage[] = [];
-    const stream = Readable.from(['{"status":"Pulling fs layer","id":"a"}\n{"errorDetail":{"message":"manifest un', 'known"},"error":"manifest unknown"}\n']);
+    const stream = Readable.from([
+      '{"status":"Pulling fs layer","id":"a"}\n{"errorDetail":{"message":"manifest un',
+      'known"},"error":"manifest unknown"}\n',
+    ]);
     expect(await readProgress(stream, (m) => seen.push(m))).toBe('manifest unknown');
     expect(seen).toHaveLength(2);
   });
@@ -59,7 +62,10 @@ describe('demux and lines', () => {
   });
 
   test('timestamps', () => {
-    expect(splitTimestamp('2024-01-02T03:04:05.123456789Z hello world')).toEqual({ timestamp: '2024-01-02T03:04:05.123456789Z', line: 'hello world' });
+    expect(splitTimestamp('2024-01-02T03:04:05.123456789Z hello world')).toEqual({
+      timestamp: '2024-01-02T03:04:05.123456789Z',
+      line: 'hello world',
+    });
     expect(splitTimestamp('no stamp')).toEqual({ line: 'no stamp' });
   });
 });

@@ -67,7 +67,11 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
         continue;
       }
       const entries: DnsEntry[] = eps.map((e) => ({ containerId: e.endpointId, ips: [e.ip], names: [...(e.aliases ?? [])] }));
-      await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams: net.internal ? [] : upstreams, entries }, options.wait === false ? { noWait: true } : {});
+      await dnsSetNetwork(
+        dnsDir(paths),
+        { network: key, gateway: net.gateway, upstreams: net.internal ? [] : upstreams, entries },
+        options.wait === false ? { noWait: true } : {},
+      );
     }
   });
 }
@@ -142,7 +146,8 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       const state = await nets.read();
       const net = state.networks[ep.network]!;
       endpoints[ep.network] = { networkId: networkId(net.key, net.subnet), ip: rec.ip, aliases: [...(ep.aliases ?? [])] };
-      for (const p of rec.ports) ports.push({ containerPort: p.containerPort, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort });
+      for (const p of rec.ports)
+        ports.push({ containerPort: p.containerPort, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort });
     }
     await writeEtc(paths, r, etcDir, attached);
     // Not waiting for the resolver to reload (~30-80 ms, serialised over containers): the container's process
@@ -177,7 +182,13 @@ async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, 
       }
     }
   }
-  const hosts = hostsFileFor({ hostname: r.hostname, ...(r.spec.domainname ? { domainname: r.spec.domainname } : {}), ips: eps.map((e) => e.ip), extraHosts: extra, network: 'bridge' });
+  const hosts = hostsFileFor({
+    hostname: r.hostname,
+    ...(r.spec.domainname ? { domainname: r.spec.domainname } : {}),
+    ips: eps.map((e) => e.ip),
+    extraHosts: extra,
+    network: 'bridge',
+  });
   // The gateway's resolver answers the network's names and forwards the rest; compose `dns:` servers come after
   // it (used when it fails), dns_search/dns_opt replace the host's.
   const resolv = resolvConfFor({
