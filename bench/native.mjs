@@ -399,7 +399,7 @@ function timeBare(one, variant, parallel, round) {
     up = xargs('up');
   } catch (e) {
     const errs = readdirSync(join(bare, 'logs')).map((f) => readFileSync(join(bare, 'logs', f), 'utf8').trim()).filter(Boolean);
-    throw new Error(`${e.message}\n${errs.slice(0, 3).join('\n')}`);
+    throw new Error(`${e.message}\n${errs.slice(0, 3).join('\n')}`, { cause: e });
   }
   checkBare(variant, opts.services);
   const down = xargs('down');

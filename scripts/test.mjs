@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The whole test suite, as `npm test` runs it: type-check, build, unit + e2e tests (Jest), conformance.
-// Ends with one line `N passed, N failed` counting Jest tests, conformance checks and the type-check/build
-// steps; exits non-zero when anything failed.
+// Ends with one line `N passed, N failed` counting Jest tests, conformance checks and the type-check, lint and
+// build steps; exits non-zero when anything failed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,15 @@ const KNOWN_CONFORMANCE = {
     "the corpus added `image: foo` to this case's expected.yaml for service node-genai but not to override.yaml, " +
     'so no loader can produce it from base.yaml + override.yaml',
 };
+
+/** Counts one step or check: a pass, or a failure with its line. */
+function count(ok, failure) {
+  if (ok) passed++;
+  else {
+    failed++;
+    console.log(`FAIL ${failure}`);
+  }
+}
 
 function step(name, cmd, args, opts = {}) {
   process.stdout.write(`\n== ${name}: ${[cmd, ...args].join(' ')}\n`);
@@ -40,17 +49,24 @@ if (!existsSync(join(root, 'node_modules/.package-lock.json'))) {
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 for (const [name, args] of [['type-check', ['--noEmit']], ['build', ['-p', 'tsconfig.build.json']]]) {
   const r = step(name, process.execPath, [tsc, ...args]);
-  r.status === 0 ? passed++ : (failed++, console.log(`FAIL ${name}`));
+  count(r.status === 0, name);
+}
+// Lint: ESLint (typescript-eslint and the import boundaries of scripts/eslint-layers.mjs), then Prettier's check.
+{
+  const eslint = step('lint', process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
+  count(eslint.status === 0, 'lint (eslint)');
+  const prettier = step('format', process.execPath, [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level', 'warn', '.']);
+  count(prettier.status === 0, 'format (prettier --check; npm run format fixes it)');
 }
 const schemaBuild = join(root, 'scripts/build-schema.mjs');
 if (existsSync(schemaBuild)) {
   const r = step("schema validator up to date", process.execPath, [schemaBuild, "--check"]);
-  r.status === 0 ? passed++ : (failed++, console.log('FAIL schema validator'));
+  count(r.status === 0, 'schema validator');
 }
 // bin/tscompose runs the bundle (dist/tscompose.cjs) that the e2e tests drive.
 {
   const r = step('bundle', process.execPath, [join(root, 'scripts/bundle.mjs')]);
-  r.status === 0 ? passed++ : (failed++, console.log('FAIL bundle'));
+  count(r.status === 0, 'bundle');
 }
 
 const out = join(mkdtempSync(join(tmpdir(), 'tscompose-jest-')), 'results.json');
@@ -67,7 +83,7 @@ if (existsSync(out)) {
   const res = JSON.parse(readFileSync(out, 'utf8'));
   passed += res.numPassedTests;
   failed += res.numFailedTests + (res.numRuntimeErrorTestSuites ?? 0);
-  if (res.numTotalTests === 0) (failed++, console.log('FAIL jest ran no test'));
+  if (res.numTotalTests === 0) count(false, 'jest ran no test');
 } else {
   failed++;
   console.log(`FAIL jest produced no results (exit ${jest.status})`);
@@ -82,11 +98,11 @@ if (existsSync(conf)) {
     const known = failures.filter((f) => f in KNOWN_CONFORMANCE);
     for (const f of known) console.log(`known conformance failure ${f}: ${KNOWN_CONFORMANCE[f]}`);
     for (const k of Object.keys(KNOWN_CONFORMANCE))
-      if (!failures.includes(k)) (failed++, console.log(`FAIL ${k} is listed as a known failure but passed: update scripts/test.mjs`));
+      if (!failures.includes(k)) count(false, `${k} is listed as a known failure but passed: update scripts/test.mjs`);
     passed += Number(m[1]);
     failed += Number(m[2]) - known.length;
     skipped += known.length;
-  } else (failed++, console.log('FAIL conformance printed no summary'));
+  } else count(false, 'conformance printed no summary');
 } else console.log('\n(conformance corpus ../shared/conformance not found: skipped)');
 
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);

@@ -449,11 +449,9 @@ describe('loader fuzz', () => {
       `${stats.ok} loaded, ${stats.tscompose} TsComposeError, ${stats.bad} other (${distinct.size} distinct); ` +
       `unmutated seeds loading: ${unmutated.filter((k) => k === 'ok').length}/${seeds.length}; error codes: ` +
       [...codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
-    // eslint-disable-next-line no-console
     console.log(summary);
     if (reports.length > 0 || slow.length > 0 || shapes.length > 0) {
-      // eslint-disable-next-line no-console
-      console.error(
+        console.error(
         [
           summary,
           ...reports,

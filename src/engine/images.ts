@@ -201,12 +201,8 @@ export interface ImageRow {
 /** `images`: the images the project's containers use. */
 export async function images(ctx: EngineContext, projectName: string, services: readonly string[] = []): Promise<ImageRow[]> {
   const containers = await ctx.runtime.listContainers({ all: true, labels: { [LABEL_PROJECT]: projectName }, signal: ctx.signal });
-  let summaries: ImageSummary[] = [];
-  try {
-    summaries = await ctx.runtime.listImages({ signal: ctx.signal });
-  } catch {
-    summaries = [];
-  }
+  // Sizes are extra: a runtime that cannot list images still gets its rows.
+  const summaries: ImageSummary[] = await ctx.runtime.listImages({ signal: ctx.signal }).catch(() => []);
   const rows: ImageRow[] = [];
   for (const c of containers) {
     if (services.length > 0 && !services.includes(c.labels[LABEL_SERVICE] ?? '')) continue;

@@ -39,6 +39,7 @@ describe('Go number parsing', () => {
     ['+7', 7],
     ['007', 7],
     ['-0', 0],
+    // eslint-disable-next-line no-loss-of-precision -- Go's int64 max as a JS number is what parseGoInt returns
     ['9223372036854775807', 9223372036854775807],
   ])('int %s → %d', (s, n) => {
     expect(parseGoInt(s)).toEqual({ ok: true, value: n });

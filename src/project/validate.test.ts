@@ -21,6 +21,7 @@ function substitute(text: string): string {
     )
     .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x')
     .replace(/\$[A-Za-z_][A-Za-z0-9_]*/g, 'x')
+    // eslint-disable-next-line no-control-regex -- NUL stands in for `$$` above
     .replace(/\u0000/g, '$');
 }
 

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Projects, SLEEPER, bin, docker, engine, env, ok, required, requireEngine, tsc } from './helpers.js';
+import { Projects, SLEEPER, docker, engine, ok, required, requireEngine, tsc } from './helpers.js';
 
 const run = engine || required ? describe : describe.skip;
 const projects = new Projects();
