@@ -32,7 +32,7 @@ const env = {
   // The registry scripts/engine-env.sh runs is the Docker Hub mirror (also read from /etc/docker/daemon.json).
   TSCOMPOSE_REGISTRY_MIRRORS: `http://${REGISTRY}`,
 };
-const paths = nativePaths(env);
+const paths = nativePaths({ stateDir: env.TSCOMPOSE_STATE_DIR, runDir: env.TSCOMPOSE_RUN_DIR });
 const dirs: string[] = [];
 const projectNames: string[] = [];
 

@@ -1,8 +1,8 @@
 /** The image library (the native runtime's image store, references, registry settings): public API. */
 export { ImageStore, parsePlatform, selectManifest } from './store.js';
 export type { StoredImage, StoredLayer, ImageProgress, PullOptions, PushOptions } from './store.js';
-export { registryConfigFromEnv, isInsecureRegistry } from './registry-config.js';
-export type { RegistryConfig } from './registry-config.js';
+export { loadRegistryConfig, isInsecureRegistry } from './registry-config.js';
+export type { RegistryConfig, RegistrySettings } from './registry-config.js';
 export {
   DEFAULT_REGISTRY,
   DEFAULT_TAG,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isInsecureRegistry, lookupCredentials, registryConfigFromEnv } from './registry-config.js';
+import { isInsecureRegistry, loadRegistryConfig, lookupCredentials } from './registry-config.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,17 +13,25 @@ afterAll(async () => {
 });
 
 describe('registry config', () => {
-  test('env and daemon.json', async () => {
+  const none = { mirrors: [], insecure: [], daemonJsonPath: undefined, dockerConfigPath: undefined };
+
+  test('the given settings first, then daemon.json', async () => {
     const daemon = join(dir, 'daemon.json');
-    await writeFile(daemon, JSON.stringify({ 'registry-mirrors': ['http://127.0.0.1:5001/'], 'insecure-registries': ['10.0.0.0/8', 'reg:5000'] }));
-    const cfg = registryConfigFromEnv({
-      TSCOMPOSE_REGISTRY_MIRRORS: 'http://m1:5000, mirror.example',
-      TSCOMPOSE_INSECURE_REGISTRIES: 'm1:5000',
-      TSCOMPOSE_DOCKER_DAEMON_JSON: daemon,
+    await writeFile(daemon, JSON.stringify({ 'registry-mirrors': ['http://127.0.0.1:5001/', 'http://m1:5000'], 'insecure-registries': ['10.0.0.0/8', 'reg:5000'] }));
+    const cfg = loadRegistryConfig({ mirrors: ['http://m1:5000', 'mirror.example'], insecure: ['m1:5000'], daemonJsonPath: daemon, dockerConfigPath: '/d/config.json' });
+    expect(cfg).toEqual({
+      mirrors: ['http://m1:5000', 'https://mirror.example', 'http://127.0.0.1:5001'],
+      insecure: ['m1:5000', '10.0.0.0/8', 'reg:5000'],
+      dockerConfigPath: '/d/config.json',
     });
-    expect(cfg.mirrors).toEqual(['http://m1:5000', 'https://mirror.example', 'http://127.0.0.1:5001']);
-    expect(cfg.insecure).toEqual(['m1:5000', '10.0.0.0/8', 'reg:5000']);
-    expect(registryConfigFromEnv({ TSCOMPOSE_DOCKER_DAEMON_JSON: join(dir, 'missing.json') })).toEqual({ mirrors: [], insecure: [] });
+  });
+
+  test('a missing or malformed daemon.json adds nothing; none is read without a path', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, '{ not json');
+    expect(loadRegistryConfig({ ...none, daemonJsonPath: join(dir, 'missing.json') })).toEqual({ mirrors: [], insecure: [] });
+    expect(loadRegistryConfig({ ...none, daemonJsonPath: bad })).toEqual({ mirrors: [], insecure: [] });
+    expect(loadRegistryConfig({ ...none, mirrors: ['127.0.0.1:5001/'] })).toEqual({ mirrors: ['https://127.0.0.1:5001'], insecure: [] });
   });
 
   test('plain HTTP decisions', () => {
@@ -54,5 +62,6 @@ describe('registry config', () => {
     expect(lookupCredentials('reg.example:5000', p)).toEqual({ username: 'u', password: 'p:w' });
     expect(lookupCredentials('other:5000', p)).toBeUndefined();
     expect(lookupCredentials('x', join(dir, 'nope.json'))).toBeUndefined();
+    expect(lookupCredentials('docker.io', undefined)).toBeUndefined();
   });
 });

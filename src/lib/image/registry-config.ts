@@ -1,27 +1,31 @@
 /**
  * Registry settings for the native runtime: mirrors for Docker Hub names, registries served over plain HTTP,
- * and credentials from the Docker CLI config (`~/.docker/config.json` `auths`).
+ * and credentials from the Docker CLI config (`config.json` `auths`). The caller says where they come from
+ * (RegistrySettings); nothing here reads the environment.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 
 export interface RegistryConfig {
   /** Pull-through mirrors for docker.io names, tried in order before registry-1.docker.io (`http://127.0.0.1:5001`). */
   mirrors: string[];
   /** `host:port` (or host, or IPv4 CIDR) served over plain HTTP. */
   insecure: string[];
-  /** Docker CLI config file with `auths`; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json`. */
+  /** Docker CLI config file with `auths`; none: no credentials. */
   dockerConfigPath?: string;
   /** Docker Hub's registry API endpoint (tests point it elsewhere); default `https://registry-1.docker.io`. */
   dockerHubUrl?: string;
 }
 
-function splitList(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(/[,\s]+/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
+/** Where the registry settings come from (the native runtime fills it from its environment, native/context.ts). */
+export interface RegistrySettings {
+  /** Mirrors for docker.io names, before those of daemon.json (`127.0.0.1:5001` means `https://127.0.0.1:5001`). */
+  readonly mirrors: readonly string[];
+  /** Registries served over plain HTTP, before those of daemon.json. */
+  readonly insecure: readonly string[];
+  /** A Docker daemon.json whose `registry-mirrors` / `insecure-registries` follow the above; none: not read. */
+  readonly daemonJsonPath: string | undefined;
+  /** The Docker CLI config file with `auths`; none: no credentials. */
+  readonly dockerConfigPath: string | undefined;
 }
 
 /** `127.0.0.1:5001` → `https://127.0.0.1:5001` unless it has a scheme; no trailing slash. */
@@ -47,18 +51,15 @@ function readDaemonJson(path: string): { mirrors: string[]; insecure: string[] }
 }
 
 /**
- * Settings from `TSCOMPOSE_REGISTRY_MIRRORS`, `TSCOMPOSE_INSECURE_REGISTRIES` (comma-separated) and the
- * `registry-mirrors` / `insecure-registries` of /etc/docker/daemon.json (`TSCOMPOSE_DOCKER_DAEMON_JSON`
- * overrides the path; an empty value skips it). Environment entries come first.
+ * The registry configuration of the given settings: their mirrors and insecure registries first, then those of the
+ * daemon.json (read now; a missing or malformed file adds nothing), without duplicates.
  */
-export function registryConfigFromEnv(env: NodeJS.ProcessEnv): RegistryConfig {
-  const daemonPath = env['TSCOMPOSE_DOCKER_DAEMON_JSON'] ?? '/etc/docker/daemon.json';
-  const daemon = daemonPath === '' ? { mirrors: [], insecure: [] } : readDaemonJson(daemonPath);
-  const mirrors = [...splitList(env['TSCOMPOSE_REGISTRY_MIRRORS']), ...daemon.mirrors].map(normalizeMirror);
-  const insecure = [...splitList(env['TSCOMPOSE_INSECURE_REGISTRIES']), ...daemon.insecure];
+export function loadRegistryConfig(settings: RegistrySettings): RegistryConfig {
+  const daemon = settings.daemonJsonPath ? readDaemonJson(settings.daemonJsonPath) : { mirrors: [], insecure: [] };
+  const mirrors = [...settings.mirrors, ...daemon.mirrors].map(normalizeMirror);
+  const insecure = [...settings.insecure, ...daemon.insecure];
   const cfg: RegistryConfig = { mirrors: [...new Set(mirrors)], insecure: [...new Set(insecure)] };
-  const dockerConfig = env['DOCKER_CONFIG'];
-  if (dockerConfig) cfg.dockerConfigPath = join(dockerConfig, 'config.json');
+  if (settings.dockerConfigPath) cfg.dockerConfigPath = settings.dockerConfigPath;
   return cfg;
 }
 
@@ -103,12 +104,12 @@ export interface BasicCredentials {
 
 const HUB_KEYS = ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io', 'registry-1.docker.io', 'https://registry-1.docker.io'];
 
-/** Credentials for a registry from the Docker CLI config `auths` (no credential helpers). */
-export function lookupCredentials(registry: string, configPath?: string): BasicCredentials | undefined {
-  const path = configPath ?? join(process.env['DOCKER_CONFIG'] ?? join(homedir(), '.docker'), 'config.json');
+/** Credentials for a registry from the Docker CLI config file's `auths` (no credential helpers); none without a file. */
+export function lookupCredentials(registry: string, configPath: string | undefined): BasicCredentials | undefined {
+  if (!configPath) return undefined;
   let auths: Record<string, { auth?: string; username?: string; password?: string }>;
   try {
-    const j = JSON.parse(readFileSync(path, 'utf8')) as { auths?: typeof auths };
+    const j = JSON.parse(readFileSync(configPath, 'utf8')) as { auths?: typeof auths };
     auths = j.auths ?? {};
   } catch {
     return undefined;

@@ -105,6 +105,8 @@ export class RegistryClient {
     let current = url;
     let headers = { ...init.headers };
     for (let hop = 0; hop < 10; hop++) {
+      // The CA certificates bin/tscompose deferred (NODE_EXTRA_CA_CERTS, util/extra-ca.ts): Node's own setting for
+      // this process, put back before its first TLS connection, not a registry setting.
       if (current.startsWith('https:')) applyDeferredExtraCa();
       let res: Response;
       try {

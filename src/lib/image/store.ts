@@ -26,7 +26,7 @@ import type { StoreParts } from './parts.js';
 import { pullImage, type PullOptions } from './pull.js';
 import { pushImage, type PushOptions } from './push.js';
 import { ImageRecords, type StoredImage } from './records.js';
-import { registryConfigFromEnv, type RegistryConfig } from './registry-config.js';
+import type { RegistryConfig } from './registry-config.js';
 import { RegistryClient } from './registry.js';
 
 export type { ImageProgress } from './parts.js';
@@ -34,23 +34,23 @@ export { parsePlatform, selectManifest } from './platform.js';
 export type { PullOptions } from './pull.js';
 export type { PushOptions } from './push.js';
 export type { StoredImage, StoredLayer } from './records.js';
-export type { RegistryConfig } from './registry-config.js';
+export type { RegistryConfig, RegistrySettings } from './registry-config.js';
 export type { OciImageConfig } from './types.js';
 
 export class ImageStore {
   readonly root: string;
   private readonly parts: StoreParts;
 
-  constructor(root: string, registry?: RegistryConfig) {
+  /** `registry`: mirrors, plain-HTTP registries and credentials (registry-config.ts loadRegistryConfig). */
+  constructor(root: string, registry: RegistryConfig) {
     this.root = root;
     const layout = new StoreLayout(root);
-    const config = registry ?? registryConfigFromEnv(process.env);
     this.parts = {
       layout,
       content: new LayerContent(layout),
       records: new ImageRecords(layout),
-      registry: config,
-      client: new RegistryClient(config),
+      registry,
+      client: new RegistryClient(registry),
     };
   }
 

@@ -1,15 +1,38 @@
 import { describe, expect, test } from '@jest/globals';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { NativeContext, nativeSettings } from './context.js';
 
 describe('nativeSettings', () => {
-  test('defaults: OCI runtime chosen from the host, fast paths on, create and start together', () => {
-    expect(nativeSettings({})).toEqual({ ociRuntime: undefined, ociFastPaths: true, separateStart: false });
+  test('defaults: OCI runtime chosen from the host, fast paths on, create and start together, Docker\'s registry files', () => {
+    expect(nativeSettings({})).toEqual({
+      ociRuntime: undefined,
+      ociFastPaths: true,
+      separateStart: false,
+      registry: { mirrors: [], insecure: [], daemonJsonPath: '/etc/docker/daemon.json', dockerConfigPath: join(homedir(), '.docker', 'config.json') },
+    });
   });
 
   test('reads TSCOMPOSE_OCI_RUNTIME, TSCOMPOSE_OCI_FAST and TSCOMPOSE_NATIVE_SEPARATE_START', () => {
     const s = nativeSettings({ TSCOMPOSE_OCI_RUNTIME: 'runc', TSCOMPOSE_OCI_FAST: '0', TSCOMPOSE_NATIVE_SEPARATE_START: '1' });
-    expect(s).toEqual({ ociRuntime: 'runc', ociFastPaths: false, separateStart: true });
+    expect(s).toMatchObject({ ociRuntime: 'runc', ociFastPaths: false, separateStart: true });
     expect(nativeSettings({ TSCOMPOSE_OCI_FAST: '1', TSCOMPOSE_NATIVE_SEPARATE_START: '0' })).toMatchObject({ ociFastPaths: true, separateStart: false });
+  });
+
+  test('reads the registry variables and DOCKER_CONFIG (names only: no file is read)', () => {
+    const s = nativeSettings({
+      TSCOMPOSE_REGISTRY_MIRRORS: 'http://m1:5000, mirror.example',
+      TSCOMPOSE_INSECURE_REGISTRIES: 'm1:5000 10.0.0.0/8',
+      TSCOMPOSE_DOCKER_DAEMON_JSON: '/nonexistent/daemon.json',
+      DOCKER_CONFIG: '/srv/docker-config',
+    });
+    expect(s.registry).toEqual({
+      mirrors: ['http://m1:5000', 'mirror.example'],
+      insecure: ['m1:5000', '10.0.0.0/8'],
+      daemonJsonPath: '/nonexistent/daemon.json',
+      dockerConfigPath: '/srv/docker-config/config.json',
+    });
+    expect(nativeSettings({ TSCOMPOSE_DOCKER_DAEMON_JSON: '' }).registry.daemonJsonPath).toBeUndefined();
   });
 });
 
@@ -36,10 +59,11 @@ describe('NativeContext', () => {
     expect(ctx.networks).toBe(ctx.networks);
   });
 
-  test('the image service is loaded once, over <state>/images', async () => {
-    const ctx = new NativeContext(env);
+  test('the image service is loaded once, over <state>/images, with the registry settings of the env', async () => {
+    const ctx = new NativeContext({ ...env, TSCOMPOSE_REGISTRY_MIRRORS: '127.0.0.1:5999', TSCOMPOSE_DOCKER_DAEMON_JSON: '' });
     const images = await ctx.images();
     expect(await ctx.images()).toBe(images);
     expect(images.store.root).toBe('/srv/tsc-ctx-test/images');
+    expect(images.store['parts'].registry.mirrors).toEqual(['https://127.0.0.1:5999']);
   });
 });

@@ -1,12 +1,16 @@
 /**
  * The native runtime's context, built in one place for every process of the runtime (the CLI's NativeRuntime,
  * conmon's exit hook, the health monitor): where its state lives, the settings read from the environment (every
- * `TSCOMPOSE_*` variable the runtime reads is read here, once), the container records, the OCI runtime, the
- * networks and the image service. What costs something to set up is made on first use: choosing the OCI runtime
+ * `TSCOMPOSE_*` variable the runtime reads is read here, once, with DOCKER_CONFIG; the libraries below read none),
+ * the container records, the OCI runtime, the networks and the image service. What costs something to set up is made on first use: choosing the OCI runtime
  * reads the host's cgroup setup and PATH, and the image service (the image store and registry client, ~20 modules)
- * is loaded only by commands that need an image, never by the exit hook.
+ * is loaded only by commands that need an image, never by the exit hook; it reads daemon.json and the Docker CLI
+ * config only when it first talks to a registry.
  */
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { RegistrySettings } from '../../lib/image/registry-config.js';
 import type { NativeNetworks } from '../../lib/net/index.js';
 import type { NativeImages } from './images.js';
 import { networksOf } from './netglue.js';
@@ -21,13 +25,32 @@ export interface NativeSettings {
   readonly ociFastPaths: boolean;
   /** `TSCOMPOSE_NATIVE_SEPARATE_START=1`: conmon runs `create` only and the CLI runs `start` (monitor/conmon.ts). */
   readonly separateStart: boolean;
+  /**
+   * The image store's registries (lib/image/registry-config.ts): `TSCOMPOSE_REGISTRY_MIRRORS` and
+   * `TSCOMPOSE_INSECURE_REGISTRIES` (comma- or space-separated) come before the `registry-mirrors` /
+   * `insecure-registries` of /etc/docker/daemon.json (`TSCOMPOSE_DOCKER_DAEMON_JSON` names another; empty: none);
+   * credentials from `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. Only names here: the files are read
+   * when the image store first needs them.
+   */
+  readonly registry: RegistrySettings;
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(/[,\s]+/).filter((s) => s !== '');
 }
 
 export function nativeSettings(env: NodeJS.ProcessEnv): NativeSettings {
+  const daemonJson = env.TSCOMPOSE_DOCKER_DAEMON_JSON ?? '/etc/docker/daemon.json';
   return {
     ociRuntime: env.TSCOMPOSE_OCI_RUNTIME,
     ociFastPaths: env.TSCOMPOSE_OCI_FAST !== '0',
     separateStart: env.TSCOMPOSE_NATIVE_SEPARATE_START === '1',
+    registry: {
+      mirrors: splitList(env.TSCOMPOSE_REGISTRY_MIRRORS),
+      insecure: splitList(env.TSCOMPOSE_INSECURE_REGISTRIES),
+      daemonJsonPath: daemonJson === '' ? undefined : daemonJson,
+      dockerConfigPath: join(env.DOCKER_CONFIG || join(homedir(), '.docker'), 'config.json'),
+    },
   };
 }
 
@@ -43,12 +66,9 @@ export class NativeContext {
   private imagesCache: Promise<NativeImages> | undefined;
   private initCache: { path: string | undefined } | undefined;
 
-  /**
-   * `env` is handed to conmon (and so to the exit hook and health monitor, which build their context from it) and
-   * gives the registry settings of the image store (TSCOMPOSE_REGISTRY_MIRRORS and friends, lib/image/registry-config.ts).
-   */
+  /** `env` gives the paths and settings and is handed to conmon (and so to the exit hook and health monitor, which build their context from it). */
   constructor(readonly env: NodeJS.ProcessEnv = process.env) {
-    this.paths = nativePaths(env);
+    this.paths = nativePaths({ stateDir: env.TSCOMPOSE_STATE_DIR, runDir: env.TSCOMPOSE_RUN_DIR });
     this.settings = nativeSettings(env);
     this.state = new StateStore(this.paths);
   }
@@ -56,7 +76,7 @@ export class NativeContext {
   /** The OCI runtime (runc or crun); throws TSC_OCI_RUNTIME_MISSING when none is installed. */
   get oci(): OciRuntime {
     if (!this.ociCache) {
-      const choice = chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: this.settings.ociRuntime });
+      const choice = chooseOciRuntime(this.settings.ociRuntime);
       this.ociCache = new OciRuntime(choice.path, this.paths.ociRoot, this.settings.ociFastPaths ? {} : { noFastPaths: true });
     }
     return this.ociCache;
@@ -71,7 +91,7 @@ export class NativeContext {
   /** The image service (./images.ts) over the image store under `<state>/images`, loaded on first use. */
   images(): Promise<NativeImages> {
     this.imagesCache ??= import('./images.js').then(
-      ({ NativeImages }) => new NativeImages({ paths: this.paths, env: this.env, imagesInUse: async () => new Set((await this.state.all()).map((r) => r.imageId)) }),
+      ({ NativeImages }) => new NativeImages({ paths: this.paths, registry: this.settings.registry, imagesInUse: async () => new Set((await this.state.all()).map((r) => r.imageId)) }),
     );
     return this.imagesCache;
   }

@@ -20,8 +20,9 @@ afterAll(async () => {
 });
 
 function service(name: string): NativeImages {
-  const env = { TSCOMPOSE_STATE_DIR: join(dir, name), TSCOMPOSE_RUN_DIR: join(dir, `${name}-run`), HOME: dir };
-  return new NativeImages({ paths: nativePaths(env), env, imagesInUse: async () => inUse });
+  const paths = nativePaths({ stateDir: join(dir, name), runDir: join(dir, `${name}-run`) });
+  const registry = { mirrors: [], insecure: [], daemonJsonPath: undefined, dockerConfigPath: join(dir, 'no-docker-config.json') };
+  return new NativeImages({ paths, registry, imagesInUse: async () => inUse });
 }
 
 /** A docker-archive of one fixture image tagged `tags`. */

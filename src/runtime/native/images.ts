@@ -25,13 +25,14 @@ import {
   type PushProgress,
 } from '../runtime.js';
 import { ImageStore, type StoredImage } from '../../lib/image/store.js';
-import { registryConfigFromEnv } from '../../lib/image/registry-config.js';
+import { loadRegistryConfig, type RegistrySettings } from '../../lib/image/registry-config.js';
 import { summarizeImageConfig } from '../../lib/image/config-details.js';
 import { appendEvent, type NativePaths } from './state.js';
 
 export interface NativeImagesOptions {
   paths: NativePaths;
-  env: NodeJS.ProcessEnv;
+  /** Where the registry configuration comes from (the context's settings, read from its environment). */
+  registry: RegistrySettings;
   /** The image ids the runtime's containers use. */
   imagesInUse: () => Promise<ReadonlySet<string>>;
 }
@@ -61,9 +62,9 @@ export class NativeImages {
 
   constructor(private readonly options: NativeImagesOptions) {}
 
-  /** Lazily: the registry configuration reads the environment and files. */
+  /** Lazily: loading the registry configuration reads daemon.json. */
   get store(): ImageStore {
-    this.storeCache ??= new ImageStore(this.options.paths.images, registryConfigFromEnv(this.options.env));
+    this.storeCache ??= new ImageStore(this.options.paths.images, loadRegistryConfig(this.options.registry));
     return this.storeCache;
   }
 

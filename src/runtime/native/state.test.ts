@@ -19,7 +19,7 @@ afterAll(() => {
 /** A store on a fresh, not yet existing state directory. */
 function freshStore(): { store: StateStore; paths: NativePaths } {
   const k = ++n;
-  const paths = nativePaths({ TSCOMPOSE_STATE_DIR: join(dir, `state-${k}`), TSCOMPOSE_RUN_DIR: join(dir, `run-${k}`) });
+  const paths = nativePaths({ stateDir: join(dir, `state-${k}`), runDir: join(dir, `run-${k}`) });
   return { store: new StateStore(paths), paths };
 }
 
@@ -48,7 +48,7 @@ const ID_C = hex('c');
 
 describe('nativePaths', () => {
   test('the layout under the state and run directories', () => {
-    const p = nativePaths({ TSCOMPOSE_STATE_DIR: '/srv/tsc', TSCOMPOSE_RUN_DIR: '/run/x' });
+    const p = nativePaths({ stateDir: '/srv/tsc', runDir: '/run/x' });
     expect(p).toEqual({
       root: '/srv/tsc',
       run: '/run/x',
@@ -65,14 +65,14 @@ describe('nativePaths', () => {
     const p = nativePaths({});
     expect(p.root).toBe('/var/lib/tscompose');
     expect(p.run).toBe(`/run/tscompose/native-${hex('/var/lib/tscompose').slice(0, 12)}`);
-    const q = nativePaths({ TSCOMPOSE_STATE_DIR: '/srv/other' });
+    const q = nativePaths({ stateDir: '/srv/other' });
     expect(q.run).toBe(`/run/tscompose/native-${hex('/srv/other').slice(0, 12)}`);
     expect(q.run).not.toBe(p.run);
-    expect(nativePaths({ TSCOMPOSE_STATE_DIR: '/srv/other' }).run).toBe(q.run);
+    expect(nativePaths({ stateDir: '/srv/other' }).run).toBe(q.run);
   });
 
   test('relative directories are resolved', () => {
-    const p = nativePaths({ TSCOMPOSE_STATE_DIR: 'rel/state', TSCOMPOSE_RUN_DIR: 'rel/run' });
+    const p = nativePaths({ stateDir: 'rel/state', runDir: 'rel/run' });
     expect(p.root).toBe(resolve('rel/state'));
     expect(p.run).toBe(resolve('rel/run'));
   });

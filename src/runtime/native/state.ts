@@ -39,9 +39,10 @@ export interface NativePaths {
   readonly ociRoot: string;
 }
 
-export function nativePaths(env: NodeJS.ProcessEnv): NativePaths {
-  const root = path.resolve(env.TSCOMPOSE_STATE_DIR ?? '/var/lib/tscompose');
-  const run = path.resolve(env.TSCOMPOSE_RUN_DIR ?? `/run/tscompose/native-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
+/** The layout under the state and run directories (`TSCOMPOSE_STATE_DIR` and `TSCOMPOSE_RUN_DIR`, read by ./context.ts). */
+export function nativePaths(dirs: { readonly stateDir?: string | undefined; readonly runDir?: string | undefined }): NativePaths {
+  const root = path.resolve(dirs.stateDir ?? '/var/lib/tscompose');
+  const run = path.resolve(dirs.runDir ?? `/run/tscompose/native-${createHash('sha256').update(root).digest('hex').slice(0, 12)}`);
   return {
     root,
     run,

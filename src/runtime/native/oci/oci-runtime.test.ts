@@ -27,51 +27,51 @@ describe('chooseOciRuntime', () => {
   const both = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
 
   test('crun on a v2 host', () => {
-    expect(chooseOciRuntime({}, probe(both, 'v2'))).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
+    expect(chooseOciRuntime(undefined, probe(both, 'v2'))).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
   });
   test('crun on a pure v1 host', () => {
-    expect(chooseOciRuntime({}, probe(both, 'v1'))).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
+    expect(chooseOciRuntime(undefined, probe(both, 'v1'))).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
   });
   test('runc on a hybrid host even with crun installed', () => {
-    const c = chooseOciRuntime({}, probe(both, 'hybrid'));
+    const c = chooseOciRuntime(undefined, probe(both, 'hybrid'));
     expect(c).toMatchObject({ name: 'runc', path: '/usr/sbin/runc' });
     expect(c.reason).toMatch(/hybrid/);
   });
   test('runc when crun is missing', () => {
-    expect(chooseOciRuntime({}, probe({ runc: '/usr/sbin/runc' }, 'v2'))).toMatchObject({ name: 'runc', reason: 'crun not installed; using runc' });
+    expect(chooseOciRuntime(undefined, probe({ runc: '/usr/sbin/runc' }, 'v2'))).toMatchObject({ name: 'runc', reason: 'crun not installed; using runc' });
   });
   test('nothing installed', () => {
-    const e = errOf(() => chooseOciRuntime({}, probe({}, 'v2')));
+    const e = errOf(() => chooseOciRuntime(undefined, probe({}, 'v2')));
     expect(e.code).toBe('TSC_OCI_RUNTIME_MISSING');
     expect(e.hint).toMatch(/apt-get install runc/);
   });
   test('only crun on a hybrid host', () => {
-    const e = errOf(() => chooseOciRuntime({}, probe({ crun: '/usr/bin/crun' }, 'hybrid')));
+    const e = errOf(() => chooseOciRuntime(undefined, probe({ crun: '/usr/bin/crun' }, 'hybrid')));
     expect(e.code).toBe('TSC_OCI_RUNTIME_MISSING');
     expect(e.message).toMatch(/hybrid/);
   });
   test('TSCOMPOSE_OCI_RUNTIME=runc|crun wins', () => {
-    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'runc' }, probe(both, 'v2'))).toMatchObject({ name: 'runc', path: '/usr/sbin/runc' });
-    const c = chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'crun' }, probe(both, 'hybrid'));
+    expect(chooseOciRuntime('runc', probe(both, 'v2'))).toMatchObject({ name: 'runc', path: '/usr/sbin/runc' });
+    const c = chooseOciRuntime('crun', probe(both, 'hybrid'));
     expect(c).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
     expect(c.reason).toMatch(/warning/);
-    expect(errOf(() => chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'crun' }, probe({ runc: '/r' }, 'v2'))).code).toBe('TSC_OCI_RUNTIME_MISSING');
+    expect(errOf(() => chooseOciRuntime('crun', probe({ runc: '/r' }, 'v2'))).code).toBe('TSC_OCI_RUNTIME_MISSING');
   });
   test('TSCOMPOSE_OCI_RUNTIME as an absolute path', () => {
     const p = probe({}, 'v2', ['/opt/crun-1.19/bin/crun', '/opt/runc.amd64']);
-    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: '/opt/crun-1.19/bin/crun' }, p)).toMatchObject({ name: 'crun', path: '/opt/crun-1.19/bin/crun' });
-    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: '/opt/runc.amd64' }, p)).toMatchObject({ name: 'runc', path: '/opt/runc.amd64' });
-    expect(errOf(() => chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: '/nope/runc' }, p)).code).toBe('TSC_OCI_RUNTIME_MISSING');
+    expect(chooseOciRuntime('/opt/crun-1.19/bin/crun', p)).toMatchObject({ name: 'crun', path: '/opt/crun-1.19/bin/crun' });
+    expect(chooseOciRuntime('/opt/runc.amd64', p)).toMatchObject({ name: 'runc', path: '/opt/runc.amd64' });
+    expect(errOf(() => chooseOciRuntime('/nope/runc', p)).code).toBe('TSC_OCI_RUNTIME_MISSING');
   });
   test('TSCOMPOSE_OCI_RUNTIME garbage', () => {
-    expect(errOf(() => chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: 'youki' }, probe({}, 'v2'))).code).toBe('TSC_OCI_RUNTIME_INVALID');
+    expect(errOf(() => chooseOciRuntime('youki', probe({}, 'v2'))).code).toBe('TSC_OCI_RUNTIME_INVALID');
   });
   test('empty TSCOMPOSE_OCI_RUNTIME is ignored', () => {
-    expect(chooseOciRuntime({ TSCOMPOSE_OCI_RUNTIME: ' ' }, probe(both, 'v2')).name).toBe('crun');
+    expect(chooseOciRuntime(' ', probe(both, 'v2')).name).toBe('crun');
   });
   test('the real host answers without throwing when a runtime exists', () => {
     if (!whichSync('runc') && !whichSync('crun')) return;
-    const c = chooseOciRuntime({});
+    const c = chooseOciRuntime(undefined);
     expect(['runc', 'crun']).toContain(c.name);
     if (detectCgroupMode() === 'hybrid') expect(c.name).toBe('runc');
   });

@@ -51,7 +51,10 @@ function isExecutableFile(file: string): boolean {
   }
 }
 
-/** `which`: PATH first, then the usual bin/sbin directories (runc lives in /usr/sbin, often not on a user's PATH). */
+/**
+ * `which`: PATH first, then the usual bin/sbin directories (runc lives in /usr/sbin, often not on a user's PATH).
+ * PATH is this process's own search path, not a tscompose setting, so it is read here rather than in native/context.ts.
+ */
 export function whichSync(cmd: string, pathEnv: string | undefined = process.env['PATH']): string | undefined {
   const dirs = [...(pathEnv ?? '').split(':').filter((d) => d.startsWith('/')), ...EXTRA_BIN_DIRS];
   for (const d of dirs) {
@@ -74,12 +77,12 @@ function missing(what: string): TsComposeError {
 }
 
 /**
- * Picks the OCI runtime: `TSCOMPOSE_OCI_RUNTIME` (`runc`, `crun` or an absolute path) wins; otherwise crun when it is
- * installed and the host is not in hybrid cgroup mode (crun 1.8 refuses hybrid: "cgroups in hybrid mode not
- * supported"), else runc. TsComposeError `TSC_OCI_RUNTIME_MISSING` when none is available.
+ * Picks the OCI runtime: the wanted one (`TSCOMPOSE_OCI_RUNTIME`, read by native/context.ts: `runc`, `crun` or an
+ * absolute path) wins; otherwise crun when it is installed and the host is not in hybrid cgroup mode (crun 1.8
+ * refuses hybrid: "cgroups in hybrid mode not supported"), else runc. TsComposeError `TSC_OCI_RUNTIME_MISSING` when none is available.
  */
-export function chooseOciRuntime(env: Readonly<Record<string, string | undefined>> = process.env, probe: OciRuntimeProbe = defaultOciRuntimeProbe): OciRuntimeChoice {
-  const wanted = env['TSCOMPOSE_OCI_RUNTIME']?.trim();
+export function chooseOciRuntime(wantedRuntime: string | undefined, probe: OciRuntimeProbe = defaultOciRuntimeProbe): OciRuntimeChoice {
+  const wanted = wantedRuntime?.trim();
   if (wanted) {
     if (wanted === 'runc' || wanted === 'crun') {
       const p = probe.which(wanted);
