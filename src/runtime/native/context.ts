@@ -2,10 +2,10 @@
  * The native runtime's context, built in one place for every process of the runtime (the CLI's NativeRuntime,
  * conmon's exit hook, the health monitor): where its state lives, the settings read from the environment (every
  * `TSCOMPOSE_*` variable the runtime reads is read here, once, with DOCKER_CONFIG; the libraries below read none),
- * the container records, the OCI runtime, the networks and the image service. What costs something to set up is made on first use: choosing the OCI runtime
- * reads the host's cgroup setup and PATH, and the image service (the image store and registry client, ~20 modules)
- * is loaded only by commands that need an image, never by the exit hook; it reads daemon.json and the Docker CLI
- * config only when it first talks to a registry.
+ * the container records, the OCI runtime, the networks and the image service. What costs something to set up is
+ * made on first use: choosing the OCI runtime reads the host's cgroup setup and PATH, and the image service (the
+ * image store and registry client, ~20 modules) is loaded only by commands that need an image, never by the exit
+ * hook; it reads daemon.json when its store is first used, the Docker CLI config when a registry asks for credentials.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
