@@ -49,6 +49,11 @@ export interface ServiceDependency {
   readonly restart?: boolean;
 }
 
+/**
+ * A port in compose's long form, as `config` prints it (`published` a port or a range, `protocol` as written).
+ * The short syntax becomes this in src/project/ports.ts (parsePortSpec), whose portMapping turns it into the typed
+ * value the runtime port carries (PortBinding: protocol tcp/udp/sctp, host port range as numbers).
+ */
 export interface ServicePortConfig {
   readonly name?: string;
   readonly mode: string;
