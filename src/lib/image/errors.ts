@@ -4,7 +4,6 @@
  * the runtime port's errors.
  */
 import { CodedError, type CodedErrorOptions } from '../errors.js';
-import type { Compression } from './streams.js';
 
 /** No image by that reference or id in the store. */
 export class ImageNotFoundError extends CodedError {
@@ -102,7 +101,8 @@ export class ArchiveError extends CodedError {
 
 /** A compression tscompose cannot read (zstd, …). */
 export class UnsupportedCompressionError extends CodedError {
-  constructor(kind: Compression, what: string) {
+  /** `kind`: the compression sniffed (streams.ts `Compression`). */
+  constructor(kind: string, what: string) {
     super('TSC_IMAGE_UNSUPPORTED_COMPRESSION', `${what} is ${kind}-compressed, which tscompose cannot decompress`, {
       hint: 'only uncompressed and gzip-compressed layers and archives are supported',
     });
