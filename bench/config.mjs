@@ -39,7 +39,9 @@ function parseArgs(argv) {
     } else if (a === '--keep') opts.keep = true;
     else if (a === '--generate-only') opts.generateOnly = opts.keep = true;
     else if (a === '-h' || a === '--help') {
-      process.stdout.write('usage: node bench/config.mjs [--runs N] [--services N] [--rss time|poll] [--tscompose PATH] [--keep] [--generate-only]\n');
+      process.stdout.write(
+        'usage: node bench/config.mjs [--runs N] [--services N] [--rss time|poll] [--tscompose PATH] [--keep] [--generate-only]\n',
+      );
       process.exit(0);
     } else fail(`unknown argument ${a}`);
   }
@@ -160,7 +162,10 @@ function roleService(role, { dir, stack, name, net, port, s, n }) {
         image: ['postgres:16-alpine', 'mysql:8.4', 'mariadb:11'][s % 3],
         '<<': alias('common'),
         environment: { POSTGRES_USER: 'app', POSTGRES_PASSWORD: '${DB_PASSWORD:-secret}', POSTGRES_DB: stack.replace('-', '_') },
-        volumes: [`${stack}-data:/var/lib/postgresql/data`, { type: 'bind', source: `./stacks/${stack}/initdb`, target: '/docker-entrypoint-initdb.d', read_only: true }],
+        volumes: [
+          `${stack}-data:/var/lib/postgresql/data`,
+          { type: 'bind', source: `./stacks/${stack}/initdb`, target: '/docker-entrypoint-initdb.d', read_only: true },
+        ],
         ports: [`127.0.0.1:${port}:5432`],
         networks: { [net]: { aliases: [`${stack}-database`] }, backend: {} },
         healthcheck: { test: ['CMD-SHELL', 'pg_isready -U app'], interval: '10s', timeout: '5s', retries: 5, start_period: '30s' },
@@ -195,9 +200,19 @@ function roleService(role, { dir, stack, name, net, port, s, n }) {
       writeFileSync(join(ctx, 'Dockerfile'), 'FROM node:20-alpine\nWORKDIR /app\nCOPY . .\nCMD ["node", "server.js"]\n');
       return {
         '<<': alias('common'),
-        build: { context: `./stacks/${stack}/api`, dockerfile: 'Dockerfile', args: { NODE_VERSION: '20', BUILD_ID: `${n}` }, labels: { 'com.example.built-by': 'bench' } },
+        build: {
+          context: `./stacks/${stack}/api`,
+          dockerfile: 'Dockerfile',
+          args: { NODE_VERSION: '20', BUILD_ID: `${n}` },
+          labels: { 'com.example.built-by': 'bench' },
+        },
         image: `registry.example.com/${stack}/api:1.${s}.0`,
-        environment: { '<<': alias('app-env'), DATABASE_URL: `postgres://app:secret@${dep('db')}:5432/app`, REDIS_URL: `redis://${dep('cache')}:6379`, PORT: 8080 },
+        environment: {
+          '<<': alias('app-env'),
+          DATABASE_URL: `postgres://app:secret@${dep('db')}:5432/app`,
+          REDIS_URL: `redis://${dep('cache')}:6379`,
+          PORT: 8080,
+        },
         ...(s % 5 === 0 ? { env_file: ['./common.env'] } : {}),
         ports: [{ target: 8080, published: String(port), protocol: 'tcp', mode: 'host' }],
         depends_on: { [dep('db')]: { condition: 'service_healthy' }, [dep('cache')]: { condition: 'service_started' } },
@@ -250,7 +265,10 @@ function roleService(role, { dir, stack, name, net, port, s, n }) {
         image: 'nginx:1.27-alpine',
         '<<': alias('common'),
         ports: [`${port}:80`, `${port + 5000}:443`],
-        volumes: [`./stacks/${stack}/nginx.conf:/etc/nginx/nginx.conf:ro`, { type: 'volume', source: `${stack}-data`, target: '/usr/share/nginx/html', read_only: true }],
+        volumes: [
+          `./stacks/${stack}/nginx.conf:/etc/nginx/nginx.conf:ro`,
+          { type: 'volume', source: `${stack}-data`, target: '/usr/share/nginx/html', read_only: true },
+        ],
         depends_on: { [dep('api')]: { condition: 'service_healthy' }, [dep('auth')]: { condition: 'service_started' } },
         networks: { frontend: {}, [net]: { aliases: [`${stack}.local`] } },
         healthcheck: { test: ['CMD', 'wget', '-qO-', 'http://localhost/'], '<<': alias('http-health') },
@@ -390,11 +408,17 @@ async function main() {
   // Same environment for both: no COMPOSE_* overrides leaking in from the caller.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('COMPOSE_')));
   const gnuTime = opts.rss === 'time' ? findGnuTime() : undefined;
-  const rssMethod = gnuTime ? 'GNU time `%M` (max RSS of the process)' : 'polling /proc/PID/status VmHWM every 2 ms (approximate: can miss a last-moment peak)';
+  const rssMethod = gnuTime
+    ? 'GNU time `%M` (max RSS of the process)'
+    : 'polling /proc/PID/status VmHWM every 2 ms (approximate: can miss a last-moment peak)';
   if (!gnuTime && opts.rss === 'time') log('bench: GNU time not available; measuring peak RSS by polling VmHWM');
 
   const tools = [
-    { name: 'tscompose', label: opts.tscompose === TSCOMPOSE ? `tscompose (Node ${process.version})` : `tscompose ${opts.tscompose} (Node ${process.version})`, argv: [process.execPath, opts.tscompose, '-f', file, 'config'] },
+    {
+      name: 'tscompose',
+      label: opts.tscompose === TSCOMPOSE ? `tscompose (Node ${process.version})` : `tscompose ${opts.tscompose} (Node ${process.version})`,
+      argv: [process.execPath, opts.tscompose, '-f', file, 'config'],
+    },
   ];
   const dc = findDockerCompose();
   if (dc) tools.push({ name: 'docker-compose', label: `docker-compose ${dc.version}`, argv: [dc.path, '-f', file, 'config'] });
@@ -434,7 +458,13 @@ async function main() {
     t.medianRss = median(rss);
     return {
       t,
-      cells: [t.label, t.medianMs.toFixed(0), `${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}`, t.medianRss.toFixed(1), Math.max(...rss).toFixed(1)],
+      cells: [
+        t.label,
+        t.medianMs.toFixed(0),
+        `${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)}`,
+        t.medianRss.toFixed(1),
+        Math.max(...rss).toFixed(1),
+      ],
     };
   });
 
@@ -455,7 +485,9 @@ async function main() {
       '',
     );
   }
-  md.push(`Peak RSS: ${rssMethod}. Wall time: spawn to exit, measured by the Node driver. Machine: ${cpu}, ${cpus().length} CPUs, ${process.platform}/${process.arch}.`);
+  md.push(
+    `Peak RSS: ${rssMethod}. Wall time: spawn to exit, measured by the Node driver. Machine: ${cpu}, ${cpus().length} CPUs, ${process.platform}/${process.arch}.`,
+  );
   process.stdout.write('\n' + md.join('\n') + '\n');
 
   if (opts.keep) log(`bench: kept ${dir}`);

@@ -67,9 +67,20 @@ const env = { ...process.env };
 const cmpCache = mkdtempSync(join(tmpdir(), 'tscompose-bench-cache-'));
 for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
 const tools = {
-  [runtime === 'native' ? 'tscompose (native)' : 'tscompose']: (verb, extra = []) => [tscompose, ['--runtime', runtime, '-p', 'benchts', '--progress', 'quiet', verb, ...extra]],
+  [runtime === 'native' ? 'tscompose (native)' : 'tscompose']: (verb, extra = []) => [
+    tscompose,
+    ['--runtime', runtime, '-p', 'benchts', '--progress', 'quiet', verb, ...extra],
+  ],
   // Its own code-cache directory: a bundle removes the caches of other bundles from its directory.
-  ...(compare ? { [`tscompose at ${compare}`]: (verb, extra = []) => [join(resolve(compare), 'bin/tscompose'), ['--runtime', runtime, '-p', 'benchcmp', '--progress', 'quiet', verb, ...extra], { XDG_CACHE_HOME: cmpCache }] } : {}),
+  ...(compare
+    ? {
+        [`tscompose at ${compare}`]: (verb, extra = []) => [
+          join(resolve(compare), 'bin/tscompose'),
+          ['--runtime', runtime, '-p', 'benchcmp', '--progress', 'quiet', verb, ...extra],
+          { XDG_CACHE_HOME: cmpCache },
+        ],
+      }
+    : {}),
   ...(haveDc ? { 'docker-compose': (verb, extra = []) => ['docker-compose', ['-p', 'benchdc', verb, ...extra]] } : {}),
 };
 const results = Object.fromEntries(Object.keys(tools).map((t) => [t, { up: [], noop: [], down: [] }]));
@@ -84,7 +95,9 @@ try {
       results[t].up.push(time('up', ['-d']));
       results[t].noop.push(time('up', ['-d']));
       results[t].down.push(time('down', ['-t', '1']));
-      process.stderr.write(`bench: run ${r + 1}/${runs} ${t}: up ${results[t].up.at(-1).toFixed(0)} ms, no-op ${results[t].noop.at(-1).toFixed(0)} ms, down ${results[t].down.at(-1).toFixed(0)} ms\n`);
+      process.stderr.write(
+        `bench: run ${r + 1}/${runs} ${t}: up ${results[t].up.at(-1).toFixed(0)} ms, no-op ${results[t].noop.at(-1).toFixed(0)} ms, down ${results[t].down.at(-1).toFixed(0)} ms\n`,
+      );
     }
   }
 } finally {

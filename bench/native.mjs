@@ -59,8 +59,11 @@ function parseArgs(argv) {
     if (a === '--rounds' || a.startsWith('--rounds=')) opts.rounds = intArg('--rounds');
     else if (a === '--services' || a.startsWith('--services=')) opts.services = intArg('--services');
     else if (a === '--variants' || a.startsWith('--variants=')) {
-      opts.variants = String(value() ?? '').split(',').filter(Boolean);
-      if (opts.variants.length === 0 || opts.variants.some((v) => v !== 'init' && v !== 'no-init')) fail('--variants takes init, no-init or init,no-init');
+      opts.variants = String(value() ?? '')
+        .split(',')
+        .filter(Boolean);
+      if (opts.variants.length === 0 || opts.variants.some((v) => v !== 'init' && v !== 'no-init'))
+        fail('--variants takes init, no-init or init,no-init');
     } else if (a === '--tscompose' || a.startsWith('--tscompose=')) {
       const v = value();
       if (!v) fail('--tscompose needs a path');
@@ -199,7 +202,9 @@ function processesMentioning(dir) {
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const cgroupHierarchies = () => {
   try {
-    return readdirSync(CGROUP_ROOT).map((h) => join(CGROUP_ROOT, h)).filter((h) => existsSync(join(h, 'cgroup.procs')));
+    return readdirSync(CGROUP_ROOT)
+      .map((h) => join(CGROUP_ROOT, h))
+      .filter((h) => existsSync(join(h, 'cgroup.procs')));
   } catch {
     return [];
   }
@@ -219,7 +224,11 @@ delete env.TSCOMPOSE_RUNTIME;
 const seenIds = new Set(); // tscompose container ids, for the cgroup leak check
 const project = (variant) => `tscbench-${variant}`;
 const projectDir = (variant) => join(dir, variant);
-const tsc = (variant, ...argv) => [process.execPath, [CLI, '--runtime', 'native', '-p', project(variant), '--progress', 'quiet', ...argv], { cwd: projectDir(variant), env }];
+const tsc = (variant, ...argv) => [
+  process.execPath,
+  [CLI, '--runtime', 'native', '-p', project(variant), '--progress', 'quiet', ...argv],
+  { cwd: projectDir(variant), env },
+];
 
 let cleanedUp = false;
 function cleanup() {
@@ -237,7 +246,8 @@ function cleanup() {
     spawnSync(RUNC, ['--root', join(bare, 'runc'), 'delete', '--force', c.id], { stdio: 'ignore', detached: true });
   }
   for (const m of mountsUnder(dir).sort((a, b) => b.length - a.length)) {
-    if (spawnSync('umount', [m], { stdio: 'ignore', detached: true }).status !== 0) spawnSync('umount', ['-l', m], { stdio: 'ignore', detached: true });
+    if (spawnSync('umount', [m], { stdio: 'ignore', detached: true }).status !== 0)
+      spawnSync('umount', ['-l', m], { stdio: 'ignore', detached: true });
   }
   for (const h of cgroupHierarchies()) {
     const p = join(h, bareCgroupParent);
@@ -372,7 +382,9 @@ function checkTscompose(variant, expectRunning) {
   ids.forEach((id) => seenIds.add(id));
   const running = runcList(join(run, 'oci')).filter((c) => c.status === 'running');
   if (ids.length !== expectRunning || running.length !== expectRunning) {
-    throw new Error(`tscompose (${variant}): expected ${expectRunning} containers running, found ${ids.length} records and ${running.length} running in runc`);
+    throw new Error(
+      `tscompose (${variant}): expected ${expectRunning} containers running, found ${ids.length} records and ${running.length} running in runc`,
+    );
   }
 }
 
@@ -398,7 +410,9 @@ function timeBare(one, variant, parallel, round) {
   try {
     up = xargs('up');
   } catch (e) {
-    const errs = readdirSync(join(bare, 'logs')).map((f) => readFileSync(join(bare, 'logs', f), 'utf8').trim()).filter(Boolean);
+    const errs = readdirSync(join(bare, 'logs'))
+      .map((f) => readFileSync(join(bare, 'logs', f), 'utf8').trim())
+      .filter(Boolean);
     throw new Error(`${e.message}\n${errs.slice(0, 3).join('\n')}`, { cause: e });
   }
   checkBare(variant, opts.services);
@@ -454,13 +468,16 @@ try {
   const cpu = (ms) => ms.map((m) => m.cpuMs);
   const range = (xs) => `${f0(Math.min(...xs))}–${f0(Math.max(...xs))}`;
   const noopMs = median(wall(noop));
-  const runcVersion = spawnSync(RUNC, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].replace(/^runc version /, '');
+  const runcVersion = spawnSync(RUNC, ['--version'], { encoding: 'utf8' })
+    .stdout.split('\n')[0]
+    .replace(/^runc version /, '');
   const conmonVersion = (spawnSync('conmon', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '').replace(/^conmon version /, '');
   out += `\n${n} services (busybox \`sleep 3600\`, \`network_mode: none\`), ${opts.rounds} alternating rounds after one warm-up each, runc ${runcVersion}, conmon ${conmonVersion}, Node ${process.version}:\n`;
   for (const v of opts.variants) {
     const R = results[v];
     out += `\n${v === 'init' ? '`init: true` (bare: the same init binary bind-mounted as /sbin/docker-init)' : 'Without init'}:\n\n`;
-    out += '| Runtime | `up` median (ms) | min–max | per container | CPU per container | `down` median (ms) | min–max | per container | CPU per container |\n';
+    out +=
+      '| Runtime | `up` median (ms) | min–max | per container | CPU per container | `down` median (ms) | min–max | per container | CPU per container |\n';
     out += '|---|---:|---:|---:|---:|---:|---:|---:|---:|\n';
     for (const t of tools) {
       const { up, down } = R[t.key];
@@ -478,7 +495,8 @@ try {
     out += ` Against bare sequential: up ${x2(ratio(ts.up, R.bareSeq.up))}, down ${x2(ratio(ts.down, R.bareSeq.down))}.\n`;
   }
   out += `\nNo-op CLI (\`tscompose --runtime native ps\`, no containers): median ${f0(noopMs)} ms (${range(wall(noop))}), CPU ${f0(median(cpu(noop)))} ms; every \`up\` and \`down\` above pays it once.\n`;
-  out += '\nWall time: spawn to exit, measured by the driver. CPU time: the cgroup of the command and everything it started (the CLI, conmon, runc, exit hooks, mount; not the containers themselves), for `down` until the last such process ended.';
+  out +=
+    '\nWall time: spawn to exit, measured by the driver. CPU time: the cgroup of the command and everything it started (the CLI, conmon, runc, exit hooks, mount; not the containers themselves), for `down` until the last such process ended.';
   out += ` Bare runc: a generated shell script per container (mkdir, sed config.json from \`runc spec\`, overlay mount of the image layer extracted once, \`runc run -d\` with stdio on /dev/null; down: \`runc kill KILL\`, \`runc delete --force\`, umount, rm -rf), run by \`xargs -P\`. Machine: ${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} CPUs, ${process.platform}/${process.arch}.\n`;
 } catch (e) {
   log(`bench: error: ${e.stack ?? e}`);

@@ -35,7 +35,35 @@ function unbundled() {
 }
 
 /** The few commands whose runs decide what is worth caching; everything else shares one cache. */
-const COMMANDS = new Set(['up', 'down', 'ps', 'config', 'logs', 'exec', 'run', 'start', 'stop', 'restart', 'rm', 'create', 'image', 'images', 'ls', 'pull', 'build', 'kill', 'port', 'top', 'events', 'wait', 'cp', 'pause', 'unpause', 'push', 'version']);
+const COMMANDS = new Set([
+  'up',
+  'down',
+  'ps',
+  'config',
+  'logs',
+  'exec',
+  'run',
+  'start',
+  'stop',
+  'restart',
+  'rm',
+  'create',
+  'image',
+  'images',
+  'ls',
+  'pull',
+  'build',
+  'kill',
+  'port',
+  'top',
+  'events',
+  'wait',
+  'cp',
+  'pause',
+  'unpause',
+  'push',
+  'version',
+]);
 
 /** A cache directory only this user can write, or undefined. */
 function cacheDir() {

@@ -21,7 +21,10 @@ const importMetaUrl = {
       let text = await readFile(args.path, 'utf8');
       if (!text.includes('import.meta.url')) return undefined;
       const rel = relative(dirname(outfile), args.path).split('\\').join('/');
-      text = text.replaceAll('import.meta.url', `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(rel)})).href`);
+      text = text.replaceAll(
+        'import.meta.url',
+        `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(rel)})).href`,
+      );
       return { contents: text, loader: 'js', resolveDir: dirname(args.path) };
     });
   },

@@ -26,7 +26,8 @@ export function violation(from, to) {
     if (under(to, 'engine', 'runtime', 'cli')) return 'the loader (src/project) never imports the engine, a runtime or the CLI';
   } else if (under(from, 'engine')) {
     if (under(to, 'cli')) return 'the engine never imports the CLI';
-    if (under(to, 'runtime') && !PORT.some((p) => under(to, p))) return 'the engine imports only the runtime port (runtime.ts, errors.ts), never an adapter';
+    if (under(to, 'runtime') && !PORT.some((p) => under(to, p)))
+      return 'the engine imports only the runtime port (runtime.ts, errors.ts), never an adapter';
   } else if (under(from, 'runtime')) {
     if (under(to, 'engine', 'cli')) return 'a runtime never imports the engine or the CLI';
     const own = ADAPTERS.find((a) => under(from, a));

@@ -47,7 +47,10 @@ if (!existsSync(join(root, 'node_modules/.package-lock.json'))) {
 }
 
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
-for (const [name, args] of [['type-check', ['--noEmit']], ['build', ['-p', 'tsconfig.build.json']]]) {
+for (const [name, args] of [
+  ['type-check', ['--noEmit']],
+  ['build', ['-p', 'tsconfig.build.json']],
+]) {
   const r = step(name, process.execPath, [tsc, ...args]);
   count(r.status === 0, name);
 }
@@ -60,7 +63,7 @@ for (const [name, args] of [['type-check', ['--noEmit']], ['build', ['-p', 'tsco
 }
 const schemaBuild = join(root, 'scripts/build-schema.mjs');
 if (existsSync(schemaBuild)) {
-  const r = step("schema validator up to date", process.execPath, [schemaBuild, "--check"]);
+  const r = step('schema validator up to date', process.execPath, [schemaBuild, '--check']);
   count(r.status === 0, 'schema validator');
 }
 // bin/tscompose runs the bundle (dist/tscompose.cjs) that the e2e tests drive.

@@ -4,7 +4,6 @@
  */
 import { CodedError, type CodedErrorOptions } from './lib/errors.js';
 
-
 /** A position in a source file, 1-based line and column. */
 export interface SourcePosition {
   readonly file: string;

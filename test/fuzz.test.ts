@@ -122,20 +122,165 @@ function loadSeeds(): { name: string; text: string }[] {
 // ---------------------------------------------------------------------------------------------------------
 // Mutations
 
-const TOKENS = [':', ': ', '- ', '-', '[', ']', '{', '}', '!', '&a', '*a', '&', '*', '${', '${X', '${X:-', '${X:?e}', '$$', '$', '~', 'null',
-  '0x1', '"', "'", '#', '|', '>', '? ', ',', '<<: *a', '!reset', '!override', '!!str', '!!int', '!!binary', '%YAML 1.2', '---', '...', '\t',
-  '\\', '@', '`', '\u0000', '\ufeff', '\u2028', 'é', '🙂', '\r', '=', 'service:', 'container:'];
+const TOKENS = [
+  ':',
+  ': ',
+  '- ',
+  '-',
+  '[',
+  ']',
+  '{',
+  '}',
+  '!',
+  '&a',
+  '*a',
+  '&',
+  '*',
+  '${',
+  '${X',
+  '${X:-',
+  '${X:?e}',
+  '$$',
+  '$',
+  '~',
+  'null',
+  '0x1',
+  '"',
+  "'",
+  '#',
+  '|',
+  '>',
+  '? ',
+  ',',
+  '<<: *a',
+  '!reset',
+  '!override',
+  '!!str',
+  '!!int',
+  '!!binary',
+  '%YAML 1.2',
+  '---',
+  '...',
+  '\t',
+  '\\',
+  '@',
+  '`',
+  '\u0000',
+  '\ufeff',
+  '\u2028',
+  'é',
+  '🙂',
+  '\r',
+  '=',
+  'service:',
+  'container:',
+];
 
-const SCALARS = ['true', 'false', 'null', '~', '0', '-1', '0x1', '0o17', '0777', '1e400', '-1e400', '.inf', '-.inf', '.nan',
-  '99999999999999999999999999', '9007199254740993', '-9223372036854775809', '1.5', '""', "''", '[]', '{}', '[1, [2]]', '{a: 1}',
-  'yes', 'no', 'on', 'off', '2001-12-14', '12:30:45', '"${X:?boom}"', '"${"', '"$$"', '"${A:-${B:-c}}"', 'abc', '"80:80"', '"a=b"',
-  '"/abs/path"', '"./rel"', '"service:web"', '"8080-8070:80"', '"65536:80"', '"-1:80"', '!!binary aGk=', '!!str 1', '!!int "x"',
-  '!reset', '!override 3', '*a', '&a 1', '"' + 'x'.repeat(5000) + '"', '"\\u0000"', '"1gb"', '"10s"', '"-5s"', '"1.5.6"'];
+const SCALARS = [
+  'true',
+  'false',
+  'null',
+  '~',
+  '0',
+  '-1',
+  '0x1',
+  '0o17',
+  '0777',
+  '1e400',
+  '-1e400',
+  '.inf',
+  '-.inf',
+  '.nan',
+  '99999999999999999999999999',
+  '9007199254740993',
+  '-9223372036854775809',
+  '1.5',
+  '""',
+  "''",
+  '[]',
+  '{}',
+  '[1, [2]]',
+  '{a: 1}',
+  'yes',
+  'no',
+  'on',
+  'off',
+  '2001-12-14',
+  '12:30:45',
+  '"${X:?boom}"',
+  '"${"',
+  '"$$"',
+  '"${A:-${B:-c}}"',
+  'abc',
+  '"80:80"',
+  '"a=b"',
+  '"/abs/path"',
+  '"./rel"',
+  '"service:web"',
+  '"8080-8070:80"',
+  '"65536:80"',
+  '"-1:80"',
+  '!!binary aGk=',
+  '!!str 1',
+  '!!int "x"',
+  '!reset',
+  '!override 3',
+  '*a',
+  '&a 1',
+  '"' + 'x'.repeat(5000) + '"',
+  '"\\u0000"',
+  '"1gb"',
+  '"10s"',
+  '"-5s"',
+  '"1.5.6"',
+];
 
-const KEYS = ['image', 'build', 'ports', 'volumes', 'environment', 'depends_on', 'extends', 'include', 'networks', 'secrets', 'configs',
-  'profiles', 'command', 'entrypoint', 'healthcheck', 'deploy', 'env_file', 'labels', 'network_mode', 'links', 'volumes_from',
-  'container_name', 'scale', 'ulimits', 'logging', 'extra_hosts', 'tmpfs', 'devices', 'x-ext', 'unknown_key', 'name', 'services',
-  'models', 'develop', 'target', 'source', 'published', 'file', 'service', 'path', 'required', 'condition', '<<', ''];
+const KEYS = [
+  'image',
+  'build',
+  'ports',
+  'volumes',
+  'environment',
+  'depends_on',
+  'extends',
+  'include',
+  'networks',
+  'secrets',
+  'configs',
+  'profiles',
+  'command',
+  'entrypoint',
+  'healthcheck',
+  'deploy',
+  'env_file',
+  'labels',
+  'network_mode',
+  'links',
+  'volumes_from',
+  'container_name',
+  'scale',
+  'ulimits',
+  'logging',
+  'extra_hosts',
+  'tmpfs',
+  'devices',
+  'x-ext',
+  'unknown_key',
+  'name',
+  'services',
+  'models',
+  'develop',
+  'target',
+  'source',
+  'published',
+  'file',
+  'service',
+  'path',
+  'required',
+  'condition',
+  '<<',
+  '',
+];
 
 function randomValue(r: Rng, depth = 0): unknown {
   const k = int(r, depth > 3 ? 7 : 11);
@@ -145,8 +290,32 @@ function randomValue(r: Rng, depth = 0): unknown {
     case 1:
       return pick(r, [0, -1, 1, 65535, 65536, 2 ** 31, 2 ** 53 + 2, -(2 ** 63), 1e308, 0.5, -0.0]);
     case 2:
-      return pick(r, ['', 'x', '80:80', '8080-8081:80-81/udp', '/abs:/abs:ro', './rel:/r', 'service:db', 'container:c', '${X:-d}', '${X:?boom}',
-        '${', '$$', 'a=b', 'CMD', 'CMD-SHELL', 'NONE', '1s', '-1s', '1gb', 'host', 'none', 'default', 'on-failure:3', '0777']);
+      return pick(r, [
+        '',
+        'x',
+        '80:80',
+        '8080-8081:80-81/udp',
+        '/abs:/abs:ro',
+        './rel:/r',
+        'service:db',
+        'container:c',
+        '${X:-d}',
+        '${X:?boom}',
+        '${',
+        '$$',
+        'a=b',
+        'CMD',
+        'CMD-SHELL',
+        'NONE',
+        '1s',
+        '-1s',
+        '1gb',
+        'host',
+        'none',
+        'default',
+        'on-failure:3',
+        '0777',
+      ]);
     case 3:
       return 'x'.repeat(int(r, 3) === 0 ? 10_000 : 3) + String(int(r, 100));
     case 4:
@@ -167,12 +336,93 @@ function randomValue(r: Rng, depth = 0): unknown {
 }
 
 /** Strings that are valid for the schema in most string-typed places but odd for the canonical phase. */
-const TRICKY_STRINGS = ['', ' ', ':', '::', ':::', '/', '//', '.', '..', '~', '~/x', '-', '=', '==', 'a=', '=b', ',', '0', '-1', '1e3',
-  '80:80:80:80', '1.2.3.4:80:80', '[::1]:80:80', '80-70:80', '80-:80', 'abc:80', '80/xyz', '65536', '0-65535:0-65535', '1-100000:1',
-  ':/data', 'a:b:c:d', '/src:/dst:rw,z,nocopy', './a:./b', 'vol:', ':ro', 'C:\\x:/y', 'tmpfs', '1x', '-1s', '1h1h', '9999999h',
-  '1b', '1zb', '0.5g', '-5m', 'CMD', 'NONE', 'service:', 'container:', 'host', 'bridge', 'on-failure:x', 'unless-stopped',
-  '${X:-${Y:-${Z}}}', '${X:?}', '$$$', '$${', '"', "'", '\\', 'a\nb', '\u0000', '🙂', 'é', 'x'.repeat(300)];
-const TRICKY_NUMBERS = [0, -1, 1, -0.5, 0.5, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e21, 1e308, -1e308, 0o777];
+const TRICKY_STRINGS = [
+  '',
+  ' ',
+  ':',
+  '::',
+  ':::',
+  '/',
+  '//',
+  '.',
+  '..',
+  '~',
+  '~/x',
+  '-',
+  '=',
+  '==',
+  'a=',
+  '=b',
+  ',',
+  '0',
+  '-1',
+  '1e3',
+  '80:80:80:80',
+  '1.2.3.4:80:80',
+  '[::1]:80:80',
+  '80-70:80',
+  '80-:80',
+  'abc:80',
+  '80/xyz',
+  '65536',
+  '0-65535:0-65535',
+  '1-100000:1',
+  ':/data',
+  'a:b:c:d',
+  '/src:/dst:rw,z,nocopy',
+  './a:./b',
+  'vol:',
+  ':ro',
+  'C:\\x:/y',
+  'tmpfs',
+  '1x',
+  '-1s',
+  '1h1h',
+  '9999999h',
+  '1b',
+  '1zb',
+  '0.5g',
+  '-5m',
+  'CMD',
+  'NONE',
+  'service:',
+  'container:',
+  'host',
+  'bridge',
+  'on-failure:x',
+  'unless-stopped',
+  '${X:-${Y:-${Z}}}',
+  '${X:?}',
+  '$$$',
+  '$${',
+  '"',
+  "'",
+  '\\',
+  'a\nb',
+  '\u0000',
+  '🙂',
+  'é',
+  'x'.repeat(300),
+];
+const TRICKY_NUMBERS = [
+  0,
+  -1,
+  1,
+  -0.5,
+  0.5,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53),
+  1e21,
+  1e308,
+  -1e308,
+  0o777,
+];
 
 /** Replaces a value by another of the same type (mostly keeps the schema happy, to reach the later phases). */
 function sameType(r: Rng, v: unknown): unknown {
@@ -252,8 +502,9 @@ function mutateText(r: Rng, text: string, others: readonly string[]): string {
     case 11: // a line from another seed
       lines.splice(at(), 0, pick(r, pick(r, others).split('\n')));
       break;
-    default: // anchors and aliases
+    default:
       {
+        // anchors and aliases
         const i = at();
         lines.splice(i, 0, pick(r, ['x-a: &a {image: x}', '    <<: *a', '  svc: *a', '    image: *a', 'x-a: &a [1, *a]', '    <<: [*a, *a]']));
       }
@@ -327,7 +578,8 @@ function mutate(r: Rng, text: string, others: readonly string[]): string {
 // ---------------------------------------------------------------------------------------------------------
 // Running one input
 
-type Outcome = { kind: 'ok' } | { kind: 'tscompose'; code: string } | { kind: 'bad'; signature: string; detail: string } | { kind: 'shape'; detail: string };
+type Outcome =
+  { kind: 'ok' } | { kind: 'tscompose'; code: string } | { kind: 'bad'; signature: string; detail: string } | { kind: 'shape'; detail: string };
 
 function runOne(dir: string, text: string): Outcome {
   const file = join(dir, 'compose.yaml');
@@ -341,7 +593,10 @@ function runOne(dir: string, text: string): Outcome {
   } catch (e) {
     if (e instanceof TsComposeError) return { kind: 'tscompose', code: e.code };
     const err = e instanceof Error ? e : new Error(`non-Error thrown: ${String(e)}`);
-    const frames = (err.stack ?? '').split('\n').filter((l) => l.trim().startsWith('at ')).map((l) => l.trim());
+    const frames = (err.stack ?? '')
+      .split('\n')
+      .filter((l) => l.trim().startsWith('at '))
+      .map((l) => l.trim());
     const top = frames[0] ?? '';
     // The first frame in our own code locates the bug better than the top frame (often inside a library).
     const own = frames.find((f) => f.includes('/src/') && !f.includes('node_modules')) ?? top;
@@ -357,7 +612,7 @@ function shrink(text: string, stillFails: (t: string) => boolean, budgetMs = 300
   const start = Date.now();
   let lines = text.split('\n');
   for (let chunk = Math.max(1, Math.floor(lines.length / 2)); chunk >= 1; chunk = Math.floor(chunk / 2)) {
-    for (let i = 0; i < lines.length && Date.now() - start < budgetMs; ) {
+    for (let i = 0; i < lines.length && Date.now() - start < budgetMs;) {
       const candidate = [...lines.slice(0, i), ...lines.slice(i + chunk)];
       if (candidate.length > 0 && stillFails(candidate.join('\n'))) lines = candidate;
       else i += chunk;
@@ -366,7 +621,7 @@ function shrink(text: string, stillFails: (t: string) => boolean, budgetMs = 300
   let out = lines.join('\n');
   // Shorten very long lines.
   for (let size = Math.floor(out.length / 4); size >= 8 && Date.now() - start < budgetMs; size = Math.floor(size / 2)) {
-    for (let i = 0; i + size <= out.length && Date.now() - start < budgetMs; ) {
+    for (let i = 0; i + size <= out.length && Date.now() - start < budgetMs;) {
       const candidate = out.slice(0, i) + out.slice(i + size);
       if (stillFails(candidate)) out = candidate;
       else i += size;
@@ -415,8 +670,7 @@ describe('loader fuzz', () => {
       else if (outcome.kind === 'tscompose') {
         stats.tscompose++;
         codes.set(outcome.code, (codes.get(outcome.code) ?? 0) + 1);
-      }
-      else if (outcome.kind === 'shape') {
+      } else if (outcome.kind === 'shape') {
         stats.bad++;
         shapes.push(`input seed ${inputSeed}: ${outcome.detail}`);
       } else {
@@ -448,10 +702,13 @@ describe('loader fuzz', () => {
       `fuzz seed ${SEED}: ${COUNT} inputs from ${seeds.length} seeds in ${elapsed} ms (slowest input ${slowest} ms) — ` +
       `${stats.ok} loaded, ${stats.tscompose} TsComposeError, ${stats.bad} other (${distinct.size} distinct); ` +
       `unmutated seeds loading: ${unmutated.filter((k) => k === 'ok').length}/${seeds.length}; error codes: ` +
-      [...codes].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
+      [...codes]
+        .sort((a, b) => b[1] - a[1])
+        .map(([c, n]) => `${c} ${n}`)
+        .join(', ');
     console.log(summary);
     if (reports.length > 0 || slow.length > 0 || shapes.length > 0) {
-        console.error(
+      console.error(
         [
           summary,
           ...reports,

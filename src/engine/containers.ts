@@ -30,12 +30,21 @@ export async function projectContainers(runtime: Runtime, project: string, q: Co
 }
 
 /** The container `index` (1-based container number; default 1) of `service`, for exec/port/cp. */
-export async function serviceContainer(runtime: Runtime, project: string, service: string, index = 1, signal?: AbortSignal): Promise<ContainerSummary> {
+export async function serviceContainer(
+  runtime: Runtime,
+  project: string,
+  service: string,
+  index = 1,
+  signal?: AbortSignal,
+): Promise<ContainerSummary> {
   const list = await projectContainers(runtime, project, { services: [service], signal });
   const running = list.filter((c) => c.status === 'running');
   const c = running.find((x) => numberOf(x) === index) ?? (index === 1 ? running[0] : undefined);
   if (!c) {
-    throw new TsComposeError('TSC_NOT_RUNNING', list.length === 0 ? `service "${service}" has no container` : `service "${service}" is not running container #${index}`);
+    throw new TsComposeError(
+      'TSC_NOT_RUNNING',
+      list.length === 0 ? `service "${service}" has no container` : `service "${service}" is not running container #${index}`,
+    );
   }
   return c;
 }

@@ -32,7 +32,8 @@ export function parseCpTarget(arg: string): [string, string] | undefined {
 async function targets(ctx: EngineContext, project: string, service: string, options: CpOptions): Promise<{ id: string; name: string }[]> {
   const list = await projectContainers(ctx.runtime, project, { services: [service], signal: ctx.signal });
   const chosen = options.all ? list : list.filter((c) => numberOf(c) === (options.index ?? 1));
-  if (chosen.length === 0) throw new TsComposeError('TSC_NOT_FOUND', `service "${service}" has no container${options.index ? ` #${options.index}` : ''}`);
+  if (chosen.length === 0)
+    throw new TsComposeError('TSC_NOT_FOUND', `service "${service}" has no container${options.index ? ` #${options.index}` : ''}`);
   return chosen;
 }
 

@@ -22,7 +22,11 @@ export interface DownOptions {
   readonly disabledServices?: readonly string[] | undefined;
 }
 
-export async function downPlan(ctx: EngineContext, projectName: string, options: DownOptions = {}): Promise<{ plan: Plan; observed: Awaited<ReturnType<typeof observe>> }> {
+export async function downPlan(
+  ctx: EngineContext,
+  projectName: string,
+  options: DownOptions = {},
+): Promise<{ plan: Plan; observed: Awaited<ReturnType<typeof observe>> }> {
   const observed = await observe(ctx.runtime, options.project ?? projectName, { signal: ctx.signal });
   const plan = planDown(observed, {
     project: options.project,

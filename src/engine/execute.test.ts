@@ -141,7 +141,10 @@ describe('execute', () => {
     expect(skipped).toContain('service:web:1');
     // Nothing depending on db ran; every node is accounted for exactly once.
     expect(rt.calls.some((c) => c.method === 'createContainer' && c.args[0] === 'demo-web-1')).toBe(false);
-    const settled = events.filter((e) => e.type !== 'start').map((e) => e.node.id).sort((a, b) => a - b);
+    const settled = events
+      .filter((e) => e.type !== 'start')
+      .map((e) => e.node.id)
+      .sort((a, b) => a - b);
     expect(settled).toEqual(plan.nodes.map((n) => n.id));
   });
 
@@ -160,7 +163,11 @@ describe('execute', () => {
     const project = load(BASE);
     await converge(rt, project);
     const plan = new Plan();
-    plan.add({ kind: 'service', service: 'web', number: 1, name: 'demo-web-1' }, { type: 'StartContainer', container: 'demo-web-1' }, { reason: 'not running' });
+    plan.add(
+      { kind: 'service', service: 'web', number: 1, name: 'demo-web-1' },
+      { type: 'StartContainer', container: 'demo-web-1' },
+      { reason: 'not running' },
+    );
     const events: string[] = [];
     await execute(rt, plan, { onEvent: (e) => events.push(e.type) });
     expect(events).toEqual(['start', 'unchanged']);
@@ -184,7 +191,11 @@ describe('execute', () => {
     await rt.stopContainer('demo-worker-2');
     await rt.removeContainer('demo-worker-2');
     const spec = rt.specOf('demo-worker-1');
-    await rt.createContainer({ ...spec, name: 'demo-worker-2', labels: { ...spec.labels, 'com.docker.compose.container-number': '2', 'com.docker.compose.config-hash': 'old' } });
+    await rt.createContainer({
+      ...spec,
+      name: 'demo-worker-2',
+      labels: { ...spec.labels, 'com.docker.compose.container-number': '2', 'com.docker.compose.config-hash': 'old' },
+    });
     const project = load(BASE);
     const plan = reconcile(project, await observe(rt, project));
     expect(plan.toString()).toBe(['[] -> #1 service:worker:2, RemoveContainer, scale down'].join('\n'));

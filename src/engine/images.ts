@@ -22,7 +22,10 @@ export function buildSpec(project: Project, service: string, svc: ServiceConfig)
   const args: Record<string, string> = {};
   for (const [k, v] of Object.entries(b.args ?? {})) if (v !== null) args[k] = v;
   const image = serviceImage(project.name, service, svc);
-  const spec: { -readonly [K in keyof BuildSpec]: BuildSpec[K] } = { context: b.context, tags: [image, ...(b.tags ?? []).filter((t) => t !== image)] };
+  const spec: { -readonly [K in keyof BuildSpec]: BuildSpec[K] } = {
+    context: b.context,
+    tags: [image, ...(b.tags ?? []).filter((t) => t !== image)],
+  };
   if (b.dockerfile !== undefined) spec.dockerfile = b.dockerfile;
   if (b.dockerfile_inline !== undefined) spec.dockerfileInline = b.dockerfile_inline;
   if (Object.keys(args).length > 0) spec.args = args;
@@ -57,7 +60,9 @@ export async function pullOne(ctx: EngineContext, ref: string, platform?: string
     await ctx.runtime.pullImage(ref, {
       signal: ctx.signal,
       platform,
-      onProgress: quiet ? undefined : (p) => ctx.events.emit({ resource, status: 'working', text: 'Pulling', details: `${p.layer ? `${p.layer}: ` : ''}${p.status}` }),
+      onProgress: quiet
+        ? undefined
+        : (p) => ctx.events.emit({ resource, status: 'working', text: 'Pulling', details: `${p.layer ? `${p.layer}: ` : ''}${p.status}` }),
     });
   } catch (e) {
     ctx.events.emit(failed(resource, 'Error', e instanceof Error ? e.message : String(e)));
@@ -71,7 +76,10 @@ export async function buildOne(ctx: EngineContext, project: Project, service: st
   const resource = `Image ${spec.tags[0]!}`;
   ctx.events.emit(working(resource, 'Building'));
   try {
-    await ctx.runtime.buildImage(spec, { signal: ctx.signal, onProgress: (p) => ctx.events.emit({ resource, status: 'working', text: 'Building', details: p.text }) });
+    await ctx.runtime.buildImage(spec, {
+      signal: ctx.signal,
+      onProgress: (p) => ctx.events.emit({ resource, status: 'working', text: 'Building', details: p.text }),
+    });
   } catch (e) {
     ctx.events.emit(failed(resource, 'Error', e instanceof Error ? e.message : String(e)));
     throw e;
@@ -109,11 +117,13 @@ export async function ensureImages(
       continue;
     }
     if (policy === 'never') {
-      if (!(await isPresent(ref))) throw new TsComposeError('TSC_IMAGE_MISSING', `image ${ref} for service "${s}" is not present locally and pull_policy is never`);
+      if (!(await isPresent(ref)))
+        throw new TsComposeError('TSC_IMAGE_MISSING', `image ${ref} for service "${s}" is not present locally and pull_policy is never`);
       continue;
     }
     if (policy === 'always' || !(await isPresent(ref))) {
-      if (!svc.image) throw new TsComposeError('TSC_IMAGE_MISSING', `service "${s}" has neither an image nor a build section, or was asked not to build`);
+      if (!svc.image)
+        throw new TsComposeError('TSC_IMAGE_MISSING', `service "${s}" has neither an image nor a build section, or was asked not to build`);
       pulls.set(ref, svc.platform);
     }
   }
@@ -150,7 +160,16 @@ export async function pull(ctx: EngineContext, project: Project, options: PullOp
 }
 
 /** `push`: the images of the services that have both `image` and `build` (or all named ones with --include-deps). */
-export async function push(ctx: EngineContext, project: Project, options: { services?: readonly string[] | undefined; ignorePushFailures?: boolean | undefined; includeDeps?: boolean | undefined; quiet?: boolean | undefined } = {}): Promise<void> {
+export async function push(
+  ctx: EngineContext,
+  project: Project,
+  options: {
+    services?: readonly string[] | undefined;
+    ignorePushFailures?: boolean | undefined;
+    includeDeps?: boolean | undefined;
+    quiet?: boolean | undefined;
+  } = {},
+): Promise<void> {
   const { selected } = selectServices(project, { services: options.services, noDeps: !options.includeDeps });
   for (const s of [...selected].sort()) {
     const svc = project.services[s]!;
@@ -160,7 +179,12 @@ export async function push(ctx: EngineContext, project: Project, options: { serv
       const resource = `Image ${ref}`;
       ctx.events.emit(working(resource, 'Pushing'));
       try {
-        await ctx.runtime.pushImage(ref, { signal: ctx.signal, onProgress: options.quiet ? undefined : (p) => ctx.events.emit({ resource, status: 'working', text: 'Pushing', details: `${p.layer ? `${p.layer}: ` : ''}${p.status}` }) });
+        await ctx.runtime.pushImage(ref, {
+          signal: ctx.signal,
+          onProgress: options.quiet
+            ? undefined
+            : (p) => ctx.events.emit({ resource, status: 'working', text: 'Pushing', details: `${p.layer ? `${p.layer}: ` : ''}${p.status}` }),
+        });
         ctx.events.emit(done(resource, 'Pushed'));
       } catch (e) {
         ctx.events.emit(failed(resource, 'Error', e instanceof Error ? e.message : String(e)));
@@ -171,7 +195,17 @@ export async function push(ctx: EngineContext, project: Project, options: { serv
 }
 
 /** `build`: every selected service with a build section. */
-export async function build(ctx: EngineContext, project: Project, options: { services?: readonly string[] | undefined; noCache?: boolean | undefined; pull?: boolean | undefined; args?: Readonly<Record<string, string>> | undefined; withDeps?: boolean | undefined } = {}): Promise<string[]> {
+export async function build(
+  ctx: EngineContext,
+  project: Project,
+  options: {
+    services?: readonly string[] | undefined;
+    noCache?: boolean | undefined;
+    pull?: boolean | undefined;
+    args?: Readonly<Record<string, string>> | undefined;
+    withDeps?: boolean | undefined;
+  } = {},
+): Promise<string[]> {
   const { selected } = selectServices(project, { services: options.services, noDeps: !options.withDeps });
   const built: string[] = [];
   for (const s of [...selected].sort()) {
@@ -186,7 +220,8 @@ export async function build(ctx: EngineContext, project: Project, options: { ser
     await buildOne(ctx, project, s, { ...svc, build: b });
     built.push(s);
   }
-  if (built.length === 0 && options.services && options.services.length > 0) ctx.events.emit(warning(`Project ${project.name}`, 'Warning', 'no service to build'));
+  if (built.length === 0 && options.services && options.services.length > 0)
+    ctx.events.emit(warning(`Project ${project.name}`, 'Warning', 'no service to build'));
   return built;
 }
 

@@ -78,7 +78,9 @@ export function parseDependsOnLabel(value: string): ParsedDependsOn[] {
 
 /** SHA-256 of a network/volume config as stable JSON (compose's NetworkHash / VolumeHash, same label). */
 export function resourceConfigHash(config: NetworkConfig | VolumeConfig | undefined): string {
-  return createHash('sha256').update(stableStringify(config ?? {})).digest('hex');
+  return createHash('sha256')
+    .update(stableStringify(config ?? {}))
+    .digest('hex');
 }
 
 /** Where the project was loaded from (for the `project.*` labels). */

@@ -61,7 +61,13 @@ type Action = {
   readonly run: (ctx: EngineContext, c: ContainerSummary) => Promise<void>;
 };
 
-async function apply(ctx: EngineContext, project: string, services: readonly string[] | undefined, action: Action, oneoff = false): Promise<ContainerSummary[]> {
+async function apply(
+  ctx: EngineContext,
+  project: string,
+  services: readonly string[] | undefined,
+  action: Action,
+  oneoff = false,
+): Promise<ContainerSummary[]> {
   const containers = await projectContainers(ctx.runtime, project, { services, oneoff, signal: ctx.signal });
   return applyTo(ctx, containers, action);
 }
@@ -94,7 +100,12 @@ async function applyTo(ctx: EngineContext, containers: readonly ContainerSummary
 
 const running = (c: ContainerSummary): boolean => c.status === 'running' || c.status === 'restarting' || c.status === 'paused';
 
-export async function start(ctx: EngineContext, project: string, services?: readonly string[], options: { wait?: boolean; waitTimeoutSeconds?: number | undefined; pollIntervalMs?: number } = {}): Promise<void> {
+export async function start(
+  ctx: EngineContext,
+  project: string,
+  services?: readonly string[],
+  options: { wait?: boolean; waitTimeoutSeconds?: number | undefined; pollIntervalMs?: number } = {},
+): Promise<void> {
   const touched = await apply(ctx, project, services, {
     ing: 'Starting',
     ed: 'Started',
@@ -112,7 +123,12 @@ export async function start(ctx: EngineContext, project: string, services?: read
   }
 }
 
-export async function stop(ctx: EngineContext, project: string, services?: readonly string[], options: { timeoutSeconds?: number | undefined } = {}): Promise<void> {
+export async function stop(
+  ctx: EngineContext,
+  project: string,
+  services?: readonly string[],
+  options: { timeoutSeconds?: number | undefined } = {},
+): Promise<void> {
   await apply(ctx, project, services, {
     ing: 'Stopping',
     ed: 'Stopped',
@@ -129,7 +145,12 @@ export interface RestartOptions {
 }
 
 /** The containers `restart` restarts: those of `services` (all when none) and of their `restart: true` dependents. */
-export async function restartContainers(ctx: EngineContext, project: string, services?: readonly string[], options: RestartOptions = {}): Promise<ContainerSummary[]> {
+export async function restartContainers(
+  ctx: EngineContext,
+  project: string,
+  services?: readonly string[],
+  options: RestartOptions = {},
+): Promise<ContainerSummary[]> {
   const all = await projectContainers(ctx.runtime, project, { signal: ctx.signal });
   if (!services || services.length === 0) return all;
   const selected = options.noDeps ? services : withRestartDependents(all, services);
@@ -146,7 +167,12 @@ export async function restart(ctx: EngineContext, project: string, services?: re
   });
 }
 
-export async function kill(ctx: EngineContext, project: string, services?: readonly string[], options: { signal?: string | undefined; removeOrphans?: boolean } = {}): Promise<void> {
+export async function kill(
+  ctx: EngineContext,
+  project: string,
+  services?: readonly string[],
+  options: { signal?: string | undefined; removeOrphans?: boolean } = {},
+): Promise<void> {
   const touched = await apply(ctx, project, services, {
     ing: 'Killing',
     ed: 'Killed',
@@ -200,7 +226,12 @@ export async function rm(ctx: EngineContext, project: string, services?: readonl
 }
 
 /** The stopped containers `rm` would remove (for its confirmation prompt). */
-export async function removableContainers(ctx: EngineContext, project: string, services?: readonly string[], includeRunning = false): Promise<string[]> {
+export async function removableContainers(
+  ctx: EngineContext,
+  project: string,
+  services?: readonly string[],
+  includeRunning = false,
+): Promise<string[]> {
   const list = await projectContainers(ctx.runtime, project, { services, signal: ctx.signal });
   return list.filter((c) => includeRunning || !running(c)).map((c) => c.name);
 }

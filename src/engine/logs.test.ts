@@ -60,7 +60,11 @@ describe('logs', () => {
     const rt = await setup();
     const c = new Collect();
     const exits: number[] = [];
-    const done = logs({ runtime: rt, events: new MemorySink() }, 'demo', c, { follow: true, untilAllStopped: true, onExit: (_, code) => exits.push(code) });
+    const done = logs({ runtime: rt, events: new MemorySink() }, 'demo', c, {
+      follow: true,
+      untilAllStopped: true,
+      onExit: (_, code) => exits.push(code),
+    });
     await new Promise((r) => setTimeout(r, 20));
     rt.emitLog('demo-db-1', 'db later');
     await new Promise((r) => setTimeout(r, 5));

@@ -82,7 +82,8 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
     everAttached = true;
     const name = logName(project, c);
     consumer.register(name);
-    const opts: LogsOptions = since === undefined ? { ...base, follow: true, signal: ac.signal } : { ...base, tail: 'all', since, follow: true, signal: ac.signal };
+    const opts: LogsOptions =
+      since === undefined ? { ...base, follow: true, signal: ac.signal } : { ...base, tail: 'all', since, follow: true, signal: ac.signal };
     const p = (async () => {
       try {
         for await (const line of ctx.runtime.containerLogs(c.id, opts)) consumer.log(name, line);

@@ -137,7 +137,13 @@ export async function observe(runtime: Runtime, project: Project | string, optio
     for (const ref of [...refs].sort()) lookups.push(optional(runtime.inspectImage(ref, options), (i) => (images[ref] = i)));
     await Promise.all(lookups);
   }
-  return { project: name, containers: observedContainers, networks: sortRecord(obsNetworks), volumes: sortRecord(obsVolumes), images: sortRecord(images) };
+  return {
+    project: name,
+    containers: observedContainers,
+    networks: sortRecord(obsNetworks),
+    volumes: sortRecord(obsVolumes),
+    images: sortRecord(images),
+  };
 }
 
 function sortRecord<T>(r: Record<string, T>): Record<string, T> {

@@ -43,16 +43,7 @@ export type RecreateReason = 'forced' | 'config changed' | 'image changed' | 'ne
 export type Cause =
   | {
       readonly reason:
-        | 'missing'
-        | 'scale up'
-        | 'scale down'
-        | 'created'
-        | 'not running'
-        | 'replaced'
-        | 'finalize recreate'
-        | 'recreated'
-        | 'orphan'
-        | 'down';
+        'missing' | 'scale up' | 'scale down' | 'created' | 'not running' | 'replaced' | 'finalize recreate' | 'recreated' | 'orphan' | 'down';
     }
   /** The CreateContainer of a recreate, under the temporary name `tmpName`. */
   | { readonly reason: 'recreate'; readonly why: RecreateReason; readonly tmpName: string }

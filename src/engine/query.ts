@@ -93,7 +93,10 @@ export async function ls(ctx: EngineContext, options: { all?: boolean | undefine
     if (!options.all && running === 0) continue;
     rows.push({
       name,
-      status: [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([s, n]) => `${s}(${n})`).join(', '),
+      status: [...counts]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([s, n]) => `${s}(${n})`)
+        .join(', '),
       configFiles: cs[0]?.labels[LABEL_CONFIG_FILES] ?? '',
       workingDir: cs[0]?.labels[LABEL_WORKING_DIR] ?? '',
       running,
@@ -103,7 +106,13 @@ export async function ls(ctx: EngineContext, options: { all?: boolean | undefine
 }
 
 /** `port SERVICE PRIVATE_PORT`: `host:port` of the published port. */
-export async function port(ctx: EngineContext, project: string, service: string, privatePort: number, options: { protocol?: string | undefined; index?: number | undefined } = {}): Promise<string> {
+export async function port(
+  ctx: EngineContext,
+  project: string,
+  service: string,
+  privatePort: number,
+  options: { protocol?: string | undefined; index?: number | undefined } = {},
+): Promise<string> {
   const c = await serviceContainer(ctx.runtime, project, service, options.index ?? 1, ctx.signal);
   const protocol = options.protocol ?? 'tcp';
   const p = (c.publishedPorts ?? []).find((x) => x.containerPort === privatePort && x.protocol === protocol && x.hostPort !== undefined);
@@ -120,7 +129,11 @@ export async function top(ctx: EngineContext, project: string, services?: readon
 /** `wait`: blocks until the services' containers stop; returns the first exit code. */
 export async function waitServices(ctx: EngineContext, project: string, services: readonly string[]): Promise<number> {
   const list = await projectContainers(ctx.runtime, project, { services, signal: ctx.signal });
-  if (list.length === 0) throw new TsComposeError('TSC_NOT_FOUND', `no containers for project "${project}"${services.length ? ` and services ${services.join(', ')}` : ''}`);
+  if (list.length === 0)
+    throw new TsComposeError(
+      'TSC_NOT_FOUND',
+      `no containers for project "${project}"${services.length ? ` and services ${services.join(', ')}` : ''}`,
+    );
   return Promise.race(list.map((c) => ctx.runtime.waitContainer(c.id, { signal: ctx.signal })));
 }
 

@@ -59,14 +59,16 @@ describe('reconcile golden plans', () => {
   test('from scratch', async () => {
     const rt = newRuntime();
     const p = await plan(rt, load(BASE));
-    expect(p.toString()).toBe(lines(
-      '[] -> #1 network:default, CreateNetwork, missing',
-      '[] -> #2 volume:data, CreateVolume, missing',
-      '[1,2] -> #3 service:db:1, CreateContainer, missing',
-      '[3] -> #4 service:db:1, StartContainer, created',
-      '[1,4] -> #5 service:web:1, CreateContainer, missing',
-      '[5] -> #6 service:web:1, StartContainer, created',
-    ));
+    expect(p.toString()).toBe(
+      lines(
+        '[] -> #1 network:default, CreateNetwork, missing',
+        '[] -> #2 volume:data, CreateVolume, missing',
+        '[1,2] -> #3 service:db:1, CreateContainer, missing',
+        '[3] -> #4 service:db:1, StartContainer, created',
+        '[1,4] -> #5 service:web:1, CreateContainer, missing',
+        '[5] -> #6 service:web:1, StartContainer, created',
+      ),
+    );
     expect(p.warnings).toEqual([]);
   });
 
@@ -90,13 +92,15 @@ describe('reconcile golden plans', () => {
     const rt = newRuntime();
     await up(rt, load(BASE));
     const p = await plan(rt, load(BASE.replace('POSTGRES_PASSWORD: secret', 'POSTGRES_PASSWORD: other')));
-    expect(p.toString()).toBe(lines(
-      '[] -> #1 service:db:1, CreateContainer, config changed (c00000000001_demo-db-1)',
-      '[1] -> #2 service:db:1, StopContainer, replaced',
-      '[2] -> #3 service:db:1, RemoveContainer, replaced',
-      '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
-      '[4] -> #5 service:db:1, StartContainer, recreated',
-    ));
+    expect(p.toString()).toBe(
+      lines(
+        '[] -> #1 service:db:1, CreateContainer, config changed (c00000000001_demo-db-1)',
+        '[1] -> #2 service:db:1, StopContainer, replaced',
+        '[2] -> #3 service:db:1, RemoveContainer, replaced',
+        '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
+        '[4] -> #5 service:db:1, StartContainer, recreated',
+      ),
+    );
   });
 
   test('changes that are not hashed do not recreate (depends_on, pull_policy)', async () => {
@@ -110,26 +114,30 @@ describe('reconcile golden plans', () => {
     const rt = newRuntime();
     await up(rt, load(BASE));
     rt.setImage('nginx', 'sha256:9999');
-    expect((await plan(rt, load(BASE))).toString()).toBe(lines(
-      '[] -> #1 service:web:1, CreateContainer, image changed (c00000000002_demo-web-1)',
-      '[1] -> #2 service:web:1, StopContainer, replaced',
-      '[2] -> #3 service:web:1, RemoveContainer, replaced',
-      '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
-      '[4] -> #5 service:web:1, StartContainer, recreated',
-    ));
+    expect((await plan(rt, load(BASE))).toString()).toBe(
+      lines(
+        '[] -> #1 service:web:1, CreateContainer, image changed (c00000000002_demo-web-1)',
+        '[1] -> #2 service:web:1, StopContainer, replaced',
+        '[2] -> #3 service:web:1, RemoveContainer, replaced',
+        '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
+        '[4] -> #5 service:web:1, StartContainer, recreated',
+      ),
+    );
   });
 
   test('missing network attachment recreates', async () => {
     const rt = newRuntime();
     await up(rt, load(BASE));
     await rt.disconnectNetwork('demo_default', 'demo-web-1');
-    expect((await plan(rt, load(BASE))).toString()).toBe(lines(
-      '[] -> #1 service:web:1, CreateContainer, network changed (c00000000002_demo-web-1)',
-      '[1] -> #2 service:web:1, StopContainer, replaced',
-      '[2] -> #3 service:web:1, RemoveContainer, replaced',
-      '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
-      '[4] -> #5 service:web:1, StartContainer, recreated',
-    ));
+    expect((await plan(rt, load(BASE))).toString()).toBe(
+      lines(
+        '[] -> #1 service:web:1, CreateContainer, network changed (c00000000002_demo-web-1)',
+        '[1] -> #2 service:web:1, StopContainer, replaced',
+        '[2] -> #3 service:web:1, RemoveContainer, replaced',
+        '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
+        '[4] -> #5 service:web:1, StartContainer, recreated',
+      ),
+    );
   });
 
   test('network_mode: service:X joins X and is recreated when X gets a new container', async () => {
@@ -147,44 +155,49 @@ services:
     expect(create?.op.type === 'CreateContainer' && create.op.spec.networkMode).toBe('container:demo-vpn-1');
     await execute(rt, first);
     expect((await plan(rt, load(SIDECAR))).toString()).toBe('');
-    expect((await plan(rt, load(SIDECAR.replace('image: redis', 'image: redis\n    environment: {X: "1"}')))).toString()).toBe(lines(
-      '[] -> #1 service:vpn:1, CreateContainer, config changed (c00000000001_demo-vpn-1)',
-      '[1] -> #2 service:vpn:1, StopContainer, replaced',
-      '[2] -> #3 service:vpn:1, RemoveContainer, replaced',
-      '[3] -> #4 service:vpn:1, RenameContainer, finalize recreate',
-      '[4] -> #5 service:vpn:1, StartContainer, recreated',
-      '[5] -> #6 service:app:1, CreateContainer, network parent recreated (c00000000002_demo-app-1)',
-      '[6] -> #7 service:app:1, StopContainer, replaced',
-      '[7] -> #8 service:app:1, RemoveContainer, replaced',
-      '[8] -> #9 service:app:1, RenameContainer, finalize recreate',
-      '[9] -> #10 service:app:1, StartContainer, recreated',
-    ));
+    expect((await plan(rt, load(SIDECAR.replace('image: redis', 'image: redis\n    environment: {X: "1"}')))).toString()).toBe(
+      lines(
+        '[] -> #1 service:vpn:1, CreateContainer, config changed (c00000000001_demo-vpn-1)',
+        '[1] -> #2 service:vpn:1, StopContainer, replaced',
+        '[2] -> #3 service:vpn:1, RemoveContainer, replaced',
+        '[3] -> #4 service:vpn:1, RenameContainer, finalize recreate',
+        '[4] -> #5 service:vpn:1, StartContainer, recreated',
+        '[5] -> #6 service:app:1, CreateContainer, network parent recreated (c00000000002_demo-app-1)',
+        '[6] -> #7 service:app:1, StopContainer, replaced',
+        '[7] -> #8 service:app:1, RemoveContainer, replaced',
+        '[8] -> #9 service:app:1, RenameContainer, finalize recreate',
+        '[9] -> #10 service:app:1, StartContainer, recreated',
+      ),
+    );
   });
 
   test('scale up uses max(number)+1', async () => {
     const rt = newRuntime();
     await up(rt, load(BASE));
-    expect((await plan(rt, load(SCALED))).toString()).toBe(lines(
-      '[] -> #1 service:web:2, CreateContainer, scale up',
-      '[1] -> #2 service:web:2, StartContainer, created',
-      '[] -> #3 service:web:3, CreateContainer, scale up',
-      '[3] -> #4 service:web:3, StartContainer, created',
-    ));
+    expect((await plan(rt, load(SCALED))).toString()).toBe(
+      lines(
+        '[] -> #1 service:web:2, CreateContainer, scale up',
+        '[1] -> #2 service:web:2, StartContainer, created',
+        '[] -> #3 service:web:3, CreateContainer, scale up',
+        '[3] -> #4 service:web:3, StartContainer, created',
+      ),
+    );
   });
 
   test('scale down removes the highest numbers', async () => {
     const rt = newRuntime();
     await up(rt, load(SCALED));
-    expect((await plan(rt, load(BASE))).toString()).toBe(lines(
-      '[] -> #1 service:web:2, StopContainer, scale down',
-      '[1] -> #2 service:web:2, RemoveContainer, scale down',
-      '[] -> #3 service:web:3, StopContainer, scale down',
-      '[3] -> #4 service:web:3, RemoveContainer, scale down',
-    ));
-    expect((await plan(rt, load(SCALED), { scale: { web: 2 } })).toString()).toBe(lines(
-      '[] -> #1 service:web:3, StopContainer, scale down',
-      '[1] -> #2 service:web:3, RemoveContainer, scale down',
-    ));
+    expect((await plan(rt, load(BASE))).toString()).toBe(
+      lines(
+        '[] -> #1 service:web:2, StopContainer, scale down',
+        '[1] -> #2 service:web:2, RemoveContainer, scale down',
+        '[] -> #3 service:web:3, StopContainer, scale down',
+        '[3] -> #4 service:web:3, RemoveContainer, scale down',
+      ),
+    );
+    expect((await plan(rt, load(SCALED), { scale: { web: 2 } })).toString()).toBe(
+      lines('[] -> #1 service:web:3, StopContainer, scale down', '[1] -> #2 service:web:3, RemoveContainer, scale down'),
+    );
   });
 
   test('orphans are reported, and removed with removeOrphans', async () => {
@@ -192,12 +205,11 @@ services:
     await up(rt, load(BASE.replace('services:\n', 'services:\n  cache:\n    image: redis\n')));
     const kept = await plan(rt, load(BASE));
     expect(kept.toString()).toBe('');
-    expect(kept.warnings).toEqual(['Found orphan containers ([demo-cache-1]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.']);
+    expect(kept.warnings).toEqual([
+      'Found orphan containers ([demo-cache-1]) for this project. If you removed or renamed this service in your compose file, you can run this command with the --remove-orphans flag to clean it up.',
+    ]);
     const removed = await plan(rt, load(BASE), { removeOrphans: true });
-    expect(removed.toString()).toBe(lines(
-      '[] -> #1 service:cache:1, StopContainer, orphan',
-      '[1] -> #2 service:cache:1, RemoveContainer, orphan',
-    ));
+    expect(removed.toString()).toBe(lines('[] -> #1 service:cache:1, StopContainer, orphan', '[1] -> #2 service:cache:1, RemoveContainer, orphan'));
     expect(removed.warnings).toEqual([]);
     // A service disabled by a profile is not an orphan.
     expect((await plan(rt, load(BASE), { removeOrphans: true, disabledServices: ['cache'] })).toString()).toBe('');
@@ -206,30 +218,34 @@ services:
   test('forceRecreate recreates everything', async () => {
     const rt = newRuntime();
     await up(rt, load(BASE));
-    expect((await plan(rt, load(BASE), { forceRecreate: true })).toString()).toBe(lines(
-      '[] -> #1 service:db:1, CreateContainer, forced (c00000000001_demo-db-1)',
-      '[1] -> #2 service:db:1, StopContainer, replaced',
-      '[2] -> #3 service:db:1, RemoveContainer, replaced',
-      '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
-      '[4] -> #5 service:db:1, StartContainer, recreated',
-      '[5] -> #6 service:web:1, CreateContainer, forced (c00000000002_demo-web-1)',
-      '[6] -> #7 service:web:1, StopContainer, replaced',
-      '[7] -> #8 service:web:1, RemoveContainer, replaced',
-      '[8] -> #9 service:web:1, RenameContainer, finalize recreate',
-      '[9] -> #10 service:web:1, StartContainer, recreated',
-    ));
+    expect((await plan(rt, load(BASE), { forceRecreate: true })).toString()).toBe(
+      lines(
+        '[] -> #1 service:db:1, CreateContainer, forced (c00000000001_demo-db-1)',
+        '[1] -> #2 service:db:1, StopContainer, replaced',
+        '[2] -> #3 service:db:1, RemoveContainer, replaced',
+        '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
+        '[4] -> #5 service:db:1, StartContainer, recreated',
+        '[5] -> #6 service:web:1, CreateContainer, forced (c00000000002_demo-web-1)',
+        '[6] -> #7 service:web:1, StopContainer, replaced',
+        '[7] -> #8 service:web:1, RemoveContainer, replaced',
+        '[8] -> #9 service:web:1, RenameContainer, finalize recreate',
+        '[9] -> #10 service:web:1, StartContainer, recreated',
+      ),
+    );
   });
 
   test('forceRecreate of one service leaves its dependencies alone', async () => {
     const rt = newRuntime();
     await up(rt, load(BASE));
-    expect((await plan(rt, load(BASE), { forceRecreate: true, services: ['web'] })).toString()).toBe(lines(
-      '[] -> #1 service:web:1, CreateContainer, forced (c00000000002_demo-web-1)',
-      '[1] -> #2 service:web:1, StopContainer, replaced',
-      '[2] -> #3 service:web:1, RemoveContainer, replaced',
-      '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
-      '[4] -> #5 service:web:1, StartContainer, recreated',
-    ));
+    expect((await plan(rt, load(BASE), { forceRecreate: true, services: ['web'] })).toString()).toBe(
+      lines(
+        '[] -> #1 service:web:1, CreateContainer, forced (c00000000002_demo-web-1)',
+        '[1] -> #2 service:web:1, StopContainer, replaced',
+        '[2] -> #3 service:web:1, RemoveContainer, replaced',
+        '[3] -> #4 service:web:1, RenameContainer, finalize recreate',
+        '[4] -> #5 service:web:1, StartContainer, recreated',
+      ),
+    );
   });
 
   test('noRecreate keeps changed containers', async () => {
@@ -242,29 +258,35 @@ services:
 
   test('noDeps brings up only the named service', async () => {
     const rt = newRuntime();
-    expect((await plan(rt, load(BASE), { services: ['web'], noDeps: true })).toString()).toBe(lines(
-      '[] -> #1 network:default, CreateNetwork, missing',
-      '[1] -> #2 service:web:1, CreateContainer, missing',
-      '[2] -> #3 service:web:1, StartContainer, created',
-    ));
-    expect((await plan(rt, load(BASE), { services: ['web'] })).toString()).toBe(lines(
-      '[] -> #1 network:default, CreateNetwork, missing',
-      '[] -> #2 volume:data, CreateVolume, missing',
-      '[1,2] -> #3 service:db:1, CreateContainer, missing',
-      '[3] -> #4 service:db:1, StartContainer, created',
-      '[1,4] -> #5 service:web:1, CreateContainer, missing',
-      '[5] -> #6 service:web:1, StartContainer, created',
-    ));
+    expect((await plan(rt, load(BASE), { services: ['web'], noDeps: true })).toString()).toBe(
+      lines(
+        '[] -> #1 network:default, CreateNetwork, missing',
+        '[1] -> #2 service:web:1, CreateContainer, missing',
+        '[2] -> #3 service:web:1, StartContainer, created',
+      ),
+    );
+    expect((await plan(rt, load(BASE), { services: ['web'] })).toString()).toBe(
+      lines(
+        '[] -> #1 network:default, CreateNetwork, missing',
+        '[] -> #2 volume:data, CreateVolume, missing',
+        '[1,2] -> #3 service:db:1, CreateContainer, missing',
+        '[3] -> #4 service:db:1, StartContainer, created',
+        '[1,4] -> #5 service:web:1, CreateContainer, missing',
+        '[5] -> #6 service:web:1, StartContainer, created',
+      ),
+    );
   });
 
   test('noStart only creates', async () => {
     const rt = newRuntime();
-    expect((await plan(rt, load(BASE), { noStart: true })).toString()).toBe(lines(
-      '[] -> #1 network:default, CreateNetwork, missing',
-      '[] -> #2 volume:data, CreateVolume, missing',
-      '[1,2] -> #3 service:db:1, CreateContainer, missing',
-      '[1] -> #4 service:web:1, CreateContainer, missing',
-    ));
+    expect((await plan(rt, load(BASE), { noStart: true })).toString()).toBe(
+      lines(
+        '[] -> #1 network:default, CreateNetwork, missing',
+        '[] -> #2 volume:data, CreateVolume, missing',
+        '[1,2] -> #3 service:db:1, CreateContainer, missing',
+        '[1] -> #4 service:web:1, CreateContainer, missing',
+      ),
+    );
   });
 });
 
@@ -288,15 +310,17 @@ services:
     const rt = newRuntime();
     await up(rt, load(RESTART));
     const p = await plan(rt, load(changedDb(RESTART)), { timeoutSeconds: 3 });
-    expect(p.toString()).toBe(lines(
-      '[] -> #1 service:db:1, CreateContainer, config changed (c00000000001_demo-db-1)',
-      '[1] -> #2 service:db:1, StopContainer, replaced',
-      '[2] -> #3 service:db:1, RemoveContainer, replaced',
-      '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
-      '[4] -> #5 service:db:1, StartContainer, recreated',
-      '[5] -> #6 service:web:1, RestartContainer, dependency db recreated',
-      '[5] -> #7 service:web:2, RestartContainer, dependency db recreated',
-    ));
+    expect(p.toString()).toBe(
+      lines(
+        '[] -> #1 service:db:1, CreateContainer, config changed (c00000000001_demo-db-1)',
+        '[1] -> #2 service:db:1, StopContainer, replaced',
+        '[2] -> #3 service:db:1, RemoveContainer, replaced',
+        '[3] -> #4 service:db:1, RenameContainer, finalize recreate',
+        '[4] -> #5 service:db:1, StartContainer, recreated',
+        '[5] -> #6 service:web:1, RestartContainer, dependency db recreated',
+        '[5] -> #7 service:web:2, RestartContainer, dependency db recreated',
+      ),
+    );
     expect(p.node(6)).toMatchObject({
       resource: { kind: 'service', service: 'web', number: 1, name: 'demo-web-1' },
       op: { type: 'RestartContainer', timeoutSeconds: 3 },
@@ -310,7 +334,9 @@ services:
     const rt = newRuntime();
     await up(rt, load(RESTART));
     rt.exit('demo-web-1', 0);
-    const changed = changedDb(RESTART).replace('scale: 2', 'scale: 3').replace('image: nginx\n    scale', 'image: nginx\n    environment: {W: "1"}\n    scale');
+    const changed = changedDb(RESTART)
+      .replace('scale: 2', 'scale: 3')
+      .replace('image: nginx\n    scale', 'image: nginx\n    environment: {W: "1"}\n    scale');
     const p = await plan(rt, load(changed));
     expect(p.nodes.filter((n) => n.op.type === 'RestartContainer')).toEqual([]);
     // web's containers start after db is up again.
@@ -330,10 +356,9 @@ services:
     expect((await plan(rt, load(changedDb(RESTART)), { noStart: true })).toString()).not.toContain('RestartContainer');
     await rt.stopContainer('demo-db-1');
     await rt.removeContainer('demo-db-1');
-    expect((await plan(rt, load(RESTART))).toString()).toBe(lines(
-      '[] -> #1 service:db:1, CreateContainer, missing',
-      '[1] -> #2 service:db:1, StartContainer, created',
-    ));
+    expect((await plan(rt, load(RESTART))).toString()).toBe(
+      lines('[] -> #1 service:db:1, CreateContainer, missing', '[1] -> #2 service:db:1, StartContainer, created'),
+    );
   });
 
   test('implicit restart: true dependencies (links) count too', async () => {

@@ -163,7 +163,8 @@ class Reconciler {
         this.networkIds.set(key, found.id);
         continue;
       }
-      if (cfg?.external) throw new NotFoundError('network', name, { hint: `network ${name} declared as external, but could not be found; create it first` });
+      if (cfg?.external)
+        throw new NotFoundError('network', name, { hint: `network ${name} declared as external, but could not be found; create it first` });
       const spec: Mutable<NetworkSpec> = {
         name,
         labels: { ...cfg?.labels, ...this.base, [LABEL_NETWORK]: key, [LABEL_CONFIG_HASH]: resourceConfigHash(cfg) },
@@ -198,7 +199,8 @@ class Reconciler {
       const cfg = this.project.volumes?.[key];
       const name = volumeName(this.project.name, key, cfg);
       if (this.observed.volumes[name]) continue;
-      if (cfg?.external) throw new NotFoundError('volume', name, { hint: `volume ${name} declared as external, but could not be found; create it first` });
+      if (cfg?.external)
+        throw new NotFoundError('volume', name, { hint: `volume ${name} declared as external, but could not be found; create it first` });
       const spec: Mutable<VolumeSpec> = {
         name,
         labels: { ...cfg?.labels, ...this.base, [LABEL_VOLUME]: key, [LABEL_CONFIG_HASH]: resourceConfigHash(cfg) },
@@ -217,7 +219,9 @@ class Reconciler {
     const causes = new Map(existing.map((c) => [c, this.mustRecreate(ctx, c)]));
     const desired = desiredScale(s, svc, this.options);
     // Scale down: obsolete containers first, then the highest numbers.
-    const removalOrder = [...existing].sort((a, b) => Number(causes.get(a) === undefined) - Number(causes.get(b) === undefined) || b.number - a.number);
+    const removalOrder = [...existing].sort(
+      (a, b) => Number(causes.get(a) === undefined) - Number(causes.get(b) === undefined) || b.number - a.number,
+    );
     const removed = new Set(removalOrder.slice(0, Math.max(0, existing.length - desired)));
     for (const c of [...removed].sort((a, b) => a.number - b.number)) this.planRemove(observedResource(c), c, { reason: 'scale down' });
 
@@ -227,7 +231,13 @@ class Reconciler {
       const cause = causes.get(c);
       if (cause !== undefined) this.planRecreate(ctx, c, cause);
       else if (this.options.noStart) continue;
-      else if (c.status !== 'running') ctx.starts.push(this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [...ctx.resourceDeps, ...ctx.depStarts]));
+      else if (c.status !== 'running')
+        ctx.starts.push(
+          this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [
+            ...ctx.resourceDeps,
+            ...ctx.depStarts,
+          ]),
+        );
       else if (restartFor.length > 0) this.planDependentRestart(ctx, c, restartFor);
     }
 
@@ -235,9 +245,15 @@ class Reconciler {
     for (let number = maxNumber + 1, i = kept.length; i < desired; i++, number++) {
       const resource = ctx.resource(number);
       const spec = containerSpec({ project: this.project, service: s, svc, name: resource.name, labels: ctx.labels(number) });
-      const create = this.plan.add(resource, { type: 'CreateContainer', service: s, number, spec }, { reason: existing.length === 0 ? 'missing' : 'scale up' }, ctx.createDeps);
+      const create = this.plan.add(
+        resource,
+        { type: 'CreateContainer', service: s, number, spec },
+        { reason: existing.length === 0 ? 'missing' : 'scale up' },
+        ctx.createDeps,
+      );
       this.newContainers.add(s);
-      if (!this.options.noStart) ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create]));
+      if (!this.options.noStart)
+        ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create]));
     }
   }
 
@@ -313,14 +329,22 @@ class Reconciler {
       labels: ctx.labels(c.number, c.id),
       inheritVolumesFrom: this.options.renewAnonVolumes ? undefined : c.id,
     });
-    const create = this.plan.add(resource, { type: 'CreateContainer', service: ctx.service, number: c.number, spec }, { reason: 'recreate', why, tmpName }, ctx.createDeps);
+    const create = this.plan.add(
+      resource,
+      { type: 'CreateContainer', service: ctx.service, number: c.number, spec },
+      { reason: 'recreate', why, tmpName },
+      ctx.createDeps,
+    );
     this.newContainers.add(ctx.service);
     this.recreated.add(ctx.service);
     const old = observedResource(c);
     const stop = c.status === 'running' ? this.plan.add(old, this.stopOp(c), { reason: 'replaced' }, [create]) : undefined;
     const remove = this.plan.add(old, { type: 'RemoveContainer', container: c.id }, { reason: 'replaced' }, [stop ?? create]);
-    const rename = this.plan.add(resource, { type: 'RenameContainer', container: tmpName, name: resource.name }, { reason: 'finalize recreate' }, [remove]);
-    if (!this.options.noStart) ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'recreated' }, [rename]));
+    const rename = this.plan.add(resource, { type: 'RenameContainer', container: tmpName, name: resource.name }, { reason: 'finalize recreate' }, [
+      remove,
+    ]);
+    if (!this.options.noStart)
+      ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'recreated' }, [rename]));
   }
 
   /** The dependencies of `svc` declared with `restart: true` that this plan recreates (sorted). */
@@ -337,7 +361,11 @@ class Reconciler {
    * recreate and starts them after; one restart here).
    */
   private planDependentRestart(ctx: ServiceContext, c: ObservedContainer, dependencies: readonly string[]): void {
-    const op = { type: 'RestartContainer', container: c.id, ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }) } as const;
+    const op = {
+      type: 'RestartContainer',
+      container: c.id,
+      ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }),
+    } as const;
     const after = dependencies.flatMap((d) => this.startNodes.get(d) ?? []);
     ctx.starts.push(this.plan.add(observedResource(c), op, { reason: 'dependency recreated', dependencies }, after));
   }
@@ -361,7 +389,11 @@ class Reconciler {
   }
 
   private stopOp(c: ObservedContainer) {
-    return { type: 'StopContainer', container: c.id, ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }) } as const;
+    return {
+      type: 'StopContainer',
+      container: c.id,
+      ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }),
+    } as const;
   }
 }
 
@@ -438,19 +470,31 @@ export function planDown(observed: ObservedState, options: DownOptions = {}): Pl
     const mine: number[] = [];
     stopNodes.set(s, mine);
     for (const c of containers.filter((x) => x.service === s)) {
-      const res: PlanResource = c.oneoff ? { kind: 'container', name: c.name } : { kind: 'service', service: c.service, number: c.number, name: c.name };
+      const res: PlanResource = c.oneoff
+        ? { kind: 'container', name: c.name }
+        : { kind: 'service', service: c.service, number: c.number, name: c.name };
       let stop: number | undefined;
       if (c.status === 'running' || c.status === 'paused' || c.status === 'restarting') {
         stop = plan.add(
           res,
-          { type: 'StopContainer', container: c.id, ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }), removing: true },
+          {
+            type: 'StopContainer',
+            container: c.id,
+            ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
+            removing: true,
+          },
           DOWN,
           waitFor,
         );
         mine.push(stop);
       }
       removeNodes.push(
-        plan.add(res, { type: 'RemoveContainer', container: c.id, ...(options.volumes ? { volumes: true } : {}) }, DOWN, stop === undefined ? waitFor : [stop]),
+        plan.add(
+          res,
+          { type: 'RemoveContainer', container: c.id, ...(options.volumes ? { volumes: true } : {}) },
+          DOWN,
+          stop === undefined ? waitFor : [stop],
+        ),
       );
     }
   }

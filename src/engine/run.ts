@@ -76,7 +76,15 @@ function resourcesPlan(full: Plan): Plan {
   const ids = new Map<number, number>();
   for (const n of full.nodes) {
     if (n.resource.kind !== 'network' && n.resource.kind !== 'volume') continue;
-    ids.set(n.id, plan.add(n.resource, n.op, n.cause, n.deps.map((d) => ids.get(d)).filter((x): x is number => x !== undefined)));
+    ids.set(
+      n.id,
+      plan.add(
+        n.resource,
+        n.op,
+        n.cause,
+        n.deps.map((d) => ids.get(d)).filter((x): x is number => x !== undefined),
+      ),
+    );
   }
   return plan;
 }
@@ -131,11 +139,21 @@ export async function run(ctx: EngineContext, project: Project, service: string,
   if (!svc) throw new UsageError(`no such service: ${service}`);
   const deps = [...serviceDependencies(svc).keys()].filter((d) => project.services[d]);
   if (!options.noDeps && deps.length > 0) {
-    await up(ctx, project, { services: deps, build: options.build, pull: options.pull, quietPull: options.quietPull, removeOrphans: options.removeOrphans, origin: options.origin, pollIntervalMs: options.pollIntervalMs });
+    await up(ctx, project, {
+      services: deps,
+      build: options.build,
+      pull: options.pull,
+      quietPull: options.quietPull,
+      removeOrphans: options.removeOrphans,
+      origin: options.origin,
+      pollIntervalMs: options.pollIntervalMs,
+    });
   }
   await ensureImages(ctx, project, [service], { build: options.build, pull: options.pull, quiet: options.quietPull });
   const observed = await observe(ctx.runtime, project, { signal: ctx.signal });
-  const resources = resourcesPlan(reconcile(project, observed, { services: [service], noDeps: true, noRecreate: true, noStart: true, origin: options.origin }));
+  const resources = resourcesPlan(
+    reconcile(project, observed, { services: [service], noDeps: true, noRecreate: true, noStart: true, origin: options.origin }),
+  );
   await execute(ctx.runtime, resources, { signal: ctx.signal, onEvent: executeReporter(ctx.events) });
 
   const slug = options.slug ?? randomBytes(32).toString('hex');
@@ -183,7 +201,13 @@ export interface ExecOptions {
 }
 
 /** `exec`: starts `cmd` in container `index` of `service`; the caller reads the session and waits for its code. */
-export async function execIn(ctx: EngineContext, project: string, service: string, cmd: readonly string[], options: ExecOptions = {}): Promise<ExecSession> {
+export async function execIn(
+  ctx: EngineContext,
+  project: string,
+  service: string,
+  cmd: readonly string[],
+  options: ExecOptions = {},
+): Promise<ExecSession> {
   if (cmd.length === 0) throw new UsageError('exec needs a command');
   const c = await serviceContainer(ctx.runtime, project, service, options.index ?? 1, ctx.signal);
   return ctx.runtime.execStream(

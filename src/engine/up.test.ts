@@ -131,7 +131,12 @@ services:
     expect(await names(true)).toEqual(['demo-db-1']);
     const calls = rt.calls.length;
     await restart(context(rt), 'demo', ['db']);
-    expect(rt.calls.slice(calls).filter((c) => c.method === 'restartContainer').map((c) => c.args[0])).toHaveLength(2);
+    expect(
+      rt.calls
+        .slice(calls)
+        .filter((c) => c.method === 'restartContainer')
+        .map((c) => c.args[0]),
+    ).toHaveLength(2);
   });
 
   test('create makes containers without starting them', async () => {
@@ -225,7 +230,9 @@ services:
   test('unhealthy dependency: error, dependent not started', async () => {
     const rt = newRuntime();
     rt.health.set('demo-db-1', 'unhealthy');
-    await expect(up(context(rt), load(healthy('service_healthy')), opts)).rejects.toThrow('dependency failed to start: container demo-db-1 is unhealthy');
+    await expect(up(context(rt), load(healthy('service_healthy')), opts)).rejects.toThrow(
+      'dependency failed to start: container demo-db-1 is unhealthy',
+    );
     expect((await rt.inspectContainer('demo-web-1')).status).toBe('created');
   });
 
@@ -253,7 +260,9 @@ services:
   test('service_completed_successfully: non-zero exit is an error', async () => {
     const rt = newRuntime();
     whenCreated(rt, 'demo-db-1', (n) => setTimeout(() => rt.exit(n, 3), 10));
-    await expect(up(context(rt), load(healthy('service_completed_successfully')), opts)).rejects.toThrow(`service "db" didn't complete successfully: exit 3`);
+    await expect(up(context(rt), load(healthy('service_completed_successfully')), opts)).rejects.toThrow(
+      `service "db" didn't complete successfully: exit 3`,
+    );
   });
 
   test('up --wait counts a one-shot that exited 0 as done', async () => {
@@ -268,7 +277,9 @@ services:
   test('up --wait: a container exiting non-zero fails; --wait-timeout bounds the wait', async () => {
     const rt = newRuntime();
     rt.health.set('demo-db-1', 'starting');
-    await expect(up(context(rt), load(healthy('service_started')), { ...opts, wait: true, waitTimeoutSeconds: 0.05 })).rejects.toThrow('application not healthy after');
+    await expect(up(context(rt), load(healthy('service_started')), { ...opts, wait: true, waitTimeoutSeconds: 0.05 })).rejects.toThrow(
+      'application not healthy after',
+    );
     const rt2 = newRuntime();
     rt2.health.set('demo-web-1', 'starting');
     whenCreated(rt2, 'demo-web-1', (n) => setTimeout(() => rt2.exit(n, 4), 10));
@@ -305,7 +316,16 @@ services:
 
   test('--no-deps, -e, --entrypoint, -w, -u; no ports without --service-ports', async () => {
     const rt = newRuntime();
-    const r = await run(context(rt), load(RUN), 'job', { noDeps: true, detach: true, env: ['A=1'], entrypoint: ['sh', '-c'], command: ['true'], workdir: '/w', user: 'nobody', slug: '0123456789abcdef' });
+    const r = await run(context(rt), load(RUN), 'job', {
+      noDeps: true,
+      detach: true,
+      env: ['A=1'],
+      entrypoint: ['sh', '-c'],
+      command: ['true'],
+      workdir: '/w',
+      user: 'nobody',
+      slug: '0123456789abcdef',
+    });
     const c = await rt.inspectContainer(r.name);
     expect(c.labels['com.docker.compose.oneoff']).toBe('True');
     const spec = rt.specOf(r.name);

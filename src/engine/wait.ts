@@ -36,7 +36,11 @@ const defaultSleep = async (ms: number, signal?: AbortSignal): Promise<void> => 
 
 /** The (non one-off) containers of a service. */
 export async function serviceContainers(runtime: Runtime, project: string, service: string, signal?: AbortSignal): Promise<ContainerInspect[]> {
-  const list = await runtime.listContainers({ all: true, labels: { [LABEL_PROJECT]: project, [LABEL_SERVICE]: service, [LABEL_ONEOFF]: 'False' }, signal });
+  const list = await runtime.listContainers({
+    all: true,
+    labels: { [LABEL_PROJECT]: project, [LABEL_SERVICE]: service, [LABEL_ONEOFF]: 'False' },
+    signal,
+  });
   return Promise.all(list.map((c) => runtime.inspectContainer(c.id, { signal })));
 }
 

@@ -2,7 +2,20 @@
  * Canonical form of the service sections that need more than a scalar conversion: build, secrets/configs
  * references, depends_on, env_file, extra_hosts, healthcheck, deploy, devices and networks.
  */
-import { absPath, fail, tagged, toBytes, toDuration, toFloat, toInt, toMapping, toOctalMode, toStringList, type CanonicalContext, type Obj } from './canonical-values.js';
+import {
+  absPath,
+  fail,
+  tagged,
+  toBytes,
+  toDuration,
+  toFloat,
+  toInt,
+  toMapping,
+  toOctalMode,
+  toStringList,
+  type CanonicalContext,
+  type Obj,
+} from './canonical-values.js';
 import { isPlainObject, type PathSeg } from './yaml.js';
 
 function isRemoteContext(p: string): boolean {
@@ -63,8 +76,7 @@ export function toFileRefs(value: unknown, ctx: CanonicalContext, path: PathSeg[
 }
 
 export function toDependsOn(value: unknown): unknown {
-  if (Array.isArray(value))
-    return Object.fromEntries(value.map((s) => [String(s), { condition: 'service_started', required: true }]));
+  if (Array.isArray(value)) return Object.fromEntries(value.map((s) => [String(s), { condition: 'service_started', required: true }]));
   return value;
 }
 
@@ -156,7 +168,8 @@ export function toDevices(value: unknown, ctx: CanonicalContext, path: PathSeg[]
   return value.map((item, i) => {
     if (typeof item !== 'string') return item;
     const parts = item.split(':');
-    if (parts.length > 3 || parts[0] === '') fail(ctx, [...path, i], `invalid device ${JSON.stringify(item)} (expected SOURCE[:TARGET[:PERMISSIONS]])`);
+    if (parts.length > 3 || parts[0] === '')
+      fail(ctx, [...path, i], `invalid device ${JSON.stringify(item)} (expected SOURCE[:TARGET[:PERMISSIONS]])`);
     return { source: parts[0], target: parts[1] ?? parts[0], permissions: parts[2] ?? 'rwm' };
   });
 }

@@ -10,7 +10,11 @@ describe('volumes', () => {
     expect(parseVolumeSpec('/data', ctx)).toEqual({ type: 'volume', target: '/data', volume: {} });
     expect(parseVolumeSpec('db:/var/lib/db:nocopy', ctx)).toEqual({ type: 'volume', source: 'db', target: '/var/lib/db', volume: { nocopy: true } });
     expect(parseVolumeSpec('./src:/app:ro,z', ctx)).toEqual({
-      type: 'bind', source: '/proj/src', target: '/app', read_only: true, bind: { selinux: 'z' },
+      type: 'bind',
+      source: '/proj/src',
+      target: '/app',
+      read_only: true,
+      bind: { selinux: 'z' },
     });
     expect(parseVolumeSpec('~/cfg:/etc/cfg:rw', ctx)).toEqual({ type: 'bind', source: '/home/u/cfg', target: '/etc/cfg', bind: {} });
     expect(parseVolumeSpec('./lower:/data:O', ctx)).toMatchObject({ type: 'bind', 'x-tscompose-overlay': true });

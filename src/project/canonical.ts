@@ -12,7 +12,17 @@
  * Defaults that would clobber a base file's values when merged (build context, depends_on condition…) are
  * applied after the merge, in `finalize.ts`.
  */
-import { canonicalBuild, canonicalDeploy, canonicalHealthcheck, toDependsOn, toDevices, toEnvFiles, toExtraHosts, toFileRefs, toServiceNetworks } from './canonical-service.js';
+import {
+  canonicalBuild,
+  canonicalDeploy,
+  canonicalHealthcheck,
+  toDependsOn,
+  toDevices,
+  toEnvFiles,
+  toExtraHosts,
+  toFileRefs,
+  toServiceNetworks,
+} from './canonical-service.js';
 import {
   absPath,
   fail,
@@ -193,8 +203,7 @@ function canonicalNetwork(value: unknown): Obj {
   if ('driver_opts' in out) out.driver_opts = toMapping(out.driver_opts, '');
   if ('labels' in out) out.labels = toMapping(out.labels, '');
   const ipam: Obj = isPlainObject(out.ipam) ? { ...out.ipam } : {};
-  if (Array.isArray(ipam.config))
-    ipam.config = ipam.config.map((c) => (isPlainObject(c) ? withMapping(c, 'aux_addresses', '') : c));
+  if (Array.isArray(ipam.config)) ipam.config = ipam.config.map((c) => (isPlainObject(c) ? withMapping(c, 'aux_addresses', '') : c));
   if ('options' in ipam) ipam.options = toMapping(ipam.options, '');
   out.ipam = ipam;
   return out;
@@ -214,4 +223,3 @@ function canonicalFileObject(value: unknown, ctx: CanonicalContext): Obj {
   if ('driver_opts' in out) out.driver_opts = toMapping(out.driver_opts, '');
   return out;
 }
-

@@ -217,9 +217,7 @@ describe('castTypes', () => {
 
   test('strict: list items print with their index', () => {
     const parsed = parseYaml('services:\n  web:\n    ports:\n      - target: "8o"\n', 'compose.yaml');
-    expect(() => castTypes(parsed.data, { strict: parsed })).toThrow(
-      'services.web.ports[0].target: "8o" is not an integer',
-    );
+    expect(() => castTypes(parsed.data, { strict: parsed })).toThrow('services.web.ports[0].target: "8o" is not an integer');
   });
 
   test('Tagged markers are transparent', () => {

@@ -126,11 +126,9 @@ export function parseGoInt(s: string): CastResult {
  * `inf`, `nan` and hex floats; those are reported as unconvertible here (they make no sense in a compose file).
  */
 export function parseGoFloat(s: string, bits: 32 | 64): CastResult {
-  if (!/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(s))
-    return { ok: false, error: `${goQuote(s)} is not a number` };
+  if (!/^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/.test(s)) return { ok: false, error: `${goQuote(s)} is not a number` };
   const n = Number(s);
-  if (!Number.isFinite(n) || (bits === 32 && !Number.isFinite(Math.fround(n))))
-    return { ok: false, error: `number ${goQuote(s)} is out of range` };
+  if (!Number.isFinite(n) || (bits === 32 && !Number.isFinite(Math.fround(n)))) return { ok: false, error: `number ${goQuote(s)} is out of range` };
   return { ok: true, value: n === 0 ? 0 : n };
 }
 

@@ -37,7 +37,8 @@ export function checkConsistency(project: Project, opts: ConsistencyOptions): vo
     if (svc.network_mode !== undefined && svc.networks !== undefined && Object.keys(svc.networks).length > 0)
       report(`service ${JSON.stringify(name)} declares mutually exclusive \`network_mode\` and \`networks\``, at('network_mode'));
     for (const net of Object.keys(svc.networks ?? {}))
-      if (net !== 'default' && !(net in networks)) report(`service ${JSON.stringify(name)} refers to undefined network ${net}: invalid compose project`, at('networks', net));
+      if (net !== 'default' && !(net in networks))
+        report(`service ${JSON.stringify(name)} refers to undefined network ${net}: invalid compose project`, at('networks', net));
     (svc.volumes ?? []).forEach((v, i) => {
       if (v.type === 'volume' && v.source !== undefined && v.source !== '' && !(v.source in volumes))
         report(`service ${JSON.stringify(name)} refers to undefined volume ${v.source}: invalid compose project`, at('volumes', i));
@@ -48,17 +49,23 @@ export function checkConsistency(project: Project, opts: ConsistencyOptions): vo
       targets.set(v.target, i);
     });
     (svc.secrets ?? []).forEach((s, i) => {
-      if (!(s.source in secrets)) report(`service ${JSON.stringify(name)} refers to undefined secret ${s.source}: invalid compose project`, at('secrets', i));
+      if (!(s.source in secrets))
+        report(`service ${JSON.stringify(name)} refers to undefined secret ${s.source}: invalid compose project`, at('secrets', i));
     });
     (svc.build?.secrets ?? []).forEach((s, i) => {
-      if (!(s.source in secrets)) report(`service ${JSON.stringify(name)} refers to undefined build secret ${s.source}: invalid compose project`, at('build', 'secrets', i));
+      if (!(s.source in secrets))
+        report(`service ${JSON.stringify(name)} refers to undefined build secret ${s.source}: invalid compose project`, at('build', 'secrets', i));
     });
     (svc.configs ?? []).forEach((c, i) => {
-      if (!(c.source in configs)) report(`service ${JSON.stringify(name)} refers to undefined config ${c.source}: invalid compose project`, at('configs', i));
+      if (!(c.source in configs))
+        report(`service ${JSON.stringify(name)} refers to undefined config ${c.source}: invalid compose project`, at('configs', i));
     });
     const test = svc.healthcheck?.test;
     if (test && test.length > 0 && !['NONE', 'CMD', 'CMD-SHELL'].includes(test[0]!))
-      report(`service ${JSON.stringify(name)}: healthcheck.test must start with NONE, CMD or CMD-SHELL, got ${JSON.stringify(test[0])}`, at('healthcheck', 'test'));
+      report(
+        `service ${JSON.stringify(name)}: healthcheck.test must start with NONE, CMD or CMD-SHELL, got ${JSON.stringify(test[0])}`,
+        at('healthcheck', 'test'),
+      );
 
     const replicas = svc.deploy?.replicas;
     if (svc.scale !== undefined && svc.scale < 0) report(`service ${JSON.stringify(name)}: scale must not be negative`, at('scale'));
@@ -66,7 +73,10 @@ export function checkConsistency(project: Project, opts: ConsistencyOptions): vo
       report(`service ${JSON.stringify(name)}: scale (${svc.scale}) and deploy.replicas (${replicas}) differ`, at('scale'));
     const count = svc.scale ?? replicas ?? 1;
     if (svc.container_name !== undefined && count > 1)
-      report(`service ${JSON.stringify(name)}: container_name ${JSON.stringify(svc.container_name)} cannot be used with ${count} replicas (container names must be unique)`, at('container_name'));
+      report(
+        `service ${JSON.stringify(name)}: container_name ${JSON.stringify(svc.container_name)} cannot be used with ${count} replicas (container names must be unique)`,
+        at('container_name'),
+      );
     const limits = svc.deploy?.resources?.limits;
     if (limits) {
       if (svc.cpus !== undefined && limits.cpus !== undefined && svc.cpus !== limits.cpus)
@@ -83,7 +93,10 @@ export function checkConsistency(project: Project, opts: ConsistencyOptions): vo
       const off = opts.disabled[dep];
       if (off) {
         if (d.required)
-          report(`service ${JSON.stringify(dep)} is required by ${JSON.stringify(name)} but is disabled. Can be enabled by profiles [${(off.profiles ?? []).join(', ')}]`, where);
+          report(
+            `service ${JSON.stringify(dep)} is required by ${JSON.stringify(name)} but is disabled. Can be enabled by profiles [${(off.profiles ?? []).join(', ')}]`,
+            where,
+          );
       } else if (!d.required) {
         opts.warn(`service ${JSON.stringify(name)} depends on undefined service ${JSON.stringify(dep)} (not required: ignored)`);
       } else if (d.via === 'depends_on') {
@@ -94,17 +107,28 @@ export function checkConsistency(project: Project, opts: ConsistencyOptions): vo
     }
   }
 
-  for (const [kind, defs] of [['network', networks], ['volume', volumes]] as const) {
+  for (const [kind, defs] of [
+    ['network', networks],
+    ['volume', volumes],
+  ] as const) {
     for (const [name, def] of Object.entries(defs as Record<string, { external?: boolean; driver?: string }>)) {
       if (def.external && def.driver !== undefined)
         report(`conflicting parameters "external" and "driver" specified for ${kind} ${JSON.stringify(name)}`, [`${kind}s`, name]);
     }
   }
-  for (const [kind, defs] of [['secret', secrets], ['config', configs]] as const) {
+  for (const [kind, defs] of [
+    ['secret', secrets],
+    ['config', configs],
+  ] as const) {
     for (const [name, def] of Object.entries(defs)) {
-      const sources = ['file', 'environment', 'content', 'external'].filter((k) => (def as Record<string, unknown>)[k] !== undefined && (def as Record<string, unknown>)[k] !== false);
+      const sources = ['file', 'environment', 'content', 'external'].filter(
+        (k) => (def as Record<string, unknown>)[k] !== undefined && (def as Record<string, unknown>)[k] !== false,
+      );
       if (sources.length === 0 && !(kind === 'secret' && def.driver !== undefined))
-        report(`${kind} ${JSON.stringify(name)} must have one of: file, environment${kind === 'config' ? ', content' : ''}, external`, [`${kind}s`, name]);
+        report(`${kind} ${JSON.stringify(name)} must have one of: file, environment${kind === 'config' ? ', content' : ''}, external`, [
+          `${kind}s`,
+          name,
+        ]);
     }
   }
 

@@ -330,7 +330,7 @@ describe('syntax errors', () => {
     expect(e.message).toBe('.env:3: unexpected character "$" in variable name "lol$wut"');
   });
 
-  test.each(['KEY="', 'KEY="value', 'KEY="value\\"', "KEY=\"value'", "KEY='", "KEY='value", "KEY='value\\'", 'KEY=\'value"'])(
+  test.each(['KEY="', 'KEY="value', 'KEY="value\\"', 'KEY="value\'', "KEY='", "KEY='value", "KEY='value\\'", 'KEY=\'value"'])(
     'unterminated quotes: %s',
     (text) => {
       const e = errorOf(() => parse(`A=1\n${text}`));

@@ -27,12 +27,7 @@ export const ENV_FILE_ERROR = 'TSC_ENV_FILE';
  * `KEY` lines; `onWarning` receives the "variable is not set" warnings of interpolation.
  * Throws a ConfigError (code `TSC_ENV_FILE`) with the file and line of the offending statement.
  */
-export function parseDotenv(
-  text: string,
-  file: string,
-  lookup?: Lookup,
-  onWarning?: (msg: string) => void,
-): Record<string, string> {
+export function parseDotenv(text: string, file: string, lookup?: Lookup, onWarning?: (msg: string) => void): Record<string, string> {
   return new DotenvParser(text, file, lookup ?? (() => undefined), onWarning ?? (() => {})).parse();
 }
 
@@ -111,8 +106,20 @@ function splitUtf8Lines(bytes: Uint8Array, fail: (detail: string, line: number) 
 /** Go `unicode.IsSpace` (the Unicode White_Space property). */
 function isUnicodeSpace(c: number): boolean {
   switch (c) {
-    case 0x09: case 0x0a: case 0x0b: case 0x0c: case 0x0d: case 0x20:
-    case 0x85: case 0xa0: case 0x1680: case 0x2028: case 0x2029: case 0x202f: case 0x205f: case 0x3000:
+    case 0x09:
+    case 0x0a:
+    case 0x0b:
+    case 0x0c:
+    case 0x0d:
+    case 0x20:
+    case 0x85:
+    case 0xa0:
+    case 0x1680:
+    case 0x2028:
+    case 0x2029:
+    case 0x202f:
+    case 0x205f:
+    case 0x3000:
       return true;
     default:
       return c >= 0x2000 && c <= 0x200a;
@@ -197,7 +204,7 @@ class DotenvParser {
 
     let end = src.length;
     let terminator = '';
-    for (let i = start; i < src.length; ) {
+    for (let i = start; i < src.length;) {
       const cp = src.codePointAt(i)!;
       const ch = String.fromCodePoint(cp);
       if (ch === '=' || ch === ':' || ch === '\n') {

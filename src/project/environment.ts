@@ -45,9 +45,13 @@ export function discoverFiles(dir: string, warn: (msg: string) => void): string[
     if (override) files.push(join(current, override));
     return files;
   }
-  throw new FileNotFoundError(`no configuration file provided: not found (looked for ${DEFAULT_FILENAMES.join(', ')} in ${resolve(dir)} and its parents)`, undefined, {
-    hint: 'Run tscompose in a directory with a compose.yaml, or pass one with -f FILE.',
-  });
+  throw new FileNotFoundError(
+    `no configuration file provided: not found (looked for ${DEFAULT_FILENAMES.join(', ')} in ${resolve(dir)} and its parents)`,
+    undefined,
+    {
+      hint: 'Run tscompose in a directory with a compose.yaml, or pass one with -f FILE.',
+    },
+  );
 }
 
 /** Reads env files; later files override earlier ones; values may refer to the shell environment. */
@@ -77,7 +81,11 @@ export function envFilesFor(cwd: string, projectDir: string, explicit: readonly 
     });
   }
   const fromEnv = shell.COMPOSE_ENV_FILES;
-  if (fromEnv) return fromEnv.split(',').filter(Boolean).map((f) => resolve(cwd, f));
+  if (fromEnv)
+    return fromEnv
+      .split(',')
+      .filter(Boolean)
+      .map((f) => resolve(cwd, f));
   const disabled = ['1', 'true'].includes((shell.COMPOSE_DISABLE_ENV_FILE ?? '').toLowerCase());
   const dotenv = join(projectDir, '.env');
   return !disabled && isFile(dotenv) ? [dotenv] : [];
@@ -94,7 +102,10 @@ const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 
 /** Lowercase, keep [a-z0-9_-], drop leading `_`/`-` (compose-go NormalizeProjectName). */
 export function normalizeProjectName(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[_-]+/, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[_-]+/, '');
 }
 
 /** An explicit name (-p, COMPOSE_PROJECT_NAME, `name:`) must already be normal. */

@@ -68,7 +68,10 @@ function finalizeService(name: string, svc: Obj, ctx: FinalizeContext): Obj {
         missing(ctx, `label file ${file} not found`, file, ['services', name, 'label_file', i]);
         continue;
       }
-      Object.assign(labels, readDotenvFile(file, (k) => ctx.env[k]));
+      Object.assign(
+        labels,
+        readDotenvFile(file, (k) => ctx.env[k]),
+      );
     }
     out.labels = { ...labels, ...(isPlainObject(out.labels) ? out.labels : {}) };
   }
@@ -86,7 +89,10 @@ function resolveEnvironment(name: string, svc: Obj, ctx: FinalizeContext): Recor
       missing(ctx, `env file ${path} not found`, path, ['services', name, 'env_file', i]);
       continue;
     }
-    Object.assign(fromFiles, readDotenvFile(path, (k) => fromFiles[k] ?? ctx.env[k], ef.format === 'raw'));
+    Object.assign(
+      fromFiles,
+      readDotenvFile(path, (k) => fromFiles[k] ?? ctx.env[k], ef.format === 'raw'),
+    );
   }
   const out: Record<string, string | null> = { ...fromFiles };
   for (const [k, v] of Object.entries(isPlainObject(svc.environment) ? svc.environment : {})) {
@@ -101,5 +107,8 @@ function resolveEnvironment(name: string, svc: Obj, ctx: FinalizeContext): Recor
 function sortHosts(hosts: string[]): string[] {
   const unique = [...new Set(hosts)];
   const host = (h: string): string => h.split('=')[0]!;
-  return unique.map((h, i) => [h, i] as const).sort((a, b) => (host(a[0]) < host(b[0]) ? -1 : host(a[0]) > host(b[0]) ? 1 : a[1] - b[1])).map(([h]) => h);
+  return unique
+    .map((h, i) => [h, i] as const)
+    .sort((a, b) => (host(a[0]) < host(b[0]) ? -1 : host(a[0]) > host(b[0]) ? 1 : a[1] - b[1]))
+    .map(([h]) => h);
 }

@@ -365,7 +365,8 @@ describe('traverse', () => {
 
   test('visits every node exactly once on a larger graph, respecting order', async () => {
     const spec: Record<string, string[]> = {};
-    for (let i = 0; i < 200; i++) spec[`s${String(i).padStart(3, '0')}`] = i < 10 ? [] : [`s${String(i % 10).padStart(3, '0')}`, `s${String(i - 1).padStart(3, '0')}`];
+    for (let i = 0; i < 200; i++)
+      spec[`s${String(i).padStart(3, '0')}`] = i < 10 ? [] : [`s${String(i % 10).padStart(3, '0')}`, `s${String(i - 1).padStart(3, '0')}`];
     const graph = g(spec);
     const done = new Set<string>();
     let inFlight = 0;

@@ -1,13 +1,6 @@
 import { describe, test, expect } from '@jest/globals';
 import { InterpolationError } from '../errors.js';
-import {
-  InvalidTemplateError,
-  MissingVariableError,
-  goQuote,
-  interpolateString,
-  interpolateTree,
-  type Lookup,
-} from './interpolate.js';
+import { InvalidTemplateError, MissingVariableError, goQuote, interpolateString, interpolateTree, type Lookup } from './interpolate.js';
 import { Tagged, parseYaml } from './yaml.js';
 
 const vars: Record<string, string> = { FOO: 'first', BAR: '', JSON: '{"json":2}' };

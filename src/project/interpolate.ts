@@ -99,15 +99,33 @@ export function goQuote(s: string): string {
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
     switch (ch) {
-      case '\x07': out += '\\a'; continue;
-      case '\b': out += '\\b'; continue;
-      case '\f': out += '\\f'; continue;
-      case '\n': out += '\\n'; continue;
-      case '\r': out += '\\r'; continue;
-      case '\t': out += '\\t'; continue;
-      case '\v': out += '\\v'; continue;
-      case '\\': out += '\\\\'; continue;
-      case '"': out += '\\"'; continue;
+      case '\x07':
+        out += '\\a';
+        continue;
+      case '\b':
+        out += '\\b';
+        continue;
+      case '\f':
+        out += '\\f';
+        continue;
+      case '\n':
+        out += '\\n';
+        continue;
+      case '\r':
+        out += '\\r';
+        continue;
+      case '\t':
+        out += '\\t';
+        continue;
+      case '\v':
+        out += '\\v';
+        continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case '"':
+        out += '\\"';
+        continue;
     }
     if (ch === ' ' || PRINTABLE.test(ch)) out += ch;
     else if (cp < 0x80) out += '\\x' + cp.toString(16).padStart(2, '0');

@@ -139,10 +139,20 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
     env,
     home: env.HOME ?? shell.HOME ?? '/',
     workingDir: projectDir,
-    locate: (path) => locateIn(sources.map((s) => s.parsed), path),
+    locate: (path) =>
+      locateIn(
+        sources.map((s) => s.parsed),
+        path,
+      ),
     ...(lenient ? { missingFile: (msg: string) => warn(msg) } : {}),
   });
-  const profiles = options.profiles && options.profiles.length > 0 ? [...options.profiles] : (env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const profiles =
+    options.profiles && options.profiles.length > 0
+      ? [...options.profiles]
+      : (env.COMPOSE_PROFILES ?? '')
+          .split(',')
+          .map((p) => p.trim())
+          .filter(Boolean);
   let { project, disabled } = applyProfiles(finalized as unknown as Project, profiles, options.services ?? []);
   if (lenient && profiles.length === 0 && Object.keys(project.services).length === 0 && Object.keys(disabled).length > 0) {
     // Rendering only (`config`): a file whose every service sits behind a profile would render empty.
@@ -153,7 +163,11 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
     mode: options.consistency ?? 'error',
     warn,
     disabled,
-    locate: (path) => locateIn(sources.map((s) => s.parsed), path),
+    locate: (path) =>
+      locateIn(
+        sources.map((s) => s.parsed),
+        path,
+      ),
   });
   return {
     project,
@@ -222,8 +236,7 @@ class FileLoader {
   /** Loads another file whose relative paths resolve against its own directory (extends targets). */
   private loadOther(path: string, from: { file: string; line?: number; col?: number }, ctx: FileContext): { parsed: ParsedYaml; model: Obj } {
     const cached = this.cache.get(path);
-    if (cached?.loading)
-      throw new DependencyCycleError([...ctx.includeStack, path], 'circular reference with extends');
+    if (cached?.loading) throw new DependencyCycleError([...ctx.includeStack, path], 'circular reference with extends');
     if (cached) return cached;
     const parsed = parseYaml(readText(path, from), path);
     const entry = { parsed, model: {} as Obj, loading: true };
@@ -242,14 +255,21 @@ class FileLoader {
       if (!isPlainObject(svc)) return {};
       if (done.has(name) || svc.extends === undefined) return svc;
       const key = `${parsed.file}#${name}`;
-      if (stack.includes(key)) throw new DependencyCycleError([...stack, key].map((k) => k.split('#')[1]!), 'circular reference with extends');
+      if (stack.includes(key))
+        throw new DependencyCycleError(
+          [...stack, key].map((k) => k.split('#')[1]!),
+          'circular reference with extends',
+        );
       const ext = svc.extends;
       const spec = typeof ext === 'string' ? { service: ext } : isPlainObject(ext) ? ext : {};
       const baseName = String(spec.service);
       const pos = parsed.locate(['services', name, 'extends']);
       let base: Obj;
       if (spec.file !== undefined && spec.file !== null) {
-        const file = absPath(String(spec.file), { baseDir: dirname(parsed.file === '(stdin)' ? resolve(ctx.baseDir, 'x') : parsed.file), home: ctx.env.HOME ?? '/' });
+        const file = absPath(String(spec.file), {
+          baseDir: dirname(parsed.file === '(stdin)' ? resolve(ctx.baseDir, 'x') : parsed.file),
+          home: ctx.env.HOME ?? '/',
+        });
         const other = this.loadOther(file, pos, ctx);
         const otherServices = isPlainObject(other.model.services) ? other.model.services : {};
         if (!isPlainObject(otherServices[baseName]))
@@ -286,10 +306,10 @@ class FileLoader {
       const spec = typeof item === 'string' ? { path: item } : isPlainObject(item) ? item : {};
       const paths = (Array.isArray(spec.path) ? spec.path : [spec.path]).map((p) => absPath(String(p), { baseDir: fileDir, home }));
       for (const p of paths) {
-        if (ctx.includeStack.includes(p))
-          throw new DependencyCycleError([...ctx.includeStack, p], 'include cycle detected');
+        if (ctx.includeStack.includes(p)) throw new DependencyCycleError([...ctx.includeStack, p], 'include cycle detected');
       }
-      const projectDir = spec.project_directory !== undefined ? absPath(String(spec.project_directory), { baseDir: fileDir, home }) : dirname(paths[0]!);
+      const projectDir =
+        spec.project_directory !== undefined ? absPath(String(spec.project_directory), { baseDir: fileDir, home }) : dirname(paths[0]!);
       const envFiles =
         spec.env_file !== undefined
           ? (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map((f) => absPath(String(f), { baseDir: fileDir, home }))
@@ -345,4 +365,3 @@ class FileLoader {
     return out;
   }
 }
-

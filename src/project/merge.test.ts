@@ -24,17 +24,26 @@ describe('merge', () => {
   test('volumes, secrets and ports are unique by their keys', () => {
     const m = merge(
       svc({
-        volumes: [{ type: 'volume', source: 'a', target: '/data' }, { type: 'bind', source: '/x', target: '/x' }],
+        volumes: [
+          { type: 'volume', source: 'a', target: '/data' },
+          { type: 'bind', source: '/x', target: '/x' },
+        ],
         secrets: [{ source: 'foo' }, { source: 'bar' }],
         ports: [{ mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' }],
       }),
       svc({
         volumes: [{ type: 'volume', source: 'b', target: '/data' }],
         secrets: [{ source: 'zot', target: '/run/secrets/foo' }],
-        ports: [{ mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' }, { mode: 'ingress', target: 81, protocol: 'tcp' }],
+        ports: [
+          { mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' },
+          { mode: 'ingress', target: 81, protocol: 'tcp' },
+        ],
       }),
     );
-    expect(m.volumes).toEqual([{ type: 'volume', source: 'b', target: '/data' }, { type: 'bind', source: '/x', target: '/x' }]);
+    expect(m.volumes).toEqual([
+      { type: 'volume', source: 'b', target: '/data' },
+      { type: 'bind', source: '/x', target: '/x' },
+    ]);
     expect(m.secrets).toEqual([{ source: 'zot', target: '/run/secrets/foo' }, { source: 'bar' }]);
     expect(m.ports).toHaveLength(2);
   });
@@ -49,7 +58,12 @@ describe('merge', () => {
   });
 
   test('!reset and !override', () => {
-    expect(merge(svc({ ports: [{ target: 80 }], environment: { A: '1' } }), svc({ ports: new Tagged('reset', []), environment: new Tagged('override', { B: '2' }) }))).toEqual({
+    expect(
+      merge(
+        svc({ ports: [{ target: 80 }], environment: { A: '1' } }),
+        svc({ ports: new Tagged('reset', []), environment: new Tagged('override', { B: '2' }) }),
+      ),
+    ).toEqual({
       ports: [],
       environment: { B: '2' },
     });
@@ -58,7 +72,9 @@ describe('merge', () => {
   });
 
   test('null over a mapping keeps it; null over a scalar replaces it', () => {
-    expect(merge(svc({ networks: { front: { aliases: ['x'] } } }), svc({ networks: { front: null } }))).toEqual({ networks: { front: { aliases: ['x'] } } });
+    expect(merge(svc({ networks: { front: { aliases: ['x'] } } }), svc({ networks: { front: null } }))).toEqual({
+      networks: { front: { aliases: ['x'] } },
+    });
     expect(merge(svc({ environment: { A: '1' } }), svc({ environment: { A: null } }))).toEqual({ environment: { A: null } });
   });
 });

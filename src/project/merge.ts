@@ -55,8 +55,7 @@ export function mergeValue(base: unknown, over: unknown, path: readonly string[]
   if (base === undefined || base === null) return over;
   if (REPLACED.some((re) => re.test(p))) return over;
   if (isPlainObject(base) && isPlainObject(over)) {
-    if (/^services\.[^.]+\.logging$/.test(p) && base.driver !== undefined && over.driver !== undefined && base.driver !== over.driver)
-      return over;
+    if (/^services\.[^.]+\.logging$/.test(p) && base.driver !== undefined && over.driver !== undefined && base.driver !== over.driver) return over;
     const out: Obj = { ...base };
     for (const [k, v] of Object.entries(over)) {
       const merged = mergeValue(out[k], v, [...path, k]);

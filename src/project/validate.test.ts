@@ -14,15 +14,15 @@ const conformance = join(projectRoot, '..', 'shared', 'conformance');
 
 /** Crude stand-in for interpolation: `${X:-d}` → d, other variables → "x", `$$` → `$`. */
 function substitute(text: string): string {
-  return text
-    .replace(/\$\$/g, '\u0000')
-    .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+])([^}]*)\}/g, (_m, _name: string, op: string, arg: string) =>
-      op.endsWith('-') ? arg : 'x',
-    )
-    .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x')
-    .replace(/\$[A-Za-z_][A-Za-z0-9_]*/g, 'x')
-    // eslint-disable-next-line no-control-regex -- NUL stands in for `$$` above
-    .replace(/\u0000/g, '$');
+  return (
+    text
+      .replace(/\$\$/g, '\u0000')
+      .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-?+])([^}]*)\}/g, (_m, _name: string, op: string, arg: string) => (op.endsWith('-') ? arg : 'x'))
+      .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*\}/g, 'x')
+      .replace(/\$[A-Za-z_][A-Za-z0-9_]*/g, 'x')
+      // eslint-disable-next-line no-control-regex -- NUL stands in for `$$` above
+      .replace(/\u0000/g, '$')
+  );
 }
 
 function validateText(text: string, file = 'compose.yaml'): void {
@@ -81,8 +81,8 @@ function conformanceFiles(): string[] {
 
   if (files.length > 0)
     test.each(files.map((f) => [f.slice(conformance.length + 1), f]))('%s is valid', (_rel, file) => {
-    expect(() => validateText(substitute(readFileSync(file, 'utf8')), file)).not.toThrow();
-  });
+      expect(() => validateText(substitute(readFileSync(file, 'utf8')), file)).not.toThrow();
+    });
 
   test("compose-go's canonical output of the full example is valid", () => {
     const file = join(conformance, 'compose-go-full-example', 'expected.json');
@@ -106,7 +106,10 @@ describe("tscompose's canonical output forms", () => {
         secrets: [{ source: 's', target: '/run/secrets/s', uid: '103', gid: '103', mode: '0440' }],
         configs: [{ source: 'c', target: '/c', mode: 288 }],
         extra_hosts: ['somehost=162.242.195.82', 'myhostv6=::1'],
-        env_file: [{ path: '/p/a.env', required: true }, { path: '/p/b.env', required: false, format: 'raw' }],
+        env_file: [
+          { path: '/p/a.env', required: true },
+          { path: '/p/b.env', required: false, format: 'raw' },
+        ],
         label_file: ['/p/app.labels'],
         depends_on: {
           db: { condition: 'service_healthy', required: true, restart: true },
@@ -189,16 +192,15 @@ describe('error reports', () => {
   });
 
   test('x-* extension keys are accepted where the spec allows them, and only there', () => {
-    const ok = 'x-top: 1\nservices:\n  web:\n    image: n\n    x-a: 1\n    build:\n      context: .\n      x-b: 1\n    deploy:\n      x-c: 1\n      resources:\n        x-d: 1\nnetworks:\n  n:\n    x-e: 1\n';
+    const ok =
+      'x-top: 1\nservices:\n  web:\n    image: n\n    x-a: 1\n    build:\n      context: .\n      x-b: 1\n    deploy:\n      x-c: 1\n      resources:\n        x-d: 1\nnetworks:\n  n:\n    x-e: 1\n';
     expect(issuesOf(ok)).toEqual([]);
     // but not as service names' siblings of fixed keys that are not extensions
     expect(issuesOf('services:\n  web:\n    image: n\n    y-a: 1\n').map((i) => i.path)).toEqual(['services.web.y-a']);
   });
 
   test('ports must be a list', () => {
-    expect(issuesOf('services:\n  web:\n    image: n\n    ports: "8080:80"\n').map(brief)).toEqual([
-      '4:12 services.web.ports: must be a list',
-    ]);
+    expect(issuesOf('services:\n  web:\n    image: n\n    ports: "8080:80"\n').map(brief)).toEqual(['4:12 services.web.ports: must be a list']);
   });
 
   test('a port of the wrong type names the accepted forms, once', () => {
@@ -269,7 +271,9 @@ describe('error reports', () => {
   });
 
   test('depends_on: enum and required inside the long form', () => {
-    const issues = issuesOf('services:\n  web:\n    image: n\n    depends_on:\n      db:\n        condition: healthy\n      cache:\n        required: false\n');
+    const issues = issuesOf(
+      'services:\n  web:\n    image: n\n    depends_on:\n      db:\n        condition: healthy\n      cache:\n        required: false\n',
+    );
     expect(issues.map(brief)).toEqual([
       '6:20 services.web.depends_on.db.condition: must be one of: service_started, service_healthy, service_completed_successfully',
       '8:9 services.web.depends_on.cache: missing required property "condition"',
@@ -283,9 +287,7 @@ describe('error reports', () => {
   });
 
   test('enum with a value of another type', () => {
-    expect(issuesOf('services:\n  web:\n    image: n\n    cgroup: [host]\n').map((i) => i.message)).toEqual([
-      'must be one of: host, private',
-    ]);
+    expect(issuesOf('services:\n  web:\n    image: n\n    cgroup: [host]\n').map((i) => i.message)).toEqual(['must be one of: host, private']);
   });
 
   test('several problems are all reported, in file order', () => {
@@ -323,9 +325,7 @@ describe('Tagged values', () => {
 
   test('!reset removes the key whatever it holds; so does !override null', () => {
     // Neither build nor healthcheck is nullable, and ports is not a mapping: as removals they are fine.
-    expect(
-      issuesOf('services:\n  web:\n    image: n\n    build: !reset null\n    healthcheck: !reset\n    ports: !reset {}\n'),
-    ).toEqual([]);
+    expect(issuesOf('services:\n  web:\n    image: n\n    build: !reset null\n    healthcheck: !reset\n    ports: !reset {}\n')).toEqual([]);
     // (parseYaml currently reads `!override null` as the string "null", so this one is built by hand.)
     const data = { services: { web: { image: 'n', deploy: new Tagged('override', null), dns: new Tagged('override', undefined) } } };
     expect(() => validateSchema(data, { file: 'f', locate: () => ({ file: 'f' }) })).not.toThrow();

@@ -16,11 +16,7 @@
  * key, as the merge phase will (compose-go drops `!reset` paths before validating).
  */
 import { ConfigValidationError, type SchemaIssue, type SourcePosition } from '../errors.js';
-import {
-  validate as compiledValidator,
-  schema as loadSchema,
-  type SchemaValidationError,
-} from '../../schemas/compose-spec.validator.js';
+import { validate as compiledValidator, schema as loadSchema, type SchemaValidationError } from '../../schemas/compose-spec.validator.js';
 import { Tagged, type ParsedYaml, type PathSeg } from './yaml.js';
 
 /** Validates `data`; throws {@link ConfigValidationError} listing every problem, positioned in `source`. */
@@ -198,7 +194,8 @@ function explain(
     if (groups.has(at) || hasDeeper(at)) continue;
     const w = wrappers[wrappers.length - 1]!;
     const path = segsOf(at);
-    const msg = typeof w.parentSchema?.['x-message'] === 'string' ? (w.parentSchema['x-message'] as string) : `must be ${describe(w.parentSchema ?? {})}`;
+    const msg =
+      typeof w.parentSchema?.['x-message'] === 'string' ? (w.parentSchema['x-message'] as string) : `must be ${describe(w.parentSchema ?? {})}`;
     emit(path, msg, false);
   }
 
@@ -242,7 +239,14 @@ function leafMessage(e: SchemaValidationError, path: readonly PathSeg[]): string
 function nameKind(path: readonly PathSeg[]): string {
   const parent = path.length >= 2 ? path[path.length - 2] : undefined;
   const top = path.length === 2;
-  const kinds: Record<string, string> = { services: 'service', networks: 'network', volumes: 'volume', configs: 'config', secrets: 'secret', models: 'model' };
+  const kinds: Record<string, string> = {
+    services: 'service',
+    networks: 'network',
+    volumes: 'volume',
+    configs: 'config',
+    secrets: 'secret',
+    models: 'model',
+  };
   if (top && typeof parent === 'string' && kinds[parent]) return `${kinds[parent]} name`;
   if (parent === 'depends_on') return 'service name';
   if (parent === 'networks') return 'network name';

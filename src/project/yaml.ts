@@ -127,7 +127,14 @@ export function parseYaml(text: string, file: string): ParsedYaml {
 }
 
 /** Copies the parsed data so aliases no longer share objects; rejects recursive and exploding aliases. */
-function expand(value: unknown, open: Set<object>, budget: { nodes: number }, file: string, locate: (p: Path) => SourcePosition, path: PathSeg[] = []): unknown {
+function expand(
+  value: unknown,
+  open: Set<object>,
+  budget: { nodes: number },
+  file: string,
+  locate: (p: Path) => SourcePosition,
+  path: PathSeg[] = [],
+): unknown {
   if (++budget.nodes > MAX_EXPANDED_NODES)
     throw new YamlSyntaxError('document too large after alias expansion (possible "billion laughs" document)', { file });
   if (typeof value !== 'object' || value === null) return value;

@@ -28,7 +28,9 @@ describe('selectRuntime', () => {
 
   test('native (and auto without Docker) when the native runtime cannot run: TSC_RUNTIME_UNAVAILABLE', async () => {
     for (const kind of ['native', 'auto'] as const) {
-      const err = await selectRuntime(kind, {}, { makeDocker: answering(false), makeNative: async () => answering(false)() }).catch((e: unknown) => e);
+      const err = await selectRuntime(kind, {}, { makeDocker: answering(false), makeNative: async () => answering(false)() }).catch(
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(TsComposeError);
       expect((err as TsComposeError).code).toBe('TSC_RUNTIME_UNAVAILABLE');
       expect((err as TsComposeError).hint).toContain('--runtime docker');

@@ -55,8 +55,7 @@ run('docker engine e2e: command set', () => {
     images.push(tag);
     const p = project({
       'compose.yaml': `services:\n  app:\n    image: ${tag}\n    build:\n      context: .\n      target: final\n      args: {GREETING: hi-from-args}\n      labels: {e2e.label: yes}\n    command: ["sleep", "3600"]\n    init: true\n`,
-      Dockerfile:
-        'FROM busybox:latest AS base\nARG GREETING\nRUN echo "$GREETING" > /greeting\nFROM base AS final\nCOPY . /ctx/\n',
+      Dockerfile: 'FROM busybox:latest AS base\nARG GREETING\nRUN echo "$GREETING" > /greeting\nFROM base AS final\nCOPY . /ctx/\n',
       'keep.txt': 'kept\n',
       'secret.txt': 'must not be sent\n',
       '.dockerignore': 'secret.txt\n',
@@ -76,7 +75,9 @@ run('docker engine e2e: command set', () => {
   });
 
   test('a failing build and a missing image fail with the engine message', () => {
-    const p = project({ 'compose.yaml': 'services:\n  b:\n    build:\n      context: .\n      dockerfile_inline: "FROM busybox:latest\\nRUN exit 7\\n"\n' });
+    const p = project({
+      'compose.yaml': 'services:\n  b:\n    build:\n      context: .\n      dockerfile_inline: "FROM busybox:latest\\nRUN exit 7\\n"\n',
+    });
     const r = tsc(p, 'build');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/returned a non-zero code: 7|exit code: 7/);
@@ -87,7 +88,9 @@ run('docker engine e2e: command set', () => {
   });
 
   test('top, ls, wait, cp', () => {
-    const p = project({ 'compose.yaml': `services:\n  s:\n    ${SLEEPER}\n  once:\n    image: busybox:latest\n    command: ["sh", "-c", "sleep 1; exit 5"]\n` });
+    const p = project({
+      'compose.yaml': `services:\n  s:\n    ${SLEEPER}\n  once:\n    image: busybox:latest\n    command: ["sh", "-c", "sleep 1; exit 5"]\n`,
+    });
     ok(tsc(p, 'up', '-d'));
     expect(ok(tsc(p, 'top', 's'))).toContain('sleep 3600');
     expect(ok(tsc(p, 'ls'))).toContain(p.name);
@@ -111,7 +114,11 @@ run('docker engine e2e: command set', () => {
     ok(tsc(p, 'start'));
     for (let i = 0; i < 50 && !out.includes('"start"'); i++) await new Promise((r) => setTimeout(r, 200));
     child.kill('SIGINT');
-    const lines = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.some((e) => e.action === 'start' && String(e.service ?? e.container ?? '').length > 0)).toBe(true);
   });
 
@@ -125,7 +132,9 @@ run('docker engine e2e: command set', () => {
   });
 
   test('logs -f keeps following across a restart', async () => {
-    const p = project({ 'compose.yaml': `services:\n  t:\n    image: busybox:latest\n    command: ["sh", "-c", "echo started-$$RANDOM; sleep 3600"]\n    init: true\n` });
+    const p = project({
+      'compose.yaml': `services:\n  t:\n    image: busybox:latest\n    command: ["sh", "-c", "echo started-$$RANDOM; sleep 3600"]\n    init: true\n`,
+    });
     ok(tsc(p, 'up', '-d'));
     const child = spawn(bin, ['-p', p.name, 'logs', '-f', '--no-color'], { cwd: p.dir, env });
     let out = '';

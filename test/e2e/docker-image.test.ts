@@ -39,7 +39,10 @@ run('docker engine e2e: image commands', () => {
     expect(listed[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+CREATED\s+SIZE$/);
     expect(listed[1]).toMatch(new RegExp(`^${repo}\\s+t1\\s+${id.slice(7, 19)}\\s+.+ ago\\s+[\\d.]+[kMG]?B$`));
     expect(ok(image('ls', '-q', repo))).toBe(`${id.slice(7, 19)}\n`);
-    const json = ok(image('list', '--format', 'json', repo)).trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const json = ok(image('list', '--format', 'json', repo))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
     expect(json).toEqual([expect.objectContaining({ Repository: repo, Tag: 't1', ID: id.slice(7, 19) })]);
 
     const details = JSON.parse(ok(image('inspect', tag))) as { Id: string; RepoTags: string[]; Config: unknown }[];
@@ -65,7 +68,13 @@ run('docker engine e2e: image commands', () => {
     expect(ok(image('ls', '-q', repo))).toBe(`${id.slice(7, 19)}\n`);
 
     expect(ok(image('rm', tag))).toBe(`Untagged: ${tag}\n`);
-    const fromStdin = spawnSync(bin, ['--runtime', 'docker', 'image', 'load'], { cwd: dir, env, input: readFileSync(file), encoding: 'utf8', timeout: 180_000 });
+    const fromStdin = spawnSync(bin, ['--runtime', 'docker', 'image', 'load'], {
+      cwd: dir,
+      env,
+      input: readFileSync(file),
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
     expect(ok(fromStdin)).toBe(`Loaded image: ${tag}\n`);
 
     expect(ok(image('rm', tag))).toBe(`Untagged: ${tag}\n`);
@@ -77,12 +86,22 @@ run('docker engine e2e: image commands', () => {
   }, 180_000);
 
   test('errors without stack traces: a missing image to rm, save or tag; a bad archive to load', () => {
-    for (const args of [['rm', 'tscompose-e2e-no-such:1'], ['save', '-o', join(dir, 'x.tar'), 'tscompose-e2e-no-such:1'], ['tag', 'tscompose-e2e-no-such:1', 'x:1']]) {
+    for (const args of [
+      ['rm', 'tscompose-e2e-no-such:1'],
+      ['save', '-o', join(dir, 'x.tar'), 'tscompose-e2e-no-such:1'],
+      ['tag', 'tscompose-e2e-no-such:1', 'x:1'],
+    ]) {
       const r = image(...args);
       expect(r.status).toBe(1);
       expect(r.stderr).toBe('error: no such image: tscompose-e2e-no-such:1\n');
     }
-    const bad = spawnSync(bin, ['--runtime', 'docker', 'image', 'load'], { cwd: dir, env, input: 'not an archive', encoding: 'utf8', timeout: 60_000 });
+    const bad = spawnSync(bin, ['--runtime', 'docker', 'image', 'load'], {
+      cwd: dir,
+      env,
+      input: 'not an archive',
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^error: loading images: /);
     expect(bad.stderr).not.toMatch(/\n\s+at /);

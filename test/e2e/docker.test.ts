@@ -18,7 +18,12 @@ const project = (files: Record<string, string>) => projects.create(files);
 /** Containers of a project: name → id, from the compose labels. */
 function containers(name: string, all = true): Record<string, string> {
   const out = docker('ps', ...(all ? ['-a'] : []), '--filter', `label=com.docker.compose.project=${name}`, '--format', '{{.Names}} {{.ID}}');
-  return Object.fromEntries(out.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 const label = (id: string, key: string): string => docker('inspect', '-f', `{{index .Config.Labels "${key}"}}`, id);
@@ -184,16 +189,27 @@ volumes:
     const r = tsc(p, 'up', '-d');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/didn't complete successfully: exit 2/);
-    const q = project({ 'compose.yaml': `services:\n  db:\n    ${SLEEPER}\n  app:\n    ${SLEEPER}\n    depends_on:\n      db: {condition: service_healthy}\n` });
+    const q = project({
+      'compose.yaml': `services:\n  db:\n    ${SLEEPER}\n  app:\n    ${SLEEPER}\n    depends_on:\n      db: {condition: service_healthy}\n`,
+    });
     const r2 = tsc(q, 'up', '-d');
     expect(r2.status).not.toBe(0);
     expect(r2.stderr).toMatch(/has no healthcheck configured/);
   });
 
   test('ps, logs and down work from -p alone', () => {
-    const p = project({ 'compose.yaml': `services:\n  talk:\n    image: busybox:latest\n    command: ["sh", "-c", "echo line-one; echo line-two; sleep 3600"]\n    init: true\n` });
+    const p = project({
+      'compose.yaml': `services:\n  talk:\n    image: busybox:latest\n    command: ["sh", "-c", "echo line-one; echo line-two; sleep 3600"]\n    init: true\n`,
+    });
     ok(tsc(p, 'up', '-d'));
-    const ps = JSON.parse(`[${ok(tsc(p, 'ps', '--format', 'json')).trim().split('\n').join(',')}]`.replace('[[', '[').replace(']]', ']'));
+    const ps = JSON.parse(
+      `[${ok(tsc(p, 'ps', '--format', 'json'))
+        .trim()
+        .split('\n')
+        .join(',')}]`
+        .replace('[[', '[')
+        .replace(']]', ']'),
+    );
     expect(JSON.stringify(ps)).toContain(`${p.name}-talk-1`);
     let logs = '';
     for (let i = 0; i < 25 && !logs.includes('line-two'); i++) {
@@ -202,7 +218,11 @@ volumes:
     }
     expect(logs).toMatch(/talk-1\s+\| line-one/);
     const elsewhere = { dir: tmpdir(), name: p.name };
-    expect(ok(tsc(elsewhere, 'ps', '-q')).trim().split('\n')).toHaveLength(1);
+    expect(
+      ok(tsc(elsewhere, 'ps', '-q'))
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
     ok(tsc(elsewhere, 'down', '-t', '1'));
     expect(containers(p.name)).toEqual({});
   });

@@ -45,13 +45,29 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the host has that a native project could leave behind. */
 function snapshot(): Record<string, string[]> {
-  const lines = (s: string) => s.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = (s: string) =>
+    s
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   return {
-    links: lines(out('ip', '-o', 'link')).map((l) => l.split(':')[1]!.trim().split('@')[0]!).filter((n) => /^(tsc-|vtsc)/.test(n)).sort(),
-    netns: lines(out('ip', 'netns')).filter((l) => l.startsWith('tsc-')).sort(),
-    nft: lines(out('nft', 'list', 'tables')).filter((l) => l.includes('tsc-')).sort(),
-    iptables: lines(out('iptables-save')).filter((l) => l.includes('tscompose')).sort(),
-    mounts: lines(readFileSync('/proc/self/mountinfo', 'utf8')).map((l) => l.split(' ')[4]!).filter((m) => m.startsWith(base)).sort(),
+    links: lines(out('ip', '-o', 'link'))
+      .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
+      .filter((n) => /^(tsc-|vtsc)/.test(n))
+      .sort(),
+    netns: lines(out('ip', 'netns'))
+      .filter((l) => l.startsWith('tsc-'))
+      .sort(),
+    nft: lines(out('nft', 'list', 'tables'))
+      .filter((l) => l.includes('tsc-'))
+      .sort(),
+    iptables: lines(out('iptables-save'))
+      .filter((l) => l.includes('tscompose'))
+      .sort(),
+    mounts: lines(readFileSync('/proc/self/mountinfo', 'utf8'))
+      .map((l) => l.split(' ')[4]!)
+      .filter((m) => m.startsWith(base))
+      .sort(),
     cgroups: listCgroupDirs('/tscompose').sort(),
     processes: lines(out('ps', '-eo', 'pid,stat,args')).filter((l) => l.includes(base) && !/^\d+\s+Z/.test(l)),
   };
@@ -138,7 +154,12 @@ volumes:
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
       ok(ts('up', '-d'));
-      expect(ok(ts('ps', '--format', 'json')).trim().split('\n').filter(Boolean).length).toBe(5);
+      expect(
+        ok(ts('ps', '--format', 'json'))
+          .trim()
+          .split('\n')
+          .filter(Boolean).length,
+      ).toBe(5);
       ok(ts('down', '-t', '0'));
     }
     await sleep(500);

@@ -77,7 +77,8 @@ const idOf = (p: P, service: string): string => ok(ts(p, 'ps', '-a', '-q', servi
 const psLine = (p: P, service: string): string => ok(ts(p, 'ps', '-a', service)).split('\n')[1] ?? '';
 
 beforeAll(() => {
-  if (required && !capable) throw new Error('TSCOMPOSE_E2E=1 but the native runtime cannot run here (root, conmon and runc/crun needed): run scripts/engine-env.sh');
+  if (required && !capable)
+    throw new Error('TSCOMPOSE_E2E=1 but the native runtime cannot run here (root, conmon and runc/crun needed): run scripts/engine-env.sh');
 }, 5_000);
 
 afterAll(async () => {
@@ -86,7 +87,9 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   // Images go too (rmi), then the whole state directory.
   spawnSync(bin, ['image', 'prune', '-a', '-f'], { cwd: stateDir, env, encoding: 'utf8' });
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(stateDir));
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.includes(stateDir));
   for (const m of mounts) spawnSync('umount', ['-l', m.split(' ')[4]!]);
   rmSync(stateDir, { recursive: true, force: true });
 }, 120_000);
@@ -177,7 +180,9 @@ run('native runtime e2e', () => {
     ok(ts(p, 'up', '-d', 's'));
     expect(ts(p, 'exec', '-T', 's', 'sh', '-c', 'exit 7').status).toBe(7);
     expect(ts(p, 'exec', '-T', 's', 'no-such-command').status).toBe(127);
-    expect(ok(ts(p, 'exec', '-T', '-e', 'FOO=bar', '-w', '/tmp', '-u', '1000', 's', 'sh', '-c', 'echo $FOO $(pwd) $(id -u)')).trim()).toBe('bar /tmp 1000');
+    expect(ok(ts(p, 'exec', '-T', '-e', 'FOO=bar', '-w', '/tmp', '-u', '1000', 's', 'sh', '-c', 'echo $FOO $(pwd) $(id -u)')).trim()).toBe(
+      'bar /tmp 1000',
+    );
     const r = ts(p, 'run', '--rm', 's', 'sh', '-c', 'echo from-run; exit 5');
     expect(r.status).toBe(5);
     expect(r.stdout).toContain('from-run');
@@ -213,7 +218,9 @@ run('native runtime e2e', () => {
     ok(ts(p, 'start'));
     ok(ts(p, 'stop', '-t', '1'));
     expect(psLine(p, 's')).toMatch(/Exited \((0|143)\)/);
-    await until('start and stop events', () => evOut.includes('"action":"start"') && evOut.includes('"action":"stop"'), 5000).finally(() => events.kill());
+    await until('start and stop events', () => evOut.includes('"action":"start"') && evOut.includes('"action":"stop"'), 5000).finally(() =>
+      events.kill(),
+    );
     ok(ts(p, 'rm', '-f'));
     expect(ok(ts(p, 'ps', '-a', '-q')).trim()).toBe('');
   }, 60_000);
@@ -306,7 +313,10 @@ configs:
 `,
     });
     // The volume's first use copies the image's /etc2 … busybox has no /etc2: seed it from /etc via a second path.
-    writeFileSync(join(p.dir, 'compose.yaml'), readFileSync(join(p.dir, 'compose.yaml'), 'utf8').replace('etcvol:/etc2', 'etcvol:/etc').replaceAll('/etc2/', '/etc/'));
+    writeFileSync(
+      join(p.dir, 'compose.yaml'),
+      readFileSync(join(p.dir, 'compose.yaml'), 'utf8').replace('etcvol:/etc2', 'etcvol:/etc').replaceAll('/etc2/', '/etc/'),
+    );
     const envWithToken = { ...env, E2E_TOKEN: 's3cret' };
     const up = spawnSync(bin, ['-p', p.name, '--progress', 'plain', 'up', '-d', 's'], { cwd: p.dir, env: envWithToken, encoding: 'utf8' });
     ok(up);
@@ -397,7 +407,8 @@ networks:
     ok(ts(p, 'up', '-d'));
     const sh = (svc: string, cmd: string) => ts(p, 'exec', '-T', svc, 'sh', '-c', cmd);
     // Names resolve on their network: service, alias, container name.
-    for (const name of ['web', 'www', `${p.name}-web-1`]) expect(ok(sh('client', `nslookup ${name}`))).toMatch(/Address: 10\.|Address: 172\.|Address: 192\./);
+    for (const name of ['web', 'www', `${p.name}-web-1`])
+      expect(ok(sh('client', `nslookup ${name}`))).toMatch(/Address: 10\.|Address: 172\.|Address: 192\./);
     expect(ok(sh('client', 'echo -e "GET /index.html HTTP/1.0\\r\\n\\r\\n" | nc -w 3 www 8080'))).toContain('hello-web');
     // …and not on another network.
     expect(sh('client', 'nslookup other').status).not.toBe(0);
@@ -427,7 +438,11 @@ networks:
     expect(ok(sh('lonely', 'ip route'))).not.toContain('default');
     // The host's own address (on this machine, so no traffic leaves it) answers the published port from the
     // host, but not from the internal network.
-    const hostIp = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(spawnSync('ip', ['-4', '-o', 'addr', 'show', 'scope', 'global'], { encoding: 'utf8' }).stdout.split('\n').find((l) => !/tsc-|docker|br-/.test(l)) ?? '')?.[1];
+    const hostIp = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(
+      spawnSync('ip', ['-4', '-o', 'addr', 'show', 'scope', 'global'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .find((l) => !/tsc-|docker|br-/.test(l)) ?? '',
+    )?.[1];
     if (hostIp) {
       expect(ok(sh('client', `echo -e "GET /index.html HTTP/1.0\\r\\n\\r\\n" | nc -w 3 ${hostIp} ${eph}`))).toContain('hello-web'); // hairpin
       expect(sh('lonely', `echo -e "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 2 ${hostIp} ${eph}`).stdout).not.toContain('hello-web');
@@ -445,7 +460,13 @@ networks:
     const dir = join(root, 'examples/flask-redis');
     const name = `ne2e-flask-${Math.random().toString(36).slice(2, 6)}`;
     projectNames.push(name);
-    const f = (...args: string[]) => spawnSync(bin, ['-p', name, '-f', join(dir, 'compose.native.yaml'), '--progress', 'plain', ...args], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
+    const f = (...args: string[]) =>
+      spawnSync(bin, ['-p', name, '-f', join(dir, 'compose.native.yaml'), '--progress', 'plain', ...args], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
     ok(f('up', '-d'));
     const { request } = await import('node:http');
     const get = () =>
@@ -484,7 +505,9 @@ networks:
     expect(spawnSync('docker', ['save', '-o', tar, 'tscompose-e2e/saved:1']).status).toBe(0);
     spawnSync('docker', ['rmi', 'tscompose-e2e/saved:1']);
     expect(ok(ts(undefined, 'image', 'load', '-i', tar))).toContain('tscompose-e2e/saved:1');
-    const p = project({ 'compose.yaml': 'services:\n  s:\n    image: tscompose-e2e/saved:1\n    network_mode: none\n    command: ["echo", "from-loaded-image"]\n' });
+    const p = project({
+      'compose.yaml': 'services:\n  s:\n    image: tscompose-e2e/saved:1\n    network_mode: none\n    command: ["echo", "from-loaded-image"]\n',
+    });
     ok(ts(p, 'up'));
     expect(ok(ts(p, 'logs', 's'))).toContain('from-loaded-image');
     ok(ts(p, 'down'));
@@ -527,8 +550,14 @@ networks:
       return Buffer.concat(chunks);
     };
     const cases = [
-      await layer([{ name: 'a', type: 'symlink', linkname: outside }, { name: 'a/pwned', body: 'pwned' }]),
-      await layer([{ name: 'b', type: 'symlink', linkname: '../../../../../../..' + outside }, { name: 'b/pwned2', body: 'pwned' }]),
+      await layer([
+        { name: 'a', type: 'symlink', linkname: outside },
+        { name: 'a/pwned', body: 'pwned' },
+      ]),
+      await layer([
+        { name: 'b', type: 'symlink', linkname: '../../../../../../..' + outside },
+        { name: 'b/pwned2', body: 'pwned' },
+      ]),
       await layer([{ name: '../dotdot', body: 'pwned' }]),
     ];
     for (const [i, l] of cases.entries()) {
@@ -548,14 +577,19 @@ networks:
   test('after the suite: no leftover mounts, cgroups, processes or runtime state', async () => {
     for (const name of projectNames) ok(spawnSync(bin, ['-p', name, 'down', '-v', '-t', '0'], { cwd: stateDir, env, encoding: 'utf8' }));
     await sleep(300);
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(stateDir));
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(stateDir));
     expect(mounts).toEqual([]);
     const containers = existsSync(paths.containers) ? readdirSync(paths.containers) : [];
     expect(containers).toEqual([]);
     const cg = listCgroupDirs('/tscompose').filter((d) => containers.some((c) => d.includes(c)));
     expect(cg).toEqual([]);
     // Exit hooks of the last containers may still be finishing: give them a few seconds.
-    const procs = (): string[] => spawnSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(stateDir) && !/^\s*\d+\s+Z/.test(l));
+    const procs = (): string[] =>
+      spawnSync('ps', ['-eo', 'pid,stat,args'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.includes(stateDir) && !/^\s*\d+\s+Z/.test(l));
     await until('no processes of the suite left', () => procs().length === 0, 10_000).catch(() => undefined);
     expect(procs()).toEqual([]);
     const oci = existsSync(paths.ociRoot) ? readdirSync(paths.ociRoot) : [];

@@ -31,10 +31,8 @@ export function lifecycleCommand(program: Command, context: ContextOf, name: Lif
 }
 
 export async function runLifecycle(ctx: CommandContext, command: LifecycleCommand, services: string[], opts: LifecycleCliOptions): Promise<void> {
-  const [{ kill, pause, restart, restartContainers, rm, start, stop, unpause, removableContainers }, { projectOrName, withSession }] = await Promise.all([
-    import('../../engine/lifecycle.js'),
-    import('../session.js'),
-  ]);
+  const [{ kill, pause, restart, restartContainers, rm, start, stop, unpause, removableContainers }, { projectOrName, withSession }] =
+    await Promise.all([import('../../engine/lifecycle.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   if (ctx.globals.dryRun) {
     await withSession(

@@ -17,8 +17,16 @@ describe('registry config', () => {
 
   test('the given settings first, then daemon.json', async () => {
     const daemon = join(dir, 'daemon.json');
-    await writeFile(daemon, JSON.stringify({ 'registry-mirrors': ['http://127.0.0.1:5001/', 'http://m1:5000'], 'insecure-registries': ['10.0.0.0/8', 'reg:5000'] }));
-    const cfg = loadRegistryConfig({ mirrors: ['http://m1:5000', 'mirror.example'], insecure: ['m1:5000'], daemonJsonPath: daemon, dockerConfigPath: '/d/config.json' });
+    await writeFile(
+      daemon,
+      JSON.stringify({ 'registry-mirrors': ['http://127.0.0.1:5001/', 'http://m1:5000'], 'insecure-registries': ['10.0.0.0/8', 'reg:5000'] }),
+    );
+    const cfg = loadRegistryConfig({
+      mirrors: ['http://m1:5000', 'mirror.example'],
+      insecure: ['m1:5000'],
+      daemonJsonPath: daemon,
+      dockerConfigPath: '/d/config.json',
+    });
     expect(cfg).toEqual({
       mirrors: ['http://m1:5000', 'https://mirror.example', 'http://127.0.0.1:5001'],
       insecure: ['m1:5000', '10.0.0.0/8', 'reg:5000'],

@@ -95,10 +95,16 @@ describe('rulesFor', () => {
     expect(() => portRules({ hostPort: 0, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/host port/);
     expect(() => portRules({ hostPort: 65536, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/host port/);
     expect(() => portRules({ hostPort: 1, containerPort: 1, protocol: 'icmp' as 'tcp', containerIp: '10.0.0.2' })).toThrow(/protocol/);
-    expect(portRules({ hostIp: '127.0.0.1', hostPort: 9000, containerPort: 80, protocol: 'sctp', containerIp: '10.0.0.2' })).toEqual(['ip daddr 127.0.0.1 sctp dport 9000 dnat to 10.0.0.2:80']);
-    expect(() => portRules({ hostIp: 'evil"; flush ruleset', hostPort: 1, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(/invalid IPv4/);
+    expect(portRules({ hostIp: '127.0.0.1', hostPort: 9000, containerPort: 80, protocol: 'sctp', containerIp: '10.0.0.2' })).toEqual([
+      'ip daddr 127.0.0.1 sctp dport 9000 dnat to 10.0.0.2:80',
+    ]);
+    expect(() => portRules({ hostIp: 'evil"; flush ruleset', hostPort: 1, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2' })).toThrow(
+      /invalid IPv4/,
+    );
     expect(portRules({ hostPort: 1, containerPort: 1, protocol: 'tcp', containerIp: '10.0.0.2', owner: 'a"b\\c' })[0]).toMatch(/comment "abc"$/);
-    expect(portRules({ hostIp: '0.0.0.0', hostPort: 1, containerPort: 2, protocol: 'udp', containerIp: '10.0.0.2' })).toEqual(['udp dport 1 dnat to 10.0.0.2:2']);
+    expect(portRules({ hostIp: '0.0.0.0', hostPort: 1, containerPort: 2, protocol: 'udp', containerIp: '10.0.0.2' })).toEqual([
+      'udp dport 1 dnat to 10.0.0.2:2',
+    ]);
   });
   it('removal script is idempotent by construction', () => {
     expect(removalScript('tsc-deadbeef')).toBe('table ip tsc-deadbeef\ndelete table ip tsc-deadbeef\n');
@@ -123,7 +129,9 @@ describe('iptables coexistence', () => {
   it('chooses DOCKER-USER, else a dropping FORWARD, else nothing', () => {
     expect(acceptChain(parseIptablesSave(DOCKER_SAVE))).toBe('DOCKER-USER');
     expect(acceptChain(parseIptablesSave('*filter\n:FORWARD DROP [0:0]\nCOMMIT\n'))).toBe('FORWARD');
-    expect(acceptChain(parseIptablesSave('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j REJECT --reject-with icmp-host-prohibited\nCOMMIT\n'))).toBe('FORWARD');
+    expect(acceptChain(parseIptablesSave('*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j REJECT --reject-with icmp-host-prohibited\nCOMMIT\n'))).toBe(
+      'FORWARD',
+    );
     expect(acceptChain(parseIptablesSave('*filter\n:FORWARD ACCEPT [0:0]\nCOMMIT\n'))).toBeUndefined();
     expect(acceptChain(parseIptablesSave(''))).toBeUndefined();
   });
@@ -132,22 +140,37 @@ describe('iptables coexistence', () => {
     expect(planIptables(f, 'tsc-deadbeef', 'DOCKER-USER')).toBe(
       '*filter\n-I DOCKER-USER 1 -i tsc-deadbeef -m comment --comment "tscompose tsc-deadbeef" -j ACCEPT\nCOMMIT\n',
     );
-    expect(planIptables(f, 'tsc-deadbeef', undefined)).toBe('*filter\n-D DOCKER-USER -o tsc-deadbeef -m comment --comment "tscompose tsc-deadbeef" -j ACCEPT\nCOMMIT\n');
+    expect(planIptables(f, 'tsc-deadbeef', undefined)).toBe(
+      '*filter\n-D DOCKER-USER -o tsc-deadbeef -m comment --comment "tscompose tsc-deadbeef" -j ACCEPT\nCOMMIT\n',
+    );
     expect(planIptables(f, 'tsc-other000', undefined)).toBeUndefined();
-    const full = parseIptablesSave(DOCKER_SAVE.replace('-A DOCKER-USER -j RETURN', `${iptablesRules('tsc-deadbeef', 'DOCKER-USER')[0]!}\n-A DOCKER-USER -j RETURN`));
+    const full = parseIptablesSave(
+      DOCKER_SAVE.replace('-A DOCKER-USER -j RETURN', `${iptablesRules('tsc-deadbeef', 'DOCKER-USER')[0]!}\n-A DOCKER-USER -j RETURN`),
+    );
     expect(planIptables(full, 'tsc-deadbeef', 'DOCKER-USER')).toBeUndefined();
   });
 });
 
 describe('host ports', () => {
   it('conflicts: protocol, wildcard and specific IPs', () => {
-    const taken = [{ hostPort: 8080, containerPort: 80, protocol: 'tcp' as const }, { hostIp: '127.0.0.1', hostPort: 9009, containerPort: 9000, protocol: 'udp' as const }];
+    const taken = [
+      { hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+      { hostIp: '127.0.0.1', hostPort: 9009, containerPort: 9000, protocol: 'udp' as const },
+    ];
     expect(portConflicts(taken, [{ hostPort: 8080, containerPort: 1, protocol: 'udp' }])).toEqual([]);
     expect(portConflicts(taken, [{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 1, protocol: 'tcp' }])).toHaveLength(1);
     expect(portConflicts(taken, [{ hostIp: '127.0.0.2', hostPort: 9009, containerPort: 1, protocol: 'udp' }])).toEqual([]);
     expect(portConflicts(taken, [{ hostPort: 9009, containerPort: 1, protocol: 'udp' }])).toHaveLength(1);
     expect(portConflicts(taken, [{ hostPort: 9009, containerPort: 1, protocol: 'sctp' }])).toEqual([]);
-    expect(portConflicts([], [{ hostPort: 1, containerPort: 1, protocol: 'tcp' }, { hostPort: 1, containerPort: 2, protocol: 'tcp' }])).toHaveLength(1);
+    expect(
+      portConflicts(
+        [],
+        [
+          { hostPort: 1, containerPort: 1, protocol: 'tcp' },
+          { hostPort: 1, containerPort: 2, protocol: 'tcp' },
+        ],
+      ),
+    ).toHaveLength(1);
   });
   it('pickFreePort / canBind', async () => {
     const p = await pickFreePort('tcp', '127.0.0.1');

@@ -20,7 +20,13 @@ const d = enabled ? describe : describe.skip;
 
 const tag = randomBytes(3).toString('hex');
 const KEY = { a: `tsct${tag}_a`, b: `tsct${tag}_b`, c: `tsct${tag}_c` };
-const ids = { a1: `a1${tag}${randomBytes(8).toString('hex')}`, a2: `a2${tag}${randomBytes(8).toString('hex')}`, b1: `b1${tag}${randomBytes(8).toString('hex')}`, c1: `c1${tag}${randomBytes(8).toString('hex')}`, r1: `r1${tag}${randomBytes(8).toString('hex')}` };
+const ids = {
+  a1: `a1${tag}${randomBytes(8).toString('hex')}`,
+  a2: `a2${tag}${randomBytes(8).toString('hex')}`,
+  b1: `b1${tag}${randomBytes(8).toString('hex')}`,
+  c1: `c1${tag}${randomBytes(8).toString('hex')}`,
+  r1: `r1${tag}${randomBytes(8).toString('hex')}`,
+};
 const OURS = new RegExp(`^(${Object.values(KEY).map(bridgeName).join('|')}|vtsc)`);
 
 async function sh(...argv: string[]) {
@@ -47,9 +53,14 @@ interface Snapshot {
   sysctl: string;
 }
 async function snapshot(): Promise<Snapshot> {
-  const links = (await sh('ip', '-o', 'link')).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => OURS.test(n));
+  const links = (await sh('ip', '-o', 'link')).stdout
+    .split('\n')
+    .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '')
+    .filter((n) => OURS.test(n));
   const netns = (await fs.readdir('/run/netns').catch(() => [] as string[])).filter((n) => Object.values(ids).some((id) => n === netnsName(id)));
-  const tables = (await sh('nft', 'list', 'tables')).stdout.split('\n').filter((l) => /tsc-/.test(l) && Object.values(KEY).some((k) => l.includes(bridgeName(k))));
+  const tables = (await sh('nft', 'list', 'tables')).stdout
+    .split('\n')
+    .filter((l) => /tsc-/.test(l) && Object.values(KEY).some((k) => l.includes(bridgeName(k))));
   const iptables = (await sh('iptables-save')).stdout.split('\n').filter((l) => Object.values(KEY).some((k) => l.includes(bridgeName(k))));
   const sysctl = (await fs.readFile('/proc/sys/net/ipv4/ip_forward', 'utf8')).trim();
   return { links, netns, tables, iptables, sysctl };
@@ -76,7 +87,14 @@ d('native networking (root)', () => {
   let hostIp: string;
   const servers: ChildProcess[] = [];
   const eps = {} as Record<'a1' | 'a2' | 'b1' | 'c1' | 'a2b', EndpointRecord>;
-  const timings: Record<string, number[]> = { createNetwork: [], connect: [], connectWithPorts: [], disconnect: [], removeNetwork: [], releaseNetns: [] };
+  const timings: Record<string, number[]> = {
+    createNetwork: [],
+    connect: [],
+    connectWithPorts: [],
+    disconnect: [],
+    removeNetwork: [],
+    releaseNetns: [],
+  };
   const timed = async <T>(k: string, fn: () => Promise<T>): Promise<T> => {
     const t = performance.now();
     try {
@@ -112,7 +130,9 @@ d('native networking (root)', () => {
   it('creates networks: bridge, nft table, DOCKER-USER accepts (idempotent)', async () => {
     const a = await timed('createNetwork', () => nets.createNetwork({ key: KEY.a, name: 'a' }));
     const b = await timed('createNetwork', () => nets.createNetwork({ key: KEY.b, name: 'b', internal: true }));
-    const c = await timed('createNetwork', () => nets.createNetwork({ key: KEY.c, name: 'c', driverOpts: { 'com.docker.network.driver.mtu': '1300' } }));
+    const c = await timed('createNetwork', () =>
+      nets.createNetwork({ key: KEY.c, name: 'c', driverOpts: { 'com.docker.network.driver.mtu': '1300' } }),
+    );
     expect(new Set([a, b, c].map((x) => x.network.subnet)).size).toBe(3);
     // Again: converges, same subnet.
     expect((await timed('createNetwork', () => nets.createNetwork({ key: KEY.a }))).network.subnet).toBe(a.network.subnet);
@@ -163,7 +183,11 @@ d('native networking (root)', () => {
   });
 
   it('publishes ports: host loopback, host address, hairpin, other network; 127.0.0.1-only binding', async () => {
-    const srv = spawn('ip', ['netns', 'exec', eps.a1.netns, process.execPath, '-e', "require('net').createServer(s=>s.end('hi')).listen(8080,()=>console.log('up'))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const srv = spawn(
+      'ip',
+      ['netns', 'exec', eps.a1.netns, process.execPath, '-e', "require('net').createServer(s=>s.end('hi')).listen(8080,()=>console.log('up'))"],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     servers.push(srv);
     await new Promise<void>((resolve, reject) => {
       srv.stdout!.once('data', () => resolve());
@@ -185,7 +209,14 @@ d('native networking (root)', () => {
     expect(webPort).toBeGreaterThan(1023);
     expect(localPort).not.toBe(webPort);
     // Idempotent: re-connect keeps the ephemeral host ports.
-    const again = await nets.connect({ network: KEY.a, endpointId: ids.a1, ports: [{ containerPort: 8080, protocol: 'tcp' }, { hostIp: '127.0.0.1', containerPort: 8080, protocol: 'tcp' }] });
+    const again = await nets.connect({
+      network: KEY.a,
+      endpointId: ids.a1,
+      ports: [
+        { containerPort: 8080, protocol: 'tcp' },
+        { hostIp: '127.0.0.1', containerPort: 8080, protocol: 'tcp' },
+      ],
+    });
     expect(again.ports.map((p) => p.hostPort)).toEqual([webPort, localPort]);
     expect(await fetchFrom(undefined, '127.0.0.1', webPort)).toBe('hi');
     expect(await fetchFrom(undefined, hostIp, webPort)).toBe('hi');
@@ -197,9 +228,19 @@ d('native networking (root)', () => {
     expect(await fetchFrom(eps.a2.netns, eps.a1.ip, 8080)).toBe('hi'); // same network, direct
     expect(await fetchFrom(eps.b1.netns, hostIp, webPort)).toBe(''); // internal network: no way out
     // A host port already published is refused, as is one a host process listens on.
-    await expect(nets.connect({ network: KEY.c, endpointId: ids.c1, ports: [{ hostPort: { start: webPort, end: webPort }, containerPort: 1, protocol: 'tcp' }] })).rejects.toThrow(/already published/);
+    await expect(
+      nets.connect({
+        network: KEY.c,
+        endpointId: ids.c1,
+        ports: [{ hostPort: { start: webPort, end: webPort }, containerPort: 1, protocol: 'tcp' }],
+      }),
+    ).rejects.toThrow(/already published/);
     // A host range: one free port of it (the lowest one not published nor held by a host socket).
-    const ranged = await nets.connect({ network: KEY.c, endpointId: ids.r1, ports: [{ hostIp: '127.0.0.1', hostPort: { start: webPort, end: webPort + 5 }, containerPort: 8080, protocol: 'tcp' }] });
+    const ranged = await nets.connect({
+      network: KEY.c,
+      endpointId: ids.r1,
+      ports: [{ hostIp: '127.0.0.1', hostPort: { start: webPort, end: webPort + 5 }, containerPort: 8080, protocol: 'tcp' }],
+    });
     expect(ranged.ports).toHaveLength(1);
     expect(ranged.ports[0]!.hostPort).toBeGreaterThan(webPort);
     expect(ranged.ports[0]!.hostPort).toBeLessThanOrEqual(webPort + 5);
@@ -306,7 +347,11 @@ d('native networking costs (root)', () => {
       await sh('ip', 'link', 'show', 'lo');
       spawn1.push(performance.now() - s);
     }
-    console.log(`costs (ms, median of 5): ${Object.entries(t).map(([k, v]) => `${k}=${median(v).toFixed(1)}`).join(', ')}; one \`ip link show lo\` = ${median(spawn1).toFixed(1)}`);
+    console.log(
+      `costs (ms, median of 5): ${Object.entries(t)
+        .map(([k, v]) => `${k}=${median(v).toFixed(1)}`)
+        .join(', ')}; one \`ip link show lo\` = ${median(spawn1).toFixed(1)}`,
+    );
     expect(t.create.length).toBe(5);
   });
 });

@@ -44,7 +44,16 @@ import {
   type Protocol,
 } from './firewall.js';
 import { checkProtocolSupported, ephemeralRange, hostPortFree, pickPortInRange } from './host-ports.js';
-import { allocateAddress, planNetwork, readHostUsage, releaseAddress, type IpamConfig, type IpamNetwork, type Pool, type UsedPrefix } from './ipam.js';
+import {
+  allocateAddress,
+  planNetwork,
+  readHostUsage,
+  releaseAddress,
+  type IpamConfig,
+  type IpamNetwork,
+  type Pool,
+  type UsedPrefix,
+} from './ipam.js';
 import { runStep } from './run.js';
 
 export interface EndpointRecord {
@@ -201,27 +210,42 @@ export class NativeNetworks {
       const net = state.networks[req.network];
       if (!net) throw new NetworkError(`network ${req.network} does not exist`);
       const old = net.endpoints[req.endpointId];
-      const nsName = req.netnsPath && path.dirname(req.netnsPath) === '/run/netns' ? path.basename(req.netnsPath) : (req.netnsName ?? netnsName(req.endpointId));
-      const sameNs = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => e.netns === nsName && !(n.key === net.key && e.endpointId === req.endpointId)).map((e) => ({ n, e })));
+      const nsName =
+        req.netnsPath && path.dirname(req.netnsPath) === '/run/netns' ? path.basename(req.netnsPath) : (req.netnsName ?? netnsName(req.endpointId));
+      const sameNs = Object.values(state.networks).flatMap((n) =>
+        Object.values(n.endpoints)
+          .filter((e) => e.netns === nsName && !(n.key === net.key && e.endpointId === req.endpointId))
+          .map((e) => ({ n, e })),
+      );
       const { network: n2, ip } = allocateAddress(net, req.endpointId, req.ipv4Address ?? (old ? old.ip : undefined));
       const ifname = req.ifname ?? old?.ifname ?? firstFreeIfname(sameNs.map((x) => x.e.ifname));
       if (sameNs.some((x) => x.e.ifname === ifname)) throw new NetworkError(`interface ${ifname} is already used in netns ${nsName}`);
       const defaultRoute = req.defaultRoute ?? (old?.defaultRoute || (!net.internal && !sameNs.some((x) => x.e.defaultRoute)));
       // Ports: keep the host ports of a previous run of this endpoint, pick ephemeral ones and one port of each
       // range, refuse clashes.
-      const taken = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => !(n.key === net.key && e.endpointId === req.endpointId)).flatMap((e) => e.ports));
+      const taken = Object.values(state.networks).flatMap((n) =>
+        Object.values(n.endpoints)
+          .filter((e) => !(n.key === net.key && e.endpointId === req.endpointId))
+          .flatMap((e) => e.ports),
+      );
       const ports: FirewallPort[] = [];
-      const used = (protocol: Protocol): Set<number> =>
-        new Set([...taken, ...ports].filter((p) => p.protocol === protocol).map((p) => p.hostPort));
+      const used = (protocol: Protocol): Set<number> => new Set([...taken, ...ports].filter((p) => p.protocol === protocol).map((p) => p.hostPort));
       for (const p of net.internal ? [] : (req.ports ?? [])) {
         checkProtocolSupported(p.protocol);
         const prev = old?.ports.find(
-          (o) => o.containerPort === p.containerPort && o.protocol === p.protocol && (o.hostIp ?? '') === (p.hostIp ?? '') && (!p.hostPort || (o.hostPort >= p.hostPort.start && o.hostPort <= p.hostPort.end)),
+          (o) =>
+            o.containerPort === p.containerPort &&
+            o.protocol === p.protocol &&
+            (o.hostIp ?? '') === (p.hostIp ?? '') &&
+            (!p.hostPort || (o.hostPort >= p.hostPort.start && o.hostPort <= p.hostPort.end)),
         );
         let hostPort: number;
         if (prev) hostPort = prev.hostPort;
         else if (!p.hostPort) {
-          hostPort = p.protocol === 'sctp' ? await pickPortInRange('sctp', await ephemeralRange(), p.hostIp, used('sctp')) : await pickFreePort(p.protocol, p.hostIp, used(p.protocol));
+          hostPort =
+            p.protocol === 'sctp'
+              ? await pickPortInRange('sctp', await ephemeralRange(), p.hostIp, used('sctp'))
+              : await pickFreePort(p.protocol, p.hostIp, used(p.protocol));
         } else if (p.hostPort.start !== p.hostPort.end) hostPort = await pickPortInRange(p.protocol, p.hostPort, p.hostIp, used(p.protocol));
         else {
           hostPort = p.hostPort.start;
@@ -263,16 +287,16 @@ export class NativeNetworks {
       if (!rec.ownNetns) await ensureNetns(rec.netns, req.netnsPath);
       await attachEndpoint(
         {
-        netns: rec.netns,
-        bridge: net.bridge,
-        hostVeth: rec.hostVeth,
-        ifname: rec.ifname,
-        address: rec.ip,
-        prefixLen: rec.prefixLen,
-        gateway: rec.gateway,
-        defaultRoute: rec.defaultRoute,
-        mac: rec.mac,
-        mtu: net.mtu,
+          netns: rec.netns,
+          bridge: net.bridge,
+          hostVeth: rec.hostVeth,
+          ifname: rec.ifname,
+          address: rec.ip,
+          prefixLen: rec.prefixLen,
+          gateway: rec.gateway,
+          defaultRoute: rec.defaultRoute,
+          mac: rec.mac,
+          mtu: net.mtu,
         },
         { createNetns: rec.ownNetns },
       );
@@ -306,7 +330,13 @@ export class NativeNetworks {
           const e = Object.values(other.endpoints).find((x) => x.netns === ep.netns);
           if (!e) continue;
           handover = { netns: e.netns, ifname: e.ifname, gateway: e.gateway };
-          next = { ...next, networks: { ...next.networks, [other.key]: { ...other, endpoints: { ...other.endpoints, [e.endpointId]: { ...e, defaultRoute: true } } } } };
+          next = {
+            ...next,
+            networks: {
+              ...next.networks,
+              [other.key]: { ...other, endpoints: { ...other.endpoints, [e.endpointId]: { ...e, defaultRoute: true } } },
+            },
+          };
           break;
         }
       }
@@ -314,7 +344,10 @@ export class NativeNetworks {
       await detachEndpoint(ep.hostVeth);
       if (ep.ports.length) await applyFirewallFor(next, network);
       if (handover) {
-        await runStep({ argv: ['ip', '-n', handover.netns, 'route', 'replace', 'default', 'via', handover.gateway, 'dev', handover.ifname], okIf: /No such|Cannot find|Network is unreachable/ });
+        await runStep({
+          argv: ['ip', '-n', handover.netns, 'route', 'replace', 'default', 'via', handover.gateway, 'dev', handover.ifname],
+          okIf: /No such|Cannot find|Network is unreachable/,
+        });
       }
       return ep;
     });

@@ -25,11 +25,17 @@ import type { ContainerRecord } from './state.js';
 import { resolveUser } from './user.js';
 import type { VolumeService } from './volumes.js';
 
-export async function createContainer(ctx: NativeContext, containers: ContainerService, volumes: VolumeService, spec: ContainerSpec): Promise<{ id: string }> {
+export async function createContainer(
+  ctx: NativeContext,
+  containers: ContainerService,
+  volumes: VolumeService,
+  spec: ContainerSpec,
+): Promise<{ id: string }> {
   const id = randomBytes(32).toString('hex');
   const network = await containers.networkOf(spec, id);
   if (spec.ports && spec.ports.length > 0 && typeof network !== 'object') {
-    if (network === 'none') throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);
+    if (network === 'none')
+      throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);
   }
   const images = await ctx.images();
   const image = await images.resolve(spec.image);
@@ -37,7 +43,11 @@ export async function createContainer(ctx: NativeContext, containers: ContainerS
   const dir = ctx.state.containerDir(id);
   const taken = await ctx.state.claimName(spec.name, id);
   if (taken) {
-    throw new ConflictError('container', spec.name, `the container name "/${spec.name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name`);
+    throw new ConflictError(
+      'container',
+      spec.name,
+      `the container name "/${spec.name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name`,
+    );
   }
   await fs.mkdir(path.join(dir, 'bundle'), { recursive: true });
   // A placeholder record backs the name claim until the real one is written (`creating`: not listed yet; a
@@ -48,7 +58,7 @@ export async function createContainer(ctx: NativeContext, containers: ContainerS
     const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;
     await writeJsonAtomic(path.join(dir, 'image-config.json'), image.config);
     const user = await resolveUser(rootfs, spec.user ?? imageConfig.User);
-    const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : spec.hostname ?? id.slice(0, 12);
+    const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : (spec.hostname ?? id.slice(0, 12));
     const etcFiles = await writeEtcFiles(dir, spec, hostname, network);
     const vols = await volumeMounts(ctx, volumes, { id, spec, image, rootfs });
     const initBinary = spec.init ? ctx.initBinary() : undefined;
@@ -67,7 +77,9 @@ export async function createContainer(ctx: NativeContext, containers: ContainerS
       swapLimitSupported: swapLimitSupported(),
     });
     await fs.writeFile(path.join(dir, 'bundle', 'config.json'), ociSpecToJson(oci));
-    const tmpfsInfo: MountInfo[] = (spec.mounts ?? []).filter((m) => m.type === 'tmpfs').map((m) => ({ type: 'tmpfs', source: '', target: m.target, readOnly: m.readOnly === true }));
+    const tmpfsInfo: MountInfo[] = (spec.mounts ?? [])
+      .filter((m) => m.type === 'tmpfs')
+      .map((m) => ({ type: 'tmpfs', source: '', target: m.target, readOnly: m.readOnly === true }));
     await ctx.state.write(newRecord(id, spec, image, hostname, [...vols.info, ...tmpfsInfo], vols.anonymous));
   } catch (e) {
     await containers.destroy(id).catch(() => undefined);
@@ -83,7 +95,14 @@ function swapLimitSupported(): boolean {
   return mode === 'v2' || existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
 }
 
-function newRecord(id: string, spec: ContainerSpec, image: StoredImage, hostname: string, mounts: MountInfo[], anonymousVolumes: string[]): ContainerRecord {
+function newRecord(
+  id: string,
+  spec: ContainerSpec,
+  image: StoredImage,
+  hostname: string,
+  mounts: MountInfo[],
+  anonymousVolumes: string[],
+): ContainerRecord {
   return {
     id,
     name: spec.name,
@@ -100,7 +119,12 @@ function newRecord(id: string, spec: ContainerSpec, image: StoredImage, hostname
 }
 
 /** hosts, hostname and resolv.conf in the container's `etc/`, bind-mounted by the OCI spec. */
-async function writeEtcFiles(dir: string, spec: ContainerSpec, hostname: string, network: OciNetwork): Promise<{ hosts: string; hostname: string; resolvConf: string }> {
+async function writeEtcFiles(
+  dir: string,
+  spec: ContainerSpec,
+  hostname: string,
+  network: OciNetwork,
+): Promise<{ hosts: string; hostname: string; resolvConf: string }> {
   const etc = path.join(dir, 'etc');
   await fs.mkdir(etc, { recursive: true });
   const files = { hosts: path.join(etc, 'hosts'), hostname: path.join(etc, 'hostname'), resolvConf: path.join(etc, 'resolv.conf') };
@@ -112,7 +136,9 @@ async function writeEtcFiles(dir: string, spec: ContainerSpec, hostname: string,
       hostname,
       ips: [],
       extraHosts: [...(spec.extraHosts ?? [])],
-      ...(network === 'host' ? { network: 'host' as const, hostHosts: await fs.readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n') } : { network: 'bridge' as const }),
+      ...(network === 'host'
+        ? { network: 'host' as const, hostHosts: await fs.readFile('/etc/hosts', 'utf8').catch(() => '127.0.0.1\tlocalhost\n') }
+        : { network: 'bridge' as const }),
     });
   } catch (e) {
     throw new TsComposeError('TSC_INVALID_EXTRA_HOSTS', `container ${spec.name}: ${(e as Error).message}`);

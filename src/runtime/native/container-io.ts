@@ -8,7 +8,17 @@ import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { matchesLabels, type CallOptions, type EventsOptions, type ExecResult, type ExecSession, type ExecSpec, type LogLine, type LogsOptions, type RuntimeEvent } from '../runtime.js';
+import {
+  matchesLabels,
+  type CallOptions,
+  type EventsOptions,
+  type ExecResult,
+  type ExecSession,
+  type ExecSpec,
+  type LogLine,
+  type LogsOptions,
+  type RuntimeEvent,
+} from '../runtime.js';
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
@@ -54,7 +64,11 @@ export class ContainerIo {
     const since = options.since === undefined ? undefined : options.since * 1000;
     const until = options.until === undefined ? undefined : options.until * 1000;
     let done = false;
-    for await (const e of tailJsonLines<RuntimeEvent>(this.ctx.paths.events, { fromStart: since !== undefined, signal: options.signal, stop: () => done || (until !== undefined && Date.now() > until) })) {
+    for await (const e of tailJsonLines<RuntimeEvent>(this.ctx.paths.events, {
+      fromStart: since !== undefined,
+      signal: options.signal,
+      stop: () => done || (until !== undefined && Date.now() > until),
+    })) {
       if (since !== undefined && e.time < since) continue;
       if (until !== undefined && e.time > until) {
         done = true;
@@ -91,7 +105,9 @@ export class ContainerIo {
       let err = '';
       child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new TsComposeError('TSC_NATIVE_CP', `copying into ${r.name}:${p} failed: ${err.trim()}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new TsComposeError('TSC_NATIVE_CP', `copying into ${r.name}:${p} failed: ${err.trim()}`)),
+      );
       tar.pipe(child.stdin!);
       child.stdin!.on('error', () => undefined);
     });
@@ -100,7 +116,8 @@ export class ContainerIo {
   async copyFrom(idOrName: string, p: string): Promise<Readable> {
     const r = await this.containers.record(idOrName);
     const source = await this.pathInContainer(r, p);
-    if (!(await fs.lstat(source).catch(() => undefined))) throw new NotFoundError('container', `${r.name}:${p}`, { hint: `no such file or directory in the container: ${p}` });
+    if (!(await fs.lstat(source).catch(() => undefined)))
+      throw new NotFoundError('container', `${r.name}:${p}`, { hint: `no such file or directory in the container: ${p}` });
     const child = spawn('tar', ['-c', '-C', path.dirname(source), '-f', '-', path.basename(source)], { stdio: ['ignore', 'pipe', 'ignore'] });
     const out = new PassThrough();
     child.stdout!.pipe(out);

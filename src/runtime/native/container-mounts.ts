@@ -53,7 +53,14 @@ export async function volumeMounts(
     if (!other) throw new NotFoundError('container', name, { hint: `volumes_from: no container named ${name}` });
     for (const om of other.mounts) {
       if (mounts.some((m) => m.target === om.target) || (om.type !== 'volume' && om.type !== 'bind')) continue;
-      mounts.push({ type: om.type, source: om.source, target: om.target, readOnly: mode === 'ro' || (mode !== 'rw' && om.readOnly), noCopy: true, createHostPath: false });
+      mounts.push({
+        type: om.type,
+        source: om.source,
+        target: om.target,
+        readOnly: mode === 'ro' || (mode !== 'rw' && om.readOnly),
+        noCopy: true,
+        createHostPath: false,
+      });
     }
   }
   const imageVolumes = Object.keys((image.config.config as ImageRunConfig | undefined)?.Volumes ?? {});
@@ -75,11 +82,26 @@ export async function volumeMounts(
         const o = path.join(dir, 'overlay', String(n++));
         await Promise.all(['upper', 'work', 'merged'].map((d) => fs.mkdir(path.join(o, d), { recursive: true })));
         if (!(await isMounted(path.join(o, 'merged')))) {
-          await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${source},upperdir=${path.join(o, 'upper')},workdir=${path.join(o, 'work')}`, path.join(o, 'merged')]).catch((e: unknown) => {
-            throw new TsComposeError('TSC_NATIVE_MOUNT', `cannot mount the overlay volume ${source}:${m.target}:O: ${String((e as { stderr?: string }).stderr ?? e).trim()}`);
+          await execFileP('mount', [
+            '-t',
+            'overlay',
+            'overlay',
+            '-o',
+            `lowerdir=${source},upperdir=${path.join(o, 'upper')},workdir=${path.join(o, 'work')}`,
+            path.join(o, 'merged'),
+          ]).catch((e: unknown) => {
+            throw new TsComposeError(
+              'TSC_NATIVE_MOUNT',
+              `cannot mount the overlay volume ${source}:${m.target}:O: ${String((e as { stderr?: string }).stderr ?? e).trim()}`,
+            );
           });
         }
-        oci.push({ destination: m.target, type: 'bind', source: path.join(o, 'merged'), options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
+        oci.push({
+          destination: m.target,
+          type: 'bind',
+          source: path.join(o, 'merged'),
+          options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])],
+        });
       }
       info.push({ type: 'bind', source, target: m.target, readOnly: m.readOnly === true });
       continue;

@@ -99,7 +99,7 @@ export class ContainerService {
   private endpointsOf(r: ContainerRecord, status: ContainerStatus): Record<string, EndpointInfo> {
     const out: Record<string, EndpointInfo> = {};
     if (!usesBridge(r)) return out;
-    const live = status === 'running' || status === 'paused' ? r.state.endpoints ?? {} : {};
+    const live = status === 'running' || status === 'paused' ? (r.state.endpoints ?? {}) : {};
     const ids = this.networkIds ?? {};
     for (const ep of r.spec.networks ?? []) {
       const e = live[ep.network];
@@ -155,7 +155,10 @@ export class ContainerService {
       }
       return { netnsPath: `/proc/${other.state.pid}/ns/net` };
     }
-    throw unsupported(`network_mode ${mode ?? '(none given, no networks)'}`, 'the native runtime has no default bridge: use compose networks (the default network works), or network_mode none, host or service:NAME');
+    throw unsupported(
+      `network_mode ${mode ?? '(none given, no networks)'}`,
+      'the native runtime has no default bridge: use compose networks (the default network works), or network_mode none, host or service:NAME',
+    );
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -176,7 +179,9 @@ export class ContainerService {
         // The joined container may have a new process since this one was created.
         const net = await this.networkOf(r.spec, r.id);
         const oci = await ociSpecOf(ctx, r.id);
-        oci.linux.namespaces = oci.linux.namespaces.map((n) => (n.type === 'network' && typeof net === 'object' ? { type: 'network', path: net.netnsPath } : n));
+        oci.linux.namespaces = oci.linux.namespaces.map((n) =>
+          n.type === 'network' && typeof net === 'object' ? { type: 'network', path: net.netnsPath } : n,
+        );
         await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
       }
       // A start by the user begins a new restart count (Docker).
@@ -193,7 +198,7 @@ export class ContainerService {
     // conmon's exit command sees this and leaves recording the exit to us (no Node start per stopped container).
     await fs.writeFile(ctx.state.stoppingFile(r.id), '').catch(() => undefined);
     const timeout = (timeoutSeconds ?? r.spec.stopTimeoutSeconds ?? 10) * 1000;
-    const sig = timeout === 0 ? 'SIGKILL' : signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r));
+    const sig = timeout === 0 ? 'SIGKILL' : (signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r)));
     const wasPaused = r.state.status === 'paused';
     if (sig === 'SIGKILL' && !wasPaused) {
       // SIGKILL to the init of its own pid namespace ends every process of the container, no spawn needed;
@@ -216,7 +221,10 @@ export class ContainerService {
     const s = await this.status(r);
     if (s === 'restarting') {
       // Between two runs of a restart policy: cancel the pending restart.
-      await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, stoppedByUser: true } }));
+      await this.ctx.state.update(r.id, (rec) => ({
+        ...rec,
+        state: { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, stoppedByUser: true },
+      }));
       return;
     }
     if (s !== 'running' && s !== 'paused') throw new NotModifiedError('container', r.name, 'not running');
@@ -256,7 +264,9 @@ export class ContainerService {
     const left = await mountsUnder(ctx.state.containerDir(id));
     if (left.length > 0) {
       // Never rm -rf through a mount: that would delete the volume's or the host directory's files.
-      throw new TsComposeError('TSC_NATIVE_BUSY', `cannot remove container ${id.slice(0, 12)}: ${left[0]} is still mounted`, { hint: `umount it (umount -l ${left[0]}) and retry` });
+      throw new TsComposeError('TSC_NATIVE_BUSY', `cannot remove container ${id.slice(0, 12)}: ${left[0]} is still mounted`, {
+        hint: `umount it (umount -l ${left[0]}) and retry`,
+      });
     }
     await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
     await fs.rm(ctx.state.containerDir(id), { recursive: true, force: true });
@@ -272,7 +282,11 @@ export class ContainerService {
     const s = await this.status(r);
     if (s === 'running' || s === 'paused') {
       if (!options.force) {
-        throw new ConflictError('container', r.name, `cannot remove container "/${r.name}": container is running: stop the container before removing or force remove`);
+        throw new ConflictError(
+          'container',
+          r.name,
+          `cannot remove container "/${r.name}": container is running: stop the container before removing or force remove`,
+        );
       }
       await this.stopRecord(r, 0, 'SIGKILL');
     }
@@ -288,7 +302,12 @@ export class ContainerService {
     if (taken) throw new ConflictError('container', newName, `the container name "/${newName}" is already in use by container "${taken}"`);
     await this.ctx.state.update(r.id, (rec) => ({ ...rec, name: newName, spec: { ...rec.spec, name: newName } }));
     await this.ctx.state.releaseName(r.name, r.id);
-    await this.ctx.event({ type: 'container', action: 'rename', id: r.id, attributes: eventAttributes({ ...r, name: newName }, { oldName: r.name }) });
+    await this.ctx.event({
+      type: 'container',
+      action: 'rename',
+      id: r.id,
+      attributes: eventAttributes({ ...r, name: newName }, { oldName: r.name }),
+    });
   }
 
   async restart(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined } = {}): Promise<void> {
@@ -333,7 +352,8 @@ export class ContainerService {
       const s = await this.status(r);
       const stopped = s !== 'running' && s !== 'paused';
       if (condition === 'not-running' && stopped) return r.state.exitCode;
-      if (condition === 'next-exit' && stopped && (r.state.generation > startGen || firstStatus === 'running' || firstStatus === 'paused')) return r.state.exitCode;
+      if (condition === 'next-exit' && stopped && (r.state.generation > startGen || firstStatus === 'running' || firstStatus === 'paused'))
+        return r.state.exitCode;
       await sleep(delay);
       delay = Math.min(delay * 2, 200);
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NativeContext, nativeSettings } from './context.js';
 
 describe('nativeSettings', () => {
-  test('defaults: OCI runtime chosen from the host, fast paths on, create and start together, Docker\'s registry files', () => {
+  test("defaults: OCI runtime chosen from the host, fast paths on, create and start together, Docker's registry files", () => {
     expect(nativeSettings({})).toEqual({
       ociRuntime: undefined,
       ociFastPaths: true,
@@ -16,7 +16,10 @@ describe('nativeSettings', () => {
   test('reads TSCOMPOSE_OCI_RUNTIME, TSCOMPOSE_OCI_FAST and TSCOMPOSE_NATIVE_SEPARATE_START', () => {
     const s = nativeSettings({ TSCOMPOSE_OCI_RUNTIME: 'runc', TSCOMPOSE_OCI_FAST: '0', TSCOMPOSE_NATIVE_SEPARATE_START: '1' });
     expect(s).toMatchObject({ ociRuntime: 'runc', ociFastPaths: false, separateStart: true });
-    expect(nativeSettings({ TSCOMPOSE_OCI_FAST: '1', TSCOMPOSE_NATIVE_SEPARATE_START: '0' })).toMatchObject({ ociFastPaths: true, separateStart: false });
+    expect(nativeSettings({ TSCOMPOSE_OCI_FAST: '1', TSCOMPOSE_NATIVE_SEPARATE_START: '0' })).toMatchObject({
+      ociFastPaths: true,
+      separateStart: false,
+    });
   });
 
   test('reads the registry variables and DOCKER_CONFIG (names only: no file is read)', () => {

@@ -91,7 +91,12 @@ export class NativeContext {
   /** The image service (./images.ts) over the image store under `<state>/images`, loaded on first use. */
   images(): Promise<NativeImages> {
     this.imagesCache ??= import('./images.js').then(
-      ({ NativeImages }) => new NativeImages({ paths: this.paths, registry: this.settings.registry, imagesInUse: async () => new Set((await this.state.all()).map((r) => r.imageId)) }),
+      ({ NativeImages }) =>
+        new NativeImages({
+          paths: this.paths,
+          registry: this.settings.registry,
+          imagesInUse: async () => new Set((await this.state.all()).map((r) => r.imageId)),
+        }),
     );
     return this.imagesCache;
   }

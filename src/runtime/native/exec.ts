@@ -32,7 +32,12 @@ function startFailureCode(log: string): number | undefined {
   return 126;
 }
 
-export async function spawnExec(ctx: NativeContext, r: ContainerRecord, spec: ExecSpec, options: { signal?: AbortSignal | undefined } = {}): Promise<ExecChild> {
+export async function spawnExec(
+  ctx: NativeContext,
+  r: ContainerRecord,
+  spec: ExecSpec,
+  options: { signal?: AbortSignal | undefined } = {},
+): Promise<ExecChild> {
   const oci = await ociSpecOf(ctx, r.id);
   const user = spec.user ? await resolveUser(rootfsDir(ctx, r.id), spec.user) : undefined;
   const proc = execProcess(oci, { cmd: spec.cmd, env: spec.env, user, cwd: spec.workdir, tty: false, privileged: spec.privileged });
@@ -43,10 +48,14 @@ export async function spawnExec(ctx: NativeContext, r: ContainerRecord, spec: Ex
   const logFile = path.join(dir, `exec-${tag}.log`);
   const pidFile = path.join(dir, `exec-${tag}.pid`);
   await fs.writeFile(procFile, ociSpecToJson(proc));
-  const child = spawn(ctx.oci.binary, ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id], {
-    stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+  const child = spawn(
+    ctx.oci.binary,
+    ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id],
+    {
+      stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
+  );
   if (spec.stdin && child.stdin) {
     spec.stdin.pipe(child.stdin);
     child.stdin.on('error', () => undefined);
@@ -83,7 +92,6 @@ export async function spawnExec(ctx: NativeContext, r: ContainerRecord, spec: Ex
   return { stdout: child.stdout!, stderr: child.stderr!, exit, kill };
 }
 
-
 /** Runs to completion, collecting output (at most `maxBytes` of each stream). Kills the process after `timeoutMs`. */
 export async function execBuffered(
   ctx: NativeContext,
@@ -105,10 +113,13 @@ export async function execBuffered(
       s.on('error', () => resolve(Buffer.concat(parts).toString('utf8')));
     });
   let timedOut = false;
-  const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, options.timeoutMs);
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, options.timeoutMs);
   const [stdout, stderr, exitCode] = await Promise.all([collect(child.stdout), collect(child.stderr), child.exit]);
   if (timer) clearTimeout(timer);
   return { exitCode, stdout, stderr, timedOut };

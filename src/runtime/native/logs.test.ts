@@ -51,7 +51,12 @@ describe('parseK8sLine', () => {
   });
 
   test('a partial stderr record', () => {
-    expect(parseK8sLine('2024-05-01T10:00:00.1Z stderr P part')).toEqual({ time: '2024-05-01T10:00:00.1Z', stream: 'stderr', partial: true, text: 'part' });
+    expect(parseK8sLine('2024-05-01T10:00:00.1Z stderr P part')).toEqual({
+      time: '2024-05-01T10:00:00.1Z',
+      stream: 'stderr',
+      partial: true,
+      text: 'part',
+    });
   });
 
   test('text keeps its own spaces; an empty line has empty text', () => {

@@ -41,7 +41,7 @@ export function timeMs(t: string): number {
 export class K8sAssembler {
   private readonly pending: { stdout?: K8sRecord; stderr?: K8sRecord } = {};
 
-  push(rec: K8sRecord): LogLine & { time: string } | undefined {
+  push(rec: K8sRecord): (LogLine & { time: string }) | undefined {
     const prev = this.pending[rec.stream];
     const first = prev ?? rec;
     const text = prev ? prev.text + rec.text : rec.text;
@@ -147,7 +147,10 @@ export async function* readContainerLogs(file: string, options: LogsOptions, sou
 }
 
 /** Follows a JSON-lines file from its current end (or from the start when `fromStart`), until the signal aborts. */
-export async function* tailJsonLines<T>(file: string, options: { fromStart: boolean; signal?: AbortSignal | undefined; stop?: () => boolean }): AsyncIterable<T> {
+export async function* tailJsonLines<T>(
+  file: string,
+  options: { fromStart: boolean; signal?: AbortSignal | undefined; stop?: () => boolean },
+): AsyncIterable<T> {
   let offset = 0;
   if (!options.fromStart) {
     try {

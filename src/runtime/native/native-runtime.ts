@@ -198,7 +198,10 @@ export class NativeRuntime implements Runtime {
     return (await this.ctx.images()).inspectImage(ref);
   }
 
-  async pullImage(ref: string, options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined }): Promise<ImageInfo> {
+  async pullImage(
+    ref: string,
+    options?: CallOptions & { platform?: string | undefined; onProgress?: ((event: PullProgress) => void) | undefined },
+  ): Promise<ImageInfo> {
     return (await this.ctx.images()).pullImage(ref, options);
   }
 
@@ -244,7 +247,13 @@ export class NativeRuntime implements Runtime {
     try {
       if (process.getuid?.() !== 0) return false;
       void this.ctx.oci; // throws when no OCI runtime is installed
-      return existsSync('/usr/bin/conmon') || (await execFileP('sh', ['-c', 'command -v conmon']).then(() => true, () => false));
+      return (
+        existsSync('/usr/bin/conmon') ||
+        (await execFileP('sh', ['-c', 'command -v conmon']).then(
+          () => true,
+          () => false,
+        ))
+      );
     } catch {
       return false;
     }

@@ -36,13 +36,15 @@ export class NetworkService {
 
   async inspect(idOrName: string): Promise<NetworkInfo> {
     const all = await this.infos();
-    const n = all.find((x) => x.name === idOrName || x.id === idOrName) ?? (idOrName.length >= 12 ? all.find((x) => x.id.startsWith(idOrName)) : undefined);
+    const n =
+      all.find((x) => x.name === idOrName || x.id === idOrName) ?? (idOrName.length >= 12 ? all.find((x) => x.id.startsWith(idOrName)) : undefined);
     if (!n) throw new NotFoundError('network', idOrName);
     return n;
   }
 
   async create(spec: NetworkSpec): Promise<{ id: string }> {
-    if (spec.driver !== undefined && spec.driver !== 'bridge') throw unsupported(`network driver ${spec.driver}`, 'the native runtime has bridge networks only');
+    if (spec.driver !== undefined && spec.driver !== 'bridge')
+      throw unsupported(`network driver ${spec.driver}`, 'the native runtime has bridge networks only');
     const existing = (await this.infos()).find((n) => n.name === spec.name);
     if (existing) throw new ConflictError('network', spec.name, `network with name ${spec.name} already exists`);
     const { network } = await this.ctx.networks
@@ -51,7 +53,13 @@ export class NetworkService {
         name: spec.name,
         ...(spec.internal ? { internal: true } : {}),
         ...(spec.ipam?.config
-          ? { ipam: spec.ipam.config.map((c) => ({ ...(c.subnet ? { subnet: c.subnet } : {}), ...(c.gateway ? { gateway: c.gateway } : {}), ...(c.ipRange ? { ip_range: c.ipRange } : {}) })) as never }
+          ? {
+              ipam: spec.ipam.config.map((c) => ({
+                ...(c.subnet ? { subnet: c.subnet } : {}),
+                ...(c.gateway ? { gateway: c.gateway } : {}),
+                ...(c.ipRange ? { ip_range: c.ipRange } : {}),
+              })) as never,
+            }
           : {}),
         ...(spec.driverOpts ? { driverOpts: spec.driverOpts } : {}),
         labels: { ...spec.labels },
@@ -66,7 +74,8 @@ export class NetworkService {
 
   async remove(idOrName: string): Promise<void> {
     const n = await this.inspect(idOrName);
-    if (n.containers.length > 0) throw new ConflictError('network', n.name, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    if (n.containers.length > 0)
+      throw new ConflictError('network', n.name, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     await refreshDns(this.ctx.paths, [n.name]);
     await this.ctx.networks.removeNetwork(n.name);
     await this.ctx.event({ type: 'network', action: 'destroy', id: n.id, attributes: { ...n.labels, name: n.name, type: 'bridge' } });

@@ -30,14 +30,22 @@ export async function mountRootfs(ctx: NativeContext, id: string, lower: { cwd: 
   const dir = ctx.state.containerDir(id);
   const target = rootfsDir(ctx, id);
   if (await isMounted(target)) return target;
-  await Promise.all([fs.mkdir(target, { recursive: true }), fs.mkdir(path.join(dir, 'upper'), { recursive: true }), fs.mkdir(path.join(dir, 'work'), { recursive: true })]);
+  await Promise.all([
+    fs.mkdir(target, { recursive: true }),
+    fs.mkdir(path.join(dir, 'upper'), { recursive: true }),
+    fs.mkdir(path.join(dir, 'work'), { recursive: true }),
+  ]);
   const opts = `lowerdir=${lower.lowerdir},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
   try {
     await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], { cwd: lower.cwd });
   } catch (e) {
-    throw new TsComposeError('TSC_NATIVE_MOUNT', `cannot mount the root filesystem of container ${id.slice(0, 12)}: ${String((e as { stderr?: string }).stderr ?? e).trim()}`, {
-      hint: 'the native runtime needs root and overlayfs; its state directory must not itself be on overlayfs (set TSCOMPOSE_STATE_DIR)',
-    });
+    throw new TsComposeError(
+      'TSC_NATIVE_MOUNT',
+      `cannot mount the root filesystem of container ${id.slice(0, 12)}: ${String((e as { stderr?: string }).stderr ?? e).trim()}`,
+      {
+        hint: 'the native runtime needs root and overlayfs; its state directory must not itself be on overlayfs (set TSCOMPOSE_STATE_DIR)',
+      },
+    );
   }
   return target;
 }

@@ -276,7 +276,10 @@ describe('appendEvent', () => {
     await appendEvent(paths, { type: 'container', action: 'start', id: ID_C, attributes: attrs, time: 1234 });
     const text = readFileSync(paths.events, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatchObject({ type: 'container', action: 'create', id: ID_C, attributes: attrs });
     expect(lines[0]!.time).toBeGreaterThanOrEqual(before);
@@ -287,7 +290,11 @@ describe('appendEvent', () => {
   test('concurrent appends stay whole lines', async () => {
     const { paths } = freshStore();
     const N = 40;
-    await Promise.all(Array.from({ length: N }, (_, i) => appendEvent(paths, { type: 'container', action: `a${i}`, id: ID_C, attributes: { i: String(i), pad: 'x'.repeat(500) } })));
+    await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        appendEvent(paths, { type: 'container', action: `a${i}`, id: ID_C, attributes: { i: String(i), pad: 'x'.repeat(500) } }),
+      ),
+    );
     const lines = readFileSync(paths.events, 'utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(N);
     expect(lines.map((l) => (JSON.parse(l) as { action: string }).action).sort()).toEqual(Array.from({ length: N }, (_, i) => `a${i}`).sort());

@@ -186,7 +186,10 @@ export class StateStore {
   }
 
   /** Read-modify-write of a record under its lock. `fn` returns the new record (or undefined to leave it). */
-  async update(id: string, fn: (r: ContainerRecord) => ContainerRecord | undefined | Promise<ContainerRecord | undefined>): Promise<ContainerRecord | undefined> {
+  async update(
+    id: string,
+    fn: (r: ContainerRecord) => ContainerRecord | undefined | Promise<ContainerRecord | undefined>,
+  ): Promise<ContainerRecord | undefined> {
     // Not for a removed container: taking its lock would re-create the state directory (a late exit hook).
     if (!(await this.read(id))) return undefined;
     return withLock(path.join(this.paths.locks, `c-${id}`), async () => {
@@ -259,7 +262,10 @@ export class StateStore {
 }
 
 /** Appends engine events to events.jsonl; one `write` per event with O_APPEND keeps concurrent writers whole. */
-export async function appendEvent(paths: NativePaths, event: { type: string; action: string; id: string; attributes: Labels; time?: number }): Promise<void> {
+export async function appendEvent(
+  paths: NativePaths,
+  event: { type: string; action: string; id: string; attributes: Labels; time?: number },
+): Promise<void> {
   const line = `${JSON.stringify({ ...event, time: event.time ?? Date.now() })}\n`;
   try {
     await fs.appendFile(paths.events, line);

@@ -69,7 +69,13 @@ export function parseGroup(content: string): GroupEntry[] {
     out.push({
       name: f[0] ?? '',
       gid,
-      members: list === '' ? [] : list.split(',').map((m) => m.trim()).filter((m) => m !== ''),
+      members:
+        list === ''
+          ? []
+          : list
+              .split(',')
+              .map((m) => m.trim())
+              .filter((m) => m !== ''),
     });
   }
   return out;

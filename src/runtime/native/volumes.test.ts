@@ -24,7 +24,10 @@ function fresh(): { ctx: NativeContext; volumes: VolumeService } {
 
 function events(ctx: NativeContext): { type: string; action: string; id: string }[] {
   if (!existsSync(ctx.paths.events)) return [];
-  return readFileSync(ctx.paths.events, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; action: string; id: string });
+  return readFileSync(ctx.paths.events, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; action: string; id: string });
 }
 
 describe('VolumeService', () => {

@@ -68,9 +68,13 @@ export class VolumeService {
 
   async create(spec: VolumeSpec): Promise<VolumeInfo> {
     if (!VOLUME_NAME.test(spec.name)) {
-      throw new TsComposeError('TSC_INVALID_VOLUME_NAME', `invalid volume name ${JSON.stringify(spec.name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+      throw new TsComposeError(
+        'TSC_INVALID_VOLUME_NAME',
+        `invalid volume name ${JSON.stringify(spec.name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      );
     }
-    if (spec.driver !== undefined && spec.driver !== 'local') throw unsupported(`volume driver ${spec.driver}`, 'the native runtime has local volumes only');
+    if (spec.driver !== undefined && spec.driver !== 'local')
+      throw unsupported(`volume driver ${spec.driver}`, 'the native runtime has local volumes only');
     return withLock(path.join(this.ctx.paths.locks, `v-${spec.name}`), async () => {
       const existing = await this.read(spec.name);
       if (existing) return this.info(existing);

@@ -27,7 +27,10 @@ function here(file: string): string {
   return fileURLToPath(new URL(file, import.meta.url));
 }
 
-async function readSync(stream: NodeJS.ReadableStream & { destroy(): void }, timeoutMs: number): Promise<{ data: number; message?: string } | undefined> {
+async function readSync(
+  stream: NodeJS.ReadableStream & { destroy(): void },
+  timeoutMs: number,
+): Promise<{ data: number; message?: string } | undefined> {
   return new Promise((resolve) => {
     let buf = '';
     const done = (v: { data: number; message?: string } | undefined) => {
@@ -99,34 +102,60 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   await fs.rm(startLog, { force: true });
   const combined = !ctx.settings.separateStart;
   const args = [
-    '--api-version', '1',
-    '-c', id,
-    '-u', id,
-    '-r', combined ? await createStartWrapper(ctx) : ctx.oci.binary,
-    '-b', path.join(dir, 'bundle'),
-    '-p', path.join(run, 'pidfile'),
-    '-n', r.name,
-    '--exit-dir', path.join(dir, 'exits'),
-    '-l', `k8s-file:${ctx.state.logFile(id)}`,
-    '--log-level', 'error',
-    '--conmon-pidfile', path.join(run, 'conmon.pid'),
-    '--socket-dir-path', path.join(ctx.paths.run, 'sock'),
-    '--runtime-arg', `--root=${ctx.oci.root}`,
-    '--runtime-arg', `--log=${ociLog}`,
-    '--runtime-arg', '--log-format=json',
+    '--api-version',
+    '1',
+    '-c',
+    id,
+    '-u',
+    id,
+    '-r',
+    combined ? await createStartWrapper(ctx) : ctx.oci.binary,
+    '-b',
+    path.join(dir, 'bundle'),
+    '-p',
+    path.join(run, 'pidfile'),
+    '-n',
+    r.name,
+    '--exit-dir',
+    path.join(dir, 'exits'),
+    '-l',
+    `k8s-file:${ctx.state.logFile(id)}`,
+    '--log-level',
+    'error',
+    '--conmon-pidfile',
+    path.join(run, 'conmon.pid'),
+    '--socket-dir-path',
+    path.join(ctx.paths.run, 'sock'),
+    '--runtime-arg',
+    `--root=${ctx.oci.root}`,
+    '--runtime-arg',
+    `--log=${ociLog}`,
+    '--runtime-arg',
+    '--log-format=json',
     // The exit command: nothing when the CLI is stopping the container (it records the exit itself), else the
     // Node exit hook (restart policy, network release) — a Node start costs ~0.3 s of CPU, sh ~1 ms.
-    '--exit-command', '/bin/sh',
-    '--exit-command-arg', '-c',
-    '--exit-command-arg', 'test -e "$1" && exit 0; shift; exec "$@"',
-    '--exit-command-arg', 'tscompose-exit',
-    '--exit-command-arg', ctx.state.stoppingFile(id),
-    '--exit-command-arg', process.execPath,
-    '--exit-command-arg', hook,
-    '--exit-command-arg', ctx.paths.root,
-    '--exit-command-arg', ctx.paths.run,
-    '--exit-command-arg', id,
-    '--exit-command-arg', String(generation),
+    '--exit-command',
+    '/bin/sh',
+    '--exit-command-arg',
+    '-c',
+    '--exit-command-arg',
+    'test -e "$1" && exit 0; shift; exec "$@"',
+    '--exit-command-arg',
+    'tscompose-exit',
+    '--exit-command-arg',
+    ctx.state.stoppingFile(id),
+    '--exit-command-arg',
+    process.execPath,
+    '--exit-command-arg',
+    hook,
+    '--exit-command-arg',
+    ctx.paths.root,
+    '--exit-command-arg',
+    ctx.paths.run,
+    '--exit-command-arg',
+    id,
+    '--exit-command-arg',
+    String(generation),
   ];
   const child = spawn('conmon', args, {
     stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
@@ -232,7 +261,7 @@ async function waitStarted(pid: number, startLog: string): Promise<void> {
   let delay = 2;
   for (;;) {
     const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-    if (cmd === undefined || !/^(runc|crun)\0init\0?$/.test(cmd) && !cmd.startsWith('runc\0init')) return; // exec'd (or already gone)
+    if (cmd === undefined || (!/^(runc|crun)\0init\0?$/.test(cmd) && !cmd.startsWith('runc\0init'))) return; // exec'd (or already gone)
     const log = await fs.readFile(startLog, 'utf8').catch(() => '');
     if (log.includes('start-failed')) throw new Error(runtimeErrorMessage(log.replace(/start-failed \d+\n?/g, '')) || 'start failed');
     if (Date.now() > end) throw new Error('the container did not start within 30 s');

@@ -18,7 +18,12 @@ import { shouldRestart } from './restart-policy.js';
  * endpoints, unless `keepNetworks`: the container is about to be removed and its removal releases them (a start
  * before that releases them first). Returns the updated record.
  */
-export async function finalizeExit(ctx: NativeContext, id: string, generation?: number, opts: { keepNetworks?: boolean } = {}): Promise<ContainerRecord | undefined> {
+export async function finalizeExit(
+  ctx: NativeContext,
+  id: string,
+  generation?: number,
+  opts: { keepNetworks?: boolean } = {},
+): Promise<ContainerRecord | undefined> {
   let died: ContainerRecord | undefined;
   const rec = await ctx.state.update(id, async (r) => {
     if (generation !== undefined && r.state.generation !== generation) return undefined;
@@ -27,7 +32,10 @@ export async function finalizeExit(ctx: NativeContext, id: string, generation?: 
     if (!exit && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
     if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
     if (usesBridge(r) && !opts.keepNetworks) await detachNetworks(ctx.paths, r).catch(() => undefined);
-    const next: ContainerRecord = { ...r, state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() } };
+    const next: ContainerRecord = {
+      ...r,
+      state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() },
+    };
     delete next.state.pid;
     delete next.state.endpoints;
     delete next.state.publishedPorts;
@@ -35,7 +43,13 @@ export async function finalizeExit(ctx: NativeContext, id: string, generation?: 
     died = next;
     return next;
   });
-  if (died) await appendEvent(ctx.paths, { type: 'container', action: 'die', id, attributes: eventAttributes(died, { exitCode: String(died.state.exitCode) }) });
+  if (died)
+    await appendEvent(ctx.paths, {
+      type: 'container',
+      action: 'die',
+      id,
+      attributes: eventAttributes(died, { exitCode: String(died.state.exitCode) }),
+    });
   return rec;
 }
 

@@ -33,7 +33,12 @@ describe('nextHealth', () => {
   let clock = 0;
   const result = (exitCode: number, output = exitCode === 0 ? 'ok' : 'fail') => {
     clock++;
-    return { exitCode, output, start: `2024-05-01T10:00:${String(clock % 60).padStart(2, '0')}Z`, end: `2024-05-01T10:00:${String(clock % 60).padStart(2, '0')}.5Z` };
+    return {
+      exitCode,
+      output,
+      start: `2024-05-01T10:00:${String(clock % 60).padStart(2, '0')}Z`,
+      end: `2024-05-01T10:00:${String(clock % 60).padStart(2, '0')}.5Z`,
+    };
   };
   const after = { retries: 3, inStartPeriod: false };
   const during = { retries: 3, inStartPeriod: true };

@@ -24,7 +24,11 @@ export function healthCommand(test: readonly string[]): string[] | undefined {
 }
 
 /** The next health state after one check result (pure). */
-export function nextHealth(prev: HealthState, result: { exitCode: number; output: string; start: string; end: string }, opts: { retries: number; inStartPeriod: boolean }): HealthState {
+export function nextHealth(
+  prev: HealthState,
+  result: { exitCode: number; output: string; start: string; end: string },
+  opts: { retries: number; inStartPeriod: boolean },
+): HealthState {
   const log = [...prev.log, { start: result.start, end: result.end, exitCode: result.exitCode, output: result.output.slice(0, 4096) }].slice(-5);
   if (result.exitCode === 0) return { status: 'healthy', failingStreak: 0, log };
   if (opts.inStartPeriod && prev.status === 'starting') return { status: 'starting', failingStreak: 0, log };
@@ -90,7 +94,12 @@ async function monitor(ctx: NativeContext, id: string, generation: number, hc: H
       return next;
     });
     if (changed) {
-      await appendEvent(ctx.paths, { type: 'container', action: `health_status: ${changed.state.health!.status}`, id, attributes: eventAttributes(changed) });
+      await appendEvent(ctx.paths, {
+        type: 'container',
+        action: `health_status: ${changed.state.health!.status}`,
+        id,
+        attributes: eventAttributes(changed),
+      });
     }
   }
 }

@@ -14,7 +14,7 @@ export function healthcheckOf(spec: Pick<ContainerSpec, 'healthcheck'>, image: P
   const img = image.Healthcheck ?? undefined;
   const ms = (ns: number | undefined): number | undefined => (ns ? ns / 1e6 : undefined);
   const user = spec.healthcheck;
-  const test = user && user.test.length > 0 ? user.test : img?.Test ?? [];
+  const test = user && user.test.length > 0 ? user.test : (img?.Test ?? []);
   if (test.length === 0 || test[0] === 'NONE') return undefined;
   const out: { -readonly [K in keyof HealthcheckSpec]: HealthcheckSpec[K] } = { test: [...test] };
   const pick = (u: number | undefined, i: number | undefined): number | undefined => (u ? u : i);

@@ -114,7 +114,12 @@ export function defaultMounts(shmSize: number, privileged: boolean): OciMount[] 
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: privileged ? ['nosuid', 'noexec', 'nodev'] : ['nosuid', 'noexec', 'nodev', 'ro'] },
+    {
+      destination: '/sys',
+      type: 'sysfs',
+      source: 'sysfs',
+      options: privileged ? ['nosuid', 'noexec', 'nodev'] : ['nosuid', 'noexec', 'nodev', 'ro'],
+    },
     {
       destination: '/sys/fs/cgroup',
       type: 'cgroup',

@@ -17,7 +17,8 @@ export function deviceEntries(d: DeviceSpec, hostDevices: (source: string) => Ho
   const access = d.permissions && d.permissions !== '' ? d.permissions : 'rwm';
   if (!/^[rwm]{1,3}$/.test(access)) throw new TsComposeError('TSC_INVALID_DEVICE', `invalid device mode: ${access}`);
   const found = hostDevices(d.source);
-  if (found.length === 0) throw new TsComposeError('TSC_INVALID_DEVICE', `error gathering device information while adding custom device "${d.source}": not a device node`);
+  if (found.length === 0)
+    throw new TsComposeError('TSC_INVALID_DEVICE', `error gathering device information while adding custom device "${d.source}": not a device node`);
   const devices: OciDevice[] = [];
   const rules: OciDeviceCgroup[] = [];
   const target = d.target || d.source;
@@ -47,7 +48,15 @@ function devMinor(rdev: bigint): number {
 function toHostDevice(p: string, st: BigIntStats): HostDevice | undefined {
   const type = st.isCharacterDevice() ? 'c' : st.isBlockDevice() ? 'b' : undefined;
   if (!type) return undefined;
-  return { path: p, type, major: devMajor(st.rdev), minor: devMinor(st.rdev), fileMode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid) };
+  return {
+    path: p,
+    type,
+    major: devMajor(st.rdev),
+    minor: devMinor(st.rdev),
+    fileMode: Number(st.mode & 0o7777n),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+  };
 }
 
 /**
@@ -59,7 +68,10 @@ export function hostDevicesFor(source: string): HostDevice[] {
   try {
     st = statSync(source, { bigint: true });
   } catch (err) {
-    throw new TsComposeError('TSC_INVALID_DEVICE', `error gathering device information while adding custom device "${source}": ${(err as Error).message}`);
+    throw new TsComposeError(
+      'TSC_INVALID_DEVICE',
+      `error gathering device information while adding custom device "${source}": ${(err as Error).message}`,
+    );
   }
   if (st.isDirectory()) return listHostDevices(source, []);
   const d = toHostDevice(source, st);
@@ -67,7 +79,10 @@ export function hostDevicesFor(source: string): HostDevice[] {
 }
 
 /** Docker's/containerd's `HostDevices`: every device below `dir` (default /dev), skipping pts, shm, mqueue, … */
-export function listHostDevices(dir = '/dev', skip: readonly string[] = ['pts', 'shm', 'mqueue', 'fd', '.lxc', '.lxd-mounts', '.udev']): HostDevice[] {
+export function listHostDevices(
+  dir = '/dev',
+  skip: readonly string[] = ['pts', 'shm', 'mqueue', 'fd', '.lxc', '.lxd-mounts', '.udev'],
+): HostDevice[] {
   const out: HostDevice[] = [];
   let names: string[];
   try {

@@ -14,8 +14,18 @@ function state(id: string, s: object): string {
   writeFileSync(join(root, id, 'state.json'), JSON.stringify(s));
   return root;
 }
-const ownPid = { namespaces: [{ type: 'NEWNS', path: '' }, { type: 'NEWPID', path: '' }] };
-const sharedPid = { namespaces: [{ type: 'NEWNS', path: '' }, { type: 'NEWPID', path: '/proc/1/ns/pid' }] };
+const ownPid = {
+  namespaces: [
+    { type: 'NEWNS', path: '' },
+    { type: 'NEWPID', path: '' },
+  ],
+};
+const sharedPid = {
+  namespaces: [
+    { type: 'NEWNS', path: '' },
+    { type: 'NEWPID', path: '/proc/1/ns/pid' },
+  ],
+};
 
 function sleeper(): Promise<{ pid: number; exited: Promise<NodeJS.Signals | null> }> {
   const child = spawn('sleep', ['30'], { stdio: 'ignore' });
@@ -66,7 +76,12 @@ describe('fastDeleteStopped', () => {
     mkdirSync(join(cg, 'memory', 'x', 'sub'), { recursive: true });
     mkdirSync(join(cg, 'pids', 'x'), { recursive: true });
     // Paths must be under /sys/fs/cgroup: a test tree elsewhere is refused, then accepted through removeCgroupDir.
-    const root = state('d', { init_process_pid: p.pid, init_process_start: start, config: ownPid, cgroup_paths: { memory: join(cg, 'memory', 'x'), pids: join(cg, 'pids', 'x') } });
+    const root = state('d', {
+      init_process_pid: p.pid,
+      init_process_start: start,
+      config: ownPid,
+      cgroup_paths: { memory: join(cg, 'memory', 'x'), pids: join(cg, 'pids', 'x') },
+    });
     expect(await fastDeleteStopped(root, 'd')).toBe(false); // init still running
     process.kill(p.pid, 'SIGKILL');
     await p.exited;
@@ -90,7 +105,14 @@ describe('fastDeleteStopped', () => {
     expect(await fastDeleteStopped(root, 'e')).toBe(true);
     expect(existsSync(join(root, 'e'))).toBe(false);
     expect(await fastDeleteStopped(state('f', { init_process_pid: dead, init_process_start: 5, config: sharedPid }), 'f')).toBe(false);
-    expect(await fastDeleteStopped(state('g', { init_process_pid: dead, init_process_start: 5, config: { ...ownPid, hooks: { poststop: [{ path: '/x' }] } } }), 'g')).toBe(false);
-    expect(await fastDeleteStopped(state('h', { init_process_pid: dead, init_process_start: 5, config: ownPid, intel_rdt_path: '/x' }), 'h')).toBe(false);
+    expect(
+      await fastDeleteStopped(
+        state('g', { init_process_pid: dead, init_process_start: 5, config: { ...ownPid, hooks: { poststop: [{ path: '/x' }] } } }),
+        'g',
+      ),
+    ).toBe(false);
+    expect(await fastDeleteStopped(state('h', { init_process_pid: dead, init_process_start: 5, config: ownPid, intel_rdt_path: '/x' }), 'h')).toBe(
+      false,
+    );
   });
 });

@@ -38,7 +38,10 @@ describe('chooseOciRuntime', () => {
     expect(c.reason).toMatch(/hybrid/);
   });
   test('runc when crun is missing', () => {
-    expect(chooseOciRuntime(undefined, probe({ runc: '/usr/sbin/runc' }, 'v2'))).toMatchObject({ name: 'runc', reason: 'crun not installed; using runc' });
+    expect(chooseOciRuntime(undefined, probe({ runc: '/usr/sbin/runc' }, 'v2'))).toMatchObject({
+      name: 'runc',
+      reason: 'crun not installed; using runc',
+    });
   });
   test('nothing installed', () => {
     const e = errOf(() => chooseOciRuntime(undefined, probe({}, 'v2')));
@@ -144,7 +147,9 @@ describe('OciRuntime argv', () => {
 test('runtimeErrorMessage', () => {
   expect(runtimeErrorMessage('time="2026-11-24T02:42:27Z" level=error msg="container does not exist"\n')).toBe('container does not exist');
   expect(runtimeErrorMessage('time="x" level=warning msg="w"\ntime="x" level=error msg="a \\"quoted\\" thing"')).toBe('a "quoted" thing');
-  expect(runtimeErrorMessage('error opening file `/r/x/status`: No such file or directory\n')).toBe('error opening file `/r/x/status`: No such file or directory');
+  expect(runtimeErrorMessage('error opening file `/r/x/status`: No such file or directory\n')).toBe(
+    'error opening file `/r/x/status`: No such file or directory',
+  );
   expect(runtimeErrorMessage('{"level":"error","msg":"boom","time":"t"}')).toBe('boom');
   expect(runtimeErrorMessage('')).toBe('failed');
 });
@@ -190,7 +195,14 @@ describe('execProcess', () => {
   });
 
   test('overrides', () => {
-    const p = execProcess(spec, { cmd: ['id'], env: ['B=3', 'C=4'], user: { uid: 0, gid: 0, additionalGids: [] }, cwd: '/tmp', tty: true, privileged: true });
+    const p = execProcess(spec, {
+      cmd: ['id'],
+      env: ['B=3', 'C=4'],
+      user: { uid: 0, gid: 0, additionalGids: [] },
+      cwd: '/tmp',
+      tty: true,
+      privileged: true,
+    });
     expect(p.env.slice(-3)).toEqual(['A=1', 'B=3', 'C=4']);
     expect(p.user).toEqual({ uid: 0, gid: 0 });
     expect(p.cwd).toBe('/tmp');
@@ -369,73 +381,76 @@ const canRun = process.getuid?.() === 0 && existsSync(RUNC) && existsSync('/bin/
     expect(listCgroupDirs().filter((d) => d.includes(id))).toEqual([]);
   });
 
-  (existsSync('/usr/bin/tini-static') ? test : test.skip)('runc accepts the full Docker-style spec (init, read_only, tmpfs, binds, ulimits, sysctls, cpus)', async () => {
-    const id2 = `${id}-full`;
-    const bundle = join(dir, 'bundle');
-    const share = join(dir, 'share');
-    mkdirSync(share);
-    writeFileSync(join(share, 'greeting'), 'from-host\n');
-    const hosts = join(dir, 'hosts');
-    writeFileSync(hosts, '127.0.0.1\tlocalhost\n10.0.0.5\tweb\n');
-    const spec = buildOciSpec({
-      id: id2,
-      spec: {
-        name: 'full',
-        image: 'busybox',
-        labels: { 'com.docker.compose.service': 'full' },
-        command: [
-          '/bin/sh',
-          '-c',
-          'cat /proc/1/cmdline | tr "\\0" " "; echo; ulimit -n; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; ' +
-            'cat /share/greeting; grep web /etc/hosts; touch /rootfs-file 2>/dev/null && echo rw || echo ro; ' +
-            'touch /run/ok && echo tmpfs-rw; cat /proc/self/status | grep NoNewPrivs; echo "$FOO $HOSTNAME"',
-        ],
-        init: true,
-        readOnly: true,
-        env: ['FOO=bar'],
-        mounts: [
-          { type: 'tmpfs', target: '/run' },
-          { type: 'bind', source: share, target: '/share', readOnly: true },
-        ],
-        ulimits: [{ name: 'nofile', soft: 1234, hard: 2048 }],
-        sysctls: { 'net.ipv4.ip_unprivileged_port_start': '80' },
-        securityOpt: ['no-new-privileges'],
-        resources: { cpus: 0.5, cpuset: '0' },
-      },
-      image: {},
-      rootfsPath: join(bundle, 'rootfs'),
-      user: { uid: 0, gid: 0, additionalGids: [] },
-      hostname: 'full-host',
-      cgroupsPath: cgroupsPathFor(id2),
-      network: 'none',
-      initBinary: '/usr/bin/tini-static',
-      etcFiles: { hosts },
-    });
-    for (const app of ['tr', 'ulimit', 'grep', 'touch']) {
-      if (!existsSync(join(bundle, 'rootfs/bin', app))) symlinkSync('busybox', join(bundle, 'rootfs/bin', app));
-    }
-    writeFileSync(join(bundle, 'config.json'), ociSpecToJson(spec));
-    const out = join(dir, 'full.out');
-    const err = join(dir, 'full.err');
-    try {
-      const code = await runtime.run(id2, bundle, { stdout: out, stderr: err });
-      expect({ code, stderr: readFileSync(err, 'utf8') }).toEqual({ code: 0, stderr: '' });
-      expect(readFileSync(out, 'utf8').split('\n')).toEqual([
-        '/sbin/docker-init -- /bin/sh -c ' + spec.process.args[4] + ' ',
-        '1234',
-        '80',
-        'from-host',
-        '10.0.0.5\tweb',
-        'ro',
-        'tmpfs-rw',
-        'NoNewPrivs:\t1',
-        'bar full-host',
-        '',
-      ]);
-    } finally {
-      await runtime.delete(id2, true).catch(() => undefined);
-      await removeCgroup(mode, cgroupsPathFor(id2)).catch(() => undefined);
-    }
-    expect(listCgroupDirs().filter((d) => d.includes(id2))).toEqual([]);
-  });
+  (existsSync('/usr/bin/tini-static') ? test : test.skip)(
+    'runc accepts the full Docker-style spec (init, read_only, tmpfs, binds, ulimits, sysctls, cpus)',
+    async () => {
+      const id2 = `${id}-full`;
+      const bundle = join(dir, 'bundle');
+      const share = join(dir, 'share');
+      mkdirSync(share);
+      writeFileSync(join(share, 'greeting'), 'from-host\n');
+      const hosts = join(dir, 'hosts');
+      writeFileSync(hosts, '127.0.0.1\tlocalhost\n10.0.0.5\tweb\n');
+      const spec = buildOciSpec({
+        id: id2,
+        spec: {
+          name: 'full',
+          image: 'busybox',
+          labels: { 'com.docker.compose.service': 'full' },
+          command: [
+            '/bin/sh',
+            '-c',
+            'cat /proc/1/cmdline | tr "\\0" " "; echo; ulimit -n; cat /proc/sys/net/ipv4/ip_unprivileged_port_start; ' +
+              'cat /share/greeting; grep web /etc/hosts; touch /rootfs-file 2>/dev/null && echo rw || echo ro; ' +
+              'touch /run/ok && echo tmpfs-rw; cat /proc/self/status | grep NoNewPrivs; echo "$FOO $HOSTNAME"',
+          ],
+          init: true,
+          readOnly: true,
+          env: ['FOO=bar'],
+          mounts: [
+            { type: 'tmpfs', target: '/run' },
+            { type: 'bind', source: share, target: '/share', readOnly: true },
+          ],
+          ulimits: [{ name: 'nofile', soft: 1234, hard: 2048 }],
+          sysctls: { 'net.ipv4.ip_unprivileged_port_start': '80' },
+          securityOpt: ['no-new-privileges'],
+          resources: { cpus: 0.5, cpuset: '0' },
+        },
+        image: {},
+        rootfsPath: join(bundle, 'rootfs'),
+        user: { uid: 0, gid: 0, additionalGids: [] },
+        hostname: 'full-host',
+        cgroupsPath: cgroupsPathFor(id2),
+        network: 'none',
+        initBinary: '/usr/bin/tini-static',
+        etcFiles: { hosts },
+      });
+      for (const app of ['tr', 'ulimit', 'grep', 'touch']) {
+        if (!existsSync(join(bundle, 'rootfs/bin', app))) symlinkSync('busybox', join(bundle, 'rootfs/bin', app));
+      }
+      writeFileSync(join(bundle, 'config.json'), ociSpecToJson(spec));
+      const out = join(dir, 'full.out');
+      const err = join(dir, 'full.err');
+      try {
+        const code = await runtime.run(id2, bundle, { stdout: out, stderr: err });
+        expect({ code, stderr: readFileSync(err, 'utf8') }).toEqual({ code: 0, stderr: '' });
+        expect(readFileSync(out, 'utf8').split('\n')).toEqual([
+          '/sbin/docker-init -- /bin/sh -c ' + spec.process.args[4] + ' ',
+          '1234',
+          '80',
+          'from-host',
+          '10.0.0.5\tweb',
+          'ro',
+          'tmpfs-rw',
+          'NoNewPrivs:\t1',
+          'bar full-host',
+          '',
+        ]);
+      } finally {
+        await runtime.delete(id2, true).catch(() => undefined);
+        await removeCgroup(mode, cgroupsPathFor(id2)).catch(() => undefined);
+      }
+      expect(listCgroupDirs().filter((d) => d.includes(id2))).toEqual([]);
+    },
+  );
 });

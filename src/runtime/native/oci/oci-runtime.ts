@@ -94,7 +94,10 @@ export function chooseOciRuntime(wantedRuntime: string | undefined, probe: OciRu
       const name: OciRuntimeName = path.basename(wanted).includes('crun') ? 'crun' : 'runc';
       return { name, path: wanted, reason: `TSCOMPOSE_OCI_RUNTIME=${wanted}${hybridWarning(name, probe)}` };
     }
-    throw new TsComposeError('TSC_OCI_RUNTIME_INVALID', `TSCOMPOSE_OCI_RUNTIME must be runc, crun or an absolute path, not ${JSON.stringify(wanted)}`);
+    throw new TsComposeError(
+      'TSC_OCI_RUNTIME_INVALID',
+      `TSCOMPOSE_OCI_RUNTIME must be runc, crun or an absolute path, not ${JSON.stringify(wanted)}`,
+    );
   }
   const crun = probe.which('crun');
   const runc = probe.which('runc');
@@ -108,7 +111,9 @@ export function chooseOciRuntime(wantedRuntime: string | undefined, probe: OciRu
     };
   }
   if (crun) {
-    throw missing('crun is installed but cannot run containers on this hybrid-cgroup host (cgroups in hybrid mode not supported), and runc is not installed');
+    throw missing(
+      'crun is installed but cannot run containers on this hybrid-cgroup host (cgroups in hybrid mode not supported), and runc is not installed',
+    );
   }
   throw missing('no OCI runtime found: neither runc nor crun is installed');
 }
@@ -314,7 +319,7 @@ export class OciRuntime {
         { encoding: 'utf8', timeout: this.options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
         (err, stdout, stderr) => {
           if (err) {
-            const code = typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null;
+            const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null;
             reject(new OciRuntimeError(`${what} ${args.at(-1) ?? ''}`.trim(), runtimeErrorMessage(stderr || err.message), stderr, code));
           } else resolve(stdout);
         },
@@ -326,7 +331,11 @@ export class OciRuntime {
    * Runs a command whose stdio a container process may inherit: stdin/stdout `ignore`, stderr to a temporary file
    * read after exit (no pipe to wait on).
    */
-  private async fileStdio(args: string[], stdout: OutputTarget = 'ignore', stderrTo?: OutputTarget): Promise<{ code: number | null; stderr: string }> {
+  private async fileStdio(
+    args: string[],
+    stdout: OutputTarget = 'ignore',
+    stderrTo?: OutputTarget,
+  ): Promise<{ code: number | null; stderr: string }> {
     const what = `${this.name} ${args[this.globalArgs().length] ?? ''}`.trim();
     const opened: number[] = [];
     const open = (t: OutputTarget): 'ignore' | number => {
@@ -335,7 +344,8 @@ export class OciRuntime {
       opened.push(fd);
       return fd;
     };
-    const errFile = stderrTo === undefined ? path.join(tmpdir(), `tscompose-oci-${process.pid}-${Math.random().toString(36).slice(2)}.err`) : undefined;
+    const errFile =
+      stderrTo === undefined ? path.join(tmpdir(), `tscompose-oci-${process.pid}-${Math.random().toString(36).slice(2)}.err`) : undefined;
     try {
       const errFd = errFile ? open(errFile) : open(stderrTo as OutputTarget);
       const stdio: StdioOptions = ['ignore', open(stdout), errFd];

@@ -132,7 +132,10 @@ export const RLIM_INFINITY = 2 ** 64;
 export function rlimitsOf(ulimits: ContainerSpec['ulimits']): OciRlimit[] | undefined {
   if (!ulimits || ulimits.length === 0) return undefined;
   return ulimits.map((u) => {
-    const name = u.name.trim().toLowerCase().replace(/^rlimit_/, '');
+    const name = u.name
+      .trim()
+      .toLowerCase()
+      .replace(/^rlimit_/, '');
     if (!ULIMIT_NAMES.has(name)) throw new TsComposeError('TSC_INVALID_ULIMIT', `invalid ulimit type: ${u.name}`);
     const v = (n: number): number => (n < 0 ? RLIM_INFINITY : n);
     const soft = v(u.soft);

@@ -54,12 +54,18 @@ describe('spec options', () => {
 
   test('withEnv adds HOME from the user only when unset', () => {
     expect(apply([withEnv], input({}, { user: { uid: 1, gid: 1, additionalGids: [], home: '/home/u' } })).process.env).toContain('HOME=/home/u');
-    expect(apply([withEnv], input({ env: ['HOME=/x'] }, { user: { uid: 1, gid: 1, additionalGids: [], home: '/home/u' } })).process.env).not.toContain('HOME=/home/u');
+    expect(
+      apply([withEnv], input({ env: ['HOME=/x'] }, { user: { uid: 1, gid: 1, additionalGids: [], home: '/home/u' } })).process.env,
+    ).not.toContain('HOME=/home/u');
   });
 
   test('withUser sets supplementary groups only when there are some', () => {
     expect(apply([withUser], input({}, { user: { uid: 5, gid: 6, additionalGids: [] } })).process.user).toEqual({ uid: 5, gid: 6 });
-    expect(apply([withUser], input({}, { user: { uid: 5, gid: 6, additionalGids: [7] } })).process.user).toEqual({ uid: 5, gid: 6, additionalGids: [7] });
+    expect(apply([withUser], input({}, { user: { uid: 5, gid: 6, additionalGids: [7] } })).process.user).toEqual({
+      uid: 5,
+      gid: 6,
+      additionalGids: [7],
+    });
   });
 
   test('withMounts keeps the service order of tmpfs and binds; withDefaultMounts puts the defaults first, sorted parents first', () => {
@@ -77,7 +83,10 @@ describe('spec options', () => {
   });
 
   test('withEtcFiles skips a file the service mounts and is read-only with read_only', () => {
-    const inp = input({ readOnly: true, mounts: [{ type: 'bind', source: '/mine', target: '/etc/hosts' }] }, { etcFiles: { hosts: '/e/hosts', resolvConf: '/e/rc' } });
+    const inp = input(
+      { readOnly: true, mounts: [{ type: 'bind', source: '/mine', target: '/etc/hosts' }] },
+      { etcFiles: { hosts: '/e/hosts', resolvConf: '/e/rc' } },
+    );
     const s = apply([withMounts, withEtcFiles], inp);
     expect(s.mounts.map((m) => [m.destination, m.source])).toEqual([
       ['/etc/hosts', '/mine'],
@@ -88,7 +97,10 @@ describe('spec options', () => {
 
   test('withDevices: Docker rules plus the device; privileged gets every host device and all access', () => {
     const dev = { path: '/dev/fuse', type: 'c' as const, major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 };
-    const s = apply([withDevices], input({ devices: [{ source: '/dev/fuse', target: '/dev/fuse', permissions: 'rw' }] }, { hostDevices: () => [dev] }));
+    const s = apply(
+      [withDevices],
+      input({ devices: [{ source: '/dev/fuse', target: '/dev/fuse', permissions: 'rw' }] }, { hostDevices: () => [dev] }),
+    );
     expect(s.linux.resources?.devices).toEqual([...DEFAULT_DEVICE_RULES, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }]);
     expect(s.linux.devices).toEqual([dev]);
     const p = apply([withDevices], input({ privileged: true }, { privilegedDevices: [dev] }));
@@ -108,7 +120,10 @@ describe('spec options', () => {
   });
 
   test('buildOciSpec: the first invalid field in option order is reported', () => {
-    const both = input({ devices: [{ source: '/dev/x', target: '/dev/x', permissions: 'rwz' }], sysctls: { 'net.core.somaxconn': '1' } }, { network: 'host' });
+    const both = input(
+      { devices: [{ source: '/dev/x', target: '/dev/x', permissions: 'rwz' }], sysctls: { 'net.core.somaxconn': '1' } },
+      { network: 'host' },
+    );
     expect(() => buildOciSpec(both)).toThrow('invalid device mode: rwz');
   });
 });

@@ -120,7 +120,8 @@ export const withEtcFiles: SpecOpt = (s, { spec, etcFiles = {} }) => {
     ['/etc/hostname', etcFiles.hostname],
     ['/etc/hosts', etcFiles.hosts],
   ] as const) {
-    if (src !== undefined && !s.mounts.some((m) => m.destination === dest)) s.mounts.push({ destination: dest, type: 'bind', source: src, options: [...opts] });
+    if (src !== undefined && !s.mounts.some((m) => m.destination === dest))
+      s.mounts.push({ destination: dest, type: 'bind', source: src, options: [...opts] });
   }
 };
 
@@ -165,7 +166,11 @@ export const withNamespaces: SpecOpt = (s, { network }) => {
   s.linux.namespaces = namespaces;
 };
 
-function checkSysctls(sysctls: Readonly<Record<string, string>> | undefined, network: OciNetwork, ipcHost: boolean): Record<string, string> | undefined {
+function checkSysctls(
+  sysctls: Readonly<Record<string, string>> | undefined,
+  network: OciNetwork,
+  ipcHost: boolean,
+): Record<string, string> | undefined {
   if (!sysctls || Object.keys(sysctls).length === 0) return undefined;
   for (const k of Object.keys(sysctls)) {
     if (k.startsWith('net.') && network === 'host') {
