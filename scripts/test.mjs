@@ -85,6 +85,7 @@ const jest = step('jest', process.execPath, [
 if (existsSync(out)) {
   const res = JSON.parse(readFileSync(out, 'utf8'));
   passed += res.numPassedTests;
+  skipped += res.numPendingTests; // tests skipped with a reason (no engine, not root, no corpus beside the checkout)
   failed += res.numFailedTests + (res.numRuntimeErrorTestSuites ?? 0);
   if (res.numTotalTests === 0) count(false, 'jest ran no test');
 } else {
