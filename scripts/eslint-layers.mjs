@@ -3,7 +3,7 @@
 //   src/lib      imports only src/lib and src/util: libraries know nothing of compose, the engine or a runtime
 //   src/util     imports only src/util
 //   src/project  never imports the engine, a runtime or the CLI
-//   src/engine   imports only the runtime port (src/runtime/runtime.ts, its types, src/runtime/errors.ts), never an
+//   src/engine   imports only the runtime port (src/runtime/runtime.ts, spec.ts, info.ts, errors.ts), never an
 //                adapter, select.ts or the CLI
 //   src/runtime  never imports the engine or the CLI; an adapter never imports another adapter
 //   src/cli      never imports an adapter (src/runtime/docker|native|fake): only select.ts and the port
@@ -13,7 +13,8 @@ const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const src = resolve(root, 'src');
 
 const ADAPTERS = ['runtime/docker/', 'runtime/native/', 'runtime/fake/'];
-const PORT = ['runtime/runtime.ts', 'runtime/errors.ts', 'runtime/types/', 'runtime/time.ts'];
+/** The runtime port: the Runtime interface, its typed values (what goes in, what comes out) and its errors. */
+const PORT = ['runtime/runtime.ts', 'runtime/spec.ts', 'runtime/info.ts', 'runtime/errors.ts', 'runtime/time.ts'];
 
 /** Why `from` (a path under src/, no leading slash) may not import `to`, or undefined when it may. */
 export function violation(from, to) {
