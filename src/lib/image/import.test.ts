@@ -84,20 +84,21 @@ describe('--change', () => {
       'WORKDIR sub/../src',
       'STOPSIGNAL SIGTERM',
     ]);
-    expect(c).toEqual<OciContainerConfig>({
+    const want: OciContainerConfig = {
       Labels: { a: 'b', 'c d': 'e' },
       ExposedPorts: { '80/tcp': {}, '53/udp': {}, '9000/tcp': {}, '9001/tcp': {} },
       Volumes: { '/data': {}, '/logs': {}, '/cache': {} },
       User: '1000:1000',
       WorkingDir: '/app/src',
       StopSignal: 'SIGTERM',
-    });
+    };
+    expect(c).toEqual(want);
     expect(parseChanges(['WORKDIR rel']).WorkingDir).toBe('/rel');
   });
 
   test('refused: unknown or unsupported instructions (docker wording), missing arguments, bad ports', () => {
     expect(() => parseChanges(['RUN echo hi'])).toThrow('run is not a valid change command');
-    expect(() => parseChanges(['FROM scratch'])).toThrow(expect.objectContaining({ code: 'TSC_IMAGE_IMPORT_CHANGE' }) as Error);
+    expect(() => parseChanges(['FROM scratch'])).toThrow('from is not a valid change command');
     expect(() => parseChanges(['BOGUS x'])).toThrow('bogus is not a valid change command');
     expect(() => parseChanges(['CMD'])).toThrow('CMD requires at least one argument');
     expect(() => parseChanges(['EXPOSE http'])).toThrow(/invalid port/);
@@ -112,7 +113,7 @@ describe('--change', () => {
   test('--platform: the host only', () => {
     expect(() => checkImportPlatform(undefined)).not.toThrow();
     expect(() => checkImportPlatform(`linux/${process.arch === 'x64' ? 'amd64' : process.arch}`)).not.toThrow();
-    expect(() => checkImportPlatform('windows/amd64')).toThrow(expect.objectContaining({ code: 'TSC_IMAGE_IMPORT_PLATFORM' }) as Error);
+    expect(() => checkImportPlatform('windows/amd64')).toThrow(/platform windows\/amd64 is not supported/);
   });
 });
 
@@ -189,7 +190,7 @@ describe('--change', () => {
     }
     await expect(importRootfs(root, Readable.from([Buffer.from('hello, not a tar\n'.repeat(100))]), { source: 'notes.txt' })).rejects.toMatchObject({
       code: 'TSC_IMAGE_IMPORT_NOT_TAR',
-      message: expect.stringContaining('notes.txt') as string,
+      message: expect.stringContaining('notes.txt') as unknown,
     });
     await expect(importRootfs(root, Readable.from([Buffer.from('short')]))).rejects.toMatchObject({ code: 'TSC_IMAGE_IMPORT_NOT_TAR' });
     await expect(importRootfs(root, Readable.from([gzipSync(Buffer.alloc(600, 7))]))).rejects.toMatchObject({ code: 'TSC_IMAGE_IMPORT_NOT_TAR' });
