@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { FileNotFoundError, TsComposeError, UsageError } from '../errors.js';
+import { checkImportPlatform, ImportChangeError, ImportPlatformError, parseChanges } from '../lib/image/import.js';
 import { isValidReference, splitReference, withDefaultTag } from '../lib/image/reference.js';
 import { NotFoundError, isNotFound } from '../runtime/errors.js';
 import type { ImageDetails, ImageSummary, PruneResult } from '../runtime/runtime.js';
@@ -264,6 +265,49 @@ export async function openImageArchive(file: string): Promise<Readable> {
 /** Loads an archive (docker save or OCI layout); the `Loaded image: …` lines. */
 export async function loadImages(engine: EngineContext, archive: Readable): Promise<readonly string[]> {
   return (await engine.runtime.loadImage(archive, { signal: engine.signal })).loaded;
+}
+
+/** What `image import` takes besides the tarball. */
+export interface ImportImageOptions {
+  readonly changes?: readonly string[] | undefined;
+  readonly message?: string | undefined;
+  /** `repository[:tag]`. */
+  readonly tag?: string | undefined;
+  readonly platform?: string | undefined;
+  /** The file name (`-` for stdin), for messages. */
+  readonly source?: string | undefined;
+}
+
+/**
+ * Checks `image import`'s options before any engine is asked: each `--change` (an instruction docker does not
+ * allow is a UsageError in docker's words), the tag (checkReference) and `--platform` (the host's only).
+ */
+export function checkImportOptions(opts: ImportImageOptions): void {
+  try {
+    parseChanges(opts.changes ?? []);
+    checkImportPlatform(opts.platform);
+  } catch (e) {
+    if (e instanceof ImportChangeError || e instanceof ImportPlatformError) throw new UsageError(e.message, { hint: e.hint, cause: e });
+    throw e;
+  }
+  if (opts.tag !== undefined) {
+    checkReference(opts.tag);
+    if (opts.tag.includes('@')) throw new UsageError(`image import: ${opts.tag} names a digest; give REPOSITORY[:TAG]`);
+  }
+}
+
+/** `docker import`: the tarball becomes a one-layer image; its id (`sha256:…`). */
+export async function importImage(engine: EngineContext, tarball: Readable, opts: ImportImageOptions = {}): Promise<string> {
+  checkImportOptions(opts);
+  const r = await engine.runtime.importImage(tarball, {
+    signal: engine.signal,
+    changes: opts.changes,
+    message: opts.message,
+    tag: opts.tag,
+    platform: opts.platform,
+    source: opts.source,
+  });
+  return r.id;
 }
 
 /** The archive (docker save format) of `refs`, as a stream. */

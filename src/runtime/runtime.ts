@@ -196,6 +196,12 @@ export interface Runtime {
   // --- `tscompose image …` (image tools for users without a Docker CLI) ---------------------------------------
   /** Loads a `docker save` archive (docker-archive, or Docker ≥ 25's OCI layout + manifest.json) or an OCI-layout tarball. */
   loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult>;
+  /**
+   * Imports a root filesystem tarball (plain, gzip, xz, bzip2 or zstd) as a one-layer image, as `docker import`:
+   * `changes` set its config, `message` its history comment, `tag` names it. The engine checks `changes` and
+   * `platform` first (the host's only); a backend refuses what is not a tar or has entries escaping the root.
+   */
+  importImage(tarball: Readable, options?: ImportOptions): Promise<ImportResult>;
   /** A docker-archive tarball of the images (refs or ids), as `docker save` writes it. NotFound for a missing one. */
   saveImage(refs: readonly string[], options?: CallOptions): Promise<Readable>;
   /** Removes unused images: dangling ones (no tag), or every image no container uses with `all`. */
@@ -207,6 +213,25 @@ export interface Runtime {
 export interface LoadResult {
   /** `Loaded image: repo:tag` / `Loaded image ID: sha256:…` lines, one per image. */
   readonly loaded: readonly string[];
+}
+
+/** `docker import` options. */
+export interface ImportOptions extends CallOptions {
+  /** Dockerfile instructions (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL), one each. */
+  readonly changes?: readonly string[] | undefined;
+  /** The history comment (default `Imported from -`). */
+  readonly message?: string | undefined;
+  /** `repository[:tag]` to give the image. */
+  readonly tag?: string | undefined;
+  /** `os/arch[/variant]`; the host's only. */
+  readonly platform?: string | undefined;
+  /** What the tarball is called in errors (its file name, `-` for stdin). */
+  readonly source?: string | undefined;
+}
+
+export interface ImportResult {
+  /** `sha256:<hex of the config>`. */
+  readonly id: string;
 }
 
 export interface PruneResult {

@@ -277,7 +277,7 @@ async function plainTar(input: AsyncIterable<Buffer | Uint8Array | string>, sour
 }
 
 /** Whether a 512-byte block is a tar header (its checksum adds up, signed or unsigned) or the all-zero end. */
-function isTarHeader(block: Buffer): boolean {
+export function isTarHeader(block: Buffer): boolean {
   if (block.length < 512) return false;
   if (block.every((b) => b === 0)) return true;
   const stored = parseInt(block.subarray(148, 156).toString('latin1').replace(/\0.*$/s, '').trim(), 8);

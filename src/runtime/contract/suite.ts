@@ -5,7 +5,7 @@
  * conmon). An adapter that cannot run here is skipped with the reason printed, unless TSCOMPOSE_E2E=1, when it fails.
  *
  * Cases: lifecycle and typed errors, exit codes, logs, exec, published ports (fixed, ephemeral, a range, udp),
- * volumes, networks and DNS, labels, rename, pause. Where the fake cannot do what a real backend does, the target
+ * volumes, networks and DNS, labels, rename, pause, importImage. Where the fake cannot do what a real backend does, the target
  * says so in `capabilities` (each flag says what it stands for) and the case checks everything else.
  *
  * Everything a run creates is named `tsc-contract-<random>-…`, carries the label `org.tscompose.contract=<random>`,
@@ -15,6 +15,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
+import { Readable } from 'node:stream';
 import type { ContainerSpec, LogLine, LogsOptions, PublishedPort, Runtime } from '../runtime.js';
 
 /** What a backend really does that the fake only records. Real adapters have every flag true. */
@@ -360,6 +361,30 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       expect((await rt.inspectContainer(n('ren-b'))).id).toBe(id);
       await expect(rt.inspectContainer(c)).rejects.toMatchObject(NOT_FOUND);
       await expect(rt.renameContainer(n('ren-b'), n('ren-taken'))).rejects.toMatchObject(CONFLICT);
+    });
+
+    test('importImage: a rootfs tarball becomes a tagged image with the changes; a non-tar is refused', async () => {
+      const { default: tarStream } = await import('tar-stream');
+      const pack = tarStream.pack();
+      pack.entry({ name: 'etc/', type: 'directory', mode: 0o755, mtime: new Date(0) });
+      pack.entry({ name: 'etc/hello', mode: 0o644, mtime: new Date(0) }, `hello ${runId}\n`);
+      pack.finalize();
+      const tag = `${prefix}-import:1`;
+      const { id } = await rt.importImage(Readable.from(pack as unknown as AsyncIterable<Buffer>), {
+        tag,
+        changes: ['LABEL org.tscompose.contract.import=yes', 'CMD ["/bin/true"]'],
+        message: 'contract',
+      });
+      try {
+        expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+        const details = await rt.inspectImageDetails(tag);
+        expect(details.id).toBe(id);
+        expect(details.repoTags).toContain(tag);
+        expect(details.config.labels).toMatchObject({ 'org.tscompose.contract.import': 'yes' });
+        await expect(rt.importImage(Readable.from([Buffer.from('not a tarball\n'.repeat(64))]), { tag: `${prefix}-bad:1` })).rejects.toThrow();
+      } finally {
+        await rt.removeImage(id, { force: true }).catch(() => undefined);
+      }
     });
 
     test('pause and unpause', async () => {

@@ -8,6 +8,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { NotFoundError } from '../errors.js';
 import type {
+  ImportOptions,
+  ImportResult,
   LoadResult,
   PruneResult,
   ImageDetails,
@@ -457,6 +459,10 @@ export class DockerRuntime implements Runtime, DockerCall {
 
   loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult> {
     return images.loadImage(this, archive, options);
+  }
+
+  importImage(tarball: Readable, options?: ImportOptions): Promise<ImportResult> {
+    return images.importImage(this, tarball, options);
   }
 
   saveImage(refs: readonly string[], options?: CallOptions): Promise<Readable> {

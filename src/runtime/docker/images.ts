@@ -13,6 +13,8 @@ import type {
   ImageDetails,
   ImageInfo,
   ImageSummary,
+  ImportOptions,
+  ImportResult,
   ListOptions,
   LoadResult,
   PruneResult,
@@ -153,6 +155,35 @@ export async function loadImage(d: DockerCall, archive: Readable, options?: Call
   }
   if (failure !== undefined) throw new TsComposeError('TSC_IMAGE_LOAD', `loading images: ${failure}`);
   return { loaded };
+}
+
+/**
+ * `docker import`: POST /images/create?fromSrc=- with the tarball as the body, `changes` (repeated), `message`,
+ * `repo`/`tag` and `platform`; the engine answers with progress messages whose last status is the image id.
+ */
+export async function importImage(d: DockerCall, tarball: Readable, options: ImportOptions = {}): Promise<ImportResult> {
+  const query: Record<string, unknown> = {};
+  if (options.changes?.length) query['changes'] = [...options.changes];
+  if (options.message !== undefined) query['message'] = options.message;
+  if (options.platform) query['platform'] = options.platform;
+  if (options.tag !== undefined) Object.assign(query, splitRef(options.tag));
+  const what = options.source ?? '-';
+  let id: string | undefined;
+  let failure: string | undefined;
+  try {
+    const stream = (await d.docker.importImage(tarball, { ...query, ...sig(options) })) as unknown as Readable;
+    failure = await readProgress(stream, (m) => {
+      if (m.status?.startsWith('sha256:')) id = m.status.trim();
+    });
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    const mapped = mapDockerError(e, 'image', what);
+    if (mapped instanceof RuntimeUnavailableError) throw mapped;
+    throw new TsComposeError('TSC_IMAGE_IMPORT', `importing ${what}: ${engineMessage(e)}`, { cause: e });
+  }
+  if (failure !== undefined) throw new TsComposeError('TSC_IMAGE_IMPORT', `importing ${what}: ${failure}`);
+  if (id === undefined) throw new TsComposeError('TSC_IMAGE_IMPORT', `importing ${what}: the engine reported no image id`);
+  return { id };
 }
 
 export async function saveImage(d: DockerCall, refs: readonly string[], options?: CallOptions): Promise<Readable> {

@@ -32,6 +32,8 @@ import type {
   ImageSummary,
   ListContainersOptions,
   ListOptions,
+  ImportOptions,
+  ImportResult,
   LoadResult,
   LogLine,
   LogsOptions,
@@ -319,6 +321,11 @@ export class FakeRuntime implements Runtime {
   async loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult> {
     await this.s.record('loadImage', [], options);
     return images.loadImage(this.s, archive);
+  }
+
+  async importImage(tarball: Readable, options?: ImportOptions): Promise<ImportResult> {
+    await this.s.record('importImage', options?.tag === undefined ? [] : [options.tag], options);
+    return images.importImage(this.s, tarball, options);
   }
 
   async saveImage(refs: readonly string[], options?: CallOptions): Promise<Readable> {

@@ -2,6 +2,7 @@
  * The fake's images: pull (from the optional `registry` option), inspect, remove, list, build (fails on `RUN false`),
  * push, tag, and the image tools (load, save, prune, details) working on `docker save` archives.
  */
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { BuildError, ConflictError, NotFoundError, PullError } from '../errors.js';
@@ -12,6 +13,8 @@ import {
   type ImageDetails,
   type ImageInfo,
   type ImageSummary,
+  type ImportOptions,
+  type ImportResult,
   type Labels,
   type ListOptions,
   type LoadResult,
@@ -244,4 +247,30 @@ export function inspectImageDetails(s: FakeState, ref: string): ImageDetails {
     config: { user: '', env: [], workingDir: '', exposedPorts: [], volumes: [], labels: { ...(s.imageLabels.get(id) ?? {}) } },
     layers: [],
   };
+}
+
+/**
+ * `docker import`, simulated: the tarball is read whole and must start with a tar header (NotATarError
+ * otherwise); the id is the sha256 of its bytes, the changes and the message; the image gets the changes' labels
+ * and the tag (`:latest` by default); an `import` event is emitted.
+ */
+export async function importImage(s: FakeState, tarball: Readable, options: ImportOptions = {}): Promise<ImportResult> {
+  const { NotATarError, isTarHeader, parseChanges } = await import('../../lib/image/import.js');
+  const config = parseChanges(options.changes ?? []);
+  const parts: Buffer[] = [];
+  for await (const c of tarball) parts.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  let data = Buffer.concat(parts);
+  if (data[0] === 0x1f && data[1] === 0x8b) data = (await import('node:zlib')).gunzipSync(data);
+  if (!isTarHeader(data.subarray(0, 512))) throw new NotATarError(options.source ?? '-', 'no valid tar header at its start');
+  const id = `sha256:${createHash('sha256')
+    .update(data)
+    .update(JSON.stringify([options.changes ?? [], options.message ?? '']))
+    .digest('hex')}`;
+  s.imageLabels.set(id, { ...(config.Labels ?? {}) });
+  if (options.tag !== undefined) {
+    const tag = /:[^/:]*$/.test(options.tag) ? options.tag : `${options.tag}:latest`;
+    s.retag(tag, id);
+  } else if (s.refsOf(id).length === 0) s.images.set(id, { id, repoTags: [], repoDigests: [] });
+  s.emitEvent('image', 'import', id, { name: options.tag ?? id });
+  return { id };
 }

@@ -18,6 +18,8 @@ import {
   type ImageDetails,
   type ImageInfo,
   type ImageSummary,
+  type ImportOptions,
+  type ImportResult,
   type ListOptions,
   type LoadResult,
   type PruneResult,
@@ -183,6 +185,23 @@ export class NativeImages {
   async loadImage(archive: Readable, options: CallOptions = {}): Promise<LoadResult> {
     const loaded = await mapped(() => this.store.load(archive, options.signal ? { signal: options.signal } : {}));
     return { loaded };
+  }
+
+  /** `docker import` into the store (lib/image/import.ts: the layer scanner, a gzip blob, the host's platform). */
+  async importImage(tarball: Readable, options: ImportOptions = {}): Promise<ImportResult> {
+    const { importRootfs } = await import('../../lib/image/import.js');
+    const r = await mapped(() =>
+      importRootfs(this.store.root, tarball, {
+        ...(options.changes ? { changes: options.changes } : {}),
+        ...(options.message !== undefined ? { message: options.message } : {}),
+        ...(options.tag !== undefined ? { tag: options.tag } : {}),
+        ...(options.platform !== undefined ? { platform: options.platform } : {}),
+        ...(options.source !== undefined ? { source: options.source } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }),
+    );
+    await this.event('import', r.id, options.tag ?? r.id);
+    return { id: r.id };
   }
 
   async saveImage(refs: readonly string[]): Promise<Readable> {

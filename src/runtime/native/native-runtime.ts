@@ -30,6 +30,8 @@ import type {
   ImageSummary,
   ListContainersOptions,
   ListOptions,
+  ImportOptions,
+  ImportResult,
   LoadResult,
   LogLine,
   LogsOptions,
@@ -227,6 +229,10 @@ export class NativeRuntime implements Runtime {
 
   async loadImage(archive: Readable, options?: CallOptions): Promise<LoadResult> {
     return (await this.ctx.images()).loadImage(archive, options);
+  }
+
+  async importImage(tarball: Readable, options?: ImportOptions): Promise<ImportResult> {
+    return (await this.ctx.images()).importImage(tarball, options);
   }
 
   async saveImage(refs: readonly string[]): Promise<Readable> {

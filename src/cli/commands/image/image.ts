@@ -1,6 +1,7 @@
-/** `image ls|pull|push|tag|rm|inspect|load|save|prune`: image tools for users without a Docker CLI (no compose file needed). */
+/** `image ls|pull|push|tag|rm|inspect|load|import|save|prune`: image tools for users without a Docker CLI (no compose file needed). */
 import type { Command } from '@commander-js/extra-typings';
 import type { ContextOf } from '../../context.js';
+import { imageImportCommand } from './import.js';
 import { imageInspectCommand } from './inspect.js';
 import { imageLoadCommand } from './load.js';
 import { imageLsCommand } from './ls.js';
@@ -21,6 +22,7 @@ export function imageCommand(program: Command, context: ContextOf) {
     imageRmCommand,
     imageInspectCommand,
     imageLoadCommand,
+    imageImportCommand,
     imageSaveCommand,
     imagePruneCommand,
   ]) {
