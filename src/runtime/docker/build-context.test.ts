@@ -83,3 +83,16 @@ describe('build contexts', () => {
     await expect(packContext(path.join(dir, 'nope'))).rejects.toThrow();
   });
 });
+
+describe('.dockerignore case', () => {
+  test('patterns are case-sensitive, as Docker matches them (`build` does not hide `Build`)', async () => {
+    const d = await mkdtemp(path.join(tmpdir(), 'tsc-ctx-case-'));
+    try {
+      await writeFile(path.join(d, 'build'), 'x');
+      await writeFile(path.join(d, 'Build'), 'y');
+      expect(await contextEntries(d, ['build'])).toEqual(['Build']);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});

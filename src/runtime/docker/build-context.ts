@@ -36,7 +36,8 @@ export async function readDockerignore(context: string): Promise<string[]> {
  * pattern (`!…`) could re-include something below them.
  */
 export async function contextEntries(context: string, patterns: readonly string[], always: readonly string[] = []): Promise<string[]> {
-  const ig = ignore().add([...patterns]);
+  // Case-sensitive, as Docker matches .dockerignore (the package's default ignores case).
+  const ig = ignore({ ignorecase: false }).add([...patterns]);
   const hasExceptions = patterns.some((p) => p.startsWith('!'));
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
