@@ -106,6 +106,20 @@ describe('--change', () => {
     expect(() => applyChange({}, '   ')).toThrow(/empty/);
   });
 
+  test('variables expand from the Env so far as dockerd does (not in CMD/ENTRYPOINT; not after \\$ or in single quotes)', () => {
+    // What `docker import -c …` gave on Docker 27 for the same changes.
+    const c = parseChanges(['ENV A=1', 'ENV B=$A:${A}x C=$NOPE', 'LABEL l=$A', 'WORKDIR /w/$A', 'CMD echo $A', 'USER $A', 'ENV D="q $A" E=\\$A']);
+    expect(c).toEqual({
+      Env: ['A=1', 'B=1:1x', 'C=', 'D=q 1', 'E=$A'],
+      Cmd: ['/bin/sh', '-c', 'echo $A'],
+      WorkingDir: '/w/1',
+      Labels: { l: '1' },
+      User: '1',
+    });
+    expect(parseChanges(['ENV A=1', "ENV X='$A' Y=${A:+set} Z=${NOPE:-dflt} W=${A:-dflt}"]).Env).toEqual(['A=1', 'X=$A', 'Y=set', 'Z=dflt', 'W=1']);
+    expect(() => parseChanges(['ENV X=${A'])).toThrow(/missing '}'/);
+  });
+
   test('splitWords', () => {
     expect(splitWords(` a  "b c" 'd\\e' f\\ g `, 'X')).toEqual(['a', 'b c', 'd\\e', 'f g']);
   });

@@ -84,11 +84,39 @@ export interface ImportedImage {
 
 const ALLOWED = new Set(['cmd', 'entrypoint', 'env', 'expose', 'label', 'user', 'volume', 'workdir', 'stopsignal']);
 
+/** Variables for expansion: `NAME=value` entries (the config's Env so far). */
+type EnvList = readonly string[] | undefined;
+
+function lookup(env: EnvList, name: string): string | undefined {
+  const hit = [...(env ?? [])].reverse().find((e) => e.slice(0, e.indexOf('=')) === name);
+  return hit === undefined ? undefined : hit.slice(hit.indexOf('=') + 1);
+}
+
+/** Expands the `$NAME` / `${NAME}` / `${NAME:-word}` / `${NAME:+word}` at `s[i] === '$'`; the value and the next index. */
+function expandAt(s: string, i: number, env: EnvList, what: string): [string, number] {
+  if (s[i + 1] === '{') {
+    const close = s.indexOf('}', i + 2);
+    if (close < 0) throw new ImportChangeError(`${what}: missing '}' in ${JSON.stringify(s)}`);
+    const body = s.slice(i + 2, close);
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([\s\S]*))?$/.exec(body);
+    if (!m) throw new ImportChangeError(`${what}: bad substitution \${${body}}`);
+    const v = lookup(env, m[1]!);
+    if (m[2] === '-') return [v ? v : m[3]!, close + 1];
+    if (m[2] === '+') return [v ? m[3]! : '', close + 1];
+    return [v ?? '', close + 1];
+  }
+  const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(s.slice(i + 1));
+  if (!m) return ['$', i + 1];
+  return [lookup(env, m[0]) ?? '', i + 1 + m[0].length];
+}
+
 /**
- * Splits shell-like words: whitespace separates, "…" (with \ escapes) and '…' quote, \ escapes outside quotes.
- * The minimal subset of BuildKit's shell/lex.go that ENV and LABEL key=value pairs need (no variable expansion).
+ * Splits shell-like words as BuildKit's shell/lex.go does for ENV, LABEL, EXPOSE, VOLUME, USER, WORKDIR and
+ * STOPSIGNAL (the subset `--change` needs): whitespace separates, "…" (with \ escapes) and '…' quote, \ escapes
+ * outside quotes, and `$NAME`, `${NAME}`, `${NAME:-x}`, `${NAME:+x}` expand from `env` outside single quotes
+ * (dockerd's BuildFromConfig expands against the config's Env; CMD and ENTRYPOINT are not expanded).
  */
-export function splitWords(s: string, what: string): string[] {
+export function splitWords(s: string, what: string, env?: EnvList): string[] {
   const out: string[] = [];
   let cur = '';
   let inWord = false;
@@ -102,20 +130,28 @@ export function splitWords(s: string, what: string): string[] {
     }
     inWord = true;
     if (c === '\\' && i + 1 < s.length) cur += s[++i];
-    else if (c === "'" || c === '"') {
-      const end = s.indexOf(c, i + 1);
+    else if (c === '$') {
+      const [v, next] = expandAt(s, i, env, what);
+      cur += v;
+      i = next - 1;
+    } else if (c === "'") {
+      const end = s.indexOf("'", i + 1);
+      if (end < 0) throw new ImportChangeError(`${what}: unterminated quote in ${JSON.stringify(s)}`);
+      cur += s.slice(i + 1, end);
+      i = end;
+    } else if (c === '"') {
       let j = i + 1;
-      if (c === '"') {
-        while (j < s.length && s[j] !== '"') {
-          if (s[j] === '\\' && j + 1 < s.length) j++;
-          cur += s[j];
-          j++;
-        }
-      } else if (end >= 0) {
-        cur += s.slice(i + 1, end);
-        j = end;
+      while (j < s.length && s[j] !== '"') {
+        if (s[j] === '\\' && j + 1 < s.length) {
+          cur += s[j + 1];
+          j += 2;
+        } else if (s[j] === '$') {
+          const [v, next] = expandAt(s, j, env, what);
+          cur += v;
+          j = next;
+        } else cur += s[j++];
       }
-      if (j >= s.length || (c === "'" && end < 0)) throw new ImportChangeError(`${what}: unterminated quote in ${JSON.stringify(s)}`);
+      if (j >= s.length) throw new ImportChangeError(`${what}: unterminated quote in ${JSON.stringify(s)}`);
       i = j;
     } else cur += c;
   }
@@ -135,8 +171,8 @@ function jsonForm(rest: string): string[] | undefined {
   return undefined;
 }
 
-function pairs(rest: string, what: string, legacy: boolean): [string, string][] {
-  const words = splitWords(rest, what);
+function pairs(rest: string, what: string, legacy: boolean, env: EnvList): [string, string][] {
+  const words = splitWords(rest, what, env);
   if (legacy && words.length > 0 && !words[0]!.includes('=')) {
     // `ENV key value…`: the rest of the line after the key is the value.
     const key = words[0]!;
@@ -145,7 +181,7 @@ function pairs(rest: string, what: string, legacy: boolean): [string, string][] 
       .slice(rest.trim().indexOf(key) + key.length)
       .trim();
     if (value === '') throw new ImportChangeError(`${what} names can not be blank and must have a value: ${JSON.stringify(rest)}`);
-    return [[key, splitWords(value, what).join(' ')]];
+    return [[key, splitWords(value, what, env).join(' ')]];
   }
   return words.map((w) => {
     const eq = w.indexOf('=');
@@ -185,7 +221,7 @@ export function applyChange(cfg: OciContainerConfig, line: string): void {
     }
     case 'env': {
       const env = [...(cfg.Env ?? [])];
-      for (const [k, v] of pairs(rest, NAME, true)) {
+      for (const [k, v] of pairs(rest, NAME, true, cfg.Env)) {
         const at = env.findIndex((e) => e.slice(0, e.indexOf('=')) === k);
         if (at >= 0) env[at] = `${k}=${v}`;
         else env.push(`${k}=${v}`);
@@ -194,17 +230,17 @@ export function applyChange(cfg: OciContainerConfig, line: string): void {
       return;
     }
     case 'label':
-      cfg.Labels = { ...(cfg.Labels ?? {}), ...Object.fromEntries(pairs(rest, NAME, false)) };
+      cfg.Labels = { ...(cfg.Labels ?? {}), ...Object.fromEntries(pairs(rest, NAME, false, cfg.Env)) };
       return;
     case 'expose': {
       const ports = { ...(cfg.ExposedPorts ?? {}) };
-      for (const w of splitWords(rest, NAME)) for (const p of exposed(w)) ports[p] = {};
+      for (const w of splitWords(rest, NAME, cfg.Env)) for (const p of exposed(w)) ports[p] = {};
       cfg.ExposedPorts = ports;
       return;
     }
     case 'volume': {
       const vols = { ...(cfg.Volumes ?? {}) };
-      for (const v of jsonForm(rest) ?? splitWords(rest, NAME)) {
+      for (const v of jsonForm(rest) ?? splitWords(rest, NAME, cfg.Env)) {
         if (v.trim() === '') throw new ImportChangeError('VOLUME specified can not be an empty string');
         vols[v] = {};
       }
@@ -213,15 +249,17 @@ export function applyChange(cfg: OciContainerConfig, line: string): void {
     }
     case 'workdir':
       // Relative to the previous WORKDIR (or /), as Docker's dispatchWorkdir.
-      cfg.WorkingDir = posix.resolve(cfg.WorkingDir || '/', rest);
+      cfg.WorkingDir = posix.resolve(cfg.WorkingDir || '/', splitWords(rest, NAME, cfg.Env).join(' '));
       return;
     case 'user':
-      cfg.User = rest;
+      cfg.User = splitWords(rest, NAME, cfg.Env).join(' ');
       return;
-    case 'stopsignal':
-      if (!/^(SIG)?[A-Z0-9+-]+$/i.test(rest)) throw new ImportChangeError(`STOPSIGNAL: invalid signal ${JSON.stringify(rest)}`);
-      cfg.StopSignal = rest;
+    case 'stopsignal': {
+      const signal = splitWords(rest, NAME, cfg.Env).join(' ');
+      if (!/^(SIG)?[A-Z0-9+-]+$/i.test(signal)) throw new ImportChangeError(`STOPSIGNAL: invalid signal ${JSON.stringify(rest)}`);
+      cfg.StopSignal = signal;
       return;
+    }
   }
 }
 
