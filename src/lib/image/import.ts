@@ -398,8 +398,9 @@ export async function importRootfs(
       const packed = digestTap(gzip, { file: gzFile });
       for await (const chunk of packed.stream) void chunk;
       const blob = { digest: packed.result.digest!, size: packed.result.bytes };
-      await content.putBlobFile(blob.digest, gzFile, true);
+      // Listed first, so a gc meanwhile keeps the blob (the lease holds the DiffID, and with it its list).
       await content.addDistribution(diffId, { ...blob, mediaType: MT.dockerLayerGzip });
+      await content.putBlobFile(blob.digest, gzFile, true);
       // 4. config, record, tag.
       await content.putBlobBytes(id, configBytes);
       const meta = await content.readLayerMeta(diffId);
