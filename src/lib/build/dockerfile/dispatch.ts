@@ -7,11 +7,12 @@
  *   instruction, so `ENV a=1 b=$a` sees the old `a`.
  * - ARG: a build arg's value wins, else the default expanded with the env so far, else (no default) the global
  *   ARG's value; an ARG with no value sets nothing.
- * - WORKDIR, USER, STOPSIGNAL, VOLUME, COPY/ADD (sources, dest, --chown, --chmod): each word expanded;
+ * - WORKDIR, USER, STOPSIGNAL, VOLUME, COPY/ADD (sources, dest, --chown, ADD's --checksum): each word expanded
+ *   (CopyCommand.Expand/AddCommand.Expand; --chmod and --from are not);
  *   a COPY/ADD heredoc whose delimiter is unquoted: its body expanded with quotes left alone (ExpandRaw).
  * - EXPOSE: each argument expanded and split into words (dispatchExpose's ProcessWords).
  * - RUN: the `--mount` values expanded (ParseMount's expander); the command is the shell's business.
- * - CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD, MAINTAINER, COPY --from: not expanded.
+ * - CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD, MAINTAINER, COPY --from/--chmod: not expanded.
  */
 import { DockerfileSyntaxError } from './errors.js';
 import { envLookup, processWord, processWords } from './expand.js';
@@ -112,7 +113,7 @@ export class StageEnv {
           sources: inst.sources.map(w),
           dest: w(inst.dest),
           chown: opt(inst.chown),
-          chmod: opt(inst.chmod),
+          checksum: opt(inst.checksum),
           heredocSources: inst.heredocSources.map((h) =>
             h.expand ? { ...h, content: processWord(h.content, envLookup(this.state), { skipProcessQuotes: true }) } : h,
           ),

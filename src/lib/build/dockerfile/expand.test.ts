@@ -71,12 +71,30 @@ describe('processWord', () => {
     ['${EMPTY:?}', 'EMPTY: is not allowed to be empty'],
     ['${UNSET?}', 'UNSET: is not allowed to be unset'],
     ['${PWD:=x}', 'unsupported modifier (=) in substitution'],
-    ['${PWD#x}', 'unsupported modifier (#) in substitution'],
     ["'abc", 'unexpected end of statement while looking for matching single-quote'],
     ['"abc', 'unexpected end of statement while looking for matching double-quote'],
   ])('%s fails: %s', (input, message) => {
     expect(() => word(input)).toThrow(ExpansionError);
     expect(() => word(input)).toThrow(message);
+  });
+
+  it.each([
+    ['${V#v}', '1.2.3-rc.1'],
+    ['${V#*.}', '2.3-rc.1'],
+    ['${V##*.}', '1'],
+    ['${V%.*}', 'v1.2.3-rc'],
+    ['${V%%.*}', 'v1'],
+    ['${V%-rc*}', 'v1.2.3'],
+    ['${V#x}', 'v1.2.3-rc.1'],
+    ['${V#[uv]}', '1.2.3-rc.1'],
+    ['${V#[!v]}', 'v1.2.3-rc.1'],
+    ['${V/./_}', 'v1_2.3-rc.1'],
+    ['${V//./_}', 'v1_2_3-rc_1'],
+    ['${V/rc*/final}', 'v1.2.3-final'],
+    ['${UNSET#x}', ''],
+    ['${V#\\v}', '1.2.3-rc.1'],
+  ])('pattern %s → %s', (input, output) => {
+    expect(processWord(input, envLookup(['V=v1.2.3-rc.1']))).toBe(output);
   });
 
   it('takes a backtick as the escape character', () => {

@@ -6,8 +6,8 @@
  * whitespace outside quotes, and the value of an unquoted `$V` is split too (lex.go's wordsStruct.addString),
  * while quoted text never is. Names are letters, digits and `_`; a name starting with a digit is all its digits
  * (`$1`), and the special parameters `@ * # ? - $ ! 0` are one character, all unset.
- * Not supported (newer lex.go): the pattern operators `${V#p}`, `${V%p}`, `${V/p/r}` — they fail as
- * "unsupported modifier".
+ * Also the pattern operators of newer lex.go: `${V#p}`, `${V##p}` (shortest/longest prefix removed), `${V%p}`,
+ * `${V%%p}` (suffix), `${V/p/r}`, `${V//p/r}` (first/every match replaced), with shell globs.
  */
 import { ExpansionError } from './errors.js';
 
@@ -260,12 +260,68 @@ class ShellWord {
         const w = word();
         return value !== undefined ? value : w;
       }
+      case '#':
+      case '%': {
+        const longest = this.peek() === ch;
+        if (longest) this.next();
+        const w = word();
+        if (value === undefined && this.opts.skipUnsetEnv) return `\${${name}${ch}${longest ? ch : ''}${w}}`;
+        return trimPattern(value ?? '', w, ch === '#' ? 'prefix' : 'suffix', longest);
+      }
+      case '/': {
+        const all = this.peek() === '/';
+        if (all) this.next();
+        const pattern = this.process('/').result;
+        const replacement = word();
+        if (value === undefined && this.opts.skipUnsetEnv) return `\${${name}/${all ? '/' : ''}${pattern}/${replacement}}`;
+        const re = globToRegExp(pattern, all ? 'g' : '');
+        return pattern === '' ? (value ?? '') : (value ?? '').replace(re, () => replacement);
+      }
       case EOF:
         throw new ExpansionError("syntax error: missing '}'");
       default:
         throw new ExpansionError(`unsupported modifier (${ch}) in substitution`);
     }
   }
+}
+
+/** A shell pattern (`*`, `?`, `[…]`, `\\x`) as a regular expression source. */
+function globSource(pattern: string): string {
+  let out = '';
+  const chars = Array.from(pattern);
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i] ?? '';
+    if (c === '*') out += '[\\s\\S]*';
+    else if (c === '?') out += '[\\s\\S]';
+    else if (c === '\\' && i + 1 < chars.length) out += escapeRe(chars[++i] ?? '');
+    else if (c === '[') {
+      const end = chars.indexOf(']', i + 2);
+      if (end < 0) out += '\\[';
+      else {
+        let body = chars.slice(i + 1, end).join('');
+        if (body.startsWith('!')) body = '^' + body.slice(1);
+        out += `[${body.replace(/\\/g, '\\\\')}]`;
+        i = end;
+      }
+    } else out += escapeRe(c);
+  }
+  return out;
+}
+const escapeRe = (c: string): string => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+function globToRegExp(pattern: string, flags: string): RegExp {
+  return new RegExp(globSource(pattern), flags);
+}
+
+/** `${V#p}`, `${V##p}`, `${V%p}`, `${V%%p}`: the value without its shortest/longest matching prefix/suffix. */
+function trimPattern(value: string, pattern: string, side: 'prefix' | 'suffix', longest: boolean): string {
+  const re = new RegExp(`^(?:${globSource(pattern)})$`);
+  const n = value.length;
+  for (let k = 0; k <= n; k++) {
+    const len = longest ? n - k : k;
+    const part = side === 'prefix' ? value.slice(0, len) : value.slice(n - len);
+    if (re.test(part)) return side === 'prefix' ? value.slice(len) : value.slice(0, n - len);
+  }
+  return value;
 }
 
 /** Expands one word (BuildKit's ProcessWord): variables substituted, quotes and escapes removed, no splitting. */

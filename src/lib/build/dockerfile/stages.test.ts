@@ -178,7 +178,7 @@ describe('resolveStages: ARG and ENV', () => {
     expect(s[4]).toMatchObject({ value: 'SIGTERM' });
     expect(s[5]).toMatchObject({ values: ['/srv/data'] });
     expect(s[6]).toMatchObject({ values: ['80', '443/tcp', '8080'] });
-    expect(s[7]).toMatchObject({ sources: ['src/app.txt'], dest: '/srv/out/', chown: 'app', chmod: '644', from: '$N' });
+    expect(s[7]).toMatchObject({ sources: ['src/app.txt'], dest: '/srv/out/', chown: 'app', chmod: '${MODE:-644}', from: '$N' });
     expect(s[8]).toMatchObject({ command: { form: 'shell', command: 'echo $N' } });
   });
 
