@@ -144,6 +144,30 @@ describe('parseInstruction', () => {
     expect(errorOf('ONBUILD FROM x')).toBe("Dockerfile:1: FROM isn't allowed as an ONBUILD trigger");
   });
 
+  it('accepts stage names with digits, dashes, underscores and dots', () => {
+    expect(one('FROM a AS my-stage_1.x')).toMatchObject({ stageName: 'my-stage_1.x' });
+    expect(errorOf('FROM a AS my$stage')).toContain('invalid name for build stage');
+  });
+
+  it('splits COPY arguments on whitespace before expansion, as BuildKit (quotes do not group)', () => {
+    expect(one('COPY "a b" c')).toMatchObject({ sources: ['"a', 'b"'], dest: 'c' });
+  });
+
+  it('places the error of a multi-line instruction at its first line', () => {
+    const text = 'FROM a\nRUN echo \\\n  hi\nCOPY \\\n  --bogus=1 \\\n  a b\n';
+    expect(errorOf(text)).toBe('Dockerfile:4: unknown flag: bogus');
+    const e = (() => {
+      try {
+        insts(text);
+      } catch (err) {
+        return err as DockerfileSyntaxError;
+      }
+      return undefined;
+    })();
+    expect([e?.line, e?.endLine]).toEqual([4, 6]);
+    expect(errorOf('FROM a\nRUN <<EOF\nx\nEOF\nHEALTHCHECK --retries=x CMD y')).toBe('Dockerfile:5: invalid value for retries: x');
+  });
+
   it('refuses an unknown instruction, naming it and its line', () => {
     expect(errorOf('FROM a\n\nRUNN echo')).toBe('Dockerfile:3: unknown instruction: RUNN');
     const e = (() => {
