@@ -25,9 +25,11 @@ import { loadArchive, saveImages } from './load-save.js';
 import type { StoreParts } from './parts.js';
 import { pullImage, type PullOptions } from './pull.js';
 import { pushImage, type PushOptions } from './push.js';
-import { ImageRecords, type StoredImage } from './records.js';
+import { ImageRecords, type StoredImage, type StoredLayer } from './records.js';
 import type { RegistryConfig } from './registry-config.js';
 import { RegistryClient } from './registry.js';
+import type { OciImageConfig } from './types.js';
+import type { LayerBlob, StoreLease } from './diff/store-ops.js';
 
 export type { ImageProgress } from './parts.js';
 export { parsePlatform, selectManifest } from './platform.js';
@@ -36,6 +38,7 @@ export type { PushOptions } from './push.js';
 export type { StoredImage, StoredLayer } from './records.js';
 export type { RegistryConfig, RegistrySettings } from './registry-config.js';
 export type { OciImageConfig } from './types.js';
+export type { LayerBlob, StoreLease } from './diff/store-ops.js';
 
 export class ImageStore {
   readonly root: string;
@@ -122,5 +125,34 @@ export class ImageStore {
   async save(refs: readonly string[]): Promise<Readable> {
     await this.parts.layout.init();
     return saveImages(this.parts, refs);
+  }
+
+  // Builds (diff/commit.ts): layers and images made here rather than pulled or loaded (diff/store-ops.ts).
+
+  /** Adds the layer blob `file` (plain or gzip tar, described by `blob`) on top of `parentChainId`; unpacked as pulled. */
+  async addLayer(file: string, blob: LayerBlob, parentChainId?: string, opts: { signal?: AbortSignal } = {}): Promise<StoredLayer> {
+    await this.parts.layout.init();
+    const { addLayerFile } = await import('./diff/store-ops.js');
+    return addLayerFile(this.parts, file, blob, parentChainId, opts);
+  }
+
+  /** Writes the image of `config` (every layer of rootfs.diff_ids must be in the store) with the tags `tags`. */
+  async addImage(config: OciImageConfig, tags: readonly string[] = []): Promise<StoredImage> {
+    await this.parts.layout.init();
+    const { addImageRecord } = await import('./diff/store-ops.js');
+    return addImageRecord(this.parts, config, tags);
+  }
+
+  /** A lease gc honours until released: hold one over a build (diff/store-ops.ts StoreLease). */
+  async lease(): Promise<StoreLease> {
+    await this.parts.layout.init();
+    const { StoreLease: Lease } = await import('./diff/store-ops.js');
+    return Lease.open(this.parts.layout);
+  }
+
+  /** A fresh path in the store's scratch directory (same filesystem as the store; swept once this process is gone). */
+  async scratch(suffix = ''): Promise<string> {
+    await this.parts.layout.init();
+    return this.parts.layout.scratch(suffix);
   }
 }
