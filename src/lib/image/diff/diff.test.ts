@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { appendFile, chmod, chown, link, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, link, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -222,6 +222,30 @@ maybe('an overlay upper directory as a layer (root)', () => {
     const got = spawnSync('getfattr', ['-h', '-d', '-m', '-', '-e', 'hex', join(out, 'd/f')], { encoding: 'utf8' }).stdout;
     expect(got).toContain(`security.capability=0x${cap.toString('hex')}`);
     expect(got).toContain('user.note=0x68656c6c6f');
+  });
+
+  test('an opaque directory with a long path keeps its marker in it (pax path), with the owner of the directory', async () => {
+    const up = join(dir, 'oupper');
+    const long = `${'o'.repeat(120)}/${'p'.repeat(120)}`;
+    await mkdir(join(up, long), { recursive: true });
+    await chown(join(up, long), 300000, 300001);
+    expect(spawnSync('setfattr', ['-n', 'trusted.overlay.opaque', '-v', 'y', join(up, long)]).status).toBe(0);
+    const file = join(dir, 'o.tar');
+    await writeLayer(up, file);
+    const { names, byName } = await readTar(await readFile(file));
+    expect(names).toEqual([`${long.split('/')[0]}/`, `${long}/`, `${long}/.wh..wh..opq`]);
+    // tar-stream's reader leaves pax uid/gid in `pax`; GNU tar (the unpacker) applies them.
+    expect(byName.get(`${long}/.wh..wh..opq`)).toMatchObject({
+      type: 'file',
+      mode: 0o755,
+      pax: { path: `${long}/.wh..wh..opq`, uid: '300000', gid: '300001' },
+    });
+    const out = join(dir, 'olayer');
+    await unpackLayer(createReadStream(file), out);
+    const got = spawnSync('getfattr', ['-h', '-n', 'trusted.overlay.opaque', join(out, long)], { encoding: 'utf8' }).stdout;
+    expect(got).toContain('trusted.overlay.opaque="y"');
+    expect(await stat(join(out, long))).toMatchObject({ uid: 300000, gid: 300001 });
+    expect(spawnSync('getfattr', ['-h', '-n', 'trusted.overlay.opaque', out]).status).not.toBe(0);
   });
 
   test('redirect_dir and metacopy are refused', async () => {

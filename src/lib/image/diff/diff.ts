@@ -18,7 +18,7 @@
  * written here byte-exact (tar-stream's own pax writer takes only strings).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -144,18 +144,10 @@ function headerOf(e: UpperEntry, epoch: number | undefined): { header: Header; p
   return { header, pax };
 }
 
-/** The opaque marker that follows an opaque directory's entry. */
-function opaqueMarker(e: UpperEntry, dirHeader: Header): Header {
-  const name = `${e.path}/.wh..wh..opq`;
-  return {
-    name: fitsUstar(name) ? name : '.wh..wh..opq',
-    mode: 0o100000 | (e.stat.mode & 0o777),
-    uid: dirHeader.uid!,
-    gid: dirHeader.gid!,
-    mtime: dirHeader.mtime!,
-    type: 'file',
-    size: 0,
-  };
+/** The opaque marker that follows an opaque directory's entry: an empty file with the directory's permissions, owner, mtime. */
+function opaqueMarker(e: UpperEntry): UpperEntry {
+  const stat = { ...e.stat, mode: 0o100000 | (e.stat.mode & 0o777), size: 0 } as Stats;
+  return { path: `${e.path}/.wh..wh..opq`, kind: 'file', stat, xattrs: [] };
 }
 
 /** A ustar header block of type `x` for `size` bytes of pax records. */
@@ -230,7 +222,10 @@ export async function layerTarStream(upper: string, opts: DiffOptions = {}, entr
     for (const e of list) {
       const { header, pax } = headerOf(e, opts.sourceDateEpoch);
       await writeEntry(pack, join(upper, e.path), header, pax, opts.signal);
-      if (e.kind === 'dir' && e.opaque) await addEntry(pack, opaqueMarker(e, header)).done;
+      if (e.kind === 'dir' && e.opaque) {
+        const marker = headerOf(opaqueMarker(e), opts.sourceDateEpoch);
+        await writeEntry(pack, '', marker.header, marker.pax, opts.signal);
+      }
     }
     pack.finalize();
   };
