@@ -62,6 +62,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+test("an empty upper directory is the empty layer (Docker's well-known DiffID of two zero blocks)", async () => {
+  const up = join(dir, 'empty');
+  await mkdir(up);
+  const r = await writeLayer(up, join(dir, 'empty.tar'));
+  expect(r).toMatchObject({ entries: 0, tarSize: 1024, diffId: 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef' });
+  await expect(writeLayer(join(dir, 'missing'), join(dir, 'missing.tar'))).rejects.toThrow(LayerDiffError);
+});
+
 const maybe = isRoot ? describe : describe.skip;
 
 maybe('an overlay upper directory as a layer (root)', () => {
