@@ -11,7 +11,7 @@ import { LABEL_PROJECT, LABEL_SERVICE, serviceImage } from './labels.js';
 import { observe } from './observe.js';
 import type { Plan } from './plan.js';
 import { executeReporter } from './progress.js';
-import { planDown } from './reconcile.js';
+import { planDown } from './plan-down.js';
 
 export interface DownOptions {
   readonly project?: Project | undefined;

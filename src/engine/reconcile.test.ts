@@ -11,7 +11,8 @@ import type { Project } from '../project/types.js';
 import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 import { execute } from './execute.js';
 import { observe } from './observe.js';
-import { planDown, reconcile, type ReconcileOptions } from './reconcile.js';
+import { planDown } from './plan-down.js';
+import { reconcile, type ReconcileOptions } from './reconcile.js';
 
 const dirs: string[] = [];
 afterAll(() => {
