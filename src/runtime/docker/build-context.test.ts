@@ -51,7 +51,8 @@ afterAll(async () => {
 describe('build contexts', () => {
   test('.dockerignore patterns, with exceptions, and the Dockerfile always included', async () => {
     const patterns = await readDockerignore(dir);
-    expect(patterns).toEqual(['Dockerfile', '.dockerignore', 'node_modules', '*.log', 'secret/', '!secret/keep.txt']);
+    // Cleaned as BuildKit reads them (`secret/` → `secret`).
+    expect(patterns).toEqual(['Dockerfile', '.dockerignore', 'node_modules', '*.log', 'secret', '!secret/keep.txt']);
     expect(await contextEntries(dir, patterns, ['Dockerfile', '.dockerignore'])).toEqual([
       'app.txt',
       'secret/keep.txt',
@@ -91,6 +92,23 @@ describe('.dockerignore case', () => {
       await writeFile(path.join(d, 'build'), 'x');
       await writeFile(path.join(d, 'Build'), 'y');
       expect(await contextEntries(d, ['build'])).toEqual(['Build']);
+    } finally {
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a Dockerfile of its own ignore file', () => {
+  test('<Dockerfile>.dockerignore wins over .dockerignore (BuildKit, as docker compose builds)', async () => {
+    const d = await mkdtemp(path.join(tmpdir(), 'tsc-ctx-df-'));
+    try {
+      await writeFile(path.join(d, 'app.Dockerfile'), 'FROM busybox\n');
+      await writeFile(path.join(d, 'app.Dockerfile.dockerignore'), 'b.txt\n');
+      await writeFile(path.join(d, '.dockerignore'), 'a.txt\n');
+      await writeFile(path.join(d, 'a.txt'), 'a');
+      await writeFile(path.join(d, 'b.txt'), 'b');
+      const packed = await packContext(d, 'app.Dockerfile');
+      expect([...(await tarNames(packed.tar)).keys()].sort()).toEqual(['.dockerignore', 'a.txt', 'app.Dockerfile', 'app.Dockerfile.dockerignore']);
     } finally {
       await rm(d, { recursive: true, force: true });
     }

@@ -1,33 +1,19 @@
 /**
- * Build contexts for the Docker path: the context directory packed with tar-fs, honouring `.dockerignore`
- * (@balena/dockerignore, Docker's semantics including `!` exceptions), always including the Dockerfile and
- * `.dockerignore` themselves; `dockerfile_inline` content added as an extra file.
+ * Build contexts for the Docker path: the context directory packed with tar-fs, honouring the ignore file as
+ * BuildKit reads it (lib/build/context: `<Dockerfile>.dockerignore` first, else `.dockerignore`; case-sensitive
+ * patterns with `!` exceptions), always including the Dockerfile and `.dockerignore` themselves;
+ * `dockerfile_inline` content added as an extra file.
  */
-import dockerignoreModule, { type Ignore } from '@balena/dockerignore';
 import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-fs';
+import { DockerIgnore, readIgnoreFile } from '../../lib/build/context/ignore.js';
 
-type IgnoreFactory = (options?: { ignorecase?: boolean }) => Ignore;
-// A CommonJS module whose d.ts declares `export default`: the factory is module.exports itself at run time.
-const ignore: IgnoreFactory = ((dockerignoreModule as unknown as { default?: IgnoreFactory }).default ??
-  dockerignoreModule) as unknown as IgnoreFactory;
-
-/** Reads `.dockerignore` patterns (none when the file is missing). Comments and blank lines dropped. */
-export async function readDockerignore(context: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path.join(context, '.dockerignore'), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
+/** The ignore patterns of a build (none when there is no ignore file); `dockerfile` relative to the context. */
+export async function readDockerignore(context: string, dockerfile?: string): Promise<string[]> {
+  return (await readIgnoreFile(context, dockerfile)).patterns;
 }
 
 /**
@@ -36,9 +22,7 @@ export async function readDockerignore(context: string): Promise<string[]> {
  * pattern (`!…`) could re-include something below them.
  */
 export async function contextEntries(context: string, patterns: readonly string[], always: readonly string[] = []): Promise<string[]> {
-  // Case-sensitive, as Docker matches .dockerignore (the package's default ignores case).
-  const ig = ignore({ ignorecase: false }).add([...patterns]);
-  const hasExceptions = patterns.some((p) => p.startsWith('!'));
+  const ig = new DockerIgnore(patterns);
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(path.join(context, rel), { withFileTypes: true });
@@ -48,7 +32,7 @@ export async function contextEntries(context: string, patterns: readonly string[
       const ignored = ig.ignores(child);
       if (e.isDirectory()) {
         if (!ignored) out.push(child);
-        if (!ignored || hasExceptions) await walk(child);
+        if (!ignored || ig.mayIncludeBelow(child)) await walk(child);
       } else if (!ignored) {
         out.push(child);
       }
@@ -80,9 +64,9 @@ export interface PackedContext {
  * archive root and `dockerfile` points at it.
  */
 export async function packContext(context: string, dockerfile = 'Dockerfile', dockerfileInline?: string): Promise<PackedContext> {
-  const patterns = await readDockerignore(context);
   const inlineName = dockerfileInline === undefined ? undefined : `.tscompose-inline-${randomBytes(6).toString('hex')}.Dockerfile`;
   const dfRel = path.isAbsolute(dockerfile) ? path.relative(context, dockerfile) : dockerfile;
+  const patterns = await readDockerignore(context, inlineName === undefined ? dfRel : undefined);
   const always = inlineName ? ['.dockerignore'] : [dfRel, '.dockerignore'];
   const entries = await contextEntries(context, patterns, always);
   const stream = tar.pack(context, {
