@@ -1,17 +1,11 @@
 /** Time arguments of `logs --since/--until` and `events --since/--until`, as docker compose accepts them. */
+import { parseDuration } from '../util/duration.js';
 
-const UNIT_MS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** A Go-style duration (`10m`, `1h30m`, `1.5s`) in milliseconds, or undefined when `s` is not one. */
+/** A Go-style duration (`10m`, `1h30m`, `1.5s`) in milliseconds, or undefined when `s` is not one (unsigned, unpadded). */
 export function parseGoDuration(s: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
-    matched = re.lastIndex;
-  }
-  return matched > 0 && matched === s.length ? total : undefined;
+  if (!/^[\d.]/.test(s) || s.trim() !== s) return undefined;
+  const ns = parseDuration(s);
+  return ns === undefined ? undefined : ns / 1e6;
 }
 
 /**

@@ -4,6 +4,8 @@
  * a duplicate of a non-list flag, or a string flag without `=` is an error. Also Go's time.ParseDuration for
  * HEALTHCHECK's intervals.
  */
+import { parseDuration } from '../../../util/duration.js';
+
 export type FlagType = 'string' | 'bool' | 'strings';
 
 export interface ParsedFlags {
@@ -45,36 +47,9 @@ export function parseFlags(flags: readonly string[], spec: Readonly<Record<strin
   return { strings, bools, lists };
 }
 
-const UNITS: Readonly<Record<string, number>> = {
-  ns: 1,
-  us: 1e3,
-  µs: 1e3,
-  μs: 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's time.ParseDuration ("1h30m", "1.5s", "300ms", "0") in nanoseconds; throws on anything else. */
+/** Go's time.ParseDuration ("1h30m", "1.5s", "300ms", "0") in nanoseconds (src/util/duration.ts); throws with Go's message otherwise. */
 export function parseGoDuration(s: string): number {
-  const orig = s;
-  let sign = 1;
-  if (s.startsWith('-') || s.startsWith('+')) {
-    if (s.startsWith('-')) sign = -1;
-    s = s.slice(1);
-  }
-  if (s === '0') return 0;
-  if (s === '') throw new Error(`time: invalid duration "${orig}"`);
-  let total = 0;
-  const re = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/;
-  while (s !== '') {
-    const m = re.exec(s);
-    if (!m || m[1] === '' || m[1] === '.') {
-      throw new Error(/^[\d.]+$/.test(s) ? `time: missing unit in duration "${orig}"` : `time: invalid duration "${orig}"`);
-    }
-    total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? 0);
-    s = s.slice(m[0].length);
-  }
-  return sign * Math.round(total);
+  const ns = s.trim() === s ? parseDuration(s) : undefined;
+  if (ns !== undefined) return ns;
+  throw new Error(/^[+-]?[\d.]+$/.test(s) ? `time: missing unit in duration "${s}"` : `time: invalid duration "${s}"`);
 }
