@@ -1,26 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, test } from '@jest/globals';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freshDirs } from './__fixtures__/fresh-dirs.js';
 import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
 
-let dir: string;
-let n = 0;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tsc-atomic-'));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh empty subdirectory. */
-function fresh(): string {
-  const d = join(dir, `case-${++n}`);
-  mkdirSync(d);
-  return d;
-}
+const fresh = freshDirs('tsc-atomic-');
 
 describe('writeFileAtomic / writeJsonAtomic', () => {
   test('writes a string, replaces it, and leaves no temp file', async () => {
@@ -83,6 +67,7 @@ describe('writeFileAtomic / writeJsonAtomic', () => {
 
 describe('readJson', () => {
   test('a missing file → undefined', async () => {
+    const dir = fresh();
     expect(await readJson(join(dir, 'does-not-exist.json'))).toBeUndefined();
     expect(await readJson(join(dir, 'no-dir', 'x.json'))).toBeUndefined();
   });

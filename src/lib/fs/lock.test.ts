@@ -1,28 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { freshDirs } from './__fixtures__/fresh-dirs.js';
 import { CodedError } from '../errors.js';
 import { LockTimeoutError, withLock } from './lock.js';
 
-let dir: string;
-let n = 0;
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tsc-lock-'));
-});
-
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** A fresh empty subdirectory. */
-function fresh(): string {
-  const d = join(dir, `case-${++n}`);
-  mkdirSync(d);
-  return d;
-}
+const fresh = freshDirs('tsc-lock-');
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
