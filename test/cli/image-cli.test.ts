@@ -2,32 +2,11 @@
  * `tscompose image …` through the built CLI (dist/cli/main.js) with no engine (TSCOMPOSE_RUNTIME=native, which is
  * unavailable) and no compose file: registration, usage errors that need no engine, and clean errors.
  */
-import { afterAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
+import { noEngineCli } from './no-engine.js';
 
-const main = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'tsc-image-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    input: '',
-    // An OCI runtime that does not exist: the native runtime cannot run either (no engine at all).
-    env: {
-      PATH: process.env.PATH ?? '',
-      TSCOMPOSE_RUNTIME: 'native',
-      TSCOMPOSE_OCI_RUNTIME: '/nonexistent/runc',
-      NO_COLOR: '1',
-      DOCKER_HOST: 'unix:///nonexistent.sock',
-    },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { dir, cli } = noEngineCli('tsc-image-cli-');
 
 describe('tscompose image (CLI, no engine)', () => {
   test('image --help lists the subcommands', () => {

@@ -2,31 +2,12 @@
  * `tscompose image import` through the built CLI (dist/cli/main.js) with no engine (as image-cli.test.ts): the
  * command is registered and its usage errors come before any engine is asked.
  */
-import { afterAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { describe, expect, test } from '@jest/globals';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { noEngineCli } from './no-engine.js';
 
-const main = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'tsc-image-import-cli-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [main, ...args], {
-    cwd: dir,
-    encoding: 'utf8',
-    input: '',
-    env: {
-      PATH: process.env.PATH ?? '',
-      TSCOMPOSE_RUNTIME: 'native',
-      TSCOMPOSE_OCI_RUNTIME: '/nonexistent/runc',
-      NO_COLOR: '1',
-      DOCKER_HOST: 'unix:///nonexistent.sock',
-    },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { dir, cli } = noEngineCli('tsc-image-import-cli-');
 
 describe('tscompose image import (CLI, no engine)', () => {
   test('registered, with docker import options', () => {
