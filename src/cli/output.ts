@@ -15,6 +15,11 @@ export interface Output {
 
 export type AnsiMode = 'auto' | 'always' | 'never';
 
+/** Whether container logs (`logs`, attached `up`) are coloured: not with `--no-color`, `--ansi never` or NO_COLOR; always with `--ansi always`; else on a terminal. */
+export function logColour(ansi: string | undefined, colorFlag: boolean | undefined): boolean {
+  return colorFlag !== false && ansi !== 'never' && !process.env.NO_COLOR && (ansi === 'always' || process.stdout.isTTY === true);
+}
+
 export function createOutput(
   ansi: AnsiMode = 'auto',
   stdout: NodeJS.WritableStream = process.stdout,

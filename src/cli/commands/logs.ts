@@ -5,6 +5,7 @@ import type { CommandContext, ContextOf } from '../context.js';
 import { LogPrinter } from '../render/log-consumer.js';
 import { parseDuration } from '../../util/duration.js';
 import { replicaIndex } from './common.js';
+import { logColour } from '../output.js';
 
 export function logsCommand(program: Command, context: ContextOf) {
   return program
@@ -46,11 +47,7 @@ export async function runLogs(
   const [{ logs }, { projectOrName, withSession }] = await Promise.all([import('../../engine/logs.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
-    colour:
-      opts.color !== false &&
-      ctx.globals.ansi !== 'never' &&
-      !process.env.NO_COLOR &&
-      (ctx.globals.ansi === 'always' || process.stdout.isTTY === true),
+    colour: logColour(ctx.globals.ansi, opts.color),
     prefix: opts.logPrefix !== false,
     timestamps: opts.timestamps === true,
   });

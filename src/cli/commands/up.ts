@@ -7,6 +7,7 @@ import { CanceledError } from '../canceled.js';
 import type { CommandContext, ContextOf } from '../context.js';
 import { LogPrinter } from '../render/log-consumer.js';
 import { collect, parseScale, printPlan, pullOption, seconds, timeoutOption, valueOption } from './common.js';
+import { logColour } from '../output.js';
 
 /** The flags `up` and `create` share. */
 export function upLikeCommand(program: Command, name: 'up' | 'create', description: string) {
@@ -142,11 +143,7 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
         const attachTo =
           opts.attach ?? result.services.filter((x) => !(opts.noAttach ?? []).includes(x) && (services.length === 0 || services.includes(x)));
         const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
-          colour:
-            opts.color !== false &&
-            ctx.globals.ansi !== 'never' &&
-            !process.env.NO_COLOR &&
-            (ctx.globals.ansi === 'always' || process.stdout.isTTY === true),
+          colour: logColour(ctx.globals.ansi, opts.color),
           prefix: opts.logPrefix !== false,
           timestamps: opts.timestamps === true,
         });
