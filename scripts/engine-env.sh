@@ -10,7 +10,9 @@
 #      from Debian packages only: busybox (busybox-static), python:3.11-slim (Debian's python3 with
 #      python3-flask and python3-redis: there is no PyPI here) and redis:7 (Debian's redis-server);
 #      plain `docker pull NAME:TAG` then works through the mirror.
-# Everything built is cached under /var/cache/tscompose/<images version>/, so a second run is fast.
+# The images' root filesystems come from scripts/debian-images.sh, shared with scripts/native-images.sh
+# (the same images for the native runtime, with no Docker); they are `docker import`ed from tarballs cached
+# under /var/cache/tscompose/<images version>/, so a second run is fast.
 #
 # Usage: scripts/engine-env.sh            set up (idempotent)
 #        scripts/engine-env.sh --stop     stop the dockerd and registry this script started
@@ -22,20 +24,14 @@
 # 127.0.0.1, so a registry there would make the example fail to start.
 set -Eeuo pipefail
 
-IMAGES_VERSION="bookworm-1"        # bump to rebuild every cached image and re-seed the registry
 REGISTRY_PORT="${TSCOMPOSE_REGISTRY_PORT:-5001}"
 REGISTRY="127.0.0.1:${REGISTRY_PORT}"
-CACHE_ROOT="${TSCOMPOSE_CACHE_DIR:-/var/cache/tscompose}"
-CACHE_DIR="${CACHE_ROOT}/${IMAGES_VERSION}"
 RUN_DIR=/run/tscompose
 DOCKERD_LOG=/var/log/tscompose-dockerd.log
 REGISTRY_LOG=/var/log/tscompose-registry.log
 DAEMON_JSON=/etc/docker/daemon.json
 DAEMON_JSON_MARK=/etc/docker/daemon.json.tscompose   # present (holding our file's sha256) = managed by us
 REGISTRY_CONFIG=/etc/docker/registry/config.yml
-SUITE=bookworm
-VERSION_LABEL=org.tscompose.images-version
-export DEBIAN_FRONTEND=noninteractive
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PATH:-}"
 
 START=$SECONDS
@@ -68,33 +64,17 @@ case "${1:-}" in
   -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
   *) die "unknown option: $1 (use --stop, --rebuild or nothing)" ;;
 esac
+# IMAGES_VERSION, CACHE_DIR, VERSION_LABEL, IMAGE_SPECS, install_packages, ensure_rootfs, change_args, images_cleanup
+# shellcheck source=scripts/debian-images.sh
+source "$(dirname "${BASH_SOURCE[0]}")/debian-images.sh"
+trap images_cleanup EXIT
 mkdir -p "$RUN_DIR" "$CACHE_DIR"
 
 # ---------------------------------------------------------------------------------------------------
 # 1. packages
 PKGS=(docker.io docker-registry busybox-static debootstrap iptables ca-certificates curl iproute2 tar util-linux
       runc crun conmon tini attr nftables procps)   # second line: the native runtime
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  log "installing: ${missing[*]}"
-  # Keep package scripts from starting docker/containerd/registry with their default configs.
-  created_policy=0
-  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; created_policy=1
-  fi
-  apt-get update -q >/tmp/tscompose-apt.log 2>&1 || { tail -20 /tmp/tscompose-apt.log >&2; die "apt-get update failed"; }
-  if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >>/tmp/tscompose-apt.log 2>&1; then
-    tail -30 /tmp/tscompose-apt.log >&2; ((created_policy)) && rm -f /usr/sbin/policy-rc.d
-    die "apt-get install failed (log: /tmp/tscompose-apt.log)"
-  fi
-  ((created_policy)) && rm -f /usr/sbin/policy-rc.d
-  log "packages installed"
-else
-  log "packages present"
-fi
+install_packages "${PKGS[@]}"
 
 # ---------------------------------------------------------------------------------------------------
 # helpers: IPv4 CIDR overlap, used to pick docker's subnets
@@ -258,38 +238,6 @@ fi
 
 # ---------------------------------------------------------------------------------------------------
 # 4. images
-WORK=$(mktemp -d /var/tmp/tscompose-build.XXXXXX)
-MOUNTED=()
-cleanup() {
-  local m
-  for m in "${MOUNTED[@]}"; do umount -l "$m" 2>/dev/null || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-debian_mirror() { # the first mirror apt uses for $SUITE, from sources.list and sources.list.d
-  local f url
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [[ -f $f ]] || continue
-    url=$(awk -v s="$SUITE" '$1=="deb" { i=2; if ($2 ~ /^\[/) { while (i<=NF && $i !~ /\]$/) i++; i++ } if ($(i+1)==s) { print $i; exit } }' "$f")
-    [[ -n $url ]] && { echo "$url"; return 0; }
-  done
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [[ -f $f ]] || continue
-    url=$(awk -v s="$SUITE" '
-      BEGIN { RS=""; FS="\n" }
-      { uris=""; suites=""; types=""; enabled="yes"
-        for (i=1;i<=NF;i++) { l=$i; if (l ~ /^#/) continue
-          if (l ~ /^URIs:/) { sub(/^URIs:[ \t]*/,"",l); uris=l }
-          if (l ~ /^Suites:/) { sub(/^Suites:[ \t]*/,"",l); suites=" " l " " }
-          if (l ~ /^Types:/) { types=" " l " " }
-          if (l ~ /^Enabled:/) { enabled=tolower(l) ~ /no/ ? "no" : "yes" } }
-        if (enabled=="yes" && types ~ / deb / && index(suites, " " s " ")) { split(uris,u," "); print u[1]; exit } }' "$f")
-    [[ -n $url ]] && { echo "$url"; return 0; }
-  done
-  return 1
-}
-
 MANIFEST_ACCEPT='application/vnd.docker.distribution.manifest.v2+json'
 registry_has() { # name tag -> 0 when the registry holds it with our images version
   local cfg
@@ -301,94 +249,7 @@ local_has() { # ref -> 0 when the local image carries our images version
   [[ "$(docker image inspect -f "{{index .Config.Labels \"$VERSION_LABEL\"}}" "$1" 2>/dev/null)" == "$IMAGES_VERSION" ]]
 }
 
-PATH_ENV='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-import_rootfs() { # rootfs ref change...
-  local r=$1 ref=$2; shift 2
-  local changes=(--change "LABEL $VERSION_LABEL=$IMAGES_VERSION" --change "ENV $PATH_ENV") c
-  for c in "$@"; do changes+=(--change "$c"); done
-  tar -C "$r" --numeric-owner -c . | docker import "${changes[@]}" - "$ref" >/dev/null
-}
-
-build_busybox() { # ref
-  local r="$WORK/busybox"
-  mkdir -p "$r"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,home,var/spool/cron,dev,proc,sys}
-  chmod 1777 "$r/tmp"; chmod 700 "$r/root"
-  cp /bin/busybox "$r/bin/busybox"
-  chroot "$r" /bin/busybox --install -s
-  cat >"$r/etc/passwd" <<'EOF'
-root:x:0:0:root:/root:/bin/sh
-daemon:x:1:1:daemon:/usr/sbin:/bin/false
-bin:x:2:2:bin:/bin:/bin/false
-sys:x:3:3:sys:/dev:/bin/false
-www-data:x:33:33:www-data:/var/www:/bin/false
-nobody:x:65534:65534:nobody:/home:/bin/false
-EOF
-  cat >"$r/etc/group" <<'EOF'
-root:x:0:
-daemon:x:1:
-bin:x:2:
-sys:x:3:
-tty:x:5:
-www-data:x:33:
-users:x:100:
-nogroup:x:65534:
-EOF
-  import_rootfs "$r" "$1" 'CMD ["sh"]'
-}
-
-base_rootfs() { # -> path of the cached debootstrap minbase tarball
-  local tarball="$CACHE_DIR/debian-$SUITE-minbase.tar"
-  if [[ -f $tarball && $REBUILD -eq 0 ]]; then echo "$tarball"; return 0; fi
-  local mirror include=() r="$WORK/base"
-  mirror=$(debian_mirror) || die "cannot find the Debian mirror for $SUITE in /etc/apt/sources.list{,.d/*}"
-  [[ $mirror == https:* ]] && include=(--include=ca-certificates)
-  log "debootstrap --variant=minbase $SUITE from $mirror (a few minutes)" >&2
-  if ! debootstrap --variant=minbase "${include[@]}" "$SUITE" "$r" "$mirror" >"$WORK/debootstrap.log" 2>&1; then
-    tail -20 "$WORK/debootstrap.log" >&2; cp "$WORK/debootstrap.log" /tmp/tscompose-debootstrap.log
-    die "debootstrap failed (log: /tmp/tscompose-debootstrap.log)"
-  fi
-  tar -C "$r" --numeric-owner -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
-  rm -rf "$r"
-  echo "$tarball"
-}
-
-debian_image_rootfs() { # dir packages... : base rootfs + packages, slimmed
-  local r=$1; shift
-  local base; base=$(base_rootfs)
-  mkdir -p "$r"; tar -C "$r" -xf "$base"
-  cp /etc/resolv.conf "$r/etc/resolv.conf"
-  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"; chmod +x "$r/usr/sbin/policy-rc.d"
-  mount -t proc proc "$r/proc"; MOUNTED+=("$r/proc")
-  if ! { chroot "$r" apt-get update -q && chroot "$r" apt-get install -y -q --no-install-recommends "$@"; } >"$WORK/apt-$$.log" 2>&1; then
-    tail -20 "$WORK/apt-$$.log" >&2; die "installing $* in the image rootfs failed"
-  fi
-  chroot "$r" apt-get clean
-  umount "$r/proc"
-  rm -f "$r/usr/sbin/policy-rc.d"
-  : >"$r/etc/resolv.conf"
-  rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/debconf/*-old "$r"/var/log/* \
-    "$r"/usr/share/doc/* "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/lintian \
-    "$r"/usr/share/locale/* "$r"/tmp/* "$r"/root/.cache 2>/dev/null || true
-  find "$r/usr/share/i18n/locales" -mindepth 1 -maxdepth 1 ! -name 'C' ! -name 'POSIX' -exec rm -rf {} + 2>/dev/null || true
-}
-
-build_python() { # ref
-  local r="$WORK/python"
-  debian_image_rootfs "$r" python3 python3-flask python3-redis
-  mkdir -p "$r/usr/local/bin"
-  ln -sf /usr/bin/python3 "$r/usr/local/bin/python"
-  ln -sf /usr/bin/python3 "$r/usr/local/bin/python3"
-  import_rootfs "$r" "$1" 'ENV LANG=C.UTF-8' 'ENV PYTHONUNBUFFERED=1' 'CMD ["python3"]'
-}
-
-build_redis() { # ref
-  local r="$WORK/redis"
-  debian_image_rootfs "$r" redis-server
-  mkdir -p "$r/data"
-  import_rootfs "$r" "$1" 'WORKDIR /data' 'EXPOSE 6379' 'CMD ["redis-server", "--protected-mode", "no"]'
-}
-
-ensure_image() { # name builder tag... : build (or load from cache), tag as NAME:TAG, push to the registry
+ensure_image() { # name builder tag... : import the cached rootfs (built when missing) as NAME:TAG, push to the registry
   local name=$1 builder=$2; shift 2
   local tags=("$@") t need=0 ref
   ref="$name:${tags[0]}"
@@ -396,16 +257,13 @@ ensure_image() { # name builder tag... : build (or load from cache), tag as NAME
     for t in "${tags[@]}"; do registry_has "$name" "$t" || need=1; done
     if ((need == 0)); then log "$name:{$(IFS=,; echo "${tags[*]}")}: already in the registry"; return 0; fi
   fi
-  local cache="$CACHE_DIR/image-$name-${tags[0]}.tar"
   if ((REBUILD == 0)) && local_has "$ref"; then
     log "$ref: local image present"
-  elif ((REBUILD == 0)) && [[ -f $cache ]]; then
-    log "$ref: loading cached $cache"
-    docker load -q -i "$cache" >/dev/null
   else
-    log "$ref: building"
-    "$builder" "$ref"
-    docker save -o "$cache.tmp" "$ref" && mv "$cache.tmp" "$cache"
+    ensure_rootfs "$name" "${tags[0]}" "$builder"
+    change_args "$name" "${tags[0]}"
+    log "$ref: docker import $(rootfs_tarball "$name" "${tags[0]}")"
+    docker import "${CHANGE_ARGS[@]}" "$(rootfs_tarball "$name" "${tags[0]}")" "$ref" >/dev/null
   fi
   for t in "${tags[@]}"; do
     docker tag "$ref" "$name:$t"
@@ -415,9 +273,11 @@ ensure_image() { # name builder tag... : build (or load from cache), tag as NAME
   log "$name:{$(IFS=,; echo "${tags[*]}")}: pushed ($(docker image inspect -f '{{.Size}}' "$ref" | awk '{printf "%.1f MB", $1/1e6}'))"
 }
 
-ensure_image busybox build_busybox latest 1.36
-ensure_image python build_python 3.11-slim
-ensure_image redis build_redis 7
+for spec in "${IMAGE_SPECS[@]}"; do
+  read -r name tag_list builder <<<"$spec"
+  IFS=, read -r -a tags <<<"$tag_list"
+  ensure_image "$name" "$builder" "${tags[@]}"
+done
 
 # ---------------------------------------------------------------------------------------------------
 # 5. prove that a plain pull goes through the mirror: drop every local name of busybox (the image itself
@@ -429,8 +289,9 @@ docker image inspect busybox:latest >/dev/null 2>&1 && die "could not remove the
 bb_state="no local image"
 [[ -n $bb_id ]] && docker image inspect "$bb_id" >/dev/null 2>&1 && bb_state="tag removed, image kept: a container uses it"
 seen_before=$(grep -c '/v2/library/busybox/manifests/latest ' "$REGISTRY_LOG" 2>/dev/null || true)
-if ! docker pull -q busybox:latest >/dev/null 2>"$WORK/pull.err"; then
-  cat "$WORK/pull.err" >&2
+images_work
+if ! docker pull -q busybox:latest >/dev/null 2>"$IMAGES_WORK/pull.err"; then
+  cat "$IMAGES_WORK/pull.err" >&2
   die "'docker pull busybox:latest' through the mirror http://${REGISTRY} failed"
 fi
 seen_after=$(grep -c '/v2/library/busybox/manifests/latest ' "$REGISTRY_LOG" 2>/dev/null || true)

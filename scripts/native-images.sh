@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Base images for the native runtime (`tscompose --runtime native`), with no Docker Engine and no registry.
+#
+# On a Debian bookworm machine, as root, with no network but Debian's package mirror:
+#   1. installs what the native runtime and the image production need when missing: runc, crun, conmon,
+#      tini, attr, nftables, iproute2, util-linux, procps; debootstrap, busybox-static; curl (the demo's client);
+#   2. imports into the native image store (TSCOMPOSE_STATE_DIR, default /var/lib/tscompose), under the
+#      Docker Hub names the examples and tests use, images built from Debian packages only: busybox:latest
+#      and busybox:1.36, python:3.11-slim (Debian's python3 with python3-flask and python3-redis: there is
+#      no PyPI here) and redis:7 — each a root filesystem tarball made by scripts/debian-images.sh and
+#      imported with `tscompose --runtime native image import --change … FILE NAME`, as `docker import`.
+# An image already in the store with the same images version (its label org.tscompose.images-version) is
+# skipped; the tarballs are cached under /var/cache/tscompose/<images version>/ (shared with
+# scripts/engine-env.sh), so a second run takes seconds.
+#
+# Usage: scripts/native-images.sh            set up (idempotent)
+#        scripts/native-images.sh --rebuild  rebuild the tarballs and re-import (ignores caches)
+# Env:   TSCOMPOSE_STATE_DIR (the native store), TSCOMPOSE_CACHE_DIR (default /var/cache/tscompose),
+#        TSCOMPOSE_BIN (default bin/tscompose of this checkout; it must be built: npm run build)
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"   # the caller's first
+
+START=$SECONDS
+log() { printf '[native-images %3ss] %s\n' "$((SECONDS - START))" "$*"; }
+die() { printf '[native-images] ERROR: %s\n' "$*" >&2; exit 1; }
+trap 'rc=$?; printf "[native-images] ERROR: command failed (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2; exit $rc' ERR
+
+REBUILD=0
+case "${1:-}" in
+  --rebuild) REBUILD=1 ;;
+  "") ;;
+  -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+  *) die "unknown option: $1 (use --rebuild or nothing)" ;;
+esac
+[[ $(id -u) -eq 0 ]] || die "must run as root (it installs packages, builds root filesystems and writes the native store)"
+
+# shellcheck source=scripts/debian-images.sh
+source "$ROOT/scripts/debian-images.sh"
+trap images_cleanup EXIT
+
+# ---------------------------------------------------------------------------------------------------
+# 1. packages: the native runtime's (OCI runtimes, conmon, tini for init: true, xattrs for the overlay
+#    store, nft for published ports, ip for networks, mount/nsenter, ps for top) and the images' own
+install_packages runc crun conmon tini attr nftables iproute2 util-linux procps tar ca-certificates \
+  debootstrap busybox-static curl
+
+# ---------------------------------------------------------------------------------------------------
+# 2. images
+TSC=("${TSCOMPOSE_BIN:-$ROOT/bin/tscompose}" --runtime native)
+command -v node >/dev/null || die "node is missing (Node.js >= 20.19)"
+if [[ -z ${TSCOMPOSE_BIN:-} && ! -f $ROOT/dist/tscompose.cjs && ! -f $ROOT/dist/cli/main.js ]]; then
+  die "tscompose is not built: run npm run build first"
+fi
+
+native_has() { # ref -> 0 when the native store holds it with our images version
+  "${TSC[@]}" image inspect "$1" 2>/dev/null | grep -Eq "\"${VERSION_LABEL//./\\.}\": *\"${IMAGES_VERSION//./\\.}\""
+}
+
+for spec in "${IMAGE_SPECS[@]}"; do
+  read -r name tag_list builder <<<"$spec"
+  IFS=, read -r -a tags <<<"$tag_list"
+  ref="$name:${tags[0]}"
+  refs=$name:$tag_list; if [[ $tag_list == *,* ]]; then refs="$name:{$tag_list}"; fi
+  need=$REBUILD
+  for t in "${tags[@]}"; do native_has "$name:$t" || need=1; done
+  if ((need == 0)); then log "$refs: already in the native store"; continue; fi
+  ensure_rootfs "$name" "${tags[0]}" "$builder"
+  change_args "$name" "${tags[0]}"
+  id=$("${TSC[@]}" image import "${CHANGE_ARGS[@]}" "$(rootfs_tarball "$name" "${tags[0]}")" "$ref")
+  for t in "${tags[@]:1}"; do "${TSC[@]}" image tag "$ref" "$name:$t"; done
+  native_has "$ref" || die "$ref: imported ($id) but image inspect does not show $VERSION_LABEL=$IMAGES_VERSION"
+  log "$refs: imported (${id:7:12})"
+done
+log "ready: busybox:latest, busybox:1.36, python:3.11-slim, redis:7 in the native store (${TSCOMPOSE_STATE_DIR:-/var/lib/tscompose})"
