@@ -12,6 +12,11 @@ export interface ProgressEvent {
   readonly text: string;
   /** Extra detail (an error message, a pull progress line). */
   readonly details?: string;
+  /**
+   * A line of a build log (`#5 [web 3/7] RUN …`, `#5 0.41 output`, `#5 DONE 1.2s`): plain progress prints it as it
+   * is, as docker compose's plain build output.
+   */
+  readonly log?: string;
 }
 
 export interface EventSink {

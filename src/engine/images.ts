@@ -5,6 +5,7 @@ import { TsComposeError, UsageError } from '../errors.js';
 import type { Project, ServiceConfig } from '../project/types.js';
 import { isNotFound } from '../runtime/errors.js';
 import type { BuildSpec, ImageSummary } from '../runtime/runtime.js';
+import { BuildLog } from './build-progress.js';
 import { parseBytes } from '../util/bytes.js';
 import { done, failed, warning, working, type EngineContext } from './events.js';
 import { LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, serviceImage } from './labels.js';
@@ -40,6 +41,21 @@ export function buildSpec(project: Project, service: string, svc: ServiceConfig)
   if (b.cache_from !== undefined) spec.cacheFrom = b.cache_from;
   const shm = b.shm_size === undefined ? undefined : parseBytes(b.shm_size);
   if (shm !== undefined) spec.shmSizeBytes = shm;
+  if (b.secrets && b.secrets.length > 0) {
+    spec.secrets = b.secrets.map((ref) => {
+      const def = project.secrets?.[ref.source];
+      if (!def) throw new UsageError(`service "${service}" refers to undefined build secret ${ref.source}`);
+      const id = ref.target ?? ref.source;
+      if (def.file !== undefined) return { id, file: def.file };
+      if (def.environment !== undefined) return { id, env: process.env[def.environment] ?? '' };
+      return { id, env: def.content ?? '' };
+    });
+  }
+  if (b.additional_contexts && Object.keys(b.additional_contexts).length > 0) {
+    const dirs: Record<string, string> = {};
+    for (const [k, v] of Object.entries(b.additional_contexts)) dirs[k] = v;
+    spec.additionalContexts = dirs;
+  }
   return spec;
 }
 
@@ -75,11 +91,9 @@ export async function buildOne(ctx: EngineContext, project: Project, service: st
   const spec = buildSpec(project, service, svc);
   const resource = `Image ${spec.tags[0]!}`;
   ctx.events.emit(working(resource, 'Building'));
+  const log = new BuildLog(resource, service, (e) => ctx.events.emit(e));
   try {
-    await ctx.runtime.buildImage(spec, {
-      signal: ctx.signal,
-      onProgress: (p) => ctx.events.emit({ resource, status: 'working', text: 'Building', details: p.text }),
-    });
+    await ctx.runtime.buildImage(spec, { signal: ctx.signal, onProgress: (p) => log.progress(p) });
   } catch (e) {
     ctx.events.emit(failed(resource, 'Error', e instanceof Error ? e.message : String(e)));
     throw e;

@@ -109,9 +109,28 @@ export interface PushProgress {
   readonly total?: number;
 }
 
-/** One build progress event: usually a line of builder output in `text`. */
+/** A build step as progress shows it: `[web 3/7] RUN …` (the stage only in multi-stage Dockerfiles). */
+export interface BuildStep {
+  /** Unique within the build. */
+  readonly id: string;
+  readonly stage?: string | undefined;
+  readonly number: number;
+  readonly total: number;
+  /** The instruction as written. */
+  readonly text: string;
+  readonly status: 'running' | 'cached' | 'done' | 'error';
+  readonly durationMs?: number | undefined;
+}
+
+/**
+ * One build progress event: `text` always (a line of builder output, or the step line as docker compose prints it);
+ * builders that know their steps add `step` (a step started, was found in the cache, finished or failed) or
+ * `output` (what a step's process wrote, with the step it belongs to).
+ */
 export interface BuildProgress {
   readonly text: string;
+  readonly step?: BuildStep | undefined;
+  readonly output?: { readonly stepId: string; readonly stream: 'stdout' | 'stderr' } | undefined;
 }
 
 /** The outcome of a buffered `exec`. Output is decoded as UTF-8. */

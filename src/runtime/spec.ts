@@ -198,6 +198,18 @@ export interface BuildSpec {
   readonly extraHosts?: readonly string[] | undefined;
   readonly cacheFrom?: readonly string[] | undefined;
   readonly shmSizeBytes?: number | undefined;
+  /** compose `build.secrets`: what `RUN --mount=type=secret,id=<id>` reads, a file (absolute) or a value. */
+  readonly secrets?: readonly BuildSecretSpec[] | undefined;
+  /** compose `build.additional_contexts`: names `COPY --from=`/`FROM` can use, each a directory (absolute). */
+  readonly additionalContexts?: Readonly<Record<string, string>> | undefined;
+}
+
+/** A build secret: its id (the compose secret's name, or the reference's target) and where its bytes are. */
+export interface BuildSecretSpec {
+  readonly id: string;
+  readonly file?: string | undefined;
+  /** The value of an `environment:` source. */
+  readonly env?: string | undefined;
 }
 
 /** What to run in a running container (`exec`, `execStream`). */

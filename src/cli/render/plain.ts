@@ -10,6 +10,10 @@ export function plainLine(e: ProgressEvent): string {
 export class PlainRenderer implements Renderer {
   constructor(private readonly out: NodeJS.WritableStream) {}
   emit(e: ProgressEvent): void {
+    if (e.log !== undefined) {
+      this.out.write(`${e.log}\n`);
+      return;
+    }
     // Layer-by-layer pull/build progress would flood CI logs.
     if (e.status === 'working' && e.details !== undefined) return;
     this.out.write(`${plainLine(e)}\n`);

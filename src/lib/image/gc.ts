@@ -31,6 +31,18 @@ export async function collectGarbage({ layout, content, records }: Pick<StorePar
         /* a lease being written or removed */
       }
     }
+    // build cache entries (lib/build/solver/cache.ts): their layers stay until `builder prune`
+    for (const f of await readdir(layout.path('buildcache')).catch(() => [] as string[])) {
+      try {
+        const e = JSON.parse(await readFile(layout.path('buildcache', f), 'utf8')) as { layers?: { chainId: string; diffId: string }[] };
+        for (const l of e.layers ?? []) {
+          keepLayers.add(hexOf(l.chainId));
+          keepDiffs.add(hexOf(l.diffId));
+        }
+      } catch {
+        /* an entry being written */
+      }
+    }
     for (const h of keepDiffs) for (const b of await content.readDistribution(`sha256:${h}`)) keepBlobs.add(b.digest);
     let freed = 0;
     for (const h of await readdir(layout.path('layers'))) {

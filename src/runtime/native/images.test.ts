@@ -120,8 +120,4 @@ describe('NativeImages', () => {
     await expect(images.pullImage('Bad:ref')).rejects.toMatchObject({ code: 'TSC_INVALID_REFERENCE' });
     await expect(images.pushImage(`${closed}/foo:1`)).rejects.toBeInstanceOf(NotFoundError);
   });
-
-  test('the build is refused with a hint', async () => {
-    await expect(service('build').buildImage({ context: '.', tags: ['x:1'] } as never)).rejects.toMatchObject({ code: 'TSC_NATIVE_UNSUPPORTED' });
-  });
 });

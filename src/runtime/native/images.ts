@@ -6,14 +6,11 @@
  * pull/push → PullError/PushError; its other errors (CodedErrors with a code and hint) pass through.
  */
 import type { Readable } from 'node:stream';
-import { TsComposeError } from '../../errors.js';
 import { CodedError } from '../../lib/errors.js';
 import { ImageConflictError, ImageNotFoundError, ImagePullError, ImagePushError } from '../../lib/image/errors.js';
 import { ConflictError, NotFoundError, PullError, PushError } from '../errors.js';
 import {
   matchesLabels,
-  type BuildProgress,
-  type BuildSpec,
   type CallOptions,
   type ImageDetails,
   type ImageInfo,
@@ -151,15 +148,6 @@ export class NativeImages {
         sizeBytes: i.size,
       }))
       .filter((i) => matchesLabels(i.labels, options.labels));
-  }
-
-  async buildImage(
-    spec: BuildSpec,
-    _options: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined } = {},
-  ): Promise<{ id: string }> {
-    throw new TsComposeError('TSC_NATIVE_UNSUPPORTED', `build (${spec.tags[0] ?? spec.context}) is not yet supported on the native runtime`, {
-      hint: 'build the image with --runtime docker, then move it: tscompose --runtime docker image save -o img.tar NAME && tscompose --runtime native image load -i img.tar',
-    });
   }
 
   async pushImage(ref: string, options: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined } = {}): Promise<void> {

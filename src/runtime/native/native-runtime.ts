@@ -216,7 +216,8 @@ export class NativeRuntime implements Runtime {
   }
 
   async buildImage(spec: BuildSpec, options?: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined }): Promise<{ id: string }> {
-    return (await this.ctx.images()).buildImage(spec, options);
+    const { buildNative } = await import('./build/native-build.js');
+    return buildNative(this.ctx, spec, options);
   }
 
   async pushImage(ref: string, options?: CallOptions & { onProgress?: ((event: PushProgress) => void) | undefined }): Promise<void> {

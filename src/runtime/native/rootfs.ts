@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TsComposeError } from '../../errors.js';
 import { coalescing } from '../../lib/coalesce.js';
+import { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 import type { NativeContext } from './context.js';
 
 const execFileP = promisify(execFile);
@@ -18,12 +19,7 @@ export function rootfsDir(ctx: NativeContext, id: string): string {
   return path.join(ctx.state.containerDir(id), 'bundle', 'rootfs');
 }
 
-/** Whether `target` is a mount point in this mount namespace. */
-export async function isMounted(target: string): Promise<boolean> {
-  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  const esc = target.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return text.split('\n').some((l) => l.split(' ')[4] === esc);
-}
+export { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 
 /** Mounts the container's overlay rootfs (image layers read-only, its own upper and work dirs) unless mounted. */
 export async function mountRootfs(ctx: NativeContext, id: string, lower: { cwd: string; lowerdir: string }): Promise<string> {
@@ -48,17 +44,6 @@ export async function mountRootfs(ctx: NativeContext, id: string, lower: { cwd: 
     );
   }
   return target;
-}
-
-/** Mount points in this mount namespace under `dir` (itself included), deepest first. */
-export async function mountsUnder(dir: string): Promise<string[]> {
-  const text = await fs.readFile('/proc/self/mountinfo', 'utf8');
-  const unescape = (p: string) => p.replace(/\\(\d{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-  return text
-    .split('\n')
-    .map((l) => unescape(l.split(' ')[4] ?? ''))
-    .filter((p) => p === dir || p.startsWith(`${dir}/`))
-    .sort((a, b) => b.length - a.length);
 }
 
 /**

@@ -1,0 +1,268 @@
+/**
+ * The native image builder: a Dockerfile (stages.ts resolves its stages and expands its instructions) built into
+ * the image store, the way BuildKit's Dockerfile frontend builds it.
+ * - Base images are resolved (pulled when missing, or always with `pull`) before the stages are expanded: their
+ *   Env and ONBUILD triggers are part of the expansion.
+ * - Only the stages the target needs are built; each waits for the stages it reads, so independent stages build
+ *   at the same time.
+ * - Config instructions change the image config (image-config.ts); filesystem steps (RUN, COPY, ADD, WORKDIR) run in
+ *   a StepRoot (rootfs.ts) over the parent's layers, unless the build cache (cache.ts) has their key: then their
+ *   layers are taken as they are (`CACHED`). A step that changed nothing adds no layer (BuildKit drops empty layers
+ *   and marks their history entry `empty_layer`).
+ * - The whole build holds a store lease: layers made or reused stay through a concurrent gc until the image and
+ *   the cache entries name them. A failure or cancellation unmounts and removes the build's scratch directory;
+ *   layers already committed stay as cache, like BuildKit's.
+ */
+import { BuildCache, stepKey } from './cache.js';
+import { access } from 'node:fs/promises';
+import { BuildCanceledError, BuildUnsupportedError } from './errors.js';
+import { applyToConfig, createdBy, isFilesystemStep, shellOf, stageConfig } from './image-config.js';
+import { RunDir, StepRoot } from './rootfs.js';
+import { prepareCopy, prepareRun, prepareWorkdir, type PreparedStep, type SourceRef, type StageState, type StepContext } from './steps.js';
+import type { BuildOptions, StepRef } from './types.js';
+import { FileHashCache } from '../context/hash.js';
+import { resolveDockerfile, type Stage, type StagePlan } from '../dockerfile/stages.js';
+import { parsePlatform } from '../../image/platform.js';
+import type { StoredImage, StoredLayer } from '../../image/records.js';
+import type { StoreLease } from '../../image/diff/store-ops.js';
+import type { HistoryEntry, OciImageConfig } from '../../image/types.js';
+
+export interface BuildResult {
+  readonly image: StoredImage;
+  /** Steps run and steps taken from the cache. */
+  readonly steps: { readonly run: number; readonly cached: number };
+  readonly warnings: readonly string[];
+}
+
+interface StageResult extends StageState {
+  history: HistoryEntry[];
+  base: StoredImage | undefined;
+}
+
+export class Builder {
+  private readonly cache: BuildCache;
+  private readonly hashes = new FileHashCache();
+  private readonly images = new Map<string, Promise<StoredImage>>();
+  private readonly results = new Map<number, Promise<StageResult>>();
+  private readonly counts = { run: 0, cached: 0 };
+  private plan!: StagePlan;
+  private run!: RunDir;
+  private lease!: StoreLease;
+
+  constructor(private readonly o: BuildOptions) {
+    this.cache = new BuildCache(o.store.root);
+  }
+
+  private check(): void {
+    if (this.o.signal?.aborted) throw new BuildCanceledError();
+  }
+
+  private image(ref: string): Promise<StoredImage> {
+    let p = this.images.get(ref);
+    if (!p) {
+      p = this.o.baseImage(ref, { pull: this.o.pull === true, signal: this.o.signal });
+      this.images.set(ref, p);
+    }
+    return p;
+  }
+
+  async build(): Promise<BuildResult> {
+    const { text, name } = this.o.dockerfile;
+    const platform = parsePlatform();
+    // first pass: which images the needed stages start from or read
+    const base = { ...(this.o.buildArgs ? { buildArgs: this.o.buildArgs } : {}), ...(this.o.target !== undefined ? { target: this.o.target } : {}) };
+    const first = resolveDockerfile(text, name, base);
+    const named = this.o.additionalContexts ?? {};
+    const refs = new Set<string>();
+    for (const i of first.order) {
+      const st = first.stages[i]!;
+      if (st.base.kind === 'image' && named[st.base.ref] === undefined) refs.add(st.base.ref);
+      for (const r of st.images) if (named[r] === undefined) refs.add(r);
+    }
+    const loaded = new Map<string, StoredImage>();
+    await Promise.all([...refs].map(async (r) => loaded.set(r, await this.image(r))));
+    this.plan = resolveDockerfile(text, name, {
+      ...base,
+      baseImageEnv: (r) => loaded.get(r)?.config.config?.Env ?? undefined,
+      onbuildTriggers: (r) => loaded.get(r)?.config.config?.OnBuild ?? undefined,
+    });
+    const warnings =
+      this.plan.unusedBuildArgs.length > 0 ? [`[Warning] One or more build-args [${this.plan.unusedBuildArgs.join(' ')}] were not consumed`] : [];
+    for (const w of warnings) this.o.onEvent?.({ type: 'warning', text: w });
+
+    this.run = await RunDir.create(this.o.workRoot);
+    this.lease = await this.o.store.lease();
+    try {
+      const result = await this.stage(this.plan.target);
+      this.check();
+      const config = this.finalConfig(result, platform);
+      const image = await this.o.store.addImage(config, this.o.tags);
+      return { image, steps: { ...this.counts }, warnings };
+    } finally {
+      await this.run.remove().catch(() => undefined);
+      await this.lease.release().catch(() => undefined);
+    }
+  }
+
+  private finalConfig(r: StageResult, platform: ReturnType<typeof parsePlatform>): OciImageConfig {
+    const created = new Date().toISOString();
+    const config = structuredClone(r.cfg.config);
+    if (this.o.labels && Object.keys(this.o.labels).length > 0) config.Labels = { ...(config.Labels ?? {}), ...this.o.labels };
+    const base = r.base?.config;
+    return {
+      architecture: base?.architecture ?? platform.architecture,
+      os: base?.os ?? platform.os,
+      ...(base?.variant ? { variant: base.variant } : platform.variant ? { variant: platform.variant } : {}),
+      created,
+      ...(r.cfg.author !== undefined ? { author: r.cfg.author } : base?.author ? { author: base.author } : {}),
+      config,
+      rootfs: { type: 'layers', diff_ids: r.layers.map((l) => l.diffId) },
+      history: r.history.map((h) => ({ created: h.created ?? created, ...h })),
+    };
+  }
+
+  private stage(index: number): Promise<StageResult> {
+    let p = this.results.get(index);
+    if (!p) {
+      p = this.buildStage(this.plan.stages[index]!);
+      this.results.set(index, p);
+      p.catch(() => undefined);
+    }
+    return p;
+  }
+
+  /** What a `from=` names: a stage of this Dockerfile, a named context, or an image. */
+  private async source(from: string): Promise<SourceRef> {
+    const named = this.o.additionalContexts?.[from];
+    if (named !== undefined) return { kind: 'dir', dir: named };
+    const byIndex = /^\d+$/.test(from) ? Number(from) : undefined;
+    const st = this.plan.stages.find((s) => s.index === byIndex || s.name === from.toLowerCase());
+    if (st) {
+      const r = await this.stage(st.index);
+      return { kind: 'state', layers: r.layers, key: r.key };
+    }
+    const img = await this.image(from);
+    return { kind: 'state', layers: img.layers, key: img.id };
+  }
+
+  private async buildStage(stage: Stage): Promise<StageResult> {
+    // the stages this one reads start now, in parallel
+    for (const d of stage.dependencies) void this.stage(d);
+    const multi = this.plan.stages.length > 1;
+    const steps = stage.steps ?? [];
+    const total = 1 + steps.filter((s) => isFilesystemStep(s.instruction)).length;
+    const ref = (n: number, text: string): StepRef => ({
+      id: `${stage.index}/${n}`,
+      stage: multi ? stage.displayName : undefined,
+      number: n,
+      total,
+      text: text.trim(),
+    });
+    const fromStep = ref(1, stage.from.original);
+    const t0 = Date.now();
+    this.o.onEvent?.({ type: 'step', step: fromStep, status: 'running' });
+    let state: StageResult;
+    const named = stage.base.kind === 'image' ? this.o.additionalContexts?.[stage.base.ref] : undefined;
+    if (named !== undefined) {
+      throw new BuildUnsupportedError(`FROM ${stage.from.image}: a named context as a base is not supported`);
+    }
+    if (stage.base.kind === 'stage') {
+      const b = await this.stage(stage.base.index);
+      state = { layers: [...b.layers], key: b.key, cfg: stageConfig(b.cfg.config, b.cfg.config.Env ?? []), history: [...b.history], base: b.base };
+    } else if (stage.base.kind === 'image') {
+      const img = await this.image(stage.base.ref);
+      state = {
+        layers: [...img.layers],
+        key: img.id,
+        cfg: stageConfig(img.config.config, img.config.config?.Env ?? []),
+        history: [...(img.config.history ?? [])],
+        base: img,
+      };
+    } else {
+      state = { layers: [], key: 'scratch', cfg: stageConfig(undefined, []), history: [], base: undefined };
+    }
+    this.o.onEvent?.({ type: 'step', step: fromStep, status: 'done', durationMs: Date.now() - t0 });
+
+    let n = 1;
+    for (const step of steps) {
+      this.check();
+      const inst = step.instruction;
+      const shell = shellOf(state.cfg.config);
+      applyToConfig(state.cfg, inst, step.env);
+      if (!isFilesystemStep(inst)) {
+        const by = createdBy(inst, shell);
+        if (by !== undefined) state.history.push({ created_by: by, comment: 'buildkit.dockerfile.v0', empty_layer: true });
+        continue;
+      }
+      n++;
+      const sref = ref(n, inst.original);
+      const ctx: StepContext = { options: this.o, run: this.run, hashes: this.hashes, step: sref, source: (f) => this.source(f) };
+      let prepared: PreparedStep;
+      if (inst.kind === 'RUN') prepared = await prepareRun(ctx, state, inst, step.env);
+      else if (inst.kind === 'COPY' || inst.kind === 'ADD') prepared = await prepareCopy(ctx, state, inst);
+      else prepared = prepareWorkdir(ctx, state);
+      const key = stepKey(state.key, prepared.key);
+      const by = inst.kind === 'WORKDIR' ? `WORKDIR ${state.cfg.config.WorkingDir}` : `${createdBy(inst, shell)} # buildkit`;
+      const { layer, cached } = await this.execute(sref, key, state.layers, prepared);
+      if (layer) state.layers.push(layer);
+      state.key = key;
+      state.history.push({ created_by: by, comment: 'buildkit.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) });
+      if (cached) this.counts.cached++;
+      else this.counts.run++;
+    }
+    state.cfg.config.Env = [...(stage.configEnv ?? state.cfg.config.Env ?? [])];
+    return state;
+  }
+
+  /** A filesystem step: from the cache, or run and committed (and then cached). */
+  private async execute(
+    step: StepRef,
+    key: string,
+    parent: readonly StoredLayer[],
+    prepared: PreparedStep,
+  ): Promise<{ layer: StoredLayer | undefined; cached: boolean }> {
+    const t0 = Date.now();
+    if (!this.o.noCache) {
+      const hit = await this.cache.get(key);
+      if (hit && (await this.present(hit.layers))) {
+        await this.lease.add(...hit.layers.map((l) => l.chainId));
+        if (await this.present(hit.layers)) {
+          this.o.onEvent?.({ type: 'step', step, status: 'cached' });
+          return { layer: hit.emptyLayer ? undefined : hit.layers[hit.layers.length - 1], cached: true };
+        }
+      }
+    }
+    this.o.onEvent?.({ type: 'step', step, status: 'running' });
+    const root = await StepRoot.open(this.o.store, this.run, parent);
+    let layer: StoredLayer | undefined;
+    try {
+      await prepared.exec(root.merged);
+      this.check();
+      layer = await root.commit(this.o.signal);
+    } catch (e) {
+      await root.discard();
+      this.o.onEvent?.({ type: 'step', step, status: 'error', durationMs: Date.now() - t0 });
+      if (this.o.signal?.aborted) throw new BuildCanceledError();
+      throw e;
+    }
+    if (layer) await this.lease.add(layer.chainId);
+    const layers = layer ? [...parent, layer] : [...parent];
+    await this.cache.put(key, { layers, emptyLayer: !layer, created: Date.now(), description: step.text.split('\n')[0] ?? '' });
+    this.o.onEvent?.({ type: 'step', step, status: 'done', durationMs: Date.now() - t0 });
+    return { layer, cached: false };
+  }
+
+  private async present(layers: readonly StoredLayer[]): Promise<boolean> {
+    try {
+      await Promise.all(this.o.store.layerDirs({ layers: [...layers] }).map((d) => access(d)));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Builds a Dockerfile into the store (see Builder). */
+export function buildImage(options: BuildOptions): Promise<BuildResult> {
+  return new Builder(options).build();
+}

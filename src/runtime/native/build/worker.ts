@@ -1,0 +1,205 @@
+/**
+ * The native builder's worker (lib/build/solver BuildWorker): a RUN step's process as a container of the OCI
+ * runtime, run in the foreground (`runc run`) over the step's root filesystem, with the confinement of a service
+ * container (the same OCI spec options: Docker's capabilities, masked and read-only paths, cgroup) and:
+ * - the network: `default` a bridge of its own (`tscompose_build`, NAT out like a project network, the endpoint
+ *   released after the step), `host`, or `none`;
+ * - /etc/hosts (localhost, `buildkitsandbox`, compose `build.extra_hosts`) and /etc/resolv.conf (the host's
+ *   nameservers, or the bridge's resolver when the host's are loopback ones), bind-mounted as Docker does;
+ * - the step's mounts (cache directories, bind mounts of the context or another stage, secrets, tmpfs).
+ * Mount points the runtime had to create in the rootfs are removed afterwards when still empty (BuildKit's mount
+ * stubs cleaner): they are not the step's changes. Cancelling kills the container.
+ */
+import { spawn } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
+import type { BuildWorker, RunRequest } from '../../../lib/build/solver/types.js';
+import type { NativeContext } from '../context.js';
+import { refreshDns } from '../netglue.js';
+import { cgroupsPathFor } from '../oci/cgroups.js';
+import { buildOciSpec, ociSpecToJson } from '../oci/oci-spec.js';
+import type { OciMount, OciNetwork } from '../oci/spec-types.js';
+import { resolveUser } from '../user.js';
+
+/** The bridge RUN steps use by default. */
+export const BUILD_NETWORK = 'tscompose_build';
+const HOSTNAME = 'buildkitsandbox';
+
+export class NativeBuildWorker implements BuildWorker {
+  constructor(
+    private readonly ctx: NativeContext,
+    private readonly scratch: string,
+  ) {}
+
+  async resolveUser(rootfs: string, user: string): Promise<{ uid: number; gid: number }> {
+    const u = await resolveUser(rootfs, user === '' ? undefined : user);
+    return { uid: u.uid, gid: u.gid };
+  }
+
+  async run(req: RunRequest): Promise<number> {
+    const dir = path.join(this.scratch, `run-${req.id.slice(0, 12)}`);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    let network: OciNetwork = req.network === 'host' ? 'host' : 'none';
+    let nameservers: string[] | undefined;
+    const nets = this.ctx.networks;
+    try {
+      if (req.network === 'default') {
+        const state = await nets.read();
+        if (!state.networks[BUILD_NETWORK])
+          await nets.createNetwork({ key: BUILD_NETWORK, name: BUILD_NETWORK, labels: { 'io.tscompose.build': 'true' } });
+        const ep = await nets.connect({ network: BUILD_NETWORK, endpointId: req.id, aliases: [], owner: 'build' });
+        network = { netnsPath: `/run/netns/${ep.netns}` };
+        const host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')).nameservers.filter((ns) => !isLoopback(ns));
+        if (host.length === 0) {
+          await refreshDns(this.ctx.paths, [BUILD_NETWORK], { wait: true });
+          nameservers = [ep.gateway];
+        } else nameservers = host;
+      }
+      const etc = await this.etcFiles(dir, req, nameservers);
+      const user = await resolveUser(req.rootfs, req.user === '' ? undefined : req.user);
+      const stubs = await missingTargets(req.rootfs, [
+        ...req.mounts.map((m) => m.target),
+        '/etc/hosts',
+        '/etc/resolv.conf',
+        '/etc/hostname',
+        '/dev',
+        '/proc',
+        '/sys',
+      ]);
+      const mounts: OciMount[] = req.mounts.map((m) =>
+        m.type === 'tmpfs'
+          ? { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] }
+          : { destination: m.target, type: 'bind', source: m.source ?? '', options: ['rbind', m.readOnly ? 'ro' : 'rw'] },
+      );
+      const spec = buildOciSpec({
+        id: req.id,
+        spec: {
+          name: `build-${req.id.slice(0, 12)}`,
+          image: '',
+          labels: {},
+          command: [...req.args],
+          entrypoint: [],
+          ...(req.shmSizeBytes !== undefined ? { shmSizeBytes: req.shmSizeBytes } : {}),
+        },
+        image: { Env: [...req.env], WorkingDir: req.cwd },
+        rootfsPath: req.rootfs,
+        user,
+        hostname: HOSTNAME,
+        etcFiles: etc,
+        cgroupsPath: cgroupsPathFor(req.id),
+        network,
+        extraMounts: mounts,
+      });
+      spec.process.args = [...req.args];
+      spec.process.env = [...req.env];
+      spec.process.cwd = req.cwd;
+      const bundle = path.join(dir, 'bundle');
+      await mkdir(bundle, { recursive: true });
+      await writeFile(path.join(bundle, 'config.json'), ociSpecToJson(spec));
+      try {
+        return await this.runContainer(req, bundle);
+      } finally {
+        await removeStubs(req.rootfs, stubs);
+      }
+    } finally {
+      if (req.network === 'default') await nets.releaseContainer(req.id).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  private async etcFiles(
+    dir: string,
+    req: RunRequest,
+    nameservers: string[] | undefined,
+  ): Promise<{ hosts: string; resolvConf: string; hostname: string }> {
+    const etc = path.join(dir, 'etc');
+    await mkdir(etc, { recursive: true });
+    const files = { hosts: path.join(etc, 'hosts'), resolvConf: path.join(etc, 'resolv.conf'), hostname: path.join(etc, 'hostname') };
+    const host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+    const hosts =
+      req.network === 'host'
+        ? hostsFileFor({
+            hostname: HOSTNAME,
+            ips: [],
+            extraHosts: [...req.extraHosts],
+            network: 'host',
+            hostHosts: await readFile('/etc/hosts', 'utf8').catch(() => ''),
+          })
+        : hostsFileFor({ hostname: HOSTNAME, ips: [], extraHosts: [...req.extraHosts], network: 'bridge' });
+    await Promise.all([
+      writeFile(files.hosts, req.network === 'host' ? hosts : hosts.replace(/^127\.0\.0\.1\s+localhost.*$/m, (l) => `${l} ${HOSTNAME}`)),
+      writeFile(files.resolvConf, resolvConfFor({ nameservers: nameservers ?? host.nameservers, search: host.search, options: host.options })),
+      writeFile(files.hostname, `${HOSTNAME}\n`),
+    ]);
+    return files;
+  }
+
+  /** `runc run` in the foreground; its output goes to the step's progress. */
+  private runContainer(req: RunRequest, bundle: string): Promise<number> {
+    const oci = this.ctx.oci;
+    return new Promise<number>((resolve, reject) => {
+      const child = spawn(oci.binary, oci.runArgs(req.id, bundle), { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.on('data', (d: Buffer) => req.onOutput('stdout', d));
+      child.stderr.on('data', (d: Buffer) => req.onOutput('stderr', d));
+      const onAbort = (): void => {
+        void oci.kill(req.id, 'SIGKILL', true).catch(() => undefined);
+      };
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      child.on('error', (e) => {
+        req.signal?.removeEventListener('abort', onAbort);
+        reject(e);
+      });
+      child.on('exit', (code, sig) => {
+        req.signal?.removeEventListener('abort', onAbort);
+        // the container's processes died with its pid namespace; don't wait on pipes something else might hold
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, 1000).unref();
+        void oci.delete(req.id, true).catch(() => undefined);
+        resolve(code ?? (sig ? 128 + 9 : 1));
+      });
+    });
+  }
+}
+
+/** The targets that do not exist in the rootfs (lstat through the path as written; symlinked parents count as present). */
+async function missingTargets(rootfs: string, targets: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const t of new Set(targets)) {
+    const parts = path.posix.normalize(t).split('/').filter(Boolean);
+    let p = '';
+    for (const part of parts) {
+      p += `/${part}`;
+      try {
+        if ((await lstat(path.join(rootfs, p))).isSymbolicLink()) break;
+      } catch {
+        out.push(p);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Removes what the runtime created for mounts (the first missing component of each target), when empty. */
+async function removeStubs(rootfs: string, stubs: readonly string[]): Promise<void> {
+  for (const s of [...stubs].sort((a, b) => b.length - a.length)) {
+    const p = path.join(rootfs, s);
+    try {
+      const st = await lstat(p);
+      if (st.isDirectory()) {
+        await removeEmptyTree(p);
+      } else if (st.isFile() && st.size === 0) await rm(p);
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+async function removeEmptyTree(dir: string): Promise<void> {
+  for (const e of await readdir(dir, { withFileTypes: true }))
+    if (e.isDirectory()) await removeEmptyTree(path.join(dir, e.name)).catch(() => undefined);
+  await rmdir(dir).catch(() => undefined);
+}
