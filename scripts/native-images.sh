@@ -63,9 +63,16 @@ for spec in "${IMAGE_SPECS[@]}"; do
   IFS=, read -r -a tags <<<"$tag_list"
   ref="$name:${tags[0]}"
   refs=$name:$tag_list; if [[ $tag_list == *,* ]]; then refs="$name:{$tag_list}"; fi
-  need=$REBUILD
-  for t in "${tags[@]}"; do native_has "$name:$t" || need=1; done
-  if ((need == 0)); then log "$refs: already in the native store"; continue; fi
+  present=() missing=()
+  for t in "${tags[@]}"; do
+    if ((REBUILD == 0)) && native_has "$name:$t"; then present+=("$t"); else missing+=("$t"); fi
+  done
+  if ((${#missing[@]} == 0)); then log "$refs: already in the native store"; continue; fi
+  if ((${#present[@]})); then # another tag of the same image is there: name it, no import
+    for t in "${missing[@]}"; do "${TSC[@]}" image tag "$name:${present[0]}" "$name:$t"; done
+    log "$refs: tagged $name:${present[0]} as $(IFS=,; echo "${missing[*]}")"
+    continue
+  fi
   ensure_rootfs "$name" "${tags[0]}" "$builder"
   change_args "$name" "${tags[0]}"
   id=$("${TSC[@]}" image import "${CHANGE_ARGS[@]}" "$(rootfs_tarball "$name" "${tags[0]}")" "$ref")
