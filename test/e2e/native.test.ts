@@ -454,20 +454,20 @@ networks:
     expect(spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout).not.toMatch(/tsc-/);
   }, 90_000);
 
-  test('the flask+redis example answers on its published port with an increasing counter', async () => {
+  test('the flask+redis example builds from its Dockerfile and answers on its published port with an increasing counter', async () => {
     ok(ts(undefined, 'image', 'pull', 'python:3.11-slim'));
     ok(ts(undefined, 'image', 'pull', 'redis:7'));
     const dir = join(root, 'examples/flask-redis');
     const name = `ne2e-flask-${Math.random().toString(36).slice(2, 6)}`;
     projectNames.push(name);
     const f = (...args: string[]) =>
-      spawnSync(bin, ['-p', name, '-f', join(dir, 'compose.native.yaml'), '--progress', 'plain', ...args], {
+      spawnSync(bin, ['-p', name, '-f', join(dir, 'compose.yaml'), '--progress', 'plain', ...args], {
         cwd: dir,
         env,
         encoding: 'utf8',
         timeout: 120_000,
       });
-    ok(f('up', '-d'));
+    ok(f('up', '-d', '--build'));
     const { request } = await import('node:http');
     const get = () =>
       new Promise<string>((resolve, reject) => {

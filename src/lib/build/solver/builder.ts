@@ -49,12 +49,21 @@ export class Builder {
   private run!: RunDir;
   private lease!: StoreLease;
 
-  constructor(private readonly o: BuildOptions) {
-    this.cache = new BuildCache(o.store.root);
+  /** Aborted by the caller's signal, or by the first failing stage (the others stop then). */
+  private readonly abort = new AbortController();
+  private readonly o: BuildOptions;
+  private firstError: unknown;
+
+  constructor(options: BuildOptions) {
+    this.cache = new BuildCache(options.store.root);
+    const outer = options.signal;
+    if (outer?.aborted) this.abort.abort();
+    outer?.addEventListener('abort', () => this.abort.abort(), { once: true });
+    this.o = { ...options, signal: this.abort.signal };
   }
 
   private check(): void {
-    if (this.o.signal?.aborted) throw new BuildCanceledError();
+    if (this.abort.signal.aborted) throw new BuildCanceledError();
   }
 
   private image(ref: string): Promise<StoredImage> {
@@ -93,15 +102,42 @@ export class Builder {
     this.run = await RunDir.create(this.o.workRoot);
     this.lease = await this.o.store.lease();
     try {
-      const result = await this.stage(this.plan.target);
+      let result: StageResult;
+      try {
+        result = await this.stage(this.plan.target);
+      } catch (e) {
+        // stop the other stages and let them unwind before the scratch space goes
+        this.abort.abort();
+        await Promise.allSettled(this.results.values());
+        throw this.firstError ?? e;
+      }
       this.check();
-      const config = this.finalConfig(result, platform);
+      const config = await this.stableCreated(this.finalConfig(result, platform));
       const image = await this.o.store.addImage(config, this.o.tags);
       return { image, steps: { ...this.counts }, warnings };
     } finally {
       await this.run.remove().catch(() => undefined);
       await this.lease.release().catch(() => undefined);
     }
+  }
+
+  /**
+   * The same build gives the same image id (as BuildKit's, whose history times come from the cache): an image config
+   * equal but for its times to one built before takes that build's times.
+   */
+  private async stableCreated(config: OciImageConfig): Promise<OciImageConfig> {
+    const strip = (c: OciImageConfig): unknown => ({ ...c, created: '', history: (c.history ?? []).map((h) => ({ ...h, created: '' })) });
+    const key = `image-${stepKey('image', strip(config))}`;
+    const before = await this.cache.getImageTimes(key);
+    if (before && before.history.length === (config.history ?? []).length) {
+      return {
+        ...config,
+        created: before.created,
+        history: (config.history ?? []).map((h, i) => ({ ...h, created: before.history[i] ?? h.created ?? '' })),
+      };
+    }
+    await this.cache.putImageTimes(key, { created: config.created ?? '', history: (config.history ?? []).map((h) => h.created ?? '') });
+    return config;
   }
 
   private finalConfig(r: StageResult, platform: ReturnType<typeof parsePlatform>): OciImageConfig {
@@ -126,7 +162,11 @@ export class Builder {
     if (!p) {
       p = this.buildStage(this.plan.stages[index]!);
       this.results.set(index, p);
-      p.catch(() => undefined);
+      // the first failure stops the build (the target's chain may not wait on this stage yet)
+      p.catch((e: unknown) => {
+        if (!(e instanceof BuildCanceledError)) this.firstError ??= e;
+        this.abort.abort();
+      });
     }
     return p;
   }
@@ -158,7 +198,7 @@ export class Builder {
       total,
       text: text.trim(),
     });
-    const fromStep = ref(1, stage.from.original);
+    const fromStep = ref(1, `FROM ${stage.base.kind === 'stage' ? this.plan.stages[stage.base.index]!.displayName : stage.from.image}`);
     const t0 = Date.now();
     this.o.onEvent?.({ type: 'step', step: fromStep, status: 'running' });
     let state: StageResult;

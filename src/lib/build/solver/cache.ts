@@ -54,6 +54,19 @@ export class BuildCache {
     await writeJsonAtomic(this.file(key), step);
   }
 
+  /** The times of an image built before with the same content (builder.ts stableCreated). */
+  async getImageTimes(key: string): Promise<{ created: string; history: string[] } | undefined> {
+    try {
+      return JSON.parse(await readFile(this.file(key), 'utf8')) as { created: string; history: string[] };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async putImageTimes(key: string, times: { created: string; history: string[] }): Promise<void> {
+    await writeJsonAtomic(this.file(key), times);
+  }
+
   async drop(key: string): Promise<void> {
     await rm(this.file(key), { force: true });
   }

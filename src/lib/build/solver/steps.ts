@@ -145,7 +145,11 @@ export async function prepareCopy(ctx: StepContext, s: StageState, inst: CopyIns
         }
         plain.push(e);
       }
-      await applyCopy(root, read, plain, ctx.options.signal ? { signal: ctx.options.signal } : {});
+      await applyCopy(root, read, plain, {
+        ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+        ...(owner ? { chown: owner } : {}),
+        ...(chmod !== undefined ? { chmod } : {}),
+      });
       if (inst.heredocSources.length > 0) {
         await writeInlineFiles(
           root,
@@ -165,7 +169,7 @@ export async function prepareCopy(ctx: StepContext, s: StageState, inst: CopyIns
           gid: owner?.gid ?? 0,
           size: 0,
         };
-        await applyCopy(root, path.dirname(f.file), [entry]);
+        await applyCopy(root, path.dirname(f.file), [entry], { ...(owner ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}) });
       }
     },
   };

@@ -17,7 +17,7 @@ import { BuildError } from '../../errors.js';
 import type { BuildProgress, BuildSpec, CallOptions } from '../../runtime.js';
 import type { NativeContext } from '../context.js';
 import { portError } from '../images.js';
-import { NativeBuildWorker } from './worker.js';
+import { NativeBuildWorker, removeBuildNetwork } from './worker.js';
 
 function networkOf(spec: BuildSpec): RunNetwork | undefined {
   const n = spec.network;
@@ -138,8 +138,11 @@ export async function buildNative(
     });
     return { id: r.image.id };
   } catch (e) {
+    if (options.signal?.aborted) throw e;
     if (e instanceof RunStepError) throw new BuildError(ref, e.message, { hint: e.hint });
     if (e instanceof CodedError) throw e;
     throw new BuildError(ref, (e as Error).message);
+  } finally {
+    await removeBuildNetwork(ctx).catch(() => undefined);
   }
 }

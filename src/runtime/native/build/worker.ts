@@ -11,6 +11,7 @@
  * stubs cleaner): they are not the step's changes. Cancelling kills the container.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
@@ -22,8 +23,17 @@ import { buildOciSpec, ociSpecToJson } from '../oci/oci-spec.js';
 import type { OciMount, OciNetwork } from '../oci/spec-types.js';
 import { resolveUser } from '../user.js';
 
-/** The bridge RUN steps use by default. */
-export const BUILD_NETWORK = 'tscompose_build';
+/** The bridge RUN steps use by default: one per state directory (bridge names derive from the key). */
+export function buildNetworkKey(stateRoot: string): string {
+  return `tscompose_build_${createHash('sha256').update(stateRoot).digest('hex').slice(0, 8)}`;
+}
+
+/** Removes the build bridge when no step uses it (after a build; another build's step keeps it). */
+export async function removeBuildNetwork(ctx: NativeContext): Promise<void> {
+  const key = buildNetworkKey(ctx.paths.root);
+  const state = await ctx.networks.read();
+  if (state.networks[key] && Object.keys(state.networks[key].endpoints).length === 0) await ctx.networks.removeNetwork(key).catch(() => undefined);
+}
 const HOSTNAME = 'buildkitsandbox';
 
 export class NativeBuildWorker implements BuildWorker {
@@ -43,6 +53,7 @@ export class NativeBuildWorker implements BuildWorker {
     let network: OciNetwork = req.network === 'host' ? 'host' : 'none';
     let nameservers: string[] | undefined;
     const nets = this.ctx.networks;
+    const BUILD_NETWORK = buildNetworkKey(this.ctx.paths.root);
     try {
       if (req.network === 'default') {
         const state = await nets.read();
@@ -103,7 +114,10 @@ export class NativeBuildWorker implements BuildWorker {
         await removeStubs(req.rootfs, stubs);
       }
     } finally {
-      if (req.network === 'default') await nets.releaseContainer(req.id).catch(() => undefined);
+      if (req.network === 'default') {
+        await nets.releaseContainer(req.id).catch(() => undefined);
+        await refreshDns(this.ctx.paths, [BUILD_NETWORK]).catch(() => undefined);
+      }
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -142,15 +156,22 @@ export class NativeBuildWorker implements BuildWorker {
       const child = spawn(oci.binary, oci.runArgs(req.id, bundle), { stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.on('data', (d: Buffer) => req.onOutput('stdout', d));
       child.stderr.on('data', (d: Buffer) => req.onOutput('stderr', d));
+      let exited = false;
+      // until the process is gone: the container may still be in the making when the abort comes
       const onAbort = (): void => {
+        if (exited) return;
         void oci.kill(req.id, 'SIGKILL', true).catch(() => undefined);
+        setTimeout(onAbort, 200).unref();
       };
       req.signal?.addEventListener('abort', onAbort, { once: true });
+      // aborted while the container was being set up: the listener above would never fire
+      if (req.signal?.aborted) onAbort();
       child.on('error', (e) => {
         req.signal?.removeEventListener('abort', onAbort);
         reject(e);
       });
       child.on('exit', (code, sig) => {
+        exited = true;
         req.signal?.removeEventListener('abort', onAbort);
         // the container's processes died with its pid namespace; don't wait on pipes something else might hold
         setTimeout(() => {

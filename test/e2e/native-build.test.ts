@@ -1,0 +1,155 @@
+/**
+ * End-to-end: `build:` on the native runtime (bin/tscompose --runtime native build / up --build) against the real OCI
+ * runtime and overlayfs. Base images come from the local registry (scripts/engine-env.sh). Covers multi-stage with
+ * COPY --from, ARG/ENV expansion, USER with --chown, WORKDIR creation, .dockerignore, heredocs, a cache mount,
+ * ONBUILD, deletions from lower layers; the cache (no change: every step CACHED; one changed file: from the step that
+ * reads it); errors (a failing RUN, a syntax error, a missing COPY source) and Ctrl-C leaving nothing behind.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bin, required } from './helpers.js';
+import { capable, nativeDescribe, NativeSuite, ok, type NativeProject } from './native-harness.js';
+
+const run = nativeDescribe ? describe : describe.skip;
+const suite = new NativeSuite();
+
+beforeAll(() => {
+  if (required && !capable) throw new Error('TSCOMPOSE_E2E=1 but the native runtime cannot run here (root, conmon and runc/crun needed)');
+});
+afterAll(() => {
+  if (capable) suite.cleanup();
+}, 120_000);
+
+export const FEATURES_DOCKERFILE = `# syntax=docker/dockerfile:1
+ARG BASE=busybox
+FROM \${BASE}:latest AS builder
+ARG MSG=hi
+ENV OUT=/out
+RUN mkdir -p $OUT && echo "$MSG" > $OUT/msg.txt
+RUN <<EOT
+echo from-heredoc > /out/h.txt
+EOT
+RUN --mount=type=cache,target=/cache sh -c 'echo x >> /cache/log; wc -l < /cache/log > /out/cache-count'
+
+FROM busybox:latest AS onb
+ONBUILD RUN echo triggered > /trig.txt
+
+FROM onb
+RUN echo "app:x:1234:1234::/home/app:/bin/sh" >> /etc/passwd && echo "app:x:1234:" >> /etc/group
+USER app
+WORKDIR /home/app/work
+COPY --from=builder --chown=app:app /out/ ./out/
+COPY --chmod=755 src/ /srv/
+COPY <<EOF /etc/greeting
+hello \${OUT:-unset}
+EOF
+USER root
+RUN rm -f /bin/vi
+EXPOSE 8080/tcp 9000-9001
+VOLUME /data
+LABEL a=b
+HEALTHCHECK --interval=5s CMD true
+STOPSIGNAL SIGINT
+CMD ["sh"]
+`;
+
+function buildProject(): NativeProject {
+  return suite.project({
+    'compose.yaml': `services:\n  app:\n    build:\n      context: .\n      args: { MSG: "from compose" }\n    image: nb-app:1\n`,
+    Dockerfile: FEATURES_DOCKERFILE,
+    'src/a.sh': 'echo a\n',
+    'src/ignored.txt': 'no\n',
+    '.dockerignore': 'src/ignored.txt\n',
+  });
+}
+
+/** The progress (stderr) of a command that succeeded. */
+const log = (r: ReturnType<typeof suite.ts>): string => {
+  ok(r);
+  return r.stderr;
+};
+const sh = (p: NativeProject, cmd: string): string => ok(suite.ts(p, 'run', '--rm', '--no-deps', '-T', 'app', 'sh', '-c', cmd)).trim();
+
+run('native build e2e', () => {
+  let p: NativeProject;
+
+  test('a multi-stage Dockerfile builds: files, owners, modes, deletions, config', () => {
+    p = buildProject();
+    const out = log(suite.ts(p, 'build'));
+    expect(out).toMatch(/\[app builder 2\/4\] RUN mkdir -p \$OUT/);
+    expect(out).toContain('Built');
+    expect(sh(p, 'cat /home/app/work/out/msg.txt /home/app/work/out/h.txt /trig.txt /etc/greeting')).toBe(
+      'from compose\nfrom-heredoc\ntriggered\nhello unset',
+    );
+    expect(sh(p, 'stat -c "%U:%G %a" /home/app/work /home/app/work/out/msg.txt /srv/a.sh')).toBe('app:app 755\napp:app 644\nroot:root 755');
+    expect(sh(p, 'ls /srv; test -e /bin/vi && echo vi-present || echo vi-gone')).toBe('a.sh\nvi-gone');
+    const [img] = JSON.parse(ok(suite.ts(undefined, 'image', 'inspect', 'nb-app:1'))) as { Config: Record<string, unknown> }[];
+    const c = img!.Config;
+    expect(c['Cmd']).toEqual(['sh']);
+    expect(c['WorkingDir']).toBe('/home/app/work');
+    expect(c['User']).toBe('root');
+    expect(c['Env']).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+    expect(Object.keys(c['ExposedPorts'] as object).sort()).toEqual(['8080/tcp', '9000/tcp', '9001/tcp']);
+    expect(c['Volumes']).toEqual({ '/data': {} });
+    expect((c['Labels'] as Record<string, string>)['a']).toBe('b');
+    expect(c['StopSignal']).toBe('SIGINT');
+  }, 300_000);
+
+  test('no change: every step from the cache; a changed file: from the step that reads it; the cache mount persists', () => {
+    const again = log(suite.ts(p, 'build'));
+    expect((again.match(/DONE/g) ?? []).length).toBe(3); // the FROM steps
+    expect((again.match(/CACHED/g) ?? []).length).toBe(3 + 1 + 6);
+    writeFileSync(join(p.dir, 'src', 'a.sh'), 'echo b\n');
+    writeFileSync(join(p.dir, 'src', 'ignored.txt'), 'changed but ignored\n');
+    const changed = log(suite.ts(p, 'build'));
+    expect(changed).toMatch(/#\d+ \[app stage-2 5\/8\] COPY --from=builder[^\n]*\n#\d+ CACHED/);
+    expect(changed).toMatch(/#(\d+) \[app stage-2 6\/8\] COPY --chmod=755[^\n]*\n(?:#\d+ [^\n]*\n)*?#\1 DONE/);
+    expect(sh(p, 'cat /srv/a.sh')).toBe('echo b');
+    ok(suite.ts(p, 'build', '--no-cache'));
+    expect(sh(p, 'cat /home/app/work/out/cache-count')).toBe('2');
+  }, 300_000);
+
+  test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {
+    const f = suite.project({
+      'compose.yaml': 'services:\n  x:\n    build: .\n    image: nb-fail:1\n',
+      Dockerfile: 'FROM busybox:latest\nRUN echo one; echo two >&2; exit 7\n',
+    });
+    const r = suite.ts(f, 'build');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('process "/bin/sh -c echo one; echo two >&2; exit 7" did not complete successfully: exit code: 7');
+    expect(r.stderr).toMatch(/one\n\s+two/);
+    expect(suite.leftovers()).toEqual([]);
+  }, 120_000);
+
+  test('a syntax error names file:line; a missing COPY source names the path', () => {
+    const s = suite.project({ 'compose.yaml': 'services:\n  x:\n    build: .\n', Dockerfile: 'FROM busybox:latest\nFOO bar\n' });
+    const r = suite.ts(s, 'build');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/Dockerfile:2: unknown instruction: FOO/);
+    const m = suite.project({ 'compose.yaml': 'services:\n  x:\n    build: .\n', Dockerfile: 'FROM busybox:latest\nCOPY nothere.txt /x\n' });
+    const r2 = suite.ts(m, 'build');
+    expect(r2.status).not.toBe(0);
+    expect(r2.stderr).toContain('"nothere.txt"');
+    expect(suite.leftovers()).toEqual([]);
+  }, 120_000);
+
+  test('Ctrl-C stops the running step and leaves nothing behind', async () => {
+    const c = suite.project({ 'compose.yaml': 'services:\n  x:\n    build: .\n', Dockerfile: 'FROM busybox:latest\nRUN echo started; sleep 60\n' });
+    const child = spawn(bin, ['-p', c.name, '--progress', 'plain', 'build'], { cwd: c.dir, env: suite.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const t0 = Date.now();
+    // the step's own output, not its progress line
+    while (!/#\d+ [\d.]+ started/.test(out) && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain('started');
+    const t1 = Date.now();
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).not.toBe(0);
+    expect(Date.now() - t1).toBeLessThan(10_000);
+    expect(suite.leftovers()).toEqual([]);
+  }, 120_000);
+});
