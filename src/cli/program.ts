@@ -12,6 +12,7 @@ import { createCommand } from './commands/create.js';
 import { downCommand } from './commands/down.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
+import { builderCommand } from './commands/builder.js';
 import { imageCommand } from './commands/image/image.js';
 import { imagesCommand } from './commands/images.js';
 import { killCommand } from './commands/kill.js';
@@ -61,6 +62,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   pushCommand,
   buildCommand,
   imageCommand,
+  builderCommand,
 ];
 
 export function buildProgram(makeContext: (globals: GlobalOptions) => CommandContext): Command {

@@ -208,6 +208,14 @@ export interface Runtime {
   pruneImages(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult>;
   /** The image's full description (config, layers, …) as a JSON-able object, as `docker image inspect` shows it. NotFound when missing. */
   inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails>;
+  /** Removes the build cache (`docker builder prune`): its entries, and with `all` the cache mounts' contents too. */
+  pruneBuildCache(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult>;
+}
+
+export interface BuildCachePruneResult {
+  /** Cache entries removed. */
+  readonly deleted: number;
+  readonly reclaimedBytes: number;
 }
 
 export interface LoadResult {

@@ -109,6 +109,9 @@ run('native build e2e', () => {
     expect(sh(p, 'cat /srv/a.sh')).toBe('echo b');
     ok(suite.ts(p, 'build', '--no-cache'));
     expect(sh(p, 'cat /home/app/work/out/cache-count')).toBe('2');
+    // builder prune: the entries go, the next build runs every step again
+    expect(ok(suite.ts(undefined, 'builder', 'prune', '-f'))).toMatch(/Deleted build cache entries: [1-9]/);
+    expect(log(suite.ts(p, 'build'))).not.toContain('CACHED');
   }, 300_000);
 
   test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {

@@ -13,6 +13,7 @@ import type {
   LoadResult,
   PruneResult,
   ImageDetails,
+  BuildCachePruneResult,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -475,6 +476,17 @@ export class DockerRuntime implements Runtime, DockerCall {
 
   inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails> {
     return images.inspectImageDetails(this, ref, options);
+  }
+
+  async pruneBuildCache(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult> {
+    // `POST /build/prune` (`docker builder prune`)
+    const res = (await this.call('image', '*', () =>
+      invoke(this.docker, 'pruneBuilder', { ...(options?.all ? { all: true } : {}), ...sig(options) }),
+    )) as {
+      CachesDeleted?: string[] | null;
+      SpaceReclaimed?: number;
+    };
+    return { deleted: res.CachesDeleted?.length ?? 0, reclaimedBytes: res.SpaceReclaimed ?? 0 };
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

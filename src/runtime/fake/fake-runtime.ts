@@ -17,6 +17,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  BuildCachePruneResult,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -336,6 +337,11 @@ export class FakeRuntime implements Runtime {
   async pruneImages(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<PruneResult> {
     await this.s.record('pruneImages', [options?.all ? 'all' : 'dangling'], options);
     return images.pruneImages(this.s, options?.all ?? false);
+  }
+
+  async pruneBuildCache(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult> {
+    await this.s.record('pruneBuildCache', [options?.all ? 'all' : 'unused'], options);
+    return { deleted: 0, reclaimedBytes: 0 };
   }
 
   async inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails> {

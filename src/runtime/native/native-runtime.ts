@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type {
+  BuildCachePruneResult,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -242,6 +243,11 @@ export class NativeRuntime implements Runtime {
 
   async pruneImages(options?: CallOptions & { all?: boolean | undefined }): Promise<PruneResult> {
     return (await this.ctx.images()).pruneImages(options);
+  }
+
+  async pruneBuildCache(options?: CallOptions & { all?: boolean | undefined }): Promise<BuildCachePruneResult> {
+    const { pruneNativeBuildCache } = await import('./build/native-build.js');
+    return pruneNativeBuildCache(this.ctx, options?.all === true);
   }
 
   async inspectImageDetails(ref: string): Promise<ImageDetails> {

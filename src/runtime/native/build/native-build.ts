@@ -4,12 +4,13 @@
  * from the store, pulled when missing (or always with `pull`). Progress goes out as the port's BuildProgress: one
  * event per step change (`[2/4] RUN …`, `CACHED`, `DONE 1.2s`) and per chunk of a step's output.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { CodedError } from '../../../lib/errors.js';
 import { loadDockerIgnore } from '../../../lib/build/context/ignore.js';
 import { buildImage } from '../../../lib/build/solver/builder.js';
+import { BuildCache } from '../../../lib/build/solver/cache.js';
 import { RunStepError } from '../../../lib/build/solver/errors.js';
 import { stepLabel, type BuildEvent, type BuildSecret, type RunNetwork } from '../../../lib/build/solver/types.js';
 import { parsePlatform } from '../../../lib/image/platform.js';
@@ -145,4 +146,28 @@ export async function buildNative(
   } finally {
     await removeBuildNetwork(ctx).catch(() => undefined);
   }
+}
+
+/** `builder prune`: the build cache's entries (and with `all` the cache mounts), then what the store no longer needs. */
+export async function pruneNativeBuildCache(ctx: NativeContext, all: boolean): Promise<{ deleted: number; reclaimedBytes: number }> {
+  const store = (await ctx.images()).store;
+  const deleted = await new BuildCache(store.root).prune();
+  let reclaimedBytes = 0;
+  if (all) {
+    const mounts = path.join(ctx.paths.root, 'build', 'cache-mounts');
+    reclaimedBytes += await diskUsage(mounts);
+    await rm(mounts, { recursive: true, force: true });
+  }
+  reclaimedBytes += await store.gc();
+  return { deleted, reclaimedBytes };
+}
+
+async function diskUsage(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) total += await diskUsage(p);
+    else total += (await lstat(p).catch(() => ({ size: 0 }))).size;
+  }
+  return total;
 }
