@@ -70,8 +70,10 @@ export async function waitExitFile(ctx: NativeContext, r: ContainerRecord, timeo
     for (;;) {
       if (await ctx.state.readExitCode(r.id)) return true;
       if (r.state.pid !== undefined && !pidAlive(r.state.pid)) {
-        // The process is gone; conmon writes the file right after reaping it.
-        await sleep(50);
+        // The process is gone; conmon writes the file right after reaping it, which under load can take a while:
+        // without the file the exit would be recorded as 255 (seen with several `run --rm` at once).
+        const until = Math.min(end, Date.now() + 3000);
+        while (Date.now() < until && !(await ctx.state.readExitCode(r.id))) await sleep(20);
         return true;
       }
       if (Date.now() >= end) return false;
