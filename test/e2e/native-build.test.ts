@@ -114,6 +114,18 @@ run('native build e2e', () => {
     expect(log(suite.ts(p, 'build'))).not.toContain('CACHED');
   }, 300_000);
 
+  test('cache_from: the steps an image built here records seed an empty cache', () => {
+    const c = suite.project({
+      'compose.yaml': 'services:\n  x:\n    build:\n      context: .\n      cache_from: [nb-cachefrom:1]\n    image: nb-cachefrom:1\n',
+      Dockerfile: 'FROM busybox:latest\nWORKDIR /w\nRUN echo built > f\nCOPY a.txt .\n',
+      'a.txt': 'a\n',
+    });
+    ok(suite.ts(c, 'build'));
+    ok(suite.ts(undefined, 'builder', 'prune', '-f'));
+    const again = log(suite.ts(c, 'build'));
+    expect((again.match(/CACHED/g) ?? []).length).toBe(3);
+  }, 120_000);
+
   test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {
     const f = suite.project({
       'compose.yaml': 'services:\n  x:\n    build: .\n    image: nb-fail:1\n',

@@ -37,7 +37,15 @@ export interface BuildResult {
 interface StageResult extends StageState {
   history: HistoryEntry[];
   base: StoredImage | undefined;
+  /** The cache key of each filesystem step, with how many layers the state had after it (inline cache). */
+  keys: { key: string; layers: number; empty: boolean }[];
 }
+
+/**
+ * The image config field that carries the build's cache keys (as BuildKit's inline cache `moby.buildkit.cache.v0`):
+ * an image built here and pushed can seed another machine's cache through compose `cache_from`.
+ */
+export const INLINE_CACHE_FIELD = 'io.tscompose.build.cache.v0';
 
 export class Builder {
   private readonly cache: BuildCache;
@@ -101,6 +109,7 @@ export class Builder {
 
     this.run = await RunDir.create(this.o.workRoot);
     this.lease = await this.o.store.lease();
+    for (const ref of this.o.cacheFrom ?? []) await this.seedCache(ref);
     try {
       let result: StageResult;
       try {
@@ -118,6 +127,26 @@ export class Builder {
     } finally {
       await this.run.remove().catch(() => undefined);
       await this.lease.release().catch(() => undefined);
+    }
+  }
+
+  /** compose `cache_from`: the steps an image built here carries in its config become cache entries. */
+  private async seedCache(ref: string): Promise<void> {
+    let img: StoredImage;
+    try {
+      img = await this.o.baseImage(ref, { pull: false, signal: this.o.signal });
+    } catch (e) {
+      this.o.onEvent?.({ type: 'warning', text: `cache_from ${ref}: ${(e as Error).message}` });
+      return;
+    }
+    const keys = img.config[INLINE_CACHE_FIELD];
+    if (!Array.isArray(keys)) return;
+    await this.lease.add(...img.layers.map((l) => l.chainId));
+    for (const k of keys as { key?: unknown; layers?: unknown; empty?: unknown }[]) {
+      if (typeof k.key !== 'string' || typeof k.layers !== 'number' || k.layers > img.layers.length) continue;
+      if ((await this.cache.get(k.key)) !== undefined) continue;
+      const layers = img.layers.slice(0, k.layers);
+      await this.cache.put(k.key, { layers, emptyLayer: k.empty === true, created: Date.now(), description: `cache_from ${ref}` });
     }
   }
 
@@ -154,6 +183,7 @@ export class Builder {
       config,
       rootfs: { type: 'layers', diff_ids: r.layers.map((l) => l.diffId) },
       history: r.history.map((h) => ({ created: h.created ?? created, ...h })),
+      [INLINE_CACHE_FIELD]: r.keys,
     };
   }
 
@@ -208,7 +238,14 @@ export class Builder {
     }
     if (stage.base.kind === 'stage') {
       const b = await this.stage(stage.base.index);
-      state = { layers: [...b.layers], key: b.key, cfg: stageConfig(b.cfg.config, b.cfg.config.Env ?? []), history: [...b.history], base: b.base };
+      state = {
+        layers: [...b.layers],
+        key: b.key,
+        cfg: stageConfig(b.cfg.config, b.cfg.config.Env ?? []),
+        history: [...b.history],
+        base: b.base,
+        keys: [...b.keys],
+      };
     } else if (stage.base.kind === 'image') {
       const img = await this.image(stage.base.ref);
       state = {
@@ -217,9 +254,10 @@ export class Builder {
         cfg: stageConfig(img.config.config, img.config.config?.Env ?? []),
         history: [...(img.config.history ?? [])],
         base: img,
+        keys: [],
       };
     } else {
-      state = { layers: [], key: 'scratch', cfg: stageConfig(undefined, []), history: [], base: undefined };
+      state = { layers: [], key: 'scratch', cfg: stageConfig(undefined, []), history: [], base: undefined, keys: [] };
     }
     this.o.onEvent?.({ type: 'step', step: fromStep, status: 'done', durationMs: Date.now() - t0 });
 
@@ -246,6 +284,7 @@ export class Builder {
       const { layer, cached } = await this.execute(sref, key, state.layers, prepared);
       if (layer) state.layers.push(layer);
       state.key = key;
+      state.keys.push({ key, layers: state.layers.length, empty: !layer });
       state.history.push({ created_by: by, comment: 'buildkit.dockerfile.v0', ...(layer ? {} : { empty_layer: true }) });
       if (cached) this.counts.cached++;
       else this.counts.run++;

@@ -68,6 +68,8 @@ export interface BuildOptions {
   readonly labels?: Readonly<Record<string, string>> | undefined;
   readonly tags: readonly string[];
   readonly noCache?: boolean | undefined;
+  /** Images whose recorded build steps (built here, pulled when missing) seed the cache (compose `cache_from`). */
+  readonly cacheFrom?: readonly string[] | undefined;
   /** Pull base images even when present. */
   readonly pull?: boolean | undefined;
   readonly network?: RunNetwork | undefined;

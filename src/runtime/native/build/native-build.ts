@@ -114,6 +114,7 @@ export async function buildNative(
       ...(spec.labels ? { labels: spec.labels } : {}),
       tags: spec.tags,
       noCache: spec.noCache === true,
+      ...(spec.cacheFrom ? { cacheFrom: spec.cacheFrom.map((c) => c.replace(/^type=registry,ref=/, '')).filter((c) => !c.includes('=')) } : {}),
       pull: spec.pull === true,
       ...(network ? { network } : {}),
       ...(spec.extraHosts ? { extraHosts: spec.extraHosts } : {}),
