@@ -142,7 +142,28 @@ export async function ensureImages(
     }
   }
   await Promise.all([...pulls].map(([ref, platform]) => pullOne(ctx, ref, platform, options.quiet)));
-  for (const s of builds) await buildOne(ctx, project, s, project.services[s]!);
+  await buildAll(
+    ctx,
+    project,
+    builds.map((s) => [s, project.services[s]!]),
+  );
+}
+
+/**
+ * Builds services at the same time, as docker compose's bake does (each image once: services sharing an image name
+ * build it once); waits for every build and then fails with the first error.
+ */
+async function buildAll(ctx: EngineContext, project: Project, list: readonly (readonly [string, ServiceConfig])[]): Promise<void> {
+  const seen = new Set<string>();
+  const unique = list.filter(([s, svc]) => {
+    const ref = serviceImage(project.name, s, svc);
+    if (seen.has(ref)) return false;
+    seen.add(ref);
+    return true;
+  });
+  const results = await Promise.allSettled(unique.map(([s, svc]) => buildOne(ctx, project, s, svc)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export interface PullOptions {
@@ -222,6 +243,7 @@ export async function build(
 ): Promise<string[]> {
   const { selected } = selectServices(project, { services: options.services, noDeps: !options.withDeps });
   const built: string[] = [];
+  const list: [string, ServiceConfig][] = [];
   for (const s of [...selected].sort()) {
     const svc = project.services[s]!;
     if (!svc.build) continue;
@@ -231,9 +253,10 @@ export async function build(
       ...(options.pull ? { pull: true } : {}),
       ...(options.args ? { args: { ...svc.build.args, ...options.args } } : {}),
     };
-    await buildOne(ctx, project, s, { ...svc, build: b });
+    list.push([s, { ...svc, build: b }]);
     built.push(s);
   }
+  await buildAll(ctx, project, list);
   if (built.length === 0 && options.services && options.services.length > 0)
     ctx.events.emit(warning(`Project ${project.name}`, 'Warning', 'no service to build'));
   return built;
