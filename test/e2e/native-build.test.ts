@@ -126,6 +126,25 @@ run('native build e2e', () => {
     expect((again.match(/CACHED/g) ?? []).length).toBe(3);
   }, 120_000);
 
+  test('build.network none has no interface but lo; the default one has a way out; another platform is refused', () => {
+    const n = suite.project({
+      'compose.yaml':
+        'services:\n  none:\n    build: { context: ., dockerfile: none.Dockerfile, network: none }\n    image: nb-none:1\n' +
+        '  def:\n    build: { context: ., dockerfile: def.Dockerfile }\n    image: nb-def:1\n' +
+        '  arm:\n    build: { context: ., platforms: [linux/s390x] }\n    image: nb-arm:1\n',
+      'none.Dockerfile': 'FROM busybox:latest\nRUN ls /sys/class/net > /ifaces\n',
+      'def.Dockerfile': 'FROM busybox:latest\nRUN ls /sys/class/net > /ifaces && ip route | grep -q default\n',
+      Dockerfile: 'FROM busybox:latest\n',
+    });
+    ok(suite.ts(n, 'build', 'none', 'def'));
+    expect(ok(suite.ts(n, 'run', '--rm', '--no-deps', '-T', 'none', 'cat', '/ifaces')).trim()).toBe('lo');
+    expect(ok(suite.ts(n, 'run', '--rm', '--no-deps', '-T', 'def', 'cat', '/ifaces'))).toContain('eth0');
+    const r = suite.ts(n, 'build', 'arm');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("the native builder builds for this machine's platform only");
+    expect(suite.leftovers()).toEqual([]);
+  }, 120_000);
+
   test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {
     const f = suite.project({
       'compose.yaml': 'services:\n  x:\n    build: .\n    image: nb-fail:1\n',

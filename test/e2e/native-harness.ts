@@ -63,13 +63,15 @@ export class NativeSuite {
       .filter((m) => m.startsWith(this.stateDir));
   }
 
-  /** What a build may leave behind: mounts, OCI containers, scratch directories. */
+  /** What a build may leave behind: mounts, OCI containers of RUN steps (32-hex ids), scratch directories. */
   leftovers(): string[] {
-    const out = this.mounts().map((m) => `mount ${m}`);
+    const out = this.mounts()
+      .filter((m) => m.startsWith(join(this.stateDir, 'state', 'build')))
+      .map((m) => `mount ${m}`);
     const oci = join(this.stateDir, 'run');
     for (const rt of ['runc', 'crun']) {
       const r = spawnSync(rt, ['--root', join(oci, 'oci'), 'list', '-q'], { encoding: 'utf8' });
-      if (r.status === 0) for (const id of r.stdout.split('\n').filter(Boolean)) out.push(`${rt} container ${id}`);
+      if (r.status === 0) for (const id of r.stdout.split('\n').filter((x) => /^[0-9a-f]{32}$/.test(x))) out.push(`${rt} container ${id}`);
     }
     const runs = join(this.stateDir, 'state', 'build', 'runs');
     try {
