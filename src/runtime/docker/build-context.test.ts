@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import tar from 'tar-fs';
+import tarStream from 'tar-stream';
 import { contextEntries, packContext, readDockerignore } from './build-context.js';
 
 let dir: string;
@@ -78,6 +79,34 @@ describe('build contexts', () => {
     expect(files.get(packed.dockerfile)).toBe('FROM busybox\nRUN true\n');
     expect(files.has('Dockerfile')).toBe(false);
     expect(files.has('app.txt')).toBe(true);
+  });
+
+  test('extra files go in with their directories and modes; a rewritten Dockerfile keeps its own ignore file', async () => {
+    const packed = await packContext(dir, 'Dockerfile', 'FROM busybox\nCOPY .tscompose-heredocs/1/EOF /x\n', {
+      files: [
+        { path: '.tscompose-heredocs/1/EOF', content: 'hello\n', mode: 0o644 },
+        { path: '.tscompose-heredocs/2/run', content: '#!/bin/sh\n', mode: 0o755 },
+      ],
+      rewritten: true,
+    });
+    const headers = new Map<string, { type: string; mode: number }>();
+    await new Promise<void>((resolve, reject) => {
+      const extract = tarStream.extract();
+      extract.on('entry', (h, stream, next) => {
+        headers.set(h.name, { type: h.type ?? 'file', mode: (h.mode ?? 0) & 0o777 });
+        stream.on('end', next);
+        stream.resume();
+      });
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+      packed.tar.pipe(extract);
+    });
+    expect(headers.get('.tscompose-heredocs')).toEqual({ type: 'directory', mode: 0o755 });
+    expect(headers.get('.tscompose-heredocs/1')).toEqual({ type: 'directory', mode: 0o755 });
+    expect(headers.get('.tscompose-heredocs/1/EOF')).toEqual({ type: 'file', mode: 0o644 });
+    expect(headers.get('.tscompose-heredocs/2/run')).toEqual({ type: 'file', mode: 0o755 });
+    expect(headers.get(packed.dockerfile)).toMatchObject({ type: 'file' });
+    expect(headers.has('debug.log')).toBe(false); // .dockerignore still applies
   });
 
   test('a missing context rejects', async () => {

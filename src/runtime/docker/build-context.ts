@@ -59,25 +59,66 @@ export interface PackedContext {
   readonly dockerfile: string;
 }
 
+/** A file added to the archive that is not in the context directory (heredoc bodies, see buildkit-heredoc.ts). */
+export interface ExtraFile {
+  /** Relative (posix) path in the archive; its parent directories are added too. */
+  readonly path: string;
+  readonly content: string;
+  readonly mode: number;
+}
+
+export interface PackOptions {
+  /** Files added to the archive (after the context's own). */
+  readonly files?: readonly ExtraFile[] | undefined;
+  /**
+   * `dockerfileInline` is a rewrite of the context's `dockerfile` (not compose `dockerfile_inline`): the ignore
+   * file is still looked up as `<dockerfile>.dockerignore` first.
+   */
+  readonly rewritten?: boolean | undefined;
+}
+
+type TarPack = {
+  entry: (header: { name: string; mode: number; type?: 'file' | 'directory'; size?: number }, data?: string) => unknown;
+  finalize: () => void;
+};
+
 /**
  * Packs `context` for `POST /build`. With `dockerfileInline`, the content goes in as a uniquely named file at the
  * archive root and `dockerfile` points at it.
  */
-export async function packContext(context: string, dockerfile = 'Dockerfile', dockerfileInline?: string): Promise<PackedContext> {
+export async function packContext(
+  context: string,
+  dockerfile = 'Dockerfile',
+  dockerfileInline?: string,
+  options: PackOptions = {},
+): Promise<PackedContext> {
   const inlineName = dockerfileInline === undefined ? undefined : `.tscompose-inline-${randomBytes(6).toString('hex')}.Dockerfile`;
   const dfRel = path.isAbsolute(dockerfile) ? path.relative(context, dockerfile) : dockerfile;
-  const patterns = await readDockerignore(context, inlineName === undefined ? dfRel : undefined);
+  const patterns = await readDockerignore(context, inlineName === undefined || options.rewritten ? dfRel : undefined);
   const always = inlineName ? ['.dockerignore'] : [dfRel, '.dockerignore'];
   const entries = await contextEntries(context, patterns, always);
+  const files = options.files ?? [];
+  const extra = inlineName !== undefined || files.length > 0;
   const stream = tar.pack(context, {
     entries,
     // entries lists every path to send; stop tar-fs from descending into listed directories by itself
     ignore: () => true,
-    ...(inlineName !== undefined
+    ...(extra
       ? {
           finalize: false,
-          finish: (pack: { entry: (header: { name: string; mode: number; size?: number }, data: string) => unknown; finalize: () => void }) => {
-            pack.entry({ name: inlineName, mode: 0o644 }, dockerfileInline!);
+          finish: (pack: TarPack) => {
+            if (inlineName !== undefined) pack.entry({ name: inlineName, mode: 0o644 }, dockerfileInline);
+            const dirs = new Set<string>();
+            for (const f of files) {
+              const parts = f.path.split('/').slice(0, -1);
+              for (let i = 1; i <= parts.length; i++) {
+                const dir = parts.slice(0, i).join('/');
+                if (dirs.has(dir)) continue;
+                dirs.add(dir);
+                pack.entry({ name: dir, mode: 0o755, type: 'directory' });
+              }
+              pack.entry({ name: f.path, mode: f.mode }, f.content);
+            }
             pack.finalize();
           },
         }

@@ -3,6 +3,8 @@
  * full inspect). Functions over the adapter's client (DockerCall); DockerRuntime delegates to them.
  */
 import type Docker from 'dockerode';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { BuildError, NotFoundError, PullError, PushError, RuntimeUnavailableError } from '../errors.js';
@@ -21,7 +23,8 @@ import type {
   PullProgress,
   PushProgress,
 } from '../runtime.js';
-import type { packContext } from './build-context.js';
+import type { PackedContext } from './build-context.js';
+import type { BuilderChoice, PreparedBuild } from './buildkit.js';
 import { invoke, sig, type DockerCall } from './call.js';
 import { labelFilters, toImageInfo, toImageSummary } from './convert.js';
 import { engineMessage, isAbortError, mapDockerError } from './errors.js';
@@ -89,21 +92,84 @@ export async function removeImage(d: DockerCall, ref: string, options?: CallOpti
   await d.call('image', ref, () => d.docker.getImage(ref).remove({ force: options?.force ?? false, ...sig(options) }));
 }
 
+/**
+ * `docker compose build` on Docker Engine: through the engine's BuildKit when it has it (buildkit.ts), else the
+ * classic builder; the first progress line says which (`using BuildKit`, `using the classic builder (why)`).
+ * Heredocs are rewritten for builders that predate them (buildkit-heredoc.ts).
+ */
 export async function buildImage(
   d: DockerCall,
   spec: BuildSpec,
   options?: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined },
 ): Promise<{ id: string }> {
   const ref = spec.tags[0] ?? spec.context;
-  let packed: Awaited<ReturnType<typeof packContext>>;
+  const say = (text: string): void => options?.onProgress?.({ text });
+  // gRPC, the Dockerfile parser, tar-fs and the .dockerignore matcher are only needed for builds: loaded here.
+  const bk = await import('./buildkit.js');
+  let choice: BuilderChoice;
+  let engineApi: string | undefined;
   try {
-    // tar-fs and the .dockerignore matcher are only needed for builds: not loaded at start-up.
-    const { packContext: pack } = await import('./build-context.js');
-    packed = await pack(spec.context, spec.dockerfile, spec.dockerfileInline);
+    const info = await bk.ping(d.docker, options?.signal);
+    engineApi = info.apiVersion;
+    choice = bk.chooseBuilder(info, process.env, spec.network);
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    choice = { buildkit: false, reason: `the engine did not answer /_ping: ${engineMessage(e)}` };
+  }
+  let prepared: PreparedBuild | undefined;
+  if (choice.buildkit) {
+    const lowerHeredocs = engineApi === undefined || bk.versionLess(engineApi, bk.HEREDOC_API);
+    try {
+      prepared = await bk.prepareBuild(d.docker, spec, { lowerHeredocs, signal: options?.signal });
+    } catch (e) {
+      if (isAbortError(e) || e instanceof BuildError) throw e;
+      choice = { buildkit: false, reason: `the BuildKit session failed: ${engineMessage(e)}` };
+    }
+  }
+  say(choice.buildkit ? 'using BuildKit' : `using the classic builder (${choice.reason})`);
+  try {
+    const query = buildQuery(spec, options);
+    let id: string | undefined;
+    if (prepared) {
+      if (prepared.rewritten > 0) say(rewroteLine(prepared.rewritten));
+      ({ id } = await bk.buildWithBuildkit(d.docker, query, prepared, { ref, signal: options?.signal, onLine: say }));
+    } else {
+      const packed = await pack(spec, say, ref);
+      id = await buildClassic(d, packed.tar, { ...query, dockerfile: packed.dockerfile }, ref, say);
+    }
+    if (id === undefined || !id.startsWith('sha256:')) id = (await inspectImage(d, id ?? ref, options)).id;
+    return { id };
+  } finally {
+    prepared?.session.close();
+  }
+}
+
+const rewroteLine = (n: number): string => `rewrote ${n} heredoc instruction(s): this builder's Dockerfile frontend predates heredocs`;
+
+/** The context archive for the classic builder, heredocs rewritten (it has none: see buildkit-heredoc.ts). */
+async function pack(spec: BuildSpec, say: (text: string) => void, ref: string): Promise<PackedContext> {
+  try {
+    const { packContext } = await import('./build-context.js');
+    const dockerfile = spec.dockerfile ?? 'Dockerfile';
+    const text = spec.dockerfileInline ?? (await readFile(path.resolve(spec.context, dockerfile), 'utf8').catch(() => undefined));
+    const { lowerHeredocs } = await import('./buildkit-heredoc.js');
+    const lowered = text === undefined ? undefined : lowerHeredocs(text, { buildArgs: spec.args, mounts: false });
+    if (lowered) {
+      say(rewroteLine(lowered.rewritten));
+      return await packContext(spec.context, dockerfile, lowered.dockerfile, {
+        files: lowered.files,
+        rewritten: spec.dockerfileInline === undefined,
+      });
+    }
+    return await packContext(spec.context, dockerfile, spec.dockerfileInline);
   } catch (e) {
     throw new BuildError(ref, `reading the build context ${spec.context}: ${(e as Error).message}`, { cause: e });
   }
-  const query: Record<string, unknown> = { dockerfile: packed.dockerfile, t: [...spec.tags], rm: true, forcerm: true, ...sig(options) };
+}
+
+/** The `POST /build` query both builders take. */
+function buildQuery(spec: BuildSpec, options?: CallOptions): Record<string, unknown> {
+  const query: Record<string, unknown> = { t: [...spec.tags], rm: true, forcerm: true, ...sig(options) };
   if (spec.args && Object.keys(spec.args).length > 0) query['buildargs'] = { ...spec.args };
   if (spec.labels && Object.keys(spec.labels).length > 0) query['labels'] = { ...spec.labels };
   if (spec.target !== undefined) query['target'] = spec.target;
@@ -111,20 +177,30 @@ export async function buildImage(
   if (spec.pull) query['pull'] = true;
   if (spec.platform !== undefined) query['platform'] = spec.platform;
   if (spec.network !== undefined) query['networkmode'] = spec.network;
-  if (spec.extraHosts && spec.extraHosts.length > 0) query['extrahosts'] = spec.extraHosts.join(',');
+  // One `extrahosts` parameter per host, `host:ip` (compose's canonical form is `host=ip`, which engines refuse).
+  if (spec.extraHosts && spec.extraHosts.length > 0) query['extrahosts'] = spec.extraHosts.map((h) => h.replace('=', ':'));
   if (spec.cacheFrom && spec.cacheFrom.length > 0) query['cachefrom'] = [...spec.cacheFrom];
   if (spec.shmSizeBytes !== undefined) query['shmsize'] = spec.shmSizeBytes;
+  return query;
+}
+
+/** The classic builder: its `stream` messages are the progress; the image id comes in `aux` or the last line. */
+async function buildClassic(
+  d: DockerCall,
+  tar: Readable,
+  query: Record<string, unknown>,
+  ref: string,
+  say: (text: string) => void,
+): Promise<string | undefined> {
   let failure: string | undefined;
   let id: string | undefined;
   try {
-    const stream = (await d.docker.buildImage(
-      packed.tar as unknown as NodeJS.ReadableStream,
-      query as Docker.ImageBuildOptions,
-    )) as unknown as Readable;
+    const stream = (await d.docker.buildImage(tar as unknown as NodeJS.ReadableStream, query as Docker.ImageBuildOptions)) as unknown as Readable;
     failure = await readProgress(stream, (m: ProgressMessage) => {
       if (m.aux?.ID) id = m.aux.ID;
-      const text = m.stream ?? m.status ?? (m.error ? m.error + '\n' : undefined);
-      if (text !== undefined && text !== '') options?.onProgress?.({ text });
+      const text = m.stream ?? m.status ?? m.error;
+      // one progress event per line, as the BuildKit path gives them
+      for (const line of text?.split('\n') ?? []) if (line.trim() !== '') say(line.replace(/\r$/, ''));
       if (id === undefined && m.stream) {
         const built = /Successfully built ([0-9a-f]{12,})/.exec(m.stream);
         if (built) id = built[1];
@@ -135,8 +211,7 @@ export async function buildImage(
     throw new BuildError(ref, engineMessage(e), { cause: e });
   }
   if (failure !== undefined) throw new BuildError(ref, failure);
-  if (id === undefined || !id.startsWith('sha256:')) id = (await inspectImage(d, id ?? ref, options)).id;
-  return { id };
+  return id;
 }
 
 // -- image tools (`tscompose image …`) ----------------------------------------------------------------------------
