@@ -132,8 +132,8 @@ secrets:
     const { r, lines } = build(p);
     expect(r.status).not.toBe(0);
     expect(lines).toContainEqual(expect.stringMatching(/^#\d+ ERROR: .*exit code: 3/));
-    expect(r.stderr).toContain('[2/2] RUN for i in $(seq 1 15); do echo out $i; done; exit 3: "/bin/sh -c for i in $(seq 1 15)');
-    expect(r.stderr).toContain('exited with code 3\nlast output:\n  out 6\n');
+    expect(r.stderr).toContain('[2/2] RUN for i in $(seq 1 15); do echo out $i; done; exit 3: process "/bin/sh -c for i in $(seq 1 15)');
+    expect(r.stderr).toContain('did not complete successfully: exit code: 3\nlast output:\n  out 6\n');
     expect(r.stderr).toContain('  out 15');
     expect(r.stderr).not.toContain('  out 5\n');
   });

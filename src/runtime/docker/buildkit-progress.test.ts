@@ -108,6 +108,8 @@ describe('step names and errors', () => {
     expect(e.command).toBe('/bin/sh -c make');
     expect(e.commandExitCode).toBe(2);
     expect(e.output).toEqual(['cc -o x', 'error: x']);
-    expect(e.message).toBe('building app:latest: [2/2] RUN make: "/bin/sh -c make" exited with code 2\nlast output:\n  cc -o x\n  error: x');
+    expect(e.message).toBe(
+      'building app:latest: [2/2] RUN make: process "/bin/sh -c make" did not complete successfully: exit code: 2\nlast output:\n  cc -o x\n  error: x',
+    );
   });
 });

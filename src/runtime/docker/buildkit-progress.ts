@@ -146,8 +146,11 @@ export class BuildStepError extends BuildError {
   readonly output: readonly string[];
   constructor(ref: string, step: string, engineError: string, output: readonly string[]) {
     const { command, exitCode } = parseStepError(engineError);
+    // docker compose's wording (BuildKit ≥ 0.10), whichever the engine used
     const what =
-      exitCode === undefined ? engineError : `${command === undefined ? 'the command' : JSON.stringify(command)} exited with code ${exitCode}`;
+      exitCode === undefined || command === undefined
+        ? engineError
+        : `process ${JSON.stringify(command)} did not complete successfully: exit code: ${exitCode}`;
     const tail = output.length > 0 ? `\nlast output:\n${output.map((l) => `  ${l}`).join('\n')}` : '';
     super(ref, `${step}: ${what}${tail}`);
     this.step = step;

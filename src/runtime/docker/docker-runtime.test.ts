@@ -433,7 +433,7 @@ maybe('DockerRuntime (integration)', () => {
         .buildImage({ context: ctx, tags: [`tscompose-it-${run}:bad`], dockerfileInline: `FROM ${IMAGE}\nRUN false\n`, labels: TEST_LABELS })
         .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BuildError);
-      expect((err as BuildError).message).toMatch(/\[2\/2\] RUN false: "\/bin\/sh -c false" exited with code 1/);
+      expect((err as BuildError).message).toMatch(/\[2\/2\] RUN false: process "\/bin\/sh -c false" did not complete successfully: exit code: 1/);
       await expect(rt.inspectImage(`tscompose-it-${run}:bad`)).rejects.toBeInstanceOf(NotFoundError);
     }, 120_000);
 
