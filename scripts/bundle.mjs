@@ -8,6 +8,7 @@
 // exit hook, health monitor, DNS resolver — next to its modules in dist/, which stay as they are).
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, relative, resolve } from 'node:path';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
@@ -42,6 +43,12 @@ const lazyHeavy = {
       if (!/node_modules[\\/]dockerode[\\/]lib$/.test(args.resolveDir)) return undefined;
       return { path: resolve(args.resolveDir, 'buildkit.js'), namespace: 'runtime-require' };
     });
+    // @grpc/grpc-js (the BuildKit session of src/runtime/docker/buildkit-session.ts, ~700 KiB): loaded from
+    // node_modules by a plain require when a build first needs it.
+    b.onResolve({ filter: /^@grpc\/grpc-js$/ }, () => ({
+      path: createRequire(import.meta.url).resolve('@grpc/grpc-js'),
+      namespace: 'runtime-require',
+    }));
     b.onLoad({ filter: /.*/, namespace: 'runtime-require' }, (args) => {
       const rel = relative(dirname(outfile), args.path).split('\\').join('/');
       return { contents: `module.exports = require(require('node:path').join(__dirname, ${JSON.stringify(rel)}));`, loader: 'js' };
