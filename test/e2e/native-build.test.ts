@@ -6,7 +6,8 @@
  * reads it); errors (a failing RUN, a syntax error, a missing COPY source) and Ctrl-C leaving nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
@@ -143,6 +144,27 @@ run('native build e2e', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain("the native builder builds for this machine's platform only");
     expect(suite.leftovers()).toEqual([]);
+  }, 120_000);
+
+  test('ADD extracts a local tar archive and fetches a URL (checksum verified)', async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawn(process.execPath, [
+      '-e',
+      `require('http').createServer((q, r) => r.end('fetched\\n')).listen(${port}, '127.0.0.1', () => console.log('up'))`,
+    ]);
+    await new Promise((r) => server.stdout.once('data', r));
+    try {
+      const sha = createHash('sha256').update('fetched\n').digest('hex');
+      const a = suite.project({
+        'compose.yaml': 'services:\n  a:\n    build: .\n    image: nb-add:1\n',
+        Dockerfile: `FROM busybox:latest\nADD files.tar.gz /opt/\nADD --checksum=sha256:${sha} http://127.0.0.1:${port}/dl/f.txt /web/\n`,
+      });
+      spawnSync('sh', ['-c', 'mkdir -p t/sub && echo inside > t/sub/in.txt && tar -C t -czf files.tar.gz sub && rm -r t'], { cwd: a.dir });
+      ok(suite.ts(a, 'build'));
+      expect(ok(suite.ts(a, 'run', '--rm', '--no-deps', '-T', 'a', 'cat', '/opt/sub/in.txt', '/web/f.txt'))).toBe('inside\nfetched\n');
+    } finally {
+      server.kill();
+    }
   }, 120_000);
 
   test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {
