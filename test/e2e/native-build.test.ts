@@ -167,6 +167,50 @@ run('native build e2e', () => {
     }
   }, 120_000);
 
+  test('RUN --mount: secrets from compose build.secrets (file and environment), binds of the context and of a stage', () => {
+    const m = suite.project({
+      'compose.yaml': `services:
+  m:
+    build:
+      context: .
+      secrets: [tok, { source: key, target: api_key }]
+    image: nb-mounts:1
+secrets:
+  tok: { file: ./tok.txt }
+  key: { environment: NB_KEY }
+`,
+      'tok.txt': 'file-token',
+      'data/in.txt': 'bound\n',
+      Dockerfile: `FROM busybox:latest AS gen
+RUN echo from-stage > /gen.txt
+FROM busybox:latest
+RUN --mount=type=secret,id=tok --mount=type=secret,id=api_key,env=API_KEY cat /run/secrets/tok > /tok && echo "$API_KEY" > /key && stat -c %a /run/secrets/tok > /mode
+RUN --mount=type=bind,source=data,target=/mnt/data --mount=type=bind,from=gen,source=/gen.txt,target=/mnt/gen.txt cat /mnt/data/in.txt /mnt/gen.txt > /bound
+`,
+    });
+    const r = spawnSync(bin, ['-p', m.name, '--progress', 'plain', 'build'], {
+      cwd: m.dir,
+      env: { ...suite.env, NB_KEY: 'env-key' },
+      encoding: 'utf8',
+    });
+    ok(r);
+    expect(
+      ok(
+        suite.ts(
+          m,
+          'run',
+          '--rm',
+          '--no-deps',
+          '-T',
+          'm',
+          'sh',
+          '-c',
+          'cat /tok; echo; cat /key /mode /bound; test -e /run/secrets && echo stub-left || echo no-stub',
+        ),
+      ),
+    ).toBe('file-token\nenv-key\n400\nbound\nfrom-stage\nno-stub\n');
+  }, 120_000);
+
   test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {
     const f = suite.project({
       'compose.yaml': 'services:\n  x:\n    build: .\n    image: nb-fail:1\n',

@@ -239,7 +239,8 @@ export async function prepareRun(ctx: StepContext, s: StageState, inst: RunInstr
           if (m.env !== undefined) secretEnv.push(`${m.env}=${content.toString('utf8')}`);
           const f = await scratchFile(ctx.run, 'secret', content, m.mode ?? 0o400);
           await chown(f, m.uid ?? 0, m.gid ?? 0);
-          return m.env !== undefined && m.target === `/run/secrets/${m.id}` ? [] : [{ type: 'bind', source: f, target: m.target, readOnly: true }];
+          // `env=` without a target: only the environment variable (BuildKit)
+          return m.target === '' ? [] : [{ type: 'bind', source: f, target: m.target, readOnly: true }];
         });
         break;
       }

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
 import type { BuildWorker, RunRequest } from '../../../lib/build/solver/types.js';
@@ -185,42 +185,45 @@ export class NativeBuildWorker implements BuildWorker {
   }
 }
 
-/** The targets that do not exist in the rootfs (lstat through the path as written; symlinked parents count as present). */
+/**
+ * The paths the runtime will have to create for the mount targets: every missing component of each target (a
+ * symlinked parent counts as present).
+ */
 async function missingTargets(rootfs: string, targets: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const t of new Set(targets)) {
     const parts = path.posix.normalize(t).split('/').filter(Boolean);
     let p = '';
+    let missing = false;
     for (const part of parts) {
       p += `/${part}`;
-      try {
-        if ((await lstat(path.join(rootfs, p))).isSymbolicLink()) break;
-      } catch {
-        out.push(p);
-        break;
+      if (!missing) {
+        try {
+          if ((await lstat(path.join(rootfs, p))).isSymbolicLink()) break;
+          continue;
+        } catch {
+          missing = true;
+        }
       }
+      out.add(p);
     }
   }
-  return out;
+  return [...out];
 }
 
-/** Removes what the runtime created for mounts (the first missing component of each target), when empty. */
+/**
+ * Removes what the runtime created for mounts (BuildKit's mount stubs cleaner): deepest first, each one only while it
+ * is still an empty file or an empty directory, so what the step itself wrote there stays.
+ */
 async function removeStubs(rootfs: string, stubs: readonly string[]): Promise<void> {
   for (const s of [...stubs].sort((a, b) => b.length - a.length)) {
     const p = path.join(rootfs, s);
     try {
       const st = await lstat(p);
-      if (st.isDirectory()) {
-        await removeEmptyTree(p);
-      } else if (st.isFile() && st.size === 0) await rm(p);
+      if (st.isDirectory()) await rmdir(p);
+      else if (st.isFile() && st.size === 0) await rm(p);
     } catch {
-      /* gone */
+      /* gone, or not empty */
     }
   }
-}
-
-async function removeEmptyTree(dir: string): Promise<void> {
-  for (const e of await readdir(dir, { withFileTypes: true }))
-    if (e.isDirectory()) await removeEmptyTree(path.join(dir, e.name)).catch(() => undefined);
-  await rmdir(dir).catch(() => undefined);
 }
