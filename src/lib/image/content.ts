@@ -6,7 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { link, mkdir, readFile, readlink, rename, rm, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { isErrno } from '../errors.js';
@@ -187,6 +188,28 @@ export class LayerContent {
       if (kind === 'none') return { stream, size: meta.tarSize };
       stream.destroy();
     }
+    if (blobs.length === 0) {
+      // a layer a build adopted (diff/store-ops.ts adoptLayerDir): its tar, from its directory, checked on the way
+      const { layerTarStream } = await import('./diff/diff.js');
+      return { stream: verified(await layerTarStream(join(this.layout.layerRoot(l.chainId), 'diff')), l.diffId), size: meta.tarSize };
+    }
     throw new ImageStoreError('TSC_IMAGE_NO_BLOB', `layer ${l.diffId} has no readable blob`);
   }
+}
+
+/** `stream`, failing at its end unless its bytes hash to `digest`. */
+function verified(stream: Readable, digest: string): Readable {
+  const hash = createHash('sha256');
+  const out = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+    flush(cb) {
+      const got = `sha256:${hash.digest('hex')}`;
+      cb(got === digest ? null : new DigestMismatchError('layer', digest, got));
+    },
+  });
+  pipeline(stream, out).catch((e: unknown) => out.destroy(e as Error));
+  return out;
 }

@@ -26,16 +26,18 @@ const GZIP_TYPES: readonly string[] = [MT.dockerLayerGzip, MT.ociLayerGzip];
 const TAR_TYPES: readonly string[] = [MT.dockerLayer, MT.ociLayer];
 
 /** A gzip blob holding the DiffID, made from the plain tar blob when the layer only has that. */
-async function gzipBlobFor({ layout, content }: StoreParts, diffId: string): Promise<DistributionBlob> {
+async function gzipBlobFor({ layout, content }: StoreParts, diffId: string, chainId?: string): Promise<DistributionBlob> {
   const blobs = await content.localBlobsFor(diffId);
   const gz = blobs.find((b) => GZIP_TYPES.includes(b.mediaType));
   if (gz) return { ...gz, mediaType: MT.dockerLayerGzip };
   const plain = blobs.find((b) => TAR_TYPES.includes(b.mediaType) || b.digest === diffId);
-  if (!plain) throw new ImageStoreError('TSC_IMAGE_NO_BLOB', `layer ${diffId} has no blob to push`);
+  if (!plain && (blobs.length > 0 || !chainId)) throw new ImageStoreError('TSC_IMAGE_NO_BLOB', `layer ${diffId} has no blob to push`);
   const tmp = layout.scratch('.gz');
   try {
     const gzip = createGzip();
-    const feeding = pipeline(createReadStream(layout.blobPath(plain.digest)), gzip);
+    // a layer a build adopted has no blob yet: its tar comes from its directory (content.ts layerTar, verified)
+    const source = plain ? createReadStream(layout.blobPath(plain.digest)) : (await content.layerTar({ chainId: chainId!, diffId })).stream;
+    const feeding = pipeline(source, gzip);
     const tap = digestTap(gzip, { file: tmp });
     for await (const _ of tap.stream) void _;
     await feeding;
@@ -60,7 +62,7 @@ async function manifestForPush(parts: StoreParts, record: ImageRecord): Promise<
   const configSize = (await stat(layout.blobPath(record.id))).size;
   const layers: Descriptor[] = [];
   for (const l of record.layers) {
-    const b = await gzipBlobFor(parts, l.diffId);
+    const b = await gzipBlobFor(parts, l.diffId, l.chainId);
     layers.push({ mediaType: MT.dockerLayerGzip, digest: b.digest, size: b.size });
   }
   const manifest: ImageManifest = {

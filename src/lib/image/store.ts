@@ -136,6 +136,16 @@ export class ImageStore {
     return addLayerFile(this.parts, file, blob, parentChainId, opts);
   }
 
+  /**
+   * Takes an overlay upper directory as the layer on top of `parentChainId` by moving it into the store (no tar, no
+   * unpacking; the blob is made when push or save needs it). Undefined when it is on another filesystem.
+   */
+  async adoptLayer(upper: string, parentChainId?: string, opts: { signal?: AbortSignal } = {}): Promise<StoredLayer | undefined> {
+    await this.parts.layout.init();
+    const { adoptLayerDir } = await import('./diff/store-ops.js');
+    return adoptLayerDir(this.parts, upper, parentChainId, opts);
+  }
+
   /** Writes the image of `config` (every layer of rootfs.diff_ids must be in the store) with the tags `tags`. */
   async addImage(config: OciImageConfig, tags: readonly string[] = []): Promise<StoredImage> {
     await this.parts.layout.init();

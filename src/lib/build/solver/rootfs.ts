@@ -91,6 +91,10 @@ export class StepRoot {
     try {
       const upper = path.join(this.dir, 'upper');
       if ((await readdir(upper)).length === 0) return undefined;
+      // moved into the store as it is; on another filesystem, as a tar unpacked there
+      const parent = this.parent[this.parent.length - 1]?.chainId;
+      const adopted = await this.store.adoptLayer(upper, parent, signal ? { signal } : {});
+      if (adopted) return adopted;
       const layer = await commitLayer(this.store, upper, this.parent, signal ? { signal } : {});
       return { diffId: layer.diffId, chainId: layer.chainId, size: layer.size };
     } finally {

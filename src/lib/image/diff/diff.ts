@@ -21,7 +21,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
@@ -242,6 +242,19 @@ class Tap extends Transform {
     this.bytes += chunk.length;
     cb(null, chunk);
   }
+}
+
+/** The DiffID and tar size of the layer of `upper`, without writing the tar anywhere. */
+export async function digestLayer(
+  upper: string,
+  opts: DiffOptions = {},
+): Promise<{ diffId: string; tarSize: number; size: number; entries: number }> {
+  const entries = await scanUpperDir(upper, opts);
+  const tar = new Tap();
+  const sink = new Writable({ write: (_c: Buffer, _e, cb) => cb() });
+  await pipeline([await layerTarStream(upper, opts, entries), tar, sink], opts.signal ? { signal: opts.signal } : {});
+  const size = entries.reduce((n, e) => n + (e.kind === 'file' ? e.stat.size : 0), 0);
+  return { diffId: `sha256:${tar.hash.digest('hex')}`, tarSize: tar.bytes, size, entries: entries.length };
 }
 
 /** Writes the layer of the upper directory `upper` into `file` (created; removed again on failure). */

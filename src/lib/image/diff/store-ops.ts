@@ -8,10 +8,11 @@
  * commit leaves at most an unreferenced blob or scratch that gc() removes; two commits at once share the lock.
  */
 import { createReadStream } from 'node:fs';
-import { copyFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isErrno } from '../../errors.js';
 import { writeJsonAtomic } from '../../fs/atomic.js';
 import { chainIds, sha256 } from '../digest.js';
+import { digestLayer } from './diff.js';
 import { InvalidReferenceError } from '../errors.js';
 import { unpackLayer } from '../layer.js';
 import type { StoreLayout } from '../layout.js';
@@ -67,6 +68,36 @@ export async function addLayerFile(
   });
   const meta = await content.readLayerMeta(chainId);
   return { diffId: blob.diffId, chainId, size: meta.size };
+}
+
+/**
+ * Takes the upper directory `upper` (overlayfs's format: whiteouts as 0/0 character devices, opaque directories by
+ * xattr, which is also the store's layer format) as the layer on top of `parentChainId`, by renaming it into the
+ * store: no tar is written and nothing unpacked. Its blob is made when push or save first needs one (content.ts
+ * layerTar, push.ts), from the directory, and checked against the DiffID computed here. Undefined when `upper` is on
+ * another filesystem than the store (then the caller writes a blob and unpacks, addLayerFile). `upper` is gone
+ * afterwards, or left in place when the store already had the layer.
+ */
+export async function adoptLayerDir(
+  { layout, content }: Pick<StoreParts, 'layout' | 'content'>,
+  upper: string,
+  parentChainId: string | undefined,
+  opts: { signal?: AbortSignal } = {},
+): Promise<StoredLayer | undefined> {
+  if ((await stat(upper)).dev !== (await stat(layout.path('tmp'))).dev) return undefined;
+  if (parentChainId !== undefined && !(await content.hasLayer(parentChainId))) {
+    throw new ImageCommitError(`the parent layer ${parentChainId} is not in the store`);
+  }
+  const { diffId, tarSize, size } = await digestLayer(upper, opts.signal ? { signal: opts.signal } : {});
+  const chainId = parentChainId === undefined ? diffId : sha256(`${parentChainId} ${diffId}`);
+  await layout.withLease([chainId, diffId], async () => {
+    await content.installLayer(chainId, diffId, parentChainId, async (dir) => {
+      await rename(upper, dir);
+      return { diffId, size, tarSize, compression: 'none' };
+    });
+  });
+  const meta = await content.readLayerMeta(chainId);
+  return { diffId, chainId, size: meta.size };
 }
 
 /** Writes the image of `config` (its layers must be in the store) and gives it the tags. */

@@ -18,7 +18,7 @@ import { BuildError } from '../../errors.js';
 import type { BuildProgress, BuildSpec, CallOptions } from '../../runtime.js';
 import type { NativeContext } from '../context.js';
 import { portError } from '../images.js';
-import { NativeBuildWorker, removeBuildNetwork } from './worker.js';
+import { NativeBuildWorker } from './worker.js';
 
 function networkOf(spec: BuildSpec): RunNetwork | undefined {
   const n = spec.network;
@@ -101,10 +101,11 @@ export async function buildNative(
     }
   }
   const ref = spec.tags[0] ?? spec.context;
+  const worker = new NativeBuildWorker(ctx, path.join(workRoot, 'worker'));
   try {
     const r = await buildImage({
       store,
-      worker: new NativeBuildWorker(ctx, path.join(workRoot, 'worker')),
+      worker,
       workRoot,
       context: spec.context,
       dockerfile: { text, name },
@@ -145,7 +146,7 @@ export async function buildNative(
     if (e instanceof CodedError) throw e;
     throw new BuildError(ref, (e as Error).message);
   } finally {
-    await removeBuildNetwork(ctx).catch(() => undefined);
+    await worker.close().catch(() => undefined);
   }
 }
 

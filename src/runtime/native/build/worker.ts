@@ -2,8 +2,9 @@
  * The native builder's worker (lib/build/solver BuildWorker): a RUN step's process as a container of the OCI
  * runtime, run in the foreground (`runc run`) over the step's root filesystem, with the confinement of a service
  * container (the same OCI spec options: Docker's capabilities, masked and read-only paths, cgroup) and:
- * - the network: `default` a bridge of its own (`tscompose_build`, NAT out like a project network, the endpoint
- *   released after the step), `host`, or `none`;
+ * - the network: `default` a bridge of its own (`tscompose_build_<hash of the state dir>`, NAT out like a project
+ *   network), its network namespaces reused by the build's later steps and released with the build (`close`), or
+ *   `host`, or `none`;
  * - /etc/hosts (localhost, `buildkitsandbox`, compose `build.extra_hosts`) and /etc/resolv.conf (the host's
  *   nameservers, or the bridge's resolver when the host's are loopback ones), bind-mounted as Docker does;
  * - the step's mounts (cache directories, bind mounts of the context or another stage, secrets, tmpfs).
@@ -11,9 +12,10 @@
  * stubs cleaner): they are not the step's changes. Cancelling kills the container.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { pidAlive } from '../../../lib/fs/proc.js';
 import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
 import type { BuildWorker, RunRequest } from '../../../lib/build/solver/types.js';
 import type { NativeContext } from '../context.js';
@@ -36,15 +38,68 @@ export async function removeBuildNetwork(ctx: NativeContext): Promise<void> {
 }
 const HOSTNAME = 'buildkitsandbox';
 
+interface NetSlot {
+  readonly id: string;
+  readonly netnsPath: string;
+  readonly nameservers: string[];
+}
+
 export class NativeBuildWorker implements BuildWorker {
+  /** Network namespaces on the build bridge not in use by a step (reused, as BuildKit's netns pool). */
+  private readonly idle: NetSlot[] = [];
+  private readonly slots: NetSlot[] = [];
+  private readonly networkKey: string;
+
   constructor(
     private readonly ctx: NativeContext,
     private readonly scratch: string,
-  ) {}
+  ) {
+    this.networkKey = buildNetworkKey(ctx.paths.root);
+  }
 
   async resolveUser(rootfs: string, user: string): Promise<{ uid: number; gid: number }> {
     const u = await resolveUser(rootfs, user === '' ? undefined : user);
     return { uid: u.uid, gid: u.gid };
+  }
+
+  /** A network namespace on the build bridge: an idle one, or a new endpoint. */
+  private async acquire(): Promise<NetSlot> {
+    const free = this.idle.pop();
+    if (free) return free;
+    const nets = this.ctx.networks;
+    const state = await nets.read();
+    // endpoints of builds whose process is gone (killed mid-build): released before the bridge gets more
+    const stale = Object.keys(state.networks[this.networkKey]?.endpoints ?? {}).filter((id) => {
+      const pid = Number(/^build-(\d+)-/.exec(id)?.[1]);
+      return pid > 0 && pid !== process.pid && !pidAlive(pid);
+    });
+    if (stale.length > 0) await nets.releaseContainers(stale.map((endpointId) => ({ endpointId }))).catch(() => undefined);
+    if (!state.networks[this.networkKey]) {
+      await nets.createNetwork({ key: this.networkKey, name: this.networkKey, labels: { 'io.tscompose.build': 'true' } });
+    }
+    const id = `build-${process.pid}-${randomBytes(6).toString('hex')}`;
+    const ep = await nets.connect({ network: this.networkKey, endpointId: id, aliases: [], owner: 'build' });
+    const host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')).nameservers.filter((ns) => !isLoopback(ns));
+    let nameservers = host;
+    if (host.length === 0) {
+      await refreshDns(this.ctx.paths, [this.networkKey], { wait: true });
+      nameservers = [ep.gateway];
+    }
+    const slot = { id, netnsPath: `/run/netns/${ep.netns}`, nameservers };
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** Releases the build's endpoints and, when no other build uses it, the bridge. */
+  async close(): Promise<void> {
+    const nets = this.ctx.networks;
+    if (this.slots.length > 0) {
+      await nets.releaseContainers(this.slots.map((s) => ({ endpointId: s.id }))).catch(() => undefined);
+      await refreshDns(this.ctx.paths, [this.networkKey]).catch(() => undefined);
+    }
+    this.slots.length = 0;
+    this.idle.length = 0;
+    await removeBuildNetwork(this.ctx);
   }
 
   async run(req: RunRequest): Promise<number> {
@@ -52,20 +107,12 @@ export class NativeBuildWorker implements BuildWorker {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     let network: OciNetwork = req.network === 'host' ? 'host' : 'none';
     let nameservers: string[] | undefined;
-    const nets = this.ctx.networks;
-    const BUILD_NETWORK = buildNetworkKey(this.ctx.paths.root);
+    let slot: NetSlot | undefined;
     try {
       if (req.network === 'default') {
-        const state = await nets.read();
-        if (!state.networks[BUILD_NETWORK])
-          await nets.createNetwork({ key: BUILD_NETWORK, name: BUILD_NETWORK, labels: { 'io.tscompose.build': 'true' } });
-        const ep = await nets.connect({ network: BUILD_NETWORK, endpointId: req.id, aliases: [], owner: 'build' });
-        network = { netnsPath: `/run/netns/${ep.netns}` };
-        const host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')).nameservers.filter((ns) => !isLoopback(ns));
-        if (host.length === 0) {
-          await refreshDns(this.ctx.paths, [BUILD_NETWORK], { wait: true });
-          nameservers = [ep.gateway];
-        } else nameservers = host;
+        slot = await this.acquire();
+        network = { netnsPath: slot.netnsPath };
+        nameservers = slot.nameservers;
       }
       const etc = await this.etcFiles(dir, req, nameservers);
       const user = await resolveUser(req.rootfs, req.user === '' ? undefined : req.user);
@@ -114,10 +161,7 @@ export class NativeBuildWorker implements BuildWorker {
         await removeStubs(req.rootfs, stubs);
       }
     } finally {
-      if (req.network === 'default') {
-        await nets.releaseContainer(req.id).catch(() => undefined);
-        await refreshDns(this.ctx.paths, [BUILD_NETWORK]).catch(() => undefined);
-      }
+      if (slot) this.idle.push(slot);
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
