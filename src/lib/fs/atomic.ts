@@ -4,8 +4,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isErrno, isMissing } from '../errors.js';
 
-/** Replaces `file` (and makes its directory if missing) so that readers see the old content or the new, whole. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Replaces `file` (and makes its directory if missing) so that readers see the old content or the new, whole.
+ * `durable: false` skips the fsync, for files that need not survive a crash (a dead process's lease is swept).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
   // A hidden temp name with the writer's pid, in the same directory (rename is atomic within a filesystem).
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   let fh: fs.FileHandle;
@@ -18,7 +21,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (opts.durable !== false) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -31,8 +34,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 }
 
 /** writeFileAtomic of `value` as JSON (one-space indent, a trailing newline). */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 1)}\n`);
+export async function writeJsonAtomic(file: string, value: unknown, opts: { durable?: boolean } = {}): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 1)}\n`, opts);
 }
 
 /** `file` parsed as JSON, or undefined when it (or a directory on its path) does not exist. */

@@ -50,8 +50,9 @@ export class BuildCache {
     }
   }
 
+  /** No fsync: after a crash an entry is whole or unreadable, and an unreadable one is a miss. */
   async put(key: string, step: CachedStep): Promise<void> {
-    await writeJsonAtomic(this.file(key), step);
+    await writeJsonAtomic(this.file(key), step, { durable: false });
   }
 
   /** The times of an image built before with the same content (builder.ts stableCreated). */
@@ -64,7 +65,7 @@ export class BuildCache {
   }
 
   async putImageTimes(key: string, times: { created: string; history: string[] }): Promise<void> {
-    await writeJsonAtomic(this.file(key), times);
+    await writeJsonAtomic(this.file(key), times, { durable: false });
   }
 
   async drop(key: string): Promise<void> {

@@ -148,7 +148,8 @@ export class StoreLease {
   async add(...digests: string[]): Promise<void> {
     if (this.released) throw new ImageCommitError('the lease was already released');
     this.digests.push(...digests);
-    await writeJsonAtomic(this.path, this.digests);
+    // no fsync: a lease only matters while its process lives
+    await writeJsonAtomic(this.path, this.digests, { durable: false });
   }
 
   async release(): Promise<void> {
