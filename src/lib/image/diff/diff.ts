@@ -19,13 +19,14 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, type Stats } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, Writable, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tarStream from 'tar-stream';
 import { MT } from '../types.js';
+import { LayerDiffError } from './errors.js';
 import { devNumbers, scanUpperDir, type ScanOptions, type UpperEntry } from './upper.js';
 
 export interface DiffOptions extends ScanOptions {
@@ -203,9 +204,19 @@ async function copyInto(file: string, sink: Sink, signal: AbortSignal | undefine
   sink.end(undefined);
 }
 
+/** Files up to this size are read whole (writeEntry). */
+const SMALL_FILE = 1 << 20;
+
 async function writeEntry(pack: tarStream.Pack, file: string, header: Header, pax: Buffer[], signal: AbortSignal | undefined): Promise<void> {
   signal?.throwIfAborted();
   if (pax.length > 0) pushPaxHeader(pack, Buffer.concat(pax), header.mtime!);
+  if (header.type === 'file' && (header.size ?? 0) > 0 && (header.size ?? 0) <= SMALL_FILE) {
+    // a small file in one read and one entry (a stream per file costs ~1 ms: a layer of many small files crawled)
+    const body = await readFile(file);
+    if (body.length !== header.size) throw new LayerDiffError(`${file} changed while the layer was written`, file);
+    await addEntry(pack, header, body).done;
+    return;
+  }
   if (header.type === 'file' && (header.size ?? 0) > 0) {
     const { sink, done } = addEntry(pack, header);
     await Promise.all([copyInto(file, sink, signal), done]);
