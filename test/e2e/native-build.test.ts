@@ -211,6 +211,24 @@ RUN --mount=type=bind,source=data,target=/mnt/data --mount=type=bind,from=gen,so
     ).toBe('file-token\nenv-key\n400\nbound\nfrom-stage\nno-stub\n');
   }, 120_000);
 
+  test('two builds at once (the same project twice, and another one) all succeed with a consistent store', async () => {
+    const files = (tag: string) => ({
+      'compose.yaml': `services:\n  x:\n    build: .\n    image: ${tag}\n`,
+      Dockerfile: 'FROM busybox:latest\nRUN for i in $(seq 1 100); do echo $i > /f$i; done\nCOPY . /ctx/\n',
+    });
+    const a = suite.project(files('nb-par-a:1'));
+    const b = suite.project(files('nb-par-b:1'));
+    const build = (p: NativeProject) =>
+      new Promise<number | null>((resolve) => {
+        const c = spawn(bin, ['-p', p.name, '--progress', 'quiet', 'build'], { cwd: p.dir, env: suite.env, stdio: 'ignore' });
+        c.on('close', resolve);
+      });
+    expect(await Promise.all([build(a), build(a), build(b)])).toEqual([0, 0, 0]);
+    expect(ok(suite.ts(a, 'run', '--rm', '--no-deps', '-T', 'x', 'cat', '/f100'))).toBe('100\n');
+    expect(ok(suite.ts(b, 'run', '--rm', '--no-deps', '-T', 'x', 'ls', '/ctx'))).toBe('Dockerfile\ncompose.yaml\n');
+    expect(suite.leftovers()).toEqual([]);
+  }, 180_000);
+
   test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {
     const f = suite.project({
       'compose.yaml': 'services:\n  x:\n    build: .\n    image: nb-fail:1\n',
