@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { BuildError } from '../errors.js';
+import type { BuildProgress } from '../info.js';
 import type { BuildSpec } from '../spec.js';
 import { readDockerignore } from './build-context.js';
 import type { SyncedDir } from './buildkit-filesync.js';
@@ -167,7 +168,8 @@ export async function prepareBuild(
 export interface BuildkitBuildOptions {
   readonly ref: string;
   readonly signal?: AbortSignal | undefined;
-  readonly onLine?: ((text: string) => void) | undefined;
+  /** BuildKit's progress (buildkit-progress.ts), and the engine's own text lines. */
+  readonly onProgress?: ((event: BuildProgress) => void) | undefined;
 }
 
 /**
@@ -185,7 +187,7 @@ export async function buildWithBuildkit(
   // docker-modem JSON-encodes objects in the query, but repeats arrays; the engine wants cachefrom as JSON.
   if (Array.isArray(q['cachefrom'])) q['cachefrom'] = JSON.stringify(q['cachefrom']);
   const progress = new BuildkitProgress();
-  const emit = (text: string): void => options.onLine?.(text);
+  const emit = (event: BuildProgress): void => options.onProgress?.(event);
   let id: string | undefined;
   let failure: string | undefined;
   try {
@@ -207,7 +209,7 @@ export async function buildWithBuildkit(
     failure = await readProgress(stream, (m) => {
       const raw = m as { id?: string; aux?: unknown; stream?: string };
       if (raw.id === 'moby.buildkit.trace' && typeof raw.aux === 'string') {
-        for (const line of progress.push(decodeStatus(Buffer.from(raw.aux, 'base64')))) emit(line);
+        for (const event of progress.push(decodeStatus(Buffer.from(raw.aux, 'base64')))) emit(event);
         return;
       }
       if (raw.id === 'moby.image.id') {
@@ -215,7 +217,7 @@ export async function buildWithBuildkit(
         if (aux?.ID) id = aux.ID;
         return;
       }
-      if (raw.stream !== undefined) for (const line of raw.stream.split('\n')) if (line.trim() !== '') emit(line);
+      if (raw.stream !== undefined) for (const line of raw.stream.split('\n')) if (line.trim() !== '') emit({ text: line });
     });
   } catch (e) {
     if (isAbortError(e)) throw e;

@@ -24,6 +24,7 @@ import type {
   PushProgress,
 } from '../runtime.js';
 import type { PackedContext } from './build-context.js';
+import { ClassicProgress } from './buildkit-progress.js';
 import type { BuilderChoice, PreparedBuild } from './buildkit.js';
 import { invoke, sig, type DockerCall } from './call.js';
 import { labelFilters, toImageInfo, toImageSummary } from './convert.js';
@@ -132,10 +133,19 @@ export async function buildImage(
     let id: string | undefined;
     if (prepared) {
       if (prepared.rewritten > 0) say(rewroteLine(prepared.rewritten));
-      ({ id } = await bk.buildWithBuildkit(d.docker, query, prepared, { ref, signal: options?.signal, onLine: say }));
+      ({ id } = await bk.buildWithBuildkit(d.docker, query, prepared, { ref, signal: options?.signal, onProgress: options?.onProgress }));
     } else {
       const packed = await pack(spec, say, ref);
-      id = await buildClassic(d, packed.tar, { ...query, dockerfile: packed.dockerfile }, ref, say);
+      const steps = new ClassicProgress();
+      const emit = (events: BuildProgress[]): void => events.forEach((e) => options?.onProgress?.(e));
+      id = await buildClassic(
+        d,
+        packed.tar,
+        { ...query, dockerfile: packed.dockerfile },
+        ref,
+        (line) => emit(steps.line(line)),
+        (error) => emit(steps.finish(error)),
+      );
     }
     if (id === undefined || !id.startsWith('sha256:')) id = (await inspectImage(d, id ?? ref, options)).id;
     return { id };
@@ -184,13 +194,17 @@ function buildQuery(spec: BuildSpec, options?: CallOptions): Record<string, unkn
   return query;
 }
 
-/** The classic builder: its `stream` messages are the progress; the image id comes in `aux` or the last line. */
+/**
+ * The classic builder: its `stream` messages are the progress, one line at a time to `say` (ClassicProgress makes
+ * them steps), then `end` with its error if it failed; the image id comes in `aux` or the last line.
+ */
 async function buildClassic(
   d: DockerCall,
   tar: Readable,
   query: Record<string, unknown>,
   ref: string,
-  say: (text: string) => void,
+  say: (line: string) => void,
+  end: (error: string | undefined) => void,
 ): Promise<string | undefined> {
   let failure: string | undefined;
   let id: string | undefined;
@@ -198,7 +212,7 @@ async function buildClassic(
     const stream = (await d.docker.buildImage(tar as unknown as NodeJS.ReadableStream, query as Docker.ImageBuildOptions)) as unknown as Readable;
     failure = await readProgress(stream, (m: ProgressMessage) => {
       if (m.aux?.ID) id = m.aux.ID;
-      const text = m.stream ?? m.status ?? m.error;
+      const text = m.stream ?? m.status;
       // one progress event per line, as the BuildKit path gives them
       for (const line of text?.split('\n') ?? []) if (line.trim() !== '') say(line.replace(/\r$/, ''));
       if (id === undefined && m.stream) {
@@ -208,8 +222,10 @@ async function buildClassic(
     });
   } catch (e) {
     if (isAbortError(e)) throw e;
+    end(engineMessage(e));
     throw new BuildError(ref, engineMessage(e), { cause: e });
   }
+  end(failure);
   if (failure !== undefined) throw new BuildError(ref, failure);
   return id;
 }
