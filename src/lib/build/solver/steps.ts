@@ -9,7 +9,7 @@ import { chown, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { StoredLayer } from '../../image/records.js';
 import { hashFile, hashSelection, type FileHashCache } from '../context/hash.js';
-import { parseChmod, parseChown, selectCopy, type Owner } from '../context/select.js';
+import { parseChmod, parseChown, selectCopy, type CopyEntry, type Owner } from '../context/select.js';
 import { runCommandLine } from '../dockerfile/dispatch.js';
 import type { CopyInstruction, RunInstruction } from '../dockerfile/instructions.js';
 import { sha256 } from '../../image/digest.js';
@@ -145,11 +145,14 @@ export async function prepareCopy(ctx: StepContext, s: StageState, inst: CopyIns
         }
         plain.push(e);
       }
-      await applyCopy(root, read, plain, {
-        ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
-        ...(owner ? { chown: owner } : {}),
-        ...(chmod !== undefined ? { chmod } : {}),
-      });
+      // one copy per matched source, as BuildKit (hard links are kept within a copied directory, not across matches)
+      for (const group of byMatch(plain)) {
+        await applyCopy(root, read, group, {
+          ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+          ...(owner ? { chown: owner } : {}),
+          ...(chmod !== undefined ? { chmod } : {}),
+        });
+      }
       if (inst.heredocSources.length > 0) {
         await writeInlineFiles(
           root,
@@ -173,6 +176,21 @@ export async function prepareCopy(ctx: StepContext, s: StageState, inst: CopyIns
       }
     },
   };
+}
+
+/** selectCopy's entries split by matched source: a directory with what is below it, or a single file or link. */
+function byMatch(entries: readonly CopyEntry[]): CopyEntry[][] {
+  const groups: CopyEntry[][] = [];
+  let dir: string | undefined;
+  for (const e of entries) {
+    const below = dir !== undefined && (dir === '.' || e.source.startsWith(`${dir}/`));
+    if (below) groups[groups.length - 1]!.push(e);
+    else {
+      groups.push([e]);
+      dir = e.type === 'dir' && e.sourceRoot ? e.source : undefined;
+    }
+  }
+  return groups;
 }
 
 async function isDirIn(root: string, p: string): Promise<boolean> {
