@@ -6,20 +6,28 @@
 import type { BuildProgress } from '../runtime/runtime.js';
 import type { ProgressEvent } from './events.js';
 
+/** Vertex numbers, one sequence per command (the builds of one `up` or `build` never share a `#N`). */
+export class VertexCounter {
+  private next = 1;
+  take(): number {
+    return this.next++;
+  }
+}
+
 export class BuildLog {
   private readonly vertices = new Map<string, { n: number; started: number; partial: string }>();
-  private next = 1;
 
   constructor(
     private readonly resource: string,
     private readonly service: string,
     private readonly emit: (e: ProgressEvent) => void,
+    private readonly counter: VertexCounter = new VertexCounter(),
   ) {}
 
   private vertex(id: string): { n: number; started: number; partial: string } {
     let v = this.vertices.get(id);
     if (!v) {
-      v = { n: this.next++, started: Date.now(), partial: '' };
+      v = { n: this.counter.take(), started: Date.now(), partial: '' };
       this.vertices.set(id, v);
     }
     return v;
@@ -40,7 +48,14 @@ export class BuildLog {
     }
     const s = p.step;
     if (!s) {
-      this.line(p.text, p.text);
+      // a builder's own numbered line (`#3 [internal] load build definition`): this command's number, the service
+      const m = /^#(\d+) ([\s\S]*)$/.exec(p.text);
+      if (!m) {
+        this.line(p.text, p.text);
+        return;
+      }
+      const rest = m[2]!.replace(/^\[([^\]]*)\]/, (_all, inner: string) => `[${this.service} ${inner}]`);
+      this.line(rest, `#${this.vertex(`text:${m[1]}`).n} ${rest}`);
       return;
     }
     const v = this.vertex(s.id);
@@ -54,7 +69,8 @@ export class BuildLog {
       if (v.partial !== '') this.line(v.partial, `#${v.n} ${v.partial}`);
       v.partial = '';
       const secs = s.durationMs !== undefined ? ` ${(s.durationMs / 1000).toFixed(1)}s` : '';
-      this.line(label, `#${v.n} ${s.status === 'done' ? 'DONE' : 'ERROR'}${secs}`);
+      const error = s.status === 'error' && s.error !== undefined ? `: ${s.error}` : '';
+      this.line(label, `#${v.n} ${s.status === 'done' ? 'DONE' : 'ERROR'}${secs}${error}`);
     }
   }
 }

@@ -5,7 +5,7 @@ import { TsComposeError, UsageError } from '../errors.js';
 import type { Project, ServiceConfig } from '../project/types.js';
 import { isNotFound } from '../runtime/errors.js';
 import type { BuildSpec, ImageSummary } from '../runtime/runtime.js';
-import { BuildLog } from './build-progress.js';
+import { BuildLog, VertexCounter } from './build-progress.js';
 import { parseBytes } from '../util/bytes.js';
 import { done, failed, warning, working, type EngineContext } from './events.js';
 import { LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, serviceImage } from './labels.js';
@@ -87,11 +87,17 @@ export async function pullOne(ctx: EngineContext, ref: string, platform?: string
   ctx.events.emit(done(resource, 'Pulled'));
 }
 
-export async function buildOne(ctx: EngineContext, project: Project, service: string, svc: ServiceConfig): Promise<void> {
+export async function buildOne(
+  ctx: EngineContext,
+  project: Project,
+  service: string,
+  svc: ServiceConfig,
+  counter: VertexCounter = new VertexCounter(),
+): Promise<void> {
   const spec = buildSpec(project, service, svc);
   const resource = `Image ${spec.tags[0]!}`;
   ctx.events.emit(working(resource, 'Building'));
-  const log = new BuildLog(resource, service, (e) => ctx.events.emit(e));
+  const log = new BuildLog(resource, service, (e) => ctx.events.emit(e), counter);
   try {
     await ctx.runtime.buildImage(spec, { signal: ctx.signal, onProgress: (p) => log.progress(p) });
   } catch (e) {
@@ -161,7 +167,8 @@ async function buildAll(ctx: EngineContext, project: Project, list: readonly (re
     seen.add(ref);
     return true;
   });
-  const results = await Promise.allSettled(unique.map(([s, svc]) => buildOne(ctx, project, s, svc)));
+  const counter = new VertexCounter();
+  const results = await Promise.allSettled(unique.map(([s, svc]) => buildOne(ctx, project, s, svc, counter)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
 }

@@ -120,6 +120,8 @@ export interface BuildStep {
   readonly text: string;
   readonly status: 'running' | 'cached' | 'done' | 'error';
   readonly durationMs?: number | undefined;
+  /** With `error`: what failed, when the builder says. */
+  readonly error?: string | undefined;
 }
 
 /**

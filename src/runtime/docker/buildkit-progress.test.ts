@@ -128,7 +128,10 @@ describe('BuildkitProgress', () => {
     p.push(status({ logs: [log('a', lines)] }));
     const err = 'executor failed running [/bin/sh -c make]: exit code: 2';
     expect(p.push(status({ vertexes: [v('a', '[stage-0 2/2] RUN make', { started: T0, completed: T0 + 10, error: err })] }))).toEqual([
-      { text: `#1 ERROR: ${err}`, step: { id: 'a', stage: undefined, number: 2, total: 2, text: 'RUN make', status: 'error', durationMs: 10 } },
+      {
+        text: `#1 ERROR: ${err}`,
+        step: { id: 'a', stage: undefined, number: 2, total: 2, text: 'RUN make', status: 'error', durationMs: 10, error: err },
+      },
     ]);
     const failed = p.failed();
     expect(failed?.name).toBe('[2/2] RUN make');
@@ -214,7 +217,16 @@ describe('ClassicProgress', () => {
     );
     expect(events.at(-1)).toEqual({
       text: 'returned a non-zero code: 3',
-      step: { id: 'classic-step-2', stage: undefined, number: 2, total: 2, text: 'RUN exit 3', status: 'error', durationMs: 100 },
+      step: {
+        id: 'classic-step-2',
+        stage: undefined,
+        number: 2,
+        total: 2,
+        text: 'RUN exit 3',
+        status: 'error',
+        durationMs: 100,
+        error: 'returned a non-zero code: 3',
+      },
     });
     expect(events.at(-2)?.step?.status).toBe('running');
     // before any step: a text line

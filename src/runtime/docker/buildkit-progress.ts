@@ -206,7 +206,8 @@ export class BuildkitProgress {
     } else {
       [text, status] = [`#${st.no} DONE ${seconds(durationMs)}s`, 'done'];
     }
-    out.push(st.step ? { text, step: this.typed(st, status, status === 'cached' ? undefined : durationMs) } : { text });
+    const typed = st.step ? this.typed(st, status, status === 'cached' ? undefined : durationMs) : undefined;
+    out.push(typed ? { text, step: v.error ? { ...typed, error: v.error } : typed } : { text });
   }
 }
 
@@ -308,7 +309,7 @@ export class ClassicProgress {
     this.say(c, out);
     const durationMs = Math.max(0, this.now() - c.started);
     const text = how === 'error' ? (error ?? 'failed') : `Step ${c.step.number}/${c.step.total} done ${seconds(durationMs)}s`;
-    out.push({ text, step: { id: c.id, ...c.step, status: how, durationMs } });
+    out.push({ text, step: { id: c.id, ...c.step, status: how, durationMs, ...(how === 'error' && error !== undefined ? { error } : {}) } });
   }
 }
 
