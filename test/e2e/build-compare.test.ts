@@ -232,4 +232,30 @@ run('native build vs docker build', () => {
     },
     300_000,
   );
+
+  (withDocker ? test : test.skip)(
+    'image save and load both ways: a native build runs on Docker, a Docker build runs natively',
+    () => {
+      const files = {
+        'compose.yaml': `services:\n  app:\n    build: .\n    image: tscompose-e2e-saveload:${nonce}\n`,
+        Dockerfile: 'FROM busybox:latest\nRUN echo saved > /msg.txt\nCMD ["cat", "/msg.txt"]\n',
+      };
+      const ref = `tscompose-e2e-saveload:${nonce}`;
+      const archive = join(mkdtempSync(join(tmpdir(), 'tscompose-saveload-')), 'img.tar');
+      // native → Docker
+      const n = suite.project(files);
+      ok(suite.ts(n, 'build'));
+      ok(suite.ts(undefined, 'image', 'save', '-o', archive, ref));
+      docker('load', '-i', archive);
+      dockerImages.push(ref);
+      expect(docker('run', '--rm', ref)).toBe('saved');
+      // Docker → native (the native copy removed first)
+      ok(suite.ts(undefined, 'image', 'rm', ref));
+      docker('save', '-o', archive, ref);
+      ok(suite.ts(undefined, 'image', 'load', '-i', archive));
+      expect(ok(suite.ts(n, 'run', '--rm', '--no-deps', '-T', 'app'))).toBe('saved\n');
+      rmSync(join(archive, '..'), { recursive: true, force: true });
+    },
+    300_000,
+  );
 });

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readlink } from 'node:fs/promises';
+import { lstat, readFile, readlink, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DockerIgnore } from './ignore.js';
@@ -29,6 +29,7 @@ export async function hashFile(file: string): Promise<string> {
  */
 export class FileHashCache {
   private readonly byPath = new Map<string, { key: string; digest: string }>();
+  private changed = false;
 
   async digest(file: string): Promise<string> {
     const st = await lstat(file, { bigint: true });
@@ -36,12 +37,36 @@ export class FileHashCache {
     const hit = this.byPath.get(file);
     if (hit?.key === key) return hit.digest;
     const digest = await hashFile(file);
+    this.byPath.delete(file);
     this.byPath.set(file, { key, digest });
+    this.changed = true;
     return digest;
   }
 
   get size(): number {
     return this.byPath.size;
+  }
+
+  /** A cache saved by `save` (empty when the file is missing or unreadable): rebuilds then read no unchanged file. */
+  static async load(file: string): Promise<FileHashCache> {
+    const c = new FileHashCache();
+    try {
+      const saved = JSON.parse(await readFile(file, 'utf8')) as [string, string, string][];
+      for (const [p, key, digest] of saved) c.byPath.set(p, { key, digest });
+    } catch {
+      /* none yet */
+    }
+    return c;
+  }
+
+  /** Writes the cache (the `max` most recently hashed files) when it changed. */
+  async save(file: string, max = 50_000): Promise<void> {
+    if (!this.changed) return;
+    const entries = [...this.byPath].slice(-max).map(([p, v]) => [p, v.key, v.digest]);
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(entries));
+    await rename(tmp, file);
+    this.changed = false;
   }
 }
 

@@ -14,7 +14,9 @@
  *   layers already committed stay as cache, like BuildKit's.
  */
 import { BuildCache, stepKey } from './cache.js';
+import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { BuildCanceledError, BuildUnsupportedError } from './errors.js';
 import { applyToConfig, createdBy, isFilesystemStep, shellOf, stageConfig } from './image-config.js';
 import { RunDir, StepRoot } from './rootfs.js';
@@ -49,7 +51,7 @@ export const INLINE_CACHE_FIELD = 'io.tscompose.build.cache.v0';
 
 export class Builder {
   private readonly cache: BuildCache;
-  private readonly hashes = new FileHashCache();
+  private hashes = new FileHashCache();
   private readonly images = new Map<string, Promise<StoredImage>>();
   private readonly results = new Map<number, Promise<StageResult>>();
   private readonly counts = { run: 0, cached: 0 };
@@ -109,6 +111,8 @@ export class Builder {
 
     this.run = await RunDir.create(this.o.workRoot);
     this.lease = await this.o.store.lease();
+    const hashFile = path.join(this.o.workRoot, 'file-hashes.json');
+    this.hashes = await FileHashCache.load(hashFile);
     for (const ref of this.o.cacheFrom ?? []) await this.seedCache(ref);
     try {
       let result: StageResult;
@@ -122,12 +126,21 @@ export class Builder {
       }
       this.check();
       const config = await this.stableCreated(this.finalConfig(result, platform));
-      const image = await this.o.store.addImage(config, this.o.tags);
+      const image = (await this.unchanged(config)) ?? (await this.o.store.addImage(config, this.o.tags));
       return { image, steps: { ...this.counts }, warnings };
     } finally {
+      await this.hashes.save(hashFile).catch(() => undefined);
       await this.run.remove().catch(() => undefined);
       await this.lease.release().catch(() => undefined);
     }
+  }
+
+  /** The image when the store has this very config under every tag already (a rebuild that changed nothing). */
+  private async unchanged(config: OciImageConfig): Promise<StoredImage | undefined> {
+    const id = `sha256:${createHash('sha256').update(JSON.stringify(config)).digest('hex')}`;
+    if (this.o.tags.length === 0) return undefined;
+    const found = await Promise.all(this.o.tags.map((t) => this.o.store.resolve(t).catch(() => undefined)));
+    return found.every((i) => i?.id === id) ? found[0] : undefined;
   }
 
   /** compose `cache_from`: the steps an image built here carries in its config become cache entries. */
@@ -303,12 +316,10 @@ export class Builder {
     const t0 = Date.now();
     if (!this.o.noCache) {
       const hit = await this.cache.get(key);
+      // the entry itself keeps its layers from gc (gc.ts reads the build cache); only a prune could take them
       if (hit && (await this.present(hit.layers))) {
-        await this.lease.add(...hit.layers.map((l) => l.chainId));
-        if (await this.present(hit.layers)) {
-          this.o.onEvent?.({ type: 'step', step, status: 'cached' });
-          return { layer: hit.emptyLayer ? undefined : hit.layers[hit.layers.length - 1], cached: true };
-        }
+        this.o.onEvent?.({ type: 'step', step, status: 'cached' });
+        return { layer: hit.emptyLayer ? undefined : hit.layers[hit.layers.length - 1], cached: true };
       }
     }
     this.o.onEvent?.({ type: 'step', step, status: 'running' });
