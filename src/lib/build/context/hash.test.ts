@@ -93,6 +93,20 @@ describe('hashSelection', () => {
     expect(await hashSelection(ctx, again, { cache })).toBe(await hashSelection(ctx, again));
     expect(await hashSelection(ctx, again, { cache })).not.toBe(first);
   });
+  test('a saved cache serves the next build; a missing or broken file is an empty cache', async () => {
+    const ctx = area.tree(tree);
+    const file = path.join(ctx, '..', `hashes-${Math.random().toString(36).slice(2)}.json`);
+    const entries = await selectCopy({ context: ctx, sources: ['app'], dest: '/srv/' });
+    const cache = await FileHashCache.load(file);
+    expect(cache.size).toBe(0);
+    const first = await hashSelection(ctx, entries, { cache });
+    await cache.save(file);
+    const loaded = await FileHashCache.load(file);
+    expect(loaded.size).toBe(2);
+    expect(await hashSelection(ctx, entries, { cache: loaded })).toBe(first);
+    writeFileSync(file, '{not json');
+    expect((await FileHashCache.load(file)).size).toBe(0);
+  });
 });
 
 describe('hashContext', () => {
