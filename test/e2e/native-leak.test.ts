@@ -131,15 +131,19 @@ volumes:
       if (i === 0) {
         // It really works: the page is served on the published port.
         const { request } = await import('node:http');
-        const body = await new Promise<string>((resolve, reject) => {
-          const req = request({ host: '127.0.0.1', port, path: '/index.html', timeout: 3000 }, (res) => {
-            let b = '';
-            res.on('data', (d: Buffer) => (b += d.toString()));
-            res.on('end', () => resolve(b));
+        const get = () =>
+          new Promise<string>((resolve, reject) => {
+            const req = request({ host: '127.0.0.1', port, path: '/index.html', timeout: 3000 }, (res) => {
+              let b = '';
+              res.on('data', (d: Buffer) => (b += d.toString()));
+              res.on('end', () => resolve(b));
+            });
+            req.on('error', reject);
+            req.end();
           });
-          req.on('error', reject);
-          req.end();
-        });
+        // `up -d` returns once httpd is started, not listening: give it a few seconds on a busy machine
+        let body = '';
+        for (let t = 0; t < 50 && body === ''; t++) body = await get().catch(async () => (await sleep(200), ''));
         expect(body).toBe('leak-test\n');
       }
       ok(ts('down', '-t', '0'));

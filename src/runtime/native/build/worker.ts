@@ -70,14 +70,15 @@ export class NativeBuildWorker implements BuildWorker {
     const state = await nets.read();
     // endpoints of builds whose process is gone (killed mid-build): released before the bridge gets more
     const stale = Object.keys(state.networks[this.networkKey]?.endpoints ?? {}).filter((id) => {
-      const pid = Number(/^build-(\d+)-/.exec(id)?.[1]);
+      const pid = Number(/^[0-9a-f]{8}b(\d+)$/.exec(id)?.[1]);
       return pid > 0 && pid !== process.pid && !pidAlive(pid);
     });
     if (stale.length > 0) await nets.releaseContainers(stale.map((endpointId) => ({ endpointId }))).catch(() => undefined);
     if (!state.networks[this.networkKey]) {
       await nets.createNetwork({ key: this.networkKey, name: this.networkKey, labels: { 'io.tscompose.build': 'true' } });
     }
-    const id = `build-${process.pid}-${randomBytes(6).toString('hex')}`;
+    // random first: the network namespace is named after the id's first 12 characters; the pid after `b`
+    const id = `${randomBytes(4).toString('hex')}b${process.pid}`;
     const ep = await nets.connect({ network: this.networkKey, endpointId: id, aliases: [], owner: 'build' });
     const host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')).nameservers.filter((ns) => !isLoopback(ns));
     let nameservers = host;
