@@ -67,6 +67,11 @@ export async function buildNative(
   options: CallOptions & { onProgress?: ((event: BuildProgress) => void) | undefined } = {},
 ): Promise<{ id: string }> {
   checkPlatform(spec);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec.context) || /^git@/.test(spec.context)) {
+    throw new TsComposeError('TSC_BUILD_UNSUPPORTED', `build context ${spec.context}: the native builder takes a local directory only`, {
+      hint: 'clone the repository and point build.context at it, or build with --runtime docker',
+    });
+  }
   const images = await ctx.images();
   const store = images.store;
   const dockerfilePath = path.resolve(spec.context, spec.dockerfile ?? 'Dockerfile');
