@@ -84,6 +84,14 @@ async function ownerIn(ctx: StepContext, root: string, chown: string | undefined
 
 /** COPY/ADD. */
 export async function prepareCopy(ctx: StepContext, s: StageState, inst: CopyInstruction): Promise<PreparedStep> {
+  if (inst.exclude.length > 0 || inst.parents) {
+    throw new BuildUnsupportedError(
+      `${ctx.step.text.split('\n')[0]}: ${inst.kind} ${inst.parents ? '--parents' : '--exclude'} is not supported by the native builder yet`,
+      {
+        hint: 'build this Dockerfile with --runtime docker (a Docker Engine with BuildKit ≥ 0.12 and the labs Dockerfile syntax)',
+      },
+    );
+  }
   const dest = copyDest(inst.dest, cwdOf(s));
   const chmod = inst.chmod !== undefined && inst.chmod !== '' ? parseChmod(inst.chmod) : undefined;
   const add = inst.kind === 'ADD';
