@@ -9,6 +9,14 @@
 #   python:3.11-slim               debootstrap's minbase bookworm + python3, python3-flask, python3-redis
 #                                  (there is no PyPI here), /usr/local/bin/python -> python3
 #   redis:7                        the same base + redis-server, run as `redis-server --protected-mode no`
+#   debian:bookworm-slim, debian:bookworm, debian:12-slim, debian:12
+#                                  the minbase itself, slimmed as Docker Hub's debian:*-slim (dpkg leaves docs
+#                                  out, apt cleans its cache, policy-rc.d keeps services from starting), with apt
+#                                  sources for the mirror the host uses: `apt-get update && apt-get install` work
+# Images built from Dockerfiles FROM debian:bookworm-slim (scripts/images/DIR/Dockerfile, RUN apt-get install …)
+# are listed in BUILT_SPECS; each caller builds them with its own builder (docker build; tscompose --runtime
+# native build) after the images above. Their label value is `built_version DIR`: the images version and a hash
+# of the directory, so editing a Dockerfile rebuilds that image only.
 # Every image carries the label $VERSION_LABEL=$IMAGES_VERSION, which the callers check to skip work.
 #
 # Cache: $CACHE_DIR/debian-$SUITE-minbase.tar (debootstrap, a few minutes), rootfs-NAME-TAG.tar and
@@ -29,7 +37,24 @@ IMAGE_SPECS=(
   "busybox latest,1.36 rootfs_busybox"
   "python 3.11-slim rootfs_python"
   "redis 7 rootfs_redis"
+  "debian bookworm-slim,bookworm,12-slim,12 rootfs_debian"
 )
+
+# directory under scripts/images   name:tag,… (the first is the one built, the others are tags of the same image)
+BUILT_SPECS=(
+  "mysql mysql:8,mysql:8.0,mariadb:10,mariadb:10.11"
+  "nginx nginx:1,nginx:1.22,nginx:latest"
+  "php php:8-fpm,php:8.2-fpm"
+  "python python:3.11,python:3"
+  "node node:18,node:18-slim"
+  "ruby ruby:3,ruby:3.1"
+)
+IMAGES_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/images"
+built_version() { # dir -> the label value of the image built from scripts/images/DIR
+  local h
+  h=$(cd "$IMAGES_SRC" && find "$1" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  echo "$IMAGES_VERSION-src.$h"
+}
 
 IMAGES_WORK=""
 IMAGES_MOUNTED=()
@@ -175,6 +200,61 @@ rootfs_redis() {
   debian_image_rootfs "$r" redis-server
   mkdir -p "$r/data"
   ROOTFS_CHANGES=('WORKDIR /data' 'EXPOSE 6379' 'CMD ["redis-server", "--protected-mode", "no"]')
+}
+
+rootfs_debian() { # the minbase, slimmed and configured as Docker Hub's debian:bookworm-slim (debuerreotype's config)
+  local r=$1 mirror security
+  [[ -n $r && $r != / ]] || die "rootfs_debian: no target directory"
+  ensure_base_rootfs
+  mkdir -p "$r"; tar -C "$r" -xf "$BASE_TARBALL"
+  mirror=$(debian_mirror) || mirror=http://deb.debian.org/debian
+  security=$(SUITE=$SUITE-security debian_mirror) || security=${mirror%/debian}/debian-security
+  if [[ $mirror == https:* && ! -d $r/etc/ssl/certs ]]; then die "debian: the mirror is https but the rootfs lacks ca-certificates"; fi
+  rm -f "$r/etc/apt/sources.list"
+  cat >"$r/etc/apt/sources.list.d/debian.sources" <<EOF
+Types: deb
+URIs: $mirror
+Suites: $SUITE $SUITE-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: $security
+Suites: $SUITE-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+  chmod 755 "$r/usr/sbin/policy-rc.d"
+  cat >"$r/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
+  printf 'Acquire::Languages "none";\n' >"$r/etc/apt/apt.conf.d/docker-no-languages"
+  printf 'Apt::AutoRemove::SuggestsImportant "false";\n' >"$r/etc/apt/apt.conf.d/docker-autoremove-suggests"
+  mkdir -p "$r/etc/dpkg/dpkg.cfg.d"
+  cat >"$r/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+EOF
+  rm -rf "$r"/var/lib/apt/lists/* "$r"/var/cache/apt/*.bin "$r"/var/cache/apt/archives/*.deb "$r"/var/cache/debconf/*-old
+  rm -rf "$r"/usr/share/man/* "$r"/usr/share/info/* "$r"/usr/share/groff/* "$r"/usr/share/lintian/* "$r"/tmp/* "$r"/root/.cache
+  rm -rf "$r"/var/log/apt/* "$r"/var/log/dpkg.log "$r"/var/log/alternatives.log "$r"/var/log/bootstrap.log
+  find "$r/usr/share/doc" -mindepth 2 ! -name copyright ! -type d -delete
+  find "$r/usr/share/doc" -mindepth 1 -type d -empty -delete
+  find "$r/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  : >"$r/etc/resolv.conf"
+  echo localhost >"$r/etc/hostname"
+  ROOTFS_CHANGES=('CMD ["bash"]')
 }
 
 rootfs_tarball() { echo "$CACHE_DIR/rootfs-$1-$2.tar"; }    # name tag

@@ -8,11 +8,16 @@
 #   3. starts Debian's docker-registry on 127.0.0.1:$REGISTRY_PORT;
 #   4. seeds that registry, under the Docker Hub names the examples and tests use, with images built
 #      from Debian packages only: busybox (busybox-static), python:3.11-slim (Debian's python3 with
-#      python3-flask and python3-redis: there is no PyPI here) and redis:7 (Debian's redis-server);
+#      python3-flask and python3-redis: there is no PyPI here), redis:7 (Debian's redis-server) and
+#      debian:bookworm-slim (also bookworm, 12-slim, 12; apt set up for the host's mirror), then `docker build`s
+#      scripts/images/DIR/Dockerfile (FROM debian:bookworm-slim + RUN apt-get install, one at a time) and pushes
+#      mysql:8 (MariaDB; also mysql:8.0, mariadb:10, mariadb:10.11), nginx:1 (1.22, latest), php:8-fpm
+#      (8.2-fpm), python:3.11 (3; with Django, gunicorn and the MySQL drivers), node:18 (18-slim), ruby:3 (3.1);
 #      plain `docker pull NAME:TAG` then works through the mirror.
 # The images' root filesystems come from scripts/debian-images.sh, shared with scripts/native-images.sh
 # (the same images for the native runtime, with no Docker); they are `docker import`ed from tarballs cached
-# under /var/cache/tscompose/<images version>/, so a second run is fast.
+# under /var/cache/tscompose/<images version>/, so a second run is fast; a built image whose label (the images
+# version and a hash of its scripts/images directory) is already in the registry is not built again.
 #
 # Usage: scripts/engine-env.sh            set up (idempotent)
 #        scripts/engine-env.sh --stop     stop the dockerd and registry this script started
@@ -239,14 +244,14 @@ fi
 # ---------------------------------------------------------------------------------------------------
 # 4. images
 MANIFEST_ACCEPT='application/vnd.docker.distribution.manifest.v2+json'
-registry_has() { # name tag -> 0 when the registry holds it with our images version
-  local cfg
+registry_has() { # name tag [version] -> 0 when the registry holds it with that images version (default ours)
+  local cfg v=${3:-$IMAGES_VERSION}
   cfg=$(curl -fsS -m 10 -H "Accept: $MANIFEST_ACCEPT" "http://${REGISTRY}/v2/library/$1/manifests/$2" 2>/dev/null |
     tr -d ' \n' | grep -o '"config":{[^}]*}' | grep -o 'sha256:[0-9a-f]*') || return 1
-  curl -fsS -m 10 "http://${REGISTRY}/v2/library/$1/blobs/$cfg" 2>/dev/null | grep -q "\"$VERSION_LABEL\":\"$IMAGES_VERSION\""
+  curl -fsS -m 10 "http://${REGISTRY}/v2/library/$1/blobs/$cfg" 2>/dev/null | grep -q "\"$VERSION_LABEL\":\"$v\""
 }
-local_has() { # ref -> 0 when the local image carries our images version
-  [[ "$(docker image inspect -f "{{index .Config.Labels \"$VERSION_LABEL\"}}" "$1" 2>/dev/null)" == "$IMAGES_VERSION" ]]
+local_has() { # ref [version] -> 0 when the local image carries that images version (default ours)
+  [[ "$(docker image inspect -f "{{index .Config.Labels \"$VERSION_LABEL\"}}" "$1" 2>/dev/null)" == "${2:-$IMAGES_VERSION}" ]]
 }
 
 ensure_image() { # name builder tag... : import the cached rootfs (built when missing) as NAME:TAG, push to the registry
@@ -279,6 +284,35 @@ for spec in "${IMAGE_SPECS[@]}"; do
   ensure_image "$name" "$builder" "${tags[@]}"
 done
 
+# images built from scripts/images/DIR/Dockerfile (FROM debian:bookworm-slim, RUN apt-get install …) by docker
+# build, one at a time, tagged under their other names and pushed
+for spec in "${BUILT_SPECS[@]}"; do
+  read -r dir ref_list <<<"$spec"
+  IFS=, read -r -a refs <<<"$ref_list"
+  version=$(built_version "$dir")
+  need=0
+  for r in "${refs[@]}"; do registry_has "${r%%:*}" "${r#*:}" "$version" || need=1; done
+  if ((REBUILD == 0 && need == 0)); then log "$ref_list: already in the registry"; continue; fi
+  if ((REBUILD == 0)) && local_has "${refs[0]}" "$version"; then
+    log "${refs[0]}: local image present"
+  else
+    no_cache=(); ((REBUILD)) && no_cache=(--no-cache)
+    log "${refs[0]}: docker build scripts/images/$dir (log: /tmp/tscompose-image-$dir.log)"
+    t0=$SECONDS
+    if ! docker build "${no_cache[@]}" --label "$VERSION_LABEL=$version" -t "${refs[0]}" "$IMAGES_SRC/$dir" >"/tmp/tscompose-image-$dir.log" 2>&1; then
+      tail -30 "/tmp/tscompose-image-$dir.log" >&2
+      die "${refs[0]}: docker build failed (log: /tmp/tscompose-image-$dir.log)"
+    fi
+    log "${refs[0]}: built in $((SECONDS - t0)) s"
+  fi
+  for r in "${refs[@]}"; do
+    docker tag "${refs[0]}" "$r"
+    docker tag "${refs[0]}" "$REGISTRY/library/$r"
+    docker push -q "$REGISTRY/library/$r" >/dev/null || die "docker push $REGISTRY/library/$r failed"
+  done
+  log "$ref_list: pushed ($(docker image inspect -f '{{.Size}}' "${refs[0]}" | awk '{printf "%.1f MB", $1/1e6}'))"
+done
+
 # ---------------------------------------------------------------------------------------------------
 # 5. prove that a plain pull goes through the mirror: drop every local name of busybox (the image itself
 #    too, unless a container uses it), pull by its Docker Hub name, and see the request in the registry log
@@ -301,4 +335,4 @@ if [[ -f $REGISTRY_LOG ]] && ((${seen_after:-0} <= ${seen_before:-0})); then
 else
   log "verified: 'docker pull busybox:latest' ($bb_state) works through the mirror http://${REGISTRY}"
 fi
-log "ready: dockerd on /var/run/docker.sock, registry $REGISTRY seeded (busybox:latest, busybox:1.36, python:3.11-slim, redis:7)"
+log "ready: dockerd on /var/run/docker.sock, registry $REGISTRY seeded (busybox:latest, busybox:1.36, python:3.11-slim, redis:7, debian:bookworm-slim (bookworm, 12-slim, 12), $(for s in "${BUILT_SPECS[@]}"; do printf '%s ' "${s#* }"; done| sed 's/ $//'))"

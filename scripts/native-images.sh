@@ -8,10 +8,15 @@
 #      Docker Hub names the examples and tests use, images built from Debian packages only: busybox:latest
 #      and busybox:1.36, python:3.11-slim (Debian's python3 with python3-flask and python3-redis: there is
 #      no PyPI here) and redis:7 — each a root filesystem tarball made by scripts/debian-images.sh and
-#      imported with `tscompose --runtime native image import --change … FILE NAME`, as `docker import`.
+#      imported with `tscompose --runtime native image import --change … FILE NAME`, as `docker import`;
+#      debian:bookworm-slim (also bookworm, 12-slim, 12) the same way, with apt set up for the host's mirror;
+#   3. builds with the native builder (`tscompose --runtime native build`, one at a time) the images of
+#      scripts/images/DIR/Dockerfile, FROM debian:bookworm-slim + RUN apt-get install: mysql:8 (MariaDB, also
+#      mysql:8.0, mariadb:10, mariadb:10.11), nginx:1 (1.22, latest), php:8-fpm (8.2-fpm), python:3.11 (3; with
+#      Django, gunicorn and the MySQL drivers), node:18 (18-slim), ruby:3 (3.1) — see BUILT_SPECS.
 # An image already in the store with the same images version (its label org.tscompose.images-version) is
 # skipped; the tarballs are cached under /var/cache/tscompose/<images version>/ (shared with
-# scripts/engine-env.sh), so a second run takes seconds.
+# scripts/engine-env.sh), so a second run takes seconds (the first about 5 minutes more for the builds).
 #
 # Usage: scripts/native-images.sh            set up (idempotent)
 #        scripts/native-images.sh --rebuild  rebuild the tarballs and re-import (ignores caches)
@@ -54,8 +59,9 @@ if [[ -z ${TSCOMPOSE_BIN:-} && ! -f $ROOT/dist/tscompose.cjs && ! -f $ROOT/dist/
   die "tscompose is not built: run npm run build first"
 fi
 
-native_has() { # ref -> 0 when the native store holds it with our images version
-  "${TSC[@]}" image inspect "$1" 2>/dev/null | grep -Eq "\"${VERSION_LABEL//./\\.}\": *\"${IMAGES_VERSION//./\\.}\""
+native_has() { # ref [version] -> 0 when the native store holds it with that images version (default ours)
+  local v=${2:-$IMAGES_VERSION}
+  "${TSC[@]}" image inspect "$1" 2>/dev/null | grep -Eq "\"${VERSION_LABEL//./\\.}\": *\"${v//./\\.}\""
 }
 
 for spec in "${IMAGE_SPECS[@]}"; do
@@ -80,4 +86,43 @@ for spec in "${IMAGE_SPECS[@]}"; do
   native_has "$ref" || die "$ref: imported ($id) but image inspect does not show $VERSION_LABEL=$IMAGES_VERSION"
   log "$refs: imported (${id:7:12})"
 done
-log "ready: busybox:latest, busybox:1.36, python:3.11-slim, redis:7 in the native store (${TSCOMPOSE_STATE_DIR:-/var/lib/tscompose})"
+
+# ---------------------------------------------------------------------------------------------------
+# 3. images built from scripts/images/DIR/Dockerfile (FROM debian:bookworm-slim, RUN apt-get install …) by the
+#    native builder, one at a time, then tagged under their other names
+for spec in "${BUILT_SPECS[@]}"; do
+  read -r dir ref_list <<<"$spec"
+  IFS=, read -r -a refs <<<"$ref_list"
+  version=$(built_version "$dir")
+  present=() missing=()
+  for r in "${refs[@]}"; do
+    if ((REBUILD == 0)) && native_has "$r" "$version"; then present+=("$r"); else missing+=("$r"); fi
+  done
+  if ((${#missing[@]} == 0)); then log "$ref_list: already in the native store"; continue; fi
+  if ((${#present[@]} == 0)); then
+    images_work
+    compose="$IMAGES_WORK/build-$dir.yaml"
+    cat >"$compose" <<EOF
+services:
+  image:
+    image: ${refs[0]}
+    build:
+      context: $IMAGES_SRC/$dir
+      labels:
+        $VERSION_LABEL: "$version"
+EOF
+    no_cache=(); ((REBUILD)) && no_cache=(--no-cache)
+    log "${refs[0]}: building scripts/images/$dir (log: /tmp/tscompose-image-$dir.log)"
+    t0=$SECONDS
+    if ! "${TSC[@]}" --progress plain -f "$compose" -p tscompose-images build "${no_cache[@]}" image >"/tmp/tscompose-image-$dir.log" 2>&1; then
+      tail -30 "/tmp/tscompose-image-$dir.log" >&2
+      die "${refs[0]}: the build failed (log: /tmp/tscompose-image-$dir.log)"
+    fi
+    native_has "${refs[0]}" "$version" || die "${refs[0]}: built but image inspect does not show $VERSION_LABEL=$version"
+    log "${refs[0]}: built in $((SECONDS - t0)) s"
+    present=("${refs[0]}")
+  fi
+  for r in "${missing[@]}"; do [[ $r == "${present[0]}" ]] || "${TSC[@]}" image tag "${present[0]}" "$r"; done
+  log "$ref_list: in the native store"
+done
+log "ready in the native store (${TSCOMPOSE_STATE_DIR:-/var/lib/tscompose}): busybox:latest, busybox:1.36, python:3.11-slim, redis:7, debian:bookworm-slim (bookworm, 12-slim, 12), $(for s in "${BUILT_SPECS[@]}"; do printf '%s ' "${s#* }"; done)"
