@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f node_modules/.package-lock.json ] || npm install --no-audit --no-fund
 npm run --silent build
-bash scripts/native-images.sh
+bash scripts/native-images.sh --base-only   # busybox, python, redis, debian: what this example needs
 compose=(bin/tscompose --runtime native -f examples/flask-redis/compose.yaml)
 "${compose[@]}" up -d --build --wait
 # The app has no healthcheck: give Flask a few seconds to start listening (a bare connect does not count a hit).

@@ -18,8 +18,9 @@
 # skipped; the tarballs are cached under /var/cache/tscompose/<images version>/ (shared with
 # scripts/engine-env.sh), so a second run takes seconds (the first about 5 minutes more for the builds).
 #
-# Usage: scripts/native-images.sh            set up (idempotent)
-#        scripts/native-images.sh --rebuild  rebuild the tarballs and re-import (ignores caches)
+# Usage: scripts/native-images.sh              set up (idempotent)
+#        scripts/native-images.sh --base-only  steps 1 and 2 only (what the flask+redis demo needs)
+#        scripts/native-images.sh --rebuild    rebuild the tarballs and re-import (ignores caches)
 # Env:   TSCOMPOSE_STATE_DIR (the native store), TSCOMPOSE_CACHE_DIR (default /var/cache/tscompose),
 #        TSCOMPOSE_BIN (default bin/tscompose of this checkout; it must be built: npm run build)
 set -Eeuo pipefail
@@ -33,12 +34,15 @@ die() { printf '[native-images] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'rc=$?; printf "[native-images] ERROR: command failed (exit %s) at line %s: %s\n" "$rc" "$LINENO" "$BASH_COMMAND" >&2; exit $rc' ERR
 
 REBUILD=0
-case "${1:-}" in
-  --rebuild) REBUILD=1 ;;
-  "") ;;
-  -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-  *) die "unknown option: $1 (use --rebuild or nothing)" ;;
-esac
+BASE_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --rebuild) REBUILD=1 ;;
+    --base-only) BASE_ONLY=1 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) die "unknown option: $arg (use --rebuild, --base-only or nothing)" ;;
+  esac
+done
 [[ $(id -u) -eq 0 ]] || die "must run as root (it installs packages, builds root filesystems and writes the native store)"
 
 # shellcheck source=scripts/debian-images.sh
@@ -90,6 +94,7 @@ done
 # ---------------------------------------------------------------------------------------------------
 # 3. images built from scripts/images/DIR/Dockerfile (FROM debian:bookworm-slim, RUN apt-get install …) by the
 #    native builder, one at a time, then tagged under their other names
+((BASE_ONLY)) && BUILT_SPECS=()
 for spec in "${BUILT_SPECS[@]}"; do
   read -r dir ref_list <<<"$spec"
   IFS=, read -r -a refs <<<"$ref_list"
