@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite, ok, type NativeProject } from './native-harness.js';
@@ -186,6 +186,7 @@ RUN echo from-stage > /gen.txt
 FROM busybox:latest
 RUN --mount=type=secret,id=tok --mount=type=secret,id=api_key,env=API_KEY cat /run/secrets/tok > /tok && echo "$API_KEY" > /key && stat -c %a /run/secrets/tok > /mode
 RUN --mount=type=bind,source=data,target=/mnt/data --mount=type=bind,from=gen,source=/gen.txt,target=/mnt/gen.txt cat /mnt/data/in.txt /mnt/gen.txt > /bound
+RUN --mount=type=bind,source=data,target=/mnt/rw,rw echo scribble > /mnt/rw/in.txt && cat /mnt/rw/in.txt > /rw-seen
 `,
     });
     const r = spawnSync(bin, ['-p', m.name, '--progress', 'plain', 'build'], {
@@ -205,10 +206,12 @@ RUN --mount=type=bind,source=data,target=/mnt/data --mount=type=bind,from=gen,so
           'm',
           'sh',
           '-c',
-          'cat /tok; echo; cat /key /mode /bound; test -e /run/secrets && echo stub-left || echo no-stub',
+          'cat /tok; echo; cat /key /mode /bound; test -e /run/secrets && echo stub-left || echo no-stub; cat /rw-seen',
         ),
       ),
-    ).toBe('file-token\nenv-key\n400\nbound\nfrom-stage\nno-stub\n');
+    ).toBe('file-token\nenv-key\n400\nbound\nfrom-stage\nno-stub\nscribble\n');
+    // the rw bind let the step write; the context did not change
+    expect(readFileSync(join(m.dir, 'data', 'in.txt'), 'utf8')).toBe('bound\n');
   }, 120_000);
 
   test('two builds at once (the same project twice, and another one) all succeed with a consistent store', async () => {

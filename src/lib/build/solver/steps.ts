@@ -5,7 +5,7 @@
  * returns it with a function that does the work in a StepRoot; builder.ts looks the key up and calls it on a miss.
  */
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, readFile, stat } from 'node:fs/promises';
+import { chown, copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { StoredLayer } from '../../image/records.js';
 import { hashFile, hashSelection, type FileHashCache } from '../context/hash.js';
@@ -13,6 +13,7 @@ import { parseChmod, parseChown, selectCopy, type CopyEntry, type Owner } from '
 import { runCommandLine } from '../dockerfile/dispatch.js';
 import type { CopyInstruction, RunInstruction } from '../dockerfile/instructions.js';
 import { sha256 } from '../../image/digest.js';
+import { mountOverlay } from '../../fs/mounts.js';
 import { BuildUnsupportedError, RunStepError } from './errors.js';
 import { applyCopy, extractIfArchive, fetchUrl, makeWorkdir, resolveInRoot, writeInlineFiles } from './fileops.js';
 import { shellOf, type ConfigState } from './image-config.js';
@@ -234,9 +235,21 @@ export async function prepareRun(ctx: StepContext, s: StageState, inst: RunInstr
         mountKeys.push(['bind', m.target, m.source, m.readOnly, srcKey]);
         plan.push(async () => {
           const base = src.kind === 'dir' ? src.dir : await mountView(o.store, ctx.run, src.layers);
-          return [
-            { type: 'bind', source: await resolveInRoot(base, `/${m.source}`), target: path.posix.resolve(cwdOf(s), m.target), readOnly: true },
-          ];
+          const source = await resolveInRoot(base, `/${m.source}`);
+          const target = path.posix.resolve(cwdOf(s), m.target);
+          if (m.readOnly) return [{ type: 'bind', source, target, readOnly: true }];
+          // `rw`: the step may write, its writes are thrown away (BuildKit): an overlay over a directory, a copy of a file
+          const scratch = await ctx.run.fresh('rw-bind');
+          if ((await stat(source)).isDirectory()) {
+            await mountOverlay(path.join(scratch, 'merged'), {
+              lowerdir: source,
+              upper: path.join(scratch, 'upper'),
+              work: path.join(scratch, 'work'),
+            });
+            return [{ type: 'bind', source: path.join(scratch, 'merged'), target, readOnly: false }];
+          }
+          await copyFile(source, path.join(scratch, 'file'));
+          return [{ type: 'bind', source: path.join(scratch, 'file'), target, readOnly: false }];
         });
         break;
       }
