@@ -316,8 +316,10 @@ export class Builder {
     const t0 = Date.now();
     if (!this.o.noCache) {
       const hit = await this.cache.get(key);
-      // the entry itself keeps its layers from gc (gc.ts reads the build cache); only a prune could take them
-      if (hit && (await this.present(hit.layers))) {
+      // the entry itself keeps its layers from gc (gc.ts reads the build cache); only a prune could take them. It
+      // must sit on this very parent: a --no-cache run rewrites entries, and a later step's entry from an earlier
+      // run may then name a layer made on another copy of its parent step (same key, other bytes: file times).
+      if (hit && onParent(hit, parent) && (await this.present(hit.layers))) {
         this.o.onEvent?.({ type: 'step', step, status: 'cached' });
         return { layer: hit.emptyLayer ? undefined : hit.layers[hit.layers.length - 1], cached: true };
       }
@@ -350,6 +352,12 @@ export class Builder {
       return false;
     }
   }
+}
+
+/** Whether a cached step's layers are `parent` plus (unless it made none) one layer. */
+export function onParent(hit: { layers: readonly StoredLayer[]; emptyLayer: boolean }, parent: readonly StoredLayer[]): boolean {
+  const below = hit.emptyLayer ? hit.layers : hit.layers.slice(0, -1);
+  return below.length === parent.length && below.every((l, i) => l.chainId === parent[i]!.chainId) && (hit.emptyLayer || hit.layers.length > 0);
 }
 
 /** Builds a Dockerfile into the store (see Builder). */
