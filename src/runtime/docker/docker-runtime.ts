@@ -478,15 +478,8 @@ export class DockerRuntime implements Runtime, DockerCall {
     return images.inspectImageDetails(this, ref, options);
   }
 
-  async pruneBuildCache(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult> {
-    // `POST /build/prune` (`docker builder prune`)
-    const res = (await this.call('image', '*', () =>
-      invoke(this.docker, 'pruneBuilder', { ...(options?.all ? { all: true } : {}), ...sig(options) }),
-    )) as {
-      CachesDeleted?: string[] | null;
-      SpaceReclaimed?: number;
-    };
-    return { deleted: res.CachesDeleted?.length ?? 0, reclaimedBytes: res.SpaceReclaimed ?? 0 };
+  pruneBuildCache(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult> {
+    return images.pruneBuildCache(this, options);
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { BuildError, NotFoundError, PullError, PushError, RuntimeUnavailableError } from '../errors.js';
 import type {
+  BuildCachePruneResult,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -289,6 +290,15 @@ export async function pruneImages(d: DockerCall, options?: CallOptions & { reado
     d.docker.pruneImages({ filters: { dangling: [options?.all ? 'false' : 'true'] }, ...sig(options) }),
   )) as { ImagesDeleted?: { Untagged?: string; Deleted?: string }[] | null; SpaceReclaimed?: number };
   return toPruneResult(res);
+}
+
+/** `POST /build/prune` (`docker builder prune`). */
+export async function pruneBuildCache(d: DockerCall, options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult> {
+  const res = (await d.call('image', '*', () => invoke(d.docker, 'pruneBuilder', { ...(options?.all ? { all: true } : {}), ...sig(options) }))) as {
+    CachesDeleted?: string[] | null;
+    SpaceReclaimed?: number;
+  };
+  return { deleted: res.CachesDeleted?.length ?? 0, reclaimedBytes: res.SpaceReclaimed ?? 0 };
 }
 
 export async function inspectImageDetails(d: DockerCall, ref: string, options?: CallOptions): Promise<ImageDetails> {
