@@ -219,8 +219,9 @@ export class ContainerService {
   async stop(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined } = {}): Promise<void> {
     const r = await this.record(idOrName);
     const s = await this.status(r);
-    if (s === 'restarting') {
-      // Between two runs of a restart policy: cancel the pending restart.
+    // Between two runs of a restart policy (also when status() has just recorded the exit and so set it
+    // `restarting`: the exit hook's restart is pending): cancel the pending restart.
+    if (s === 'restarting' || r.state.status === 'restarting') {
       await this.ctx.state.update(r.id, (rec) => ({
         ...rec,
         state: { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, stoppedByUser: true },
