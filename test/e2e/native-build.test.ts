@@ -232,6 +232,19 @@ RUN --mount=type=bind,source=data,target=/mnt/rw,rw echo scribble > /mnt/rw/in.t
     expect(suite.leftovers()).toEqual([]);
   }, 180_000);
 
+  test('services built at once share a step they have in common: it runs once', () => {
+    const dockerfile = 'FROM busybox:latest\nRUN sleep 1; date +%s%N > /stamp\n';
+    const p = suite.project({
+      'compose.yaml': 'services:\n  a:\n    build: .\n    image: nb-share-a:1\n  b:\n    build: .\n    image: nb-share-b:1\n',
+      Dockerfile: dockerfile,
+    });
+    const out = log(suite.ts(p, 'build'));
+    expect((out.match(/RUN sleep 1/g) ?? []).length).toBe(2);
+    expect((out.match(/#\d+ DONE \d/g) ?? []).length).toBe(2 + 1); // the two FROMs and one RUN
+    const stamp = (s: string) => ok(suite.ts(p, 'run', '--rm', '--no-deps', '-T', s, 'cat', '/stamp'));
+    expect(stamp('a')).toBe(stamp('b'));
+  }, 120_000);
+
   test('a failing RUN names the command, its exit code and its last lines, and leaves nothing behind', () => {
     const f = suite.project({
       'compose.yaml': 'services:\n  x:\n    build: .\n    image: nb-fail:1\n',

@@ -49,6 +49,9 @@ interface StageResult extends StageState {
  */
 export const INLINE_CACHE_FIELD = 'io.tscompose.build.cache.v0';
 
+/** Steps being run in this process, by key and parent chain (builds of several services share them). */
+const INFLIGHT = new Map<string, Promise<{ layer: StoredLayer | undefined }>>();
+
 export class Builder {
   private readonly cache: BuildCache;
   private hashes = new FileHashCache();
@@ -324,7 +327,37 @@ export class Builder {
         return { layer: hit.emptyLayer ? undefined : hit.layers[hit.layers.length - 1], cached: true };
       }
     }
+    // the same step on the same parent already running in another build of this process (services built at once
+    // from alike Dockerfiles): wait for it and take its result, as BuildKit merges identical vertices
+    const parentChain = parent[parent.length - 1]?.chainId ?? '';
+    const running = this.o.noCache ? undefined : INFLIGHT.get(`${key}|${parentChain}`);
+    if (running) {
+      const other = await running.catch(() => undefined);
+      if (other) {
+        if (other.layer) await this.lease.add(other.layer.chainId);
+        this.o.onEvent?.({ type: 'step', step, status: 'cached' });
+        return { layer: other.layer, cached: true };
+      }
+    }
     this.o.onEvent?.({ type: 'step', step, status: 'running' });
+    const work = this.runStep(step, key, parent, prepared, t0);
+    const slot = `${key}|${parentChain}`;
+    INFLIGHT.set(slot, work);
+    try {
+      const layer = (await work).layer;
+      return { layer, cached: false };
+    } finally {
+      if (INFLIGHT.get(slot) === work) INFLIGHT.delete(slot);
+    }
+  }
+
+  private async runStep(
+    step: StepRef,
+    key: string,
+    parent: readonly StoredLayer[],
+    prepared: PreparedStep,
+    t0: number,
+  ): Promise<{ layer: StoredLayer | undefined }> {
     const root = await StepRoot.open(this.o.store, this.run, parent);
     let layer: StoredLayer | undefined;
     try {
@@ -341,7 +374,7 @@ export class Builder {
     const layers = layer ? [...parent, layer] : [...parent];
     await this.cache.put(key, { layers, emptyLayer: !layer, created: Date.now(), description: step.text.split('\n')[0] ?? '' });
     this.o.onEvent?.({ type: 'step', step, status: 'done', durationMs: Date.now() - t0 });
-    return { layer, cached: false };
+    return { layer };
   }
 
   private async present(layers: readonly StoredLayer[]): Promise<boolean> {
