@@ -116,8 +116,8 @@ export class Builder {
     this.lease = await this.o.store.lease();
     const hashFile = path.join(this.o.workRoot, 'file-hashes.json');
     this.hashes = await FileHashCache.load(hashFile);
-    for (const ref of this.o.cacheFrom ?? []) await this.seedCache(ref);
     try {
+      for (const ref of this.o.cacheFrom ?? []) await this.seedCache(ref);
       let result: StageResult;
       try {
         result = await this.stage(this.plan.target);
