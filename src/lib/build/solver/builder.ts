@@ -60,7 +60,8 @@ export class Builder {
   private readonly counts = { run: 0, cached: 0 };
   private plan!: StagePlan;
   private run!: RunDir;
-  private lease!: StoreLease;
+  /** Opened with the first layer the build makes or borrows (a build of cache hits only needs none). */
+  private leaseCache: Promise<StoreLease> | undefined;
 
   /** Aborted by the caller's signal, or by the first failing stage (the others stop then). */
   private readonly abort = new AbortController();
@@ -73,6 +74,11 @@ export class Builder {
     if (outer?.aborted) this.abort.abort();
     outer?.addEventListener('abort', () => this.abort.abort(), { once: true });
     this.o = { ...options, signal: this.abort.signal };
+  }
+
+  private lease(): Promise<StoreLease> {
+    this.leaseCache ??= this.o.store.lease();
+    return this.leaseCache;
   }
 
   private check(): void {
@@ -113,7 +119,6 @@ export class Builder {
     for (const w of warnings) this.o.onEvent?.({ type: 'warning', text: w });
 
     this.run = await RunDir.create(this.o.workRoot);
-    this.lease = await this.o.store.lease();
     const hashFile = path.join(this.o.workRoot, 'file-hashes.json');
     this.hashes = await FileHashCache.load(hashFile);
     try {
@@ -134,7 +139,7 @@ export class Builder {
     } finally {
       await this.hashes.save(hashFile).catch(() => undefined);
       await this.run.remove().catch(() => undefined);
-      await this.lease.release().catch(() => undefined);
+      await this.leaseCache?.then((l) => l.release()).catch(() => undefined);
     }
   }
 
@@ -157,7 +162,7 @@ export class Builder {
     }
     const keys = img.config[INLINE_CACHE_FIELD];
     if (!Array.isArray(keys)) return;
-    await this.lease.add(...img.layers.map((l) => l.chainId));
+    await (await this.lease()).add(...img.layers.map((l) => l.chainId));
     for (const k of keys as { key?: unknown; layers?: unknown; empty?: unknown }[]) {
       if (typeof k.key !== 'string' || typeof k.layers !== 'number' || k.layers > img.layers.length) continue;
       if ((await this.cache.get(k.key)) !== undefined) continue;
@@ -334,7 +339,7 @@ export class Builder {
     if (running) {
       const other = await running.catch(() => undefined);
       if (other) {
-        if (other.layer) await this.lease.add(other.layer.chainId);
+        if (other.layer) await (await this.lease()).add(other.layer.chainId);
         this.o.onEvent?.({ type: 'step', step, status: 'cached' });
         return { layer: other.layer, cached: true };
       }
@@ -370,7 +375,7 @@ export class Builder {
       if (this.o.signal?.aborted) throw new BuildCanceledError();
       throw e;
     }
-    if (layer) await this.lease.add(layer.chainId);
+    if (layer) await (await this.lease()).add(layer.chainId);
     const layers = layer ? [...parent, layer] : [...parent];
     await this.cache.put(key, { layers, emptyLayer: !layer, created: Date.now(), description: step.text.split('\n')[0] ?? '' });
     this.o.onEvent?.({ type: 'step', step, status: 'done', durationMs: Date.now() - t0 });

@@ -98,9 +98,10 @@ export class NativeBuildWorker implements BuildWorker {
       await nets.releaseContainers(this.slots.map((s) => ({ endpointId: s.id }))).catch(() => undefined);
       await refreshDns(this.ctx.paths, [this.networkKey]).catch(() => undefined);
     }
+    const used = this.slots.length > 0;
     this.slots.length = 0;
     this.idle.length = 0;
-    await removeBuildNetwork(this.ctx);
+    if (used) await removeBuildNetwork(this.ctx);
   }
 
   async run(req: RunRequest): Promise<number> {
