@@ -3,6 +3,7 @@
  * stopping a container and conmon's exit hook, ./exit-hook.ts).
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pidAlive } from '../../../lib/fs/proc.js';
@@ -25,6 +26,12 @@ export async function finalizeExit(
   opts: { keepNetworks?: boolean } = {},
 ): Promise<ContainerRecord | undefined> {
   let died: ContainerRecord | undefined;
+  // The process is gone but conmon has not written its exit file yet (it does right after reaping; under load that
+  // takes a moment): wait for it a little, outside the record's lock, rather than record an unknown exit (255).
+  const before = await ctx.state.read(id);
+  if (before?.state.pid !== undefined && !pidAlive(before.state.pid) && !(await ctx.state.readExitCode(id)) && (await conmonAlive(ctx, id))) {
+    for (let i = 0; i < 100 && !(await ctx.state.readExitCode(id)); i++) await sleep(20);
+  }
   const rec = await ctx.state.update(id, async (r) => {
     if (generation !== undefined && r.state.generation !== generation) return undefined;
     if (r.state.status !== 'running' && r.state.status !== 'paused') return undefined;
@@ -51,6 +58,12 @@ export async function finalizeExit(
       attributes: eventAttributes(died, { exitCode: String(died.state.exitCode) }),
     });
   return rec;
+}
+
+/** Whether the container's conmon still runs (it writes the exit file; after a reboot or a kill there is none). */
+async function conmonAlive(ctx: NativeContext, id: string): Promise<boolean> {
+  const pid = Number(await readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
+  return pid > 0 && pidAlive(pid);
 }
 
 /** Waits until conmon's exit file appears (or the pid is gone); false on timeout. */
