@@ -102,6 +102,18 @@ describe('up', () => {
     expect(ctx.events.lines()).toContain('Image nginx done Pulled');
   });
 
+  test('warns about an unmet host requirement before anything is pulled or made', async () => {
+    const rt = new FakeRuntime({ images, sysctls: { 'vm.max_map_count': '65530' } });
+    const ctx = context(rt);
+    await up(ctx, load('services:\n  elasticsearch:\n    image: docker.elastic.co/elasticsearch/elasticsearch:8.15.0\n'));
+    const first = ctx.events.events[0];
+    expect([first?.status, first?.details]).toEqual([
+      'warning',
+      'service "elasticsearch": Elasticsearch needs vm.max_map_count >= 262144, this host has 65530 (raise it: sysctl -w vm.max_map_count=262144)',
+    ]);
+    expect(rt.calls.findIndex((c) => c.method === 'hostSysctl')).toBeLessThan(rt.calls.findIndex((c) => c.method === 'pullImage'));
+  });
+
   test('depends_on restart: true restarts a running dependent when its dependency is recreated', async () => {
     const yaml = (v: string): string => `
 services:

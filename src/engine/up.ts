@@ -6,6 +6,7 @@
 import type { Project } from '../project/types.js';
 import { execute } from './execute.js';
 import type { EngineContext } from './events.js';
+import { hostRequirementWarnings } from './host-requirements.js';
 import { ensureImages, type BuildPolicy, type PullPolicy } from './images.js';
 import { observe, type ObservedState } from './observe.js';
 import { nodeService, type Plan } from './plan.js';
@@ -43,6 +44,8 @@ export async function planUp(ctx: EngineContext, project: Project, options: UpOp
 export async function up(ctx: EngineContext, project: Project, options: UpOptions = {}): Promise<UpResult> {
   const { selected } = selectServices(project, { services: options.services, noDeps: options.noDeps });
   const services = [...selected].sort();
+  for (const w of await hostRequirementWarnings(ctx.runtime, project, services, { signal: ctx.signal }))
+    ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
   await ensureImages(ctx, project, services, { build: options.build, pull: options.pull, quiet: options.quietPull });
   const { plan, observed } = await planUp(ctx, project, options);
   for (const w of plan.warnings) ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });

@@ -192,6 +192,11 @@ export interface Runtime {
 
   /** Whether the backend answers (Docker: `GET /_ping`). Never throws. */
   ping(options?: CallOptions): Promise<boolean>;
+  /**
+   * A kernel setting (`vm.max_map_count`) of the machine the containers run on, when the backend can tell (Docker:
+   * only an engine on this machine); undefined otherwise. Never throws.
+   */
+  hostSysctl(name: string, options?: CallOptions): Promise<string | undefined>;
 
   // --- `tscompose image …` (image tools for users without a Docker CLI) ---------------------------------------
   /** Loads a `docker save` archive (docker-archive, or Docker ≥ 25's OCI layout + manifest.json) or an OCI-layout tarball. */

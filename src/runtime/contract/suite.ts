@@ -397,5 +397,12 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       await expect(rt.unpauseContainer(c)).rejects.toMatchObject(CONFLICT);
       expect((await rt.exec(c, { cmd: ['echo', 'awake'] })).stdout).toBe('awake\n');
     });
+
+    test('hostSysctl: a number-like string or undefined, never a throw', async () => {
+      const v = await rt.hostSysctl('vm.max_map_count');
+      if (v !== undefined) expect(v).toMatch(/^\d+$/);
+      expect(await rt.hostSysctl('vm.no_such_setting')).toBeUndefined();
+      expect(await rt.hostSysctl('../../etc/passwd')).toBeUndefined();
+    });
   });
 }

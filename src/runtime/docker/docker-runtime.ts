@@ -4,8 +4,10 @@
  */
 import './lazy-deps.js'; // must precede dockerode: keeps gRPC and ssh2 out of start-up
 import Docker from 'dockerode';
+import { hostname } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
+import { readSysctl } from '../../util/sysctl.js';
 import { NotFoundError } from '../errors.js';
 import type {
   ImportOptions,
@@ -480,6 +482,22 @@ export class DockerRuntime implements Runtime, DockerCall {
 
   pruneBuildCache(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult> {
     return images.pruneBuildCache(this, options);
+  }
+
+  /**
+   * Read from this machine's /proc/sys when the engine runs on this machine: reached through a unix socket and
+   * reporting this machine's host name (Docker Desktop's engine, in a VM behind a local socket, reports its own).
+   */
+  async hostSysctl(name: string, options?: CallOptions): Promise<string | undefined> {
+    if (!(this.docker.modem as { socketPath?: string }).socketPath) return undefined;
+    try {
+      const timeout = AbortSignal.timeout(3000);
+      const signal = options?.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      const info = (await invoke(this.docker, 'info', { abortSignal: signal })) as { Name?: string };
+      return info.Name === hostname() ? await readSysctl(name) : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

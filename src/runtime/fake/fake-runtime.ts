@@ -68,6 +68,8 @@ export interface FakeRuntimeOptions {
   readonly onExec?: FakeExecHandler;
   /** What a started container does (its output, and its exit code if it exits at once); default: nothing, it runs. */
   readonly onStart?: FakeStartHandler;
+  /** Kernel settings of the simulated host (`hostSysctl`): name → value; others are unknown. */
+  readonly sysctls?: Readonly<Record<string, string>>;
 }
 
 /** The simulated run of a container's command: output lines, and an exit code when it exits right away. */
@@ -80,6 +82,7 @@ export class FakeRuntime implements Runtime {
   readonly kind = 'fake';
   private readonly s: FakeState;
   private readonly onStart: FakeStartHandler | undefined;
+  private readonly sysctls: Readonly<Record<string, string>>;
   /** Every call so far, in order. */
   readonly calls: FakeCall[];
   /** Every event so far, in order. */
@@ -93,6 +96,7 @@ export class FakeRuntime implements Runtime {
     this.eventLog = this.s.eventLog;
     this.pushed = this.s.pushed;
     this.onStart = options.onStart;
+    this.sysctls = options.sysctls ?? {};
     for (const [ref, id] of Object.entries(options.images ?? {})) this.s.setImage(ref, id);
   }
 
@@ -352,5 +356,11 @@ export class FakeRuntime implements Runtime {
   async ping(options?: CallOptions): Promise<boolean> {
     await this.s.record('ping', [], options);
     return true;
+  }
+
+  /** Kernel settings the test gave (`new FakeRuntime({ sysctls })`); undefined for others. */
+  async hostSysctl(name: string, options?: CallOptions): Promise<string | undefined> {
+    await this.s.record('hostSysctl', [name], options);
+    return this.sysctls[name];
   }
 }

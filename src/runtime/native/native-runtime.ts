@@ -14,6 +14,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { readSysctl } from '../../util/sysctl.js';
 import type {
   BuildCachePruneResult,
   BuildProgress,
@@ -255,6 +256,10 @@ export class NativeRuntime implements Runtime {
   }
 
   // ------------------------------------------------------------------------------------------------------------
+
+  async hostSysctl(name: string): Promise<string | undefined> {
+    return readSysctl(name);
+  }
 
   async ping(): Promise<boolean> {
     try {
