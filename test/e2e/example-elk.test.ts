@@ -18,6 +18,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,16 +122,28 @@ interface Answer {
   body: unknown;
 }
 
-async function get(port: number, path: string, auth?: string): Promise<Answer> {
-  const r = await fetch(`http://127.0.0.1:${port}${path}`, { headers: auth ? { Authorization: auth } : {}, signal: AbortSignal.timeout(10_000) });
-  const text = await r.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    /* not JSON */
-  }
-  return { status: r.status, body };
+/** One GET on a connection of its own (a kept-alive one would outlive a `down`). */
+function get(port: number, path: string, auth?: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const headers = auth ? { Authorization: auth } : {};
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false, timeout: 10_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Documents in the index logstash-app matching `q` (Elasticsearch's published port, as elastic). */
@@ -167,6 +180,31 @@ function ship(port: number, event: object): Promise<void> {
   });
 }
 
+/**
+ * The ulimits the run asks for: compose.yaml's (memlock unlimited, 65536 files) where the host lets root raise its
+ * limits that far, else what it allows (raising a hard limit takes CAP_SYS_RESOURCE, which this project's VMs lack:
+ * runc fails with "error setting rlimit type 8: operation not permitted"). nofile is one below the host's hard limit
+ * then, so that it differs from what a container gets without ulimits.
+ */
+function hostUlimits(): { env: NodeJS.ProcessEnv; mlockall: boolean; nofile: number } {
+  const hard = (what: string): number => {
+    const v = / +\S+ +(\S+)/.exec(
+      readFileSync('/proc/self/limits', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith(what))
+        ?.slice(what.length) ?? '',
+    )?.[1];
+    return v === undefined || v === 'unlimited' ? Infinity : Number(v);
+  };
+  const env: NodeJS.ProcessEnv = {};
+  const memlock = hard('Max locked memory');
+  if (memlock !== Infinity) env.ES_MEMLOCK = String(memlock);
+  const nofile = Math.min(65536, hard('Max open files') - 1);
+  if (nofile !== 65536) env.ES_NOFILE = String(nofile);
+  return { env, mlockall: memlock === Infinity, nofile };
+}
+const ULIMITS = hostUlimits();
+
 /** One runtime's way to run `bin/tscompose -p NAME -f compose.yaml -f compose.offline.yaml …` with the ports set. */
 type Run = (args: string[], timeoutMs?: number) => SpawnSyncReturns<string>;
 
@@ -174,7 +212,7 @@ function runner(name: string, baseEnv: NodeJS.ProcessEnv, ports: Ports): Run {
   return (args, timeoutMs = 180_000) =>
     spawnSync(bin, ['-p', name, '--progress', 'plain', ...FILES, ...args], {
       cwd: EXAMPLE,
-      env: { ...baseEnv, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+      env: { ...baseEnv, ...ULIMITS.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
       encoding: 'utf8',
       timeout: timeoutMs,
     });
@@ -209,7 +247,9 @@ async function tookPart(run: Run, ports: Ports, atLeast: number): Promise<number
   expect((await get(ports.ES_PORT, '/')).status).toBe(401);
   // The ulimits reached Elasticsearch's process (memlock unlimited lets it lock its memory).
   const nodes = (await get(ports.ES_PORT, '/_nodes/process', ELASTIC)).body as { nodes: Record<string, { process: object }> };
-  expect(Object.values(nodes.nodes).map((n) => n.process)).toEqual([expect.objectContaining({ mlockall: true, max_file_descriptors: 65536 })]);
+  expect(Object.values(nodes.nodes).map((n) => n.process)).toEqual([
+    expect.objectContaining({ mlockall: ULIMITS.mlockall, max_file_descriptors: ULIMITS.nofile }),
+  ]);
   // Kibana logged in to Elasticsearch as kibana_system, with the password setup gave it.
   const status = await get(ports.KIBANA_PORT, '/api/status');
   expect(status).toMatchObject({ status: 200, body: { status: { overall: { level: 'available' } } } });
