@@ -2,6 +2,7 @@
 import type { ImageRow } from '../../engine/images.js';
 import type { ComposeEvent, LsRow, PsRow } from '../../engine/query.js';
 import type { ProcessList } from '../../runtime/runtime.js';
+import { timeAgo } from './images.js';
 import { table } from './table.js';
 
 function formatPorts(r: PsRow): string {
@@ -19,7 +20,7 @@ function statusText(r: PsRow): string {
 }
 
 /** `ps`: one JSON object per line (`--format json`) or the table. */
-export function psText(rows: readonly PsRow[], format: 'table' | 'json'): string {
+export function psText(rows: readonly PsRow[], format: 'table' | 'json', nowMs = Date.now()): string {
   if (format === 'json') {
     return rows
       .map(
@@ -30,7 +31,7 @@ export function psText(rows: readonly PsRow[], format: 'table' | 'json'): string
   }
   return table(
     ['NAME', 'IMAGE', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
-    rows.map((r) => [r.name, r.image, r.service, new Date(r.created).toISOString(), statusText(r), formatPorts(r)]),
+    rows.map((r) => [r.name, r.image, r.service, timeAgo(r.created, nowMs), statusText(r), formatPorts(r)]),
   );
 }
 

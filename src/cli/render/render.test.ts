@@ -84,3 +84,28 @@ describe('LogPrinter', () => {
 test('table pads columns', () => {
   expect(table(['NAME', 'STATUS'], [['demo', 'running(2)']])).toBe('NAME   STATUS\ndemo   running(2)\n');
 });
+
+describe('psText', () => {
+  test('CREATED as docker compose ps shows it: a time ago', async () => {
+    const { psText } = await import('./project.js');
+    const now = Date.UTC(2026, 0, 1, 12);
+    const row = {
+      id: 'abc',
+      name: 'p-web-1',
+      image: 'nginx',
+      service: 'web',
+      number: 1,
+      project: 'p',
+      status: 'running' as const,
+      state: 'running',
+      health: '',
+      exitCode: 0,
+      created: now - 5 * 60_000,
+      ports: [],
+      labels: {},
+    };
+    const lines = psText([row], 'table', now).split('\n');
+    expect(lines[0]).toMatch(/^NAME\s+IMAGE\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
+    expect(lines[1]).toContain('5 minutes ago');
+  });
+});
