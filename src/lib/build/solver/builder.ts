@@ -19,7 +19,7 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { BuildCanceledError, BuildUnsupportedError } from './errors.js';
 import { applyToConfig, createdBy, isFilesystemStep, shellOf, stageConfig } from './image-config.js';
-import { RunDir, StepRoot } from './rootfs.js';
+import { RunDir, StepRoot, sweepRuns } from './rootfs.js';
 import { prepareCopy, prepareRun, prepareWorkdir, type PreparedStep, type SourceRef, type StageState, type StepContext } from './steps.js';
 import type { BuildOptions, StepRef } from './types.js';
 import { FileHashCache } from '../context/hash.js';
@@ -59,7 +59,7 @@ export class Builder {
   private readonly results = new Map<number, Promise<StageResult>>();
   private readonly counts = { run: 0, cached: 0 };
   private plan!: StagePlan;
-  private run!: RunDir;
+  private readonly run: RunDir;
   /** Opened with the first layer the build makes or borrows (a build of cache hits only needs none). */
   private leaseCache: Promise<StoreLease> | undefined;
 
@@ -70,6 +70,7 @@ export class Builder {
 
   constructor(options: BuildOptions) {
     this.cache = new BuildCache(options.store.root);
+    this.run = new RunDir(options.workRoot);
     const outer = options.signal;
     if (outer?.aborted) this.abort.abort();
     outer?.addEventListener('abort', () => this.abort.abort(), { once: true });
@@ -118,7 +119,7 @@ export class Builder {
       this.plan.unusedBuildArgs.length > 0 ? [`[Warning] One or more build-args [${this.plan.unusedBuildArgs.join(' ')}] were not consumed`] : [];
     for (const w of warnings) this.o.onEvent?.({ type: 'warning', text: w });
 
-    this.run = await RunDir.create(this.o.workRoot);
+    await sweepRuns(this.o.workRoot);
     const hashFile = path.join(this.o.workRoot, 'file-hashes.json');
     this.hashes = await FileHashCache.load(hashFile);
     try {

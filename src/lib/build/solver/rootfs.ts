@@ -26,32 +26,43 @@ export async function sweepRuns(workRoot: string): Promise<void> {
   }
 }
 
-/** A build's own scratch directory. */
+/**
+ * A build's own scratch directory, made when a step first needs scratch space: a build whose every step comes from
+ * the cache never touches it.
+ */
 export class RunDir {
   private n = 0;
-  private constructor(readonly dir: string) {}
+  private made: Promise<void> | undefined;
+  readonly dir: string;
 
-  static async create(workRoot: string): Promise<RunDir> {
-    await sweepRuns(workRoot);
-    const dir = path.join(workRoot, 'runs', `${process.pid}-${Date.now().toString(36)}${(counter++).toString(36)}`);
-    await mkdir(path.join(dir, 'empty'), { recursive: true, mode: 0o700 });
-    return new RunDir(dir);
+  constructor(workRoot: string) {
+    this.dir = path.join(workRoot, 'runs', `${process.pid}-${Date.now().toString(36)}${(counter++).toString(36)}`);
+  }
+
+  /** Makes the directory (once). */
+  async ready(): Promise<void> {
+    this.made ??= mkdir(path.join(this.dir, 'empty'), { recursive: true, mode: 0o700 }).then(() => undefined);
+    return this.made;
   }
 
   /** A fresh subdirectory. */
   async fresh(prefix: string): Promise<string> {
+    await this.ready();
     const d = path.join(this.dir, `${prefix}-${(this.n++).toString(36)}`);
     await mkdir(d, { recursive: true, mode: 0o700 });
     return d;
   }
 
   /** An empty directory (the lower layer of a scratch state). */
-  get empty(): string {
+  async empty(): Promise<string> {
+    await this.ready();
     return path.join(this.dir, 'empty');
   }
 
-  /** Unmounts and removes everything. */
+  /** Unmounts and removes everything (nothing to do when it was never made). */
   async remove(): Promise<void> {
+    if (!this.made) return;
+    await this.made.catch(() => undefined);
     await unmountAll(this.dir).catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
   }
@@ -75,7 +86,7 @@ export class StepRoot {
   static async open(store: ImageStore, run: RunDir, parent: readonly StoredLayer[]): Promise<StepRoot> {
     const dir = await run.fresh('step');
     const merged = path.join(dir, 'rootfs');
-    await mountOverlay(merged, { ...lowerOf(store, parent, run.empty), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') });
+    await mountOverlay(merged, { ...lowerOf(store, parent, await run.empty()), upper: path.join(dir, 'upper'), work: path.join(dir, 'work') });
     return new StepRoot(store, dir, merged, parent);
   }
 
@@ -114,11 +125,11 @@ export class StepRoot {
  * of several (a scratch state: an empty directory).
  */
 export async function mountView(store: ImageStore, run: RunDir, layers: readonly StoredLayer[]): Promise<string> {
-  if (layers.length === 0) return run.empty;
+  if (layers.length === 0) return run.empty();
   if (layers.length === 1) return store.layerDirs({ layers: [...layers] })[0]!;
   const dir = await run.fresh('view');
   const target = path.join(dir, 'rootfs');
-  await mountOverlay(target, lowerOf(store, layers, run.empty));
+  await mountOverlay(target, lowerOf(store, layers, await run.empty()));
   return target;
 }
 
