@@ -24,7 +24,7 @@ export function parseDuration(input: string | number): number | undefined {
     s = s.slice(1);
   }
   if (s === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/y;
   let total = 0;
   let pos = 0;
   while (pos < s.length) {
