@@ -21,6 +21,7 @@ if (env.TSCOMPOSE_EXTRA_CA_CERTS !== undefined && env.NODE_EXTRA_CA_CERTS === un
 delete env.TSCOMPOSE_EXTRA_CA_CERTS;
 
 const bundle = path.join(root, 'dist', 'tscompose.cjs');
+const isAscii = require('node:buffer').isAscii ?? (() => false);
 
 function unbundled() {
   const main = path.join(root, 'dist', 'cli', 'main.js');
@@ -87,12 +88,29 @@ function cacheDir() {
   }
 }
 
+/**
+ * Ends the process as soon as nothing but stdio is left: Node's normal exit frees the heap piece by piece (10-20 ms
+ * here, a tenth of a no-change build); exiting skips that. Writes to stdout and stderr are synchronous on Linux
+ * (files, pipes and terminals), so nothing written is lost; with any other handle or request pending, the event
+ * loop ends on its own as before. TSCOMPOSE_QUICK_EXIT=0 turns it off.
+ */
+function quickExit(code) {
+  if (process.platform !== 'linux' || env.TSCOMPOSE_QUICK_EXIT === '0') return;
+  setImmediate(() => {
+    const pending = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
+    if (pending.length === 0) process.exit(code);
+  });
+}
+
 function run() {
   let source;
   let stat;
   try {
     stat = fs.statSync(bundle);
-    source = fs.readFileSync(bundle, 'utf8');
+    // Read as bytes: Node's UTF-8 decoding costs ~20 ms for a file this size, and the bundle is ASCII
+    // (scripts/bundle.mjs makes sure), whose bytes are already a one-byte string's contents.
+    const bytes = fs.readFileSync(bundle);
+    source = isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.toString('utf8');
   } catch {
     return unbundled();
   }
@@ -127,6 +145,7 @@ function run() {
   mod.exports.main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
     saveCache();
+    quickExit(code);
   });
 }
 
