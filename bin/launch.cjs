@@ -98,7 +98,7 @@ function quickExit(code) {
   if (process.platform !== 'linux' || env.TSCOMPOSE_QUICK_EXIT === '0') return;
   setImmediate(() => {
     const pending = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'PipeWrap');
-    if (pending.length === 0) process.exit(code);
+    if (pending.length === 0 && process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
   });
 }
 
