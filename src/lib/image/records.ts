@@ -2,7 +2,8 @@
  * Image records (images/<id>.json) and the name index (repositories.json: canonical tag and digest references →
  * image id), read and written under the store's lock; resolving a reference, an id or a short id to an image.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import { isErrno } from '../errors.js';
 import { writeJsonAtomic } from '../fs/atomic.js';
 import type { LayerMeta } from './content.js';
@@ -93,9 +94,10 @@ const RECORD_FILE = /^[a-f0-9]{64}\.json$/;
 export class ImageRecords {
   constructor(private readonly layout: StoreLayout) {}
 
+  // Small JSON files read synchronously: fs.promises.readFile's four thread-pool round trips cost more than the read.
   async readNames(): Promise<Names> {
     try {
-      const n = JSON.parse(await readFile(this.layout.path('repositories.json'), 'utf8')) as Partial<Names>;
+      const n = JSON.parse(readFileSync(this.layout.path('repositories.json'), 'utf8')) as Partial<Names>;
       return { tags: n.tags ?? {}, digests: n.digests ?? {} };
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return { tags: {}, digests: {} };
@@ -119,7 +121,7 @@ export class ImageRecords {
 
   async readRecord(id: string): Promise<ImageRecord | undefined> {
     try {
-      return JSON.parse(await readFile(this.layout.recordPath(id), 'utf8')) as ImageRecord;
+      return JSON.parse(readFileSync(this.layout.recordPath(id), 'utf8')) as ImageRecord;
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return undefined;
       throw e;

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readFile, readlink, rename, writeFile } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readFile, readlink, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DockerIgnore } from './ignore.js';
@@ -32,7 +33,8 @@ export class FileHashCache {
   private changed = false;
 
   async digest(file: string): Promise<string> {
-    const st = await lstat(file, { bigint: true });
+    // synchronous: a thread-pool round trip per file cost more than the lstat (most files are hits)
+    const st = lstatSync(file, { bigint: true });
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
     const hit = this.byPath.get(file);
     if (hit?.key === key) return hit.digest;

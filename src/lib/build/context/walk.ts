@@ -4,8 +4,7 @@
  * directory is still descended into when an exception pattern may re-include something below it; it then appears
  * (with its own metadata) only if something below it is included, as fsutil sends the parents of included paths.
  */
-import type { Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { DockerIgnore } from './ignore.js';
 
@@ -29,10 +28,12 @@ export async function walkContext(context: string, ignore: DockerIgnore | undefi
   const out: ContextEntry[] = [];
   const walk = async (rel: string, pending: ContextEntry[], depth = 1): Promise<void> => {
     if (depth > maxDepth) return;
-    const names = (await readdir(path.join(context, rel))).sort(byName);
+    // Synchronous calls: a context is a local directory, and one thread-pool round trip per path cost more than the
+    // lstat itself (a no-change rebuild of a 200-file context spent ~10 ms in them).
+    const names = readdirSync(path.join(context, rel)).sort(byName);
     for (const name of names) {
       const child = rel === '.' ? name : `${rel}/${name}`;
-      const stats = await lstat(path.join(context, child));
+      const stats = lstatSync(path.join(context, child));
       const entry: ContextEntry = { rel: child, stats };
       const excluded = ignore?.ignores(child) ?? false;
       if (!excluded) {

@@ -7,7 +7,8 @@
  * the store's gc keeps every layer an entry names (gc.ts reads this directory), `prune` drops entries so gc can
  * free them (`tscompose builder prune`).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomic } from '../../fs/atomic.js';
 import { sha256 } from '../../image/digest.js';
@@ -42,9 +43,10 @@ export class BuildCache {
     return path.join(this.dir, `${key.replace(/^sha256:/, '')}.json`);
   }
 
+  /** Read synchronously: a small file, and the thread pool's round trips cost more than the read (per step of a rebuild). */
   async get(key: string): Promise<CachedStep | undefined> {
     try {
-      return JSON.parse(await readFile(this.file(key), 'utf8')) as CachedStep;
+      return JSON.parse(readFileSync(this.file(key), 'utf8')) as CachedStep;
     } catch {
       return undefined;
     }
@@ -58,7 +60,7 @@ export class BuildCache {
   /** The times of an image built before with the same content (builder.ts stableCreated). */
   async getImageTimes(key: string): Promise<{ created: string; history: string[] } | undefined> {
     try {
-      return JSON.parse(await readFile(this.file(key), 'utf8')) as { created: string; history: string[] };
+      return JSON.parse(readFileSync(this.file(key), 'utf8')) as { created: string; history: string[] };
     } catch {
       return undefined;
     }

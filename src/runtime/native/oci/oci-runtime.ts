@@ -43,7 +43,8 @@ const EXTRA_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/
 
 function isExecutableFile(file: string): boolean {
   try {
-    if (!statSync(file).isFile()) return false;
+    // no exception for a missing file: `which` looks in a dozen directories, and each throw cost more than the stat
+    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return false;
     accessSync(file, fsConstants.X_OK);
     return true;
   } catch {
