@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstatSync } from 'node:fs';
-import { readFile, readlink, rename, writeFile } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { mkdir, readlink, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DockerIgnore } from './ignore.js';
@@ -53,7 +53,7 @@ export class FileHashCache {
   static async load(file: string): Promise<FileHashCache> {
     const c = new FileHashCache();
     try {
-      const saved = JSON.parse(await readFile(file, 'utf8')) as [string, string, string][];
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as [string, string, string][];
       for (const [p, key, digest] of saved) c.byPath.set(p, { key, digest });
     } catch {
       /* none yet */
@@ -66,6 +66,7 @@ export class FileHashCache {
     if (!this.changed) return;
     const entries = [...this.byPath].slice(-max).map(([p, v]) => [p, v.key, v.digest]);
     const tmp = `${file}.${process.pid}.tmp`;
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     await writeFile(tmp, JSON.stringify(entries));
     await rename(tmp, file);
     this.changed = false;

@@ -15,7 +15,7 @@
  * The per-Dockerfile ignore file (`<Dockerfile>.dockerignore`, next to the Dockerfile) takes precedence over the
  * context's `.dockerignore` when it exists (Dockerfile reference, ".dockerignore file").
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMissing } from '../../errors.js';
 import { ContextPatternError } from './errors.js';
@@ -153,9 +153,10 @@ export interface IgnoreFile {
   readonly file: string | undefined;
 }
 
+/** Read synchronously: a small file read once per build, where fs.promises.readFile's round trips cost more. */
 async function readIfExists(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     if (isMissing(e)) return undefined;
     throw e;

@@ -120,7 +120,9 @@ export class Builder {
     for (const w of warnings) this.o.onEvent?.({ type: 'warning', text: w });
 
     await sweepRuns(this.o.workRoot);
-    const hashFile = path.join(this.o.workRoot, 'file-hashes.json');
+    // one file per context directory: a build loads the digests of its own files, not of every context built here
+    const contextId = createHash('sha256').update(path.resolve(this.o.context)).digest('hex').slice(0, 32);
+    const hashFile = path.join(this.o.workRoot, 'file-hashes', `${contextId}.json`);
     this.hashes = await FileHashCache.load(hashFile);
     try {
       for (const ref of this.o.cacheFrom ?? []) await this.seedCache(ref);

@@ -4,6 +4,7 @@
  * fresh upper directory (StepRoot; committed into the store as a layer, or dropped when the step changed nothing),
  * and read-only views of other states for `COPY --from` and `RUN --mount=from=` (mountView).
  */
+import { readdirSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pidAlive } from '../../fs/proc.js';
@@ -17,7 +18,13 @@ let counter = 0;
 /** Removes the run directories of builds whose process is gone (their mounts first). */
 export async function sweepRuns(workRoot: string): Promise<void> {
   const runs = path.join(workRoot, 'runs');
-  for (const name of await readdir(runs).catch(() => [] as string[])) {
+  let names: string[];
+  try {
+    names = readdirSync(runs); // synchronous: at every build's start, usually empty
+  } catch {
+    return;
+  }
+  for (const name of names) {
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
     if (pid === process.pid || pidAlive(pid)) continue;
     const dir = path.join(runs, name);

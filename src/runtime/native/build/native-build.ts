@@ -4,7 +4,8 @@
  * from the store, pulled when missing (or always with `pull`). Progress goes out as the port's BuildProgress: one
  * event per step change (`[2/4] RUN …`, `CACHED`, `DONE 1.2s`) and per chunk of a step's output.
  */
-import { lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { CodedError } from '../../../lib/errors.js';
@@ -83,7 +84,7 @@ export async function buildNative(
   } else {
     name = path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
     try {
-      text = await readFile(dockerfilePath, 'utf8');
+      text = readFileSync(dockerfilePath, 'utf8'); // small, once: no thread-pool round trips
     } catch (e) {
       throw new TsComposeError('TSC_BUILD_DOCKERFILE', `cannot read the Dockerfile ${name}: ${(e as Error).message}`, {
         hint: 'check build.context and build.dockerfile',
