@@ -69,3 +69,52 @@ describe('published ports reach the runtime port typed', () => {
     expect(() => runSpec(project, 'web', svc, 'n', 'x', { publish: ['80/icmp'] })).toThrow(/--publish: invalid port "80\/icmp": invalid protocol/);
   });
 });
+
+describe('secrets and configs as files', () => {
+  const yaml = `
+services:
+  web:
+    image: busybox
+    secrets:
+      - source: token
+        target: tok
+        mode: 0400
+        uid: "1000"
+        gid: "1001"
+    configs: [plain, conf]
+secrets:
+  token:
+    environment: MY_TOKEN
+configs:
+  plain:
+    content: inline
+  conf:
+    environment: NOT_SET_ANYWHERE
+`;
+
+  test('environment sources come from the loaded project, never the process environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsc-spec-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'compose.yaml'), yaml.replace('[plain, conf]', '[plain]'));
+    writeFileSync(join(dir, '.env'), 'MY_TOKEN=from-dotenv\n');
+    process.env.MY_TOKEN = 'from-process';
+    try {
+      const project = loadProjectSync({ cwd: dir, env: {}, projectName: 'demo' }).project;
+      const spec = containerSpec({ project, service: 'web', svc: project.services.web!, name: 'demo-web-1', labels: {} });
+      expect(spec.files).toEqual([
+        { target: '/run/secrets/tok', content: 'from-dotenv', mode: 0o400, uid: 1000, gid: 1001 },
+        { target: '/plain', content: 'inline' },
+      ]);
+    } finally {
+      delete process.env.MY_TOKEN;
+    }
+  });
+
+  test('an unset environment source is a usage error naming the variable', () => {
+    const project = load(yaml);
+    expect(() => containerSpec({ project, service: 'web', svc: project.services.web!, name: 'demo-web-1', labels: {} })).toThrow(UsageError);
+    expect(() => containerSpec({ project, service: 'web', svc: project.services.web!, name: 'demo-web-1', labels: {} })).toThrow(
+      'environment variable "MY_TOKEN" required by file "token" is not set',
+    );
+  });
+});

@@ -2,11 +2,14 @@
  * ServiceConfig → neutral ContainerSpec for one container of a service. Covers the common attributes;
  * logging options and ipc/pid `service:` modes are not translated yet. `network_mode: service:X` joins X's first container.
  */
+import { UsageError } from '../errors.js';
+import { inlineContent } from '../project/file-sources.js';
 import { portMapping } from '../project/ports.js';
 import type { Project, ServiceConfig, ServicePortConfig } from '../project/types.js';
 import type { ContainerSpec, EndpointSpec, FileMountSpec, HealthcheckSpec, MountSpec, PortBinding, ResourceLimits } from '../runtime/runtime.js';
 import { parseDuration } from '../util/duration.js';
-import { containerName, networkName, volumeName } from './labels.js';
+import { LABEL_WORKING_DIR, containerName, networkName, volumeName } from './labels.js';
+import { parseSecurityOpts } from './security-opt.js';
 
 /** The network keys a service is attached to: its `networks:`, else `default` unless it has a network_mode. */
 export function serviceNetworkKeys(svc: ServiceConfig): string[] {
@@ -97,10 +100,13 @@ export function fileMounts(project: Project, svc: ServiceConfig): FileMountSpec[
     if (kind === 'secrets' && !target.startsWith('/')) target = `/run/secrets/${target}`;
     const f: { -readonly [K in keyof FileMountSpec]: FileMountSpec[K] } = { target };
     if (def.file !== undefined) f.source = def.file;
-    else if (def.content !== undefined) f.content = def.content;
-    // The CLI's environment (the .env file is not applied to the process: a debt, see notes).
-    else if (def.environment !== undefined) f.content = process.env[def.environment] ?? '';
-    else return;
+    else if (def.content !== undefined || def.environment !== undefined) {
+      // `environment:` sources were resolved from the project's environment when it was loaded (project/file-sources.ts).
+      f.content =
+        inlineContent(ref.source, def, (msg) => {
+          throw new UsageError(msg);
+        }) ?? '';
+    } else return;
     if (ref.mode !== undefined) f.mode = Number.parseInt(String(ref.mode), 8);
     if (ref.uid !== undefined) f.uid = Number(ref.uid);
     if (ref.gid !== undefined) f.gid = Number(ref.gid);
@@ -214,7 +220,9 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
       ...(d.permissions === undefined ? {} : { permissions: d.permissions }),
     }));
   if (svc.shm_size !== undefined) spec.shmSizeBytes = Number(svc.shm_size);
-  if (svc.security_opt) spec.securityOpt = svc.security_opt;
+  if (svc.security_opt && svc.security_opt.length > 0)
+    spec.security = parseSecurityOpts(svc.security_opt, labels[LABEL_WORKING_DIR] ?? process.cwd());
+  if (typeof svc.userns_mode === 'string' && svc.userns_mode !== '') spec.usernsMode = svc.userns_mode;
   const hc = healthcheck(svc);
   if (hc !== undefined) spec.healthcheck = hc;
   if (inheritVolumesFrom !== undefined) spec.inheritVolumesFrom = inheritVolumesFrom;

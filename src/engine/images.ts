@@ -2,6 +2,7 @@
  * Images: what `up` pulls or builds before reconciling, and the `pull`, `push`, `build`, `images` use cases.
  */
 import { TsComposeError, UsageError } from '../errors.js';
+import { inlineContent } from '../project/file-sources.js';
 import type { Project, ServiceConfig } from '../project/types.js';
 import { isNotFound } from '../runtime/errors.js';
 import type { BuildSpec, ImageSummary } from '../runtime/runtime.js';
@@ -47,8 +48,14 @@ export function buildSpec(project: Project, service: string, svc: ServiceConfig)
       if (!def) throw new UsageError(`service "${service}" refers to undefined build secret ${ref.source}`);
       const id = ref.target ?? ref.source;
       if (def.file !== undefined) return { id, file: def.file };
-      if (def.environment !== undefined) return { id, env: process.env[def.environment] ?? '' };
-      return { id, env: def.content ?? '' };
+      // `environment:` sources were resolved from the project's environment when it was loaded (project/file-sources.ts).
+      return {
+        id,
+        env:
+          inlineContent(ref.source, def, (msg) => {
+            throw new UsageError(msg);
+          }) ?? '',
+      };
     });
   }
   if (b.additional_contexts && Object.keys(b.additional_contexts).length > 0) {

@@ -3,7 +3,8 @@
  *
  * Per file: YAML (positions kept) → interpolation → type casts → schema validation → canonical form →
  * `extends` → `include`. Then the files are merged in order, and the merged model is finalised (defaults,
- * environment and label files resolved), filtered by profiles and checked for consistency.
+ * environment and label files resolved), filtered by profiles and checked for consistency; last, the `environment:`
+ * sources of secrets and configs take their values from the project's environment (./file-sources.ts).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -23,6 +24,7 @@ import {
   type Env,
 } from './environment.js';
 import { finalizeProject } from './finalize.js';
+import { resolveFileSources } from './file-sources.js';
 import { interpolateTree } from './interpolate.js';
 import { mergeValue, untag } from './merge.js';
 import { applyProfiles } from './profiles.js';
@@ -169,6 +171,8 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
         path,
       ),
   });
+  // Secrets' and configs' `environment:` sources: their values from this environment, now (./file-sources.ts).
+  project = resolveFileSources(project, env);
   return {
     project,
     meta: {

@@ -267,6 +267,12 @@ export interface FileObjectConfig extends Extensions {
   readonly driver?: string;
   readonly driver_opts?: Mapping;
   readonly template_driver?: string;
+  /**
+   * An `environment:` source's value, taken from the project's environment when the project is loaded
+   * (./file-sources.ts); absent when the variable is not set. Not enumerable: `config` prints `environment: NAME`,
+   * never the value, and JSON or spreads of the project leave it out.
+   */
+  readonly environmentValue?: string;
 }
 
 export interface ModelConfig extends Extensions {
