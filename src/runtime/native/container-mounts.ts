@@ -1,7 +1,7 @@
 /**
  * A new container's volume mounts: named and anonymous volumes (the compose file's and the image's VOLUMEs, with
- * Docker's copy-up of the image's content), volumes_from, overlay-backed binds, secrets and configs. Plain binds
- * and tmpfs are mounted by the OCI spec (./oci/oci-spec.ts).
+ * Docker's copy-up of the image's content), volumes_from, overlay-backed binds, secrets and configs (their files:
+ * ./container-files.ts). Plain binds and tmpfs are mounted by the OCI spec (./oci/oci-spec.ts).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +13,7 @@ import type { StoredImage } from '../../lib/image/store.js';
 import { NotFoundError } from '../errors.js';
 import type { ContainerSpec, MountInfo } from '../runtime.js';
 import type { NativeContext } from './context.js';
+import { fileMountSource } from './container-files.js';
 import { isMounted } from './rootfs.js';
 import type { ImageRunConfig, OciMount } from './oci/spec-types.js';
 import { secureJoin } from './secure-path.js';
@@ -122,18 +123,9 @@ export async function volumeMounts(
     oci.push({ destination: m.target, type: 'bind', source: data, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
     info.push({ type: 'volume', source: name, target: m.target, readOnly: m.readOnly === true });
   }
-  // Secrets and configs: files bound read-only (inline contents are written beside the container).
+  // Secrets and configs: files bound read-only (./container-files.ts writes those that need a copy of their own).
   for (const [i, f] of (spec.files ?? []).entries()) {
-    let source = f.source;
-    if (source === undefined) {
-      source = path.join(dir, 'files', String(i));
-      await fs.mkdir(path.dirname(source), { recursive: true });
-      await fs.writeFile(source, f.content ?? '', { mode: f.mode ?? 0o444 });
-      await fs.chmod(source, f.mode ?? 0o444);
-      if (f.uid !== undefined || f.gid !== undefined) await fs.chown(source, f.uid ?? 0, f.gid ?? 0);
-    } else if (!(await fs.stat(source).catch(() => undefined))) {
-      throw new TsComposeError('TSC_FILE_MISSING', `secret/config file ${source} for ${f.target} does not exist`);
-    }
+    const source = await fileMountSource(path.join(dir, 'files'), i, f);
     oci.push({ destination: f.target, type: 'bind', source, options: ['rbind', 'rprivate', 'ro'] });
     info.push({ type: 'bind', source, target: f.target, readOnly: true });
   }

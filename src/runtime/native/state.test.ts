@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { appendEvent, nativePaths, StateStore, type ContainerRecord, type NativePaths } from './state.js';
+import { appendEvent, nativePaths, recordForDisk, securePrivateDir, StateStore, type ContainerRecord, type NativePaths } from './state.js';
 
 let dir: string;
 let n = 0;
@@ -334,5 +334,47 @@ describe('StateStore creations in progress and abandoned', () => {
     expect(await store.claimName('web', ID_B)).toBe(ID_A);
     await store.releaseName('web', ID_A);
     expect(await store.claimName('web', ID_B)).toBeUndefined();
+  });
+});
+
+describe('secrets at rest', () => {
+  const modeOf = (p: string): number => statSync(p).mode & 0o7777;
+
+  test('the first write makes the state and run directories 0700 (parents keep the usual modes)', async () => {
+    const { paths } = freshStore();
+    const nested = nativePaths({ stateDir: join(paths.root, 'deep', 'state'), runDir: join(paths.run, 'deep', 'run') });
+    const s2 = new StateStore(nested);
+    await s2.write(record(ID_A, 'web'));
+    expect(modeOf(nested.root)).toBe(0o700);
+    expect(modeOf(nested.run)).toBe(0o700);
+    expect(modeOf(join(paths.root, 'deep')) & 0o005).toBe(0o005); // not ours to tighten
+  });
+
+  test('existing directories are tightened; 0710 (a remapped root group) is kept', async () => {
+    const { store, paths } = freshStore();
+    mkdirSync(paths.root, { recursive: true, mode: 0o755 });
+    chmodSync(paths.root, 0o755);
+    mkdirSync(paths.run, { recursive: true });
+    chmodSync(paths.run, 0o710);
+    expect(await store.claimName('web', ID_A)).toBeUndefined();
+    expect(modeOf(paths.root)).toBe(0o700);
+    expect(modeOf(paths.run)).toBe(0o710);
+    chmodSync(paths.root, 0o777);
+    await securePrivateDir(paths.root);
+    expect(modeOf(paths.root)).toBe(0o700);
+  });
+
+  test('a record keeps no inline content of secrets or configs', async () => {
+    const { store } = freshStore();
+    const r = record(ID_A, 'web');
+    const files = [
+      { target: '/run/secrets/a', content: 'TOP-SECRET-VALUE', mode: 0o400, uid: 1000 },
+      { target: '/b', source: '/etc/hostname' },
+    ];
+    await store.write({ ...r, spec: { ...r.spec, files } });
+    const text = readFileSync(store.recordFile(ID_A), 'utf8');
+    expect(text).not.toContain('TOP-SECRET-VALUE');
+    expect((await store.read(ID_A))?.spec.files).toEqual([{ target: '/run/secrets/a', mode: 0o400, uid: 1000 }, files[1]]);
+    expect(recordForDisk(r)).toBe(r);
   });
 });

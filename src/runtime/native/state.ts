@@ -6,7 +6,7 @@
  *   containers/<id>/ctr.log       stdout/stderr in conmon's k8s-file format, appended across restarts
  *   containers/<id>/exits/<id>    the exit code conmon writes when the container's process ends
  *   containers/<id>/etc/          hosts, hostname, resolv.conf bind-mounted into the container
- *   containers/<id>/image-config.json, overlay/<n>/, files/<n>   its image's config, overlay binds, inline secrets/configs
+ *   containers/<id>/image-config.json, overlay/<n>/, files/<n>   its image's config, overlay binds, secrets/configs (./container-files.ts)
  *   names/<name>                  the id holding a container name (StateStore.claimName)
  *   volumes/<name>/               named volumes: volume.json and _data/ (./volumes.ts)
  *   net/, dns/                    bridge networks' state and their DNS servers' (lib/net, lib/dns, ./netglue.ts)
@@ -17,6 +17,11 @@
  * Runtime-only state (the OCI runtime's --root, conmon pid files) lives under a run directory on tmpfs
  * (`/run/tscompose/native-<hash of the state dir>`, `TSCOMPOSE_RUN_DIR` overrides), so a reboot leaves no stale
  * runtime state while records survive (their containers then show as exited).
+ *
+ * Both directories are the owner's alone (0700, as dockerd's /var/lib/docker; 0710 is left as it is, dockerd's mode
+ * when a remapped root's group must traverse it): made so, or tightened, by the first write of a process
+ * (StateStore.ensureSecure). Records keep no secret: the inline content of secrets and configs is written only to
+ * files/<n> (container-mounts.ts), never into record.json.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -99,8 +104,55 @@ export interface ContainerRecord {
   creating?: number;
 }
 
+/** The modes a state or run directory may keep: the owner's alone, or dockerd's 0710 for a remapped root's group. */
+const PRIVATE_DIR_MODES = new Set([0o700, 0o710]);
+
+/** Makes `dir` (missing parents with the usual modes) and leaves it the owner's alone: 0700 unless already 0700 or 0710. */
+export async function securePrivateDir(dir: string): Promise<void> {
+  const st = await fs.stat(dir).catch((e: unknown) => {
+    if (isMissing(e)) return undefined;
+    throw e;
+  });
+  if (st !== undefined) {
+    if (!PRIVATE_DIR_MODES.has(st.mode & 0o7777)) await fs.chmod(dir, 0o700);
+    return;
+  }
+  await fs.mkdir(path.dirname(dir), { recursive: true }); // parents with the usual modes
+  try {
+    await fs.mkdir(dir, { mode: 0o700 }); // a umask only takes bits away
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const raced = await fs.stat(dir); // made meanwhile by another process
+    if (!PRIVATE_DIR_MODES.has(raced.mode & 0o7777)) await fs.chmod(dir, 0o700);
+  }
+}
+
+/** The record as written to disk: secrets' and configs' inline content left out (it lives in files/<n> only). */
+export function recordForDisk(record: ContainerRecord): ContainerRecord {
+  const files = record.spec.files;
+  if (files === undefined || !files.some((f) => f.content !== undefined)) return record;
+  return { ...record, spec: { ...record.spec, files: files.map(({ content: _content, ...f }) => f) } };
+}
+
 export class StateStore {
+  private secured: Promise<void> | undefined;
+
   constructor(readonly paths: NativePaths) {}
+
+  /**
+   * The state and run directories made (or tightened to) the owner's alone, once per process: before anything of
+   * a container is written (the name claim and record writes call it).
+   */
+  ensureSecure(): Promise<void> {
+    this.secured ??= Promise.all([securePrivateDir(this.paths.root), securePrivateDir(this.paths.run)]).then(
+      () => undefined,
+      (e: unknown) => {
+        this.secured = undefined;
+        throw e;
+      },
+    );
+    return this.secured;
+  }
 
   containerDir(id: string): string {
     return path.join(this.paths.containers, id);
@@ -127,7 +179,8 @@ export class StateStore {
   }
 
   async write(record: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(this.recordFile(record.id), record);
+    await this.ensureSecure();
+    await writeJsonAtomic(this.recordFile(record.id), recordForDisk(record));
   }
 
   async ids(): Promise<string[]> {
@@ -210,6 +263,7 @@ export class StateStore {
    * container record is gone (a crashed create) is taken over. Returns the id holding the name when it is taken.
    */
   async claimName(name: string, id: string): Promise<string | undefined> {
+    await this.ensureSecure();
     const file = this.nameFile(name);
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
