@@ -234,3 +234,11 @@ describe('parseGoDuration', () => {
   ])('%s = %d ns', (s, n) => expect(parseGoDuration(s)).toBe(n));
   it.each(['', '1', 's', '1d', '1s2'])('%s fails', (s) => expect(() => parseGoDuration(s)).toThrow());
 });
+
+describe('words that cannot be lexed (found by test/fuzz/syntax.test.ts)', () => {
+  it("an unmatched quote in a heredoc marker is the line's syntax error", () => {
+    expect(errorOf("FROM busybox\nCOPY <<'EOF /x\nhi\n")).toMatch(
+      /^Dockerfile:2: unexpected end of statement while looking for matching single-quote/,
+    );
+  });
+});

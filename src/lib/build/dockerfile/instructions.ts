@@ -3,7 +3,7 @@
  * instruction's flags, argument counts and forms, with its messages. Values are kept as written (quotes, `$V`):
  * stages.ts expands them per stage, as BuildKit's dispatcher does.
  */
-import { DockerfileSyntaxError, type Position } from './errors.js';
+import { DockerfileSyntaxError, ExpansionError, type Position } from './errors.js';
 import { parseFlags, parseGoDuration, type FlagType, type ParsedFlags } from './flags.js';
 import { parseMount, type Mount } from './mounts.js';
 import { chompHeredoc, parseHeredocWord, parseJsonArray, parseWords, type Heredoc, type Node, type ParsedDockerfile } from './parser.js';
@@ -149,6 +149,16 @@ const splitWhitespace = (rest: string): string[] => (rest.trim() === '' ? [] : r
 
 /** Parses one node into its typed instruction; throws DockerfileSyntaxError naming the node's file:line. */
 export function parseInstruction(node: Node, escape = '\\'): Instruction {
+  try {
+    return parseNode(node, escape);
+  } catch (e) {
+    // a word that cannot be lexed (an unmatched quote in a heredoc marker, say) is a syntax error of this line
+    if (e instanceof ExpansionError) throw new DockerfileSyntaxError(node, e.message);
+    throw e;
+  }
+}
+
+function parseNode(node: Node, escape: string): Instruction {
   const fail = (detail: string): never => {
     throw new DockerfileSyntaxError(node, detail);
   };
