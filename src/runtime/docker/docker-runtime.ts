@@ -8,7 +8,9 @@ import { hostname } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { readSysctl } from '../../util/sysctl.js';
+import { dockerLockDir, withProjectLockIn } from '../project-lock.js';
 import { NotFoundError } from '../errors.js';
+import { dockerFiles, filesTar, type DockerFiles } from './container-files.js';
 import type {
   ImportOptions,
   ImportResult,
@@ -113,13 +115,15 @@ export class DockerRuntime implements Runtime, DockerCall {
         if (!(e instanceof NotFoundError)) throw e;
       }
     }
-    const { body, connectAfter } = toCreateBody(spec, inherited);
+    // Secrets and configs: bound, or copied in before start with their mode and owner (./container-files.ts).
+    const files = await dockerFiles(spec);
+    const { body, connectAfter } = toCreateBody({ ...spec, files: files.bound }, inherited);
     // The engine accepts missing networks at create (and connect) time and only fails at start: check them first.
     if (spec.networkMode === undefined) await Promise.all((spec.networks ?? []).map((ep) => this.inspectNetwork(ep.network, options)));
     const container = await this.call('container', spec.name, () => this.docker.createContainer({ ...body, ...sig(options) }));
     try {
       for (const ep of connectAfter) await this.connectNetwork(ep.network, container.id, ep, options);
-      await this.copyInlineFiles(container.id, spec, options);
+      await this.copyFiles(container.id, files, options);
     } catch (e) {
       // all or nothing: a half-attached container would look up to date to the next `up`
       await this.removeContainer(container.id, { force: true }).catch(() => undefined);
@@ -128,17 +132,13 @@ export class DockerRuntime implements Runtime, DockerCall {
     return { id: container.id };
   }
 
-  /** Inline secrets/configs (content or environment sources): a tar of the files, extracted at `/`. */
-  private async copyInlineFiles(id: string, spec: ContainerSpec, options?: CallOptions): Promise<void> {
-    const inline = (spec.files ?? []).filter((f) => f.content !== undefined);
-    if (inline.length === 0) return;
-    const { pack } = await import('tar-stream');
-    const t = pack();
-    for (const f of inline) {
-      t.entry({ name: f.target.replace(/^\/+/, ''), mode: f.mode ?? 0o444, uid: f.uid ?? 0, gid: f.gid ?? 0 }, f.content ?? '');
-    }
-    t.finalize();
-    await this.copyToContainer(id, '/', t as unknown as Readable, options);
+  /** Secrets/configs to copy in: a tar of the files, extracted at `/` (owners kept when a reference gives one). */
+  private async copyFiles(id: string, files: DockerFiles, options?: CallOptions): Promise<void> {
+    const tar = await filesTar(files.copied);
+    if (tar === undefined) return;
+    await this.call('container', `${id}:/`, () =>
+      this.docker.getContainer(id).putArchive(tar, { path: '/', ...(files.keepOwners ? { copyUIDGID: true } : {}), ...sig(options) }),
+    );
   }
 
   async startContainer(idOrName: string, options?: CallOptions): Promise<void> {
@@ -498,6 +498,13 @@ export class DockerRuntime implements Runtime, DockerCall {
     } catch {
       return undefined;
     }
+  }
+
+  /** On this machine, per engine endpoint (src/runtime/project-lock.ts): CLIs here driving the same engine see it. */
+  withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T> {
+    const m = this.docker.modem as { socketPath?: string; host?: string; port?: string | number };
+    const endpoint = m.socketPath ? `unix://${m.socketPath}` : `tcp://${m.host ?? ''}:${String(m.port ?? '')}`;
+    return withProjectLockIn(dockerLockDir(endpoint), project, fn, options?.signal);
   }
 
   async ping(options?: CallOptions): Promise<boolean> {
