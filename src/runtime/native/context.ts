@@ -15,6 +15,7 @@ import type { NativeNetworks } from '../../lib/net/index.js';
 import type { NativeImages } from './images.js';
 import { networksOf } from './netglue.js';
 import { chooseOciRuntime, OciRuntime } from './oci/oci-runtime.js';
+import { resolveRemap, type IdRange } from './userns/idmap.js';
 import { appendEvent, nativePaths, StateStore, type NativePaths } from './state.js';
 
 /** The environment variables of the native runtime, read once. */
@@ -33,6 +34,12 @@ export interface NativeSettings {
    * when the image store first needs them.
    */
   readonly registry: RegistrySettings;
+  /**
+   * `TSCOMPOSE_USERNS_REMAP`: the user-namespace remap of every native container (dockerd's `userns-remap`), unset by
+   * default: `default` (the subordinate ids of user `tscompose`, allocated in /etc/subuid and /etc/subgid when
+   * missing), `USER[:GROUP]` or `UID:GID:SIZE` (./userns/idmap.ts). Resolved on first use (`NativeContext.userns`).
+   */
+  readonly usernsRemap: string | undefined;
 }
 
 function splitList(value: string | undefined): string[] {
@@ -45,6 +52,7 @@ export function nativeSettings(env: NodeJS.ProcessEnv): NativeSettings {
     ociRuntime: env.TSCOMPOSE_OCI_RUNTIME,
     ociFastPaths: env.TSCOMPOSE_OCI_FAST !== '0',
     separateStart: env.TSCOMPOSE_NATIVE_SEPARATE_START === '1',
+    usernsRemap: env.TSCOMPOSE_USERNS_REMAP,
     registry: {
       mirrors: splitList(env.TSCOMPOSE_REGISTRY_MIRRORS),
       insecure: splitList(env.TSCOMPOSE_INSECURE_REGISTRIES),
@@ -65,6 +73,7 @@ export class NativeContext {
   private networksCache: NativeNetworks | undefined;
   private imagesCache: Promise<NativeImages> | undefined;
   private initCache: { path: string | undefined } | undefined;
+  private usernsCache: { range: IdRange | undefined } | undefined;
 
   /** `env` gives the paths and settings and is handed to conmon (and so to the exit hook and health monitor, which build their context from it). */
   constructor(readonly env: NodeJS.ProcessEnv = process.env) {
@@ -105,6 +114,20 @@ export class NativeContext {
   initBinary(): string | undefined {
     this.initCache ??= { path: INIT_BINARY_CANDIDATES.find((p) => existsSync(p)) };
     return this.initCache.path;
+  }
+
+  /**
+   * The user-namespace remap's id range (TSCOMPOSE_USERNS_REMAP), undefined when off; reads /etc/subuid and
+   * /etc/subgid on first use. Throws TSC_INVALID_USERNS_REMAP for a setting that names no range.
+   */
+  userns(): IdRange | undefined {
+    this.usernsCache ??= { range: resolveRemap(this.settings.usernsRemap) };
+    return this.usernsCache.range;
+  }
+
+  /** Where the chowned copies of image layers for a remap live (./userns/layers.ts). */
+  get usernsLayers(): string {
+    return join(this.paths.root, 'userns');
   }
 
   /** Appends an event to `<state>/events.jsonl`. */

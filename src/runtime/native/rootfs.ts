@@ -1,6 +1,11 @@
 /**
  * A native container's root filesystem: an overlay mount of the image layers (read-only) with the container's own
  * upper and work directories under its state directory, and the unmounting of it and of everything mounted below.
+ * A remapped container (user namespace, ./userns/) has its range in `userns.json` beside them: its lower layers are
+ * the chowned copies for that range and its upper and work directories belong to the range's root. Its rootfs is
+ * also bound at `/run/tscompose-userns/<id>`, the path its config.json names: runc mounts the rootfs from inside the
+ * user namespace, where the remapped root cannot search the state directory's parents (a temp dir, a 0700 state
+ * dir); dockerd asks for o+x on every parent of its root instead.
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -11,6 +16,8 @@ import { TsComposeError } from '../../errors.js';
 import { coalescing } from '../../lib/coalesce.js';
 import { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 import type { NativeContext } from './context.js';
+import type { IdRange } from './userns/idmap.js';
+import { remappedLowerdir } from './userns/layers.js';
 
 const execFileP = promisify(execFile);
 
@@ -21,16 +28,39 @@ export function rootfsDir(ctx: NativeContext, id: string): string {
 
 export { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 
-/** Mounts the container's overlay rootfs (image layers read-only, its own upper and work dirs) unless mounted. */
-export async function mountRootfs(ctx: NativeContext, id: string, lower: { cwd: string; lowerdir: string }): Promise<string> {
+/** Where a remapped container's rootfs is bound for runc (searchable by the remapped root). */
+export const USERNS_ROOTFS_DIR = '/run/tscompose-userns';
+
+/** The user-namespace remap a container was created with (its `userns.json`), undefined for none. */
+export async function containerUserns(ctx: NativeContext, id: string): Promise<IdRange | undefined> {
+  const text = await fs.readFile(path.join(ctx.state.containerDir(id), 'userns.json'), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as IdRange);
+}
+
+/**
+ * Mounts the container's overlay rootfs (image layers read-only, its own upper and work dirs) unless mounted.
+ * `userns` (at creation only) records the container's remap; later mounts read it back.
+ */
+export async function mountRootfs(
+  ctx: NativeContext,
+  id: string,
+  lower: { cwd: string; lowerdir: string },
+  options: { userns?: IdRange | undefined } = {},
+): Promise<string> {
   const dir = ctx.state.containerDir(id);
   const target = rootfsDir(ctx, id);
-  if (await isMounted(target)) return target;
+  const userns = 'userns' in options ? options.userns : await containerUserns(ctx, id);
+  if (await isMounted(target)) return userns ? bindForUserns(id, target) : target;
   await Promise.all([
     fs.mkdir(target, { recursive: true }),
     fs.mkdir(path.join(dir, 'upper'), { recursive: true }),
     fs.mkdir(path.join(dir, 'work'), { recursive: true }),
   ]);
+  if ('userns' in options && userns) await fs.writeFile(path.join(dir, 'userns.json'), JSON.stringify(userns));
+  if (userns) {
+    lower = await remappedLowerdir(lower, ctx.usernsLayers, userns);
+    await Promise.all(['upper', 'work'].map((d) => fs.chown(path.join(dir, d), userns.uid, userns.gid)));
+  }
   const opts = `lowerdir=${lower.lowerdir},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
   try {
     await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], { cwd: lower.cwd });
@@ -43,7 +73,22 @@ export async function mountRootfs(ctx: NativeContext, id: string, lower: { cwd: 
       },
     );
   }
-  return target;
+  return userns ? bindForUserns(id, target) : target;
+}
+
+/** Binds a remapped container's rootfs at USERNS_ROOTFS_DIR/<id> (kept 0711: searchable, not listable), unless bound. */
+async function bindForUserns(id: string, target: string): Promise<string> {
+  const pub = path.join(USERNS_ROOTFS_DIR, id);
+  if (await isMounted(pub)) return pub;
+  await fs.mkdir(pub, { recursive: true, mode: 0o700 });
+  await fs.chmod(USERNS_ROOTFS_DIR, 0o711);
+  await execFileP('mount', ['--bind', target, pub]).catch((e: unknown) => {
+    throw new TsComposeError(
+      'TSC_NATIVE_MOUNT',
+      `cannot bind the root filesystem of container ${id.slice(0, 12)} at ${pub}: ${String((e as { stderr?: string }).stderr ?? e).trim()}`,
+    );
+  });
+  return pub;
 }
 
 /**
@@ -57,6 +102,9 @@ const umountMerged = coalescing<string>(async (points) => {
 /** Unmounts the container's rootfs and overlay volumes (everything mounted under its directory). */
 export async function unmountRootfs(ctx: NativeContext, id: string): Promise<void> {
   const dir = ctx.state.containerDir(id);
+  const pub = path.join(USERNS_ROOTFS_DIR, id);
+  if (await isMounted(pub)) await execFileP('umount', [pub]).catch(() => execFileP('umount', ['-l', pub]).catch(() => undefined));
+  await fs.rmdir(pub).catch(() => undefined);
   for (let round = 0; round < 5; round++) {
     const points = await mountsUnder(dir);
     if (points.length === 0) return;

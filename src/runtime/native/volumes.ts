@@ -1,6 +1,7 @@
 /**
  * Native volumes: directories under `<state>/volumes/<name>` (volume.json and `_data/`), the `local` driver only.
- * Containers bind-mount `_data` (./container-mounts.ts).
+ * Containers bind-mount `_data` (./container-mounts.ts). Under a user-namespace remap (TSCOMPOSE_USERNS_REMAP) a new
+ * volume's `_data` belongs to the remapped root, as dockerd's volumes under `userns-remap`.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -80,6 +81,9 @@ export class VolumeService {
       if (existing) return this.info(existing);
       const dir = path.join(this.ctx.paths.volumes, spec.name);
       await fs.mkdir(path.join(dir, '_data'), { recursive: true, mode: 0o755 });
+      // Under a user-namespace remap a new volume belongs to the remapped root (as dockerd's remapped volumes).
+      const userns = this.ctx.userns();
+      if (userns) await fs.chown(path.join(dir, '_data'), userns.uid, userns.gid);
       const v: VolumeRecord = { name: spec.name, driver: 'local', labels: { ...spec.labels }, created: Date.now() };
       await writeJsonAtomic(path.join(dir, 'volume.json'), v);
       await this.ctx.event({ type: 'volume', action: 'create', id: spec.name, attributes: { ...v.labels, driver: 'local' } });

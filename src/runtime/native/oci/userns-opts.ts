@@ -1,0 +1,59 @@
+/**
+ * The user namespace of a remapped container (dockerd's `userns-remap`, moby `daemon/oci_linux.go` WithNamespaces):
+ * a new `user` namespace with one uid and one gid mapping, container 0 → the range's start. Pure, like the options
+ * of ./spec-opts.ts; `input.userns` is set by the caller (../userns/mode.ts) only for remapped containers.
+ *
+ * The network namespace must belong to that user namespace: runc 1.1.5 `exec` (and so every healthcheck) joins the
+ * user namespace first and then cannot join a network namespace the host's user namespace owns; sysfs cannot be
+ * mounted for one either. The bridge network's namespace is made and configured by the host before `runc create`
+ * (../netglue.ts), so for a remapped container runc makes a new one inside the user namespace and a `createRuntime`
+ * hook (run by runc on the host once the container's namespaces exist, before its process starts) moves the
+ * configured interfaces into it with their addresses and routes, then binds it at the host's name for it
+ * (/run/netns/tsc-<id12>), where teardown, `network connect` and the resolver find it. dockerd does the same in
+ * the other order (runc makes the namespace, libnetwork's prestart hook configures it).
+ */
+import type { OciHook } from './spec-types.js';
+import type { SpecOpt } from './spec-opts.js';
+
+/**
+ * The hook's script: `$1` is the netns name under /run/netns; the OCI state (with the container's pid) on stdin.
+ * Addresses (scope global) and routes (not the kernel's own) are read from the old namespace and replayed.
+ */
+export const MOVE_NETNS_SCRIPT = `set -e
+ns="$1"
+pid=$(tr ',{}' '\\n\\n\\n' | sed -n 's/^ *"pid": *\\([0-9][0-9]*\\).*/\\1/p' | head -n 1)
+[ -n "$pid" ] && [ -e "/run/netns/$ns" ] || exit 0
+links=$(ip -n "$ns" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); if ($2 != "lo") print $2 }')
+[ -n "$links" ] || exit 0
+cmds=$(
+  echo "link set dev lo up"
+  ip -n "$ns" -o addr show scope global | awk '{ if ($3 == "inet") print "address replace", $4, "broadcast + dev", $2; else if ($3 == "inet6") print "address replace", $4, "dev", $2, "nodad" }'
+  for l in $links; do echo "link set dev $l up"; done
+  ip -n "$ns" -4 route show | grep -v 'proto kernel' | sed 's/^/route replace /' || true
+  ip -n "$ns" -6 route show | grep -v -e 'proto kernel' -e '^fe80' -e '^multicast' | sed 's/^/-6 route replace /' || true
+)
+for l in $links; do ip -n "$ns" link set dev "$l" netns "$pid"; done
+echo "$cmds" | sed '/^ *$/d' | nsenter -t "$pid" -n ip -batch -
+umount "/run/netns/$ns"
+mount --bind "/proc/$pid/ns/net" "/run/netns/$ns"
+`;
+
+const HOOK_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
+
+/** The createRuntime hook moving the host-made network namespace's interfaces into the container's (see above). */
+export function moveNetnsHook(netnsName: string): OciHook {
+  return { path: '/bin/sh', args: ['sh', '-c', MOVE_NETNS_SCRIPT, 'tscompose-userns-netns', netnsName], env: [...HOOK_ENV], timeout: 30 };
+}
+
+/** `linux.namespaces` gets `user` and the id mappings (after withNamespaces). */
+export const withUserNamespace: SpecOpt = (s, { userns, network }) => {
+  if (!userns) return;
+  if (!s.linux.namespaces.some((n) => n.type === 'user')) s.linux.namespaces.push({ type: 'user' });
+  s.linux.uidMappings = [{ containerID: 0, hostID: userns.uid, size: userns.size }];
+  s.linux.gidMappings = [{ containerID: 0, hostID: userns.gid, size: userns.size }];
+  if (typeof network === 'object' && network.netnsPath.startsWith('/run/netns/')) {
+    s.linux.namespaces = s.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network' } : n));
+    const hooks = (s.hooks ??= {});
+    (hooks.createRuntime ??= []).push(moveNetnsHook(network.netnsPath.slice('/run/netns/'.length)));
+  }
+};
