@@ -3,6 +3,7 @@
  * containers, networks, volumes, builds, execs. Neutral DTOs; fields absent = the backend's/image's default.
  */
 import type { Readable } from 'node:stream';
+import type { SeccompProfile } from '../lib/seccomp/index.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -126,7 +127,35 @@ export interface ContainerSpec {
   readonly sysctls?: Readonly<Record<string, string>>;
   readonly devices?: readonly DeviceSpec[];
   readonly shmSizeBytes?: number;
-  readonly securityOpt?: readonly string[];
+  /** compose `security_opt`, parsed (seccomp, AppArmor, no-new-privileges, …). */
+  readonly security?: SecuritySpec;
+}
+
+/**
+ * compose `security_opt`, parsed once by the engine (Docker's keys). Absent fields are the backend's defaults:
+ * Docker's default seccomp profile (none when privileged), `docker-default` AppArmor where the host has AppArmor.
+ */
+export interface SecuritySpec {
+  /** `no-new-privileges[:true|false]`. */
+  readonly noNewPrivileges?: boolean;
+  /** `seccomp=unconfined`, `seccomp=builtin` (= `default`), or `seccomp=FILE` read and parsed. */
+  readonly seccomp?: 'default' | 'unconfined' | SeccompProfileSpec;
+  /** `apparmor=NAME`; `unconfined`: no profile. */
+  readonly apparmor?: string;
+  /** SELinux `label=…` values as given (`disable`, `user:U`, `role:R`, `type:T`, `level:L`, `nested`). */
+  readonly labels?: readonly string[];
+  /** `systempaths=unconfined`: no masked or read-only paths under /proc and /sys. */
+  readonly unconfinedSystemPaths?: boolean;
+  /** `writable-cgroups=true`. */
+  readonly writableCgroups?: boolean;
+}
+
+/** A seccomp profile file of `security_opt: seccomp=FILE`, read by the engine (as docker compose does, client-side). */
+export interface SeccompProfileSpec {
+  /** The file it was read from (absolute), for messages. */
+  readonly file: string;
+  /** The profile, in Docker's format. */
+  readonly profile: SeccompProfile;
 }
 
 export interface ResourceLimits {

@@ -6,6 +6,7 @@ import {
   restartPolicy,
   toContainerInspect,
   toContainerSummary,
+  securityOpts,
   toCreateBody,
   toImageSummary,
   toNetworkCreateBody,
@@ -146,7 +147,7 @@ describe('toCreateBody: limits and kernel settings', () => {
       sysctls: { 'net.core.somaxconn': '1024' },
       devices: [{ source: '/dev/fuse', target: '/dev/fuse' }],
       shmSizeBytes: 33554432,
-      securityOpt: ['no-new-privileges:true'],
+      security: { noNewPrivileges: true },
     });
     expect(body.HostConfig).toMatchObject({
       Memory: 67108864,
@@ -162,6 +163,26 @@ describe('toCreateBody: limits and kernel settings', () => {
       ShmSize: 33554432,
       SecurityOpt: ['no-new-privileges:true'],
     });
+  });
+});
+
+describe('securityOpts', () => {
+  test('the typed security_opt back as Docker strings; defaults as nothing; a profile as its JSON', () => {
+    expect(securityOpts({})).toEqual([]);
+    expect(securityOpts({ seccomp: 'default' })).toEqual([]);
+    expect(securityOpts({ seccomp: 'unconfined', apparmor: 'unconfined', noNewPrivileges: false })).toEqual([
+      'apparmor=unconfined',
+      'seccomp=unconfined',
+      'no-new-privileges:false',
+    ]);
+    const profile = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] };
+    expect(securityOpts({ seccomp: { file: '/p.json', profile }, labels: ['disable'], unconfinedSystemPaths: true, writableCgroups: true })).toEqual([
+      'label=disable',
+      `seccomp=${JSON.stringify(profile)}`,
+      'systempaths=unconfined',
+      'writable-cgroups=true',
+    ]);
+    expect(toCreateBody({ name: 'x', image: 'i', labels: {}, security: { seccomp: 'default' } }).body.HostConfig?.SecurityOpt).toBeUndefined();
   });
 });
 

@@ -25,6 +25,7 @@ import type {
   PortRange,
   PublishedPort,
   RuntimeEvent,
+  SecuritySpec,
   VolumeInfo,
 } from '../runtime.js';
 
@@ -153,6 +154,22 @@ export interface CreateBody {
  * ContainerSpec → create body. `inherited` maps a target path to the anonymous volume to reuse there
  * (from `inheritVolumesFrom`).
  */
+/**
+ * The typed `security_opt` back as Docker's HostConfig.SecurityOpt strings, as the docker CLI sends them: a seccomp
+ * profile file as `seccomp=<its JSON>`; Docker's defaults (its seccomp profile, docker-default AppArmor) as nothing.
+ */
+export function securityOpts(s: SecuritySpec): string[] {
+  const out: string[] = [];
+  for (const l of s.labels ?? []) out.push(`label=${l}`);
+  if (s.apparmor !== undefined) out.push(`apparmor=${s.apparmor}`);
+  if (s.seccomp === 'unconfined') out.push('seccomp=unconfined');
+  else if (s.seccomp !== undefined && s.seccomp !== 'default') out.push(`seccomp=${JSON.stringify(s.seccomp.profile)}`);
+  if (s.noNewPrivileges !== undefined) out.push(`no-new-privileges:${s.noNewPrivileges}`);
+  if (s.unconfinedSystemPaths) out.push('systempaths=unconfined');
+  if (s.writableCgroups !== undefined) out.push(`writable-cgroups=${s.writableCgroups}`);
+  return out;
+}
+
 export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string, string> = new Map()): CreateBody {
   const host: Docker.HostConfig = {};
   const body: Docker.ContainerCreateOptions = { name: spec.name, Image: spec.image, Labels: { ...spec.labels }, HostConfig: host };
@@ -216,7 +233,10 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
   if (spec.devices)
     host.Devices = spec.devices.map((d) => ({ PathOnHost: d.source, PathInContainer: d.target, CgroupPermissions: d.permissions ?? 'rwm' }));
   if (spec.shmSizeBytes !== undefined) host.ShmSize = spec.shmSizeBytes;
-  if (spec.securityOpt) host.SecurityOpt = [...spec.securityOpt];
+  if (spec.security) {
+    const opts = securityOpts(spec.security);
+    if (opts.length > 0) host.SecurityOpt = opts;
+  }
 
   let connectAfter: EndpointSpec[] = [];
   if (spec.networkMode !== undefined) {

@@ -33,6 +33,7 @@ import {
   withWorkingDir,
   type SpecOpt,
 } from './spec-opts.js';
+import { withApparmor, withSeccomp } from './seccomp.js';
 import { OCI_VERSION, type OciProcess, type OciSpec, type OciSpecInput } from './spec-types.js';
 
 /**
@@ -60,6 +61,8 @@ const SPEC_OPTS: readonly SpecOpt[] = [
   withSysctls,
   withMaskedPaths,
   withReadonlyPaths,
+  withSeccomp,
+  withApparmor,
   withHostname,
   withDomainname,
   withAnnotations,

@@ -1,6 +1,7 @@
 /**
  * The compose fields that become the container's `process` (Docker's rules): its arguments, environment,
- * capabilities, rlimits and no-new-privileges. Pure; invalid input throws TsComposeError.
+ * capabilities and rlimits (no-new-privileges, seccomp and AppArmor: SecuritySpec, ./seccomp.ts). Pure; invalid input
+ * throws TsComposeError.
  */
 import { TsComposeError } from '../../../errors.js';
 import type { ContainerSpec } from '../../runtime.js';
@@ -145,18 +146,4 @@ export function rlimitsOf(ulimits: ContainerSpec['ulimits']): OciRlimit[] | unde
     }
     return { type: `RLIMIT_${name.toUpperCase()}`, hard, soft };
   });
-}
-
-/** `no-new-privileges`, `no-new-privileges:true`, `no-new-privileges=true` (`:false` turns it off). */
-export function noNewPrivilegesOf(securityOpt: readonly string[] | undefined): boolean {
-  let on = false;
-  for (const o of securityOpt ?? []) {
-    const m = /^no-new-privileges(?:[:=](.*))?$/.exec(o.trim());
-    if (!m) continue;
-    const v = (m[1] ?? 'true').toLowerCase();
-    if (v === 'true' || v === '1') on = true;
-    else if (v === 'false' || v === '0') on = false;
-    else throw new TsComposeError('TSC_INVALID_SECURITY_OPT', `invalid --security-opt 2: "${o}"`);
-  }
-  return on;
 }

@@ -9,7 +9,7 @@ import { TsComposeError } from '../../../errors.js';
 import type { ContainerSpec, MountSpec } from '../../runtime.js';
 import { DEFAULT_DEVICE_RULES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE, DOCKER_INIT_PATH, defaultMounts } from './defaults.js';
 import { deviceEntries, hostDeviceEntry, hostDevicesFor } from './devices.js';
-import { computeCapabilities, envKey, mergeArgs, mergeEnv, noNewPrivilegesOf, rlimitsOf } from './process.js';
+import { computeCapabilities, envKey, mergeArgs, mergeEnv, rlimitsOf } from './process.js';
 import { stopSignalOf } from './signals.js';
 import type { OciDevice, OciDeviceCgroup, OciLinuxResources, OciMount, OciNamespace, OciNetwork, OciSpec, OciSpecInput } from './spec-types.js';
 
@@ -71,7 +71,7 @@ export const withUlimits: SpecOpt = (s, { spec }) => {
 
 /** `security_opt: [no-new-privileges]`. */
 export const withNoNewPrivileges: SpecOpt = (s, { spec }) => {
-  if (noNewPrivilegesOf(spec.securityOpt)) s.process.noNewPrivileges = true;
+  if (spec.security?.noNewPrivileges === true) s.process.noNewPrivileges = true;
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -243,14 +243,14 @@ export const withResources: SpecOpt = (s, { spec, swapLimitSupported = true }) =
   Object.assign((s.linux.resources ??= {}), resourcesOf(spec, swapLimitSupported));
 };
 
-/** Docker's masked paths (and the caller's extra ones), unless privileged. */
+/** Docker's masked paths (and the caller's extra ones), unless privileged or `systempaths=unconfined`. */
 export const withMaskedPaths: SpecOpt = (s, { spec, extraMaskedPaths = [] }) => {
-  if (spec.privileged !== true) s.linux.maskedPaths = [...DEFAULT_MASKED_PATHS, ...extraMaskedPaths];
+  if (spec.privileged !== true && spec.security?.unconfinedSystemPaths !== true) s.linux.maskedPaths = [...DEFAULT_MASKED_PATHS, ...extraMaskedPaths];
 };
 
-/** Docker's read-only /proc paths, unless privileged. */
+/** Docker's read-only /proc paths, unless privileged or `systempaths=unconfined`. */
 export const withReadonlyPaths: SpecOpt = (s, { spec }) => {
-  if (spec.privileged !== true) s.linux.readonlyPaths = [...DEFAULT_READONLY_PATHS];
+  if (spec.privileged !== true && spec.security?.unconfinedSystemPaths !== true) s.linux.readonlyPaths = [...DEFAULT_READONLY_PATHS];
 };
 
 // ---------------------------------------------------------------------------------------------------------------

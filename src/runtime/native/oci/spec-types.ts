@@ -87,6 +87,9 @@ export interface OciSeccomp {
   defaultAction: string;
   defaultErrnoRet?: number;
   architectures?: string[];
+  flags?: string[];
+  listenerPath?: string;
+  listenerMetadata?: string;
   syscalls?: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[];
 }
 
@@ -161,6 +164,15 @@ export interface HostDevice {
   readonly gid: number;
 }
 
+/** What the seccomp profile and the AppArmor profile of a container depend on besides the container. */
+export interface HostConfinement {
+  /** libseccomp's name of the host architecture (`amd64`, `arm64`, …). */
+  readonly arch: string;
+  /** The kernel release (`os.release()`). */
+  readonly kernel: string;
+  readonly apparmor: { readonly enabled: boolean; readonly loaded: readonly string[] };
+}
+
 export interface OciSpecInput {
   readonly id: string;
   readonly spec: ContainerSpec;
@@ -186,6 +198,8 @@ export interface OciSpecInput {
   readonly privilegedDevices?: readonly HostDevice[];
   /** Extra masked paths, e.g. `thermalThrottlePaths()` (Docker masks each CPU's thermal_throttle). */
   readonly extraMaskedPaths?: readonly string[];
+  /** The host's architecture, kernel and AppArmor state for seccomp and AppArmor; default `hostConfinement()` (./seccomp.ts). */
+  readonly confinement?: HostConfinement;
   /**
    * Whether the host can limit swap (v1 `memory.memsw.*` present, or v2). Docker sets memory+swap to twice the
    * memory limit when only the memory limit is given, unless the kernel cannot limit swap. Default true.

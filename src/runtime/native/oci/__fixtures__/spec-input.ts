@@ -8,6 +8,9 @@ export const BUSYBOX: ImageRunConfig = {
   Cmd: ['sh'],
 };
 
+/** An x86-64 host with kernel 6.1 and no AppArmor (what seccomp and AppArmor are resolved against). */
+export const CONFINEMENT = { arch: 'amd64', kernel: '6.1.0-18-amd64', apparmor: { enabled: false, loaded: [] } } as const;
+
 export function input(spec: Partial<ContainerSpec> = {}, over: Partial<OciSpecInput> = {}): OciSpecInput {
   return {
     id: 'c0ffee',
@@ -18,6 +21,7 @@ export function input(spec: Partial<ContainerSpec> = {}, over: Partial<OciSpecIn
     hostname: 'c0ffee',
     cgroupsPath: '/tscompose/c0ffee',
     network: { netnsPath: '/run/netns/tsc-c0ffee' },
+    confinement: CONFINEMENT,
     ...over,
   };
 }
