@@ -129,6 +129,8 @@ export interface ContainerSpec {
   readonly shmSizeBytes?: number;
   /** compose `security_opt`, parsed (seccomp, AppArmor, no-new-privileges, …). */
   readonly security?: SecuritySpec;
+  /** Compose `userns_mode`: `host` runs the container in the host's user namespace (no remap). */
+  readonly usernsMode?: string;
 }
 
 /**

@@ -23,6 +23,8 @@ import { buildOciSpec, ociSpecToJson } from './oci/oci-spec.js';
 import type { ImageRunConfig, OciNetwork } from './oci/spec-types.js';
 import type { ContainerRecord } from './state.js';
 import { resolveUser } from './user.js';
+import { containerRemap, createBindSources } from './userns/mode.js';
+import { shiftOwners } from './userns/shift.js';
 import type { VolumeService } from './volumes.js';
 
 export async function createContainer(
@@ -37,6 +39,7 @@ export async function createContainer(
     if (network === 'none')
       throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);
   }
+  const userns = containerRemap(spec, ctx.userns());
   const images = await ctx.images();
   const image = await images.resolve(spec.image);
   if (!image) throw new NotFoundError('image', spec.image, { hint: `pull it first: tscompose --runtime native image pull ${spec.image}` });
@@ -54,13 +57,16 @@ export async function createContainer(
   // later command removes it if this CLI dies first).
   await ctx.state.write({ ...newRecord(id, spec, image, '', [], []), creating: process.pid });
   try {
-    const rootfs = await mountRootfs(ctx, id, images.overlayLowerdir(image));
+    const rootfs = await mountRootfs(ctx, id, images.overlayLowerdir(image), { userns });
     const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;
     await writeJsonAtomic(path.join(dir, 'image-config.json'), image.config);
     const user = await resolveUser(rootfs, spec.user ?? imageConfig.User);
     const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : (spec.hostname ?? id.slice(0, 12));
     const etcFiles = await writeEtcFiles(dir, spec, hostname, network);
+    if (userns) await createBindSources(spec.mounts, userns);
     const vols = await volumeMounts(ctx, volumes, { id, spec, image, rootfs });
+    // Inline secrets and configs written beside the container belong to the remapped ids of their owners.
+    if (userns && (await fs.stat(path.join(dir, 'files')).catch(() => undefined))) await shiftOwners(path.join(dir, 'files'), userns);
     const initBinary = spec.init ? ctx.initBinary() : undefined;
     const oci = buildOciSpec({
       id,
@@ -75,6 +81,7 @@ export async function createContainer(
       network,
       extraMounts: vols.oci,
       swapLimitSupported: swapLimitSupported(),
+      userns,
     });
     await fs.writeFile(path.join(dir, 'bundle', 'config.json'), ociSpecToJson(oci));
     const tmpfsInfo: MountInfo[] = (spec.mounts ?? [])

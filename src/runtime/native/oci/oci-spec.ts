@@ -34,6 +34,7 @@ import {
   type SpecOpt,
 } from './spec-opts.js';
 import { withApparmor, withSeccomp } from './seccomp.js';
+import { withUserNamespace } from './userns-opts.js';
 import { OCI_VERSION, type OciProcess, type OciSpec, type OciSpecInput } from './spec-types.js';
 
 /**
@@ -56,6 +57,7 @@ const SPEC_OPTS: readonly SpecOpt[] = [
   withDefaultMounts,
   withReadonlyRootfs,
   withNamespaces,
+  withUserNamespace,
   withDevices,
   withResources,
   withSysctls,

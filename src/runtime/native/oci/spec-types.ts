@@ -205,4 +205,9 @@ export interface OciSpecInput {
    * memory limit when only the memory limit is given, unless the kernel cannot limit swap. Default true.
    */
   readonly swapLimitSupported?: boolean;
+  /**
+   * The user-namespace remap of this container (TSCOMPOSE_USERNS_REMAP, ../userns/): container ids 0..size-1 are host
+   * ids uid.. / gid..; absent: the host's user namespace.
+   */
+  readonly userns?: { readonly uid: number; readonly gid: number; readonly size: number } | undefined;
 }
