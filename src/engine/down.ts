@@ -39,6 +39,11 @@ export async function downPlan(
 }
 
 export async function down(ctx: EngineContext, projectName: string, options: DownOptions = {}): Promise<Plan> {
+  // After an `up` of the same project that is still starting it, not in the middle of it.
+  return ctx.runtime.withProjectLock(projectName, () => downLocked(ctx, projectName, options), { signal: ctx.signal });
+}
+
+async function downLocked(ctx: EngineContext, projectName: string, options: DownOptions): Promise<Plan> {
   const { plan } = await downPlan(ctx, projectName, options);
   for (const w of plan.warnings) ctx.events.emit(warning(`Project ${projectName}`, 'Warning', w));
 

@@ -114,6 +114,24 @@ describe('up', () => {
     expect(rt.calls.findIndex((c) => c.method === 'hostSysctl')).toBeLessThan(rt.calls.findIndex((c) => c.method === 'pullImage'));
   });
 
+  test('two ups of one project run one after the other: one container per service, the second a no-op', async () => {
+    const rt = newRuntime();
+    const project = load(BASE);
+    const [a, b] = await Promise.all([up(context(rt), project), up(context(rt), project)]);
+    expect(rt.lockWaits).toBe(1);
+    const names = (await rt.listContainers({ all: true })).map((c) => c.name).sort();
+    expect(names).toEqual([...new Set(names)]);
+    expect([a.plan.isEmpty(), b.plan.isEmpty()].sort()).toEqual([false, true]);
+  });
+
+  test('ups of different projects do not wait for each other; down takes the lock too', async () => {
+    const rt = newRuntime();
+    await Promise.all([up(context(rt), load(BASE, 'one')), up(context(rt), load(BASE, 'two'))]);
+    expect(rt.lockWaits).toBe(0);
+    await Promise.all([up(context(rt), load(BASE, 'one')), down(context(rt), 'one')]);
+    expect(rt.lockWaits).toBe(1);
+  });
+
   test('depends_on restart: true restarts a running dependent when its dependency is recreated', async () => {
     const yaml = (v: string): string => `
 services:

@@ -44,30 +44,39 @@ export async function planUp(ctx: EngineContext, project: Project, options: UpOp
 export async function up(ctx: EngineContext, project: Project, options: UpOptions = {}): Promise<UpResult> {
   const { selected } = selectServices(project, { services: options.services, noDeps: options.noDeps });
   const services = [...selected].sort();
-  for (const w of await hostRequirementWarnings(ctx.runtime, project, services, { signal: ctx.signal }))
-    ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
-  await ensureImages(ctx, project, services, { build: options.build, pull: options.pull, quiet: options.quietPull });
-  const { plan, observed } = await planUp(ctx, project, options);
-  for (const w of plan.warnings) ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
+  // Two commands changing this project run one after the other (the second then finds the first's work done);
+  // `--wait` and attaching happen after, without the lock.
+  const { plan, observed } = await ctx.runtime.withProjectLock(
+    project.name,
+    async () => {
+      for (const w of await hostRequirementWarnings(ctx.runtime, project, services, { signal: ctx.signal }))
+        ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
+      await ensureImages(ctx, project, services, { build: options.build, pull: options.pull, quiet: options.quietPull });
+      const { plan, observed } = await planUp(ctx, project, options);
+      for (const w of plan.warnings) ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
 
-  const waits = new Map<string, Promise<void>>();
-  const waitOpts = { signal: ctx.signal, intervalMs: options.pollIntervalMs, selected };
-  await execute(ctx.runtime, plan, {
-    concurrency: ctx.concurrency,
-    signal: ctx.signal,
-    onEvent: executeReporter(ctx.events),
-    beforeNode: async (node, signal) => {
-      if (node.op.type !== 'StartContainer' && node.op.type !== 'RestartContainer') return;
-      const service = nodeService(node);
-      if (service === undefined) return;
-      let w = waits.get(service);
-      if (!w) {
-        w = waitDependencies(ctx.runtime, project, service, ctx.events, { ...waitOpts, signal });
-        waits.set(service, w);
-      }
-      await w;
+      const waits = new Map<string, Promise<void>>();
+      const waitOpts = { signal: ctx.signal, intervalMs: options.pollIntervalMs, selected };
+      await execute(ctx.runtime, plan, {
+        concurrency: ctx.concurrency,
+        signal: ctx.signal,
+        onEvent: executeReporter(ctx.events),
+        beforeNode: async (node, signal) => {
+          if (node.op.type !== 'StartContainer' && node.op.type !== 'RestartContainer') return;
+          const service = nodeService(node);
+          if (service === undefined) return;
+          let w = waits.get(service);
+          if (!w) {
+            w = waitDependencies(ctx.runtime, project, service, ctx.events, { ...waitOpts, signal });
+            waits.set(service, w);
+          }
+          await w;
+        },
+      });
+      return { plan, observed };
     },
-  });
+    { signal: ctx.signal },
+  );
 
   if (options.wait && !options.noStart) {
     const scaled = services.filter((s) => {

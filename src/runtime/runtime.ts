@@ -197,6 +197,13 @@ export interface Runtime {
    * only an engine on this machine); undefined otherwise. Never throws.
    */
   hostSysctl(name: string, options?: CallOptions): Promise<string | undefined>;
+  /**
+   * Runs `fn` holding the project's lock on this backend: commands that change a project (`up`, `down`) take it, so
+   * two of them on one project run one after the other while other projects proceed. Held across processes (a
+   * killed holder's lock is taken over); scoped to what the backend manages (native: its state directory; Docker:
+   * the engine's endpoint on this machine).
+   */
+  withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T>;
 
   // --- `tscompose image …` (image tools for users without a Docker CLI) ---------------------------------------
   /** Loads a `docker save` archive (docker-archive, or Docker ≥ 25's OCI layout + manifest.json) or an OCI-layout tarball. */

@@ -398,6 +398,28 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       expect((await rt.exec(c, { cmd: ['echo', 'awake'] })).stdout).toBe('awake\n');
     });
 
+    test('withProjectLock: one project at a time, other projects alongside', async () => {
+      const order: string[] = [];
+      const hold = (tag: string, ms: number) => async () => {
+        order.push(`${tag}+`);
+        await new Promise((r) => setTimeout(r, ms));
+        order.push(`${tag}-`);
+        return tag;
+      };
+      const p = `contract-lock-${process.pid}`;
+      const results = await Promise.all([
+        rt.withProjectLock(p, hold('a', 80)),
+        rt.withProjectLock(p, hold('b', 10)),
+        rt.withProjectLock(`${p}-other`, hold('c', 10)),
+      ]);
+      expect(results).toEqual(['a', 'b', 'c']);
+      // b starts only after a ended; c ran while a held its own project's lock
+      expect(order.indexOf('b+')).toBeGreaterThan(order.indexOf('a-'));
+      expect(order.indexOf('c-')).toBeLessThan(order.indexOf('a-'));
+      await expect(rt.withProjectLock(p, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(await rt.withProjectLock(p, async () => 'free again')).toBe('free again');
+    });
+
     test('hostSysctl: a number-like string or undefined, never a throw', async () => {
       const v = await rt.hostSysctl('vm.max_map_count');
       if (v !== undefined) expect(v).toMatch(/^\d+$/);

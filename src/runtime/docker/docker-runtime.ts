@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { readSysctl } from '../../util/sysctl.js';
+import { dockerLockDir, withProjectLockIn } from '../project-lock.js';
 import { NotFoundError } from '../errors.js';
 import { dockerFiles, filesTar, type DockerFiles } from './container-files.js';
 import type {
@@ -497,6 +498,13 @@ export class DockerRuntime implements Runtime, DockerCall {
     } catch {
       return undefined;
     }
+  }
+
+  /** On this machine, per engine endpoint (src/runtime/project-lock.ts): CLIs here driving the same engine see it. */
+  withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T> {
+    const m = this.docker.modem as { socketPath?: string; host?: string; port?: string | number };
+    const endpoint = m.socketPath ? `unix://${m.socketPath}` : `tcp://${m.host ?? ''}:${String(m.port ?? '')}`;
+    return withProjectLockIn(dockerLockDir(endpoint), project, fn, options?.signal);
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

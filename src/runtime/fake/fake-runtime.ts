@@ -83,6 +83,9 @@ export class FakeRuntime implements Runtime {
   private readonly s: FakeState;
   private readonly onStart: FakeStartHandler | undefined;
   private readonly sysctls: Readonly<Record<string, string>>;
+  private readonly projectLocks = new Map<string, Promise<unknown>>();
+  /** How many withProjectLock calls found their project locked. */
+  lockWaits = 0;
   /** Every call so far, in order. */
   readonly calls: FakeCall[];
   /** Every event so far, in order. */
@@ -356,6 +359,24 @@ export class FakeRuntime implements Runtime {
   async ping(options?: CallOptions): Promise<boolean> {
     await this.s.record('ping', [], options);
     return true;
+  }
+
+  /** In memory: calls on one project queue behind each other (`lockWaits` counts those that had to wait). */
+  async withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T> {
+    await this.s.record('withProjectLock', [project], options);
+    const previous = this.projectLocks.get(project);
+    if (previous) this.lockWaits++;
+    const mine = (previous ?? Promise.resolve()).then(fn);
+    const tail = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.projectLocks.set(project, tail);
+    try {
+      return await mine;
+    } finally {
+      if (this.projectLocks.get(project) === tail) this.projectLocks.delete(project);
+    }
   }
 
   /** Kernel settings the test gave (`new FakeRuntime({ sysctls })`); undefined for others. */

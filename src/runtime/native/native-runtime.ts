@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { readSysctl } from '../../util/sysctl.js';
+import { withProjectLockIn } from '../project-lock.js';
 import type {
   BuildCachePruneResult,
   BuildProgress,
@@ -259,6 +260,11 @@ export class NativeRuntime implements Runtime {
 
   async hostSysctl(name: string): Promise<string | undefined> {
     return readSysctl(name);
+  }
+
+  /** In the state directory's locks/: every CLI on this state directory sees it. */
+  withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T> {
+    return withProjectLockIn(this.ctx.paths.locks, project, fn, options?.signal);
   }
 
   async ping(): Promise<boolean> {
