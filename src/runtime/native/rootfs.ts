@@ -17,7 +17,7 @@ import { coalescing } from '../../lib/coalesce.js';
 import { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 import type { NativeContext } from './context.js';
 import type { IdRange } from './userns/idmap.js';
-import { remappedLowerdir } from './userns/layers.js';
+import { pruneRemappedLayers, remappedLowerdir } from './userns/layers.js';
 
 const execFileP = promisify(execFile);
 
@@ -99,12 +99,16 @@ const umountMerged = coalescing<string>(async (points) => {
   await execFileP('umount', points).catch(() => undefined);
 });
 
-/** Unmounts the container's rootfs and overlay volumes (everything mounted under its directory). */
+/**
+ * Unmounts the container's rootfs and overlay volumes (everything mounted under its directory). A remapped one's
+ * bind for runc goes too, and so do the chowned copies of layers no longer in the image store.
+ */
 export async function unmountRootfs(ctx: NativeContext, id: string): Promise<void> {
   const dir = ctx.state.containerDir(id);
   const pub = path.join(USERNS_ROOTFS_DIR, id);
   if (await isMounted(pub)) await execFileP('umount', [pub]).catch(() => execFileP('umount', ['-l', pub]).catch(() => undefined));
   await fs.rmdir(pub).catch(() => undefined);
+  if (await containerUserns(ctx, id).catch(() => undefined)) await pruneRemappedLayers(ctx.usernsLayers, ctx.paths.images).catch(() => undefined);
   for (let round = 0; round < 5; round++) {
     const points = await mountsUnder(dir);
     if (points.length === 0) return;
