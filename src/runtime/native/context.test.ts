@@ -37,6 +37,16 @@ describe('nativeSettings', () => {
     });
     expect(nativeSettings({ TSCOMPOSE_DOCKER_DAEMON_JSON: '' }).registry.daemonJsonPath).toBeUndefined();
   });
+
+  test('TSCOMPOSE_USERNS_REMAP: off unless set; the range resolved on first use', () => {
+    expect(nativeSettings({}).usernsRemap).toBeUndefined();
+    expect(new NativeContext({ TSCOMPOSE_STATE_DIR: '/srv/tsc-ctx-test' }).userns()).toBeUndefined();
+    const ctx = new NativeContext({ TSCOMPOSE_STATE_DIR: '/srv/tsc-ctx-test', TSCOMPOSE_USERNS_REMAP: '100000:100000:65536' });
+    expect(ctx.settings.usernsRemap).toBe('100000:100000:65536');
+    expect(ctx.userns()).toEqual({ uid: 100000, gid: 100000, size: 65536 });
+    expect(ctx.usernsLayers).toBe('/srv/tsc-ctx-test/userns');
+    expect(() => new NativeContext({ TSCOMPOSE_USERNS_REMAP: '0:0:1' }).userns()).toThrow(/TSCOMPOSE_USERNS_REMAP=0:0:1/);
+  });
 });
 
 describe('NativeContext', () => {

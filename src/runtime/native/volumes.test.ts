@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeContext } from './context.js';
@@ -50,6 +50,19 @@ describe('VolumeService', () => {
     await volumes.create({ name: 'v', labels: { a: '1' } });
     expect((await volumes.create({ name: 'v', labels: { a: '2' } })).labels).toEqual({ a: '1' });
     expect(events(ctx)).toHaveLength(1);
+  });
+
+  (process.getuid?.() === 0 ? test : test.skip)('under a user-namespace remap a new volume belongs to the remapped root', async () => {
+    const k = ++n;
+    const ctx = new NativeContext({
+      TSCOMPOSE_STATE_DIR: join(dir, `state-${k}`),
+      TSCOMPOSE_RUN_DIR: join(dir, `run-${k}`),
+      TSCOMPOSE_USERNS_REMAP: '100000:200000:65536',
+    });
+    const info = await new VolumeService(ctx).create({ name: 'remapped', labels: {} });
+    expect(statSync(info.mountpoint!)).toMatchObject({ uid: 100000, gid: 200000 });
+    const plain = await fresh().volumes.create({ name: 'plain', labels: {} });
+    expect(statSync(plain.mountpoint!)).toMatchObject({ uid: 0, gid: 0 });
   });
 
   test('no state directory yet: an empty list', async () => {
