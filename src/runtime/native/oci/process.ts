@@ -1,8 +1,9 @@
 /**
  * The compose fields that become the container's `process` (Docker's rules): its arguments, environment,
- * capabilities and rlimits (no-new-privileges, seccomp and AppArmor: SecuritySpec, ./seccomp.ts). Pure; invalid input
- * throws TsComposeError.
+ * capabilities and rlimits (no-new-privileges, seccomp and AppArmor: SecuritySpec, ./seccomp.ts). Pure but for
+ * currentCapabilities (reads /proc/self/status once); invalid input throws TsComposeError.
  */
+import { readFileSync } from 'node:fs';
 import { TsComposeError } from '../../../errors.js';
 import type { ContainerSpec } from '../../runtime.js';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_PATH_ENV } from './defaults.js';
@@ -91,17 +92,56 @@ export function normalizeCapability(c: string): string {
   return name;
 }
 
-/** moby `TweakCapabilities`: privileged → all; `cap_add: [ALL]` → all minus drops; `cap_drop: [ALL]` → only adds. */
-export function computeCapabilities(capAdd: readonly string[] = [], capDrop: readonly string[] = [], privileged = false): string[] {
-  if (privileged) return [...ALL_CAPABILITIES];
+/**
+ * moby `TweakCapabilities`: privileged → all; `cap_add: [ALL]` → all minus drops; `cap_drop: [ALL]` → only adds.
+ * "All" is `available`: as moby, the capabilities the runtime's own process has (currentCapabilities), which a
+ * sandbox may have reduced; adding one outside them is an error (TSC_CAPABILITY_UNAVAILABLE), as Docker's.
+ */
+export function computeCapabilities(
+  capAdd: readonly string[] = [],
+  capDrop: readonly string[] = [],
+  privileged = false,
+  available: readonly string[] = ALL_CAPABILITIES,
+): string[] {
+  if (privileged) return [...available];
   if (capAdd.length === 0 && capDrop.length === 0) return [...DEFAULT_CAPABILITIES];
   const adds = capAdd.map(normalizeCapability);
   const drops = capDrop.map(normalizeCapability);
+  const missing = adds.find((c) => c !== 'ALL' && !available.includes(c));
+  if (missing !== undefined) {
+    throw new TsComposeError(
+      'TSC_CAPABILITY_UNAVAILABLE',
+      `capability not supported by your kernel or not available in the current environment: "${missing}"`,
+    );
+  }
   let caps: string[];
-  if (adds.includes('ALL')) caps = ALL_CAPABILITIES.filter((c) => !drops.includes(c));
+  if (adds.includes('ALL')) caps = available.filter((c) => !drops.includes(c));
   else if (drops.includes('ALL')) caps = adds;
   else caps = [...DEFAULT_CAPABILITIES.filter((c) => !drops.includes(c)), ...adds];
   return [...new Set(caps)];
+}
+
+/** The capabilities of a mask as /proc/<pid>/status prints it (`CapEff:\t000001ffffffffff`; bit n = capability n). */
+export function capabilitiesOfMask(hex: string): string[] {
+  const mask = BigInt(`0x${hex.trim() || '0'}`);
+  return ALL_CAPABILITIES.filter((_c, i) => (mask >> BigInt(i)) & 1n);
+}
+
+let current: readonly string[] | undefined;
+
+/**
+ * The effective capabilities of this process (moby: containerd's cap.Current), read once: what privileged
+ * containers and `cap_add: [ALL]` get. Every known one when /proc cannot be read.
+ */
+export function currentCapabilities(): readonly string[] {
+  if (current) return current;
+  try {
+    const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    current = m ? capabilitiesOfMask(m[1]!) : ALL_CAPABILITIES;
+  } catch {
+    current = ALL_CAPABILITIES;
+  }
+  return current;
 }
 
 const ULIMIT_NAMES = new Set([

@@ -1,8 +1,10 @@
-/** withSeccomp and withApparmor through buildOciSpec: Docker's default profile per container, its options. */
+/** withSeccomp and withApparmor through buildOciSpec: Docker's default profile per container, its options; what privileged gets. */
 import { describe, expect, test } from '@jest/globals';
 import type { SeccompProfile } from '../../../lib/seccomp/index.js';
 import { CONFINEMENT, input } from './__fixtures__/spec-input.js';
+import { ALL_CAPABILITIES } from './defaults.js';
 import { buildOciSpec } from './oci-spec.js';
+import { capabilitiesOfMask, computeCapabilities, currentCapabilities } from './process.js';
 import { hostConfinement } from './seccomp.js';
 import type { OciSpec } from './spec-types.js';
 
@@ -91,5 +93,21 @@ describe('withApparmor', () => {
   test('nothing where the host has no AppArmor', () => {
     expect(buildOciSpec(input()).process.apparmorProfile).toBeUndefined();
     expect(buildOciSpec(input({ security: { apparmor: 'mine' } })).process.apparmorProfile).toBeUndefined();
+  });
+});
+
+describe('capabilities available to privileged containers', () => {
+  test('privileged and cap_add: [ALL] get what this process has (moby: the current environment)', () => {
+    const available = ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_RESOURCE');
+    const s = buildOciSpec(input({ privileged: true }, { availableCapabilities: available }));
+    expect(s.process.capabilities?.bounding).toEqual(available);
+    expect(computeCapabilities(['ALL'], ['NET_ADMIN'], false, available)).not.toContain('CAP_SYS_RESOURCE');
+    expect(() => computeCapabilities(['SYS_RESOURCE'], [], false, available)).toThrow(/not available in the current environment: "CAP_SYS_RESOURCE"/);
+  });
+
+  test('capabilitiesOfMask reads /proc status masks; currentCapabilities this process', () => {
+    expect(capabilitiesOfMask('0000000000000003')).toEqual(['CAP_CHOWN', 'CAP_DAC_OVERRIDE']);
+    expect(capabilitiesOfMask('000001fffeffffff')).toEqual(ALL_CAPABILITIES.filter((c) => c !== 'CAP_SYS_RESOURCE'));
+    expect(currentCapabilities().length).toBeGreaterThan(0);
   });
 });

@@ -9,7 +9,7 @@ import { TsComposeError } from '../../../errors.js';
 import type { ContainerSpec, MountSpec } from '../../runtime.js';
 import { DEFAULT_DEVICE_RULES, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, DEFAULT_SHM_SIZE, DOCKER_INIT_PATH, defaultMounts } from './defaults.js';
 import { deviceEntries, hostDeviceEntry, hostDevicesFor } from './devices.js';
-import { computeCapabilities, envKey, mergeArgs, mergeEnv, rlimitsOf } from './process.js';
+import { computeCapabilities, currentCapabilities, envKey, mergeArgs, mergeEnv, rlimitsOf } from './process.js';
 import { stopSignalOf } from './signals.js';
 import type { OciDevice, OciDeviceCgroup, OciLinuxResources, OciMount, OciNamespace, OciNetwork, OciSpec, OciSpecInput } from './spec-types.js';
 
@@ -57,9 +57,12 @@ export const withUser: SpecOpt = (s, { user }) => {
   s.process.user = { uid: user.uid, gid: user.gid, ...(user.additionalGids.length > 0 ? { additionalGids: [...user.additionalGids] } : {}) };
 };
 
-/** Bounding, effective and permitted capabilities: Docker's defaults with `cap_add`/`cap_drop`, all when privileged. */
-export const withCapabilities: SpecOpt = (s, { spec }) => {
-  const caps = computeCapabilities(spec.capAdd, spec.capDrop, spec.privileged === true);
+/**
+ * Bounding, effective and permitted capabilities: Docker's defaults with `cap_add`/`cap_drop`, all when privileged
+ * (all = those this process has, as moby: `availableCapabilities`, default currentCapabilities()).
+ */
+export const withCapabilities: SpecOpt = (s, { spec, availableCapabilities }) => {
+  const caps = computeCapabilities(spec.capAdd, spec.capDrop, spec.privileged === true, availableCapabilities ?? currentCapabilities());
   s.process.capabilities = { bounding: [...caps], effective: [...caps], permitted: [...caps] };
 };
 

@@ -200,6 +200,8 @@ export interface OciSpecInput {
   readonly extraMaskedPaths?: readonly string[];
   /** The host's architecture, kernel and AppArmor state for seccomp and AppArmor; default `hostConfinement()` (./seccomp.ts). */
   readonly confinement?: HostConfinement;
+  /** What privileged and `cap_add: [ALL]` get: default currentCapabilities() (./process.ts), this process's own. */
+  readonly availableCapabilities?: readonly string[];
   /**
    * Whether the host can limit swap (v1 `memory.memsw.*` present, or v2). Docker sets memory+swap to twice the
    * memory limit when only the memory limit is given, unless the kernel cannot limit swap. Default true.

@@ -1,6 +1,7 @@
 /** Inputs of buildOciSpec shared by the oci-spec*.test.ts files: a busybox-like image and service. */
 import { TsComposeError } from '../../../../errors.js';
 import type { ContainerSpec } from '../../../runtime.js';
+import { ALL_CAPABILITIES } from '../defaults.js';
 import type { ImageRunConfig, OciSpecInput } from '../spec-types.js';
 
 export const BUSYBOX: ImageRunConfig = {
@@ -22,6 +23,7 @@ export function input(spec: Partial<ContainerSpec> = {}, over: Partial<OciSpecIn
     cgroupsPath: '/tscompose/c0ffee',
     network: { netnsPath: '/run/netns/tsc-c0ffee' },
     confinement: CONFINEMENT,
+    availableCapabilities: ALL_CAPABILITIES,
     ...over,
   };
 }
