@@ -107,8 +107,8 @@ export function endpointSettings(ep: Omit<EndpointSpec, 'network'>): Docker.Endp
 
 /**
  * Bind mounts go to `Binds` (Docker creates a missing host path, as compose does) unless `createHostPath` is
- * false (then `Mounts`, which fails on a missing path); the rest to `Mounts`. File-sourced secrets and configs are
- * read-only binds; inline ones are copied in after create (see DockerRuntime.createContainer).
+ * false (then `Mounts`, which fails on a missing path); the rest to `Mounts`. `files` are the secrets and configs
+ * bound read-only; the others (inline ones, files given a mode or owner) are copied in after create (./container-files.ts).
  */
 export function mountsConfig(
   mounts: readonly MountSpec[],
