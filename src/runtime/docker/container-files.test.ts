@@ -19,7 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const spec = (files: ContainerSpec['files'], extra: Partial<ContainerSpec> = {}): ContainerSpec => ({
+const spec = (files: NonNullable<ContainerSpec['files']>, extra: Partial<ContainerSpec> = {}): ContainerSpec => ({
   name: 'c',
   image: 'busybox',
   labels: {},
@@ -33,7 +33,7 @@ async function entries(tar: Readable): Promise<{ name: string; mode: number; uid
   const x = extract();
   x.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
     stream.on('end', () => {
       out.push({ name: h.name, mode: h.mode ?? 0, uid: h.uid ?? 0, gid: h.gid ?? 0, body: Buffer.concat(chunks).toString() });
       next();
