@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite, ok, type NativeProject } from './native-harness.js';
@@ -81,6 +81,8 @@ run('native build e2e', () => {
     const out = log(suite.ts(p, 'build'));
     expect(out).toMatch(/\[app builder 2\/4\] RUN mkdir -p \$OUT/);
     expect(out).toContain('Built');
+    // a build alone (no container made yet) leaves the state directory private: its RUN steps held secrets there
+    expect((statSync(suite.env['TSCOMPOSE_STATE_DIR']!).mode & 0o777).toString(8)).toBe('700');
     expect(sh(p, 'cat /home/app/work/out/msg.txt /home/app/work/out/h.txt /trig.txt /etc/greeting')).toBe(
       'from compose\nfrom-heredoc\ntriggered\nhello unset',
     );

@@ -73,6 +73,8 @@ export async function buildNative(
       hint: 'clone the repository and point build.context at it, or build with --runtime docker',
     });
   }
+  // RUN steps write their secrets' values into scratch files under the state directory: private first
+  await ctx.state.ensureSecure();
   const images = await ctx.images();
   const store = images.store;
   const dockerfilePath = path.resolve(spec.context, spec.dockerfile ?? 'Dockerfile');
