@@ -2,7 +2,7 @@
  * End-to-end: user namespaces on the native runtime (issue 13 item 3), with the remap on for the whole suite
  * (TSCOMPOSE_USERNS_REMAP=UID:GID:SIZE, as dockerd's `userns-remap`). A container's root is the range's first id on
  * the host: its uid_map shows the range, a file it makes in a bind mount belongs to that id; `userns_mode: host`
- * keeps a container out of it. DNS between services, a published port, a named volume and a healthcheck work as
+ * keeps a container out of it; `network_mode: service:` joins the other's user namespace. DNS between services, a published port, a named volume and a healthcheck work as
  * without the remap (the bridge network's namespace is moved into the container's user namespace, so `exec`, and
  * with it the healthcheck, can join it); secrets keep the owner and mode the compose file gives; `down -v` leaves
  * nothing.
@@ -60,6 +60,10 @@ run('native user namespaces e2e', () => {
   client:
     image: busybox:latest
     command: ["sleep", "3600"]
+  side:
+    image: busybox:latest
+    network_mode: service:client
+    command: ["sleep", "3600"]
   hostns:
     image: busybox:latest
     userns_mode: host
@@ -74,7 +78,7 @@ volumes:
     mkdirSync(join(p.dir, 'open'));
     chmodSync(join(p.dir, 'open'), 0o777);
     ok(suite.ts(p, 'up', '-d'));
-    for (const s of ['web', 'client', 'hostns']) ids.push(ok(suite.ts(p, 'ps', '-q', s)).trim());
+    for (const s of ['web', 'client', 'side', 'hostns']) ids.push(ok(suite.ts(p, 'ps', '-q', s)).trim());
 
     // Root in the container is the range's first id on the host.
     expect(uidMap(sh('web', 'cat /proc/self/uid_map'))).toBe(`0 ${RANGE.uid} ${RANGE.size}`);
@@ -101,7 +105,16 @@ volumes:
     for (const l of readdirSync(layers)) expect(statSync(join(layers, l))).toMatchObject({ uid: RANGE.uid, gid: RANGE.gid });
 
     // DNS between services, the published port, the healthcheck (runc exec into the remapped container).
-    expect(sh('client', 'wget -qO- http://web:8080/')).toBe('hello-userns');
+    await until(
+      'web answering by name',
+      () => suite.ts(p, 'exec', '-T', 'client', 'wget', '-qO-', 'http://web:8080/').stdout.trim() === 'hello-userns',
+    );
+    // network_mode service:client joins client's network and so its user namespace (exec works into it).
+    const webIp = sh('client', "nslookup web | awk '/^Address/ { a = $NF } END { print a }'");
+    expect(sh('side', `wget -qO- http://${webIp}:8080/`)).toBe('hello-userns');
+    expect(sh('side', 'ip -4 -o addr show eth0')).toBe(sh('client', 'ip -4 -o addr show eth0'));
+    expect(sh('side', 'readlink /proc/self/ns/user')).toBe(sh('client', 'readlink /proc/self/ns/user'));
+    expect(uidMap(sh('side', 'cat /proc/self/uid_map'))).toBe(`0 ${RANGE.uid} ${RANGE.size}`);
     const res = await fetch(`http://127.0.0.1:${port}/`);
     expect((await res.text()).trim()).toBe('hello-userns');
     await until('web healthy', () => ok(suite.ts(p, 'ps', 'web')).includes('(healthy)'));

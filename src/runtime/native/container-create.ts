@@ -23,6 +23,7 @@ import { buildOciSpec, ociSpecToJson } from './oci/oci-spec.js';
 import type { ImageRunConfig, OciNetwork } from './oci/spec-types.js';
 import type { ContainerRecord } from './state.js';
 import { resolveUser } from './user.js';
+import { joinedUserns } from './userns/join.js';
 import { containerRemap, createBindSources } from './userns/mode.js';
 import { shiftOwners } from './userns/shift.js';
 import type { VolumeService } from './volumes.js';
@@ -39,7 +40,7 @@ export async function createContainer(
     if (network === 'none')
       throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);
   }
-  const userns = containerRemap(spec, ctx.userns());
+  const userns = await joinedUserns(ctx, spec, containerRemap(spec, ctx.userns()));
   const images = await ctx.images();
   const image = await images.resolve(spec.image);
   if (!image) throw new NotFoundError('image', spec.image, { hint: `pull it first: tscompose --runtime native image pull ${spec.image}` });

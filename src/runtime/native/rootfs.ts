@@ -16,7 +16,7 @@ import { TsComposeError } from '../../errors.js';
 import { coalescing } from '../../lib/coalesce.js';
 import { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 import type { NativeContext } from './context.js';
-import type { IdRange } from './userns/idmap.js';
+import { USERNS_RUN_DIR, type IdRange } from './userns/idmap.js';
 import { pruneRemappedLayers, remappedLowerdir } from './userns/layers.js';
 
 const execFileP = promisify(execFile);
@@ -29,7 +29,7 @@ export function rootfsDir(ctx: NativeContext, id: string): string {
 export { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 
 /** Where a remapped container's rootfs is bound for runc (searchable by the remapped root). */
-export const USERNS_ROOTFS_DIR = '/run/tscompose-userns';
+export const USERNS_ROOTFS_DIR = USERNS_RUN_DIR;
 
 /** The user-namespace remap a container was created with (its `userns.json`), undefined for none. */
 export async function containerUserns(ctx: NativeContext, id: string): Promise<IdRange | undefined> {
@@ -108,6 +108,10 @@ export async function unmountRootfs(ctx: NativeContext, id: string): Promise<voi
   const pub = path.join(USERNS_ROOTFS_DIR, id);
   if (await isMounted(pub)) await execFileP('umount', [pub]).catch(() => execFileP('umount', ['-l', pub]).catch(() => undefined));
   await fs.rmdir(pub).catch(() => undefined);
+  // The user namespace others joined (./userns/join.ts).
+  const ns = `${pub}.userns`;
+  if (await isMounted(ns)) await execFileP('umount', ['-l', ns]).catch(() => undefined);
+  await fs.rm(ns, { force: true }).catch(() => undefined);
   if (await containerUserns(ctx, id).catch(() => undefined)) await pruneRemappedLayers(ctx.usernsLayers, ctx.paths.images).catch(() => undefined);
   for (let round = 0; round < 5; round++) {
     const points = await mountsUnder(dir);

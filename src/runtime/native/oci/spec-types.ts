@@ -211,5 +211,5 @@ export interface OciSpecInput {
    * The user-namespace remap of this container (TSCOMPOSE_USERNS_REMAP, ../userns/): container ids 0..size-1 are host
    * ids uid.. / gid..; absent: the host's user namespace.
    */
-  readonly userns?: { readonly uid: number; readonly gid: number; readonly size: number } | undefined;
+  readonly userns?: { readonly uid: number; readonly gid: number; readonly size: number; readonly path?: string } | undefined;
 }

@@ -21,8 +21,8 @@ describe('withUserNamespace', () => {
     expect(s.linux.uidMappings).toEqual([{ containerID: 0, hostID: 100000, size: 65536 }]);
     expect(s.linux.gidMappings).toEqual([{ containerID: 0, hostID: 200000, size: 65536 }]);
     expect(s.linux.namespaces.find((n) => n.type === 'network')).toEqual({ type: 'network' });
-    expect(s.hooks?.createRuntime).toEqual([moveNetnsHook('tsc-c0ffee')]);
-    expect(s.hooks?.createRuntime?.[0]?.args?.slice(-1)).toEqual(['tsc-c0ffee']);
+    expect(s.hooks?.createRuntime).toEqual([moveNetnsHook('tsc-c0ffee', '/run/tscompose-userns/c0ffee.userns')]);
+    expect(s.hooks?.createRuntime?.[0]?.args?.slice(-2)).toEqual(['tsc-c0ffee', '/run/tscompose-userns/c0ffee.userns']);
     // sysfs stays sysfs: the container's user namespace owns its network namespace.
     expect(s.mounts.find((m) => m.destination === '/sys')?.type).toBe('sysfs');
   });
@@ -34,9 +34,12 @@ describe('withUserNamespace', () => {
     expect(s.hooks).toBeUndefined();
   });
 
-  test('another container netns (container:/service:) is joined as it is', () => {
-    const s = buildOciSpec(input({}, { userns, network: { netnsPath: '/proc/42/ns/net' } }));
+  test("another container's netns (container:/service:) is joined as it is, with that container's user namespace", () => {
+    const path = '/run/tscompose-userns/other.userns';
+    const s = buildOciSpec(input({}, { userns: { ...userns, path }, network: { netnsPath: '/proc/42/ns/net' } }));
     expect(s.linux.namespaces.find((n) => n.type === 'network')).toEqual({ type: 'network', path: '/proc/42/ns/net' });
+    expect(s.linux.namespaces.filter((n) => n.type === 'user')).toEqual([{ type: 'user', path }]);
+    expect(s.linux.uidMappings).toEqual([{ containerID: 0, hostID: 100000, size: 65536 }]);
     expect(s.hooks).toBeUndefined();
   });
 

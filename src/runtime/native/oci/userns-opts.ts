@@ -11,7 +11,13 @@
  * configured interfaces into it with their addresses and routes, then binds it at the host's name for it
  * (/run/netns/tsc-<id12>), where teardown, `network connect` and the resolver find it. dockerd does the same in
  * the other order (runc makes the namespace, libnetwork's prestart hook configures it).
+ *
+ * A container joining a remapped container's network namespace (`network_mode: service:`/`container:`) joins its
+ * user namespace too (`userns.path`, bound by the hook at `/run/tscompose-userns/<id>.userns` on each start of the
+ * joined container once a joiner made the file): in a user namespace of its own it could neither mount sysfs nor
+ * be exec'd into.
  */
+import { USERNS_RUN_DIR } from '../userns/idmap.js';
 import type { OciHook } from './spec-types.js';
 import type { SpecOpt } from './spec-opts.js';
 
@@ -22,7 +28,13 @@ import type { SpecOpt } from './spec-opts.js';
 export const MOVE_NETNS_SCRIPT = `set -e
 ns="$1"
 pid=$(tr ',{}' '\\n\\n\\n' | sed -n 's/^ *"pid": *\\([0-9][0-9]*\\).*/\\1/p' | head -n 1)
-[ -n "$pid" ] && [ -e "/run/netns/$ns" ] || exit 0
+[ -n "$pid" ] || exit 0
+# Containers joining this one's network namespace join its user namespace through $2 (when one made it).
+if [ -n "$2" ] && [ -e "$2" ]; then
+  umount -l "$2" 2>/dev/null || true
+  mount --bind "/proc/$pid/ns/user" "$2"
+fi
+[ -e "/run/netns/$ns" ] || exit 0
 links=$(ip -n "$ns" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); if ($2 != "lo") print $2 }')
 [ -n "$links" ] || exit 0
 cmds=$(
@@ -41,19 +53,25 @@ mount --bind "/proc/$pid/ns/net" "/run/netns/$ns"
 const HOOK_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
 
 /** The createRuntime hook moving the host-made network namespace's interfaces into the container's (see above). */
-export function moveNetnsHook(netnsName: string): OciHook {
-  return { path: '/bin/sh', args: ['sh', '-c', MOVE_NETNS_SCRIPT, 'tscompose-userns-netns', netnsName], env: [...HOOK_ENV], timeout: 30 };
+export function moveNetnsHook(netnsName: string, usernsFile: string): OciHook {
+  return {
+    path: '/bin/sh',
+    args: ['sh', '-c', MOVE_NETNS_SCRIPT, 'tscompose-userns-netns', netnsName, usernsFile],
+    env: [...HOOK_ENV],
+    timeout: 30,
+  };
 }
 
 /** `linux.namespaces` gets `user` and the id mappings (after withNamespaces). */
-export const withUserNamespace: SpecOpt = (s, { userns, network }) => {
+export const withUserNamespace: SpecOpt = (s, { id, userns, network }) => {
   if (!userns) return;
-  if (!s.linux.namespaces.some((n) => n.type === 'user')) s.linux.namespaces.push({ type: 'user' });
+  // Another container's user namespace (`network_mode: container:`, ../userns/join.ts), or a new one.
+  s.linux.namespaces = [...s.linux.namespaces.filter((n) => n.type !== 'user'), { type: 'user', ...(userns.path ? { path: userns.path } : {}) }];
   s.linux.uidMappings = [{ containerID: 0, hostID: userns.uid, size: userns.size }];
   s.linux.gidMappings = [{ containerID: 0, hostID: userns.gid, size: userns.size }];
   if (typeof network === 'object' && network.netnsPath.startsWith('/run/netns/')) {
     s.linux.namespaces = s.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network' } : n));
     const hooks = (s.hooks ??= {});
-    (hooks.createRuntime ??= []).push(moveNetnsHook(network.netnsPath.slice('/run/netns/'.length)));
+    (hooks.createRuntime ??= []).push(moveNetnsHook(network.netnsPath.slice('/run/netns/'.length), `${USERNS_RUN_DIR}/${id}.userns`));
   }
 };

@@ -35,6 +35,12 @@ export type RemapSetting =
   | { readonly kind: 'range'; readonly range: IdRange }
   | { readonly kind: 'user'; readonly user: string; readonly group: string; readonly allocate: boolean };
 
+/**
+ * Host paths of remapped containers, searchable by their roots: `<id>` (the rootfs bound for runc, ../rootfs.ts)
+ * and `<id>.userns` (the user namespace of a container others join through `network_mode: service:`/`container:`).
+ */
+export const USERNS_RUN_DIR = '/run/tscompose-userns';
+
 /** The user `default` stands for (dockerd's `dockremap`). */
 export const DEFAULT_REMAP_USER = 'tscompose';
 /** The size of an allocated range (dockerd's and shadow's default). */

@@ -1,0 +1,49 @@
+/**
+ * `network_mode: service:X` / `container:X` under the remap: the container joins X's network namespace, which
+ * belongs to X's user namespace (../oci/userns-opts.ts), so it joins that user namespace too, through
+ * `/run/tscompose-userns/<X id>.userns`: bound here from X's running process, and again by X's hook whenever X starts
+ * anew (its restart makes new namespaces; the joiner's restart then finds the new ones at the same path). X must be
+ * remapped with the same range: a remapped container cannot use the network namespace of one that is not (runc could
+ * neither mount its sysfs nor exec into it). A container with `userns_mode: host` may join any (host root can).
+ */
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { TsComposeError } from '../../../errors.js';
+import type { ContainerSpec } from '../../runtime.js';
+import type { NativeContext } from '../context.js';
+import { containerUserns } from '../rootfs.js';
+import { isMounted } from '../../../lib/fs/mounts.js';
+import { rangeKey, USERNS_RUN_DIR, type IdRange } from './idmap.js';
+
+const execFileP = promisify(execFile);
+
+/** The user namespace a container joining another one's network namespace uses (see the header). */
+export async function joinedUserns(
+  ctx: NativeContext,
+  spec: Pick<ContainerSpec, 'name' | 'networkMode'>,
+  range: IdRange | undefined,
+): Promise<(IdRange & { path?: string }) | undefined> {
+  const mode = spec.networkMode ?? '';
+  // Not remapped (userns_mode: host): the host's root may join any network namespace.
+  if (!range || !mode.startsWith('container:')) return range;
+  const other = await ctx.state.find(mode.slice('container:'.length));
+  if (!other) return range; // networkOf reported it already
+  const otherRange = await containerUserns(ctx, other.id);
+  if (!otherRange || rangeKey(otherRange) !== rangeKey(range)) {
+    throw new TsComposeError(
+      'TSC_USERNS_NETWORK_MISMATCH',
+      `container ${spec.name}: cannot join the network namespace of ${other.name}: it is not in this container's user namespace remap`,
+      { hint: `give this service \`userns_mode: host\` too, or remove it from ${other.name}'s service` },
+    );
+  }
+  if (other.state.pid === undefined) return range;
+  const file = path.join(USERNS_RUN_DIR, `${other.id}.userns`);
+  if (!(await isMounted(file))) {
+    await fs.mkdir(USERNS_RUN_DIR, { recursive: true });
+    await fs.writeFile(file, '', { flag: 'a' });
+    await execFileP('mount', ['--bind', `/proc/${other.state.pid}/ns/user`, file]);
+  }
+  return { ...range, path: file };
+}
