@@ -105,14 +105,16 @@ const umountMerged = coalescing<string>(async (points) => {
  */
 export async function unmountRootfs(ctx: NativeContext, id: string): Promise<void> {
   const dir = ctx.state.containerDir(id);
-  const pub = path.join(USERNS_ROOTFS_DIR, id);
-  if (await isMounted(pub)) await execFileP('umount', [pub]).catch(() => execFileP('umount', ['-l', pub]).catch(() => undefined));
-  await fs.rmdir(pub).catch(() => undefined);
-  // The user namespace others joined (./userns/join.ts).
-  const ns = `${pub}.userns`;
-  if (await isMounted(ns)) await execFileP('umount', ['-l', ns]).catch(() => undefined);
-  await fs.rm(ns, { force: true }).catch(() => undefined);
-  if (await containerUserns(ctx, id).catch(() => undefined)) await pruneRemappedLayers(ctx.usernsLayers, ctx.paths.images).catch(() => undefined);
+  if (await containerUserns(ctx, id).catch(() => undefined)) {
+    const pub = path.join(USERNS_ROOTFS_DIR, id);
+    if (await isMounted(pub)) await execFileP('umount', [pub]).catch(() => execFileP('umount', ['-l', pub]).catch(() => undefined));
+    await fs.rmdir(pub).catch(() => undefined);
+    // The user namespace others joined (./userns/join.ts).
+    const ns = `${pub}.userns`;
+    if (await isMounted(ns)) await execFileP('umount', ['-l', ns]).catch(() => undefined);
+    await fs.rm(ns, { force: true }).catch(() => undefined);
+    await pruneRemappedLayers(ctx.usernsLayers, ctx.paths.images).catch(() => undefined);
+  }
   for (let round = 0; round < 5; round++) {
     const points = await mountsUnder(dir);
     if (points.length === 0) return;
