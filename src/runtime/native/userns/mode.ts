@@ -2,8 +2,8 @@
  * Which remap a container gets, from the runtime's remap (TSCOMPOSE_USERNS_REMAP, ./idmap.ts) and the service's
  * `userns_mode`, with Docker's meaning: unset, the daemon's remap (if any); `host`, none (the host's user
  * namespace); anything else (podman's `keep-id`, `auto`, `nomap`, `ns:…`) is refused. As dockerd, a privileged
- * container cannot be remapped: it needs `userns_mode: host`, and so does `network_mode: host` (as dockerd's first
- * userns-remap releases; here because runc 1.1.5 cannot exec into it).
+ * container cannot be remapped: it needs `userns_mode: host`, and so does `network_mode: host` (a limitation Docker
+ * documents for userns-remap; here also because runc 1.1.5 cannot exec into such a container).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
