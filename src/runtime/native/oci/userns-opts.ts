@@ -22,12 +22,13 @@ import type { OciHook } from './spec-types.js';
 import type { SpecOpt } from './spec-opts.js';
 
 /**
- * The hook's script: `$1` is the netns name under /run/netns; the OCI state (with the container's pid) on stdin.
- * Addresses (scope global) and routes (not the kernel's own) are read from the old namespace and replayed.
+ * The hook's script: `$1` is the netns name under /run/netns, `$2` the joiners' user-namespace file; the OCI state
+ * (one line of JSON with the container's pid) on stdin. IPv4 addresses (scope global) and routes (not the kernel's
+ * own) are read from the old namespace and replayed in the new one (the bridge networks are IPv4). Eight processes.
  */
 export const MOVE_NETNS_SCRIPT = `set -e
 ns="$1"
-pid=$(tr ',{}' '\\n\\n\\n' | sed -n 's/^ *"pid": *\\([0-9][0-9]*\\).*/\\1/p' | head -n 1)
+pid=$(sed -n 's/.*"status": *"[a-z]*", *"pid": *\\([0-9][0-9]*\\).*/\\1/p')
 [ -n "$pid" ] || exit 0
 # Containers joining this one's network namespace join its user namespace through $2 (when one made it).
 if [ -n "$2" ] && [ -e "$2" ]; then
@@ -35,19 +36,24 @@ if [ -n "$2" ] && [ -e "$2" ]; then
   mount --bind "/proc/$pid/ns/user" "$2"
 fi
 [ -e "/run/netns/$ns" ] || exit 0
-links=$(ip -n "$ns" -o link show | awk -F': ' '{ sub(/@.*/, "", $2); if ($2 != "lo") print $2 }')
-[ -n "$links" ] || exit 0
-cmds=$(
-  echo "link set dev lo up"
-  ip -n "$ns" -o addr show scope global | awk '{ if ($3 == "inet") print "address replace", $4, "broadcast + dev", $2; else if ($3 == "inet6") print "address replace", $4, "dev", $2, "nodad" }'
-  for l in $links; do echo "link set dev $l up"; done
-  ip -n "$ns" -4 route show | grep -v 'proto kernel' | sed 's/^/route replace /' || true
-  ip -n "$ns" -6 route show | grep -v -e 'proto kernel' -e '^fe80' -e '^multicast' | sed 's/^/-6 route replace /' || true
-)
-for l in $links; do ip -n "$ns" link set dev "$l" netns "$pid"; done
-echo "$cmds" | sed '/^ *$/d' | nsenter -t "$pid" -n ip -batch -
+# One ip reads addresses and routes; awk writes the moves, then (after --) the replay.
+out=$(printf 'address show scope global\\nroute show\\n' | ip -n "$ns" -o -4 -batch - | awk -v pid="$pid" '
+  $3 == "inet" { if (!($2 in seen)) { seen[$2] = 1; links[++n] = $2 } addrs[++a] = "address replace " $4 " broadcast + dev " $2; next }
+  / proto kernel / { next }
+  $1 == "default" || / via / { routes[++r] = "route replace " $0 }
+  END {
+    for (i = 1; i <= n; i++) print "link set dev " links[i] " netns " pid
+    print "--"; print "link set dev lo up"
+    for (i = 1; i <= a; i++) print addrs[i]
+    for (i = 1; i <= n; i++) print "link set dev " links[i] " up"
+    for (i = 1; i <= r; i++) print routes[i]
+  }')
+moves=\${out%%--*}
+[ -n "$moves" ] || exit 0
+echo "$moves" | ip -n "$ns" -batch -
 umount "/run/netns/$ns"
 mount --bind "/proc/$pid/ns/net" "/run/netns/$ns"
+echo "\${out#*--}" | ip -n "$ns" -batch -
 `;
 
 const HOOK_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'];
