@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { cgroupFiles, cgroupsPathFor, detectCgroupMode, listCgroupDirs, readLimits, removeCgroup, type CgroupMode } from './cgroups.js';
-import { ALL_CAPABILITIES } from './defaults.js';
+import { currentCapabilities } from './process.js';
 import { buildOciSpec, ociSpecToJson } from './oci-spec.js';
 import type { OciSpec } from './spec-types.js';
 import { OciRuntime, OciRuntimeError, chooseOciRuntime, execProcess, runtimeErrorMessage, whichSync, type OciRuntimeProbe } from './oci-runtime.js';
@@ -207,7 +207,7 @@ describe('execProcess', () => {
     expect(p.user).toEqual({ uid: 0, gid: 0 });
     expect(p.cwd).toBe('/tmp');
     expect(p.terminal).toBe(true);
-    expect(p.capabilities?.effective).toEqual(ALL_CAPABILITIES);
+    expect(p.capabilities?.effective).toEqual(currentCapabilities()); // what this process has, as a privileged container gets
   });
 
   test('empty command', () => {

@@ -15,8 +15,7 @@ import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { detectCgroupMode, type CgroupMode } from './cgroups.js';
 import { fastDeleteStopped, fastKill } from './oci-fast.js';
-import { ALL_CAPABILITIES } from './defaults.js';
-import { replaceOrAppendEnv } from './process.js';
+import { currentCapabilities, replaceOrAppendEnv } from './process.js';
 import { normalizeSignal } from './signals.js';
 import type { OciProcess, OciSpec, OciUser } from './spec-types.js';
 
@@ -476,7 +475,8 @@ export function execProcess(spec: OciSpec, exec: ExecProcessInput): OciProcess {
     cwd: exec.cwd || base.cwd,
   };
   if (exec.privileged) {
-    const all = [...ALL_CAPABILITIES];
+    // as a privileged container: the capabilities this process has (a sandbox may lack some; runc refuses those)
+    const all = [...currentCapabilities()];
     proc.capabilities = { bounding: all, effective: [...all], permitted: [...all] };
   } else if (base.capabilities) {
     const c = base.capabilities;
