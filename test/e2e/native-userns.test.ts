@@ -18,6 +18,7 @@ const run = nativeDescribe ? describe : describe.skip;
 const RANGE = { uid: 300000, gid: 310000, size: 65536 };
 const suite = new NativeSuite();
 suite.env.TSCOMPOSE_USERNS_REMAP = `${RANGE.uid}:${RANGE.gid}:${RANGE.size}`;
+const runDir = `/run/tscompose-userns/${RANGE.uid}.${RANGE.gid}.${RANGE.size}`;
 const port = 21000 + Math.floor(Math.random() * 8000);
 
 beforeAll(() => {
@@ -103,6 +104,10 @@ volumes:
     const layers = join(suite.stateDir, 'state', 'userns', `${RANGE.uid}.${RANGE.gid}.${RANGE.size}`, 'l');
     expect(readdirSync(layers).length).toBeGreaterThan(0);
     for (const l of readdirSync(layers)) expect(statSync(join(layers, l))).toMatchObject({ uid: RANGE.uid, gid: RANGE.gid });
+    // runc reaches the rootfs through a directory only host root and the range's root group can search.
+    expect(statSync(runDir)).toMatchObject({ uid: 0, gid: RANGE.gid });
+    expect(statSync(runDir).mode & 0o777).toBe(0o710);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(`${runDir}/${ids[0]}`);
 
     // DNS between services, the published port, the healthcheck (runc exec into the remapped container).
     await until(
@@ -184,8 +189,9 @@ volumes:
     expect(suite.leftovers()).toEqual([]);
     const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
     for (const id of ids) {
-      expect(mountinfo).not.toContain(`/run/tscompose-userns/${id}`);
-      expect(existsSync(`/run/tscompose-userns/${id}`)).toBe(false);
+      expect(mountinfo).not.toContain(`${runDir}/${id}`);
+      expect(existsSync(`${runDir}/${id}`)).toBe(false);
+      expect(existsSync(`${runDir}/${id}.userns`)).toBe(false);
       expect(existsSync(`/run/netns/tsc-${id.slice(0, 12)}`)).toBe(false);
     }
     expect(existsSync(join(suite.stateDir, 'state', 'volumes', `${p.name}_data`))).toBe(false);

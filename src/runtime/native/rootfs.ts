@@ -3,7 +3,7 @@
  * upper and work directories under its state directory, and the unmounting of it and of everything mounted below.
  * A remapped container (user namespace, ./userns/) has its range in `userns.json` beside them: its lower layers are
  * the chowned copies for that range and its upper and work directories belong to the range's root. Its rootfs is
- * also bound at `/run/tscompose-userns/<id>`, the path its config.json names: runc mounts the rootfs from inside the
+ * also bound at `/run/tscompose-userns/<range>/<id>`, the path its config.json names: runc mounts the rootfs from inside the
  * user namespace, where the remapped root cannot search the state directory's parents (a temp dir, a 0700 state
  * dir); dockerd asks for o+x on every parent of its root instead.
  */
@@ -16,7 +16,8 @@ import { TsComposeError } from '../../errors.js';
 import { coalescing } from '../../lib/coalesce.js';
 import { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 import type { NativeContext } from './context.js';
-import { USERNS_RUN_DIR, type IdRange } from './userns/idmap.js';
+import { usernsRunDir, type IdRange } from './userns/idmap.js';
+import { ensureUsernsRunDir } from './userns/rundir.js';
 import { pruneRemappedLayers, remappedLowerdir } from './userns/layers.js';
 
 const execFileP = promisify(execFile);
@@ -27,9 +28,6 @@ export function rootfsDir(ctx: NativeContext, id: string): string {
 }
 
 export { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
-
-/** Where a remapped container's rootfs is bound for runc (searchable by the remapped root). */
-export const USERNS_ROOTFS_DIR = USERNS_RUN_DIR;
 
 /** The user-namespace remap a container was created with (its `userns.json`), undefined for none. */
 export async function containerUserns(ctx: NativeContext, id: string): Promise<IdRange | undefined> {
@@ -50,7 +48,7 @@ export async function mountRootfs(
   const dir = ctx.state.containerDir(id);
   const target = rootfsDir(ctx, id);
   const userns = 'userns' in options ? options.userns : await containerUserns(ctx, id);
-  if (await isMounted(target)) return userns ? bindForUserns(id, target) : target;
+  if (await isMounted(target)) return userns ? bindForUserns(id, target, userns) : target;
   await Promise.all([
     fs.mkdir(target, { recursive: true }),
     fs.mkdir(path.join(dir, 'upper'), { recursive: true }),
@@ -73,15 +71,15 @@ export async function mountRootfs(
       },
     );
   }
-  return userns ? bindForUserns(id, target) : target;
+  return userns ? bindForUserns(id, target, userns) : target;
 }
 
-/** Binds a remapped container's rootfs at USERNS_ROOTFS_DIR/<id> (kept 0711: searchable, not listable), unless bound. */
-async function bindForUserns(id: string, target: string): Promise<string> {
-  const pub = path.join(USERNS_ROOTFS_DIR, id);
+/** Binds a remapped container's rootfs at /run/tscompose-userns/<range>/<id> (./userns/idmap.ts), unless bound. */
+async function bindForUserns(id: string, target: string, range: IdRange): Promise<string> {
+  const pub = path.join(usernsRunDir(range), id);
   if (await isMounted(pub)) return pub;
+  await ensureUsernsRunDir(range);
   await fs.mkdir(pub, { recursive: true, mode: 0o700 });
-  await fs.chmod(USERNS_ROOTFS_DIR, 0o711);
   await execFileP('mount', ['--bind', target, pub]).catch((e: unknown) => {
     throw new TsComposeError(
       'TSC_NATIVE_MOUNT',
@@ -105,8 +103,9 @@ const umountMerged = coalescing<string>(async (points) => {
  */
 export async function unmountRootfs(ctx: NativeContext, id: string): Promise<void> {
   const dir = ctx.state.containerDir(id);
-  if (await containerUserns(ctx, id).catch(() => undefined)) {
-    const pub = path.join(USERNS_ROOTFS_DIR, id);
+  const userns = await containerUserns(ctx, id).catch(() => undefined);
+  if (userns) {
+    const pub = path.join(usernsRunDir(userns), id);
     if (await isMounted(pub)) await execFileP('umount', [pub]).catch(() => execFileP('umount', ['-l', pub]).catch(() => undefined));
     await fs.rmdir(pub).catch(() => undefined);
     // The user namespace others joined (./userns/join.ts).

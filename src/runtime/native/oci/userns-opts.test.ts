@@ -21,8 +21,8 @@ describe('withUserNamespace', () => {
     expect(s.linux.uidMappings).toEqual([{ containerID: 0, hostID: 100000, size: 65536 }]);
     expect(s.linux.gidMappings).toEqual([{ containerID: 0, hostID: 200000, size: 65536 }]);
     expect(s.linux.namespaces.find((n) => n.type === 'network')).toEqual({ type: 'network' });
-    expect(s.hooks?.createRuntime).toEqual([moveNetnsHook('tsc-c0ffee', '/run/tscompose-userns/c0ffee.userns')]);
-    expect(s.hooks?.createRuntime?.[0]?.args?.slice(-2)).toEqual(['tsc-c0ffee', '/run/tscompose-userns/c0ffee.userns']);
+    expect(s.hooks?.createRuntime).toEqual([moveNetnsHook('tsc-c0ffee', '/run/tscompose-userns/100000.200000.65536/c0ffee.userns')]);
+    expect(s.hooks?.createRuntime?.[0]?.args?.slice(-2)).toEqual(['tsc-c0ffee', '/run/tscompose-userns/100000.200000.65536/c0ffee.userns']);
     // sysfs stays sysfs: the container's user namespace owns its network namespace.
     expect(s.mounts.find((m) => m.destination === '/sys')?.type).toBe('sysfs');
   });

@@ -13,11 +13,11 @@
  * the other order (runc makes the namespace, libnetwork's prestart hook configures it).
  *
  * A container joining a remapped container's network namespace (`network_mode: service:`/`container:`) joins its
- * user namespace too (`userns.path`, bound by the hook at `/run/tscompose-userns/<id>.userns` on each start of the
+ * user namespace too (`userns.path`, bound by the hook at `/run/tscompose-userns/<range>/<id>.userns` on each start of the
  * joined container once a joiner made the file): in a user namespace of its own it could neither mount sysfs nor
  * be exec'd into.
  */
-import { USERNS_RUN_DIR } from '../userns/idmap.js';
+import { usernsRunDir } from '../userns/idmap.js';
 import type { OciHook } from './spec-types.js';
 import type { SpecOpt } from './spec-opts.js';
 
@@ -78,6 +78,6 @@ export const withUserNamespace: SpecOpt = (s, { id, userns, network }) => {
   if (typeof network === 'object' && network.netnsPath.startsWith('/run/netns/')) {
     s.linux.namespaces = s.linux.namespaces.map((n) => (n.type === 'network' ? { type: 'network' } : n));
     const hooks = (s.hooks ??= {});
-    (hooks.createRuntime ??= []).push(moveNetnsHook(network.netnsPath.slice('/run/netns/'.length), `${USERNS_RUN_DIR}/${id}.userns`));
+    (hooks.createRuntime ??= []).push(moveNetnsHook(network.netnsPath.slice('/run/netns/'.length), `${usernsRunDir(userns)}/${id}.userns`));
   }
 };

@@ -36,10 +36,17 @@ export type RemapSetting =
   | { readonly kind: 'user'; readonly user: string; readonly group: string; readonly allocate: boolean };
 
 /**
- * Host paths of remapped containers, searchable by their roots: `<id>` (the rootfs bound for runc, ../rootfs.ts)
- * and `<id>.userns` (the user namespace of a container others join through `network_mode: service:`/`container:`).
+ * Host paths of remapped containers, under `<uid>.<gid>.<size>/` (root:gid 0710, as dockerd's
+ * `/var/lib/docker/<uid>.<gid>`: searchable by the range's root group and host root only): `<id>` (the rootfs bound
+ * for runc, ../rootfs.ts) and `<id>.userns` (the user namespace of a container others join through
+ * `network_mode: service:`/`container:`, ./join.ts).
  */
 export const USERNS_RUN_DIR = '/run/tscompose-userns';
+
+/** The run directory of a range's containers (see USERNS_RUN_DIR). */
+export function usernsRunDir(range: IdRange): string {
+  return `${USERNS_RUN_DIR}/${rangeKey(range)}`;
+}
 
 /** The user `default` stands for (dockerd's `dockremap`). */
 export const DEFAULT_REMAP_USER = 'tscompose';

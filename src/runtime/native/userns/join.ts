@@ -1,7 +1,7 @@
 /**
  * `network_mode: service:X` / `container:X` under the remap: the container joins X's network namespace, which
  * belongs to X's user namespace (../oci/userns-opts.ts), so it joins that user namespace too, through
- * `/run/tscompose-userns/<X id>.userns`: bound here from X's running process, and again by X's hook whenever X starts
+ * `/run/tscompose-userns/<range>/<X id>.userns`: bound here from X's running process, and again by X's hook whenever X starts
  * anew (its restart makes new namespaces; the joiner's restart then finds the new ones at the same path). X must be
  * remapped with the same range: a remapped container cannot use the network namespace of one that is not (runc could
  * neither mount its sysfs nor exec into it). A container with `userns_mode: host` may join any (host root can).
@@ -15,7 +15,8 @@ import type { ContainerSpec } from '../../runtime.js';
 import type { NativeContext } from '../context.js';
 import { containerUserns } from '../rootfs.js';
 import { isMounted } from '../../../lib/fs/mounts.js';
-import { rangeKey, USERNS_RUN_DIR, type IdRange } from './idmap.js';
+import { rangeKey, usernsRunDir, type IdRange } from './idmap.js';
+import { ensureUsernsRunDir } from './rundir.js';
 
 const execFileP = promisify(execFile);
 
@@ -39,9 +40,9 @@ export async function joinedUserns(
     );
   }
   if (other.state.pid === undefined) return range;
-  const file = path.join(USERNS_RUN_DIR, `${other.id}.userns`);
+  const file = path.join(usernsRunDir(range), `${other.id}.userns`);
   if (!(await isMounted(file))) {
-    await fs.mkdir(USERNS_RUN_DIR, { recursive: true });
+    await ensureUsernsRunDir(range);
     await fs.writeFile(file, '', { flag: 'a' });
     await execFileP('mount', ['--bind', `/proc/${other.state.pid}/ns/user`, file]);
   }
