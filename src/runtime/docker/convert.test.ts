@@ -183,6 +183,8 @@ describe('securityOpts', () => {
       'writable-cgroups=true',
     ]);
     expect(toCreateBody({ name: 'x', image: 'i', labels: {}, security: { seccomp: 'default' } }).body.HostConfig?.SecurityOpt).toBeUndefined();
+    expect(toCreateBody({ name: 'x', image: 'i', labels: {}, usernsMode: 'host' }).body.HostConfig?.UsernsMode).toBe('host');
+    expect(toCreateBody({ name: 'x', image: 'i', labels: {} }).body.HostConfig?.UsernsMode).toBeUndefined();
   });
 });
 

@@ -237,6 +237,8 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
     const opts = securityOpts(spec.security);
     if (opts.length > 0) host.SecurityOpt = opts;
   }
+  // compose userns_mode (`host`: out of the daemon's userns-remap)
+  if (spec.usernsMode !== undefined) host.UsernsMode = spec.usernsMode;
 
   let connectAfter: EndpointSpec[] = [];
   if (spec.networkMode !== undefined) {
