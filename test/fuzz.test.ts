@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYamlText, stringify as stringifyYaml } from 'yaml';
 import { TsComposeError } from '../src/errors.js';
 import { loadProjectSync } from '../src/project/load.js';
+import { int, mulberry32, pick, type Rng } from './fuzz/rng.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1234) >>> 0;
 const COUNT = Number(process.env.FUZZ_COUNT ?? 2000);
@@ -23,26 +24,7 @@ const COUNT = Number(process.env.FUZZ_COUNT ?? 2000);
 const SLOW_MS = 3000;
 
 // ---------------------------------------------------------------------------------------------------------
-// PRNG (mulberry32) and helpers
-
-type Rng = () => number;
-
-function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const int = (r: Rng, n: number): number => Math.floor(r() * n);
-const pick = <T>(r: Rng, xs: readonly T[]): T => xs[int(r, xs.length)]!;
-
-// ---------------------------------------------------------------------------------------------------------
-// Seeds
+// Seeds (the PRNG, mulberry32, and its helpers: ./fuzz/rng.ts)
 
 function projectRoot(): string {
   try {
