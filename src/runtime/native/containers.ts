@@ -217,16 +217,20 @@ export class ContainerService {
   }
 
   async stop(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined } = {}): Promise<void> {
-    const r = await this.record(idOrName);
-    const s = await this.status(r);
+    let r = await this.record(idOrName);
+    let s = await this.status(r);
     // Between two runs of a restart policy (also when status() has just recorded the exit and so set it
     // `restarting`: the exit hook's restart is pending): cancel the pending restart.
     if (s === 'restarting' || r.state.status === 'restarting') {
-      await this.ctx.state.update(r.id, (rec) => ({
+      const after = await this.ctx.state.update(r.id, (rec) => ({
         ...rec,
         state: { ...rec.state, status: rec.state.status === 'restarting' ? 'exited' : rec.state.status, stoppedByUser: true },
       }));
-      return;
+      // The exit hook may have started the next run while this waited for the record's lock (`down` then found the
+      // container it had "stopped" running): stop that run.
+      if (after?.state.status !== 'running' && after?.state.status !== 'paused') return;
+      r = after;
+      s = after.state.status;
     }
     if (s !== 'running' && s !== 'paused') throw new NotModifiedError('container', r.name, 'not running');
     // Removed right after (down): its network endpoints go with the removal, off the path of the next service's stop.
