@@ -158,6 +158,20 @@ volumes:
     ok(suite.ts(s, 'down', '-v', '-t', '0'));
   }, 300_000);
 
+  test('an overlay-backed bind (:O) is writable by the remapped root; the host directory never changes', () => {
+    const o = suite.project({
+      'compose.yaml': 'services:\n  a:\n    image: busybox:latest\n    volumes: ["./src:/src:O"]\n    command: ["sleep", "3600"]\n    init: true\n',
+      'src/kept.txt': 'from the host\n',
+    });
+    ok(suite.ts(o, 'up', '-d'));
+    // (files the host's root owns stay read-only to the remapped root, as in a plain bind under Docker's remap)
+    expect(ok(suite.ts(o, 'exec', '-T', 'a', 'sh', '-c', 'echo new > /src/new.txt && cat /src/new.txt /src/kept.txt'))).toBe('new\nfrom the host\n');
+    expect(ok(suite.ts(o, 'exec', '-T', 'a', 'stat', '-c', '%u', '/src')).trim()).toBe('0');
+    expect(readdirSync(join(o.dir, 'src'))).toEqual(['kept.txt']);
+    expect(readFileSync(join(o.dir, 'src', 'kept.txt'), 'utf8')).toBe('from the host\n');
+    ok(suite.ts(o, 'down', '-v', '-t', '0'));
+  }, 120_000);
+
   test('privileged needs userns_mode: host; other modes are refused', () => {
     const q = suite.project({
       'compose.yaml': 'services:\n  a:\n    image: busybox:latest\n    privileged: true\n    command: ["true"]\n',

@@ -65,7 +65,7 @@ export async function createContainer(
     const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : (spec.hostname ?? id.slice(0, 12));
     const etcFiles = await writeEtcFiles(dir, spec, hostname, network);
     if (userns) await createBindSources(spec.mounts, userns);
-    const vols = await volumeMounts(ctx, volumes, { id, spec, image, rootfs });
+    const vols = await volumeMounts(ctx, volumes, { id, spec, image, rootfs, userns });
     // Inline secrets and configs written beside the container belong to the remapped ids of their owners.
     if (userns && (await fs.stat(path.join(dir, 'files')).catch(() => undefined))) await shiftOwners(path.join(dir, 'files'), userns);
     const initBinary = spec.init ? ctx.initBinary() : undefined;

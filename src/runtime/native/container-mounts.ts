@@ -19,6 +19,7 @@ import type { ImageRunConfig, OciMount } from './oci/spec-types.js';
 import { secureJoin } from './secure-path.js';
 import { unsupported } from './unsupported.js';
 import type { VolumeService } from './volumes.js';
+import type { IdRange } from './userns/idmap.js';
 
 const execFileP = promisify(execFile);
 
@@ -30,9 +31,9 @@ const execFileP = promisify(execFile);
 export async function volumeMounts(
   ctx: NativeContext,
   volumes: VolumeService,
-  c: { id: string; spec: ContainerSpec; image: StoredImage; rootfs: string },
+  c: { id: string; spec: ContainerSpec; image: StoredImage; rootfs: string; userns?: IdRange | undefined },
 ): Promise<{ oci: OciMount[]; info: MountInfo[]; anonymous: string[] }> {
-  const { id, spec, image, rootfs } = c;
+  const { id, spec, image, rootfs, userns } = c;
   const oci: OciMount[] = [];
   const anonymous: string[] = [];
   const info: MountInfo[] = [];
@@ -82,6 +83,9 @@ export async function volumeMounts(
         // Overlay-backed: the host directory is the read-only lower layer; writes go to this container's upper.
         const o = path.join(dir, 'overlay', String(n++));
         await Promise.all(['upper', 'work', 'merged'].map((d) => fs.mkdir(path.join(o, d), { recursive: true })));
+        // under a user-namespace remap the overlay's root (its upper directory's) belongs to the remapped root, so
+        // the container can write there as it could in a directory of its own (not in host-root-owned ones below)
+        if (userns) await fs.chown(path.join(o, 'upper'), userns.uid, userns.gid);
         if (!(await isMounted(path.join(o, 'merged')))) {
           await execFileP('mount', [
             '-t',
