@@ -15,36 +15,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { bin, docker, engine, env as dockerEnv, requireEngine, required, root } from './helpers.js';
-import { capable, nativeDescribe, NativeSuite, ok } from './native-harness.js';
-import { nativePaths } from '../../src/runtime/native/state.js';
-
-/** What the native runtime records of its bridge networks (state/net/networks.json), as far as read here. */
-interface NetState {
-  networks: Record<string, { bridge: string; endpoints: Record<string, { netns: string; hostVeth: string }> }>;
-}
+import { bin, docker, engine, env as dockerEnv, freePort, requireEngine, required, root } from './helpers.js';
+import { capable, nativeDescribe, NativeSuite, ok, ProjectTraces } from './native-harness.js';
 
 const EXAMPLE = join(root, 'examples/django-mysql');
 /** The services built here (db runs the image mysql:8 as it is). */
 const BUILT = ['app', 'migrate', 'nginx'];
 const FIRST_POST = 'Hello from MariaDB';
 const rand = (): string => Math.random().toString(36).slice(2, 8);
-
-/** A TCP port nothing listens on now (the kernel's pick for port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 interface Answer {
   status: number;
@@ -249,47 +229,10 @@ onDocker('examples/django-mysql on Docker', () => {
     TITLE,
     async () => {
       const s = suite!;
-      const paths = nativePaths({ stateDir: s.env['TSCOMPOSE_STATE_DIR'], runDir: s.env['TSCOMPOSE_RUN_DIR'] });
-      const netState = join(paths.root, 'net', 'networks.json');
-      const left = (): string[] => {
-        const out: string[] = [];
-        const ps = spawnSync(bin, ['-p', name, 'ps', '-a', '-q'], { cwd: EXAMPLE, env: s.env, encoding: 'utf8' });
-        out.push(
-          ...ps.stdout
-            .split('\n')
-            .filter(Boolean)
-            .map((id) => `container ${id}`),
-        );
-        if (ps.status !== 0) out.push(`ps failed: ${ps.stderr}`);
-        if (existsSync(paths.volumes))
-          out.push(
-            ...readdirSync(paths.volumes)
-              .filter((v) => v.startsWith(`${name}_`))
-              .map((v) => `volume ${v}`),
-          );
-        if (existsSync(netState)) {
-          const nets = (JSON.parse(readFileSync(netState, 'utf8')) as { networks?: Record<string, unknown> }).networks ?? {};
-          out.push(
-            ...Object.keys(nets)
-              .filter((k) => k.startsWith(`${name}_`))
-              .map((k) => `network ${k}`),
-          );
-        }
-        out.push(...s.leftovers());
-        // The bridges, veths and network namespaces the project had while it ran (noted after each up).
-        const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout + spawnSync('ip', ['netns'], { encoding: 'utf8' }).stdout;
-        out.push(...[...kernel].filter((k) => new RegExp(`\\b${k}\\b`).test(links)).map((k) => `kernel ${k}`));
-        return out;
-      };
-      const kernel = new Set<string>();
+      const traces = new ProjectTraces(s, name, EXAMPLE);
+      const left = (): string[] => traces.left();
       const noteKernel = (): void => {
-        const nets = (JSON.parse(readFileSync(netState, 'utf8')) as NetState).networks;
-        for (const [key, n] of Object.entries(nets)) {
-          if (!key.startsWith(`${name}_`)) continue;
-          kernel.add(n.bridge);
-          for (const e of Object.values(n.endpoints)) kernel.add(e.netns).add(e.hostVeth);
-        }
-        expect(kernel.size).toBeGreaterThan(3);
+        expect(traces.noteKernel()).toBeGreaterThan(3);
       };
       const port = await freePort();
       await scenario(runner(name, s.env, port), port, left, noteKernel);

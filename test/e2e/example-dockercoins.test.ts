@@ -11,9 +11,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Projects, bin, docker, engine, ok, required, requireEngine, root } from './helpers.js';
+import { Projects, bin, docker, engine, freePort, ok, required, requireEngine, root } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite } from './native-harness.js';
 
 const example = join(root, 'examples/dockercoins');
@@ -25,18 +24,6 @@ interface Stats {
   hashrate: number;
   hashes: number;
   coins: number;
-}
-
-/** A port nothing listens on now (the kernel's choice). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function stats(port: number): Promise<Stats> {

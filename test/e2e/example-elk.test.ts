@@ -17,19 +17,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, docker, engine, env as dockerEnv, requireEngine, required, root } from './helpers.js';
-import { capable, nativeDescribe, NativeSuite, ok } from './native-harness.js';
-import { nativePaths } from '../../src/runtime/native/state.js';
-
-/** What the native runtime records of its bridge networks (state/net/networks.json), as far as read here. */
-interface NetState {
-  networks: Record<string, { bridge: string; endpoints: Record<string, { netns: string; hostVeth: string }> }>;
-}
+import { capable, nativeDescribe, NativeSuite, ok, ProjectTraces } from './native-harness.js';
 
 const EXAMPLE = join(root, 'examples/elk');
 const FIXTURES = join(root, 'test/e2e/fixtures/elk');
@@ -347,47 +341,10 @@ onDocker('examples/elk with the stand-ins on Docker', () => {
 
   test('setup, health-gated start, logs from the app through Logstash into Elasticsearch, Kibana available, the volume kept, nothing left', async () => {
     const s = suite!;
-    const paths = nativePaths({ stateDir: s.env['TSCOMPOSE_STATE_DIR'], runDir: s.env['TSCOMPOSE_RUN_DIR'] });
-    const netState = join(paths.root, 'net', 'networks.json');
-    const kernel = new Set<string>();
-    const left = (): string[] => {
-      const out: string[] = [];
-      const ps = spawnSync(bin, ['-p', name, ...FILES, 'ps', '-a', '-q'], { cwd: EXAMPLE, env: s.env, encoding: 'utf8' });
-      out.push(
-        ...ps.stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((id) => `container ${id}`),
-      );
-      if (ps.status !== 0) out.push(`ps failed: ${ps.stderr}`);
-      if (existsSync(paths.volumes))
-        out.push(
-          ...readdirSync(paths.volumes)
-            .filter((v) => v.startsWith(`${name}_`))
-            .map((v) => `volume ${v}`),
-        );
-      if (existsSync(netState)) {
-        const nets = (JSON.parse(readFileSync(netState, 'utf8')) as { networks?: Record<string, unknown> }).networks ?? {};
-        out.push(
-          ...Object.keys(nets)
-            .filter((k) => k.startsWith(`${name}_`))
-            .map((k) => `network ${k}`),
-        );
-      }
-      out.push(...s.leftovers());
-      // The bridges, veths and network namespaces the project had while it ran (noted after each up).
-      const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout + spawnSync('ip', ['netns'], { encoding: 'utf8' }).stdout;
-      out.push(...[...kernel].filter((k) => new RegExp(`\\b${k}\\b`).test(links)).map((k) => `kernel ${k}`));
-      return out;
-    };
+    const traces = new ProjectTraces(s, name, EXAMPLE, FILES);
+    const left = (): string[] => traces.left();
     const noteKernel = (): void => {
-      const nets = (JSON.parse(readFileSync(netState, 'utf8')) as NetState).networks;
-      for (const [key, n] of Object.entries(nets)) {
-        if (!key.startsWith(`${name}_`)) continue;
-        kernel.add(n.bridge);
-        for (const e of Object.values(n.endpoints)) kernel.add(e.netns).add(e.hostVeth);
-      }
-      expect(kernel.size).toBeGreaterThan(4);
+      expect(traces.noteKernel()).toBeGreaterThan(4);
     };
     const ports = await freePorts();
     await scenario(runner(name, s.env, ports), ports, left, noteKernel);

@@ -7,6 +7,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -70,4 +71,16 @@ export function ok(r: SpawnSyncReturns<string>): string {
 
 export function requireEngine(): void {
   if (required && !engine) throw new Error('TSCOMPOSE_E2E=1 but Docker does not answer: run `npm run engine:setup` (scripts/engine-env.sh)');
+}
+
+/** A TCP port nothing listens on now on 127.0.0.1 (the kernel's pick for port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
 }

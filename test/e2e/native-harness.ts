@@ -5,10 +5,11 @@
  * Docker Hub mirror).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
+import { nativePaths } from '../../src/runtime/native/state.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 export const capable = process.getuid?.() === 0 && has('conmon') && (has('runc') || has('crun'));
@@ -94,4 +95,73 @@ export class NativeSuite {
 export function ok(r: SpawnSyncReturns<string>): string {
   if (r.status !== 0) throw new Error(`exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout;
+}
+
+/** What the native runtime records of its bridge networks (state/net/networks.json), as far as read here. */
+interface NetState {
+  networks: Record<string, { bridge: string; endpoints: Record<string, { netns: string; hostVeth: string }> }>;
+}
+
+/**
+ * One project's traces on the native runtime, for tests that bring a whole project up and down (the examples):
+ * `left()` lists what remains of it (containers by `ps -a`, volumes and networks in the state, the suite's
+ * leftovers, and the bridges, veths and network namespaces noted while it ran); `noteKernel()`, called while it
+ * is up, notes those kernel objects.
+ */
+export class ProjectTraces {
+  private readonly kernel = new Set<string>();
+  private readonly paths;
+  private readonly netState: string;
+
+  /** `args`: what goes before the command (`-f` files), `cwd`: the project's directory. */
+  constructor(
+    private readonly suite: NativeSuite,
+    private readonly name: string,
+    private readonly cwd: string,
+    private readonly args: readonly string[] = [],
+  ) {
+    this.paths = nativePaths({ stateDir: suite.env['TSCOMPOSE_STATE_DIR'], runDir: suite.env['TSCOMPOSE_RUN_DIR'] });
+    this.netState = join(this.paths.root, 'net', 'networks.json');
+  }
+
+  left(): string[] {
+    const out: string[] = [];
+    const ps = spawnSync(bin, ['-p', this.name, ...this.args, 'ps', '-a', '-q'], { cwd: this.cwd, env: this.suite.env, encoding: 'utf8' });
+    out.push(
+      ...ps.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((id) => `container ${id}`),
+    );
+    if (ps.status !== 0) out.push(`ps failed: ${ps.stderr}`);
+    if (existsSync(this.paths.volumes))
+      out.push(
+        ...readdirSync(this.paths.volumes)
+          .filter((v) => v.startsWith(`${this.name}_`))
+          .map((v) => `volume ${v}`),
+      );
+    if (existsSync(this.netState)) {
+      const nets = (JSON.parse(readFileSync(this.netState, 'utf8')) as Partial<NetState>).networks ?? {};
+      out.push(
+        ...Object.keys(nets)
+          .filter((k) => k.startsWith(`${this.name}_`))
+          .map((k) => `network ${k}`),
+      );
+    }
+    out.push(...this.suite.leftovers());
+    const links = spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout + spawnSync('ip', ['netns'], { encoding: 'utf8' }).stdout;
+    out.push(...[...this.kernel].filter((k) => new RegExp(`\\b${k}\\b`).test(links)).map((k) => `kernel ${k}`));
+    return out;
+  }
+
+  /** Notes the project's bridges, veths and network namespaces; returns how many it knows now. */
+  noteKernel(): number {
+    const nets = (JSON.parse(readFileSync(this.netState, 'utf8')) as NetState).networks;
+    for (const [key, n] of Object.entries(nets)) {
+      if (!key.startsWith(`${this.name}_`)) continue;
+      this.kernel.add(n.bridge);
+      for (const e of Object.values(n.endpoints)) this.kernel.add(e.netns).add(e.hostVeth);
+    }
+    return this.kernel.size;
+  }
 }
