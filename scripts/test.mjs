@@ -48,7 +48,7 @@ if (!existsSync(join(root, 'node_modules/.package-lock.json'))) {
 
 const tsc = join(root, 'node_modules/typescript/bin/tsc');
 for (const [name, args] of [
-  ['type-check', ['--noEmit']],
+  ['type-check', ['-p', 'tsconfig.test.json']], // src and test (tsconfig.json: src only, what the build emits)
   ['build', ['-p', 'tsconfig.build.json']],
 ]) {
   const r = step(name, process.execPath, [tsc, ...args]);

@@ -20,7 +20,7 @@ run('docker secrets e2e', () => {
   const sh = (cmd: string): string => ok(tsc(p, 'exec', '-T', 'app', 'sh', '-c', cmd)).trim();
 
   test('content, mode, uid and gid as the compose file gives; the .env value; a plain file bound read-only', () => {
-    expect(env.TSC_E2E_SECRET).toBeUndefined();
+    expect((env as NodeJS.ProcessEnv)['TSC_E2E_SECRET']).toBeUndefined();
     p = projects.create(fx.files);
     ok(tsc(p, 'up', '-d'));
     for (const [path, want] of Object.entries(fx.expected)) {

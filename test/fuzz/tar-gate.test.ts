@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { extract, pack, type Headers } from 'tar-stream';
+import { extract, pack, type Header } from 'tar-stream';
 import { isCodedError } from '../../src/lib/errors.js';
 import { unpackLayer } from '../../src/lib/image/layer.js';
 import { TarGate } from '../../src/lib/image/tar-scan.js';
@@ -105,9 +105,11 @@ async function tarOf(list: readonly Entry[]): Promise<Buffer> {
       mtime: new Date(0),
       ...(e.linkname !== undefined ? { linkname: e.linkname } : {}),
     };
-    await new Promise<void>((resolve, reject) =>
-      p.entry(h, e.type === 'file' ? (e.content ?? '') : undefined, (err) => (err ? reject(err) : resolve())),
-    );
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (e.type === 'file') p.entry(h, e.content ?? '', done);
+      else p.entry(h, done);
+    });
   }
   p.finalize();
   return done;
@@ -171,9 +173,9 @@ async function throughGate(r: Rng, bytes: Buffer): Promise<{ out: Buffer } | { e
   }
 }
 
-async function parse(bytes: Buffer): Promise<Headers[] | undefined> {
+async function parse(bytes: Buffer): Promise<Header[] | undefined> {
   const ex = extract();
-  const heads: Headers[] = [];
+  const heads: Header[] = [];
   try {
     const src = new PassThrough();
     src.end(bytes);
@@ -202,7 +204,7 @@ function confined(name: string, symlinks: ReadonlySet<string>): boolean {
   return true;
 }
 
-function checkOutput(heads: readonly Headers[]): void {
+function checkOutput(heads: readonly Header[]): void {
   const symlinks = new Set<string>();
   for (const h of heads) {
     expect([h.name, confined(h.name, symlinks)]).toEqual([h.name, true]);
@@ -211,7 +213,7 @@ function checkOutput(heads: readonly Headers[]): void {
   }
 }
 
-const summary = (hs: readonly Headers[]): string[] => hs.map((h) => `${h.type} ${h.name} ${h.size ?? 0} ${h.linkname ?? ''}`);
+const summary = (hs: readonly Header[]): string[] => hs.map((h) => `${h.type} ${h.name} ${h.size ?? 0} ${h.linkname ?? ''}`);
 
 const dirs: string[] = [];
 afterAll(() => {
