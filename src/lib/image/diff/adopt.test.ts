@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { lutimes, mkdir, readdir, readFile, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { collect, useStoreEnv } from '../__fixtures__/store-env.js';
@@ -14,6 +14,10 @@ async function upperDir(name: string): Promise<string> {
   await writeFile(join(d, 'app/a.txt'), 'alpha\n');
   await writeFile(join(d, 'app/sub/b.bin'), Buffer.alloc(70_000, 7));
   await symlink('a.txt', join(d, 'app/link'));
+  // fixed times: the tar (and so the DiffID) holds mtimes, and two directories made a second apart would differ
+  const t = new Date('2026-01-01T00:00:00Z');
+  await lutimes(join(d, 'app/link'), t, t);
+  for (const f of ['app/a.txt', 'app/sub/b.bin', 'app/sub', 'app', '.']) await utimes(join(d, f), t, t);
   return d;
 }
 
