@@ -2,6 +2,7 @@
  * The OCI runtime-spec subset tscompose writes (config.json), and the inputs `buildOciSpec` builds it from: the
  * image's run config, the network, host devices and the service container's own `OciSpecInput`.
  */
+import type { OciLinuxSeccomp } from '../../../lib/seccomp/types.js';
 import type { ContainerSpec } from '../../runtime.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -83,15 +84,8 @@ export interface OciLinuxResources {
   unified?: Record<string, string>;
 }
 
-export interface OciSeccomp {
-  defaultAction: string;
-  defaultErrnoRet?: number;
-  architectures?: string[];
-  flags?: string[];
-  listenerPath?: string;
-  listenerMetadata?: string;
-  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[];
-}
+/** The OCI `linux.seccomp` object, as src/lib/seccomp resolves it. */
+export type OciSeccomp = OciLinuxSeccomp;
 
 export interface OciLinux {
   namespaces: OciNamespace[];
