@@ -204,6 +204,19 @@ export interface Runtime {
    * the engine's endpoint on this machine).
    */
   withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T>;
+  /**
+   * The containers the backend's restart policies want running once the machine (or the backend) came back, that are
+   * not running now: `always`; `unless-stopped` not stopped by a user; `on-failure` whose run was cut off (the machine
+   * went down while it ran, or it was waiting to be restarted). `resume` starts them in dependency order. Docker: none
+   * (dockerd brings its containers back itself when it starts).
+   */
+  listResumable(options?: CallOptions): Promise<string[]>;
+  /**
+   * Checks the backend's own store and state (native: image store blobs and layers, container records, names,
+   * networks, volumes, build scratch; Docker: nothing of its own), repairing with `repair` what can be repaired
+   * without losing user data. What was found is in the report; problems left unrepaired make `tscompose check` fail.
+   */
+  checkState(options?: CallOptions & { readonly repair?: boolean | undefined }): Promise<StateCheckReport>;
 
   // --- `tscompose image …` (image tools for users without a Docker CLI) ---------------------------------------
   /** Loads a `docker save` archive (docker-archive, or Docker ≥ 25's OCI layout + manifest.json) or an OCI-layout tarball. */
@@ -222,6 +235,23 @@ export interface Runtime {
   inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails>;
   /** Removes the build cache (`docker builder prune`): its entries, and with `all` the cache mounts' contents too. */
   pruneBuildCache(options?: CallOptions & { readonly all?: boolean | undefined }): Promise<BuildCachePruneResult>;
+}
+
+/** What `checkState` looked at and found. */
+export interface StateCheckReport {
+  /** Per area (`images`, `containers`, `networks`, `volumes`, `build`): how many objects were checked. */
+  readonly checked: readonly { readonly area: string; readonly count: number }[];
+  readonly problems: readonly StateProblem[];
+}
+
+export interface StateProblem {
+  readonly area: string;
+  /** The object: a digest, a container name, a network, a path. */
+  readonly subject: string;
+  readonly problem: string;
+  /** Repaired by this call (`repair`), or what repairing it would do. */
+  readonly repair?: string | undefined;
+  readonly repaired: boolean;
 }
 
 export interface BuildCachePruneResult {

@@ -13,6 +13,20 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+let bootIdCache: string | undefined;
+
+/** This boot of the machine (/proc/sys/kernel/random/boot_id): pids and /run of another boot mean nothing now. */
+export function bootId(): string {
+  if (bootIdCache === undefined) {
+    try {
+      bootIdCache = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      bootIdCache = '';
+    }
+  }
+  return bootIdCache;
+}
+
 /** Alive and not a zombie. */
 export function processRunning(pid: number): boolean {
   if (!pidAlive(pid)) return false;

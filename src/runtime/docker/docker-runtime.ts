@@ -18,6 +18,7 @@ import type {
   PruneResult,
   ImageDetails,
   BuildCachePruneResult,
+  StateCheckReport,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -505,6 +506,16 @@ export class DockerRuntime implements Runtime, DockerCall {
     const m = this.docker.modem as { socketPath?: string; host?: string; port?: string | number };
     const endpoint = m.socketPath ? `unix://${m.socketPath}` : `tcp://${m.host ?? ''}:${String(m.port ?? '')}`;
     return withProjectLockIn(dockerLockDir(endpoint), project, fn, options?.signal);
+  }
+
+  /** dockerd brings its containers back itself when it starts (its restart policies): nothing for `resume`. */
+  async listResumable(): Promise<string[]> {
+    return [];
+  }
+
+  /** The engine's store is dockerd's own: nothing of tscompose's to check. */
+  async checkState(): Promise<StateCheckReport> {
+    return { checked: [], problems: [] };
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

@@ -72,6 +72,8 @@ export function startContainer(s: FakeState, idOrName: string): void {
   if (c.status === 'running') throw new NotModifiedError('container', idOrName, 'already started');
   c.status = 'running';
   c.exitCode = 0;
+  c.stoppedByUser = false;
+  c.interrupted = false;
   s.containerEvent(c, 'start');
 }
 
@@ -81,6 +83,7 @@ export function stopContainer(s: FakeState, idOrName: string): void {
     throw new NotModifiedError('container', idOrName, 'already stopped');
   c.status = 'exited';
   c.exitCode = 0;
+  c.stoppedByUser = true;
   s.containerEvent(c, 'kill', { signal: '15' });
   s.containerEvent(c, 'die', { exitCode: '0' });
   s.containerEvent(c, 'stop');
@@ -91,6 +94,7 @@ export function killContainer(s: FakeState, idOrName: string, signal: string): v
   if (c.status !== 'running') throw new ConflictError('container', idOrName, 'is not running');
   c.status = 'exited';
   c.exitCode = 137;
+  c.stoppedByUser = true;
   s.containerEvent(c, 'kill', { signal });
   s.containerEvent(c, 'die', { exitCode: '137' });
 }
@@ -170,4 +174,29 @@ export function topContainer(s: FakeState, idOrName: string): ProcessList {
   if (c.status !== 'running' && c.status !== 'paused') throw new ConflictError('container', idOrName, 'is not running');
   const cmd = [...(c.spec.entrypoint ?? []), ...(c.spec.command ?? [])].join(' ') || 'sh';
   return { titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'], processes: [['root', '1', '0', '0', '00:00', '?', '00:00:00', cmd]] };
+}
+
+/** Simulates the machine going down: every running, paused or restarting container ends (255) without an exit of its own. */
+export function crashAll(s: FakeState): void {
+  for (const c of s.containers.values()) {
+    if (c.status !== 'running' && c.status !== 'paused' && c.status !== 'restarting') continue;
+    c.status = 'exited';
+    c.exitCode = 255;
+    c.interrupted = true;
+  }
+}
+
+/** Docker's restart policies after the machine came back (Runtime.listResumable). */
+export function listResumable(s: FakeState): string[] {
+  const out: string[] = [];
+  for (const c of s.containers.values()) {
+    if (c.status === 'running' || c.status === 'paused') continue;
+    const policy = c.spec.restart ?? 'no';
+    const wanted =
+      policy === 'always' ||
+      (policy === 'unless-stopped' && !c.stoppedByUser) ||
+      (policy.startsWith('on-failure') && c.interrupted === true && !c.stoppedByUser);
+    if (wanted) out.push(c.id);
+  }
+  return out;
 }

@@ -18,6 +18,7 @@
 import type { Readable } from 'node:stream';
 import type {
   BuildCachePruneResult,
+  StateCheckReport,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -123,6 +124,11 @@ export class FakeRuntime implements Runtime {
   /** The spec a container was created with, as given (test inspection; the runtime port does not report it). */
   specOf(idOrName: string): ContainerSpec {
     return this.s.container(idOrName).spec;
+  }
+
+  /** Simulates the machine going down (a reboot): every run ends without an exit of its own. */
+  crashAll(): void {
+    containers.crashAll(this.s);
   }
 
   /** Simulates a container exiting on its own. */
@@ -354,6 +360,17 @@ export class FakeRuntime implements Runtime {
   async inspectImageDetails(ref: string, options?: CallOptions): Promise<ImageDetails> {
     await this.s.record('inspectImageDetails', [ref], options);
     return images.inspectImageDetails(this.s, ref);
+  }
+
+  async listResumable(options?: CallOptions): Promise<string[]> {
+    await this.s.record('listResumable', [], options);
+    return containers.listResumable(this.s);
+  }
+
+  /** The fake keeps nothing on disk: nothing to check. */
+  async checkState(options?: CallOptions & { readonly repair?: boolean | undefined }): Promise<StateCheckReport> {
+    await this.s.record('checkState', [], options);
+    return { checked: [], problems: [] };
   }
 
   async ping(options?: CallOptions): Promise<boolean> {

@@ -43,6 +43,10 @@ export interface FakeContainer {
   mounts: MountInfo[];
   logs: { stream: 'stdout' | 'stderr'; line: string; timestamp: string }[];
   files: Map<string, Buffer>;
+  /** Set by stop and kill, cleared by start (restart policies `unless-stopped` and `on-failure` leave such a container down). */
+  stoppedByUser?: boolean;
+  /** Its run was cut off by the machine going down (FakeRuntime.crashAll). */
+  interrupted?: boolean;
 }
 
 export interface FakeNetwork {

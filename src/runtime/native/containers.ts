@@ -63,8 +63,8 @@ export class ContainerService {
 
   async status(r: ContainerRecord): Promise<ContainerStatus> {
     const s = await liveStatus(this.ctx, r);
-    if (s === 'exited' && (r.state.status === 'running' || r.state.status === 'paused')) {
-      // The exit hook has not run yet (or could not): record the exit now.
+    if (s === 'exited' && (r.state.status === 'running' || r.state.status === 'paused' || r.state.status === 'restarting')) {
+      // The exit hook has not run yet (or could not, or its back-off went with a reboot): record the exit now.
       const next = await finalizeExit(this.ctx, r.id, r.state.generation);
       if (next) Object.assign(r, next);
     }
@@ -121,6 +121,27 @@ export class ContainerService {
       out.push(this.summary(r, status));
     }
     return out.sort((a, b) => a.created - b.created);
+  }
+
+  /**
+   * Containers their restart policy wants back after the machine came back (Runtime.listResumable): `always`;
+   * `unless-stopped` not stopped by a user; `on-failure` whose run was cut off. Not those running, being created or
+   * removed.
+   */
+  async resumable(): Promise<string[]> {
+    const { containers } = await this.ctx.state.scan();
+    const out: string[] = [];
+    for (const r of containers) {
+      const status = await this.status(r);
+      if (status === 'running' || status === 'paused' || status === 'restarting') continue;
+      const policy = r.spec.restart ?? 'no';
+      const wanted =
+        policy === 'always' ||
+        (policy === 'unless-stopped' && !r.state.stoppedByUser) ||
+        (policy.startsWith('on-failure') && r.state.interrupted === true && !r.state.stoppedByUser);
+      if (wanted) out.push(r.id);
+    }
+    return out;
   }
 
   async inspect(idOrName: string): Promise<ContainerInspect> {

@@ -18,6 +18,7 @@ import { readSysctl } from '../../util/sysctl.js';
 import { withProjectLockIn } from '../project-lock.js';
 import type {
   BuildCachePruneResult,
+  StateCheckReport,
   BuildProgress,
   BuildSpec,
   CallOptions,
@@ -265,6 +266,15 @@ export class NativeRuntime implements Runtime {
   /** In the state directory's locks/: every CLI on this state directory sees it. */
   withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T> {
     return withProjectLockIn(this.ctx.paths.locks, project, fn, options?.signal);
+  }
+
+  listResumable(): Promise<string[]> {
+    return this.containers.resumable();
+  }
+
+  async checkState(options: CallOptions & { readonly repair?: boolean | undefined } = {}): Promise<StateCheckReport> {
+    const { checkNativeState } = await import('./check.js');
+    return checkNativeState(this.ctx, options);
   }
 
   async ping(): Promise<boolean> {

@@ -79,6 +79,13 @@ export interface ContainerState {
   /** Set by stop/kill: restart policies (other than `always` after a daemon restart) leave it stopped. */
   stoppedByUser: boolean;
   health?: HealthState;
+  /**
+   * The run ended without an exit of its own (no exit file, conmon gone: the machine went down, or conmon was
+   * killed): `resume` brings back such `on-failure` containers. Cleared by the next start.
+   */
+  interrupted?: boolean;
+  /** The boot (lib/fs/proc.ts bootId) of the last start: a run or a restart back-off of another boot is over. */
+  bootId?: string;
   /** Increases with every start: the exit hook and health monitor act only on the run they were made for. */
   generation: number;
   /** While running on bridge networks: network name → endpoint. */

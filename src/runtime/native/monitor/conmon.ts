@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { TsComposeError } from '../../../errors.js';
-import { processRunning } from '../../../lib/fs/proc.js';
+import { bootId, processRunning } from '../../../lib/fs/proc.js';
 import type { NativeContext } from '../context.js';
 import { attachNetworks, detachNetworks, usesBridge, type Attached } from '../netglue.js';
 import { runtimeErrorMessage } from '../oci/oci-runtime.js';
@@ -208,9 +208,11 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       startedAt: new Date().toISOString(),
       exitCode: 0,
       generation,
+      bootId: bootId(),
     },
   };
   delete next.state.finishedAt;
+  delete next.state.interrupted;
   if (attached) {
     next.state.endpoints = attached.endpoints;
     next.state.publishedPorts = attached.ports;

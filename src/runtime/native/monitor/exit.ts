@@ -10,7 +10,7 @@ import { pidAlive } from '../../../lib/fs/proc.js';
 import type { NativeContext } from '../context.js';
 import { detachNetworks, usesBridge } from '../netglue.js';
 import { appendEvent, type ContainerRecord } from '../state.js';
-import { eventAttributes } from './record.js';
+import { eventAttributes, ofAnotherBoot } from './record.js';
 import { shouldRestart } from './restart-policy.js';
 
 /**
@@ -29,24 +29,43 @@ export async function finalizeExit(
   // The process is gone but conmon has not written its exit file yet (it does right after reaping; under load that
   // takes a moment): wait for it a little, outside the record's lock, rather than record an unknown exit (255).
   const before = await ctx.state.read(id);
-  if (before?.state.pid !== undefined && !pidAlive(before.state.pid) && !(await ctx.state.readExitCode(id)) && (await conmonAlive(ctx, id))) {
+  if (
+    before?.state.pid !== undefined &&
+    !ofAnotherBoot(before) &&
+    !pidAlive(before.state.pid) &&
+    !(await ctx.state.readExitCode(id)) &&
+    (await conmonAlive(ctx, id))
+  ) {
     for (let i = 0; i < 100 && !(await ctx.state.readExitCode(id)); i++) await sleep(20);
   }
   const rec = await ctx.state.update(id, async (r) => {
     if (generation !== undefined && r.state.generation !== generation) return undefined;
-    if (r.state.status !== 'running' && r.state.status !== 'paused') return undefined;
+    const staleBackOff = r.state.status === 'restarting' && ofAnotherBoot(r);
+    if (r.state.status !== 'running' && r.state.status !== 'paused' && !staleBackOff) return undefined;
     const exit = await ctx.state.readExitCode(id);
-    if (!exit && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
-    if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
+    const otherBoot = ofAnotherBoot(r);
+    const ociState = existsSync(path.join(ctx.oci.root, id));
+    if (!exit && !otherBoot && ociState && r.state.pid !== undefined && pidAlive(r.state.pid)) return undefined;
+    // No exit of its own and nobody left to record one (a reboot, conmon killed): the run was cut off. Nothing
+    // restarts it now; `resume` does, as its restart policy says.
+    const cutOff = staleBackOff || (!exit && (otherBoot || !(await conmonAlive(ctx, id))));
+    if (ociState && !otherBoot) await ctx.oci.delete(id, true).catch(() => undefined);
     if (usesBridge(r) && !opts.keepNetworks) await detachNetworks(ctx.paths, r).catch(() => undefined);
     const next: ContainerRecord = {
       ...r,
-      state: { ...r.state, status: 'exited', exitCode: exit?.code ?? 255, finishedAt: (exit?.at ?? new Date()).toISOString() },
+      state: {
+        ...r.state,
+        status: 'exited',
+        exitCode: staleBackOff ? r.state.exitCode : (exit?.code ?? 255),
+        finishedAt: staleBackOff ? (r.state.finishedAt ?? new Date().toISOString()) : (exit?.at ?? new Date()).toISOString(),
+      },
     };
     delete next.state.pid;
     delete next.state.endpoints;
     delete next.state.publishedPorts;
-    if (shouldRestart(next)) next.state.status = 'restarting';
+    if (cutOff) next.state.interrupted = true;
+    else if (shouldRestart(next)) next.state.status = 'restarting';
+    if (staleBackOff) return next; // its death was recorded in that boot
     died = next;
     return next;
   });
