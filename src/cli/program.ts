@@ -24,6 +24,7 @@ import { psCommand } from './commands/ps.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { restartCommand } from './commands/restart.js';
+import { resumeCommand } from './commands/resume.js';
 import { rmCommand } from './commands/rm.js';
 import { runCommand } from './commands/run.js';
 import { startCommand } from './commands/start.js';
@@ -56,6 +57,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   lsCommand,
   topCommand,
   waitCommand,
+  resumeCommand,
   eventsCommand,
   cpCommand,
   pullCommand,

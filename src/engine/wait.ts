@@ -120,6 +120,15 @@ export async function waitDependencies(
   await Promise.all(waits);
 }
 
+/**
+ * Waits until `service`'s containers meet a depends_on `condition` (`service_healthy`, `service_completed_successfully`;
+ * `service_started` holds at once), polling as `waitDependencies` does. DependencyError when it cannot hold any more.
+ */
+export async function waitCondition(runtime: Runtime, project: string, service: string, condition: string, options: WaitOptions = {}): Promise<void> {
+  if (condition === 'service_started') return;
+  await poll(runtime, project, service, condition === 'service_healthy' ? healthy : completed(service), options);
+}
+
 /** `up --wait` readiness: running (and healthy when a healthcheck exists), or a one-shot that exited 0. */
 const ready: Check = (c) => {
   if (c.status === 'exited' || c.status === 'dead') return c.exitCode === 0 ? 'ok' : `container ${c.name} exited (${c.exitCode})`;
