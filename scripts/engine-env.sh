@@ -177,8 +177,20 @@ if docker_answers; then
   log "dockerd already answers on ${DOCKER_HOST:-/var/run/docker.sock}"
 else
   [[ -S /var/run/docker.sock ]] && rm -f /var/run/docker.sock   # stale socket of a dead daemon
+  # A pid file left by a daemon that is gone (a machine restored or rebooted without a clean stop): dockerd refuses
+  # to start while it exists, and that refusal must not look like a storage driver failure (it once made this
+  # script fall back to vfs, whose switch left BuildKit's cache pointing at the other driver's layers).
+  if [[ -f /var/run/docker.pid ]]; then
+    stale_pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+    if [[ -z $stale_pid ]] || ! kill -0 "$stale_pid" 2>/dev/null || [[ "$(cat "/proc/$stale_pid/comm" 2>/dev/null)" != dockerd ]]; then
+      log "removing the stale /var/run/docker.pid (pid ${stale_pid:-none} is not a running dockerd)"
+      rm -f /var/run/docker.pid
+    fi
+  fi
   STORAGE_DRIVER=""
   if ! start_dockerd; then
+    # Only a storage driver failure (overlayfs unavailable, e.g. on an overlay root) is worth the vfs retry.
+    if ! tail -20 "$DOCKERD_LOG" | grep -qiE 'overlay|storage|driver|graphdriver'; then die "dockerd does not start; see $DOCKERD_LOG"; fi
     log "retrying dockerd with the vfs storage driver"
     STORAGE_DRIVER=vfs
     start_dockerd || die "dockerd does not start; see $DOCKERD_LOG"
