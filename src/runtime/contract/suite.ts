@@ -420,6 +420,15 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       expect(await rt.withProjectLock(p, async () => 'free again')).toBe('free again');
     });
 
+    test('listResumable: never a running container; checkState: a report', async () => {
+      const c = await create('resumable', { restart: 'always' });
+      await rt.startContainer(c);
+      expect(await rt.listResumable()).not.toContain((await rt.inspectContainer(c)).id);
+      const report = await rt.checkState();
+      expect(Array.isArray(report.checked)).toBe(true);
+      expect(Array.isArray(report.problems)).toBe(true);
+    });
+
     test('hostSysctl: a number-like string or undefined, never a throw', async () => {
       const v = await rt.hostSysctl('vm.max_map_count');
       if (v !== undefined) expect(v).toMatch(/^\d+$/);
