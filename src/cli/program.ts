@@ -13,6 +13,7 @@ import { downCommand } from './commands/down.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
 import { builderCommand } from './commands/builder.js';
+import { checkCommand } from './commands/check.js';
 import { imageCommand } from './commands/image/image.js';
 import { imagesCommand } from './commands/images.js';
 import { killCommand } from './commands/kill.js';
@@ -65,6 +66,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   buildCommand,
   imageCommand,
   builderCommand,
+  checkCommand,
 ];
 
 export function buildProgram(makeContext: (globals: GlobalOptions) => CommandContext): Command {

@@ -1,10 +1,482 @@
 /**
  * `tscompose check` on the native runtime: the image store, container records, names, networks, volumes and build
- * scratch checked against each other and the host, with what can be repaired safely repaired on `repair`.
+ * scratch checked against each other and the host, with what can be repaired safely repaired on `repair` (the
+ * native counterpart of `podman system check`). What a `kill -9` of a CLI (or a full disk) at any point can leave:
+ *
+ * - images: lib/image/store-check.ts (leftover scratch and temp files, corrupt blobs, incomplete layers, names);
+ * - containers: unreadable records (reported: the container's files are left to the user), abandoned creations
+ *   (removed, as `ps` does), name claims of no container (removed) and containers whose name is unclaimed (claimed
+ *   again), runs whose exit was never recorded (recorded), records whose image is gone (reported), mounts under the
+ *   state directory of no container (unmounted), run directories and OCI runtime containers of no running container
+ *   (deleted);
+ * - networks: endpoints of containers that are gone or not running, and of builds that are gone (released with
+ *   their veths and netns), addresses allocated to no endpoint (released);
+ * - volumes: a directory without a readable volume.json (an empty one removed, one with data given its record
+ *   back: a volume's data is never deleted);
+ * - build: scratch directories, mounts and RUN-step containers of builds whose process is gone (removed).
+ *
+ * A container the user has is never removed. Repairs of a container run under its lock (as start, stop and remove
+ * do), so a concurrent command sees it before or after; the check is meant for a quiet state directory all the same.
  */
-import type { StateCheckReport } from '../runtime.js';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { isMissing } from '../../lib/errors.js';
+import { writeJsonAtomic } from '../../lib/fs/atomic.js';
+import { withLock } from '../../lib/fs/lock.js';
+import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
+import { pidAlive } from '../../lib/fs/proc.js';
+import { releaseAddress, type NetState } from '../../lib/net/index.js';
+import type { StateCheckReport, StateProblem } from '../runtime.js';
 import type { NativeContext } from './context.js';
+import { ContainerService } from './containers.js';
+import { finalizeExit } from './monitor/exit.js';
+import { liveStatus } from './monitor/record.js';
+import { refreshDns } from './netglue.js';
+import { NetworkService } from './networks.js';
+import { VolumeService } from './volumes.js';
+import type { ContainerRecord } from './state.js';
 
-export async function checkNativeState(_ctx: NativeContext, _options: { readonly repair?: boolean | undefined } = {}): Promise<StateCheckReport> {
-  return { checked: [], problems: [] };
+type Add = (p: Omit<StateProblem, 'repaired'> & { hint?: string | undefined }, repaired?: boolean) => void;
+
+interface Scan {
+  /** Readable records, by id (creations under way included). */
+  readonly records: Map<string, ContainerRecord>;
+  /** Ids whose directory has no readable record (unreadable, or not written yet). */
+  readonly noRecord: Set<string>;
+  /** Ids of running or paused containers (and creations under way). */
+  readonly live: Set<string>;
+  /** Whether a build's process is alive (its scratch, step containers and endpoints are its own). */
+  readonly buildRunning: boolean;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const BUILD_ENDPOINT = /^[0-9a-f]{8}b(\d+)$/;
+
+export async function checkNativeState(
+  ctx: NativeContext,
+  options: { readonly repair?: boolean | undefined; readonly signal?: AbortSignal | undefined } = {},
+): Promise<StateCheckReport> {
+  const repair = options.repair === true;
+  const problems: StateProblem[] = [];
+  const checked: { area: string; count: number }[] = [];
+  const add: Add = ({ hint, ...p }, repaired = false) =>
+    void problems.push({ ...p, problem: hint ? `${p.problem} (${hint})` : p.problem, repair: p.repair, repaired });
+
+  // images (the store's own check)
+  const { checkImageStore } = await import('../../lib/image/store-check.js');
+  const images = await checkImageStore(ctx.paths.images, { repair, signal: options.signal });
+  checked.push(
+    { area: 'images', count: images.counts.images },
+    { area: 'blobs', count: images.counts.blobs },
+    { area: 'layers', count: images.counts.layers },
+  );
+  for (const i of images.issues) add({ area: 'images', subject: i.subject, problem: i.problem, repair: i.repair, hint: i.hint }, i.repaired);
+
+  const scan = await scanContainers(ctx, repair, add);
+  checked.push({ area: 'containers', count: scan.records.size + scan.noRecord.size });
+  await checkNames(ctx, scan, repair, add);
+  await checkRuntimeState(ctx, scan, repair, add);
+  checked.push({ area: 'networks', count: await checkNetworks(ctx, scan, repair, add) });
+  checked.push({ area: 'volumes', count: await checkVolumes(ctx, repair, add) });
+  checked.push({ area: 'build', count: await checkBuild(ctx, scan, repair, add) });
+  return { checked, problems };
+}
+
+async function entries(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (e) {
+    if (isMissing(e)) return [];
+    throw e;
+  }
+}
+
+/** A container's record as on disk: the value, or why it cannot be read. */
+async function readRecord(ctx: NativeContext, id: string): Promise<{ record?: ContainerRecord; error?: string; missing?: boolean }> {
+  let text: string;
+  try {
+    text = await fs.readFile(ctx.state.recordFile(id), 'utf8');
+  } catch (e) {
+    if (isMissing(e)) return { missing: true };
+    return { error: (e as Error).message };
+  }
+  try {
+    const r = JSON.parse(text) as ContainerRecord;
+    if (r.id !== id || typeof r.name !== 'string' || typeof r.state !== 'object' || r.state === null) return { error: 'not a container record' };
+    return { record: r };
+  } catch (e) {
+    return { error: `not valid JSON (${(e as Error).message})` };
+  }
+}
+
+/** Removes an abandoned creation as `ps` does (ContainerService.destroy: its runtime state, mounts, name, directory). */
+async function destroy(ctx: NativeContext, id: string): Promise<void> {
+  await new ContainerService(ctx, new VolumeService(ctx), new NetworkService(ctx)).destroy(id);
+}
+
+const lockOf = (ctx: NativeContext, id: string): string => path.join(ctx.paths.locks, `c-${id}`);
+
+async function scanContainers(ctx: NativeContext, repair: boolean, add: Add): Promise<Scan> {
+  const records = new Map<string, ContainerRecord>();
+  const noRecord = new Set<string>();
+  const live = new Set<string>();
+  for (const id of await entries(ctx.paths.containers)) {
+    if (!HEX64.test(id)) continue;
+    const dir = ctx.state.containerDir(id);
+    const got = await readRecord(ctx, id);
+    if (got.missing) {
+      const st = await fs.stat(dir).catch(() => undefined);
+      if (!st || Date.now() - st.mtimeMs < 30_000) continue; // a creation that has not written its record yet
+      if (repair) await destroy(ctx, id);
+      add(
+        { area: 'containers', subject: id.slice(0, 12), problem: 'an abandoned creation: a directory without a record', repair: 'remove it' },
+        repair,
+      );
+      continue;
+    }
+    if (!got.record) {
+      noRecord.add(id);
+      add({
+        area: 'containers',
+        subject: id.slice(0, 12),
+        problem: `its record is unreadable: ${got.error ?? ''}`,
+        hint: `its files are in ${dir}: restore record.json, or unmount what is mounted under it and remove it by hand`,
+      });
+      continue;
+    }
+    const r = got.record;
+    if (r.creating !== undefined) {
+      if (pidAlive(r.creating)) {
+        records.set(id, r);
+        live.add(id);
+        continue;
+      }
+      if (repair) await destroy(ctx, id);
+      add({ area: 'containers', subject: r.name, problem: `an abandoned creation (pid ${r.creating} is gone)`, repair: 'remove it' }, repair);
+      continue;
+    }
+    records.set(id, r);
+    let status = await liveStatus(ctx, r);
+    if (status === 'exited' && (r.state.status === 'running' || r.state.status === 'paused')) {
+      if (repair) {
+        const next = await finalizeExit(ctx, id, r.state.generation);
+        if (next) records.set(id, next);
+        status = next ? await liveStatus(ctx, next) : status;
+      }
+      add(
+        {
+          area: 'containers',
+          subject: r.name,
+          problem: `recorded ${r.state.status}, but its process is gone and its exit was not recorded`,
+          repair: 'record the exit',
+        },
+        repair,
+      );
+    }
+    if (status === 'running' || status === 'paused' || status === 'restarting') live.add(id);
+    const imageRecord = path.join(ctx.paths.images, 'images', `${r.imageId.replace(/^sha256:/, '')}.json`);
+    if (r.imageId && !existsSync(imageRecord)) {
+      add({
+        area: 'containers',
+        subject: r.name,
+        problem: `its image ${r.image} (${r.imageId.replace(/^sha256:/, '').slice(0, 12)}) is not in the image store: it cannot be started again`,
+        hint: `pull ${r.image} again, or recreate the container (tscompose up --force-recreate)`,
+      });
+    }
+  }
+  let buildRunning = false;
+  for (const name of await entries(path.join(ctx.paths.root, 'build', 'runs'))) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (pidAlive(pid)) buildRunning = true;
+  }
+  return { records, noRecord, live, buildRunning };
+}
+
+/** names/<name> claims against the records. */
+async function checkNames(ctx: NativeContext, scan: Scan, repair: boolean, add: Add): Promise<void> {
+  const dir = path.join(ctx.paths.root, 'names');
+  const claims = new Map<string, string>();
+  for (const name of await entries(dir)) claims.set(name, (await fs.readFile(path.join(dir, name), 'utf8').catch(() => '')).trim());
+  for (const [name, holder] of claims) {
+    const r = scan.records.get(holder);
+    if ((r && r.name === name) || scan.noRecord.has(holder)) continue;
+    // A claim made a moment ago by a creation that has not written its record yet.
+    const st = await fs.stat(path.join(dir, name)).catch(() => undefined);
+    if (!st || Date.now() - st.mtimeMs < 30_000) continue;
+    if (repair) {
+      await ctx.state.withNamesLock(async () => {
+        const now = (await fs.readFile(path.join(dir, name), 'utf8').catch(() => '')).trim();
+        if (now === holder && (await ctx.state.read(holder))?.name !== name) await fs.rm(path.join(dir, name), { force: true });
+      });
+    }
+    const why = r ? `its container is now called ${r.name}` : holder ? `container ${holder.slice(0, 12)} does not exist` : 'it names no container';
+    add({ area: 'containers', subject: `names/${name}`, problem: `a stale name claim: ${why}`, repair: 'remove the claim' }, repair);
+  }
+  for (const r of scan.records.values()) {
+    if (r.creating !== undefined || claims.get(r.name) === r.id) continue;
+    const other = claims.get(r.name);
+    const otherRecord = other === undefined ? undefined : scan.records.get(other);
+    if (other !== undefined && scan.noRecord.has(other)) {
+      add({
+        area: 'containers',
+        subject: r.name,
+        problem: `its name is claimed by ${other.slice(0, 12)}, whose record is unreadable`,
+        hint: 'see that container above',
+      });
+      continue;
+    }
+    if (otherRecord && otherRecord.name === r.name) {
+      add({
+        area: 'containers',
+        subject: r.name,
+        problem: `two containers have this name (${r.id.slice(0, 12)}, ${otherRecord.id.slice(0, 12)}); the name is claimed by the second`,
+        hint: 'remove one of them (tscompose rm, or down, of its project)',
+      });
+      continue;
+    }
+    let repaired = false;
+    if (repair) {
+      await ctx.state.withNamesLock(async () => {
+        await fs.mkdir(dir, { recursive: true });
+        await fs.rm(path.join(dir, r.name), { force: true });
+        await fs.writeFile(path.join(dir, r.name), r.id, { flag: 'wx' });
+      });
+      repaired = true;
+    }
+    add(
+      { area: 'containers', subject: r.name, problem: 'its name is not claimed (names/<name>): another container could take it', repair: 'claim it' },
+      repaired,
+    );
+  }
+}
+
+/** Mounts under the state directory, run directories and OCI runtime containers that belong to no running container. */
+async function checkRuntimeState(ctx: NativeContext, scan: Scan, repair: boolean, add: Add): Promise<void> {
+  const known = (id: string): boolean => scan.records.has(id) || scan.noRecord.has(id);
+  // mounts under containers/<id> of no container (a stopped container keeps its rootfs mounted: that is normal)
+  const byContainer = new Map<string, string[]>();
+  for (const m of await mountsUnder(ctx.paths.containers)) {
+    const id = path.relative(ctx.paths.containers, m).split('/')[0] ?? '';
+    if (!known(id)) byContainer.set(id, [...(byContainer.get(id) ?? []), m]);
+  }
+  for (const [id, points] of byContainer) {
+    if (repair) await unmountAll(ctx.state.containerDir(id));
+    add(
+      {
+        area: 'containers',
+        subject: id.slice(0, 12) || ctx.paths.containers,
+        problem: `mounted but no container: ${points.join(', ')}`,
+        repair: 'unmount it',
+      },
+      repair,
+    );
+  }
+  // the OCI runtime's containers (64 hex: services; 32 hex: build steps, in checkBuild)
+  for (const id of await entries(ctx.paths.ociRoot)) {
+    if (!HEX64.test(id) || scan.live.has(id) || scan.noRecord.has(id)) continue;
+    const r = scan.records.get(id);
+    if (repair) {
+      await withLock(lockOf(ctx, id), async () => {
+        const now = r ? await ctx.state.read(id) : undefined;
+        if (now && now.creating === undefined && (now.state.status === 'running' || now.state.status === 'paused')) return; // started meanwhile
+        await ctx.oci.delete(id, true).catch(() => undefined);
+      });
+    }
+    add(
+      {
+        area: 'containers',
+        subject: r?.name ?? id.slice(0, 12),
+        problem: r
+          ? `the OCI runtime still has it (${path.join(ctx.paths.ociRoot, id)}), but it is not running`
+          : `an OCI runtime container of no container (${path.join(ctx.paths.ociRoot, id)})`,
+        repair: 'delete it from the OCI runtime (its process is killed)',
+      },
+      repair,
+    );
+  }
+  // per-run directories (conmon's pid file, the exit FIFO) of no container
+  const ids = [...scan.records.keys(), ...scan.noRecord];
+  for (const name of await entries(ctx.paths.run)) {
+    if (!/^[0-9a-f]{12}$/.test(name) || ids.some((id) => id.startsWith(name))) continue;
+    if (repair) await fs.rm(path.join(ctx.paths.run, name), { recursive: true, force: true });
+    add({ area: 'containers', subject: path.join(ctx.paths.run, name), problem: 'the run directory of no container', repair: 'remove it' }, repair);
+  }
+}
+
+/** Endpoints and addresses of the bridge networks against the running containers and builds. Returns how many networks. */
+async function checkNetworks(ctx: NativeContext, scan: Scan, repair: boolean, add: Add): Promise<number> {
+  const nets = ctx.networks;
+  let state: NetState;
+  try {
+    state = await nets.read();
+  } catch (e) {
+    add({
+      area: 'networks',
+      subject: nets.file,
+      problem: `unreadable: ${(e as Error).message}`,
+      hint: 'restore it, or move it aside and run `tscompose up` again',
+    });
+    return 0;
+  }
+  const release = new Map<string, Set<string>>();
+  const allocs: { network: string; id: string }[] = [];
+  for (const n of Object.values(state.networks)) {
+    for (const id of Object.keys(n.endpoints)) {
+      const build = BUILD_ENDPOINT.exec(id);
+      let why: string | undefined;
+      if (HEX64.test(id)) {
+        if (scan.live.has(id) || scan.noRecord.has(id)) continue;
+        why = scan.records.has(id) ? `container ${scan.records.get(id)!.name} is not running` : `container ${id.slice(0, 12)} does not exist`;
+      } else if (build) {
+        const pid = Number(build[1]);
+        if (pid === process.pid || pidAlive(pid)) continue;
+        why = `the build (pid ${pid}) is gone`;
+      } else {
+        add({
+          area: 'networks',
+          subject: `${n.key}/${id}`,
+          problem: 'an endpoint of no container or build tscompose knows',
+          hint: 'remove the network when nothing uses it',
+        });
+        continue;
+      }
+      release.set(id, (release.get(id) ?? new Set()).add(n.key));
+      add(
+        {
+          area: 'networks',
+          subject: `${n.key}/${HEX64.test(id) ? id.slice(0, 12) : id}`,
+          problem: `a leaked endpoint (${n.endpoints[id]!.ip}): ${why}`,
+          repair: 'release it (veth, netns, address, ports)',
+        },
+        repair,
+      );
+    }
+    for (const [id, ip] of Object.entries(n.allocations)) {
+      if (n.endpoints[id]) continue;
+      allocs.push({ network: n.key, id });
+      add(
+        {
+          area: 'networks',
+          subject: `${n.key}/${ip}`,
+          problem: `a leaked address: allocated to ${id.slice(0, 12)}, which has no endpoint`,
+          repair: 'release it',
+        },
+        repair,
+      );
+    }
+  }
+  if (repair && release.size > 0) {
+    for (const id of release.keys()) {
+      if (!HEX64.test(id)) continue;
+      // under the container's lock, checked again: a start meanwhile attached it
+      await withLock(lockOf(ctx, id), async () => {
+        const r = await ctx.state.read(id);
+        if (r && (r.state.status === 'running' || r.state.status === 'paused')) release.delete(id);
+      });
+    }
+    const keys = await nets.releaseContainers([...release.keys()].map((endpointId) => ({ endpointId })));
+    await refreshDns(ctx.paths, keys).catch(() => undefined);
+  }
+  if (repair && allocs.length > 0) {
+    await fs.mkdir(path.dirname(nets.file), { recursive: true });
+    await withLock(nets.lock, async () => {
+      const now = await nets.read();
+      const networks = { ...now.networks };
+      for (const a of allocs) {
+        const n = networks[a.network];
+        if (n && !n.endpoints[a.id]) networks[a.network] = { ...releaseAddress(n, a.id), endpoints: n.endpoints };
+      }
+      await writeJsonAtomic(nets.file, { ...now, networks });
+    });
+  }
+  return Object.keys(state.networks).length;
+}
+
+/** volumes/<name>: volume.json readable and naming it. Returns how many volumes. */
+async function checkVolumes(ctx: NativeContext, repair: boolean, add: Add): Promise<number> {
+  let count = 0;
+  for (const name of await entries(ctx.paths.volumes)) {
+    count++;
+    const dir = path.join(ctx.paths.volumes, name);
+    const file = path.join(dir, 'volume.json');
+    let why: string | undefined;
+    try {
+      const v = JSON.parse(await fs.readFile(file, 'utf8')) as { name?: unknown; driver?: unknown };
+      if (v.name !== name) why = `volume.json names ${JSON.stringify(v.name)}`;
+    } catch (e) {
+      why = isMissing(e) ? 'no volume.json (an interrupted creation)' : `volume.json is unreadable: ${(e as Error).message}`;
+    }
+    if (why === undefined) continue;
+    const data = await entries(path.join(dir, '_data'));
+    const rest = (await entries(dir)).filter((n) => n !== '_data' && n !== 'volume.json');
+    const empty = data.length === 0 && rest.length === 0;
+    const action = empty ? 'remove the empty volume directory' : 'write volume.json again (its labels are lost; its data is kept)';
+    let repaired = false;
+    if (repair) {
+      await withLock(path.join(ctx.paths.locks, `v-${name}`), async () => {
+        if (empty) {
+          await fs.rmdir(path.join(dir, '_data')).catch(() => undefined);
+          await fs.rm(file, { force: true });
+          await fs.rmdir(dir);
+        } else {
+          const st = await fs.stat(dir);
+          await writeJsonAtomic(file, { name, driver: 'local', labels: {}, created: Math.round(st.birthtimeMs || st.mtimeMs) });
+        }
+      });
+      repaired = true;
+    }
+    add({ area: 'volumes', subject: name, problem: why, repair: action }, repaired);
+  }
+  return count;
+}
+
+/** Scratch, mounts and RUN-step containers of builds whose process is gone. Returns how many build run directories. */
+async function checkBuild(ctx: NativeContext, scan: Scan, repair: boolean, add: Add): Promise<number> {
+  const root = path.join(ctx.paths.root, 'build');
+  const runs = await entries(path.join(root, 'runs'));
+  for (const name of runs) {
+    const pid = Number(/^(\d+)-/.exec(name)?.[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    const dir = path.join(root, 'runs', name);
+    if (repair) {
+      await unmountAll(dir);
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    add(
+      {
+        area: 'build',
+        subject: `build/runs/${name}`,
+        problem: `the scratch of a build that is gone (pid ${pid || '?'})`,
+        repair: 'unmount and remove it',
+      },
+      repair,
+    );
+  }
+  if (!scan.buildRunning) {
+    for (const name of await entries(path.join(root, 'worker'))) {
+      const dir = path.join(root, 'worker', name);
+      if (repair) {
+        await unmountAll(dir);
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+      add(
+        { area: 'build', subject: `build/worker/${name}`, problem: 'the scratch of a RUN step of a build that is gone', repair: 'remove it' },
+        repair,
+      );
+    }
+    for (const id of await entries(ctx.paths.ociRoot)) {
+      if (!/^[0-9a-f]{32}$/.test(id)) continue;
+      if (repair) await ctx.oci.delete(id, true).catch(() => undefined);
+      add(
+        {
+          area: 'build',
+          subject: id,
+          problem: 'an OCI runtime container of a RUN step of a build that is gone',
+          repair: 'delete it (its process is killed)',
+        },
+        repair,
+      );
+    }
+  }
+  return runs.length;
 }
