@@ -15,7 +15,7 @@ import { isNotModified } from '../runtime/errors.js';
 import { isOneoff, numberOf, serviceOf } from './containers.js';
 import { done, failed, warning, working, type EngineContext } from './events.js';
 import { LABEL_DEPENDS_ON, LABEL_PROJECT, parseDependsOnLabel } from './labels.js';
-import { DependencyError, waitCondition } from './wait.js';
+import { DependencyError, serviceContainers, waitCondition } from './wait.js';
 
 /** One service of a project to bring back: its containers, after the waits on its dependencies. */
 export interface ResumeStep {
@@ -223,8 +223,9 @@ async function waitFor(
   intervalMs: number | undefined,
 ): Promise<void> {
   if (w.condition === 'service_started') return;
-  const resource = `Service ${w.service}`;
-  ctx.events.emit(working(resource, 'Waiting'));
+  // Reported per container, as `up` reports its dependency waits (compose's progress lines).
+  const names = (await serviceContainers(ctx.runtime, project, w.service, ctx.signal)).map((c) => `Container ${c.name}`);
+  for (const n of names) ctx.events.emit(working(n, 'Waiting'));
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, timeout]) : timeout;
   try {
@@ -234,10 +235,10 @@ async function waitFor(
       timeout.aborted && !ctx.signal?.aborted
         ? new ResumeError(`${project}: service ${w.service} not ${conditionWord(w.condition)} after ${timeoutMs / 1000}s`)
         : e;
-    ctx.events.emit(failed(resource, 'Error', err instanceof Error ? err.message : String(err)));
+    for (const n of names) ctx.events.emit(failed(n, 'Error', err instanceof Error ? err.message : String(err)));
     throw err;
   }
-  ctx.events.emit(done(resource, w.condition === 'service_healthy' ? 'Healthy' : 'Exited'));
+  for (const n of names) ctx.events.emit(done(n, w.condition === 'service_healthy' ? 'Healthy' : 'Exited'));
 }
 
 const conditionWord = (condition: string): string => (condition === 'service_healthy' ? 'healthy' : 'completed');
