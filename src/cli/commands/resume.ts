@@ -52,10 +52,7 @@ function systemctl(...args: string[]): void {
 
 async function installUnit(ctx: CommandContext, unitDir: string): Promise<void> {
   const { systemdUnit, unitName } = await import('../boot/systemd-unit.js');
-  // bin/launch.cjs runs the CLI: bin/tscompose is beside it.
-  const launcher = resolve(process.argv[1] ?? '');
-  const executable = join(dirname(launcher), 'tscompose');
-  if (!existsSync(executable)) throw new TsComposeError('TSC_INSTALL', `cannot find the tscompose executable beside ${launcher}`);
+  const executable = findExecutable(resolve(process.argv[1] ?? ''));
   const name = unitName(process.env);
   const file = join(unitDir, name);
   mkdirSync(unitDir, { recursive: true });
@@ -71,6 +68,16 @@ async function installUnit(ctx: CommandContext, unitDir: string): Promise<void> 
   systemctl('daemon-reload');
   systemctl('enable', name);
   ctx.out.stdout.write(`enabled ${name}: it runs at every boot (\`systemctl status ${name}\`, \`journalctl -u ${name}\`)\n`);
+}
+
+/** bin/tscompose of the package running now: beside bin/launch.cjs, or in bin/ above dist/ (dist/cli/main.js). */
+function findExecutable(script: string): string {
+  let dir = dirname(script);
+  for (let i = 0; i < 4; i++) {
+    for (const candidate of [join(dir, 'tscompose'), join(dir, 'bin', 'tscompose')]) if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new TsComposeError('TSC_INSTALL', `cannot find the tscompose executable near ${script}`);
 }
 
 async function uninstallUnit(ctx: CommandContext, unitDir: string): Promise<void> {
