@@ -9,6 +9,7 @@ import { withLock } from '../fs/lock.js';
 import { pidAlive } from '../fs/proc.js';
 import { hexOf } from './digest.js';
 import { tempName } from './fsutil.js';
+import { ATOMIC_DIRS, tempOwner } from './store-check-scan.js';
 
 /** How long a store operation waits for another process's metadata update (gc of large layers can take a while). */
 const LOCK_TIMEOUT_MS = 120_000;
@@ -52,13 +53,23 @@ export class StoreLayout {
     return this.ready;
   }
 
-  /** Removes scratch and leases of processes that are gone. */
+  /**
+   * Removes scratch and leases of processes that are gone, and the temp files of their atomic writes (a write that
+   * failed half-way, on a full disk, leaves its temp file: lib/fs/atomic.ts removes it only when the rename fails).
+   */
   async sweep(): Promise<void> {
     for (const d of ['tmp', 'leases']) {
       for (const name of await readdir(this.path(d)).catch(() => [] as string[])) {
         const pid = Number(/^(?:gc-)?(\d+)-/.exec(name)?.[1]);
         if (pid === process.pid || pidAlive(pid)) continue;
         await rm(this.path(d, name), { recursive: true, force: true });
+      }
+    }
+    for (const d of ATOMIC_DIRS) {
+      for (const name of await readdir(this.path(d)).catch(() => [] as string[])) {
+        const pid = tempOwner(name);
+        if (pid === undefined || pid === process.pid || pidAlive(pid)) continue;
+        await rm(this.path(d, name), { force: true });
       }
     }
   }

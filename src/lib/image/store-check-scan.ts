@@ -36,7 +36,7 @@ async function names(dir: string): Promise<string[]> {
 }
 
 /** Directories where records, names, lists and blobs are written atomically (and their temp files may be left). */
-const ATOMIC_DIRS = ['', 'images', 'distribution', 'blobs/sha256', 'buildcache', 'leases'];
+export const ATOMIC_DIRS = ['', 'images', 'distribution', 'blobs/sha256', 'buildcache', 'leases'];
 
 /** The leftovers of dead writers under the store root. */
 export async function findLeftovers(root: string): Promise<Leftover[]> {

@@ -6,6 +6,7 @@ import { pidAlive } from '../fs/proc.js';
 import { hexOf, shortLinkName } from './digest.js';
 import { makeImage } from './__fixtures__/images.js';
 import { useStoreEnv } from './__fixtures__/store-env.js';
+import { StoreLayout } from './layout.js';
 import { checkImageStore } from './store-check.js';
 import { findLeftovers, tempOwner } from './store-check-scan.js';
 
@@ -70,6 +71,16 @@ describe('checkImageStore', () => {
     expect(fixed.issues.every((i) => i.repaired)).toBe(true);
     expect(await findLeftovers(root)).toEqual([]);
     expect(existsSync(join(root, 'tmp', `${process.pid}-live.blob`))).toBe(true);
+    expect((await checkImageStore(root)).issues).toEqual([]);
+  });
+
+  test("the store's own sweep removes dead writers' temp files (a write cut off by a full disk)", async () => {
+    const { root } = await pulledStore('sweep');
+    const dead = deadPid();
+    await writeFile(join(root, `.repositories.json.tmp-${dead}-0abc`), '{"tags":');
+    await writeFile(join(root, 'images', `.${'b'.repeat(64)}.json.tmp-${dead}-0abc`), '');
+    expect((await checkImageStore(root)).issues.map((i) => i.kind)).toEqual(['leftover', 'leftover']);
+    await new StoreLayout(root).sweep();
     expect((await checkImageStore(root)).issues).toEqual([]);
   });
 
@@ -151,6 +162,10 @@ describe('checkImageStore', () => {
     await mkdir(join(root, 'buildcache'), { recursive: true });
     await writeFile(join(root, 'buildcache', `${'d'.repeat(64)}.json`), JSON.stringify({ layers: [{ chainId: `sha256:${'e'.repeat(64)}` }] }));
     await writeFile(join(root, 'buildcache', `${'f'.repeat(64)}.json`), JSON.stringify({ layers: [{ chainId: bottom, diffId: img.diffIds[0] }] }));
+    await writeFile(
+      join(root, 'buildcache', `image-sha256:${'a'.repeat(64)}.json`),
+      JSON.stringify({ created: '2024-01-01T00:00:00Z', history: [] }),
+    );
     const found = await checkImageStore(root);
     expect(found.issues.map((i) => i.kind).sort()).toEqual(['buildcache', 'image', 'link', 'name']);
     const fixed = await checkImageStore(root, { repair: true });
@@ -158,6 +173,7 @@ describe('checkImageStore', () => {
     expect(await readlink(join(root, 'l', shortLinkName(bottom)))).toBe(`../layers/${hexOf(bottom)}/diff`);
     expect((JSON.parse(await readFile(record, 'utf8')) as { layers: unknown }).layers).toEqual(good.layers);
     expect(existsSync(join(root, 'buildcache', `${'f'.repeat(64)}.json`))).toBe(true);
+    expect(existsSync(join(root, 'buildcache', `image-sha256:${'a'.repeat(64)}.json`))).toBe(true);
     expect((await checkImageStore(root)).issues).toEqual([]);
   });
 });

@@ -381,15 +381,16 @@ export async function checkImageStore(root: string, options: StoreCheckOptions =
   // 7. Build cache entries: unreadable, or naming layers the store lacks.
   for (const f of await readdir(layout.path(BUILD_CACHE)).catch(() => [] as string[])) {
     if (!/\.json$/.test(f) || f.startsWith('.')) continue;
-    const e = await readJsonFile<{ layers?: { chainId: string }[] }>(layout.path(BUILD_CACHE, f));
-    const missing = e.value ? (e.value.layers ?? []).find((l) => !goodLayers.has(l.chainId)) : undefined;
-    if (e.value && Array.isArray(e.value.layers) && !missing) continue;
+    // a step's entry ({layers, …}) or an image's times ({created, history}: no layers)
+    const e = await readJsonFile<{ layers?: unknown }>(layout.path(BUILD_CACHE, f));
+    const object = typeof e.value === 'object' && e.value !== null;
+    const layers = object && Array.isArray(e.value!.layers) ? (e.value!.layers as { chainId?: unknown }[]) : [];
+    const missing = layers.find((l) => typeof l?.chainId !== 'string' || !goodLayers.has(l.chainId));
+    if (object && !missing) continue;
     if (repair) await rm(layout.path(BUILD_CACHE, f), { force: true });
-    const problem = e.value
-      ? missing
-        ? `names layer ${hexOf(missing.chainId).slice(0, 12)}, which is not in the store`
-        : 'has no layers'
-      : `unreadable: ${e.error ?? ''}`;
+    const problem = missing
+      ? `names layer ${typeof missing?.chainId === 'string' ? hexOf(missing.chainId).slice(0, 12) : '(none)'}, which is not in the store`
+      : `unreadable: ${e.error ?? 'not an object'}`;
     add({ kind: 'buildcache', subject: `${BUILD_CACHE}/${f}`, problem, repair: 'remove the entry (the step runs again on the next build)' }, repair);
   }
 

@@ -22,6 +22,7 @@ import { LayerContent } from './content.js';
 import { collectGarbage } from './gc.js';
 import { StoreLayout } from './layout.js';
 import { loadArchive, saveImages } from './load-save.js';
+import { mapNoSpace } from './no-space.js';
 import type { StoreParts } from './parts.js';
 import { pullImage, type PullOptions } from './pull.js';
 import { pushImage, type PushOptions } from './push.js';
@@ -108,17 +109,17 @@ export class ImageStore {
 
   async pull(ref: string, opts: PullOptions = {}): Promise<StoredImage> {
     await this.parts.layout.init();
-    return pullImage(this.parts, ref, opts);
+    return mapNoSpace(`pulling ${ref}`, this.root, () => pullImage(this.parts, ref, opts));
   }
 
   async push(ref: string, opts: PushOptions = {}): Promise<void> {
     await this.parts.layout.init();
-    return pushImage(this.parts, ref, opts);
+    return mapNoSpace(`pushing ${ref}`, this.root, () => pushImage(this.parts, ref, opts));
   }
 
   async load(archive: NodeJS.ReadableStream | Readable, opts: { signal?: AbortSignal } = {}): Promise<string[]> {
     await this.parts.layout.init();
-    return loadArchive(this.parts, archive, opts);
+    return mapNoSpace('loading an image archive', this.root, () => loadArchive(this.parts, archive, opts));
   }
 
   /** A docker-archive (Docker 20.10 `docker save` layout) of the images; `docker load` accepts it. */
@@ -133,7 +134,7 @@ export class ImageStore {
   async addLayer(file: string, blob: LayerBlob, parentChainId?: string, opts: { signal?: AbortSignal } = {}): Promise<StoredLayer> {
     await this.parts.layout.init();
     const { addLayerFile } = await import('./diff/store-ops.js');
-    return addLayerFile(this.parts, file, blob, parentChainId, opts);
+    return mapNoSpace(`adding layer ${blob.diffId}`, this.root, () => addLayerFile(this.parts, file, blob, parentChainId, opts));
   }
 
   /**
@@ -143,14 +144,14 @@ export class ImageStore {
   async adoptLayer(upper: string, parentChainId?: string, opts: { signal?: AbortSignal } = {}): Promise<StoredLayer | undefined> {
     await this.parts.layout.init();
     const { adoptLayerDir } = await import('./diff/store-ops.js');
-    return adoptLayerDir(this.parts, upper, parentChainId, opts);
+    return mapNoSpace('adding a layer', this.root, () => adoptLayerDir(this.parts, upper, parentChainId, opts));
   }
 
   /** Writes the image of `config` (every layer of rootfs.diff_ids must be in the store) with the tags `tags`. */
   async addImage(config: OciImageConfig, tags: readonly string[] = []): Promise<StoredImage> {
     await this.parts.layout.init();
     const { addImageRecord } = await import('./diff/store-ops.js');
-    return addImageRecord(this.parts, config, tags);
+    return mapNoSpace(`writing image ${tags[0] ?? 'record'}`, this.root, () => addImageRecord(this.parts, config, tags));
   }
 
   /** A lease gc honours until released: hold one over a build (diff/store-ops.ts StoreLease). */

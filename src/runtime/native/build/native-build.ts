@@ -14,6 +14,7 @@ import { buildImage } from '../../../lib/build/solver/builder.js';
 import { BuildCache } from '../../../lib/build/solver/cache.js';
 import { RunStepError } from '../../../lib/build/solver/errors.js';
 import { stepLabel, type BuildEvent, type BuildSecret, type RunNetwork } from '../../../lib/build/solver/types.js';
+import { isNoSpace, noSpaceError } from '../../../lib/image/no-space.js';
 import { parsePlatform } from '../../../lib/image/platform.js';
 import { BuildError } from '../../errors.js';
 import type { BuildProgress, BuildSpec, CallOptions } from '../../runtime.js';
@@ -150,6 +151,8 @@ export async function buildNative(
     return { id: r.image.id };
   } catch (e) {
     if (options.signal?.aborted) throw e;
+    // A full disk (a RUN step's writes, COPY, a layer's commit, a base image's pull): TSC_NO_SPACE, naming the filesystem.
+    if (isNoSpace(e)) throw await noSpaceError(e, `building ${ref}`, e instanceof RunStepError ? workRoot : ctx.paths.root);
     if (e instanceof RunStepError) throw new BuildError(ref, e.message, { hint: e.hint });
     if (e instanceof CodedError) throw e;
     throw new BuildError(ref, (e as Error).message);
