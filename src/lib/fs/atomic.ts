@@ -20,15 +20,16 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     fh = await fs.open(tmp, 'w', 0o644);
   }
   try {
-    await fh.writeFile(data);
-    if (opts.durable !== false) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(data);
+      if (opts.durable !== false) await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, file);
   } catch (e) {
-    await fs.rm(tmp, { force: true });
+    // A write cut off (a full disk) or a failed rename: no temp file left behind.
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
     throw e;
   }
 }
