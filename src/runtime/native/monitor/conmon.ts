@@ -21,6 +21,7 @@ import { attachNetworks, detachNetworks, usesBridge, type Attached } from '../ne
 import { runtimeErrorMessage } from '../oci/oci-runtime.js';
 import type { ContainerRecord } from '../state.js';
 import { healthcheckOf } from './healthcheck.js';
+import { monitorHealth } from './health-launch.js';
 import { imageRunConfig } from './record.js';
 
 function here(file: string): string {
@@ -220,7 +221,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const hc = healthcheckOf(r.spec, await imageRunConfig(ctx, r));
   if (hc) {
     next.state.health = { status: 'starting', failingStreak: 0, log: [] };
-    spawnHealthMonitor(ctx, id, generation);
+    await spawnHealthMonitor(ctx, id, generation);
   } else {
     delete next.state.health;
   }
@@ -272,12 +273,10 @@ async function waitStarted(pid: number, startLog: string): Promise<void> {
   }
 }
 
-function spawnHealthMonitor(ctx: NativeContext, id: string, generation: number): void {
-  const child = spawn(process.execPath, [here('./health-monitor.js'), ctx.paths.root, ctx.paths.run, id, String(generation)], {
-    stdio: 'ignore',
-    detached: true,
-    env: { ...ctx.env, TSCOMPOSE_STATE_DIR: ctx.paths.root, TSCOMPOSE_RUN_DIR: ctx.paths.run },
-  });
-  child.on('error', () => undefined);
-  child.unref();
+/**
+ * Has the state directory's health monitor check this run: registers it and starts the monitor when none is alive
+ * (./health-launch.ts; one process for all containers). Health is best-effort, as Docker's: no error fails the start.
+ */
+async function spawnHealthMonitor(ctx: NativeContext, id: string, generation: number): Promise<void> {
+  await monitorHealth(ctx, id, generation).catch(() => undefined);
 }

@@ -1,17 +1,17 @@
 /**
- * A native container's health monitor: started with each run of a container that has a healthcheck (compose's or
- * the image's), detached from the CLI, so health keeps being checked after the CLI exited. Runs the test with the
- * OCI runtime's `exec` on Docker's schedule (interval, timeout, retries, start_period, start_interval) and records
- * the status (`starting` → `healthy`/`unhealthy`), the failing streak and the last 5 results in the container's
- * record; emits `health_status: …` events on changes. Exits when the run it was started for has ended.
+ * The health monitor of a native state directory (./health-supervisor.ts): one detached process, started by the
+ * first start of a container with a healthcheck (./health-launch.ts), checks every running container of the state
+ * directory that has one, on Docker's schedule, so health keeps being checked after the CLI exited; records each
+ * result in the container's record and emits `health_status: …` events on changes. Exits when no container of the
+ * state directory is left to check.
  *
- *   node health-monitor.js <state dir> <run dir> <container id> <generation>
+ *   node health-monitor.js <state dir> <run dir>
  */
-import { runHealthMonitor } from './health.js';
+import { runHealthSupervisor } from './health-supervisor.js';
 
-const [root, run, id, gen] = process.argv.slice(2);
-if (root && run && id && gen) {
-  runHealthMonitor(root, run, id, Number(gen)).catch((e: unknown) => {
+const [root, run] = process.argv.slice(2);
+if (root && run) {
+  runHealthSupervisor(root, run).catch((e: unknown) => {
     process.stderr.write(`tscompose health monitor: ${(e as Error).message}\n`);
     process.exitCode = 1;
   });
