@@ -22,7 +22,8 @@ const dirs = () => ({ base: suite.stateDir, stateDir: join(suite.stateDir, 'stat
 /**
  * db serves "db-ready" 2 s after it starts and is healthy from then on; app copies db's page once at its start (one
  * try: started before db was healthy, it would serve "db-not-ready"); web copies app's page (retrying until app
- * answers) and serves it on the published port. `extra` is stopped by the user before the reboot.
+ * answers) and serves it on the published port. `extra` is stopped by the user before the reboot; `retry`
+ * (on-failure) was running when the machine went down, so it comes back; `plain` (no restart policy) does not.
  */
 const compose = (port: number): string => `
 services:
@@ -45,6 +46,13 @@ services:
   extra:
     image: busybox:latest
     restart: unless-stopped
+    command: ["sleep", "3600"]
+  retry:
+    image: busybox:latest
+    restart: on-failure
+    command: ["sleep", "3600"]
+  plain:
+    image: busybox:latest
     command: ["sleep", "3600"]
 `;
 
@@ -92,13 +100,15 @@ run('native runtime after a reboot', () => {
 
     simulateReboot(dirs());
     // Before resume: the containers show as exited, their logs are there.
-    expect(states(p)).toEqual({ db: 'exited', app: 'exited', web: 'exited', extra: 'exited' });
+    expect(states(p)).toEqual({ db: 'exited', app: 'exited', web: 'exited', extra: 'exited', retry: 'exited', plain: 'exited' });
     expect(ok(suite.ts(p, 'logs', 'web'))).toContain('web-up');
 
     const dry = ok(suite.ts(undefined, '--dry-run', 'resume'));
     expect(dry).toContain(`${p.name}: start db (${p.name}-db-1)`);
     expect(dry).toContain(`${p.name}: start app (${p.name}-app-1) after db:service_healthy`);
+    expect(dry).toContain(`${p.name}: start retry (${p.name}-retry-1)`);
     expect(dry).not.toContain('extra');
+    expect(dry).not.toContain('plain');
 
     const resumed = suite.ts(undefined, 'resume');
     ok(resumed);
@@ -108,9 +118,16 @@ run('native runtime after a reboot', () => {
     const healthy = events.indexOf(`Container ${p.name}-db-1 Healthy`);
     expect(healthy).toBeGreaterThan(-1);
     expect(events.indexOf(`Container ${p.name}-app-1 Starting`)).toBeGreaterThan(healthy);
-    expect(states(p)).toEqual({ db: 'running', app: 'running', web: 'running', extra: 'exited' });
+    expect(states(p)).toEqual({ db: 'running', app: 'running', web: 'running', extra: 'exited', retry: 'running', plain: 'exited' });
     // Names resolve again (the DNS resolver came back with the networks).
-    expect(ok(suite.ts(p, 'exec', '-T', 'app', 'wget', '-q', '-O', '-', 'http://db:8080/')).trim()).toBe('db-ready');
+    // (Retried for a few seconds: once, beside other native suites loading the machine, the first query after
+    // resume timed out with the resolver running; not reproduced in 90 queries over 6 reboots alone.)
+    let byName = suite.ts(p, 'exec', '-T', 'app', 'wget', '-q', '-O', '-', 'http://db:8080/');
+    for (let i = 0; i < 10 && byName.status !== 0; i++) {
+      await sleep(1000);
+      byName = suite.ts(p, 'exec', '-T', 'app', 'wget', '-q', '-O', '-', 'http://db:8080/');
+    }
+    expect(ok(byName).trim()).toBe('db-ready');
     // Nothing more to resume.
     expect(ok(suite.ts(undefined, '--dry-run', 'resume'))).toContain('nothing to resume');
 
