@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { Project } from '../project/types.js';
 import { collector, project } from './__fixtures__/build.js';
-import { convertService, type ServiceContext } from './convert-service.js';
+import { convertService, type ServiceContext, withDefaultTag } from './convert-service.js';
 import { UNSUPPORTED_SERVICE_KEYS, warnUnsupported } from './convert-unsupported.js';
 import { stackOf } from './convert.js';
 import { SwarmConvertError } from './errors.js';
@@ -18,7 +18,7 @@ describe('convertService', () => {
       Name: 'p_web',
       Labels: { 'com.docker.stack.image': 'nginx', 'com.docker.stack.namespace': 'p' },
       TaskTemplate: {
-        ContainerSpec: { Image: 'nginx', Labels: { 'com.docker.stack.namespace': 'p' } },
+        ContainerSpec: { Image: 'nginx:latest', Labels: { 'com.docker.stack.namespace': 'p' } },
         Networks: [{ Target: 'p_default', Aliases: ['web'] }],
       },
       Mode: { Replicated: {} },
@@ -49,7 +49,7 @@ describe('convertService', () => {
     const spec = convertService(ctx(p).ctx, 'a', p.services.a!);
     expect(spec.Labels).toEqual({ 'com.docker.stack.image': 'x', 'com.docker.stack.namespace': 'p', d: '1' });
     expect(spec.TaskTemplate.ContainerSpec).toEqual({
-      Image: 'x',
+      Image: 'x:latest',
       Labels: { c: '1', 'com.docker.stack.namespace': 'p' },
       Command: ['/init'],
       Args: ['run'],
@@ -106,7 +106,7 @@ describe('convertService', () => {
   it('a built service without image gets the compose default name and a warning; no image at all is an error', () => {
     const p = project({ a: { build: { context: '/b' } }, b: {} });
     const { ctx: c, warnings } = ctx(p);
-    expect(convertService(c, 'a', p.services.a!).TaskTemplate.ContainerSpec.Image).toBe('p-a');
+    expect(convertService(c, 'a', p.services.a!).TaskTemplate.ContainerSpec.Image).toBe('p-a:latest');
     expect(warnings.map((w) => [w.service, w.key])).toEqual([['a', 'build']]);
     expect(() => convertService(c, 'b', p.services.b!)).toThrow(SwarmConvertError);
     expect(() => convertService(c, 'b', p.services.b!)).toThrow(/service "b": image: no image/);
@@ -119,6 +119,15 @@ describe('convertService', () => {
     expect(spec.UpdateConfig).toBeUndefined();
     expect(spec.RollbackConfig).toBeUndefined();
     expect(warnings.map((w) => w.key)).toEqual(['deploy.update_config', 'deploy.rollback_config']);
+  });
+});
+
+describe('withDefaultTag', () => {
+  it('adds :latest only to a reference without tag or digest', () => {
+    expect(withDefaultTag('nginx')).toBe('nginx:latest');
+    expect(withDefaultTag('reg:5000/team/app')).toBe('reg:5000/team/app:latest');
+    expect(withDefaultTag('reg:5000/team/app:1')).toBe('reg:5000/team/app:1');
+    expect(withDefaultTag('app@sha256:00')).toBe('app@sha256:00');
   });
 });
 

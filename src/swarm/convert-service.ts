@@ -57,6 +57,16 @@ export function composeImage(project: Project, service: string, svc: ServiceConf
   throw new SwarmConvertError(service, 'image', 'no image: a swarm service runs an image its nodes pull from a registry');
 }
 
+/**
+ * `name` → `name:latest` when the reference has neither tag nor digest, as the docker CLI sends it (its
+ * reference.TagNameOnly), so a spec made here equals one `docker stack deploy` made.
+ */
+export function withDefaultTag(image: string): string {
+  if (image.includes('@')) return image;
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  return last.includes(':') ? image : `${image}:latest`;
+}
+
 /** docker's NetworkMode.IsUserDefined: not bridge, host, none, default or container:… */
 function isUserDefined(target: string): boolean {
   return !['bridge', 'host', 'none', 'default'].includes(target) && !target.startsWith('container:');
@@ -133,7 +143,7 @@ function put<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | 
 
 function containerSpec(ctx: ServiceContext, service: string, svc: ServiceConfig, image: string): ContainerSpec {
   const { warn } = ctx;
-  const c: ContainerSpec = { Image: ctx.pinnedImages?.[service] ?? image };
+  const c: ContainerSpec = { Image: ctx.pinnedImages?.[service] ?? withDefaultTag(image) };
   put(c, 'Labels', stackLabels(ctx.project.name, svc.labels));
   if (svc.entrypoint?.length === 0)
     warn(service, 'entrypoint', "an empty entrypoint cannot clear the image's on swarm; the image's entrypoint is kept");
