@@ -90,7 +90,7 @@ export function cycles(env: CrashEnv, x: Expectations): Record<CrashCommand, Cyc
         if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`after up -d: ${got.join(' ')} (want ${want.join(' ')})`);
         let body = '';
         for (let t = 0; t < 60 && body === ''; t++) body = await get(x.port).catch(async () => (await sleep(250), ''));
-        if (body !== 'crash-test\n') throw new Error(`web on 127.0.0.1:${x.port} answered ${JSON.stringify(body)}`);
+        if (body !== 'crash-test\n') throw new Error(`web on 127.0.0.1:${x.port} answered ${JSON.stringify(body)} (${env.networkDiagnosis()})`);
         if (!x.markerWritten) {
           env.ok(true, 'exec', '-T', 'web', 'sh', '-c', `echo ${x.marker} > /data/marker`);
           x.markerWritten = true;

@@ -116,6 +116,32 @@ export class CrashEnv {
     return out;
   }
 
+  /**
+   * The kernel side of the project's networks, for a failure's report: per recorded network its bridge, whether it
+   * exists, its route_localnet (127.0.0.1 publications need 1), its iptables rules and whether its nft table exists.
+   */
+  networkDiagnosis(): string {
+    const file = join(this.paths.root, 'net', 'networks.json');
+    if (!existsSync(file)) return 'no networks.json';
+    const nets = (JSON.parse(readFileSync(file, 'utf8')) as { networks?: Record<string, { bridge: string }> }).networks ?? {};
+    const rules = spawnSync('iptables-save', { encoding: 'utf8' }).stdout ?? '';
+    const tables = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout ?? '';
+    return Object.entries(nets)
+      .filter(([k]) => k.startsWith(`${this.name}_`))
+      .map(([k, n]) => {
+        const dev = `/sys/class/net/${n.bridge}`;
+        let localnet = '-';
+        try {
+          localnet = readFileSync(`/proc/sys/net/ipv4/conf/${n.bridge}/route_localnet`, 'utf8').trim();
+        } catch {
+          /* no bridge */
+        }
+        const ipt = rules.split('\n').filter((l) => l.includes(n.bridge)).length;
+        return `${k}: bridge ${n.bridge} ${existsSync(dev) ? 'exists' : 'MISSING'}, route_localnet ${localnet}, iptables rules ${ipt}, nft table ${tables.includes(n.bridge) ? 'yes' : 'NO'}`;
+      })
+      .join('; ');
+  }
+
   /** Whether the named volume is still in the runtime's state. */
   volumeExists(): boolean {
     return ls(this.paths.volumes).some((v) => v === `${this.name}_data`);
