@@ -1,8 +1,8 @@
 /**
  * End-to-end: the native runtime's health monitor is one process per state directory (issue 14 item 3), not one
  * per container. 10 containers with healthchecks (and one failing) get one monitor, which makes them healthy (the
- * failing one unhealthy); 11 parallel `start` CLIs still leave exactly one; after a `kill -9` of it the next start
- * brings it back and it carries on with every running container; once nothing with a healthcheck runs it exits, so
+ * failing one unhealthy); 11 parallel `start` CLIs still leave exactly one; after a `kill -9` of it the next command
+ * that lists the containers (`ps`, `stop`, `start`, …) brings it back and it carries on with every running container; once nothing with a healthcheck runs it exits, so
  * `down` leaves no process naming the state directory.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -137,13 +137,15 @@ ${services}  sick:
       await sleep(250);
     }
 
-    // kill -9 of the monitor: health stands still until the next start brings it back, for every container.
+    // kill -9 of the monitor: health stands still until the next command listing the containers brings it back.
     const killed = monitors()[0]!.pid;
     process.kill(killed, 'SIGKILL');
     await until('monitor gone', () => monitors().length === 0, 5000);
     const t = Date.now();
     await sleep(1500);
     expect(lastCheck('s2')).toBeLessThan(t);
+    ok(ts('ps'));
+    expect(monitors()).toHaveLength(1);
     ok(ts('stop', '-t', '0', 's1'));
     ok(ts('start', 's1'));
     const back = monitors();

@@ -28,6 +28,7 @@ import type { NativeContext } from './context.js';
 import { startContainerProcess } from './monitor/conmon.js';
 import { finalizeExit, waitExitFile } from './monitor/exit.js';
 import { eventAttributes, imageRunConfig, liveStatus, ociSpecOf } from './monitor/record.js';
+import { reviveHealthMonitor } from './monitor/health-launch.js';
 import { mountRootfs, mountsUnder, unmountRootfs } from './rootfs.js';
 import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
 import { detectCgroupMode, hierarchyRoots } from './oci/cgroups.js';
@@ -115,11 +116,15 @@ export class ContainerService {
     this.networkIds = await this.networks.ids();
     const all = containers.filter((r) => matchesLabels(r.labels, options.labels));
     const out: ContainerSummary[] = [];
+    let checked = false;
     for (const r of all) {
       const status = await this.status(r);
+      if (status === 'running' && r.state.health) checked = true;
       if (options.all === false && status !== 'running' && status !== 'paused') continue;
       out.push(this.summary(r, status));
     }
+    // A health monitor killed meanwhile (the OOM killer, kill -9) comes back with the next look at the containers.
+    if (checked) await reviveHealthMonitor(this.ctx).catch(() => undefined);
     return out.sort((a, b) => a.created - b.created);
   }
 
