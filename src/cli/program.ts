@@ -84,7 +84,7 @@ export function buildProgram(makeContext: (globals: GlobalOptions) => CommandCon
     .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json', 'quiet']))
     .addOption(new Option('--ansi <when>', 'control characters: never, always, auto').choices(['never', 'always', 'auto']).default('auto'))
     .option('--dry-run', 'show what would change, change nothing')
-    .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['docker', 'native', 'auto']).env('TSCOMPOSE_RUNTIME'));
+    .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['docker', 'native', 'auto', 'swarm']).env('TSCOMPOSE_RUNTIME'));
 
   const context: ContextOf = (cmd) => makeContext(cmd.optsWithGlobals() as GlobalOptions);
   for (const add of COMMANDS) add(program as unknown as Command, context);

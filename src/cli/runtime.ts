@@ -6,10 +6,12 @@
 import { UsageError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { emptyRuntime, isRuntimeKind, selectRuntime } from '../runtime/select.js';
+import { SWARM_COMMANDS } from './swarm/is-swarm.js';
 
 export async function createRuntime(kind: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
   const k = kind ?? env.TSCOMPOSE_RUNTIME ?? 'auto';
-  if (!isRuntimeKind(k)) throw new UsageError(`invalid runtime: ${k} (docker, native or auto)`);
+  if (k === 'swarm') throw new UsageError(`this command is not available with --runtime swarm (${SWARM_COMMANDS} are)`);
+  if (!isRuntimeKind(k)) throw new UsageError(`invalid runtime: ${k} (docker, native, auto or swarm)`);
   return selectRuntime(k, env);
 }
 

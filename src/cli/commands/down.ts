@@ -2,6 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 import { printPlan, seconds, timeoutOption } from './common.js';
 
 export function downCommand(program: Command, context: ContextOf) {
@@ -20,6 +21,7 @@ export async function runDown(
   opts: { volumes?: true; rmi?: string; removeOrphans?: true; timeout?: string | undefined },
 ): Promise<void> {
   if (opts.rmi !== undefined && opts.rmi !== 'local' && opts.rmi !== 'all') throw new UsageError(`invalid --rmi value: ${opts.rmi} (local or all)`);
+  if (isSwarm(ctx)) return (await import('../swarm/commands.js')).runSwarmDown(ctx, opts);
   const [{ down, downPlan }, { projectOrName, withSession }] = await Promise.all([import('../../engine/down.js'), import('../session.js')]);
   const { name, loaded } = projectOrName(ctx);
   const options = {

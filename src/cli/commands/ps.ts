@@ -3,6 +3,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
 import { psText } from '../render/project.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 import { collect } from './common.js';
 
 export function psCommand(program: Command, context: ContextOf) {
@@ -26,6 +27,7 @@ export async function runPs(
 ): Promise<void> {
   const format = opts.format ?? 'table';
   if (format !== 'table' && format !== 'json') throw new UsageError(`unsupported --format: ${format} (table or json)`);
+  if (isSwarm(ctx)) return (await import('../swarm/commands.js')).runSwarmPs(ctx, opts);
   const [{ ps }, { projectOrName, withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
   const { name, loaded } = projectOrName(ctx, services);
   let status = opts.status;

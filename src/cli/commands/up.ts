@@ -8,6 +8,7 @@ import type { CommandContext, ContextOf } from '../context.js';
 import { LogPrinter } from '../render/log-consumer.js';
 import { collect, parseScale, printPlan, pullOption, seconds, timeoutOption, valueOption } from './common.js';
 import { logColour } from '../output.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 
 /** The flags `up` and `create` share. */
 export function upLikeCommand(program: Command, name: 'up' | 'create', description: string) {
@@ -85,6 +86,7 @@ function check(opts: UpCliOptions): void {
 
 export async function runUp(ctx: CommandContext, services: string[], opts: UpCliOptions, mode: 'up' | 'create' = 'up'): Promise<void> {
   check(opts);
+  if (mode === 'up' && isSwarm(ctx)) return (await import('../swarm/commands.js')).runSwarmUp(ctx, services, opts);
   const [{ stop, kill }, { logs, logName }, { planUp, up }, { loadProject, originOf, withSession }] = await Promise.all([
     import('../../engine/lifecycle.js'),
     import('../../engine/logs.js'),
