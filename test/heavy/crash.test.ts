@@ -11,6 +11,8 @@
  * loaded image removed). After each point and at the end: nothing leaked (test/e2e/host-snapshot.ts, plus OCI
  * containers, container records, build scratch and networks in the runtime's state), `tscompose check` passes
  * (a warning while the command does not exist yet), and the volume's marker file written once is still there.
+ * A failed point is reported with what the killed command printed last, then the state is brought back (`down`,
+ * `check --repair`, pull, build, up); when even that fails, the run stops there (later points would only repeat it).
  *
  * Replay: CRASH_SEED=<seed> (printed) [CRASH_POINTS=n] [CRASH_COMMANDS=build,pull] or CRASH_PLAN=build@1234,up@500
  * (exact delays), `npm run test:heavy -- test/heavy/crash.test.ts`. The report is also written to
