@@ -84,6 +84,11 @@ export interface NetworkRecord extends IpamNetwork {
   readonly iptablesChain?: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly endpoints: Readonly<Record<string, EndpointRecord>>;
+  /**
+   * Set once the bridge, its settings and its rules are all in place; cleared before they are torn down. A record
+   * without it was left by a process killed while creating or removing the network: `createNetwork` completes it.
+   */
+  readonly ready?: boolean;
 }
 
 export interface NetState {
@@ -191,9 +196,9 @@ export class NativeNetworks {
         applyFirewall(firewallOf(rec)),
         ensureIptablesAccept(rec.bridge),
       ]);
-      if (chain !== rec.iptablesChain) {
+      if (chain !== rec.iptablesChain || rec.ready !== true) {
         const { iptablesChain: _old, ...rest } = rec;
-        rec = chain ? { ...rest, iptablesChain: chain } : rest;
+        rec = chain ? { ...rest, iptablesChain: chain, ready: true } : { ...rest, ready: true };
         const cur = await this.read();
         await save({ ...cur, networks: { ...cur.networks, [req.key]: rec } });
       }
@@ -421,6 +426,12 @@ export class NativeNetworks {
     for (const e of eps) await this.disconnect(key, e.endpointId);
     await this.locked(async (state, save) => {
       const bridge = state.networks[key]?.bridge ?? bridgeName(key);
+      // Not ready while it comes down: a kill during the teardown leaves a record others know to complete or remove.
+      const rec = state.networks[key];
+      if (rec?.ready) {
+        state = { ...state, networks: { ...state.networks, [key]: { ...rec, ready: false } } };
+        await save(state);
+      }
       await Promise.all([removeFirewall(bridge), removeIptablesAccept(bridge), removeBridge(bridge, { force: true })]);
       if (state.networks[key]) {
         const networks = { ...state.networks };

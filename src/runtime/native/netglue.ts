@@ -127,9 +127,10 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
     const known = await nets.read();
     const gateway = gatewayNetwork(r, known);
     for (const ep of r.spec.networks ?? []) {
-      // A network recorded by a CLI killed before it made the bridge (or after a reboot): make it again.
+      // A network recorded by a CLI killed before it was whole (bridge, settings, rules), or during its removal, or
+      // after a reboot: make it again (idempotent).
       const net0 = known.networks[ep.network];
-      if (net0 && !existsSync(`/sys/class/net/${net0.bridge}`)) {
+      if (net0 && (net0.ready !== true || !existsSync(`/sys/class/net/${net0.bridge}`))) {
         await nets.createNetwork({ key: net0.key, name: net0.name, internal: net0.internal, ...(net0.labels ? { labels: net0.labels } : {}) });
       }
       const rec = await nets.connect({

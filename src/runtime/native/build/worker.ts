@@ -13,7 +13,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pidAlive } from '../../../lib/fs/proc.js';
 import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
@@ -74,7 +75,9 @@ export class NativeBuildWorker implements BuildWorker {
       return pid > 0 && pid !== process.pid && !pidAlive(pid);
     });
     if (stale.length > 0) await nets.releaseContainers(stale.map((endpointId) => ({ endpointId }))).catch(() => undefined);
-    if (!state.networks[this.networkKey]) {
+    // Not recorded, or not (or no longer) whole: a build killed while making or removing the bridge left the record.
+    const net = state.networks[this.networkKey];
+    if (!net || net.ready !== true || !existsSync(`/sys/class/net/${net.bridge}`)) {
       await nets.createNetwork({ key: this.networkKey, name: this.networkKey, labels: { 'io.tscompose.build': 'true' } });
     }
     // random first: the network namespace is named after the id's first 12 characters; the pid after `b`
@@ -104,8 +107,27 @@ export class NativeBuildWorker implements BuildWorker {
     if (used) await removeBuildNetwork(this.ctx);
   }
 
+  /**
+   * Scratch directories of RUN steps whose build was killed (`run-<pid>-<id>`, pid gone): removed once per build,
+   * before its first step (they hold only the step's /etc files, never a mount).
+   */
+  private sweepDone: Promise<void> | undefined;
+  private sweep(): Promise<void> {
+    this.sweepDone ??= readdir(this.scratch)
+      .then(async (names) => {
+        for (const n of names) {
+          const pid = Number(/^run-(\d+)-/.exec(n)?.[1]);
+          if (pid > 0 && pid !== process.pid && !pidAlive(pid)) await rm(path.join(this.scratch, n), { recursive: true, force: true });
+        }
+      })
+      .catch(() => undefined);
+    return this.sweepDone;
+  }
+
   async run(req: RunRequest): Promise<number> {
-    const dir = path.join(this.scratch, `run-${req.id.slice(0, 12)}`);
+    await this.sweep();
+    // The pid in the name: a build killed during the step leaves it for the next build's sweep.
+    const dir = path.join(this.scratch, `run-${process.pid}-${req.id.slice(0, 12)}`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     let network: OciNetwork = req.network === 'host' ? 'host' : 'none';
     let nameservers: string[] | undefined;
