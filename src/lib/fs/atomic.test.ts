@@ -2,7 +2,8 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDirs } from './__fixtures__/fresh-dirs.js';
-import { readJson, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { atomicTempWriter, readJson, staleAtomicTemps, sweepAtomicTemps, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+import { pidAlive } from './proc.js';
 
 const fresh = freshDirs('tsc-atomic-');
 
@@ -87,5 +88,47 @@ describe('readJson', () => {
   test('other errors are not swallowed', async () => {
     const d = fresh();
     await expect(readJson(d)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+});
+
+describe('staleAtomicTemps / sweepAtomicTemps', () => {
+  /** A pid no process has (as a writer killed by SIGKILL leaves it). */
+  function deadPid(): number {
+    for (let p = 4_000_000; ; p--) if (!pidAlive(p)) return p;
+  }
+
+  test('atomicTempWriter: the pid of writeFileAtomic temp names only', () => {
+    expect(atomicTempWriter('.networks.json.tmp-1234-0a1b2c3d')).toBe(1234);
+    expect(atomicTempWriter('.a.tmp-1-00000000')).toBe(1);
+    for (const other of [
+      'networks.json.tmp-1234-0a1b2c3d',
+      '.networks.json.tmp-1234-0a1b2c3',
+      '.networks.json.tmp-1234-0A1B2C3D',
+      '.x.tmp-12a-0a1b2c3d',
+      '.x.tmp-1234-0a1b2c3d.bak',
+      'networks.json',
+      '.tmp-1-00000000',
+    ]) {
+      expect(atomicTempWriter(other)).toBeUndefined();
+    }
+  });
+
+  test('a writer killed between open and rename: its temp file is swept; live writers, other files and a missing dir are left', async () => {
+    const d = fresh();
+    const dead = deadPid();
+    await writeJsonAtomic(join(d, 'networks.json'), { version: 1 });
+    const stale = `.networks.json.tmp-${dead}-0a1b2c3d`;
+    const live = `.networks.json.tmp-${process.pid}-deadbeef`;
+    const lookalike = `networks.json.tmp-${dead}-0a1b2c3d`;
+    for (const n of [stale, live, lookalike, `.other.tmp-${dead}-xyz`]) writeFileSync(join(d, n), '{"half');
+    mkdirSync(join(d, 'sub'));
+    writeFileSync(join(d, 'sub', `.deep.tmp-${dead}-0a1b2c3d`), '');
+    expect(await staleAtomicTemps(d)).toEqual([join(d, stale)]);
+    expect(await sweepAtomicTemps(d)).toEqual([join(d, stale)]);
+    expect(readdirSync(d).sort()).toEqual([live, lookalike, `.other.tmp-${dead}-xyz`, 'networks.json', 'sub'].sort());
+    expect(readdirSync(join(d, 'sub'))).toEqual([`.deep.tmp-${dead}-0a1b2c3d`]); // not recursive
+    expect(await sweepAtomicTemps(d)).toEqual([]);
+    expect(await sweepAtomicTemps(join(d, 'missing'))).toEqual([]);
+    expect(await sweepAtomicTemps(join(d, 'networks.json'))).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { readJson, writeJsonAtomic } from '../fs/atomic.js';
+import { readJson, sweepAtomicTemps, writeJsonAtomic } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
 import {
   attachEndpoint,
@@ -163,7 +163,11 @@ export class NativeNetworks {
 
   private async locked<T>(fn: (s: NetState, save: (s: NetState) => Promise<void>) => Promise<T>): Promise<T> {
     await fs.mkdir(this.opts.stateDir, { recursive: true });
-    return withLock(this.lock, async () => fn(await this.read(), (s) => writeJsonAtomic(this.file, s)));
+    return withLock(this.lock, async () => {
+      // Temp files of writers of this directory killed mid-write (one readdir when there are none).
+      await sweepAtomicTemps(this.opts.stateDir).catch(() => undefined);
+      return fn(await this.read(), (s) => writeJsonAtomic(this.file, s));
+    });
   }
 
   /** Creates the network (or re-creates its bridge/rules after a reboot); idempotent. */
