@@ -1,12 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from '../../lib/fs/proc.js';
+import { bridgeName } from '../../lib/net/index.js';
 import { checkNativeState } from './check.js';
+import { ContainerService } from './containers.js';
 import { NativeContext } from './context.js';
+import { NetworkService } from './networks.js';
 import type { ContainerRecord } from './state.js';
+import { VolumeService } from './volumes.js';
 
 let dir: string;
 let n = 0;
@@ -161,7 +166,7 @@ describe('checkNativeState', () => {
     const net = {
       key: 'p_default',
       name: 'p_default',
-      bridge: 'tsccheck0',
+      bridge: 'lo', // a link that exists (a missing bridge is the next test's)
       internal: false,
       mtu: 1500,
       subnet: '10.250.77.0/24',
@@ -222,4 +227,165 @@ describe('checkNativeState', () => {
     const worker = await checkNativeState(ctx, { repair: true });
     expect(worker.problems.map((p) => [p.subject, p.repaired])).toEqual([['build/worker/run-0123456789ab', true]]);
   });
+
+  test('a down killed mid-removal: its tombstone, or the recordless directory an in-place delete left, is finished', async () => {
+    const ctx = freshContext();
+    // killed between renaming the directory and releasing the name: the tombstone holds the record, the claim stays
+    const renamed = record(hex('renamed'), 'renamed');
+    plant(ctx, renamed);
+    mkdirSync(join(ctx.state.containerDir(renamed.id), 'upper', 'etc'), { recursive: true });
+    renameSync(ctx.state.containerDir(renamed.id), ctx.state.tombstoneDir(renamed.id));
+    age(ctx.state.nameFile('renamed'));
+    // killed while deleting the tombstone
+    const deleting = hex('deleting');
+    mkdirSync(join(ctx.state.tombstoneDir(deleting), 'upper', 'usr', 'sbin'), { recursive: true });
+    // an older version's recursive rm killed midway, record gone first: only upper/etc and upper/usr/sbin/docker-init
+    const leftover = hex('leftover');
+    mkdirSync(join(ctx.state.containerDir(leftover), 'upper', 'etc'), { recursive: true });
+    mkdirSync(join(ctx.state.containerDir(leftover), 'upper', 'usr', 'sbin'), { recursive: true });
+    writeFileSync(join(ctx.state.containerDir(leftover), 'upper', 'usr', 'sbin', 'docker-init'), '');
+
+    const found = await checkNativeState(ctx);
+    expect(found.problems.map((p) => [p.subject, p.problem.replace(/ \(.*/, '')])).toEqual([
+      [renamed.id.slice(0, 12), 'an interrupted removal'],
+      [deleting.slice(0, 12), 'an interrupted removal'],
+      [leftover.slice(0, 12), 'an abandoned creation: a directory without a record'],
+    ]); // the claim held by the tombstone is not reported as stale: it goes with it
+    const fixed = await checkNativeState(ctx, { repair: true });
+    expect(fixed.problems.every((p) => p.repaired)).toBe(true);
+    expect(readdirSync(ctx.paths.containers)).toEqual([]);
+    expect(existsSync(ctx.state.nameFile('renamed'))).toBe(false);
+    expect((await checkNativeState(ctx)).problems).toEqual([]);
+  });
+
+  test('destroy rerun after a kill at its rename finishes the removal, and is idempotent', async () => {
+    const ctx = freshContext();
+    const containers = new ContainerService(ctx, new VolumeService(ctx), new NetworkService(ctx));
+    const r = record(hex('down'), 'down');
+    plant(ctx, r);
+    renameSync(ctx.state.containerDir(r.id), ctx.state.tombstoneDir(r.id));
+    await containers.destroy(r.id);
+    expect(readdirSync(ctx.paths.containers)).toEqual([]);
+    expect(existsSync(ctx.state.nameFile('down'))).toBe(false);
+    await containers.destroy(r.id);
+    // and a whole destroy
+    const whole = record(hex('whole'), 'whole');
+    plant(ctx, whole);
+    await containers.destroy(whole.id);
+    expect(readdirSync(ctx.paths.containers)).toEqual([]);
+    expect(existsSync(ctx.state.nameFile('whole'))).toBe(false);
+  });
+
+  test('temp files of interrupted atomic writes: reported and removed outside the image store; file trees are not ours', async () => {
+    const ctx = freshContext();
+    const dead = deadPid();
+    const good = record(hex('good'), 'good');
+    plant(ctx, good);
+    mkdirSync(join(ctx.paths.volumes, 'v', '_data'), { recursive: true });
+    writeFileSync(join(ctx.paths.volumes, 'v', 'volume.json'), JSON.stringify({ name: 'v', driver: 'local', labels: {}, created: 1 }));
+    const temp = (name: string, pid = dead): string => `.${name}.tmp-${pid}-0a1b2c3d`;
+    const stale = [
+      join('net', temp('networks.json')),
+      join('containers', good.id, temp('record.json')),
+      join('volumes', 'v', temp('volume.json')),
+      join('dns', 'dns', 'networks', temp('p_default.json')),
+      temp('x'),
+    ];
+    const kept = [
+      join('net', temp('networks.json', process.pid)), // a write under way
+      join('containers', good.id, 'upper', 'app', temp('conf')), // the container's own files
+      join('volumes', 'v', '_data', temp('db')), // a volume's data
+      join('build', 'cache-mounts', 'abc', temp('f')),
+      join('net', `networks.json.tmp-${dead}-0a1b2c3d`), // not the pattern
+    ];
+    for (const f of [...stale, ...kept]) {
+      mkdirSync(join(ctx.paths.root, f, '..'), { recursive: true });
+      writeFileSync(join(ctx.paths.root, f), '{"half');
+    }
+    const found = await checkNativeState(ctx);
+    expect(found.problems.map((p) => `${p.area} ${p.subject}`)).toEqual(stale.map((f) => `files ${f}`).sort());
+    expect(found.problems[0]?.problem).toBe(`the temp file of an interrupted write (pid ${dead} is gone)`);
+    const fixed = await checkNativeState(ctx, { repair: true });
+    expect(fixed.problems.every((p) => p.repaired)).toBe(true);
+    for (const f of stale) expect(existsSync(join(ctx.paths.root, f))).toBe(false);
+    for (const f of kept) expect(existsSync(join(ctx.paths.root, f))).toBe(true);
+    expect((await checkNativeState(ctx)).problems).toEqual([]);
+  });
+
+  test('the owner of the network state sweeps the dead temp files of its directory when it takes its lock', async () => {
+    const ctx = freshContext();
+    const net = join(ctx.paths.root, 'net');
+    mkdirSync(net, { recursive: true });
+    const stale = `.networks.json.tmp-${deadPid()}-0a1b2c3d`;
+    writeFileSync(join(net, stale), '{"half');
+    await ctx.networks.releaseContainers([]);
+    expect(readdirSync(net).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  test('a network record whose bridge is gone: reported; a build network with no build running is to be removed', async () => {
+    const ctx = freshContext();
+    const rec = (key: string) => ({
+      key,
+      name: key,
+      bridge: bridgeName(key),
+      internal: false,
+      mtu: 1500,
+      subnet: '10.250.80.0/24',
+      gateway: '10.250.80.1',
+      allocations: {},
+      endpoints: {},
+      ready: true,
+    });
+    const build = 'tscompose_build_0badc0de';
+    mkdirSync(join(ctx.paths.root, 'net'), { recursive: true });
+    writeFileSync(
+      join(ctx.paths.root, 'net', 'networks.json'),
+      JSON.stringify({ version: 1, networks: { p_gone: rec('p_gone'), [build]: rec(build) } }),
+    );
+    const found = await checkNativeState(ctx);
+    expect(found.problems.map((p) => [p.subject, p.problem, p.repair])).toEqual([
+      ['p_gone', `its bridge ${bridgeName('p_gone')} does not exist`, 'create the bridge and its rules again'],
+      [build, `its bridge ${bridgeName(build)} does not exist (a build network, no build running)`, 'remove the network'],
+    ]);
+  });
+
+  const netAdmin = process.getuid?.() === 0 && ['ip', 'nft'].every((b) => spawnOk(b));
+  (netAdmin ? test : test.skip)(
+    "repair re-creates a deleted bridge (and its rules), and removes a dead build's network",
+    async () => {
+      const ctx = freshContext();
+      const key = `tsccheck_br_${process.pid}`;
+      const build = 'tscompose_build_0badc0de';
+      try {
+        const { network } = await ctx.networks.createNetwork({ key, name: key, labels: { a: 'b' } });
+        const buildNet = await ctx.networks.createNetwork({ key: build, name: build });
+        execFileSync('ip', ['link', 'del', network.bridge]);
+        execFileSync('ip', ['link', 'del', buildNet.network.bridge]);
+        const fixed = await checkNativeState(ctx, { repair: true });
+        expect(fixed.problems.map((p) => [p.subject, p.repaired])).toEqual([
+          [key, true],
+          [build, true],
+        ]);
+        expect(existsSync(join('/sys/class/net', network.bridge))).toBe(true);
+        const state = await ctx.networks.read();
+        expect(Object.keys(state.networks)).toEqual([key]);
+        expect(state.networks[key]?.labels).toEqual({ a: 'b' });
+        expect(existsSync(join('/sys/class/net', buildNet.network.bridge))).toBe(false);
+        expect((await checkNativeState(ctx)).problems).toEqual([]);
+      } finally {
+        await ctx.networks.removeNetwork(key, { force: true }).catch(() => undefined);
+        await ctx.networks.removeNetwork(build, { force: true }).catch(() => undefined);
+      }
+    },
+    30_000,
+  );
 });
+
+function spawnOk(bin: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,15 +5,17 @@
  *
  * - images: lib/image/store-check.ts (leftover scratch and temp files, corrupt blobs, incomplete layers, names);
  * - containers: unreadable records (reported: the container's files are left to the user), abandoned creations
- *   (removed, as `ps` does), name claims of no container (removed) and containers whose name is unclaimed (claimed
+ *   (removed, as `ps` does), interrupted removals (containers/.removing-<id>: finished, as `ps` does), name claims of no container (removed) and containers whose name is unclaimed (claimed
  *   again), runs whose exit was never recorded (recorded), records whose image is gone (reported), mounts under the
  *   state directory of no container (unmounted), run directories and OCI runtime containers of no running container
  *   (deleted);
- * - networks: endpoints of containers that are gone or not running, and of builds that are gone (released with
- *   their veths and netns), addresses allocated to no endpoint (released);
+ * - networks (./check-networks.ts): endpoints of containers that are gone or not running, and of builds that are gone (released with
+ *   their veths and netns), addresses allocated to no endpoint (released), records whose bridge is gone (their
+ *   bridge and rules made again; a build's network with no build running removed);
  * - volumes: a directory without a readable volume.json (an empty one removed, one with data given its record
  *   back: a volume's data is never deleted);
- * - build: scratch directories, mounts and RUN-step containers of builds whose process is gone (removed).
+ * - build: scratch directories, mounts and RUN-step containers of builds whose process is gone (removed);
+ * - files: temp files of atomic writes whose writer was killed, outside the image store (removed; ./check-temps.ts).
  *
  * A container the user has is never removed. Repairs of a container run under its lock (as start, stop and remove
  * do), so a concurrent command sees it before or after; the check is meant for a quiet state directory all the same.
@@ -25,24 +27,24 @@ import { writeJsonAtomic } from '../../lib/fs/atomic.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
-import { releaseAddress, type NetState } from '../../lib/net/index.js';
+import { checkNetworks, type Add } from './check-networks.js';
+import { staleTempsUnder } from './check-temps.js';
 import type { StateCheckReport, StateProblem } from '../runtime.js';
 import type { NativeContext } from './context.js';
 import { ContainerService } from './containers.js';
 import { finalizeExit } from './monitor/exit.js';
 import { liveStatus } from './monitor/record.js';
-import { refreshDns } from './netglue.js';
 import { NetworkService } from './networks.js';
 import { VolumeService } from './volumes.js';
-import type { ContainerRecord } from './state.js';
-
-type Add = (p: Omit<StateProblem, 'repaired'> & { hint?: string | undefined }, repaired?: boolean) => void;
+import { tombstoneIds, type ContainerRecord } from './state.js';
 
 interface Scan {
   /** Readable records, by id (creations under way included). */
   readonly records: Map<string, ContainerRecord>;
   /** Ids whose directory has no readable record (unreadable, or not written yet). */
   readonly noRecord: Set<string>;
+  /** Ids of interrupted removals left in place (containers/.removing-<id>: not repaired, or could not be). */
+  readonly removing: Set<string>;
   /** Ids of running or paused containers (and creations under way). */
   readonly live: Set<string>;
   /** Whether a build's process is alive (its scratch, step containers and endpoints are its own). */
@@ -50,7 +52,6 @@ interface Scan {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
-const BUILD_ENDPOINT = /^[0-9a-f]{8}b(\d+)$/;
 
 export async function checkNativeState(
   ctx: NativeContext,
@@ -79,6 +80,19 @@ export async function checkNativeState(
   checked.push({ area: 'networks', count: await checkNetworks(ctx, scan, repair, add) });
   checked.push({ area: 'volumes', count: await checkVolumes(ctx, repair, add) });
   checked.push({ area: 'build', count: await checkBuild(ctx, scan, repair, add) });
+  // After the above (a repair there may itself be cut off): temp files of atomic writes whose writer is gone.
+  for (const file of await staleTempsUnder(ctx.paths.root)) {
+    if (repair) await fs.rm(file, { force: true });
+    add(
+      {
+        area: 'files',
+        subject: path.relative(ctx.paths.root, file),
+        problem: `the temp file of an interrupted write (pid ${/\.tmp-(\d+)-[0-9a-f]+$/.exec(file)?.[1] ?? '?'} is gone)`,
+        repair: 'remove it',
+      },
+      repair,
+    );
+  }
   return { checked, problems };
 }
 
@@ -120,13 +134,29 @@ async function scanContainers(ctx: NativeContext, repair: boolean, add: Add): Pr
   const records = new Map<string, ContainerRecord>();
   const noRecord = new Set<string>();
   const live = new Set<string>();
-  for (const id of await entries(ctx.paths.containers)) {
+  const removing = new Set<string>();
+  const names = await entries(ctx.paths.containers);
+  for (const id of tombstoneIds(names)) {
+    // A removal whose command was killed after renaming the directory (ContainerService.destroy): finished as `ps` does.
+    let error: string | undefined;
+    if (repair) await ctx.state.finishRemoval(id).catch((e: unknown) => void (error = (e as Error).message));
+    if (!repair || error !== undefined) removing.add(id);
+    add(
+      {
+        area: 'containers',
+        subject: id.slice(0, 12),
+        problem: `an interrupted removal (${path.relative(ctx.paths.root, ctx.state.tombstoneDir(id))})${error === undefined ? '' : `: ${error}`}`,
+        repair: 'finish it (release its name, delete the directory)',
+      },
+      repair && error === undefined,
+    );
+  }
+  for (const id of names) {
     if (!HEX64.test(id)) continue;
     const dir = ctx.state.containerDir(id);
     const got = await readRecord(ctx, id);
     if (got.missing) {
-      const st = await fs.stat(dir).catch(() => undefined);
-      if (!st || Date.now() - st.mtimeMs < 30_000) continue; // a creation that has not written its record yet
+      if (!(await ctx.state.recordlessAbandoned(id))) continue; // a creation that has not written its record yet
       if (repair) await destroy(ctx, id);
       add(
         { area: 'containers', subject: id.slice(0, 12), problem: 'an abandoned creation: a directory without a record', repair: 'remove it' },
@@ -189,7 +219,7 @@ async function scanContainers(ctx: NativeContext, repair: boolean, add: Add): Pr
     const pid = Number(/^(\d+)-/.exec(name)?.[1]);
     if (pidAlive(pid)) buildRunning = true;
   }
-  return { records, noRecord, live, buildRunning };
+  return { records, noRecord, live, removing, buildRunning };
 }
 
 /** names/<name> claims against the records. */
@@ -199,7 +229,7 @@ async function checkNames(ctx: NativeContext, scan: Scan, repair: boolean, add: 
   for (const name of await entries(dir)) claims.set(name, (await fs.readFile(path.join(dir, name), 'utf8').catch(() => '')).trim());
   for (const [name, holder] of claims) {
     const r = scan.records.get(holder);
-    if ((r && r.name === name) || scan.noRecord.has(holder)) continue;
+    if ((r && r.name === name) || scan.noRecord.has(holder) || scan.removing.has(holder)) continue;
     // A claim made a moment ago by a creation that has not written its record yet.
     const st = await fs.stat(path.join(dir, name)).catch(() => undefined);
     if (!st || Date.now() - st.mtimeMs < 30_000) continue;
@@ -257,6 +287,7 @@ async function checkRuntimeState(ctx: NativeContext, scan: Scan, repair: boolean
   const byContainer = new Map<string, string[]>();
   for (const m of await mountsUnder(ctx.paths.containers)) {
     const id = path.relative(ctx.paths.containers, m).split('/')[0] ?? '';
+    if (tombstoneIds([id]).length > 0) continue; // an interrupted removal (above): finishing it unmounts
     if (!known(id)) byContainer.set(id, [...(byContainer.get(id) ?? []), m]);
   }
   for (const [id, points] of byContainer) {
@@ -301,95 +332,6 @@ async function checkRuntimeState(ctx: NativeContext, scan: Scan, repair: boolean
     if (repair) await fs.rm(path.join(ctx.paths.run, name), { recursive: true, force: true });
     add({ area: 'containers', subject: path.join(ctx.paths.run, name), problem: 'the run directory of no container', repair: 'remove it' }, repair);
   }
-}
-
-/** Endpoints and addresses of the bridge networks against the running containers and builds. Returns how many networks. */
-async function checkNetworks(ctx: NativeContext, scan: Scan, repair: boolean, add: Add): Promise<number> {
-  const nets = ctx.networks;
-  let state: NetState;
-  try {
-    state = await nets.read();
-  } catch (e) {
-    add({
-      area: 'networks',
-      subject: nets.file,
-      problem: `unreadable: ${(e as Error).message}`,
-      hint: 'restore it, or move it aside and run `tscompose up` again',
-    });
-    return 0;
-  }
-  const release = new Map<string, Set<string>>();
-  const allocs: { network: string; id: string }[] = [];
-  for (const n of Object.values(state.networks)) {
-    for (const id of Object.keys(n.endpoints)) {
-      const build = BUILD_ENDPOINT.exec(id);
-      let why: string | undefined;
-      if (HEX64.test(id)) {
-        if (scan.live.has(id) || scan.noRecord.has(id)) continue;
-        why = scan.records.has(id) ? `container ${scan.records.get(id)!.name} is not running` : `container ${id.slice(0, 12)} does not exist`;
-      } else if (build) {
-        const pid = Number(build[1]);
-        if (pid === process.pid || pidAlive(pid)) continue;
-        why = `the build (pid ${pid}) is gone`;
-      } else {
-        add({
-          area: 'networks',
-          subject: `${n.key}/${id}`,
-          problem: 'an endpoint of no container or build tscompose knows',
-          hint: 'remove the network when nothing uses it',
-        });
-        continue;
-      }
-      release.set(id, (release.get(id) ?? new Set()).add(n.key));
-      add(
-        {
-          area: 'networks',
-          subject: `${n.key}/${HEX64.test(id) ? id.slice(0, 12) : id}`,
-          problem: `a leaked endpoint (${n.endpoints[id]!.ip}): ${why}`,
-          repair: 'release it (veth, netns, address, ports)',
-        },
-        repair,
-      );
-    }
-    for (const [id, ip] of Object.entries(n.allocations)) {
-      if (n.endpoints[id]) continue;
-      allocs.push({ network: n.key, id });
-      add(
-        {
-          area: 'networks',
-          subject: `${n.key}/${ip}`,
-          problem: `a leaked address: allocated to ${id.slice(0, 12)}, which has no endpoint`,
-          repair: 'release it',
-        },
-        repair,
-      );
-    }
-  }
-  if (repair && release.size > 0) {
-    for (const id of release.keys()) {
-      if (!HEX64.test(id)) continue;
-      // under the container's lock, checked again: a start meanwhile attached it
-      await withLock(lockOf(ctx, id), async () => {
-        const r = await ctx.state.read(id);
-        if (r && (r.state.status === 'running' || r.state.status === 'paused')) release.delete(id);
-      });
-    }
-    const keys = await nets.releaseContainers([...release.keys()].map((endpointId) => ({ endpointId })));
-    await refreshDns(ctx.paths, keys).catch(() => undefined);
-  }
-  if (repair && allocs.length > 0) {
-    await fs.mkdir(path.dirname(nets.file), { recursive: true });
-    await withLock(nets.lock, async () => {
-      const now = await nets.read();
-      const networks = { ...now.networks };
-      for (const a of allocs) {
-        const n = networks[a.network];
-        if (n && !n.endpoints[a.id]) networks[a.network] = { ...releaseAddress(n, a.id), endpoints: n.endpoints };
-      }
-      await writeJsonAtomic(nets.file, { ...now, networks });
-    });
-  }
-  return Object.keys(state.networks).length;
 }
 
 /** volumes/<name>: volume.json readable and naming it. Returns how many volumes. */

@@ -280,7 +280,10 @@ export class ContainerService {
     if (await waitExitFile(this.ctx, r, 2000)) await finalizeExit(this.ctx, r.id);
   }
 
-  /** Removes everything of a container: runtime state, rootfs mount, directories. */
+  /**
+   * Removes everything of a container: runtime state, rootfs mount, directories, name claim. Idempotent: a rerun after
+   * a kill at any point finishes it.
+   */
   async destroy(id: string): Promise<void> {
     const ctx = this.ctx;
     const conmonPid = Number(await fs.readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
@@ -300,9 +303,10 @@ export class ContainerService {
       });
     }
     await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
-    await fs.rm(ctx.state.containerDir(id), { recursive: true, force: true });
-    await fs.rm(path.join(ctx.paths.locks, `c-${id}`), { recursive: true, force: true });
-    if (rec) await ctx.state.releaseName(rec.name, id);
+    // Renamed to its tombstone (record and all, atomically), then its name released, then deleted: a kill at any
+    // point leaves the container whole or a tombstone the next command finishes (StateStore.scan), never a directory
+    // without a record, nor a record whose name is unclaimed.
+    await ctx.state.removeContainerDir(id);
     // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them).
     const mode = detectCgroupMode();
     for (const root of hierarchyRoots(mode)) await fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { appendEvent, nativePaths, recordForDisk, securePrivateDir, StateStore, type ContainerRecord, type NativePaths } from './state.js';
@@ -334,6 +334,96 @@ describe('StateStore creations in progress and abandoned', () => {
     expect(await store.claimName('web', ID_B)).toBe(ID_A);
     await store.releaseName('web', ID_A);
     expect(await store.claimName('web', ID_B)).toBeUndefined();
+  });
+});
+
+describe('StateStore removals (tombstones)', () => {
+  /** The state a `down` killed after renaming the directory and before releasing the name leaves. */
+  async function killedAfterRename(store: StateStore, id: string, name: string): Promise<void> {
+    await store.write(record(id, name));
+    expect(await store.claimName(name, id)).toBeUndefined();
+    mkdirSync(join(store.containerDir(id), 'upper', 'etc'), { recursive: true });
+    mkdirSync(join(store.paths.locks, `c-${id}`), { recursive: true });
+    renameSync(store.containerDir(id), store.tombstoneDir(id));
+  }
+
+  test('a removal killed after the rename: the next scan finishes it (name released, lock and tombstone deleted)', async () => {
+    const { store, paths } = freshStore();
+    await killedAfterRename(store, ID_A, 'web');
+    await store.write(record(ID_B, 'db'));
+    expect(await store.ids()).toEqual([ID_B]); // gone at once: its record went with the rename
+    expect(await store.tombstones()).toEqual([ID_A]);
+    expect(readFileSync(store.nameFile('web'), 'utf8')).toBe(ID_A);
+    const seen = await store.scan();
+    expect(seen.containers.map((r) => r.name)).toEqual(['db']);
+    expect(seen.abandoned).toEqual([]);
+    expect(readdirSync(paths.containers)).toEqual([ID_B]);
+    expect(existsSync(store.nameFile('web'))).toBe(false);
+    expect(existsSync(join(paths.locks, `c-${ID_A}`))).toBe(false);
+  });
+
+  test('a removal killed while deleting the tombstone (its record already gone) is finished too', async () => {
+    const { store, paths } = freshStore();
+    mkdirSync(join(store.tombstoneDir(ID_A), 'upper', 'usr', 'sbin'), { recursive: true });
+    mkdirSync(join(store.tombstoneDir(ID_A), 'upper', 'etc'));
+    writeFileSync(join(store.tombstoneDir(ID_A), 'upper', 'usr', 'sbin', 'docker-init'), '');
+    expect((await store.scan()).abandoned).toEqual([]);
+    expect(existsSync(paths.containers) && readdirSync(paths.containers)).toEqual([]);
+  });
+
+  test('removeContainerDir: the directory, its claim and lock go; idempotent; a claim now held by another is kept', async () => {
+    const { store, paths } = freshStore();
+    await store.write(record(ID_A, 'web'));
+    expect(await store.claimName('web', ID_A)).toBeUndefined();
+    await store.removeContainerDir(ID_A);
+    expect(readdirSync(paths.containers)).toEqual([]);
+    expect(existsSync(store.nameFile('web'))).toBe(false);
+    await store.removeContainerDir(ID_A); // a rerun
+    // a rerun after a kill between the rename and the name release, the name since taken over by a new container
+    await killedAfterRename(store, ID_B, 'db');
+    writeFileSync(store.nameFile('db'), ID_C);
+    await store.removeContainerDir(ID_B);
+    expect(readdirSync(paths.containers)).toEqual([]);
+    expect(readFileSync(store.nameFile('db'), 'utf8')).toBe(ID_C);
+  });
+
+  test('a directory without a record: a removal an older version was killed in is abandoned at once; a creation under way is not', async () => {
+    const { store } = freshStore();
+    // what a recursive rm killed midway left: no record, only upper/etc and upper/usr/sbin/docker-init
+    const leftover = hex('leftover');
+    mkdirSync(join(store.containerDir(leftover), 'upper', 'etc'), { recursive: true });
+    mkdirSync(join(store.containerDir(leftover), 'upper', 'usr', 'sbin'), { recursive: true });
+    writeFileSync(join(store.containerDir(leftover), 'upper', 'usr', 'sbin', 'docker-init'), '');
+    // a creation that has made bundle/ and is writing its first record
+    const creating = hex('creating');
+    mkdirSync(join(store.containerDir(creating), 'bundle'), { recursive: true });
+    writeFileSync(join(store.containerDir(creating), `.record.json.tmp-${process.pid}-0a1b2c3d`), '{');
+    // an unreadable record: the user's files, never abandoned
+    const torn = hex('torn');
+    mkdirSync(join(store.containerDir(torn), 'upper'), { recursive: true });
+    writeFileSync(store.recordFile(torn), '{"id": "');
+    expect(await store.abandoned()).toEqual([leftover]);
+    expect(await store.recordlessAbandoned(hex('missing'))).toBe(false);
+  });
+
+  const rootOnly = process.getuid?.() === 0 ? test : test.skip;
+  rootOnly('never deletes through a mount: what is mounted under a tombstone is unmounted first', async () => {
+    const { store } = freshStore();
+    const outside = join(dir, `precious-${n}`);
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'file'), 'kept');
+    await killedAfterRename(store, ID_A, 'web');
+    const target = join(store.tombstoneDir(ID_A), 'upper', 'bind');
+    mkdirSync(target);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mount', ['--bind', outside, target]);
+    try {
+      await store.finishRemoval(ID_A);
+    } finally {
+      if (readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${target} `)) execFileSync('umount', ['-l', target]);
+    }
+    expect(existsSync(store.tombstoneDir(ID_A))).toBe(false);
+    expect(readFileSync(join(outside, 'file'), 'utf8')).toBe('kept');
   });
 });
 

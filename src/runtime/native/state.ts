@@ -7,6 +7,8 @@
  *   containers/<id>/exits/<id>    the exit code conmon writes when the container's process ends
  *   containers/<id>/etc/          hosts, hostname, resolv.conf bind-mounted into the container
  *   containers/<id>/image-config.json, overlay/<n>/, files/<n>   its image's config, overlay binds, secrets/configs (./container-files.ts)
+ *   containers/.removing-<id>/    a container directory being removed: renamed there whole (atomically), its name
+ *                                 released, then deleted; one left by a killed removal is finished by the next scan
  *   names/<name>                  the id holding a container name (StateStore.claimName)
  *   volumes/<name>/               named volumes: volume.json and _data/ (./volumes.ts)
  *   net/, dns/                    bridge networks' state and their DNS servers' (lib/net, lib/dns, ./netglue.ts)
@@ -24,12 +26,14 @@
  * files/<n> (container-mounts.ts), never into record.json.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
+import { TsComposeError } from '../../errors.js';
 import { isMissing } from '../../lib/errors.js';
-import { readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
+import { atomicTempWriter, readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
 import { withLock } from '../../lib/fs/lock.js';
+import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
 
 export interface NativePaths {
@@ -109,6 +113,15 @@ export interface ContainerRecord {
   state: ContainerState;
   /** Set while `create` is under way (the creating CLI's pid): such a record is not a container yet. */
   creating?: number;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+/** The prefix of a container directory being removed (containers/.removing-<id>). */
+const TOMBSTONE = '.removing-';
+
+/** The ids of tombstones among the entries of containers/. */
+export function tombstoneIds(entries: readonly string[]): string[] {
+  return entries.flatMap((n) => (n.startsWith(TOMBSTONE) && HEX64.test(n.slice(TOMBSTONE.length)) ? [n.slice(TOMBSTONE.length)] : []));
 }
 
 /** The modes a state or run directory may keep: the owner's alone, or dockerd's 0710 for a remapped root's group. */
@@ -191,12 +204,80 @@ export class StateStore {
   }
 
   async ids(): Promise<string[]> {
+    return (await this.entries()).filter((n) => HEX64.test(n));
+  }
+
+  private async entries(): Promise<string[]> {
     try {
-      return (await fs.readdir(this.paths.containers)).filter((n) => /^[0-9a-f]{64}$/.test(n));
+      return await fs.readdir(this.paths.containers);
     } catch (e) {
       if (isMissing(e)) return [];
       throw e;
     }
+  }
+
+  /** Where a container's directory goes while it is removed (same filesystem: the rename is atomic). */
+  tombstoneDir(id: string): string {
+    return path.join(this.paths.containers, `${TOMBSTONE}${id}`);
+  }
+
+  /** Ids of removals under way or interrupted (containers/.removing-<id>). */
+  async tombstones(): Promise<string[]> {
+    return tombstoneIds(await this.entries());
+  }
+
+  /**
+   * Removes a container's directory so that a kill at any point leaves something the next command finishes: the
+   * directory renamed whole to its tombstone (the record goes with it: the container is gone at once), its name
+   * claim released, then the tombstone deleted (finishRemoval). The caller has made sure nothing is mounted under
+   * it. Idempotent: with no directory left, a tombstone left by an earlier run is finished.
+   */
+  async removeContainerDir(id: string): Promise<void> {
+    const tomb = this.tombstoneDir(id);
+    // One left by an earlier removal (a late write re-made the directory meanwhile) is finished first.
+    if (existsSync(tomb)) await this.finishRemoval(id);
+    try {
+      await fs.rename(this.containerDir(id), tomb);
+    } catch (e) {
+      if (!isMissing(e)) throw e;
+    }
+    await this.finishRemoval(id);
+  }
+
+  /**
+   * Finishes the removal of a tombstone: the name claim its record holds released, the container's lock file and the
+   * tombstone deleted. Never deletes through a mount: what is still mounted under it is unmounted first, and a
+   * mount that stays is an error (TSC_NATIVE_BUSY) with the tombstone left in place.
+   */
+  async finishRemoval(id: string): Promise<void> {
+    const tomb = this.tombstoneDir(id);
+    if ((await mountsUnder(tomb)).length > 0) {
+      await unmountAll(tomb).catch(() => undefined);
+      const left = await mountsUnder(tomb);
+      if (left.length > 0) {
+        throw new TsComposeError('TSC_NATIVE_BUSY', `cannot remove container ${id.slice(0, 12)}: ${left[0]} is still mounted`, {
+          hint: `umount it (umount -l ${left[0]}) and retry`,
+        });
+      }
+    }
+    // Gone already when the deletion below had begun: the name was released before it.
+    const rec = await readJson<ContainerRecord>(path.join(tomb, 'record.json')).catch(() => undefined);
+    if (rec?.id === id) await this.releaseName(rec.name, id);
+    await fs.rm(path.join(this.paths.locks, `c-${id}`), { recursive: true, force: true });
+    await fs.rm(tomb, { recursive: true, force: true });
+  }
+
+  /**
+   * Whether a container directory without a record was abandoned. A creation writes its first record right after
+   * making the directory's `bundle/`: one older than 30 s, or holding anything else (left by a removal that an older
+   * version, deleting the directory in place, was killed in), is no creation under way. One whose record is there but
+   * unreadable is not abandoned either: its files are the user's (`check` reports it).
+   */
+  async recordlessAbandoned(id: string): Promise<boolean> {
+    const dir = this.containerDir(id);
+    const [st, names] = await Promise.all([fs.stat(dir).catch(() => undefined), fs.readdir(dir).catch(() => undefined)]);
+    if (!st || !names || names.includes('record.json')) return false;
+    return Date.now() - st.mtimeMs > 30_000 || !names.every((n) => n === 'bundle' || atomicTempWriter(n) !== undefined);
   }
 
   /** Every container (records of creations under way or abandoned left out: see `abandoned`). */
@@ -206,22 +287,26 @@ export class StateStore {
 
   /**
    * Ids of creations whose CLI died (kill -9 during `create`): a record still marked `creating` by a dead pid, or a
-   * directory left without any record (killed before the first write) that is older than 30 s.
+   * directory left without any record (see recordlessAbandoned).
    */
   async abandoned(): Promise<string[]> {
     return (await this.scan()).abandoned;
   }
 
-  /** One pass over the state directory: the containers, and the abandoned creations. */
+  /**
+   * One pass over the state directory: the containers, and the abandoned creations. Removals a killed command left
+   * (tombstones) are finished on the way (one that cannot be, something being mounted under it, is left for `check`).
+   */
   async scan(): Promise<{ containers: ContainerRecord[]; abandoned: string[] }> {
-    const ids = await this.ids();
+    const entries = await this.entries();
+    for (const id of tombstoneIds(entries)) await this.finishRemoval(id).catch(() => undefined);
+    const ids = entries.filter((n) => HEX64.test(n));
     const records = await Promise.all(ids.map((id) => this.read(id)));
     const containers: ContainerRecord[] = [];
     const abandoned: string[] = [];
     for (const [i, r] of records.entries()) {
       if (r === undefined) {
-        const st = await fs.stat(this.containerDir(ids[i]!)).catch(() => undefined);
-        if (st && Date.now() - st.mtimeMs > 30_000) abandoned.push(ids[i]!);
+        if (await this.recordlessAbandoned(ids[i]!)) abandoned.push(ids[i]!);
       } else if (r.creating === undefined) containers.push(r);
       else if (!pidAlive(r.creating)) abandoned.push(r.id);
     }
