@@ -95,9 +95,20 @@ export async function executeStackPlan(ctx: StackExecContext, plan: StackPlan): 
       case 'CreateService':
         await api.createService(withIds(op.spec, secretIds, configIds), { signal, registryAuth: ctx.registryAuth });
         return;
-      case 'UpdateService':
-        await api.updateService(op.id, op.version, withIds(op.spec, secretIds, configIds), { signal, registryAuth: ctx.registryAuth });
-        return;
+      case 'UpdateService': {
+        // A manager bumps a service's version by itself when a rolling update finishes: an update from the version
+        // observed a moment ago may be refused as stale; it is retried from the current one.
+        let version = op.version;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await api.updateService(op.id, version, withIds(op.spec, secretIds, configIds), { signal, registryAuth: ctx.registryAuth });
+            return;
+          } catch (e) {
+            if (!isConflict(e) || attempt >= 4) throw e;
+            version = (await api.inspectService(op.id, { signal })).version;
+          }
+        }
+      }
       case 'RemoveService':
         await api.removeService(op.id, { signal });
         return;
