@@ -14,6 +14,8 @@ import { StackPlan, type StackWait } from './plan.js';
 
 /** The hash of the spec a service was deployed from (compose's config-hash, for swarm services). */
 export const LABEL_SPEC_HASH = 'io.tscompose.swarm.spec-hash';
+/** The hash of that spec without its secrets and configs: equal before and after, the update is a content change. */
+export const LABEL_BASE_HASH = 'io.tscompose.swarm.base-hash';
 
 export interface ObservedStack {
   readonly services: readonly SwarmService[];
@@ -41,7 +43,7 @@ function canonical(value: unknown): string {
 
 /** sha256 of the spec without its own hash label (and without secret/config ids, which the executor fills in). */
 export function specHash(spec: ServiceSpec, opts: { withoutFiles?: boolean } = {}): string {
-  const { [LABEL_SPEC_HASH]: _h, ...labels } = spec.Labels ?? {};
+  const { [LABEL_SPEC_HASH]: _h, [LABEL_BASE_HASH]: _b, ...labels } = spec.Labels ?? {};
   const cs = spec.TaskTemplate?.ContainerSpec;
   const strip = <T extends { SecretID?: string; ConfigID?: string }>(refs: readonly T[] | undefined): T[] | undefined =>
     opts.withoutFiles ? undefined : refs?.map(({ SecretID: _s, ConfigID: _c, ...r }) => r as T);
@@ -60,9 +62,9 @@ export function specHash(spec: ServiceSpec, opts: { withoutFiles?: boolean } = {
   return createHash('sha256').update(canonical(bare)).digest('hex');
 }
 
-/** The spec as deployed: labelled with its hash. */
+/** The spec as deployed: labelled with its hashes. */
 export function withSpecHash(spec: ServiceSpec): ServiceSpec {
-  return { ...spec, Labels: { ...spec.Labels, [LABEL_SPEC_HASH]: specHash(spec) } };
+  return { ...spec, Labels: { ...spec.Labels, [LABEL_SPEC_HASH]: specHash(spec), [LABEL_BASE_HASH]: specHash(spec, { withoutFiles: true }) } };
 }
 
 const inStack = (namespace: string, labels: Readonly<Record<string, string>>): boolean => labels[LABEL_NAMESPACE] === namespace;
@@ -130,8 +132,9 @@ export function planDeploy(
       nodeOf.set(key, id);
       serviceNodes.push(id);
     } else if (have.spec.Labels?.[LABEL_SPEC_HASH] !== spec.Labels?.[LABEL_SPEC_HASH]) {
-      const onlyFiles =
-        have.spec.Labels?.[LABEL_SPEC_HASH] !== undefined && specHash(have.spec, { withoutFiles: true }) === specHash(spec, { withoutFiles: true });
+      // Compared by label: the engine fills defaults into the specs it returns, so they never hash as sent.
+      const base = have.spec.Labels?.[LABEL_BASE_HASH];
+      const onlyFiles = base !== undefined && base === spec.Labels?.[LABEL_BASE_HASH];
       const id = plan.add(
         { type: 'UpdateService', service: key, id: have.id, version: have.version, spec },
         onlyFiles ? 'content changed' : 'spec changed',

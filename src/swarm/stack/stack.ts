@@ -140,5 +140,18 @@ export async function stackDown(ctx: StackContext, namespace: string, options: {
     }
   };
   await executeStackPlan({ api, events: ctx.events, namespace, secretIds: new Map(), configIds: new Map(), wait: { signal: ctx.signal } }, plan);
+  // A manager removes a network once its last task let go of it, after the call returned: wait for that, so an `up`
+  // right after `down` does not meet the old network.
+  const labels = { [LABEL_NAMESPACE]: namespace };
+  for (let i = 0; i < 120; i++) {
+    const left = await ctx.api.listNetworks({ labels, signal: ctx.signal });
+    if (left.length === 0) break;
+    if (i === 119) {
+      for (const n of left)
+        ctx.events.emit({ resource: `Network ${n.name}`, status: 'warning', text: 'Warning', details: 'still being removed by the swarm' });
+      break;
+    }
+    await delay(ctx.pollIntervalMs ?? 250, undefined, ctx.signal ? { signal: ctx.signal } : {});
+  }
   return plan;
 }
