@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { pidAlive } from '../../../lib/fs/proc.js';
 import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
 import type { BuildWorker, RunRequest } from '../../../lib/build/solver/types.js';
+import type { NetState } from '../../../lib/net/index.js';
 import type { NativeContext } from '../context.js';
 import { refreshDns } from '../netglue.js';
 import { cgroupsPathFor } from '../oci/cgroups.js';
@@ -68,13 +69,7 @@ export class NativeBuildWorker implements BuildWorker {
     const free = this.idle.pop();
     if (free) return free;
     const nets = this.ctx.networks;
-    const state = await nets.read();
-    // endpoints of builds whose process is gone (killed mid-build): released before the bridge gets more
-    const stale = Object.keys(state.networks[this.networkKey]?.endpoints ?? {}).filter((id) => {
-      const pid = Number(/^[0-9a-f]{8}b(\d+)$/.exec(id)?.[1]);
-      return pid > 0 && pid !== process.pid && !pidAlive(pid);
-    });
-    if (stale.length > 0) await nets.releaseContainers(stale.map((endpointId) => ({ endpointId }))).catch(() => undefined);
+    const state = await this.releaseStale();
     // Not recorded, or not (or no longer) whole: a build killed while making or removing the bridge left the record.
     const net = state.networks[this.networkKey];
     if (!net || net.ready !== true || !existsSync(`/sys/class/net/${net.bridge}`)) {
@@ -94,7 +89,22 @@ export class NativeBuildWorker implements BuildWorker {
     return slot;
   }
 
-  /** Releases the build's endpoints and, when no other build uses it, the bridge. */
+  /** Releases the endpoints of builds whose process is gone (killed mid-build); returns the network state read. */
+  private async releaseStale(): Promise<NetState> {
+    const nets = this.ctx.networks;
+    const state = await nets.read();
+    const stale = Object.keys(state.networks[this.networkKey]?.endpoints ?? {}).filter((id) => {
+      const pid = Number(/^[0-9a-f]{8}b(\d+)$/.exec(id)?.[1]);
+      return pid > 0 && pid !== process.pid && !pidAlive(pid);
+    });
+    if (stale.length > 0) await nets.releaseContainers(stale.map((endpointId) => ({ endpointId }))).catch(() => undefined);
+    return state;
+  }
+
+  /**
+   * Releases the build's endpoints and, when no other build uses it, the bridge: also one a killed build left
+   * behind when this build needed no network (every RUN step cached).
+   */
   async close(): Promise<void> {
     const nets = this.ctx.networks;
     if (this.slots.length > 0) {
@@ -105,6 +115,10 @@ export class NativeBuildWorker implements BuildWorker {
     this.slots.length = 0;
     this.idle.length = 0;
     if (used) await removeBuildNetwork(this.ctx);
+    else if ((await this.ctx.networks.read()).networks[this.networkKey]) {
+      await this.releaseStale();
+      await removeBuildNetwork(this.ctx);
+    }
   }
 
   /**
