@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync, promises as fs } from 'node:fs';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readJson, writeJsonAtomic } from '../fs/atomic.js';
+import { readJson, sweepAtomicTemps, writeJsonAtomic } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
 import { DnsConfigError, DnsResolverError } from './errors.js';
 import { type DnsStatusFile, dnsPaths, isResolver, networkFileName, networkFromFileName } from './paths.js';
@@ -133,6 +133,8 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
   const timeoutMs = opts.timeoutMs ?? 5000;
   await fs.mkdir(p.networks, { recursive: true });
   await withLock(p.lock, async () => {
+    // Temp files of writers killed between write and rename (a CLI killed mid-command): gone under the lock.
+    await sweepAtomicTemps(p.networks).catch(() => undefined);
     await writeJsonAtomic(path.join(p.networks, networkFileName(net.network)), { ...net, serial });
     let spawned: Spawned | undefined;
     let pid = await runningPid(p);
@@ -162,6 +164,7 @@ export async function dnsRemoveNetwork(stateDir: string, network: string, opts: 
   const timeoutMs = opts.timeoutMs ?? 5000;
   await fs.mkdir(p.dir, { recursive: true });
   await withLock(p.lock, async () => {
+    await sweepAtomicTemps(p.networks).catch(() => undefined);
     await fs.rm(path.join(p.networks, networkFileName(network)), { force: true });
     const pid = await runningPid(p);
     if (pid === undefined) return;
