@@ -88,7 +88,8 @@ export class NativeSuite {
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
     spawnSync(bin, ['image', 'prune', '-a', '-f'], { cwd: this.stateDir, env: this.env, encoding: 'utf8' });
     for (const m of this.mounts().sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
-    rmSync(this.stateDir, { recursive: true, force: true });
+    // The health monitor lingers a second after the last container stopped and still tidies its run directory.
+    rmSync(this.stateDir, { recursive: true, force: true, maxRetries: 15, retryDelay: 200 });
   }
 }
 
