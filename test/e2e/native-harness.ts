@@ -88,7 +88,13 @@ export class NativeSuite {
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
     spawnSync(bin, ['image', 'prune', '-a', '-f'], { cwd: this.stateDir, env: this.env, encoding: 'utf8' });
     for (const m of this.mounts().sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
-    // The health monitor lingers a second after the last container stopped and still tidies its run directory.
+    // The health monitor lingers a second after the last container stopped and tidies its run directory as it
+    // exits (re-making it): wait for the processes of the state to end first.
+    for (let i = 0; i < 50; i++) {
+      const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout ?? '';
+      if (!ps.split('\n').some((l) => l.includes(this.stateDir))) break;
+      spawnSync('sleep', ['0.2']);
+    }
     rmSync(this.stateDir, { recursive: true, force: true, maxRetries: 15, retryDelay: 200 });
   }
 }
