@@ -8,11 +8,11 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
-import { listCgroupDirs } from '../../src/runtime/native/oci/cgroups.js';
+import { hostSnapshot, type HostSnapshot } from './host-snapshot.js';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const capable = process.getuid?.() === 0 && has('conmon') && (has('runc') || has('crun')) && has('nft');
@@ -40,38 +40,10 @@ function ok(r: SpawnSyncReturns<string>): string {
   if (r.status !== 0) throw new Error(`exit ${r.status}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
   return r.stdout;
 }
-const out = (cmd: string, ...args: string[]): string => spawnSync(cmd, args, { encoding: 'utf8' }).stdout ?? '';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What the host has that a native project could leave behind. */
-function snapshot(): Record<string, string[]> {
-  const lines = (s: string) =>
-    s
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-  return {
-    links: lines(out('ip', '-o', 'link'))
-      .map((l) => l.split(':')[1]!.trim().split('@')[0]!)
-      .filter((n) => /^(tsc-|vtsc)/.test(n))
-      .sort(),
-    netns: lines(out('ip', 'netns'))
-      .filter((l) => l.startsWith('tsc-'))
-      .sort(),
-    nft: lines(out('nft', 'list', 'tables'))
-      .filter((l) => l.includes('tsc-'))
-      .sort(),
-    iptables: lines(out('iptables-save'))
-      .filter((l) => l.includes('tscompose'))
-      .sort(),
-    mounts: lines(readFileSync('/proc/self/mountinfo', 'utf8'))
-      .map((l) => l.split(' ')[4]!)
-      .filter((m) => m.startsWith(base))
-      .sort(),
-    cgroups: listCgroupDirs('/tscompose').sort(),
-    processes: lines(out('ps', '-eo', 'pid,stat,args')).filter((l) => l.includes(base) && !/^\d+\s+Z/.test(l)),
-  };
-}
+/** What the host has that a native project could leave behind (./host-snapshot.ts). */
+const snapshot = (): HostSnapshot => hostSnapshot(base);
 
 afterAll(() => {
   if (!capable) return;
