@@ -28,6 +28,7 @@ import { restartCommand } from './commands/restart.js';
 import { resumeCommand } from './commands/resume.js';
 import { rmCommand } from './commands/rm.js';
 import { runCommand } from './commands/run.js';
+import { scaleCommand } from './commands/scale.js';
 import { startCommand } from './commands/start.js';
 import { stopCommand } from './commands/stop.js';
 import { topCommand } from './commands/top.js';
@@ -53,6 +54,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   rmCommand,
   execCommand,
   runCommand,
+  scaleCommand,
   portCommand,
   imagesCommand,
   lsCommand,

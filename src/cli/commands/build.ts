@@ -2,6 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { CommandContext, ContextOf } from '../context.js';
 import { collect } from './common.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 
 export function buildCommand(program: Command, context: ContextOf) {
   return program
@@ -23,6 +24,7 @@ export async function runBuild(
   services: string[],
   opts: { noCache?: true; pull?: true; buildArg?: string[]; withDependencies?: true; quiet?: true },
 ): Promise<void> {
+  if (isSwarm(ctx)) return (await import('../swarm/images.js')).runSwarmBuild(ctx, services, opts);
   const [{ build }, { loadProject, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { project } = loadProject(ctx, services);
   const args: Record<string, string> = {};

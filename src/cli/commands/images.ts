@@ -2,6 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import type { CommandContext, ContextOf } from '../context.js';
 import { imagesText } from '../render/project.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 
 export function imagesCommand(program: Command, context: ContextOf) {
   return program
@@ -14,6 +15,7 @@ export function imagesCommand(program: Command, context: ContextOf) {
 }
 
 export async function runImages(ctx: CommandContext, services: string[], opts: { quiet?: true; format?: string }): Promise<void> {
+  if (isSwarm(ctx)) return (await import('../swarm/images.js')).runSwarmImages(ctx, services, opts);
   const [{ images }, { projectOrName, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const rows = await withSession(ctx, (s) => images(s.engine, name, services));

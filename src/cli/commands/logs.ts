@@ -6,6 +6,7 @@ import { LogPrinter } from '../render/log-consumer.js';
 import { parseDuration } from '../../util/duration.js';
 import { replicaIndex } from './common.js';
 import { logColour } from '../output.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 
 export function logsCommand(program: Command, context: ContextOf) {
   return program
@@ -44,6 +45,8 @@ export async function runLogs(
     if (!Number.isInteger(tail) || tail < 0) throw new UsageError(`invalid --tail value: ${opts.tail}`);
   }
   const index = replicaIndex(opts.index);
+  if (isSwarm(ctx))
+    return (await import('../swarm/logs.js')).runSwarmLogs(ctx, services, { ...opts, tail: typeof tail === 'number' ? tail : undefined, index });
   const [{ logs }, { projectOrName, withSession }] = await Promise.all([import('../../engine/logs.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {

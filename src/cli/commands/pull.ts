@@ -2,6 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 
 export function pullCommand(program: Command, context: ContextOf) {
   return program
@@ -23,6 +24,7 @@ export async function runPull(
 ): Promise<void> {
   if (opts.policy !== undefined && opts.policy !== 'missing' && opts.policy !== 'always')
     throw new UsageError(`invalid --policy: ${opts.policy} (missing or always)`);
+  if (isSwarm(ctx)) return (await import('../swarm/images.js')).runSwarmPull(ctx, services, opts);
   const [{ pull }, { loadProject, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { project } = loadProject(ctx, services);
   await withSession(ctx, (s) =>

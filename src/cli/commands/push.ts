@@ -1,6 +1,7 @@
 /** `push`. */
 import type { Command } from '@commander-js/extra-typings';
 import type { CommandContext, ContextOf } from '../context.js';
+import { isSwarm } from '../swarm/is-swarm.js';
 
 export function pushCommand(program: Command, context: ContextOf) {
   return program
@@ -18,6 +19,7 @@ export async function runPush(
   services: string[],
   opts: { ignorePushFailures?: true; includeDeps?: true; quiet?: true },
 ): Promise<void> {
+  if (isSwarm(ctx)) return (await import('../swarm/images.js')).runSwarmPush(ctx, services, opts);
   const [{ push }, { loadProject, withSession }] = await Promise.all([import('../../engine/images.js'), import('../session.js')]);
   const { project } = loadProject(ctx, services);
   await withSession(ctx, (s) =>

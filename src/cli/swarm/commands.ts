@@ -1,6 +1,8 @@
 /**
- * The swarm forms of `up`, `down` and `ps` (`--runtime swarm`): the project deployed as a stack
- * (src/swarm/stack/stack.ts), removed, or its tasks listed. `--dry-run` prints the stack plan.
+ * The swarm forms of `up`, `down`, `ps` and `scale` (`--runtime swarm`): the project deployed as a stack
+ * (src/swarm/stack/stack.ts), removed, its tasks listed, or some of its services deployed again with other replica
+ * counts. `up --build` builds and pushes the images first and deploys them pinned by digest (src/swarm/images.ts).
+ * `--dry-run` prints the stack plan.
  */
 import { UsageError } from '../../errors.js';
 import { LABEL_NAMESPACE } from '../../swarm/convert-names.js';
@@ -25,18 +27,49 @@ function dryRunText(plan: { toString(): string; empty: boolean }): string {
 export async function runSwarmUp(ctx: CommandContext, services: readonly string[], opts: SwarmUpOptions): Promise<void> {
   if (services.length > 0) throw new UsageError('--runtime swarm deploys the whole stack: no service names');
   if (!opts.detach && !opts.wait) throw new UsageError('--runtime swarm runs detached: use up -d (or --wait)');
-  if (opts.build === true) throw new UsageError('--build is not available with --runtime swarm yet: build and push the images first');
-  const [{ loadProject }, { stackUp }] = await Promise.all([import('../session.js'), import('../../swarm/stack/stack.js')]);
+  const [{ loadProject }, { stackUp }, images] = await Promise.all([
+    import('../session.js'),
+    import('../../swarm/stack/stack.js'),
+    import('../../swarm/images.js'),
+  ]);
   const { project } = loadProject(ctx);
   const scale = parseScale(opts.scale);
-  const result = await withSwarm(ctx, (s) =>
-    stackUp(s, project, {
+  const dryRun = ctx.globals.dryRun === true;
+  const toBuild = opts.build === true ? images.builtServices(project) : [];
+  images.requirePushable(project, toBuild);
+  const result = await withSwarm(ctx, async (s) => {
+    // --build: built and pushed before anything is deployed; the plan then runs the new digests.
+    const pinnedImages = toBuild.length > 0 && !dryRun ? await images.buildForSwarm(await s.engine(), project, { services: toBuild }) : {};
+    return stackUp(s, project, {
       removeOrphans: opts.removeOrphans,
       wait: opts.wait,
       waitTimeoutSeconds: seconds(opts.waitTimeout, '--wait-timeout'),
       ...(scale ? { scale } : {}),
-      dryRun: ctx.globals.dryRun === true,
-    }),
+      pinnedImages,
+      registry: s.registry,
+      dryRun,
+    });
+  });
+  if (dryRun) {
+    // The plan is the one of the images the registry has now: what the builds change shows at the real run.
+    const builds = toBuild.map((k) => `image ${project.services[k]!.image!}, BuildAndPush (service ${k})\n`).join('');
+    ctx.out.stdout.write(builds ? `DRY-RUN MODE - plan:\n${builds}${result.plan.toString()}` : dryRunText(result.plan));
+  }
+}
+
+/**
+ * `scale SERVICE=N…`: those services deployed again with N replicas (as `up --scale` would, touching no other
+ * service); a later `up` without --scale goes back to the compose file's count, as docker compose's does.
+ */
+export async function runSwarmScale(
+  ctx: CommandContext,
+  scale: Readonly<Record<string, number>>,
+  opts: { readonly wait?: boolean | undefined } = {},
+): Promise<void> {
+  const [{ loadProject }, { stackUp }] = await Promise.all([import('../session.js'), import('../../swarm/stack/stack.js')]);
+  const { project } = loadProject(ctx);
+  const result = await withSwarm(ctx, (s) =>
+    stackUp(s, project, { scale, services: Object.keys(scale), registry: s.registry, wait: opts.wait, dryRun: ctx.globals.dryRun === true }),
   );
   if (ctx.globals.dryRun) ctx.out.stdout.write(dryRunText(result.plan));
 }

@@ -6,4 +6,4 @@ export function isSwarm(ctx: CommandContext, env: NodeJS.ProcessEnv = process.en
 }
 
 /** The commands with a swarm form. */
-export const SWARM_COMMANDS = 'up, down, ps and config';
+export const SWARM_COMMANDS = 'up, down, ps, logs, scale, images, pull, push, build and config';

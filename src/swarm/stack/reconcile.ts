@@ -27,6 +27,11 @@ export interface ObservedStack {
 export interface DeployOptions {
   /** `--remove-orphans`: remove the stack's services the project no longer has. */
   readonly removeOrphans?: boolean | undefined;
+  /**
+   * Only these compose services (`scale`): the networks, secrets and configs they need are created if missing; the
+   * other services (dependencies included), orphans and unused old secret and config versions are left alone.
+   */
+  readonly services?: readonly string[] | undefined;
 }
 
 /** JSON with sorted keys: the same spec always hashes the same. */
@@ -95,19 +100,26 @@ export function planDeploy(
   const plan = new StackPlan();
   const warnings: string[] = [];
   const prepared: number[] = [];
+  const only = options.services ? new Set(options.services) : undefined;
+  const selected = (key: string): boolean => !only || only.has(key);
+  // With `services`, only the objects their specs name.
+  const needs = only ? referenced(stack.services.filter((s) => only.has(s.key)).map((s) => s.spec)) : undefined;
+  const needNets = only
+    ? new Set(stack.services.filter((s) => only.has(s.key)).flatMap((s) => (s.spec.TaskTemplate.Networks ?? []).map((n) => n.Target)))
+    : undefined;
   const haveNet = new Set(observed.networks.map((n) => n.name));
   for (const n of stack.networks) {
-    if (n.external || haveNet.has(n.name)) continue;
+    if (n.external || haveNet.has(n.name) || (needNets && !needNets.has(n.name))) continue;
     prepared.push(plan.add({ type: 'CreateNetwork', name: n.name, spec: n.spec }, 'missing'));
   }
   const haveSecret = new Set(observed.secrets.map((s) => s.name));
   for (const s of stack.secrets) {
-    if (s.external || haveSecret.has(s.name)) continue;
+    if (s.external || haveSecret.has(s.name) || (needs && !needs.secrets.has(s.name))) continue;
     prepared.push(plan.add({ type: 'CreateSecret', name: s.name, spec: s.spec }, 'missing'));
   }
   const haveConfig = new Set(observed.configs.map((c) => c.name));
   for (const c of stack.configs) {
-    if (c.external || haveConfig.has(c.name)) continue;
+    if (c.external || haveConfig.has(c.name) || (needs && !needs.configs.has(c.name))) continue;
     prepared.push(plan.add({ type: 'CreateConfig', name: c.name, spec: c.spec }, 'missing'));
   }
 
@@ -122,7 +134,7 @@ export function planDeploy(
     if (done.has(key) || visiting.has(key)) return; // a cycle was refused by the loader
     visiting.add(key);
     const svc = byKey.get(key)!;
-    for (const d of svc.dependsOn) if (byKey.has(d)) visit(d);
+    for (const d of svc.dependsOn) if (byKey.has(d) && selected(d)) visit(d);
     const spec = withSpecHash(svc.spec);
     const deps = [...prepared, ...svc.dependsOn.map((d) => nodeOf.get(d)).filter((x): x is number => x !== undefined)];
     const w = (waits[key] ?? []).filter((x) => byKey.has(x.service));
@@ -147,7 +159,8 @@ export function planDeploy(
     visiting.delete(key);
     done.add(key);
   };
-  for (const s of stack.services) visit(s.key);
+  for (const s of stack.services) if (selected(s.key)) visit(s.key);
+  if (only) return { plan, warnings };
 
   // Orphans: services of this stack the project no longer has.
   const desired = new Set(stack.services.map((s) => s.name));

@@ -112,3 +112,64 @@ describe('stack up/down on the fake swarm', () => {
     await expect(stackUp(context(api), project(dir, 'x'))).rejects.toMatchObject({ code: 'TSC_SWARM_NOT_MANAGER' });
   });
 });
+
+describe('scale on the fake swarm: up --scale and scale SERVICE=N (services)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsc-stack-scale-'));
+  dirs.push(dir);
+  const replicas = async (api: SwarmFake, name: string): Promise<number | undefined> =>
+    (await api.inspectService(name)).spec.Mode.Replicated?.Replicas;
+  const running = async (api: SwarmFake, name: string): Promise<number> =>
+    (await api.listTasks({ service: name })).filter((t) => t.desiredState === 'running').length;
+
+  test('up --scale overrides deploy.replicas; scale touches only its services; up without --scale goes back', async () => {
+    const api = new SwarmFake();
+    const p = project(dir, 's');
+    await stackUp(context(api), p, { scale: { web: 3 } });
+    expect(await replicas(api, 'demo_web')).toBe(3);
+    expect(await running(api, 'demo_web')).toBe(3);
+    expect(await replicas(api, 'demo_app')).toBe(2);
+
+    // scale app=4: one update, of app; nothing else is looked at or changed, dependencies included.
+    const before = api.calls.length;
+    const scaled = await stackUp(context(api), p, { scale: { app: 4 }, services: ['app'], wait: true, waitTimeoutSeconds: 5 });
+    expect(scaled.plan.toString()).toBe('[] -> #1 service demo_app, UpdateService, spec changed (after db:service_healthy)\n');
+    expect(api.calls.slice(before).filter((c) => /^(create|update|remove)/.test(c.method))).toEqual([
+      { method: 'updateService', args: [expect.any(String), expect.any(String)] },
+    ]);
+    expect(scaled.progress?.map((x) => `${x.name} ${x.running}/${x.desired}`)).toEqual(['demo_app 4/4']);
+    expect(await running(api, 'demo_app')).toBe(4);
+    expect(await replicas(api, 'demo_web')).toBe(3); // untouched by scale app=4
+
+    // scale down
+    await stackUp(context(api), p, { scale: { app: 1 }, services: ['app'] });
+    expect(await running(api, 'demo_app')).toBe(1);
+
+    // up without --scale: back to the compose file's counts (as docker compose up after scale).
+    const back = await stackUp(context(api), p);
+    expect(back.plan.nodes.map((n) => `${n.op.type} ${'service' in n.op ? n.op.service : ''}`)).toEqual(['UpdateService app', 'UpdateService web']);
+    expect(await replicas(api, 'demo_app')).toBe(2);
+    expect(await replicas(api, 'demo_web')).toBeUndefined(); // the compose file names none: swarm's default, 1
+    expect(await running(api, 'demo_web')).toBe(1);
+  });
+
+  test('scale of a service not deployed yet creates it with what it needs, and nothing else', async () => {
+    const api = new SwarmFake();
+    const p = project(dir, 's');
+    const r = await stackUp(context(api), p, { scale: { web: 2 }, services: ['web'] });
+    expect(r.plan.nodes.map((n) => `${n.op.type} ${n.cause}`)).toEqual(['CreateNetwork missing', 'CreateService missing']);
+    expect((await api.listServices()).map((s) => s.spec.Name)).toEqual(['demo_web']);
+    expect(await running(api, 'demo_web')).toBe(2);
+  });
+
+  test('an unknown service, or replicas for a global service: typed errors before anything changes', async () => {
+    const api = new SwarmFake();
+    await expect(stackUp(context(api), project(dir, 's'), { scale: { nope: 2 }, services: ['nope'] })).rejects.toMatchObject({
+      code: 'TSC_USAGE',
+      message: 'no such service: nope',
+    });
+    writeFileSync(join(dir, 'compose.yaml'), 'services:\n  agent: {image: busybox, deploy: {mode: global}}\n');
+    const global = loadProjectSync({ cwd: dir, env: {}, projectName: 'demo' }).project;
+    await expect(stackUp(context(api), global, { scale: { agent: 2 }, services: ['agent'] })).rejects.toMatchObject({ code: 'TSC_SWARM_CONVERT' });
+    expect(api.calls.filter((c) => /^(create|update|remove)/.test(c.method))).toEqual([]);
+  });
+});

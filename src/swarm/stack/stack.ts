@@ -1,15 +1,18 @@
 /**
- * The stack use cases of `--runtime swarm`: `up` (observe the stack's objects by its namespace label, reconcile,
- * run the plan in depends_on order, and with `wait` until every service converged) and `down` (services, then the
- * stack's secrets, configs and networks; networks are retried while the removed services' tasks let go of them).
+ * The stack use cases of `--runtime swarm`: `up` (observe the stack's objects by its namespace label, pin the built
+ * images by digest (../images.ts), reconcile, run the plan in depends_on order, and with `wait` until every service
+ * converged), `up` of some services only (`scale`: the others, orphans and old secret versions are left alone) and
+ * `down` (services, then the stack's secrets, configs and networks; networks are retried while the removed
+ * services' tasks let go of them).
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { TsComposeError } from '../../errors.js';
+import { TsComposeError, UsageError } from '../../errors.js';
 import { serviceDependencies } from '../../project/dependencies.js';
 import type { Project } from '../../project/types.js';
 import { isConflict } from '../../runtime/errors.js';
 import { LABEL_NAMESPACE } from '../convert-names.js';
 import { stackOf, type StackOptions } from '../convert.js';
+import { resolvePins, type ImageRegistry } from '../images.js';
 import type { SwarmApi } from '../port.js';
 import { executeStackPlan, type StackEvents } from './execute.js';
 import type { StackPlan, StackWait } from './plan.js';
@@ -32,6 +35,10 @@ export interface StackUpOptions extends StackOptions {
   /** `--dry-run`: the plan only. */
   readonly dryRun?: boolean | undefined;
   readonly registryAuth?: string | undefined;
+  /** Only these compose services (`scale`): the others, orphans and unused secret and config versions stay as they are. */
+  readonly services?: readonly string[] | undefined;
+  /** Resolves the built services' images not in `pinnedImages` to the digest the registry serves (see ../images.ts). */
+  readonly registry?: ImageRegistry | undefined;
 }
 
 export class NotASwarmManagerError extends TsComposeError {
@@ -76,7 +83,17 @@ export async function stackUp(
   options: StackUpOptions = {},
 ): Promise<{ plan: StackPlan; progress?: ServiceProgress[] }> {
   await manager(ctx);
-  const stack = stackOf(project, options);
+  for (const s of [...(options.services ?? []), ...Object.keys(options.scale ?? {})])
+    if (!project.services[s]) throw new UsageError(`no such service: ${s}`);
+  const observed = await observeStack(ctx, project.name);
+  const { pins, warnings: imageWarnings } = await resolvePins(project, observed.services, {
+    pinned: options.pinnedImages,
+    registry: options.registry,
+    services: options.services,
+    signal: ctx.signal,
+  });
+  for (const w of imageWarnings) ctx.events.emit({ resource: `Service ${w.service}`, status: 'warning', text: 'Warning', details: w.message });
+  const stack = stackOf(project, { ...options, pinnedImages: pins });
   for (const w of stack.warnings) {
     ctx.events.emit({
       resource: w.service ? `Service ${w.service}` : `Project ${project.name}`,
@@ -85,10 +102,12 @@ export async function stackUp(
       details: `${w.key}: ${w.message}`,
     });
   }
-  const observed = await observeStack(ctx, project.name);
   // External secrets and configs are referenced by name: their ids are looked up among all of the swarm's.
   const [allSecrets, allConfigs] = await Promise.all([ctx.api.listSecrets({ signal: ctx.signal }), ctx.api.listConfigs({ signal: ctx.signal })]);
-  const { plan, warnings } = planDeploy(stack, waitsOf(project), observed, { removeOrphans: options.removeOrphans });
+  const { plan, warnings } = planDeploy(stack, waitsOf(project), observed, {
+    removeOrphans: options.removeOrphans,
+    services: options.services,
+  });
   for (const w of warnings) ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
   if (options.dryRun) return { plan };
   const wait: WaitSettings = {
@@ -109,7 +128,7 @@ export async function stackUp(
     plan,
   );
   if (!options.wait) return { plan };
-  const names = stack.services.map((s) => s.name);
+  const names = stack.services.filter((s) => !options.services || options.services.includes(s.key)).map((s) => s.name);
   for (const n of names) ctx.events.emit({ resource: `Service ${n}`, status: 'working', text: 'Waiting' });
   const progress = await waitStack(ctx.api, names, wait);
   for (const p of progress) {
