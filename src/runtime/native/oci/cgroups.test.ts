@@ -6,7 +6,10 @@ import {
   cgroupDirs,
   cgroupFiles,
   cgroupsPathFor,
+  cgroupMountFacts,
   cpuSharesToWeight,
+  crunCgroupSupport,
+  crunCgroupVerdict,
   detectCgroupMode,
   hierarchyRoots,
   listCgroupDirs,
@@ -68,6 +71,44 @@ describe('detectCgroupMode', () => {
   });
   test('this host answers something sensible', () => {
     expect(['v1', 'v2', 'hybrid']).toContain(detectCgroupMode());
+  });
+});
+
+describe("crun's cgroup check (crun 1.8: libcrun_get_cgroup_mode + the hybrid check)", () => {
+  const CGROUP2 = 0x63677270;
+  const TMPFS = 0x01021994;
+  const EXT4 = 0xef53;
+  test('cgroup2 at /sys/fs/cgroup: fine', () => {
+    expect(crunCgroupVerdict({ rootType: CGROUP2, unifiedType: undefined, unifiedControllers: [] })).toEqual({ ok: true, layout: 'cgroup v2' });
+  });
+  test('v1 tmpfs without a cgroup2 unified mount: fine', () => {
+    expect(crunCgroupVerdict({ rootType: TMPFS, unifiedType: undefined, unifiedControllers: [] })).toEqual({ ok: true, layout: 'cgroup v1' });
+    // a plain directory called unified is not a cgroup2 mount
+    expect(crunCgroupVerdict({ rootType: TMPFS, unifiedType: TMPFS, unifiedControllers: ['hugetlb'] }).ok).toBe(true);
+  });
+  test('hybrid: fine while the cgroup2 mount holds no controller', () => {
+    const ok = crunCgroupVerdict({ rootType: TMPFS, unifiedType: CGROUP2, unifiedControllers: [] });
+    expect(ok.ok).toBe(true);
+    expect(ok.layout).toMatch(/holds no controller/);
+    const refused = crunCgroupVerdict({ rootType: TMPFS, unifiedType: CGROUP2, unifiedControllers: ['hugetlb'] });
+    expect(refused).toEqual({
+      ok: false,
+      layout: 'hybrid cgroups: the cgroup2 mount at /sys/fs/cgroup/unified holds hugetlb (crun 1.8: cgroups in hybrid mode not supported)',
+    });
+  });
+  test('anything else at /sys/fs/cgroup (or nothing): refused', () => {
+    expect(crunCgroupVerdict({ rootType: EXT4, unifiedType: undefined, unifiedControllers: [] }).ok).toBe(false);
+    expect(crunCgroupVerdict({ rootType: undefined, unifiedType: undefined, unifiedControllers: [] }).ok).toBe(false);
+  });
+  test('facts of a fake tree: controllers read and split', () => {
+    const f = cgroupMountFacts(v1Root('hugetlb misc\n'));
+    expect(f.unifiedControllers).toEqual(['hugetlb', 'misc']);
+    expect(f.unifiedType).toBeDefined(); // the directory exists (its filesystem is the test's tmpdir's)
+    expect(cgroupMountFacts(v1Root()).unifiedType).toBeUndefined();
+  });
+  test('this host: agrees with detectCgroupMode on hybrid', () => {
+    if (detectCgroupMode() === 'hybrid') expect(crunCgroupSupport().ok).toBe(false);
+    if (detectCgroupMode() === 'v2') expect(crunCgroupSupport().ok).toBe(true);
   });
 });
 

@@ -10,7 +10,8 @@
  * - v1: one hierarchy per controller, `/sys/fs/cgroup/<ctrl>/<cgroupsPath>/memory.limit_in_bytes`, …
  * - v2: one tree, `/sys/fs/cgroup/<cgroupsPath>/memory.max`, …
  * - hybrid: v1 controllers plus a cgroup2 mount at `/sys/fs/cgroup/unified` that holds controllers (crun 1.8 refuses
- *   this; runc treats it as v1 and also creates the container's dir under `unified/`).
+ *   this; runc treats it as v1 and also creates the container's dir under `unified/`). `crunCgroupSupport` answers
+ *   whether crun can run here, by crun's own checks (what ./oci-choice.ts picks the OCI runtime by).
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, statfsSync, type Dirent } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +53,69 @@ export function detectCgroupMode(fsRoot = '/'): CgroupMode {
   const unified = readTrim(path.join(mount, 'unified/cgroup.controllers'));
   if (unified !== undefined && unified !== '') return 'hybrid';
   return 'v1';
+}
+
+/** statfs f_type of tmpfs (TMPFS_MAGIC), what a v1 `/sys/fs/cgroup` is. */
+const TMPFS_MAGIC = 0x01021994;
+
+/** What crun's cgroup checks look at: the filesystem types of the two mounts and the unified hierarchy's controllers. */
+export interface CgroupMountFacts {
+  /** statfs type of `/sys/fs/cgroup`, undefined when it cannot be read. */
+  readonly rootType: number | undefined;
+  /** statfs type of `/sys/fs/cgroup/unified`, undefined when it does not exist. */
+  readonly unifiedType: number | undefined;
+  /** `unified/cgroup.controllers`, split (empty when the file is empty or missing). */
+  readonly unifiedControllers: readonly string[];
+}
+
+/** Whether crun can create containers here, and the host's layout in words (for the runtime choice's reason). */
+export interface CrunCgroupCheck {
+  readonly ok: boolean;
+  readonly layout: string;
+}
+
+function statfsType(file: string): number | undefined {
+  try {
+    return Number(statfsSync(file).type);
+  } catch {
+    return undefined;
+  }
+}
+
+export function cgroupMountFacts(fsRoot = '/'): CgroupMountFacts {
+  const mount = cgroupMount(fsRoot);
+  const unified = path.join(mount, 'unified');
+  return {
+    rootType: statfsType(mount),
+    unifiedType: existsSync(unified) ? statfsType(unified) : undefined,
+    unifiedControllers: (readTrim(path.join(unified, 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean),
+  };
+}
+
+/**
+ * crun's verdict on a cgroup layout, by the checks crun 1.8 (Debian bookworm's) makes before it creates a cgroup
+ * (libcrun `libcrun_get_cgroup_mode`, then the hybrid check of `libcrun_cgroup_enter`), whatever the cgroup manager:
+ * - `/sys/fs/cgroup` a cgroup2 filesystem: unified, fine;
+ * - a tmpfs (v1 hierarchies) without a cgroup2 mount at `unified`: legacy, fine;
+ * - a tmpfs with a cgroup2 `unified` mount: hybrid, fine only while `unified/cgroup.controllers` is empty, else
+ *   "cgroups in hybrid mode not supported, drop all controllers from cgroupv2" (e.g. Debian's hybrid boots, whose
+ *   cgroup2 mount holds `hugetlb`, the one controller no v1 hierarchy was mounted for);
+ * - anything else: "invalid file system type on /sys/fs/cgroup".
+ */
+export function crunCgroupVerdict(f: CgroupMountFacts): CrunCgroupCheck {
+  if (f.rootType === CGROUP2_SUPER_MAGIC) return { ok: true, layout: 'cgroup v2' };
+  if (f.rootType !== TMPFS_MAGIC) return { ok: false, layout: '/sys/fs/cgroup is neither cgroup2 nor a tmpfs of cgroup v1 hierarchies' };
+  if (f.unifiedType !== CGROUP2_SUPER_MAGIC) return { ok: true, layout: 'cgroup v1' };
+  if (f.unifiedControllers.length === 0) return { ok: true, layout: 'cgroup v1 (the cgroup2 mount at /sys/fs/cgroup/unified holds no controller)' };
+  return {
+    ok: false,
+    layout: `hybrid cgroups: the cgroup2 mount at /sys/fs/cgroup/unified holds ${f.unifiedControllers.join(', ')} (crun 1.8: cgroups in hybrid mode not supported)`,
+  };
+}
+
+/** crunCgroupVerdict of this host (three stats and a small read: cheap enough for every CLI start). */
+export function crunCgroupSupport(fsRoot = '/'): CrunCgroupCheck {
+  return crunCgroupVerdict(cgroupMountFacts(fsRoot));
 }
 
 /** The OCI `linux.cgroupsPath` of a container (cgroupfs form). */

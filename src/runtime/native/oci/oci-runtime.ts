@@ -1,6 +1,7 @@
 /**
- * The OCI runtime binary (runc or crun): which one to use on this host, argv builders for its commands, and small
- * async runners for the short-lived ones (state, start, kill, delete, pause, resume, ps).
+ * The OCI runtime binary (runc or crun): argv builders for its commands, and small async runners for the
+ * short-lived ones (state, start, kill, delete, pause, resume, ps). Which one this host uses: ./oci-choice.ts
+ * (re-exported here); a command about an existing container goes to the runtime that made it (`forContainer`).
  *
  * Pitfall (native-runtime notes §4.2): a container process inherits the stdio of `create`/`run --detach`/`exec
  * --detach`; waiting for EOF on a pipe it holds hangs until the container exits. The runners here therefore give
@@ -9,123 +10,26 @@
  * `create` itself belongs to conmon (it owns the container's stdio); `createArgs` is here for it.
  */
 import { execFile, spawn, type StdioOptions } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
-import { detectCgroupMode, type CgroupMode } from './cgroups.js';
+import { ociRuntimeNameOf, ociStateKind, whichSync, type OciRuntimeName } from './oci-choice.js';
 import { fastDeleteStopped, fastKill } from './oci-fast.js';
 import { currentCapabilities, replaceOrAppendEnv } from './process.js';
 import { normalizeSignal } from './signals.js';
 import type { OciProcess, OciSpec, OciUser } from './spec-types.js';
 
-export type OciRuntimeName = 'runc' | 'crun';
-
-export interface OciRuntimeChoice {
-  readonly name: OciRuntimeName;
-  /** Absolute path of the binary. */
-  readonly path: string;
-  /** Why this one (for `--verbose` / diagnostics). */
-  readonly reason: string;
-}
-
-/** Host lookups chooseOciRuntime needs; injectable for tests. */
-export interface OciRuntimeProbe {
-  /** Absolute path of an executable found on PATH (or the sbin directories), else undefined. */
-  which(cmd: string): string | undefined;
-  cgroupMode(): CgroupMode;
-  /** Whether an absolute path is an executable file. */
-  isExecutable(file: string): boolean;
-}
-
-const EXTRA_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-function isExecutableFile(file: string): boolean {
-  try {
-    // no exception for a missing file: `which` looks in a dozen directories, and each throw cost more than the stat
-    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return false;
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `which`: PATH first, then the usual bin/sbin directories (runc lives in /usr/sbin, often not on a user's PATH).
- * PATH is this process's own search path, not a tscompose setting, so it is read here rather than in native/context.ts.
- */
-export function whichSync(cmd: string, pathEnv: string | undefined = process.env['PATH']): string | undefined {
-  const dirs = [...(pathEnv ?? '').split(':').filter((d) => d.startsWith('/')), ...EXTRA_BIN_DIRS];
-  for (const d of dirs) {
-    const f = path.join(d, cmd);
-    if (isExecutableFile(f)) return f;
-  }
-  return undefined;
-}
-
-export const defaultOciRuntimeProbe: OciRuntimeProbe = {
-  which: (cmd) => whichSync(cmd),
-  cgroupMode: () => detectCgroupMode(),
-  isExecutable: isExecutableFile,
-};
-
-const INSTALL_HINT = 'install runc (apt-get install runc) or crun, or set TSCOMPOSE_OCI_RUNTIME to the absolute path of one';
-
-function missing(what: string): TsComposeError {
-  return new TsComposeError('TSC_OCI_RUNTIME_MISSING', what, { hint: INSTALL_HINT });
-}
-
-/**
- * Picks the OCI runtime: the wanted one (`TSCOMPOSE_OCI_RUNTIME`, read by native/context.ts: `runc`, `crun` or an
- * absolute path) wins; otherwise crun when it is installed and the host is not in hybrid cgroup mode (crun 1.8
- * refuses hybrid: "cgroups in hybrid mode not supported"), else runc. TsComposeError `TSC_OCI_RUNTIME_MISSING` when none is available.
- */
-export function chooseOciRuntime(wantedRuntime: string | undefined, probe: OciRuntimeProbe = defaultOciRuntimeProbe): OciRuntimeChoice {
-  const wanted = wantedRuntime?.trim();
-  if (wanted) {
-    if (wanted === 'runc' || wanted === 'crun') {
-      const p = probe.which(wanted);
-      if (!p) throw missing(`TSCOMPOSE_OCI_RUNTIME=${wanted}, but ${wanted} is not installed`);
-      return { name: wanted, path: p, reason: `TSCOMPOSE_OCI_RUNTIME=${wanted}${hybridWarning(wanted, probe)}` };
-    }
-    if (path.isAbsolute(wanted)) {
-      if (!probe.isExecutable(wanted)) throw missing(`TSCOMPOSE_OCI_RUNTIME=${wanted} is not an executable file`);
-      const name: OciRuntimeName = path.basename(wanted).includes('crun') ? 'crun' : 'runc';
-      return { name, path: wanted, reason: `TSCOMPOSE_OCI_RUNTIME=${wanted}${hybridWarning(name, probe)}` };
-    }
-    throw new TsComposeError(
-      'TSC_OCI_RUNTIME_INVALID',
-      `TSCOMPOSE_OCI_RUNTIME must be runc, crun or an absolute path, not ${JSON.stringify(wanted)}`,
-    );
-  }
-  const crun = probe.which('crun');
-  const runc = probe.which('runc');
-  const mode = crun ? probe.cgroupMode() : undefined;
-  if (crun && mode !== 'hybrid') return { name: 'crun', path: crun, reason: `crun found (cgroups ${mode})` };
-  if (runc) {
-    return {
-      name: 'runc',
-      path: runc,
-      reason: crun ? 'crun does not support hybrid cgroups (cgroups in hybrid mode not supported); using runc' : 'crun not installed; using runc',
-    };
-  }
-  if (crun) {
-    throw missing(
-      'crun is installed but cannot run containers on this hybrid-cgroup host (cgroups in hybrid mode not supported), and runc is not installed',
-    );
-  }
-  throw missing('no OCI runtime found: neither runc nor crun is installed');
-}
-
-function hybridWarning(name: OciRuntimeName, probe: OciRuntimeProbe): string {
-  if (name !== 'crun') return '';
-  try {
-    return probe.cgroupMode() === 'hybrid' ? ' (warning: crun refuses hybrid cgroup hosts; runc works there)' : '';
-  } catch {
-    return '';
-  }
-}
+export {
+  chooseOciRuntime,
+  defaultOciRuntimeProbe,
+  ociRuntimeNameOf,
+  ociStateKind,
+  whichSync,
+  type OciRuntimeChoice,
+  type OciRuntimeName,
+  type OciRuntimeProbe,
+} from './oci-choice.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -151,6 +55,8 @@ export interface OciRuntimeOptions {
   readonly noFastPaths?: boolean;
   /** Timeout for the short commands, default 60 s. */
   readonly timeoutMs?: number;
+  /** The other runtimes' binaries for `forContainer` (default: found on PATH when first needed). */
+  readonly binaries?: Partial<Record<OciRuntimeName, string>>;
 }
 
 export interface CreateOptions {
@@ -229,7 +135,33 @@ export class OciRuntime {
 
   /** `runc` or `crun`, from the binary name. */
   get name(): OciRuntimeName {
-    return path.basename(this.binary).includes('crun') ? 'crun' : 'runc';
+    return ociRuntimeNameOf(this.binary);
+  }
+
+  private readonly others = new Map<OciRuntimeName, OciRuntime>();
+
+  /**
+   * The runtime for commands about container `id`: the one whose state `<root>/<id>` is (ociStateKind), when that
+   * is the other runtime and it is installed; this one otherwise (its own container, or none yet). So containers
+   * made by runc before crun became usable (or the reverse) are still stopped and removed by runc.
+   */
+  forContainer(id: string): OciRuntime {
+    if (existsSync(path.join(this.root, path.basename(id), this.name === 'runc' ? 'state.json' : 'status'))) return this;
+    const kind = ociStateKind(this.root, id);
+    if (kind === undefined || kind === this.name) return this;
+    let other = this.others.get(kind);
+    if (!other) {
+      const binary = this.options.binaries?.[kind] ?? whichSync(kind);
+      if (!binary) return this;
+      other = new OciRuntime(binary, this.root, this.options);
+      this.others.set(kind, other);
+    }
+    return other;
+  }
+
+  /** The binary for commands about container `id` (`exec`, by callers that spawn it themselves). */
+  binaryFor(id: string): string {
+    return this.forContainer(id).binary;
   }
 
   // --- argv builders (without the binary itself) -------------------------------------------------------------
@@ -304,7 +236,7 @@ export class OciRuntime {
    * pipes it waits on (the exec'd process keeps them).
    */
   exec(id: string, processJsonPath: string, opts: ExecOptions = {}): { command: string; args: string[] } {
-    return { command: this.binary, args: this.execArgs(id, processJsonPath, opts) };
+    return { command: this.binaryFor(id), args: this.execArgs(id, processJsonPath, opts) };
   }
 
   // --- runners -----------------------------------------------------------------------------------------------
@@ -372,6 +304,8 @@ export class OciRuntime {
 
   /** The container's state, or undefined when the runtime does not know it. */
   async state(id: string): Promise<OciState | undefined> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.state(id);
     try {
       return JSON.parse(await this.piped(this.stateArgs(id))) as OciState;
     } catch (err) {
@@ -382,17 +316,23 @@ export class OciRuntime {
 
   /** `start`: runs the created container's process (stdio: see the module comment). */
   async start(id: string): Promise<void> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.start(id);
     const r = await this.fileStdio(this.startArgs(id));
     if (r.code !== 0) throw new OciRuntimeError(`${this.name} start ${id}`, runtimeErrorMessage(r.stderr), r.stderr, r.code);
   }
 
   async kill(id: string, signal: string | number = 'SIGTERM', all = false): Promise<void> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.kill(id, signal, all);
     if (await this.killWithoutSpawn(id, signal, all)) return;
     await this.piped(this.killArgs(id, signal, all));
   }
 
   /** `kill` without spawning the runtime (oci-fast.ts); false when only the runtime can do it. */
   async killWithoutSpawn(id: string, signal: string | number, all = false): Promise<boolean> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.killWithoutSpawn(id, signal, all);
     if (!this.fastPaths) return false;
     const num = (osConstants.signals as Record<string, number | undefined>)[normalizeSignal(signal)];
     return num !== undefined && (await fastKill(this.root, id, num, all));
@@ -400,6 +340,8 @@ export class OciRuntime {
 
   /** `delete [--force]`; for a container whose processes are gone, done without spawning runc (oci-fast.ts). */
   async delete(id: string, force = false): Promise<void> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.delete(id, force);
     if (this.fastPaths && (await fastDeleteStopped(this.root, id))) return;
     await this.piped(this.deleteArgs(id, force));
   }
@@ -411,15 +353,21 @@ export class OciRuntime {
   }
 
   async pause(id: string): Promise<void> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.pause(id);
     await this.piped(this.pauseArgs(id));
   }
 
   async resume(id: string): Promise<void> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.resume(id);
     await this.piped(this.resumeArgs(id));
   }
 
   /** Host pids of the container's processes. */
   async ps(id: string): Promise<number[]> {
+    const rt = this.forContainer(id);
+    if (rt !== this) return rt.ps(id);
     const out = (await this.piped(this.psArgs(id))).trim();
     if (out === '' || out === 'null') return [];
     return (JSON.parse(out) as number[]).map(Number);
