@@ -7,6 +7,11 @@
  * the lock (rare, ~30-60 ms); connect/disconnect only allocate/record inside it and run the per-endpoint `ip`
  * commands outside, so parallel container starts do not queue behind each other; the firewall of a network is
  * re-applied inside the lock from the state just written (it always reflects every endpoint's ports).
+ *
+ * Creating a network also holds a host-wide lock (`hostLock`, shared by every state directory on the host) from
+ * reading the host's routes until its bridge has its address: two state directories (two users' runtimes, parallel
+ * test suites) choosing a subnet at once would otherwise both see the same one free and put the same gateway on
+ * two bridges, after which one of them loses its traffic (replies routed to the other bridge).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -144,7 +149,12 @@ export interface NativeNetworksOptions {
   readonly pools?: readonly Pool[];
   /** Injected host usage (tests); default: read from `ip`/resolv.conf when a subnet is auto-chosen. */
   readonly hostUsage?: () => Promise<readonly UsedPrefix[]>;
+  /** The host-wide lock held while a new network's subnet is chosen and its bridge made (default HOST_SUBNET_LOCK). */
+  readonly hostLock?: string;
 }
+
+/** One per host (not per state directory): subnet choice reads host state that every state directory changes. */
+export const HOST_SUBNET_LOCK = '/run/lock/tscompose/net-subnets';
 
 const EMPTY: NetState = { version: 1, networks: {} };
 
@@ -175,31 +185,28 @@ export class NativeNetworks {
     return this.locked(async (state, save) => {
       let rec = state.networks[req.key];
       let warnings: readonly string[] = [];
-      if (!rec) {
-        const others = Object.fromEntries(Object.entries(state.networks).map(([k, n]) => [k, n as IpamNetwork]));
-        const needHost = !(req.ipam ?? []).some((c) => c.subnet !== undefined && !c.subnet.includes(':'));
-        const hostUsed = needHost ? await (this.opts.hostUsage ?? readHostUsage)() : await (this.opts.hostUsage ?? readHostUsage)().catch(() => []);
-        const plan = planNetwork({ version: 1, networks: others }, req.key, req.ipam, hostUsed, this.opts.pools);
-        warnings = plan.warnings;
-        rec = {
-          ...plan.network,
-          key: req.key,
-          name: req.name ?? req.key,
-          bridge: bridgeName(req.key),
-          internal: req.internal ?? false,
-          mtu: mtuFromOptions(req.driverOpts, await defaultMtu()),
-          ...(req.labels ? { labels: req.labels } : {}),
-          endpoints: {},
-        };
-        // Record first: a crash below leaves a record that `removeNetwork` (or a re-run) cleans up.
-        await save({ ...state, networks: { ...state.networks, [req.key]: rec } });
+      const bridge = (r: NetworkRecord) => ensureBridge({ name: r.bridge, subnet: r.subnet, gateway: r.gateway, mtu: r.mtu, internal: r.internal });
+      let chain: string | undefined;
+      if (rec && (await linkExists(rec.bridge))) {
+        // nft and iptables do not need the bridge to exist (they match names): all three in parallel.
+        [, , chain] = await Promise.all([bridge(rec), applyFirewall(firewallOf(rec)), ensureIptablesAccept(rec.bridge)]);
+      } else {
+        // A new network, or one whose bridge is gone (a reboot): from reading the host's routes until its gateway
+        // address is on the bridge, under the host-wide lock.
+        rec = await withLock(this.opts.hostLock ?? HOST_SUBNET_LOCK, async () => {
+          let r = rec;
+          if (!r) {
+            const planned = await this.plan(req, state);
+            r = planned.network;
+            warnings = planned.warnings;
+            // Record first: a crash below leaves a record that `removeNetwork` (or a re-run) cleans up.
+            await save({ ...state, networks: { ...state.networks, [req.key]: r } });
+          }
+          await bridge(r);
+          return r;
+        });
+        [, chain] = await Promise.all([applyFirewall(firewallOf(rec)), ensureIptablesAccept(rec.bridge)]);
       }
-      // nft and iptables do not need the bridge to exist (they match names): all three in parallel.
-      const [, , chain] = await Promise.all([
-        ensureBridge({ name: rec.bridge, subnet: rec.subnet, gateway: rec.gateway, mtu: rec.mtu, internal: rec.internal }),
-        applyFirewall(firewallOf(rec)),
-        ensureIptablesAccept(rec.bridge),
-      ]);
       if (chain !== rec.iptablesChain || rec.ready !== true) {
         const { iptablesChain: _old, ...rest } = rec;
         rec = chain ? { ...rest, iptablesChain: chain, ready: true } : { ...rest, ready: true };
@@ -208,6 +215,26 @@ export class NativeNetworks {
       }
       return { network: rec, warnings };
     });
+  }
+
+  /** A new network's record: its subnet chosen against this state's networks and the host's routes. */
+  private async plan(req: CreateNetworkRequest, state: NetState): Promise<{ network: NetworkRecord; warnings: readonly string[] }> {
+    const others = Object.fromEntries(Object.entries(state.networks).map(([k, n]) => [k, n as IpamNetwork]));
+    const needHost = !(req.ipam ?? []).some((c) => c.subnet !== undefined && !c.subnet.includes(':'));
+    const hostUsage = this.opts.hostUsage ?? readHostUsage;
+    const hostUsed = needHost ? await hostUsage() : await hostUsage().catch(() => []);
+    const plan = planNetwork({ version: 1, networks: others }, req.key, req.ipam, hostUsed, this.opts.pools);
+    const network: NetworkRecord = {
+      ...plan.network,
+      key: req.key,
+      name: req.name ?? req.key,
+      bridge: bridgeName(req.key),
+      internal: req.internal ?? false,
+      mtu: mtuFromOptions(req.driverOpts, await defaultMtu()),
+      ...(req.labels ? { labels: req.labels } : {}),
+      endpoints: {},
+    };
+    return { network, warnings: plan.warnings };
   }
 
   /**
