@@ -106,10 +106,10 @@ export function crunCgroupVerdict(f: CgroupMountFacts): CrunCgroupCheck {
   if (f.rootType === CGROUP2_SUPER_MAGIC) return { ok: true, layout: 'cgroup v2' };
   if (f.rootType !== TMPFS_MAGIC) return { ok: false, layout: '/sys/fs/cgroup is neither cgroup2 nor a tmpfs of cgroup v1 hierarchies' };
   if (f.unifiedType !== CGROUP2_SUPER_MAGIC) return { ok: true, layout: 'cgroup v1' };
-  if (f.unifiedControllers.length === 0) return { ok: true, layout: 'cgroup v1 (the cgroup2 mount at /sys/fs/cgroup/unified holds no controller)' };
+  if (f.unifiedControllers.length === 0) return { ok: true, layout: 'cgroup v1, the cgroup2 mount at /sys/fs/cgroup/unified holding no controller' };
   return {
     ok: false,
-    layout: `hybrid cgroups: the cgroup2 mount at /sys/fs/cgroup/unified holds ${f.unifiedControllers.join(', ')} (crun 1.8: cgroups in hybrid mode not supported)`,
+    layout: `hybrid cgroups with ${f.unifiedControllers.join(', ')} on the cgroup2 mount at /sys/fs/cgroup/unified, which crun 1.8 refuses`,
   };
 }
 

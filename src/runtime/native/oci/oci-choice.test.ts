@@ -8,8 +8,11 @@ import { chooseOciRuntime, ociRuntimeNameOf, ociStateKind, whichSync, type OciRu
 import { OciRuntime } from './oci-runtime.js';
 
 const CRUN_OK: CrunCgroupCheck = { ok: true, layout: 'cgroup v2' };
-const V1_EMPTY_UNIFIED: CrunCgroupCheck = { ok: true, layout: 'cgroup v1 (the cgroup2 mount at /sys/fs/cgroup/unified holds no controller)' };
-const HYBRID: CrunCgroupCheck = { ok: false, layout: 'hybrid cgroups: the cgroup2 mount at /sys/fs/cgroup/unified holds hugetlb' };
+const V1_EMPTY_UNIFIED: CrunCgroupCheck = { ok: true, layout: 'cgroup v1, the cgroup2 mount at /sys/fs/cgroup/unified holding no controller' };
+const HYBRID: CrunCgroupCheck = {
+  ok: false,
+  layout: 'hybrid cgroups with hugetlb on the cgroup2 mount at /sys/fs/cgroup/unified, which crun 1.8 refuses',
+};
 
 function probe(bins: Record<string, string>, crun: CrunCgroupCheck, executables: string[] = []): OciRuntimeProbe {
   return { which: (c) => bins[c], crunCgroups: () => crun, isExecutable: (f) => executables.includes(f) };
@@ -36,12 +39,14 @@ describe('chooseOciRuntime', () => {
     });
     const c = chooseOciRuntime(undefined, probe(both, V1_EMPTY_UNIFIED));
     expect(c).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
-    expect(c.reason).toMatch(/holds no controller/);
+    expect(c.reason).toMatch(/holding no controller/);
   });
   test('runc where crun cannot run, and the reason says why', () => {
     const c = chooseOciRuntime(undefined, probe(both, HYBRID));
     expect(c).toMatchObject({ name: 'runc', path: '/usr/sbin/runc' });
-    expect(c.reason).toBe('crun cannot run here (hybrid cgroups: the cgroup2 mount at /sys/fs/cgroup/unified holds hugetlb); runc can');
+    expect(c.reason).toBe(
+      "crun cannot run on this host's cgroups: hybrid cgroups with hugetlb on the cgroup2 mount at /sys/fs/cgroup/unified, which crun 1.8 refuses; runc can",
+    );
   });
   test('runc when crun is missing (the cgroups are not even looked at)', () => {
     const p: OciRuntimeProbe = {
@@ -67,7 +72,7 @@ describe('chooseOciRuntime', () => {
     expect(chooseOciRuntime('crun', probe(both, CRUN_OK)).reason).toBe('TSCOMPOSE_OCI_RUNTIME=crun');
     const c = chooseOciRuntime('crun', probe(both, HYBRID));
     expect(c).toMatchObject({ name: 'crun', path: '/usr/bin/crun' });
-    expect(c.reason).toMatch(/warning: crun 1.8 cannot run here: hybrid/);
+    expect(c.reason).toMatch(/warning: crun cannot run on this host's cgroups: hybrid/);
     expect(errOf(() => chooseOciRuntime('crun', probe({ runc: '/r' }, CRUN_OK))).code).toBe('TSC_OCI_RUNTIME_MISSING');
   });
   test('TSCOMPOSE_OCI_RUNTIME as an absolute path', () => {

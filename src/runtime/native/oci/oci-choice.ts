@@ -106,8 +106,13 @@ export function chooseOciRuntime(wantedRuntime: string | undefined, probe: OciRu
   const runc = probe.which('runc');
   const check = crun ? probe.crunCgroups() : undefined;
   if (crun && check?.ok) return { name: 'crun', path: crun, reason: `crun runs on this host's cgroups (${check.layout})` };
-  if (runc) return { name: 'runc', path: runc, reason: check ? `crun cannot run here (${check.layout}); runc can` : 'crun is not installed' };
-  if (crun) throw missing(`crun is installed but cannot run containers here (${check?.layout ?? '?'}), and runc is not installed`);
+  if (runc)
+    return {
+      name: 'runc',
+      path: runc,
+      reason: check ? `crun cannot run on this host's cgroups: ${check.layout}; runc can` : 'crun is not installed',
+    };
+  if (crun) throw missing(`crun is installed but cannot run on this host's cgroups (${check?.layout ?? '?'}), and runc is not installed`);
   throw missing('no OCI runtime found: neither runc nor crun is installed');
 }
 
@@ -115,7 +120,7 @@ function crunWarning(name: OciRuntimeName, probe: OciRuntimeProbe): string {
   if (name !== 'crun') return '';
   try {
     const check = probe.crunCgroups();
-    return check.ok ? '' : ` (warning: crun 1.8 cannot run here: ${check.layout}; runc can)`;
+    return check.ok ? '' : ` (warning: crun cannot run on this host's cgroups: ${check.layout}; runc can)`;
   } catch {
     return '';
   }
