@@ -34,6 +34,7 @@ import { stopCommand } from './commands/stop.js';
 import { topCommand } from './commands/top.js';
 import { unpauseCommand } from './commands/unpause.js';
 import { upCommand } from './commands/up.js';
+import { VERSION, versionCommand } from './commands/version.js';
 import { waitCommand } from './commands/wait.js';
 import type { CommandContext, ContextOf, GlobalOptions } from './context.js';
 
@@ -69,12 +70,13 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   imageCommand,
   builderCommand,
   checkCommand,
+  versionCommand,
 ];
 
 export function buildProgram(makeContext: (globals: GlobalOptions) => CommandContext): Command {
   const program = new Command('tscompose')
     .description('Define and run multi-container applications: docker compose, in TypeScript, with Docker or a native runtime')
-    .version('0.1.0', '-v, --version')
+    .version(VERSION, '-v, --version')
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .option('-f, --file <file>', 'compose configuration file (repeatable; - for stdin)', collect)

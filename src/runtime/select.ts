@@ -77,3 +77,17 @@ export async function emptyRuntime(): Promise<Runtime> {
   const { FakeRuntime } = await import('./fake/fake-runtime.js');
   return new FakeRuntime();
 }
+
+/** The native runtime's OCI runtime on this host and why it is that one, or why there is none (`tscompose version --verbose`). */
+export type NativeOciRuntimeInfo = { readonly name: string; readonly path: string; readonly reason: string } | { readonly error: string };
+
+/** Picks it as the native runtime would (native/oci/oci-choice.ts, TSCOMPOSE_OCI_RUNTIME): a few stats, no spawn, no runtime constructed. */
+export async function nativeOciRuntime(env: Env = process.env): Promise<NativeOciRuntimeInfo> {
+  const [{ chooseOciRuntime }, { nativeSettings }] = await Promise.all([import('./native/oci/oci-choice.js'), import('./native/context.js')]);
+  try {
+    const { name, path, reason } = chooseOciRuntime(nativeSettings(env).ociRuntime);
+    return { name, path, reason };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
