@@ -13,14 +13,17 @@
 #      scripts/images/DIR/Dockerfile (FROM debian:bookworm-slim + RUN apt-get install, one at a time) and pushes
 #      mysql:8 (MariaDB; also mysql:8.0, mariadb:10, mariadb:10.11), nginx:1 (1.22, latest), php:8-fpm
 #      (8.2-fpm), python:3.11 (3; with Django, gunicorn and the MySQL drivers), node:18 (18-slim), ruby:3 (3.1);
-#      plain `docker pull NAME:TAG` then works through the mirror.
+#      plain `docker pull NAME:TAG` then works through the mirror;
+#   5. (right after 1.) on a hybrid cgroup host whose cgroup2 mount holds only `hugetlb`, used by no cgroup, gives
+#      hugetlb a v1 hierarchy at /sys/fs/cgroup/hugetlb so that crun can run there (section "hugetlb" below).
 # The images' root filesystems come from scripts/debian-images.sh, shared with scripts/native-images.sh
 # (the same images for the native runtime, with no Docker); they are `docker import`ed from tarballs cached
 # under /var/cache/tscompose/<images version>/, so a second run is fast; a built image whose label (the images
 # version and a hash of its scripts/images directory) is already in the registry is not built again.
 #
 # Usage: scripts/engine-env.sh            set up (idempotent)
-#        scripts/engine-env.sh --stop     stop the dockerd and registry this script started
+#        scripts/engine-env.sh --stop     stop the dockerd and registry this script started, and unmount the
+#                                         hugetlb hierarchy it mounted (when no cgroup in it has a process)
 #        scripts/engine-env.sh --rebuild  rebuild and re-push the images (ignores caches)
 # Env:   TSCOMPOSE_REGISTRY_PORT (default 5001), TSCOMPOSE_CACHE_DIR (default /var/cache/tscompose)
 #
@@ -61,9 +64,146 @@ stop_pidfile() { # name
   rm -f "$f"
 }
 
+# ---------------------------------------------------------------------------------------------------------------------
+# hugetlb: a cgroup v1 hierarchy of its own, so that crun can run on this kind of hybrid host (issue 16).
+#
+# The project's Debian machines boot with hybrid cgroups: every controller on a v1 hierarchy under the
+# /sys/fs/cgroup tmpfs, except `hugetlb`, which no v1 hierarchy was mounted for and so stays on the cgroup2 mount
+# at /sys/fs/cgroup/unified. crun 1.8 refuses any hybrid host whose unified/cgroup.controllers is not empty
+# ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2", whatever its cgroup manager); runc
+# 1.1 runs (it treats the host as v1). Mounting a v1 hierarchy for hugetlb empties the cgroup2 mount's controllers,
+# and crun runs (the native runtime then picks it: src/runtime/native/oci/oci-choice.ts).
+#
+# How the kernel does it (tried on this kernel, 6.x): `mount -t cgroup -o hugetlb cgroup DIR` moves the controller
+# from the cgroup2 (default) hierarchy to a new v1 one, machine-wide (not per mount namespace). By the kernel's
+# rebind_subsystems (not tried) it refuses, EBUSY, while the controller is in use on v2: enabled in a
+# cgroup.subtree_control, i.e. with cgroups of its own below the root; the script does not try then. Unmounting the v1 hierarchy gives the controller back to cgroup2, but only once the hierarchy has no cgroup
+# but its root: with a child cgroup left (runc/crun make /tscompose/<id> and /docker/<id> in every v1 hierarchy,
+# and keep the empty parents), the hierarchy outlives the unmount, invisible, and hugetlb stays off cgroup2.
+# What it changes: hugetlb limits (which nothing here sets) are v1 files; new containers of Docker, runc and crun get
+# a hugetlb cgroup; containers already running are untouched; Docker keeps working (checked: `docker run -m 48m`
+# runs, its memory.limit_in_bytes is 48 MiB). The undo was tried on a v1-only controller (net_cls) mounted in a
+# private mount namespace: empty children removed, unmounted, the controller unbound again.
+#
+# Safe, and done, only when: root (the script is); /sys/fs/cgroup is a v1 tmpfs with a cgroup2 mount at unified
+# whose cgroup.controllers is exactly `hugetlb`; no cgroup.subtree_control under it enables hugetlb; no v1 hierarchy
+# of hugetlb exists yet. Otherwise nothing is changed and the reason is logged. Idempotent: a hugetlb hierarchy
+# already mounted at /sys/fs/cgroup/hugetlb is left as it is. The change is made holding the native tests' lock
+# (flock -x /tmp/tscompose-native.lock, at most 2 min, else skipped this time): the OCI runtime new native
+# containers get changes with it (containers made before stay with theirs: oci-runtime.ts forContainer).
+#
+# Undo (--stop), only when this script mounted it (marker $HUGETLB_MARK): if no cgroup of the hierarchy has a
+# process, remove its empty cgroups (deepest first; rmdir fails on a cgroup in use), wait until the kernel has
+# released them (/proc/cgroups counts only the root), unmount it, remove the mount point if the script made it,
+# and check that hugetlb is back on cgroup2 (/proc/cgroups hierarchy 0); a cgroup with processes (a running
+# container) leaves it mounted, logged. If the hierarchy outlived the unmount (a cgroup made meanwhile) it is
+# mounted again, so it stays visible, and the marker is kept.
+HUGETLB_MNT=/sys/fs/cgroup/hugetlb
+HUGETLB_MARK="$RUN_DIR/hugetlb-v1.mounted"   # holds "made-dir=0|1"
+UNIFIED=/sys/fs/cgroup/unified
+NATIVE_LOCK=/tmp/tscompose-native.lock
+
+hugetlb_hierarchy() { awk '$1 == "hugetlb" { print $2 }' /proc/cgroups; }   # 0: on cgroup2 (or unused)
+hugetlb_cgroups() { awk '$1 == "hugetlb" { print $3 }' /proc/cgroups; }     # cgroups of its hierarchy, root included
+hugetlb_mounted() { findmnt -n -t cgroup -o OPTIONS --mountpoint "$HUGETLB_MNT" 2>/dev/null | grep -qw hugetlb; }
+
+hugetlb_v1_setup() {
+  local ctrls enabled made=0 fd
+  if hugetlb_mounted; then
+    if [[ -f $HUGETLB_MARK ]]; then log "hugetlb: v1 hierarchy at $HUGETLB_MNT already mounted by this script (crun can run)"
+    else log "hugetlb: a v1 hierarchy is already mounted at $HUGETLB_MNT (not by this script): left as it is"; fi
+    return 0
+  fi
+  if [[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != tmpfs ]]; then
+    log "hugetlb: /sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup 2>/dev/null || echo missing), not a hybrid layout: nothing to do"
+    return 0
+  fi
+  if [[ "$(stat -fc %T "$UNIFIED" 2>/dev/null)" != cgroup2fs ]]; then
+    log "hugetlb: no cgroup2 mount at $UNIFIED (plain cgroup v1, which crun accepts): nothing to do"
+    return 0
+  fi
+  ctrls=$(tr -s ' \n' ' ' <"$UNIFIED/cgroup.controllers" | sed 's/^ //; s/ $//')
+  if [[ -z $ctrls ]]; then log "hugetlb: the cgroup2 mount at $UNIFIED holds no controller (crun can run): nothing to do"; return 0; fi
+  if [[ $ctrls != hugetlb ]]; then
+    log "hugetlb: left as it is (unsafe): the cgroup2 mount at $UNIFIED holds '$ctrls', not only hugetlb; the native runtime uses runc"
+    return 0
+  fi
+  enabled=$(find "$UNIFIED" -name cgroup.subtree_control -exec grep -lw hugetlb {} + 2>/dev/null | head -3 | tr '\n' ' ' || true)
+  if [[ -n $enabled ]]; then
+    log "hugetlb: left as it is (unsafe): cgroups on cgroup2 use it (enabled in ${enabled% }); the native runtime uses runc"
+    return 0
+  fi
+  if [[ "$(hugetlb_hierarchy)" != 0 ]]; then
+    log "hugetlb: left as it is: it already has a v1 hierarchy (id $(hugetlb_hierarchy)) mounted elsewhere"
+    return 0
+  fi
+  exec {fd}>>"$NATIVE_LOCK"
+  if ! flock -x -w 120 "$fd"; then
+    exec {fd}>&-
+    log "hugetlb: native tests held $NATIVE_LOCK for 2 min: not moved this time (run the script again); the native runtime uses runc"
+    return 0
+  fi
+  [[ -d $HUGETLB_MNT ]] || { mkdir "$HUGETLB_MNT" && made=1; }
+  if mount -t cgroup -o hugetlb cgroup "$HUGETLB_MNT" 2>"$RUN_DIR/hugetlb-mount.err"; then
+    echo "made-dir=$made" >"$HUGETLB_MARK"
+    log "hugetlb: mounted a v1 hierarchy at $HUGETLB_MNT (cgroup2 now holds: [$(cat "$UNIFIED/cgroup.controllers")]): crun can run; undo: $0 --stop"
+  else
+    ((made)) && rmdir "$HUGETLB_MNT"
+    log "hugetlb: mount -t cgroup -o hugetlb failed ($(cat "$RUN_DIR/hugetlb-mount.err")): left on cgroup2; the native runtime uses runc"
+  fi
+  rm -f "$RUN_DIR/hugetlb-mount.err"
+  exec {fd}>&-
+}
+
+hugetlb_v1_undo() {
+  local made busy=() left fd
+  if [[ ! -f $HUGETLB_MARK ]]; then log "hugetlb: no v1 hierarchy mounted by this script"; return 0; fi
+  made=$(sed -n 's/^made-dir=//p' "$HUGETLB_MARK")
+  if ! hugetlb_mounted; then
+    log "hugetlb: $HUGETLB_MNT is no longer mounted"
+    rm -f "$HUGETLB_MARK"
+    [[ $made == 1 ]] && rmdir "$HUGETLB_MNT" 2>/dev/null
+    return 0
+  fi
+  exec {fd}>>"$NATIVE_LOCK"
+  if ! flock -x -w 120 "$fd"; then
+    exec {fd}>&-
+    log "hugetlb: native tests held $NATIVE_LOCK for 2 min: left mounted (run --stop again)"
+    return 0
+  fi
+  mapfile -t busy < <(find "$HUGETLB_MNT" -mindepth 2 -name cgroup.procs -exec grep -l . {} + 2>/dev/null | sed 's|/cgroup.procs$||' || true)
+  if ((${#busy[@]} > 0)); then
+    exec {fd}>&-
+    log "hugetlb: left mounted: ${#busy[@]} of its cgroups have processes (running containers), e.g. ${busy[0]}; stop them, then $0 --stop"
+    return 0
+  fi
+  find "$HUGETLB_MNT" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
+  left=$(find "$HUGETLB_MNT" -mindepth 1 -type d | head -5 | tr '\n' ' ')
+  if [[ -n $left ]]; then
+    exec {fd}>&-
+    log "hugetlb: left mounted: cgroups that would not go: ${left% }"
+    return 0
+  fi
+  # A removed cgroup is released asynchronously (RCU); unmounted before that, the hierarchy would outlive the unmount.
+  for _ in $(seq 1 50); do [[ "$(hugetlb_cgroups)" == 1 ]] && break; sleep 0.1; done
+  umount "$HUGETLB_MNT"
+  for _ in $(seq 1 50); do [[ "$(hugetlb_hierarchy)" == 0 ]] && break; sleep 0.1; done
+  if [[ "$(hugetlb_hierarchy)" != 0 ]]; then
+    # a cgroup was made between the check and the unmount, or the hierarchy is mounted elsewhere too: it lives on
+    mount -t cgroup -o hugetlb cgroup "$HUGETLB_MNT" || true
+    exec {fd}>&-
+    log "hugetlb: the v1 hierarchy outlived the unmount (in use meanwhile, or mounted elsewhere): mounted again at $HUGETLB_MNT; run --stop again"
+    return 0
+  fi
+  [[ $made == 1 ]] && rmdir "$HUGETLB_MNT"
+  rm -f "$HUGETLB_MARK"
+  exec {fd}>&-
+  log "hugetlb: unmounted $HUGETLB_MNT; back on cgroup2 (unified holds: [$(cat "$UNIFIED/cgroup.controllers")]): crun cannot run, the native runtime uses runc"
+}
+
 REBUILD=0
 case "${1:-}" in
-  --stop) stop_pidfile dockerd; stop_pidfile registry; exit 0 ;;
+  --stop) stop_pidfile dockerd; stop_pidfile registry; hugetlb_v1_undo; exit 0 ;;
   --rebuild) REBUILD=1 ;;
   "") ;;
   -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -80,6 +220,10 @@ mkdir -p "$RUN_DIR" "$CACHE_DIR"
 PKGS=(docker.io docker-registry busybox-static debootstrap iptables ca-certificates curl iproute2 tar util-linux
       runc crun conmon tini attr nftables procps)   # second line: the native runtime
 install_packages "${PKGS[@]}"
+
+# ---------------------------------------------------------------------------------------------------------------------
+# 1b. cgroups: hugetlb on a v1 hierarchy of its own when that is safe, so that crun can run (see "hugetlb" above)
+hugetlb_v1_setup
 
 # ---------------------------------------------------------------------------------------------------
 # helpers: IPv4 CIDR overlap, used to pick docker's subnets
