@@ -59,7 +59,7 @@ describe('plans', () => {
       argv: ['ip', '-batch', '-'],
       input:
         'link add name tsc-12345678 mtu 1400 type bridge\n' +
-        'link set dev tsc-12345678 mtu 1400\n' +
+        'link set dev tsc-12345678 mtu 1400 address 02:42:0a:d6:05:01\n' +
         'address replace 10.214.5.1/24 broadcast + dev tsc-12345678\n' +
         'link set dev tsc-12345678 up\n',
     });

@@ -133,7 +133,11 @@ export function planBridge(spec: BridgeSpec, exists: boolean): Step {
   const lines: string[] = [];
   // STP off (the default) puts ports in forwarding state at once; no IPv6 link-local address on the bridge.
   if (!exists) lines.push(`link add name ${spec.name} mtu ${spec.mtu} type bridge`);
-  lines.push(`link set dev ${spec.name} mtu ${spec.mtu}`);
+  // An address of its own, set (not random): a bridge with a random address takes the lowest of its ports' as
+  // ports come and go, and containers that cached the gateway's old address send to it in vain (the host drops
+  // frames to a MAC that is not the bridge's) until their neighbour entry is re-probed, 10-30 s later: DNS and
+  // every connection to the host hang (as Docker does, a fixed address; this one is stable across re-creation).
+  lines.push(`link set dev ${spec.name} mtu ${spec.mtu} address ${macFromIp(spec.gateway)}`);
   lines.push(`address replace ${spec.gateway}/${len} broadcast + dev ${spec.name}`);
   lines.push(`link set dev ${spec.name} up`);
   return ipBatch(lines);

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bridgeName, defaultRouteIface, netnsName } from './bridge.js';
+import { bridgeName, defaultRouteIface, macFromIp, netnsName } from './bridge.js';
 import { NativeNetworks, type EndpointRecord } from './network.js';
 import { runRaw } from './run.js';
 
@@ -157,6 +157,12 @@ d('native networking (root)', () => {
     eps.b1 = await timed('connect', () => nets.connect({ network: KEY.b, endpointId: ids.b1 }));
     eps.c1 = await timed('connect', () => nets.connect({ network: KEY.c, endpointId: ids.c1 }));
     eps.a2b = await timed('connect', () => nets.connect({ network: KEY.b, endpointId: ids.a2 }));
+    // The gateway's MAC is the bridge's own, set once: it does not follow the lowest port's as ports come and go
+    // (containers would keep sending to the old one; see planBridge).
+    const mac = async (dev: string) => (await fs.readFile(`/sys/class/net/${dev}/address`, 'utf8')).trim();
+    const bridgeA = (await nets.read()).networks[KEY.a]!;
+    expect(await mac(bridgeA.bridge)).toBe(macFromIp(bridgeA.gateway));
+    expect((await fs.readFile(`/sys/class/net/${bridgeA.bridge}/addr_assign_type`, 'utf8')).trim()).toBe('3'); // NET_ADDR_SET
     expect(eps.a1.netns).toBe(netnsName(ids.a1));
     expect(eps.a2b.ifname).toBe('eth1');
     expect(eps.a2b.defaultRoute).toBe(false);
