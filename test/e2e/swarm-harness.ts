@@ -558,7 +558,9 @@ export async function startSwarm(options: StartSwarmOptions): Promise<SwarmHarne
   save();
 
   try {
-    sh('ip', ['link', 'add', state.bridge, 'type', 'bridge']);
+    // A set address (not random): a random one follows the lowest port's as veths come and go, and the engines'
+    // cached neighbour entry for the bridge address (the registry forwarder) would go stale (see src/lib/net/bridge.ts).
+    sh('ip', ['link', 'add', state.bridge, 'address', '02:42:0a:4d:ff:01', 'type', 'bridge']);
     sh('ip', ['addr', 'add', `${state.bridgeIp}/24`, 'dev', state.bridge]);
     sh('ip', ['link', 'set', state.bridge, 'up']);
     sh('iptables', ['-I', ...forwardRule(state.bridge)]);
