@@ -27,7 +27,8 @@ export interface ExecChild {
 }
 
 function startFailureCode(log: string): number | undefined {
-  if (!/exec failed|unable to start container process/.test(log)) return undefined;
+  // crun: "executable file `x` not found in $PATH: No such file or directory"
+  if (!/exec failed|unable to start container process|executable file .* not found/.test(log)) return undefined;
   if (/no such file|not found/i.test(log)) return 127;
   return 126;
 }
@@ -49,7 +50,7 @@ export async function spawnExec(
   const pidFile = path.join(dir, `exec-${tag}.pid`);
   await fs.writeFile(procFile, ociSpecToJson(proc));
   const child = spawn(
-    ctx.oci.binary,
+    ctx.oci.binaryFor(r.id), // the runtime that made the container (runc or crun), which may not be today's choice
     ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id],
     {
       stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],

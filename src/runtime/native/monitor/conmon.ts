@@ -246,6 +246,9 @@ for id; do :; done
 exit 0
 `;
 
+/** The cmdline of a created container's process that was not started yet: `runc init`, or crun's `create`. */
+const CREATED_CMDLINE = /^(?:runc\0init|crun\0init\0?$|(?:[^\0]*\/)?crun\0(?:[^\0]*\0)*create\0)/;
+
 async function createStartWrapper(ctx: NativeContext): Promise<string> {
   const file = path.join(ctx.paths.run, 'oci-create-start.sh');
   const current = await fs.readFile(file, 'utf8').catch(() => '');
@@ -258,13 +261,16 @@ async function createStartWrapper(ctx: NativeContext): Promise<string> {
   return file;
 }
 
-/** Waits until the container's init has left `runc init` (it was started), or the start failed. */
+/**
+ * Waits until the container's init has left the runtime (it was started), or the start failed. A created container's
+ * process is `runc init`; crun's is the `crun … create …` process itself (crun forks it without exec).
+ */
 async function waitStarted(pid: number, startLog: string): Promise<void> {
   const end = Date.now() + 30_000;
   let delay = 2;
   for (;;) {
     const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-    if (cmd === undefined || (!/^(runc|crun)\0init\0?$/.test(cmd) && !cmd.startsWith('runc\0init'))) return; // exec'd (or already gone)
+    if (cmd === undefined || !CREATED_CMDLINE.test(cmd)) return; // exec'd (or already gone)
     const log = await fs.readFile(startLog, 'utf8').catch(() => '');
     if (log.includes('start-failed')) throw new Error(runtimeErrorMessage(log.replace(/start-failed \d+\n?/g, '')) || 'start failed');
     if (Date.now() > end) throw new Error('the container did not start within 30 s');

@@ -46,4 +46,11 @@ describe('withUserNamespace', () => {
   test('the hook script is valid sh', () => {
     expect(() => execFileSync('sh', ['-n', '-c', MOVE_NETNS_SCRIPT])).not.toThrow();
   });
+
+  test("the hook finds the container's pid in runc's and in crun's state (their keys in another order)", () => {
+    const line = MOVE_NETNS_SCRIPT.split('\n').find((l) => l.startsWith('pid='))!;
+    const pidOf = (state: string): string => execFileSync('sh', ['-c', `${line}; echo "$pid"`], { input: state, encoding: 'utf8' }).trim();
+    expect(pidOf('{"ociVersion":"1.0.2-dev","id":"c","status":"creating","pid":17134,"bundle":"/b"}')).toBe('17134');
+    expect(pidOf('{"ociVersion":"1.0","id":"c","pid":17078,"root":"rootfs","bundle":"/b","status":"created"}')).toBe('17078');
+  });
 });

@@ -23,12 +23,12 @@ import type { SpecOpt } from './spec-opts.js';
 
 /**
  * The hook's script: `$1` is the netns name under /run/netns, `$2` the joiners' user-namespace file; the OCI state
- * (one line of JSON with the container's pid) on stdin. IPv4 addresses (scope global) and routes (not the kernel's
+ * (one line of JSON with the container's pid; runc writes `status` before `pid`, crun after) on stdin. IPv4 addresses (scope global) and routes (not the kernel's
  * own) are read from the old namespace and replayed in the new one (the bridge networks are IPv4). Eight processes.
  */
 export const MOVE_NETNS_SCRIPT = `set -e
 ns="$1"
-pid=$(sed -n 's/.*"status": *"[a-z]*", *"pid": *\\([0-9][0-9]*\\).*/\\1/p')
+pid=$(sed -n 's/.*"pid": *\\([0-9][0-9]*\\).*/\\1/p')
 [ -n "$pid" ] || exit 0
 # Containers joining this one's network namespace join its user namespace through $2 (when one made it).
 if [ -n "$2" ] && [ -e "$2" ]; then
