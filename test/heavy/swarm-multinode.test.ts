@@ -22,13 +22,21 @@
  *    on the next node, but only for 1.5 s (longer is an outage: lost); every error after the connection is
  *    established (reset, early close, timeout, wrong status or body) is a lost request. Why the update can be
  *    loss-free under that rule: with 2 replicas on 3 nodes, start-first starts the new task on the free node, waits
- *    until it is healthy (it answers), and only then stops an old one; the old task's server stops accepting first
- *    (the shell kills httpd's listener on SIGTERM, so new connections are refused) and lingers 2 s for requests
- *    already accepted. Checked: no request lost, both contents served, only v2 after `up --wait` returned.
- *    The control, same loop: an update to v3 with `order: stop-first, parallelism: 2` stops both replicas at once,
- *    and the loop must count lost requests (it does see outages, so a zero above means something).
- *    What is not covered: a connection the kernel completes in the microseconds between httpd's last accept() and
- *    its close would be reset and counted as lost; no such loss has been seen, but the design does not exclude it.
+ *    until it is healthy (it answers), and only then stops an old one. The old task's server (WEB_SERVER below,
+ *    python:3.11-slim) shuts down as a server behind no load balancer must: on SIGTERM it stops at a point of its
+ *    own choosing (between requests), serves what the kernel already queued on its listening socket, and closes
+ *    it, so later connections are refused (retried elsewhere by the client) rather than accepted and dropped.
+ *    Busybox httpd cannot do that: SIGTERM kills its listener at any instant, also between an accept() and the
+ *    fork that would answer; that lost one request in one of the first runs here, under a load average of ~25.
+ *    Checked: no request lost, both contents served, only v2 after `up --wait` returned, every node served.
+ *    The server starts slowly (it listens 3 s after it starts, as an application loading itself would), which
+ *    start-first hides behind the healthcheck. The control, same loop, same server: an update to v3 with
+ *    `order: stop-first, parallelism: 2` stops both replicas at once, so no node answers for at least those 3 s,
+ *    longer than the loop's 1.5 s of retries, and the loop must count lost requests (it does see outages, so a zero
+ *    above means something).
+ *    What is not covered: TCP has no atomic "stop accepting", so a handshake that completes in the microseconds
+ *    between the server's last accept() (EAGAIN) and its close() would be reset and counted as lost. Swarm removes a
+ *    task from its load balancer before stopping it only for VIPs (IPVS), not for host-mode ports.
  * 4. **Drain**: `setNodeAvailability(worker 2, drain)` moves its tasks away: all 6 `spread` replicas run on the two
  *    other nodes (3 each, the per-node maximum), `web` keeps 2 replicas on them, node 2's engine runs no task
  *    container; then the node is made active again.
@@ -60,17 +68,52 @@ const SPREAD = 6;
 const WEB = 2;
 const IPVS = hasIpvs();
 
-// JSON strings are YAML flow scalars; `$$` is a literal `$` for compose's interpolation.
+// JSON strings are YAML flow scalars (the scripts hold no `$`, which compose would interpolate).
 const q = (v: unknown): string => JSON.stringify(v);
-const PROBE = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 ${PORT} | grep -q '200 OK'`;
-// On SIGTERM: stop accepting (kill httpd's listener; its per-connection children finish), linger for requests
-// already accepted, exit.
-const WEB_SCRIPT = [
-  `mkdir -p /www && echo "$$CONTENT" > /www/index.html`,
-  `httpd -f -p ${PORT} -h /www & pid=$$!`,
-  `trap 'kill $$pid; sleep 2; exit 0' TERM`,
-  'wait',
-].join('\n');
+// The web server: one process, one request at a time; it starts slowly (listens only after STARTUP_S seconds); on
+// SIGTERM it finishes the request under way, answers the connections already queued on the listening socket, then
+// closes it (see the header, step 3).
+const STARTUP_S = 3;
+const WEB_SERVER = String.raw`
+import os, select, signal, socket, time
+body = (os.environ['CONTENT'] + '\n').encode()
+resp = b'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n' % len(body) + body
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+time.sleep(STARTUP_S)
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', PORT))
+s.listen(128)
+def serve(c):
+    c.settimeout(5)
+    data = b''
+    try:
+        while b'\r\n\r\n' not in data:
+            d = c.recv(4096)
+            if not d:
+                break
+            data += d
+        c.sendall(resp)
+    except OSError:
+        pass
+    c.close()
+while not stop:
+    if select.select([s], [], [], 0.2)[0]:
+        serve(s.accept()[0])
+s.setblocking(False)
+while True:
+    try:
+        c = s.accept()[0]
+    except BlockingIOError:
+        break
+    c.setblocking(True)
+    serve(c)
+s.close()
+`
+  .replace('PORT', String(PORT))
+  .replace('STARTUP_S', String(STARTUP_S));
+const PROBE = `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${PORT}/', timeout=2)`;
 const HOSTNAME_SERVER = `mkdir -p /www && hostname > /www/index.html && exec httpd -f -p ${PORT} -h /www`;
 
 function compose(content: string, order: 'start-first' | 'stop-first', parallelism: number): string {
@@ -94,12 +137,12 @@ ${
 `
     : ''
 }  web:
-    image: busybox:latest
+    image: python:3.11-slim
     init: true
     environment: {CONTENT: ${q(content)}}
-    command: ${q(['sh', '-c', WEB_SCRIPT])}
+    command: ${q(['python', '-c', WEB_SERVER])}
     ports: [{target: ${PORT}, published: ${PORT}, mode: host}]
-    healthcheck: {test: ${q(['CMD-SHELL', PROBE])}, interval: 1s, timeout: 3s, retries: 30}
+    healthcheck: {test: ${q(['CMD', 'python', '-c', PROBE])}, interval: 1s, timeout: 3s, retries: 30}
     deploy:
       replicas: ${WEB}
       endpoint_mode: dnsrr
