@@ -114,6 +114,10 @@ hugetlb_v1_setup() {
     else log "hugetlb: a v1 hierarchy is already mounted at $HUGETLB_MNT (not by this script): left as it is"; fi
     return 0
   fi
+  if mountpoint -q "$HUGETLB_MNT" 2>/dev/null || { [[ -e $HUGETLB_MNT ]] && [[ ! -d $HUGETLB_MNT ]]; }; then
+    log "hugetlb: something else is at $HUGETLB_MNT: left as it is; the native runtime uses runc"
+    return 0
+  fi
   if [[ "$(stat -fc %T /sys/fs/cgroup 2>/dev/null)" != tmpfs ]]; then
     log "hugetlb: /sys/fs/cgroup is $(stat -fc %T /sys/fs/cgroup 2>/dev/null || echo missing), not a hybrid layout: nothing to do"
     return 0
