@@ -34,7 +34,7 @@ import {
   removeBridge,
   removeNetns,
 } from './bridge.js';
-import { mustCidr } from './cidr.js';
+import { mustCidr, overlaps } from './cidr.js';
 import { NetworkError } from './errors.js';
 import {
   applyFirewall,
@@ -195,7 +195,8 @@ export class NativeNetworks {
         // address is on the bridge, under the host-wide lock.
         rec = await withLock(this.opts.hostLock ?? HOST_SUBNET_LOCK, async () => {
           let r = rec;
-          if (!r) {
+          if (r) await this.checkStillFree(r);
+          else {
             const planned = await this.plan(req, state);
             r = planned.network;
             warnings = planned.warnings;
@@ -215,6 +216,22 @@ export class NativeNetworks {
       }
       return { network: rec, warnings };
     });
+  }
+
+  /**
+   * A recorded network whose bridge is gone (a reboot, or removed by hand) gets its subnet back only if nothing took
+   * it meanwhile: another state directory may have chosen it while it looked free. Refused then, clearly, rather than
+   * one gateway on two bridges.
+   */
+  private async checkStillFree(r: NetworkRecord): Promise<void> {
+    const mine = mustCidr(r.subnet);
+    const used = await (this.opts.hostUsage ?? readHostUsage)().catch(() => [] as readonly UsedPrefix[]);
+    const clash = used.find((u) => overlaps(u.prefix, mine));
+    if (clash)
+      throw new NetworkError(
+        `network ${r.key}: its subnet ${r.subnet} is now used by ${clash.source} (taken while its bridge ${r.bridge} was gone); ` +
+          'remove the network (down) and create it again to get another subnet',
+      );
   }
 
   /** A new network's record: its subnet chosen against this state's networks and the host's routes. */

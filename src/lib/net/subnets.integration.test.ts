@@ -48,4 +48,22 @@ d('subnets across state directories', () => {
     const subnets = (await Promise.all(jobs)).map((r) => r.network.subnet);
     expect(new Set(subnets).size).toBe(subnets.length);
   });
+
+  it('a network whose bridge went away is refused its subnet when another state directory took it meanwhile', async () => {
+    const mk = async () => {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tsc-subnets-'));
+      dirs.push(dir);
+      return new NativeNetworks({ stateDir: dir });
+    };
+    const [a, b] = [await mk(), await mk()];
+    const ka = `tscs${tag}_ra`;
+    const kb = `tscs${tag}_rb`;
+    made.push({ nets: a, key: ka }, { nets: b, key: kb });
+    const first = (await a.createNetwork({ key: ka })).network;
+    spawnSync('ip', ['link', 'del', first.bridge]); // as a reboot leaves it: the record stays, the bridge is gone
+    // Another state directory takes it (given explicitly here, so no parallel test can take it first).
+    expect((await b.createNetwork({ key: kb, ipam: [{ subnet: first.subnet }] })).network.subnet).toBe(first.subnet);
+    await expect(a.createNetwork({ key: ka })).rejects.toThrow(new RegExp(`subnet ${first.subnet.replace(/\./g, '\\.')} is now used by`));
+    await b.removeNetwork(kb, { force: true });
+  });
 });
