@@ -219,14 +219,16 @@ export class NativeNetworks {
   }
 
   /**
-   * A recorded network whose bridge is gone (a reboot, or removed by hand) gets its subnet back only if nothing took
-   * it meanwhile: another state directory may have chosen it while it looked free. Refused then, clearly, rather than
+   * A recorded network whose bridge is gone (a reboot, or removed by hand) gets its subnet back only if no other
+   * tscompose network took it meanwhile: another state directory may have chosen it while it looked free. Refused then, clearly, rather than
    * one gateway on two bridges.
    */
   private async checkStillFree(r: NetworkRecord): Promise<void> {
     const mine = mustCidr(r.subnet);
     const used = await (this.opts.hostUsage ?? readHostUsage)().catch(() => [] as readonly UsedPrefix[]);
-    const clash = used.find((u) => overlaps(u.prefix, mine));
+    // Only another tscompose bridge counts: a subnet given explicitly may overlap a host route by choice (allowed,
+    // with a warning, when it was created), and a reboot does not change that.
+    const clash = used.find((u) => overlaps(u.prefix, mine) && /(?: dev | on )tsc-/.test(u.source));
     if (clash)
       throw new NetworkError(
         `network ${r.key}: its subnet ${r.subnet} is now used by ${clash.source} (taken while its bridge ${r.bridge} was gone); ` +
