@@ -1,0 +1,31 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTracer } from './trace.js';
+
+describe('createTracer (TSCOMPOSE_TRACE)', () => {
+  it('appends one JSON line per step when flushed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsc-trace-'));
+    try {
+      const file = join(dir, 'trace.jsonl');
+      const t = createTracer(file);
+      expect(await t.traced('a.b', async () => 7)).toBe(7);
+      await expect(t.traced('fails', async () => Promise.reject(new Error('x')))).rejects.toThrow('x');
+      t.span('c', 2.5);
+      t.flush();
+      t.flush(); // nothing twice
+      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { span: string; ms: number; pid: number });
+      expect(lines.map((l) => l.span)).toEqual(['a.b', 'fails', 'c']);
+      expect(lines[2]).toEqual({ pid: process.pid, span: 'c', ms: 2.5 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('records nothing without a file', async () => {
+    const t = createTracer(undefined);
+    expect(await t.traced('a', async () => 1)).toBe(1);
+    t.span('b', 1);
+    t.flush();
+  });
+});
