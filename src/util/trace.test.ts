@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,10 @@ describe('createTracer (TSCOMPOSE_TRACE)', () => {
       t.span('c', 2.5);
       t.flush();
       t.flush(); // nothing twice
-      const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { span: string; ms: number; pid: number });
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { span: string; ms: number; pid: number });
       expect(lines.map((l) => l.span)).toEqual(['a.b', 'fails', 'c']);
       expect(lines[2]).toEqual({ pid: process.pid, span: 'c', ms: 2.5 });
     } finally {

@@ -4,22 +4,18 @@ import { join } from 'node:path';
 import { NativeContext, nativeSettings } from './context.js';
 
 describe('nativeSettings', () => {
-  test("defaults: OCI runtime chosen from the host, fast paths on, create and start together, Docker's registry files", () => {
+  test("defaults: OCI runtime chosen from the host, fast paths on, Docker's registry files", () => {
     expect(nativeSettings({})).toEqual({
       ociRuntime: undefined,
       ociFastPaths: true,
-      separateStart: false,
       registry: { mirrors: [], insecure: [], daemonJsonPath: '/etc/docker/daemon.json', dockerConfigPath: join(homedir(), '.docker', 'config.json') },
     });
   });
 
-  test('reads TSCOMPOSE_OCI_RUNTIME, TSCOMPOSE_OCI_FAST and TSCOMPOSE_NATIVE_SEPARATE_START', () => {
-    const s = nativeSettings({ TSCOMPOSE_OCI_RUNTIME: 'runc', TSCOMPOSE_OCI_FAST: '0', TSCOMPOSE_NATIVE_SEPARATE_START: '1' });
-    expect(s).toMatchObject({ ociRuntime: 'runc', ociFastPaths: false, separateStart: true });
-    expect(nativeSettings({ TSCOMPOSE_OCI_FAST: '1', TSCOMPOSE_NATIVE_SEPARATE_START: '0' })).toMatchObject({
-      ociFastPaths: true,
-      separateStart: false,
-    });
+  test('reads TSCOMPOSE_OCI_RUNTIME and TSCOMPOSE_OCI_FAST', () => {
+    const s = nativeSettings({ TSCOMPOSE_OCI_RUNTIME: 'runc', TSCOMPOSE_OCI_FAST: '0' });
+    expect(s).toMatchObject({ ociRuntime: 'runc', ociFastPaths: false });
+    expect(nativeSettings({ TSCOMPOSE_OCI_FAST: '1' })).toMatchObject({ ociFastPaths: true });
   });
 
   test('reads the registry variables and DOCKER_CONFIG (names only: no file is read)', () => {

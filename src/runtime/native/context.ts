@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistrySettings } from '../../lib/image/registry-config.js';
 import type { NativeNetworks } from '../../lib/net/index.js';
+import { Spawner } from '../../lib/proc/spawner.js';
 import type { NativeImages } from './images.js';
 import { networksOf } from './netglue.js';
 import { chooseOciRuntime, OciRuntime } from './oci/oci-runtime.js';
@@ -24,8 +25,6 @@ export interface NativeSettings {
   readonly ociRuntime: string | undefined;
   /** `TSCOMPOSE_OCI_FAST=0` turns off the fast paths of kill and delete (oci/oci-fast.ts). */
   readonly ociFastPaths: boolean;
-  /** `TSCOMPOSE_NATIVE_SEPARATE_START=1`: conmon runs `create` only and the CLI runs `start` (monitor/conmon.ts). */
-  readonly separateStart: boolean;
   /**
    * The image store's registries (lib/image/registry-config.ts): `TSCOMPOSE_REGISTRY_MIRRORS` and
    * `TSCOMPOSE_INSECURE_REGISTRIES` (comma- or space-separated) come before the `registry-mirrors` /
@@ -51,7 +50,6 @@ export function nativeSettings(env: NodeJS.ProcessEnv): NativeSettings {
   return {
     ociRuntime: env.TSCOMPOSE_OCI_RUNTIME,
     ociFastPaths: env.TSCOMPOSE_OCI_FAST !== '0',
-    separateStart: env.TSCOMPOSE_NATIVE_SEPARATE_START === '1',
     usernsRemap: env.TSCOMPOSE_USERNS_REMAP,
     registry: {
       mirrors: splitList(env.TSCOMPOSE_REGISTRY_MIRRORS),
@@ -74,6 +72,7 @@ export class NativeContext {
   private imagesCache: Promise<NativeImages> | undefined;
   private initCache: { path: string | undefined } | undefined;
   private usernsCache: { range: IdRange | undefined } | undefined;
+  private spawnerCache: Spawner | undefined;
 
   /** `env` gives the paths and settings and is handed to conmon (and so to the exit hook and health monitor, which build their context from it). */
   constructor(readonly env: NodeJS.ProcessEnv = process.env) {
@@ -89,6 +88,15 @@ export class NativeContext {
       this.ociCache = new OciRuntime(choice.path, this.paths.ociRoot, this.settings.ociFastPaths ? {} : { noFastPaths: true });
     }
     return this.ociCache;
+  }
+
+  /**
+   * The helper that starts the hot path's processes (mount, conmon, umount) so this large process does not fork
+   * for each (lib/proc/spawner.ts). TSCOMPOSE_NATIVE_SPAWNER=0 spawns them directly.
+   */
+  get spawner(): Spawner {
+    this.spawnerCache ??= new Spawner(this.env, { direct: this.env.TSCOMPOSE_NATIVE_SPAWNER === '0' });
+    return this.spawnerCache;
   }
 
   /** The bridge networks' state (lib/net), under `<state>/net`. */

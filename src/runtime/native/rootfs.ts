@@ -60,12 +60,12 @@ export async function mountRootfs(
     await Promise.all(['upper', 'work'].map((d) => fs.chown(path.join(dir, d), userns.uid, userns.gid)));
   }
   const opts = `lowerdir=${lower.lowerdir},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
-  try {
-    await execFileP('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], { cwd: lower.cwd });
-  } catch (e) {
+  // Started by the context's helper, not forked from this process (lib/proc/spawner.ts): one per container.
+  const r = await ctx.spawner.run({ command: 'mount', args: ['-t', 'overlay', 'overlay', '-o', opts, target], cwd: lower.cwd });
+  if (r.code !== 0) {
     throw new TsComposeError(
       'TSC_NATIVE_MOUNT',
-      `cannot mount the root filesystem of container ${id.slice(0, 12)}: ${String((e as { stderr?: string }).stderr ?? e).trim()}`,
+      `cannot mount the root filesystem of container ${id.slice(0, 12)}: ${(r.stderr || r.stdout || `mount exited with status ${r.code}`).trim()}`,
       {
         hint: 'the native runtime needs root and overlayfs; its state directory must not itself be on overlayfs (set TSCOMPOSE_STATE_DIR)',
       },

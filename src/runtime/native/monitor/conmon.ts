@@ -2,15 +2,14 @@
  * Starting a native container's process under conmon, shared by the CLI and conmon's exit hook (./exit-hook.ts:
  * restarts after the CLI exited).
  *
- * A start: spawn conmon (it daemonizes, runs `<oci> create` with the container's stdio on its own pipes, logs them
- * in k8s-file format, reaps the container and writes its exit code), wait for conmon's sync message with the pid,
- * then `<oci> start`. conmon's `--exit-command` runs the exit hook, which records the exit (./exit.ts) and applies
+ * A start: conmon, started by the context's helper process (it daemonizes, runs `<oci> create` through a small
+ * wrapper that makes it `<oci> run --detach`, keeps the container's stdio on its own pipes, logs them in k8s-file format,
+ * reaps the container and writes its exit code); the CLI waits for the wrapper's word in the start log. conmon's `--exit-command` runs the exit hook, which records the exit (./exit.ts) and applies
  * the restart policy (./restart-policy.ts); a container with a healthcheck gets a health monitor
  * (./health-monitor.ts). Both are spawned by path: they are built next to this module. Nothing here waits on a
  * pipe the container could hold.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -26,35 +25,6 @@ import { imageRunConfig } from './record.js';
 
 function here(file: string): string {
   return fileURLToPath(new URL(file, import.meta.url));
-}
-
-async function readSync(
-  stream: NodeJS.ReadableStream & { destroy(): void },
-  timeoutMs: number,
-): Promise<{ data: number; message?: string } | undefined> {
-  return new Promise((resolve) => {
-    let buf = '';
-    const done = (v: { data: number; message?: string } | undefined) => {
-      clearTimeout(timer);
-      stream.removeAllListeners('data');
-      stream.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    stream.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) {
-        try {
-          done(JSON.parse(buf.slice(0, nl)) as { data: number; message?: string });
-        } catch {
-          done(undefined);
-        }
-      }
-    });
-    stream.on('end', () => done(undefined));
-    stream.on('error', () => done(undefined));
-  });
 }
 
 async function ociLogMessage(file: string): Promise<string> {
@@ -101,7 +71,6 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const hook = here('./exit-hook.js');
   const startLog = path.join(run, 'start.log');
   await fs.rm(startLog, { force: true });
-  const combined = !ctx.settings.separateStart;
   const args = [
     '--api-version',
     '1',
@@ -110,7 +79,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     '-u',
     id,
     '-r',
-    combined ? await createStartWrapper(ctx) : ctx.oci.binary,
+    await createStartWrapper(ctx),
     '-b',
     path.join(dir, 'bundle'),
     '-p',
@@ -158,41 +127,30 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     '--exit-command-arg',
     String(generation),
   ];
-  const child = spawn('conmon', args, {
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    detached: true,
+  // Started by the context's helper (lib/proc/spawner.ts), not forked from this process. conmon daemonizes at
+  // once; the wrapper it runs as its OCI runtime writes `started` (or `start-failed N`) to the start log, which is
+  // all this waits for.
+  const spawned = await ctx.spawner.run({
+    command: 'conmon',
+    args,
+    output: 'ignore',
     env: {
-      ...ctx.env,
       TSCOMPOSE_STATE_DIR: ctx.paths.root,
       TSCOMPOSE_RUN_DIR: ctx.paths.run,
       TSC_OCI_BINARY: ctx.oci.binary,
       TSC_OCI_ROOT: ctx.oci.root,
       TSC_OCI_START_LOG: startLog,
-      _OCI_SYNCPIPE: '3',
     },
   });
-  child.on('error', () => undefined);
-  const spawned = await new Promise<Error | undefined>((resolve) => {
-    child.once('spawn', () => resolve(undefined));
-    child.once('error', (e) => resolve(e));
-  });
-  if (spawned) {
+  if (spawned.code === 127) {
     await undoNetworks();
-    throw new TsComposeError('TSC_NATIVE_CONMON', `cannot run conmon: ${spawned.message}`, { hint: 'install it: apt-get install conmon' });
+    throw new TsComposeError('TSC_NATIVE_CONMON', 'cannot run conmon: not found', { hint: 'install it: apt-get install conmon' });
   }
-  child.unref();
-  const sync = await readSync(child.stdio[3] as NodeJS.ReadableStream & { destroy(): void }, 60_000);
-  if (!sync || sync.data <= 0) {
-    const msg = sync?.message ?? ((await ociLogMessage(ociLog)).replace(/^failed$/, '') || 'conmon exited before the container was created');
-    await ctx.oci.delete(id, true).catch(() => undefined);
-    await undoNetworks();
-    throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
-  }
+  let pid: number;
   try {
-    if (combined) await waitStarted(sync.data, startLog);
-    else await ctx.oci.start(id);
+    pid = await waitStarted(startLog, path.join(run, 'pidfile'), path.join(run, 'conmon.pid'));
   } catch (e) {
-    const msg = (await ociLogMessage(ociLog)) || (e as Error).message;
+    const msg = (await ociLogMessage(ociLog)).replace(/^failed$/, '') || (e as Error).message;
     await ctx.oci.kill(id, 'SIGKILL').catch(() => undefined);
     await ctx.oci.delete(id, true).catch(() => undefined);
     await undoNetworks();
@@ -204,7 +162,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     state: {
       ...r.state,
       status: 'running',
-      pid: sync.data,
+      pid,
       ...(conmonPid ? { conmonPid } : {}),
       startedAt: new Date().toISOString(),
       exitCode: 0,
@@ -229,25 +187,28 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
 }
 
 /**
- * The OCI runtime as conmon runs it: `create`, then (when it succeeded) `start` in the background, so a container
- * start costs the CLI one process spawn (conmon) instead of two: a spawn from the CLI's large Node process is the
- * most expensive step of a start on a busy 2-core machine. TSCOMPOSE_NATIVE_SEPARATE_START=1 turns it off.
+ * The OCI runtime as conmon runs it: conmon's `create` becomes `run --detach` (create and start in one process of
+ * the runtime; both runc and crun take create's flags there), so a container start costs one conmon and one
+ * runtime process, none spawned by the CLI. The outcome goes to the start log ($TSC_OCI_START_LOG), which the CLI
+ * watches: `started` or `start-failed N`. Any other command goes to the runtime unchanged.
  */
 const WRAPPER = `#!/bin/sh
-# tscompose: conmon's OCI runtime. create, then start in the background; anything else unchanged.
+# tscompose: conmon's OCI runtime. create = run --detach; anything else unchanged.
 rt="$TSC_OCI_BINARY"
 case " $* " in
   *" create "*) ;;
   *) exec "$rt" "$@" ;;
 esac
-"$rt" "$@" || exit $?
-for id; do :; done
-( "$rt" --root "$TSC_OCI_ROOT" start "$id" >>"$TSC_OCI_START_LOG" 2>&1 || echo "start-failed $?" >>"$TSC_OCI_START_LOG" ) </dev/null >/dev/null 2>&1 &
-exit 0
+first=1 swapped=
+for a; do
+  if [ -n "$first" ]; then set --; first=; fi
+  if [ "$a" = create ] && [ -z "$swapped" ]; then set -- "$@" run --detach; swapped=1; else set -- "$@" "$a"; fi
+done
+"$rt" "$@"
+st=$?
+if [ "$st" -eq 0 ]; then echo started; else echo "start-failed $st"; fi >>"$TSC_OCI_START_LOG"
+exit "$st"
 `;
-
-/** The cmdline of a created container's process that was not started yet: `runc init`, or crun's `create`. */
-const CREATED_CMDLINE = /^(?:runc\0init|crun\0init\0?$|(?:[^\0]*\/)?crun\0(?:[^\0]*\0)*create\0)/;
 
 async function createStartWrapper(ctx: NativeContext): Promise<string> {
   const file = path.join(ctx.paths.run, 'oci-create-start.sh');
@@ -262,20 +223,37 @@ async function createStartWrapper(ctx: NativeContext): Promise<string> {
 }
 
 /**
- * Waits until the container's init has left the runtime (it was started), or the start failed. A created container's
- * process is `runc init`; crun's is the `crun … create …` process itself (crun forks it without exec).
+ * Waits for the start log to say the container started (its pid is then in `pidFile`), or that a step failed, or
+ * for conmon to be gone without a word. Polls with a growing interval (2 → 20 ms): a start takes tens of ms.
  */
-async function waitStarted(pid: number, startLog: string): Promise<void> {
-  const end = Date.now() + 30_000;
+async function waitStarted(startLog: string, pidFile: string, conmonPidFile: string): Promise<number> {
+  const end = Date.now() + 60_000;
   let delay = 2;
-  for (;;) {
-    const cmd = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-    if (cmd === undefined || !CREATED_CMDLINE.test(cmd)) return; // exec'd (or already gone)
-    const log = await fs.readFile(startLog, 'utf8').catch(() => '');
-    if (log.includes('start-failed')) throw new Error(runtimeErrorMessage(log.replace(/start-failed \d+\n?/g, '')) || 'start failed');
-    if (Date.now() > end) throw new Error('the container did not start within 30 s');
+  for (let i = 1; ; i++) {
+    const log = readSmall(startLog);
+    if (/^started$/m.test(log)) {
+      const pid = Number(readSmall(pidFile).trim());
+      if (pid > 0) return pid;
+    }
+    const failed = /^start-failed (\d+)$/m.exec(log);
+    if (failed) throw new Error(`the OCI runtime failed (status ${failed[1]})`);
+    // conmon writes its pid file once it has forked; gone without a word = it failed before the runtime ran.
+    if (i % 10 === 0) {
+      const conmon = Number(readSmall(conmonPidFile).trim());
+      if (conmon > 0 && !processRunning(conmon) && !/^start/m.test(readSmall(startLog)))
+        throw new Error('conmon exited before the container was created');
+    }
+    if (Date.now() > end) throw new Error('the container did not start within 60 s');
     await sleep(delay);
     delay = Math.min(delay * 2, 20);
+  }
+}
+
+function readSmall(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }
 

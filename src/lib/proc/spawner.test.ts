@@ -1,0 +1,47 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { shellQuote, Spawner } from './spawner.js';
+
+describe('Spawner', () => {
+  let s: Spawner;
+  beforeEach(() => {
+    s = new Spawner();
+  });
+  afterEach(() => s.close());
+
+  it('runs commands through one helper shell, with their output, status, env and cwd', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsc-spawner-'));
+    try {
+      const [a, b, c] = await Promise.all([
+        s.run({ command: 'sh', args: ['-c', 'echo "$1 $X"; echo err >&2; exit 3', 'sh', "it's a $word"], env: { X: 'x y' } }),
+        s.run({ command: 'pwd', args: [], cwd: dir }),
+        s.run({ command: 'true', args: [], output: 'ignore' }),
+      ]);
+      expect(a).toEqual({ code: 3, stdout: "it's a $word x y\n", stderr: 'err\n' });
+      expect(b.stdout.trim()).toBe(dir);
+      expect(c).toEqual({ code: 0, stdout: '', stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs jobs concurrently and matches results to their jobs', async () => {
+    const t0 = Date.now();
+    const rs = await Promise.all(Array.from({ length: 10 }, (_, i) => s.run({ command: 'sh', args: ['-c', `sleep 0.3; echo ${i}`] })));
+    expect(rs.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    expect(Date.now() - t0).toBeLessThan(2500);
+  });
+
+  it('reports a missing command as 127 and spawns arguments with newlines directly', async () => {
+    expect((await s.run({ command: '/no/such/cmd', args: [] })).code).toBe(127);
+    expect(await s.run({ command: 'printf', args: ['%s', 'a\nb'] })).toEqual({ code: 0, stdout: 'a\nb', stderr: '' });
+  });
+
+  it('quotes words for sh', () => {
+    expect(shellQuote('a/b-c.d=1')).toBe('a/b-c.d=1');
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+    expect(shellQuote('')).toBe("''");
+  });
+});
