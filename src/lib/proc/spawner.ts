@@ -102,7 +102,11 @@ export class Spawner {
     if (this.child) return this.child;
     try {
       this.dir = mkdtempSync(path.join(tmpdir(), 'tscompose-spawner-'));
-      const child = spawn('/bin/sh', ['-c', SERVER, 'tscompose-spawner', this.dir], { stdio: ['pipe', 'pipe', 'ignore'], env: this.env });
+      const child = spawn('/bin/sh', ['-c', SERVER, 'tscompose-spawner', this.dir], {
+        stdio: ['pipe', 'pipe', 'ignore'],
+        env: this.env,
+        detached: true, // its own process group: a Ctrl-C meant for the CLI does not reach a conmon being started
+      });
       child.stdout?.setEncoding('utf8');
       child.stdout?.on('data', (d: string) => this.onData(d));
       child.once('error', () => this.fail(new Error('the helper shell could not start')));

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fastDeleteStopped, fastKill, processStartTime, readRuncState, removeCgroupDir } from './oci-fast.js';
+import { cgroupDirsOf, fastDeleteStopped, fastKill, processStartTime, readFastState, readRuncState, removeCgroupDir } from './oci-fast.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsc-oci-fast-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -114,5 +114,54 @@ describe('fastDeleteStopped', () => {
     expect(await fastDeleteStopped(state('h', { init_process_pid: dead, init_process_start: 5, config: ownPid, intel_rdt_path: '/x' }), 'h')).toBe(
       false,
     );
+  });
+});
+
+describe("crun's state (status + config.json)", () => {
+  function crunState(id: string, status: object, config: object): string {
+    const root = join(dir, 'crun-root');
+    mkdirSync(join(root, id), { recursive: true });
+    writeFileSync(join(root, id, 'status'), JSON.stringify(status));
+    writeFileSync(join(root, id, 'config.json'), JSON.stringify(config));
+    return root;
+  }
+  const crunOwnPid = { linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }] } };
+  const crunSharedPid = { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: '/proc/1/ns/pid' }] } };
+
+  test('kill: signals the recorded init (--all only with SIGKILL and its own pid namespace)', async () => {
+    const p = await sleeper();
+    const start = await processStartTime(p.pid);
+    const shared = crunState('k1', { pid: p.pid, 'process-start-time': start, 'cgroup-path': '' }, crunSharedPid);
+    expect(await fastKill(shared, 'k1', 9, true)).toBe(false);
+    const root = crunState('k2', { pid: p.pid, 'process-start-time': start, 'cgroup-path': '' }, crunOwnPid);
+    expect(await readFastState(root, 'k2')).toMatchObject({ pid: p.pid, startTime: start, ownPidNamespace: true, needsRuntime: false });
+    expect(await fastKill(root, 'k2', 9, true)).toBe(true);
+    expect(await p.exited).toBe('SIGKILL');
+  });
+
+  test('delete: the state directory goes once init is gone; systemd cgroups and hooks need crun', async () => {
+    const dead = 2 ** 22 + 13;
+    const root = crunState('d1', { pid: dead, 'process-start-time': 5, 'cgroup-path': '' }, crunOwnPid);
+    expect(await fastDeleteStopped(root, 'd1')).toBe(true);
+    expect(existsSync(join(root, 'd1'))).toBe(false);
+    expect(await fastDeleteStopped(crunState('d2', { pid: dead, 'process-start-time': 5, 'systemd-cgroup': true }, crunOwnPid), 'd2')).toBe(false);
+    expect(
+      await fastDeleteStopped(
+        crunState('d3', { pid: dead, 'process-start-time': 5 }, { ...crunOwnPid, hooks: { poststop: [{ path: '/x' }] } }),
+        'd3',
+      ),
+    ).toBe(false);
+    expect(await fastDeleteStopped(crunState('d4', { pid: dead, 'process-start-time': 5 }, crunSharedPid), 'd4')).toBe(false);
+  });
+
+  test('a cgroup path is found in every v1 hierarchy, or once on cgroup v2', () => {
+    const v1 = join(dir, 'v1');
+    for (const c of ['memory', 'pids', 'unified']) mkdirSync(join(v1, c), { recursive: true });
+    expect(cgroupDirsOf('/tscompose/x', v1).sort()).toEqual(['memory', 'pids', 'unified'].map((c) => join(v1, c, 'tscompose/x')));
+    const v2 = join(dir, 'v2');
+    mkdirSync(v2, { recursive: true });
+    writeFileSync(join(v2, 'cgroup.controllers'), 'cpu memory\n');
+    expect(cgroupDirsOf('/tscompose/x', v2)).toEqual([join(v2, 'tscompose/x')]);
+    expect(cgroupDirsOf('', v2)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Spawn-free versions of the two runc calls every stop makes, used by OciRuntime before it spawns runc.
+ * Spawn-free versions of the two runtime calls every stop makes, used by OciRuntime before it spawns runc or crun.
  *
  * A process spawn from the CLI costs ~10 ms of its main thread (fork + exec are serial in Node) and runc itself
  * ~20–30 ms of CPU; `down` of 20 containers made ~80 such spawns. What runc does for these two calls is small
@@ -9,10 +9,14 @@
  *   process of the cgroup, which for a container with its own pid namespace is what SIGKILL to init does anyway.
  * - `runc delete` of a container whose init has exited removes its cgroups (`cgroup_paths`, deepest first) and
  *   its state directory; poststop hooks and Intel RDT, which tscompose never configures, would need runc.
- * Anything unexpected — another runtime's state, a pid that is not the container's init, a cgroup that will
- * not go — returns false and the caller spawns runc as before, so the result is never worse than runc's own.
+ * crun keeps the same facts in `<root>/<id>/status` (`pid`, `process-start-time` from the same /proc field,
+ * `cgroup-path` relative to each cgroup hierarchy) and the container's config.json beside it (namespaces, hooks);
+ * its delete of a stopped container likewise removes the cgroup in every hierarchy and the state directory.
+ * Anything unexpected — an unknown state, a pid that is not the container's init, a systemd-managed cgroup, hooks,
+ * a cgroup that will not go — returns false and the caller spawns the runtime as before, so the result is never
+ * worse than the runtime's own.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseProcStat } from '../../../lib/fs/proc.js';
 
@@ -47,26 +51,94 @@ export async function processStartTime(pid: number): Promise<number | undefined>
   }
 }
 
-function ownPidNamespace(s: RuncState): boolean {
-  return (s.config?.namespaces ?? []).some((n) => n.type === 'NEWPID' && !n.path);
+/** What the fast paths need from either runtime's state. */
+export interface FastState {
+  readonly pid: number;
+  readonly startTime: number;
+  /** Whether the container has a pid namespace of its own (SIGKILL to init then ends every process). */
+  readonly ownPidNamespace: boolean;
+  /** Hooks, Intel RDT or systemd cgroups: only the runtime itself handles those. */
+  readonly needsRuntime: boolean;
+  /** The container's cgroup directories (absolute, under /sys/fs/cgroup). */
+  readonly cgroupDirs: readonly string[];
+}
+
+const hasHooks = (hooks: Readonly<Record<string, readonly unknown[] | null>> | null | undefined): boolean =>
+  Object.values(hooks ?? {}).some((h) => Array.isArray(h) && h.length > 0);
+
+function fromRunc(s: RuncState): FastState {
+  return {
+    pid: s.init_process_pid,
+    startTime: Number(s.init_process_start),
+    ownPidNamespace: (s.config?.namespaces ?? []).some((n) => n.type === 'NEWPID' && !n.path),
+    needsRuntime: Boolean(s.intel_rdt_path) || hasHooks(s.config?.hooks),
+    cgroupDirs: [...new Set(Object.values(s.cgroup_paths ?? {}))],
+  };
+}
+
+interface CrunStatus {
+  readonly pid?: number;
+  readonly 'process-start-time'?: number;
+  readonly 'cgroup-path'?: string;
+  readonly 'systemd-cgroup'?: boolean;
+  readonly scope?: string;
+}
+
+interface CrunConfig {
+  readonly hooks?: Readonly<Record<string, readonly unknown[] | null>> | null;
+  readonly linux?: { readonly namespaces?: readonly { readonly type: string; readonly path?: string }[]; readonly intelRdt?: unknown };
+}
+
+/** A cgroup path (as crun records it) in every hierarchy of this host: the one of cgroup v2, or each v1 one. */
+export function cgroupDirsOf(relative: string, base = '/sys/fs/cgroup'): string[] {
+  const rel = relative.replace(/^\/+/, '');
+  if (!rel) return [];
+  if (existsSync(path.join(base, 'cgroup.controllers'))) return [path.join(base, rel)];
+  const dirs: string[] = [];
+  for (const e of readdirSync(base, { withFileTypes: true })) if (e.isDirectory()) dirs.push(path.join(base, e.name, rel));
+  return dirs;
+}
+
+async function readCrunState(root: string, id: string): Promise<FastState | undefined> {
+  try {
+    const dir = path.join(root, id);
+    const s = JSON.parse(await fs.readFile(path.join(dir, 'status'), 'utf8')) as CrunStatus;
+    if (!Number.isInteger(s.pid) || (s.pid ?? 0) <= 0 || typeof s['process-start-time'] !== 'number') return undefined;
+    const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as CrunConfig;
+    return {
+      pid: s.pid as number,
+      startTime: s['process-start-time'],
+      ownPidNamespace: (config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
+      needsRuntime: Boolean(s['systemd-cgroup']) || Boolean(s.scope) || config.linux?.intelRdt !== undefined || hasHooks(config.hooks),
+      cgroupDirs: cgroupDirsOf(s['cgroup-path'] ?? ''),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The state of container `id` as runc (`state.json`) or crun (`status`) left it, or undefined. */
+export async function readFastState(root: string, id: string): Promise<FastState | undefined> {
+  const runc = await readRuncState(root, id);
+  return runc ? fromRunc(runc) : readCrunState(root, id);
 }
 
 /** Whether the state's init process is still running (the same process, not a reused pid). */
-export async function initRunning(s: RuncState): Promise<boolean> {
-  return (await processStartTime(s.init_process_pid)) === Number(s.init_process_start);
+export async function initRunning(s: FastState): Promise<boolean> {
+  return (await processStartTime(s.pid)) === s.startTime;
 }
 
 /**
- * `runc kill [--all] ID SIGNAL` without runc: true when the signal was sent (or the init had already exited),
- * false when runc must do it.
+ * `kill [--all] ID SIGNAL` without the runtime: true when the signal was sent (or the init had already exited),
+ * false when the runtime must do it.
  */
 export async function fastKill(root: string, id: string, signal: number, all: boolean): Promise<boolean> {
-  const s = await readRuncState(root, id);
+  const s = await readFastState(root, id);
   if (!s) return false;
-  if (all && (signal !== 9 || !ownPidNamespace(s))) return false;
-  if (!(await initRunning(s))) return false; // let runc say "container not running" as before
+  if (all && (signal !== 9 || !s.ownPidNamespace)) return false;
+  if (!(await initRunning(s))) return false; // let the runtime say "container not running" as before
   try {
-    process.kill(s.init_process_pid, signal);
+    process.kill(s.pid, signal);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') return true;
     return false;
@@ -94,18 +166,16 @@ export async function removeCgroupDir(dir: string, attempts = 20): Promise<boole
 }
 
 /**
- * `runc delete ID` of a container whose init has exited, without runc: true when its cgroups and state are gone,
- * false when runc must do it (the state directory is then untouched or only partly cleaned, which runc accepts).
+ * `delete ID` of a container whose init has exited, without the runtime: true when its cgroups and state are gone,
+ * false when the runtime must do it (the state directory is then untouched or only partly cleaned, which both
+ * runtimes accept).
  */
 export async function fastDeleteStopped(root: string, id: string): Promise<boolean> {
-  const s = await readRuncState(root, id);
-  if (!s) return false;
-  if (!ownPidNamespace(s) || s.intel_rdt_path) return false;
-  if (Object.values(s.config?.hooks ?? {}).some((h) => Array.isArray(h) && h.length > 0)) return false;
+  const s = await readFastState(root, id);
+  if (!s || !s.ownPidNamespace || s.needsRuntime) return false;
   if (await initRunning(s)) return false;
-  const cgroups = [...new Set(Object.values(s.cgroup_paths ?? {}))];
-  if (cgroups.some((p) => !p.startsWith('/sys/fs/cgroup/'))) return false;
-  const removed = await Promise.all(cgroups.map((p) => removeCgroupDir(p)));
+  if (s.cgroupDirs.some((p) => !p.startsWith('/sys/fs/cgroup/'))) return false;
+  const removed = await Promise.all(s.cgroupDirs.map((p) => removeCgroupDir(p)));
   if (removed.includes(false)) return false;
   await fs.rm(path.join(root, id), { recursive: true, force: true });
   return true;

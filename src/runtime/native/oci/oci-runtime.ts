@@ -346,10 +346,10 @@ export class OciRuntime {
     await this.piped(this.deleteArgs(id, force));
   }
 
-  /** runc's state file is read directly for kill and delete (oci-fast.ts) unless `noFastPaths`. */
+  /** The runtime's state file is read directly for kill and delete (oci-fast.ts) unless `noFastPaths`. */
   private get fastPaths(): boolean {
     // With --systemd-cgroup the cgroups belong to a systemd unit, which only runc (over D-Bus) removes properly.
-    return this.name === 'runc' && !this.options.noFastPaths && !this.options.systemdCgroup;
+    return !this.options.noFastPaths && !this.options.systemdCgroup;
   }
 
   async pause(id: string): Promise<void> {
