@@ -3,12 +3,13 @@
 // Debian's docker-compose 1.29.2 against the same Docker Engine, alternating which tool goes first, and prints
 // medians and ratios as a markdown block for the README.
 //
-// Usage: node bench/engine.mjs [--runs N] [--services N] [--runtime docker|native] [--compare DIR]
+// Usage: node bench/engine.mjs [--runs N] [--services N] [--runtime docker|native] [--oci-runtime crun,runc] [--compare DIR]
 // `--compare DIR` times another build of tscompose too (DIR is a checkout with its own `npm run build`, e.g. a git
 // worktree of an earlier commit), in the same alternation, and prints this build's time over that one's.
 // Needs: a running Docker Engine with busybox:latest pullable (npm run engine:setup), `npm run build`.
 // With `--runtime native`, tscompose runs the project on its native runtime (default network: a bridge with DNS)
-// while docker-compose runs it on Docker, as the issue's comparison asks.
+// while docker-compose runs it on Docker, as the issue's comparison asks; `--oci-runtime crun,runc` (native only)
+// times it once per OCI runtime (TSCOMPOSE_OCI_RUNTIME), in the same alternation (default: the one it picks).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ const runs = Number(opt('--runs', '7'));
 const services = Number(opt('--services', '20'));
 const runtime = opt('--runtime', 'docker');
 const compare = opt('--compare', undefined);
+const ociRuntimes = runtime === 'native' ? (opt('--oci-runtime', '') || '').split(',').filter(Boolean) : [];
 const root = resolve(new URL('..', import.meta.url).pathname);
 const tscompose = join(root, 'bin/tscompose');
 
@@ -66,11 +68,18 @@ if (runtime === 'native') sh(tscompose, ['--runtime', 'native', 'image', 'pull',
 const env = { ...process.env };
 const cmpCache = mkdtempSync(join(tmpdir(), 'tscompose-bench-cache-'));
 for (const k of Object.keys(env)) if (k.startsWith('COMPOSE_')) delete env[k];
+const nativeTools = Object.fromEntries(
+  (ociRuntimes.length > 0 ? ociRuntimes : ['']).map((oci, i) => [
+    runtime === 'native' ? `tscompose (native${oci ? `, ${oci}` : ''})` : 'tscompose',
+    (verb, extra = []) => [
+      tscompose,
+      ['--runtime', runtime, '-p', `benchts${i || ''}`, '--progress', 'quiet', verb, ...extra],
+      oci ? { TSCOMPOSE_OCI_RUNTIME: oci } : undefined,
+    ],
+  ]),
+);
 const tools = {
-  [runtime === 'native' ? 'tscompose (native)' : 'tscompose']: (verb, extra = []) => [
-    tscompose,
-    ['--runtime', runtime, '-p', 'benchts', '--progress', 'quiet', verb, ...extra],
-  ],
+  ...nativeTools,
   // Its own code-cache directory: a bundle removes the caches of other bundles from its directory.
   ...(compare
     ? {
@@ -114,9 +123,11 @@ let out = `\n${services} services (busybox, depends_on chains), ${runs} alternat
 out += '| Tool | `up -d` median (ms) | no-op `up -d` median (ms) | `down` median (ms) |\n|---|---:|---:|---:|\n';
 for (const [t, r] of Object.entries(results)) out += `| ${t} | ${fmt(median(r.up))} | ${fmt(median(r.noop))} | ${fmt(median(r.down))} |\n`;
 if (haveDc) {
-  const a = results[Object.keys(tools)[0]];
   const b = results['docker-compose'];
-  out += `\nRatios (tscompose / docker-compose): up **${(median(a.up) / median(b.up)).toFixed(2)}×**, no-op up **${(median(a.noop) / median(b.noop)).toFixed(2)}×**, down **${(median(a.down) / median(b.down)).toFixed(2)}×**.\n`;
+  for (const t of Object.keys(nativeTools)) {
+    const a = results[t];
+    out += `\nRatios (${t} / docker-compose): up **${(median(a.up) / median(b.up)).toFixed(2)}×**, no-op up **${(median(a.noop) / median(b.noop)).toFixed(2)}×**, down **${(median(a.down) / median(b.down)).toFixed(2)}×**.\n`;
+  }
 } else out += '\n(docker-compose 1.29.2 not available: no comparison)\n';
 if (compare) {
   const a = results[Object.keys(tools)[0]];
