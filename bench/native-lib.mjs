@@ -14,7 +14,7 @@
 // - TSCOMPOSE_TRACE (src/util/trace.ts): JSON lines `{"pid":N,"span":"name","ms":X}` appended by each CLI process
 //   at exit.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 export const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -203,12 +203,51 @@ export function cpuByCommand(records) {
 }
 
 const DISTRO_PACCT = '/var/log/account/pacct';
+// Accounting is one per host: two benches at once (under the shared native lock) take turns through this lock.
+const ACCT_LOCK = '/tmp/tscompose-bench-acct.lock';
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+};
+
+/** Takes ACCT_LOCK (a directory holding the owner's pid), waiting up to 15 min; a dead owner's lock is taken over. */
+function lockAccounting() {
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(ACCT_LOCK);
+      writeFileSync(join(ACCT_LOCK, 'pid'), String(process.pid));
+      return;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    let owner;
+    try {
+      owner = Number(readFileSync(join(ACCT_LOCK, 'pid'), 'utf8'));
+    } catch {
+      // being written, or its writer died: stale after 10 s
+      if (Date.now() - (statSync(ACCT_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 10_000) owner = -1;
+    }
+    if (owner === -1 || (owner && !alive(owner))) {
+      rmSync(ACCT_LOCK, { recursive: true, force: true });
+      continue;
+    }
+    if (i === 0) log(`bench: waiting for another bench's process accounting to end (${ACCT_LOCK})`);
+    if (i > 9000) throw new Error(`${ACCT_LOCK}: held by pid ${owner} for 15 minutes`);
+    sleepMs(100);
+  }
+}
 
 /**
  * Host-wide process accounting through `accton` (package acct; installed with apt-get when `install`). `start(file)`
  * turns it on into `file`, `stop()` off again; it is idempotent, and the bench calls it on every exit path. If the
  * distribution's accounting was on before (a process exiting adds a record to /var/log/account/pacct), `stop()`
- * turns that back on instead of off. `available` is false, with a `note`, when there is no accton.
+ * turns that back on instead of off. Between start and stop it holds ACCT_LOCK, so two benches never account at
+ * once. `available` is false, with a `note`, when there is no accton.
  */
 export function processAccounting({ install }) {
   let accton = which('accton');
@@ -244,14 +283,16 @@ export function processAccounting({ install }) {
     available: true,
     start(file) {
       writeFileSync(file, '', { mode: 0o600 });
-      sh(accton, [file]);
+      lockAccounting();
       on = true;
+      sh(accton, [file]);
     },
     stop() {
       if (!on) return;
       on = false;
       const r = spawnSync(accton, wasOn ? [DISTRO_PACCT] : ['off'], { stdio: 'ignore', detached: true });
       if (r.status !== 0) log(`bench: warning: \`accton ${wasOn ? DISTRO_PACCT : 'off'}\` failed: process accounting may still be on`);
+      rmSync(ACCT_LOCK, { recursive: true, force: true });
     },
     /** The session's records of `file` (see sessionRecords). */
     read(file, session) {

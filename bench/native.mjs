@@ -40,8 +40,9 @@
 //   - CPU by process name from BSD process accounting (`accton FILE`, records parsed by bench/native-lib.mjs),
 //     kept to the measured commands' descendants and the daemons reparented to the bench's reaper during the cycle;
 //     the kernel rounds each process's CPU down to 10 ms, so short processes mostly count 0: the cgroup total is
-//     printed beside the sum. Accounting is host-wide; the bench turns it off (or back to the distribution's file
-//     if that was being written) on every exit path but SIGKILL.
+//     printed beside the sum. Accounting is host-wide: benches running at once take turns (a lock directory,
+//     /tmp/tscompose-bench-acct.lock), and the bench turns it off (or back to the distribution's file if that was
+//     being written) on every exit path but SIGKILL.
 //   - Wall time per step inside the CLI: TSCOMPOSE_TRACE=<file> (src/util/trace.ts), per span name.
 //
 // Orphaned `run -d` containers and daemonized conmons need a parent that reaps them; when pid 1 does not (some
