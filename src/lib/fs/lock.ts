@@ -12,9 +12,12 @@
  *   LockTimeoutError naming the lock directory and its holder.
  *
  * Re-entrant use is NOT supported (it deadlocks until the timeout): keep critical sections short.
+ *
+ * Taking, releasing and reading a lock are synchronous calls (mkdir, a small write, rm: microseconds each): made
+ * through the thread pool they cost the main thread more than they take, and `up` takes hundreds of locks.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { mkdirSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CodedError, errnoCode, isErrno } from '../errors.js';
 import { pidAlive } from './proc.js';
@@ -79,7 +82,7 @@ async function holdFileLock<T>(lockPath: string, fn: () => Promise<T>, opts: Loc
   try {
     return await fn();
   } finally {
-    await fs.rm(lockPath, { recursive: true, force: true });
+    rmSync(lockPath, { recursive: true, force: true });
   }
 }
 
@@ -90,9 +93,9 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
   for (;;) {
     opts.signal?.throwIfAborted();
     try {
-      await fs.mkdir(lockPath);
+      mkdirSync(lockPath);
       try {
-        await fs.writeFile(path.join(lockPath, PID_FILE), String(process.pid));
+        writeFileSync(path.join(lockPath, PID_FILE), String(process.pid));
         return;
       } catch (e) {
         // Lost it before writing the pid (taken over as pid-less by a waiter that thought us dead): try again.
@@ -102,7 +105,7 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT') {
-        await fs.mkdir(path.dirname(lockPath), { recursive: true });
+        mkdirSync(path.dirname(lockPath), { recursive: true });
         continue;
       }
       if (code !== 'EEXIST') throw e;
@@ -120,7 +123,12 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
 
 /** The pid in the lock directory, or undefined when it has none (yet). */
 async function readHolder(lockPath: string): Promise<number | undefined> {
-  const text = await fs.readFile(path.join(lockPath, PID_FILE), 'utf8').catch(() => '');
+  let text = '';
+  try {
+    text = readFileSync(path.join(lockPath, PID_FILE), 'utf8');
+  } catch {
+    // none (yet)
+  }
   const pid = Number(text);
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }

@@ -27,6 +27,7 @@ import { joinedUserns } from './userns/join.js';
 import { containerRemap, createBindSources } from './userns/mode.js';
 import { shiftOwners } from './userns/shift.js';
 import type { VolumeService } from './volumes.js';
+import { traced } from '../../util/trace.js';
 
 export async function createContainer(
   ctx: NativeContext,
@@ -58,7 +59,7 @@ export async function createContainer(
   // later command removes it if this CLI dies first).
   await ctx.state.write({ ...newRecord(id, spec, image, '', [], []), creating: process.pid });
   try {
-    const rootfs = await mountRootfs(ctx, id, images.overlayLowerdir(image), { userns });
+    const rootfs = await traced('native.create.mount', () => mountRootfs(ctx, id, images.overlayLowerdir(image), { userns }));
     const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;
     await writeJsonAtomic(path.join(dir, 'image-config.json'), image.config);
     const user = await resolveUser(rootfs, spec.user ?? imageConfig.User);

@@ -40,6 +40,7 @@ import type { ContainerRecord } from './state.js';
 import { unsupported } from './unsupported.js';
 import type { VolumeService } from './volumes.js';
 import type { NetworkService } from './networks.js';
+import { traced } from '../../util/trace.js';
 
 const execFileP = promisify(execFile);
 
@@ -234,12 +235,14 @@ export class ContainerService {
       await ctx.oci.kill(r.id, sig, sig === 'SIGKILL').catch(() => undefined);
       if (wasPaused) await ctx.oci.resume(r.id).catch(() => undefined);
     }
-    if (sig === 'SIGKILL') await waitExitFile(ctx, r, 10_000);
-    else if (!(await waitExitFile(ctx, r, timeout))) {
-      await ctx.oci.kill(r.id, 'SIGKILL', true).catch(() => undefined);
-      await waitExitFile(ctx, r, 10_000);
-    }
-    await finalizeExit(ctx, r.id, undefined, { keepNetworks });
+    await traced('native.stop.wait-exit', async () => {
+      if (sig === 'SIGKILL') await waitExitFile(ctx, r, 10_000);
+      else if (!(await waitExitFile(ctx, r, timeout))) {
+        await ctx.oci.kill(r.id, 'SIGKILL', true).catch(() => undefined);
+        await waitExitFile(ctx, r, 10_000);
+      }
+    });
+    await traced('native.stop.finalize', () => finalizeExit(ctx, r.id, undefined, { keepNetworks }));
   }
 
   async stop(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined } = {}): Promise<void> {
@@ -293,8 +296,10 @@ export class ContainerService {
     // Normally released when its run ended; a crash (kill -9 while starting) may have left some: cheap when none.
     if (rec && usesBridge(rec)) await detachNetworks(ctx.paths, rec).catch(() => undefined);
     // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
-    for (let i = 0; i < 40 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(50);
-    await unmountRootfs(ctx, id);
+    await traced('native.remove.conmon-wait', async () => {
+      for (let i = 0; i < 400 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(5);
+    });
+    await traced('native.remove.umount', () => unmountRootfs(ctx, id));
     const left = await mountsUnder(ctx.state.containerDir(id));
     if (left.length > 0) {
       // Never rm -rf through a mount: that would delete the volume's or the host directory's files.
@@ -306,7 +311,7 @@ export class ContainerService {
     // Renamed to its tombstone (record and all, atomically), then its name released, then deleted: a kill at any
     // point leaves the container whole or a tombstone the next command finishes (StateStore.scan), never a directory
     // without a record, nor a record whose name is unclaimed.
-    await ctx.state.removeContainerDir(id);
+    await traced('native.remove.dirs', () => ctx.state.removeContainerDir(id));
     // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them).
     const mode = detectCgroupMode();
     for (const root of hierarchyRoots(mode)) await fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined);

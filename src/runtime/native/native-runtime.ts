@@ -57,6 +57,7 @@ import { ContainerService } from './containers.js';
 import { NativeContext } from './context.js';
 import { NetworkService } from './networks.js';
 import { VolumeService } from './volumes.js';
+import { traced } from '../../util/trace.js';
 
 const execFileP = promisify(execFile);
 
@@ -87,15 +88,15 @@ export class NativeRuntime implements Runtime {
   }
 
   createContainer(spec: ContainerSpec): Promise<{ id: string }> {
-    return createContainer(this.ctx, this.containers, this.volumes, spec);
+    return traced('native.create', () => createContainer(this.ctx, this.containers, this.volumes, spec));
   }
 
   startContainer(idOrName: string): Promise<void> {
-    return this.containers.start(idOrName);
+    return traced('native.start', () => this.containers.start(idOrName));
   }
 
   stopContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined }): Promise<void> {
-    return this.containers.stop(idOrName, options);
+    return traced('native.stop', () => this.containers.stop(idOrName, options));
   }
 
   killContainer(idOrName: string, options?: CallOptions & { killSignal?: string | undefined }): Promise<void> {
@@ -103,7 +104,7 @@ export class NativeRuntime implements Runtime {
   }
 
   removeContainer(idOrName: string, options?: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined }): Promise<void> {
-    return this.containers.remove(idOrName, options);
+    return traced('native.remove', () => this.containers.remove(idOrName, options));
   }
 
   renameContainer(idOrName: string, newName: string): Promise<void> {

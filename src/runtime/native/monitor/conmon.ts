@@ -19,6 +19,7 @@ import type { NativeContext } from '../context.js';
 import { attachNetworks, detachNetworks, usesBridge, type Attached } from '../netglue.js';
 import { runtimeErrorMessage } from '../oci/oci-runtime.js';
 import type { ContainerRecord } from '../state.js';
+import { traced, traceSpan } from '../../../util/trace.js';
 import { healthcheckOf } from './healthcheck.js';
 import { monitorHealth } from './health-launch.js';
 import { imageRunConfig } from './record.js';
@@ -63,7 +64,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   if (usesBridge(r)) {
     // Endpoints left by a stop for removal whose removal never came (finalizeExit's keepNetworks): release first.
     await detachNetworks(ctx.paths, r);
-    attached = await attachNetworks(ctx.paths, r, path.join(dir, 'etc'));
+    attached = await traced('native.start.network', () => attachNetworks(ctx.paths, r, path.join(dir, 'etc')));
   }
   const undoNetworks = async (): Promise<void> => {
     if (attached) await detachNetworks(ctx.paths, r).catch(() => undefined);
@@ -130,6 +131,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   // Started by the context's helper (lib/proc/spawner.ts), not forked from this process. conmon daemonizes at
   // once; the wrapper it runs as its OCI runtime writes `started` (or `start-failed N`) to the start log, which is
   // all this waits for.
+  const t0 = performance.now();
   const spawned = await ctx.spawner.run({
     command: 'conmon',
     args,
@@ -146,9 +148,10 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     await undoNetworks();
     throw new TsComposeError('TSC_NATIVE_CONMON', 'cannot run conmon: not found', { hint: 'install it: apt-get install conmon' });
   }
+  traceSpan('native.start.conmon-spawn', performance.now() - t0);
   let pid: number;
   try {
-    pid = await waitStarted(startLog, path.join(run, 'pidfile'), path.join(run, 'conmon.pid'));
+    pid = await traced('native.start.runtime', () => waitStarted(startLog, path.join(run, 'pidfile'), path.join(run, 'conmon.pid')));
   } catch (e) {
     const msg = (await ociLogMessage(ociLog)).replace(/^failed$/, '') || (e as Error).message;
     await ctx.oci.kill(id, 'SIGKILL').catch(() => undefined);
