@@ -3,7 +3,7 @@
  * temp files that writers killed between open and rename (kill -9) left behind.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync, mkdirSync, openSync, promises as fs, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isErrno, isMissing } from '../errors.js';
 import { pidAlive } from './proc.js';
@@ -24,7 +24,6 @@ export function atomicTempWriter(name: string): number | undefined {
 export async function writeFileAtomic(file: string, data: string | Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
   // A hidden temp name with the writer's pid (ATOMIC_TEMP), in the same directory (rename is atomic within a filesystem).
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  if (data.length <= SMALL) return writeSmallAtomic(file, tmp, data, opts.durable !== false);
   let fh: fs.FileHandle;
   try {
     fh = await fs.open(tmp, 'w', 0o644);
@@ -44,37 +43,6 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   } catch (e) {
     // A write cut off (a full disk) or a failed rename: no temp file left behind.
     await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw e;
-  }
-}
-
-/** Up to this size a write is done with synchronous calls (microseconds each) and only the fsync in the thread pool. */
-const SMALL = 64 * 1024;
-
-/**
- * writeFileAtomic of a small file: records, leases, locks' files. Five thread-pool round trips cost the main thread
- * more than the work itself (a 20-container `up` writes ~100 of them); open, write, close and rename are made
- * synchronously here, the fsync (which may wait for the disk) stays asynchronous.
- */
-async function writeSmallAtomic(file: string, tmp: string, data: string | Uint8Array, durable: boolean): Promise<void> {
-  let fd: number;
-  try {
-    fd = openSync(tmp, 'w', 0o644);
-  } catch (e) {
-    if (!isErrno(e, 'ENOENT')) throw e;
-    mkdirSync(path.dirname(file), { recursive: true });
-    fd = openSync(tmp, 'w', 0o644);
-  }
-  try {
-    try {
-      writeFileSync(fd, data);
-      if (durable) await new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve())));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
     throw e;
   }
 }

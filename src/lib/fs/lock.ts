@@ -13,11 +13,11 @@
  *
  * Re-entrant use is NOT supported (it deadlocks until the timeout): keep critical sections short.
  *
- * Taking, releasing and reading a lock are synchronous calls (mkdir, a small write, rm: microseconds each): made
- * through the thread pool they cost the main thread more than they take, and `up` takes hundreds of locks.
+ * Reading a holder's pid is a synchronous read (a few bytes); taking and releasing stay asynchronous: a mkdir or
+ * rmdir on ext4 waits for the journal while other processes fsync, which must not stall the main thread.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CodedError, errnoCode, isErrno } from '../errors.js';
 import { pidAlive } from './proc.js';
@@ -82,7 +82,7 @@ async function holdFileLock<T>(lockPath: string, fn: () => Promise<T>, opts: Loc
   try {
     return await fn();
   } finally {
-    rmSync(lockPath, { recursive: true, force: true });
+    await fs.rm(lockPath, { recursive: true, force: true });
   }
 }
 
@@ -93,9 +93,9 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
   for (;;) {
     opts.signal?.throwIfAborted();
     try {
-      mkdirSync(lockPath);
+      await fs.mkdir(lockPath);
       try {
-        writeFileSync(path.join(lockPath, PID_FILE), String(process.pid));
+        await fs.writeFile(path.join(lockPath, PID_FILE), String(process.pid));
         return;
       } catch (e) {
         // Lost it before writing the pid (taken over as pid-less by a waiter that thought us dead): try again.
@@ -105,7 +105,7 @@ async function acquire(lockPath: string, opts: LockOptions): Promise<void> {
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT') {
-        mkdirSync(path.dirname(lockPath), { recursive: true });
+        await fs.mkdir(path.dirname(lockPath), { recursive: true });
         continue;
       }
       if (code !== 'EEXIST') throw e;

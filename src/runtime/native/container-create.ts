@@ -99,9 +99,11 @@ export async function createContainer(
   return { id };
 }
 
+/** Whether the host limits swap (a property of the host: looked up once per process). */
+let swapLimit: boolean | undefined;
 function swapLimitSupported(): boolean {
-  const mode = detectCgroupMode();
-  return mode === 'v2' || existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+  swapLimit ??= detectCgroupMode() === 'v2' || existsSync('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes');
+  return swapLimit;
 }
 
 function newRecord(
