@@ -8,11 +8,14 @@
 // to their own).
 //
 // Usage: node bench/native.mjs [--rounds N[,N…]] [--services N[,N…]] [--variants init,no-init]
-//          [--oci-runtime crun|runc|both] [--install] [--no-breakdown] [--tscompose PATH] [--keep]
+//          [--oci-runtime crun|runc|both] [--bare-config tscompose|runc-spec] [--install] [--no-breakdown]
+//          [--tscompose PATH] [--keep]
 //   --services 20,100,200   sizes, each measured in full (default 20);
 //   --rounds 5,2,1          timed rounds per size (the last value repeats; default 5 up to 50 services, else 2);
 //   --oci-runtime           which OCI runtime tscompose uses (TSCOMPOSE_OCI_RUNTIME) and the bare rows run:
 //                           both by default when crun can run here (`tscompose version --verbose` picks it), else runc;
+//   --bare-config           the config.json the bare containers run (see below): tscompose (default), the one
+//                           tscompose generates for the same service; runc-spec, the old `runc spec` template;
 //   --install               apt-get install acct when accton is missing (for the CPU breakdown), else it is skipped.
 // Needs: root, runc and/or crun, conmon, overlayfs, a build (`npx tsc -p tsconfig.build.json && node
 // scripts/bundle.mjs`), and busybox:latest pullable by the native runtime (set TSCOMPOSE_REGISTRY_MIRRORS, e.g.
@@ -25,13 +28,27 @@
 // runtime state is left.
 //
 // The bare runtime, per container, as generated shell (bare/one-RUNTIME.sh, run through `xargs -P`):
-//   up:   mkdir bundle/{rootfs,upper,work}; sed the config.json template (from `runc spec`, which crun takes as
-//         is: terminal false, args [docker-init --] sleep 3600, root read-write, its own cgroup, the default new
-//         network namespace = network_mode none); mount -t overlay (lowerdir = the image layers, extracted once,
-//         untimed); then `RUNTIME run -d` with stdio on /dev/null (a detached container would hold pipes open);
+//   up:   mkdir bundle/{rootfs,upper,work}; copy the container's files (tscompose config: etc/hosts, etc/hostname,
+//         etc/resolv.conf, one cp); sed the config.json template (@ID@ → the container's id); mount -t overlay
+//         (lowerdir = the image layers, extracted once, untimed); then `RUNTIME run -d` with stdio on /dev/null (a
+//         detached container would hold pipes open);
 //   down: RUNTIME kill ID KILL; RUNTIME delete --force ID; umount rootfs; rm -rf bundle.
-// i.e. the same per-container work tscompose does (overlay mount, config.json, create+start, kill, delete,
-// unmount, remove), minus its own bookkeeping (records, locks, events, /etc files, conmon).
+// i.e. the same per-container work tscompose does (overlay mount, config.json, /etc files, create+start, kill,
+// delete, unmount, remove), minus its own bookkeeping (records, locks, events, conmon).
+// The config.json template, per variant, untimed:
+//   --bare-config tscompose (default): the one tscompose itself writes. One container of the same service
+//         (`tscompose --runtime native create svc0` in the bench's own state dir) is created, its
+//         bundle/config.json and the files its bind mounts take from its directory (etc/hosts, etc/hostname,
+//         etc/resolv.conf) copied, and it is removed again (`down`) before any timing. In the template, root.path
+//         becomes the bare bundle's rootfs, linux.cgroupsPath the bare container's own cgroup, those bind mounts'
+//         sources the copies in the bare bundle; everything else stays: Docker's default seccomp filter,
+//         capabilities, masked and read-only paths, mounts, namespaces, devices, hostname, env, annotations, the
+//         init binary bind mount (tscompose binds it from the host). No other mention of the container's id or
+//         of tscompose's state/run directories may remain (checked). Each bare container's first process is
+//         checked to run under a seccomp filter.
+//   --bare-config runc-spec: from `runc spec` (which crun takes as is): no seccomp filter, runc's default
+//         capabilities and mounts; terminal false, args [docker-init --] sleep 3600, root read-write, its own
+//         cgroup, the default new network namespace = network_mode none, the init binary bind-mounted.
 // It runs sequentially (-P 1) and with tscompose's parallelism (parallelLimit() from dist/: --parallel /
 // COMPOSE_PARALLEL_LIMIT, unlimited by default, i.e. all services at once). Ratios compare tscompose on runtime X
 // with bare X at the same parallelism. One untimed warm-up of every row runs first, at the smallest size only.
@@ -51,7 +68,7 @@
 //
 // Exits non-zero on errors only, never on a missed target.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,16 +101,21 @@ const TSCOMPOSE = join(ROOT, 'bin', 'tscompose');
 const SELF = fileURLToPath(import.meta.url);
 const TARGET_RATIO = 1.2; // issue 16: tscompose per container at most 1.2× the bare OCI runtime
 const TARGET_LINEAR = 1.3; // issue 16: per-container figures at the largest size within 1.3× of the smallest
+const BARE_CONFIG_NOTE = {
+  tscompose:
+    "tscompose's own config.json for the same service (Docker's default seccomp filter, capabilities, masked paths, /etc/hosts, hostname and resolv.conf bind mounts; only the rootfs, cgroup and those files' paths changed)",
+  'runc-spec': "the `runc spec` template (no seccomp filter, runc's default capabilities and mounts, no /etc files)",
+};
 
 // ---------------------------------------------------------------------------------------------------------
 // Arguments
 
 const USAGE =
-  'usage: node bench/native.mjs [--rounds N[,N…]] [--services N[,N…]] [--variants init,no-init] [--oci-runtime crun|runc|both] [--install] [--no-breakdown] [--tscompose PATH] [--keep]\n';
+  'usage: node bench/native.mjs [--rounds N[,N…]] [--services N[,N…]] [--variants init,no-init] [--oci-runtime crun|runc|both] [--bare-config tscompose|runc-spec] [--install] [--no-breakdown] [--tscompose PATH] [--keep]\n';
 
 function parseArgs(argv) {
   const opts = { rounds: undefined, services: [20], variants: ['init', 'no-init'], ociRuntime: undefined, install: false, breakdown: true };
-  Object.assign(opts, { keep: false, tscompose: TSCOMPOSE });
+  Object.assign(opts, { keep: false, tscompose: TSCOMPOSE, bareConfig: 'tscompose' });
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const is = (name) => a === name || a.startsWith(`${name}=`);
@@ -116,6 +138,10 @@ function parseArgs(argv) {
       const v = value();
       if (!['crun', 'runc', 'both'].includes(v)) fail(`--oci-runtime takes crun, runc or both, not ${JSON.stringify(v)}`);
       opts.ociRuntime = v;
+    } else if (is('--bare-config')) {
+      const v = value();
+      if (!['tscompose', 'runc-spec'].includes(v)) fail(`--bare-config takes tscompose or runc-spec, not ${JSON.stringify(v)}`);
+      opts.bareConfig = v;
     } else if (is('--tscompose')) {
       const v = value();
       if (!v) fail('--tscompose needs a path');
@@ -303,22 +329,11 @@ function generateProject(variant, n) {
   writeFileSync(join(projectDir(variant), 'compose.yaml'), y);
 }
 
-/** The bare runtimes' inputs, untimed: the image's layers extracted once, config.json templates from `runc spec`. */
-function prepareBare() {
-  for (const d of ['bundles', 'logs', ...runtimes]) mkdirSync(join(bare, d), { recursive: true });
-  // The same image, out of tscompose's store: `image save` (docker-archive), then each layer.tar into its own dir.
-  const archive = join(bare, 'image.tar');
-  sh(process.execPath, [CLI, '--runtime', 'native', 'image', 'save', '-o', archive, 'busybox:latest'], { env: baseEnv });
-  const manifest = JSON.parse(sh('tar', ['-xOf', archive, 'manifest.json']).stdout)[0];
-  const lowers = [];
-  manifest.Layers.forEach((layer, i) => {
-    const d = join(bare, `layer${i}`);
-    mkdirSync(d);
-    sh('sh', ['-c', 'tar -xOf "$1" "$2" | tar -x -C "$3" -f -', 'sh', archive, layer, d]);
-    lowers.unshift(d); // overlay: the top layer first
-  });
-  rmSync(archive);
-
+/**
+ * config.json templates (bare/config-VARIANT.json, `@ID@` for the container's id) from `runc spec` (see the
+ * header, --bare-config runc-spec).
+ */
+function runcSpecTemplates() {
   const tmpl = join(bare, 'spec');
   mkdirSync(tmpl);
   sh(BIN.runc ?? BIN.crun, ['spec', '--bundle', tmpl]);
@@ -338,6 +353,65 @@ function prepareBare() {
     writeFileSync(join(bare, `config-${variant}.json`), JSON.stringify(s, null, 2));
   }
   rmSync(tmpl, { recursive: true });
+}
+
+/**
+ * config.json templates from the one tscompose writes for svc0 (see the header, --bare-config tscompose), and the
+ * files its bind mounts take from the container's directory, copied to bare/files-VARIANT/ (the script copies them
+ * into each bundle). Untimed; the container is removed again.
+ */
+function tscomposeTemplates() {
+  const rt = runtimes[0];
+  for (const variant of opts.variants) {
+    generateProject(variant, 1);
+    sh(...tsc(variant, rt, {}, 'create', 'svc0'));
+    const ids = readdirSync(join(state, 'containers'));
+    ids.forEach((id) => seenIds.add(id));
+    if (ids.length !== 1) throw new Error(`tscompose create (${variant}): expected one container record, found ${ids.length}`);
+    const [id] = ids;
+    const cdir = join(state, 'containers', id);
+    const s = JSON.parse(readFileSync(join(cdir, 'bundle', 'config.json'), 'utf8'));
+    const bundle = join(bare, 'bundles', '@ID@');
+    const files = join(bare, `files-${variant}`);
+    s.root = { ...s.root, path: join(bundle, 'rootfs') };
+    s.linux.cgroupsPath = `/${bareCgroupParent}/@ID@`;
+    for (const m of s.mounts) {
+      if (typeof m.source !== 'string' || !m.source.startsWith(cdir + '/')) continue;
+      const rel = m.source.slice(cdir.length + 1);
+      mkdirSync(dirname(join(files, rel)), { recursive: true });
+      cpSync(m.source, join(files, rel), { recursive: true });
+      m.source = join(bundle, rel);
+    }
+    const text = JSON.stringify(s, null, 2);
+    for (const needle of [id, state, run]) {
+      if (text.includes(needle)) throw new Error(`tscompose's config.json (${variant}) still mentions ${needle} after the rewrite`);
+    }
+    if (!s.linux.seccomp) throw new Error(`tscompose's config.json (${variant}) has no seccomp filter`);
+    writeFileSync(join(bare, `config-${variant}.json`), text);
+    sh(...tsc(variant, rt, {}, 'down', '-t', '0'));
+    checkTscompose(variant, rt, 0);
+  }
+}
+
+/** The bare runtimes' inputs, untimed: the image's layers extracted once, the config.json templates, the scripts. */
+function prepareBare() {
+  for (const d of ['bundles', 'logs', ...runtimes]) mkdirSync(join(bare, d), { recursive: true });
+  // The same image, out of tscompose's store: `image save` (docker-archive), then each layer.tar into its own dir.
+  const archive = join(bare, 'image.tar');
+  sh(process.execPath, [CLI, '--runtime', 'native', 'image', 'save', '-o', archive, 'busybox:latest'], { env: baseEnv });
+  const manifest = JSON.parse(sh('tar', ['-xOf', archive, 'manifest.json']).stdout)[0];
+  const lowers = [];
+  manifest.Layers.forEach((layer, i) => {
+    const d = join(bare, `layer${i}`);
+    mkdirSync(d);
+    sh('sh', ['-c', 'tar -xOf "$1" "$2" | tar -x -C "$3" -f -', 'sh', archive, layer, d]);
+    lowers.unshift(d); // overlay: the top layer first
+  });
+  rmSync(archive);
+  if (opts.bareConfig === 'tscompose') tscomposeTemplates();
+  else runcSpecTemplates();
+  // Files for the bundle (tscompose's /etc files): copied per container, as tscompose writes them per container.
+  const copyFiles = opts.bareConfig === 'tscompose' ? '\n  cp -R "$B/files-$2/." "$b/"' : '';
 
   const scripts = {};
   for (const rt of runtimes) {
@@ -352,7 +426,7 @@ R="$B/${rt}"
 b="$B/bundles/$3"
 case "$1" in
 up)
-  mkdir -p "$b/rootfs" "$b/upper" "$b/work"
+  mkdir -p "$b/rootfs" "$b/upper" "$b/work"${copyFiles}
   sed "s/@ID@/$3/g" "$B/config-$2.json" > "$b/config.json"
   mount -t overlay overlay -o "lowerdir=${lowers.join(':')},upperdir=$b/upper,workdir=$b/work" "$b/rootfs"
   ${BIN[rt]} --root "$R" run -d --bundle "$b" "$3" </dev/null >/dev/null 2>"$B/logs/$3.err"
@@ -392,6 +466,11 @@ function checkTscompose(variant, rt, expectRunning) {
 function checkBare(rt, variant, expectRunning) {
   const running = ociList(BIN[rt], bareRoot(rt)).filter((c) => c.status === 'running');
   if (running.length !== expectRunning) throw new Error(`bare ${rt} (${variant}): expected ${expectRunning} running, found ${running.length}`);
+  // tscompose's config: the first process runs under its seccomp filter (mode 2), as in tscompose's containers.
+  if (opts.bareConfig === 'tscompose' && running.length > 0) {
+    const seccomp = /^Seccomp:\s*(\d+)/m.exec(readFileSync(`/proc/${running[0].pid}/status`, 'utf8'))?.[1];
+    if (seccomp !== '2') throw new Error(`bare ${rt} (${variant}): ${running[0].id} runs with Seccomp: ${seccomp}, not 2 (filter)`);
+  }
   if (expectRunning === 0 && mountsUnder(join(bare, 'bundles')).length > 0) throw new Error(`bare ${rt} (${variant}): mounts left after down`);
 }
 
@@ -568,13 +647,13 @@ try {
   }
 
   const versions = runtimes.map((rt) => `${rt} ${versionOf(BIN[rt])}`).join(', ');
-  out += `\nbusybox \`sleep 3600\`, \`network_mode: none\`; one warm-up of each row first; OCI runtimes ${versions}, conmon ${versionOf('conmon')}, Node ${process.version}.\n`;
+  out += `\nbusybox \`sleep 3600\`, \`network_mode: none\`; one warm-up of each row first; OCI runtimes ${versions}, conmon ${versionOf('conmon')}, Node ${process.version}; bare containers run ${BARE_CONFIG_NOTE[opts.bareConfig]}.\n`;
   out += sections.join('');
   if (opts.services.length > 1) out += linearitySection(opts.services, results, toolsFor(opts.services.at(-1)));
   out += breakdown;
   out +=
     '\nWall time: spawn to exit, measured by the driver. CPU time: the cgroup of the command and everything it started (the CLI, conmon, the OCI runtime, exit hooks, mount; not the containers themselves), for `down` until the last such process ended.';
-  out += ` Bare rows: a generated shell script per container (mkdir, sed config.json from \`runc spec\`, overlay mount of the image layers extracted once, \`RUNTIME run -d\` with stdio on /dev/null; down: \`RUNTIME kill KILL\`, \`RUNTIME delete --force\`, umount, rm -rf), run by \`xargs -P\`. Machine: ${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} CPUs, ${process.platform}/${process.arch}.\n`;
+  out += ` Bare rows: a generated shell script per container (mkdir, ${opts.bareConfig === 'tscompose' ? 'cp of the /etc files, ' : ''}sed of the config.json template, overlay mount of the image layers extracted once, \`RUNTIME run -d\` with stdio on /dev/null; down: \`RUNTIME kill KILL\`, \`RUNTIME delete --force\`, umount, rm -rf), run by \`xargs -P\`; the template is ${BARE_CONFIG_NOTE[opts.bareConfig]}. Machine: ${cpus()[0]?.model?.trim() ?? 'unknown CPU'}, ${cpus().length} CPUs, ${process.platform}/${process.arch}.\n`;
 } catch (e) {
   log(`bench: error: ${e.stack ?? e}`);
   exitCode = 1;
