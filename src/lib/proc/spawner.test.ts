@@ -45,3 +45,17 @@ describe('Spawner', () => {
     expect(shellQuote('')).toBe("''");
   });
 });
+
+describe('Spawner input', () => {
+  it('feeds `input` on stdin, through the helper and directly', async () => {
+    const s = new Spawner();
+    const d = new Spawner(process.env, { direct: true });
+    try {
+      for (const sp of [s, d])
+        expect(await sp.run({ command: 'cat', args: [], input: "a 'b'\nc\n" })).toEqual({ code: 0, stdout: "a 'b'\nc\n", stderr: '' });
+      expect((await d.run({ command: '/no/such/cmd', args: [] })).code).toBe(127);
+    } finally {
+      s.close();
+    }
+  });
+});

@@ -13,7 +13,7 @@
  * carry them), and every command after the helper failed to start, are spawned directly as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -25,6 +25,8 @@ export interface HelperJob {
   readonly cwd?: string | undefined;
   /** `capture` (default) returns stdout and stderr; `ignore` sends both to /dev/null. */
   readonly output?: 'capture' | 'ignore' | undefined;
+  /** Fed on stdin (through a file; the command reads /dev/null otherwise). Implies `capture`. */
+  readonly input?: string | undefined;
 }
 
 export interface HelperResult {
@@ -41,6 +43,7 @@ while IFS= read -r line; do
   cmd=\${line#* }
   case $id in
   i*) ( eval "$cmd" </dev/null >/dev/null 2>&1; echo "$id $?" ) & ;;
+  n*) ( eval "$cmd" <"$d/$id.i" >"$d/$id.o" 2>"$d/$id.e"; echo "$id $?" ) & ;;
   *) ( eval "$cmd" </dev/null >"$d/$id.o" 2>"$d/$id.e"; echo "$id $?" ) & ;;
   esac
 done
@@ -79,8 +82,9 @@ export class Spawner {
     if (this.failed || words.some((w) => w.includes('\n') || w.includes('\0'))) return direct(job, this.env);
     const child = this.helper();
     if (!child) return direct(job, this.env);
-    const capture = job.output !== 'ignore';
-    const id = `${capture ? 'c' : 'i'}${++this.next}`;
+    const capture = job.output !== 'ignore' || job.input !== undefined;
+    const id = `${job.input !== undefined ? 'n' : capture ? 'c' : 'i'}${++this.next}`;
+    if (job.input !== undefined && this.dir) writeFileSync(path.join(this.dir, `${id}.i`), job.input, { mode: 0o600 });
     const assignments = Object.entries(job.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)} `);
     const line = `${job.cwd ? `cd ${shellQuote(job.cwd)} && ` : ''}${assignments.join('')}${[job.command, ...job.args].map(shellQuote).join(' ')}`;
     return new Promise<HelperResult>((resolve, reject) => {
@@ -151,6 +155,7 @@ export class Spawner {
         stderr = readIfAny(e);
         rmSync(o, { force: true });
         rmSync(e, { force: true });
+        if (id.startsWith('n')) rmSync(path.join(this.dir, `${id}.i`), { force: true });
       }
       p.resolve({ code: Number(status), stdout, stderr });
     }
@@ -175,9 +180,9 @@ function readIfAny(file: string): string {
 /** The same job spawned by this process. */
 function direct(job: HelperJob, env: NodeJS.ProcessEnv): Promise<HelperResult> {
   return new Promise((resolve) => {
-    const capture = job.output !== 'ignore';
+    const capture = job.output !== 'ignore' || job.input !== undefined;
     const child = spawn(job.command, [...job.args], {
-      stdio: ['ignore', capture ? 'pipe' : 'ignore', capture ? 'pipe' : 'ignore'],
+      stdio: [job.input === undefined ? 'ignore' : 'pipe', capture ? 'pipe' : 'ignore', capture ? 'pipe' : 'ignore'],
       env: { ...env, ...job.env },
       ...(job.cwd ? { cwd: job.cwd } : {}),
     });
@@ -187,9 +192,24 @@ function direct(job: HelperJob, env: NodeJS.ProcessEnv): Promise<HelperResult> {
     child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.once('error', (e) => resolve({ code: 127, stdout, stderr: stderr + e.message }));
     child.once('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? signalNumber(signal) : 0), stdout, stderr }));
+    if (job.input !== undefined) {
+      child.stdin?.on('error', () => undefined); // EPIPE when the command exits early: its status tells
+      child.stdin?.end(job.input);
+    }
   });
 }
 
 function signalNumber(sig: NodeJS.Signals): number {
   return osConstants.signals[sig] ?? 0;
+}
+
+let shared: Spawner | undefined;
+
+/**
+ * The process's one helper for the process environment (lib/net's tools, the native runtime's mounts and conmon):
+ * one fork of this process for all of them. TSCOMPOSE_SPAWNER=0 spawns every command directly.
+ */
+export function sharedSpawner(): Spawner {
+  shared ??= new Spawner(process.env, { direct: process.env.TSCOMPOSE_SPAWNER === '0' });
+  return shared;
 }

@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { RegistrySettings } from '../../lib/image/registry-config.js';
 import type { NativeNetworks } from '../../lib/net/index.js';
-import { Spawner } from '../../lib/proc/spawner.js';
+import { sharedSpawner, Spawner } from '../../lib/proc/spawner.js';
 import type { NativeImages } from './images.js';
 import { networksOf } from './netglue.js';
 import { chooseOciRuntime, OciRuntime } from './oci/oci-runtime.js';
@@ -92,10 +92,11 @@ export class NativeContext {
 
   /**
    * The helper that starts the hot path's processes (mount, conmon, umount) so this large process does not fork
-   * for each (lib/proc/spawner.ts). TSCOMPOSE_NATIVE_SPAWNER=0 spawns them directly.
+   * for each (lib/proc/spawner.ts): the process's shared one, unless this context has an environment of its own.
+   * TSCOMPOSE_SPAWNER=0 spawns them directly.
    */
   get spawner(): Spawner {
-    this.spawnerCache ??= new Spawner(this.env, { direct: this.env.TSCOMPOSE_NATIVE_SPAWNER === '0' });
+    this.spawnerCache ??= this.env === process.env ? sharedSpawner() : new Spawner(this.env, { direct: this.env.TSCOMPOSE_SPAWNER === '0' });
     return this.spawnerCache;
   }
 
