@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TsComposeError } from '../../errors.js';
 import { coalescing } from '../../lib/coalesce.js';
+import { sharedSpawner } from '../../lib/proc/spawner.js';
 import { isMounted, mountsUnder } from '../../lib/fs/mounts.js';
 import type { NativeContext } from './context.js';
 import { usernsRunDir, type IdRange } from './userns/idmap.js';
@@ -90,11 +91,11 @@ async function bindForUserns(id: string, target: string, range: IdRange): Promis
 }
 
 /**
- * `umount` of mount points asked for at the same time, as one process (containers stopping together); failures
- * are not reported: the caller checks /proc/self/mountinfo again and retries what is left.
+ * `umount` of mount points asked for at the same time, as one process (containers stopping together) started by
+ * the helper shell (lib/proc/spawner.ts); failures are not reported: the caller checks /proc/self/mountinfo again and retries what is left.
  */
 const umountMerged = coalescing<string>(async (points) => {
-  await execFileP('umount', points).catch(() => undefined);
+  await sharedSpawner().run({ command: 'umount', args: points, output: 'ignore' });
 });
 
 /**
