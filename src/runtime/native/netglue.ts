@@ -18,6 +18,7 @@ const dnsModule = () => import('../../lib/dns/index.js');
 import { withLock } from '../../lib/fs/lock.js';
 import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState, type PortRequest } from '../../lib/net/index.js';
 import type { ContainerRecord, NativePaths } from './state.js';
+import { traced } from '../../util/trace.js';
 
 /** The network and DNS libraries' errors (bad subnet, port in use, a failed `ip`): our code and context, their hint. */
 export function asUserError(e: unknown, context: string): Error {
@@ -133,15 +134,17 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       if (net0 && (net0.ready !== true || !existsSync(`/sys/class/net/${net0.bridge}`))) {
         await nets.createNetwork({ key: net0.key, name: net0.name, internal: net0.internal, ...(net0.labels ? { labels: net0.labels } : {}) });
       }
-      const rec = await nets.connect({
-        network: ep.network,
-        endpointId: r.id,
-        ...(ep.ipv4Address ? { ipv4Address: ep.ipv4Address } : {}),
-        ...(ep.macAddress ? { macAddress: ep.macAddress } : {}),
-        aliases: namesFor(r, ep),
-        owner: r.name,
-        ...(ep.network === gateway ? { ports: portsOf(r) } : {}),
-      });
+      const rec = await traced('native.start.network.connect', () =>
+        nets.connect({
+          network: ep.network,
+          endpointId: r.id,
+          ...(ep.ipv4Address ? { ipv4Address: ep.ipv4Address } : {}),
+          ...(ep.macAddress ? { macAddress: ep.macAddress } : {}),
+          aliases: namesFor(r, ep),
+          owner: r.name,
+          ...(ep.network === gateway ? { ports: portsOf(r) } : {}),
+        }),
+      );
       attached.push(rec);
       keys.push(ep.network);
       const state = await nets.read();
@@ -150,17 +153,28 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       for (const p of rec.ports)
         ports.push({ containerPort: p.containerPort, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort });
     }
-    await writeEtc(paths, r, etcDir, attached);
-    // Not waiting for the resolver to reload (~30-80 ms, serialised over containers): the container's process
-    // starts after conmon and `runc create` (~150 ms), and a dependent one later still. A resolver that has to be
-    // started is waited for.
-    await refreshDns(paths, keys, { wait: false });
+    await traced('native.start.network.etc', () => writeEtc(paths, r, etcDir, attached));
+    await traced('native.start.network.dns', () => announce(paths, keys));
   } catch (e) {
     await nets.releaseContainer(r.id).catch(() => undefined);
     await refreshDns(paths, keys).catch(() => undefined);
     throw asUserError(e, `cannot attach container ${r.name} to its networks`);
   }
   return { endpoints, ports };
+}
+
+/**
+ * Per state root: DNS refreshes of containers starting at the same time, merged (coalesce.ts): one lock turn and
+ * one reload of the resolver instead of one each. Not waiting for the resolver to reload (~30-80 ms, serialised
+ * over containers): the container's process starts after conmon and the runtime, and a dependent one later still.
+ * A resolver that has to be started is waited for.
+ */
+const announcers = new Map<string, (keys: readonly string[]) => Promise<void>>();
+
+function announce(paths: NativePaths, keys: readonly string[]): Promise<void> {
+  let run = announcers.get(paths.root);
+  if (!run) announcers.set(paths.root, (run = coalescing((batch: (readonly string[])[]) => refreshDns(paths, batch.flat(), { wait: false }))));
+  return run(keys);
 }
 
 async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, eps: readonly EndpointRecord[]): Promise<void> {
