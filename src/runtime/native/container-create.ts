@@ -20,7 +20,8 @@ import { eventAttributes } from './monitor/record.js';
 import { mountRootfs } from './rootfs.js';
 import { cgroupsPathFor, detectCgroupMode } from './oci/cgroups.js';
 import { buildOciSpec, ociSpecToJson } from './oci/oci-spec.js';
-import type { ImageRunConfig, OciNetwork } from './oci/spec-types.js';
+import { BPF_ANNOTATION, cachedFilter, seccompCacheDir, seccompCacheKey } from './oci/seccomp-cache.js';
+import type { ImageRunConfig, OciNetwork, OciSpec } from './oci/spec-types.js';
 import type { ContainerRecord } from './state.js';
 import { resolveUser } from './user.js';
 import { joinedUserns } from './userns/join.js';
@@ -85,7 +86,7 @@ export async function createContainer(
       swapLimitSupported: swapLimitSupported(),
       userns,
     });
-    await fs.writeFile(path.join(dir, 'bundle', 'config.json'), ociSpecToJson(oci));
+    await fs.writeFile(path.join(dir, 'bundle', 'config.json'), ociSpecToJson(await withCachedFilter(ctx, dir, oci)));
     const tmpfsInfo: MountInfo[] = (spec.mounts ?? [])
       .filter((m) => m.type === 'tmpfs')
       .map((m) => ({ type: 'tmpfs', source: '', target: m.target, readOnly: m.readOnly === true }));
@@ -97,6 +98,20 @@ export async function createContainer(
   const r = await ctx.state.read(id);
   if (r) await ctx.event({ type: 'container', action: 'create', id, attributes: eventAttributes(r) });
   return { id };
+}
+
+/**
+ * With crun, the seccomp filter compiled for an earlier container of the same profile (./oci/seccomp-cache.ts), or
+ * a note (`seccomp.key`) for the start to keep the one crun compiles for this container.
+ */
+async function withCachedFilter(ctx: NativeContext, dir: string, spec: OciSpec): Promise<OciSpec> {
+  if (ctx.oci.name !== 'crun' || ctx.env.TSCOMPOSE_SECCOMP_CACHE === '0') return spec;
+  const key = seccompCacheKey(spec, ctx.oci.binary);
+  if (!key) return spec;
+  const data = cachedFilter(seccompCacheDir(ctx), key);
+  if (data) return { ...spec, annotations: { ...spec.annotations, [BPF_ANNOTATION]: data } };
+  await fs.writeFile(path.join(dir, 'seccomp.key'), key);
+  return spec;
 }
 
 /** Whether the host limits swap (a property of the host: looked up once per process). */

@@ -18,6 +18,7 @@ import { bootId, processRunning } from '../../../lib/fs/proc.js';
 import type { NativeContext } from '../context.js';
 import { attachNetworks, detachNetworks, usesBridge, type Attached } from '../netglue.js';
 import { runtimeErrorMessage } from '../oci/oci-runtime.js';
+import { rememberFilter, seccompCacheDir } from '../oci/seccomp-cache.js';
 import type { ContainerRecord } from '../state.js';
 import { traced, traceSpan } from '../../../util/trace.js';
 import { healthcheckOf } from './healthcheck.js';
@@ -158,6 +159,12 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     await ctx.oci.delete(id, true).catch(() => undefined);
     await undoNetworks();
     throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
+  }
+  // The first container of a seccomp profile leaves the filter crun compiled for the next ones (oci/seccomp-cache.ts).
+  const key = await fs.readFile(path.join(dir, 'seccomp.key'), 'utf8').catch(() => undefined);
+  if (key) {
+    await rememberFilter(seccompCacheDir(ctx), key, ctx.oci.root, id).catch(() => undefined);
+    await fs.rm(path.join(dir, 'seccomp.key'), { force: true });
   }
   const conmonPid = Number(await fs.readFile(path.join(run, 'conmon.pid'), 'utf8').catch(() => '0')) || undefined;
   const next: ContainerRecord = {
