@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TsComposeError } from '../../../errors.js';
+import { errOf } from './__fixtures__/spec-input.js';
 import { crunCgroupSupport, type CrunCgroupCheck } from './cgroups.js';
 import { chooseOciRuntime, ociRuntimeNameOf, ociStateKind, whichSync, type OciRuntimeProbe } from './oci-choice.js';
 import { OciRuntime } from './oci-runtime.js';
@@ -16,16 +16,6 @@ const HYBRID: CrunCgroupCheck = {
 
 function probe(bins: Record<string, string>, crun: CrunCgroupCheck, executables: string[] = []): OciRuntimeProbe {
   return { which: (c) => bins[c], crunCgroups: () => crun, isExecutable: (f) => executables.includes(f) };
-}
-
-function errOf(fn: () => unknown): TsComposeError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TsComposeError) return e;
-    throw e;
-  }
-  throw new Error('expected a TsComposeError');
 }
 
 describe('chooseOciRuntime', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TsComposeError } from '../../../errors.js';
+import { errOf } from './__fixtures__/spec-input.js';
 import {
   cgroupFiles,
   cgroupsPathFor,
@@ -17,16 +17,6 @@ import { currentCapabilities } from './process.js';
 import { buildOciSpec, ociSpecToJson } from './oci-spec.js';
 import type { OciSpec } from './spec-types.js';
 import { OciRuntime, OciRuntimeError, execProcess, runtimeErrorMessage, whichSync, type OciRuntimeName } from './oci-runtime.js';
-
-function errOf(fn: () => unknown): TsComposeError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TsComposeError) return e;
-    throw e;
-  }
-  throw new Error('expected a TsComposeError');
-}
 
 describe('OciRuntime argv', () => {
   const rt = new OciRuntime('/usr/sbin/runc', '/run/tscompose/runc');

@@ -1,16 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { TsComposeError } from '../../../errors.js';
+import { errOf } from './__fixtures__/spec-input.js';
 import { normalizeSignal, signalNumber, stopSignalOf } from './signals.js';
-
-function errOf(fn: () => unknown): TsComposeError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TsComposeError) return e;
-    throw e;
-  }
-  throw new Error('expected a TsComposeError');
-}
 
 describe('signals', () => {
   test.each([
