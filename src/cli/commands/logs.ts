@@ -2,10 +2,9 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
-import { LogPrinter } from '../render/log-consumer.js';
+import { followUntilCanceled, logPrinterFor } from '../log-printing.js';
 import { parseDuration } from '../../util/duration.js';
 import { replicaIndex } from './common.js';
-import { logColour } from '../output.js';
 import { isSwarm } from '../swarm/is-swarm.js';
 
 export function logsCommand(program: Command, context: ContextOf) {
@@ -49,13 +48,9 @@ export async function runLogs(
     return (await import('../swarm/logs.js')).runSwarmLogs(ctx, services, { ...opts, tail: typeof tail === 'number' ? tail : undefined, index });
   const [{ logs }, { projectOrName, withSession }] = await Promise.all([import('../../engine/logs.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
-  const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
-    colour: logColour(ctx.globals.ansi, opts.color),
-    prefix: opts.logPrefix !== false,
-    timestamps: opts.timestamps === true,
-  });
-  try {
-    await withSession(ctx, (s) =>
+  const printer = logPrinterFor(ctx, opts);
+  await followUntilCanceled(opts.follow === true, () =>
+    withSession(ctx, (s) =>
       logs(s.engine, name, printer, {
         services,
         follow: opts.follow,
@@ -65,10 +60,6 @@ export async function runLogs(
         timestamps: opts.timestamps,
         index,
       }),
-    );
-  } catch (e) {
-    // Ctrl-C while following is the normal way out.
-    if (opts.follow && (e as { code?: string }).code === 'TSC_CANCELED') return;
-    throw e;
-  }
+    ),
+  );
 }

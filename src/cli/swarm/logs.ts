@@ -6,8 +6,7 @@
  */
 import { UsageError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
-import { logColour } from '../output.js';
-import { LogPrinter } from '../render/log-consumer.js';
+import { followUntilCanceled, logPrinterFor } from '../log-printing.js';
 import { withSwarm } from './session.js';
 
 export interface SwarmLogsOptions {
@@ -25,13 +24,9 @@ export async function runSwarmLogs(ctx: CommandContext, services: readonly strin
   if (opts.since !== undefined || opts.until !== undefined) throw new UsageError('--since and --until are not available with --runtime swarm');
   const [{ projectOrName }, { stackLogs }] = await Promise.all([import('../session.js'), import('../../swarm/stack/logs.js')]);
   const { name } = projectOrName(ctx, services);
-  const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
-    colour: logColour(ctx.globals.ansi, opts.color),
-    prefix: opts.logPrefix !== false,
-    timestamps: opts.timestamps === true,
-  });
-  try {
-    await withSwarm(ctx, (s) =>
+  const printer = logPrinterFor(ctx, opts);
+  await followUntilCanceled(opts.follow === true, () =>
+    withSwarm(ctx, (s) =>
       stackLogs(s.api, name, printer, {
         services,
         follow: opts.follow === true,
@@ -40,10 +35,6 @@ export async function runSwarmLogs(ctx: CommandContext, services: readonly strin
         index: opts.index,
         signal: s.signal,
       }),
-    );
-  } catch (e) {
-    // Ctrl-C while following is the normal way out.
-    if (opts.follow && (e as { code?: string }).code === 'TSC_CANCELED') return;
-    throw e;
-  }
+    ),
+  );
 }
