@@ -7,9 +7,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serviceDependencies } from '../../project/dependencies.js';
-import { loadProjectSync } from '../../project/load.js';
 import type { Project } from '../../project/types.js';
 import { stackOf } from '../convert.js';
+import { loadProjectSync } from '../../project/load.js';
+import { demoCompose, loadDemo } from '../__fixtures__/demo-stack.js';
 import type { SwarmObject, SwarmService } from '../port.js';
 import type { StackPlan, StackWait } from './plan.js';
 import { planDeploy, planRemove, type ObservedStack } from './reconcile.js';
@@ -19,31 +20,10 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const COMPOSE = `
-services:
-  db:
-    image: postgres:16
-    healthcheck: {test: ["CMD", "pg_isready"], interval: 2s}
-    secrets: [dbpass]
-  app:
-    image: registry.local/app:1
-    depends_on: {db: {condition: service_healthy}}
-    secrets: [dbpass]
-    configs: [appconf]
-  web:
-    image: nginx:1
-    depends_on: [app]
-    ports: ["8080:80"]
-secrets:
-  dbpass: {file: ./dbpass.txt}
-configs:
-  appconf: {content: "debug=false"}
-`;
+const COMPOSE = demoCompose('    configs: [appconf]\n', 'configs:\n  appconf: {content: "debug=false"}\n');
 
 function load(dir: string, secret: string, extra = ''): Project {
-  writeFileSync(join(dir, 'compose.yaml'), COMPOSE + extra);
-  writeFileSync(join(dir, 'dbpass.txt'), secret);
-  return loadProjectSync({ cwd: dir, env: {}, projectName: 'demo' }).project;
+  return loadDemo(dir, COMPOSE + extra, secret);
 }
 
 function waitsOf(p: Project): Record<string, StackWait[]> {

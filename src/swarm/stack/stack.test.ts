@@ -7,8 +7,9 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadProjectSync } from '../../project/load.js';
 import type { Project } from '../../project/types.js';
+import { loadProjectSync } from '../../project/load.js';
+import { demoCompose, loadDemo } from '../__fixtures__/demo-stack.js';
 import { SwarmFake } from '../fake/swarm-fake.js';
 import { stackDown, stackUp, type StackContext } from './stack.js';
 
@@ -17,29 +18,10 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const COMPOSE = `
-services:
-  db:
-    image: postgres:16
-    healthcheck: {test: ["CMD", "pg_isready"], interval: 2s}
-    secrets: [dbpass]
-  app:
-    image: registry.local/app:1
-    depends_on: {db: {condition: service_healthy}}
-    secrets: [dbpass]
-    deploy: {replicas: 2}
-  web:
-    image: nginx:1
-    depends_on: [app]
-    ports: ["8080:80"]
-secrets:
-  dbpass: {file: ./dbpass.txt}
-`;
+const COMPOSE = demoCompose('    deploy: {replicas: 2}\n');
 
 function project(dir: string, secret: string): Project {
-  writeFileSync(join(dir, 'compose.yaml'), COMPOSE);
-  writeFileSync(join(dir, 'dbpass.txt'), secret);
-  return loadProjectSync({ cwd: dir, env: {}, projectName: 'demo' }).project;
+  return loadDemo(dir, COMPOSE, secret);
 }
 
 function context(api: SwarmFake): StackContext & { lines: string[] } {
