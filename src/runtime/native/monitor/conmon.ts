@@ -3,8 +3,9 @@
  * restarts after the CLI exited).
  *
  * A start: conmon, started by the context's helper process (it daemonizes, runs `<oci> create` through a small
- * wrapper that makes it `<oci> run --detach`, keeps the container's stdio on its own pipes, logs them in k8s-file format,
- * reaps the container and writes its exit code); the CLI waits for the wrapper's word in the start log. conmon's `--exit-command` runs the exit hook, which records the exit (./exit.ts) and applies
+ * wrapper that makes it `<oci> run --detach`, keeps the container's stdio on its own pipes, logs them in k8s-file
+ * format, reaps the container and writes its exit code); the CLI waits for the wrapper's word in the start log.
+ * conmon's `--exit-command` runs the exit hook, which records the exit (./exit.ts) and applies
  * the restart policy (./restart-policy.ts); a container with a healthcheck gets a health monitor
  * (./health-monitor.ts). Both are spawned by path: they are built next to this module. Nothing here waits on a
  * pipe the container could hold.
