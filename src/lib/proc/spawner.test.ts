@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shellQuote, Spawner } from './spawner.js';
@@ -57,5 +57,18 @@ describe('Spawner input', () => {
     } finally {
       s.close();
     }
+  });
+});
+
+describe('Spawner cleanup', () => {
+  it('the helper removes its temporary directory when its stdin closes, also when the process dies without cleaning up', async () => {
+    const s = new Spawner();
+    expect((await s.run({ command: 'true', args: [] })).code).toBe(0);
+    const inner = s as unknown as { dir: string; child: { stdin: { end(): void } } };
+    const dir = inner.dir;
+    expect(existsSync(dir)).toBe(true);
+    inner.child.stdin.end(); // what a SIGKILL of this process does to the helper's stdin
+    for (let i = 0; i < 100 && existsSync(dir); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(existsSync(dir)).toBe(false);
   });
 });

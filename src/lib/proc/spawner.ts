@@ -9,7 +9,7 @@
  * private temporary directory, read once the job ended; with `output: 'ignore'` to /dev/null.
  *
  * The helper never keeps the process alive on its own: it is unref'd while no job is pending, and it exits when
- * its stdin closes (the process ended). Commands whose arguments contain a newline (the line protocol cannot
+ * its stdin closes (the process ended), removing its temporary directory. Commands whose arguments contain a newline (the line protocol cannot
  * carry them), and every command after the helper failed to start, are spawned directly as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,7 +36,10 @@ export interface HelperResult {
   readonly stderr: string;
 }
 
-/** One line per job: `ID COMMAND-LINE`; each runs in a background subshell that reports `ID STATUS`. */
+/**
+ * One line per job: `ID COMMAND-LINE`; each runs in a background subshell that reports `ID STATUS`. When its stdin
+ * closes (the process ended, however: also a SIGKILL), the shell waits for its jobs and removes the output directory.
+ */
 const SERVER = `d=$1
 while IFS= read -r line; do
   id=\${line%% *}
@@ -47,6 +50,8 @@ while IFS= read -r line; do
   *) ( eval "$cmd" </dev/null >"$d/$id.o" 2>"$d/$id.e"; echo "$id $?" ) & ;;
   esac
 done
+wait
+rm -rf "$d"
 `;
 
 /** `word` quoted for sh. */
