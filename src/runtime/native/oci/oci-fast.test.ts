@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupDirsOf, fastDeleteStopped, fastKill, processStartTime, readFastState, readRuncState, removeCgroupDir } from './oci-fast.js';
+import { crunCgroupDirs, fastDeleteStopped, fastKill, processStartTime, readFastState, readRuncState, removeCgroupDir } from './oci-fast.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsc-oci-fast-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -154,14 +154,15 @@ describe("crun's state (status + config.json)", () => {
     expect(await fastDeleteStopped(crunState('d4', { pid: dead, 'process-start-time': 5 }, crunSharedPid), 'd4')).toBe(false);
   });
 
-  test('a cgroup path is found in every v1 hierarchy, or once on cgroup v2', () => {
+  test('a cgroup path is found in every v1 hierarchy, or once on cgroup v2; an empty one in none', () => {
     const v1 = join(dir, 'v1');
-    for (const c of ['memory', 'pids', 'unified']) mkdirSync(join(v1, c), { recursive: true });
-    expect(cgroupDirsOf('/tscompose/x', v1).sort()).toEqual(['memory', 'pids', 'unified'].map((c) => join(v1, c, 'tscompose/x')));
+    for (const c of ['memory', 'pids', 'unified']) mkdirSync(join(v1, 'sys/fs/cgroup', c), { recursive: true });
+    expect(crunCgroupDirs('/tscompose/x', v1)).toEqual(['memory', 'pids', 'unified'].map((c) => join(v1, 'sys/fs/cgroup', c, 'tscompose/x')));
+    expect(crunCgroupDirs('/', v1)).toEqual([]);
     const v2 = join(dir, 'v2');
-    mkdirSync(v2, { recursive: true });
-    writeFileSync(join(v2, 'cgroup.controllers'), 'cpu memory\n');
-    expect(cgroupDirsOf('/tscompose/x', v2)).toEqual([join(v2, 'tscompose/x')]);
-    expect(cgroupDirsOf('', v2)).toEqual([]);
+    mkdirSync(join(v2, 'sys/fs/cgroup'), { recursive: true });
+    writeFileSync(join(v2, 'sys/fs/cgroup', 'cgroup.controllers'), 'cpu memory\n');
+    expect(crunCgroupDirs('/tscompose/x', v2)).toEqual([join(v2, 'sys/fs/cgroup', 'tscompose/x')]);
+    expect(crunCgroupDirs('', v2)).toEqual([]);
   });
 });

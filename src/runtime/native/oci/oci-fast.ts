@@ -16,9 +16,10 @@
  * a cgroup that will not go — returns false and the caller spawns the runtime as before, so the result is never
  * worse than the runtime's own.
  */
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseProcStat } from '../../../lib/fs/proc.js';
+import { cgroupDirs, detectCgroupMode } from './cgroups.js';
 
 interface RuncState {
   readonly init_process_pid: number;
@@ -89,14 +90,10 @@ interface CrunConfig {
   readonly linux?: { readonly namespaces?: readonly { readonly type: string; readonly path?: string }[]; readonly intelRdt?: unknown };
 }
 
-/** A cgroup path (as crun records it) in every hierarchy of this host: the one of cgroup v2, or each v1 one. */
-export function cgroupDirsOf(relative: string, base = '/sys/fs/cgroup'): string[] {
-  const rel = relative.replace(/^\/+/, '');
-  if (!rel) return [];
-  if (existsSync(path.join(base, 'cgroup.controllers'))) return [path.join(base, rel)];
-  const dirs: string[] = [];
-  for (const e of readdirSync(base, { withFileTypes: true })) if (e.isDirectory()) dirs.push(path.join(base, e.name, rel));
-  return dirs;
+/** crun's `cgroup-path` in every hierarchy of this host (./cgroups.ts); none for an empty path (never the roots). */
+export function crunCgroupDirs(cgroupPath: string, fsRoot = '/'): string[] {
+  if (path.posix.normalize(`/${cgroupPath}`) === '/') return [];
+  return cgroupDirs(detectCgroupMode(fsRoot), cgroupPath, fsRoot);
 }
 
 async function readCrunState(root: string, id: string): Promise<FastState | undefined> {
@@ -110,7 +107,7 @@ async function readCrunState(root: string, id: string): Promise<FastState | unde
       startTime: s['process-start-time'],
       ownPidNamespace: (config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
       needsRuntime: Boolean(s['systemd-cgroup']) || Boolean(s.scope) || config.linux?.intelRdt !== undefined || hasHooks(config.hooks),
-      cgroupDirs: cgroupDirsOf(s['cgroup-path'] ?? ''),
+      cgroupDirs: crunCgroupDirs(s['cgroup-path'] ?? ''),
     };
   } catch {
     return undefined;
