@@ -4,7 +4,6 @@
  * tests can compare them without root, and the executors just feed them here.
  */
 import { sharedSpawner } from '../proc/spawner.js';
-import { isErrno } from '../errors.js';
 import { NetCommandError, type RunResult } from './errors.js';
 
 export interface Step {
@@ -27,11 +26,9 @@ export async function runRaw(argv: readonly string[], input?: string): Promise<R
 
 /** Runs a step; throws NetCommandError on failure (a missing tool included) unless `okIf` matches the output. */
 export async function runStep(step: Step): Promise<RunResult> {
-  let r = await runRaw(step.argv, step.input).catch((e: unknown) => {
-    if (!isErrno(e, 'ENOENT')) throw e;
-    return { code: 127, stdout: '', stderr: '' };
-  });
-  // sh says "eval: ip: not found": the error message wants to know the tool is missing.
+  let r = await runRaw(step.argv, step.input);
+  // A missing tool is status 127 (the spawner resolves, never rejects, for it), which sh words "eval: ip: not
+  // found": the error message (errors.ts) wants to say the tool is missing.
   if (r.code === 127 && !/command not found/.test(r.stderr)) r = { ...r, stderr: `${step.argv[0]}: command not found\n${r.stderr}` };
   if (r.code !== 0 && !(step.okIf && step.okIf.test(r.stderr + r.stdout))) throw new NetCommandError(step.argv, r, step.input);
   return r;
