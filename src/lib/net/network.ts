@@ -220,8 +220,8 @@ export class NativeNetworks {
 
   /**
    * A recorded network whose bridge is gone (a reboot, or removed by hand) gets its subnet back only if no other
-   * tscompose network took it meanwhile: another state directory may have chosen it while it looked free. Refused then, clearly, rather than
-   * one gateway on two bridges.
+   * tscompose network took it meanwhile: another state directory may have chosen it while it looked free. Refused
+   * then, clearly, rather than one gateway on two bridges.
    */
   private async checkStillFree(r: NetworkRecord): Promise<void> {
     const mine = mustCidr(r.subnet);
