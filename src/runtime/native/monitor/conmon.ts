@@ -162,7 +162,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
   }
   // The first container of a seccomp profile leaves the filter crun compiled for the next ones (oci/seccomp-cache.ts).
-  const key = await fs.readFile(path.join(dir, 'seccomp.key'), 'utf8').catch(() => undefined);
+  const key = ctx.oci.name === 'crun' ? await fs.readFile(path.join(dir, 'seccomp.key'), 'utf8').catch(() => undefined) : undefined;
   if (key) {
     await rememberFilter(seccompCacheDir(ctx), key, ctx.oci.root, id).catch(() => undefined);
     await fs.rm(path.join(dir, 'seccomp.key'), { force: true });

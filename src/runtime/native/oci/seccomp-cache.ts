@@ -11,8 +11,7 @@
  * TSCOMPOSE_SECCOMP_CACHE=0 turns it off.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../../../lib/fs/atomic.js';
 import type { OciSpec } from './spec-types.js';
