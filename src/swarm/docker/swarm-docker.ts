@@ -59,6 +59,9 @@ interface RequestOptions {
 
 const OK = { 200: true, 201: true, 204: true } as const;
 
+/** How long a created swarm network is waited for to get its driver from the allocator (see untilAllocated). */
+const ALLOCATION_WAIT_MS = 5000;
+
 export class DockerSwarm implements SwarmApi {
   readonly kind = 'docker';
   readonly docker: Docker;
@@ -188,7 +191,23 @@ export class DockerSwarm implements SwarmApi {
       body: { CheckDuplicate: true, ...req },
       signal: options.signal,
     });
+    await this.untilAllocated(r.Id, options.signal);
     return { id: r.Id };
+  }
+
+  /**
+   * A swarm network has no driver in the Engine's answers until the manager's allocator has given it one (the API
+   * reports `DriverState`, empty before): listed right after its creation it shows `driver: ''`. Waits (bounded,
+   * usually one or two inspects) so that a created network reads back as created; past the bound it returns anyway,
+   * since the network exists and services may use it.
+   */
+  private async untilAllocated(id: string, signal: AbortSignal | undefined): Promise<void> {
+    const deadline = Date.now() + ALLOCATION_WAIT_MS;
+    for (;;) {
+      const n = await this.request<EngineNetwork>('network', id, 'GET', `/networks/${encodeURIComponent(id)}`, { signal });
+      if (n.Driver || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
   }
 
   async removeNetwork(idOrName: string, options: SwarmCallOptions = {}): Promise<void> {
