@@ -39,6 +39,7 @@ import {
   type Obj,
   type Transform,
 } from './canonical-values.js';
+import { canonicalDevelop } from './canonical-develop.js';
 import { toServiceVolumes } from './canonical-volumes.js';
 import { InvalidPortError, parsePortSpec } from './ports.js';
 import { Tagged, isPlainObject, type PathSeg } from './yaml.js';
@@ -115,6 +116,7 @@ const serviceTransforms: Record<string, Transform> = {
   configs: (v, ctx, p) => toFileRefs(v, ctx, p),
   depends_on: toDependsOn,
   deploy: canonicalDeploy,
+  develop: canonicalDevelop,
   devices: toDevices,
   dns: toStringList,
   dns_opt: toStringList,

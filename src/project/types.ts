@@ -140,6 +140,30 @@ export interface ServiceNetworkConfig {
   readonly interface_name?: string;
 }
 
+/** A command run in a service's container: `develop.watch[].exec`, and the `post_start`/`pre_stop` hooks. */
+export interface ServiceHook {
+  readonly command: readonly string[];
+  readonly user?: string;
+  readonly privileged?: boolean;
+  readonly working_dir?: string;
+  readonly environment?: MappingWithEquals;
+}
+
+/** One `develop.watch` trigger (compose-go `types.Trigger`); `path` is absolute once loaded. */
+export interface WatchTrigger {
+  readonly path: string;
+  readonly action: 'sync' | 'rebuild' | 'restart' | 'sync+restart' | 'sync+exec';
+  readonly target?: string;
+  readonly exec?: ServiceHook;
+  readonly ignore?: readonly string[];
+  readonly include?: readonly string[];
+  readonly initial_sync?: boolean;
+}
+
+export interface DevelopConfig {
+  readonly watch?: readonly WatchTrigger[];
+}
+
 export interface ServiceConfig extends Extensions {
   readonly image?: string;
   readonly build?: BuildConfig;
@@ -203,6 +227,7 @@ export interface ServiceConfig extends Extensions {
   readonly security_opt?: readonly string[];
   readonly logging?: { readonly driver?: string; readonly options?: Readonly<Record<string, string | null>> };
   readonly deploy?: DeployConfig;
+  readonly develop?: DevelopConfig;
   readonly [key: string]: unknown;
 }
 
