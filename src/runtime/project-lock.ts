@@ -27,6 +27,11 @@ export function dockerLockDir(endpoint: string, env: NodeJS.ProcessEnv = process
   return path.join(base, 'locks', `docker-${createHash('sha256').update(endpoint).digest('hex').slice(0, 16)}`);
 }
 
+/** The directory of the CLI's own files about `project` under `dir` (see RuntimeBackend.projectLocalDir). */
+export function projectLocalPath(dir: string, project: string): string {
+  return path.join(dir, `files-${createHash('sha256').update(project).digest('hex').slice(0, 32)}`);
+}
+
 export function withProjectLockIn<T>(dir: string, project: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   return withLock(projectLockPath(dir, project), fn, { timeoutMs: PROJECT_LOCK_TIMEOUT_MS, signal });
 }

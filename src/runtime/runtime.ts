@@ -205,6 +205,11 @@ export interface Runtime {
    */
   withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T>;
   /**
+   * A directory on this machine for the CLI's own files about `project` on this backend (the detached watcher's
+   * record and log), beside the project's lock and with the same scope. Not created here.
+   */
+  projectLocalDir(project: string): string;
+  /**
    * The containers the backend's restart policies want running once the machine (or the backend) came back, that are
    * not running now: `always`; `unless-stopped` not stopped by a user; `on-failure` whose run was cut off (the machine
    * went down while it ran, or it was waiting to be restarted). `resume` starts them in dependency order. Docker: none

@@ -420,6 +420,13 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       expect(await rt.withProjectLock(p, async () => 'free again')).toBe('free again');
     });
 
+    test('projectLocalDir: absolute, stable, one per project', () => {
+      const a = rt.projectLocalDir('contract-a');
+      expect(a.startsWith('/')).toBe(true);
+      expect(rt.projectLocalDir('contract-a')).toBe(a);
+      expect(rt.projectLocalDir('contract-b')).not.toBe(a);
+    });
+
     test('listResumable: never a running container; checkState: a report', async () => {
       const c = await create('resumable', { restart: 'always' });
       await rt.startContainer(c);

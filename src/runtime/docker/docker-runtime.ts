@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import { readSysctl } from '../../util/sysctl.js';
-import { dockerLockDir, withProjectLockIn } from '../project-lock.js';
+import { dockerLockDir, projectLocalPath, withProjectLockIn } from '../project-lock.js';
 import { NotFoundError } from '../errors.js';
 import { dockerFiles, filesTar, type DockerFiles } from './container-files.js';
 import type {
@@ -503,9 +503,16 @@ export class DockerRuntime implements Runtime, DockerCall {
 
   /** On this machine, per engine endpoint (src/runtime/project-lock.ts): CLIs here driving the same engine see it. */
   withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T> {
+    return withProjectLockIn(this.lockDir(), project, fn, options?.signal);
+  }
+
+  projectLocalDir(project: string): string {
+    return projectLocalPath(this.lockDir(), project);
+  }
+
+  private lockDir(): string {
     const m = this.docker.modem as { socketPath?: string; host?: string; port?: string | number };
-    const endpoint = m.socketPath ? `unix://${m.socketPath}` : `tcp://${m.host ?? ''}:${String(m.port ?? '')}`;
-    return withProjectLockIn(dockerLockDir(endpoint), project, fn, options?.signal);
+    return dockerLockDir(m.socketPath ? `unix://${m.socketPath}` : `tcp://${m.host ?? ''}:${String(m.port ?? '')}`);
   }
 
   /** dockerd brings its containers back itself when it starts (its restart policies): nothing for `resume`. */

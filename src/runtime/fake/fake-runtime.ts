@@ -15,6 +15,8 @@
  * the resource: ./containers.ts, ./networks.ts (and volumes), ./images.ts, ./io.ts (exec, logs, events, cp), all
  * sharing one ./state.ts.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type {
   BuildCachePruneResult,
@@ -56,6 +58,7 @@ import * as images from './images.js';
 import * as io from './io.js';
 import * as networks from './networks.js';
 import { FakeState, type FakeCall, type FakeExecHandler } from './state.js';
+import { projectLocalPath } from '../project-lock.js';
 
 export type { FakeCall, FakeExecHandler } from './state.js';
 export { defaultFakeExec } from './io.js';
@@ -71,6 +74,8 @@ export interface FakeRuntimeOptions {
   readonly onStart?: FakeStartHandler;
   /** Kernel settings of the simulated host (`hostSysctl`): name → value; others are unknown. */
   readonly sysctls?: Readonly<Record<string, string>>;
+  /** Where `projectLocalDir` puts a project's directory (default: a directory per process under the temp directory). */
+  readonly localDir?: string;
 }
 
 /** The simulated run of a container's command: output lines, and an exit code when it exits right away. */
@@ -85,6 +90,7 @@ export class FakeRuntime implements Runtime {
   private readonly onStart: FakeStartHandler | undefined;
   private readonly sysctls: Readonly<Record<string, string>>;
   private readonly projectLocks = new Map<string, Promise<unknown>>();
+  private readonly localDir: string;
   /** How many withProjectLock calls found their project locked. */
   lockWaits = 0;
   /** Every call so far, in order. */
@@ -101,6 +107,7 @@ export class FakeRuntime implements Runtime {
     this.pushed = this.s.pushed;
     this.onStart = options.onStart;
     this.sysctls = options.sysctls ?? {};
+    this.localDir = options.localDir ?? join(tmpdir(), `tscompose-fake-${process.pid}`);
     for (const [ref, id] of Object.entries(options.images ?? {})) this.s.setImage(ref, id);
   }
 
@@ -376,6 +383,11 @@ export class FakeRuntime implements Runtime {
   async ping(options?: CallOptions): Promise<boolean> {
     await this.s.record('ping', [], options);
     return true;
+  }
+
+  /** On disk, as the real backends (the detached watcher is a real process even for the fake): under `localDir`. */
+  projectLocalDir(project: string): string {
+    return projectLocalPath(this.localDir, project);
   }
 
   /** In memory: calls on one project queue behind each other (`lockWaits` counts those that had to wait). */

@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { readSysctl } from '../../util/sysctl.js';
-import { withProjectLockIn } from '../project-lock.js';
+import { projectLocalPath, withProjectLockIn } from '../project-lock.js';
 import type {
   BuildCachePruneResult,
   StateCheckReport,
@@ -267,6 +267,10 @@ export class NativeRuntime implements Runtime {
   /** In the state directory's locks/: every CLI on this state directory sees it. */
   withProjectLock<T>(project: string, fn: () => Promise<T>, options?: CallOptions): Promise<T> {
     return withProjectLockIn(this.ctx.paths.locks, project, fn, options?.signal);
+  }
+
+  projectLocalDir(project: string): string {
+    return projectLocalPath(this.ctx.paths.locks, project);
   }
 
   listResumable(): Promise<string[]> {
