@@ -1,12 +1,14 @@
 /**
  * Canonical form of the service sections that need more than a scalar conversion: build, secrets/configs
- * references, depends_on, env_file, extra_hosts, healthcheck, deploy, devices and networks.
+ * references, depends_on, env_file, extra_hosts, healthcheck, deploy, devices, networks and the lifecycle hooks
+ * (`post_start`, `pre_stop`).
  */
 import {
   absPath,
   fail,
   tagged,
   toBytes,
+  toCommand,
   toDuration,
   toFloat,
   toInt,
@@ -188,4 +190,21 @@ export function toServiceNetworks(value: unknown): unknown {
     });
   }
   return out;
+}
+
+/**
+ * `post_start` / `pre_stop` (compose-go `types.ServiceHook`): each hook's `command` split as `command:` is, its
+ * `environment` a mapping (a key without value stays null, as compose-go leaves it), `privileged` given as a
+ * string read as a boolean. Anything else is left for the schema's error.
+ */
+export function toHooks(value: unknown, ctx: CanonicalContext, path: PathSeg[]): unknown {
+  if (!Array.isArray(value)) return value;
+  return value.map((hook, i) => {
+    if (!isPlainObject(hook)) return hook;
+    const out: Obj = { ...hook };
+    if (hook.command !== undefined) out.command = tagged(hook.command, (v) => toCommand(v, ctx, [...path, i, 'command']));
+    if (hook.environment !== undefined) out.environment = tagged(hook.environment, (v) => toMapping(v, null));
+    if (hook.privileged === 'true' || hook.privileged === 'false') out.privileged = hook.privileged === 'true';
+    return out;
+  });
 }

@@ -21,6 +21,7 @@ import {
   toEnvFiles,
   toExtraHosts,
   toFileRefs,
+  toHooks,
   toServiceNetworks,
 } from './canonical-service.js';
 import {
@@ -142,6 +143,8 @@ const serviceTransforms: Record<string, Transform> = {
   volumes: toServiceVolumes,
   models: (v) => (Array.isArray(v) ? Object.fromEntries(v.map((m) => [String(m), null])) : v),
   pull_policy: (v) => (v === 'if_not_present' ? 'missing' : v),
+  post_start: toHooks,
+  pre_stop: toHooks,
 };
 
 export function canonicalService(value: unknown, ctx: CanonicalContext, path: PathSeg[]): Obj {

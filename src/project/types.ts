@@ -228,6 +228,10 @@ export interface ServiceConfig extends Extensions {
   readonly logging?: { readonly driver?: string; readonly options?: Readonly<Record<string, string | null>> };
   readonly deploy?: DeployConfig;
   readonly develop?: DevelopConfig;
+  /** Commands exec'd in each container right after it starts, in order (compose-spec lifecycle hooks). */
+  readonly post_start?: readonly ServiceHook[];
+  /** Commands exec'd in each container before it is stopped, in order. */
+  readonly pre_stop?: readonly ServiceHook[];
   readonly [key: string]: unknown;
 }
 
