@@ -1,6 +1,7 @@
 /**
  * docker compose's label names (`pkg/api/labels.go`) and resource naming, so that `docker compose` and
- * tscompose see the same projects. Resources are always found by label, never by name.
+ * tscompose see the same projects. Resources are always found by label, never by name. tscompose's own labels
+ * are named `io.tscompose.*`.
  */
 import { createHash } from 'node:crypto';
 import { serviceDependencies } from '../project/dependencies.js';
@@ -23,6 +24,8 @@ export const LABEL_ENVIRONMENT_FILE = `${P}.project.environment_file`;
 export const LABEL_REPLACE = `${P}.replace`;
 export const LABEL_NETWORK = `${P}.network`;
 export const LABEL_VOLUME = `${P}.volume`;
+/** tscompose's own: the digests of a container's inputs (src/engine/inputs.ts), `{"name":"digest",…}`. */
+export const LABEL_INPUTS = 'io.tscompose.inputs';
 
 /** Written to `com.docker.compose.version`. */
 export const TSCOMPOSE_VERSION = '0.1.0';
@@ -74,6 +77,24 @@ export function parseDependsOnLabel(value: string): ParsedDependsOn[] {
     const [service = '', condition = 'service_started', restart = 'false'] = part.split(':');
     return { service, condition, restart: restart === 'true' };
   });
+}
+
+/** The `io.tscompose.inputs` value: name → digest as JSON, names sorted. */
+export function inputsLabel(digests: Readonly<Record<string, string>>): string {
+  return stableStringify(digests);
+}
+
+/** An `io.tscompose.inputs` value read back; undefined when absent or not an object of strings. */
+export function parseInputsLabel(value: string | undefined): Record<string, string> | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const entries = Object.entries(parsed as Record<string, unknown>);
+    return entries.every(([, v]) => typeof v === 'string') ? Object.fromEntries(entries as [string, string][]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** SHA-256 of a network/volume config as stable JSON (compose's NetworkHash / VolumeHash, same label). */

@@ -1,20 +1,25 @@
 /**
  * Observation: what exists for a project, found by compose labels (never by name), plus the images and the
- * expected networks/volumes that carry no label (external or pre-existing ones), looked up by name.
+ * expected networks/volumes that carry no label (external or pre-existing ones), looked up by name. The digests
+ * of the services' input files (./inputs.ts) are read by `up` and joined to this state as `inputs`.
  */
+import type { InputDigests } from '../project/hash.js';
 import type { Project } from '../project/types.js';
 import { isNotFound } from '../runtime/errors.js';
 import type { ContainerStatus, ImageInfo, Labels, MountInfo, NetworkInfo, Runtime, VolumeInfo } from '../runtime/runtime.js';
+import type { ServiceInputs } from './inputs.js';
 import {
   LABEL_CONFIG_HASH,
   LABEL_CONTAINER_NUMBER,
   LABEL_IMAGE,
+  LABEL_INPUTS,
   LABEL_NETWORK,
   LABEL_ONEOFF,
   LABEL_PROJECT,
   LABEL_SERVICE,
   LABEL_VOLUME,
   networkName,
+  parseInputsLabel,
   serviceImage,
   volumeName,
 } from './labels.js';
@@ -27,6 +32,8 @@ export interface ObservedContainer {
   readonly number: number;
   readonly oneoff: boolean;
   readonly configHash: string | undefined;
+  /** `io.tscompose.inputs`: the digests of the inputs it was made from; absent on containers made before those were kept. */
+  readonly inputs?: InputDigests | undefined;
   /** `com.docker.compose.image`: the image digest the container was created for. */
   readonly imageDigest: string | undefined;
   readonly imageId: string;
@@ -60,6 +67,11 @@ export interface ObservedState {
   readonly volumes: Readonly<Record<string, ObservedVolume>>;
   /** Local images by the reference the services use; absent = not present locally. */
   readonly images: Readonly<Record<string, ImageInfo>>;
+  /**
+   * Per service, the digests of its input files and sources (./inputs.ts `readInputs`), when they were read (`up`
+   * reads them for the services it brings up); absent: not read, and reconcile takes the recorded ones as current.
+   */
+  readonly inputs?: Readonly<Record<string, ServiceInputs>> | undefined;
 }
 
 export const emptyObservedState = (project: string): ObservedState => ({ project, containers: [], networks: {}, volumes: {}, images: {} });
@@ -100,6 +112,7 @@ export async function observe(runtime: Runtime, project: Project | string, optio
         number: Number.isInteger(num) && num > 0 ? num : 0,
         oneoff: c.labels[LABEL_ONEOFF] === 'True',
         configHash: c.labels[LABEL_CONFIG_HASH],
+        inputs: parseInputsLabel(c.labels[LABEL_INPUTS]),
         imageDigest: c.labels[LABEL_IMAGE],
         imageId: c.imageId,
         status: c.status,

@@ -1,13 +1,14 @@
 /**
- * `up` and `create`: images (pull / build) → observe → reconcile → execute, waiting for depends_on conditions
- * before each service's containers start (or restart, for `restart: true` dependents of a recreated service), then
- * (with `--wait`) for every service to be ready. Reports through events only.
+ * `up` and `create`: images (pull / build) → observe, reading the digests of the services' input files → reconcile →
+ * execute, waiting for depends_on conditions before each service's containers start (or restart, for `restart: true`
+ * dependents of a recreated service), then (with `--wait`) for every service to be ready. Reports through events only.
  */
 import type { Project } from '../project/types.js';
 import { execute } from './execute.js';
 import type { EngineContext } from './events.js';
 import { hostRequirementWarnings } from './host-requirements.js';
 import { ensureImages, type BuildPolicy, type PullPolicy } from './images.js';
+import { readInputs } from './inputs.js';
 import { observe, type ObservedState } from './observe.js';
 import { nodeService, type Plan } from './plan.js';
 import { executeReporter } from './progress.js';
@@ -35,9 +36,17 @@ export interface UpResult {
   readonly services: readonly string[];
 }
 
-/** Observe + reconcile only: what `up` would do (`--dry-run`). */
+/**
+ * Observe (with the digests of the selected services' input files, ./inputs.ts) + reconcile only: what `up` would do
+ * (`--dry-run`).
+ */
 export async function planUp(ctx: EngineContext, project: Project, options: UpOptions = {}): Promise<{ plan: Plan; observed: ObservedState }> {
-  const observed = await observe(ctx.runtime, project, { signal: ctx.signal });
+  const { selected } = selectServices(project, { services: options.services, noDeps: options.noDeps });
+  const [state, inputs] = await Promise.all([
+    observe(ctx.runtime, project, { signal: ctx.signal }),
+    readInputs(project, { services: selected, workingDir: options.origin?.workingDir }),
+  ]);
+  const observed: ObservedState = { ...state, inputs };
   return { plan: reconcile(project, observed, options), observed };
 }
 
