@@ -7,6 +7,7 @@ import { traverse } from '../project/graph.js';
 import { isNotModified } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Operation, Plan, PlanNode } from './plan.js';
+import { runHook } from './run-hook.js';
 
 export type ExecuteEvent =
   | { readonly type: 'start'; readonly node: PlanNode }
@@ -15,7 +16,9 @@ export type ExecuteEvent =
   | { readonly type: 'unchanged'; readonly node: PlanNode }
   | { readonly type: 'error'; readonly node: PlanNode; readonly error: unknown }
   /** Not run because an earlier operation failed or the run was aborted. */
-  | { readonly type: 'skipped'; readonly node: PlanNode };
+  | { readonly type: 'skipped'; readonly node: PlanNode }
+  /** A line of output of a running operation (a RunHook's command). */
+  | { readonly type: 'output'; readonly node: PlanNode; readonly line: string };
 
 export interface ExecuteOptions {
   /** Operations running at once; undefined or <= 0 = unlimited. */
@@ -27,8 +30,8 @@ export interface ExecuteOptions {
   readonly beforeNode?: ((node: PlanNode, signal: AbortSignal) => Promise<void>) | undefined;
 }
 
-/** Performs one operation: exactly one runtime call. */
-export async function runOperation(runtime: Runtime, op: Operation, signal?: AbortSignal): Promise<void> {
+/** Performs one operation: exactly one runtime call (a RunHook: one exec, its output lines to `onOutput`). */
+export async function runOperation(runtime: Runtime, op: Operation, signal?: AbortSignal, onOutput?: (line: string) => void): Promise<void> {
   const o = { signal };
   switch (op.type) {
     case 'CreateNetwork':
@@ -58,6 +61,8 @@ export async function runOperation(runtime: Runtime, op: Operation, signal?: Abo
       return runtime.removeContainer(op.container, { ...o, volumes: op.volumes });
     case 'RenameContainer':
       return runtime.renameContainer(op.container, op.name, o);
+    case 'RunHook':
+      return runHook(runtime, op, { signal, onOutput });
   }
 }
 
@@ -84,7 +89,7 @@ export async function execute(runtime: Runtime, plan: Plan, options: ExecuteOpti
         }
         emit({ type: 'start', node });
         try {
-          await runOperation(runtime, node.op, signal);
+          await runOperation(runtime, node.op, signal, (line) => emit({ type: 'output', node, line }));
           emit({ type: 'done', node });
         } catch (error) {
           if (!isNotModified(error)) {

@@ -1,13 +1,15 @@
 /**
  * The plan of `down` (compose `pkg/compose/down.go`): the project's containers stopped in reverse dependency order
  * and removed, then its networks (and with `-v` its volumes). Read from labels only, so `down -p NAME` needs no
- * compose file.
+ * compose file. With the compose file, a running container's `pre_stop` hooks run before its stop (compose
+ * `stopContainer`), not for one-off containers and orphans (compose has no service for them).
  */
 import { dependencyOrder } from '../project/graph.js';
 import type { Project } from '../project/types.js';
 import { LABEL_DEPENDS_ON, LABEL_PROJECT, parseDependsOnLabel } from './labels.js';
 import type { ObservedState } from './observe.js';
 import { Plan, type Cause, type PlanResource } from './plan.js';
+import { addPreStopHooks } from './plan-hooks.js';
 import { orphanWarning } from './reconcile.js';
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -67,6 +69,7 @@ export function planDown(observed: ObservedState, options: DownOptions = {}): Pl
         : { kind: 'service', service: c.service, number: c.number, name: c.name };
       let stop: number | undefined;
       if (c.status === 'running' || c.status === 'paused' || c.status === 'restarting') {
+        const svc = c.status === 'running' && !c.oneoff ? options.project?.services[c.service] : undefined;
         stop = plan.add(
           res,
           {
@@ -76,7 +79,7 @@ export function planDown(observed: ObservedState, options: DownOptions = {}): Pl
             removing: true,
           },
           DOWN,
-          waitFor,
+          addPreStopHooks(plan, observed.project, svc, res, c.id, DOWN, waitFor),
         );
         mine.push(stop);
       }

@@ -4,7 +4,10 @@
  * (`cause`) as data; `toString()` renders them, deterministically, one line per node:
  * `[deps] -> #id resource, Op, cause`.
  */
-import type { ContainerSpec, EndpointSpec, NetworkSpec, VolumeSpec } from '../runtime/runtime.js';
+import type { ContainerSpec, EndpointSpec, ExecSpec, NetworkSpec, VolumeSpec } from '../runtime/runtime.js';
+
+/** When a lifecycle hook runs: right after the container starts, or before it is stopped. */
+export type HookPhase = 'post_start' | 'pre_stop';
 
 export type Operation =
   | { readonly type: 'CreateNetwork'; readonly spec: NetworkSpec }
@@ -20,7 +23,20 @@ export type Operation =
   /** Stop (with the timeout) and start again: a depends_on `restart: true` dependent of a recreated service. */
   | { readonly type: 'RestartContainer'; readonly container: string; readonly timeoutSeconds?: number }
   | { readonly type: 'RemoveContainer'; readonly container: string; readonly volumes?: boolean }
-  | { readonly type: 'RenameContainer'; readonly container: string; readonly name: string };
+  | { readonly type: 'RenameContainer'; readonly container: string; readonly name: string }
+  /**
+   * Hook `index` of the service's `phase` hooks, exec'd in `container` (compose `runHook`); a non-zero exit fails it.
+   * `source` names the container in the hook's output lines (`web-1 -> | …`).
+   */
+  | {
+      readonly type: 'RunHook';
+      readonly container: string;
+      readonly service: string;
+      readonly phase: HookPhase;
+      readonly index: number;
+      readonly exec: Omit<ExecSpec, 'stdin'>;
+      readonly source: string;
+    };
 
 export type OperationType = Operation['type'];
 
@@ -36,8 +52,8 @@ export type PlanResource =
   /** A container outside the service numbering (one-off `run` containers). */
   | { readonly kind: 'container'; readonly name: string };
 
-/** Why a container is recreated (compose `mustRecreate`). */
-export type RecreateReason = 'forced' | 'config changed' | 'image changed' | 'network parent recreated' | 'network changed';
+/** Why a container is recreated (compose `mustRecreate`); `<input names> changed` names changed input files (./inputs.ts). */
+export type RecreateReason = 'forced' | 'config changed' | 'image changed' | 'network parent recreated' | 'network changed' | `${string} changed`;
 
 /** Why a node is in the plan. */
 export type Cause =
@@ -87,6 +103,11 @@ export function describeCause(c: Cause): string {
   }
 }
 
+/** `StartContainer`, `RunHook post_start[0]`: the operation as the plan's text shows it. */
+export function describeOperation(op: Operation): string {
+  return op.type === 'RunHook' ? `RunHook ${op.phase}[${op.index}]` : op.type;
+}
+
 /** The service a node works on, if any. */
 export const nodeService = (n: PlanNode): string | undefined => (n.resource.kind === 'service' ? n.resource.service : undefined);
 
@@ -123,6 +144,8 @@ export class Plan {
   }
 
   toString(): string {
-    return this.list.map((n) => `[${n.deps.join(',')}] -> #${n.id} ${resourceId(n.resource)}, ${n.op.type}, ${describeCause(n.cause)}`).join('\n');
+    return this.list
+      .map((n) => `[${n.deps.join(',')}] -> #${n.id} ${resourceId(n.resource)}, ${describeOperation(n.op)}, ${describeCause(n.cause)}`)
+      .join('\n');
   }
 }

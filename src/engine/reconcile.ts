@@ -39,6 +39,7 @@ import {
 } from './labels.js';
 import type { ObservedContainer, ObservedState } from './observe.js';
 import { Plan, type Cause, type PlanResource, type RecreateReason } from './plan.js';
+import { addPostStartHooks, addPreStopHooks } from './plan-hooks.js';
 
 export interface ReconcileOptions {
   /** Services named on the command line; default: all. */
@@ -221,7 +222,7 @@ class Reconciler {
       (a, b) => Number(causes.get(a) === undefined) - Number(causes.get(b) === undefined) || b.number - a.number,
     );
     const removed = new Set(removalOrder.slice(0, Math.max(0, existing.length - desired)));
-    for (const c of [...removed].sort((a, b) => a.number - b.number)) this.planRemove(observedResource(c), c, { reason: 'scale down' });
+    for (const c of [...removed].sort((a, b) => a.number - b.number)) this.planRemove(observedResource(c), c, { reason: 'scale down' }, svc);
 
     const restartFor = this.recreatedRestartDependencies(svc);
     const kept = existing.filter((c) => !removed.has(c)).sort((a, b) => a.number - b.number);
@@ -231,10 +232,13 @@ class Reconciler {
       else if (this.options.noStart) continue;
       else if (c.status !== 'running')
         ctx.starts.push(
-          this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [
-            ...ctx.resourceDeps,
-            ...ctx.depStarts,
-          ]),
+          this.postStart(
+            ctx,
+            this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [
+              ...ctx.resourceDeps,
+              ...ctx.depStarts,
+            ]),
+          ),
         );
       else if (restartFor.length > 0) this.planDependentRestart(ctx, c, restartFor);
     }
@@ -251,7 +255,9 @@ class Reconciler {
       );
       this.newContainers.add(s);
       if (!this.options.noStart)
-        ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create]));
+        ctx.starts.push(
+          this.postStart(ctx, this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create])),
+        );
     }
   }
 
@@ -342,7 +348,9 @@ class Reconciler {
       remove,
     ]);
     if (!this.options.noStart)
-      ctx.starts.push(this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'recreated' }, [rename]));
+      ctx.starts.push(
+        this.postStart(ctx, this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'recreated' }, [rename])),
+      );
   }
 
   /** The dependencies of `svc` declared with `restart: true` that this plan recreates (sorted). */
@@ -365,7 +373,9 @@ class Reconciler {
       ...(this.options.timeoutSeconds === undefined ? {} : { timeoutSeconds: this.options.timeoutSeconds }),
     } as const;
     const after = dependencies.flatMap((d) => this.startNodes.get(d) ?? []);
-    ctx.starts.push(this.plan.add(observedResource(c), op, { reason: 'dependency recreated', dependencies }, after));
+    const cause: Cause = { reason: 'dependency recreated', dependencies };
+    const hooks = addPreStopHooks(this.plan, this.project.name, ctx.svc, observedResource(c), c.id, cause, after);
+    ctx.starts.push(this.postStart(ctx, this.plan.add(observedResource(c), op, cause, hooks)));
   }
 
   /** Containers of services the project does not know: removed with removeOrphans, else a warning. */
@@ -381,9 +391,22 @@ class Reconciler {
   }
 
   /** Stop (when running) and remove a container that goes away. */
-  private planRemove(resource: PlanResource, c: ObservedContainer, cause: Cause): void {
-    const stop = c.status === 'running' ? this.plan.add(resource, { ...this.stopOp(c), removing: true }, cause) : undefined;
+  private planRemove(resource: PlanResource, c: ObservedContainer, cause: Cause, svc?: ServiceConfig): void {
+    const stop =
+      c.status === 'running'
+        ? this.plan.add(
+            resource,
+            { ...this.stopOp(c), removing: true },
+            cause,
+            addPreStopHooks(this.plan, this.project.name, svc, resource, c.id, cause, []),
+          )
+        : undefined;
     this.plan.add(resource, { type: 'RemoveContainer', container: c.id }, cause, stop === undefined ? [] : [stop]);
+  }
+
+  /** The post_start hooks after start (or restart) node `id`; the node that ends bringing the container up. */
+  private postStart(ctx: ServiceContext, id: number): number {
+    return addPostStartHooks(this.plan, this.project.name, ctx.svc, id);
   }
 
   private stopOp(c: ObservedContainer) {
