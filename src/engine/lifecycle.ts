@@ -1,13 +1,16 @@
 /**
  * `start`, `stop`, `restart`, `kill`, `pause`, `unpause`, `rm`: one runtime call per container, containers found by
- * label, in dependency order read from their `depends_on` labels (reverse order for stop/kill).
+ * label, in dependency order read from their `depends_on` labels (reverse order for stop/kill). Given the project,
+ * `start`, `stop` and `restart` run the services' post_start / pre_stop hooks around it (./lifecycle-hooks.ts).
  */
 import { dependencyOrder } from '../project/graph.js';
+import type { Project } from '../project/types.js';
 import { isNotModified } from '../runtime/errors.js';
 import type { ContainerSummary } from '../runtime/runtime.js';
 import { projectContainers, serviceOf } from './containers.js';
 import { done, failed, warning, working, type EngineContext } from './events.js';
 import { LABEL_DEPENDS_ON, parseDependsOnLabel } from './labels.js';
+import { runContainerHooks } from './lifecycle-hooks.js';
 import { waitReady } from './wait.js';
 
 /** Service names of `containers` in dependency order (dependencies first). */
@@ -104,14 +107,17 @@ export async function start(
   ctx: EngineContext,
   project: string,
   services?: readonly string[],
-  options: { wait?: boolean; waitTimeoutSeconds?: number | undefined; pollIntervalMs?: number } = {},
+  options: { wait?: boolean; waitTimeoutSeconds?: number | undefined; pollIntervalMs?: number; project?: Project | undefined } = {},
 ): Promise<void> {
   const touched = await apply(ctx, project, services, {
     ing: 'Starting',
     ed: 'Started',
     reverse: false,
     applies: (c) => c.status !== 'running',
-    run: (x, c) => x.runtime.startContainer(c.id, { signal: x.signal }),
+    run: async (x, c) => {
+      await x.runtime.startContainer(c.id, { signal: x.signal });
+      await runContainerHooks(x, options.project, c, 'post_start');
+    },
   });
   if (options.wait) {
     const svcs = [...new Set(touched.map(serviceOf))];
@@ -127,14 +133,18 @@ export async function stop(
   ctx: EngineContext,
   project: string,
   services?: readonly string[],
-  options: { timeoutSeconds?: number | undefined } = {},
+  options: { timeoutSeconds?: number | undefined; project?: Project | undefined } = {},
 ): Promise<void> {
   await apply(ctx, project, services, {
     ing: 'Stopping',
     ed: 'Stopped',
     reverse: true,
     applies: running,
-    run: (x, c) => x.runtime.stopContainer(c.id, { signal: x.signal, timeoutSeconds: options.timeoutSeconds }),
+    run: async (x, c) => {
+      // A hook finding the container stopped or gone (NotModified) leaves it as it is, as compose does.
+      if (c.status === 'running') await runContainerHooks(x, options.project, c, 'pre_stop');
+      await x.runtime.stopContainer(c.id, { signal: x.signal, timeoutSeconds: options.timeoutSeconds });
+    },
   });
 }
 
@@ -142,6 +152,8 @@ export interface RestartOptions {
   readonly timeoutSeconds?: number | undefined;
   /** `--no-deps`: not the services depending on `services` with `restart: true`. */
   readonly noDeps?: boolean | undefined;
+  /** The loaded project: its pre_stop / post_start hooks run around each restart. */
+  readonly project?: Project | undefined;
 }
 
 /** The containers `restart` restarts: those of `services` (all when none) and of their `restart: true` dependents. */
@@ -163,7 +175,12 @@ export async function restart(ctx: EngineContext, project: string, services?: re
     ed: 'Started',
     reverse: false,
     applies: () => true,
-    run: (x, c) => x.runtime.restartContainer(c.id, { signal: x.signal, timeoutSeconds: options.timeoutSeconds }),
+    run: async (x, c) => {
+      // compose runs pre_stop hooks for every container it restarts; here only a running one has something to stop.
+      if (c.status === 'running') await runContainerHooks(x, options.project, c, 'pre_stop');
+      await x.runtime.restartContainer(c.id, { signal: x.signal, timeoutSeconds: options.timeoutSeconds });
+      await runContainerHooks(x, options.project, c, 'post_start');
+    },
   });
 }
 

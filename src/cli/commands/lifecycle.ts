@@ -33,7 +33,9 @@ export function lifecycleCommand(program: Command, context: ContextOf, name: Lif
 export async function runLifecycle(ctx: CommandContext, command: LifecycleCommand, services: string[], opts: LifecycleCliOptions): Promise<void> {
   const [{ kill, pause, restart, restartContainers, rm, start, stop, unpause, removableContainers }, { projectOrName, withSession }] =
     await Promise.all([import('../../engine/lifecycle.js'), import('../session.js')]);
-  const { name } = projectOrName(ctx, services);
+  const { name, loaded } = projectOrName(ctx, services);
+  // With a compose file, its post_start / pre_stop hooks run around start, stop and restart.
+  const project = loaded?.project;
   if (ctx.globals.dryRun) {
     await withSession(
       ctx,
@@ -52,11 +54,15 @@ export async function runLifecycle(ctx: CommandContext, command: LifecycleComman
     const e = s.engine;
     switch (command) {
       case 'start':
-        return start(e, name, services, { ...(opts.wait ? { wait: true } : {}), waitTimeoutSeconds: seconds(opts.waitTimeout, '--wait-timeout') });
+        return start(e, name, services, {
+          ...(opts.wait ? { wait: true } : {}),
+          waitTimeoutSeconds: seconds(opts.waitTimeout, '--wait-timeout'),
+          project,
+        });
       case 'stop':
-        return stop(e, name, services, { timeoutSeconds: seconds(opts.timeout) });
+        return stop(e, name, services, { timeoutSeconds: seconds(opts.timeout), project });
       case 'restart':
-        return restart(e, name, services, { timeoutSeconds: seconds(opts.timeout), noDeps: opts.deps === false });
+        return restart(e, name, services, { timeoutSeconds: seconds(opts.timeout), noDeps: opts.deps === false, project });
       case 'kill':
         return kill(e, name, services, { signal: opts.signal });
       case 'pause':
