@@ -36,6 +36,7 @@ import { unpauseCommand } from './commands/unpause.js';
 import { upCommand } from './commands/up.js';
 import { VERSION, versionCommand } from './commands/version.js';
 import { waitCommand } from './commands/wait.js';
+import { watchCommand } from './commands/watch.js';
 import type { CommandContext, ContextOf, GlobalOptions } from './context.js';
 
 /** In the order of `tscompose --help`. */
@@ -61,6 +62,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   lsCommand,
   topCommand,
   waitCommand,
+  watchCommand,
   resumeCommand,
   eventsCommand,
   cpCommand,

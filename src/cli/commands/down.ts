@@ -36,5 +36,12 @@ export async function runDown(
     await withSession(ctx, async (s) => printPlan(ctx, (await downPlan(s.engine, name, options)).plan), { dryRun: true });
     return;
   }
-  await withSession(ctx, (s) => down(s.engine, name, options));
+  await withSession(ctx, async (s) => {
+    // The project's detached watcher (`up -d --watch`) goes first: it would otherwise sync into, or rebuild, what goes.
+    const { removeWatcherFiles, stopDetachedWatcher } = await import('../detached-watch.js');
+    const stopped = await stopDetachedWatcher(s.engine.runtime, name);
+    if (stopped !== undefined) s.engine.events.emit({ resource: 'Watch', status: 'done', text: `Stopped (pid ${stopped})` });
+    await down(s.engine, name, options);
+    await removeWatcherFiles(s.engine.runtime, name);
+  });
 }

@@ -49,9 +49,18 @@ export async function runLogs(
   const [{ logs }, { projectOrName, withSession }] = await Promise.all([import('../../engine/logs.js'), import('../session.js')]);
   const { name } = projectOrName(ctx, services);
   const printer = logPrinterFor(ctx, opts);
+  const { readWatchLog } = await import('../detached-watch.js');
   await followUntilCanceled(opts.follow === true, () =>
-    withSession(ctx, (s) =>
-      logs(s.engine, name, printer, {
+    withSession(ctx, async (s) => {
+      // The detached watcher's log (`up -d --watch`) is part of the project's, as `watch | …` lines.
+      const watchLog =
+        services.length === 0 &&
+        readWatchLog(s.engine.runtime, name, (l) => printer.log('watch', { stream: 'stdout', line: l.text, timestamp: l.timestamp }), {
+          tail: typeof tail === 'number' ? tail : undefined,
+          follow: opts.follow,
+          signal: s.controller.signal,
+        });
+      await logs(s.engine, name, printer, {
         services,
         follow: opts.follow,
         tail,
@@ -59,7 +68,8 @@ export async function runLogs(
         until: parseTime(opts.until),
         timestamps: opts.timestamps,
         index,
-      }),
-    ),
+      });
+      await watchLog;
+    }),
   );
 }

@@ -17,7 +17,11 @@ export function lsCommand(program: Command, context: ContextOf) {
 
 export async function runLs(ctx: CommandContext, opts: { all?: true; quiet?: true; format?: string; filter?: string }): Promise<void> {
   const [{ ls }, { withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
-  let rows = await withSession(ctx, (s) => ls(s.engine, { all: opts.all }));
+  const { watcherStatus } = await import('../detached-watch.js');
+  let rows = await withSession(ctx, async (s) =>
+    // A project with a detached watcher says so in its status (`running(2), watching`).
+    (await ls(s.engine, { all: opts.all })).map((r) => (watcherStatus(s.engine.runtime, r.name) ? { ...r, status: `${r.status}, watching` } : r)),
+  );
   if (opts.filter) {
     const m = /^name=(.*)$/.exec(opts.filter);
     if (!m) throw new UsageError(`unsupported --filter: ${opts.filter} (name=NAME)`);

@@ -36,7 +36,12 @@ export async function runPs(
     if (!m) throw new UsageError(`unsupported --filter: ${opts.filter} (status=STATE)`);
     status = [...(status ?? []), m[1]!];
   }
-  const rows = await withSession(ctx, (s) => ps(s.engine, name, { services, all: opts.all, status }), { dryRun: ctx.globals.dryRun === true });
+  const { watcherStatus } = await import('../detached-watch.js');
+  const [rows, watcher] = await withSession(
+    ctx,
+    async (s) => [await ps(s.engine, name, { services, all: opts.all, status }), watcherStatus(s.engine.runtime, name)] as const,
+    { dryRun: ctx.globals.dryRun === true },
+  );
   const out = ctx.out.stdout;
   if (opts.services) {
     const names = loaded && rows.length === 0 && !opts.all ? [] : [...new Set(rows.map((r) => r.service))];
@@ -48,4 +53,10 @@ export async function runPs(
     return;
   }
   out.write(psText(rows, format));
+  if (watcher && format === 'table') out.write(`\n${watcherLine(watcher)}\n`);
+}
+
+/** The detached watcher's line under `ps`'s table. */
+export function watcherLine(w: { readonly pid: number; readonly started: string; readonly services: readonly string[] }): string {
+  return `watch: running in the background (pid ${w.pid}${w.started ? `, since ${w.started}` : ''}) for ${w.services.join(', ')}`;
 }

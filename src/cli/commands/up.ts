@@ -5,6 +5,8 @@ import { UsageError } from '../../errors.js';
 import type { BuildPolicy, PullPolicy } from '../../engine/images.js';
 import { CanceledError } from '../canceled.js';
 import type { CommandContext, ContextOf } from '../context.js';
+import type { Session } from '../session.js';
+import type { Project } from '../../project/types.js';
 import { LogPrinter } from '../render/log-consumer.js';
 import { collect, parseScale, printPlan, pullOption, seconds, timeoutOption, valueOption } from './common.js';
 import { logColour } from '../output.js';
@@ -44,6 +46,7 @@ export function upCommand(program: Command, context: ContextOf) {
     .option('--no-color', 'produce monochrome output')
     .option('--no-log-prefix', "don't print prefix in logs")
     .option('--timestamps', 'show timestamps')
+    .option('-w, --watch', 'watch source code and rebuild/refresh containers when files are updated (with -d: a watcher in the background)')
     .argument('[services...]', 'services to start')
     .action(async (services, opts, cmd) => runUp(context(cmd), services, opts as never));
 }
@@ -75,6 +78,7 @@ export interface UpCliOptions {
   logPrefix?: boolean;
   timestamps?: true;
   yes?: true;
+  watch?: true;
 }
 
 function check(opts: UpCliOptions): void {
@@ -95,6 +99,8 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
   ]);
   const loaded = loadProject(ctx, services);
   const { project } = loaded;
+  // Refused before anything starts, as docker compose does.
+  const watched = opts.watch ? (await import('../../engine/watch/watch.js')).watchedServices(project, services) : undefined;
   const build: BuildPolicy | undefined = opts.build === true ? 'always' : opts.build === false ? 'never' : undefined;
   const options = {
     services,
@@ -140,7 +146,10 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
       try {
         const startedAt = Date.now() / 1000;
         const result = await up(s.engine, project, options);
-        if (detached) return;
+        if (detached) {
+          if (watched && mode === 'up') await startWatcher(ctx, s, project, watched);
+          return;
+        }
         s.renderer.stop();
         const attachTo =
           opts.attach ?? result.services.filter((x) => !(opts.noAttach ?? []).includes(x) && (services.length === 0 || services.includes(x)));
@@ -162,6 +171,12 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
         // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.
         setMaxListeners(0, follow.signal);
         s.controller.signal.addEventListener('abort', () => follow.abort(), { once: true });
+        const watching =
+          watched &&
+          (await import('./watch.js')).watchUntilStopped(s, loaded, watched, {
+            log: (line) => printer.log('watch', { stream: 'stdout', line }),
+            stop: follow.signal,
+          });
         await logs({ ...s.engine, signal: follow.signal }, project.name, printer, {
           services: attachTo,
           follow: true,
@@ -178,6 +193,8 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
             }
           },
         });
+        follow.abort();
+        await watching;
         const stopping = s.controller.signal.aborted || follow.signal.aborted;
         if (stopping) {
           const quietCtx = { ...s.engine, signal: undefined };
@@ -191,5 +208,17 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
       }
     },
     { handleSignals: false },
+  );
+}
+
+/** `up -d --watch`: the project's watcher in the background (one per project: a second `up -d --watch` finds it). */
+async function startWatcher(ctx: CommandContext, s: Session, project: Project, services: readonly string[]): Promise<void> {
+  const { startDetachedWatcher, watchKey } = await import('../detached-watch.js');
+  const { pid, already, restarted } = await startDetachedWatcher(ctx, s.engine.runtime, project.name, services, watchKey(project, services));
+  s.renderer.stop();
+  ctx.out.stderr.write(
+    already
+      ? `Watch already running in the background (pid ${pid})\n`
+      : `Watch ${restarted ? 'restarted for the changed configuration' : 'enabled'} in the background (pid ${pid}): \`logs\` shows what it does, \`down\` stops it\n`,
   );
 }
