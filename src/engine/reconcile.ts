@@ -2,9 +2,10 @@
  * The reconciler (compose `pkg/compose/reconcile.go`): PURE — project + observed state + options in, Plan
  * out; no runtime call, no clock, no randomness. Recreate rules (`mustRecreate`), in order: --no-recreate keeps,
  * --force-recreate recreates (targeted services; dependencies only with --always-recreate-deps), config hash
- * changed, image digest changed, parent of `network_mode: service:X` recreated, running container missing an
- * expected network. Running dependents declared with depends_on `restart: true` are restarted (a plan node each)
- * after the dependencies recreated here have started again.
+ * changed (with the digests of the input files, ./inputs.ts, which name the changed ones), image digest changed,
+ * parent of `network_mode: service:X` recreated, running container missing an expected network. Running dependents
+ * declared with depends_on `restart: true` are restarted (a plan node each) after the dependencies recreated here
+ * have started again.
  *
  * Recreate = CreateContainer under `<oldID[:12]>_<name>` → StopContainer(old) → RemoveContainer(old) →
  * RenameContainer(tmp → name) → StartContainer. Images are not pulled or built here: `up` does that before
@@ -18,11 +19,13 @@ import type { Project, ServiceConfig } from '../project/types.js';
 import { NotFoundError } from '../runtime/errors.js';
 import type { NetworkSpec, VolumeSpec } from '../runtime/runtime.js';
 import { containerSpec, networkParent, serviceNetworkKeys, serviceVolumeKeys } from './container-spec.js';
+import { configChange, digestsOf, type ServiceInputs } from './inputs.js';
 import {
   LABEL_CONFIG_HASH,
   LABEL_CONTAINER_NUMBER,
   LABEL_DEPENDS_ON,
   LABEL_IMAGE,
+  LABEL_INPUTS,
   LABEL_NETWORK,
   LABEL_ONEOFF,
   LABEL_REPLACE,
@@ -30,6 +33,7 @@ import {
   LABEL_VOLUME,
   containerName,
   dependsOnLabel,
+  inputsLabel,
   networkName,
   projectLabels,
   resourceConfigHash,
@@ -264,7 +268,9 @@ class Reconciler {
   /** What the plan of one service needs to know about it. */
   private serviceContext(s: string, svc: ServiceConfig): ServiceContext {
     const digest = this.observed.images[serviceImage(this.project.name, s, svc)]?.id;
-    const hash = serviceConfigHash(svc);
+    const inputs = this.observed.inputs?.[s];
+    const digests = inputs === undefined ? undefined : digestsOf(inputs);
+    const hash = serviceConfigHash(svc, digests);
     const resourceDeps = [
       ...serviceNetworkKeys(svc).map((k) => this.networkNodes.get(k)),
       ...serviceVolumeKeys(this.project, svc).map((k) => this.volumeNodes.get(k)),
@@ -276,6 +282,7 @@ class Reconciler {
       service: s,
       svc,
       hash,
+      inputs,
       digest,
       resourceDeps,
       depStarts,
@@ -289,6 +296,7 @@ class Reconciler {
         [LABEL_CONTAINER_NUMBER]: String(number),
         [LABEL_ONEOFF]: 'False',
         [LABEL_CONFIG_HASH]: hash,
+        ...(digests === undefined ? {} : { [LABEL_INPUTS]: inputsLabel(digests) }),
         ...(digest === undefined ? {} : { [LABEL_IMAGE]: digest }),
         [LABEL_DEPENDS_ON]: dependsOnLabel(svc),
         ...(replace === undefined ? {} : { [LABEL_REPLACE]: replace }),
@@ -302,7 +310,8 @@ class Reconciler {
     if (options.noRecreate) return undefined;
     if (options.forceRecreate && this.targets.has(ctx.service)) return 'forced';
     if (options.alwaysRecreateDeps && !this.targets.has(ctx.service)) return 'forced';
-    if (c.configHash !== ctx.hash) return 'config changed';
+    const changed = configChange(ctx.svc, c, ctx.inputs);
+    if (changed !== undefined) return changed;
     if (ctx.digest !== undefined && c.imageDigest !== ctx.digest) return 'image changed';
     // Joined to a parent's network namespace (`network_mode: service:X`): a new X container leaves this one
     // attached to a removed container (compose's rule, issue #13878).
@@ -422,6 +431,8 @@ interface ServiceContext {
   readonly service: string;
   readonly svc: ServiceConfig;
   readonly hash: string;
+  /** The digests of its input files (./inputs.ts), when `up` read them. */
+  readonly inputs: ServiceInputs | undefined;
   /** The local image's id, the digest containers are labelled with. */
   readonly digest: string | undefined;
   /** The CreateNetwork/CreateVolume nodes of the networks and volumes it uses. */
