@@ -138,7 +138,7 @@ describe('hooks in plans', () => {
 
   test('a hook with no output and a non-zero status: the bare message', async () => {
     const rt = new FakeRuntime({ images: { nginx: 'sha256:1' }, onExec: () => ({ exitCode: 1, stdout: '', stderr: '' }) });
-    await rt.createContainer({ name: 'c', image: 'nginx' });
+    await rt.createContainer({ name: 'c', image: 'nginx', labels: {} });
     await rt.startContainer('c');
     const plan = new Plan();
     plan.add(
