@@ -226,11 +226,13 @@ export interface RmOptions {
   /** `-v`: remove anonymous volumes. */
   readonly volumes?: boolean | undefined;
   readonly timeoutSeconds?: number | undefined;
+  /** The loaded project: with `stop`, its pre_stop hooks run first. */
+  readonly project?: Project | undefined;
 }
 
 /** `rm`: stopped containers (with `-s`, running ones after stopping them). Returns the names removed. */
 export async function rm(ctx: EngineContext, project: string, services?: readonly string[], options: RmOptions = {}): Promise<string[]> {
-  if (options.stop) await stop(ctx, project, services, { timeoutSeconds: options.timeoutSeconds });
+  if (options.stop) await stop(ctx, project, services, { timeoutSeconds: options.timeoutSeconds, project: options.project });
   const touched = await apply(ctx, project, services, {
     ing: 'Removing',
     ed: 'Removed',

@@ -12,7 +12,7 @@ import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 import type { ContainerInspect, ExecResult, ExecSpec } from '../runtime/runtime.js';
 import { MemorySink } from './events.js';
 import { execute } from './execute.js';
-import { restart, start, stop } from './lifecycle.js';
+import { restart, rm, start, stop } from './lifecycle.js';
 import { observe } from './observe.js';
 import { planDown } from './plan-down.js';
 import { Plan } from './plan.js';
@@ -176,6 +176,15 @@ describe('hooks in start / stop / restart', () => {
     await stop(ctx, 'demo', undefined, {});
     await start(ctx, 'demo', undefined, {});
     expect(execs).toEqual([]);
+  });
+
+  test('rm -s runs pre_stop before stopping', async () => {
+    const { rt, execs } = hookRuntime();
+    const project = load(YAML);
+    await execute(rt, reconcile(project, await observe(rt, project)));
+    execs.length = 0;
+    expect(await rm({ runtime: rt, events: new MemorySink() }, 'demo', ['db'], { stop: true, project })).toEqual(['demo-db-1']);
+    expect(execs).toEqual(['demo-db-1: echo bye user= workdir= env=']);
   });
 
   test('a failing pre_stop hook fails stop and leaves the container running', async () => {

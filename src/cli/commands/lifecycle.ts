@@ -78,7 +78,7 @@ export async function runLifecycle(ctx: CommandContext, command: LifecycleComman
               return;
           }
         }
-        await rm(e, name, services, { stop: opts.stop, volumes: opts.volumes, timeoutSeconds: seconds(opts.timeout) });
+        await rm(e, name, services, { stop: opts.stop, volumes: opts.volumes, timeoutSeconds: seconds(opts.timeout), project });
         return;
       }
     }
