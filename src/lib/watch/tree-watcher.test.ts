@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { type TreeWatcher, type TreeWatcherOptions, type WatchBatch, watchedDirectories, watchTree } from './tree-watcher.js';
 
 const dirs: string[] = [];
@@ -41,7 +43,7 @@ async function record(roots: string[], options: TreeWatcherOptions = {}, onBatch
     changed: () => [...new Set(batches.flatMap((b) => b.changed))].sort(),
     removed: () => batches.flatMap((b) => b.removed).sort(),
     /** Waits for `pred` to hold, then for a quiet period (no further batch), failing after `timeoutMs`. */
-    async until(pred: () => boolean, quietMs = 150, timeoutMs = 4000): Promise<void> {
+    async until(pred: () => boolean, quietMs = 100, timeoutMs = 4000): Promise<void> {
       const start = Date.now();
       while (!pred()) {
         if (Date.now() - start > timeoutMs) throw new Error(`timed out; batches: ${JSON.stringify(batches)}`);
@@ -64,27 +66,48 @@ describe('watchTree', () => {
   test('a burst of 500 writes is one batch (two at most)', async () => {
     const d = tmp();
     const r = await record([d]);
-    for (let i = 0; i < 500; i++) await writeFile(join(d, `f${i}.txt`), String(i));
+    const files = Array.from({ length: 500 }, (_, i) => join(d, `f${i}.txt`));
+    for (let i = 0; i < files.length; i += 50) await Promise.all(files.slice(i, i + 50).map((f) => writeFile(f, 'x')));
     await r.until(() => r.changed().length === 500);
+    expect(r.changed()).toEqual(files.sort());
     expect(r.batches.length).toBeLessThanOrEqual(2);
     expect(r.removed()).toEqual([]);
   });
 
-  test('a git checkout of 2,000 files in new directories is one or two batches', async () => {
+  test('a git checkout of 2,000 files in new directories is one or two batches, and back is one removal', async () => {
     const d = tmp();
-    const r = await record([d], { debounceMs: 50 });
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: d, stdio: 'ignore' });
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(d, 'README'), '');
+    git('add', '.');
+    git('commit', '-q', '-m', 'base');
+    git('checkout', '-q', '-b', 'feature');
     const want: string[] = [];
     for (let i = 0; i < 20; i++) {
       const sub = join(d, 'src', `pkg${i}`, 'lib');
-      await mkdir(sub, { recursive: true });
+      mkdirSync(sub, { recursive: true });
       for (let j = 0; j < 100; j++) {
         const f = join(sub, `m${j}.ts`);
-        await writeFile(f, 'export {};');
+        writeFileSync(f, `export const x = ${j};`);
         want.push(f);
       }
     }
+    git('add', '.');
+    git('commit', '-q', '-m', 'many');
+    git('checkout', '-q', 'main');
+    const r = await record([d], { debounceMs: 50, ignore: (p, isDir) => isDir && p.endsWith('/.git') });
+
+    await promisify(execFile)('git', ['checkout', '-q', 'feature'], { cwd: d });
     await r.until(() => r.changed().length >= want.length);
     expect(r.changed()).toEqual(want.sort());
+    expect(r.removed()).toEqual([]);
+    expect(r.batches.length).toBeLessThanOrEqual(2);
+
+    r.batches.length = 0;
+    await promisify(execFile)('git', ['checkout', '-q', 'main'], { cwd: d });
+    await r.until(() => r.removed().includes(join(d, 'src')));
+    expect(r.changed()).toEqual([]);
+    expect(r.removed()).toEqual([join(d, 'src')]);
     expect(r.batches.length).toBeLessThanOrEqual(2);
   });
 
@@ -244,6 +267,17 @@ describe('watchTree', () => {
     expect(r.batches).toEqual([{ changed: [f], removed: [] }]);
   });
 
+  test('a root that is a symlink to a directory is watched through it', async () => {
+    const d = tmp();
+    mkdirSync(join(d, 'real/sub'), { recursive: true });
+    symlinkSync(join(d, 'real'), join(d, 'link'));
+    const r = await record([join(d, 'link')]);
+    expect(watchedDirectories(r.w)).toEqual([join(d, 'link'), join(d, 'link/sub')]);
+    writeFileSync(join(d, 'real/sub/a'), '');
+    await r.until(() => r.batches.length > 0);
+    expect(r.batches).toEqual([{ changed: [join(d, 'link/sub/a')], removed: [] }]);
+  });
+
   test('a root that does not exist yet is picked up when it appears, and again after it is removed', async () => {
     const d = tmp();
     const root = join(d, 'not/yet/there');
@@ -277,15 +311,15 @@ describe('watchTree', () => {
     const r = await record([d], { debounceMs: 10 }, async () => {
       overlapped ||= running > 0;
       running++;
-      await sleep(150);
+      await sleep(100);
       running--;
     });
     const want: string[] = [];
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 20; i++) {
       const f = join(d, `f${i}`);
       writeFileSync(f, '');
       want.push(f);
-      await sleep(15);
+      await sleep(12);
     }
     await r.until(() => r.changed().length === want.length && running === 0);
     expect(overlapped).toBe(false);
@@ -295,9 +329,9 @@ describe('watchTree', () => {
 
   test('maxWaitMs flushes during a continuous burst', async () => {
     const d = tmp();
-    const r = await record([d], { debounceMs: 100, maxWaitMs: 150 });
+    const r = await record([d], { debounceMs: 60, maxWaitMs: 80 });
     const start = Date.now();
-    for (let i = 0; Date.now() - start < 400; i++) {
+    for (let i = 0; Date.now() - start < 250; i++) {
       writeFileSync(join(d, `f${i}`), '');
       await sleep(20);
     }

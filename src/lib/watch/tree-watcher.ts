@@ -7,13 +7,17 @@
  * One non-recursive `fs.watch` (an inotify watch on Linux) per directory, not `{ recursive: true }` (Node 20's Linux
  * recursive mode is a JavaScript emulation with known gaps). Events are only hints: a hinted path is looked at
  * with lstat when its batch is flushed, and that decides whether it is changed, removed or nothing. A `rename`
- * event (create, delete or move of a name) is also probed at once, so a new directory is watched and then walked
- * (files written into it before its watch was placed are found by the walk) while the batch is still gathering.
+ * event (a name created, removed or moved) is also looked at on the spot: a new directory is watched at once and
+ * then walked (files written into it before its watch was placed are found by the walk), and a watched directory
+ * that was removed, moved away or replaced loses its watches, which follow the old inode.
  * Each root also has an anchor: a watch on its nearest existing parent directory, which sees the root removed,
  * replaced (atomic save of a file root) or created (a root that does not exist yet).
+ *
+ * lstat is called synchronously (with no exception for a missing path): a few microseconds each on a local file
+ * system, where a promise per path costs ten times that in a checkout of thousands of files.
  */
-import { type FSWatcher, watch } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+import { type FSWatcher, lstatSync, statSync, watch } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { errnoCode, isErrno } from '../errors.js';
 import { isEphemeral } from './ephemeral.js';
@@ -43,18 +47,15 @@ export interface TreeWatcher {
 }
 
 type Kind = 'missing' | 'dir' | 'file';
-/** A queued probe: of a path a `rename` event named (with the watch it had then), or of a root whose anchor saw something. */
-type Task = { readonly kind: 'path'; readonly watcher: FSWatcher | undefined } | { readonly kind: 'root' };
 
-const ROOT_TASK = '\0root:';
-/** How many lstat calls a flush runs at once. */
-const STAT_CHUNK = 128;
-
-async function kindOf(p: string): Promise<Kind> {
+/** What `p` is now; `follow` looks through a symlink (a root given as a symlink to a directory is a directory root). */
+function kindOf(p: string, follow = false): Kind {
   try {
-    return (await lstat(p)).isDirectory() ? 'dir' : 'file';
+    const st = follow ? statSync(p, { throwIfNoEntry: false }) : lstatSync(p, { throwIfNoEntry: false });
+    if (st === undefined) return follow ? kindOf(p) : 'missing'; // followed: a dangling symlink is a file
+    return st.isDirectory() ? 'dir' : 'file';
   } catch {
-    return 'missing';
+    return 'missing'; // ENOTDIR (a file on the way), EACCES: not there as far as a watch can tell
   }
 }
 
@@ -63,7 +64,7 @@ function sorted(s: Set<string>): string[] {
 }
 
 class Watcher implements TreeWatcher {
-  readonly #roots: readonly string[];
+  readonly #roots: ReadonlySet<string>;
   readonly #onBatch: (batch: WatchBatch) => void | Promise<void>;
   readonly #debounceMs: number;
   readonly #maxWaitMs: number;
@@ -75,6 +76,8 @@ class Watcher implements TreeWatcher {
   readonly #watchers = new Map<string, FSWatcher>();
   /** Each root's anchor: the watch of its nearest existing parent directory. */
   readonly #anchors = new Map<string, { dir: string; watcher: FSWatcher }>();
+  /** Watched directories whose watches were dropped (removed, moved or replaced): the flush looks at what was known under them. */
+  readonly #suspects = new Set<string>();
 
   #hints = new Set<string>();
   #firstHintAt: number | undefined;
@@ -82,9 +85,8 @@ class Watcher implements TreeWatcher {
   #maxTimer: NodeJS.Timeout | undefined;
   /** A flush is running (its lstat pass or `onBatch`): hints wait for the next one. */
   #running = false;
-  #settling: Promise<unknown> | undefined;
-  readonly #tasks = new Map<string, Task>();
-  #draining: Promise<void> | undefined;
+  /** Walks and a flush's lstat pass under way, which close() waits for (neither adds a watch once closed). */
+  readonly #busy = new Set<Promise<unknown>>();
   #closed = false;
   /** Set while `watchTree` sets the watches up: the first fatal error, thrown instead of reported. */
   #setupError: Error | undefined;
@@ -92,7 +94,7 @@ class Watcher implements TreeWatcher {
   #limitReported = false;
 
   constructor(roots: readonly string[], onBatch: (batch: WatchBatch) => void | Promise<void>, options: TreeWatcherOptions) {
-    this.#roots = [...new Set(roots.map((r) => resolve(r)))];
+    this.#roots = new Set(roots.map((r) => resolve(r)));
     this.#onBatch = onBatch;
     this.#debounceMs = options.debounceMs ?? 50;
     this.#maxWaitMs = Math.max(options.maxWaitMs ?? 1000, this.#debounceMs);
@@ -103,8 +105,8 @@ class Watcher implements TreeWatcher {
 
   async start(): Promise<void> {
     for (const root of this.#roots) {
-      await this.#placeAnchor(root);
-      const kind = await kindOf(root);
+      this.#placeAnchor(root);
+      const kind = this.#kind(root);
       if (kind === 'dir') await this.#walk(root, (f) => this.#index.add(f, false));
       else if (kind === 'file' && !this.#ignore(root, false)) this.#index.add(root, false);
       if (this.#setupError !== undefined) break;
@@ -114,6 +116,11 @@ class Watcher implements TreeWatcher {
       await this.close();
       throw this.#setupError;
     }
+  }
+
+  /** What `p` is now: through a symlink for a root, not for a path under one. */
+  #kind(p: string): Kind {
+    return kindOf(p, this.#roots.has(p));
   }
 
   /** The directories watched now (tests: an ignored directory has no watch). */
@@ -126,14 +133,18 @@ class Watcher implements TreeWatcher {
     clearTimeout(this.#debounceTimer);
     clearTimeout(this.#maxTimer);
     this.#debounceTimer = this.#maxTimer = undefined;
-    this.#tasks.clear();
     for (const w of this.#watchers.values()) w.close();
     this.#watchers.clear();
     for (const a of this.#anchors.values()) a.watcher.close();
     this.#anchors.clear();
     this.#hints.clear();
-    // A probe or a flush's lstat pass still under way ends at its next step; neither adds a watch once closed.
-    await Promise.allSettled([this.#draining, this.#settling]);
+    await Promise.allSettled([...this.#busy]);
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#busy.add(p);
+    void p.finally(() => this.#busy.delete(p)).catch(() => undefined);
+    return p;
   }
 
   // ---- errors
@@ -158,17 +169,19 @@ class Watcher implements TreeWatcher {
       if (isErrno(e, 'ENOSPC')) {
         if (!this.#limitReported) this.#fail(new WatchLimitError(dir, { cause: e }));
         this.#limitReported = true;
+      } else if (isErrno(e, 'EMFILE')) {
+        this.#fail(new WatchError(dir, 'too many open files or inotify instances (ulimit -n, fs.inotify.max_user_instances)', { cause: e }));
       } else if (!isErrno(e, 'EACCES', 'EPERM')) {
         this.#fail(new WatchError(dir, errnoCode(e) ?? String(e), { cause: e }));
       }
       return undefined;
     }
-    // The watched directory went away under an unusual file system, or the handle broke: look at it again.
+    // The handle broke (an unusual file system): drop it and look at the directory again.
     w.on('error', () => {
       w.close();
       if (this.#watchers.get(dir) === w) this.#watchers.delete(dir);
       this.#hint(dir);
-      this.#enqueue(dir, { kind: 'path', watcher: undefined });
+      this.#look(dir);
     });
     return w;
   }
@@ -176,9 +189,14 @@ class Watcher implements TreeWatcher {
   // ---- walking the tree
 
   /** Watches `dir` and every directory under it that is not ignored, then calls `onFile` with each file found. */
-  async #walk(dir: string, onFile: (p: string) => void): Promise<void> {
+  #walk(dir: string, onFile: (p: string) => void): Promise<void> {
+    return this.#track(this.#walkDir(dir, onFile));
+  }
+
+  async #walkDir(dir: string, onFile: (p: string) => void): Promise<void> {
     if (this.#closed || this.#ignore(dir, true)) return;
     if (!this.#watchers.has(dir)) {
+      // The watch first, then the listing: a file made in between is both listed and seen.
       const w = this.#watch(dir, (type, name) => this.#onEvent(dir, type, name));
       if (w === undefined) return;
       this.#watchers.set(dir, w);
@@ -199,7 +217,7 @@ class Watcher implements TreeWatcher {
         if (!this.#ignore(p, true)) subdirs.push(p);
       } else if (!this.#ignore(p, false)) onFile(p);
     }
-    await Promise.all(subdirs.map((d) => this.#walk(d, onFile)));
+    await Promise.all(subdirs.map((d) => this.#walkDir(d, onFile)));
   }
 
   /** Stops watching `p` and every directory under it (the index keeps them, so the flush can report them removed). */
@@ -218,15 +236,31 @@ class Watcher implements TreeWatcher {
   #onEvent(dir: string, type: string, name: string | null): void {
     if (this.#closed) return;
     if (name === null) {
-      // No name: the kernel's queue overflowed or the platform could not say. Look at the whole directory again.
+      // No name: the platform could not say what changed. Look at the whole directory again.
       this.#hint(dir);
-      this.#enqueue(dir, { kind: 'path', watcher: this.#watchers.get(dir) });
+      this.#look(dir, true);
       return;
     }
     if (isEphemeral(name)) return;
     const p = join(dir, name);
     this.#hint(p);
-    if (type === 'rename') this.#enqueue(p, { kind: 'path', watcher: this.#watchers.get(p) });
+    // A known file renamed is a file (a directory in its place is found by the flush): no need to look now.
+    if (type === 'rename' && !this.#index.isFile(p)) this.#look(p, true);
+  }
+
+  /**
+   * Looks at `p` after a `rename` event named it (`renamed`): a watched directory by that name was removed, moved
+   * away or replaced, so its watches (which follow the old inode) are dropped; a directory there now is watched
+   * and walked, its files hinted.
+   */
+  #look(p: string, renamed = false): void {
+    if (renamed && this.#watchers.has(p)) {
+      this.#unwatch(p);
+      this.#suspects.add(p);
+    }
+    if (this.#watchers.has(p) || this.#kind(p) !== 'dir' || this.#ignore(p, true)) return;
+    if (this.#index.isFile(p)) return; // a file replaced by a directory: the flush reports the file removed and walks it
+    void this.#walk(p, (f) => this.#hint(f));
   }
 
   #hint(p: string): void {
@@ -246,83 +280,49 @@ class Watcher implements TreeWatcher {
     }
   }
 
-  // ---- probes: what a rename event or an anchor event means, looked at in order
-
-  #enqueue(key: string, task: Task): void {
-    const queued = this.#tasks.get(key);
-    // Keep the watch a path had at its first event unless a later event saw one (then that one went stale).
-    if (queued === undefined || (task.kind === 'path' && task.watcher !== undefined)) this.#tasks.set(key, task);
-    this.#draining ??= this.#drain().finally(() => (this.#draining = undefined));
-  }
-
-  async #drain(): Promise<void> {
-    while (!this.#closed) {
-      const next = this.#tasks.entries().next();
-      if (next.done === true) return;
-      const [key, task] = next.value;
-      this.#tasks.delete(key);
-      if (task.kind === 'root') await this.#checkRoot(key.slice(ROOT_TASK.length));
-      else await this.#probe(key, task.watcher);
-    }
-  }
-
-  /** A `rename` event named `p`: it was created, removed, moved in or out, or replaced. `stale` is the watch it had then. */
-  async #probe(p: string, stale: FSWatcher | undefined): Promise<void> {
-    if (stale !== undefined && this.#watchers.get(p) === stale) {
-      // A watched directory was removed, moved away or replaced: its watches follow the old inode, so drop them,
-      // and have the flush look at everything known under it (gone → removed; the walk below reports the rest).
-      for (const { path } of this.#index.under(p)) this.#hint(path);
-      this.#unwatch(p);
-    }
-    if (this.#watchers.has(p)) return;
-    if ((await kindOf(p)) !== 'dir' || this.#closed || this.#ignore(p, true)) return;
-    if (this.#index.isFile(p)) {
-      this.#hint(p); // a file replaced by a directory: the flush reports the file removed and walks the directory
-      return;
-    }
-    await this.#walk(p, (f) => this.#hint(f));
-  }
-
   // ---- roots and their anchors
 
-  /** Watches the nearest existing parent directory of `root`, moving its anchor up or down as directories come and go. */
-  async #placeAnchor(root: string): Promise<void> {
+  /**
+   * Watches the nearest existing parent directory of `root`, moving its anchor up or down as directories come and
+   * go; `renew` watches it anew even where it is (the directory it watched may have been removed and made again).
+   * Whether the anchor was placed anew.
+   */
+  #placeAnchor(root: string, renew = false): boolean {
     let dir = dirname(root);
-    if (dir === root) return; // the file system's root has no parent
-    while ((await kindOf(dir)) !== 'dir') {
+    if (dir === root) return false; // the file system's root has no parent
+    while (kindOf(dir, true) !== 'dir') {
       const up = dirname(dir);
       if (up === dir) break;
       dir = up;
     }
     const current = this.#anchors.get(root);
-    if (current?.dir === dir || this.#closed) return;
+    if ((current?.dir === dir && !renew) || this.#closed) return false;
     current?.watcher.close();
     this.#anchors.delete(root);
     const toward = relative(dir, root).split(sep)[0];
     const w = this.#watch(dir, (type, name) => this.#onAnchorEvent(root, dir, toward, type, name));
     if (w !== undefined) this.#anchors.set(root, { dir, watcher: w });
+    return true;
   }
 
   #onAnchorEvent(root: string, dir: string, toward: string | undefined, type: string, name: string | null): void {
     if (this.#closed) return;
     if (name === basename(root) && dir === dirname(root)) {
       this.#hint(root);
-      if (type === 'rename') this.#enqueue(root, { kind: 'path', watcher: this.#watchers.get(root) });
+      if (type === 'rename') this.#look(root, true);
     }
     // A directory on the way to the root came or went, or the anchor's own directory went: place it again.
-    if (name === null || name === toward || name === basename(dir)) this.#enqueue(ROOT_TASK + root, { kind: 'root' });
-  }
-
-  async #checkRoot(root: string): Promise<void> {
-    await this.#placeAnchor(root);
-    if (this.#closed) return;
-    const kind = await kindOf(root);
+    const self = name === null || name === basename(dir);
+    if (!self && (name !== toward || dir === dirname(root))) return;
+    if (!this.#placeAnchor(root, self) || this.#closed) return;
+    // The anchor moved: the root may have come (made with its parents) or gone (with a parent).
+    const kind = this.#kind(root);
     if (kind === 'missing') {
       if (this.#index.has(root)) this.#hint(root);
       return;
     }
     this.#hint(root);
-    if (kind === 'dir') await this.#probe(root, undefined);
+    if (kind === 'dir') this.#look(root);
   }
 
   // ---- flushing
@@ -337,15 +337,11 @@ class Watcher implements TreeWatcher {
     this.#hints = new Set();
     this.#firstHintAt = undefined;
     try {
-      const settling = this.#settle(hints);
-      this.#settling = settling;
-      const batch = await settling;
-      this.#settling = undefined;
+      const batch = await this.#track(this.#settle(hints));
       if (!this.#closed && (batch.changed.length > 0 || batch.removed.length > 0)) await this.#onBatch(batch);
     } catch (e) {
       if (!this.#closed) this.#fail(e instanceof Error ? e : new Error(String(e)));
     } finally {
-      this.#settling = undefined;
       this.#running = false;
       this.#arm();
     }
@@ -353,53 +349,48 @@ class Watcher implements TreeWatcher {
 
   /** What the hinted paths are now: files changed, paths removed (a removed directory once, as itself). */
   async #settle(hints: Set<string>): Promise<WatchBatch> {
-    const work = [...hints];
-    const kinds = new Map<string, Kind>();
-    const kind = async (p: string): Promise<Kind> => {
-      let k = kinds.get(p);
-      if (k === undefined) kinds.set(p, (k = await kindOf(p)));
-      return k;
-    };
+    const work = sorted(hints); // parents before children: a removed directory's paths are skipped unlooked
     const changed = new Set<string>();
     const removed = new Set<string>();
+    const gone = (p: string): boolean => {
+      for (let up = dirname(p); up !== p && up !== dirname(up); p = up, up = dirname(up)) if (removed.has(up)) return true;
+      return false;
+    };
     for (let i = 0; i < work.length && !this.#closed; i++) {
-      if (i % STAT_CHUNK === 0) await Promise.all(work.slice(i, i + STAT_CHUNK).map(kind));
       const p = work[i]!;
-      const k = await kind(p);
+      if (removed.has(p) || gone(p)) continue;
+      const k = this.#kind(p);
       if (k === 'missing') {
-        if (!this.#index.has(p)) continue; // never known (created and removed within the batch), or reported already
-        // Report the topmost known directory that is gone with it, once.
+        this.#suspects.delete(p);
+        if (!this.#index.has(p)) continue; // never known (made and removed within the batch), or reported already
+        // Report the topmost known directory that went with it, once.
         let top = p;
-        for (let up = dirname(top); up !== top && this.#index.isDir(up) && (await kind(up)) === 'missing'; up = dirname(top)) top = up;
+        for (let up = dirname(top); up !== top && this.#index.isDir(up) && this.#kind(up) === 'missing'; up = dirname(top)) top = up;
         removed.add(top);
         this.#unwatch(top);
         this.#index.remove(top);
       } else if (k === 'dir') {
         if (this.#ignore(p, true)) continue;
         if (this.#index.isFile(p)) {
-          removed.add(p);
+          removed.add(p); // a file replaced by a directory
           this.#index.remove(p);
+        }
+        if (this.#suspects.delete(p)) {
+          // Removed and made again, or moved away and back: what was known under it is looked at again.
+          for (const { path } of this.#index.under(p)) if (path !== p) work.push(path);
         }
         if (!this.#watchers.has(p)) await this.#walk(p, (f) => work.push(f));
       } else {
         if (this.#ignore(p, false)) continue;
         if (this.#index.isDir(p)) {
-          this.#unwatch(p);
+          this.#unwatch(p); // a directory replaced by a file
           this.#index.remove(p);
         }
         changed.add(p);
         this.#index.add(p, false);
       }
     }
-    for (const p of removed) {
-      for (let up = dirname(p); up !== dirname(up); up = dirname(up)) {
-        if (removed.has(up)) {
-          removed.delete(p);
-          break;
-        }
-      }
-    }
-    for (const p of changed) removed.delete(p);
+    for (const p of removed) if (gone(p) || changed.has(p)) removed.delete(p);
     return { changed: sorted(changed), removed: sorted(removed) };
   }
 }
