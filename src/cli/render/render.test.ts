@@ -1,5 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { PassThrough } from 'node:stream';
+import type { PlanNode } from '../../engine/plan.js';
+import { executeReporter } from '../../engine/progress.js';
 import { JsonRenderer } from './json.js';
 import { LogPrinter } from './log-consumer.js';
 import { PlainRenderer } from './plain.js';
@@ -22,6 +24,34 @@ describe('renderers', () => {
     r.emit({ resource: 'Container demo-web-1', status: 'done', text: 'Started' });
     r.emit({ resource: 'Project demo', status: 'warning', text: 'Warning', details: 'Found orphan containers' });
     expect(s.text()).toBe('Container demo-web-1  Starting\nContainer demo-web-1  Started\nWARN Found orphan containers\n');
+  });
+
+  test('plain: a lifecycle hook, its output lines as compose shows them (`web-1 -> | line`)', () => {
+    const s = sink();
+    const report = executeReporter(new PlainRenderer(s.stream));
+    const node: PlanNode = {
+      id: 4,
+      deps: [3],
+      resource: { kind: 'service', service: 'web', number: 1, name: 'demo-web-1' },
+      op: { type: 'RunHook', container: 'demo-web-1', service: 'web', phase: 'post_start', index: 0, exec: { cmd: ['echo', 'hi'] }, source: 'web-1' },
+      cause: { reason: 'created' },
+    };
+    report({ type: 'start', node });
+    report({ type: 'output', node, line: 'hi' });
+    report({ type: 'done', node });
+    const stop = { ...node, op: { ...node.op, phase: 'pre_stop' as const } };
+    report({ type: 'start', node: stop });
+    report({ type: 'done', node: stop });
+    expect(s.text()).toBe(
+      [
+        'Container demo-web-1  Running post_start hook',
+        'web-1 -> | hi',
+        'Container demo-web-1  Started',
+        'Container demo-web-1  Running pre_stop hook',
+        'Container demo-web-1  Ran pre_stop hook',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('json: one object per line', () => {
