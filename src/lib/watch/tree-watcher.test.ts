@@ -43,7 +43,7 @@ async function record(roots: string[], options: TreeWatcherOptions = {}, onBatch
     changed: () => [...new Set(batches.flatMap((b) => b.changed))].sort(),
     removed: () => batches.flatMap((b) => b.removed).sort(),
     /** Waits for `pred` to hold, then for a quiet period (no further batch), failing after `timeoutMs`. */
-    async until(pred: () => boolean, quietMs = 100, timeoutMs = 4000): Promise<void> {
+    async until(pred: () => boolean, quietMs = 75, timeoutMs = 5000): Promise<void> {
       const start = Date.now();
       while (!pred()) {
         if (Date.now() - start > timeoutMs) throw new Error(`timed out; batches: ${JSON.stringify(batches)}`);
@@ -63,9 +63,11 @@ describe('watchTree', () => {
     expect(r.batches).toEqual([{ changed: [join(d, 'a.txt')], removed: [] }]);
   });
 
+  // These two use a longer quiet period than the other tests' 25 ms: on a loaded machine (parallel test workers,
+  // a busy disk) a burst can pause that long, and the point is that one burst makes one batch, not hundreds.
   test('a burst of 500 writes is one batch (two at most)', async () => {
     const d = tmp();
-    const r = await record([d]);
+    const r = await record([d], { debounceMs: 100 });
     const files = Array.from({ length: 500 }, (_, i) => join(d, `f${i}.txt`));
     for (let i = 0; i < files.length; i += 50) await Promise.all(files.slice(i, i + 50).map((f) => writeFile(f, 'x')));
     await r.until(() => r.changed().length === 500);
@@ -76,26 +78,27 @@ describe('watchTree', () => {
 
   test('a git checkout of 2,000 files in new directories is one or two batches, and back is one removal', async () => {
     const d = tmp();
-    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: d, stdio: 'ignore' });
-    git('init', '-q', '-b', 'main');
+    const git = (args: string[], input?: string) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: d, input, encoding: 'utf8' }).trim();
+    git(['init', '-q', '-b', 'main']);
     writeFileSync(join(d, 'README'), '');
-    git('add', '.');
-    git('commit', '-q', '-m', 'base');
-    git('checkout', '-q', '-b', 'feature');
+    git(['add', '.']);
+    git(['commit', '-q', '-m', 'base']);
+    // The feature branch's 2,000 files go straight into the index, never written here before the checkout.
+    const blob = git(['hash-object', '-w', '--stdin'], 'export {};\n');
     const want: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const sub = join(d, 'src', `pkg${i}`, 'lib');
-      mkdirSync(sub, { recursive: true });
+    const entries: string[] = [];
+    for (let i = 0; i < 20; i++)
       for (let j = 0; j < 100; j++) {
-        const f = join(sub, `m${j}.ts`);
-        writeFileSync(f, `export const x = ${j};`);
-        want.push(f);
+        entries.push(`100644 ${blob}\tsrc/pkg${i}/lib/m${j}.ts`);
+        want.push(join(d, `src/pkg${i}/lib/m${j}.ts`));
       }
-    }
-    git('add', '.');
-    git('commit', '-q', '-m', 'many');
-    git('checkout', '-q', 'main');
-    const r = await record([d], { debounceMs: 50, ignore: (p, isDir) => isDir && p.endsWith('/.git') });
+    git(['update-index', '--index-info'], entries.join('\n') + '\n');
+    const commit = git(['commit-tree', git(['write-tree']), '-p', 'HEAD', '-m', 'many']);
+    git(['branch', 'feature', commit]);
+    git(['reset', '-q']);
+    // A slow disk must not split the checkout by maxWaitMs: this is about the debounce gathering it.
+    const r = await record([d], { debounceMs: 100, maxWaitMs: 10_000, ignore: (p, isDir) => isDir && p.endsWith('/.git') });
 
     await promisify(execFile)('git', ['checkout', '-q', 'feature'], { cwd: d });
     await r.until(() => r.changed().length >= want.length);
@@ -107,8 +110,11 @@ describe('watchTree', () => {
     await promisify(execFile)('git', ['checkout', '-q', 'main'], { cwd: d });
     await r.until(() => r.removed().includes(join(d, 'src')));
     expect(r.changed()).toEqual([]);
-    expect(r.removed()).toEqual([join(d, 'src')]);
     expect(r.batches.length).toBeLessThanOrEqual(2);
+    // A directory is reported as itself: `src` once all of it is gone; a pkgN directory only if it was gone in an
+    // earlier batch, while `src` still existed.
+    expect(r.batches.at(-1)!.removed).toEqual([join(d, 'src')]);
+    for (const p of r.removed()) expect(p).toMatch(/\/src(\/pkg\d+)?$/);
   });
 
   test('an atomic save (temp file renamed over) and editor temp files give the file only', async () => {
