@@ -164,6 +164,42 @@ describe('watchTree', () => {
     expect(watchedDirectories(r.w)).toEqual([d]);
   });
 
+  test('a directory removed and made again within a batch: its old files removed, its new ones changed', async () => {
+    const d = tmp();
+    mkdirSync(join(d, 'a/sub'), { recursive: true });
+    writeFileSync(join(d, 'a/old'), '');
+    writeFileSync(join(d, 'a/sub/kept'), '');
+    const r = await record([d]);
+    rmSync(join(d, 'a'), { recursive: true });
+    mkdirSync(join(d, 'a/sub'), { recursive: true });
+    writeFileSync(join(d, 'a/sub/kept'), '');
+    writeFileSync(join(d, 'a/new'), '');
+    await r.until(() => r.batches.length > 0);
+    expect(r.batches).toEqual([{ changed: [join(d, 'a/new'), join(d, 'a/sub/kept')], removed: [join(d, 'a/old')] }]);
+    // The new directories are the ones watched.
+    r.batches.length = 0;
+    writeFileSync(join(d, 'a/sub/later'), '');
+    await r.until(() => r.batches.length > 0);
+    expect(r.batches).toEqual([{ changed: [join(d, 'a/sub/later')], removed: [] }]);
+  });
+
+  test('a file replaced by a directory, and a directory by a file', async () => {
+    const d = tmp();
+    writeFileSync(join(d, 'f'), '');
+    mkdirSync(join(d, 'dir'));
+    writeFileSync(join(d, 'dir/x'), '');
+    const r = await record([d]);
+    rmSync(join(d, 'f'));
+    mkdirSync(join(d, 'f'));
+    writeFileSync(join(d, 'f/inside'), '');
+    rmSync(join(d, 'dir'), { recursive: true });
+    writeFileSync(join(d, 'dir'), '');
+    await r.until(() => r.batches.length > 0);
+    expect(r.changed()).toEqual([join(d, 'dir'), join(d, 'f/inside')]);
+    expect(r.removed()).toEqual([join(d, 'f')]);
+    expect(watchedDirectories(r.w)).toEqual([d, join(d, 'f')]);
+  });
+
   test('a new nested directory is reported as the files under it', async () => {
     const d = tmp();
     const r = await record([d]);

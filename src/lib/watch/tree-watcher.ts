@@ -352,13 +352,15 @@ class Watcher implements TreeWatcher {
     const work = sorted(hints); // parents before children: a removed directory's paths are skipped unlooked
     const changed = new Set<string>();
     const removed = new Set<string>();
+    /** Known paths found missing: nothing under them needs a look. */
+    const vanished = new Set<string>();
     const gone = (p: string): boolean => {
-      for (let up = dirname(p); up !== p && up !== dirname(up); p = up, up = dirname(up)) if (removed.has(up)) return true;
+      for (let up = dirname(p); up !== p && up !== dirname(up); p = up, up = dirname(up)) if (vanished.has(up)) return true;
       return false;
     };
     for (let i = 0; i < work.length && !this.#closed; i++) {
       const p = work[i]!;
-      if (removed.has(p) || gone(p)) continue;
+      if (vanished.has(p) || gone(p)) continue;
       const k = this.#kind(p);
       if (k === 'missing') {
         this.#suspects.delete(p);
@@ -367,6 +369,7 @@ class Watcher implements TreeWatcher {
         let top = p;
         for (let up = dirname(top); up !== top && this.#index.isDir(up) && this.#kind(up) === 'missing'; up = dirname(top)) top = up;
         removed.add(top);
+        vanished.add(top);
         this.#unwatch(top);
         this.#index.remove(top);
       } else if (k === 'dir') {
