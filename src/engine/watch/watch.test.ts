@@ -42,7 +42,7 @@ async function tarNames(rt: FakeRuntime, container: string): Promise<Record<stri
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
       stream.on('end', () => {
         out[header.name] = Buffer.concat(chunks).toString();
         next();

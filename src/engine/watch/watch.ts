@@ -35,7 +35,7 @@ export interface WatchOptions {
   readonly upOptions?: UpOptions | undefined;
   /** `--prune`: remove dangling images after a rebuild. */
   readonly prune?: boolean | undefined;
-  /** Debounce quiet period (ms); default 50. */
+  /** Debounce quiet period (ms); default 100 (50 split a `git checkout` into several batches on a loaded machine). */
   readonly debounceMs?: number | undefined;
   /** Lines saying what the watcher did. */
   readonly log: (line: string) => void;
@@ -89,7 +89,7 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 async function applyChanges(ctx: EngineContext, project: Project, c: ServiceChanges, options: WatchOptions): Promise<void> {
   const { log } = options;
   if (c.rebuild) {
-    log(`Rebuilding service "${c.service}" after ${plural(c.count, 'change')} were detected`);
+    log(`Rebuilding service "${c.service}" after ${plural(c.count, 'change')} ${c.count === 1 ? 'was' : 'were'} detected`);
     await up(ctx, project, { ...options.upOptions, services: [c.service], noDeps: true, build: 'always' });
     log(`service "${c.service}" rebuilt and recreated`);
     if (options.prune) {
@@ -106,7 +106,7 @@ async function applyChanges(ctx: EngineContext, project: Project, c: ServiceChan
     return;
   }
   if (c.sync.length > 0 || c.remove.length > 0) {
-    log(`Syncing service "${c.service}" after ${plural(c.count, 'change')} were detected`);
+    log(`Syncing service "${c.service}" after ${plural(c.count, 'change')} ${c.count === 1 ? 'was' : 'were'} detected`);
     await Promise.all(containers.map((id) => syncToContainer(ctx.runtime, id, c.sync, c.remove, { signal: ctx.signal })));
   }
   if (c.restart) {
@@ -180,7 +180,7 @@ export async function startWatch(ctx: EngineContext, project: Project, options: 
     }
   };
   watcher = await watchTree(roots, onBatch, {
-    debounceMs: options.debounceMs ?? 50,
+    debounceMs: options.debounceMs ?? 100,
     // Directories every trigger on them ignores are not even watched.
     ignore: (abs, isDir) => triggers.every((t) => triggerIgnores(t, abs, isDir)),
     onError: (e) => options.log(`Error: ${e.message}`),
