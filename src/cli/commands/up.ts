@@ -198,7 +198,7 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
         const stopping = s.controller.signal.aborted || follow.signal.aborted;
         if (stopping) {
           const quietCtx = { ...s.engine, signal: undefined };
-          await stop(quietCtx, project.name, services, { timeoutSeconds: options.timeoutSeconds });
+          await stop(quietCtx, project.name, services, { timeoutSeconds: options.timeoutSeconds, project });
         }
         if (s.controller.signal.aborted) throw new CanceledError();
         if (opts.exitCodeFrom !== undefined || abortOn) process.exitCode = exitCode ?? 0;
