@@ -66,13 +66,11 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
   else if (opts.images) text = lines(Object.entries(selected.services).map(([name, svc]) => svc.image ?? `${project.name}-${name}`));
   else if (opts.hash !== undefined) {
     const wanted = opts.hash === '*' ? Object.keys(selected.services) : opts.hash.split(',').map((s) => s.trim());
-    text = lines(
-      wanted.map((s) => {
-        const svc = project.services[s];
-        if (!svc) throw new UsageError(`no such service: ${s}`);
-        return `${s} ${serviceConfigHash(svc)}`;
-      }),
-    );
+    for (const s of wanted) if (!project.services[s]) throw new UsageError(`no such service: ${s}`);
+    // The hash `up` labels containers with: it covers the content of the service's secrets, configs and env files.
+    const { digestsOf, readInputs } = await import('../../engine/inputs.js');
+    const inputs = await readInputs(project, { services: wanted, workingDir: meta.workingDir });
+    text = lines(wanted.map((s) => `${s} ${serviceConfigHash(project.services[s]!, digestsOf(inputs[s] ?? []))}`));
   } else {
     const serialize = opts.format === 'json' ? projectToJson : projectToYaml;
     text = serialize(selected, { escapeDollar: opts.interpolate });
