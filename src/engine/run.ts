@@ -20,6 +20,8 @@ import { Plan } from './plan.js';
 import { executeReporter } from './progress.js';
 import { reconcile } from './reconcile.js';
 import { up } from './up.js';
+import { hookExec } from './plan-hooks.js';
+import { runHook } from './run-hook.js';
 
 export interface RunOptions {
   /** Replaces the service's command. */
@@ -164,6 +166,11 @@ export async function run(ctx: EngineContext, project: Project, service: string,
   const { id } = await ctx.runtime.createContainer(spec, { signal: ctx.signal });
   ctx.events.emit(done(resource, 'Created'));
   await ctx.runtime.startContainer(id, { signal: ctx.signal });
+  // compose runs the service's post_start hooks in a one-off container too, once it started.
+  for (const hook of svc.post_start ?? []) {
+    ctx.events.emit(working(resource, 'Running post_start hook'));
+    await runHook(ctx.runtime, { container: id, service, phase: 'post_start', exec: hookExec(hook, svc) }, { signal: ctx.signal });
+  }
   if (options.detach) return { id, name };
 
   const output = (async () => {

@@ -16,6 +16,7 @@ import { watchTree, type TreeWatcher } from '../../lib/watch/tree-watcher.js';
 import type { Project, ServiceConfig } from '../../project/types.js';
 import { projectContainers } from '../containers.js';
 import type { EngineContext } from '../events.js';
+import { hookExec } from '../plan-hooks.js';
 import { up, type UpOptions } from '../up.js';
 import { syncToContainer } from './sync.js';
 import {
@@ -115,17 +116,8 @@ async function applyChanges(ctx: EngineContext, project: Project, c: ServiceChan
   }
   for (const hook of c.exec) {
     for (const id of containers) {
-      const r = await ctx.runtime.exec(
-        id,
-        {
-          cmd: hook.command,
-          user: hook.user,
-          workdir: hook.working_dir,
-          privileged: hook.privileged,
-          env: Object.entries(hook.environment ?? {}).flatMap(([k, v]) => (v === null ? [] : [`${k}=${v}`])),
-        },
-        { signal: ctx.signal },
-      );
+      // As a hook's exec (compose runs `exec` of a sync+exec trigger the same way), without a TTY.
+      const r = await ctx.runtime.exec(id, hookExec(hook, { ...project.services[c.service], tty: false }), { signal: ctx.signal });
       for (const line of `${r.stdout}${r.stderr}`.split('\n').filter((l) => l !== '')) log(`${c.service} -> | ${line}`);
       if (r.exitCode !== 0) throw new Error(`exec ${JSON.stringify(hook.command.join(' '))} exited with status ${r.exitCode}`);
     }
