@@ -5,7 +5,7 @@
  * restart, rebuild — `logs` shows what the watcher did, and `down` stops it.
  */
 import { expect } from '@jest/globals';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -109,4 +109,31 @@ export function watchScenario(dir: string, ts: Run): void {
   // Gone (or a zombie waiting for whoever adopted it to reap it: no command line any more).
   expect(existsSync(`/proc/${pid}`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : '').toBe('');
   expect(ts('ps').stdout).not.toMatch(/watch:/);
+}
+
+/**
+ * `watch` in the foreground (after `up`), then `up --watch` attached: each syncs an edit, prints what it did, and
+ * ends on SIGINT (the watch with status 0).
+ */
+export async function foregroundScenario(dir: string, command: readonly string[], ts: Run): Promise<void> {
+  const child = spawn(command[0]!, command.slice(1), { cwd: dir, env: { ...process.env, NO_COLOR: '1' } as NodeJS.ProcessEnv });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const wait = async (what: string, cond: () => boolean, ms = 60_000): Promise<void> => {
+    for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 150)))
+      if (Date.now() > end) throw new Error(`timed out: ${what}\noutput:\n${out}`);
+  };
+  try {
+    await wait('watch enabled', () => /Watch enabled for "app"/.test(out));
+    const token = `t${Date.now()}`;
+    writeFileSync(join(dir, 'src', 'fg.txt'), token);
+    await wait('sync in the foreground', () => (ts('exec', '-T', 'app', 'cat', '/app/fg.txt').stdout ?? '').trim() === token);
+    await wait('sync printed', () => /Syncing service "app" after 1 change was detected/.test(out));
+  } finally {
+    child.kill('SIGINT');
+  }
+  const code = await exited;
+  if (command.includes('watch') && !command.includes('--watch')) expect(code).toBe(0);
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, test } from '@jest/globals';
 import { engine, env, Projects, required, requireEngine, bin } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite } from './native-harness.js';
 import { spawnSync } from 'node:child_process';
-import { watchFiles, watchScenario } from './watch-scenario.js';
+import { foregroundScenario, watchFiles, watchScenario } from './watch-scenario.js';
 
 describe('watch e2e: docker', () => {
   const projects = new Projects();
@@ -21,6 +21,20 @@ describe('watch e2e: docker', () => {
       watchScenario(p.dir, (...args) =>
         spawnSync(bin, ['-p', p.name, '--progress', 'plain', ...args], { cwd: p.dir, encoding: 'utf8', env, timeout: 300_000 }),
       );
+    },
+    400_000,
+  );
+
+  (engine ? test : test.skip)(
+    'watch in the foreground, then up --watch attached: an edit synced, ended by Ctrl-C',
+    async () => {
+      const p = projects.create(watchFiles('busybox:latest'));
+      const ts = (...args: string[]) =>
+        spawnSync(bin, ['-p', p.name, '--progress', 'plain', ...args], { cwd: p.dir, encoding: 'utf8', env, timeout: 300_000 });
+      const cli = [bin, '-p', p.name, '--progress', 'plain', '--runtime', 'docker'];
+      await foregroundScenario(p.dir, [...cli, 'watch'], ts);
+      await foregroundScenario(p.dir, [...cli, 'up', '--watch'], ts);
+      ts('down', '-t', '0');
     },
     400_000,
   );
