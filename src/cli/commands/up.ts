@@ -173,7 +173,7 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
         s.controller.signal.addEventListener('abort', () => follow.abort(), { once: true });
         const watching =
           watched &&
-          (await import('./watch.js')).watchUntilStopped(s, loaded, watched, {
+          (await import('../watching.js')).watchUntilStopped(s, loaded, watched, {
             log: (line) => printer.log('watch', { stream: 'stdout', line }),
             stop: follow.signal,
           });

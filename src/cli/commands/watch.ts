@@ -6,8 +6,8 @@
 import type { Command } from '@commander-js/extra-typings';
 import { Option } from '@commander-js/extra-typings';
 import type { CommandContext, ContextOf } from '../context.js';
-import type { Session } from '../session.js';
 import type { LoadedProject } from '../../project/types.js';
+import { watchUntilStopped } from '../watching.js';
 
 export function watchCommand(program: Command, context: ContextOf) {
   return program
@@ -27,25 +27,6 @@ export interface WatchCliOptions {
   prune?: true;
   quiet?: true;
   detachedChild?: true;
-}
-
-/** Watches in this process until Ctrl-C (SIGINT/SIGTERM), printing what it does through `log`. */
-export async function watchUntilStopped(
-  s: Session,
-  loaded: LoadedProject,
-  services: readonly string[],
-  opts: { prune?: boolean | undefined; log: (line: string) => void; stop?: AbortSignal | undefined },
-): Promise<void> {
-  const [{ startWatch }, { originOf }] = await Promise.all([import('../../engine/watch/watch.js'), import('../session.js')]);
-  const w = await startWatch(s.engine, loaded.project, {
-    services,
-    prune: opts.prune,
-    upOptions: { origin: originOf(loaded), disabledServices: Object.keys(loaded.meta.disabledServices) },
-    log: opts.log,
-  });
-  const stop = opts.stop ?? s.controller.signal;
-  await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true })));
-  await w.close();
 }
 
 export async function runWatch(ctx: CommandContext, services: string[], opts: WatchCliOptions): Promise<void> {
