@@ -156,6 +156,38 @@ describe('watch', () => {
     expect(after).toHaveLength(1);
     expect(after[0]).not.toBe(before[0]);
   });
+
+  test('a burst of saves on rebuild paths is one rebuild', async () => {
+    const { dir, calls } = await setUp(
+      `services:
+  app:
+    build: .
+    develop:
+      watch:
+        - { path: ., action: rebuild }
+`,
+      { Dockerfile: 'FROM busybox\n' },
+    );
+    for (let i = 0; i < 40; i++) writeFileSync(join(dir, `m${i % 8}.py`), `v${i}`);
+    await until(() => calls('startContainer').length >= 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls('buildImage')).toHaveLength(2); // the up's, then one rebuild
+  });
+
+  test('initial_sync copies what changed since the container was made, before watching', async () => {
+    const { rt, lines } = await setUp(
+      `services:
+  web:
+    image: busybox
+    develop:
+      watch:
+        - { path: ./src, target: /app, action: sync, initial_sync: true, ignore: [cache/] }
+`,
+      { 'src/a.py': 'a', 'src/cache/big': 'no' },
+    );
+    expect(lines[0]).toMatch(/^Initial sync of service "web": 1 file from .*\/src$/);
+    expect(await tarNames(rt, 'w-web-1')).toEqual({ 'app/a.py': 'a' });
+  });
 });
 
 describe('watchedServices', () => {
