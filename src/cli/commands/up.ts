@@ -90,6 +90,7 @@ function check(opts: UpCliOptions): void {
 
 export async function runUp(ctx: CommandContext, services: string[], opts: UpCliOptions, mode: 'up' | 'create' = 'up'): Promise<void> {
   check(opts);
+  if (opts.watch && isSwarm(ctx)) throw new UsageError('--watch is not available with --runtime swarm (a stack is deployed, not synced)');
   if (mode === 'up' && isSwarm(ctx)) return (await import('../swarm/commands.js')).runSwarmUp(ctx, services, opts);
   const [{ stop, kill }, { logs, logName }, { planUp, up }, { loadProject, originOf, withSession }] = await Promise.all([
     import('../../engine/lifecycle.js'),

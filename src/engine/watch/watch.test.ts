@@ -190,6 +190,22 @@ describe('watch', () => {
   });
 });
 
+test('a sync path under a bind mount is not watched (compose warns the same)', async () => {
+  const { lines, dir } = await setUp(
+    `services:
+  web:
+    image: busybox
+    volumes: [./src:/app]
+    develop:
+      watch:
+        - { path: ./src/lib, target: /app/lib, action: sync }
+        - { path: ./conf, target: /conf, action: sync }
+`,
+  );
+  expect(lines[0]).toBe(`path '${join(dir, 'src', 'lib')}' also declared by a bind mount volume, this path won't be monitored!`);
+  expect(lines[1]).toBe('Watch enabled for "web"');
+});
+
 describe('watchedServices', () => {
   test('refuses a project with nothing to watch, a sync without target, a rebuild without build', () => {
     expect(() => watchedServices(load('services: { a: { image: busybox } }').project)).toThrow(

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import { loadDockerIgnore } from '../../lib/build/context/ignore.js';
 import { watchTree, type TreeWatcher } from '../../lib/watch/tree-watcher.js';
-import type { Project, ServiceConfig } from '../../project/types.js';
+import type { Project, ServiceConfig, WatchTrigger } from '../../project/types.js';
 import { projectContainers } from '../containers.js';
 import type { EngineContext } from '../events.js';
 import { hookExec } from '../plan-hooks.js';
@@ -68,7 +68,16 @@ export function watchedServices(project: Project, services: readonly string[] = 
   return out;
 }
 
-async function compileTriggers(project: Project, services: readonly string[]): Promise<CompiledTrigger[]> {
+/**
+ * compose's `checkIfPathAlreadyBindMounted`: a sync trigger whose path lies in a bind mount's source needs no sync
+ * (the container sees the host's files) and is left out, with a warning.
+ */
+function boundAlready(svc: ServiceConfig, t: WatchTrigger): boolean {
+  if (!t.action.startsWith('sync')) return false;
+  return (svc.volumes ?? []).some((v) => v.type === 'bind' && v.source !== undefined && (t.path === v.source || t.path.startsWith(`${v.source}/`)));
+}
+
+async function compileTriggers(project: Project, services: readonly string[], log: (line: string) => void): Promise<CompiledTrigger[]> {
   const out: CompiledTrigger[] = [];
   for (const s of services) {
     const svc = project.services[s]!;
@@ -77,9 +86,10 @@ async function compileTriggers(project: Project, services: readonly string[]): P
       context && path.isAbsolute(context)
         ? { context, ignore: await loadDockerIgnore(context, svc.build?.dockerfile).catch(() => undefined) }
         : undefined;
-    watchOf(svc).forEach((t, i) =>
-      out.push(compileTrigger(s, i, t, contextIgnore?.ignore ? { context: contextIgnore.context, ignore: contextIgnore.ignore } : undefined)),
-    );
+    watchOf(svc).forEach((t, i) => {
+      if (boundAlready(svc, t)) return log(`path '${t.path}' also declared by a bind mount volume, this path won't be monitored!`);
+      out.push(compileTrigger(s, i, t, contextIgnore?.ignore ? { context: contextIgnore.context, ignore: contextIgnore.ignore } : undefined));
+    });
   }
   return out;
 }
@@ -156,7 +166,7 @@ async function initialSync(ctx: EngineContext, project: Project, triggers: reado
 /** Starts watching; resolves once the watches are in place (a write after that is seen). */
 export async function startWatch(ctx: EngineContext, project: Project, options: WatchOptions): Promise<RunningWatch> {
   const services = watchedServices(project, options.services);
-  const triggers = await compileTriggers(project, services);
+  const triggers = await compileTriggers(project, services, options.log);
   await initialSync(ctx, project, triggers, options.log);
   const roots = [...new Set(triggers.map((t) => t.trigger.path))];
   let watcher: TreeWatcher | undefined;
