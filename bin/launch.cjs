@@ -13,6 +13,9 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const env = process.env;
+// bin/tscompose runs `node launch.cjs -- ARGS` so that Node reads none of ARGS as its own option (see there);
+// the `--` is not an argument of tscompose.
+if (process.argv[2] === '--') process.argv.splice(2, 1);
 if (env.TSCOMPOSE_EXTRA_CA_CERTS !== undefined && env.NODE_EXTRA_CA_CERTS === undefined) {
   // bin/tscompose deferred these (see there): processes we start get them as usual.
   env.NODE_EXTRA_CA_CERTS = env.TSCOMPOSE_EXTRA_CA_CERTS;
