@@ -3,8 +3,10 @@
  * renderers, the only place that writes to the terminal and the only user of chalk.
  */
 import chalk, { Chalk } from 'chalk';
+import { writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { TsComposeError, isTsComposeError } from '../errors.js';
+import { errnoCode } from '../lib/errors.js';
 
 export interface Output {
   readonly stdout: NodeJS.WritableStream;
@@ -83,4 +85,31 @@ export async function writeStream(out: NodeJS.WritableStream, data: Readable): P
     out.off('error', onError);
   }
   if (broken) throw new TsComposeError('TSC_FILE', `writing to stdout: ${broken.message}`, { cause: broken });
+}
+
+/**
+ * Writes a command's output to the file named by `-o`/`--output` (docker compose: the file is created or truncated).
+ * A path that cannot be written — its directory missing, a directory, no permission — is the user's error
+ * (TSC_OUTPUT_FILE, exit 1) naming the path, not an internal one.
+ */
+export function writeOutputFile(file: string, text: string | Uint8Array, flag = '--output'): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    const code = errnoCode(e);
+    const why =
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'its directory does not exist'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : code === 'EROFS'
+              ? 'read-only file system'
+              : (e as Error).message;
+    throw new TsComposeError('TSC_OUTPUT_FILE', `cannot write ${flag} ${file}: ${why}`, {
+      cause: e,
+      hint: `${flag} takes a file path in an existing, writable directory (or leave it out to print to stdout)`,
+    });
+  }
 }

@@ -2,9 +2,9 @@
  * `tscompose config`: the canonical model, or parts of it (--services, --volumes, …, --hash).
  */
 import { Option, type Command } from '@commander-js/extra-typings';
-import { writeFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
+import { writeOutputFile } from '../output.js';
 
 export function configCommand(program: Command, context: ContextOf) {
   return program
@@ -75,6 +75,6 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
     const serialize = opts.format === 'json' ? projectToJson : projectToYaml;
     text = serialize(selected, { escapeDollar: opts.interpolate });
   }
-  if (opts.output) writeFileSync(opts.output, text);
+  if (opts.output) writeOutputFile(opts.output, text);
   else ctx.out.stdout.write(text);
 }
