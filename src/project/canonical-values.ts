@@ -84,6 +84,9 @@ export function toBytes(value: unknown, ctx: CanonicalContext, path: PathSeg[]):
   if (value === null || value === undefined) return value;
   const n = parseBytes(value as string | number);
   if (n === undefined) fail(ctx, path, `invalid size ${JSON.stringify(value)} (expected e.g. 512m, 1g, 1024)`);
+  // Beyond 2^53-1 bytes (8 PiB) a number is not exact (it would print as 1e+20): refused, as Go's int64 overflows.
+  if (!Number.isSafeInteger(n))
+    fail(ctx, path, `size ${JSON.stringify(value)} is too large (at most ${Number.MAX_SAFE_INTEGER} bytes; a larger number is not exact)`);
   return String(n);
 }
 

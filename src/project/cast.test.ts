@@ -39,8 +39,8 @@ describe('Go number parsing', () => {
     ['+7', 7],
     ['007', 7],
     ['-0', 0],
-    // eslint-disable-next-line no-loss-of-precision -- Go's int64 max as a JS number is what parseGoInt returns
-    ['9223372036854775807', 9223372036854775807],
+    ['9007199254740991', 9007199254740991],
+    ['-9007199254740991', -9007199254740991],
   ])('int %s → %d', (s, n) => {
     expect(parseGoInt(s)).toEqual({ ok: true, value: n });
   });
@@ -51,6 +51,12 @@ describe('Go number parsing', () => {
     expect(parseGoInt('9223372036854775808')).toEqual({
       ok: false,
       error: 'integer "9223372036854775808" is out of range',
+    });
+  });
+  test.each(['9007199254740992', '-9007199254740992', '9223372036854775807'])('int %s (within int64, not exact as a number) is refused', (s) => {
+    expect(parseGoInt(s)).toEqual({
+      ok: false,
+      error: `integer "${s}" is out of range (at most 9007199254740991 in size, beyond it a number is not exact)`,
     });
   });
   test.each([

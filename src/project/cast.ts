@@ -118,6 +118,12 @@ export function parseGoInt(s: string): CastResult {
   const big = BigInt(s);
   if (big < INT64_MIN || big > INT64_MAX) return { ok: false, error: `integer ${goQuote(s)} is out of range` };
   const n = Number(big);
+  // Within Go's int64 but not exact as a JavaScript number: refused rather than rounded.
+  if (!Number.isSafeInteger(n))
+    return {
+      ok: false,
+      error: `integer ${goQuote(s)} is out of range (at most ${Number.MAX_SAFE_INTEGER} in size, beyond it a number is not exact)`,
+    };
   return { ok: true, value: n === 0 ? 0 : n };
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
+import { ConfigError, ConfigValidationError } from '../errors.js';
 import { caught, esc, load, project, removeTmpDirs, svc } from './__fixtures__/load-helpers.js';
 
 afterAll(removeTmpDirs);
@@ -51,5 +51,51 @@ describe('ports', () => {
       { mode: 'ingress', host_ip: '[::1]', target: 85, protocol: 'tcp' },
       { mode: 'ingress', host_ip: '10.0.0.1', target: 86, published: '8086', protocol: 'tcp' },
     ]);
+  });
+});
+
+describe('numbers too large to be exact', () => {
+  const BIG = '99999999999999999999';
+
+  test.each([
+    ['mem_limit', `    mem_limit: ${BIG}\n`, 'services.web.mem_limit', '4:16'],
+    ['shm_size', `    shm_size: ${BIG}\n`, 'services.web.shm_size', '4:15'],
+    ['deploy.replicas', `    deploy:\n      replicas: ${BIG}\n`, 'services.web.deploy.replicas', '5:17'],
+    ['pids_limit', `    pids_limit: ${BIG}\n`, 'services.web.pids_limit', '4:17'],
+    ['cpu_shares', `    cpu_shares: -${BIG}\n`, 'services.web.cpu_shares', '4:17'],
+    ['scale', `    scale: 9007199254740992\n`, 'services.web.scale', '4:12'],
+  ])('%s: a number is refused with its line:col', (_key, lines, path, at) => {
+    const { e, file } = errorOf(web(lines));
+    expect(e).toBeInstanceOf(ConfigValidationError);
+    expect(e.message).toBe(`${file}:${at}: ${path}: must be between -9007199254740991 and 9007199254740991 (a larger number is not exact)`);
+  });
+
+  test.each([
+    [
+      'mem_limit',
+      `    mem_limit: "${BIG}"\n`,
+      /:4:16: services\.web\.mem_limit: size "99999999999999999999" is too large \(at most 9007199254740991 bytes/,
+    ],
+    ['memswap_limit', `    memswap_limit: 100000000p\n`, /:4:20: services\.web\.memswap_limit: size "100000000p" is too large/],
+    [
+      'deploy.replicas',
+      `    deploy:\n      replicas: "9007199254740993"\n`,
+      /:5:17: services\.web\.deploy\.replicas: integer "9007199254740993" is out of range/,
+    ],
+    ['pids_limit', `    pids_limit: \${N}\n`, /:4:17: services\.web\.pids_limit: integer "99999999999999999999" is out of range/],
+  ])('%s: a string (or interpolated value) is refused with its line:col', (_key, lines, re) => {
+    const { e } = errorOf(web(lines), { env: { N: BIG } });
+    expect(e).toBeInstanceOf(ConfigError);
+    expect(e.message).toMatch(re);
+  });
+
+  test('the largest exact values still load', () => {
+    const l = loadText(web('    mem_limit: 9007199254740991\n    shm_size: 7p\n    deploy:\n      replicas: 9007199254740991\n    pids_limit: -1\n'));
+    expect(svc(l, 'web')).toMatchObject({
+      mem_limit: '9007199254740991',
+      shm_size: String(7 * 1024 ** 5),
+      deploy: { replicas: 9007199254740991 },
+      pids_limit: -1,
+    });
   });
 });

@@ -173,7 +173,7 @@ function explain(
     // A summarised alternative ("must be a boolean") speaks for scalar mismatches, not for a mapping that
     // misses a required key (ulimits `nofile: {soft: 1}`).
     const summary = [...wrappers].reverse().find((w) => typeof w.parentSchema?.['x-message'] === 'string');
-    if (summary && matched.every((l) => SCALAR_KEYWORDS.has(l.error.keyword))) {
+    if (summary && matched.every((l) => SCALAR_KEYWORDS.has(l.error.keyword) && !isSafeBound(l.error))) {
       emit(path, summary.parentSchema!['x-message'] as string, false);
     } else if (matched.length > 0) {
       for (const l of matched) emit(path, leafMessage(l.error, path), false);
@@ -202,6 +202,11 @@ function explain(
   return issues.sort(byPosition);
 }
 
+/** The schema bounds numbers to ±(2^53-1): beyond, a JavaScript number (and what tscompose would print) is not exact. */
+function isSafeBound(e: SchemaValidationError): boolean {
+  return (e.keyword === 'minimum' || e.keyword === 'maximum') && Math.abs(Number(e.params.limit)) === Number.MAX_SAFE_INTEGER;
+}
+
 function leafMessage(e: SchemaValidationError, path: readonly PathSeg[]): string {
   const custom = e.parentSchema?.['x-message'];
   switch (e.keyword) {
@@ -223,6 +228,7 @@ function leafMessage(e: SchemaValidationError, path: readonly PathSeg[]): string
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
+      if (isSafeBound(e)) return `must be between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER} (a larger number is not exact)`;
       return `must be ${e.params.comparison} ${e.params.limit}`;
   }
   if (e.propertyName !== undefined) {
