@@ -179,3 +179,28 @@ export interface RuntimeEvent {
   /** Unix milliseconds. */
   readonly time: number;
 }
+
+/**
+ * One resource-usage reading of a container (`stats`), in plain units. Counters (`cpuNs`, `systemCpuNs`, network and
+ * block I/O) only grow: CPU % is the change of `cpuNs` over the change of `systemCpuNs` between two samples, times
+ * `onlineCpus` × 100 (as `docker stats`). A container that is not running reads as zeros.
+ */
+export interface StatsSample {
+  /** Unix milliseconds when read. */
+  readonly read: number;
+  /** CPU time the container's processes used, nanoseconds. */
+  readonly cpuNs: number;
+  /** CPU time of the whole host (every CPU) so far, nanoseconds; 0 when unknown. */
+  readonly systemCpuNs: number;
+  /** CPUs the host has online. */
+  readonly onlineCpus: number;
+  /** Memory in use, without the page cache that can be dropped (inactive files), as `docker stats` shows it. */
+  readonly memoryBytes: number;
+  /** The container's memory limit, or the host's memory when it has none. */
+  readonly memoryLimitBytes: number;
+  readonly netRxBytes: number;
+  readonly netTxBytes: number;
+  readonly blockReadBytes: number;
+  readonly blockWriteBytes: number;
+  readonly pids: number;
+}

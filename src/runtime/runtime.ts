@@ -30,6 +30,7 @@ import type {
   PushProgress,
   BuildProgress,
   RuntimeEvent,
+  StatsSample,
   VolumeInfo,
 } from './info.js';
 import type { BuildSpec, ContainerSpec, EndpointSpec, ExecSpec, HealthcheckSpec, Labels, NetworkSpec, VolumeSpec } from './spec.js';
@@ -147,6 +148,11 @@ export interface Runtime {
   waitContainer(idOrName: string, options?: WaitOptions): Promise<number>;
   /** The container's processes. Conflict when not running. `psArgs` default `-ef`. */
   topContainer(idOrName: string, options?: CallOptions & { readonly psArgs?: string | undefined }): Promise<ProcessList>;
+  /**
+   * One reading of the container's resource usage (`stats`): Docker's stats endpoint (one shot), native its cgroup
+   * and network namespace. A container that is not running reads as zeros (its limit too, as Docker); NotFound when missing.
+   */
+  containerStats(idOrName: string, options?: CallOptions): Promise<StatsSample>;
 
   /**
    * Runs `spec.cmd` in a running container and buffers its output. Conflict when the container is not running.

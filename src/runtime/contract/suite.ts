@@ -398,6 +398,24 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       expect((await rt.exec(c, { cmd: ['echo', 'awake'] })).stdout).toBe('awake\n');
     });
 
+    test('containerStats: usage and limit of a running container, counters that grow, zeros once stopped', async () => {
+      const c = await run('stats', { resources: { memoryBytes: 64 * 1024 * 1024 } });
+      const a = await rt.containerStats(c);
+      expect(a.pids).toBeGreaterThanOrEqual(1);
+      expect(a.memoryBytes).toBeGreaterThan(0);
+      expect(a.memoryLimitBytes).toBe(64 * 1024 * 1024);
+      expect(a.onlineCpus).toBeGreaterThanOrEqual(1);
+      expect(a.systemCpuNs).toBeGreaterThan(0);
+      await sleep(300);
+      const b = await rt.containerStats(c);
+      expect(b.cpuNs).toBeGreaterThanOrEqual(a.cpuNs);
+      expect(b.systemCpuNs).toBeGreaterThan(a.systemCpuNs);
+      expect(b.netRxBytes).toBeGreaterThanOrEqual(a.netRxBytes);
+      await rt.stopContainer(c, { timeoutSeconds: 2 });
+      expect(await rt.containerStats(c)).toMatchObject({ cpuNs: 0, memoryBytes: 0, pids: 0 });
+      await expect(rt.containerStats(n('missing'))).rejects.toMatchObject(NOT_FOUND);
+    });
+
     test('withProjectLock: one project at a time, other projects alongside', async () => {
       const order: string[] = [];
       const hold = (tag: string, ms: number) => async () => {

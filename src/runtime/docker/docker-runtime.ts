@@ -39,6 +39,7 @@ import type {
   NetworkInfo,
   NetworkSpec,
   ProcessList,
+  StatsSample,
   PullProgress,
   PushProgress,
   Runtime,
@@ -67,6 +68,7 @@ import {
 } from './convert.js';
 import { isAbortError, mapDockerError } from './errors.js';
 import { Demuxer, LineSplitter, splitTimestamp } from './streams.js';
+import { dockerContainerStats } from './stats.js';
 
 /** Reads a stream's chunks as Buffers. */
 async function* chunks(stream: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
@@ -199,6 +201,10 @@ export class DockerRuntime implements Runtime, DockerCall {
       this.docker.getContainer(idOrName).top({ ...(options?.psArgs ? { ps_args: options.psArgs } : {}), ...sig(options) }),
     )) as { Titles?: string[] | null; Processes?: string[][] | null };
     return { titles: res.Titles ?? [], processes: res.Processes ?? [] };
+  }
+
+  containerStats(idOrName: string, options?: CallOptions): Promise<StatsSample> {
+    return dockerContainerStats(this, idOrName, options);
   }
 
   // -- exec ------------------------------------------------------------------------------------------------------

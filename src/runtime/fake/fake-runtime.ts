@@ -44,6 +44,7 @@ import type {
   NetworkInfo,
   NetworkSpec,
   ProcessList,
+  StatsSample,
   PruneResult,
   PullProgress,
   PushProgress,
@@ -56,6 +57,7 @@ import type {
 import * as containers from './containers.js';
 import * as images from './images.js';
 import * as io from './io.js';
+import * as stats from './stats.js';
 import * as networks from './networks.js';
 import { FakeState, type FakeCall, type FakeExecHandler } from './state.js';
 import { projectLocalPath } from '../project-lock.js';
@@ -212,6 +214,11 @@ export class FakeRuntime implements Runtime {
   async topContainer(idOrName: string, options?: CallOptions & { psArgs?: string | undefined }): Promise<ProcessList> {
     await this.s.record('topContainer', [idOrName], options);
     return containers.topContainer(this.s, idOrName);
+  }
+
+  async containerStats(idOrName: string, options?: CallOptions): Promise<StatsSample> {
+    await this.s.record('containerStats', [idOrName], options);
+    return stats.containerStats(this.s, idOrName);
   }
 
   // -- exec, logs, events, cp -------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ import type {
   NetworkInfo,
   NetworkSpec,
   ProcessList,
+  StatsSample,
   PruneResult,
   PullProgress,
   PushProgress,
@@ -54,6 +55,8 @@ import type {
 import { createContainer } from './container-create.js';
 import { ContainerIo } from './container-io.js';
 import { ContainerService } from './containers.js';
+import { nativeStatsSample } from './stats.js';
+import { detectCgroupMode } from './oci/cgroups.js';
 import { NativeContext } from './context.js';
 import { NetworkService } from './networks.js';
 import { VolumeService } from './volumes.js';
@@ -129,6 +132,18 @@ export class NativeRuntime implements Runtime {
 
   topContainer(idOrName: string, options?: CallOptions & { psArgs?: string | undefined }): Promise<ProcessList> {
     return this.containers.top(idOrName, options);
+  }
+
+  /** From the container's cgroup and network namespace (./stats.ts). */
+  async containerStats(idOrName: string): Promise<StatsSample> {
+    const r = await this.containers.record(idOrName);
+    const status = await this.containers.status(r);
+    return nativeStatsSample(detectCgroupMode(), {
+      running: status === 'running' || status === 'paused',
+      pid: r.state.pid,
+      networkMode: r.spec.networkMode,
+      memoryLimitBytes: r.spec.resources?.memoryBytes,
+    });
   }
 
   exec(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecResult> {
