@@ -8,18 +8,26 @@ import { findCycle } from './graph.js';
 import { dependencyGraph, serviceDependencies } from './dependencies.js';
 import type { Project, ServiceConfig } from './types.js';
 
+/**
+ * 'error': every finding fails the load (`up`, `config -q`). 'warn' (`config`): findings are warnings, except
+ * those docker compose refuses a project for that tscompose refuses too (an undefined network) and dependency
+ * cycles. 'off' (docker compose's `--no-consistency`): every finding is a warning, except dependency cycles.
+ */
+export type ConsistencyMode = 'error' | 'warn' | 'off';
+
 export interface ConsistencyOptions {
-  /** 'warn' turns every finding except dependency cycles into a warning. */
-  readonly mode: 'error' | 'warn';
+  readonly mode: ConsistencyMode;
   readonly warn: (message: string) => void;
   readonly disabled: Readonly<Record<string, ServiceConfig>>;
   readonly locate: (path: readonly (string | number)[]) => SourcePosition;
 }
 
 export function checkConsistency(project: Project, opts: ConsistencyOptions): void {
-  const report = (detail: string, path: (string | number)[]): void => {
+  /** `always`: an error in mode 'warn' too (docker compose's `config` refuses the project). */
+  const report = (detail: string, path: (string | number)[], always = false): void => {
     const pos = opts.locate(path);
-    if (opts.mode === 'warn') opts.warn(`${pos.line !== undefined ? `${pos.file}:${pos.line}:${pos.col}: ` : ''}${detail}`);
+    if (opts.mode === 'off' || (opts.mode === 'warn' && !always))
+      opts.warn(`${pos.line !== undefined ? `${pos.file}:${pos.line}:${pos.col}: ` : ''}${detail}`);
     else throw new ConsistencyError(detail, pos);
   };
   const services = project.services;
@@ -38,7 +46,7 @@ export function checkConsistency(project: Project, opts: ConsistencyOptions): vo
       report(`service ${JSON.stringify(name)} declares mutually exclusive \`network_mode\` and \`networks\``, at('network_mode'));
     for (const net of Object.keys(svc.networks ?? {}))
       if (net !== 'default' && !(net in networks))
-        report(`service ${JSON.stringify(name)} refers to undefined network ${net}: invalid compose project`, at('networks', net));
+        report(`service ${JSON.stringify(name)} refers to undefined network ${net}: invalid compose project`, at('networks', net), true);
     (svc.volumes ?? []).forEach((v, i) => {
       if (v.type === 'volume' && v.source !== undefined && v.source !== '' && !(v.source in volumes))
         report(`service ${JSON.stringify(name)} refers to undefined volume ${v.source}: invalid compose project`, at('volumes', i));

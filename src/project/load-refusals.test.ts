@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { ConfigError, ConfigValidationError } from '../errors.js';
+import { ConfigError, ConfigValidationError, ConsistencyError } from '../errors.js';
 import { caught, esc, load, project, removeTmpDirs, svc } from './__fixtures__/load-helpers.js';
 
 afterAll(removeTmpDirs);
@@ -97,5 +97,30 @@ describe('numbers too large to be exact', () => {
       deploy: { replicas: 9007199254740991 },
       pids_limit: -1,
     });
+  });
+});
+
+describe('an undefined network', () => {
+  const yaml = web('    networks: [front]\n');
+
+  test('is an error in mode warn (what `config` uses), as docker compose config refuses the project', () => {
+    const { e, file } = errorOf(yaml, { consistency: 'warn' });
+    expect(e).toBeInstanceOf(ConsistencyError);
+    expect(e.code).toBe('TSC_CONSISTENCY');
+    expect(e.message).toBe(`${file}:4:15: service "web" refers to undefined network front: invalid compose project`);
+  });
+
+  test('as a mapping key too, and in mode error', () => {
+    const { e, file } = errorOf(web('    networks:\n      back: {}\n      front:\n        aliases: [x]\nnetworks:\n  back: {}\n'), {
+      consistency: 'error',
+    });
+    expect(e.message).toBe(`${file}:7:9: service "web" refers to undefined network front: invalid compose project`);
+  });
+
+  test('is a warning with consistency off (--no-consistency)', () => {
+    const warnings: string[] = [];
+    const l = loadText(yaml, { consistency: 'off', onWarning: (w) => warnings.push(w) });
+    expect(Object.keys(svc(l, 'web').networks)).toEqual(['front']);
+    expect(warnings.join('\n')).toMatch(/:4:15: service "web" refers to undefined network front: invalid compose project/);
   });
 });

@@ -12,7 +12,7 @@ import { ConfigError, ConsistencyError, DependencyCycleError, FileNotFoundError 
 import { castTypes } from './cast.js';
 import { absPath } from './canonical-values.js';
 import { canonicalFile } from './canonical.js';
-import { checkConsistency } from './consistency.js';
+import { checkConsistency, type ConsistencyMode } from './consistency.js';
 import {
   checkProjectName,
   combineEnv,
@@ -52,8 +52,11 @@ export interface LoadOptions {
   readonly env?: Env;
   /** false = `--no-interpolate`. */
   readonly interpolate?: boolean;
-  /** 'warn' reports consistency problems as warnings instead of failing (dependency cycles still fail). */
-  readonly consistency?: 'error' | 'warn';
+  /**
+   * 'warn' reports consistency problems as warnings instead of failing, except an undefined network (docker
+   * compose refuses the project) and dependency cycles; 'off' (`--no-consistency`) warns for those too, except cycles.
+   */
+  readonly consistency?: ConsistencyMode;
   readonly onWarning?: (message: string) => void;
 }
 
@@ -136,7 +139,7 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
   delete merged.include;
   merged.name = name;
 
-  const lenient = options.consistency === 'warn';
+  const lenient = options.consistency === 'warn' || options.consistency === 'off';
   const finalized = finalizeProject(merged, {
     env,
     home: env.HOME ?? shell.HOME ?? '/',
