@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { ConfigError, ConfigValidationError, ConsistencyError } from '../errors.js';
+import { ConfigError, ConfigValidationError, ConsistencyError, YamlSyntaxError } from '../errors.js';
 import { caught, esc, load, project, removeTmpDirs, svc } from './__fixtures__/load-helpers.js';
 
 afterAll(removeTmpDirs);
@@ -122,5 +122,30 @@ describe('an undefined network', () => {
     const l = loadText(yaml, { consistency: 'off', onWarning: (w) => warnings.push(w) });
     expect(Object.keys(svc(l, 'web').networks)).toEqual(['front']);
     expect(warnings.join('\n')).toMatch(/:4:15: service "web" refers to undefined network front: invalid compose project/);
+  });
+});
+
+describe('duplicate keys', () => {
+  test('the error names the key, the line:col of the duplicate and the line of the first one (go-yaml words)', () => {
+    const { e, file } = errorOf('services:\n  web:\n    image: a\n    ports: ["80"]\n    image: b\n');
+    expect(e).toBeInstanceOf(YamlSyntaxError);
+    expect(e.message).toBe(`${file}:5:5: mapping key "image" already defined at line 3`);
+  });
+
+  test('a duplicate service, in a flow mapping, in a later document', () => {
+    expect(errorOf('services:\n  web: {image: a}\n  db: {image: b}\n  web: {image: c}\n').e.message).toMatch(
+      /compose\.yaml:4:3: mapping key "web" already defined at line 2$/,
+    );
+    expect(errorOf('services:\n  web: {image: a, image: b}\n').e.message).toMatch(
+      /compose\.yaml:2:19: mapping key "image" already defined at line 2$/,
+    );
+    expect(errorOf('services:\n  web: {image: a}\n---\nservices:\n  web:\n    environment:\n      A: 1\n      "A": 2\n').e.message).toMatch(
+      /compose\.yaml:8:7: mapping key "A" already defined at line 7$/,
+    );
+  });
+
+  test('repeated merge keys are not duplicates', () => {
+    const l = loadText('x-a: &a {image: a}\nx-b: &b {init: true}\nservices:\n  web:\n    <<: *a\n    <<: *b\n');
+    expect(svc(l, 'web')).toMatchObject({ image: 'a', init: true });
   });
 });

@@ -110,7 +110,13 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   } catch (e) {
     if (e instanceof jsyaml.YAMLException) {
       const mark = (e as { mark?: { line: number; column: number } }).mark;
-      throw new YamlSyntaxError(e.reason ?? e.message, mark ? { file, line: mark.line + 1, col: mark.column + 1 } : { file });
+      const at: SourcePosition = mark ? { file, line: mark.line + 1, col: mark.column + 1 } : { file };
+      if (e.reason === 'duplicated mapping key') {
+        const dup = duplicateKey(text, file, at);
+        // go-yaml's words: `mapping key "image" already defined at line 3`.
+        if (dup) throw new YamlSyntaxError(`mapping key ${JSON.stringify(dup.key)} already defined at line ${dup.first.line}`, dup.at);
+      }
+      throw new YamlSyntaxError(e.reason ?? e.message, at);
     }
     throw e;
   }
@@ -168,6 +174,39 @@ type YamlModule = typeof import('yaml');
 let yamlModule: YamlModule | undefined;
 /** The `yaml` package is only needed for positions in messages: loaded on first use, not at start-up. */
 const yamlLib = (): YamlModule => (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
+
+/**
+ * The duplicated key js-yaml stopped at (`at`, else the first one in the text): its name, its position and that of
+ * its first definition. Found by parsing the text again with `yaml`, which keeps every key.
+ */
+function duplicateKey(text: string, file: string, at: SourcePosition): { key: string; at: SourcePosition; first: SourcePosition } | undefined {
+  const { LineCounter, parseAllDocuments, visit, isScalar } = yamlLib();
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false });
+  const pos = (node: unknown): SourcePosition => {
+    const range = (node as { range?: [number, number, number] }).range;
+    if (!range) return { file };
+    const { line, col } = lineCounter.linePos(range[0]);
+    return { file, line, col };
+  };
+  const found: { key: string; at: SourcePosition; first: SourcePosition }[] = [];
+  for (const doc of Array.isArray(parsed) ? parsed : []) {
+    visit(doc, {
+      Map(_key, map) {
+        const seen = new Map<string, unknown>();
+        for (const pair of map.items) {
+          if (!isScalar(pair.key)) continue;
+          const name = String(pair.key.value);
+          if (name === '<<') continue; // merge keys may repeat
+          const first = seen.get(name);
+          if (first === undefined) seen.set(name, pair.key);
+          else found.push({ key: name, at: pos(pair.key), first: pos(first) });
+        }
+      },
+    });
+  }
+  return found.find((d) => d.at.line === at.line && d.at.col === at.col) ?? found.find((d) => d.at.line === at.line) ?? found[0];
+}
 
 /** Parses the text again with `yaml`, keeping node ranges, to answer `locate`. */
 function positionIndex(text: string, file: string): (path: Path, key: boolean) => SourcePosition {
