@@ -5,8 +5,8 @@
  *
  * compose-go fails the load when a string at a typed path does not convert
  * (`error while interpolating services.web.privileged: failed to cast to expected type: invalid boolean: foo`).
- * By default such values are left as they are, for schema validation to report; pass `strict` to get
- * compose-go's error instead.
+ * By default such values are left as they are, for schema validation to report (`onError` hears of each, for the
+ * loader to report them with the file's schema errors in one go); pass `strict` to get compose-go's error instead.
  */
 import { InterpolationError } from '../errors.js';
 import { goQuote } from './interpolate.js';
@@ -17,6 +17,8 @@ export interface CastOptions {
   readonly onWarning?: (msg: string) => void;
   /** Throw compose-go's error (with this source's position) for a value that does not convert. */
   readonly strict?: Pick<ParsedYaml, 'file' | 'locate'>;
+  /** Told of each value that does not convert (left as it is), so that all of a file's errors are reported at once. */
+  readonly onError?: (path: readonly PathSeg[], error: string) => void;
 }
 
 export type CastResult = { ok: true; value: number | boolean } | { ok: false; error: string };
@@ -87,6 +89,7 @@ export function castTypes(data: unknown, options: CastOptions = {}): unknown {
     const result = caster(value, warn);
     if (result.ok) return result.value;
     if (options.strict) throw new InterpolationError(`${formatPath(path)}: ${result.error}`, options.strict.locate(path));
+    options.onError?.([...path], result.error);
     return value;
   });
 }

@@ -149,3 +149,31 @@ describe('duplicate keys', () => {
     expect(svc(l, 'web')).toMatchObject({ image: 'a', init: true });
   });
 });
+
+describe('every schema and type error of a file in one run', () => {
+  test('a value that does not cast to its type is listed with the schema errors, sorted by position', () => {
+    const { e, file } = errorOf(
+      web('    privileged: maybe\n    unknown: x\n    deploy:\n      replicas: many\n    ports: 80\n    restart: 5\n') +
+        '  db:\n    image: x\n    init: perhaps\n',
+      { env: {} },
+    );
+    expect(e).toBeInstanceOf(ConfigValidationError);
+    expect(e.code).toBe('TSC_SCHEMA');
+    expect((e as ConfigValidationError).issues.map((i) => `${i.position?.line}:${i.position?.col} ${i.path}: ${i.message}`)).toEqual([
+      '4:17 services.web.privileged: "maybe" is not a boolean (expected true or false)',
+      '5:5 services.web.unknown: additional property "unknown" is not allowed',
+      '7:17 services.web.deploy.replicas: "many" is not an integer',
+      '8:12 services.web.ports: must be a list',
+      '9:14 services.web.restart: must be one of: "no", always, on-failure[:max-retries], unless-stopped',
+      '12:11 services.db.init: "perhaps" is not a boolean (expected true or false)',
+    ]);
+    expect(e.message.startsWith(`${file}:4:17: services.web.privileged: "maybe" is not a boolean`)).toBe(true);
+    expect(e.message).toContain(`\n  ${file}:12:11: services.db.init: "perhaps"`);
+  });
+
+  test('type errors alone are a schema error too', () => {
+    const { e, file } = errorOf(web('    privileged: maybe\n'));
+    expect(e).toBeInstanceOf(ConfigValidationError);
+    expect(e.message).toBe(`${file}:4:17: services.web.privileged: "maybe" is not a boolean (expected true or false)`);
+  });
+});

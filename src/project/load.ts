@@ -29,7 +29,7 @@ import { interpolateTree } from './interpolate.js';
 import { mergeValue, untag } from './merge.js';
 import { applyProfiles } from './profiles.js';
 import type { LoadedProject, Project } from './types.js';
-import { validateSchema } from './validate.js';
+import { validateSchema, type TypeIssue } from './validate.js';
 import { isPlainObject, parseYaml, type ParsedYaml } from './yaml.js';
 
 export interface LoadOptions {
@@ -230,9 +230,15 @@ class FileLoader {
     let data = parsed.data;
     if (data === null || data === undefined) data = {};
     if (!isPlainObject(data)) throw new ConfigError('TSC_SCHEMA', 'top-level object must be a mapping', parsed.locate([]));
-    // As compose-go, values are cast to their types as part of interpolation (strictly: a bad boolean fails).
-    if (this.interpolate) data = castTypes(interpolateTree(data, lookupIn(ctx.env), parsed, this.warn), { strict: parsed, onWarning: this.warn });
-    validateSchema(data, parsed);
+    // As compose-go, values are cast to their types as part of interpolation; one that does not convert (a bad
+    // boolean) fails the load, reported with the file's schema errors so that one run shows them all.
+    const typeIssues: TypeIssue[] = [];
+    if (this.interpolate)
+      data = castTypes(interpolateTree(data, lookupIn(ctx.env), parsed, this.warn), {
+        onWarning: this.warn,
+        onError: (path, message) => typeIssues.push({ path, message }),
+      });
+    validateSchema(data, parsed, typeIssues);
     if (isPlainObject(data) && data.version !== undefined)
       this.warn(`${parsed.file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
     const model = canonicalFile(data, { baseDir: ctx.baseDir, home: ctx.env.HOME ?? '/', source: parsed });

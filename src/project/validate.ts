@@ -19,14 +19,31 @@ import { ConfigValidationError, type SchemaIssue, type SourcePosition } from '..
 import { validate as compiledValidator, schema as loadSchema, type SchemaValidationError } from '../../schemas/compose-spec.validator.js';
 import { Tagged, type ParsedYaml, type PathSeg } from './yaml.js';
 
-/** Validates `data`; throws {@link ConfigValidationError} listing every problem, positioned in `source`. */
-export function validateSchema(data: unknown, source: Pick<ParsedYaml, 'file' | 'locate'>): void {
+/** A value found to be of the wrong type before validation (a string that does not cast to its type, ./cast.ts). */
+export interface TypeIssue {
+  readonly path: readonly PathSeg[];
+  readonly message: string;
+}
+
+/**
+ * Validates `data`; throws {@link ConfigValidationError} listing every problem, positioned in `source` and sorted
+ * by position. `typeIssues` (found earlier in the same file) are listed with them, in place of what the schema
+ * says of the same values.
+ */
+export function validateSchema(data: unknown, source: Pick<ParsedYaml, 'file' | 'locate'>, typeIssues: readonly TypeIssue[] = []): void {
   const indexMaps = new WeakMap<readonly unknown[], readonly number[]>();
   let value = stripTags(data, indexMaps);
   // An empty document (only comments) is an empty mapping; whether that is a usable project is not the schema's call.
   if (value === ABSENT || value === null) value = {};
-  if (compiledValidator(value)) return;
-  const issues = explain(compiledValidator.errors ?? [], value, indexMaps, source);
+  const valid = compiledValidator(value);
+  if (valid && typeIssues.length === 0) return;
+  const issues = valid ? [] : explain(compiledValidator.errors ?? [], value, indexMaps, source);
+  if (typeIssues.length > 0) {
+    const typed = typeIssues.map((t) => ({ path: formatPath(t.path), message: t.message, position: position(source, t.path, false) }));
+    const paths = new Set(typed.map((t) => t.path));
+    issues.splice(0, issues.length, ...issues.filter((i) => !paths.has(i.path)), ...typed);
+    issues.sort(byPosition);
+  }
   if (issues.length === 0) issues.push({ path: '(root)', message: 'does not match the Compose schema', position: { file: source.file } });
   throw new ConfigValidationError(issues, source.file);
 }
