@@ -1,11 +1,22 @@
 import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { nativeOciRuntime, type NativeOciRuntimeInfo } from '../../runtime/select.js';
-import { VERSION, versionText } from './version.js';
+import { packageVersion, VERSION, versionText } from './version.js';
 
 const CRUN: NativeOciRuntimeInfo = { name: 'crun', path: '/usr/bin/crun', reason: "crun runs on this host's cgroups (cgroup v2)" };
 const never = (): Promise<NativeOciRuntimeInfo> => Promise.reject(new Error('the OCI runtime was looked up'));
 
 describe('version', () => {
+  test("the number is package.json's version", () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(VERSION).toBe(pkg.version);
+    const dir = mkdtempSync(join(tmpdir(), 'tscompose-version-'));
+    writeFileSync(join(dir, 'package.json'), '{"name":"x"}');
+    expect(() => packageVersion(pathToFileURL(join(dir, 'package.json')))).toThrow('has no version');
+  });
   test('short by default, as docker compose: the OCI runtime is not even looked up', async () => {
     expect(await versionText({}, never)).toBe(`tscompose version v${VERSION}\n`);
     expect(await versionText({ short: true }, never)).toBe(`${VERSION}\n`);

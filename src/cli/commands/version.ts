@@ -4,14 +4,25 @@
  * runtime's OCI runtime (crun or runc) and why that one, is a second line only with `--verbose`, and a field of the
  * JSON (`nativeOciRuntime`: `{name, path, reason}`, or `{error}` where the native runtime has none). Finding it costs a
  * few stats, no spawn, and loads no runtime (src/runtime/select.ts nativeOciRuntime). `-v/--version` (program.ts)
- * prints the bare number, as before.
+ * prints the bare number, as before. The number is package.json's `version`, so `npm version` is the one place to bump it.
  */
 import type { Command } from '@commander-js/extra-typings';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import type { NativeOciRuntimeInfo } from '../../runtime/select.js';
 import type { ContextOf } from '../context.js';
 
-export const VERSION = '0.1.0';
+/**
+ * package.json's `version`. The file is three levels up from src/cli/commands (tests) and dist/cli/commands (the
+ * build) alike, and the bundle keeps each module's own `import.meta.url` (scripts/bundle.mjs): one small read at start-up.
+ */
+export const VERSION: string = packageVersion(new URL('../../../package.json', import.meta.url));
+
+export function packageVersion(file: URL): string {
+  const pkg = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown };
+  if (typeof pkg.version !== 'string' || pkg.version === '') throw new Error(`${file.pathname} has no version`);
+  return pkg.version;
+}
 
 export interface VersionOptions {
   readonly format?: string;
