@@ -1,6 +1,6 @@
 /**
- * ServiceConfig → neutral ContainerSpec for one container of a service. Covers the common attributes;
- * logging options and ipc/pid `service:` modes are not translated yet. `network_mode: service:X` joins X's first container.
+ * ServiceConfig → neutral ContainerSpec for one container of a service (host-level keys and the rarer resources in
+ * ./container-spec-host.ts). `network_mode: service:X` (and pid/ipc/uts `service:X`) joins X's first container.
  */
 import { UsageError } from '../errors.js';
 import { inlineContent } from '../project/file-sources.js';
@@ -8,6 +8,7 @@ import { portMapping } from '../project/ports.js';
 import type { Project, ServiceConfig, ServicePortConfig } from '../project/types.js';
 import type { ContainerSpec, EndpointSpec, FileMountSpec, HealthcheckSpec, MountSpec, PortBinding, ResourceLimits } from '../runtime/runtime.js';
 import { parseDuration } from '../util/duration.js';
+import { extraResources, hostFields } from './container-spec-host.js';
 import { LABEL_WORKING_DIR, containerName, networkName, volumeName } from './labels.js';
 import { parseSecurityOpts } from './security-opt.js';
 
@@ -71,6 +72,7 @@ function resourceLimits(svc: ServiceConfig): ResourceLimits | undefined {
   if (svc.cpuset !== undefined) r.cpuset = svc.cpuset;
   const pids = svc.pids_limit ?? limits?.pids;
   if (pids !== undefined) r.pidsLimit = pids;
+  Object.assign(r, extraResources(svc));
   return Object.keys(r).length > 0 ? r : undefined;
 }
 
@@ -169,6 +171,11 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
         if (size !== undefined) m.tmpfsSizeBytes = size;
       }
       if (v.type === 'tmpfs' && v.tmpfs?.mode !== undefined) m.tmpfsMode = v.tmpfs.mode;
+      const bind = v.type === 'bind' ? (v.bind as { propagation?: string; selinux?: string } | undefined) : undefined;
+      if (bind?.propagation) m.propagation = bind.propagation;
+      if (bind?.selinux === 'z' || bind?.selinux === 'Z') m.selinux = bind.selinux;
+      const subpath = v.type === 'volume' ? (v.volume as { subpath?: string } | undefined)?.subpath : undefined;
+      if (subpath) m.subpath = subpath;
       mounts.push(m);
     }
     for (const t of svc.tmpfs ?? []) mounts.push({ type: 'tmpfs', target: t.split(':')[0]! });
@@ -203,8 +210,17 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
       if (cfg?.ipv6_address !== undefined) ep.ipv6Address = cfg.ipv6_address;
       if (cfg?.mac_address !== undefined) ep.macAddress = cfg.mac_address;
       if (cfg?.priority !== undefined) ep.priority = cfg.priority;
+      const extra = cfg as { gw_priority?: number; interface_name?: string } | undefined;
+      if (extra?.gw_priority !== undefined) ep.gwPriority = extra.gw_priority;
+      if (extra?.interface_name) ep.interfaceName = extra.interface_name;
       return ep;
     });
+    // compose: the service's mac_address is that of the endpoint the container is created with.
+    const mac = svc['mac_address'];
+    if (typeof mac === 'string' && mac !== '') {
+      const first = spec.networks.map((ep, i) => ({ ep, i })).sort((a, b) => (b.ep.priority ?? 0) - (a.ep.priority ?? 0) || a.i - b.i)[0]!;
+      if (first.ep.macAddress === undefined) spec.networks = spec.networks.map((ep, i) => (i === first.i ? { ...ep, macAddress: mac } : ep));
+    }
   }
   const resources = resourceLimits(svc);
   if (resources !== undefined) spec.resources = resources;
@@ -223,6 +239,7 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
   if (svc.security_opt && svc.security_opt.length > 0)
     spec.security = parseSecurityOpts(svc.security_opt, labels[LABEL_WORKING_DIR] ?? process.cwd());
   if (typeof svc.userns_mode === 'string' && svc.userns_mode !== '') spec.usernsMode = svc.userns_mode;
+  Object.assign(spec, hostFields(project, svc));
   const hc = healthcheck(svc);
   if (hc !== undefined) spec.healthcheck = hc;
   if (inheritVolumesFrom !== undefined) spec.inheritVolumesFrom = inheritVolumesFrom;

@@ -43,6 +43,12 @@ export interface MountSpec {
   readonly overlay?: boolean;
   readonly tmpfsSizeBytes?: number;
   readonly tmpfsMode?: number;
+  /** Binds: mount propagation (`rprivate`, `shared`, `rshared`, `slave`, `rslave`, `private`). */
+  readonly propagation?: string;
+  /** Binds: SELinux relabelling, `z` (shared) or `Z` (private). */
+  readonly selinux?: 'z' | 'Z';
+  /** Volumes: the sub-directory of the volume to mount (compose `volume.subpath`). */
+  readonly subpath?: string;
 }
 
 /** A secret or config given to the container as a read-only file. */
@@ -67,6 +73,10 @@ export interface EndpointSpec {
   readonly ipv6Address?: string;
   readonly macAddress?: string;
   readonly priority?: number;
+  /** compose `gw_priority`: the endpoint with the highest one gives the default gateway. */
+  readonly gwPriority?: number;
+  /** compose `interface_name`: the interface's name in the container. */
+  readonly interfaceName?: string;
 }
 
 export interface HealthcheckSpec {
@@ -131,6 +141,61 @@ export interface ContainerSpec {
   readonly security?: SecuritySpec;
   /** Compose `userns_mode`: `host` runs the container in the host's user namespace (no remap). */
   readonly usernsMode?: string;
+  /** compose `pid`, `ipc`, `uts`: `host`, `container:<name>` (a `service:` mode resolved by the engine), ipc `shareable`/`private`/`none`. */
+  readonly pidMode?: string;
+  readonly ipcMode?: string;
+  readonly utsMode?: string;
+  /** compose `cgroup`: `host` or `private` cgroup namespace. */
+  readonly cgroupnsMode?: string;
+  readonly cgroupParent?: string;
+  /** compose `group_add`: supplementary groups, names (looked up in the image) or ids. */
+  readonly groupAdd?: readonly string[];
+  readonly oomScoreAdj?: number;
+  readonly oomKillDisable?: boolean;
+  /** compose `runtime`: the OCI runtime a Docker daemon knows by that name. */
+  readonly runtime?: string;
+  readonly storageOpt?: Readonly<Record<string, string>>;
+  /** compose `logging`. */
+  readonly logging?: LoggingSpec;
+  /** compose `device_cgroup_rules`: `c 1:3 mr`, `b 8:* rwm`, `a *:* rwm`. */
+  readonly deviceCgroupRules?: readonly string[];
+  /** compose `gpus` and `deploy.resources.reservations.devices`: Docker's DeviceRequests. */
+  readonly deviceRequests?: readonly DeviceRequestSpec[];
+  /** compose `annotations`: OCI annotations of the container. */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /** compose `isolation` (Windows containers; `default` elsewhere). */
+  readonly isolation?: string;
+}
+
+export interface LoggingSpec {
+  /** Absent = the backend's default. */
+  readonly driver?: string;
+  readonly options?: Readonly<Record<string, string>>;
+}
+
+/** A request for devices of a driver (GPUs): `count` -1 = all. */
+export interface DeviceRequestSpec {
+  readonly driver?: string;
+  readonly count?: number;
+  readonly deviceIds?: readonly string[];
+  readonly capabilities: readonly (readonly string[])[];
+  readonly options?: Readonly<Record<string, string>>;
+}
+
+/** A block-IO throttle or weight of one device (compose `blkio_config`). */
+export interface BlkioDeviceSpec {
+  readonly path: string;
+  /** weight_device: 10-1000; the throttles: bytes or operations per second. */
+  readonly value: number;
+}
+
+export interface BlkioSpec {
+  readonly weight?: number;
+  readonly weightDevice?: readonly BlkioDeviceSpec[];
+  readonly deviceReadBps?: readonly BlkioDeviceSpec[];
+  readonly deviceWriteBps?: readonly BlkioDeviceSpec[];
+  readonly deviceReadIops?: readonly BlkioDeviceSpec[];
+  readonly deviceWriteIops?: readonly BlkioDeviceSpec[];
 }
 
 /**
@@ -169,6 +234,15 @@ export interface ResourceLimits {
   readonly cpuShares?: number;
   readonly cpuset?: string;
   readonly pidsLimit?: number;
+  /** 0-100; absent = the kernel's. */
+  readonly memorySwappiness?: number;
+  /** CFS period and quota, microseconds (compose `cpu_period`, `cpu_quota`; `cpus` wins when both are given). */
+  readonly cpuPeriod?: number;
+  readonly cpuQuota?: number;
+  /** Real-time scheduler period and runtime, microseconds (compose `cpu_rt_period`, `cpu_rt_runtime`). */
+  readonly cpuRtPeriod?: number;
+  readonly cpuRtRuntime?: number;
+  readonly blkio?: BlkioSpec;
 }
 
 export interface UlimitSpec {
