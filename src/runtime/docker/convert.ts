@@ -4,6 +4,7 @@
  */
 import type Docker from 'dockerode';
 import { TsComposeError } from '../../errors.js';
+import { applyHostFields, bindText, endpointOptions, mountOptions } from './convert-host.js';
 import type {
   ContainerInspect,
   ContainerSpec,
@@ -102,6 +103,7 @@ export function endpointSettings(ep: Omit<EndpointSpec, 'network'>): Docker.Endp
     if (ep.ipv6Address !== undefined) out.IPAMConfig.IPv6Address = ep.ipv6Address;
   }
   if (ep.macAddress !== undefined) out.MacAddress = ep.macAddress;
+  endpointOptions(ep, out);
   return out;
 }
 
@@ -124,7 +126,7 @@ export function mountsConfig(
       });
     }
     if (m.type === 'bind' && m.createHostPath !== false) {
-      binds.push(`${m.source ?? ''}:${m.target}${m.readOnly ? ':ro' : ''}`);
+      binds.push(bindText(m));
       continue;
     }
     const source = m.source ?? (m.type === 'volume' ? inherited.get(m.target) : undefined) ?? '';
@@ -137,6 +139,7 @@ export function mountsConfig(
         ...(m.tmpfsMode !== undefined ? { Mode: m.tmpfsMode } : {}),
       } as Docker.MountSettings['TmpfsOptions'];
     }
+    mountOptions(m, ms);
     out.push(ms);
   }
   for (const f of files) if (f.source !== undefined) binds.push(`${f.source}:${f.target}:ro`);
@@ -239,6 +242,7 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
   }
   // compose userns_mode (`host`: out of the daemon's userns-remap)
   if (spec.usernsMode !== undefined) host.UsernsMode = spec.usernsMode;
+  applyHostFields(spec, host);
 
   let connectAfter: EndpointSpec[] = [];
   if (spec.networkMode !== undefined) {
