@@ -24,6 +24,7 @@ import { BPF_ANNOTATION, cachedFilter, seccompCacheDir, seccompCacheKey } from '
 import type { ImageRunConfig, OciNetwork, OciSpec } from './oci/spec-types.js';
 import type { ContainerRecord } from './state.js';
 import { resolveUser } from './user.js';
+import { withGroupAdd } from './group-add.js';
 import { joinedUserns } from './userns/join.js';
 import { containerRemap, createBindSources } from './userns/mode.js';
 import { shiftOwners } from './userns/shift.js';
@@ -63,7 +64,7 @@ export async function createContainer(
     const rootfs = await traced('native.create.mount', () => mountRootfs(ctx, id, images.overlayLowerdir(image), { userns }));
     const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;
     await writeJsonAtomic(path.join(dir, 'image-config.json'), image.config);
-    const user = await resolveUser(rootfs, spec.user ?? imageConfig.User);
+    const user = await withGroupAdd(rootfs, await resolveUser(rootfs, spec.user ?? imageConfig.User), spec.groupAdd);
     const hostname = network === 'host' && spec.hostname === undefined ? os.hostname() : (spec.hostname ?? id.slice(0, 12));
     const etcFiles = await writeEtcFiles(dir, spec, hostname, network);
     if (userns) await createBindSources(spec.mounts, userns);

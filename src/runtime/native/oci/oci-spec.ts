@@ -34,6 +34,14 @@ import {
   type SpecOpt,
 } from './spec-opts.js';
 import { withApparmor, withSeccomp } from './seccomp.js';
+import {
+  withBindPropagation,
+  withDeviceCgroupRules,
+  withHostNamespaces,
+  withMoreResources,
+  withOomScoreAdj,
+  withServiceAnnotations,
+} from './spec-opts-host.js';
 import { withUserNamespace } from './userns-opts.js';
 import { OCI_VERSION, type OciProcess, type OciSpec, type OciSpecInput } from './spec-types.js';
 
@@ -50,16 +58,20 @@ const SPEC_OPTS: readonly SpecOpt[] = [
   withUser,
   withCapabilities,
   withUlimits,
+  withOomScoreAdj,
   withNoNewPrivileges,
   withMounts,
   withEtcFiles,
   withExtraMounts,
   withDefaultMounts,
+  withBindPropagation,
   withReadonlyRootfs,
   withNamespaces,
   withUserNamespace,
   withDevices,
+  withDeviceCgroupRules,
   withResources,
+  withMoreResources,
   withSysctls,
   withMaskedPaths,
   withReadonlyPaths,
@@ -67,7 +79,9 @@ const SPEC_OPTS: readonly SpecOpt[] = [
   withApparmor,
   withHostname,
   withDomainname,
+  withHostNamespaces,
   withAnnotations,
+  withServiceAnnotations,
 ];
 
 /** The skeleton the options fill: every field config.json always has, in its key order. */

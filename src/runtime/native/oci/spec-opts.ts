@@ -188,7 +188,7 @@ function checkSysctls(
 
 /** `linux.sysctl` from compose `sysctls` (no `net.*` in the host's network namespace). */
 export const withSysctls: SpecOpt = (s, { spec, network }) => {
-  const sysctl = checkSysctls(spec.sysctls, network, false);
+  const sysctl = checkSysctls(spec.sysctls, network, spec.ipcMode === 'host');
   if (sysctl) s.linux.sysctl = sysctl;
 };
 

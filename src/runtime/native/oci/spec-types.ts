@@ -79,7 +79,7 @@ export interface OciDeviceCgroup {
 export interface OciLinuxResources {
   devices?: OciDeviceCgroup[];
   memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
-  cpu?: { shares?: number; quota?: number; period?: number; cpus?: string; mems?: string };
+  cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
   unified?: Record<string, string>;
 }
