@@ -7,6 +7,7 @@ import type { Project } from '../project/types.js';
 import { execute } from './execute.js';
 import type { EngineContext } from './events.js';
 import { hostRequirementWarnings } from './host-requirements.js';
+import { keySupportWarnings } from './key-support.js';
 import { ensureImages, type BuildPolicy, type PullPolicy } from './images.js';
 import { readInputs } from './inputs.js';
 import { observe, type ObservedState } from './observe.js';
@@ -59,6 +60,8 @@ export async function up(ctx: EngineContext, project: Project, options: UpOption
     project.name,
     async () => {
       for (const w of await hostRequirementWarnings(ctx.runtime, project, services, { signal: ctx.signal }))
+        ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
+      for (const w of keySupportWarnings(ctx.runtime.kind, project, services))
         ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
       await ensureImages(ctx, project, services, { build: options.build, pull: options.pull, quiet: options.quietPull });
       const { plan, observed } = await planUp(ctx, project, options);
