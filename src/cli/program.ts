@@ -87,8 +87,8 @@ export function buildProgram(makeContext: (globals: GlobalOptions) => CommandCon
     .option('--env-file <file>', 'alternate environment file (repeatable)', collect)
     .option('--profile <profile>', 'profile to enable (repeatable)', collect)
     .option('--parallel <n>', 'maximum parallelism, -1 for unlimited')
-    .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json', 'quiet']))
-    .addOption(new Option('--ansi <when>', 'control characters: never, always, auto').choices(['never', 'always', 'auto']).default('auto'))
+    .addOption(new Option('--progress <mode>', 'progress output (env: COMPOSE_PROGRESS)').choices(['auto', 'tty', 'plain', 'json', 'quiet']))
+    .addOption(new Option('--ansi <when>', 'control characters (env: COMPOSE_ANSI)').choices(['never', 'always', 'auto']))
     .option('--dry-run', 'show what would change, change nothing')
     .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['docker', 'native', 'auto', 'swarm']).env('TSCOMPOSE_RUNTIME'));
 

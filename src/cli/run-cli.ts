@@ -6,13 +6,16 @@ import { CommanderError } from '@commander-js/extra-typings';
 import { readFileSync } from 'node:fs';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { buildProgram } from './program.js';
-import { createOutput, type AnsiMode } from './output.js';
+import { checkTerminalSettings, createOutput } from './output.js';
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let out = createOutput((process.env.COMPOSE_ANSI as AnsiMode | undefined) ?? 'auto');
+  // Colours as COMPOSE_ANSI says until the command line is parsed, then as `--ansi` (output.ts decideAnsi).
+  let out = createOutput();
   const makeContext = (globals: GlobalOptions): CommandContext => {
-    out = createOutput((globals.ansi as AnsiMode | undefined) ?? 'auto');
+    out = createOutput(globals.ansi);
     const o = out;
+    // An invalid COMPOSE_ANSI or COMPOSE_PROGRESS, or `--progress tty` with `--ansi never`: refused before the command runs.
+    checkTerminalSettings(globals);
     return {
       globals,
       out: o,

@@ -6,6 +6,7 @@ import { JsonRenderer } from './json.js';
 import { LogPrinter } from './log-consumer.js';
 import { PlainRenderer } from './plain.js';
 import { createRenderer } from './renderer.js';
+import { TtyRenderer } from './tty.js';
 import { table } from './table.js';
 
 function sink(): { stream: PassThrough; text: () => string } {
@@ -73,12 +74,59 @@ describe('renderers', () => {
 
   test('auto picks plain when stderr is not a terminal; quiet prints nothing', async () => {
     const s = sink();
-    const auto = await createRenderer('auto', s.stream as unknown as NodeJS.WriteStream);
+    const auto = await createRenderer({ progress: 'auto' }, s.stream as unknown as NodeJS.WriteStream, {});
     expect(auto).toBeInstanceOf(PlainRenderer);
-    const quiet = await createRenderer('quiet', s.stream as unknown as NodeJS.WriteStream);
+    const quiet = await createRenderer({ progress: 'quiet' }, s.stream as unknown as NodeJS.WriteStream, {});
     quiet.emit({ resource: 'Container x', status: 'done', text: 'Started' });
     quiet.stop();
     expect(s.text()).toBe('');
+  });
+});
+
+describe('the display chosen by --progress, --ansi and their environment variables', () => {
+  /** A terminal 80 columns wide (or a pipe). */
+  function terminal(isTTY = true): NodeJS.WriteStream {
+    // ora repaints through the tty.WriteStream methods.
+    const repaint = (): boolean => true;
+    return Object.assign(new PassThrough(), {
+      isTTY,
+      columns: 80,
+      cursorTo: repaint,
+      clearLine: repaint,
+      moveCursor: repaint,
+    }) as unknown as NodeJS.WriteStream;
+  }
+
+  test.each([
+    [{}, {}, TtyRenderer],
+    [{ ansi: 'never' }, {}, PlainRenderer],
+    [{}, { COMPOSE_ANSI: 'never' }, PlainRenderer],
+    [{ ansi: 'auto' }, { COMPOSE_ANSI: 'never' }, TtyRenderer],
+    [{}, { COMPOSE_PROGRESS: 'plain' }, PlainRenderer],
+    [{}, { COMPOSE_PROGRESS: 'json' }, JsonRenderer],
+    [{ progress: 'tty' }, { COMPOSE_PROGRESS: 'plain' }, TtyRenderer],
+    [{}, { NO_COLOR: '1' }, TtyRenderer],
+  ])('on a terminal, %j with %j: %p', async (settings, env, kind) => {
+    const r = await createRenderer(settings, terminal(), env);
+    expect(r).toBeInstanceOf(kind);
+    r.stop();
+  });
+
+  test('--ansi never on a terminal: plain lines, not one escape', async () => {
+    const stream = terminal();
+    let out = '';
+    stream.on('data', (d: Buffer) => (out += d.toString()));
+    const r = await createRenderer({ ansi: 'never' }, stream, {});
+    r.emit({ resource: 'Container demo-web-1', status: 'working', text: 'Starting' });
+    r.emit({ resource: 'Container demo-web-1', status: 'done', text: 'Started' });
+    r.stop();
+    expect(out).toBe('Container demo-web-1  Starting\nContainer demo-web-1  Started\n');
+  });
+
+  test('piped: plain even with --ansi always (as docker compose); tty with never, plain with always are refused', async () => {
+    expect(await createRenderer({ ansi: 'always' }, terminal(false), {})).toBeInstanceOf(PlainRenderer);
+    await expect(createRenderer({ progress: 'tty', ansi: 'never' }, terminal(), {})).rejects.toMatchObject({ code: 'TSC_USAGE' });
+    await expect(createRenderer({ progress: 'plain' }, terminal(), { COMPOSE_ANSI: 'always' })).rejects.toMatchObject({ code: 'TSC_USAGE' });
   });
 });
 

@@ -1,20 +1,27 @@
 /**
- * Progress renderers (`--progress auto|tty|plain|json|quiet`): EventSinks that print. `auto` = tty when stderr is a
- * terminal, else plain.
+ * Progress renderers (`--progress auto|tty|plain|json|quiet`, or COMPOSE_PROGRESS): EventSinks that print. Which one,
+ * and whether the tty display has colours, is decided by ../output.ts (decideProgress, decideAnsi) as docker compose
+ * does: `auto` = tty when stderr is a terminal and `--ansi` is not never, else plain.
  */
+import { decideAnsi, decideProgress } from '../output.js';
 import type { Renderer } from './types.js';
 
-export type ProgressMode = 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
+/** The global options that choose the display: `--progress` and `--ansi` as given (undefined when not). */
+export interface RenderSettings {
+  readonly progress?: string | undefined;
+  readonly ansi?: string | undefined;
+}
 
-export async function createRenderer(mode: string | undefined, stream: NodeJS.WriteStream = process.stderr, colour = true): Promise<Renderer> {
-  let m = (mode ?? process.env.COMPOSE_PROGRESS ?? 'auto') as ProgressMode;
-  if (m === 'auto') m = stream.isTTY ? 'tty' : 'plain';
-  // ora needs the terminal width to repaint (a pty with 0 columns would make it loop).
-  if (m === 'tty' && !(stream.isTTY && stream.columns > 0)) m = 'plain';
-  switch (m) {
+export async function createRenderer(
+  settings: RenderSettings,
+  stream: NodeJS.WriteStream = process.stderr,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Renderer> {
+  const isTTY = stream.isTTY === true;
+  switch (decideProgress({ progress: settings.progress, ansi: settings.ansi, isTTY, columns: stream.columns, env })) {
     case 'tty': {
       const { TtyRenderer } = await import('./tty.js');
-      return new TtyRenderer(stream, colour);
+      return new TtyRenderer(stream, decideAnsi({ ansi: settings.ansi, isTTY, env }).colour);
     }
     case 'json': {
       const { JsonRenderer } = await import('./json.js');

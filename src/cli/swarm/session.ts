@@ -31,7 +31,7 @@ export interface SwarmSession extends StackContext {
 export async function withSwarm<T>(ctx: CommandContext, fn: (s: SwarmSession) => Promise<T>): Promise<T> {
   const api = await swarmApi(process.env);
   const { EngineRegistry } = await import('../../swarm/images-docker.js');
-  const renderer = await createRenderer(ctx.globals.progress, process.stderr, ctx.globals.ansi !== 'never' && !process.env.NO_COLOR);
+  const renderer = await createRenderer(ctx.globals, process.stderr);
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   const onSignal = (): void => controller.abort(new CanceledError());
