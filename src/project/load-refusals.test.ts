@@ -177,3 +177,27 @@ describe('every schema and type error of a file in one run', () => {
     expect(e.message).toBe(`${file}:4:17: services.web.privileged: "maybe" is not a boolean (expected true or false)`);
   });
 });
+
+describe('did you mean', () => {
+  test('misspelt keys and values get the closest allowed name, each at its line:col', () => {
+    const { e } = errorOf(
+      'servces:\n  a: {}\nservices:\n  web:\n    imgae: x\n    enviroment: {}\n    restart: alwyas\n    depends_on:\n      db:\n        condition: service_healty\n        requird: true\n    deploy:\n      replcas: 2\n  db:\n    image: x\nnetworks:\n  n:\n    drivr: bridge\n',
+    );
+    expect(e).toBeInstanceOf(ConfigValidationError);
+    expect((e as ConfigValidationError).issues.map((i) => `${i.position?.line}:${i.position?.col} ${i.path}: ${i.message}`)).toEqual([
+      '1:1 servces: additional property "servces" is not allowed (did you mean "services"?)',
+      '5:5 services.web.imgae: additional property "imgae" is not allowed (did you mean "image"?)',
+      '6:5 services.web.enviroment: additional property "enviroment" is not allowed (did you mean "environment"?)',
+      '7:14 services.web.restart: must be one of: "no", always, on-failure[:max-retries], unless-stopped (did you mean "always"?)',
+      '10:20 services.web.depends_on.db.condition: must be one of: service_started, service_healthy, service_completed_successfully (did you mean "service_healthy"?)',
+      '11:9 services.web.depends_on.db.requird: additional property "requird" is not allowed (did you mean "required"?)',
+      '13:7 services.web.deploy.replcas: additional property "replcas" is not allowed (did you mean "replicas"?)',
+      '18:5 networks.n.drivr: additional property "drivr" is not allowed (did you mean "driver"?)',
+    ]);
+  });
+
+  test('nothing is suggested for a key far from every allowed one', () => {
+    const { e } = errorOf(web('    whatever: 1\n'));
+    expect(e.message).toMatch(/services\.web\.whatever: additional property "whatever" is not allowed$/);
+  });
+});

@@ -181,13 +181,13 @@ describe("tscompose's canonical output forms", () => {
 describe('error reports', () => {
   test('unknown service key: reported at its own path, positioned on the key', () => {
     const issues = issuesOf('services:\n  web:\n    image: nginx\n    imagee: typo\n');
-    expect(issues.map(brief)).toEqual(['4:5 services.web.imagee: additional property "imagee" is not allowed']);
+    expect(issues.map(brief)).toEqual(['4:5 services.web.imagee: additional property "imagee" is not allowed (did you mean "image"?)']);
     expect(issues[0]!.position?.file).toBe('compose.yaml');
   });
 
   test('invalid top-level key', () => {
     expect(issuesOf('services:\n  web:\n    image: nginx\nservice:\n  x: 1\n').map(brief)).toEqual([
-      '4:1 service: additional property "service" is not allowed',
+      '4:1 service: additional property "service" is not allowed (did you mean "services"?)',
     ]);
   });
 
@@ -211,7 +211,7 @@ describe('error reports', () => {
 
   test('an unknown key in a long-form port drops the other alternatives', () => {
     expect(issuesOf('services:\n  web:\n    image: n\n    ports:\n      - target: 80\n        publish: 8080\n').map(brief)).toEqual([
-      '6:9 services.web.ports[0].publish: additional property "publish" is not allowed',
+      '6:9 services.web.ports[0].publish: additional property "publish" is not allowed (did you mean "published"?)',
     ]);
   });
 

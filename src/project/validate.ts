@@ -17,6 +17,7 @@
  */
 import { ConfigValidationError, type SchemaIssue, type SourcePosition } from '../errors.js';
 import { validate as compiledValidator, schema as loadSchema, type SchemaValidationError } from '../../schemas/compose-spec.validator.js';
+import { didYouMean } from './suggest.js';
 import { Tagged, type ParsedYaml, type PathSeg } from './yaml.js';
 
 /** A value found to be of the wrong type before validation (a string that does not cast to its type, ./cast.ts). */
@@ -227,12 +228,25 @@ function isSafeBound(e: SchemaValidationError): boolean {
 function leafMessage(e: SchemaValidationError, path: readonly PathSeg[]): string {
   const custom = e.parentSchema?.['x-message'];
   switch (e.keyword) {
-    case 'additionalProperties':
-      return `additional property ${JSON.stringify(String(e.params.additionalProperty))} is not allowed`;
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const known = e.parentSchema?.properties;
+      const hint = typeof known === 'object' && known !== null ? didYouMean(key, Object.keys(known)) : '';
+      return `additional property ${JSON.stringify(key)} is not allowed${hint}`;
+    }
     case 'required':
       return `missing required property ${JSON.stringify(String(e.params.missingProperty))}`;
-    case 'enum':
-      return `must be one of: ${(e.params.allowedValues as unknown[]).map(showValue).join(', ')}`;
+    case 'enum': {
+      const allowed = e.params.allowedValues as unknown[];
+      const hint =
+        typeof e.data === 'string'
+          ? didYouMean(
+              e.data,
+              allowed.filter((v): v is string => typeof v === 'string'),
+            )
+          : '';
+      return `must be one of: ${allowed.map(showValue).join(', ')}${hint}`;
+    }
     case 'const':
       return `must be ${showValue(e.params.allowedValue)}`;
     case 'type':
@@ -253,8 +267,9 @@ function leafMessage(e: SchemaValidationError, path: readonly PathSeg[]): string
     const why = typeof custom === 'string' ? custom : (e.message ?? 'is not allowed');
     return `invalid ${what} ${JSON.stringify(e.propertyName)}: ${why}`;
   }
-  if (typeof custom === 'string') return custom;
-  if (e.keyword === 'pattern') return `must match the pattern ${String(e.params.pattern)}`;
+  const hint = e.keyword === 'pattern' && typeof e.data === 'string' ? didYouMean(e.data, patternWords(String(e.params.pattern))) : '';
+  if (typeof custom === 'string') return custom + hint;
+  if (e.keyword === 'pattern') return `must match the pattern ${String(e.params.pattern)}${hint}`;
   return e.message ?? `fails ${e.keyword}`;
 }
 
@@ -276,6 +291,30 @@ function nameKind(path: readonly PathSeg[]): string {
   if (parent === 'models') return 'model name';
   if (parent === 'ulimits') return 'ulimit name';
   return 'key';
+}
+
+/**
+ * The words a pattern of alternatives allows, for "did you mean": `^(no|always|on-failure(:[0-9]+)?)$` → no,
+ * always, on-failure. Other patterns give none.
+ */
+function patternWords(pattern: string): string[] {
+  const m = /^\^\((.*)\)\$$/.exec(pattern);
+  if (!m) return [];
+  const words: string[] = [];
+  let depth = 0;
+  let start = 0;
+  const body = m[1]!;
+  for (let i = 0; i <= body.length; i++) {
+    const c = body[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if ((c === '|' && depth === 0) || i === body.length) {
+      const word = /^([A-Za-z0-9_-]+)(?:\([^()]*\)\?)?$/.exec(body.slice(start, i));
+      if (word) words.push(word[1]!);
+      start = i + 1;
+    }
+  }
+  return words;
 }
 
 function showValue(v: unknown): string {
