@@ -5,6 +5,7 @@ import type { CommandContext, ContextOf } from '../context.js';
 import { psText } from '../render/project.js';
 import { isSwarm } from '../swarm/is-swarm.js';
 import { collect } from './common.js';
+import { boolFlag, boolFlagOption } from './bool-flag.js';
 
 export function psCommand(program: Command, context: ContextOf) {
   return program
@@ -15,21 +16,51 @@ export function psCommand(program: Command, context: ContextOf) {
     .option('--services', 'display services')
     .option('--status <status>', 'filter services by status (repeatable)', collect)
     .option('--filter <filter>', 'filter services by a property (status=STATE)')
-    .option('--format <format>', 'format the output: table or json', 'table')
+    .option('--format <format>', "format the output: 'table', 'table TEMPLATE', 'json' or a Go TEMPLATE ({{.Name}}\\t{{.Status}})", 'table')
+    .option('--no-trunc', "don't truncate output")
+    .addOption(boolFlagOption('--orphans', 'include orphaned services (not declared by project)', true))
     .argument('[services...]')
-    .action(async (services, opts, cmd) => runPs(context(cmd), services, opts));
+    .action(async (services, opts, cmd) => {
+      const orphans = boolFlag((opts as { orphans?: unknown }).orphans, services);
+      return runPs(context(cmd), services, { ...opts, orphans });
+    });
 }
 
 export async function runPs(
   ctx: CommandContext,
   services: string[],
-  opts: { all?: true; quiet?: true; services?: true; status?: string[]; format?: string; filter?: string },
+  opts: {
+    all?: true;
+    quiet?: true;
+    services?: true;
+    status?: string[];
+    format?: string;
+    filter?: string;
+    /** `--no-trunc` → false. */
+    trunc?: boolean;
+    /** `--orphans=false` → false: only the services the compose file declares. */
+    orphans?: boolean;
+  },
 ): Promise<void> {
   const format = opts.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new UsageError(`unsupported --format: ${format} (table or json)`);
-  if (isSwarm(ctx)) return (await import('../swarm/commands.js')).runSwarmPs(ctx, opts);
+  const template = format !== 'table' && format !== 'json';
+  // A bad template is refused before anything is read.
+  if (template) {
+    const { Template, templateText } = await import('../render/template.js');
+    new Template(templateText(format));
+  }
+  if (isSwarm(ctx)) {
+    if (template) throw new UsageError(`unsupported --format with --runtime swarm: ${format} (table or json)`);
+    return (await import('../swarm/commands.js')).runSwarmPs(ctx, opts);
+  }
   const [{ ps }, { projectOrName, withSession }] = await Promise.all([import('../../engine/query.js'), import('../session.js')]);
   const { name, loaded } = projectOrName(ctx, services);
+  if (loaded) {
+    const declared = Object.keys(loaded.project.services);
+    for (const sv of services) if (!declared.includes(sv)) throw new UsageError(`no such service: ${sv}`);
+    // As docker compose: without --orphans, only the services the file declares.
+    if (services.length === 0 && opts.orphans === false) services = declared;
+  }
   let status = opts.status;
   if (opts.filter) {
     const m = /^status=(.+)$/.exec(opts.filter);
@@ -50,6 +81,17 @@ export async function runPs(
   }
   if (opts.quiet) {
     for (const r of rows) out.write(`${r.id}\n`);
+    return;
+  }
+  if (template) {
+    const { psTemplateText } = await import('../render/ps-format.js');
+    out.write(
+      psTemplateText(
+        [...rows].sort((a, b) => (a.name < b.name ? -1 : 1)),
+        format,
+        { noTrunc: opts.trunc === false },
+      ),
+    );
     return;
   }
   out.write(psText(rows, format));

@@ -5,7 +5,8 @@ import type { ProcessList } from '../../runtime/runtime.js';
 import { timeAgo } from './images.js';
 import { table } from './table.js';
 
-function formatPorts(r: PsRow): string {
+/** `0.0.0.0:8080->80/tcp, 443/tcp`. */
+export function formatPorts(r: PsRow): string {
   return r.ports
     .map((p) =>
       p.hostPort === undefined ? `${p.containerPort}/${p.protocol}` : `${p.hostIp ?? '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.protocol}`,
@@ -13,7 +14,8 @@ function formatPorts(r: PsRow): string {
     .join(', ');
 }
 
-function statusText(r: PsRow): string {
+/** `Up`, `Up (healthy)`, `Exited (1)`, `Created`. */
+export function statusText(r: PsRow): string {
   if (r.status === 'exited') return `Exited (${r.exitCode})`;
   if (r.status === 'running') return r.health ? `Up (${r.health})` : 'Up';
   return r.status[0]!.toUpperCase() + r.status.slice(1);
