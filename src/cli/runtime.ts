@@ -1,7 +1,7 @@
 /**
  * Constructing the runtime for a command: `--runtime` / TSCOMPOSE_RUNTIME through `selectRuntime`. Only session.ts
  * imports this module (and commands load it inside their actions), so `config` never loads dockerode. `--dry-run`
- * falls back to an empty in-memory runtime when no engine answers.
+ * falls back to an empty in-memory runtime when no engine answers, with a warning.
  */
 import { UsageError } from '../errors.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -15,12 +15,21 @@ export async function createRuntime(kind: string | undefined, env: NodeJS.Proces
   return selectRuntime(k, env);
 }
 
-/** For `--dry-run`: the real runtime when it answers (observe only), else an empty in-memory runtime. */
-export async function createDryRunRuntime(kind: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Runtime> {
+/**
+ * For `--dry-run`: the real runtime when it answers (observe only), else an empty in-memory runtime — and then
+ * `warn` says so (the plan below assumes nothing exists, which may not be true on an engine that is down).
+ */
+export async function createDryRunRuntime(
+  kind: string | undefined,
+  warn: (message: string) => void,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Runtime> {
   try {
     return await createRuntime(kind, env);
   } catch (e) {
     if ((e as { code?: string }).code === 'TSC_USAGE') throw e;
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    warn(`--dry-run: no container engine answered (${why}); the plan assumes no container, network or volume exists yet`);
     return emptyRuntime();
   }
 }

@@ -26,7 +26,7 @@ export interface Session {
 
 export async function openSession(ctx: CommandContext, options: { dryRun?: boolean; handleSignals?: boolean } = {}): Promise<Session> {
   const dry = options.dryRun ?? ctx.globals.dryRun === true;
-  const runtime = dry ? await createDryRunRuntime(ctx.globals.runtime) : await createRuntime(ctx.globals.runtime);
+  const runtime = dry ? await createDryRunRuntime(ctx.globals.runtime, (m) => ctx.out.warn(m)) : await createRuntime(ctx.globals.runtime);
   const renderer = await createRenderer(ctx.globals, process.stderr);
   const controller = new AbortController();
   // One signal is shared by every call in flight (p-queue tasks, engine requests): no listener cap.

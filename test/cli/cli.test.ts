@@ -45,7 +45,8 @@ function cli(...args: string[]): { code: number | null; stdout: string; stderr: 
 describe('tscompose CLI without an engine', () => {
   test('--dry-run up prints the plan and changes nothing', () => {
     const r = cli('-p', 'clitest', '--dry-run', 'up', '-d');
-    expect(r.stderr).toBe('');
+    // No engine answers: said once, on stderr, through the CLI's warnings (issue 18).
+    expect(r.stderr).toMatch(/^WARN --dry-run: no container engine answered \(.+\); the plan assumes no container, network or volume exists yet\n$/);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       [
