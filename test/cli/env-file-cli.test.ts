@@ -47,7 +47,7 @@ describe('--env-file is the project env file, not Node’s', () => {
     expect(web.environment).toEqual({ A: 'shell' });
   });
 
-  test('the same through a symlink (npm’s bin link), the unbundled build, and `node bin/tscompose -- …`', () => {
+  test('the same through a symlink (npm’s bin link), the unbundled build, and `node bin/tscompose -- …` / `node dist/cli/main.js -- …`', () => {
     const link = join(dir, 'tscompose-link');
     symlinkSync(bin, link);
     for (const r of [
@@ -55,6 +55,7 @@ describe('--env-file is the project env file, not Node’s', () => {
       run(bin, ['--env-file', 'my.env', 'config', '--images'], { TSCOMPOSE_NO_BUNDLE: '1' }),
       // Run by Node directly, Node sees the command line first: `--` keeps the rest for tscompose.
       run(process.execPath, [bin, '--', '--env-file', 'my.env', 'config', '--images']),
+      run(process.execPath, [join(root, 'dist/cli/main.js'), '--', '--env-file', 'my.env', 'config', '--images']),
     ]) {
       expect(r).toEqual({ code: 0, stdout: 'busybox:fromfile\n', stderr: '' });
     }
