@@ -5,7 +5,7 @@
  * ./errors.ts.
  *
  * Covers the whole compose command set: containers, networks, volumes, images (pull, build, push, tag, list),
- * exec, logs, wait, pause/unpause, top, events, cp and a liveness ping. Adapters: ./docker/docker-runtime.ts
+ * exec, logs, wait, pause/unpause, top, events, cp, export and commit, and a liveness ping. Adapters: ./docker/docker-runtime.ts
  * (DockerRuntime), ./native/native-runtime.ts (NativeRuntime), ./fake/fake-runtime.ts (FakeRuntime); pick one with
  * ./select.ts (selectRuntime).
  *
@@ -176,6 +176,17 @@ export interface Runtime {
    */
   events(options?: EventsOptions): AsyncIterable<RuntimeEvent>;
 
+  /**
+   * The container's root filesystem as a tar (`docker export`): the image's files with the container's changes,
+   * without what is mounted on it (volumes, binds, tmpfs). NotFound when the container is missing.
+   */
+  exportContainer(idOrName: string, options?: CallOptions): Promise<Readable>;
+  /**
+   * A new image from the container's changes on top of its image (`docker commit`): its config is the container's,
+   * with `changes` applied. NotFound when the container is missing.
+   */
+  commitContainer(idOrName: string, options?: CommitOptions): Promise<{ readonly id: string }>;
+
   /** Copies a tar archive into the container, extracted at `path` (a directory). NotFound for a missing path. */
   copyToContainer(idOrName: string, path: string, tar: Readable, options?: CallOptions): Promise<void>;
   /** A tar archive of `path` in the container (its basename at the archive root). NotFound for a missing path. */
@@ -274,6 +285,19 @@ export interface BuildCachePruneResult {
 export interface LoadResult {
   /** `Loaded image: repo:tag` / `Loaded image ID: sha256:…` lines, one per image. */
   readonly loaded: readonly string[];
+}
+
+/** `docker commit` options. */
+export interface CommitOptions extends CallOptions {
+  /** `repository[:tag]` to give the image; none: untagged. */
+  readonly reference?: string | undefined;
+  readonly author?: string | undefined;
+  /** The history comment. */
+  readonly message?: string | undefined;
+  /** Dockerfile instructions (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL), one each. */
+  readonly changes?: readonly string[] | undefined;
+  /** Pause the container while committing (default true). */
+  readonly pause?: boolean | undefined;
 }
 
 /** `docker import` options. */

@@ -5,8 +5,9 @@
  * conmon). An adapter that cannot run here is skipped with the reason printed, unless TSCOMPOSE_E2E=1, when it fails.
  *
  * Cases: lifecycle and typed errors, exit codes, logs, exec, published ports (fixed, ephemeral, a range, udp),
- * volumes, networks and DNS, labels, rename, pause, importImage. Where the fake cannot do what a real backend does, the target
- * says so in `capabilities` (each flag says what it stands for) and the case checks everything else.
+ * volumes, networks and DNS, labels, rename, pause, importImage, export and commit. Where the fake cannot do what a
+ * real backend does, the target says so in `capabilities` (each flag says what it stands for) and the case checks
+ * everything else.
  *
  * Everything a run creates is named `tsc-contract-<random>-…`, carries the label `org.tscompose.contract=<random>`,
  * and is removed after each case (containers) and after the suite (networks, volumes). Traffic goes only to
@@ -382,6 +383,63 @@ export function runtimeContract(name: string, options: ContractOptions): void {
         expect(details.repoTags).toContain(tag);
         expect(details.config.labels).toMatchObject({ 'org.tscompose.contract.import': 'yes' });
         await expect(rt.importImage(Readable.from([Buffer.from('not a tarball\n'.repeat(64))]), { tag: `${prefix}-bad:1` })).rejects.toThrow();
+      } finally {
+        await rt.removeImage(id, { force: true }).catch(() => undefined);
+      }
+    });
+
+    test('exportContainer and commitContainer: its files as a tar; an image of its changes with the changes given', async () => {
+      const { default: tarStream } = await import('tar-stream');
+      const entriesOf = async (archive: Readable): Promise<Map<string, string>> => {
+        const out = new Map<string, string>();
+        const extract = tarStream.extract();
+        const done = new Promise<void>((resolve, reject) => {
+          extract.on('entry', (h, body, next) => {
+            const parts: Buffer[] = [];
+            body.on('data', (d: unknown) => parts.push(d as Buffer));
+            body.on('end', () => {
+              out.set(h.name.replace(/^\.\//, ''), Buffer.concat(parts).toString('utf8'));
+              next();
+            });
+          });
+          extract.on('finish', resolve);
+          extract.on('error', reject);
+        });
+        archive.pipe(extract);
+        await done;
+        return out;
+      };
+      const c = await run('export');
+      const pack = tarStream.pack();
+      pack.entry({ name: 'contract-export.txt', mode: 0o644, mtime: new Date(0) }, `exported ${runId}\n`);
+      pack.finalize();
+      await rt.copyToContainer(c, '/tmp', Readable.from(pack as unknown as AsyncIterable<Buffer>));
+      const files = await entriesOf(await rt.exportContainer(c));
+      expect(files.get('tmp/contract-export.txt')).toBe(`exported ${runId}\n`);
+      if (target.capabilities.volumeContent) expect(files.has('bin/busybox') || files.has('bin/sh')).toBe(true);
+      await expect(rt.exportContainer(n('missing'))).rejects.toMatchObject(NOT_FOUND);
+      await expect(rt.commitContainer(n('missing'))).rejects.toMatchObject(NOT_FOUND);
+
+      const tag = `${prefix}-commit:1`;
+      const { id } = await rt.commitContainer(c, {
+        reference: tag,
+        author: 'contract',
+        message: 'contract',
+        changes: ['LABEL org.tscompose.contract.commit=yes'],
+      });
+      try {
+        expect(id).toMatch(/^sha256:[0-9a-f]{64}$/);
+        expect((await rt.inspectContainer(c)).status).toBe('running'); // paused meanwhile, running again
+        const details = await rt.inspectImageDetails(tag);
+        expect(details.id).toBe(id);
+        expect(details.repoTags).toContain(tag);
+        expect(details.config.labels).toMatchObject({ 'org.tscompose.contract.commit': 'yes', [LABEL]: runId });
+        if (target.capabilities.volumeContent) {
+          const r = await run('from-commit', { image: tag, command: ['cat', '/tmp/contract-export.txt'] });
+          const exitCode = await rt.waitContainer(r);
+          expect({ exitCode, logs: (await logs(r)).map((l) => l.line) }).toEqual({ exitCode: 0, logs: [`exported ${runId}`] });
+          await rt.removeContainer(r, { force: true });
+        }
       } finally {
         await rt.removeImage(id, { force: true }).catch(() => undefined);
       }

@@ -11,6 +11,7 @@ import { readSysctl } from '../../util/sysctl.js';
 import { dockerLockDir, projectLocalPath, withProjectLockIn } from '../project-lock.js';
 import { NotFoundError } from '../errors.js';
 import { dockerFiles, filesTar, type DockerFiles } from './container-files.js';
+import * as exported from './container-export.js';
 import type {
   ImportOptions,
   ImportResult,
@@ -22,6 +23,7 @@ import type {
   BuildProgress,
   BuildSpec,
   CallOptions,
+  CommitOptions,
   ContainerInspect,
   ContainerSpec,
   ContainerSummary,
@@ -368,6 +370,14 @@ export class DockerRuntime implements Runtime, DockerCall {
   async copyFromContainer(idOrName: string, path: string, options?: CallOptions): Promise<Readable> {
     const s = await this.call('container', `${idOrName}:${path}`, () => this.docker.getContainer(idOrName).getArchive({ path, ...sig(options) }));
     return s as unknown as Readable;
+  }
+
+  exportContainer(idOrName: string, options?: CallOptions): Promise<Readable> {
+    return exported.exportContainer(this, idOrName, options);
+  }
+
+  commitContainer(idOrName: string, options?: CommitOptions): Promise<{ id: string }> {
+    return exported.commitContainer(this, idOrName, options);
   }
 
   // -- networks --------------------------------------------------------------------------------------------------

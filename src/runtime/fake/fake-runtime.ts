@@ -24,6 +24,7 @@ import type {
   BuildProgress,
   BuildSpec,
   CallOptions,
+  CommitOptions,
   ContainerInspect,
   ContainerSpec,
   EndpointSpec,
@@ -56,6 +57,7 @@ import type {
 } from '../runtime.js';
 import * as containers from './containers.js';
 import * as images from './images.js';
+import * as exported from './export.js';
 import * as io from './io.js';
 import * as stats from './stats.js';
 import * as networks from './networks.js';
@@ -252,6 +254,17 @@ export class FakeRuntime implements Runtime {
   async copyFromContainer(idOrName: string, path: string, options?: CallOptions): Promise<Readable> {
     await this.s.record('copyFromContainer', [idOrName, path], options);
     return io.copyFromContainer(this.s, idOrName, path);
+  }
+
+  /** A tar of what `copyToContainer` put into the container, under the directories it went to (./export.ts). */
+  async exportContainer(idOrName: string, options?: CallOptions): Promise<Readable> {
+    await this.s.record('exportContainer', [idOrName], options);
+    return exported.exportContainer(this.s, idOrName);
+  }
+
+  async commitContainer(idOrName: string, options?: CommitOptions): Promise<{ id: string }> {
+    await this.s.record('commitContainer', options?.reference ? [idOrName, options.reference] : [idOrName], options);
+    return exported.commitContainer(this.s, idOrName, options);
   }
 
   // -- networks and volumes ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import type {
   BuildProgress,
   BuildSpec,
   CallOptions,
+  CommitOptions,
   ContainerInspect,
   ContainerSpec,
   ContainerSummary,
@@ -168,6 +169,18 @@ export class NativeRuntime implements Runtime {
 
   copyFromContainer(idOrName: string, path: string): Promise<Readable> {
     return this.io.copyFrom(idOrName, path);
+  }
+
+  /** The container's overlay rootfs as a tar (./export-commit.ts, loaded on first use). */
+  async exportContainer(idOrName: string, options?: CallOptions): Promise<Readable> {
+    const { exportContainer } = await import('./export-commit.js');
+    return exportContainer(this.ctx, this.containers, idOrName, options);
+  }
+
+  /** Its upper directory as a layer on its image's, in the native store (./export-commit.ts). */
+  async commitContainer(idOrName: string, options?: CommitOptions): Promise<{ id: string }> {
+    const { commitContainer } = await import('./export-commit.js');
+    return traced('native.commit', () => commitContainer(this.ctx, this.containers, idOrName, options));
   }
 
   // networks
