@@ -7,11 +7,14 @@ import { Command, Option } from '@commander-js/extra-typings';
 import { buildCommand } from './commands/build.js';
 import { collect } from './commands/common.js';
 import { configCommand } from './commands/config.js';
+import { commitCommand } from './commands/commit.js';
+import { completionCommand } from './commands/completion.js';
 import { cpCommand } from './commands/cp.js';
 import { createCommand } from './commands/create.js';
 import { downCommand } from './commands/down.js';
 import { eventsCommand } from './commands/events.js';
 import { execCommand } from './commands/exec.js';
+import { exportCommand } from './commands/export.js';
 import { builderCommand } from './commands/builder.js';
 import { checkCommand } from './commands/check.js';
 import { imageCommand } from './commands/image/image.js';
@@ -34,6 +37,8 @@ import { stopCommand } from './commands/stop.js';
 import { topCommand } from './commands/top.js';
 import { unpauseCommand } from './commands/unpause.js';
 import { upCommand } from './commands/up.js';
+import { vizCommand } from './commands/viz.js';
+import { volumesCommand } from './commands/volumes.js';
 import { VERSION, versionCommand } from './commands/version.js';
 import { waitCommand } from './commands/wait.js';
 import { watchCommand } from './commands/watch.js';
@@ -59,6 +64,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   scaleCommand,
   portCommand,
   imagesCommand,
+  volumesCommand,
   lsCommand,
   topCommand,
   waitCommand,
@@ -66,12 +72,16 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   resumeCommand,
   eventsCommand,
   cpCommand,
+  exportCommand,
+  commitCommand,
   pullCommand,
   pushCommand,
   buildCommand,
   imageCommand,
   builderCommand,
   checkCommand,
+  vizCommand,
+  completionCommand,
   versionCommand,
 ];
 

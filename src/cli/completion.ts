@@ -1,0 +1,376 @@
+/**
+ * Shell completion scripts (`completion bash|zsh|fish`), generated from the commander program itself, so every
+ * command, subcommand and flag appears as soon as it is registered (docker compose gets its own from cobra). The
+ * scripts complete commands (and `image …`/`builder …` subcommands), their flags (long and short), a flag's choices
+ * where it has them and files for other flags taking a value, and service names where a command takes services (its
+ * first argument is `service` or `services…`), asking `tscompose [-f …] [-p …] config --services` with the global
+ * options already typed.
+ */
+import type { Command, Option } from '@commander-js/extra-typings';
+
+/** A flag as the scripts know it. */
+export interface FlagModel {
+  readonly long?: string | undefined;
+  readonly short?: string | undefined;
+  readonly description: string;
+  readonly takesValue: boolean;
+  readonly choices?: readonly string[] | undefined;
+}
+
+export interface CommandModel {
+  /** `up`; a subcommand: `image ls` is `ls` under `image`. */
+  readonly name: string;
+  readonly description: string;
+  readonly flags: readonly FlagModel[];
+  /** `all`: every argument is a service (`services…`); `first`: the first one only (`service`); `none`. */
+  readonly services: 'all' | 'first' | 'none';
+  readonly subcommands: readonly CommandModel[];
+}
+
+export interface ProgramModel {
+  readonly name: string;
+  readonly globals: readonly FlagModel[];
+  readonly commands: readonly CommandModel[];
+}
+
+/** Global options `config --services` needs to find the same project. */
+const PROJECT_FLAGS = ['--file', '--project-name', '--project-directory', '--env-file', '--profile'];
+
+const HELP: FlagModel = { long: '--help', short: '-h', description: 'display help for command', takesValue: false };
+
+const firstLine = (s: string): string => s.split('\n')[0]!.trim();
+
+function flagOf(o: Option): FlagModel {
+  const x = o as unknown as { long?: string; short?: string; description: string; required: boolean; optional: boolean; argChoices?: string[] };
+  return {
+    long: x.long,
+    short: x.short,
+    description: firstLine(x.description ?? ''),
+    takesValue: x.required || x.optional,
+    ...(x.argChoices ? { choices: [...x.argChoices] } : {}),
+  };
+}
+
+function commandOf(c: Command): CommandModel {
+  const visible = (c.options as readonly Option[]).filter((o) => !(o as unknown as { hidden?: boolean }).hidden);
+  const first = c.registeredArguments[0];
+  const argName = first?.name() ?? '';
+  const services = argName === 'services' ? 'all' : argName === 'service' ? 'first' : 'none';
+  return {
+    name: c.name(),
+    description: firstLine(c.description()),
+    flags: [...visible.map(flagOf), HELP],
+    services,
+    subcommands: (c.commands as readonly Command[]).filter((s) => !(s as unknown as { _hidden?: boolean })._hidden).map(commandOf),
+  };
+}
+
+/** What the scripts are made of, read off the program. */
+export function programModel(program: Command): ProgramModel {
+  return {
+    name: program.name(),
+    globals: [...(program.options as readonly Option[]).map(flagOf), HELP],
+    commands: (program.commands as readonly Command[]).filter((s) => !(s as unknown as { _hidden?: boolean })._hidden).map(commandOf),
+  };
+}
+
+const names = (f: FlagModel): string[] => [f.long, f.short].filter((x): x is string => x !== undefined);
+const words = (flags: readonly FlagModel[]): string => flags.flatMap(names).join(' ');
+const valued = (flags: readonly FlagModel[]): string[] => flags.filter((f) => f.takesValue).flatMap(names);
+/** Single-quoted for sh (zsh, bash, fish all read it so). */
+const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+const fn = (program: string): string => `_${program.replace(/[^A-Za-z0-9_]/g, '_')}`;
+
+// -- bash ----------------------------------------------------------------------------------------------------------
+
+/** The `case "$prev"` arms completing a flag's value: its choices, else files. Empty when no flag takes one. */
+function bashValueArms(flags: readonly FlagModel[], indent: string): string {
+  return flags
+    .filter((f) => f.takesValue)
+    .map((f) => {
+      const reply = f.choices ? `COMPREPLY=($(compgen -W ${sq(f.choices.join(' '))} -- "$cur"))` : 'COMPREPLY=($(compgen -f -- "$cur"))';
+      return `${indent}${names(f).join('|')}) ${reply}; return ;;\n`;
+    })
+    .join('');
+}
+
+function bashCommandArm(c: CommandModel, key: string, indent: string): string {
+  let s = `${indent}${key})\n`;
+  s += `${indent}  opts=${sq(words(c.flags))}; valued=${sq(` ${valued(c.flags).join(' ')} `)}; services=${c.services}\n`;
+  const arms = bashValueArms(c.flags, `${indent}    `);
+  if (arms) s += `${indent}  case "$prev" in\n${arms}${indent}  esac\n`;
+  return `${s}${indent}  ;;\n`;
+}
+
+export function bashScript(m: ProgramModel): string {
+  const f = fn(m.name);
+  const groups = m.commands.filter((c) => c.subcommands.length > 0);
+  const globalValued = valued(m.globals);
+  let s = `# bash completion for ${m.name} (generated by \`${m.name} completion bash\`)
+# Load it with:  source <(${m.name} completion bash)
+
+${f}_services() {
+  local -a args=()
+  local i w
+  for ((i = 1; i < $1; i++)); do
+    w=\${COMP_WORDS[i]}
+    case "$w" in
+      ${m.globals
+        .filter((g) => g.long && PROJECT_FLAGS.includes(g.long))
+        .flatMap(names)
+        .join('|')}) args+=("$w" "\${COMP_WORDS[i+1]}"); ((i++)) ;;
+      ${PROJECT_FLAGS.map((p) => `${p}=*`).join('|')}) args+=("$w") ;;
+    esac
+  done
+  "\${COMP_WORDS[0]}" "\${args[@]}" config --services 2>/dev/null
+}
+
+${f}() {
+  local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]}
+  local i=1 w cmd="" cmdi=0 key="" opts="" valued="" services=none
+  COMPREPLY=()
+  while ((i < COMP_CWORD)); do
+    w=\${COMP_WORDS[i]}
+    case "$w" in
+      ${globalValued.join('|')}) ((i += 2)); continue ;;
+      -*) ((i++)); continue ;;
+      *) cmd=$w; cmdi=$i; break ;;
+    esac
+  done
+  if [[ -z $cmd ]]; then
+    case "$prev" in
+${bashValueArms(m.globals, '      ')}    esac
+    if [[ $cur == -* ]]; then
+      COMPREPLY=($(compgen -W ${sq(words(m.globals))} -- "$cur"))
+    else
+      COMPREPLY=($(compgen -W ${sq(m.commands.map((c) => c.name).join(' '))} -- "$cur"))
+    fi
+    return
+  fi
+  key=$cmd
+`;
+  if (groups.length > 0) {
+    s += `  case "$cmd" in\n    ${groups.map((g) => g.name).join('|')})\n`;
+    s += `      local sub=""\n      for ((i = cmdi + 1; i < COMP_CWORD; i++)); do\n`;
+    s += `        [[ \${COMP_WORDS[i]} != -* ]] && { sub=\${COMP_WORDS[i]}; cmdi=$i; break; }\n      done\n`;
+    s += `      if [[ -z $sub ]]; then\n        case "$cmd" in\n`;
+    for (const g of groups) {
+      s += `          ${g.name}) [[ $cur == -* ]] && COMPREPLY=($(compgen -W ${sq(words(g.flags))} -- "$cur")) || COMPREPLY=($(compgen -W ${sq(g.subcommands.map((x) => x.name).join(' '))} -- "$cur")) ;;\n`;
+    }
+    s += `        esac\n        return\n      fi\n      key="$cmd $sub" ;;\n  esac\n`;
+  }
+  s += '  case "$key" in\n';
+  for (const c of m.commands) {
+    if (c.subcommands.length > 0) for (const sub of c.subcommands) s += bashCommandArm(sub, `"${c.name} ${sub.name}"`, '    ');
+    else s += bashCommandArm(c, c.name, '    ');
+  }
+  s += `    *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+    return
+  fi
+  # positional arguments already given (a flag's value is not one)
+  local n=0
+  for ((i = cmdi + 1; i < COMP_CWORD; i++)); do
+    w=\${COMP_WORDS[i]}
+    if [[ $w == -* ]]; then
+      [[ $w != *=* && $valued == *" $w "* ]] && ((i++))
+    else
+      ((n++))
+    fi
+  done
+  if [[ $services == all || ($services == first && $n -eq 0) ]]; then
+    COMPREPLY=($(compgen -W "$(${f}_services "$cmdi")" -- "$cur"))
+  else
+    COMPREPLY=($(compgen -f -- "$cur"))
+  fi
+}
+complete -o default -F ${f} ${m.name}
+`;
+  return s;
+}
+
+// -- zsh -----------------------------------------------------------------------------------------------------------
+
+const zq = (s: string): string => s.replace(/:/g, '\\:');
+
+function zshDescribed(flags: readonly FlagModel[]): string {
+  return flags.flatMap((fl) => names(fl).map((n) => sq(`${zq(n)}:${fl.description}`))).join(' ');
+}
+
+function zshCommandArm(c: CommandModel, key: string): string {
+  let s = `    ${key})\n      opts=(${zshDescribed(c.flags)}); valued=(${valued(c.flags).join(' ')}); services=${c.services}\n`;
+  const withValue = c.flags.filter((x) => x.takesValue);
+  if (withValue.length > 0) {
+    s += '      case $prev in\n';
+    for (const v of withValue) {
+      s += `        ${names(v).join('|')}) ${v.choices ? `compadd -- ${v.choices.map(sq).join(' ')}` : '_files'}; return ;;\n`;
+    }
+    s += '      esac\n';
+  }
+  return `${s}      ;;\n`;
+}
+
+export function zshScript(m: ProgramModel): string {
+  const f = fn(m.name);
+  const groups = m.commands.filter((c) => c.subcommands.length > 0);
+  let s = `#compdef ${m.name}
+# zsh completion for ${m.name} (generated by \`${m.name} completion zsh\`)
+# Load it with:  source <(${m.name} completion zsh)   (after compinit), or save it as _${m.name} in your $fpath
+
+${f}_services() {
+  local -a args
+  local i
+  for ((i = 2; i < $1; i++)); do
+    case $words[i] in
+      ${m.globals
+        .filter((g) => g.long && PROJECT_FLAGS.includes(g.long))
+        .flatMap(names)
+        .join('|')}) args+=($words[i] $words[i+1]); ((i++)) ;;
+      ${PROJECT_FLAGS.map((p) => `${p}=*`).join('|')}) args+=($words[i]) ;;
+    esac
+  done
+  $words[1] $args config --services 2>/dev/null
+}
+
+${f}() {
+  local cur=$words[CURRENT] prev=$words[CURRENT-1]
+  local i=2 cmd="" cmdi=0 key="" services=none n=0
+  local -a opts valued cmds
+  while ((i < CURRENT)); do
+    case $words[i] in
+      ${valued(m.globals).join('|')}) ((i += 2)); continue ;;
+      -*) ((i++)); continue ;;
+      *) cmd=$words[i]; cmdi=$i; break ;;
+    esac
+  done
+  if [[ -z $cmd ]]; then
+    case $prev in
+${m.globals
+  .filter((g) => g.takesValue)
+  .map((g) => `      ${names(g).join('|')}) ${g.choices ? `compadd -- ${g.choices.map(sq).join(' ')}` : '_files'}; return ;;\n`)
+  .join('')}    esac
+    if [[ $cur == -* ]]; then
+      opts=(${zshDescribed(m.globals)})
+      _describe -t options 'option' opts
+    else
+      cmds=(${m.commands.map((c) => sq(`${zq(c.name)}:${c.description}`)).join(' ')})
+      _describe -t commands 'command' cmds
+    fi
+    return
+  fi
+  key=$cmd
+`;
+  if (groups.length > 0) {
+    s += `  case $cmd in\n    ${groups.map((g) => g.name).join('|')})\n      local sub=""\n`;
+    s += `      for ((i = cmdi + 1; i < CURRENT; i++)); do\n        [[ $words[i] != -* ]] && { sub=$words[i]; cmdi=$i; break }\n      done\n`;
+    s += '      if [[ -z $sub ]]; then\n        case $cmd in\n';
+    for (const g of groups) {
+      s += `          ${g.name}) cmds=(${g.subcommands.map((x) => sq(`${zq(x.name)}:${x.description}`)).join(' ')}); _describe -t commands 'command' cmds ;;\n`;
+    }
+    s += '        esac\n        return\n      fi\n      key="$cmd $sub" ;;\n  esac\n';
+  }
+  s += '  case $key in\n';
+  for (const c of m.commands) {
+    if (c.subcommands.length > 0) for (const sub of c.subcommands) s += zshCommandArm(sub, `"${c.name} ${sub.name}"`);
+    else s += zshCommandArm(c, c.name);
+  }
+  s += `    *) _files; return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    _describe -t options 'option' opts
+    return
+  fi
+  for ((i = cmdi + 1; i < CURRENT; i++)); do
+    if [[ $words[i] == -* ]]; then
+      [[ $words[i] != *=* && \${valued[(Ie)$words[i]]} -gt 0 ]] && ((i++))
+    else
+      ((n++))
+    fi
+  done
+  if [[ $services == all || ($services == first && $n -eq 0) ]]; then
+    local -a svcs
+    svcs=(\${(f)"$(${f}_services $cmdi)"})
+    compadd -- $svcs
+  else
+    _files
+  fi
+}
+
+if [[ $zsh_eval_context[-1] == loadautofunc ]]; then
+  ${f} "$@"
+else
+  compdef ${f} ${m.name}
+fi
+`;
+  return s;
+}
+
+// -- fish ----------------------------------------------------------------------------------------------------------
+
+function fishFlag(prefix: string, condition: string, fl: FlagModel): string {
+  let s = `${prefix} -n ${sq(condition)}`;
+  if (fl.long) s += ` -l ${fl.long.slice(2)}`;
+  if (fl.short) s += ` -s ${fl.short.slice(1)}`;
+  if (fl.takesValue) s += fl.choices ? ` -x -a ${sq(fl.choices.join(' '))}` : ' -r -F';
+  return `${s} -d ${sq(fl.description)}\n`;
+}
+
+export function fishScript(m: ProgramModel): string {
+  const c0 = `complete -c ${m.name}`;
+  const f = fn(m.name);
+  const top = m.commands.map((c) => c.name).join(' ');
+  let s = `# fish completion for ${m.name} (generated by \`${m.name} completion fish\`)
+# Load it with:  ${m.name} completion fish | source   (or save it in ~/.config/fish/completions/${m.name}.fish)
+
+function ${f}_services
+    set -l tokens (commandline -opc)
+    set -l args
+    set -l i 2
+    while test $i -le (count $tokens)
+        switch $tokens[$i]
+            case ${m.globals
+              .filter((g) => g.long && PROJECT_FLAGS.includes(g.long))
+              .flatMap(names)
+              .join(' ')}
+                set -a args $tokens[$i] $tokens[(math $i + 1)]
+                set i (math $i + 1)
+            case ${PROJECT_FLAGS.map((p) => `'${p}=*'`).join(' ')}
+                set -a args $tokens[$i]
+        end
+        set i (math $i + 1)
+    end
+    $tokens[1] $args config --services 2>/dev/null
+end
+
+${c0} -f
+`;
+  for (const g of m.globals) s += fishFlag(c0, `not __fish_seen_subcommand_from ${top}`, g);
+  for (const c of m.commands) s += `${c0} -n ${sq(`not __fish_seen_subcommand_from ${top}`)} -a ${c.name} -d ${sq(c.description)}\n`;
+  for (const c of m.commands) {
+    const inCmd = `__fish_seen_subcommand_from ${c.name}`;
+    if (c.subcommands.length > 0) {
+      const subs = c.subcommands.map((x) => x.name).join(' ');
+      for (const sub of c.subcommands)
+        s += `${c0} -n ${sq(`${inCmd}; and not __fish_seen_subcommand_from ${subs}`)} -a ${sub.name} -d ${sq(sub.description)}\n`;
+      for (const sub of c.subcommands) {
+        const cond = `${inCmd}; and __fish_seen_subcommand_from ${sub.name}`;
+        for (const fl of sub.flags) s += fishFlag(c0, cond, fl);
+        if (sub.services === 'none') s += `${c0} -n ${sq(cond)} -F\n`;
+      }
+      continue;
+    }
+    for (const fl of c.flags) s += fishFlag(c0, inCmd, fl);
+    if (c.services !== 'none') s += `${c0} -n ${sq(inCmd)} -a '(${f}_services)'\n`;
+    else s += `${c0} -n ${sq(inCmd)} -F\n`;
+  }
+  return s;
+}
+
+export type Shell = 'bash' | 'zsh' | 'fish';
+
+export function completionScript(program: Command, shell: Shell): string {
+  const m = programModel(program);
+  return shell === 'bash' ? bashScript(m) : shell === 'zsh' ? zshScript(m) : fishScript(m);
+}
