@@ -146,9 +146,23 @@ export interface ComposeEvent {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-/** `events`: the project's container events as they happen (until the signal aborts). */
-export async function* projectEvents(ctx: EngineContext, project: string, services: readonly string[] = []): AsyncGenerator<ComposeEvent> {
-  const stream: AsyncIterable<RuntimeEvent> = ctx.runtime.events({ labels: { [LABEL_PROJECT]: project }, types: ['container'], signal: ctx.signal });
+/**
+ * `events`: the project's container events as they happen (until the signal aborts); with `since` (unix seconds)
+ * those from then on first, with `until` the stream ends then.
+ */
+export async function* projectEvents(
+  ctx: EngineContext,
+  project: string,
+  services: readonly string[] = [],
+  window: { readonly since?: number | undefined; readonly until?: number | undefined } = {},
+): AsyncGenerator<ComposeEvent> {
+  const stream: AsyncIterable<RuntimeEvent> = ctx.runtime.events({
+    labels: { [LABEL_PROJECT]: project },
+    types: ['container'],
+    signal: ctx.signal,
+    ...(window.since === undefined ? {} : { since: window.since }),
+    ...(window.until === undefined ? {} : { until: window.until }),
+  });
   for await (const e of stream) {
     const service = e.attributes[LABEL_SERVICE] ?? '';
     if (services.length > 0 && !services.includes(service)) continue;
