@@ -2,7 +2,8 @@
  * `config` output: the canonical project as YAML or JSON in the shape of `docker compose config`.
  * Map keys are sorted (deterministic output); `$` is escaped as `$$` so the output loads back to the same
  * project; JSON carries `command`/`entrypoint` (null when unset) and leaves out nested `x-*` extensions,
- * as compose-go's JSON does.
+ * as compose-go's JSON does. YAML leaves out a network's empty `ipam` (compose-go's `yaml:"ipam,omitempty"` drops
+ * the empty struct; its JSON keeps `"ipam": {}`).
  */
 import jsyaml from 'js-yaml';
 import type { Project } from './types.js';
@@ -36,7 +37,12 @@ export function projectToData(project: Project, format: 'json' | 'yaml', opts: S
       }
       out.services = services;
     } else {
-      out[key] = normalize(value, format, key.startsWith('x-') ? 0 : 1, escape);
+      out[key] = normalize(
+        key === 'networks' && format === 'yaml' ? withoutEmptyIpam(value as Obj) : value,
+        format,
+        key.startsWith('x-') ? 0 : 1,
+        escape,
+      );
     }
   }
   return out;
@@ -48,6 +54,17 @@ export function projectToJson(project: Project, opts: SerializeOptions = {}): st
 
 export function projectToYaml(project: Project, opts: SerializeOptions = {}): string {
   return jsyaml.dump(projectToData(project, 'yaml', opts), { noRefs: true, lineWidth: -1 });
+}
+
+function withoutEmptyIpam(networks: Obj): Obj {
+  const out: Obj = {};
+  for (const [name, n] of Object.entries(networks)) {
+    if (typeof n === 'object' && n !== null && isEmptyMap((n as Obj).ipam)) {
+      const { ipam: _empty, ...rest } = n as Obj;
+      out[name] = rest;
+    } else out[name] = n;
+  }
+  return out;
 }
 
 function rank(key: string): number {
