@@ -1,5 +1,9 @@
 /**
- * `tscompose config`: the canonical model, or parts of it (--services, --volumes, …, --hash).
+ * `tscompose config`: the canonical model, or parts of it (--services, --volumes, …, --hash), or the variables it
+ * uses (--variables) and the environment it is interpolated with (--environment). As docker compose's
+ * `cmd/compose/config.go`: the model is printed normalised (./../../project/normalize.ts: the default network,
+ * resource names, implicit dependencies) unless --no-normalize, with env_file merged into `environment` and
+ * left out (label_file likewise) unless --no-env-resolution.
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
@@ -10,7 +14,13 @@ export function configCommand(program: Command, context: ContextOf) {
   return program
     .command('config')
     .description('Parse, resolve and render the compose file in canonical format')
-    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .addOption(
+      new Option('--format <format>', 'output format: yaml (default), json; --variables: table (default), json, yaml').choices([
+        'yaml',
+        'json',
+        'table',
+      ]),
+    )
     .option('-o, --output <file>', 'save to file (default: stdout)')
     .option('-q, --quiet', 'only validate the configuration, print nothing')
     .option('--services', 'print the service names, one per line')
@@ -21,12 +31,16 @@ export function configCommand(program: Command, context: ContextOf) {
     .option('--hash <services>', 'print the config hash of the services ("*" for all)')
     .option('--no-interpolate', "don't interpolate environment variables")
     .option('--no-consistency', "don't check model consistency (report problems as warnings)")
+    .option('--no-normalize', "don't normalize the compose model (no default network, resource names, implicit dependencies)")
+    .option('--no-env-resolution', "don't resolve the services' env files into their environment")
+    .option('--variables', 'print the variables the model uses, with their default values')
+    .option('--environment', 'print the environment used for interpolation')
     .argument('[services...]', 'services to render')
     .action(async (services, opts, cmd) => runConfig(context(cmd), services, opts));
 }
 
 export interface ConfigOptions {
-  format: string;
+  format?: string;
   output?: string;
   quiet?: true;
   services?: true;
@@ -37,23 +51,48 @@ export interface ConfigOptions {
   hash?: string;
   interpolate: boolean;
   consistency: boolean;
+  normalize?: boolean;
+  envResolution?: boolean;
+  variables?: true;
+  environment?: true;
 }
 
 export async function runConfig(ctx: CommandContext, services: string[], opts: ConfigOptions): Promise<void> {
   // `config` renders even an inconsistent model (as warnings), like `docker compose config --no-consistency`
   // would for the checks it can skip; `-q` validates as strictly as `up` does.
   const strict = opts.quiet === true && opts.consistency;
+  if (opts.format === 'table' && !opts.variables) throw new UsageError('unsupported format "table" (yaml or json; table is for --variables)');
+  if (opts.variables) {
+    // As docker compose: the model's variables as written, not interpolated, of every service.
+    if (services.length > 0) ctx.out.warn('service filtering is not applied when --variables is set, variables from the full model will be rendered');
+    const { modelVariables, formatVariables } = await import('../../project/variables.js');
+    const vars = modelVariables(ctx.loadOptions(), (m) => ctx.out.warn(m));
+    if (!opts.quiet) ctx.out.stdout.write(formatVariables(vars, (opts.format ?? 'table') as 'table' | 'json' | 'yaml'));
+    return;
+  }
   const [{ loadProjectSync }, { serviceConfigHash }, { allProfiles }, { projectToJson, projectToYaml }] = await Promise.all([
     import('../../project/load.js'),
     import('../../project/hash.js'),
     import('../../project/profiles.js'),
     import('../../project/serialize.js'),
   ]);
+  const envResolution = opts.envResolution !== false;
   const { project, meta } = loadProjectSync({
     ...ctx.loadOptions(services),
     interpolate: opts.interpolate,
-    consistency: strict ? 'error' : 'warn',
+    consistency: strict ? 'error' : opts.consistency ? 'warn' : 'off',
   });
+  if (opts.environment) {
+    if (!opts.quiet)
+      ctx.out.stdout.write(
+        Object.entries(meta.environment)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort()
+          .map((l) => l + '\n')
+          .join(''),
+      );
+    return;
+  }
   for (const s of services) if (!(s in project.services)) throw new UsageError(`no such service: ${s}`);
   const selected = services.length > 0 ? { ...project, services: Object.fromEntries(services.map((s) => [s, project.services[s]!])) } : project;
   const lines = (xs: Iterable<string>): string => [...xs].map((x) => x + '\n').join('');
@@ -72,8 +111,13 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
     const inputs = await readInputs(project, { services: wanted, workingDir: meta.workingDir });
     text = lines(wanted.map((s) => `${s} ${serviceConfigHash(project.services[s]!, digestsOf(inputs[s] ?? []))}`));
   } else {
+    const { normalizeProject, withoutEnvFiles } = await import('../../project/normalize.js');
+    let rendered = opts.normalize === false ? selected : normalizeProject(selected, meta.environment);
+    // docker compose leaves env_file and label_file out once merged; --no-normalize keeps them, as compose-go's
+    // loader gives the model (SkipNormalization), so that output compares with compose-go's own.
+    if (opts.normalize !== false) rendered = withoutEnvFiles(rendered, { envFiles: envResolution, labelFiles: true });
     const serialize = opts.format === 'json' ? projectToJson : projectToYaml;
-    text = serialize(selected, { escapeDollar: opts.interpolate });
+    text = serialize(rendered, { escapeDollar: opts.interpolate });
   }
   if (opts.output) writeOutputFile(opts.output, text);
   else ctx.out.stdout.write(text);
