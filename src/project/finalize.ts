@@ -15,6 +15,8 @@ export interface FinalizeContext {
   readonly workingDir: string;
   /** Missing env/label files: an error (default), or a warning when only rendering (`config`). */
   readonly missingFile?: (message: string, file: string) => void;
+  /** false: env_file is not read into `environment` (`config --no-env-resolution`). */
+  readonly readEnvFiles?: boolean;
   /** Where a path of the merged model was written (for messages). */
   readonly locate?: (path: readonly (string | number)[]) => SourcePosition;
 }
@@ -81,7 +83,7 @@ function finalizeService(name: string, svc: Obj, ctx: FinalizeContext): Obj {
 /** env_file values, then `environment:` over them; a key without value takes the project environment's value. */
 function resolveEnvironment(name: string, svc: Obj, ctx: FinalizeContext): Record<string, string | null> | undefined {
   const fromFiles: Record<string, string> = {};
-  for (const [i, f] of (Array.isArray(svc.env_file) ? svc.env_file : []).entries()) {
+  for (const [i, f] of (Array.isArray(svc.env_file) && ctx.readEnvFiles !== false ? svc.env_file : []).entries()) {
     const ef = isPlainObject(f) ? f : { path: String(f) };
     const path = String(ef.path);
     if (!existsSync(path)) {

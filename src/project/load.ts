@@ -58,6 +58,8 @@ export interface LoadOptions {
    */
   readonly consistency?: ConsistencyMode;
   readonly onWarning?: (message: string) => void;
+  /** false: services' env files are not read into their `environment` (`config --no-env-resolution`). */
+  readonly resolveEnvFiles?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -150,6 +152,7 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
         path,
       ),
     ...(lenient ? { missingFile: (msg: string) => warn(msg) } : {}),
+    ...(options.resolveEnvFiles === false ? { readEnvFiles: false } : {}),
   });
   const profiles =
     options.profiles && options.profiles.length > 0

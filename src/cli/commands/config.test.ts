@@ -155,6 +155,16 @@ describe('config: the model', () => {
   });
 });
 
+describe('config --no-env-resolution', () => {
+  test('env_file is neither read into environment nor left out (docker compose: SkipResolveEnvironment)', async () => {
+    const { stdout } = await config({ envResolution: false });
+    expect(stdout).toContain(`    env_file:\n      - path: ${dir}/web.env\n    environment:\n      PASSWORD: pw\n`);
+    expect(stdout).not.toContain('FROM_FILE');
+    expect(stdout).not.toContain('label_file');
+    expect(stdout).toContain('      team: a\n');
+  });
+});
+
 describe('config --variables', () => {
   test('a table by default, sorted by name, in Go tabwriter columns (min width 20, padding 3)', async () => {
     expect((await config({ variables: true })).stdout).toBe(

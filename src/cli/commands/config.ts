@@ -81,6 +81,7 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
     ...ctx.loadOptions(services),
     interpolate: opts.interpolate,
     consistency: strict ? 'error' : opts.consistency ? 'warn' : 'off',
+    ...(envResolution ? {} : { resolveEnvFiles: false }),
   });
   if (opts.environment) {
     if (!opts.quiet)
