@@ -22,8 +22,9 @@ import { reconcile } from './reconcile.js';
 import { up } from './up.js';
 import { hookExec } from './plan-hooks.js';
 import { runHook } from './run-hook.js';
+import { applyRunOverrides, type RunOverrides } from './run-overrides.js';
 
-export interface RunOptions {
+export interface RunOptions extends RunOverrides {
   /** Replaces the service's command. */
   readonly command?: readonly string[] | undefined;
   readonly entrypoint?: readonly string[] | undefined;
@@ -137,8 +138,11 @@ export function runSpec(project: Project, service: string, svc: ServiceConfig, n
 }
 
 export async function run(ctx: EngineContext, project: Project, service: string, options: RunOptions = {}): Promise<RunResult> {
-  const svc = project.services[service];
-  if (!svc) throw new UsageError(`no such service: ${service}`);
+  const declared = project.services[service];
+  if (!declared) throw new UsageError(`no such service: ${service}`);
+  // `-v`, `--cap-add`, `--cap-drop`: the one-off container's service (its named volumes made with the others').
+  const svc = applyRunOverrides(declared, options);
+  if (svc !== declared) project = { ...project, services: { ...project.services, [service]: svc } };
   const deps = [...serviceDependencies(svc).keys()].filter((d) => project.services[d]);
   if (!options.noDeps && deps.length > 0) {
     await up(ctx, project, {

@@ -1,9 +1,11 @@
 /** `run`: a one-off container; its exit code becomes tscompose's. */
 import type { Command } from '@commander-js/extra-typings';
 import type { BuildPolicy, PullPolicy } from '../../engine/images.js';
+import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
 import { splitShellWords } from '../../util/shell-words.js';
 import { collect, pullOption } from './common.js';
+import { boolFlag, boolFlagOption } from './bool-flag.js';
 
 export function runCommand(program: Command, context: ContextOf) {
   return program
@@ -26,10 +28,23 @@ export function runCommand(program: Command, context: ContextOf) {
     .option('--use-aliases', "use the service's network aliases in the network(s) the container connects to")
     .option('-u, --user <user>', 'run as specified username or uid')
     .option('-w, --workdir <dir>', 'working directory inside the container')
-    .argument('<service>')
+    .addOption(boolFlagOption('-i, --interactive', 'keep STDIN open even if not attached', true))
+    .option('-v, --volume <volume>', 'bind mount a volume (repeatable)', collect)
+    .option('--cap-add <cap>', 'add Linux capabilities (repeatable)', collect)
+    .option('--cap-drop <cap>', 'drop Linux capabilities (repeatable)', collect)
+    .option('--env-from-file <file>', 'set environment variables from file (repeatable)', collect)
+    .option('-q, --quiet', "don't print anything to STDOUT (no progress, quiet pull)")
+    .argument('[service]')
     .argument('[command...]')
     .passThroughOptions()
-    .action(async (service, command, opts, cmd) => runRun(context(cmd), service, command, opts));
+    .action(async (service, command, opts, cmd) => {
+      // `-i web` took `web` as the flag's value: give it back.
+      const args = [...(service === undefined ? [] : [service]), ...command];
+      const interactive = boolFlag((opts as { interactive?: unknown }).interactive, args);
+      const [svc, ...rest] = args;
+      if (svc === undefined) throw new UsageError("missing required argument 'service'");
+      return runRun(context(cmd), svc, rest, { ...opts, interactive });
+    });
 }
 
 export interface RunCliOptions {
@@ -50,17 +65,34 @@ export interface RunCliOptions {
   useAliases?: true;
   user?: string;
   workdir?: string;
+  /** `-i` (default true; `--interactive=false`). */
+  interactive?: boolean;
+  volume?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  envFromFile?: string[];
+  quiet?: true;
 }
 
 export async function runRun(ctx: CommandContext, service: string, command: string[], opts: RunCliOptions): Promise<void> {
-  const [{ run }, { loadProject, originOf, withSession }] = await Promise.all([import('../../engine/run.js'), import('../session.js')]);
+  const [{ run }, { runEnvironment }, { loadProject, originOf, withSession }] = await Promise.all([
+    import('../../engine/run.js'),
+    import('../../engine/run-overrides.js'),
+    import('../session.js'),
+  ]);
+  // `-q`: no progress at all (docker compose's quiet display), pulls included.
+  if (opts.quiet) ctx = { ...ctx, globals: { ...ctx.globals, progress: 'quiet' } };
   const loaded = loadProject(ctx, [service]);
   const result = await withSession(ctx, async (s) => {
     const r = await run(s.engine, loaded.project, service, {
       command,
       ...(opts.entrypoint === undefined ? {} : { entrypoint: splitShellWords(opts.entrypoint) }),
-      env: opts.env,
+      env: runEnvironment(opts.env, opts.envFromFile),
       hostEnv: process.env,
+      volumes: opts.volume,
+      capAdd: opts.capAdd,
+      capDrop: opts.capDrop,
+      baseDir: loaded.meta.workingDir,
       workdir: opts.workdir,
       user: opts.user,
       name: opts.name,
@@ -74,7 +106,7 @@ export async function runRun(ctx: CommandContext, service: string, command: stri
       useAliases: opts.useAliases,
       build: (opts.build ? 'always' : undefined) as BuildPolicy | undefined,
       pull: opts.pull as PullPolicy | undefined,
-      quietPull: opts.quietPull,
+      quietPull: opts.quietPull ?? opts.quiet,
       removeOrphans: opts.removeOrphans,
       origin: originOf(loaded),
       onOutput: (line) => {
