@@ -15,6 +15,8 @@ export interface CanonicalContext {
   /** Home directory for `~` (from the HOME variable of the environment). */
   readonly home: string;
   readonly source: Pick<ParsedYaml, 'file' | 'locate'>;
+  /** false: paths are kept as written (`config --no-path-resolution`, compose-go's ResolvePaths off). */
+  readonly resolvePaths?: boolean;
 }
 
 export type Obj = Record<string, unknown>;
@@ -104,7 +106,8 @@ export function toInt(value: unknown, ctx: CanonicalContext, path: PathSeg[]): n
 }
 
 /** Expands `~` and makes a path absolute. */
-export function absPath(p: string, ctx: Pick<CanonicalContext, 'baseDir' | 'home'>): string {
+export function absPath(p: string, ctx: Pick<CanonicalContext, 'baseDir' | 'home' | 'resolvePaths'>): string {
+  if (ctx.resolvePaths === false) return p;
   if (p === '~' || p.startsWith('~/')) return posix.join(ctx.home, p.slice(1));
   return isAbsolute(p) ? posix.normalize(p) : resolvePath(ctx.baseDir, p);
 }

@@ -3,6 +3,7 @@
  * IPAM), environment and label files read into `environment` and `labels`, stable order for extra_hosts.
  */
 import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { FileNotFoundError, formatPosition, type SourcePosition } from '../errors.js';
 import { readDotenvFile } from './dotenv.js';
 import { isPlainObject } from './yaml.js';
@@ -17,6 +18,8 @@ export interface FinalizeContext {
   readonly missingFile?: (message: string, file: string) => void;
   /** false: env_file is not read into `environment` (`config --no-env-resolution`). */
   readonly readEnvFiles?: boolean;
+  /** false: paths are as written (`config --no-path-resolution`): the build context defaults to `.`, files are read relative to workingDir. */
+  readonly resolvePaths?: boolean;
   /** Where a path of the merged model was written (for messages). */
   readonly locate?: (path: readonly (string | number)[]) => SourcePosition;
 }
@@ -47,7 +50,8 @@ export function finalizeProject(model: Obj, ctx: FinalizeContext): Obj {
 
 function finalizeService(name: string, svc: Obj, ctx: FinalizeContext): Obj {
   const out: Obj = { ...svc };
-  if (isPlainObject(out.build) && out.build.context === undefined) out.build = { context: ctx.workingDir, ...out.build };
+  if (isPlainObject(out.build) && out.build.context === undefined)
+    out.build = { context: ctx.resolvePaths === false ? '.' : ctx.workingDir, ...out.build };
   if (isPlainObject(out.depends_on)) {
     const deps: Obj = {};
     for (const [name, d] of Object.entries(out.depends_on)) {
@@ -66,13 +70,13 @@ function finalizeService(name: string, svc: Obj, ctx: FinalizeContext): Obj {
   if (Array.isArray(out.label_file)) {
     const labels: Record<string, string> = {};
     for (const [i, file] of out.label_file.map(String).entries()) {
-      if (!existsSync(file)) {
+      if (!existsSync(resolvePath(ctx.workingDir, file))) {
         missing(ctx, `label file ${file} not found`, file, ['services', name, 'label_file', i]);
         continue;
       }
       Object.assign(
         labels,
-        readDotenvFile(file, (k) => ctx.env[k]),
+        readDotenvFile(resolvePath(ctx.workingDir, file), (k) => ctx.env[k]),
       );
     }
     out.labels = { ...labels, ...(isPlainObject(out.labels) ? out.labels : {}) };
@@ -86,14 +90,14 @@ function resolveEnvironment(name: string, svc: Obj, ctx: FinalizeContext): Recor
   for (const [i, f] of (Array.isArray(svc.env_file) && ctx.readEnvFiles !== false ? svc.env_file : []).entries()) {
     const ef = isPlainObject(f) ? f : { path: String(f) };
     const path = String(ef.path);
-    if (!existsSync(path)) {
+    if (!existsSync(resolvePath(ctx.workingDir, path))) {
       if (ef.required === false) continue;
       missing(ctx, `env file ${path} not found`, path, ['services', name, 'env_file', i]);
       continue;
     }
     Object.assign(
       fromFiles,
-      readDotenvFile(path, (k) => fromFiles[k] ?? ctx.env[k], ef.format === 'raw'),
+      readDotenvFile(resolvePath(ctx.workingDir, path), (k) => fromFiles[k] ?? ctx.env[k], ef.format === 'raw'),
     );
   }
   const out: Record<string, string | null> = { ...fromFiles };

@@ -60,6 +60,8 @@ export interface LoadOptions {
   readonly onWarning?: (message: string) => void;
   /** false: services' env files are not read into their `environment` (`config --no-env-resolution`). */
   readonly resolveEnvFiles?: boolean;
+  /** false: relative paths are kept as written (`config --no-path-resolution`); files are still read from them. */
+  readonly resolvePaths?: boolean;
 }
 
 type Obj = Record<string, unknown>;
@@ -131,7 +133,7 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
   }
   if (env.COMPOSE_PROJECT_NAME === undefined) env.COMPOSE_PROJECT_NAME = name;
 
-  const loader = new FileLoader(env, interpolate, warn);
+  const loader = new FileLoader(env, interpolate, warn, options.resolvePaths !== false);
   let merged: Obj = {};
   sources.forEach((s) => {
     const model = loader.loadParsed(s.parsed, { baseDir: projectDir, env, includeStack: [s.path] });
@@ -153,6 +155,7 @@ export function loadProjectSync(options: LoadOptions = {}): LoadedProject {
       ),
     ...(lenient ? { missingFile: (msg: string) => warn(msg) } : {}),
     ...(options.resolveEnvFiles === false ? { readEnvFiles: false } : {}),
+    ...(options.resolvePaths === false ? { resolvePaths: false } : {}),
   });
   const profiles =
     options.profiles && options.profiles.length > 0
@@ -226,6 +229,7 @@ class FileLoader {
     private readonly env: Readonly<Record<string, string>>,
     private readonly interpolate: boolean,
     private readonly warn: (msg: string) => void,
+    private readonly resolvePaths: boolean = true,
   ) {}
 
   /** Interpolate → cast → validate → canonical → extends → include. */
@@ -244,7 +248,12 @@ class FileLoader {
     validateSchema(data, parsed, typeIssues);
     if (isPlainObject(data) && data.version !== undefined)
       this.warn(`${parsed.file}: the attribute \`version\` is obsolete, it will be ignored, please remove it to avoid potential confusion`);
-    const model = canonicalFile(data, { baseDir: ctx.baseDir, home: ctx.env.HOME ?? '/', source: parsed });
+    const model = canonicalFile(data, {
+      baseDir: ctx.baseDir,
+      home: ctx.env.HOME ?? '/',
+      source: parsed,
+      ...(this.resolvePaths ? {} : { resolvePaths: false }),
+    });
     this.resolveExtends(model, parsed, ctx);
     return this.resolveIncludes(model, parsed, ctx);
   }

@@ -165,6 +165,18 @@ describe('config --no-env-resolution', () => {
   });
 });
 
+describe('config --no-path-resolution', () => {
+  test('relative paths as written (the build context default `.`), files still read from the project directory', async () => {
+    const { stdout } = await config({ pathResolution: false, normalize: false });
+    expect(stdout).toContain('    build:\n      args:\n');
+    expect(stdout).toContain('      context: ./app\n');
+    expect(stdout).toContain("    env_file:\n      - path: ./web.env\n    environment:\n      FROM_FILE: '1'\n");
+    expect(stdout).toContain('    label_file:\n      - ./web.labels\n    labels:\n      team: a\n');
+    expect(stdout).toContain('  key:\n    file: ./key.txt\n');
+    expect(stdout).not.toContain(dir);
+  });
+});
+
 describe('config --variables', () => {
   test('a table by default, sorted by name, in Go tabwriter columns (min width 20, padding 3)', async () => {
     expect((await config({ variables: true })).stdout).toBe(

@@ -32,6 +32,7 @@ export function configCommand(program: Command, context: ContextOf) {
     .option('--no-interpolate', "don't interpolate environment variables")
     .option('--no-consistency', "don't check model consistency (report problems as warnings)")
     .option('--no-normalize', "don't normalize the compose model (no default network, resource names, implicit dependencies)")
+    .option('--no-path-resolution', "don't resolve file paths")
     .option('--no-env-resolution', "don't resolve the services' env files into their environment")
     .option('--variables', 'print the variables the model uses, with their default values')
     .option('--environment', 'print the environment used for interpolation')
@@ -53,6 +54,7 @@ export interface ConfigOptions {
   consistency: boolean;
   normalize?: boolean;
   envResolution?: boolean;
+  pathResolution?: boolean;
   variables?: true;
   environment?: true;
 }
@@ -82,6 +84,7 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
     interpolate: opts.interpolate,
     consistency: strict ? 'error' : opts.consistency ? 'warn' : 'off',
     ...(envResolution ? {} : { resolveEnvFiles: false }),
+    ...(opts.pathResolution === false ? { resolvePaths: false } : {}),
   });
   if (opts.environment) {
     if (!opts.quiet)
