@@ -4,6 +4,7 @@
  * (engine, runtime, project loader) inside the action, so `tscompose config` never loads runtime code.
  */
 import { Command, Option } from '@commander-js/extra-typings';
+import { attachCommand } from './commands/attach.js';
 import { buildCommand } from './commands/build.js';
 import { collect } from './commands/common.js';
 import { configCommand } from './commands/config.js';
@@ -33,6 +34,7 @@ import { rmCommand } from './commands/rm.js';
 import { runCommand } from './commands/run.js';
 import { scaleCommand } from './commands/scale.js';
 import { startCommand } from './commands/start.js';
+import { statsCommand } from './commands/stats.js';
 import { stopCommand } from './commands/stop.js';
 import { topCommand } from './commands/top.js';
 import { unpauseCommand } from './commands/unpause.js';
@@ -60,6 +62,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   unpauseCommand,
   rmCommand,
   execCommand,
+  attachCommand,
   runCommand,
   scaleCommand,
   portCommand,
@@ -67,6 +70,7 @@ const COMMANDS: readonly ((program: Command, context: ContextOf) => unknown)[] =
   volumesCommand,
   lsCommand,
   topCommand,
+  statsCommand,
   waitCommand,
   watchCommand,
   resumeCommand,

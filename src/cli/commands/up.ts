@@ -42,6 +42,7 @@ export function upCommand(program: Command, context: ContextOf) {
     .option('--no-deps', "don't start linked services")
     .option('--attach <service>', 'restrict attaching to the specified services (repeatable)', collect)
     .addOption(valueOption('--no-attach <service>', "don't attach to the specified service (repeatable)", 'noAttach'))
+    .option('--attach-dependencies', 'automatically attach to log output of dependent services')
     .option('-V, --renew-anon-volumes', 'recreate anonymous volumes instead of retrieving data from the previous containers')
     .option('--no-color', 'produce monochrome output')
     .option('--no-log-prefix', "don't print prefix in logs")
@@ -79,6 +80,16 @@ export interface UpCliOptions {
   timestamps?: true;
   yes?: true;
   watch?: true;
+  attachDependencies?: true;
+}
+
+/**
+ * Whose output attached `up` prints: `--attach`'s services, else those started that were named (all when none was),
+ * with `--attach-dependencies` the services they depend on too; never `--no-attach`'s.
+ */
+export function attachedServices(started: readonly string[], named: readonly string[], opts: UpCliOptions): string[] {
+  if (opts.attach) return opts.attach;
+  return started.filter((x) => !(opts.noAttach ?? []).includes(x) && (named.length === 0 || named.includes(x) || opts.attachDependencies === true));
 }
 
 function check(opts: UpCliOptions): void {
@@ -86,6 +97,9 @@ function check(opts: UpCliOptions): void {
     throw new UsageError('--detach cannot be combined with --abort-on-container-exit, --abort-on-container-failure, --exit-code-from or --attach');
   if (opts.recreate === false && (opts.forceRecreate || opts.alwaysRecreateDeps))
     throw new UsageError('--no-recreate cannot be combined with --force-recreate or --always-recreate-deps');
+  if (opts.attachDependencies && opts.attach) throw new UsageError('cannot combine --attach and --attach-dependencies');
+  if (opts.attachDependencies && (opts.detach || opts.wait))
+    throw new UsageError('--detach and --wait cannot be combined with --attach-dependencies');
 }
 
 export async function runUp(ctx: CommandContext, services: string[], opts: UpCliOptions, mode: 'up' | 'create' = 'up'): Promise<void> {
@@ -152,8 +166,7 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
           return;
         }
         s.renderer.stop();
-        const attachTo =
-          opts.attach ?? result.services.filter((x) => !(opts.noAttach ?? []).includes(x) && (services.length === 0 || services.includes(x)));
+        const attachTo = attachedServices(result.services, services, opts);
         const printer = new LogPrinter(ctx.out.stdout, ctx.out.stderr, {
           colour: logColour(ctx.globals.ansi, opts.color),
           prefix: opts.logPrefix !== false,
