@@ -14,7 +14,7 @@ export type BoolFlagValue = boolean | { readonly positional: string };
 
 /** `--name [bool]`: absent → `defaultValue`, `--name`/`--name=true` → true, `--name=false` → false. */
 export function boolFlagOption(flags: string, description: string, defaultValue: boolean): Option {
-  return new Option(flags.includes('[') ? flags : `${flags} [bool]`, `${description} (default ${String(defaultValue)}; =false to turn off)`)
+  return new Option(flags.includes('[') ? flags : `${flags} [bool]`, `${description} (=false turns it off)`)
     .default(defaultValue)
     .preset(true)
     .argParser((raw: string | boolean): BoolFlagValue => {
