@@ -9,9 +9,10 @@ import { dependencyGraph, serviceDependencies } from './dependencies.js';
 import type { Project, ServiceConfig } from './types.js';
 
 /**
- * 'error': every finding fails the load (`up`, `config -q`). 'warn' (`config`): findings are warnings, except
- * those docker compose refuses a project for that tscompose refuses too (an undefined network) and dependency
- * cycles. 'off' (docker compose's `--no-consistency`): every finding is a warning, except dependency cycles.
+ * 'error': every finding fails the load (`up`, `config -q`). 'warn' (`config`) and 'off' (docker compose's
+ * `--no-consistency`): findings are warnings, except dependency cycles. docker compose's `config` refuses an
+ * undefined network; tscompose's `config` warns, because the conformance corpus (compose-go's full example, which
+ * has one) must load with plain `config` — `config -q` and every command that acts refuse it.
  */
 export type ConsistencyMode = 'error' | 'warn' | 'off';
 
@@ -46,7 +47,7 @@ export function checkConsistency(project: Project, opts: ConsistencyOptions): vo
       report(`service ${JSON.stringify(name)} declares mutually exclusive \`network_mode\` and \`networks\``, at('network_mode'));
     for (const net of Object.keys(svc.networks ?? {}))
       if (net !== 'default' && !(net in networks))
-        report(`service ${JSON.stringify(name)} refers to undefined network ${net}: invalid compose project`, at('networks', net), true);
+        report(`service ${JSON.stringify(name)} refers to undefined network ${net}: invalid compose project`, at('networks', net));
     (svc.volumes ?? []).forEach((v, i) => {
       if (v.type === 'volume' && v.source !== undefined && v.source !== '' && !(v.source in volumes))
         report(`service ${JSON.stringify(name)} refers to undefined volume ${v.source}: invalid compose project`, at('volumes', i));

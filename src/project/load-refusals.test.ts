@@ -103,8 +103,8 @@ describe('numbers too large to be exact', () => {
 describe('an undefined network', () => {
   const yaml = web('    networks: [front]\n');
 
-  test('is an error in mode warn (what `config` uses), as docker compose config refuses the project', () => {
-    const { e, file } = errorOf(yaml, { consistency: 'warn' });
+  test('is an error in mode error (`up`, `config -q`), as docker compose refuses the project', () => {
+    const { e, file } = errorOf(yaml, { consistency: 'error' });
     expect(e).toBeInstanceOf(ConsistencyError);
     expect(e.code).toBe('TSC_CONSISTENCY');
     expect(e.message).toBe(`${file}:4:15: service "web" refers to undefined network front: invalid compose project`);

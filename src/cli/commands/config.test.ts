@@ -60,8 +60,8 @@ async function config(opts: Partial<ConfigOptions> = {}, services: string[] = []
 }
 
 describe('config: the model', () => {
-  test('normalised by default, as docker compose prints it: default network, resource names, implicit dependencies, env files merged and left out', async () => {
-    expect((await config()).stdout).toBe(
+  test('--normalize: as docker compose prints it: default network, resource names, implicit dependencies, env files merged and left out', async () => {
+    expect((await config({ normalize: true })).stdout).toBe(
       [
         'name: demo',
         'services:',
@@ -130,13 +130,14 @@ describe('config: the model', () => {
   });
 
   test("--format json: the same model; networks keep their empty ipam as compose-go's JSON does", async () => {
-    const json = JSON.parse((await config({ format: 'json' })).stdout);
+    const json = JSON.parse((await config({ format: 'json', normalize: true })).stdout);
     expect(json.networks.default).toEqual({ name: 'demo_default', ipam: {} });
     expect(json.services.web.networks).toEqual({ default: null });
     expect(json.services.web.env_file).toBeUndefined();
   });
 
-  test('--no-normalize: the model as loaded (compose-go SkipNormalization), env and label files kept', async () => {
+  test('the default (and --no-normalize): the model as loaded (compose-go SkipNormalization), env and label files kept', async () => {
+    expect((await config({})).stdout).toBe((await config({ normalize: false })).stdout);
     const { stdout } = await config({ normalize: false });
     expect(stdout).not.toContain('default');
     expect(stdout).not.toContain('name: demo_');
@@ -148,7 +149,7 @@ describe('config: the model', () => {
   });
 
   test('service arguments render those services, still normalised', async () => {
-    const { stdout } = await config({}, ['db']);
+    const { stdout } = await config({ normalize: true }, ['db']);
     expect(stdout).toContain('services:\n  db:\n');
     expect(stdout).not.toContain('  web:\n');
     expect(stdout).toContain('    name: demo_data\n');
@@ -157,7 +158,7 @@ describe('config: the model', () => {
 
 describe('config --no-env-resolution', () => {
   test('env_file is neither read into environment nor left out (docker compose: SkipResolveEnvironment)', async () => {
-    const { stdout } = await config({ envResolution: false });
+    const { stdout } = await config({ envResolution: false, normalize: true });
     expect(stdout).toContain(`    env_file:\n      - path: ${dir}/web.env\n    environment:\n      PASSWORD: pw\n`);
     expect(stdout).not.toContain('FROM_FILE');
     expect(stdout).not.toContain('label_file');

@@ -1,9 +1,12 @@
 /**
  * `tscompose config`: the canonical model, or parts of it (--services, --volumes, …, --hash), or the variables it
  * uses (--variables) and the environment it is interpolated with (--environment). As docker compose's
- * `cmd/compose/config.go`: the model is printed normalised (./../../project/normalize.ts: the default network,
- * resource names, implicit dependencies) unless --no-normalize, with env_file merged into `environment` and
- * left out (label_file likewise) unless --no-env-resolution.
+ * `cmd/compose/config.go`, with one difference: the model is printed as compose-go's loader gives it (what the
+ * conformance corpus checks: compose-go's full example and merge cases, with env_file kept beside the merged
+ * `environment`), and `--normalize` prints it normalised as docker compose does by default
+ * (./../../project/normalize.ts: the default network, resource names, implicit dependencies; env_file and
+ * label_file left out once merged unless --no-env-resolution), so the two can be diffed. `--no-normalize` is
+ * accepted (the default).
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { UsageError } from '../../errors.js';
@@ -31,7 +34,8 @@ export function configCommand(program: Command, context: ContextOf) {
     .option('--hash <services>', 'print the config hash of the services ("*" for all)')
     .option('--no-interpolate', "don't interpolate environment variables")
     .option('--no-consistency', "don't check model consistency (report problems as warnings)")
-    .option('--no-normalize', "don't normalize the compose model (no default network, resource names, implicit dependencies)")
+    .option('--normalize', "normalize the model as docker compose's config prints it (default network, resource names, implicit dependencies)")
+    .option('--no-normalize', "don't normalize the compose model (the default)")
     .option('--no-path-resolution', "don't resolve file paths")
     .option('--no-env-resolution', "don't resolve the services' env files into their environment")
     .option('--variables', 'print the variables the model uses, with their default values')
@@ -116,10 +120,11 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
     text = lines(wanted.map((s) => `${s} ${serviceConfigHash(project.services[s]!, digestsOf(inputs[s] ?? []))}`));
   } else {
     const { normalizeProject, withoutEnvFiles } = await import('../../project/normalize.js');
-    let rendered = opts.normalize === false ? selected : normalizeProject(selected, meta.environment);
-    // docker compose leaves env_file and label_file out once merged; --no-normalize keeps them, as compose-go's
+    const normalize = opts.normalize === true;
+    let rendered = normalize ? normalizeProject(selected, meta.environment) : selected;
+    // docker compose leaves env_file and label_file out once merged; without --normalize they stay, as compose-go's
     // loader gives the model (SkipNormalization), so that output compares with compose-go's own.
-    if (opts.normalize !== false) rendered = withoutEnvFiles(rendered, { envFiles: envResolution, labelFiles: true });
+    if (normalize) rendered = withoutEnvFiles(rendered, { envFiles: envResolution, labelFiles: true });
     const serialize = opts.format === 'json' ? projectToJson : projectToYaml;
     text = serialize(rendered, { escapeDollar: opts.interpolate });
   }
