@@ -110,7 +110,7 @@ export async function startDetachedWatcher(
   try {
     const child = spawn(
       process.execPath,
-      [...process.execArgv, process.argv[1]!, ...globalArgs(ctx, project), 'watch', '--no-up', '--detached-child', ...services],
+      [...process.execArgv, process.argv[1]!, '--', ...globalArgs(ctx, project), 'watch', '--no-up', '--detached-child', ...services],
       {
         detached: true,
         stdio: ['ignore', log, log],

@@ -98,7 +98,7 @@ describe('tscompose CLI without an engine', () => {
     [['up', '-t', 'soon'], 'invalid --timeout value: soon'],
     [['logs', '--tail', 'x'], 'invalid --tail value: x'],
     [['down', '--rmi', 'some'], 'invalid --rmi value: some'],
-    [['ps', '--format', 'yaml'], 'unsupported --format: yaml'],
+    [['ps', '--format', '{{.Name'], 'template parsing error: unclosed action'],
     [['--dry-run', 'up', 'nosuch'], 'no such service: nosuch'],
   ])('usage error: %j', (args, message) => {
     const r = cli(...args);
