@@ -21,6 +21,7 @@ import { executeReporter } from './progress.js';
 import { reconcile } from './reconcile.js';
 import { up } from './up.js';
 import { hookExec } from './plan-hooks.js';
+import { keySupportWarnings } from './key-support.js';
 import { runHook } from './run-hook.js';
 import { applyRunOverrides, type RunOverrides } from './run-overrides.js';
 
@@ -155,6 +156,8 @@ export async function run(ctx: EngineContext, project: Project, service: string,
       pollIntervalMs: options.pollIntervalMs,
     });
   }
+  for (const w of keySupportWarnings(ctx.runtime.kind, project, [service]))
+    ctx.events.emit({ resource: `Project ${project.name}`, status: 'warning', text: 'Warning', details: w });
   await ensureImages(ctx, project, [service], { build: options.build, pull: options.pull, quiet: options.quietPull });
   const observed = await observe(ctx.runtime, project, { signal: ctx.signal });
   const resources = resourcesPlan(
