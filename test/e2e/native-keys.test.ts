@@ -27,7 +27,7 @@ beforeAll(() => {
       '  hostns:',
       svc('    pid: host\n    uts: host\n'),
       '  tuned:',
-      svc('    group_add: [audio, "4321"]\n    oom_score_adj: 321\n    cpu_period: 50000\n    cpu_quota: 25000\n'),
+      svc('    group_add: [www-data, "4321"]\n    oom_score_adj: 321\n    cpu_period: 50000\n    cpu_quota: 25000\n'),
       '  unsupported:',
       svc('    gpus: all\n    pid: "service:plain"\n'),
     ].join('\n'),
@@ -54,9 +54,9 @@ run('native: host-level service keys', () => {
 
   test('group_add: the image group by name and a numeric one; oom_score_adj', () => {
     const groups = out('tuned', 'id -G').split(/\s+/);
-    const audio = out('tuned', 'grep ^audio: /etc/group | cut -d: -f3');
-    expect(audio).toMatch(/^\d+$/);
-    expect(groups).toEqual(expect.arrayContaining([audio, '4321']));
+    const wwwData = out('tuned', 'grep ^www-data: /etc/group | cut -d: -f3');
+    expect(wwwData).toMatch(/^\d+$/);
+    expect(groups).toEqual(expect.arrayContaining([wwwData, '4321']));
     expect(out('tuned', 'cat /proc/1/oom_score_adj')).toBe('321');
   });
 
