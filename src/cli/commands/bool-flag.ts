@@ -1,5 +1,5 @@
 /**
- * Boolean flags that default to true and are turned off as pflag does it: `--orphans=false`, `-i=false`,
+ * Boolean flags that default to true and are turned off as pflag does it: `--orphans=false`,
  * `--sig-proxy=false` (docker compose's spelling; commander has no such form for a plain boolean). The option takes
  * an optional value; a value that is not a boolean was a positional argument the option swallowed (`run -i web`):
  * `boolFlag` gives it back to the command's positionals.

@@ -5,46 +5,47 @@ import { UsageError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
 import { splitShellWords } from '../../util/shell-words.js';
 import { collect, pullOption } from './common.js';
-import { boolFlag, boolFlagOption } from './bool-flag.js';
 
 export function runCommand(program: Command, context: ContextOf) {
-  return program
-    .command('run')
-    .description('Run a one-off command on a service')
-    .option('--build', 'build image before starting container')
-    .option('-d, --detach', 'run container in background and print container ID')
-    .option('--entrypoint <cmd>', 'override the entrypoint of the image')
-    .option('-e, --env <KEY=VAL>', 'set environment variables (repeatable)', collect)
-    .option('-l, --label <KEY=VAL>', 'add or override a label (repeatable)', collect)
-    .option('--name <name>', 'assign a name to the container')
-    .option('-T, --no-tty', 'disable pseudo-TTY allocation')
-    .option('--no-deps', "don't start linked services")
-    .option('-p, --publish <port>', "publish a container's port(s) to the host (repeatable)", collect)
-    .addOption(pullOption())
-    .option('--quiet-pull', 'pull without printing progress information')
-    .option('--remove-orphans', 'remove containers for services not defined in the compose file')
-    .option('--rm', 'automatically remove the container when it exits')
-    .option('-P, --service-ports', "run command with all service's ports enabled and mapped to the host")
-    .option('--use-aliases', "use the service's network aliases in the network(s) the container connects to")
-    .option('-u, --user <user>', 'run as specified username or uid')
-    .option('-w, --workdir <dir>', 'working directory inside the container')
-    .addOption(boolFlagOption('-i, --interactive', 'keep STDIN open even if not attached', true))
-    .option('-v, --volume <volume>', 'bind mount a volume (repeatable)', collect)
-    .option('--cap-add <cap>', 'add Linux capabilities (repeatable)', collect)
-    .option('--cap-drop <cap>', 'drop Linux capabilities (repeatable)', collect)
-    .option('--env-from-file <file>', 'set environment variables from file (repeatable)', collect)
-    .option('-q, --quiet', "don't print anything to STDOUT (no progress, quiet pull)")
-    .argument('[service]')
-    .argument('[command...]')
-    .passThroughOptions()
-    .action(async (service, command, opts, cmd) => {
-      // `-i web` took `web` as the flag's value: give it back.
-      const args = [...(service === undefined ? [] : [service]), ...command];
-      const interactive = boolFlag((opts as { interactive?: unknown }).interactive, args);
-      const [svc, ...rest] = args;
-      if (svc === undefined) throw new UsageError("missing required argument 'service'");
-      return runRun(context(cmd), svc, rest, { ...opts, interactive });
-    });
+  return (
+    program
+      .command('run')
+      .description('Run a one-off command on a service')
+      .option('--build', 'build image before starting container')
+      .option('-d, --detach', 'run container in background and print container ID')
+      .option('--entrypoint <cmd>', 'override the entrypoint of the image')
+      .option('-e, --env <KEY=VAL>', 'set environment variables (repeatable)', collect)
+      .option('-l, --label <KEY=VAL>', 'add or override a label (repeatable)', collect)
+      .option('--name <name>', 'assign a name to the container')
+      .option('-t, --tty', 'allocate a pseudo-TTY (the default on a terminal)')
+      .option('-T, --no-tty', 'disable pseudo-TTY allocation')
+      .option('--no-deps', "don't start linked services")
+      .option('-p, --publish <port>', "publish a container's port(s) to the host (repeatable)", collect)
+      .addOption(pullOption())
+      .option('--quiet-pull', 'pull without printing progress information')
+      .option('--remove-orphans', 'remove containers for services not defined in the compose file')
+      .option('--rm', 'automatically remove the container when it exits')
+      .option('-P, --service-ports', "run command with all service's ports enabled and mapped to the host")
+      .option('--use-aliases', "use the service's network aliases in the network(s) the container connects to")
+      .option('-u, --user <user>', 'run as specified username or uid')
+      .option('-w, --workdir <dir>', 'working directory inside the container')
+      // A plain flag, not `-i=false`-able: an optional value would swallow the `t` of `run -it`.
+      .option('-i, --interactive', 'keep STDIN open even if not attached (the default)')
+      .option('-v, --volume <volume>', 'bind mount a volume (repeatable)', collect)
+      .option('--cap-add <cap>', 'add Linux capabilities (repeatable)', collect)
+      .option('--cap-drop <cap>', 'drop Linux capabilities (repeatable)', collect)
+      .option('--env-from-file <file>', 'set environment variables from file (repeatable)', collect)
+      .option('-q, --quiet', "don't print anything to STDOUT (no progress, quiet pull)")
+      .argument('[service]')
+      .argument('[command...]')
+      .passThroughOptions()
+      .action(async (service, command, opts, cmd) => {
+        const args = [...(service === undefined ? [] : [service]), ...command];
+        const [svc, ...rest] = args;
+        if (svc === undefined) throw new UsageError("missing required argument 'service'");
+        return runRun(context(cmd), svc, rest, { ...opts, interactive: true });
+      })
+  );
 }
 
 export interface RunCliOptions {
@@ -65,7 +66,7 @@ export interface RunCliOptions {
   useAliases?: true;
   user?: string;
   workdir?: string;
-  /** `-i` (default true; `--interactive=false`). */
+  /** `-i`: always on (stdin is not forwarded; the flag is accepted as docker compose's default). */
   interactive?: boolean;
   volume?: string[];
   capAdd?: string[];
