@@ -40,6 +40,7 @@ export function configCommand(program: Command, context: ContextOf) {
     .option('--no-env-resolution', "don't resolve the services' env files into their environment")
     .option('--variables', 'print the variables the model uses, with their default values')
     .option('--environment', 'print the environment used for interpolation')
+    .option('--resolve-image-digests', 'pin image tags to digests (pulls an image the runtime does not have)')
     .argument('[services...]', 'services to render')
     .action(async (services, opts, cmd) => runConfig(context(cmd), services, opts));
 }
@@ -61,6 +62,7 @@ export interface ConfigOptions {
   pathResolution?: boolean;
   variables?: true;
   environment?: true;
+  resolveImageDigests?: true;
 }
 
 export async function runConfig(ctx: CommandContext, services: string[], opts: ConfigOptions): Promise<void> {
@@ -122,6 +124,10 @@ export async function runConfig(ctx: CommandContext, services: string[], opts: C
     const { normalizeProject, withoutEnvFiles } = await import('../../project/normalize.js');
     const normalize = opts.normalize === true;
     let rendered = normalize ? normalizeProject(selected, meta.environment) : selected;
+    if (opts.resolveImageDigests) {
+      const [{ createRuntime }, { resolveImageDigests }] = await Promise.all([import('../runtime.js'), import('../../engine/resolve-digests.js')]);
+      rendered = await resolveImageDigests(await createRuntime(ctx.globals.runtime), rendered);
+    }
     // docker compose leaves env_file and label_file out once merged; without --normalize they stay, as compose-go's
     // loader gives the model (SkipNormalization), so that output compares with compose-go's own.
     if (normalize) rendered = withoutEnvFiles(rendered, { envFiles: envResolution, labelFiles: true });
