@@ -194,7 +194,8 @@ export async function runUp(ctx: CommandContext, services: string[], opts: UpCli
         await logs({ ...s.engine, signal: follow.signal }, project.name, printer, {
           services: attachTo,
           follow: true,
-          untilAllStopped: true,
+          // While watching, a restart (a watch action) stops the container for a moment: follow until Ctrl-C.
+          untilAllStopped: !watched,
           // Only this run's output, not that of earlier runs of restarted containers.
           since: startedAt,
           timestamps: opts.timestamps === true,
