@@ -238,8 +238,8 @@ function earliestOperator(s: string): OperatorFn | undefined {
   return best;
 }
 
-/** Index of the `}` closing the first `{`, counting nesting; the character after each `{` is skipped. */
-function firstClosingBrace(s: string): number {
+/** Index of the `}` closing the first `{`, counting nesting; the character after each `{` is skipped (as compose-go). */
+export function firstClosingBrace(s: string): number {
   let open = 0;
   for (let i = 0; i < s.length; i++) {
     if (s[i] === '}') {

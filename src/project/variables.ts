@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import jsyaml from 'js-yaml';
 import { combineEnv, composeFileFromEnv, discoverFiles, envFilesFor, readEnvFiles, type Env } from './environment.js';
+import { firstClosingBrace } from './interpolate.js';
 import type { LoadOptions } from './load.js';
 import { isPlainObject, parseYaml } from './yaml.js';
 
@@ -42,7 +43,7 @@ export function variablesIn(s: string): Variable[] {
     if (val === '') {
       val = m[3] ?? '';
       const whole = m[0];
-      const close = firstBraceClosingIndex(whole);
+      const close = firstClosingBrace(whole);
       if (close > 0) {
         val = whole.slice(2, close);
         if (whole.length > close) out.push(...variablesIn(whole.slice(close + 1)));
@@ -68,22 +69,6 @@ export function variablesIn(s: string): Variable[] {
     if (presenceValue !== '') out.push(...variablesIn(presenceValue));
   }
   return out;
-}
-
-/** The index of the `}` closing the first `{` (the character after each `{` skipped, as compose-go counts). */
-function firstBraceClosingIndex(s: string): number {
-  let open = 0;
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === '}') {
-      open--;
-      if (open === 0) return i;
-    }
-    if (s[i] === '{') {
-      open++;
-      i++;
-    }
-  }
-  return 0;
 }
 
 /** The compose files the loader would read for `options` (the -f files, COMPOSE_FILE, or discovery), absolute. */
