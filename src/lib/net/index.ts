@@ -5,3 +5,4 @@ export * from './bridge.js';
 export * from './firewall.js';
 export * from './network.js';
 export * from './run.js';
+export * from './macvlan.js';

@@ -59,7 +59,19 @@ import {
   type Pool,
   type UsedPrefix,
 } from './ipam.js';
-import { runStep } from './run.js';
+import {
+  attachChild,
+  ensureLinkNetwork,
+  isLinkDriver,
+  linkNetworkInPlace,
+  parseLinkOptions,
+  planChildTeardown,
+  planLinkNetwork,
+  removeLinkNetwork,
+  type LinkDriver,
+  type LinkNetwork,
+} from './macvlan.js';
+import { runStep, type Step } from './run.js';
 
 export interface EndpointRecord {
   readonly endpointId: string;
@@ -68,7 +80,9 @@ export interface EndpointRecord {
   /** We created the netns (deleted with the container's last endpoint via `releaseNetns`). */
   readonly ownNetns: boolean;
   readonly ifname: string;
+  /** Host end of the veth; empty on a macvlan/ipvlan network (`driver` set: a child of the parent, no host end). */
   readonly hostVeth: string;
+  readonly driver?: LinkDriver;
   readonly ip: string;
   readonly prefixLen: number;
   readonly gateway: string;
@@ -88,6 +102,8 @@ export interface NetworkRecord extends IpamNetwork {
   /** iptables chain holding our ACCEPTs (DOCKER-USER/FORWARD), when one was needed. */
   readonly iptablesChain?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** A macvlan/ipvlan network (./macvlan.ts): no bridge, firewall or published ports; `bridge` is unused. */
+  readonly link?: LinkNetwork;
   readonly endpoints: Readonly<Record<string, EndpointRecord>>;
   /**
    * Set once the bridge, its settings and its rules are all in place; cleared before they are torn down. A record
@@ -106,8 +122,10 @@ export interface CreateNetworkRequest {
   readonly key: string;
   readonly name?: string;
   readonly internal?: boolean;
+  /** compose `driver`: bridge (default), macvlan or ipvlan. */
+  readonly driver?: string;
   readonly ipam?: readonly IpamConfig[];
-  /** compose `driver_opts` (`com.docker.network.driver.mtu` is honoured). */
+  /** compose `driver_opts` (`com.docker.network.driver.mtu` is honoured; macvlan/ipvlan: ./macvlan.ts's). */
   readonly driverOpts?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
 }
@@ -183,6 +201,9 @@ export class NativeNetworks {
   /** Creates the network (or re-creates its bridge/rules after a reboot); idempotent. */
   async createNetwork(req: CreateNetworkRequest): Promise<{ network: NetworkRecord; warnings: readonly string[] }> {
     return this.locked(async (state, save) => {
+      const known = state.networks[req.key];
+      if (known ? known.link : isLinkDriver(req.driver)) return this.createLinkNetwork(req, state, save);
+      if (req.driver !== undefined && req.driver !== 'bridge') throw new NetworkError(`network driver ${req.driver} is not supported`);
       let rec = state.networks[req.key];
       let warnings: readonly string[] = [];
       const bridge = (r: NetworkRecord) => ensureBridge({ name: r.bridge, subnet: r.subnet, gateway: r.gateway, mtu: r.mtu, internal: r.internal });
@@ -218,6 +239,46 @@ export class NativeNetworks {
     });
   }
 
+  /** createNetwork of a macvlan/ipvlan network: no bridge, no firewall, no host lock (it adds no host route). */
+  private async createLinkNetwork(
+    req: CreateNetworkRequest,
+    state: NetState,
+    save: (s: NetState) => Promise<void>,
+  ): Promise<{ network: NetworkRecord; warnings: readonly string[] }> {
+    let rec = state.networks[req.key];
+    let warnings: readonly string[] = [];
+    if (!rec) {
+      const cfg = parseLinkOptions(req.driver as LinkDriver, req.driverOpts);
+      const other = Object.values(state.networks).find((n) => cfg.parent !== undefined && n.link && !n.link.dummy && n.link.parent === cfg.parent);
+      if (other) throw new NetworkError(`network ${other.key} is already using parent interface ${cfg.parent}`);
+      const planned = await this.plan(req, state, true);
+      const link = planLinkNetwork(req.key, cfg, planned.network);
+      const reserved = [...(planned.network.reserved ?? []), ...(link.dnsIp ? [link.dnsIp] : [])];
+      rec = { ...planned.network, ...(reserved.length ? { reserved } : {}), link };
+      warnings = planned.warnings;
+      await save({ ...state, networks: { ...state.networks, [req.key]: rec } });
+    }
+    try {
+      await ensureLinkNetwork(rec.link!, rec);
+    } catch (e) {
+      if (state.networks[req.key] === undefined) {
+        // a new network that could not be made: nothing of it stays (Docker rolls back too)
+        await removeLinkNetwork(rec.link!).catch(() => undefined);
+        const cur = await this.read();
+        const networks = { ...cur.networks };
+        delete networks[req.key];
+        await save({ ...cur, networks });
+      }
+      throw e;
+    }
+    if (rec.ready !== true) {
+      rec = { ...rec, ready: true };
+      const cur = await this.read();
+      await save({ ...cur, networks: { ...cur.networks, [req.key]: rec } });
+    }
+    return { network: rec, warnings };
+  }
+
   /**
    * A recorded network whose bridge is gone (a reboot, or removed by hand) gets its subnet back only if no other
    * tscompose network took it meanwhile: another state directory may have chosen it while it looked free. Refused
@@ -237,11 +298,13 @@ export class NativeNetworks {
   }
 
   /** A new network's record: its subnet chosen against this state's networks and the host's routes. */
-  private async plan(req: CreateNetworkRequest, state: NetState): Promise<{ network: NetworkRecord; warnings: readonly string[] }> {
+  private async plan(req: CreateNetworkRequest, state: NetState, link = false): Promise<{ network: NetworkRecord; warnings: readonly string[] }> {
     const others = Object.fromEntries(Object.entries(state.networks).map(([k, n]) => [k, n as IpamNetwork]));
     const needHost = !(req.ipam ?? []).some((c) => c.subnet !== undefined && !c.subnet.includes(':'));
     const hostUsage = this.opts.hostUsage ?? readHostUsage;
-    const hostUsed = needHost ? await hostUsage() : await hostUsage().catch(() => []);
+    // A macvlan/ipvlan subnet given explicitly is usually the parent's segment, which the host has a route to: no
+    // warning then (the host routes nothing to it for us).
+    const hostUsed = needHost ? await hostUsage() : link ? [] : await hostUsage().catch(() => []);
     const plan = planNetwork({ version: 1, networks: others }, req.key, req.ipam, hostUsed, this.opts.pools);
     const network: NetworkRecord = {
       ...plan.network,
@@ -285,7 +348,8 @@ export class NativeNetworks {
       );
       const ports: FirewallPort[] = [];
       const used = (protocol: Protocol): Set<number> => new Set([...taken, ...ports].filter((p) => p.protocol === protocol).map((p) => p.hostPort));
-      for (const p of net.internal ? [] : (req.ports ?? [])) {
+      // macvlan/ipvlan: nothing published (Docker ignores ports there: the container is on the segment itself).
+      for (const p of net.internal || net.link ? [] : (req.ports ?? [])) {
         checkProtocolSupported(p.protocol);
         const prev = old?.ports.find(
           (o) =>
@@ -325,11 +389,13 @@ export class NativeNetworks {
         netns: nsName,
         ownNetns: old?.ownNetns ?? req.netnsPath === undefined,
         ifname,
-        hostVeth: hostVethName(net.key, req.endpointId),
+        hostVeth: net.link ? '' : hostVethName(net.key, req.endpointId),
+        ...(net.link ? { driver: net.link.driver } : {}),
         ip,
         prefixLen: mustCidr(net.subnet).len,
         gateway: net.gateway,
-        mac: (req.macAddress ?? macFromIp(ip)).toLowerCase(),
+        // ipvlan children have their parent's MAC
+        mac: net.link?.driver === 'ipvlan' ? '' : (req.macAddress ?? macFromIp(ip)).toLowerCase(),
         defaultRoute,
         ports,
         ...(req.aliases ? { aliases: req.aliases } : {}),
@@ -340,21 +406,25 @@ export class NativeNetworks {
     const { rec, net } = ep;
     try {
       if (!rec.ownNetns) await ensureNetns(rec.netns, req.netnsPath);
-      await attachEndpoint(
-        {
-          netns: rec.netns,
-          bridge: net.bridge,
-          hostVeth: rec.hostVeth,
-          ifname: rec.ifname,
-          address: rec.ip,
-          prefixLen: rec.prefixLen,
-          gateway: rec.gateway,
-          defaultRoute: rec.defaultRoute,
-          mac: rec.mac,
-          mtu: net.mtu,
-        },
-        { createNetns: rec.ownNetns },
-      );
+      if (net.link) {
+        const a = { address: rec.ip, prefixLen: rec.prefixLen, gateway: rec.gateway, defaultRoute: rec.defaultRoute };
+        await attachChild(net.link, rec.netns, rec.ifname, a, { ...(rec.mac ? { mac: rec.mac } : {}), createNetns: rec.ownNetns });
+      } else
+        await attachEndpoint(
+          {
+            netns: rec.netns,
+            bridge: net.bridge,
+            hostVeth: rec.hostVeth,
+            ifname: rec.ifname,
+            address: rec.ip,
+            prefixLen: rec.prefixLen,
+            gateway: rec.gateway,
+            defaultRoute: rec.defaultRoute,
+            mac: rec.mac,
+            mtu: net.mtu,
+          },
+          { createNetns: rec.ownNetns },
+        );
       if (rec.ports.length) await this.locked(async (s) => void (await applyFirewallFor(s, net.key)));
     } catch (e) {
       await this.disconnect(net.key, req.endpointId).catch(() => undefined);
@@ -396,7 +466,8 @@ export class NativeNetworks {
         }
       }
       await save(next);
-      await detachEndpoint(ep.hostVeth);
+      if (ep.driver) await runStep(planChildTeardown(ep.netns, ep.ifname));
+      else await detachEndpoint(ep.hostVeth);
       if (ep.ports.length) await applyFirewallFor(next, network);
       if (handover) {
         await runStep({
@@ -438,6 +509,8 @@ export class NativeNetworks {
       const goWithNetns: string[] = [];
       const withPorts = new Set<string>();
       const keys = new Set<string>();
+      // macvlan/ipvlan children in a netns that stays (they go with one that goes)
+      const children: Step[] = [];
       for (const { endpointId, netns = netnsName(endpointId) } of list) {
         const mine = Object.values(next.networks).filter((n) => n.endpoints[endpointId]);
         const eps = mine.map((n) => n.endpoints[endpointId]!);
@@ -452,6 +525,10 @@ export class NativeNetworks {
         const ownNs = mine.length === 0 || eps.some((e) => e.ownNetns);
         const nsGoes = ownNs && !stillUsed && (await netnsExists(netns));
         for (const e of eps) {
+          if (e.driver) {
+            if (!(nsGoes && e.netns === netns)) children.push(planChildTeardown(e.netns, e.ifname));
+            continue;
+          }
           if (!(await linkExists(e.hostVeth))) continue;
           if (nsGoes && e.netns === netns) goWithNetns.push(e.hostVeth);
           else lines.push(`link del dev ${e.hostVeth}`);
@@ -459,6 +536,7 @@ export class NativeNetworks {
         if (nsGoes) lines.push(`netns del ${netns}`);
       }
       if (next !== state) await save(next);
+      for (const c of children) await runStep(c);
       if (lines.length) await ipForceBatch(lines);
       if (goWithNetns.length) await waitLinksGone(goWithNetns);
       await Promise.all([...withPorts].map((key) => applyFirewallFor(next, key)));
@@ -482,7 +560,8 @@ export class NativeNetworks {
         state = { ...state, networks: { ...state.networks, [key]: { ...rec, ready: false } } };
         await save(state);
       }
-      await Promise.all([removeFirewall(bridge), removeIptablesAccept(bridge), removeBridge(bridge, { force: true })]);
+      if (rec?.link) await removeLinkNetwork(rec.link);
+      else await Promise.all([removeFirewall(bridge), removeIptablesAccept(bridge), removeBridge(bridge, { force: true })]);
       if (state.networks[key]) {
         const networks = { ...state.networks };
         delete networks[key];
@@ -497,6 +576,11 @@ export class NativeNetworks {
     const state = await this.read();
     for (const n of Object.values(state.networks)) await this.createNetwork({ key: n.key, name: n.name, internal: n.internal });
   }
+}
+
+/** Whether the network's links are in place (bridge; or namespace and parent), from /sys and /run/netns. */
+export async function networkInPlace(n: NetworkRecord): Promise<boolean> {
+  return n.link ? linkNetworkInPlace(n.link) : linkExists(n.bridge);
 }
 
 function firstFreeIfname(used: readonly string[]): string {

@@ -4,12 +4,12 @@
  * (released), and records whose bridge is gone (bridge and rules made again; a build's network with no build
  * running removed).
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../../lib/fs/atomic.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { pidAlive } from '../../lib/fs/proc.js';
-import { releaseAddress, type NetState } from '../../lib/net/index.js';
+import { networkInPlace, releaseAddress, type NetState } from '../../lib/net/index.js';
 import type { StateProblem } from '../runtime.js';
 import type { NativeContext } from './context.js';
 import { refreshDns } from './netglue.js';
@@ -129,7 +129,7 @@ export async function checkNetworks(ctx: NativeContext, scan: ContainersSeen, re
 async function checkBridges(ctx: NativeContext, state: NetState, scan: ContainersSeen, repair: boolean, add: Add): Promise<void> {
   const dns: string[] = [];
   for (const n of Object.values(state.networks)) {
-    if (existsSync(path.join('/sys/class/net', n.bridge))) continue;
+    if (await networkInPlace(n)) continue;
     const build = n.key.startsWith('tscompose_build_') && !scan.buildRunning;
     let error: string | undefined;
     if (repair) {
@@ -143,13 +143,14 @@ async function checkBridges(ctx: NativeContext, state: NetState, scan: Container
         error = (e as Error).message;
       }
     }
+    const missing = n.link ? `its namespace ${n.link.netns} or parent ${n.link.parent}` : `its bridge ${n.bridge}`;
     const attached = Object.keys(n.endpoints).filter((id) => !HEX64.test(id) || scan.live.has(id));
     add(
       {
         area: 'networks',
         subject: n.key,
-        problem: `its bridge ${n.bridge} does not exist${build ? ' (a build network, no build running)' : ''}${error === undefined ? '' : `: ${error}`}`,
-        repair: build ? 'remove the network' : 'create the bridge and its rules again',
+        problem: `${missing} does not exist${build ? ' (a build network, no build running)' : ''}${error === undefined ? '' : `: ${error}`}`,
+        repair: build ? 'remove the network' : n.link ? 'create its namespace and links again' : 'create the bridge and its rules again',
         hint: !build && attached.length > 0 ? 'restart the containers on it to attach them again' : undefined,
       },
       repair && error === undefined,

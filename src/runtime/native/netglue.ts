@@ -6,6 +6,7 @@
  * the names of the containers running on it; /etc/hosts and /etc/resolv.conf are rewritten in place at each start.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
@@ -16,7 +17,16 @@ import type { DnsEntry } from '../../lib/dns/index.js';
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
 const dnsModule = () => import('../../lib/dns/index.js');
 import { withLock } from '../../lib/fs/lock.js';
-import { NativeNetworks, netnsName, netnsPath, type EndpointRecord, type NetState, type PortRequest } from '../../lib/net/index.js';
+import {
+  NativeNetworks,
+  networkInPlace,
+  netnsName,
+  netnsPath,
+  type EndpointRecord,
+  type NetState,
+  type NetworkRecord,
+  type PortRequest,
+} from '../../lib/net/index.js';
 import type { ContainerRecord, NativePaths } from './state.js';
 import { traced } from '../../util/trace.js';
 
@@ -43,6 +53,27 @@ function dnsDir(paths: NativePaths): string {
   return path.join(paths.root, 'dns');
 }
 
+/**
+ * A macvlan/ipvlan network's resolver: its own directory and process, started inside the network's namespace
+ * (the host cannot reach the network's children: lib/net/macvlan.ts), listening on the network's resolver address.
+ */
+function linkDnsDir(paths: NativePaths, key: string): string {
+  return path.join(paths.root, 'dns-links', encodeURIComponent(key));
+}
+
+/** Removes a macvlan/ipvlan network's resolver directory (its resolver is gone with its last container). */
+export async function removeLinkDns(paths: NativePaths, key: string): Promise<void> {
+  const { dnsStopAll } = await dnsModule();
+  await dnsStopAll(linkDnsDir(paths, key)).catch(() => undefined);
+  await rm(linkDnsDir(paths, key), { recursive: true, force: true });
+}
+
+/** Where a container's resolv.conf points for a network: its resolver (undefined: none, the host's servers). */
+function resolverOf(net: NetworkRecord | undefined): string | undefined {
+  if (!net) return undefined;
+  return net.link ? net.link.dnsIp : net.gateway;
+}
+
 const SERVICE_LABEL = 'com.docker.compose.service';
 
 /** The names a container answers to on a network: service, container name, aliases, short id. */
@@ -56,22 +87,30 @@ function namesFor(r: ContainerRecord, ep: EndpointSpec): string[] {
 /** Re-serves every network's names from the network state (under one lock: concurrent starts don't lose entries). */
 export async function refreshDns(paths: NativePaths, keys: readonly string[], options: { wait?: boolean } = {}): Promise<void> {
   if (keys.length === 0) return;
-  const { dnsRemoveNetwork, dnsSetNetwork, upstreamsFromResolvConf } = await dnsModule();
+  const { dnsRemoveNetwork, dnsSetNetwork, isLoopback, upstreamsFromResolvConf } = await dnsModule();
   await withLock(path.join(paths.locks, 'dns'), async () => {
     const state = await networksOf(paths).read();
     const upstreams = upstreamsFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
     for (const key of new Set(keys)) {
       const net = state.networks[key];
       const eps = Object.values(net?.endpoints ?? {});
-      if (!net || eps.length === 0) {
-        await dnsRemoveNetwork(dnsDir(paths), key).catch(() => undefined);
+      const listen = resolverOf(net);
+      const dir = net?.link ? linkDnsDir(paths, key) : dnsDir(paths);
+      if (!net || eps.length === 0 || listen === undefined) {
+        await dnsRemoveNetwork(dir, key).catch(() => undefined);
+        if (!net) await dnsRemoveNetwork(linkDnsDir(paths, key), key).catch(() => undefined);
         continue;
       }
       const entries: DnsEntry[] = eps.map((e) => ({ containerId: e.endpointId, ips: [e.ip], names: [...(e.aliases ?? [])] }));
+      // From a macvlan/ipvlan network's namespace the host's loopback resolvers are out of reach.
+      const ups = net.internal ? [] : net.link ? upstreams.filter((u) => !isLoopback(u)) : upstreams;
       await dnsSetNetwork(
-        dnsDir(paths),
-        { network: key, gateway: net.gateway, upstreams: net.internal ? [] : upstreams, entries },
-        options.wait === false ? { noWait: true } : {},
+        dir,
+        { network: key, gateway: listen, upstreams: ups, entries },
+        {
+          ...(options.wait === false ? { noWait: true } : {}),
+          ...(net.link ? { netns: netnsPath(net.link.netns) } : {}),
+        },
       );
     }
   });
@@ -94,7 +133,8 @@ function portsOf(r: ContainerRecord): PortRequest[] {
  * into that bridge is allowed for DNATed connections, replies hairpin through the host).
  */
 function gatewayNetwork(r: ContainerRecord, state: NetState): string | undefined {
-  return (r.spec.networks ?? []).find((ep) => state.networks[ep.network] && !state.networks[ep.network]!.internal)?.network;
+  const bridge = (key: string) => state.networks[key] && !state.networks[key].internal && !state.networks[key].link;
+  return (r.spec.networks ?? []).find((ep) => bridge(ep.network))?.network;
 }
 
 export interface Attached {
@@ -131,7 +171,7 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       // A network recorded by a CLI killed before it was whole (bridge, settings, rules), or during its removal, or
       // after a reboot: make it again (idempotent).
       const net0 = known.networks[ep.network];
-      if (net0 && (net0.ready !== true || !existsSync(`/sys/class/net/${net0.bridge}`))) {
+      if (net0 && (net0.ready !== true || !(await networkInPlace(net0)))) {
         await nets.createNetwork({ key: net0.key, name: net0.name, internal: net0.internal, ...(net0.labels ? { labels: net0.labels } : {}) });
       }
       const rec = await traced('native.start.network.connect', () =>
@@ -153,7 +193,9 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       for (const p of rec.ports)
         ports.push({ containerPort: p.containerPort, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort });
     }
-    await traced('native.start.network.etc', () => writeEtc(paths, r, etcDir, attached));
+    const final = await nets.read();
+    const resolver = attached.length ? resolverOf(final.networks[keys[0]!]) : undefined;
+    await traced('native.start.network.etc', () => writeEtc(paths, r, etcDir, attached, resolver));
     await traced('native.start.network.dns', () => announce(paths, keys));
   } catch (e) {
     await nets.releaseContainer(r.id).catch(() => undefined);
@@ -177,9 +219,17 @@ function announce(paths: NativePaths, keys: readonly string[]): Promise<void> {
   return run(keys);
 }
 
-async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, eps: readonly EndpointRecord[]): Promise<void> {
-  const { hostsFileFor, parseResolvConf, resolvConfFor, writeInPlace } = await dnsModule();
-  const host = parseResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+/** `resolver`: the first network's resolver (undefined: it has none, a macvlan in a mode without one). */
+async function writeEtc(
+  paths: NativePaths,
+  r: ContainerRecord,
+  etcDir: string,
+  eps: readonly EndpointRecord[],
+  resolver: string | undefined,
+): Promise<void> {
+  const { containerNameservers, hostsFileFor, parseResolvConf, resolvConfFor, writeInPlace } = await dnsModule();
+  const hostText = readFileSync('/etc/resolv.conf', 'utf8');
+  const host = parseResolvConf(hostText);
   const first = eps[0];
   // Links: the linked container's address under the link's alias (Docker makes them aliases on the network).
   const extra = [...(r.spec.extraHosts ?? [])];
@@ -207,7 +257,13 @@ async function writeEtc(paths: NativePaths, r: ContainerRecord, etcDir: string, 
   // The gateway's resolver answers the network's names and forwards the rest; compose `dns:` servers come after
   // it (used when it fails), dns_search/dns_opt replace the host's.
   const resolv = resolvConfFor({
-    nameservers: first ? [first.gateway, ...(r.spec.dns ?? [])] : host.nameservers,
+    nameservers: !first
+      ? host.nameservers
+      : resolver !== undefined
+        ? [resolver, ...(r.spec.dns ?? [])]
+        : r.spec.dns?.length
+          ? [...r.spec.dns]
+          : containerNameservers(hostText),
     search: r.spec.dnsSearch ? [...r.spec.dnsSearch] : host.search,
     options: r.spec.dnsOptions ? [...r.spec.dnsOptions] : host.options,
   });

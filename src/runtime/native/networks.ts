@@ -1,11 +1,12 @@
 /**
- * Native networks: bridges with DNS (lib/net, lib/dns). Their state is `<state>/net/networks.json`; containers'
+ * Native networks: bridges, and macvlan/ipvlan networks, with DNS (lib/net, lib/dns). Their state is `<state>/net/networks.json`; containers'
  * endpoints are attached and released with each run (./netglue.ts), so a network only lists its running containers.
  */
 import { ConflictError, NotFoundError } from '../errors.js';
 import { matchesLabels, type ListOptions, type NetworkInfo, type NetworkSpec } from '../runtime.js';
 import type { NativeContext } from './context.js';
-import { asUserError, networkId, refreshDns } from './netglue.js';
+import { isLinkDriver } from '../../lib/net/index.js';
+import { asUserError, networkId, refreshDns, removeLinkDns } from './netglue.js';
 import { unsupported } from './unsupported.js';
 
 export class NetworkService {
@@ -22,7 +23,7 @@ export class NetworkService {
     return Object.values(state.networks).map((n) => ({
       id: networkId(n.key, n.subnet),
       name: n.key,
-      driver: 'bridge',
+      driver: n.link?.driver ?? 'bridge',
       labels: n.labels ?? {},
       internal: n.internal,
       attachable: false,
@@ -43,8 +44,8 @@ export class NetworkService {
   }
 
   async create(spec: NetworkSpec): Promise<{ id: string }> {
-    if (spec.driver !== undefined && spec.driver !== 'bridge')
-      throw unsupported(`network driver ${spec.driver}`, 'the native runtime has bridge networks only');
+    if (spec.driver !== undefined && spec.driver !== 'bridge' && !isLinkDriver(spec.driver))
+      throw unsupported(`network driver ${spec.driver}`, 'the native runtime has bridge, macvlan and ipvlan networks');
     const existing = (await this.infos()).find((n) => n.name === spec.name);
     if (existing) throw new ConflictError('network', spec.name, `network with name ${spec.name} already exists`);
     const { network } = await this.ctx.networks
@@ -52,6 +53,7 @@ export class NetworkService {
         key: spec.name,
         name: spec.name,
         ...(spec.internal ? { internal: true } : {}),
+        ...(spec.driver !== undefined ? { driver: spec.driver } : {}),
         ...(spec.ipam?.config
           ? {
               ipam: spec.ipam.config.map((c) => ({
@@ -68,7 +70,7 @@ export class NetworkService {
         throw asUserError(e, `cannot create network ${spec.name}`);
       });
     const id = networkId(network.key, network.subnet);
-    await this.ctx.event({ type: 'network', action: 'create', id, attributes: { ...spec.labels, name: spec.name, type: 'bridge' } });
+    await this.ctx.event({ type: 'network', action: 'create', id, attributes: { ...spec.labels, name: spec.name, type: spec.driver ?? 'bridge' } });
     return { id };
   }
 
@@ -78,7 +80,8 @@ export class NetworkService {
       throw new ConflictError('network', n.name, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     await refreshDns(this.ctx.paths, [n.name]);
     await this.ctx.networks.removeNetwork(n.name);
-    await this.ctx.event({ type: 'network', action: 'destroy', id: n.id, attributes: { ...n.labels, name: n.name, type: 'bridge' } });
+    if (n.driver !== 'bridge') await removeLinkDns(this.ctx.paths, n.name);
+    await this.ctx.event({ type: 'network', action: 'destroy', id: n.id, attributes: { ...n.labels, name: n.name, type: n.driver } });
   }
 
   async connect(network: string, container: string): Promise<void> {
