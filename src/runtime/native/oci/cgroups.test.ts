@@ -13,9 +13,11 @@ import {
   detectCgroupMode,
   hierarchyRoots,
   listCgroupDirs,
+  missingCgroupDirs,
   parseCgroupNumber,
   readLimits,
   removeCgroup,
+  removeEmptyCgroupDirs,
 } from './cgroups.js';
 
 const roots: string[] = [];
@@ -335,4 +337,35 @@ test('cpuSharesToWeight', () => {
   expect(cpuSharesToWeight(2, 'crun')).toBe(1);
   expect(cpuSharesToWeight(262144, 'crun')).toBe(10000);
   expect(cpuSharesToWeight(0)).toBe(0);
+});
+
+describe('cgroup_parent', () => {
+  test('cgroupsPathFor: under /tscompose, or under the parent taken from the root; `..` clamped', () => {
+    expect(cgroupsPathFor('abc')).toBe('/tscompose/abc');
+    expect(cgroupsPathFor('abc', '/my-parent')).toBe('/my-parent/abc');
+    expect(cgroupsPathFor('abc', 'my-parent/')).toBe('/my-parent/abc');
+    expect(cgroupsPathFor('abc', 'a/b')).toBe('/a/b/abc');
+    expect(cgroupsPathFor('abc', '../../etc')).toBe('/etc/abc');
+    expect(cgroupsPathFor('abc', '')).toBe('/tscompose/abc');
+  });
+
+  test('missingCgroupDirs lists the components not there yet, in every hierarchy; removeEmptyCgroupDirs removes them when empty', () => {
+    const r = v1Root();
+    mkdirSync(join(r, 'sys/fs/cgroup/memory/a'));
+    const missing = missingCgroupDirs('/a/b', r, 'v1').map((d) => d.slice(r.length));
+    expect(missing).toContain('/sys/fs/cgroup/memory/a/b');
+    expect(missing).not.toContain('/sys/fs/cgroup/memory/a');
+    expect(missing).toContain('/sys/fs/cgroup/blkio/a');
+    expect(missing).toContain('/sys/fs/cgroup/blkio/a/b');
+    const abs = missingCgroupDirs('/a/b', r, 'v1');
+    for (const d of abs) mkdirSync(d, { recursive: true });
+    // one still in use (a child cgroup): it and its parents stay
+    mkdirSync(join(r, 'sys/fs/cgroup/pids/a/b/busy'));
+    removeEmptyCgroupDirs([...abs, join(r, 'sys/fs/cgroup/cpu'), '/etc'], r);
+    expect(existsSync(join(r, 'sys/fs/cgroup/blkio/a'))).toBe(false);
+    expect(existsSync(join(r, 'sys/fs/cgroup/memory/a/b'))).toBe(false);
+    expect(existsSync(join(r, 'sys/fs/cgroup/memory/a'))).toBe(true); // existed before: not listed
+    expect(existsSync(join(r, 'sys/fs/cgroup/pids/a/b/busy'))).toBe(true);
+    expect(existsSync(join(r, 'sys/fs/cgroup/cpu'))).toBe(true); // a hierarchy root is never removed
+  });
 });

@@ -118,9 +118,46 @@ export function crunCgroupSupport(fsRoot = '/'): CrunCgroupCheck {
   return crunCgroupVerdict(cgroupMountFacts(fsRoot));
 }
 
-/** The OCI `linux.cgroupsPath` of a container (cgroupfs form). */
-export function cgroupsPathFor(id: string): string {
-  return `${CGROUP_PARENT}/${id}`;
+/**
+ * The OCI `linux.cgroupsPath` of a container (cgroupfs form): under /tscompose, or under compose `cgroup_parent`,
+ * taken from the hierarchies' roots (a relative parent too: the runtimes would put it below their own cgroup, the
+ * CLI's, which differs from one shell to the next); `..` cannot climb out.
+ */
+export function cgroupsPathFor(id: string, parent?: string): string {
+  if (parent === undefined || parent === '') return `${CGROUP_PARENT}/${id}`;
+  const p = path.posix.normalize('/' + parent).replace(/\/+$/, '');
+  return `${p}/${id}`;
+}
+
+/**
+ * The directories of a `cgroup_parent` (each component, in every hierarchy) that do not exist yet: the runtime
+ * creates them with the container's cgroup, and the container's removal removes them again when empty
+ * (removeEmptyCgroupDirs). Those that existed before are someone else's and stay.
+ */
+export function missingCgroupDirs(parent: string, fsRoot = '/', mode: CgroupMode = detectCgroupMode(fsRoot)): string[] {
+  const parts = rel(parent).split('/').filter(Boolean);
+  const out: string[] = [];
+  for (const root of hierarchyRoots(mode, fsRoot)) {
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = path.join(root, ...parts.slice(0, i));
+      if (!existsSync(dir)) out.push(dir);
+    }
+  }
+  return out;
+}
+
+/** rmdir of `dirs` deepest first, each only when empty (rmdir fails otherwise); never a hierarchy root. */
+export function removeEmptyCgroupDirs(dirs: readonly string[], fsRoot = '/'): void {
+  const mount = cgroupMount(fsRoot);
+  const roots = new Set(hierarchyRoots(detectCgroupMode(fsRoot), fsRoot));
+  const safe = dirs.filter((d) => d.startsWith(mount + '/') && !roots.has(d) && path.normalize(d) === d);
+  for (const d of [...safe].sort((a, b) => b.split('/').length - a.split('/').length)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      // busy (another container under the same parent) or already gone
+    }
+  }
 }
 
 /** Absolute host paths of a container's limit files. Both `cpuQuota` and `cpuPeriod` are `cpu.max` on v2. */

@@ -38,11 +38,13 @@ import {
   withBindPropagation,
   withDeviceCgroupRules,
   withHostNamespaces,
+  withIpcShm,
   withMoreResources,
   withOomScoreAdj,
   withServiceAnnotations,
 } from './spec-opts-host.js';
 import { withUserNamespace } from './userns-opts.js';
+import { withBlockIO } from './blkio.js';
 import { OCI_VERSION, type OciProcess, type OciSpec, type OciSpecInput } from './spec-types.js';
 
 /**
@@ -72,6 +74,7 @@ const SPEC_OPTS: readonly SpecOpt[] = [
   withDeviceCgroupRules,
   withResources,
   withMoreResources,
+  withBlockIO,
   withSysctls,
   withMaskedPaths,
   withReadonlyPaths,
@@ -80,6 +83,7 @@ const SPEC_OPTS: readonly SpecOpt[] = [
   withHostname,
   withDomainname,
   withHostNamespaces,
+  withIpcShm,
   withAnnotations,
   withServiceAnnotations,
 ];

@@ -1,29 +1,71 @@
 /**
  * The OCI spec options of the host-level compose keys (after ./spec-opts.ts's, in ./oci-spec.ts's order), mapped as
- * moby's `daemon/oci_linux.go` does: `pid`/`ipc`/`uts: host` (no namespace of that kind), `cgroup: private|host`
+ * moby's `daemon/oci_linux.go` does: `pid`/`ipc`/`uts: host` (no namespace of that kind) or `container:X` (X's, by the
+ * paths the caller resolved), /dev/shm by IPC mode, `cgroup: private|host`
  * (a cgroup namespace or not), `oom_score_adj`, `oom_kill_disable`, `mem_swappiness`, `cpu_period`/`cpu_quota`
  * (when `cpus` does not set them), `cpu_rt_*`, `device_cgroup_rules`, `annotations` and bind propagation (the
  * rootfs made rshared/rslave when a bind needs it). `group_add` is resolved in the image by ../group-add.ts into
- * `input.user.additionalGids`. Joining another container's namespaces (`service:`, `container:`) is not done here:
- * the engine warns about it (src/engine/key-support.ts).
+ * `input.user.additionalGids`; `blkio_config` is ./blkio.ts.
  */
 import { TsComposeError } from '../../../errors.js';
-import type { OciDeviceCgroup, OciSpec, OciSpecInput } from './spec-types.js';
+import type { OciDeviceCgroup, OciMount, OciSpec, OciSpecInput } from './spec-types.js';
 import type { SpecOpt } from './spec-opts.js';
 
-/** `pid`/`ipc`/`uts: host`: the host's namespace (none of that kind created); `cgroup: private`: a cgroup namespace. */
-export const withHostNamespaces: SpecOpt = (s, { spec }) => {
+const NAMESPACE_KEYS = { pid: 'pidMode', ipc: 'ipcMode', uts: 'utsMode' } as const;
+/** The modes each key accepts besides `container:X` (Docker's PidMode/IpcMode/UTSMode, plus uts `container:`). */
+const PLAIN_MODES: Record<keyof typeof NAMESPACE_KEYS, ReadonlySet<string>> = {
+  pid: new Set(['host', 'private']),
+  ipc: new Set(['host', 'private', 'shareable', 'none']),
+  uts: new Set(['host', 'private']),
+};
+
+/**
+ * `pid`/`ipc`/`uts`: `host` (no namespace of that kind), `container:X` (X's namespace, its path in
+ * `input.joinedNamespaces`); `cgroup: private`: a cgroup namespace. Without a UTS namespace of its own the container
+ * is given no hostname (runc refuses the spec for `host`; in a joined one it would rename X).
+ */
+export const withHostNamespaces: SpecOpt = (s, { spec, joinedNamespaces = {} }) => {
   const shared = new Set<string>();
-  if (spec.pidMode === 'host') shared.add('pid');
-  if (spec.ipcMode === 'host') shared.add('ipc');
-  if (spec.utsMode === 'host') shared.add('uts');
-  s.linux.namespaces = s.linux.namespaces.filter((n) => !shared.has(n.type));
+  const joined = new Map<string, string>();
+  for (const [kind, key] of Object.entries(NAMESPACE_KEYS) as [keyof typeof NAMESPACE_KEYS, (typeof NAMESPACE_KEYS)[keyof typeof NAMESPACE_KEYS]][]) {
+    const mode = spec[key];
+    if (mode === undefined || mode === '') continue;
+    if (mode === 'host') shared.add(kind);
+    else if (mode.startsWith('container:') && mode.length > 'container:'.length) {
+      const p = joinedNamespaces[kind];
+      if (p === undefined) throw new TsComposeError('TSC_INVALID_NAMESPACE', `${kind} ${mode}: the namespace to join was not resolved`);
+      joined.set(kind, p);
+    } else if (!PLAIN_MODES[kind].has(mode)) throw new TsComposeError('TSC_INVALID_NAMESPACE', `invalid ${kind.toUpperCase()} mode: ${mode}`);
+  }
+  s.linux.namespaces = s.linux.namespaces
+    .filter((n) => !shared.has(n.type))
+    .map((n) => (joined.has(n.type) ? { type: n.type, path: joined.get(n.type)! } : n));
   if (spec.cgroupnsMode === 'private' && !s.linux.namespaces.some((n) => n.type === 'cgroup')) s.linux.namespaces.push({ type: 'cgroup' });
-  // Without a UTS namespace of its own the container cannot be given a hostname (runc refuses the spec).
-  if (spec.utsMode === 'host') {
+  if (spec.utsMode === 'host' || joined.has('uts')) {
     delete s.hostname;
     delete s.domainname;
   }
+};
+
+/**
+ * /dev/shm by IPC mode, as moby's setupIpcDirs/withIPC: `none` has none; `host` the host's /dev/shm; `shareable` and
+ * `container:X` the host directory `input.shmSource` (the shareable container's own tmpfs, X's for a joiner); the
+ * default a tmpfs of its own (withDefaultMounts). A /dev/shm the service mounts itself is left alone.
+ */
+export const withIpcShm: SpecOpt = (s, { spec, shmSource }) => {
+  const mode = spec.ipcMode ?? '';
+  const isDefault = (m: OciMount): boolean => m.destination === '/dev/shm' && m.type === 'tmpfs' && m.source === 'shm';
+  if (!s.mounts.some(isDefault)) return;
+  const bind = (source: string): OciMount => ({
+    destination: '/dev/shm',
+    type: 'bind',
+    source,
+    options: ['rbind', 'rprivate', 'nosuid', 'noexec', 'nodev'],
+  });
+  if (mode === 'none') s.mounts = s.mounts.filter((m) => !isDefault(m));
+  else if (mode === 'host') s.mounts = s.mounts.map((m) => (isDefault(m) ? bind('/dev/shm') : m));
+  else if ((mode === 'shareable' || mode.startsWith('container:')) && shmSource !== undefined)
+    s.mounts = s.mounts.map((m) => (isDefault(m) ? bind(shmSource) : m));
 };
 
 /** `oom_score_adj` (-1000..1000, as Docker checks it). */

@@ -81,7 +81,25 @@ export interface OciLinuxResources {
   memory?: { limit?: number; reservation?: number; swap?: number; swappiness?: number; disableOOMKiller?: boolean };
   cpu?: { shares?: number; quota?: number; period?: number; realtimeRuntime?: number; realtimePeriod?: number; cpus?: string; mems?: string };
   pids?: { limit: number };
+  blockIO?: OciBlockIO;
   unified?: Record<string, string>;
+}
+
+/** A block device of `linux.resources.blockIO` (its major:minor): a weight, or a throttle's rate. */
+export interface OciBlockDevice {
+  major: number;
+  minor: number;
+  weight?: number;
+  rate?: number;
+}
+
+export interface OciBlockIO {
+  weight?: number;
+  weightDevice?: OciBlockDevice[];
+  throttleReadBpsDevice?: OciBlockDevice[];
+  throttleWriteBpsDevice?: OciBlockDevice[];
+  throttleReadIOPSDevice?: OciBlockDevice[];
+  throttleWriteIOPSDevice?: OciBlockDevice[];
 }
 
 /** The OCI `linux.seccomp` object, as src/lib/seccomp resolves it. */
@@ -206,4 +224,22 @@ export interface OciSpecInput {
    * ids uid.. / gid..; absent: the host's user namespace.
    */
   readonly userns?: { readonly uid: number; readonly gid: number; readonly size: number; readonly path?: string } | undefined;
+  /**
+   * The namespaces of `pid`/`ipc`/`uts: container:X` (compose `service:X` resolved by the engine): the paths of X's
+   * init process's namespaces (`/proc/<pid>/ns/<kind>`), resolved by the caller (../container-joins.ts).
+   */
+  readonly joinedNamespaces?: { readonly pid?: string; readonly ipc?: string; readonly uts?: string };
+  /** Host directory bound at /dev/shm: a shareable IPC container's own tmpfs, or its donor's for `ipc: container:X`. */
+  readonly shmSource?: string;
+  /** A block device's major:minor (blkio_config); default `blockDeviceNumbers` (./blkio.ts, a stat). */
+  readonly blockDevice?: (path: string) => { readonly major: number; readonly minor: number };
+  /** What block-IO control the host's kernel offers (./blkio.ts `blkioSupport`); default all of it. */
+  readonly blkioSupport?: BlkioSupport;
+}
+
+/** Docker's sysinfo of block IO: weights need a proportional scheduler's files (CFQ/BFQ), throttles blk-throttle. */
+export interface BlkioSupport {
+  readonly weight: boolean;
+  readonly weightDevice: boolean;
+  readonly throttle: boolean;
 }
