@@ -18,10 +18,12 @@ import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { eventAttributes } from './monitor/record.js';
 import { mountRootfs } from './rootfs.js';
-import { cgroupsPathFor, detectCgroupMode } from './oci/cgroups.js';
+import { cgroupsPathFor, detectCgroupMode, missingCgroupDirs } from './oci/cgroups.js';
+import { blkioSupport } from './oci/blkio.js';
+import { ensureShm, namespaceJoins } from './container-joins.js';
 import { buildOciSpec, ociSpecToJson } from './oci/oci-spec.js';
 import { BPF_ANNOTATION, cachedFilter, seccompCacheDir, seccompCacheKey } from './oci/seccomp-cache.js';
-import type { ImageRunConfig, OciNetwork, OciSpec } from './oci/spec-types.js';
+import type { BlkioSupport, ImageRunConfig, OciNetwork, OciSpec } from './oci/spec-types.js';
 import type { ContainerRecord } from './state.js';
 import { resolveUser } from './user.js';
 import { withGroupAdd } from './group-add.js';
@@ -39,6 +41,7 @@ export async function createContainer(
 ): Promise<{ id: string }> {
   const id = randomBytes(32).toString('hex');
   const network = await containers.networkOf(spec, id);
+  const joins = await namespaceJoins(ctx, spec, id);
   if (spec.ports && spec.ports.length > 0 && typeof network !== 'object') {
     if (network === 'none')
       throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);
@@ -72,6 +75,9 @@ export async function createContainer(
     // Inline secrets and configs written beside the container belong to the remapped ids of their owners.
     if (userns && (await fs.stat(path.join(dir, 'files')).catch(() => undefined))) await shiftOwners(path.join(dir, 'files'), userns);
     const initBinary = spec.init ? ctx.initBinary() : undefined;
+    await ensureShm(ctx, spec, id, userns);
+    const cgroupsPath = cgroupsPathFor(id, spec.cgroupParent);
+    if (spec.cgroupParent) await writeJsonAtomic(path.join(dir, CGROUP_PARENT_FILE), missingCgroupDirs(path.posix.dirname(cgroupsPath)));
     const oci = buildOciSpec({
       id,
       spec,
@@ -81,11 +87,14 @@ export async function createContainer(
       hostname,
       etcFiles,
       ...(initBinary ? { initBinary } : {}),
-      cgroupsPath: cgroupsPathFor(id),
+      cgroupsPath,
       network,
       extraMounts: vols.oci,
       swapLimitSupported: swapLimitSupported(),
       userns,
+      joinedNamespaces: joins,
+      ...(joins.shm !== undefined ? { shmSource: joins.shm } : {}),
+      ...(spec.resources?.blkio ? { blkioSupport: hostBlkioSupport() } : {}),
     });
     await fs.writeFile(path.join(dir, 'bundle', 'config.json'), ociSpecToJson(await withCachedFilter(ctx, dir, oci)));
     const tmpfsInfo: MountInfo[] = (spec.mounts ?? [])
@@ -113,6 +122,26 @@ async function withCachedFilter(ctx: NativeContext, dir: string, spec: OciSpec):
   if (data) return { ...spec, annotations: { ...spec.annotations, [BPF_ANNOTATION]: data } };
   await fs.writeFile(path.join(dir, 'seccomp.key'), key);
   return spec;
+}
+
+/** Where a container with a `cgroup_parent` lists the parent's directories its creation made (removed with it). */
+const CGROUP_PARENT_FILE = 'cgroup-parent.json';
+
+/** The cgroup_parent directories container `id`'s creation made (see missingCgroupDirs), to remove with it. */
+export async function createdCgroupParentDirs(ctx: NativeContext, id: string): Promise<string[]> {
+  const text = await fs.readFile(path.join(ctx.state.containerDir(id), CGROUP_PARENT_FILE), 'utf8').catch(() => '[]');
+  try {
+    const dirs = JSON.parse(text) as unknown;
+    return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+let blkio: BlkioSupport | undefined;
+function hostBlkioSupport(): BlkioSupport {
+  blkio ??= blkioSupport();
+  return blkio;
 }
 
 /** Whether the host limits swap (a property of the host: looked up once per process). */

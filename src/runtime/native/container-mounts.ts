@@ -123,8 +123,10 @@ export async function volumeMounts(
       await volumes.create({ name, labels: {} });
     }
     const data = volumes.dataDir(name);
-    if (!m.noCopy) await copyUp(rootfs, m.target, data);
-    oci.push({ destination: m.target, type: 'bind', source: data, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
+    // A subpath mounts part of the volume's content: nothing of the image's is copied into it.
+    if (!m.noCopy && !m.subpath) await copyUp(rootfs, m.target, data);
+    const source = m.subpath ? await volumeSubpath(data, m.subpath) : data;
+    oci.push({ destination: m.target, type: 'bind', source, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
     info.push({ type: 'volume', source: name, target: m.target, readOnly: m.readOnly === true });
   }
   // Secrets and configs: files bound read-only (./container-files.ts writes those that need a copy of their own).
@@ -134,6 +136,24 @@ export async function volumeMounts(
     info.push({ type: 'bind', source, target: f.target, readOnly: true });
   }
   return { oci, info, anonymous };
+}
+
+/**
+ * compose `volume.subpath`: that directory (or file) of the volume, which must exist; symlinks resolved inside the
+ * volume, `..` refused, as moby's safepath.Join (same messages).
+ */
+export async function volumeSubpath(data: string, subpath: string): Promise<string> {
+  const clean = path.posix.normalize(subpath);
+  if (clean === '..' || clean.startsWith('../') || path.posix.isAbsolute(subpath))
+    throw new TsComposeError('TSC_INVALID_MOUNT', `path concatenation escapes the base directory, base: ${data}, subpath: ${subpath}`);
+  const full = await secureJoin(data, clean);
+  if (!(await fs.stat(full).catch(() => undefined))) {
+    const shown = path.join(data, clean);
+    throw new TsComposeError('TSC_VOLUME_SUBPATH_MISSING', `cannot access path ${shown}: lstat ${shown}: no such file or directory`, {
+      hint: 'a volume subpath must exist in the volume: create it there first (e.g. with a service that mounts the whole volume)',
+    });
+  }
+  return full;
 }
 
 /** Docker's volume copy-up: an empty volume gets the image's content at `target` (owners and modes kept). */

@@ -27,13 +27,14 @@ import {
 import type { NativeContext } from './context.js';
 import { startContainerProcess } from './monitor/conmon.js';
 import { finalizeExit, waitExitFile } from './monitor/exit.js';
-import { eventAttributes, imageRunConfig, liveStatus, ociSpecOf } from './monitor/record.js';
+import { eventAttributes, imageRunConfig, liveStatus } from './monitor/record.js';
 import { reviveHealthMonitor } from './monitor/health-launch.js';
 import { mountRootfs, mountsUnder, unmountRootfs } from './rootfs.js';
 import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
-import { detectCgroupMode, hierarchyRoots } from './oci/cgroups.js';
+import { detectCgroupMode, hierarchyRoots, removeEmptyCgroupDirs } from './oci/cgroups.js';
+import { createdCgroupParentDirs } from './container-create.js';
+import { refreshJoins } from './container-joins.js';
 import { healthcheckOf } from './monitor/healthcheck.js';
-import { ociSpecToJson } from './oci/oci-spec.js';
 import { stopSignalOf } from './oci/signals.js';
 import type { OciNetwork } from './oci/spec-types.js';
 import type { ContainerRecord } from './state.js';
@@ -202,15 +203,8 @@ export class ContainerService {
       const image = await images.resolve(r.imageId);
       if (!image) throw new NotFoundError('image', r.image);
       await mountRootfs(ctx, r.id, images.overlayLowerdir(image));
-      if (r.spec.networkMode?.startsWith('container:')) {
-        // The joined container may have a new process since this one was created.
-        const net = await this.networkOf(r.spec, r.id);
-        const oci = await ociSpecOf(ctx, r.id);
-        oci.linux.namespaces = oci.linux.namespaces.map((n) =>
-          n.type === 'network' && typeof net === 'object' ? { type: 'network', path: net.netnsPath } : n,
-        );
-        await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
-      }
+      // The containers whose namespaces it joins may have new processes since this one was created.
+      await refreshJoins(ctx, r);
       // A start by the user begins a new restart count (Docker).
       started = await startContainerProcess(ctx, { ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
       return started;
@@ -311,10 +305,13 @@ export class ContainerService {
     // Renamed to its tombstone (record and all, atomically), then its name released, then deleted: a kill at any
     // point leaves the container whole or a tombstone the next command finishes (StateStore.scan), never a directory
     // without a record, nor a record whose name is unclaimed.
+    const parentDirs = await createdCgroupParentDirs(ctx, id);
     await traced('native.remove.dirs', () => ctx.state.removeContainerDir(id));
-    // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them).
+    // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them), and so
+    // do the cgroup_parent directories the container's creation made.
     const mode = detectCgroupMode();
     for (const root of hierarchyRoots(mode)) await fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined);
+    removeEmptyCgroupDirs(parentDirs);
   }
 
   async remove(idOrName: string, options: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined } = {}): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * `network_mode: service:X` / `container:X` under the remap: the container joins X's network namespace, which
+ * `network_mode` (or `pid`, `ipc`, `uts`) `service:X` / `container:X` under the remap: the container joins X's namespace, which
  * belongs to X's user namespace (../oci/userns-opts.ts), so it joins that user namespace too, through
  * `/run/tscompose-userns/<range>/<X id>.userns`: bound here from X's running process, and again by X's hook whenever X starts
  * anew (its restart makes new namespaces; the joiner's restart then finds the new ones at the same path). X must be
@@ -23,13 +23,21 @@ const execFileP = promisify(execFile);
 /** The user namespace a container joining another one's network namespace uses (see the header). */
 export async function joinedUserns(
   ctx: NativeContext,
-  spec: Pick<ContainerSpec, 'name' | 'networkMode'>,
+  spec: Pick<ContainerSpec, 'name' | 'networkMode' | 'pidMode' | 'ipcMode' | 'utsMode'>,
   range: IdRange | undefined,
 ): Promise<(IdRange & { path?: string }) | undefined> {
-  const mode = spec.networkMode ?? '';
+  // pid/ipc/uts `container:X` too: X's namespaces belong to X's user namespace (moby joins it for pid and ipc).
+  const targets = [...new Set([spec.networkMode, spec.pidMode, spec.ipcMode, spec.utsMode].filter((m) => m?.startsWith('container:')))];
   // Not remapped (userns_mode: host): the host's root may join any network namespace.
-  if (!range || !mode.startsWith('container:')) return range;
-  const other = await ctx.state.find(mode.slice('container:'.length));
+  if (!range || targets.length === 0) return range;
+  if (targets.length > 1) {
+    throw new TsComposeError(
+      'TSC_USERNS_NETWORK_MISMATCH',
+      `container ${spec.name}: under the user-namespace remap it can join the namespaces of one container only, not ${targets.join(' and ')}`,
+      { hint: 'give this service `userns_mode: host`, or join one container' },
+    );
+  }
+  const other = await ctx.state.find(targets[0]!.slice('container:'.length));
   if (!other) return range; // networkOf reported it already
   const otherRange = await containerUserns(ctx, other.id);
   if (!otherRange || rangeKey(otherRange) !== rangeKey(range)) {
