@@ -146,6 +146,30 @@ volumes:
     expect(sh('joiner', 'ps -o args')).toContain('sleep 3600');
   });
 
+  test('create with the donor not running (Docker creates, checks at start); start then joins it', () => {
+    const q = suite.project({
+      'compose.yaml': `services:
+  d:
+    image: busybox
+    network_mode: none
+    ipc: shareable
+    command: ["sleep", "3700"]
+  j:
+    image: busybox
+    network_mode: none
+    pid: "service:d"
+    ipc: "service:d"
+    command: ["sleep", "3701"]
+`,
+    });
+    // one service at a time: `create` of both does not order the creations by dependency yet (an engine matter)
+    ok(suite.ts(q, 'create', 'd'));
+    ok(suite.ts(q, 'create', 'j'));
+    ok(suite.ts(q, 'start'));
+    expect(ok(suite.ts(q, 'exec', '-T', 'j', 'ps', '-o', 'args'))).toContain('sleep 3700');
+    ok(suite.ts(q, 'down', '-t', '0'));
+  });
+
   test('a donor whose IPC is not shareable is refused as Docker refuses it', () => {
     const q = suite.project({
       'compose.yaml': `services:

@@ -41,7 +41,7 @@ export async function createContainer(
 ): Promise<{ id: string }> {
   const id = randomBytes(32).toString('hex');
   const network = await containers.networkOf(spec, id);
-  const joins = await namespaceJoins(ctx, spec, id);
+  const joins = await namespaceJoins(ctx, spec, id, true);
   if (spec.ports && spec.ports.length > 0 && typeof network !== 'object') {
     if (network === 'none')
       throw new TsComposeError('TSC_INVALID_PORTS', `container ${spec.name}: published ports need a network (network_mode is none)`);

@@ -39,12 +39,22 @@ export function shmDir(ctx: NativeContext, id: string): string {
   return path.join(ctx.state.containerDir(id), 'shm');
 }
 
-/** The container named by a `container:X` mode, running (or paused), with its init's pid. */
-async function runningTarget(ctx: NativeContext, kind: JoinKind, name: string): Promise<ContainerRecord & { state: { pid: number } }> {
+/**
+ * The container named by a `container:X` mode, running (or paused), with its init's pid; at creation a stopped one
+ * too, with pid 0 (Docker creates the container and refuses its start): the start resolves it again.
+ */
+async function runningTarget(
+  ctx: NativeContext,
+  kind: JoinKind,
+  name: string,
+  atCreate: boolean,
+): Promise<ContainerRecord & { state: { pid: number } }> {
   const other = await ctx.state.find(name);
   if (!other) throw new NotFoundError('container', name, { hint: `${KEYS[kind].replace('Mode', '')}: container:${name} names no container` });
   const s = await liveStatus(ctx, other);
-  if ((s !== 'running' && s !== 'paused') || other.state.pid === undefined) {
+  const running = (s === 'running' || s === 'paused') && other.state.pid !== undefined;
+  if (!running && atCreate) return { ...other, state: { ...other.state, pid: 0 } };
+  if (!running) {
     throw new ConflictError('container', other.name, `cannot join the ${NAMES[kind]} namespace of container ${other.name}: it is not running`, {
       hint: `start ${other.name} first`,
     });
@@ -53,25 +63,27 @@ async function runningTarget(ctx: NativeContext, kind: JoinKind, name: string): 
 }
 
 /**
- * The namespace paths of the spec's `container:` modes (pid, ipc, uts; `network` only with `withNetwork`: the
- * create path resolves it with ContainerService.networkOf), and the /dev/shm to bind.
+ * The namespace paths of the spec's `container:` modes (pid, ipc, uts; `network` only at a start: creation resolves
+ * it with ContainerService.networkOf), and the /dev/shm to bind. At creation (`atCreate`) a stopped target gives
+ * `/proc/0/ns/<kind>`, a path that cannot be joined: the start (refreshJoins) puts the target's current one there,
+ * or refuses the start as Docker does ("not running", "non-shareable IPC").
  */
 export async function namespaceJoins(
   ctx: NativeContext,
   spec: Pick<ContainerSpec, 'pidMode' | 'ipcMode' | 'utsMode' | 'networkMode'>,
   id: string,
-  withNetwork = false,
+  atCreate = false,
 ): Promise<NamespaceJoins> {
   const out: { -readonly [K in keyof NamespaceJoins]: NamespaceJoins[K] } = {};
   for (const kind of ['pid', 'ipc', 'uts', 'network'] as const) {
     const mode = spec[KEYS[kind]];
-    if (kind === 'network' && !withNetwork) continue;
+    if (kind === 'network' && atCreate) continue;
     if (mode === undefined || !mode.startsWith('container:')) continue;
-    const other = await runningTarget(ctx, kind, mode.slice('container:'.length));
+    const other = await runningTarget(ctx, kind, mode.slice('container:'.length), atCreate);
     if (kind === 'ipc') {
       const donor = other.spec.ipcMode;
       if (donor === 'host') out.shm = '/dev/shm';
-      else if (donor === 'shareable' && (await isMounted(shmDir(ctx, other.id)))) out.shm = shmDir(ctx, other.id);
+      else if (other.state.pid === 0 || (donor === 'shareable' && (await isMounted(shmDir(ctx, other.id))))) out.shm = shmDir(ctx, other.id);
       else {
         throw new TsComposeError('TSC_IPC_NOT_SHAREABLE', `container ${other.name}: non-shareable IPC`, {
           hint: `give its service \`ipc: shareable\` (as Docker, only a shareable IPC namespace can be joined)`,
@@ -114,7 +126,7 @@ export async function refreshJoins(ctx: NativeContext, r: ContainerRecord): Prom
   await ensureShm(ctx, s, r.id);
   const modes = [s.pidMode, s.ipcMode, s.utsMode, s.networkMode];
   if (!modes.some((m) => m?.startsWith('container:'))) return;
-  const joins = await namespaceJoins(ctx, s, r.id, true);
+  const joins = await namespaceJoins(ctx, s, r.id);
   const oci = await ociSpecOf(ctx, r.id);
   const before = JSON.stringify(oci);
   const kinds: Record<OciNamespace['type'], keyof NamespaceJoins | undefined> = {
