@@ -99,6 +99,9 @@ describe('tscompose CLI without an engine', () => {
     [['logs', '--tail', 'x'], 'invalid --tail value: x'],
     [['down', '--rmi', 'some'], 'invalid --rmi value: some'],
     [['ps', '--format', '{{.Name'], 'template parsing error: unclosed action'],
+    [['ls', '--format', '{{.Name'], 'template parsing error: unclosed action'],
+    [['images', '--format', '{{if .Name}}'], 'template parsing error: {{if}} is not supported'],
+    [['volumes', '--format', '{{nosuch .Name}}'], 'template parsing error: function "nosuch" not defined'],
     [['--dry-run', 'up', 'nosuch'], 'no such service: nosuch'],
   ])('usage error: %j', (args, message) => {
     const r = cli(...args);

@@ -1,6 +1,6 @@
 /** `volumes [SERVICE…]`: the project's volumes (docker compose cmd/compose/volumes.go). */
 import { Option, type Command } from '@commander-js/extra-typings';
-import { TsComposeError, UsageError } from '../../errors.js';
+import { TsComposeError } from '../../errors.js';
 import type { CommandContext, ContextOf } from '../context.js';
 
 export function volumesCommand(program: Command, context: ContextOf) {
@@ -8,14 +8,20 @@ export function volumesCommand(program: Command, context: ContextOf) {
     .command('volumes')
     .description('List volumes')
     .option('-q, --quiet', 'only display volume names')
-    .addOption(new Option('--format <format>', 'format the output: table or json').default('table'))
+    .addOption(
+      new Option('--format <format>', "format the output: 'table', 'json', 'raw' or a Go TEMPLATE ({{.Name}}\\t{{.Driver}})").default('table'),
+    )
     .argument('[services...]')
     .action(async (services, opts, cmd) => runVolumes(context(cmd), services, opts));
 }
 
 export async function runVolumes(ctx: CommandContext, services: string[], opts: { quiet?: true; format?: string }): Promise<void> {
   const format = opts.format ?? 'table';
-  if (format !== 'table' && format !== 'json') throw new UsageError(`invalid --format value: ${format} (table or json)`);
+  // A bad template is refused before anything is read.
+  if (format !== 'table' && format !== 'json' && format !== 'raw') {
+    const { Template, templateText } = await import('../render/template.js');
+    new Template(templateText(format));
+  }
   const [{ projectVolumes }, { projectOrName, withSession }, { volumesText }] = await Promise.all([
     import('../../engine/volumes.js'),
     import('../session.js'),

@@ -4,6 +4,7 @@ import type { ComposeEvent, LsRow, PsRow } from '../../engine/query.js';
 import type { ProcessList } from '../../runtime/runtime.js';
 import { timeAgo } from './images.js';
 import { table } from './table.js';
+import { renderFormat } from './template.js';
 
 /** `0.0.0.0:8080->80/tcp, 443/tcp`. */
 export function formatPorts(r: PsRow): string {
@@ -37,13 +38,44 @@ export function psText(rows: readonly PsRow[], format: 'table' | 'json', nowMs =
   );
 }
 
-/** `ls`: names only (`-q`), a JSON array or the table. */
-export function lsText(rows: readonly LsRow[], opts: { quiet?: boolean | undefined; json?: boolean | undefined }): string {
+/**
+ * `--format` of `ls` and `images` as docker compose's formatter.Print reads it (case-insensitive): `table`, `pretty` or
+ * nothing → the table, `json` → one JSON array, `{{json.}}` → one JSON object per line. Any other value is, beyond
+ * docker compose (which refuses it), a Go template over the JSON fields (`{{.Name}}`, `table {{.Name}}\t{{.Status}}`).
+ */
+export type ListFormat = 'table' | 'json' | 'json-lines' | 'template';
+
+export function listFormat(format: string | undefined): ListFormat {
+  const f = (format ?? '').toLowerCase();
+  if (f === 'table' || f === 'pretty' || f === '') return 'table';
+  if (f === 'json') return 'json';
+  if (f === '{{json.}}') return 'json-lines';
+  return 'template';
+}
+
+function listText(items: readonly object[], format: string | undefined, headers: Readonly<Record<string, string>>, tableText: () => string): string {
+  switch (listFormat(format)) {
+    case 'table':
+      return tableText();
+    case 'json':
+      return `${JSON.stringify(items)}\n`;
+    case 'json-lines':
+      return items.map((it) => `${JSON.stringify(it)}\n`).join('');
+    case 'template':
+      return renderFormat(format!, items, { defaultTable: 'table', headers });
+  }
+}
+
+const lsFields = (r: LsRow) => ({ Name: r.name, Status: r.status, ConfigFiles: r.configFiles });
+
+/** `ls`: names only (`-q`), or as `--format` says (see {@link listFormat}). */
+export function lsText(rows: readonly LsRow[], opts: { quiet?: boolean | undefined; format?: string | undefined }): string {
   if (opts.quiet) return rows.map((r) => `${r.name}\n`).join('');
-  if (opts.json) return `${JSON.stringify(rows.map((r) => ({ Name: r.name, Status: r.status, ConfigFiles: r.configFiles })))}\n`;
-  return table(
-    ['NAME', 'STATUS', 'CONFIG FILES'],
-    rows.map((r) => [r.name, r.status, r.configFiles]),
+  return listText(rows.map(lsFields), opts.format, { Name: 'NAME', Status: 'STATUS', ConfigFiles: 'CONFIG FILES' }, () =>
+    table(
+      ['NAME', 'STATUS', 'CONFIG FILES'],
+      rows.map((r) => [r.name, r.status, r.configFiles]),
+    ),
   );
 }
 
@@ -59,14 +91,17 @@ const human = (n: number | undefined): string => {
   return `${i === 0 ? v : v.toFixed(1)}${units[i]}`;
 };
 
-/** `images`: ids only (`-q`, each once), a JSON array or the table. */
-export function imagesText(rows: readonly ImageRow[], opts: { quiet?: boolean | undefined; json?: boolean | undefined }): string {
+const imageFields = (r: ImageRow) => ({ ContainerName: r.container, Repository: r.repository, Tag: r.tag, ID: r.id, Size: r.sizeBytes ?? 0 });
+
+/** `images`: ids only (`-q`, each once), or as `--format` says (see {@link listFormat}). */
+export function imagesText(rows: readonly ImageRow[], opts: { quiet?: boolean | undefined; format?: string | undefined }): string {
   if (opts.quiet) return [...new Set(rows.map((r) => r.id))].map((id) => `${id}\n`).join('');
-  if (opts.json)
-    return `${JSON.stringify(rows.map((r) => ({ ContainerName: r.container, Repository: r.repository, Tag: r.tag, ID: r.id, Size: r.sizeBytes ?? 0 })))}\n`;
-  return table(
-    ['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'],
-    rows.map((r) => [r.container, r.repository, r.tag, r.id.replace(/^sha256:/, '').slice(0, 12), human(r.sizeBytes)]),
+  const headers = { ContainerName: 'CONTAINER', Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', Size: 'SIZE' };
+  return listText(rows.map(imageFields), opts.format, headers, () =>
+    table(
+      ['CONTAINER', 'REPOSITORY', 'TAG', 'IMAGE ID', 'SIZE'],
+      rows.map((r) => [r.container, r.repository, r.tag, r.id.replace(/^sha256:/, '').slice(0, 12), human(r.sizeBytes)]),
+    ),
   );
 }
 
