@@ -170,6 +170,45 @@ volumes:
     ok(suite.ts(q, 'down', '-t', '0'));
   });
 
+  test('restart: always — the donor killed takes the joiner’s PID namespace with it; both come back, joined again', () => {
+    const tag = String(3800 + Math.floor(Math.random() * 100));
+    const q = suite.project({
+      'compose.yaml': `services:
+  d:
+    image: busybox
+    network_mode: none
+    restart: always
+    command: ["sleep", "${tag}"]
+  j:
+    image: busybox
+    network_mode: none
+    restart: always
+    pid: "service:d"
+    command: ["sleep", "${tag}1"]
+`,
+    });
+    ok(suite.ts(q, 'up', '-d'));
+    const hostPid = (args: string): number | undefined => {
+      const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout;
+      const line = ps.split('\n').find((l) => l.trim().split(/\s+/).slice(1).join(' ') === args);
+      return line === undefined ? undefined : Number(line.trim().split(/\s+/)[0]);
+    };
+    const before = hostPid(`sleep ${tag}`);
+    expect(before).toBeDefined();
+    process.kill(before!, 'SIGKILL');
+    let seen = '';
+    for (let i = 0; i < 100; i++) {
+      spawnSync('sleep', ['0.2']);
+      const after = hostPid(`sleep ${tag}`);
+      const r = suite.ts(q, 'exec', '-T', 'j', 'ps', '-o', 'args');
+      seen = r.stdout;
+      if (after !== undefined && after !== before && r.status === 0 && seen.includes(`sleep ${tag}\n`)) break;
+    }
+    expect(seen).toContain(`sleep ${tag}\n`);
+    expect(hostPid(`sleep ${tag}`)).not.toBe(before);
+    ok(suite.ts(q, 'down', '-t', '0'));
+  });
+
   test('a donor whose IPC is not shareable is refused as Docker refuses it', () => {
     const q = suite.project({
       'compose.yaml': `services:

@@ -8,6 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { TsComposeError } from '../../errors.js';
 import { isMounted } from '../../lib/fs/mounts.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -146,4 +147,19 @@ export async function refreshJoins(ctx: NativeContext, r: ContainerRecord): Prom
   if (s.ipcMode?.startsWith('container:') && joins.shm !== undefined)
     oci.mounts = oci.mounts.map((m) => (m.destination === '/dev/shm' && m.type === 'bind' ? { ...m, source: joins.shm! } : m));
   if (JSON.stringify(oci) !== before) await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
+}
+
+/**
+ * refreshJoins for a restart by the restart policy (the exit hook): the container it joins may be restarting too
+ * (its end ended this one's PID namespace), so a target not running yet is waited for up to `waitMs`.
+ */
+export async function refreshJoinsForRestart(ctx: NativeContext, r: ContainerRecord, waitMs = 5000): Promise<void> {
+  for (let waited = 0; ; waited += 100) {
+    try {
+      return await refreshJoins(ctx, r);
+    } catch (e) {
+      if (!(e instanceof ConflictError) || waited >= waitMs) throw e;
+      await sleep(100);
+    }
+  }
 }

@@ -27,6 +27,10 @@ async function main(argv: string[]): Promise<void> {
     const decision = afterBackOff(r, generation);
     if (decision === 'leave') return undefined;
     if (decision === 'settle') return { ...r, state: { ...r.state, status: 'exited' } };
+    // The containers whose namespaces it joins may have new processes (loaded only for such a container).
+    const s = r.spec;
+    if (s.ipcMode === 'shareable' || [s.networkMode, s.pidMode, s.ipcMode, s.utsMode].some((m) => m?.startsWith('container:')))
+      await (await import('../container-joins.js')).refreshJoinsForRestart(ctx, r);
     const next = await startContainerProcess(ctx, { ...r, state: { ...r.state, restartCount: r.state.restartCount + 1 } });
     restarted = true;
     return next;
