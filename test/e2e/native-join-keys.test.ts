@@ -1,13 +1,14 @@
 /**
  * End-to-end (issue 18): namespace joins, cgroup_parent, blkio_config and volume subpath on the native runtime,
  * with runc and with crun: `pid`/`ipc`/`uts: service:X` join X's namespaces (the joiner sees X's processes, X's
- * /dev/shm and hostname), a non-shareable IPC donor and a stopped one are refused as Docker refuses them,
+ * /dev/shm and hostname), a non-shareable IPC donor and a stopped one are refused as Docker refuses them, a joiner
+ * restarted by its restart policy joins X's new namespaces, `ipc: none` has no /dev/shm and `ipc: host` the host's,
  * `cgroup_parent` places the container's cgroup (and `down` removes the parent it made), a `blkio_config` throttle
  * is in the container's blkio cgroup, a volume `subpath` mounts only that directory, and `down` leaves nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { required } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite, ok, type NativeProject } from './native-harness.js';
@@ -71,6 +72,16 @@ run.each(runtimes)('native (%s): pid/ipc/uts service:, cgroup_parent, blkio_conf
     network_mode: none
     cgroup_parent: /${parent}
 ${blkio}    command: ["sleep", "3602"]
+  ipcnone:
+    image: busybox
+    network_mode: none
+    ipc: none
+    command: ["sleep", "3604"]
+  ipchost:
+    image: busybox
+    network_mode: none
+    ipc: host
+    command: ["sleep", "3605"]
   seed:
     image: busybox
     network_mode: none
@@ -112,6 +123,18 @@ volumes:
     expect(sh('joiner', 'cat /dev/shm/marker')).toBe('from-donor');
     expect(sh('joiner', 'readlink /proc/self/ns/uts')).toBe(sh('donor', 'readlink /proc/self/ns/uts'));
     expect(sh('joiner', 'hostname')).toBe('donorhost');
+  });
+
+  test('ipc: none has no /dev/shm; ipc: host the host’s IPC namespace and /dev/shm (as Docker)', () => {
+    expect(sh('ipcnone', 'test -e /dev/shm && echo present || echo absent')).toBe('absent');
+    expect(sh('ipchost', 'readlink /proc/self/ns/ipc')).toBe(readlinkSync('/proc/self/ns/ipc'));
+    const file = `/dev/shm/tsc-e2e-${Math.random().toString(36).slice(2, 8)}`;
+    writeFileSync(file, 'from-host');
+    try {
+      expect(sh('ipchost', `cat ${file}`)).toBe('from-host');
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   test('cgroup_parent: the container’s cgroup is under it', () => {
