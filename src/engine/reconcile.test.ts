@@ -278,16 +278,18 @@ services:
     );
   });
 
-  test('noStart only creates', async () => {
+  test('noStart only creates, in dependency order (as compose: a service:X mode names X’s container)', async () => {
     const rt = newRuntime();
     expect((await plan(rt, load(BASE), { noStart: true })).toString()).toBe(
       lines(
         '[] -> #1 network:default, CreateNetwork, missing',
         '[] -> #2 volume:data, CreateVolume, missing',
         '[1,2] -> #3 service:db:1, CreateContainer, missing',
-        '[1] -> #4 service:web:1, CreateContainer, missing',
+        '[1,3] -> #4 service:web:1, CreateContainer, missing',
       ),
     );
+    const joined = `services:\n  web:\n    image: nginx\n    pid: "service:db"\n  db:\n    image: postgres\n`;
+    expect((await plan(rt, load(joined), { noStart: true })).toString()).toContain('[1,2] -> #3 service:web:1, CreateContainer, missing');
   });
 });
 

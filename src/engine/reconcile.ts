@@ -262,6 +262,9 @@ class Reconciler {
         ctx.starts.push(
           this.postStart(ctx, this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create])),
         );
+      // Without starts (create, up --no-start) the dependents' creations wait for this one, as compose creates in
+      // dependency order: `network_mode`/`pid`/`ipc: service:X` and `volumes_from` name X's container.
+      else ctx.starts.push(create);
     }
   }
 
@@ -360,6 +363,7 @@ class Reconciler {
       ctx.starts.push(
         this.postStart(ctx, this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'recreated' }, [rename])),
       );
+    else ctx.starts.push(rename);
   }
 
   /** The dependencies of `svc` declared with `restart: true` that this plan recreates (sorted). */
@@ -440,7 +444,10 @@ interface ServiceContext {
   /** The nodes bringing up its (selected) dependencies. */
   readonly depStarts: readonly number[];
   readonly createDeps: readonly number[];
-  /** Its own start and restart nodes, filled while planning it (= `startNodes.get(service)`). */
+  /**
+   * Its own start and restart nodes, filled while planning it (= `startNodes.get(service)`); without starts
+   * (`noStart`) the nodes that create (or finish recreating) its containers.
+   */
   readonly starts: number[];
   readonly resource: (number: number) => PlanResource & { readonly kind: 'service' };
   readonly labels: (number: number, replace?: string) => Record<string, string>;
