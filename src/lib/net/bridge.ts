@@ -123,6 +123,9 @@ export interface BridgeSpec {
   readonly gateway: string;
   readonly mtu: number;
   readonly internal: boolean;
+  /** `enable_ipv6`: the gateway's IPv6 address and the prefix length. */
+  readonly gateway6?: string;
+  readonly prefixLen6?: number;
 }
 
 /** The `ip -batch` creating (unless `exists`) and configuring the bridge; all lines idempotent besides `link add`. */
@@ -139,6 +142,7 @@ export function planBridge(spec: BridgeSpec, exists: boolean): Step {
   // every connection to the host hang (as Docker does, a fixed address; this one is stable across re-creation).
   lines.push(`link set dev ${spec.name} mtu ${spec.mtu} address ${macFromIp(spec.gateway)}`);
   lines.push(`address replace ${spec.gateway}/${len} broadcast + dev ${spec.name}`);
+  if (spec.gateway6) lines.push(`address replace ${spec.gateway6}/${spec.prefixLen6 ?? 64} dev ${spec.name} nodad`);
   lines.push(`link set dev ${spec.name} up`);
   return ipBatch(lines);
 }
@@ -150,11 +154,10 @@ export function planBridge(spec: BridgeSpec, exists: boolean): Step {
  */
 export function bridgeSysctls(spec: BridgeSpec): [string, string][] {
   const conf = `/proc/sys/net/ipv4/conf/${spec.name}`;
-  if (spec.internal) return [[`${conf}/forwarding`, '0']];
-  return [
-    ['/proc/sys/net/ipv4/ip_forward', '1'],
-    [`${conf}/route_localnet`, '1'],
-  ];
+  // enable_ipv6: IPv6 forwarding is global (as Docker sets it; never reverted).
+  const v6: [string, string][] = spec.gateway6 && !spec.internal ? [['/proc/sys/net/ipv6/conf/all/forwarding', '1']] : [];
+  if (spec.internal) return [[`${conf}/forwarding`, '0'], ...v6];
+  return [['/proc/sys/net/ipv4/ip_forward', '1'], [`${conf}/route_localnet`, '1'], ...v6];
 }
 
 export interface BridgeCreated {
@@ -261,6 +264,10 @@ export interface EndpointSpec {
   /** Defaults to `macFromIp(address)` (stable per address, so a reused address keeps neighbours' ARP valid). */
   readonly mac?: string;
   readonly mtu: number;
+  /** `enable_ipv6`: the container's IPv6 address, prefix length and the gateway's. */
+  readonly address6?: string;
+  readonly prefixLen6?: number;
+  readonly gateway6?: string;
 }
 
 /** Locally administered MAC derived from the IPv4 address: `02:42:<4 address bytes>` (Docker's old scheme). */
@@ -299,6 +306,10 @@ export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean, create
     `link set dev ${spec.ifname} up`,
   ];
   if (spec.defaultRoute) inner.push(`route replace default via ${spec.gateway} dev ${spec.ifname}`);
+  if (spec.address6) {
+    inner.push(`address replace ${spec.address6}/${spec.prefixLen6 ?? 64} dev ${spec.ifname} nodad`);
+    if (spec.defaultRoute && spec.gateway6) inner.push(`route replace default via ${spec.gateway6} dev ${spec.ifname}`);
+  }
   return [ipBatch(host), ipBatch(inner, spec.netns)];
 }
 

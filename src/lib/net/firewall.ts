@@ -60,6 +60,9 @@ export interface FirewallNetwork {
   readonly ports: readonly FirewallPort[];
   /** Human-readable name for the table comment. */
   readonly name?: string;
+  /** `enable_ipv6`: the IPv6 subnet and gateway (rules in an `ip6` table of the same name). */
+  readonly subnet6?: string;
+  readonly gateway6?: string;
 }
 
 export const NFT_FAMILY = 'ip';
@@ -170,6 +173,45 @@ export function rulesFor(n: FirewallNetwork): string {
   return `${L.join('\n')}\n`;
 }
 
+/**
+ * The `ip6` table of a network with IPv6 (replaced atomically as the `ip` one): outbound masquerade and isolation,
+ * or an internal network's drops. Published ports stay IPv4 (DNAT in the `ip` table).
+ */
+export function rules6For(n: FirewallNetwork): string {
+  const t = tableName(n.bridge);
+  const br = q(n.bridge);
+  if (!n.subnet6 || !n.gateway6) return ''; // no ip6 statement at all: hosts without IPv6 keep working
+  const L = [`table ip6 ${t}`, `delete table ip6 ${t}`, `table ip6 ${t} {`, `\tcomment ${q(`tscompose network ${n.name ?? n.bridge}`)}`];
+  if (n.internal)
+    L.push(
+      `\tchain forward {`,
+      `\t\ttype filter hook forward priority filter; policy accept;`,
+      `\t\tiifname ${br} oifname != ${br} counter drop comment "internal: nothing leaves"`,
+      `\t\toifname ${br} iifname != ${br} counter drop comment "internal: nothing enters"`,
+      `\t}`,
+    );
+  else
+    L.push(
+      `\tchain nat_postrouting {`,
+      `\t\ttype nat hook postrouting priority srcnat; policy accept;`,
+      `\t\toifname != ${br} ip6 saddr ${n.subnet6} masquerade comment "outbound"`,
+      `\t}`,
+      `\tchain forward {`,
+      `\t\ttype filter hook forward priority filter; policy accept;`,
+      `\t\toifname ${br} iifname != ${br} ct state established,related accept`,
+      `\t\toifname ${br} iifname != ${br} counter drop comment "isolation"`,
+      `\t}`,
+    );
+  L.push('}');
+  return `${L.join('\n')}\n`;
+}
+
+/** Script deleting the `ip6` table; succeeds whether or not it exists. */
+export function removal6Script(bridge: string): string {
+  const t = tableName(bridge);
+  return `table ip6 ${t}\ndelete table ip6 ${t}\n`;
+}
+
 /** Script deleting the table; succeeds whether or not it exists. */
 export function removalScript(bridge: string): string {
   const t = tableName(bridge);
@@ -177,7 +219,7 @@ export function removalScript(bridge: string): string {
 }
 
 export function planApply(n: FirewallNetwork): Step {
-  return { argv: ['nft', '-f', '-'], input: rulesFor(n) };
+  return { argv: ['nft', '-f', '-'], input: rulesFor(n) + rules6For(n) };
 }
 
 /** Applies the network's rules atomically (one `nft` process). */
@@ -185,8 +227,9 @@ export async function applyFirewall(n: FirewallNetwork): Promise<void> {
   await runStep(planApply(n));
 }
 
-export async function removeFirewall(bridge: string): Promise<void> {
-  await runStep({ argv: ['nft', '-f', '-'], input: removalScript(bridge) });
+/** `ipv6`: the network had IPv6 (its `ip6` table goes too). */
+export async function removeFirewall(bridge: string, opts: { ipv6?: boolean } = {}): Promise<void> {
+  await runStep({ argv: ['nft', '-f', '-'], input: removalScript(bridge) + (opts.ipv6 ? removal6Script(bridge) : '') });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

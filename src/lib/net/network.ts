@@ -59,6 +59,7 @@ import {
   type Pool,
   type UsedPrefix,
 } from './ipam.js';
+import { address6, planIpv6 } from './ipv6.js';
 import {
   attachChild,
   ensureLinkNetwork,
@@ -84,6 +85,8 @@ export interface EndpointRecord {
   readonly hostVeth: string;
   readonly driver?: LinkDriver;
   readonly ip: string;
+  /** `enable_ipv6`: its IPv6 address on the network. */
+  readonly ip6?: string;
   readonly prefixLen: number;
   readonly gateway: string;
   readonly mac: string;
@@ -102,6 +105,9 @@ export interface NetworkRecord extends IpamNetwork {
   /** iptables chain holding our ACCEPTs (DOCKER-USER/FORWARD), when one was needed. */
   readonly iptablesChain?: string;
   readonly labels?: Readonly<Record<string, string>>;
+  /** `enable_ipv6` (./ipv6.ts): the IPv6 subnet and the bridge's IPv6 address. */
+  readonly subnet6?: string;
+  readonly gateway6?: string;
   /** A macvlan/ipvlan network (./macvlan.ts): no bridge, firewall or published ports; `bridge` is unused. */
   readonly link?: LinkNetwork;
   readonly endpoints: Readonly<Record<string, EndpointRecord>>;
@@ -124,6 +130,8 @@ export interface CreateNetworkRequest {
   readonly internal?: boolean;
   /** compose `driver`: bridge (default), macvlan or ipvlan. */
   readonly driver?: string;
+  /** compose `enable_ipv6` (bridge networks): an IPv6 subnet from `ipam`, else a ULA /64. */
+  readonly enableIpv6?: boolean;
   readonly ipam?: readonly IpamConfig[];
   /** compose `driver_opts` (`com.docker.network.driver.mtu` is honoured; macvlan/ipvlan: ./macvlan.ts's). */
   readonly driverOpts?: Readonly<Record<string, string>>;
@@ -151,6 +159,8 @@ export interface ConnectRequest {
   readonly netnsName?: string;
   readonly ifname?: string;
   readonly ipv4Address?: string;
+  /** compose `ipv6_address` (a network with IPv6). */
+  readonly ipv6Address?: string;
   readonly macAddress?: string;
   /** Default: true for the netns's first non-internal network. */
   readonly defaultRoute?: boolean;
@@ -206,7 +216,15 @@ export class NativeNetworks {
       if (req.driver !== undefined && req.driver !== 'bridge') throw new NetworkError(`network driver ${req.driver} is not supported`);
       let rec = state.networks[req.key];
       let warnings: readonly string[] = [];
-      const bridge = (r: NetworkRecord) => ensureBridge({ name: r.bridge, subnet: r.subnet, gateway: r.gateway, mtu: r.mtu, internal: r.internal });
+      const bridge = (r: NetworkRecord) =>
+        ensureBridge({
+          name: r.bridge,
+          subnet: r.subnet,
+          gateway: r.gateway,
+          mtu: r.mtu,
+          internal: r.internal,
+          ...(r.gateway6 && r.subnet6 ? { gateway6: r.gateway6, prefixLen6: Number(r.subnet6.split('/')[1]) } : {}),
+        });
       let chain: string | undefined;
       if (rec && (await linkExists(rec.bridge))) {
         // nft and iptables do not need the bridge to exist (they match names): all three in parallel.
@@ -248,6 +266,7 @@ export class NativeNetworks {
     let rec = state.networks[req.key];
     let warnings: readonly string[] = [];
     if (!rec) {
+      if (req.enableIpv6) throw new NetworkError(`network ${req.key}: enable_ipv6 is not supported on ${req.driver} networks of the native runtime`);
       const cfg = parseLinkOptions(req.driver as LinkDriver, req.driverOpts);
       const other = Object.values(state.networks).find((n) => cfg.parent !== undefined && n.link && !n.link.dummy && n.link.parent === cfg.parent);
       if (other) throw new NetworkError(`network ${other.key} is already using parent interface ${cfg.parent}`);
@@ -306,8 +325,17 @@ export class NativeNetworks {
     // warning then (the host routes nothing to it for us).
     const hostUsed = needHost ? await hostUsage() : link ? [] : await hostUsage().catch(() => []);
     const plan = planNetwork({ version: 1, networks: others }, req.key, req.ipam, hostUsed, this.opts.pools);
+    const v6 =
+      req.enableIpv6 && !link
+        ? planIpv6(
+            req.key,
+            req.ipam,
+            Object.values(state.networks).flatMap((n) => n.subnet6 ?? []),
+          )
+        : undefined;
     const network: NetworkRecord = {
       ...plan.network,
+      ...(v6 ?? {}),
       key: req.key,
       name: req.name ?? req.key,
       bridge: bridgeName(req.key),
@@ -336,6 +364,13 @@ export class NativeNetworks {
           .map((e) => ({ n, e })),
       );
       const { network: n2, ip } = allocateAddress(net, req.endpointId, req.ipv4Address ?? (old ? old.ip : undefined));
+      const others6 = Object.values(net.endpoints).flatMap((e) => (e.endpointId !== req.endpointId && e.ip6 ? [e.ip6] : []));
+      const ip6 =
+        net.subnet6 && net.gateway6
+          ? address6({ subnet: net.subnet, subnet6: net.subnet6, gateway6: net.gateway6 }, ip, req.ipv6Address, others6)
+          : undefined;
+      if (ip6 !== undefined && req.ipv6Address === undefined && others6.includes(ip6))
+        throw new NetworkError(`IPv6 address ${ip6} is already in use on ${net.key}`);
       const ifname = req.ifname ?? old?.ifname ?? firstFreeIfname(sameNs.map((x) => x.e.ifname));
       if (sameNs.some((x) => x.e.ifname === ifname)) throw new NetworkError(`interface ${ifname} is already used in netns ${nsName}`);
       const defaultRoute = req.defaultRoute ?? (old?.defaultRoute || (!net.internal && !sameNs.some((x) => x.e.defaultRoute)));
@@ -392,6 +427,7 @@ export class NativeNetworks {
         hostVeth: net.link ? '' : hostVethName(net.key, req.endpointId),
         ...(net.link ? { driver: net.link.driver } : {}),
         ip,
+        ...(ip6 !== undefined ? { ip6 } : {}),
         prefixLen: mustCidr(net.subnet).len,
         gateway: net.gateway,
         // ipvlan children have their parent's MAC
@@ -422,6 +458,9 @@ export class NativeNetworks {
             defaultRoute: rec.defaultRoute,
             mac: rec.mac,
             mtu: net.mtu,
+            ...(rec.ip6 && net.subnet6 && net.gateway6
+              ? { address6: rec.ip6, prefixLen6: Number(net.subnet6.split('/')[1]), gateway6: net.gateway6 }
+              : {}),
           },
           { createNetns: rec.ownNetns },
         );
@@ -561,7 +600,12 @@ export class NativeNetworks {
         await save(state);
       }
       if (rec?.link) await removeLinkNetwork(rec.link);
-      else await Promise.all([removeFirewall(bridge), removeIptablesAccept(bridge), removeBridge(bridge, { force: true })]);
+      else
+        await Promise.all([
+          removeFirewall(bridge, { ipv6: rec?.subnet6 !== undefined }),
+          removeIptablesAccept(bridge),
+          removeBridge(bridge, { force: true }),
+        ]);
       if (state.networks[key]) {
         const networks = { ...state.networks };
         delete networks[key];
@@ -596,6 +640,7 @@ export function firewallOf(n: NetworkRecord): FirewallNetwork {
     internal: n.internal,
     name: n.name,
     ports: Object.values(n.endpoints).flatMap((e) => e.ports),
+    ...(n.subnet6 && n.gateway6 ? { subnet6: n.subnet6, gateway6: n.gateway6 } : {}),
   };
 }
 

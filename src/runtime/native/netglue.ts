@@ -101,7 +101,11 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
         if (!net) await dnsRemoveNetwork(linkDnsDir(paths, key), key).catch(() => undefined);
         continue;
       }
-      const entries: DnsEntry[] = eps.map((e) => ({ containerId: e.endpointId, ips: [e.ip], names: [...(e.aliases ?? [])] }));
+      const entries: DnsEntry[] = eps.map((e) => ({
+        containerId: e.endpointId,
+        ips: [e.ip, ...(e.ip6 ? [e.ip6] : [])],
+        names: [...(e.aliases ?? [])],
+      }));
       // From a macvlan/ipvlan network's namespace the host's loopback resolvers are out of reach.
       const ups = net.internal ? [] : net.link ? upstreams.filter((u) => !isLoopback(u)) : upstreams;
       await dnsSetNetwork(
@@ -179,6 +183,7 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
           network: ep.network,
           endpointId: r.id,
           ...(ep.ipv4Address ? { ipv4Address: ep.ipv4Address } : {}),
+          ...(ep.ipv6Address ? { ipv6Address: ep.ipv6Address } : {}),
           ...(ep.macAddress ? { macAddress: ep.macAddress } : {}),
           aliases: namesFor(r, ep),
           owner: r.name,
@@ -250,7 +255,7 @@ async function writeEtc(
   const hosts = hostsFileFor({
     hostname: r.hostname,
     ...(r.spec.domainname ? { domainname: r.spec.domainname } : {}),
-    ips: eps.map((e) => e.ip),
+    ips: eps.flatMap((e) => [e.ip, ...(e.ip6 ? [e.ip6] : [])]),
     extraHosts: extra,
     network: 'bridge',
   });

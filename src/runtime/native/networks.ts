@@ -54,6 +54,7 @@ export class NetworkService {
         name: spec.name,
         ...(spec.internal ? { internal: true } : {}),
         ...(spec.driver !== undefined ? { driver: spec.driver } : {}),
+        ...(spec.enableIpv6 ? { enableIpv6: true } : {}),
         ...(spec.ipam?.config
           ? {
               ipam: spec.ipam.config.map((c) => ({
