@@ -185,9 +185,7 @@ volumes:
     command: ["sleep", "3701"]
 `,
     });
-    // one service at a time: `create` of both does not order the creations by dependency yet (an engine matter)
-    ok(suite.ts(q, 'create', 'd'));
-    ok(suite.ts(q, 'create', 'j'));
+    ok(suite.ts(q, 'create'));
     ok(suite.ts(q, 'start'));
     expect(ok(suite.ts(q, 'exec', '-T', 'j', 'ps', '-o', 'args'))).toContain('sleep 3700');
     ok(suite.ts(q, 'down', '-t', '0'));
