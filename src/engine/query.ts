@@ -11,6 +11,8 @@ export interface PsRow {
   readonly id: string;
   readonly name: string;
   readonly image: string;
+  /** The main process's arguments, the program first (empty when the runtime does not say). */
+  readonly command: readonly string[];
   readonly service: string;
   readonly number: number;
   readonly project: string;
@@ -42,10 +44,12 @@ export async function ps(ctx: EngineContext, project: string, options: PsOptions
     shown.map(async (c): Promise<PsRow> => {
       let exitCode = 0;
       let health = '';
+      let command: readonly string[] = [];
       try {
         const i = await ctx.runtime.inspectContainer(c.id, { signal: ctx.signal });
         exitCode = i.exitCode;
         health = i.health ?? '';
+        command = i.command ?? [];
       } catch {
         // gone meanwhile
       }
@@ -53,6 +57,7 @@ export async function ps(ctx: EngineContext, project: string, options: PsOptions
         id: c.id,
         name: c.name,
         image: c.image,
+        command,
         service: serviceOf(c),
         number: isOneoff(c) ? 0 : numberOf(c),
         project,

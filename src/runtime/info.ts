@@ -52,6 +52,8 @@ export interface PublishedPort {
 
 export interface ContainerInspect extends ContainerSummary {
   readonly exitCode: number;
+  /** The main process's arguments, the program first (Docker's Path and Args); absent when the backend cannot say. */
+  readonly command?: readonly string[];
   readonly health?: HealthStatus;
   readonly startedAt?: string;
   readonly finishedAt?: string;

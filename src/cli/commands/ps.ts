@@ -94,7 +94,7 @@ export async function runPs(
     );
     return;
   }
-  out.write(psText(rows, format));
+  out.write(psText(rows, format, Date.now(), opts.trunc === false));
   if (watcher && format === 'table') out.write(`\n${watcherLine(watcher)}\n`);
 }
 

@@ -22,19 +22,53 @@ export function statusText(r: PsRow): string {
   return r.status[0]!.toUpperCase() + r.status.slice(1);
 }
 
+/**
+ * The command line as the Docker daemon lists it (`Command`): the program, then its arguments, an argument with a
+ * space in single quotes.
+ */
+export function commandLine(args: readonly string[]): string {
+  return args.map((a, i) => (i > 0 && a.includes(' ') ? `'${a}'` : a)).join(' ');
+}
+
+/** docker's formatter.Ellipsis: at most `max` characters, the last one `…` when cut. */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+const GO_ESCAPES: Readonly<Record<string, string>> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v' };
+
+/** Go's strconv.Quote (for printable text and ASCII control characters). */
+export function goQuote(s: string): string {
+  let body = '';
+  for (const c of s) {
+    const code = c.charCodeAt(0);
+    if (c === '\\' || c === '"') body += `\\${c}`;
+    else if (code < 0x20 || code === 0x7f) body += GO_ESCAPES[c] ?? `\\x${code.toString(16).padStart(2, '0')}`;
+    else body += c;
+  }
+  return `"${body}"`;
+}
+
+/** `ps`'s COMMAND: quoted, cut to 20 characters unless `--no-trunc` (docker compose's ContainerContext.Command). */
+export function commandText(r: PsRow, noTrunc = false): string {
+  const line = commandLine(r.command);
+  return goQuote(noTrunc ? line : ellipsis(line, 20));
+}
+
 /** `ps`: one JSON object per line (`--format json`) or the table. */
-export function psText(rows: readonly PsRow[], format: 'table' | 'json', nowMs = Date.now()): string {
+export function psText(rows: readonly PsRow[], format: 'table' | 'json', nowMs = Date.now(), noTrunc = false): string {
   if (format === 'json') {
     return rows
       .map(
         (r) =>
-          `${JSON.stringify({ ID: r.id, Name: r.name, Image: r.image, Project: r.project, Service: r.service, State: r.state, Health: r.health, ExitCode: r.exitCode, Status: statusText(r), Publishers: r.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: p.hostPort ?? 0, Protocol: p.protocol })) })}\n`,
+          `${JSON.stringify({ ID: r.id, Name: r.name, Image: r.image, Command: commandText(r, noTrunc), Project: r.project, Service: r.service, State: r.state, Health: r.health, ExitCode: r.exitCode, Status: statusText(r), Publishers: r.ports.map((p) => ({ URL: p.hostIp ?? '0.0.0.0', TargetPort: p.containerPort, PublishedPort: p.hostPort ?? 0, Protocol: p.protocol })) })}\n`,
       )
       .join('');
   }
   return table(
-    ['NAME', 'IMAGE', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
-    rows.map((r) => [r.name, r.image, r.service, timeAgo(r.created, nowMs), statusText(r), formatPorts(r)]),
+    ['NAME', 'IMAGE', 'COMMAND', 'SERVICE', 'CREATED', 'STATUS', 'PORTS'],
+    rows.map((r) => [r.name, r.image, commandText(r, noTrunc), r.service, timeAgo(r.created, nowMs), statusText(r), formatPorts(r)]),
   );
 }
 

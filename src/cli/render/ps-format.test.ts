@@ -7,6 +7,7 @@ const row = (name: string, service: string, status: PsRow['status']): PsRow => (
   id: `${name.length}`.repeat(64),
   name,
   image: 'nginx',
+  command: ['nginx', '-g', 'daemon off;'],
   service,
   number: 1,
   project: 'p',
@@ -41,4 +42,12 @@ test('ID: 12 characters, all of it with --no-trunc; json of the whole context', 
 
 test('an unknown field is an error naming the fields', () => {
   expect(() => psTemplateText(rows, '{{.Nope}}')).toThrow(/can't evaluate field Nope \(fields: ID, Name/);
+});
+
+test('Command: quoted, 20 characters unless --no-trunc; in the default table after IMAGE', () => {
+  expect(psTemplateText(rows.slice(0, 1), '{{.Command}}', { nowMs: now })).toBe('"nginx -g \'daemon of…"\n');
+  expect(psTemplateText(rows.slice(0, 1), '{{.Command}}', { noTrunc: true, nowMs: now })).toBe('"nginx -g \'daemon off;\'"\n');
+  expect(psTemplateText(rows.slice(0, 1), 'table', { nowMs: now }).split('\n')[0]).toMatch(
+    /^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS$/,
+  );
 });

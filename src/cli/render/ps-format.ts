@@ -1,12 +1,13 @@
 /**
  * `ps --format TEMPLATE` (and `table TEMPLATE`): docker compose's container context fields (compose
  * `cmd/formatter/container.go`) for ./template.ts — ID (12 characters unless `--no-trunc`), Name, Names, Project,
- * Service, Image, CreatedAt, RunningFor, Ports, State, Status, Health, ExitCode, Labels (`k=v,…`), Publishers.
+ * Service, Image, Command (quoted, 20 characters unless `--no-trunc`), CreatedAt, RunningFor, Ports, State, Status,
+ * Health, ExitCode, Labels (`k=v,…`), Publishers.
  * `table` alone and `json` stay ./project.ts's psText.
  */
 import type { PsRow } from '../../engine/query.js';
 import { timeAgo } from './images.js';
-import { formatPorts, statusText } from './project.js';
+import { commandText, formatPorts, statusText } from './project.js';
 import { renderFormat } from './template.js';
 
 const HEADERS = {
@@ -16,6 +17,7 @@ const HEADERS = {
   Project: 'PROJECT',
   Service: 'SERVICE',
   Image: 'IMAGE',
+  Command: 'COMMAND',
   CreatedAt: 'CREATED AT',
   RunningFor: 'CREATED',
   Ports: 'PORTS',
@@ -42,6 +44,7 @@ export function psFields(r: PsRow, noTrunc: boolean, nowMs: number): Record<stri
     Project: r.project,
     Service: r.service,
     Image: r.image,
+    Command: commandText(r, noTrunc),
     CreatedAt: goTime(r.created),
     RunningFor: timeAgo(r.created, nowMs),
     Ports: formatPorts(r),
@@ -67,6 +70,6 @@ export function psTemplateText(rows: readonly PsRow[], format: string, opts: { n
   return renderFormat(
     format,
     rows.map((r) => psFields(r, opts.noTrunc === true, now)),
-    { defaultTable: 'table {{.Name}}\\t{{.Image}}\\t{{.Service}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}', headers: HEADERS },
+    { defaultTable: 'table {{.Name}}\\t{{.Image}}\\t{{.Command}}\\t{{.Service}}\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Ports}}', headers: HEADERS },
   );
 }

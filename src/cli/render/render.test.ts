@@ -171,6 +171,7 @@ describe('psText', () => {
       id: 'abc',
       name: 'p-web-1',
       image: 'nginx',
+      command: ['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'],
       service: 'web',
       number: 1,
       project: 'p',
@@ -183,7 +184,37 @@ describe('psText', () => {
       labels: {},
     };
     const lines = psText([row], 'table', now).split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+IMAGE\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
+    expect(lines[0]).toMatch(/^NAME\s+IMAGE\s+COMMAND\s+SERVICE\s+CREATED\s+STATUS\s+PORTS/);
     expect(lines[1]).toContain('5 minutes ago');
+  });
+
+  test("COMMAND as docker compose ps shows it: the daemon's command line, quoted, cut to 20 characters unless --no-trunc", async () => {
+    const { psText, commandLine, goQuote } = await import('./project.js');
+    const now = Date.UTC(2026, 0, 1, 12);
+    const row = {
+      id: 'abc',
+      name: 'p-web-1',
+      image: 'nginx',
+      command: ['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'],
+      service: 'web',
+      number: 1,
+      project: 'p',
+      status: 'running' as const,
+      state: 'running',
+      health: '',
+      exitCode: 0,
+      created: now,
+      ports: [],
+      labels: {},
+    };
+    expect(commandLine(row.command)).toBe("/docker-entrypoint.sh nginx -g 'daemon off;'");
+    expect(psText([row], 'table', now).split('\n')[1]).toContain('   "/docker-entrypoint.…"   web   ');
+    expect(psText([row], 'table', now, true).split('\n')[1]).toContain(`   "/docker-entrypoint.sh nginx -g 'daemon off;'"   web   `);
+    expect(psText([{ ...row, command: ['sh', '-c', 'echo "hi"\tthere'] }], 'table', now).split('\n')[1]).toContain(
+      '   "sh -c \'echo \\"hi\\"\\tth…"   ',
+    );
+    expect(psText([{ ...row, command: [] }], 'table', now).split('\n')[1]).toMatch(/^p-web-1 {3}nginx {3}"" +web /);
+    expect(JSON.parse(psText([row], 'json', now))).toMatchObject({ Command: '"/docker-entrypoint.…"' });
+    expect(goQuote('a\\b\u0001\x7f…')).toBe('"a\\\\b\\x01\\x7f…"');
   });
 });

@@ -205,6 +205,7 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       const i = await rt.inspectContainer(c);
       expect(i.status).toBe('exited');
       expect(i.exitCode).toBe(3);
+      expect(i.command).toEqual(['sh', '-c', 'exit 3']); // ps's COMMAND
       const k = await run('killed');
       await rt.killContainer(k);
       expect(await rt.waitContainer(k)).toBe(137);

@@ -344,6 +344,8 @@ export function toContainerSummary(
 export interface RawContainerInspect {
   Id: string;
   Name?: Nullable<string>;
+  Path?: Nullable<string>;
+  Args?: Nullable<string[]>;
   Image?: Nullable<string>;
   Created?: Nullable<string>;
   State?: Nullable<{
@@ -410,6 +412,7 @@ export function toContainerInspect(c: RawContainerInspect): ContainerInspect {
   if (h !== undefined) out.health = h;
   if (!dockerZeroTime(state.StartedAt)) out.startedAt = state.StartedAt!;
   if (!dockerZeroTime(state.FinishedAt)) out.finishedAt = state.FinishedAt!;
+  if (c.Path) out.command = [c.Path, ...(c.Args ?? [])];
   return out;
 }
 

@@ -173,6 +173,8 @@ export class FakeState {
       mounts: c.mounts.map((m) => ({ ...m })),
       ...(c.status === 'running' || c.status === 'paused' ? { publishedPorts: published(c) } : {}),
       exitCode: c.exitCode,
+      // The fake has no image config: the spec's entrypoint and command.
+      ...(c.spec.entrypoint?.length || c.spec.command?.length ? { command: [...(c.spec.entrypoint ?? []), ...(c.spec.command ?? [])] } : {}),
     };
   }
 

@@ -35,6 +35,7 @@ import { detectCgroupMode, hierarchyRoots, removeEmptyCgroupDirs } from './oci/c
 import { createdCgroupParentDirs } from './container-create.js';
 import { refreshJoins } from './container-joins.js';
 import { healthcheckOf } from './monitor/healthcheck.js';
+import { mergeArgs } from './oci/process.js';
 import { stopSignalOf } from './oci/signals.js';
 import type { OciNetwork } from './oci/spec-types.js';
 import type { ContainerRecord } from './state.js';
@@ -155,10 +156,18 @@ export class ContainerService {
     const r = await this.record(idOrName);
     this.networkIds = await this.networks.ids();
     const status = await this.status(r);
-    const hc = r.state.health ? healthcheckOf(r.spec, await imageRunConfig(this.ctx, r)) : undefined;
+    const image = await imageRunConfig(this.ctx, r);
+    const hc = r.state.health ? healthcheckOf(r.spec, image) : undefined;
+    let command: string[] | undefined;
+    try {
+      command = mergeArgs(r.spec, image);
+    } catch {
+      // no command: the container could not have been created; nothing to show
+    }
     return {
       ...this.summary(r, status),
       exitCode: r.state.exitCode,
+      ...(command ? { command } : {}),
       ...(hc && r.state.health && (status === 'running' || status === 'paused') ? { health: r.state.health.status } : {}),
       ...(r.state.startedAt ? { startedAt: r.state.startedAt } : {}),
       ...(r.state.finishedAt ? { finishedAt: r.state.finishedAt } : {}),
