@@ -59,6 +59,14 @@ describe('withBlockIO', () => {
       input({ resources: { blkio: { weight: 300 } } }, { blkioSupport: { weight: false, weightDevice: false, throttle: false } }),
     );
     expect(none.linux.resources?.blockIO).toBeUndefined();
+    // discarded before any check, as Docker does (`--blkio-weight 5` on such a host: only the warning)
+    const unchecked = buildOciSpec(
+      input(
+        { resources: { blkio: { weight: 5, deviceReadBps: [{ path: '/dev/no-such-disk', value: 1 }] } } },
+        { blkioSupport: { weight: false, weightDevice: false, throttle: false } },
+      ),
+    );
+    expect(unchecked.linux.resources?.blockIO).toBeUndefined();
   });
 
   test("Docker's weight range 10..1000; a device that does not exist", () => {

@@ -61,19 +61,22 @@ export const withBlockIO: SpecOpt = (s, { spec, blockDevice = blockDeviceNumbers
   const can = support ?? { weight: true, weightDevice: true, throttle: true };
   const devices = (list: readonly BlkioDeviceSpec[] | undefined, field: 'weight' | 'rate'): OciBlockDevice[] =>
     (list ?? []).map((d) => {
-      if (field === 'weight' && d.value !== 0) checkWeight('weight_device weight', d.value);
-      else if (!Number.isInteger(d.value) || d.value < 0)
+      if (field === 'weight') {
+        if (d.value !== 0) checkWeight('weight_device weight', d.value);
+      } else if (!Number.isInteger(d.value) || d.value < 0)
         throw new TsComposeError('TSC_INVALID_RESOURCES', `blkio_config: invalid rate ${d.value} for ${d.path}`);
       const { major, minor } = blockDevice(d.path);
       return { major, minor, [field]: d.value };
     });
+  // What the kernel cannot apply is discarded first, unchecked (Docker's order: its weight range error only for a
+  // weight it keeps).
   const io: OciBlockIO = {};
-  if (b.weight !== undefined && b.weight !== 0) {
+  if (b.weight !== undefined && b.weight !== 0 && can.weight) {
     checkWeight('weight', b.weight);
-    if (can.weight) io.weight = b.weight;
+    io.weight = b.weight;
   }
-  const weightDevice = devices(b.weightDevice, 'weight');
-  if (weightDevice.length > 0 && can.weightDevice) io.weightDevice = weightDevice;
+  const weightDevice = can.weightDevice ? devices(b.weightDevice, 'weight') : [];
+  if (weightDevice.length > 0) io.weightDevice = weightDevice;
   const throttles = [
     ['throttleReadBpsDevice', b.deviceReadBps],
     ['throttleWriteBpsDevice', b.deviceWriteBps],
@@ -81,8 +84,8 @@ export const withBlockIO: SpecOpt = (s, { spec, blockDevice = blockDeviceNumbers
     ['throttleWriteIOPSDevice', b.deviceWriteIops],
   ] as const;
   for (const [key, list] of throttles) {
-    const d = devices(list, 'rate');
-    if (d.length > 0 && can.throttle) io[key] = d;
+    const d = can.throttle ? devices(list, 'rate') : [];
+    if (d.length > 0) io[key] = d;
   }
   if (Object.keys(io).length > 0) (s.linux.resources ??= {}).blockIO = io;
 };
