@@ -154,6 +154,25 @@ export interface ExecSession {
   wait(): Promise<number>;
 }
 
+/**
+ * A client attached to a container's main process (`attachContainer`): its output as the bytes it writes, from the
+ * attach on, and its stdin.
+ */
+export interface AttachSession {
+  /** The container has a TTY: its output all arrives on `stdout`, and `resize` applies. */
+  readonly tty: boolean;
+  /** The given stdin reaches the container (it was given one and the container has an open stdin). */
+  readonly stdin: boolean;
+  /** Ends when the container's process ends (once started, for an attach before the start), or on `close()`. */
+  readonly stdout: Readable;
+  /** As `stdout`; always empty with `tty`. */
+  readonly stderr: Readable;
+  /** Sets the container's terminal size; nothing without `tty` or when the backend has no terminal to size. */
+  resize(size: { readonly rows: number; readonly columns: number }): Promise<void>;
+  /** Detaches: stdin is no longer read, the output streams end; the container keeps running. */
+  close(): void;
+}
+
 /** One line of container output, without its trailing newline. */
 export interface LogLine {
   readonly stream: 'stdout' | 'stderr';

@@ -5,7 +5,7 @@
  * ./errors.ts.
  *
  * Covers the whole compose command set: containers, networks, volumes, images (pull, build, push, tag, list),
- * exec, logs, wait, pause/unpause, top, events, cp, export and commit, and a liveness ping. Adapters: ./docker/docker-runtime.ts
+ * exec, attach, logs, wait, pause/unpause, top, events, cp, export and commit, and a liveness ping. Adapters: ./docker/docker-runtime.ts
  * (DockerRuntime), ./native/native-runtime.ts (NativeRuntime), ./fake/fake-runtime.ts (FakeRuntime); pick one with
  * ./select.ts (selectRuntime).
  *
@@ -17,6 +17,7 @@
  */
 import type { Readable } from 'node:stream';
 import type {
+  AttachSession,
   ContainerInspect,
   ContainerSummary,
   ExecResult,
@@ -33,7 +34,7 @@ import type {
   StatsSample,
   VolumeInfo,
 } from './info.js';
-import type { BuildSpec, ContainerSpec, EndpointSpec, ExecSpec, HealthcheckSpec, Labels, NetworkSpec, VolumeSpec } from './spec.js';
+import type { AttachOptions, BuildSpec, ContainerSpec, EndpointSpec, ExecSpec, HealthcheckSpec, Labels, NetworkSpec, VolumeSpec } from './spec.js';
 
 export type * from './info.js';
 export type * from './spec.js';
@@ -161,6 +162,13 @@ export interface Runtime {
   exec(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecResult>;
   /** Like `exec`, but streams the output; for interactive use pass `stdin` (and `tty`). */
   execStream(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession>;
+  /**
+   * Attaches to the container's main process (`docker attach`, `run` without `-d`): its output from now on, and
+   * `options.stdin` forwarded to its stdin. A created container may be attached before it starts: the output then
+   * begins with the start's, and the session ends when that run ends. Without `stdinOnce`, the end of `stdin` leaves
+   * the container's stdin open and may end the session (Docker's engine does). NotFound when the container is missing.
+   */
+  attachContainer(idOrName: string, options?: AttachOptions): Promise<AttachSession>;
 
   /**
    * The container's output, line by line, stdout and stderr interleaved in arrival order (TTY containers:

@@ -102,7 +102,13 @@ export interface ContainerSpec {
   readonly hostname?: string;
   readonly domainname?: string;
   readonly tty?: boolean;
+  /** Keep the process's stdin open (compose `stdin_open`, `run -i`): what an attach forwards reaches it. */
   readonly openStdin?: boolean;
+  /**
+   * With `openStdin`: the first attached stdin that ends closes the container's stdin (Docker's `StdinOnce`;
+   * `run -i`, so `echo hi | run svc cat` ends). Without it the stdin stays open when an attach ends.
+   */
+  readonly stdinOnce?: boolean;
   readonly init?: boolean;
   readonly privileged?: boolean;
   readonly readOnly?: boolean;
@@ -328,5 +334,15 @@ export interface ExecSpec {
   readonly tty?: boolean | undefined;
   readonly privileged?: boolean | undefined;
   /** Fed to the process's stdin, which is closed when this stream ends. Absent = no stdin. */
+  readonly stdin?: Readable | undefined;
+}
+
+/** `attachContainer` options. */
+export interface AttachOptions {
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Forwarded to the container's stdin when it was created with `openStdin` (ignored otherwise: see
+   * `AttachSession.stdin`). Its end closes the container's stdin when it was created with `stdinOnce`.
+   */
   readonly stdin?: Readable | undefined;
 }

@@ -4,7 +4,7 @@
  * runs them from its own `*.contract.test.ts` (fake always, Docker when it answers, native as root with runc and
  * conmon). An adapter that cannot run here is skipped with the reason printed, unless TSCOMPOSE_E2E=1, when it fails.
  *
- * Cases: lifecycle and typed errors, exit codes, logs, exec, published ports (fixed, ephemeral, a range, udp),
+ * Cases: lifecycle and typed errors, exit codes, logs, exec, attach (stdin and output), published ports (fixed, ephemeral, a range, udp),
  * volumes, networks and DNS, labels, rename, pause, importImage, export and commit. Where the fake cannot do what a
  * real backend does, the target says so in `capabilities` (each flag says what it stands for) and the case checks
  * everything else.
@@ -16,7 +16,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type { ContainerSpec, LogLine, LogsOptions, PublishedPort, Runtime } from '../runtime.js';
 
 /** What a backend really does that the fake only records. Real adapters have every flag true. */
@@ -27,6 +27,8 @@ export interface ContractCapabilities {
   readonly dns: boolean;
   /** What a container writes to a named volume is there for the next container (the fake has no file system). */
   readonly volumeContent: boolean;
+  /** Containers run their command: it reads what an attach forwards and writes what the attach reads (the fake runs nothing). */
+  readonly processes: boolean;
 }
 
 export interface ContractTarget {
@@ -56,6 +58,12 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
     await sleep(200);
   }
+}
+
+async function text(stream: Readable): Promise<string> {
+  let out = '';
+  for await (const d of stream) out += (d as Buffer).toString();
+  return out;
 }
 
 async function collect(it: AsyncIterable<LogLine>): Promise<LogLine[]> {
@@ -241,6 +249,42 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       expect((await rt.exec(c, { cmd: ['pwd'], workdir: '/tmp' })).stdout).toBe('/tmp\n');
       await rt.stopContainer(c, { timeoutSeconds: 2 });
       await expect(rt.exec(c, { cmd: ['true'] })).rejects.toMatchObject(CONFLICT);
+    });
+
+    test('attachContainer before the start: stdin forwarded and, with stdinOnce, closed at its end; output as written', async () => {
+      const script = 'read l; echo "got $l"; printf partial; cat >/dev/null; echo " eof"; echo err >&2';
+      const c = await create('attach-once', { command: ['sh', '-c', script], openStdin: true, stdinOnce: true });
+      const session = await rt.attachContainer(c, { stdin: Readable.from([Buffer.from('hello\n'), Buffer.from('more\n')]) });
+      expect(session).toMatchObject({ tty: false, stdin: true });
+      await rt.startContainer(c);
+      const [out, err] = await Promise.all([text(session.stdout), text(session.stderr)]);
+      expect(await rt.waitContainer(c)).toBe(0);
+      if (!target.capabilities.processes) return;
+      expect(out).toBe('got hello\npartial eof\n');
+      expect(err).toBe('err\n');
+    });
+
+    test('attachContainer on a running container: its stdin (without stdinOnce) stays open after the input ends; close() detaches', async () => {
+      const c = await run('attach-open', { command: ['sh', '-c', 'while read l; do echo "got $l"; done; echo eof; exit 3'], openStdin: true });
+      const input = new PassThrough();
+      const session = await rt.attachContainer(c, { stdin: input });
+      expect(session).toMatchObject({ tty: false, stdin: true });
+      let out = '';
+      session.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const ended = new Promise<void>((resolve) => session.stdout.on('end', resolve));
+      input.write('one\n');
+      if (target.capabilities.processes) await until('the line reached the container', () => Promise.resolve(out.includes('got one')));
+      // Without stdinOnce the end of the input leaves the container's stdin open (Docker's engine ends the output then).
+      input.end();
+      await sleep(300);
+      if (target.capabilities.processes) expect((await rt.inspectContainer(c)).status).toBe('running');
+      session.close();
+      await ended;
+      expect(out).not.toContain('eof');
+      const plain = await run('attach-plain');
+      const none = await rt.attachContainer(plain, { stdin: Readable.from([Buffer.from('x\n')]) });
+      expect(none.stdin).toBe(false);
+      none.close();
     });
 
     test('ports: a fixed port on 127.0.0.1 and an ephemeral one, published and reachable', async () => {

@@ -187,6 +187,7 @@ export function toCreateBody(spec: ContainerSpec, inherited: ReadonlyMap<string,
   if (spec.openStdin !== undefined) {
     body.OpenStdin = spec.openStdin;
     body.AttachStdin = spec.openStdin;
+    if (spec.stdinOnce !== undefined) body.StdinOnce = spec.openStdin && spec.stdinOnce;
   }
   body.AttachStdout = true;
   body.AttachStderr = true;

@@ -20,6 +20,6 @@ runtimeContract('docker', {
         await runtime.pullImage(ref);
       });
     }
-    return { runtime, images, capabilities: { reachablePorts: true, dns: true, volumeContent: true } };
+    return { runtime, images, capabilities: { reachablePorts: true, dns: true, volumeContent: true, processes: true } };
   },
 });

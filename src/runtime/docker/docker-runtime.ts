@@ -33,6 +33,8 @@ import type {
   ExecSession,
   ExecSpec,
   ImageInfo,
+  AttachOptions,
+  AttachSession,
   ImageSummary,
   ListContainersOptions,
   ListOptions,
@@ -71,6 +73,7 @@ import {
 import { isAbortError, mapDockerError } from './errors.js';
 import { Demuxer, LineSplitter, splitTimestamp } from './streams.js';
 import { dockerContainerStats } from './stats.js';
+import { dockerAttach } from './attach.js';
 
 /** Reads a stream's chunks as Buffers. */
 async function* chunks(stream: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
@@ -207,6 +210,10 @@ export class DockerRuntime implements Runtime, DockerCall {
 
   containerStats(idOrName: string, options?: CallOptions): Promise<StatsSample> {
     return dockerContainerStats(this, idOrName, options);
+  }
+
+  attachContainer(idOrName: string, options?: AttachOptions): Promise<AttachSession> {
+    return dockerAttach(this, idOrName, options);
   }
 
   // -- exec ------------------------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ runtimeContract('fake', {
         onExec: simulateExec,
       }),
       images: { busybox: 'busybox:latest', python: 'python:3.11-slim' },
-      // The fake's differences from a real backend: no sockets, no DNS, no file system.
-      capabilities: { reachablePorts: false, dns: false, volumeContent: false },
+      // The fake's differences from a real backend: no sockets, no DNS, no file system, no processes.
+      capabilities: { reachablePorts: false, dns: false, volumeContent: false, processes: false },
     }),
 });

@@ -19,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type {
+  AttachOptions,
+  AttachSession,
   BuildCachePruneResult,
   StateCheckReport,
   BuildProgress,
@@ -233,6 +235,16 @@ export class FakeRuntime implements Runtime {
   async execStream(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
     await this.s.record('execStream', [idOrName, ...spec.cmd], options);
     return io.execStream(this.s, idOrName, spec);
+  }
+
+  async attachContainer(idOrName: string, options: AttachOptions = {}): Promise<AttachSession> {
+    await this.s.record('attachContainer', [idOrName], options);
+    return io.attach(this.s, idOrName, options);
+  }
+
+  /** What attached clients forwarded to the container's stdin (the fake runs no process that reads it). */
+  stdinOf(idOrName: string): { readonly data: string; readonly closed: boolean } {
+    return this.s.container(idOrName).stdin ?? { data: '', closed: false };
   }
 
   async *containerLogs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {

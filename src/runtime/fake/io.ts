@@ -3,11 +3,13 @@
  * cp (the bytes copied in are what comes back out).
  */
 import { once } from 'node:events';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { toUnixSeconds } from '../time.js';
 import {
   matchesLabels,
+  type AttachOptions,
+  type AttachSession,
   type ContainerInspect,
   type EventsOptions,
   type ExecResult,
@@ -49,6 +51,65 @@ export function emitLog(s: FakeState, idOrName: string, line: string, stream: 's
   const c = s.container(idOrName);
   c.logs.push({ stream, line, timestamp: new Date(s.nextEventTime()).toISOString() });
   s.bus.emit('change');
+}
+
+/**
+ * attachContainer: the lines `emitLog` gives the container from now on (each with its newline; all on stdout with a
+ * TTY), until it stops (after its start, when attached while created). What reaches its stdin is kept in
+ * `stdin` (the fake runs no process to read it); its end is recorded as `closed` when the container has `stdinOnce`.
+ */
+export function attach(s: FakeState, idOrName: string, options: AttachOptions): AttachSession {
+  const c = s.container(idOrName);
+  const tty = c.spec.tty ?? false;
+  const withStdin = options.stdin !== undefined && (c.spec.openStdin ?? false);
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let seen = c.logs.length;
+  let started = c.status === 'running' || c.status === 'paused';
+  let ended = false;
+  const onEvent = (ev: RuntimeEvent): void => {
+    if (ev.id === c.id && ev.action === 'start') started = true;
+  };
+  const pump = (): void => {
+    while (seen < c.logs.length) {
+      const l = c.logs[seen++]!;
+      (l.stream === 'stderr' && !tty ? stderr : stdout).write(`${l.line}\n`);
+    }
+    const running = c.status === 'running' || c.status === 'paused' || c.status === 'restarting';
+    if (!s.containers.has(c.id) || (started && !running)) finish();
+  };
+  const onData = (d: Buffer | string): void => {
+    c.stdin = { data: (c.stdin?.data ?? '') + d.toString(), closed: c.stdin?.closed ?? false };
+  };
+  const onEnd = (): void => {
+    if (c.spec.stdinOnce) c.stdin = { data: c.stdin?.data ?? '', closed: true };
+  };
+  function finish(): void {
+    if (ended) return;
+    ended = true;
+    s.bus.removeListener('event', onEvent);
+    s.bus.removeListener('change', pump);
+    options.stdin?.removeListener('data', onData);
+    options.stdin?.removeListener('end', onEnd);
+    options.stdin?.pause();
+    stdout.end();
+    stderr.end();
+  }
+  s.bus.on('event', onEvent);
+  s.bus.on('change', pump);
+  options.signal?.addEventListener('abort', finish, { once: true });
+  if (withStdin) {
+    options.stdin!.on('data', onData);
+    options.stdin!.on('end', onEnd);
+  }
+  return {
+    tty,
+    stdin: withStdin,
+    stdout,
+    stderr,
+    resize: () => Promise.resolve(),
+    close: finish,
+  };
 }
 
 export async function* containerLogs(s: FakeState, idOrName: string, options: LogsOptions): AsyncIterable<LogLine> {

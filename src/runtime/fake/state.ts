@@ -47,6 +47,8 @@ export interface FakeContainer {
   stoppedByUser?: boolean;
   /** Its run was cut off by the machine going down (FakeRuntime.crashAll). */
   interrupted?: boolean;
+  /** What attached clients forwarded to its stdin; `closed` once a `stdinOnce` container's stdin ended. */
+  stdin?: { data: string; closed: boolean };
 }
 
 export interface FakeNetwork {

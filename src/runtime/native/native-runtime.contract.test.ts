@@ -47,6 +47,6 @@ runtimeContract('native', {
       for (const m of mounts.reverse()) spawnSync('umount', ['-l', m.split(' ')[4]!]);
       rmSync(dir, { recursive: true, force: true });
     };
-    return { runtime, images, capabilities: { reachablePorts: true, dns: true, volumeContent: true }, cleanup };
+    return { runtime, images, capabilities: { reachablePorts: true, dns: true, volumeContent: true, processes: true }, cleanup };
   },
 });

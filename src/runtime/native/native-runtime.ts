@@ -15,8 +15,11 @@ import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { readSysctl } from '../../util/sysctl.js';
+import { nativeAttach } from './attach.js';
 import { projectLocalPath, withProjectLockIn } from '../project-lock.js';
 import type {
+  AttachOptions,
+  AttachSession,
   BuildCachePruneResult,
   StateCheckReport,
   BuildProgress,
@@ -153,6 +156,10 @@ export class NativeRuntime implements Runtime {
 
   execStream(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
     return this.io.execStream(idOrName, spec, options);
+  }
+
+  attachContainer(idOrName: string, options?: AttachOptions): Promise<AttachSession> {
+    return nativeAttach(this.ctx, this.containers, idOrName, options);
   }
 
   containerLogs(idOrName: string, options?: LogsOptions): AsyncIterable<LogLine> {

@@ -25,6 +25,7 @@ import { traced, traceSpan } from '../../../util/trace.js';
 import { healthcheckOf } from './healthcheck.js';
 import { monitorHealth } from './health-launch.js';
 import { imageRunConfig } from './record.js';
+import { pendingStdinFifo } from '../attach.js';
 
 function here(file: string): string {
   return fileURLToPath(new URL(file, import.meta.url));
@@ -71,6 +72,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const undoNetworks = async (): Promise<void> => {
     if (attached) await detachNetworks(ctx.paths, r).catch(() => undefined);
   };
+  const stdinFifo = r.spec.openStdin ? pendingStdinFifo(id) : undefined;
   const hook = here('./exit-hook.js');
   const startLog = path.join(run, 'start.log');
   await fs.rm(startLog, { force: true });
@@ -99,6 +101,8 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     path.join(run, 'conmon.pid'),
     '--socket-dir-path',
     path.join(ctx.paths.run, 'sock'),
+    // stdin: an attach's FIFO (../attach.ts), else kept open by conmon for `stdin_open` (attach writes to its pipe)
+    ...(r.spec.openStdin && stdinFifo === undefined ? ['--stdin'] : []),
     '--runtime-arg',
     `--root=${ctx.oci.root}`,
     '--runtime-arg',
@@ -144,6 +148,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       TSC_OCI_BINARY: ctx.oci.binary,
       TSC_OCI_ROOT: ctx.oci.root,
       TSC_OCI_START_LOG: startLog,
+      ...(stdinFifo === undefined ? {} : { TSC_STDIN_FIFO: stdinFifo }),
     },
   });
   if (spawned.code === 127) {
@@ -201,7 +206,8 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
  * The OCI runtime as conmon runs it: conmon's `create` becomes `run --detach` (create and start in one process of
  * the runtime; both runc and crun take create's flags there), so a container start costs one conmon and one
  * runtime process, none spawned by the CLI. The outcome goes to the start log ($TSC_OCI_START_LOG), which the CLI
- * watches: `started` or `start-failed N`. Any other command goes to the runtime unchanged.
+ * watches: `started` or `start-failed N`. Any other command goes to the runtime unchanged. With $TSC_STDIN_FIFO (an
+ * attach before the start, ../attach.ts) the container's stdin is that FIFO.
  */
 const WRAPPER = `#!/bin/sh
 # tscompose: conmon's OCI runtime. create = run --detach; anything else unchanged.
@@ -215,7 +221,7 @@ for a; do
   if [ -n "$first" ]; then set --; first=; fi
   if [ "$a" = create ] && [ -z "$swapped" ]; then set -- "$@" run --detach; swapped=1; else set -- "$@" "$a"; fi
 done
-"$rt" "$@"
+if [ -n "$TSC_STDIN_FIFO" ]; then "$rt" "$@" <"$TSC_STDIN_FIFO"; else "$rt" "$@"; fi
 st=$?
 if [ "$st" -eq 0 ]; then echo started; else echo "start-failed $st"; fi >>"$TSC_OCI_START_LOG"
 exit "$st"

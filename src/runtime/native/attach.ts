@@ -1,0 +1,195 @@
+/**
+ * `attachContainer` on the native runtime. conmon's own attach socket is a SOCK_SEQPACKET socket, which Node cannot
+ * open, so the container's stdin is reached as a pipe:
+ *
+ * - attached before the start (`run -i`, a `stdinOnce` container): the container's stdin is a FIFO in its run
+ *   directory that this process holds open (read-write, so opening it never blocks) and registers here; the start
+ *   (./monitor/conmon.ts) has conmon's OCI runtime wrapper run the container with that FIFO as its stdin. When the
+ *   given stdin ends, this process closes the FIFO: the container reads EOF, as Docker's StdinOnce.
+ * - any other container with `openStdin`: conmon keeps its stdin open (`--stdin`); an attach writes to the pipe the
+ *   container reads, opened through `/proc/<pid>/fd/0`. Its end leaves the container's stdin open (conmon holds it),
+ *   as Docker without StdinOnce.
+ *
+ * The output is the container's log (conmon's k8s-file) followed from the attach on, partial lines as written. The
+ * native runtime has no terminal: `tty` is false and `resize` does nothing.
+ */
+import { constants as fsConstants, open as openFd, promises as fs } from 'node:fs';
+import { Socket } from 'node:net';
+import * as path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { isMissing } from '../../lib/errors.js';
+import type { AttachOptions, AttachSession } from '../runtime.js';
+import type { ContainerService } from './containers.js';
+import type { NativeContext } from './context.js';
+import { parseK8sLine } from './logs.js';
+import { liveStatus } from './monitor/record.js';
+
+/** Container id → the stdin FIFO an attach made before its start (this process only). */
+const pendingStdin = new Map<string, string>();
+
+/** The FIFO to give the container as its stdin at this start, when an attach is waiting for it. */
+export function pendingStdinFifo(id: string): string | undefined {
+  return pendingStdin.get(id);
+}
+
+function stdinFifoPath(ctx: NativeContext, id: string): string {
+  return path.join(ctx.paths.run, id.slice(0, 12), 'stdin.fifo');
+}
+
+/** A write end of a pipe, as a non-blocking socket (a container that reads nothing never blocks this process). */
+async function openPipeForWriting(file: string, flags: number): Promise<Socket | undefined> {
+  try {
+    // A plain descriptor (not a FileHandle, which would close it again when collected): the socket owns it.
+    const fd = await new Promise<number>((resolve, reject) => openFd(file, flags | fsConstants.O_NONBLOCK, (e, n) => (e ? reject(e) : resolve(n))));
+    return new Socket({ fd, readable: false, writable: true });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where the container's stdin can be written: the FIFO of an attach before its start, else the pipe it reads. */
+async function stdinTarget(
+  ctx: NativeContext,
+  id: string,
+  created: boolean,
+  stdinOnce: boolean,
+  pid: number | undefined,
+): Promise<Socket | undefined> {
+  if (created && stdinOnce) {
+    const fifo = stdinFifoPath(ctx, id);
+    await fs.mkdir(path.dirname(fifo), { recursive: true });
+    await fs.rm(fifo, { force: true });
+    const made = await ctx.spawner.run({ command: 'mkfifo', args: ['-m', '600', fifo] });
+    if (made.code !== 0) return undefined;
+    const sock = await openPipeForWriting(fifo, fsConstants.O_RDWR);
+    if (sock) pendingStdin.set(id, fifo);
+    return sock;
+  }
+  if (pid === undefined) return undefined;
+  const link = await fs.readlink(`/proc/${pid}/fd/0`).catch(() => '');
+  if (!link.startsWith('pipe:')) return undefined; // the process replaced its stdin (or it is /dev/null)
+  return openPipeForWriting(`/proc/${pid}/fd/0`, fsConstants.O_WRONLY);
+}
+
+/** Appended complete lines of `file` from `offset` (restarting at 0 when it was truncated or rotated). */
+async function readLines(file: string, offset: number): Promise<{ lines: string[]; offset: number }> {
+  let fh: fs.FileHandle;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch (e) {
+    if (isMissing(e)) return { lines: [], offset };
+    throw e;
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size < offset) offset = 0;
+    if (size === offset) return { lines: [], offset };
+    const buf = Buffer.alloc(size - offset);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+    const end = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
+    if (end < 0) return { lines: [], offset };
+    return { lines: buf.subarray(0, end).toString('utf8').split('\n'), offset: offset + end + 1 };
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function nativeAttach(
+  ctx: NativeContext,
+  containers: ContainerService,
+  idOrName: string,
+  options: AttachOptions = {},
+): Promise<AttachSession> {
+  const r = await containers.record(idOrName);
+  const id = r.id;
+  const status = await containers.status(r);
+  const generation = r.state.generation;
+  const wasRunning = status === 'running' || status === 'paused';
+  const logFile = ctx.state.logFile(id);
+  let offset = (await fs.stat(logFile).catch(() => undefined))?.size ?? 0;
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const input: Readable | undefined = options.stdin;
+  const target = input && r.spec.openStdin ? await stdinTarget(ctx, id, status === 'created', r.spec.stdinOnce ?? false, r.state.pid) : undefined;
+  const stop = new AbortController();
+  let ended = false;
+
+  // Started since the attach (or running then): the container holds its stdin; before, a FIFO nobody holds loses its data.
+  let sawStart = wasRunning;
+  const closeStdin = (): void => {
+    if (!target || !input) return;
+    input.unpipe(target);
+    void (async () => {
+      while (!sawStart && !ended) await new Promise((resolve) => setTimeout(resolve, 25));
+      if (!target.destroyed) target.end(() => target.destroy());
+    })();
+  };
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
+    stop.abort();
+    if (target && input) {
+      input.unpipe(target);
+      target.destroy();
+      if (pendingStdin.delete(id)) void fs.rm(stdinFifoPath(ctx, id), { force: true });
+    }
+    stdout.end();
+    stderr.end();
+  };
+  if (target && input) {
+    target.on('error', () => undefined); // the container is gone or closed its stdin: nothing more to forward
+    input.pipe(target, { end: false });
+    input.once('end', closeStdin);
+  }
+  options.signal?.addEventListener('abort', finish, { once: true });
+
+  // Ended: the container stopped after the run it was attached to (the next one, attached while created), or is gone.
+  const over = async (): Promise<boolean> => {
+    const cur = await ctx.state.read(id);
+    if (!cur) return true;
+    if (cur.state.generation > generation && !sawStart) {
+      sawStart = true;
+      if (pendingStdin.delete(id)) void fs.rm(stdinFifoPath(ctx, id), { force: true });
+    }
+    const s = await liveStatus(ctx, cur);
+    if (s === 'running' || s === 'paused' || s === 'restarting') return false;
+    return wasRunning || cur.state.generation > generation;
+  };
+  void (async () => {
+    let idle = 0;
+    try {
+      while (!stop.signal.aborted) {
+        const done = await over();
+        const r2 = await readLines(logFile, offset);
+        offset = r2.offset;
+        for (const raw of r2.lines) {
+          const rec = parseK8sLine(raw);
+          if (rec && !ended) (rec.stream === 'stderr' ? stderr : stdout).write(rec.partial ? rec.text : `${rec.text}\n`);
+        }
+        if (done) break;
+        idle = r2.lines.length > 0 ? 0 : idle + 1;
+        await new Promise<void>((resolve) => {
+          const wake = (): void => {
+            clearTimeout(t);
+            stop.signal.removeEventListener('abort', wake);
+            resolve();
+          };
+          const t = setTimeout(wake, idle < 40 ? 25 : 100);
+          stop.signal.addEventListener('abort', wake, { once: true });
+        });
+      }
+    } catch {
+      // the record or log went away: the attach ends
+    }
+    finish();
+  })();
+
+  return {
+    tty: false,
+    stdin: target !== undefined,
+    stdout,
+    stderr,
+    resize: () => Promise.resolve(),
+    close: finish,
+  };
+}
