@@ -3,12 +3,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { UsageError } from '../errors.js';
 import { serviceDependencies } from '../project/dependencies.js';
 import { serviceConfigHash } from '../project/hash.js';
 import { InvalidPortError, parsePortSpec } from '../project/ports.js';
 import type { Project, ServiceConfig } from '../project/types.js';
-import type { ContainerSpec, ExecSession, LogLine, PortBinding } from '../runtime/runtime.js';
+import type { AttachSession, ContainerSpec, ExecSession, LogLine, PortBinding } from '../runtime/runtime.js';
 import { serviceContainer } from './containers.js';
 import { containerSpec, portBindings } from './container-spec.js';
 import { done, working, type EngineContext } from './events.js';
@@ -38,6 +39,10 @@ export interface RunOptions extends RunOverrides {
   readonly labels?: readonly string[] | undefined;
   /** Allocate a TTY (not `-T` and stdin is a terminal). */
   readonly tty?: boolean | undefined;
+  /** `-i`: keep the container's stdin open; attached runs forward `stdio.stdin` to it, closing it at its end. */
+  readonly interactive?: boolean | undefined;
+  /** Attached runs: the container's streams, attached before its start (output as written, not as lines). */
+  readonly stdio?: RunStdio | undefined;
   readonly rm?: boolean | undefined;
   readonly detach?: boolean | undefined;
   readonly noDeps?: boolean | undefined;
@@ -57,11 +62,40 @@ export interface RunOptions extends RunOverrides {
   readonly pollIntervalMs?: number | undefined;
 }
 
+/** The terminal side of an attached run (or attach): where the container's streams go. */
+export interface RunStdio {
+  /** Forwarded to the container's stdin (with `interactive`). */
+  readonly stdin?: Readable | undefined;
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  /** Given the session once attached (a terminal's size goes to `resize`). */
+  readonly onAttached?: ((session: AttachSession) => void) | undefined;
+  /** Resolves when the user detaches (the detach keys): the container keeps running. */
+  readonly detach?: Promise<void> | undefined;
+}
+
 export interface RunResult {
   readonly id: string;
   readonly name: string;
-  /** Absent for detached runs. */
+  /** Absent for detached runs (`-d`, or detached with the detach keys: then `detached`). */
   readonly exitCode?: number;
+  readonly detached?: boolean;
+}
+
+/** Copies the session's output to `stdio` until it ends, or until the user detaches (then true). */
+export async function pumpSession(session: AttachSession, stdio: RunStdio): Promise<boolean> {
+  session.stdout.pipe(stdio.stdout, { end: false });
+  session.stderr.pipe(stdio.stderr, { end: false });
+  const ended = Promise.all([finished(session.stdout), finished(session.stderr)]).then(
+    () => false,
+    () => false,
+  );
+  const detached = stdio.detach?.then(() => true);
+  const result = await (detached ? Promise.race([ended, detached]) : ended);
+  if (result) session.close();
+  session.stdout.unpipe(stdio.stdout);
+  session.stderr.unpipe(stdio.stderr);
+  return result;
 }
 
 /** `-p`/`--publish`: compose's short port syntax (one parser, src/project/ports.ts); a bad value is a usage error. */
@@ -128,8 +162,10 @@ export function runSpec(project: Project, service: string, svc: ServiceConfig, n
   if (options.workdir !== undefined) spec.workingDir = options.workdir;
   if (options.user !== undefined) spec.user = options.user;
   spec.tty = options.tty ?? false;
-  // Output is streamed through the logs; stdin is not attached (an open stdin would keep shells waiting).
-  spec.openStdin = false;
+  // compose: `service.StdinOpen = opts.Interactive`; StdinOnce when attached, so the end of the input ends it.
+  spec.openStdin = options.interactive ?? false;
+  if (spec.openStdin) spec.stdinOnce = !options.detach;
+  else delete spec.stdinOnce;
   const ports = [...(options.servicePorts ? (base.ports ?? []) : []), ...(options.publish ?? []).flatMap(parsePublish)];
   if (ports.length > 0) spec.ports = ports;
   else delete spec.ports;
@@ -172,16 +208,30 @@ export async function run(ctx: EngineContext, project: Project, service: string,
   ctx.events.emit(working(resource, 'Creating'));
   const { id } = await ctx.runtime.createContainer(spec, { signal: ctx.signal });
   ctx.events.emit(done(resource, 'Created'));
-  await ctx.runtime.startContainer(id, { signal: ctx.signal });
+  const stdio = options.detach ? undefined : options.stdio;
+  // Attached before the start, as `docker run`: no output is missed and the stdin is there from the first read.
+  const session = stdio
+    ? await ctx.runtime.attachContainer(id, { signal: ctx.signal, ...(options.interactive && stdio.stdin ? { stdin: stdio.stdin } : {}) })
+    : undefined;
+  try {
+    await ctx.runtime.startContainer(id, { signal: ctx.signal });
+  } catch (e) {
+    session?.close();
+    throw e;
+  }
   // compose runs the service's post_start hooks in a one-off container too, once it started.
   for (const hook of svc.post_start ?? []) {
     ctx.events.emit(working(resource, 'Running post_start hook'));
     await runHook(ctx.runtime, { container: id, service, phase: 'post_start', exec: hookExec(hook, svc) }, { signal: ctx.signal });
   }
   if (options.detach) return { id, name };
+  if (session && stdio) {
+    stdio.onAttached?.(session);
+    if (await pumpSession(session, stdio)) return { id, name, detached: true };
+  }
 
   const output = (async () => {
-    if (!options.onOutput) return;
+    if (session || !options.onOutput) return;
     try {
       for await (const line of ctx.runtime.containerLogs(id, { follow: true, signal: ctx.signal })) options.onOutput(line);
     } catch {

@@ -1,8 +1,9 @@
 /**
  * `attach SERVICE`: docker compose's attach (`--index`, `--no-stdin`, `--sig-proxy`, `--detach-keys`): the container's
- * output from now until it stops, then its exit code. Standard input cannot be forwarded (the runtime port has no
- * attach to a container's main process): unless `--no-stdin`, a terminal's user is told so once. Ctrl-C goes to the
- * container with `--sig-proxy` (the default), else it detaches.
+ * output from now until it stops, then its exit code; our stdin forwarded unless `--no-stdin` (it reaches a container
+ * with `stdin_open`); with a TTY, our terminal in raw mode and its size followed. The detach keys (default
+ * ctrl-p,ctrl-q) leave the container running. Ctrl-C goes to the container with `--sig-proxy` (the default; not
+ * with a TTY, as docker), else it detaches.
  */
 import type { Command } from '@commander-js/extra-typings';
 import type { CommandContext, ContextOf } from '../context.js';
@@ -37,31 +38,35 @@ export async function runAttach(ctx: CommandContext, service: string | undefined
   const { UsageError } = await import('../../errors.js');
   if (service === undefined) throw new UsageError("missing required argument 'service'");
   const index = replicaIndex(opts.index);
-  const [{ attachService }, { projectOrName, withSession }] = await Promise.all([import('../../engine/attach.js'), import('../session.js')]);
+  const [{ attachService }, { projectOrName, withSession }, { terminalStdio }, { DEFAULT_DETACH_KEYS, parseDetachKeys }] = await Promise.all([
+    import('../../engine/attach.js'),
+    import('../session.js'),
+    import('../attach-terminal.js'),
+    import('../detach-keys.js'),
+  ]);
+  const detachKeys = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
   const { name } = projectOrName(ctx, [service]);
   const code = await withSession(
     ctx,
     async (s) => {
       s.renderer.stop();
-      const attached = await attachService(s.engine, name, service, {
-        index,
-        onOutput: (line) => (line.stream === 'stderr' ? ctx.out.stderr : ctx.out.stdout).write(`${line.line}\n`),
-      });
-      if (opts.stdin !== false && process.stdin.isTTY === true)
-        ctx.out.warn(
-          `stdin is not attached: the ${s.engine.runtime.kind} runtime gives no access to a container's standard input (\`exec -it ${service} sh\` does); --no-stdin leaves this out`,
-        );
-      const onSignal = (sig: NodeJS.Signals): void => {
-        if (opts.sigProxy === false) s.controller.abort();
-        else void attached.signal(sig);
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const stdio = terminalStdio({ forwardStdin: opts.stdin !== false, detachKeys, stdout: ctx.out.stdout, stderr: ctx.out.stderr });
       try {
-        return await attached.done;
+        const attached = await attachService(s.engine, name, service, { index, stdio });
+        const onSignal = (sig: NodeJS.Signals): void => {
+          if (opts.sigProxy === false || attached.session.tty) s.controller.abort();
+          else void attached.signal(sig);
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        try {
+          return await attached.done;
+        } finally {
+          process.removeListener('SIGINT', onSignal);
+          process.removeListener('SIGTERM', onSignal);
+        }
       } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
+        stdio.restore();
       }
     },
     { handleSignals: false },

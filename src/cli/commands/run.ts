@@ -66,7 +66,7 @@ export interface RunCliOptions {
   useAliases?: true;
   user?: string;
   workdir?: string;
-  /** `-i`: always on (stdin is not forwarded; the flag is accepted as docker compose's default). */
+  /** `-i`: always on, as docker compose's default: the container's stdin is ours (its end closes it). */
   interactive?: boolean;
   volume?: string[];
   capAdd?: string[];
@@ -76,47 +76,62 @@ export interface RunCliOptions {
 }
 
 export async function runRun(ctx: CommandContext, service: string, command: string[], opts: RunCliOptions): Promise<void> {
-  const [{ run }, { runEnvironment }, { loadProject, originOf, withSession }] = await Promise.all([
-    import('../../engine/run.js'),
-    import('../../engine/run-overrides.js'),
-    import('../session.js'),
-  ]);
+  const [{ run }, { runEnvironment }, { loadProject, originOf, withSession }, { terminalStdio }, { DEFAULT_DETACH_KEYS, parseDetachKeys }] =
+    await Promise.all([
+      import('../../engine/run.js'),
+      import('../../engine/run-overrides.js'),
+      import('../session.js'),
+      import('../attach-terminal.js'),
+      import('../detach-keys.js'),
+    ]);
   // `-q`: no progress at all (docker compose's quiet display), pulls included.
   if (opts.quiet) ctx = { ...ctx, globals: { ...ctx.globals, progress: 'quiet' } };
   const loaded = loadProject(ctx, [service]);
+  const interactive = opts.interactive !== false;
   const result = await withSession(ctx, async (s) => {
-    const r = await run(s.engine, loaded.project, service, {
-      command,
-      ...(opts.entrypoint === undefined ? {} : { entrypoint: splitShellWords(opts.entrypoint) }),
-      env: runEnvironment(opts.env, opts.envFromFile),
-      hostEnv: process.env,
-      volumes: opts.volume,
-      capAdd: opts.capAdd,
-      capDrop: opts.capDrop,
-      baseDir: loaded.meta.workingDir,
-      workdir: opts.workdir,
-      user: opts.user,
-      name: opts.name,
-      labels: opts.label,
-      tty: opts.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true,
-      rm: opts.rm,
-      detach: opts.detach,
-      noDeps: opts.deps === false,
-      servicePorts: opts.servicePorts,
-      publish: opts.publish,
-      useAliases: opts.useAliases,
-      build: (opts.build ? 'always' : undefined) as BuildPolicy | undefined,
-      pull: opts.pull as PullPolicy | undefined,
-      quietPull: opts.quietPull ?? opts.quiet,
-      removeOrphans: opts.removeOrphans,
-      origin: originOf(loaded),
-      onOutput: (line) => {
-        s.renderer.stop();
-        (line.stream === 'stderr' ? ctx.out.stderr : ctx.out.stdout).write(`${line.line}\n`);
-      },
-    });
-    return r;
+    // Attached: the container's streams are ours from its start (stdin too with -i, the default).
+    const stdio = opts.detach
+      ? undefined
+      : terminalStdio({
+          forwardStdin: interactive,
+          detachKeys: parseDetachKeys(DEFAULT_DETACH_KEYS),
+          stdout: ctx.out.stdout,
+          stderr: ctx.out.stderr,
+          beforeOutput: () => s.renderer.stop(),
+        });
+    try {
+      return await run(s.engine, loaded.project, service, {
+        command,
+        ...(opts.entrypoint === undefined ? {} : { entrypoint: splitShellWords(opts.entrypoint) }),
+        env: runEnvironment(opts.env, opts.envFromFile),
+        hostEnv: process.env,
+        volumes: opts.volume,
+        capAdd: opts.capAdd,
+        capDrop: opts.capDrop,
+        baseDir: loaded.meta.workingDir,
+        workdir: opts.workdir,
+        user: opts.user,
+        name: opts.name,
+        labels: opts.label,
+        tty: opts.tty !== false && process.stdin.isTTY === true && process.stdout.isTTY === true,
+        interactive,
+        stdio,
+        rm: opts.rm,
+        detach: opts.detach,
+        noDeps: opts.deps === false,
+        servicePorts: opts.servicePorts,
+        publish: opts.publish,
+        useAliases: opts.useAliases,
+        build: (opts.build ? 'always' : undefined) as BuildPolicy | undefined,
+        pull: opts.pull as PullPolicy | undefined,
+        quietPull: opts.quietPull ?? opts.quiet,
+        removeOrphans: opts.removeOrphans,
+        origin: originOf(loaded),
+      });
+    } finally {
+      stdio?.restore();
+    }
   });
   if (opts.detach) ctx.out.stdout.write(`${result.name}\n`);
-  else process.exitCode = result.exitCode ?? 0;
+  else if (!result.detached) process.exitCode = result.exitCode ?? 0;
 }
