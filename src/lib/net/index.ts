@@ -6,3 +6,4 @@ export * from './firewall.js';
 export * from './network.js';
 export * from './run.js';
 export * from './macvlan.js';
+export * from './endpoint-ports.js';

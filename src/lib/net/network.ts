@@ -39,16 +39,13 @@ import { NetworkError } from './errors.js';
 import {
   applyFirewall,
   ensureIptablesAccept,
-  pickFreePort,
-  portConflicts,
   removeFirewall,
   removeIptablesAccept,
   type FirewallNetwork,
   type FirewallPort,
   type PortMapping,
-  type Protocol,
 } from './firewall.js';
-import { checkProtocolSupported, ephemeralRange, hostPortFree, pickPortInRange } from './host-ports.js';
+import { resolvePorts, type PortRequest } from './endpoint-ports.js';
 import {
   allocateAddress,
   planNetwork,
@@ -136,17 +133,6 @@ export interface CreateNetworkRequest {
   /** compose `driver_opts` (`com.docker.network.driver.mtu` is honoured; macvlan/ipvlan: ./macvlan.ts's). */
   readonly driverOpts?: Readonly<Record<string, string>>;
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-/**
- * A port to publish, Docker's meaning: `hostPort` undefined = an ephemeral port; `start === end` = that port; a
- * range = one free port of it (the lowest free one), picked at connect.
- */
-export interface PortRequest {
-  readonly hostIp?: string;
-  readonly hostPort?: { readonly start: number; readonly end: number };
-  readonly containerPort: number;
-  readonly protocol: Protocol;
 }
 
 export interface ConnectRequest {
@@ -374,51 +360,19 @@ export class NativeNetworks {
       const ifname = req.ifname ?? old?.ifname ?? firstFreeIfname(sameNs.map((x) => x.e.ifname));
       if (sameNs.some((x) => x.e.ifname === ifname)) throw new NetworkError(`interface ${ifname} is already used in netns ${nsName}`);
       const defaultRoute = req.defaultRoute ?? (old?.defaultRoute || (!net.internal && !sameNs.some((x) => x.e.defaultRoute)));
-      // Ports: keep the host ports of a previous run of this endpoint, pick ephemeral ones and one port of each
-      // range, refuse clashes.
       const taken = Object.values(state.networks).flatMap((n) =>
         Object.values(n.endpoints)
           .filter((e) => !(n.key === net.key && e.endpointId === req.endpointId))
           .flatMap((e) => e.ports),
       );
-      const ports: FirewallPort[] = [];
-      const used = (protocol: Protocol): Set<number> => new Set([...taken, ...ports].filter((p) => p.protocol === protocol).map((p) => p.hostPort));
       // macvlan/ipvlan: nothing published (Docker ignores ports there: the container is on the segment itself).
-      for (const p of net.internal || net.link ? [] : (req.ports ?? [])) {
-        checkProtocolSupported(p.protocol);
-        const prev = old?.ports.find(
-          (o) =>
-            o.containerPort === p.containerPort &&
-            o.protocol === p.protocol &&
-            (o.hostIp ?? '') === (p.hostIp ?? '') &&
-            (!p.hostPort || (o.hostPort >= p.hostPort.start && o.hostPort <= p.hostPort.end)),
-        );
-        let hostPort: number;
-        if (prev) hostPort = prev.hostPort;
-        else if (!p.hostPort) {
-          hostPort =
-            p.protocol === 'sctp'
-              ? await pickPortInRange('sctp', await ephemeralRange(), p.hostIp, used('sctp'))
-              : await pickFreePort(p.protocol, p.hostIp, used(p.protocol));
-        } else if (p.hostPort.start !== p.hostPort.end) hostPort = await pickPortInRange(p.protocol, p.hostPort, p.hostIp, used(p.protocol));
-        else {
-          hostPort = p.hostPort.start;
-          if (req.checkHostBind !== false && !(await hostPortFree(p.protocol, hostPort, p.hostIp))) {
-            throw new NetworkError(`host port ${p.hostIp ?? '0.0.0.0'}:${hostPort}/${p.protocol} is in use by a host process`);
-          }
-        }
-        const fp: FirewallPort = {
-          ...(p.hostIp !== undefined ? { hostIp: p.hostIp } : {}),
-          hostPort,
-          containerPort: p.containerPort,
-          protocol: p.protocol,
-          containerIp: ip,
-          ...(req.owner ? { owner: req.owner } : {}),
-        };
-        const clash = portConflicts([...taken, ...ports], [fp]);
-        if (clash.length) throw new NetworkError(clash[0]!);
-        ports.push(fp);
-      }
+      const ports = await resolvePorts(net.internal || net.link ? [] : (req.ports ?? []), {
+        taken,
+        ...(old ? { previous: old.ports } : {}),
+        containerIp: ip,
+        ...(req.owner ? { owner: req.owner } : {}),
+        checkHostBind: req.checkHostBind !== false,
+      });
       const rec: EndpointRecord = {
         endpointId: req.endpointId,
         netns: nsName,
