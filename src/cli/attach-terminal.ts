@@ -7,13 +7,13 @@
 import type { Readable, Transform } from 'node:stream';
 import type { RunStdio } from '../engine/run.js';
 import type { AttachSession } from '../runtime/runtime.js';
-import { detachKeyFilter } from './detach-keys.js';
+import { detachKeyFilter, parseDetachKeys } from './detach-keys.js';
 
 export interface TerminalStdioOptions {
   /** Forward our stdin (not `--no-stdin`, not `run -d`). */
   readonly forwardStdin: boolean;
-  /** parseDetachKeys's bytes; matched only when our stdin is a terminal. */
-  readonly detachKeys: Buffer;
+  /** The detach keys as given (`ctrl-p,ctrl-q`); matched only when our stdin is a terminal. A usage error when invalid. */
+  readonly detachKeys: string;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
   /** Called once attached, before any output (stops the progress display). */
@@ -30,13 +30,14 @@ export function terminalStdio(
   input: NodeJS.ReadStream = process.stdin,
   output: NodeJS.WriteStream = process.stdout,
 ): TerminalStdio {
+  const keys = parseDetachKeys(options.detachKeys);
   let onDetach: () => void = () => undefined;
   const detach = new Promise<void>((resolve) => (onDetach = resolve));
   let filter: Transform | undefined;
   let stdin: Readable | undefined;
   if (options.forwardStdin) {
     if (input.isTTY) {
-      filter = detachKeyFilter(options.detachKeys, onDetach);
+      filter = detachKeyFilter(keys, onDetach);
       input.pipe(filter);
       stdin = filter;
     } else {
@@ -50,6 +51,7 @@ export function terminalStdio(
     stdout: options.stdout,
     stderr: options.stderr,
     detach,
+    detachKeys: options.detachKeys,
     onAttached: (session: AttachSession) => {
       options.beforeOutput?.();
       if (session.tty && session.stdin && input.isTTY && typeof input.setRawMode === 'function') {

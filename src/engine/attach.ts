@@ -28,7 +28,11 @@ export interface Attached {
 export async function attachService(ctx: EngineContext, project: string, service: string, options: AttachOptions): Promise<Attached> {
   const c = await serviceContainer(ctx.runtime, project, service, options.index ?? 1, ctx.signal);
   const { stdio } = options;
-  const session = await ctx.runtime.attachContainer(c.id, { signal: ctx.signal, ...(stdio.stdin ? { stdin: stdio.stdin } : {}) });
+  const session = await ctx.runtime.attachContainer(c.id, {
+    signal: ctx.signal,
+    detachKeys: stdio.detachKeys,
+    ...(stdio.stdin ? { stdin: stdio.stdin } : {}),
+  });
   stdio.onAttached?.(session);
   const done = (async (): Promise<number | undefined> => {
     if (await pumpSession(session, stdio)) return undefined;

@@ -72,6 +72,8 @@ export interface RunStdio {
   readonly onAttached?: ((session: AttachSession) => void) | undefined;
   /** Resolves when the user detaches (the detach keys): the container keeps running. */
   readonly detach?: Promise<void> | undefined;
+  /** The detach keys as the user gave them (`ctrl-p,ctrl-q`), for a backend that matches them itself. */
+  readonly detachKeys?: string | undefined;
 }
 
 export interface RunResult {
@@ -211,7 +213,11 @@ export async function run(ctx: EngineContext, project: Project, service: string,
   const stdio = options.detach ? undefined : options.stdio;
   // Attached before the start, as `docker run`: no output is missed and the stdin is there from the first read.
   const session = stdio
-    ? await ctx.runtime.attachContainer(id, { signal: ctx.signal, ...(options.interactive && stdio.stdin ? { stdin: stdio.stdin } : {}) })
+    ? await ctx.runtime.attachContainer(id, {
+        signal: ctx.signal,
+        detachKeys: stdio.detachKeys,
+        ...(options.interactive && stdio.stdin ? { stdin: stdio.stdin } : {}),
+      })
     : undefined;
   try {
     await ctx.runtime.startContainer(id, { signal: ctx.signal });

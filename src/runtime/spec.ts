@@ -345,4 +345,9 @@ export interface AttachOptions {
    * `AttachSession.stdin`). Its end closes the container's stdin when it was created with `stdinOnce`.
    */
   readonly stdin?: Readable | undefined;
+  /**
+   * The keys the user detaches with (`ctrl-p,ctrl-q` syntax). The client matches them in what it forwards; a backend
+   * that matches detach keys itself (Docker's engine, with a TTY) is told these, so it does not detach on others.
+   */
+  readonly detachKeys?: string | undefined;
 }

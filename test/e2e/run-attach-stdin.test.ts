@@ -13,6 +13,10 @@ import { NativeSuite, nativeDescribe } from './native-harness.js';
 const COMPOSE = `services:
   svc:
     image: busybox:latest
+  term:
+    image: busybox:latest
+    tty: true
+    stdin_open: true
   reader:
     image: busybox:latest
     stdin_open: true
@@ -124,6 +128,34 @@ const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).statu
       child.stdin.write(Buffer.from([0x10, 0x11]));
       expect(await exited).toBe(0);
       expect(ok(tsc(p, 'ps', '--format', '{{.State}}'))).toBe('running\n');
+      ok(tsc(p, 'down', '-t', '0'));
+    },
+    120_000,
+  );
+
+  (hasScript ? test : test.skip)(
+    'attach --detach-keys to a tty service: ctrl-p ctrl-q reach it (the engine does not detach on them), the given keys detach',
+    async () => {
+      p = projects.create({ 'compose.yaml': COMPOSE });
+      ok(tsc(p, 'up', '-d', 'term'));
+      const cmd = `${bin} -p ${p.name} attach --detach-keys ctrl-x,x term`;
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: p.dir, env: dockerEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const until = async (what: string): Promise<void> => {
+        for (let i = 0; i < 300 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(out).toContain(what);
+      };
+      await new Promise((r) => setTimeout(r, 1500)); // attached
+      child.stdin.write('echo one-$((0+1))\r');
+      await until('one-1');
+      child.stdin.write(Buffer.from([0x10, 0x11]));
+      child.stdin.write('echo two-$((1+1))\r');
+      await until('two-2');
+      child.stdin.write(Buffer.from([0x18, 0x78]));
+      expect(await exited).toBe(0);
+      expect(ok(tsc(p, 'ps', '--format', '{{.Service}} {{.State}}'))).toBe('term running\n');
       ok(tsc(p, 'down', '-t', '0'));
     },
     120_000,

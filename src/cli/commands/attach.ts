@@ -44,7 +44,8 @@ export async function runAttach(ctx: CommandContext, service: string | undefined
     import('../attach-terminal.js'),
     import('../detach-keys.js'),
   ]);
-  const detachKeys = parseDetachKeys(opts.detachKeys ?? DEFAULT_DETACH_KEYS);
+  const detachKeys = opts.detachKeys ?? DEFAULT_DETACH_KEYS;
+  parseDetachKeys(detachKeys); // a usage error before anything is attached
   const { name } = projectOrName(ctx, [service]);
   const code = await withSession(
     ctx,

@@ -76,14 +76,13 @@ export interface RunCliOptions {
 }
 
 export async function runRun(ctx: CommandContext, service: string, command: string[], opts: RunCliOptions): Promise<void> {
-  const [{ run }, { runEnvironment }, { loadProject, originOf, withSession }, { terminalStdio }, { DEFAULT_DETACH_KEYS, parseDetachKeys }] =
-    await Promise.all([
-      import('../../engine/run.js'),
-      import('../../engine/run-overrides.js'),
-      import('../session.js'),
-      import('../attach-terminal.js'),
-      import('../detach-keys.js'),
-    ]);
+  const [{ run }, { runEnvironment }, { loadProject, originOf, withSession }, { terminalStdio }, { DEFAULT_DETACH_KEYS }] = await Promise.all([
+    import('../../engine/run.js'),
+    import('../../engine/run-overrides.js'),
+    import('../session.js'),
+    import('../attach-terminal.js'),
+    import('../detach-keys.js'),
+  ]);
   // `-q`: no progress at all (docker compose's quiet display), pulls included.
   if (opts.quiet) ctx = { ...ctx, globals: { ...ctx.globals, progress: 'quiet' } };
   const loaded = loadProject(ctx, [service]);
@@ -94,7 +93,7 @@ export async function runRun(ctx: CommandContext, service: string, command: stri
       ? undefined
       : terminalStdio({
           forwardStdin: interactive,
-          detachKeys: parseDetachKeys(DEFAULT_DETACH_KEYS),
+          detachKeys: DEFAULT_DETACH_KEYS,
           stdout: ctx.out.stdout,
           stderr: ctx.out.stderr,
           beforeOutput: () => s.renderer.stop(),

@@ -27,6 +27,7 @@ export async function dockerAttach(d: DockerCall, idOrName: string, options: Att
       stdout: true,
       stderr: true,
       ...(withStdin ? { hijack: true } : {}),
+      ...(options.detachKeys ? { detachKeys: options.detachKeys } : {}),
       ...sig(options),
     } as Docker.ContainerAttachOptions),
   )) as NodeJS.ReadWriteStream & { destroy?: (e?: Error) => void };
