@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProjectSync } from '../project/load.js';
 import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
-import type { LogLine } from '../runtime/runtime.js';
+import { LogsNotReadableError } from '../runtime/errors.js';
+import type { LogLine, LogsOptions } from '../runtime/runtime.js';
 import { MemorySink } from './events.js';
 import { logs, type LogConsumer } from './logs.js';
 import { up } from './up.js';
@@ -98,5 +99,45 @@ describe('logs', () => {
     const done = logs({ runtime: rt, events: new MemorySink(), signal: ac.signal }, 'demo', new Collect(), { follow: true });
     setTimeout(() => ac.abort(), 20);
     await done;
+  });
+
+  /** The db container's logging driver keeps nothing (`none`): the runtime refuses to read its log. */
+  async function withUnreadableDb(): Promise<FakeRuntime> {
+    const rt = await setup();
+    const db = (await rt.listContainers({ all: true })).find((c) => c.name === 'demo-db-1')!.id;
+    const read = rt.containerLogs.bind(rt);
+    rt.containerLogs = (id: string, o?: LogsOptions) => {
+      if (id === db || id === 'demo-db-1')
+        return { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new LogsNotReadableError('demo-db-1')) }) };
+      return read(id, o);
+    };
+    return rt;
+  }
+
+  test("a container whose driver keeps nothing: docker compose's warning, the others' logs, success", async () => {
+    const rt = await withUnreadableDb();
+    const c = new Collect();
+    const sink = new MemorySink();
+    await logs({ runtime: rt, events: sink }, 'demo', c);
+    expect(c.out).toEqual(['web-1 | w1 first', 'web-1 | w1 second', 'web-2 | w2 first']);
+    expect(sink.lines()).toEqual([
+      `Container demo-db-1 warning Warning (Can't retrieve logs for "demo-db-1": configured logging driver does not support reading)`,
+    ]);
+  });
+
+  test('following: warned about once, not followed again (no re-attach loop), the others followed', async () => {
+    const rt = await withUnreadableDb();
+    const c = new Collect();
+    const sink = new MemorySink();
+    const done = logs({ runtime: rt, events: sink }, 'demo', c, { follow: true, untilAllStopped: true });
+    await new Promise((r) => setTimeout(r, 30));
+    rt.emitLog('demo-web-1', 'w1 later');
+    await new Promise((r) => setTimeout(r, 5));
+    rt.exit('demo-db-1', 0);
+    rt.exit('demo-web-1', 0);
+    rt.exit('demo-web-2', 0);
+    await done;
+    expect(c.out).toContain('web-1 | w1 later');
+    expect(sink.lines().filter((l) => l.includes("Can't retrieve logs"))).toHaveLength(1);
   });
 });

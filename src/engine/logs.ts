@@ -5,8 +5,9 @@
 import { setMaxListeners } from 'node:events';
 import type { ContainerInspect, ContainerSummary, LogLine, LogsOptions } from '../runtime/runtime.js';
 import { isOneoff, numberOf, projectContainers, serviceOf } from './containers.js';
-import type { EngineContext } from './events.js';
+import { warning, type EngineContext } from './events.js';
 import { LABEL_ONEOFF, LABEL_SERVICE } from './labels.js';
+import { LogsNotReadableError } from '../runtime/errors.js';
 
 export interface LogConsumer {
   /** A container joins: `name` is its prefix (`web-1`). */
@@ -49,9 +50,20 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   const containers = select(await projectContainers(ctx.runtime, project, { services: options.services, signal: ctx.signal }));
   for (const c of [...containers].sort((a, b) => (a.name < b.name ? -1 : 1))) consumer.register(logName(project, c));
 
+  /** docker compose's warning for a container whose logging driver keeps nothing (`none`); false for other errors. */
+  const unreadable = (c: ContainerSummary, e: unknown): boolean => {
+    if (!(e instanceof LogsNotReadableError)) return false;
+    ctx.events.emit(warning(`Container ${c.name}`, 'Warning', `Can't retrieve logs for "${c.name}": ${e.message}`));
+    return true;
+  };
+
   if (!options.follow) {
     for (const c of containers) {
-      for await (const line of ctx.runtime.containerLogs(c.id, { ...base, signal: ctx.signal })) consumer.log(logName(project, c), line);
+      try {
+        for await (const line of ctx.runtime.containerLogs(c.id, { ...base, signal: ctx.signal })) consumer.log(logName(project, c), line);
+      } catch (e) {
+        if (!unreadable(c, e)) throw e;
+      }
     }
     return;
   }
@@ -64,6 +76,8 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   const onAbort = (): void => ac.abort();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   const attached = new Map<string, Promise<void>>();
+  /** Containers whose logging driver keeps nothing: warned about once, never followed. */
+  const notReadable = new Set<string>();
   let everAttached = false;
   /** Containers that started again while their previous stream was still open: id → where the new run begins. */
   const pending = new Map<string, string | number>();
@@ -78,7 +92,7 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
 
   /** Follows `c`; `since` (where a new run begins) instead of the usual options when re-attaching. */
   const attach = (c: ContainerSummary, since?: string | number): void => {
-    if (attached.has(c.id)) return;
+    if (attached.has(c.id) || notReadable.has(c.id)) return;
     everAttached = true;
     const name = logName(project, c);
     consumer.register(name);
@@ -87,8 +101,13 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
     const p = (async () => {
       try {
         for await (const line of ctx.runtime.containerLogs(c.id, opts)) consumer.log(name, line);
-      } catch {
-        // container removed while following
+      } catch (e) {
+        // else: container removed while following
+        if (unreadable(c, e)) {
+          notReadable.add(c.id);
+          attached.delete(c.id);
+          return;
+        }
       }
       attached.delete(c.id);
       if (ac.signal.aborted) return;

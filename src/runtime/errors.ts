@@ -81,6 +81,18 @@ export class RuntimeUnavailableError extends TsComposeError {
   }
 }
 
+/**
+ * The container's logging driver keeps nothing to read (`none`; Docker answers 501 with the same words). `logs`
+ * warns about such a container, as docker compose does, instead of failing.
+ */
+export class LogsNotReadableError extends TsComposeError {
+  readonly ref: string;
+  constructor(ref: string, options: TsComposeErrorOptions = {}) {
+    super('TSC_LOGS_NOT_READABLE', 'configured logging driver does not support reading', options);
+    this.ref = ref;
+  }
+}
+
 export function isNotFound(e: unknown): e is NotFoundError {
   return e instanceof NotFoundError;
 }

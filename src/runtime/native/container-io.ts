@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, LogsNotReadableError, NotFoundError } from '../errors.js';
 import {
   matchesLabels,
   type CallOptions,
@@ -21,6 +21,7 @@ import {
 } from '../runtime.js';
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
+import { logPolicy } from './log-files.js';
 import { readContainerLogs, tailJsonLines } from './logs.js';
 import { liveStatus } from './monitor/record.js';
 import { mountRootfs, rootfsDir } from './rootfs.js';
@@ -50,6 +51,7 @@ export class ContainerIo {
   async *logs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
     const r = await this.containers.record(idOrName);
     const ctx = this.ctx;
+    if (logPolicy(r.spec.logging).store === 'none') throw new LogsNotReadableError(r.name);
     yield* readContainerLogs(ctx.state.logFile(r.id), options, {
       active: async () => {
         const cur = await ctx.state.read(r.id);

@@ -2,7 +2,8 @@
  * Container logs of the native runtime: conmon writes each container's stdout/stderr to a file in the k8s-file
  * format, `<RFC3339Nano> <stdout|stderr> <F|P> <text>`, where `P` marks a partial line continued by the next
  * record of the same stream. The file is appended across restarts, so `logs` works after the CLI exited and
- * after the container was restarted.
+ * after the container was restarted. With rotation (compose `logging` max-size/max-file, ./log-files.ts) the log
+ * is the current file and its numbered predecessors, read oldest first, followed across rotations.
  *
  * Also the tailer of events.jsonl (same polling follow).
  */
@@ -10,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import type { LogLine, LogsOptions } from '../runtime.js';
 import { toUnixSeconds } from '../time.js';
 import { isMissing } from '../../lib/errors.js';
+import { logFiles } from './log-files.js';
 
 export interface K8sRecord {
   readonly time: string;
@@ -76,8 +78,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', done, { once: true });
   });
 
-/** Reads complete lines appended to `file` from byte `offset` on; returns them and the new offset. */
-async function readFrom(file: string, offset: number): Promise<{ lines: string[]; offset: number }> {
+/**
+ * Reads complete lines appended to `file` from byte `offset` on; returns them and the new offset. With `ino`, a
+ * file that is no longer that inode (rotated meanwhile) reads as nothing.
+ */
+async function readFrom(file: string, offset: number, ino?: number): Promise<{ lines: string[]; offset: number }> {
   let fh: fs.FileHandle;
   try {
     fh = await fs.open(file, 'r');
@@ -86,7 +91,9 @@ async function readFrom(file: string, offset: number): Promise<{ lines: string[]
     throw e;
   }
   try {
-    const { size } = await fh.stat();
+    const st = await fh.stat();
+    if (ino !== undefined && st.ino !== ino) return { lines: [], offset };
+    const size = st.size;
     if (size < offset) offset = 0; // truncated or rotated
     if (size === offset) return { lines: [], offset };
     const buf = Buffer.alloc(size - offset);
@@ -98,6 +105,38 @@ async function readFrom(file: string, offset: number): Promise<{ lines: string[]
   } finally {
     await fh.close();
   }
+}
+
+/** Where a reader of a rotated log is: the file (inode and number, ./log-files.ts) and the offset in it. */
+interface LogPosition {
+  ino: number;
+  seq: number;
+  offset: number;
+}
+
+/**
+ * The complete lines written to the log `file` (the current file and its rotated ones, oldest first) after `pos`,
+ * or all of them without; moves `pos` to their end. Files are known by inode, so a rotation between two calls
+ * (the current file renamed to a number) neither repeats nor skips lines; a file deleted meanwhile (beyond
+ * max-file) goes on with the next newer one.
+ */
+async function readLogSince(file: string, pos: LogPosition | undefined): Promise<{ lines: string[]; pos: LogPosition | undefined }> {
+  const files = await logFiles(file);
+  let start = 0;
+  if (pos) {
+    start = files.findIndex((f) => f.ino === pos.ino);
+    if (start < 0) start = files.findIndex((f) => f.seq > pos.seq || (pos.seq === Infinity && f.seq === Infinity));
+    if (start < 0) return { lines: [], pos };
+  }
+  const lines: string[] = [];
+  let at = pos;
+  for (const f of files.slice(start)) {
+    const from = at && f.ino === at.ino ? at.offset : 0;
+    const r = await readFrom(f.path, from, f.ino);
+    for (const l of r.lines) lines.push(l);
+    at = { ino: f.ino, seq: f.seq, offset: r.offset };
+  }
+  return { lines, pos: at };
 }
 
 export interface FollowSource {
@@ -116,7 +155,7 @@ export async function* readContainerLogs(file: string, options: LogsOptions, sou
   const out = (l: LogLine & { time: string }): LogLine =>
     options.timestamps ? { stream: l.stream, line: l.line, timestamp: l.time } : { stream: l.stream, line: l.line };
   const asm = new K8sAssembler();
-  let { lines, offset } = await readFrom(file, 0);
+  let { lines, pos } = await readLogSince(file, undefined);
   let first: (LogLine & { time: string })[] = [];
   for (const raw of lines) {
     const rec = parseK8sLine(raw);
@@ -132,7 +171,7 @@ export async function* readContainerLogs(file: string, options: LogsOptions, sou
   let idle = 0;
   while (!signal?.aborted) {
     const wasActive = await source.active();
-    ({ lines, offset } = await readFrom(file, offset));
+    ({ lines, pos } = await readLogSince(file, pos));
     for (const raw of lines) {
       const rec = parseK8sLine(raw);
       const l = rec && asm.push(rec);

@@ -26,6 +26,8 @@ import { healthcheckOf } from './healthcheck.js';
 import { monitorHealth } from './health-launch.js';
 import { imageRunConfig } from './record.js';
 import { pendingStdinFifo } from '../attach.js';
+import { armLogFiles, keepsRotatedFiles, logPolicy } from '../log-files.js';
+import { spawnLogKeeper } from './log-keeper.js';
 
 function here(file: string): string {
   return fileURLToPath(new URL(file, import.meta.url));
@@ -72,6 +74,30 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const undoNetworks = async (): Promise<void> => {
     if (attached) await detachNetworks(ctx.paths, r).catch(() => undefined);
   };
+  // compose `logging` (../log-files.ts): none = no file; max-size = conmon's rotation (max-file 1: the full file
+  // is dropped, as Docker's), or the log keeper's when it keeps files (./log-keeper.ts; started first).
+  const logs = logPolicy(r.spec.logging);
+  const logFile = ctx.state.logFile(id);
+  const keeper = keepsRotatedFiles(logs);
+  let keeperPid: number | undefined;
+  if (keeper && logs.maxSize !== undefined) {
+    const maxSize = logs.maxSize;
+    await armLogFiles(logFile, logs.maxFile);
+    keeperPid = await traced('native.start.log-keeper', () =>
+      spawnLogKeeper({
+        file: logFile,
+        maxSize,
+        maxFile: logs.maxFile,
+        ctl: path.join(dir, 'bundle', 'ctl'),
+        conmonPidFile: path.join(run, 'conmon.pid'),
+        exitFile: ctx.state.exitFile(id),
+      }),
+    );
+  }
+  const logArgs =
+    logs.store === 'none'
+      ? ['-l', 'none']
+      : ['-l', `k8s-file:${logFile}`, ...(logs.maxSize === undefined || keeper ? [] : ['--log-size-max', String(logs.maxSize)])];
   const stdinFifo = r.spec.openStdin ? pendingStdinFifo(id) : undefined;
   const hook = here('./exit-hook.js');
   const startLog = path.join(run, 'start.log');
@@ -93,8 +119,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     r.name,
     '--exit-dir',
     path.join(dir, 'exits'),
-    '-l',
-    `k8s-file:${ctx.state.logFile(id)}`,
+    ...logArgs,
     '--log-level',
     'error',
     '--conmon-pidfile',
@@ -151,7 +176,16 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       ...(stdinFifo === undefined ? {} : { TSC_STDIN_FIFO: stdinFifo }),
     },
   });
+  const stopKeeper = (): void => {
+    if (keeperPid === undefined) return;
+    try {
+      process.kill(keeperPid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  };
   if (spawned.code === 127) {
+    stopKeeper();
     await undoNetworks();
     throw new TsComposeError('TSC_NATIVE_CONMON', 'cannot run conmon: not found', { hint: 'install it: apt-get install conmon' });
   }
@@ -164,6 +198,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     await ctx.oci.kill(id, 'SIGKILL').catch(() => undefined);
     await ctx.oci.delete(id, true).catch(() => undefined);
     await undoNetworks();
+    stopKeeper();
     throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
   }
   // The first container of a seccomp profile leaves the filter crun compiled for the next ones (oci/seccomp-cache.ts).

@@ -1,0 +1,162 @@
+/**
+ * The log keeper of a native container whose `logging` keeps rotated files (max-size with max-file >= 2): a small
+ * detached process started just before conmon (./conmon.ts). conmon writes the log itself; the keeper only
+ * watches the current file's size (inotify on the container directory) and, once it nears max-size, prepares the
+ * next file (../log-files.ts) and asks conmon to reopen its log (`2 0 0` on the bundle's `ctl` FIFO: conmon's
+ * REOPEN_LOGS_EVENT), which moves the prepared file in as `ctr.log`; the full one keeps its number. Then it
+ * deletes the oldest files beyond max-file. conmon never rotates on its own here, so no line is lost; a file can
+ * exceed max-size by what the container writes before the keeper reacts (a burst of more than an eighth of
+ * max-size within a few milliseconds). The start waits for its `ready` (stdout) before starting conmon; it exits
+ * once the container's exit file is written or conmon is gone.
+ *
+ *   node log-keeper.js <log file> <max-size> <max-file> <ctl fifo> <conmon pid file> <exit file>
+ */
+import { spawn } from 'node:child_process';
+import { constants, existsSync, promises as fs, readFileSync, watch } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { processRunning } from '../../../lib/fs/proc.js';
+import { armLogFiles, prepareNextLogFile } from '../log-files.js';
+
+/**
+ * The size at which the keeper asks for a reopen: a little before max-size (an eighth, at most 64 KiB), as what the
+ * container writes until conmon has reopened still goes to the full file.
+ */
+export function reopenThreshold(maxSize: number): number {
+  return maxSize - Math.min(Math.floor(maxSize / 8), 64 * 1024);
+}
+
+export interface KeeperOptions {
+  readonly file: string;
+  readonly maxSize: number;
+  readonly maxFile: number;
+  /** Asks the writer to move the prepared file in (conmon: its ctl FIFO). */
+  readonly reopen: () => Promise<void>;
+  /** Whether the writer may still write. */
+  readonly alive: () => boolean;
+  readonly pollMs?: number;
+  /** Called once the keeper watches the file. */
+  readonly ready?: () => void;
+}
+
+/** Runs the keeper until `alive()` turns false. */
+export async function keepLogs(o: KeeperOptions): Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  /** The current file a reopen was asked for (asked once per file). */
+  let asked: number | undefined;
+  const threshold = reopenThreshold(o.maxSize);
+  const pass = async (): Promise<void> => {
+    const st = await fs.stat(o.file).catch(() => undefined);
+    if (st && st.size >= threshold && st.ino !== asked) {
+      await prepareNextLogFile(o.file);
+      asked = st.ino;
+      // Not asked after all (conmon not ready yet, or gone): the next pass asks again.
+      await o.reopen().catch(() => (asked = undefined));
+    }
+    await armLogFiles(o.file, o.maxFile);
+  };
+  const check = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await pass().catch(() => undefined);
+      } while (again);
+      running = undefined;
+    })();
+    return running;
+  };
+  const base = path.basename(o.file);
+  const watcher = watch(path.dirname(o.file), (_event, name) => {
+    if (name === base || name === `${base}.tmp`) void check();
+  });
+  watcher.on('error', () => undefined);
+  try {
+    await check();
+    o.ready?.();
+    while (o.alive()) {
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
+      await check();
+    }
+  } finally {
+    watcher.close();
+  }
+  await check();
+}
+
+/** conmon's REOPEN_LOGS_EVENT on its ctl FIFO (non-blocking: no reader = conmon gone, nothing to do). */
+export async function reopenConmonLog(ctl: string): Promise<void> {
+  const fh = await fs.open(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    await fh.write('2 0 0\n');
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Starts the keeper (detached: it outlives the CLI) and waits until it watches (at most `readyMs`), so that it is
+ * there for the container's first lines. Returns its pid.
+ */
+export async function spawnLogKeeper(
+  args: { file: string; maxSize: number; maxFile: number; ctl: string; conmonPidFile: string; exitFile: string },
+  readyMs = 3000,
+): Promise<number | undefined> {
+  const entry = fileURLToPath(new URL('./log-keeper.js', import.meta.url));
+  const argv = [args.file, String(args.maxSize), String(args.maxFile), args.ctl, args.conmonPidFile, args.exitFile];
+  const child = spawn(process.execPath, ['--max-semi-space-size=1', entry, ...argv], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  child.on('error', () => undefined);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, readyMs);
+    child.stdout!.once('data', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  child.stdout!.destroy();
+  child.unref();
+  return child.pid;
+}
+
+/** How long the keeper waits for its conmon to be running (it starts before conmon writes its pid file). */
+const START_GRACE_MS = 60_000;
+
+function main(argv: string[]): void {
+  const [file, maxSize, maxFile, ctl, pidFile, exitFile] = argv;
+  if (!file || !maxSize || !maxFile || !ctl || !pidFile || !exitFile) return;
+  const readPid = (): number => {
+    try {
+      return Number(readFileSync(pidFile, 'utf8').trim()) || 0;
+    } catch {
+      return 0; // not yet written
+    }
+  };
+  // The pid file names the previous run's conmon (maybe still running its exit command) until this one's writes it.
+  const previous = readPid();
+  const started = Date.now();
+  let seen = false;
+  const alive = (): boolean => {
+    if (existsSync(exitFile)) return false; // conmon wrote the container's exit
+    const pid = readPid();
+    if (pid > 0 && pid !== previous && processRunning(pid)) return (seen = true);
+    return !seen && Date.now() - started < START_GRACE_MS;
+  };
+  const ready = (): void => {
+    process.stdout.write('ready\n', () => undefined);
+    process.stdout.on('error', () => undefined); // the start stopped listening
+  };
+  keepLogs({ file, maxSize: Number(maxSize), maxFile: Number(maxFile), reopen: () => reopenConmonLog(ctl), alive, ready }).catch((e: unknown) => {
+    process.stderr.write(`tscompose log keeper: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));
