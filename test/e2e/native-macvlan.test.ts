@@ -172,6 +172,16 @@ run('native: macvlan networks', () => {
     ok(suite.ts(p, 'down'));
   });
 
+  test('check --repair makes a deleted network namespace again; its resolver follows, the containers stay attached', () => {
+    const lan = netState()[`${mac.name}_lan`]!;
+    expect(sh(`ip netns del ${lan.link!.netns}`).status).toBe(0);
+    const found = suite.ts(undefined, 'check');
+    expect(found.status).not.toBe(0);
+    expect(found.stdout + found.stderr).toContain(`its namespace ${lan.link!.netns} or parent ${PARENT} does not exist`);
+    ok(suite.ts(undefined, 'check', '--repair'));
+    expect(out(mac, 'b', 'ping -c1 -W3 a >/dev/null && echo ok')).toBe('ok');
+  });
+
   test('down removes every namespace, child and resolver', () => {
     noteTraces(mac.name);
     expect(new Set(traces.netns).size).toBe(6); // 2 networks + 4 containers

@@ -230,13 +230,18 @@ export async function ensureLinkNetwork(l: LinkNetwork, net: { subnet: string; g
   await ensureParent(l);
   if (!l.dnsIp) return;
   await runStep(planChildTeardown(l.netns, DNS_IFNAME));
-  const steps = planChild(l, l.netns, DNS_IFNAME, {
+  const [add, inner] = planChild(l, l.netns, DNS_IFNAME, {
     address: l.dnsIp,
     prefixLen: mustCidr(net.subnet).len,
     gateway: net.gateway,
     defaultRoute: !net.internal,
   });
-  for (const s of steps) await runStep(s);
+  await runStep(add!);
+  // Made again (its namespace was gone: a reboot, `check --repair`), it has another MAC (a fixed one would clash
+  // with the old endpoint while the old namespace lingers): announced when it comes up (gratuitous ARP), so the
+  // containers' neighbour entries follow at once rather than after 10-30 s of unanswered queries.
+  await runStep({ argv: ['ip', 'netns', 'exec', l.netns, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/conf/${DNS_IFNAME}/arp_notify`] });
+  await runStep(inner!);
 }
 
 /** Removes the network's namespace (its resolver endpoint and dummy go with it) and a VLAN parent it made. */

@@ -6,7 +6,7 @@
  * the names of the containers running on it; /etc/hosts and /etc/resolv.conf are rewritten in place at each start.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
@@ -61,6 +61,21 @@ function linkDnsDir(paths: NativePaths, key: string): string {
   return path.join(paths.root, 'dns-links', encodeURIComponent(key));
 }
 
+/**
+ * Stops a macvlan/ipvlan network's resolver that runs in another namespace than the network's current one (the
+ * namespace was made again: `check --repair`, a reboot, deleted by hand): it would serve nobody; the next
+ * refresh starts one in the right namespace.
+ */
+async function stopResolverElsewhere(paths: NativePaths, key: string, netns: string): Promise<void> {
+  const { dnsStatus, dnsStopAll } = await dnsModule();
+  const dir = linkDnsDir(paths, key);
+  const { pid } = await dnsStatus(dir);
+  if (pid === undefined) return;
+  const [running, wanted] = await Promise.all([stat(`/proc/${pid}/ns/net`).catch(() => undefined), stat(netnsPath(netns)).catch(() => undefined)]);
+  if (running && wanted && running.ino === wanted.ino && running.dev === wanted.dev) return;
+  await dnsStopAll(dir);
+}
+
 /** Removes a macvlan/ipvlan network's resolver directory (its resolver is gone with its last container). */
 export async function removeLinkDns(paths: NativePaths, key: string): Promise<void> {
   const { dnsStopAll } = await dnsModule();
@@ -106,6 +121,7 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
         ips: [e.ip, ...(e.ip6 ? [e.ip6] : [])],
         names: [...(e.aliases ?? [])],
       }));
+      if (net.link) await stopResolverElsewhere(paths, key, net.link.netns);
       // From a macvlan/ipvlan network's namespace the host's loopback resolvers are out of reach.
       const ups = net.internal ? [] : net.link ? upstreams.filter((u) => !isLoopback(u)) : upstreams;
       await dnsSetNetwork(
