@@ -189,6 +189,10 @@ export function rules6For(n: FirewallNetwork): string {
       `\t\tiifname ${br} oifname != ${br} counter drop comment "internal: nothing leaves"`,
       `\t\toifname ${br} iifname != ${br} counter drop comment "internal: nothing enters"`,
       `\t}`,
+      `\tchain input {`,
+      `\t\ttype filter hook input priority filter; policy accept;`,
+      `\t\tiifname ${br} ip6 daddr != ${n.gateway6} fib daddr type local counter drop comment "internal: host only via the gateway"`,
+      `\t}`,
     );
   else
     L.push(

@@ -95,6 +95,7 @@ describe('IPv6 on the bridge, the endpoint and the firewall', () => {
     expect(r).toContain('oifname != "tsc-deadbeef" ip6 saddr fd12::/64 masquerade');
     expect(r).toContain('oifname "tsc-deadbeef" iifname != "tsc-deadbeef" counter drop comment "isolation"');
     expect(rules6For({ ...n, internal: true })).toContain('internal: nothing leaves');
+    expect(rules6For({ ...n, internal: true })).toContain('iifname "tsc-deadbeef" ip6 daddr != fd12::1 fib daddr type local counter drop');
     expect(rules6For({ ...n, subnet6: undefined, gateway6: undefined } as never)).toBe('');
     expect(removal6Script('tsc-deadbeef')).toBe('table ip6 tsc-deadbeef\ndelete table ip6 tsc-deadbeef\n');
   });
