@@ -140,4 +140,52 @@ describe('logs', () => {
     expect(c.out).toContain('web-1 | w1 later');
     expect(sink.lines().filter((l) => l.includes("Can't retrieve logs"))).toHaveLength(1);
   });
+
+  test('a re-attach after a restart that reads from before what was printed gives no line twice', async () => {
+    const rt = await setup();
+    // A runtime whose follow read on across the restart while the start event re-attaches from the run's start
+    // (here: from the very beginning, `since` ignored), as the native runtime's did.
+    const read = rt.containerLogs.bind(rt);
+    rt.containerLogs = (id: string, o?: LogsOptions) => {
+      const rest = { ...o };
+      delete rest.since;
+      return read(id, rest);
+    };
+    const inspect = rt.inspectContainer.bind(rt);
+    rt.inspectContainer = async (id, o) => {
+      const i = await inspect(id, o);
+      if (i.status !== 'exited') return i;
+      await rt.startContainer(id); // the restart policy was quicker than the follower
+      return inspect(id, o);
+    };
+    const c = new Collect();
+    const ac = new AbortController();
+    const done = logs({ runtime: rt, events: new MemorySink(), signal: ac.signal }, 'demo', c, { follow: true, services: ['db'] });
+    await new Promise((r) => setTimeout(r, 20));
+    // exits and is running again when the follower looks (its stream ended: it re-attaches), twice
+    rt.exit('demo-db-1', 1);
+    await new Promise((r) => setTimeout(r, 20));
+    rt.emitLog('demo-db-1', 'db after restart');
+    await new Promise((r) => setTimeout(r, 20));
+    rt.exit('demo-db-1', 1);
+    await new Promise((r) => setTimeout(r, 20));
+    rt.emitLog('demo-db-1', 'db after 2nd restart');
+    await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    await done;
+    expect(rt.calls.filter((x) => x.method === 'containerLogs').length).toBeGreaterThanOrEqual(3); // it did re-attach
+    expect(c.out).toEqual(['db-1 | db first', 'db-1 | db after restart', 'db-1 | db after 2nd restart']);
+  });
+
+  test('timestamps reach the consumer only when asked for', async () => {
+    const rt = await setup();
+    const seen: LogLine[] = [];
+    const consumer: LogConsumer = { register: () => undefined, log: (_n, l) => seen.push(l), status: () => undefined };
+    const ac = new AbortController();
+    const done = logs({ runtime: rt, events: new MemorySink(), signal: ac.signal }, 'demo', consumer, { follow: true, services: ['db'] });
+    await new Promise((r) => setTimeout(r, 20));
+    ac.abort();
+    await done;
+    expect(seen).toEqual([{ stream: 'stderr', line: 'db first' }]);
+  });
 });

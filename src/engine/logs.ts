@@ -8,6 +8,7 @@ import { isOneoff, numberOf, projectContainers, serviceOf } from './containers.j
 import { warning, type EngineContext } from './events.js';
 import { LABEL_ONEOFF, LABEL_SERVICE } from './labels.js';
 import { LogsNotReadableError } from '../runtime/errors.js';
+import { LogResume } from './log-resume.js';
 
 export interface LogConsumer {
   /** A container joins: `name` is its prefix (`web-1`). */
@@ -83,6 +84,10 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   const pending = new Map<string, string | number>();
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((r) => (finish = r));
+  /** Where each container's log was left: a re-attached stream gives no line twice (./log-resume.ts). */
+  const resume = new LogResume();
+  /** Whether the event watcher runs (it attaches to restarted containers). */
+  let watching = true;
 
   const checkAllStopped = async (): Promise<void> => {
     if (!options.untilAllStopped || ac.signal.aborted) return;
@@ -96,11 +101,18 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
     everAttached = true;
     const name = logName(project, c);
     consumer.register(name);
+    // Always with timestamps, for `resume`; printed only when asked for.
     const opts: LogsOptions =
-      since === undefined ? { ...base, follow: true, signal: ac.signal } : { ...base, tail: 'all', since, follow: true, signal: ac.signal };
+      since === undefined
+        ? { ...base, timestamps: true, follow: true, signal: ac.signal }
+        : { ...base, timestamps: true, tail: 'all', since, follow: true, signal: ac.signal };
+    const fresh = resume.stream(c.id);
     const p = (async () => {
       try {
-        for await (const line of ctx.runtime.containerLogs(c.id, opts)) consumer.log(name, line);
+        for await (const line of ctx.runtime.containerLogs(c.id, opts)) {
+          if (!fresh(line)) continue;
+          consumer.log(name, base.timestamps ? line : { stream: line.stream, line: line.line });
+        }
       } catch (e) {
         // else: container removed while following
         if (unreadable(c, e)) {
@@ -119,8 +131,9 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
       }
       try {
         const i = await ctx.runtime.inspectContainer(c.id);
-        if (i.status === 'running' || i.status === 'restarting') {
-          // Restarted while we were reading: follow the new run from its start.
+        // Restarted while we were reading: follow the new run from its start. Still waiting to restart: its start
+        // event attaches (re-attaching now would end at once, over and over, until it runs).
+        if (i.status === 'running' || (i.status === 'restarting' && !watching)) {
           attach(c, runSince(c, i));
           return;
         }
@@ -162,6 +175,7 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
     } catch {
       // the runtime has no event stream: follow the containers known so far
     }
+    watching = false;
   })();
 
   if (options.untilAllStopped) void checkAllStopped();

@@ -147,4 +147,16 @@ run('native logging e2e', () => {
     expect(all).toEqual(Array.from({ length: all.length }, (_, k) => line(2001 - all.length + k)));
     ok(suite.ts(p, 'down', '-t', '0'));
   });
+
+  test("attached up: a restarted container's lines are printed once per run", () => {
+    const yaml =
+      'services:\n  app:\n    image: busybox:latest\n    command: ["sh", "-c", "echo run at $$(cat /proc/uptime); sleep 1; exit 1"]\n    restart: on-failure:2\n';
+    const p = suite.project({ 'compose.yaml': yaml });
+    const out = ok(suite.ts(p, 'up'));
+    const runs = out.split('\n').filter((l) => / \| run at /.test(l));
+    expect(runs).toHaveLength(3); // the first run and two restarts, each once
+    expect(new Set(runs).size).toBe(3);
+    expect(out.split('\n').filter((l) => /exited with code 1/.test(l))).toHaveLength(3);
+    ok(suite.ts(p, 'down', '-t', '0'));
+  }, 120_000);
 });

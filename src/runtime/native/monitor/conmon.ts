@@ -221,7 +221,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       bootId: bootId(),
     },
   };
-  delete next.state.finishedAt;
+  // finishedAt stays: the previous run's end, as Docker's State.FinishedAt while running (where a run's log begins).
   delete next.state.interrupted;
   if (attached) {
     next.state.endpoints = attached.endpoints;
