@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { TsComposeError } from '../../errors.js';
-import { ConflictError, NotFoundError, NotModifiedError, RuntimeUnavailableError } from '../errors.js';
+import { ConflictError, LogsNotReadableError, NotFoundError, NotModifiedError, RuntimeUnavailableError } from '../errors.js';
 import { engineMessage, mapDockerError } from './errors.js';
 
 const http = (statusCode: number, message: string): Error =>
@@ -21,6 +21,9 @@ describe('mapDockerError', () => {
     expect(
       mapDockerError(Object.assign(new Error('(HTTP code 304) container already started'), { statusCode: 304, json: null }), 'container', 'x'),
     ).toBeInstanceOf(NotModifiedError);
+    const unreadable = mapDockerError(http(501, 'configured logging driver does not support reading'), 'container', 'p-app-1');
+    expect(unreadable).toBeInstanceOf(LogsNotReadableError);
+    expect(unreadable.message).toBe('configured logging driver does not support reading');
   });
 
   test('socket errors, aborts and the rest', () => {

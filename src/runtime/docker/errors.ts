@@ -1,6 +1,6 @@
 /** Engine errors (dockerode/docker-modem rejections) → the runtime's typed errors. */
 import { TsComposeError } from '../../errors.js';
-import { ConflictError, NotFoundError, NotModifiedError, RuntimeUnavailableError, type RuntimeObjectKind } from '../errors.js';
+import { ConflictError, LogsNotReadableError, NotFoundError, NotModifiedError, RuntimeUnavailableError, type RuntimeObjectKind } from '../errors.js';
 
 export const DOCKER_HINT = 'is dockerd running? try `npm run engine:setup` (or set DOCKER_HOST)';
 
@@ -61,6 +61,10 @@ export function mapDockerError(e: unknown, kind: RuntimeObjectKind, ref: string)
       return new ConflictError(kind, ref, msg, { cause: e });
     case 304:
       return new NotModifiedError(kind, ref, msg || 'not modified', { cause: e });
+    case 501:
+      // `logs` of a container whose logging driver keeps nothing (none, syslog, …)
+      if (/does not support reading/i.test(msg)) return new LogsNotReadableError(ref, { cause: e });
+      break;
     default:
       // Pause/unpause in the wrong state: the engine answers 500, the port promises Conflict.
       if (/is not paused|is already paused|is paused|is not running/i.test(msg) && err.statusCode !== undefined)
