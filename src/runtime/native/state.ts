@@ -3,7 +3,8 @@
  *
  *   containers/<id>/record.json   the container: name, labels, spec, image, state (written atomically)
  *   containers/<id>/bundle/       the OCI bundle (config.json); rootfs/ is the overlay mount, upper/ and work/ its layers
- *   containers/<id>/ctr.log       stdout/stderr in conmon's k8s-file format, appended across restarts
+ *   containers/<id>/ctr.log       stdout/stderr in conmon's k8s-file format, appended across restarts; with
+ *                                 `logging` rotation also ctr.log.<seq> and ctr.log.tmp (./log-files.ts)
  *   containers/<id>/exits/<id>    the exit code conmon writes when the container's process ends
  *   containers/<id>/etc/          hosts, hostname, resolv.conf bind-mounted into the container
  *   containers/<id>/image-config.json, overlay/<n>/, files/<n>   its image's config, overlay binds, secrets/configs (./container-files.ts)
