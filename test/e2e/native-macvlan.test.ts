@@ -3,7 +3,7 @@
  * makes (a veth pair: this kernel may have no dummy links) on subnets no host route or resolver overlaps.
  * Containers reach each other by service name (the network's resolver, in the network's own namespace: the host
  * cannot reach its interface's children) and by static address; a network without `parent` gets a dummy of its
- * own; ipvlan l2 the same when the kernel has ipvlan, else `up` refuses it clearly and leaves nothing; `down`
+ * own; a container also on a bridge network resolves the names of both; ipvlan l2 the same when the kernel has ipvlan, else `up` refuses it clearly and leaves nothing; `down`
  * removes every namespace, child and resolver. Images from the local registry (scripts/engine-env.sh).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -59,7 +59,16 @@ const compose = (driver: string, parent: string, subnet: string, opts = ''): str
     '    image: busybox',
     '    command: ["sleep", "3600"]',
     '    networks: [iso]',
+    '  e:',
+    '    image: busybox',
+    '    command: ["sleep", "3600"]',
+    '    networks: [lan, back]',
+    '  f:',
+    '    image: busybox',
+    '    command: ["sleep", "3600"]',
+    '    networks: [back]',
     'networks:',
+    '  back: {}',
     '  lan:',
     `    driver: ${driver}`,
     '    driver_opts:',
@@ -162,6 +171,14 @@ run('native: macvlan networks', () => {
     expect(sh(`ip -n ${iso.link!.netns} -o link show`).stdout).toContain(iso.link!.parent);
   });
 
+  test('a container on a macvlan and a bridge network resolves the names of both; the bridge one resolves it', () => {
+    expect(out(mac, 'e', 'ping -c1 -W3 a >/dev/null && echo ok')).toBe('ok');
+    expect(out(mac, 'e', 'ping -c1 -W3 f >/dev/null && echo ok')).toBe('ok');
+    expect(out(mac, 'f', 'ping -c1 -W3 e >/dev/null && echo ok')).toBe('ok');
+    // f is not on lan: its names are not f's to see
+    expect(suite.ts(mac, 'exec', '-T', 'f', 'nslookup', 'a').status).not.toBe(0);
+  });
+
   test('a second network on the same parent is refused, as Docker does', () => {
     const p = suite.project({
       'compose.yaml': `services:\n  x:\n    image: busybox\n    command: ["sleep", "1"]\n    networks: [n]\nnetworks:\n  n:\n    driver: macvlan\n    driver_opts: { parent: ${PARENT} }\n    ipam: { config: [{ subnet: ${SUBNETS[2]} }] }\n`,
@@ -184,7 +201,7 @@ run('native: macvlan networks', () => {
 
   test('down removes every namespace, child and resolver', () => {
     noteTraces(mac.name);
-    expect(new Set(traces.netns).size).toBe(6); // 2 networks + 4 containers
+    expect(new Set(traces.netns).size).toBe(8); // 2 macvlan networks + 6 containers
     ok(suite.ts(mac, 'down', '-t', '0'));
     expect(leftAfterDown(mac.name)).toEqual([]);
   });

@@ -6,6 +6,7 @@
  */
 export { type DnsOptions, type DnsStatus, dnsRemoveNetwork, dnsSetNetwork, dnsStatus, dnsStopAll } from './control.js';
 export { DnsConfigError, DnsResolverError } from './errors.js';
+export { networkFileName } from './paths.js';
 export {
   type HostsOptions,
   type ResolvConfOptions,

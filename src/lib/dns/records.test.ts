@@ -152,3 +152,27 @@ describe('dns records', () => {
     expect(t.answers).toEqual([]);
   });
 });
+
+describe('records of a network not listened on here (listen: false)', () => {
+  // proj_lan is a macvlan network served by its own resolver; its records are here too for containers that are
+  // also on proj_a (c-both), which ask this resolver.
+  const LAN: DnsNetwork = {
+    network: 'proj_lan',
+    gateway: '10.214.250.1', // even an address that is listened on for another network: not taken from it
+    listen: false,
+    upstreams: [],
+    entries: [
+      { containerId: 'c-both', ips: ['198.18.201.9'], names: ['both'] },
+      { containerId: 'c-router', ips: ['198.18.201.10'], names: ['router'] },
+    ],
+  };
+  const i2 = buildIndex([A, LAN]);
+  it('a container on both sees the names of the network not listened on', () => {
+    expect(datas(answerOf(decide(i2, '10.214.250.1', 53, '10.214.250.9', q('router'))))).toEqual(['198.18.201.10']);
+  });
+  it('the listening address still tells its own network; others do not see those names', () => {
+    expect(i2.byListen.get('10.214.250.1|53')).toBe('proj_a');
+    const d = decide(i2, '10.214.250.1', 53, '10.214.250.5', q('router'));
+    expect(d.kind).toBe('forward');
+  });
+});

@@ -30,6 +30,11 @@ export interface DnsNetwork {
   gateway: string;
   /** UDP+TCP port; 53 unless set (tests). */
   port?: number;
+  /**
+   * false: records only, not listened on here (a network served by another resolver whose containers are also on
+   * networks of this one: their names are visible to them here too).
+   */
+  listen?: boolean;
   /** Where other names go: `ip`, `ip:port`, `ipv6` or `[ipv6]:port`. Empty: answer SERVFAIL (internal networks). */
   upstreams: string[];
   entries: DnsEntry[];
@@ -133,7 +138,7 @@ export function buildIndex(networks: DnsNetwork[]): DnsIndex {
       idx.containerNetworks.set(e.containerId, nets);
     }
     idx.networks.set(net.network, { net, names, ptr });
-    idx.byListen.set(listenKey(net.gateway, net.port), net.network);
+    if (net.listen !== false) idx.byListen.set(listenKey(net.gateway, net.port), net.network);
   }
   return idx;
 }

@@ -163,7 +163,7 @@ export class Resolver {
       return;
     }
     this.idx = buildIndex(nets);
-    const wanted = new Map(nets.map((n) => [listenKey(n.gateway, n.port), n]));
+    const wanted = new Map(nets.filter((n) => n.listen !== false).map((n) => [listenKey(n.gateway, n.port), n]));
     for (const [key, l] of this.listeners) {
       if (!wanted.has(key)) {
         this.listeners.delete(key);

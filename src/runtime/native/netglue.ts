@@ -102,7 +102,7 @@ function namesFor(r: ContainerRecord, ep: EndpointSpec): string[] {
 /** Re-serves every network's names from the network state (under one lock: concurrent starts don't lose entries). */
 export async function refreshDns(paths: NativePaths, keys: readonly string[], options: { wait?: boolean } = {}): Promise<void> {
   if (keys.length === 0) return;
-  const { dnsRemoveNetwork, dnsSetNetwork, isLoopback, upstreamsFromResolvConf } = await dnsModule();
+  const { dnsRemoveNetwork, dnsSetNetwork, isLoopback, networkFileName, upstreamsFromResolvConf } = await dnsModule();
   await withLock(path.join(paths.locks, 'dns'), async () => {
     const state = await networksOf(paths).read();
     const upstreams = upstreamsFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
@@ -116,11 +116,7 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
         if (!net) await dnsRemoveNetwork(linkDnsDir(paths, key), key).catch(() => undefined);
         continue;
       }
-      const entries: DnsEntry[] = eps.map((e) => ({
-        containerId: e.endpointId,
-        ips: [e.ip, ...(e.ip6 ? [e.ip6] : [])],
-        names: [...(e.aliases ?? [])],
-      }));
+      const entries = entriesOf(eps);
       if (net.link) await stopResolverElsewhere(paths, key, net.link.netns);
       // From a macvlan/ipvlan network's namespace the host's loopback resolvers are out of reach.
       const ups = net.internal ? [] : net.link ? upstreams.filter((u) => !isLoopback(u)) : upstreams;
@@ -133,7 +129,24 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
         },
       );
     }
+    // While the host's resolver serves a bridge network, it also holds the records of the macvlan/ipvlan networks
+    // (not listening on them): a container on both kinds asks it (writeEtc) and sees the names of both.
+    const bridges = Object.values(state.networks).some((n) => !n.link && Object.keys(n.endpoints).length > 0);
+    for (const n of Object.values(state.networks)) {
+      if (!n.link) continue;
+      const eps = Object.values(n.endpoints);
+      const copy = existsSync(path.join(dnsDir(paths), 'networks', networkFileName(n.key)));
+      if (bridges && eps.length > 0) {
+        if (copy && !keys.includes(n.key)) continue;
+        const records = { network: n.key, gateway: n.link.dnsIp ?? n.gateway, listen: false, upstreams: [], entries: entriesOf(eps) };
+        await dnsSetNetwork(dnsDir(paths), records, { noWait: true });
+      } else if (copy) await dnsRemoveNetwork(dnsDir(paths), n.key).catch(() => undefined);
+    }
   });
+}
+
+function entriesOf(eps: readonly EndpointRecord[]): DnsEntry[] {
+  return eps.map((e) => ({ containerId: e.endpointId, ips: [e.ip, ...(e.ip6 ? [e.ip6] : [])], names: [...(e.aliases ?? [])] }));
 }
 
 /** The spec's published ports as the network library takes them (the same typed value: nothing to parse). */
@@ -214,8 +227,11 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       for (const p of rec.ports)
         ports.push({ containerPort: p.containerPort, protocol: p.protocol, hostIp: p.hostIp || '0.0.0.0', hostPort: p.hostPort });
     }
-    const final = await nets.read();
-    const resolver = attached.length ? resolverOf(final.networks[keys[0]!]) : undefined;
+    // The first bridge network's resolver (it also knows the macvlan/ipvlan networks' names), else the first
+    // macvlan/ipvlan network's that has one.
+    const final = (await nets.read()).networks;
+    const mine = keys.map((k) => final[k]).filter((n) => n !== undefined);
+    const resolver = mine.find((n) => !n.link)?.gateway ?? mine.map(resolverOf).find((x) => x !== undefined);
     await traced('native.start.network.etc', () => writeEtc(paths, r, etcDir, attached, resolver));
     await traced('native.start.network.dns', () => announce(paths, keys));
   } catch (e) {
