@@ -333,7 +333,10 @@ export interface ExecSpec {
   /** Allocate a pseudo-TTY (output is then not split into stdout/stderr: everything arrives on stdout). */
   readonly tty?: boolean | undefined;
   readonly privileged?: boolean | undefined;
-  /** Fed to the process's stdin, which is closed when this stream ends. Absent = no stdin. */
+  /**
+   * Fed to the process's stdin, with or without `tty`; its end closes the process's stdin (so `cat` ends), and once
+   * the process has ended it is no longer read (the rest stays unread). Absent = the process's stdin is at its end.
+   */
   readonly stdin?: Readable | undefined;
 }
 

@@ -250,6 +250,7 @@ export class DockerRuntime implements Runtime, DockerCall {
         if (done) return;
         done = true;
         demux.end();
+        if (spec.stdin) spec.stdin.unpipe(stream); // the process has ended: no more of the input is read
         if (err && !isAbortError(err)) stdout.destroy(err);
         else stdout.end();
         stderr.end();

@@ -64,6 +64,7 @@ export async function spawnExec(
   const exit = new Promise<number>((resolve) => {
     child.on('error', () => resolve(126));
     child.on('close', (code, sig) => {
+      if (spec.stdin && child.stdin) spec.stdin.unpipe(child.stdin); // the process has ended: no more of the input is read
       void (async () => {
         const log = await fs.readFile(logFile, 'utf8').catch(() => '');
         await fs.rm(procFile, { force: true });
