@@ -253,7 +253,7 @@ describe('keepLogs (the log keeper)', () => {
       file,
       maxSize: 300,
       maxFile: 3,
-      reopen: async () => {
+      reopen: () => {
         reopens++;
         c.reopen();
       },
@@ -285,7 +285,7 @@ describe('keepLogs (the log keeper)', () => {
     const file = fresh();
     let alive = true;
     const c = new FakeConmon(file, 0); // conmon without a size limit of its own
-    const keeper = keepLogs({ file, maxSize: 200, maxFile: 100, reopen: async () => c.reopen(), alive: () => alive, pollMs: 20 });
+    const keeper = keepLogs({ file, maxSize: 200, maxFile: 100, reopen: () => c.reopen(), alive: () => alive, pollMs: 20 });
     for (let i = 0; i < 50 && !existsSync(`${file}.tmp`); i++) await sleep(10);
     const all = Array.from({ length: 100 }, (_, i) => `b${i} ${'v'.repeat(40)}`);
     for (const [i, l] of all.entries()) {

@@ -16,7 +16,7 @@
  *   ctr.log.<seq>    kept files, oldest = lowest seq
  *   ctr.log.tmp      the prepared next file (`ctr.log.<seq+1>`, empty)
  */
-import { promises as fs } from 'node:fs';
+import { closeSync, linkSync, openSync, promises as fs, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { isMissing } from '../../lib/errors.js';
 import type { LoggingSpec } from '../spec.js';
@@ -122,20 +122,28 @@ function isExists(e: unknown): boolean {
 
 /**
  * Prepares the log `file` for conmon's next reopen (see the module comment): a number for a current file that has
- * none, and the next file (`ctr.log.tmp`, empty, numbered). A few syscalls, no directory listing; safe while
- * conmon writes, and never replaces a `ctr.log.tmp` conmon may have just created (link(2) fails on an existing name).
+ * none, and the next file (`ctr.log.tmp`, empty, numbered). A few syscalls, no directory listing, synchronous (the
+ * keeper's reaction time is how far a file can exceed max-size); safe while conmon writes, and never replaces a
+ * `ctr.log.tmp` conmon may have just created (link(2) fails on an existing name).
  */
-export async function prepareNextLogFile(file: string): Promise<void> {
+export function prepareNextLogFile(file: string): void {
   const tmp = `${file}.tmp`;
-  await (await fs.open(file, 'a', 0o640)).close(); // conmon opens it O_APPEND|O_CREAT too
-  if ((await inode(file))?.nlink === 1) await fs.link(file, `${file}.${nextSeq()}`).catch(() => undefined);
-  if (!(await inode(tmp))) {
-    const fresh = `${file}.${nextSeq()}`;
-    await (await fs.open(fresh, 'wx', 0o640)).close();
-    await fs.link(fresh, tmp).catch(async (e: unknown) => {
-      await fs.rm(fresh, { force: true });
-      if (!isExists(e)) throw e;
-    });
+  closeSync(openSync(file, 'a', 0o640)); // conmon opens it O_APPEND|O_CREAT too
+  if (statSync(file).nlink === 1) {
+    try {
+      linkSync(file, `${file}.${nextSeq()}`);
+    } catch {
+      /* rotated meanwhile: the next pass numbers the new one */
+    }
+  }
+  if (statSync(tmp, { throwIfNoEntry: false })) return;
+  const fresh = `${file}.${nextSeq()}`;
+  closeSync(openSync(fresh, 'wx', 0o640));
+  try {
+    linkSync(fresh, tmp);
+  } catch (e) {
+    rmSync(fresh, { force: true });
+    if (!isExists(e)) throw e;
   }
 }
 
@@ -150,6 +158,6 @@ export async function pruneLogFiles(file: string, maxFile: number): Promise<void
 
 /** Both: what a start does before conmon, and the keeper after each reopen. Idempotent. */
 export async function armLogFiles(file: string, maxFile: number): Promise<void> {
-  await prepareNextLogFile(file);
+  prepareNextLogFile(file);
   await pruneLogFiles(file, maxFile);
 }

@@ -12,7 +12,7 @@
  *   node log-keeper.js <log file> <max-size> <max-file> <ctl fifo> <conmon pid file> <exit file>
  */
 import { spawn } from 'node:child_process';
-import { constants, existsSync, promises as fs, readFileSync, watch } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, statSync, watch, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processRunning } from '../../../lib/fs/proc.js';
@@ -30,8 +30,8 @@ export interface KeeperOptions {
   readonly file: string;
   readonly maxSize: number;
   readonly maxFile: number;
-  /** Asks the writer to move the prepared file in (conmon: its ctl FIFO). */
-  readonly reopen: () => Promise<void>;
+  /** Asks the writer to move the prepared file in (conmon: its ctl FIFO); throws when it cannot. */
+  readonly reopen: () => void;
   /** Whether the writer may still write. */
   readonly alive: () => boolean;
   readonly pollMs?: number;
@@ -46,14 +46,24 @@ export async function keepLogs(o: KeeperOptions): Promise<void> {
   /** The current file a reopen was asked for (asked once per file). */
   let asked: number | undefined;
   const threshold = reopenThreshold(o.maxSize);
-  const pass = async (): Promise<void> => {
-    const st = await fs.stat(o.file).catch(() => undefined);
-    if (st && st.size >= threshold && st.ino !== asked) {
-      await prepareNextLogFile(o.file);
+  /**
+   * The urgent part, synchronous, straight from the inotify event: once the file nears max-size, prepare the next
+   * one and ask for the reopen (what conmon writes meanwhile still goes to the full file).
+   */
+  const rotateIfFull = (): void => {
+    const st = statSync(o.file, { throwIfNoEntry: false });
+    if (!st || st.size < threshold || st.ino === asked) return;
+    try {
+      prepareNextLogFile(o.file);
+      o.reopen();
       asked = st.ino;
-      // Not asked after all (conmon not ready yet, or gone): the next pass asks again.
-      await o.reopen().catch(() => (asked = undefined));
+    } catch {
+      // not asked after all (conmon not ready yet, or gone): the next pass asks again
     }
+  };
+  const pass = async (): Promise<void> => {
+    if (!statSync(o.file, { throwIfNoEntry: false })) return; // the container is being removed
+    rotateIfFull();
     await armLogFiles(o.file, o.maxFile);
   };
   const check = (): Promise<void> => {
@@ -72,7 +82,9 @@ export async function keepLogs(o: KeeperOptions): Promise<void> {
   };
   const base = path.basename(o.file);
   const watcher = watch(path.dirname(o.file), (_event, name) => {
-    if (name === base || name === `${base}.tmp`) void check();
+    if (name !== base && name !== `${base}.tmp`) return;
+    rotateIfFull();
+    void check();
   });
   watcher.on('error', () => undefined);
   try {
@@ -88,13 +100,13 @@ export async function keepLogs(o: KeeperOptions): Promise<void> {
   await check();
 }
 
-/** conmon's REOPEN_LOGS_EVENT on its ctl FIFO (non-blocking: no reader = conmon gone, nothing to do). */
-export async function reopenConmonLog(ctl: string): Promise<void> {
-  const fh = await fs.open(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
+/** conmon's REOPEN_LOGS_EVENT on its ctl FIFO (non-blocking: no reader = conmon gone or not yet there, ENXIO). */
+export function reopenConmonLog(ctl: string): void {
+  const fd = openSync(ctl, constants.O_WRONLY | constants.O_NONBLOCK);
   try {
-    await fh.write('2 0 0\n');
+    writeSync(fd, '2 0 0\n');
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
