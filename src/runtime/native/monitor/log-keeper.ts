@@ -81,17 +81,18 @@ export async function keepLogs(o: KeeperOptions): Promise<void> {
     return running;
   };
   const base = path.basename(o.file);
-  const watcher = watch(path.dirname(o.file), (_event, name) => {
+  // A write ('change') only needs the size looked at; a rename (conmon's reopen, ours) the next file prepared.
+  const watcher = watch(path.dirname(o.file), (event, name) => {
     if (name !== base && name !== `${base}.tmp`) return;
     rotateIfFull();
-    void check();
+    if (event === 'rename') void check();
   });
   watcher.on('error', () => undefined);
   try {
     await check();
     o.ready?.();
     while (o.alive()) {
-      await new Promise((r) => setTimeout(r, o.pollMs ?? 200));
+      await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
       await check();
     }
   } finally {
