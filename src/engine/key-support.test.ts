@@ -57,7 +57,8 @@ services:
   a:
     image: alpine
     pid: "service:b"
-    uts: host
+    uts: "service:b"
+    tty: true
     group_add: [audio]
     gpus: all
     storage_opt: {size: 1G}
@@ -66,7 +67,7 @@ services:
     attach: true
   b:
     image: alpine
-    logging: {driver: json-file, options: {max-size: 10m}}
+    logging: {driver: json-file, options: {max-size: 10m, compress: "true"}}
     networks:
       default: {interface_name: eth7}
     volumes:
@@ -78,23 +79,25 @@ volumes: {v: {}}
     expect(keySupportWarnings('native', project, ['a', 'b'])).toEqual([
       'service "a": gpus "all" is ignored on the native runtime: GPUs are not given to native containers',
       'service "a": logging is not fully honoured on the native runtime: log driver syslog is not available, the log is kept in a file',
-      'service "a": pid "service:b" is not fully honoured on the native runtime: joining another container\'s namespace (service:b) is not supported',
       'service "a": storage_opt is ignored on the native runtime: overlay storage options are not applied',
+      'service "a": tty true is not fully honoured on the native runtime: the container gets no terminal (its streams are pipes)',
       'service "a": use_api_socket true is ignored on the native runtime: the engine API socket is not mounted',
-      'service "b": logging is not fully honoured on the native runtime: log options (max-size) are not applied',
+      'service "b": logging is not fully honoured on the native runtime: log options (compress) are not applied',
       'service "b": networks is not fully honoured on the native runtime: interface_name not applied',
-      'service "b": volumes is not fully honoured on the native runtime: volume.subpath not applied',
     ]);
   });
 
   test('docker (and the fake runtime, which takes its column): only what Docker does not do', () => {
     const docker = keySupportWarnings('docker', project, ['a', 'b']);
-    expect(docker).toEqual(['service "a": use_api_socket true is ignored on the docker runtime: the engine API socket is not mounted']);
+    expect(docker).toEqual([
+      'service "a": use_api_socket true is ignored on the docker runtime: the engine API socket is not mounted',
+      'service "a": uts "service:b" is not fully honoured on the docker runtime: the Docker Engine has no UTS mode joining another container',
+    ]);
     expect(keySupportWarnings('fake', project, ['a', 'b'])).toEqual(docker);
   });
 
   test('only the services given', () => {
-    expect(keySupportWarnings('native', project, ['b'])).toHaveLength(3);
+    expect(keySupportWarnings('native', project, ['b'])).toHaveLength(2);
   });
 
   test('up reports them as warnings before it creates anything', async () => {

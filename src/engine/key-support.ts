@@ -24,20 +24,21 @@ const Y = 'yes' as const;
 const both = (s: Support): { docker: Support; native: Support } => ({ docker: s, native: s });
 const nativeOnly = (reason: string) => (_v: unknown, runtime: KeyRuntime) => (runtime === 'native' ? reason : undefined);
 const isJoin = (v: unknown): boolean => typeof v === 'string' && (v.startsWith('service:') || v.startsWith('container:'));
-const joinMode = (v: unknown, runtime: KeyRuntime): string | undefined =>
-  runtime === 'native' && isJoin(v) ? `joining another container's namespace (${String(v)}) is not supported` : undefined;
 
-const NATIVE_LOG_DRIVERS = new Set(['json-file', 'local', 'k8s-file']);
+const NATIVE_LOG_DRIVERS = new Set(['json-file', 'local', 'none', 'k8s-file']);
+const NATIVE_LOG_OPTIONS = new Set(['max-size', 'max-file']);
 
 export const SERVICE_KEYS: Readonly<Record<string, KeyEntry>> = {
   annotations: both(Y),
   attach: { ...both('warn'), unsupported: (v) => (v === false ? 'the logs of the service are attached anyway' : undefined) },
-  blkio_config: { docker: Y, native: 'warn', unsupported: nativeOnly('block IO weights and throttles are not applied') },
+  blkio_config: {
+    ...both('partial: weights only where the kernel has blkio weight files (else dropped, as Docker drops them)'),
+  },
   build: both(Y),
   cap_add: both(Y),
   cap_drop: both(Y),
   cgroup: both(Y),
-  cgroup_parent: { docker: Y, native: 'warn', unsupported: nativeOnly('containers live under the /tscompose cgroup') },
+  cgroup_parent: both(Y),
   command: both(Y),
   configs: both(Y),
   container_name: both(Y),
@@ -80,11 +81,7 @@ export const SERVICE_KEYS: Readonly<Record<string, KeyEntry>> = {
   hostname: both(Y),
   image: both(Y),
   init: both(Y),
-  ipc: {
-    docker: Y,
-    native: 'partial: `host`, `private`, `shareable`; not `none`, `service:`, `container:`',
-    unsupported: (v, r) => (r === 'native' && v === 'none' ? 'a private IPC namespace is used, with /dev/shm' : joinMode(v, r)),
-  },
+  ipc: both(Y),
   isolation: {
     docker: 'partial: passed to the daemon (only `default` on Linux)',
     native: 'partial: `default` only',
@@ -103,15 +100,17 @@ export const SERVICE_KEYS: Readonly<Record<string, KeyEntry>> = {
   },
   logging: {
     docker: Y,
-    native: 'partial: the log is kept in a file (json-file/local accepted); other drivers and rotation options are not',
+    native:
+      'partial: json-file and local with max-size and max-file (rotated as Docker does), and none; other drivers keep the log in a file, other options are not applied',
     unsupported: (v, runtime) => {
       if (runtime !== 'native' || v === null || typeof v !== 'object') return undefined;
       const l = v as { driver?: string; options?: Record<string, unknown> };
       if (l.driver !== undefined && !NATIVE_LOG_DRIVERS.has(l.driver)) return `log driver ${l.driver} is not available, the log is kept in a file`;
-      const opts = Object.keys(l.options ?? {});
+      const opts = Object.keys(l.options ?? {}).filter((o) => !NATIVE_LOG_OPTIONS.has(o));
       return opts.length > 0 ? `log options (${opts.join(', ')}) are not applied` : undefined;
     },
   },
+
   mac_address: both(Y),
   mem_limit: both(Y),
   mem_reservation: both(Y),
@@ -132,7 +131,7 @@ export const SERVICE_KEYS: Readonly<Record<string, KeyEntry>> = {
   },
   oom_kill_disable: { docker: Y, native: 'partial: cgroup v1 hosts' },
   oom_score_adj: both(Y),
-  pid: { docker: Y, native: 'partial: `host`; not `service:`/`container:`', unsupported: joinMode },
+  pid: both(Y),
   pids_limit: both(Y),
   platform: both(Y),
   ports: both(Y),
@@ -157,22 +156,29 @@ export const SERVICE_KEYS: Readonly<Record<string, KeyEntry>> = {
   storage_opt: { docker: Y, native: 'warn', unsupported: nativeOnly('overlay storage options are not applied') },
   sysctls: both(Y),
   tmpfs: both(Y),
-  tty: both(Y),
+  tty: {
+    docker: Y,
+    native: 'partial: no terminal, the streams are pipes',
+    unsupported: (v, r) => (r === 'native' && v === true ? 'the container gets no terminal (its streams are pipes)' : undefined),
+  },
   ulimits: both(Y),
   use_api_socket: { ...both('warn'), unsupported: (v) => (v === true ? 'the engine API socket is not mounted' : undefined) },
   user: both(Y),
   userns_mode: { docker: Y, native: 'partial: `host` only (others are refused)' },
-  uts: { docker: Y, native: 'partial: `host`; not `service:`/`container:`', unsupported: joinMode },
+  uts: {
+    docker: 'partial: `host`; `service:`/`container:` are ignored by the Docker Engine (a UTS namespace of its own)',
+    native: Y,
+    unsupported: (v, r) => (r === 'docker' && isJoin(v) ? 'the Docker Engine has no UTS mode joining another container' : undefined),
+  },
   volumes: {
     docker: 'partial: not `bind.recursive`',
-    native: 'partial: not `volume.subpath`, `bind.selinux`, `bind.recursive`, `image` mounts (refused)',
+    native: 'partial: not `bind.selinux`, `bind.recursive`, `image` mounts (refused)',
     unsupported: (v, runtime) => {
       if (!Array.isArray(v)) return undefined;
       const used = new Set<string>();
-      for (const m of v as { volume?: { subpath?: string }; bind?: { selinux?: string; recursive?: string } }[]) {
+      for (const m of v as { bind?: { selinux?: string; recursive?: string } }[]) {
         if (m.bind?.recursive !== undefined && m.bind.recursive !== 'enabled') used.add('bind.recursive');
         if (runtime !== 'native') continue;
-        if (m.volume?.subpath) used.add('volume.subpath');
         if (m.bind?.selinux) used.add('bind.selinux');
       }
       return used.size > 0 ? `${[...used].join(' and ')} not applied` : undefined;
