@@ -8,7 +8,19 @@ import type { CommandContext, GlobalOptions } from './context.js';
 import { buildProgram } from './program.js';
 import { checkTerminalSettings, createOutput } from './output.js';
 
+/**
+ * A reader that went away (`tscompose logs | head`): stop quietly, as docker compose does, instead of an unhandled
+ * EPIPE with a stack trace. Whatever the command was doing (following logs) has no one to tell any more.
+ */
+function quitOnClosedStdout(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  quitOnClosedStdout();
   // Colours as COMPOSE_ANSI says until the command line is parsed, then as `--ansi` (output.ts decideAnsi).
   let out = createOutput();
   const makeContext = (globals: GlobalOptions): CommandContext => {
