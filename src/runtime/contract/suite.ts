@@ -206,6 +206,12 @@ export function runtimeContract(name: string, options: ContractOptions): void {
       const forced = await run('forced');
       await rt.removeContainer(forced, { force: true });
       await expect(rt.inspectContainer(forced)).rejects.toMatchObject(NOT_FOUND);
+      // A stop made for a removal (down): the removal right after finds it stopped and leaves nothing.
+      const going = await run('going');
+      await rt.stopContainer(going, { timeoutSeconds: 2, removing: true });
+      expect((await rt.inspectContainer(going)).status).toBe('exited');
+      await rt.removeContainer(going);
+      await expect(rt.inspectContainer(going)).rejects.toMatchObject(NOT_FOUND);
     });
 
     test('exit codes: the command exits 3; a kill is 137', async () => {

@@ -49,6 +49,11 @@ const execFileP = promisify(execFile);
 export class ContainerService {
   /** Network name → id, read once per list or inspect. */
   private networkIds: Record<string, string> | undefined;
+  /**
+   * Stops made for a removal (`down`, a recreate): their exit is recorded here, off the path of the next stop in
+   * reverse dependency order; `remove` waits for it. Keyed by container id.
+   */
+  private readonly finishing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly ctx: NativeContext,
@@ -222,7 +227,18 @@ export class ContainerService {
   }
 
   /** Sends the stop signal, waits `timeoutSeconds`, then SIGKILL; records the exit. */
-  private async stopRecord(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string, keepNetworks = false): Promise<void> {
+  private async stopRecord(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string): Promise<void> {
+    await this.signalAndWaitExit(r, timeoutSeconds, signal);
+    await this.recordExit(r.id, false);
+  }
+
+  /** Records the exit of a process that has ended (and, unless `keepNetworks`, releases its network endpoints). */
+  private recordExit(id: string, keepNetworks: boolean): Promise<unknown> {
+    return traced('native.stop.finalize', () => finalizeExit(this.ctx, id, undefined, { keepNetworks }));
+  }
+
+  /** Sends the stop signal, waits `timeoutSeconds` for the exit, then SIGKILL and waits again. */
+  private async signalAndWaitExit(r: ContainerRecord, timeoutSeconds: number | undefined, signal?: string): Promise<void> {
     const ctx = this.ctx;
     await ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
     // conmon's exit command sees this and leaves recording the exit to us (no Node start per stopped container).
@@ -245,7 +261,6 @@ export class ContainerService {
         await waitExitFile(ctx, r, 10_000);
       }
     });
-    await traced('native.stop.finalize', () => finalizeExit(ctx, r.id, undefined, { keepNetworks }));
   }
 
   async stop(idOrName: string, options: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined } = {}): Promise<void> {
@@ -265,9 +280,21 @@ export class ContainerService {
       s = after.state.status;
     }
     if (s !== 'running' && s !== 'paused') throw new NotModifiedError('container', r.name, 'not running');
-    // Removed right after (down): its network endpoints go with the removal, off the path of the next service's stop.
-    await this.stopRecord(r, options.timeoutSeconds, undefined, options.removing === true);
-    await this.ctx.event({ type: 'container', action: 'stop', id: r.id, attributes: eventAttributes(r) });
+    const stopped = (): Promise<void> => this.ctx.event({ type: 'container', action: 'stop', id: r.id, attributes: eventAttributes(r) });
+    if (options.removing !== true) {
+      await this.stopRecord(r, options.timeoutSeconds);
+      await stopped();
+      return;
+    }
+    // Removed right after (down, a recreate): the caller may go on (the next stop in reverse dependency order) as
+    // soon as the process has exited; recording the exit, the runtime state's deletion and the event follow here
+    // while it does, and `remove` waits for them. Network endpoints go with the removal.
+    await this.signalAndWaitExit(r, options.timeoutSeconds);
+    const done = this.recordExit(r.id, true)
+      .then(stopped)
+      .catch(() => undefined) // the removal records what is left (status() finalizes an unrecorded exit)
+      .finally(() => this.finishing.delete(r.id));
+    this.finishing.set(r.id, done);
   }
 
   async kill(idOrName: string, options: CallOptions & { killSignal?: string | undefined } = {}): Promise<void> {
@@ -324,7 +351,10 @@ export class ContainerService {
   }
 
   async remove(idOrName: string, options: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined } = {}): Promise<void> {
-    const r = await this.record(idOrName);
+    const r0 = await this.record(idOrName);
+    const pending = this.finishing.get(r0.id);
+    // A stop for this removal still recording the exit: wait for it, then read the record it wrote.
+    const r = pending ? (await pending, await this.record(r0.id)) : r0;
     const s = await this.status(r);
     if (s === 'running' || s === 'paused') {
       if (!options.force) {
