@@ -27,7 +27,7 @@
  * files/<n> (container-mounts.ts), never into record.json.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
 import { TsComposeError } from '../../errors.js';
@@ -395,8 +395,12 @@ export class StateStore {
   }
 
   async readExitCode(id: string): Promise<{ code: number; at: Date } | undefined> {
+    // Asked of every running container by every command (its live status): a missing file, the usual answer, is
+    // one stat without an exception thrown and caught.
+    const st = statSync(this.exitFile(id), { throwIfNoEntry: false });
+    if (st === undefined) return undefined;
     try {
-      const [text, st] = await Promise.all([fs.readFile(this.exitFile(id), 'utf8'), fs.stat(this.exitFile(id))]);
+      const text = await fs.readFile(this.exitFile(id), 'utf8');
       // conmon writes it whole (temp file + rename); an empty one is taken as not written yet.
       if (text.trim() === '') return undefined;
       const code = Number.parseInt(text.trim(), 10);
