@@ -65,8 +65,8 @@ describe('plans with lifecycle hooks', () => {
         '[2] -> #3 service:db:1, StartContainer, created',
         '[3] -> #4 service:db:1, RunHook post_start[0], created',
         '[4] -> #5 service:db:1, RunHook post_start[1], created',
-        '[1,5] -> #6 service:web:1, CreateContainer, missing',
-        '[6] -> #7 service:web:1, StartContainer, created',
+        '[1,2] -> #6 service:web:1, CreateContainer, missing',
+        '[5,6] -> #7 service:web:1, StartContainer, created',
         '[7] -> #8 service:web:1, RunHook post_start[0], created',
       ].join('\n'),
     );

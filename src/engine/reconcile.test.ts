@@ -66,8 +66,8 @@ describe('reconcile golden plans', () => {
         '[] -> #2 volume:data, CreateVolume, missing',
         '[1,2] -> #3 service:db:1, CreateContainer, missing',
         '[3] -> #4 service:db:1, StartContainer, created',
-        '[1,4] -> #5 service:web:1, CreateContainer, missing',
-        '[5] -> #6 service:web:1, StartContainer, created',
+        '[1,3] -> #5 service:web:1, CreateContainer, missing',
+        '[4,5] -> #6 service:web:1, StartContainer, created',
       ),
     );
     expect(p.warnings).toEqual([]);
@@ -272,8 +272,8 @@ services:
         '[] -> #2 volume:data, CreateVolume, missing',
         '[1,2] -> #3 service:db:1, CreateContainer, missing',
         '[3] -> #4 service:db:1, StartContainer, created',
-        '[1,4] -> #5 service:web:1, CreateContainer, missing',
-        '[5] -> #6 service:web:1, StartContainer, created',
+        '[1,3] -> #5 service:web:1, CreateContainer, missing',
+        '[4,5] -> #6 service:web:1, StartContainer, created',
       ),
     );
   });
@@ -342,11 +342,16 @@ services:
       .replace('image: nginx\n    scale', 'image: nginx\n    environment: {W: "1"}\n    scale');
     const p = await plan(rt, load(changed));
     expect(p.nodes.filter((n) => n.op.type === 'RestartContainer')).toEqual([]);
-    // web's containers start after db is up again.
+    // web's containers start after db is up again: a recreate's create waits for it (the old container stops after),
+    // a new one's start does.
     const dbStart = p.nodes.find((n) => n.op.type === 'StartContainer' && n.resource.kind === 'service' && n.resource.service === 'db');
     const webCreates = p.nodes.filter((n) => n.op.type === 'CreateContainer' && n.resource.kind === 'service' && n.resource.service === 'web');
     expect(webCreates).toHaveLength(3);
-    for (const n of webCreates) expect(n.deps).toContain(dbStart?.id);
+    const webStarts = p.nodes.filter((n) => n.op.type === 'StartContainer' && n.resource.kind === 'service' && n.resource.service === 'web');
+    for (const n of webCreates) {
+      const start = webStarts.find((s) => s.deps.includes(n.id));
+      expect(n.cause.reason === 'recreate' ? n.deps : (start?.deps ?? [])).toContain(dbStart?.id);
+    }
     // Only the stopped one without a config change: started, not restarted.
     const fresh = await plan(rt, load(changedDb(RESTART)));
     expect(fresh.toString()).toContain('[5] -> #6 service:web:1, StartContainer, not running');

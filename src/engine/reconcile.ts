@@ -121,6 +121,8 @@ class Reconciler {
   private readonly volumeNodes = new Map<string, number>();
   /** Service → the nodes that bring its containers up (starts and restarts): what its dependents wait for. */
   private readonly startNodes = new Map<string, number[]>();
+  /** Service → the CreateContainer nodes of its new containers (not of recreates). */
+  private readonly createNodes = new Map<string, number[]>();
   /** Services that get a new container in this plan (created, recreated or scaled up). */
   private readonly newContainers = new Set<string>();
   /** Services with a container recreated by this plan. */
@@ -251,16 +253,22 @@ class Reconciler {
     for (let number = maxNumber + 1, i = kept.length; i < desired; i++, number++) {
       const resource = ctx.resource(number);
       const spec = containerSpec({ project: this.project, service: s, svc, name: resource.name, labels: ctx.labels(number) });
+      // Created without waiting for its dependencies to start (compose creates every container before starting any),
+      // unless it joins one of their namespaces; its start waits for them.
       const create = this.plan.add(
         resource,
         { type: 'CreateContainer', service: s, number, spec },
         { reason: existing.length === 0 ? 'missing' : 'scale up' },
-        ctx.createDeps,
+        ctx.freshCreateDeps,
       );
+      ctx.creates.push(create);
       this.newContainers.add(s);
       if (!this.options.noStart)
         ctx.starts.push(
-          this.postStart(ctx, this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create])),
+          this.postStart(
+            ctx,
+            this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create, ...ctx.depStarts]),
+          ),
         );
       // Without starts (create, up --no-start) the dependents' creations wait for this one, as compose creates in
       // dependency order: `network_mode`/`pid`/`ipc: service:X` and `volumes_from` name X's container.
@@ -278,9 +286,13 @@ class Reconciler {
       ...serviceNetworkKeys(svc).map((k) => this.networkNodes.get(k)),
       ...serviceVolumeKeys(this.project, svc).map((k) => this.volumeNodes.get(k)),
     ].filter((x): x is number => x !== undefined);
-    const depStarts = [...serviceDependencies(svc).keys()].filter((d) => this.selected.has(d)).flatMap((d) => this.startNodes.get(d) ?? []);
+    const deps = [...serviceDependencies(svc).keys()].filter((d) => this.selected.has(d));
+    const depStarts = deps.flatMap((d) => this.startNodes.get(d) ?? []);
+    const depCreates = deps.flatMap((d) => this.createNodes.get(d) ?? []);
     const starts: number[] = [];
     this.startNodes.set(s, starts);
+    const creates: number[] = [];
+    this.createNodes.set(s, creates);
     return {
       service: s,
       svc,
@@ -290,7 +302,9 @@ class Reconciler {
       resourceDeps,
       depStarts,
       createDeps: [...resourceDeps, ...depStarts],
+      freshCreateDeps: [...resourceDeps, ...(joinsDependencyAtCreate(svc) ? depStarts : depCreates)],
       starts,
+      creates,
       resource: (number) => ({ kind: 'service', service: s, number, name: containerName(this.project.name, s, number, svc) }),
       labels: (number, replace) => ({
         ...svc.labels,
@@ -443,15 +457,27 @@ interface ServiceContext {
   readonly resourceDeps: readonly number[];
   /** The nodes bringing up its (selected) dependencies. */
   readonly depStarts: readonly number[];
+  /** What a recreate's CreateContainer waits for: its resources and its dependencies started. */
   readonly createDeps: readonly number[];
+  /**
+   * What a new container's CreateContainer waits for: its resources and its dependencies' new containers created
+   * (compose's create order), or started when it joins one's namespaces (`network_mode`/`pid`/`ipc: service:…`).
+   */
+  readonly freshCreateDeps: readonly number[];
   /**
    * Its own start and restart nodes, filled while planning it (= `startNodes.get(service)`); without starts
    * (`noStart`) the nodes that create (or finish recreating) its containers.
    */
   readonly starts: number[];
+  /** Its new containers' CreateContainer nodes (= `createNodes.get(service)`). */
+  readonly creates: number[];
   readonly resource: (number: number) => PlanResource & { readonly kind: 'service' };
   readonly labels: (number: number, replace?: string) => Record<string, string>;
 }
+
+/** Whether creating its container needs a dependency running: it joins that container's namespaces. */
+const joinsDependencyAtCreate = (svc: ServiceConfig): boolean =>
+  [svc.network_mode, svc.pid, svc.ipc].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:')));
 
 /** A node acting on an observed container: named as it is now. */
 const observedResource = (c: ObservedContainer): PlanResource => ({ kind: 'service', service: c.service, number: c.number, name: c.name });

@@ -101,7 +101,8 @@ describe('hooks in plans', () => {
     await expect(run).rejects.toThrow(new HookFailedError('db', 3, 'first\nboom: it broke'));
     await expect(run).rejects.toThrow('db hook exited with status 3: first\nboom: it broke');
     expect(sink.lines()).toContain('Container demo-db-1 error Error (db hook exited with status 3: first\nboom: it broke)');
-    expect(sink.lines().some((l) => l.startsWith('Container demo-web-1'))).toBe(false);
+    // Created (compose creates every container before starting any), never started.
+    expect(sink.lines().some((l) => l.startsWith('Container demo-web-1 Start'))).toBe(false);
     // compose leaves the container running.
     expect((await rt.inspectContainer('demo-db-1')).status).toBe('running');
   });

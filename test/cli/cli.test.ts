@@ -55,8 +55,8 @@ describe('tscompose CLI without an engine', () => {
         '[] -> #2 volume:data, CreateVolume, missing',
         '[1,2] -> #3 service:db:1, CreateContainer, missing',
         '[3] -> #4 service:db:1, StartContainer, created',
-        '[1,4] -> #5 service:web:1, CreateContainer, missing',
-        '[5] -> #6 service:web:1, StartContainer, created',
+        '[1,3] -> #5 service:web:1, CreateContainer, missing',
+        '[4,5] -> #6 service:web:1, StartContainer, created',
         '',
       ].join('\n'),
     );
