@@ -461,7 +461,7 @@ interface ServiceContext {
   readonly createDeps: readonly number[];
   /**
    * What a new container's CreateContainer waits for: its resources and its dependencies' new containers created
-   * (compose's create order), or started when it joins one's namespaces (`network_mode`/`pid`/`ipc: service:…`).
+   * (compose's create order), or started when it joins one's namespaces (`network_mode`/`pid`/`ipc`/`uts: service:…`).
    */
   readonly freshCreateDeps: readonly number[];
   /**
@@ -477,7 +477,7 @@ interface ServiceContext {
 
 /** Whether creating its container needs a dependency running: it joins that container's namespaces. */
 const joinsDependencyAtCreate = (svc: ServiceConfig): boolean =>
-  [svc.network_mode, svc.pid, svc.ipc].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:')));
+  [svc.network_mode, svc.pid, svc.ipc, svc.uts].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:')));
 
 /** A node acting on an observed container: named as it is now. */
 const observedResource = (c: ObservedContainer): PlanResource => ({ kind: 'service', service: c.service, number: c.number, name: c.name });
