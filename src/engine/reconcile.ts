@@ -302,7 +302,7 @@ class Reconciler {
       resourceDeps,
       depStarts,
       createDeps: [...resourceDeps, ...depStarts],
-      freshCreateDeps: [...resourceDeps, ...(joinsDependencyAtCreate(svc) ? depStarts : depCreates)],
+      freshCreateDeps: [...resourceDeps, ...(needsDependenciesAtCreate(svc) ? depStarts : depCreates)],
       starts,
       creates,
       resource: (number) => ({ kind: 'service', service: s, number, name: containerName(this.project.name, s, number, svc) }),
@@ -461,7 +461,8 @@ interface ServiceContext {
   readonly createDeps: readonly number[];
   /**
    * What a new container's CreateContainer waits for: its resources and its dependencies' new containers created
-   * (compose's create order), or started when it joins one's namespaces (`network_mode`/`pid`/`ipc`/`uts: service:…`).
+   * (compose's create order), or started when it joins one's namespaces (`network_mode`/`pid`/`ipc`/`uts: service:…`)
+   * or mounts a volume subpath.
    */
   readonly freshCreateDeps: readonly number[];
   /**
@@ -475,9 +476,13 @@ interface ServiceContext {
   readonly labels: (number: number, replace?: string) => Record<string, string>;
 }
 
-/** Whether creating its container needs a dependency running: it joins that container's namespaces. */
-const joinsDependencyAtCreate = (svc: ServiceConfig): boolean =>
-  [svc.network_mode, svc.pid, svc.ipc, svc.uts].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:')));
+/**
+ * Whether creating its container needs its dependencies up: it joins one's namespaces, or mounts a volume subpath
+ * (the native runtime resolves it at create; a dependency often makes that directory: a seed job, then a reader).
+ */
+const needsDependenciesAtCreate = (svc: ServiceConfig): boolean =>
+  [svc.network_mode, svc.pid, svc.ipc, svc.uts].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:'))) ||
+  (svc.volumes ?? []).some((v) => v.volume?.subpath !== undefined);
 
 /** A node acting on an observed container: named as it is now. */
 const observedResource = (c: ObservedContainer): PlanResource => ({ kind: 'service', service: c.service, number: c.number, name: c.name });
