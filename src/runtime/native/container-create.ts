@@ -14,6 +14,7 @@ import type { StoredImage } from '../../lib/image/store.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ContainerSpec, MountInfo } from '../runtime.js';
 import { volumeMounts } from './container-mounts.js';
+import { logOptionsProblem } from './log-files.js';
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { eventAttributes } from './monitor/record.js';
@@ -39,6 +40,12 @@ export async function createContainer(
   volumes: VolumeService,
   spec: ContainerSpec,
 ): Promise<{ id: string }> {
+  const logProblem = logOptionsProblem(spec.logging);
+  if (logProblem !== undefined) {
+    throw new TsComposeError('TSC_NATIVE_LOGGING', `container ${spec.name}: failed to initialize logging driver: ${logProblem}`, {
+      hint: 'logging.options max-size takes a size (10k, 20m, 1g), max-file a whole number of files (at least 1)',
+    });
+  }
   const id = randomBytes(32).toString('hex');
   const network = await containers.networkOf(spec, id);
   const joins = await namespaceJoins(ctx, spec, id, true);

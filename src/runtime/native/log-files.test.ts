@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogLine } from '../runtime.js';
-import { armLogFiles, keepsRotatedFiles, logFiles, logPolicy, parseLogSize } from './log-files.js';
+import { armLogFiles, keepsRotatedFiles, logFiles, logOptionsProblem, logPolicy, parseLogSize } from './log-files.js';
 import { readContainerLogs } from './logs.js';
 import { keepLogs, reopenThreshold } from './monitor/log-keeper.js';
 
@@ -297,5 +297,16 @@ describe('keepLogs (the log keeper)', () => {
     alive = false;
     await keeper;
     expect(await read(file)).toEqual(all);
+  });
+});
+
+describe('logOptionsProblem', () => {
+  test("invalid max-size and max-file in Docker's words; valid ones, other drivers and none pass", () => {
+    expect(logOptionsProblem({ driver: 'json-file', options: { 'max-size': 'huge' } })).toBe("invalid size: 'huge'");
+    expect(logOptionsProblem({ driver: 'local', options: { 'max-file': 'x' } })).toBe('strconv.Atoi: parsing "x": invalid syntax');
+    expect(logOptionsProblem({ options: { 'max-file': '0' } })).toBe('max-file cannot be less than 1');
+    expect(logOptionsProblem({ driver: 'json-file', options: { 'max-size': '10k', 'max-file': '3' } })).toBeUndefined();
+    expect(logOptionsProblem({ driver: 'syslog', options: { 'max-size': 'huge' } })).toBeUndefined();
+    expect(logOptionsProblem(undefined)).toBeUndefined();
   });
 });

@@ -40,7 +40,24 @@ export function parseLogSize(v: string): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
-/** The log policy of a container's `logging`. Invalid options fall back to the driver's defaults. */
+/**
+ * What is wrong with a json-file or local driver's `max-size`/`max-file`, in Docker's words (its logging driver
+ * refuses them when the container starts); undefined when they are valid or not there.
+ */
+export function logOptionsProblem(logging: LoggingSpec | undefined): string | undefined {
+  const driver = logging?.driver ?? 'json-file';
+  if (driver !== 'json-file' && driver !== 'local') return undefined;
+  const size = logging?.options?.['max-size'];
+  if (size !== undefined && parseLogSize(size) === undefined) return `invalid size: '${size}'`;
+  const files = logging?.options?.['max-file'];
+  if (files !== undefined) {
+    if (!/^[-+]?\d+$/.test(files)) return `strconv.Atoi: parsing ${JSON.stringify(files)}: invalid syntax`;
+    if (Number(files) < 1) return 'max-file cannot be less than 1';
+  }
+  return undefined;
+}
+
+/** The log policy of a container's `logging` (valid options: see {@link logOptionsProblem}). */
 export function logPolicy(logging: LoggingSpec | undefined): LogPolicy {
   const driver = logging?.driver ?? 'json-file';
   if (driver === 'none') return { store: 'none', maxFile: 1 };
