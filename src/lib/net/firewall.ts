@@ -105,6 +105,24 @@ function formatIpOrThrow(s: string): string {
 }
 
 /**
+ * An internal network's chains in a table of `family`: nothing leaves or enters the bridge, and the host is reached
+ * only at the gateway address.
+ */
+function internalChains(family: 'ip' | 'ip6', br: string, gateway: string): string[] {
+  return [
+    `\tchain forward {`,
+    `\t\ttype filter hook forward priority filter; policy accept;`,
+    `\t\tiifname ${br} oifname != ${br} counter drop comment "internal: nothing leaves"`,
+    `\t\toifname ${br} iifname != ${br} counter drop comment "internal: nothing enters"`,
+    `\t}`,
+    `\tchain input {`,
+    `\t\ttype filter hook input priority filter; policy accept;`,
+    `\t\tiifname ${br} ${family} daddr != ${gateway} fib daddr type local counter drop comment "internal: host only via the gateway"`,
+    `\t}`,
+  ];
+}
+
+/**
  * The nft script (for `nft -f -`) that atomically replaces the network's table: `table` (creates it if absent, so
  * the `delete` cannot fail) + `delete table` + the full definition, one transaction.
  */
@@ -117,18 +135,7 @@ export function rulesFor(n: FirewallNetwork): string {
   L.push(`table ${NFT_FAMILY} ${t}`, `delete table ${NFT_FAMILY} ${t}`, `table ${NFT_FAMILY} ${t} {`);
   L.push(`\tcomment ${q(`tscompose network ${n.name ?? n.bridge}`)}`);
   if (n.internal) {
-    L.push(
-      `\tchain forward {`,
-      `\t\ttype filter hook forward priority filter; policy accept;`,
-      `\t\tiifname ${br} oifname != ${br} counter drop comment "internal: nothing leaves"`,
-      `\t\toifname ${br} iifname != ${br} counter drop comment "internal: nothing enters"`,
-      `\t}`,
-      `\tchain input {`,
-      `\t\ttype filter hook input priority filter; policy accept;`,
-      `\t\tiifname ${br} ip daddr != ${n.gateway} fib daddr type local counter drop comment "internal: host only via the gateway"`,
-      `\t}`,
-      `}`,
-    );
+    L.push(...internalChains('ip', br, n.gateway), `}`);
     return `${L.join('\n')}\n`;
   }
   const ports = n.ports.flatMap(portRules);
@@ -182,18 +189,7 @@ export function rules6For(n: FirewallNetwork): string {
   const br = q(n.bridge);
   if (!n.subnet6 || !n.gateway6) return ''; // no ip6 statement at all: hosts without IPv6 keep working
   const L = [`table ip6 ${t}`, `delete table ip6 ${t}`, `table ip6 ${t} {`, `\tcomment ${q(`tscompose network ${n.name ?? n.bridge}`)}`];
-  if (n.internal)
-    L.push(
-      `\tchain forward {`,
-      `\t\ttype filter hook forward priority filter; policy accept;`,
-      `\t\tiifname ${br} oifname != ${br} counter drop comment "internal: nothing leaves"`,
-      `\t\toifname ${br} iifname != ${br} counter drop comment "internal: nothing enters"`,
-      `\t}`,
-      `\tchain input {`,
-      `\t\ttype filter hook input priority filter; policy accept;`,
-      `\t\tiifname ${br} ip6 daddr != ${n.gateway6} fib daddr type local counter drop comment "internal: host only via the gateway"`,
-      `\t}`,
-    );
+  if (n.internal) L.push(...internalChains('ip6', br, n.gateway6));
   else
     L.push(
       `\tchain nat_postrouting {`,

@@ -17,11 +17,10 @@ import { constants as fsConstants, open as openFd, promises as fs } from 'node:f
 import { Socket } from 'node:net';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { isMissing } from '../../lib/errors.js';
 import type { AttachOptions, AttachSession } from '../runtime.js';
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
-import { parseK8sLine } from './logs.js';
+import { parseK8sLine, readFrom } from './logs.js';
 import { liveStatus } from './monitor/record.js';
 
 /** Container id → the stdin FIFO an attach made before its start (this process only). */
@@ -69,29 +68,6 @@ async function stdinTarget(
   const link = await fs.readlink(`/proc/${pid}/fd/0`).catch(() => '');
   if (!link.startsWith('pipe:')) return undefined; // the process replaced its stdin (or it is /dev/null)
   return openPipeForWriting(`/proc/${pid}/fd/0`, fsConstants.O_WRONLY);
-}
-
-/** Appended complete lines of `file` from `offset` (restarting at 0 when it was truncated or rotated). */
-async function readLines(file: string, offset: number): Promise<{ lines: string[]; offset: number }> {
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, 'r');
-  } catch (e) {
-    if (isMissing(e)) return { lines: [], offset };
-    throw e;
-  }
-  try {
-    const { size } = await fh.stat();
-    if (size < offset) offset = 0;
-    if (size === offset) return { lines: [], offset };
-    const buf = Buffer.alloc(size - offset);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    const end = buf.subarray(0, bytesRead).lastIndexOf(0x0a);
-    if (end < 0) return { lines: [], offset };
-    return { lines: buf.subarray(0, end).toString('utf8').split('\n'), offset: offset + end + 1 };
-  } finally {
-    await fh.close();
-  }
 }
 
 export async function nativeAttach(
@@ -160,7 +136,7 @@ export async function nativeAttach(
     try {
       while (!stop.signal.aborted) {
         const done = await over();
-        const r2 = await readLines(logFile, offset);
+        const r2 = await readFrom(logFile, offset);
         offset = r2.offset;
         for (const raw of r2.lines) {
           const rec = parseK8sLine(raw);

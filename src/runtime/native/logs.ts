@@ -79,10 +79,10 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /**
- * Reads complete lines appended to `file` from byte `offset` on; returns them and the new offset. With `ino`, a
- * file that is no longer that inode (rotated meanwhile) reads as nothing.
+ * Reads complete lines appended to `file` from byte `offset` on; returns them and the new offset (from 0 again when
+ * the file was truncated). With `ino`, a file that is no longer that inode (rotated meanwhile) reads as nothing.
  */
-async function readFrom(file: string, offset: number, ino?: number): Promise<{ lines: string[]; offset: number }> {
+export async function readFrom(file: string, offset: number, ino?: number): Promise<{ lines: string[]; offset: number }> {
   let fh: fs.FileHandle;
   try {
     fh = await fs.open(file, 'r');
