@@ -7,7 +7,7 @@
 import { expect, test } from '@jest/globals';
 import { PassThrough, Readable } from 'node:stream';
 import type { ContainerSpec, ExecSession, Runtime } from '../runtime.js';
-import type { ContractCapabilities } from './suite.js';
+import type { ContractCapabilities } from './capabilities.js';
 
 /** What the suite gives these cases; read when a case runs (the target is built in the suite's beforeAll). */
 export interface ExecStdinScope {

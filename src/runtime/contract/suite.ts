@@ -18,19 +18,10 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import type { ContainerSpec, LogLine, LogsOptions, PublishedPort, Runtime } from '../runtime.js';
+import type { ContractCapabilities } from './capabilities.js';
 import { execStdinCases } from './exec-stdin.js';
 
-/** What a backend really does that the fake only records. Real adapters have every flag true. */
-export interface ContractCapabilities {
-  /** Published ports accept TCP connections and UDP datagrams from the host (the fake has no sockets). */
-  readonly reachablePorts: boolean;
-  /** Containers on one network reach each other by name and alias (the fake has no DNS and no packets). */
-  readonly dns: boolean;
-  /** What a container writes to a named volume is there for the next container (the fake has no file system). */
-  readonly volumeContent: boolean;
-  /** Containers run their command: it reads what an attach forwards and writes what the attach reads (the fake runs nothing). */
-  readonly processes: boolean;
-}
+export type { ContractCapabilities } from './capabilities.js';
 
 export interface ContractTarget {
   readonly runtime: Runtime;

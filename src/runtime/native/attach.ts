@@ -22,14 +22,7 @@ import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { parseK8sLine, readFrom } from './logs.js';
 import { liveStatus } from './monitor/record.js';
-
-/** Container id → the stdin FIFO an attach made before its start (this process only). */
-const pendingStdin = new Map<string, string>();
-
-/** The FIFO to give the container as its stdin at this start, when an attach is waiting for it. */
-export function pendingStdinFifo(id: string): string | undefined {
-  return pendingStdin.get(id);
-}
+import { pendingStdin } from './pending-stdin.js';
 
 function stdinFifoPath(ctx: NativeContext, id: string): string {
   return path.join(ctx.paths.run, id.slice(0, 12), 'stdin.fifo');

@@ -13,6 +13,7 @@ import { writeJsonAtomic } from '../../lib/fs/atomic.js';
 import type { StoredImage } from '../../lib/image/store.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ContainerSpec, MountInfo } from '../runtime.js';
+import { CGROUP_PARENT_FILE } from './cgroup-parent.js';
 import { volumeMounts } from './container-mounts.js';
 import { logOptionsProblem } from './log-files.js';
 import type { ContainerService } from './containers.js';
@@ -129,20 +130,6 @@ async function withCachedFilter(ctx: NativeContext, dir: string, spec: OciSpec):
   if (data) return { ...spec, annotations: { ...spec.annotations, [BPF_ANNOTATION]: data } };
   await fs.writeFile(path.join(dir, 'seccomp.key'), key);
   return spec;
-}
-
-/** Where a container with a `cgroup_parent` lists the parent's directories its creation made (removed with it). */
-const CGROUP_PARENT_FILE = 'cgroup-parent.json';
-
-/** The cgroup_parent directories container `id`'s creation made (see missingCgroupDirs), to remove with it. */
-export async function createdCgroupParentDirs(ctx: NativeContext, id: string): Promise<string[]> {
-  const text = await fs.readFile(path.join(ctx.state.containerDir(id), CGROUP_PARENT_FILE), 'utf8').catch(() => '[]');
-  try {
-    const dirs = JSON.parse(text) as unknown;
-    return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 let blkio: BlkioSupport | undefined;

@@ -32,7 +32,7 @@ import { reviveHealthMonitor } from './monitor/health-launch.js';
 import { mountRootfs, mountsUnder, unmountRootfs } from './rootfs.js';
 import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
 import { detectCgroupMode, hierarchyRoots, removeEmptyCgroupDirs } from './oci/cgroups.js';
-import { createdCgroupParentDirs } from './container-create.js';
+import { createdCgroupParentDirs } from './cgroup-parent.js';
 import { refreshJoins } from './container-joins.js';
 import { healthcheckOf } from './monitor/healthcheck.js';
 import { mergeArgs } from './oci/process.js';

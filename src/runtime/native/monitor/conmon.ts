@@ -25,7 +25,7 @@ import { traced, traceSpan } from '../../../util/trace.js';
 import { healthcheckOf } from './healthcheck.js';
 import { monitorHealth } from './health-launch.js';
 import { imageRunConfig } from './record.js';
-import { pendingStdinFifo } from '../attach.js';
+import { pendingStdinFifo } from '../pending-stdin.js';
 import { armLogFiles, keepsRotatedFiles, logPolicy } from '../log-files.js';
 import { spawnLogKeeper } from './log-keeper.js';
 
