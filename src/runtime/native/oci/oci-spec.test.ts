@@ -1,5 +1,6 @@
 /** buildOciSpec; the process part (args, env, cwd, capabilities) is in oci-spec-process.test.ts. */
 import { describe, expect, test } from '@jest/globals';
+import { statSync } from 'node:fs';
 import {
   ALL_CAPABILITIES,
   DEFAULT_CAPABILITIES,
@@ -343,11 +344,13 @@ describe('devices', () => {
   });
 
   test('hostDevicesFor reads real nodes (/dev/null is c 1:3)', () => {
-    expect(hostDevicesFor('/dev/null')).toEqual([{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }]);
+    // The owner the host gives it (read, not assumed to be root: this test is about reading the node).
+    const { uid, gid } = statSync('/dev/null');
+    expect(hostDevicesFor('/dev/null')).toEqual([{ path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid, gid }]);
     expect(hostDevicesFor('/etc/hostname')).toEqual([]);
     expect(errOf(() => hostDevicesFor('/dev/does-not-exist')).code).toBe('TSC_INVALID_DEVICE');
     const s = buildOciSpec(input({ devices: [{ source: '/dev/null', target: '/dev/mynull' }] }));
-    expect(s.linux.devices).toEqual([{ path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }]);
+    expect(s.linux.devices).toEqual([{ path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid, gid }]);
   });
 
   test('listHostDevices finds /dev/null and /dev/zero, skips /dev/pts', () => {
