@@ -87,6 +87,19 @@ afterAll(() => projects.cleanup());
 
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
 
+/** `cmd` run by `script` under a terminal of its own: its input, its output so far, its exit, and a wait for a text. */
+function underTerminal(cmd: string, cwd: string) {
+  const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd, env: dockerEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const until = async (what: string): Promise<void> => {
+    for (let i = 0; i < 300 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(out).toContain(what);
+  };
+  return { child, output: () => out, exited, until };
+}
+
 (engine || required ? describe : describe.skip)('run and attach stdin on Docker', () => {
   beforeAll(requireEngine);
   let p: { dir: string; name: string };
@@ -112,19 +125,12 @@ const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).statu
     async () => {
       p = projects.create({ 'compose.yaml': COMPOSE });
       const cmd = `stty cols 91 rows 33; ${bin} -p ${p.name} --progress quiet run svc sh`;
-      const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: p.dir, env: dockerEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const until = async (what: string): Promise<void> => {
-        for (let i = 0; i < 300 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 100));
-        expect(out).toContain(what);
-      };
+      const { child, output, exited, until } = underTerminal(cmd, p.dir);
       await until('# ');
       child.stdin.write('tty; stty size; echo sum-$((40+2))\r');
       await until('sum-42');
-      expect(out).toMatch(/\/dev\/pts\/\d+/);
-      expect(out).toContain('33 91');
+      expect(output()).toMatch(/\/dev\/pts\/\d+/);
+      expect(output()).toContain('33 91');
       child.stdin.write(Buffer.from([0x10, 0x11]));
       expect(await exited).toBe(0);
       expect(ok(tsc(p, 'ps', '--format', '{{.State}}'))).toBe('running\n');
@@ -139,14 +145,7 @@ const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).statu
       p = projects.create({ 'compose.yaml': COMPOSE });
       ok(tsc(p, 'up', '-d', 'term'));
       const cmd = `${bin} -p ${p.name} attach --detach-keys ctrl-x,x term`;
-      const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: p.dir, env: dockerEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      const until = async (what: string): Promise<void> => {
-        for (let i = 0; i < 300 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 100));
-        expect(out).toContain(what);
-      };
+      const { child, exited, until } = underTerminal(cmd, p.dir);
       await new Promise((r) => setTimeout(r, 1500)); // attached
       child.stdin.write('echo one-$((0+1))\r');
       await until('one-1');
