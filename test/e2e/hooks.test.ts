@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { SpawnSyncReturns } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { Projects, engine, required, requireEngine, tsc } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite } from './native-harness.js';
 
@@ -53,8 +54,12 @@ const FAILING = `services:
 function scenario(d: Driver): void {
   test('post_start runs after up -d with its user, environment and working_dir; pre_stop runs on down', () => {
     const p = d.project({ 'compose.yaml': HOOKS });
+    const hostNull = statSync('/dev/null');
     const up = d.ts(p, 'up', '-d');
     ok(up);
+    // A hook run as another user leaves the host's /dev/null alone (crun chowned it when handed as the stdin).
+    const after = statSync('/dev/null');
+    expect([after.uid, after.gid]).toEqual([hostNull.uid, hostNull.gid]);
     expect(up.stderr).toContain(`Container ${p.name}-app-1  Running post_start hook`);
     expect(up.stderr).toContain('app-1 -> | hook-ran');
     expect(ok(d.ts(p, 'exec', '-T', 'app', 'cat', '/data/w/post_start')).trim()).toBe('65534 hello /tmp');

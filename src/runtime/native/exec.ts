@@ -53,14 +53,16 @@ export async function spawnExec(
     ctx.oci.binaryFor(r.id), // the runtime that made the container (runc or crun), which may not be today's choice
     ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id],
     {
-      stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      // stdin is always a pipe of ours, closed at once when there is no input: given the host's /dev/null (what
+      // 'ignore' opens), crun chowns it to the exec'd process's user, and the host's /dev/null then belongs to
+      // nobody (runc skips /dev/null; crun 1.8 does not).
+      stdio: ['pipe', 'pipe', 'pipe'],
       ...(options.signal ? { signal: options.signal } : {}),
     },
   );
-  if (spec.stdin && child.stdin) {
-    spec.stdin.pipe(child.stdin);
-    child.stdin.on('error', () => undefined);
-  }
+  child.stdin?.on('error', () => undefined);
+  if (spec.stdin && child.stdin) spec.stdin.pipe(child.stdin);
+  else child.stdin?.end();
   const exit = new Promise<number>((resolve) => {
     child.on('error', () => resolve(126));
     child.on('close', (code, sig) => {
