@@ -208,9 +208,12 @@ const envFor = (rt, extra = {}) => ({ ...baseEnv, ...(rt ? { TSCOMPOSE_OCI_RUNTI
 const seenIds = new Set(); // tscompose container ids, for the cgroup leak check
 const project = (variant) => `tscbench-${variant}`;
 const projectDir = (variant) => join(dir, variant);
+// The CLI is executed as a user's shell does (bin/tscompose, a shell line that execs Node), not as `node CLI`: run
+// through Node directly it loses the launcher's deferral of NODE_EXTRA_CA_CERTS, which Node parses at every start
+// where the variable is set (~40 ms here), and is loaded as an ES module, a start no installed command takes.
 const tsc = (variant, rt, extraEnv, ...argv) => [
-  process.execPath,
-  [CLI, '--runtime', 'native', '-p', project(variant), '--progress', 'quiet', ...argv],
+  CLI,
+  ['--runtime', 'native', '-p', project(variant), '--progress', 'quiet', ...argv],
   { cwd: projectDir(variant), env: envFor(rt, extraEnv) },
 ];
 
