@@ -1,16 +1,18 @@
 /**
  * The Runtime port on Docker Engine, through dockerode. Every engine error goes through mapDockerError; progress
- * streams are checked for `error`/`errorDetail`; log and exec output is demuxed here and the targets ended.
+ * streams are checked for `error`/`errorDetail`; log and exec output is demuxed and the targets ended.
+ *
+ * This class is the Runtime port's face only, and the client (DockerCall, ./call.ts) its services share: each method
+ * delegates to the module of its resource, functions over that client: containers (./containers.ts), exec
+ * (./exec.ts), attach (./attach.ts), logs and events (./logs.ts, ./events.ts), stats (./stats.ts), export and
+ * commit (./container-export.ts), networks (./networks.ts), volumes (./volumes.ts) and images (./images.ts).
  */
 import './lazy-deps.js'; // must precede dockerode: keeps gRPC and ssh2 out of start-up
 import Docker from 'dockerode';
 import { hostname } from 'node:os';
-import { PassThrough, type Readable } from 'node:stream';
-import { TsComposeError } from '../../errors.js';
+import type { Readable } from 'node:stream';
 import { readSysctl } from '../../util/sysctl.js';
 import { dockerLockDir, projectLocalPath, withProjectLockIn } from '../project-lock.js';
-import { NotFoundError } from '../errors.js';
-import { dockerFiles, filesTar, type DockerFiles } from './container-files.js';
 import * as exported from './container-export.js';
 import type {
   ImportOptions,
@@ -53,32 +55,17 @@ import type {
   WaitOptions,
 } from '../runtime.js';
 import { dockerConnection, type Env } from './connection.js';
+import * as containers from './containers.js';
+import * as execs from './exec.js';
 import * as images from './images.js';
-import { invoke, sig, type DockerCall, type ResourceKind } from './call.js';
-import {
-  endpointSettings,
-  labelFilters,
-  toContainerInspect,
-  toContainerSummary,
-  toCreateBody,
-  toNetworkCreateBody,
-  toNetworkInfo,
-  toRuntimeEvent,
-  toUnixSeconds,
-  toVolumeInfo,
-  type RawContainerInspect,
-  type RawContainerSummary,
-  type RawNetwork,
-} from './convert.js';
-import { isAbortError, mapDockerError } from './errors.js';
-import { Demuxer, LineSplitter, splitTimestamp } from './streams.js';
+import * as networks from './networks.js';
+import * as volumes from './volumes.js';
+import { invoke, type DockerCall, type ResourceKind } from './call.js';
+import { mapDockerError } from './errors.js';
+import * as eventStream from './events.js';
+import * as logs from './logs.js';
 import { dockerContainerStats } from './stats.js';
 import { dockerAttach } from './attach.js';
-
-/** Reads a stream's chunks as Buffers. */
-async function* chunks(stream: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
-  for await (const c of stream as AsyncIterable<Buffer | string>) yield typeof c === 'string' ? Buffer.from(c) : c;
-}
 
 export class DockerRuntime implements Runtime, DockerCall {
   readonly kind = 'docker';
@@ -96,116 +83,58 @@ export class DockerRuntime implements Runtime, DockerCall {
     }
   }
 
-  // -- containers ------------------------------------------------------------------------------------------------
+  // -- containers (./containers.ts) ------------------------------------------------------------------------------
 
-  async listContainers(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
-    const filters = labelFilters(options.labels);
-    const list = await this.call('container', '*', () =>
-      this.docker.listContainers({ all: options.all !== false, ...(filters ? { filters } : {}), ...sig(options) } as Docker.ContainerListOptions),
-    );
-    return (list as unknown as RawContainerSummary[])
-      .map((c) => toContainerSummary(c))
-      .sort((a, b) => a.created - b.created || (a.name < b.name ? -1 : 1));
+  listContainers(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
+    return containers.listContainers(this, options);
   }
 
-  async inspectContainer(idOrName: string, options?: CallOptions): Promise<ContainerInspect> {
-    const raw = await this.call('container', idOrName, () => this.docker.getContainer(idOrName).inspect(sig(options)));
-    return toContainerInspect(raw as unknown as RawContainerInspect);
+  inspectContainer(idOrName: string, options?: CallOptions): Promise<ContainerInspect> {
+    return containers.inspectContainer(this, idOrName, options);
   }
 
-  async createContainer(spec: ContainerSpec, options?: CallOptions): Promise<{ id: string }> {
-    const inherited = new Map<string, string>();
-    if (spec.inheritVolumesFrom !== undefined) {
-      try {
-        const old = await this.inspectContainer(spec.inheritVolumesFrom, options);
-        for (const m of old.mounts) if (m.type === 'volume' && m.source) inherited.set(m.target, m.source);
-      } catch (e) {
-        if (!(e instanceof NotFoundError)) throw e;
-      }
-    }
-    // Secrets and configs: bound, or copied in before start with their mode and owner (./container-files.ts).
-    const files = await dockerFiles(spec);
-    const { body, connectAfter } = toCreateBody({ ...spec, files: files.bound }, inherited);
-    // The engine accepts missing networks at create (and connect) time and only fails at start: check them first.
-    if (spec.networkMode === undefined) await Promise.all((spec.networks ?? []).map((ep) => this.inspectNetwork(ep.network, options)));
-    const container = await this.call('container', spec.name, () => this.docker.createContainer({ ...body, ...sig(options) }));
-    try {
-      for (const ep of connectAfter) await this.connectNetwork(ep.network, container.id, ep, options);
-      await this.copyFiles(container.id, files, options);
-    } catch (e) {
-      // all or nothing: a half-attached container would look up to date to the next `up`
-      await this.removeContainer(container.id, { force: true }).catch(() => undefined);
-      throw e;
-    }
-    return { id: container.id };
+  createContainer(spec: ContainerSpec, options?: CallOptions): Promise<{ id: string }> {
+    return containers.createContainer(this, spec, options);
   }
 
-  /** Secrets/configs to copy in: a tar of the files, extracted at `/` (owners kept when a reference gives one). */
-  private async copyFiles(id: string, files: DockerFiles, options?: CallOptions): Promise<void> {
-    const tar = await filesTar(files.copied);
-    if (tar === undefined) return;
-    await this.call('container', `${id}:/`, () =>
-      this.docker.getContainer(id).putArchive(tar, { path: '/', ...(files.keepOwners ? { copyUIDGID: true } : {}), ...sig(options) }),
-    );
+  startContainer(idOrName: string, options?: CallOptions): Promise<void> {
+    return containers.startContainer(this, idOrName, options);
   }
 
-  async startContainer(idOrName: string, options?: CallOptions): Promise<void> {
-    await this.call('container', idOrName, () => this.docker.getContainer(idOrName).start(sig(options)));
+  stopContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
+    return containers.stopContainer(this, idOrName, options);
   }
 
-  async stopContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
-    await this.call('container', idOrName, () =>
-      this.docker.getContainer(idOrName).stop({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
-    );
+  killContainer(idOrName: string, options?: CallOptions & { killSignal?: string | undefined }): Promise<void> {
+    return containers.killContainer(this, idOrName, options);
   }
 
-  async killContainer(idOrName: string, options?: CallOptions & { killSignal?: string | undefined }): Promise<void> {
-    await this.call('container', idOrName, () =>
-      this.docker.getContainer(idOrName).kill({ ...(options?.killSignal ? { signal: options.killSignal } : {}), ...sig(options) }),
-    );
+  removeContainer(idOrName: string, options?: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined }): Promise<void> {
+    return containers.removeContainer(this, idOrName, options);
   }
 
-  async removeContainer(idOrName: string, options?: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined }): Promise<void> {
-    await this.call('container', idOrName, () =>
-      this.docker
-        .getContainer(idOrName)
-        .remove({ force: options?.force ?? false, v: options?.volumes ?? false, ...sig(options) } as Docker.ContainerRemoveOptions),
-    );
+  renameContainer(idOrName: string, newName: string, options?: CallOptions): Promise<void> {
+    return containers.renameContainer(this, idOrName, newName, options);
   }
 
-  async renameContainer(idOrName: string, newName: string, options?: CallOptions): Promise<void> {
-    await this.call('container', idOrName, () => this.docker.getContainer(idOrName).rename({ name: newName, ...sig(options) }));
+  restartContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
+    return containers.restartContainer(this, idOrName, options);
   }
 
-  async restartContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
-    await this.call('container', idOrName, () =>
-      this.docker
-        .getContainer(idOrName)
-        .restart({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
-    );
+  pauseContainer(idOrName: string, options?: CallOptions): Promise<void> {
+    return containers.pauseContainer(this, idOrName, options);
   }
 
-  async pauseContainer(idOrName: string, options?: CallOptions): Promise<void> {
-    await this.call('container', idOrName, () => this.docker.getContainer(idOrName).pause(sig(options)));
+  unpauseContainer(idOrName: string, options?: CallOptions): Promise<void> {
+    return containers.unpauseContainer(this, idOrName, options);
   }
 
-  async unpauseContainer(idOrName: string, options?: CallOptions): Promise<void> {
-    await this.call('container', idOrName, () => this.docker.getContainer(idOrName).unpause(sig(options)));
+  waitContainer(idOrName: string, options?: WaitOptions): Promise<number> {
+    return containers.waitContainer(this, idOrName, options);
   }
 
-  async waitContainer(idOrName: string, options?: WaitOptions): Promise<number> {
-    const res = (await this.call('container', idOrName, () =>
-      this.docker.getContainer(idOrName).wait({ condition: options?.condition ?? 'not-running', ...sig(options) } as Docker.ContainerWaitOptions),
-    )) as { StatusCode?: number; Error?: { Message?: string } | null };
-    if (res.Error?.Message) throw new TsComposeError('TSC_DOCKER', `waiting for container ${idOrName}: ${res.Error.Message}`);
-    return res.StatusCode ?? 0;
-  }
-
-  async topContainer(idOrName: string, options?: CallOptions & { psArgs?: string | undefined }): Promise<ProcessList> {
-    const res = (await this.call('container', idOrName, () =>
-      this.docker.getContainer(idOrName).top({ ...(options?.psArgs ? { ps_args: options.psArgs } : {}), ...sig(options) }),
-    )) as { Titles?: string[] | null; Processes?: string[][] | null };
-    return { titles: res.Titles ?? [], processes: res.Processes ?? [] };
+  topContainer(idOrName: string, options?: CallOptions & { psArgs?: string | undefined }): Promise<ProcessList> {
+    return containers.topContainer(this, idOrName, options);
   }
 
   containerStats(idOrName: string, options?: CallOptions): Promise<StatsSample> {
@@ -216,168 +145,34 @@ export class DockerRuntime implements Runtime, DockerCall {
     return dockerAttach(this, idOrName, options);
   }
 
-  // -- exec ------------------------------------------------------------------------------------------------------
+  // -- exec (./exec.ts) ------------------------------------------------------------------------------------------
 
-  async execStream(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
-    const create: Docker.ExecCreateOptions = {
-      Cmd: [...spec.cmd],
-      AttachStdout: true,
-      AttachStderr: true,
-      AttachStdin: spec.stdin !== undefined,
-      Tty: spec.tty ?? false,
-      ...(spec.env ? { Env: [...spec.env] } : {}),
-      ...(spec.user !== undefined ? { User: spec.user } : {}),
-      ...(spec.workdir !== undefined ? { WorkingDir: spec.workdir } : {}),
-      ...(spec.privileged !== undefined ? { Privileged: spec.privileged } : {}),
-      ...sig(options),
-    } as Docker.ExecCreateOptions;
-    const exec = await this.call('container', idOrName, () => this.docker.getContainer(idOrName).exec(create));
-    const stream = await this.call('container', idOrName, () =>
-      exec.start({
-        hijack: true,
-        stdin: spec.stdin !== undefined,
-        Detach: false,
-        Tty: spec.tty ?? false,
-        ...sig(options),
-      } as Docker.ExecStartOptions),
-    );
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const demux = new Demuxer((s, payload) => (s === 'stderr' ? stderr : stdout).write(payload), spec.tty ?? false);
-    const ended = new Promise<void>((resolve) => {
-      let done = false;
-      const finish = (err?: Error): void => {
-        if (done) return;
-        done = true;
-        demux.end();
-        if (spec.stdin) spec.stdin.unpipe(stream); // the process has ended: no more of the input is read
-        if (err && !isAbortError(err)) stdout.destroy(err);
-        else stdout.end();
-        stderr.end();
-        resolve();
-      };
-      stream.on('data', (c: Buffer) => demux.push(c));
-      stream.on('end', () => finish());
-      stream.on('close', () => finish());
-      stream.on('error', (e: Error) => finish(e));
-    });
-    // piping ends (half-closes) the hijacked connection when stdin ends, which closes the process's stdin
-    if (spec.stdin) spec.stdin.pipe(stream);
-    const wait = async (): Promise<number> => {
-      await ended;
-      for (let i = 0; ; i++) {
-        const info = (await this.call('container', idOrName, () => exec.inspect(sig(options)))) as { Running?: boolean; ExitCode?: number | null };
-        if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
-        await new Promise((r) => setTimeout(r, Math.min(10 * (i + 1), 200)));
-      }
-    };
-    return { stdout, stderr, wait };
+  execStream(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
+    return execs.execStream(this, idOrName, spec, options);
   }
 
-  async exec(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecResult> {
-    const session = await this.execStream(idOrName, spec, options);
-    const collect = async (r: Readable): Promise<string> => {
-      const parts: Buffer[] = [];
-      for await (const c of chunks(r)) parts.push(c);
-      return Buffer.concat(parts).toString('utf8');
-    };
-    const [stdout, stderr] = await Promise.all([collect(session.stdout), collect(session.stderr)]);
-    return { exitCode: await session.wait(), stdout, stderr };
+  exec(idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecResult> {
+    return execs.exec(this, idOrName, spec, options);
   }
 
-  // -- logs and events -------------------------------------------------------------------------------------------
+  // -- logs and events (./logs.ts, ./events.ts) ------------------------------------------------------------------
 
-  async *containerLogs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
-    const container = this.docker.getContainer(idOrName);
-    const raw = (await this.call('container', idOrName, () => container.inspect(sig(options)))) as unknown as RawContainerInspect;
-    const tty = raw.Config?.Tty ?? false;
-    const query: Record<string, unknown> = {
-      stdout: true,
-      stderr: true,
-      follow: options.follow ?? false,
-      timestamps: options.timestamps ?? false,
-      tail: options.tail === undefined ? 'all' : String(options.tail),
-      ...sig(options),
-    };
-    if (options.since !== undefined) query['since'] = toUnixSeconds(options.since);
-    if (options.until !== undefined) query['until'] = toUnixSeconds(options.until);
-    let source: AsyncIterable<Buffer>;
-    try {
-      const res = (await this.call('container', idOrName, () => invoke(container, 'logs', query))) as unknown;
-      source = Buffer.isBuffer(res)
-        ? (async function* () {
-            yield res;
-          })()
-        : chunks(res as NodeJS.ReadableStream);
-    } catch (e) {
-      if (isAbortError(e)) return;
-      throw e;
-    }
-    const queue: LogLine[] = [];
-    const splitter = new LineSplitter();
-    const emit = (stream: 'stdout' | 'stderr', line: string): void => {
-      if (options.timestamps) {
-        const t = splitTimestamp(line);
-        queue.push(t.timestamp !== undefined ? { stream, line: t.line, timestamp: t.timestamp } : { stream, line: t.line });
-      } else {
-        queue.push({ stream, line });
-      }
-    };
-    const demux = new Demuxer((stream, payload) => {
-      for (const line of splitter.push(stream, payload)) emit(stream, line);
-    }, tty);
-    try {
-      for await (const chunk of source) {
-        demux.push(chunk);
-        while (queue.length > 0) yield queue.shift()!;
-      }
-    } catch (e) {
-      if (!isAbortError(e) && !options.signal?.aborted) throw mapDockerError(e, 'container', idOrName);
-    }
-    demux.end();
-    for (const { stream, line } of splitter.flush()) emit(stream, line);
-    while (queue.length > 0) yield queue.shift()!;
+  containerLogs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {
+    return logs.containerLogs(this, idOrName, options);
   }
 
-  async *events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {
-    const filters: Record<string, string[]> = { ...(labelFilters(options.labels) ?? {}) };
-    if (options.types) filters['type'] = [...options.types];
-    const query: Record<string, unknown> = { filters, ...sig(options) };
-    if (options.since !== undefined) query['since'] = options.since;
-    if (options.until !== undefined) query['until'] = options.until;
-    let stream: NodeJS.ReadableStream;
-    try {
-      stream = await this.call('container', 'events', () => this.docker.getEvents(query as Docker.GetEventsOptions));
-    } catch (e) {
-      if (isAbortError(e)) return;
-      throw e;
-    }
-    let buf = '';
-    try {
-      for await (const chunk of chunks(stream)) {
-        buf += chunk.toString('utf8');
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i).trim();
-          buf = buf.slice(i + 1);
-          if (line) yield toRuntimeEvent(JSON.parse(line) as Parameters<typeof toRuntimeEvent>[0]);
-        }
-      }
-    } catch (e) {
-      if (isAbortError(e) || options.signal?.aborted) return;
-      throw mapDockerError(e, 'container', 'events');
-    }
+  events(options: EventsOptions = {}): AsyncIterable<RuntimeEvent> {
+    return eventStream.events(this, options);
   }
 
-  // -- cp --------------------------------------------------------------------------------------------------------
+  // -- cp, export, commit (./containers.ts, ./container-export.ts) -----------------------------------------------
 
-  async copyToContainer(idOrName: string, path: string, tar: Readable, options?: CallOptions): Promise<void> {
-    await this.call('container', `${idOrName}:${path}`, () => this.docker.getContainer(idOrName).putArchive(tar, { path, ...sig(options) }));
+  copyToContainer(idOrName: string, path: string, tar: Readable, options?: CallOptions): Promise<void> {
+    return containers.copyToContainer(this, idOrName, path, tar, options);
   }
 
-  async copyFromContainer(idOrName: string, path: string, options?: CallOptions): Promise<Readable> {
-    const s = await this.call('container', `${idOrName}:${path}`, () => this.docker.getContainer(idOrName).getArchive({ path, ...sig(options) }));
-    return s as unknown as Readable;
+  copyFromContainer(idOrName: string, path: string, options?: CallOptions): Promise<Readable> {
+    return containers.copyFromContainer(this, idOrName, path, options);
   }
 
   exportContainer(idOrName: string, options?: CallOptions): Promise<Readable> {
@@ -388,68 +183,48 @@ export class DockerRuntime implements Runtime, DockerCall {
     return exported.commitContainer(this, idOrName, options);
   }
 
-  // -- networks --------------------------------------------------------------------------------------------------
+  // -- networks (./networks.ts) ----------------------------------------------------------------------------------
 
-  async listNetworks(options: ListOptions = {}): Promise<NetworkInfo[]> {
-    const filters = labelFilters(options.labels);
-    const list = await this.call('network', '*', () =>
-      this.docker.listNetworks({ ...(filters ? { filters } : {}), ...sig(options) } as Docker.NetworkListOptions),
-    );
-    // The list endpoint leaves Containers empty: inspect each for attachments.
-    return Promise.all((list as unknown as RawNetwork[]).map((n) => this.inspectNetwork(n.Id, options)));
+  listNetworks(options: ListOptions = {}): Promise<NetworkInfo[]> {
+    return networks.listNetworks(this, options);
   }
 
-  async inspectNetwork(idOrName: string, options?: CallOptions): Promise<NetworkInfo> {
-    const raw = await this.call('network', idOrName, () => invoke(this.docker.getNetwork(idOrName), 'inspect', sig(options)));
-    return toNetworkInfo(raw as unknown as RawNetwork);
+  inspectNetwork(idOrName: string, options?: CallOptions): Promise<NetworkInfo> {
+    return networks.inspectNetwork(this, idOrName, options);
   }
 
-  async createNetwork(spec: NetworkSpec, options?: CallOptions): Promise<{ id: string }> {
-    const n = await this.call('network', spec.name, () => this.docker.createNetwork({ ...toNetworkCreateBody(spec), ...sig(options) }));
-    return { id: n.id };
+  createNetwork(spec: NetworkSpec, options?: CallOptions): Promise<{ id: string }> {
+    return networks.createNetwork(this, spec, options);
   }
 
-  async removeNetwork(idOrName: string, options?: CallOptions): Promise<void> {
-    await this.call('network', idOrName, () => this.docker.getNetwork(idOrName).remove(sig(options)));
+  removeNetwork(idOrName: string, options?: CallOptions): Promise<void> {
+    return networks.removeNetwork(this, idOrName, options);
   }
 
-  async connectNetwork(network: string, container: string, endpoint?: Omit<EndpointSpec, 'network'>, options?: CallOptions): Promise<void> {
-    await this.call('network', network, () =>
-      this.docker.getNetwork(network).connect({ Container: container, EndpointConfig: endpointSettings(endpoint ?? {}), ...sig(options) }),
-    );
+  connectNetwork(network: string, container: string, endpoint?: Omit<EndpointSpec, 'network'>, options?: CallOptions): Promise<void> {
+    return networks.connectNetwork(this, network, container, endpoint, options);
   }
 
-  async disconnectNetwork(network: string, container: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
-    await this.call('network', network, () =>
-      this.docker.getNetwork(network).disconnect({ Container: container, Force: options?.force ?? false, ...sig(options) }),
-    );
+  disconnectNetwork(network: string, container: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
+    return networks.disconnectNetwork(this, network, container, options);
   }
 
-  // -- volumes ---------------------------------------------------------------------------------------------------
+  // -- volumes (./volumes.ts) ------------------------------------------------------------------------------------
 
-  async listVolumes(options: ListOptions = {}): Promise<VolumeInfo[]> {
-    const filters = labelFilters(options.labels);
-    const res = (await this.call('volume', '*', () => this.docker.listVolumes({ ...(filters ? { filters } : {}), ...sig(options) }))) as {
-      Volumes?: Parameters<typeof toVolumeInfo>[0][] | null;
-    };
-    return (res.Volumes ?? []).map(toVolumeInfo).sort((a, b) => (a.name < b.name ? -1 : 1));
+  listVolumes(options: ListOptions = {}): Promise<VolumeInfo[]> {
+    return volumes.listVolumes(this, options);
   }
 
-  async inspectVolume(name: string, options?: CallOptions): Promise<VolumeInfo> {
-    const raw = await this.call('volume', name, () => this.docker.getVolume(name).inspect(sig(options)));
-    return toVolumeInfo(raw as unknown as Parameters<typeof toVolumeInfo>[0]);
+  inspectVolume(name: string, options?: CallOptions): Promise<VolumeInfo> {
+    return volumes.inspectVolume(this, name, options);
   }
 
-  async createVolume(spec: VolumeSpec, options?: CallOptions): Promise<VolumeInfo> {
-    const body: Record<string, unknown> = { Name: spec.name, Labels: { ...spec.labels }, ...sig(options) };
-    if (spec.driver !== undefined) body['Driver'] = spec.driver;
-    if (spec.driverOpts) body['DriverOpts'] = { ...spec.driverOpts };
-    await this.call('volume', spec.name, () => this.docker.createVolume(body as Docker.VolumeCreateOptions));
-    return this.inspectVolume(spec.name, options);
+  createVolume(spec: VolumeSpec, options?: CallOptions): Promise<VolumeInfo> {
+    return volumes.createVolume(this, spec, options);
   }
 
-  async removeVolume(name: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
-    await this.call('volume', name, () => this.docker.getVolume(name).remove({ force: options?.force ?? false, ...sig(options) }));
+  removeVolume(name: string, options?: CallOptions & { force?: boolean | undefined }): Promise<void> {
+    return volumes.removeVolume(this, name, options);
   }
 
   // -- images (./images.ts) --------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /**
  * Engine stream handling: JSON progress streams (pull, push, build) checked for `error`/`errorDetail`, the 8-byte
- * multiplexed stdout/stderr framing (logs, exec), and line splitting.
+ * multiplexed stdout/stderr framing (logs, exec), line splitting, and a stream's chunks as Buffers.
  */
 import type { Readable } from 'node:stream';
 
@@ -125,4 +125,9 @@ export function splitTimestamp(line: string): { timestamp?: string; line: string
   const m = /^(\d{4}-\d\d-\d\dT\S+Z|\d{4}-\d\d-\d\dT\S+[+-]\d\d:\d\d) ?/.exec(line);
   if (!m) return { line };
   return { timestamp: m[1]!, line: line.slice(m[0].length) };
+}
+
+/** Reads a stream's chunks as Buffers. */
+export async function* chunks(stream: NodeJS.ReadableStream): AsyncGenerator<Buffer> {
+  for await (const c of stream as AsyncIterable<Buffer | string>) yield typeof c === 'string' ? Buffer.from(c) : c;
 }
