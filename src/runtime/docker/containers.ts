@@ -10,7 +10,8 @@ import { NotFoundError } from '../errors.js';
 import type { CallOptions, ContainerInspect, ContainerSpec, ContainerSummary, ListContainersOptions, ProcessList, WaitOptions } from '../runtime.js';
 import { sig, type DockerCall } from './call.js';
 import { dockerFiles, filesTar, type DockerFiles } from './container-files.js';
-import { labelFilters, toContainerInspect, toContainerSummary, toCreateBody, type RawContainerInspect, type RawContainerSummary } from './convert.js';
+import { toContainerInspect, toContainerSummary, type RawContainerInspect, type RawContainerSummary } from './convert-answers.js';
+import { labelFilters, toCreateBody } from './convert.js';
 import { connectNetwork, inspectNetwork } from './networks.js';
 
 export async function listContainers(d: DockerCall, options: ListContainersOptions = {}): Promise<ContainerSummary[]> {

@@ -1,18 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
+import { toContainerInspect, toContainerSummary, toImageSummary, toNetworkInfo, toProtocol, toRuntimeEvent } from './convert-answers.js';
 import {
   healthConfig,
   labelFilters,
   orderEndpoints,
   restartPolicy,
-  toContainerInspect,
-  toContainerSummary,
   securityOpts,
   toCreateBody,
-  toImageSummary,
   toNetworkCreateBody,
-  toNetworkInfo,
-  toProtocol,
-  toRuntimeEvent,
   toUnixSeconds,
 } from './convert.js';
 

@@ -5,7 +5,8 @@
 import type Docker from 'dockerode';
 import type { EventsOptions, RuntimeEvent } from '../runtime.js';
 import { sig, type DockerCall } from './call.js';
-import { labelFilters, toRuntimeEvent } from './convert.js';
+import { toRuntimeEvent } from './convert-answers.js';
+import { labelFilters } from './convert.js';
 import { isAbortError, mapDockerError } from './errors.js';
 import { chunks } from './streams.js';
 

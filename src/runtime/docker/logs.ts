@@ -5,7 +5,7 @@
 import type { LogLine, LogsOptions } from '../runtime.js';
 import { toUnixSeconds } from '../time.js';
 import { invoke, sig, type DockerCall } from './call.js';
-import type { RawContainerInspect } from './convert.js';
+import type { RawContainerInspect } from './convert-answers.js';
 import { isAbortError, mapDockerError } from './errors.js';
 import { chunks, Demuxer, LineSplitter, splitTimestamp } from './streams.js';
 

@@ -5,7 +5,8 @@
 import type Docker from 'dockerode';
 import type { CallOptions, EndpointSpec, ListOptions, NetworkInfo, NetworkSpec } from '../runtime.js';
 import { invoke, sig, type DockerCall } from './call.js';
-import { endpointSettings, labelFilters, toNetworkCreateBody, toNetworkInfo, type RawNetwork } from './convert.js';
+import { toNetworkInfo, type RawNetwork } from './convert-answers.js';
+import { endpointSettings, labelFilters, toNetworkCreateBody } from './convert.js';
 
 export async function listNetworks(d: DockerCall, options: ListOptions = {}): Promise<NetworkInfo[]> {
   const filters = labelFilters(options.labels);

@@ -5,7 +5,8 @@
 import type Docker from 'dockerode';
 import type { CallOptions, ListOptions, VolumeInfo, VolumeSpec } from '../runtime.js';
 import { sig, type DockerCall } from './call.js';
-import { labelFilters, toVolumeInfo } from './convert.js';
+import { toVolumeInfo } from './convert-answers.js';
+import { labelFilters } from './convert.js';
 
 export async function listVolumes(d: DockerCall, options: ListOptions = {}): Promise<VolumeInfo[]> {
   const filters = labelFilters(options.labels);
