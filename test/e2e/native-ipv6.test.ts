@@ -2,12 +2,17 @@
  * End-to-end: `enable_ipv6` on native bridge networks (issue 18): a ULA /64 by default or the ipam config's IPv6
  * subnet, IPv6 addresses for the containers (a static `ipv6_address` too), AAAA answers by service name, IPv6
  * between containers and to the host, and `down` leaves no bridge or nft table (ip and ip6) behind.
+ *
+ * Static addresses (`ipv4_address`, `ipv6_address`) refused as Docker Engine refuses them: one compose file on both
+ * runtimes (Docker first, then native: they use the same subnets), each service brought up alone; the same
+ * refusals, at the same step (create or start), and nothing of a refused start left on native (no endpoint,
+ * netns or OCI container).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { required } from './helpers.js';
+import { engine, Projects, required, requireEngine, tsc } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite, ok, type NativeProject } from './native-harness.js';
 
 const run = nativeDescribe ? describe : describe.skip;
@@ -97,4 +102,175 @@ run('native: enable_ipv6 on bridge networks', () => {
     }
     expect(suite.leftovers()).toEqual([]);
   });
+});
+
+/** One service per case: the ones that start, and the ones Docker Engine 20.10 refuses (at start, or at create). */
+const STATIC = `x-sleep: &sleep
+  image: busybox
+  command: ["sleep", "3600"]
+services:
+  static:
+    <<: *sleep
+    networks:
+      sub:
+        ipv4_address: 10.97.1.7
+      v6:
+        ipv4_address: 10.97.3.7
+        ipv6_address: 2001:db8:97:3::7
+  ignored6:
+    <<: *sleep
+    networks:
+      v6off:
+        ipv6_address: 2001:db8:97:2::10
+  nosubnet6:
+    <<: *sleep
+    networks:
+      plain:
+        ipv6_address: 2001:db8:97:9::10
+  nosubnet4:
+    <<: *sleep
+    networks:
+      plain:
+        ipv4_address: 10.97.9.5
+  v6onv4:
+    <<: *sleep
+    networks:
+      sub:
+        ipv4_address: 10.97.1.5
+        ipv6_address: 2001:db8:97:9::10
+  outside4:
+    <<: *sleep
+    networks:
+      sub:
+        ipv4_address: 10.97.9.5
+  outside6:
+    <<: *sleep
+    networks:
+      v6:
+        ipv6_address: 2001:db8:97:9::10
+  gateway:
+    <<: *sleep
+    networks:
+      sub:
+        ipv4_address: 10.97.1.1
+  notanip:
+    <<: *sleep
+    networks:
+      sub:
+        ipv4_address: 10.97.1.300
+networks:
+  plain: {}
+  sub:
+    ipam:
+      config:
+        - subnet: 10.97.1.0/24
+  v6off:
+    ipam:
+      config:
+        - subnet: 10.97.2.0/24
+        - subnet: 2001:db8:97:2::/64
+  v6:
+    enable_ipv6: true
+    ipam:
+      config:
+        - subnet: 10.97.3.0/24
+        - subnet: 2001:db8:97:3::/64
+`;
+
+const NO_SUBNET = 'user specified IP address is supported only when connecting to networks with user configured subnets';
+const OUTSIDE = (a: string): string => `Invalid address ${a}: It does not belong to any of this network's subnets`;
+/** service → Docker's words and the state its container is left in (none: refused at create). */
+const REFUSED: Record<string, { message: string; left: 'created' | 'none' }> = {
+  nosubnet6: { message: NO_SUBNET, left: 'created' },
+  nosubnet4: { message: NO_SUBNET, left: 'created' },
+  v6onv4: { message: NO_SUBNET, left: 'created' },
+  outside4: { message: OUTSIDE('10.97.9.5'), left: 'created' },
+  outside6: { message: OUTSIDE('2001:db8:97:9::10'), left: 'created' },
+  gateway: { message: 'Address already in use', left: 'created' },
+  notanip: { message: 'invalid IPv4 address: 10.97.1.300', left: 'none' },
+};
+
+interface Seen {
+  /** service → what `up -d <service>` said and left */
+  refused: Record<string, { status: number | null; error: string; left: string }>;
+  static: string;
+  ignored6: string;
+}
+
+/** Brings each service up alone on a runtime (`ts`: bin/tscompose of the project) and notes what happened. */
+function scenario(name: string, ts: (...args: string[]) => SpawnSyncReturns<string>, each?: (service: string) => void): Seen {
+  const state = (service: string): string =>
+    ok(ts('ps', '-a', '--format', '{{.Service}} {{.State}}'))
+      .split('\n')
+      .find((l) => l.startsWith(`${service} `))
+      ?.split(' ')[1] ?? 'none';
+  ok(ts('up', '-d', 'static', 'ignored6'));
+  const addrs = (service: string): string => ok(ts('exec', '-T', service, 'ip', '-o', 'addr', 'show', 'scope', 'global'));
+  const seen: Seen = { refused: {}, static: addrs('static'), ignored6: addrs('ignored6') };
+  for (const service of Object.keys(REFUSED)) {
+    const r = ts('up', '-d', service);
+    const error = /^error: (.*)$/m.exec(r.stderr)?.[1] ?? r.stderr;
+    seen.refused[service] = { status: r.status, error: error.replace(`${name}-${service}-1`, '<c>'), left: state(service) };
+    each?.(service);
+  }
+  return seen;
+}
+
+function expectDockerWords(seen: Seen): void {
+  for (const [service, want] of Object.entries(REFUSED)) {
+    expect({ service, ...seen.refused[service] }).toEqual({ service, status: 1, error: `container <c>: ${want.message}`, left: want.left });
+  }
+  expect(seen.static).toContain('inet 10.97.1.7/24');
+  expect(seen.static).toContain('inet 10.97.3.7/24');
+  expect(seen.static).toContain('inet6 2001:db8:97:3::7/64');
+  // an IPv6 subnet without enable_ipv6: the address is ignored, the container starts without IPv6
+  expect(seen.ignored6).toMatch(/inet 10\.97\.2\.\d+\/24/);
+  expect(seen.ignored6).not.toContain('inet6');
+}
+
+const dockerRun = engine || required ? describe : describe.skip;
+let dockerSeen: Seen | undefined;
+
+dockerRun('static addresses on Docker Engine (the reference)', () => {
+  const projects = new Projects();
+  afterAll(() => projects.cleanup(), 120_000);
+  test('refused at start (or create) in its words; a refused container stays created', () => {
+    requireEngine();
+    const dp = projects.create({ 'compose.yaml': STATIC });
+    try {
+      dockerSeen = scenario(dp.name, (...args) => tsc(dp, ...args));
+    } finally {
+      tsc(dp, 'down', '-t', '0');
+    }
+    expectDockerWords(dockerSeen);
+  }, 300_000);
+});
+
+run('native: static addresses refused as Docker Engine refuses them', () => {
+  test('the same refusals at the same step, and nothing of a refused start left', () => {
+    const sp = suite.project({ 'compose.yaml': STATIC });
+    const idOf = (service: string): string => ok(suite.ts(sp, 'ps', '-a', '-q', service)).trim();
+    const leftBy = (service: string): string[] => {
+      const id = idOf(service);
+      if (!id) return [];
+      const full = Object.values(netState()).flatMap((n) => Object.keys(n.endpoints).filter((e) => e.startsWith(id)));
+      const netns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(`tsc-${id.slice(0, 12)}`);
+      return [...full.map((e) => `endpoint ${e}`), ...(netns ? [`netns tsc-${id.slice(0, 12)}`] : [])];
+    };
+    const left: string[] = [];
+    let seen: Seen;
+    try {
+      seen = scenario(
+        sp.name,
+        (...args) => suite.ts(sp, ...args),
+        (service) => left.push(...leftBy(service)),
+      );
+    } finally {
+      suite.ts(sp, 'down', '-t', '0');
+    }
+    expectDockerWords(seen);
+    if (dockerSeen) expect(seen).toEqual({ ...dockerSeen, static: seen.static, ignored6: seen.ignored6 });
+    expect(left).toEqual([]);
+    expect(suite.leftovers()).toEqual([]);
+  }, 300_000);
 });

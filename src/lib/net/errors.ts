@@ -25,6 +25,44 @@ export class NetworkError extends CodedError {
   }
 }
 
+/**
+ * A container's static address (compose `ipv4_address` / `ipv6_address`) refused, in Docker Engine's words: not an
+ * address of its family, on a network without a subnet of that family from its ipam config, outside the network's
+ * subnets, or in use (./static-address.ts).
+ */
+export class StaticAddressError extends CodedError {
+  constructor(message: string, options: CodedErrorOptions = {}) {
+    super('TSC_NET_STATIC_ADDRESS', message, options);
+  }
+
+  /** Not an address of its family (Docker Engine refuses it when the container is created). */
+  static invalid(family: 4 | 6, address: string): StaticAddressError {
+    return new StaticAddressError(`invalid IPv${family} address: ${address}`, {
+      hint: family === 4 ? 'ipv4_address takes an IPv4 address, e.g. 172.28.0.10' : 'ipv6_address takes an IPv6 address, e.g. 2001:db8::10',
+    });
+  }
+
+  /** The network has no subnet of the address's family in its ipam config (Docker: no "user configured subnet"). */
+  static noSubnet(network: string, family: 4 | 6): StaticAddressError {
+    return new StaticAddressError('user specified IP address is supported only when connecting to networks with user configured subnets', {
+      hint:
+        `network ${network} has no IPv${family} subnet in its ipam config: give it one (ipam.config[].subnet` +
+        `${family === 6 ? ', with enable_ipv6: true' : ''}) or drop the service's ipv${family}_address`,
+    });
+  }
+
+  static outside(address: string, subnets: readonly string[]): StaticAddressError {
+    return new StaticAddressError(`Invalid address ${address}: It does not belong to any of this network's subnets`, {
+      hint: `the network's subnet${subnets.length === 1 ? ' is' : 's are'} ${subnets.join(', ')}`,
+    });
+  }
+
+  /** The gateway, the network or broadcast address, a reserved address or another container's. */
+  static inUse(address: string, what: string): StaticAddressError {
+    return new StaticAddressError('Address already in use', { hint: `${address} is ${what}` });
+  }
+}
+
 /** A finished command: exit code (128 when killed by a signal) and its output. */
 export interface RunResult {
   readonly code: number;

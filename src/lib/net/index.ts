@@ -7,3 +7,4 @@ export * from './network.js';
 export * from './run.js';
 export * from './macvlan.js';
 export * from './endpoint-ports.js';
+export * from './static-address.js';

@@ -184,11 +184,24 @@ describe('allocateAddress', () => {
   it('explicit ipv4_address: checked', () => {
     let n = allocateAddress(base, 'a').network; // .2
     expect(allocateAddress(n, 'b', '10.214.5.6').ip).toBe('10.214.5.6');
-    expect(() => allocateAddress(n, 'b', '10.214.5.2')).toThrow(/in use by a/);
-    expect(() => allocateAddress(n, 'b', '10.214.5.1')).toThrow(/gateway/);
-    expect(() => allocateAddress(n, 'b', '10.214.5.7')).toThrow(/broadcast/);
-    expect(() => allocateAddress(n, 'b', '10.214.6.2')).toThrow(/outside/);
-    expect(() => allocateAddress(n, 'b', 'nope')).toThrow(/invalid/);
+    // Docker Engine's words; what holds the address in the hint
+    const refusal = (ip: string): unknown => {
+      try {
+        allocateAddress(n, 'b', ip);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    };
+    expect(refusal('10.214.5.2')).toMatchObject({
+      code: 'TSC_NET_STATIC_ADDRESS',
+      message: 'Address already in use',
+      hint: '10.214.5.2 is in use by a',
+    });
+    expect(refusal('10.214.5.1')).toMatchObject({ message: 'Address already in use', hint: expect.stringMatching(/gateway/) });
+    expect(refusal('10.214.5.7')).toMatchObject({ message: 'Address already in use', hint: expect.stringMatching(/broadcast/) });
+    expect(refusal('10.214.6.2')).toMatchObject({ message: "Invalid address 10.214.6.2: It does not belong to any of this network's subnets" });
+    expect(refusal('nope')).toMatchObject({ message: 'invalid IPv4 address: nope' });
     n = allocateAddress(n, 'a', '10.214.5.5').network; // re-address itself
     expect(n.allocations).toEqual({ a: '10.214.5.5' });
   });

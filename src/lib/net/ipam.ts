@@ -30,7 +30,7 @@ import {
   splitPrefix,
   type Prefix,
 } from './cidr.js';
-import { IpamError } from './errors.js';
+import { IpamError, StaticAddressError } from './errors.js';
 import { runStep } from './run.js';
 
 /** A prefix in use, and by what (for error messages). */
@@ -261,13 +261,16 @@ export function allocateAddress<N extends IpamNetwork>(net: N, endpointId: strin
   for (const [id, a] of Object.entries(net.allocations)) if (id !== endpointId) taken.add(parseIPv4(a)!);
   if (requested !== undefined) {
     const ip = parseIPv4(requested);
-    if (ip === undefined) throw new IpamError(`invalid ipv4_address ${JSON.stringify(requested)}`);
-    if (!containsIp(subnet, ip)) throw new IpamError(`ipv4_address ${requested} is outside the subnet ${net.subnet}`);
+    if (ip === undefined) throw StaticAddressError.invalid(4, requested);
+    if (!containsIp(subnet, ip)) throw StaticAddressError.outside(requested, [net.subnet]);
     if (subnet.len < 31 && (ip === subnet.base || ip === lastOf(subnet)))
-      throw new IpamError(`ipv4_address ${requested} is the network or broadcast address`);
+      throw StaticAddressError.inUse(requested, `the network or broadcast address of ${net.subnet}`);
     if (taken.has(ip)) {
       const owner = Object.entries(net.allocations).find(([id, a]) => id !== endpointId && a === formatIPv4(ip))?.[0];
-      throw new IpamError(`ipv4_address ${requested} is already in use${owner ? ` by ${owner}` : ' (gateway/reserved)'}`);
+      throw StaticAddressError.inUse(
+        requested,
+        owner ? `in use by ${owner.slice(0, 12)}` : ip === parseIPv4(net.gateway) ? "the network's gateway" : 'reserved (ipam aux_addresses)',
+      );
     }
     const s = formatIPv4(ip);
     return { network: { ...net, allocations: { ...net.allocations, [endpointId]: s } }, ip: s };

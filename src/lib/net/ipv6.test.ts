@@ -47,9 +47,12 @@ describe('planIpv6', () => {
     // the host number of the IPv6 gateway (an IPv4 gateway elsewhere): moved out of the way
     expect(address6(net, '10.214.3.1')).toBe('fd12:3456:789a:1:8000::1');
     expect(address6(net, '10.214.3.5', 'fd12:3456:789a:1::abc')).toBe('fd12:3456:789a:1::abc');
-    expect(() => address6(net, '10.214.3.5', 'fd12::1')).toThrow(/outside the subnet/);
-    expect(() => address6(net, '10.214.3.5', 'fd12:3456:789a:1::9', ['fd12:3456:789a:1::9'])).toThrow(/already in use/);
-    expect(() => address6(net, '10.214.3.5', 'fd12:3456:789a:1::1')).toThrow(/already in use/);
+    // Docker Engine's words
+    expect(() => address6(net, '10.214.3.5', 'fd12::1')).toThrow("Invalid address fd12::1: It does not belong to any of this network's subnets");
+    expect(() => address6(net, '10.214.3.5', 'fd12:3456:789a:1::9', ['fd12:3456:789a:1::9'])).toThrow(/^Address already in use$/);
+    expect(() => address6(net, '10.214.3.5', 'fd12:3456:789a:1::1')).toThrow(/^Address already in use$/);
+    expect(() => address6(net, '10.214.3.5', 'fd12:3456:789a:1::')).toThrow(/^Address already in use$/);
+    expect(() => address6(net, '10.214.3.5', 'nope')).toThrow('invalid IPv6 address: nope');
   });
 });
 

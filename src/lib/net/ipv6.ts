@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { mustCidr, mustIPv4 } from './cidr.js';
-import { IpamError } from './errors.js';
+import { IpamError, StaticAddressError } from './errors.js';
 import type { IpamConfig } from './ipam.js';
 
 const ALL = (1n << 128n) - 1n;
@@ -69,7 +69,7 @@ export function formatCidr6(p: Prefix6): string {
   return `${formatIPv6(p.base)}/${p.len}`;
 }
 
-function contains6(p: Prefix6, ip: bigint): boolean {
+export function contains6(p: Prefix6, ip: bigint): boolean {
   const mask = p.len === 0 ? 0n : (ALL << BigInt(128 - p.len)) & ALL;
   return (ip & mask) === p.base;
 }
@@ -121,10 +121,12 @@ export function address6(net: Ipv6Network & { subnet: string }, ipv4: string, re
   const p = parseCidr6(net.subnet6)!;
   if (requested !== undefined) {
     const r = parseIPv6(requested);
-    if (r === undefined) throw new IpamError(`invalid ipv6_address ${JSON.stringify(requested)}`);
-    if (!contains6(p, r)) throw new IpamError(`ipv6_address ${requested} is outside the subnet ${net.subnet6}`);
+    if (r === undefined) throw StaticAddressError.invalid(6, requested);
+    if (!contains6(p, r)) throw StaticAddressError.outside(requested, [net.subnet6]);
     const s = formatIPv6(r);
-    if (s === net.gateway6 || r === p.base || taken.includes(s)) throw new IpamError(`ipv6_address ${requested} is already in use`);
+    if (s === net.gateway6) throw StaticAddressError.inUse(requested, "the network's IPv6 gateway");
+    if (r === p.base) throw StaticAddressError.inUse(requested, `the subnet's own address (${net.subnet6})`);
+    if (taken.includes(s)) throw StaticAddressError.inUse(requested, "another container's address on the network");
     return s;
   }
   const v4 = mustCidr(net.subnet);

@@ -70,6 +70,7 @@ import {
   type LinkNetwork,
 } from './macvlan.js';
 import { runStep, type Step } from './run.js';
+import { checkStaticAddresses, userSubnetsOf, type UserSubnets } from './static-address.js';
 
 export interface EndpointRecord {
   readonly endpointId: string;
@@ -107,6 +108,11 @@ export interface NetworkRecord extends IpamNetwork {
   readonly gateway6?: string;
   /** A macvlan/ipvlan network (./macvlan.ts): no bridge, firewall or published ports; `bridge` is unused. */
   readonly link?: LinkNetwork;
+  /**
+   * The address families with a subnet from the ipam config: only they take containers' static addresses, as on
+   * Docker (./static-address.ts). Absent in records written before it was kept.
+   */
+  readonly userSubnets?: UserSubnets;
   readonly endpoints: Readonly<Record<string, EndpointRecord>>;
   /**
    * Set once the bridge, its settings and its rules are all in place; cleared before they are torn down. A record
@@ -328,6 +334,7 @@ export class NativeNetworks {
       internal: req.internal ?? false,
       mtu: mtuFromOptions(req.driverOpts, await defaultMtu()),
       ...(req.labels ? { labels: req.labels } : {}),
+      userSubnets: userSubnetsOf(req.ipam),
       endpoints: {},
     };
     return { network, warnings: plan.warnings };
@@ -341,6 +348,7 @@ export class NativeNetworks {
     const ep = await this.locked(async (state, save) => {
       const net = state.networks[req.network];
       if (!net) throw new NetworkError(`network ${req.network} does not exist`);
+      checkStaticAddresses(net, req);
       const old = net.endpoints[req.endpointId];
       const nsName =
         req.netnsPath && path.dirname(req.netnsPath) === '/run/netns' ? path.basename(req.netnsPath) : (req.netnsName ?? netnsName(req.endpointId));

@@ -11,6 +11,8 @@ import { TsComposeError } from '../../errors.js';
 import { hostsFileFor, parseResolvConf, resolvConfFor } from '../../lib/dns/files.js';
 import { writeJsonAtomic } from '../../lib/fs/atomic.js';
 import type { StoredImage } from '../../lib/image/store.js';
+import { StaticAddressError } from '../../lib/net/errors.js';
+import { checkAddressSyntax } from '../../lib/net/static-address.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { ContainerSpec, MountInfo } from '../runtime.js';
 import { CGROUP_PARENT_FILE } from './cgroup-parent.js';
@@ -19,6 +21,7 @@ import { logOptionsProblem } from './log-files.js';
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { eventAttributes } from './monitor/record.js';
+import { staticAddressError } from './netglue.js';
 import { mountRootfs } from './rootfs.js';
 import { cgroupsPathFor, detectCgroupMode, missingCgroupDirs } from './oci/cgroups.js';
 import { blkioSupport } from './oci/blkio.js';
@@ -46,6 +49,14 @@ export async function createContainer(
     throw new TsComposeError('TSC_NATIVE_LOGGING', `container ${spec.name}: failed to initialize logging driver: ${logProblem}`, {
       hint: 'logging.options max-size takes a size (10k, 20m, 1g), max-file a whole number of files (at least 1)',
     });
+  }
+  // Docker Engine refuses a static address that is not one of its family when the container is created.
+  for (const ep of spec.networks ?? []) {
+    try {
+      checkAddressSyntax(ep);
+    } catch (e) {
+      throw e instanceof StaticAddressError ? staticAddressError(e, spec.name) : e;
+    }
   }
   const id = randomBytes(32).toString('hex');
   const network = await containers.networkOf(spec, id);

@@ -18,8 +18,10 @@ import type { DnsEntry } from '../../lib/dns/index.js';
 const dnsModule = () => import('../../lib/dns/index.js');
 import { withLock } from '../../lib/fs/lock.js';
 import {
+  checkStaticAddresses,
   NativeNetworks,
   networkInPlace,
+  StaticAddressError,
   netnsName,
   netnsPath,
   type EndpointRecord,
@@ -34,6 +36,14 @@ import { traced } from '../../util/trace.js';
 export function asUserError(e: unknown, context: string): Error {
   if (e instanceof TsComposeError) return e;
   return new TsComposeError('TSC_NATIVE_NETWORK', `${context}: ${(e as Error).message}`, { cause: e, hint: isCodedError(e) ? e.hint : undefined });
+}
+
+/**
+ * A refused static address, in Docker Engine's words after the container's name as Docker's adapter shows an
+ * engine error (`container web-1: Address already in use`); its code and hint kept.
+ */
+export function staticAddressError(e: StaticAddressError, container: string): TsComposeError {
+  return new TsComposeError(e.code, `container ${container}: ${e.message}`, { cause: e, hint: e.hint, exitCode: e.exitCode });
 }
 
 export function networksOf(paths: NativePaths): NativeNetworks {
@@ -199,6 +209,12 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
   const keys: string[] = [];
   try {
     const known = await nets.read();
+    // Static addresses refused before anything is made (Docker checks them as the container starts); connect
+    // checks them again under the lock.
+    for (const ep of r.spec.networks ?? []) {
+      const net = known.networks[ep.network];
+      if (net) checkStaticAddresses(net, ep);
+    }
     const gateway = gatewayNetwork(r, known);
     for (const ep of r.spec.networks ?? []) {
       // A network recorded by a CLI killed before it was whole (bridge, settings, rules), or during its removal, or
@@ -237,7 +253,7 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
   } catch (e) {
     await nets.releaseContainer(r.id).catch(() => undefined);
     await refreshDns(paths, keys).catch(() => undefined);
-    throw asUserError(e, `cannot attach container ${r.name} to its networks`);
+    throw e instanceof StaticAddressError ? staticAddressError(e, r.name) : asUserError(e, `cannot attach container ${r.name} to its networks`);
   }
   return { endpoints, ports };
 }
