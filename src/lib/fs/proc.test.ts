@@ -1,7 +1,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { parseProcStat, pidAlive, processRunning } from './proc.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseProcStat, pidAlive, processRunning, readPidFile } from './proc.js';
 
 describe('pidAlive / processRunning', () => {
   test('this process is alive and running; init is alive', () => {
@@ -50,5 +52,28 @@ describe('parseProcStat', () => {
     const s = parseProcStat(readFileSync('/proc/self/stat', 'utf8'));
     expect(s.state).toMatch(/^[RS]$/);
     expect(s.comm.length).toBeGreaterThan(0);
+  });
+});
+
+describe('readPidFile', () => {
+  test('the number in the file (a trailing newline allowed); 0 for no file, no number or not a pid', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pidfile-'));
+    try {
+      const f = path.join(dir, 'x.pid');
+      expect(readPidFile(f)).toBe(0);
+      for (const [text, want] of [
+        ['1234\n', 1234],
+        ['77', 77],
+        ['', 0],
+        ['abc', 0],
+        ['-5', 0],
+        ['0', 0],
+      ] as const) {
+        writeFileSync(f, text);
+        expect(readPidFile(f)).toBe(want);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -27,6 +27,16 @@ export function bootId(): string {
   return bootIdCache;
 }
 
+/** The pid a pid file holds (read synchronously: a few bytes), or 0 when there is no file or no number in it. */
+export function readPidFile(file: string): number {
+  try {
+    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Alive and not a zombie. */
 export function processRunning(pid: number): boolean {
   if (!pidAlive(pid)) return false;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TsComposeError } from '../../errors.js';
-import { processRunning } from '../../lib/fs/proc.js';
+import { processRunning, readPidFile } from '../../lib/fs/proc.js';
 import { ConflictError, NotFoundError, NotModifiedError } from '../errors.js';
 import {
   matchesLabels,
@@ -319,7 +319,7 @@ export class ContainerService {
    */
   async destroy(id: string): Promise<void> {
     const ctx = this.ctx;
-    const conmonPid = Number(await fs.readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
+    const conmonPid = readPidFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'));
     // The OCI runtime keeps its state in <root>/<id>: no process to spawn when the exit was already recorded.
     if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
     const rec = await ctx.state.read(id);

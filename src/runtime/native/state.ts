@@ -27,7 +27,7 @@
  * files/<n> (container-mounts.ts), never into record.json.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, statSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
 import { TsComposeError } from '../../errors.js';
@@ -400,7 +400,8 @@ export class StateStore {
     const st = statSync(this.exitFile(id), { throwIfNoEntry: false });
     if (st === undefined) return undefined;
     try {
-      const text = await fs.readFile(this.exitFile(id), 'utf8');
+      // Synchronous, as records are: a few bytes, and waiting stops read it on every wake.
+      const text = readFileSync(this.exitFile(id), 'utf8');
       // conmon writes it whole (temp file + rename); an empty one is taken as not written yet.
       if (text.trim() === '') return undefined;
       const code = Number.parseInt(text.trim(), 10);

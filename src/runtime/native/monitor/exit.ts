@@ -3,10 +3,9 @@
  * stopping a container and conmon's exit hook, ./exit-hook.ts).
  */
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pidAlive } from '../../../lib/fs/proc.js';
+import { pidAlive, readPidFile } from '../../../lib/fs/proc.js';
 import type { NativeContext } from '../context.js';
 import { detachNetworks, usesBridge } from '../netglue.js';
 import { appendEvent, type ContainerRecord } from '../state.js';
@@ -81,7 +80,7 @@ export async function finalizeExit(
 
 /** Whether the container's conmon still runs (it writes the exit file; after a reboot or a kill there is none). */
 async function conmonAlive(ctx: NativeContext, id: string): Promise<boolean> {
-  const pid = Number(await readFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'), 'utf8').catch(() => '0'));
+  const pid = readPidFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'));
   return pid > 0 && pidAlive(pid);
 }
 
@@ -98,19 +97,19 @@ export async function waitExitFile(ctx: NativeContext, r: ContainerRecord, timeo
   } catch {
     watcher = undefined; // polling only
   }
+  // Once the process is gone, conmon writes the file right after reaping it, which under load can take a while:
+  // without the file the exit would be recorded as 255 (seen with several `run --rm` at once). So it is waited
+  // for (woken by inotify like before) up to 3 s more, then taken as written.
+  let goneUntil: number | undefined;
   try {
     for (;;) {
       if (await ctx.state.readExitCode(r.id)) return true;
-      if (r.state.pid !== undefined && !pidAlive(r.state.pid)) {
-        // The process is gone; conmon writes the file right after reaping it, which under load can take a while:
-        // without the file the exit would be recorded as 255 (seen with several `run --rm` at once).
-        const until = Math.min(end, Date.now() + 3000);
-        while (Date.now() < until && !(await ctx.state.readExitCode(r.id))) await sleep(20);
-        return true;
-      }
-      if (Date.now() >= end) return false;
+      const now = Date.now();
+      if (goneUntil === undefined && r.state.pid !== undefined && !pidAlive(r.state.pid)) goneUntil = Math.min(end, now + 3000);
+      if (goneUntil !== undefined && now >= goneUntil) return true;
+      if (now >= end) return false;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
+        const t = setTimeout(resolve, goneUntil === undefined ? delay : Math.min(delay, 20));
         wake = () => {
           clearTimeout(t);
           resolve();

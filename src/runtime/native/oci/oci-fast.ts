@@ -16,7 +16,7 @@
  * a cgroup that will not go — returns false and the caller spawns the runtime as before, so the result is never
  * worse than the runtime's own.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseProcStat } from '../../../lib/fs/proc.js';
 import { cgroupDirs, detectCgroupMode } from './cgroups.js';
@@ -32,9 +32,15 @@ interface RuncState {
   };
 }
 
+// The state files below are small and local (the runtime's --root, on /run): read synchronously, as records are
+// (lib/fs/atomic.ts readJson). Through the thread pool a read costs the main thread an open, fstat, read and close
+// each, which during a 20-container `down` was the CLI's largest cost after its start.
+
 export async function readRuncState(root: string, id: string): Promise<RuncState | undefined> {
   try {
-    const s = JSON.parse(await fs.readFile(path.join(root, id, 'state.json'), 'utf8')) as RuncState;
+    const file = path.join(root, id, 'state.json');
+    if (!existsSync(file)) return undefined; // crun's, or none: no exception thrown and caught
+    const s = JSON.parse(readFileSync(file, 'utf8')) as RuncState;
     if (!Number.isInteger(s.init_process_pid) || s.init_process_pid <= 0 || s.init_process_start === undefined) return undefined;
     return s;
   } catch {
@@ -45,7 +51,7 @@ export async function readRuncState(root: string, id: string): Promise<RuncState
 /** Field 22 of /proc/PID/stat (start time in clock ticks since boot), or undefined when there is no such process. */
 export async function processStartTime(pid: number): Promise<number | undefined> {
   try {
-    const start = Number(parseProcStat(await fs.readFile(`/proc/${pid}/stat`, 'utf8')).fields[22 - 3]);
+    const start = Number(parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).fields[22 - 3]);
     return Number.isFinite(start) ? start : undefined;
   } catch {
     return undefined;
@@ -99,9 +105,9 @@ export function crunCgroupDirs(cgroupPath: string, fsRoot = '/'): string[] {
 async function readCrunState(root: string, id: string): Promise<FastState | undefined> {
   try {
     const dir = path.join(root, id);
-    const s = JSON.parse(await fs.readFile(path.join(dir, 'status'), 'utf8')) as CrunStatus;
+    const s = JSON.parse(readFileSync(path.join(dir, 'status'), 'utf8')) as CrunStatus;
     if (!Number.isInteger(s.pid) || (s.pid ?? 0) <= 0 || typeof s['process-start-time'] !== 'number') return undefined;
-    const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8')) as CrunConfig;
+    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as CrunConfig;
     return {
       pid: s.pid as number,
       startTime: s['process-start-time'],
