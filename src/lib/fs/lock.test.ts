@@ -30,6 +30,16 @@ describe('withLock', () => {
     expect(existsSync(lock)).toBe(false);
   });
 
+  test('removes the lock dir also when something besides its pid file was put in it', async () => {
+    const d = fresh();
+    const lock = join(d, 'lock');
+    await withLock(lock, async () => {
+      writeFileSync(join(lock, 'stray'), 'x');
+      mkdirSync(join(lock, 'sub'));
+    });
+    expect(existsSync(lock)).toBe(false);
+  });
+
   test('creates missing parent directories of the lock', async () => {
     const d = fresh();
     const lock = join(d, 'locks', 'deeper', 'c-1');

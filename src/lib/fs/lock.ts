@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CodedError, errnoCode, isErrno } from '../errors.js';
+import { CodedError, errnoCode, isErrno, isMissing } from '../errors.js';
 import { pidAlive } from './proc.js';
 
 export interface LockOptions {
@@ -82,7 +82,21 @@ async function holdFileLock<T>(lockPath: string, fn: () => Promise<T>, opts: Loc
   try {
     return await fn();
   } finally {
-    await fs.rm(lockPath, { recursive: true, force: true });
+    await release(lockPath);
+  }
+}
+
+/**
+ * Removes the lock directory: its pid file, then the directory, two calls (a recursive `fs.rm` makes five: lstat,
+ * a failing rmdir, readdir, unlink, rmdir; `down` of 20 containers takes ~110 locks). Anything else found in it
+ * (nothing of ours puts it there) falls back to the recursive removal.
+ */
+async function release(lockPath: string): Promise<void> {
+  await fs.unlink(path.join(lockPath, PID_FILE)).catch(() => undefined);
+  try {
+    await fs.rmdir(lockPath);
+  } catch (e) {
+    if (!isMissing(e)) await fs.rm(lockPath, { recursive: true, force: true });
   }
 }
 
