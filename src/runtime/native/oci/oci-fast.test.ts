@@ -154,6 +154,18 @@ describe("crun's state (status + config.json)", () => {
     expect(await fastDeleteStopped(crunState('d4', { pid: dead, 'process-start-time': 5 }, crunSharedPid), 'd4')).toBe(false);
   });
 
+  test('config.json read once per file, and again when it was replaced (another container under the same id)', async () => {
+    const dead = 2 ** 22 + 17;
+    const root = crunState('c1', { pid: dead, 'process-start-time': 5 }, crunOwnPid);
+    expect(await readFastState(root, 'c1')).toMatchObject({ ownPidNamespace: true, needsRuntime: false });
+    expect(await readFastState(root, 'c1')).toMatchObject({ ownPidNamespace: true, needsRuntime: false });
+    // Replaced as a new container's would be (new inode): the new content counts.
+    const cfg = join(root, 'c1', 'config.json');
+    rmSync(cfg);
+    writeFileSync(cfg, JSON.stringify({ ...crunSharedPid, hooks: { poststop: [{ path: '/x' }] } }));
+    expect(await readFastState(root, 'c1')).toMatchObject({ ownPidNamespace: false, needsRuntime: true });
+  });
+
   test('a cgroup path is found in every v1 hierarchy, or once on cgroup v2; an empty one in none', () => {
     const v1 = join(dir, 'v1');
     for (const c of ['memory', 'pids', 'unified']) mkdirSync(join(v1, 'sys/fs/cgroup', c), { recursive: true });

@@ -16,7 +16,7 @@
  * a cgroup that will not go — returns false and the caller spawns the runtime as before, so the result is never
  * worse than the runtime's own.
  */
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseProcStat } from '../../../lib/fs/proc.js';
 import { cgroupDirs, detectCgroupMode } from './cgroups.js';
@@ -102,17 +102,39 @@ export function crunCgroupDirs(cgroupPath: string, fsRoot = '/'): string[] {
   return cgroupDirs(detectCgroupMode(fsRoot), cgroupPath, fsRoot);
 }
 
+/**
+ * What the fast paths take from a crun container's config.json, kept per file while its inode, mtime and size stay
+ * the same: it is written once at create, and a stop reads it twice (kill, delete); parsing the whole file (the
+ * seccomp filter is most of it) once per container is enough.
+ */
+const crunConfigs = new Map<string, { key: string; ownPidNamespace: boolean; needsRuntime: boolean }>();
+
+function crunConfigFacts(file: string): { ownPidNamespace: boolean; needsRuntime: boolean } {
+  const st = statSync(file);
+  const key = `${st.ino}:${st.mtimeMs}:${st.size}`;
+  const cached = crunConfigs.get(file);
+  if (cached?.key === key) return cached;
+  const config = JSON.parse(readFileSync(file, 'utf8')) as CrunConfig;
+  const facts = {
+    key,
+    ownPidNamespace: (config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
+    needsRuntime: config.linux?.intelRdt !== undefined || hasHooks(config.hooks),
+  };
+  crunConfigs.set(file, facts);
+  return facts;
+}
+
 async function readCrunState(root: string, id: string): Promise<FastState | undefined> {
   try {
     const dir = path.join(root, id);
     const s = JSON.parse(readFileSync(path.join(dir, 'status'), 'utf8')) as CrunStatus;
     if (!Number.isInteger(s.pid) || (s.pid ?? 0) <= 0 || typeof s['process-start-time'] !== 'number') return undefined;
-    const config = JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) as CrunConfig;
+    const config = crunConfigFacts(path.join(dir, 'config.json'));
     return {
       pid: s.pid as number,
       startTime: s['process-start-time'],
-      ownPidNamespace: (config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path),
-      needsRuntime: Boolean(s['systemd-cgroup']) || Boolean(s.scope) || config.linux?.intelRdt !== undefined || hasHooks(config.hooks),
+      ownPidNamespace: config.ownPidNamespace,
+      needsRuntime: Boolean(s['systemd-cgroup']) || Boolean(s.scope) || config.needsRuntime,
       cgroupDirs: crunCgroupDirs(s['cgroup-path'] ?? ''),
     };
   } catch {
