@@ -135,6 +135,10 @@ describe('execProcess', () => {
       privileged: true,
     });
     expect(p.env.slice(-3)).toEqual(['A=1', 'B=3', 'C=4']);
+    // a TTY: TERM=xterm after HOSTNAME, as Docker's exec environment
+    expect(p.env.slice(1, 3)).toEqual(['HOSTNAME=h', 'TERM=xterm']);
+    expect(execProcess(spec, { cmd: ['id'], tty: true, env: ['TERM=vt100'] }).env.filter((e) => e.startsWith('TERM='))).toEqual(['TERM=vt100']);
+    expect(execProcess(spec, { cmd: ['id'] }).env.some((e) => e.startsWith('TERM='))).toBe(false);
     expect(p.user).toEqual({ uid: 0, gid: 0 });
     expect(p.cwd).toBe('/tmp');
     expect(p.terminal).toBe(true);

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { ociRuntimeNameOf, ociStateKind, whichSync, type OciRuntimeName } from './oci-choice.js';
 import { fastDeleteStopped, fastKill } from './oci-fast.js';
-import { currentCapabilities, replaceOrAppendEnv } from './process.js';
+import { currentCapabilities, replaceOrAppendEnv, withTtyTerm } from './process.js';
 import { normalizeSignal } from './signals.js';
 import type { OciProcess, OciSpec, OciUser } from './spec-types.js';
 
@@ -419,7 +419,7 @@ export function execProcess(spec: OciSpec, exec: ExecProcessInput): OciProcess {
     terminal: exec.tty === true,
     user,
     args: [...exec.cmd],
-    env: replaceOrAppendEnv(base.env, exec.env ?? []),
+    env: replaceOrAppendEnv(exec.tty === true ? withTtyTerm(base.env) : base.env, exec.env ?? []),
     cwd: exec.cwd || base.cwd,
   };
   if (exec.privileged) {

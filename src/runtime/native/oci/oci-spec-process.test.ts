@@ -3,7 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, DEFAULT_PATH_ENV } from './defaults.js';
 import { BUSYBOX, errOf, input } from './__fixtures__/spec-input.js';
 import { buildOciSpec } from './oci-spec.js';
-import { computeCapabilities, mergeArgs, mergeEnv, normalizeCapability, replaceOrAppendEnv } from './process.js';
+import { computeCapabilities, mergeArgs, mergeEnv, normalizeCapability, replaceOrAppendEnv, withTtyTerm } from './process.js';
 import type { ImageRunConfig } from './spec-types.js';
 
 describe('process.args merge', () => {
@@ -60,6 +60,22 @@ describe('process.env', () => {
 
   test('values may be empty or contain =', () => {
     expect(mergeEnv(['A=1'], ['A=', 'B=x=y'], 'h')).toEqual([`PATH=${DEFAULT_PATH_ENV}`, 'HOSTNAME=h', 'A=', 'B=x=y']);
+  });
+
+  test('tty: a terminal, and TERM=xterm after HOSTNAME unless compose or the image sets TERM (Docker)', () => {
+    const s = buildOciSpec(input({ tty: true, env: ['A=1'] }, { hostname: 'h1' }));
+    expect(s.process.terminal).toBe(true);
+    expect(s.process.env.slice(0, 4)).toEqual([`PATH=${DEFAULT_PATH_ENV}`, 'HOSTNAME=h1', 'TERM=xterm', 'A=1']);
+    expect(mergeEnv(['TERM=linux'], [], 'h', true)).toEqual([`PATH=${DEFAULT_PATH_ENV}`, 'HOSTNAME=h', 'TERM=linux']);
+    const plain = buildOciSpec(input({}, {}));
+    expect(plain.process.terminal).toBe(false);
+    expect(plain.process.env.some((e) => e.startsWith('TERM='))).toBe(false);
+  });
+
+  test('withTtyTerm: TERM=xterm after HOSTNAME, unless there is one', () => {
+    expect(withTtyTerm(['PATH=/bin', 'HOSTNAME=h', 'A=1'])).toEqual(['PATH=/bin', 'HOSTNAME=h', 'TERM=xterm', 'A=1']);
+    expect(withTtyTerm(['A=1'])).toEqual(['TERM=xterm', 'A=1']);
+    expect(withTtyTerm(['TERM=dumb'])).toEqual(['TERM=dumb']);
   });
 
   test('a key without = unsets', () => {

@@ -69,14 +69,33 @@ export function replaceOrAppendEnv(defaults: readonly string[], overrides: reado
 }
 
 /**
- * `process.env` as Docker builds it: `PATH` (default) and `HOSTNAME` first, then the compose environment, then the
- * image Env entries compose did not set; each replacing an earlier entry with the same key in place.
+ * `process.env` as Docker builds it (moby `CreateDaemonEnvironment`): `PATH` (default), `HOSTNAME` and with a TTY
+ * `TERM=xterm` first, then the compose environment, then the image Env entries compose did not set; each replacing
+ * an earlier entry with the same key in place.
  */
-export function mergeEnv(imageEnv: readonly string[] | null | undefined, specEnv: readonly string[] | undefined, hostname: string): string[] {
+export function mergeEnv(
+  imageEnv: readonly string[] | null | undefined,
+  specEnv: readonly string[] | undefined,
+  hostname: string,
+  tty = false,
+): string[] {
   const user = [...(specEnv ?? [])];
   const userKeys = new Set(user.map(envKey));
   const config = [...user, ...(imageEnv ?? []).filter((e) => !userKeys.has(envKey(e)))];
-  return replaceOrAppendEnv([`PATH=${DEFAULT_PATH_ENV}`, `HOSTNAME=${hostname}`], config);
+  return replaceOrAppendEnv([`PATH=${DEFAULT_PATH_ENV}`, `HOSTNAME=${hostname}`, ...(tty ? [TTY_TERM] : [])], config);
+}
+
+/** What Docker sets `TERM` to in a container or exec with a TTY (unless its environment sets it). */
+export const TTY_TERM = 'TERM=xterm';
+
+/**
+ * An exec's environment with a TTY (moby: the exec's is the daemon's for a TTY, then the container's): `TERM=xterm`
+ * after `HOSTNAME` unless the container's environment has a `TERM`.
+ */
+export function withTtyTerm(env: readonly string[]): string[] {
+  if (env.some((e) => envKey(e) === 'TERM')) return [...env];
+  const at = env.findIndex((e) => envKey(e) === 'HOSTNAME') + 1;
+  return [...env.slice(0, at), TTY_TERM, ...env.slice(at)];
 }
 
 function unknownCapability(c: string): TsComposeError {

@@ -36,9 +36,14 @@ export const withInit: SpecOpt = (s, { spec, initBinary }) => {
   s.mounts.push({ destination: DOCKER_INIT_PATH, type: 'bind', source: initBinary, options: ['bind', 'ro'] });
 };
 
-/** `process.env` (see mergeEnv), plus `HOME` from the user's passwd entry when neither compose nor image set it. */
+/**
+ * `process.env` (see mergeEnv), plus `HOME` from the user's passwd entry when neither compose nor image set it. With
+ * `tty`, the process's stdio is a terminal (`process.terminal`: the runtime makes the pty and hands its master to
+ * conmon) and `TERM=xterm` is set, as Docker.
+ */
 export const withEnv: SpecOpt = (s, { spec, image, hostname, user }) => {
-  let env = mergeEnv(image.Env, spec.env, hostname);
+  if (spec.tty === true) s.process.terminal = true;
+  let env = mergeEnv(image.Env, spec.env, hostname, spec.tty === true);
   if (user.home !== undefined && user.home !== '' && !env.some((e) => envKey(e) === 'HOME')) env = [...env, `HOME=${user.home}`];
   s.process.env = env;
 };
