@@ -10,14 +10,20 @@
  *   container reads, opened through `/proc/<pid>/fd/0`. Its end leaves the container's stdin open (conmon holds it),
  *   as Docker without StdinOnce.
  *
- * The output is the container's log (conmon's k8s-file) followed from the attach on, partial lines as written. The
- * native runtime has no terminal: `tty` is false and `resize` does nothing.
+ * - a container with a TTY (`tty`): conmon holds the terminal; its input is reached through conmon's attach socket
+ *   (./attach-socket.ts: a relay connects it once the container runs, what was given before waits for it), and
+ *   `resize` goes to conmon's ctl FIFO (a size asked before the start is applied once it runs). The end of the
+ *   given stdin leaves the terminal open (Docker never closes a TTY container's stdin).
+ *
+ * The output is the container's log (conmon's k8s-file) followed from the attach on, partial lines as written (with
+ * a TTY everything is on stdout, with the terminal's \r\n). A change of the log wakes the reader at once (inotify).
  */
-import { constants as fsConstants, open as openFd, promises as fs } from 'node:fs';
+import { constants as fsConstants, open as openFd, promises as fs, watch, type FSWatcher } from 'node:fs';
 import { Socket } from 'node:net';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { AttachOptions, AttachSession } from '../runtime.js';
+import { connectAttachSocket, resizeTerminal, type AttachRelay } from './attach-socket.js';
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { parseK8sLine, readFrom } from './logs.js';
@@ -63,6 +69,54 @@ async function stdinTarget(
   return openPipeForWriting(`/proc/${pid}/fd/0`, fsConstants.O_WRONLY);
 }
 
+/**
+ * The input of a container's terminal: what is written waits (buffered) until `connect()`, called once the container
+ * runs, has the relay to conmon's attach socket; a size given before then is applied at that point too.
+ */
+class TerminalInput {
+  readonly sink = new PassThrough();
+  private relay: AttachRelay | undefined;
+  private size: { rows: number; columns: number } | undefined;
+  private running = false;
+  private closed = false;
+
+  constructor(
+    private readonly bundle: string,
+    private readonly forwards: boolean,
+  ) {}
+
+  /** The container runs (conmon serves its socket and FIFO): connect the input, apply the size asked for. */
+  async connect(): Promise<void> {
+    if (this.running || this.closed) return;
+    this.running = true;
+    if (this.size) resizeTerminal(path.join(this.bundle, 'ctl'), this.size);
+    if (!this.forwards) return;
+    try {
+      const relay = await connectAttachSocket(this.bundle, 'discard');
+      if (this.closed) {
+        relay.child.kill();
+        return;
+      }
+      this.relay = relay;
+      this.sink.pipe(relay.input);
+    } catch {
+      // conmon is gone already (the container ended): there is nothing to type into
+    }
+  }
+
+  resize(size: { readonly rows: number; readonly columns: number }): void {
+    this.size = { rows: size.rows, columns: size.columns };
+    if (this.running) resizeTerminal(path.join(this.bundle, 'ctl'), this.size);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.sink.destroy();
+    this.relay?.child.kill();
+  }
+}
+
 export async function nativeAttach(
   ctx: NativeContext,
   containers: ContainerService,
@@ -79,28 +133,44 @@ export async function nativeAttach(
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const input: Readable | undefined = options.stdin;
-  const target = input && r.spec.openStdin ? await stdinTarget(ctx, id, status === 'created', r.spec.stdinOnce ?? false, r.state.pid) : undefined;
+  const tty = r.spec.tty === true;
+  const forwards = input !== undefined && r.spec.openStdin === true;
+  const terminal = tty ? new TerminalInput(path.join(ctx.state.containerDir(id), 'bundle'), forwards) : undefined;
+  const target: NodeJS.WritableStream | undefined = terminal
+    ? forwards
+      ? terminal.sink
+      : undefined
+    : forwards
+      ? await stdinTarget(ctx, id, status === 'created', r.spec.stdinOnce ?? false, r.state.pid)
+      : undefined;
   const stop = new AbortController();
   let ended = false;
 
   // Started since the attach (or running then): the container holds its stdin; before, a FIFO nobody holds loses its data.
   let sawStart = wasRunning;
   const closeStdin = (): void => {
-    if (!target || !input) return;
-    input.unpipe(target);
+    if (!target || !input || terminal) return; // a terminal stays open (see above)
+    const pipe = target as Socket;
+    input.unpipe(pipe);
     void (async () => {
       while (!sawStart && !ended) await new Promise((resolve) => setTimeout(resolve, 25));
-      if (!target.destroyed) target.end(() => target.destroy());
+      if (!pipe.destroyed) pipe.end(() => pipe.destroy());
     })();
   };
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
   const finish = (): void => {
     if (ended) return;
     ended = true;
     stop.abort();
+    watcher?.close();
+    terminal?.close();
     if (target && input) {
       input.unpipe(target);
-      target.destroy();
-      if (pendingStdin.delete(id)) void fs.rm(stdinFifoPath(ctx, id), { force: true });
+      if (!terminal) {
+        (target as Socket).destroy();
+        if (pendingStdin.delete(id)) void fs.rm(stdinFifoPath(ctx, id), { force: true });
+      }
     }
     stdout.end();
     stderr.end();
@@ -109,6 +179,18 @@ export async function nativeAttach(
     target.on('error', () => undefined); // the container is gone or closed its stdin: nothing more to forward
     input.pipe(target, { end: false });
     input.once('end', closeStdin);
+  }
+  if (terminal && wasRunning) void terminal.connect();
+  try {
+    // Woken by a write to the log (the container directory holds it) rather than by the poll alone: typing into a
+    // terminal shows at once.
+    const base = path.basename(logFile);
+    watcher = watch(path.dirname(logFile), (_e, name) => {
+      if (name === null || name === base || name.startsWith(`${base}.`)) wake?.();
+    });
+    watcher.on('error', () => undefined);
+  } catch {
+    watcher = undefined; // polling only
   }
   options.signal?.addEventListener('abort', finish, { once: true });
 
@@ -119,6 +201,7 @@ export async function nativeAttach(
     if (cur.state.generation > generation && !sawStart) {
       sawStart = true;
       if (pendingStdin.delete(id)) void fs.rm(stdinFifoPath(ctx, id), { force: true });
+      if (terminal) void terminal.connect();
     }
     const s = await liveStatus(ctx, cur);
     if (s === 'running' || s === 'paused' || s === 'restarting') return false;
@@ -138,13 +221,15 @@ export async function nativeAttach(
         if (done) break;
         idle = r2.lines.length > 0 ? 0 : idle + 1;
         await new Promise<void>((resolve) => {
-          const wake = (): void => {
+          const done = (): void => {
             clearTimeout(t);
-            stop.signal.removeEventListener('abort', wake);
+            wake = undefined;
+            stop.signal.removeEventListener('abort', done);
             resolve();
           };
-          const t = setTimeout(wake, idle < 40 ? 25 : 100);
-          stop.signal.addEventListener('abort', wake, { once: true });
+          const t = setTimeout(done, watcher ? (idle < 40 ? 50 : 250) : idle < 40 ? 25 : 100);
+          wake = done;
+          stop.signal.addEventListener('abort', done, { once: true });
         });
       }
     } catch {
@@ -154,11 +239,14 @@ export async function nativeAttach(
   })();
 
   return {
-    tty: false,
+    tty,
     stdin: target !== undefined,
     stdout,
     stderr,
-    resize: () => Promise.resolve(),
+    resize: (size) => {
+      if (!ended) terminal?.resize(size);
+      return Promise.resolve();
+    },
     close: finish,
   };
 }

@@ -98,7 +98,11 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     logs.store === 'none'
       ? ['-l', 'none']
       : ['-l', `k8s-file:${logFile}`, ...(logs.maxSize === undefined || keeper ? [] : ['--log-size-max', String(logs.maxSize)])];
-  const stdinFifo = r.spec.openStdin ? pendingStdinFifo(id) : undefined;
+  // A TTY (`tty`): conmon takes the pty master from the OCI runtime (-t) and serves its input on the attach socket
+  // and resizes on the ctl FIFO (../attach.ts). Its stdin is the terminal: no pipe, no FIFO, and no --stdin, so
+  // conmon never closes it when an attached client leaves (Docker never closes a TTY container's stdin either).
+  const tty = r.spec.tty === true;
+  const stdinFifo = r.spec.openStdin && !tty ? pendingStdinFifo(id) : undefined;
   const hook = here('./exit-hook.js');
   const startLog = path.join(run, 'start.log');
   await fs.rm(startLog, { force: true });
@@ -127,7 +131,8 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     '--socket-dir-path',
     path.join(ctx.paths.run, 'sock'),
     // stdin: an attach's FIFO (../attach.ts), else kept open by conmon for `stdin_open` (attach writes to its pipe)
-    ...(r.spec.openStdin && stdinFifo === undefined ? ['--stdin'] : []),
+    ...(r.spec.openStdin && !tty && stdinFifo === undefined ? ['--stdin'] : []),
+    ...(tty ? ['--terminal'] : []),
     '--runtime-arg',
     `--root=${ctx.oci.root}`,
     '--runtime-arg',
@@ -174,6 +179,8 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       TSC_OCI_ROOT: ctx.oci.root,
       TSC_OCI_START_LOG: startLog,
       ...(stdinFifo === undefined ? {} : { TSC_STDIN_FIFO: stdinFifo }),
+      // conmon makes its console socket (-t) in $TMPDIR: the run directory, removed with the container.
+      ...(tty ? { TMPDIR: run } : {}),
     },
   });
   const stopKeeper = (): void => {
