@@ -152,6 +152,8 @@ export interface ExecSession {
   readonly stderr: Readable;
   /** Resolves with the exit code once the process has exited and both streams have ended. */
   wait(): Promise<number>;
+  /** Sets the size of the process's terminal (`tty`); nothing without one. Absent when the backend cannot size it. */
+  resize?(size: { readonly rows: number; readonly columns: number }): Promise<void>;
 }
 
 /**

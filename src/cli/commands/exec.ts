@@ -75,9 +75,17 @@ export async function runExec(ctx: CommandContext, service: string, command: str
       session.stdout.pipe(ctx.out.stdout, { end: false });
       session.stderr.pipe(ctx.out.stderr, { end: false });
       if (tty && process.stdin.setRawMode) process.stdin.setRawMode(true);
+      // The TTY's size is our terminal's, then every resize (SIGWINCH), as docker compose exec.
+      const onResize =
+        tty && session.resize && process.stdout.isTTY
+          ? (): void => void session.resize?.({ rows: process.stdout.rows, columns: process.stdout.columns })
+          : undefined;
+      onResize?.();
+      if (onResize) process.stdout.on('resize', onResize);
       try {
         return await session.wait();
       } finally {
+        if (onResize) process.stdout.removeListener('resize', onResize);
         if (tty && process.stdin.setRawMode) process.stdin.setRawMode(false);
         // The backend no longer reads it once the process has ended; stop reading so we can exit with input left.
         if (forwardStdin) process.stdin.pause();

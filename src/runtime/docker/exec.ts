@@ -1,7 +1,8 @@
 /**
  * `exec` on Docker Engine: `POST /containers/{id}/exec`, then its start hijacked; the multiplexed output split into
  * stdout and stderr (raw with a TTY), the given stdin piped in (its end half-closes the connection, which closes the
- * process's stdin), the exit code polled from the exec's inspect once the output has ended.
+ * process's stdin), the exit code polled from the exec's inspect once the output has ended; a TTY's size set with
+ * `POST /exec/{id}/resize`.
  */
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
@@ -63,7 +64,10 @@ export async function execStream(d: DockerCall, idOrName: string, spec: ExecSpec
       await new Promise((r) => setTimeout(r, Math.min(10 * (i + 1), 200)));
     }
   };
-  return { stdout, stderr, wait };
+  const resize = async ({ rows, columns }: { readonly rows: number; readonly columns: number }): Promise<void> => {
+    if (spec.tty) await exec.resize({ h: rows, w: columns }).catch(() => undefined); // ended, or not started yet
+  };
+  return { stdout, stderr, wait, resize };
 }
 
 /** An exec run to its end, its output collected as text. */

@@ -45,7 +45,13 @@ export class ContainerIo {
     const r = await this.containers.running(idOrName);
     const { spawnExec } = await import('./exec.js');
     const child = await spawnExec(this.ctx, r, spec, { signal: options.signal });
-    return { stdout: child.stdout, stderr: child.stderr, wait: () => child.exit };
+    const resize = child.resize?.bind(child);
+    return {
+      stdout: child.stdout,
+      stderr: child.stderr,
+      wait: () => child.exit,
+      ...(resize ? { resize: (size: { readonly rows: number; readonly columns: number }) => Promise.resolve(resize(size)) } : {}),
+    };
   }
 
   async *logs(idOrName: string, options: LogsOptions = {}): AsyncIterable<LogLine> {

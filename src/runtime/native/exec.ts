@@ -2,6 +2,7 @@
  * Running a process in a running native container (`exec`, healthchecks): `<oci> exec --process <json> <id>` in
  * the foreground, its stdio on our pipes. The runtime's own errors go to a log file, so the process's stderr
  * stays clean; a command that cannot be started gives Docker's codes: 127 (not found) and 126 (not executable).
+ * With a TTY the process runs under conmon instead, which holds its terminal (./exec-tty.ts).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +25,8 @@ export interface ExecChild {
   /** The exit code (127/126 when the command could not be started). */
   readonly exit: Promise<number>;
   kill(signal?: NodeJS.Signals): void;
+  /** Sets the terminal's size (a TTY only). */
+  resize?(size: { readonly rows: number; readonly columns: number }): void;
 }
 
 function startFailureCode(log: string): number | undefined {
@@ -41,10 +44,19 @@ export async function spawnExec(
 ): Promise<ExecChild> {
   const oci = await ociSpecOf(ctx, r.id);
   const user = spec.user ? await resolveUser(rootfsDir(ctx, r.id), spec.user) : undefined;
-  const proc = execProcess(oci, { cmd: spec.cmd, env: spec.env, user, cwd: spec.workdir, tty: false, privileged: spec.privileged });
+  const tty = spec.tty === true;
+  const proc = execProcess(oci, { cmd: spec.cmd, env: spec.env, user, cwd: spec.workdir, tty, privileged: spec.privileged });
   const dir = path.join(ctx.paths.run, r.id.slice(0, 12));
   await fs.mkdir(dir, { recursive: true });
   const tag = randomBytes(6).toString('hex');
+  if (tty) {
+    const execDir = path.join(dir, `exec-${tag}`);
+    await fs.mkdir(execDir, { recursive: true });
+    const procFile = path.join(execDir, 'process.json');
+    await fs.writeFile(procFile, ociSpecToJson(proc));
+    const { spawnTerminalExec } = await import('./exec-tty.js');
+    return spawnTerminalExec(ctx, r, spec, { dir: execDir, procFile, tag }, options);
+  }
   const procFile = path.join(dir, `exec-${tag}.json`);
   const logFile = path.join(dir, `exec-${tag}.log`);
   const pidFile = path.join(dir, `exec-${tag}.pid`);
