@@ -4,7 +4,7 @@
  * runs them from its own `*.contract.test.ts` (fake always, Docker when it answers, native as root with runc and
  * conmon). An adapter that cannot run here is skipped with the reason printed, unless TSCOMPOSE_E2E=1, when it fails.
  *
- * Cases: lifecycle and typed errors, exit codes, logs, exec (with stdin: ./exec-stdin.ts), attach (stdin and output), published ports (fixed, ephemeral, a range, udp),
+ * Cases: lifecycle and typed errors, exit codes, logs, exec (with stdin: ./exec-stdin.ts; TTYs: ./tty.ts), attach (stdin and output), published ports (fixed, ephemeral, a range, udp),
  * volumes, networks and DNS, labels, rename, pause, importImage, export and commit. Where the fake cannot do what a
  * real backend does, the target says so in `capabilities` (each flag says what it stands for) and the case checks
  * everything else.
@@ -20,6 +20,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { ContainerSpec, LogLine, LogsOptions, PublishedPort, Runtime } from '../runtime.js';
 import type { ContractCapabilities } from './capabilities.js';
 import { execStdinCases } from './exec-stdin.js';
+import { ttyCases } from './tty.js';
 
 export type { ContractCapabilities } from './capabilities.js';
 
@@ -250,6 +251,7 @@ export function runtimeContract(name: string, options: ContractOptions): void {
     });
 
     execStdinCases({ runtime: () => rt, capabilities: () => target.capabilities, run });
+    ttyCases({ runtime: () => rt, capabilities: () => target.capabilities, create, run });
 
     test('attachContainer before the start: stdin forwarded and, with stdinOnce, closed at its end; output as written', async () => {
       const script = 'read l; echo "got $l"; printf partial; cat >/dev/null; echo " eof"; echo err >&2';
