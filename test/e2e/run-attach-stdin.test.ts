@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { Projects, bin, engine, env as dockerEnv, ok, required, requireEngine, tsc } from './helpers.js';
 import { NativeSuite, nativeDescribe } from './native-harness.js';
+import { hasScript, underTerminal } from './terminal.js';
 
 const COMPOSE = `services:
   svc:
@@ -85,21 +86,6 @@ function cases(target: () => Target): void {
 const projects = new Projects();
 afterAll(() => projects.cleanup());
 
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-
-/** `cmd` run by `script` under a terminal of its own: its input, its output so far, its exit, and a wait for a text. */
-function underTerminal(cmd: string, cwd: string) {
-  const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd, env: dockerEnv, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const until = async (what: string): Promise<void> => {
-    for (let i = 0; i < 300 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(out).toContain(what);
-  };
-  return { child, output: () => out, exited, until };
-}
-
 (engine || required ? describe : describe.skip)('run and attach stdin on Docker', () => {
   beforeAll(requireEngine);
   let p: { dir: string; name: string };
@@ -125,7 +111,7 @@ function underTerminal(cmd: string, cwd: string) {
     async () => {
       p = projects.create({ 'compose.yaml': COMPOSE });
       const cmd = `stty cols 91 rows 33; ${bin} -p ${p.name} --progress quiet run svc sh`;
-      const { child, output, exited, until } = underTerminal(cmd, p.dir);
+      const { child, output, exited, until } = underTerminal(cmd, p.dir, dockerEnv);
       await until('# ');
       child.stdin.write('tty; stty size; echo sum-$((40+2))\r');
       await until('sum-42');
@@ -145,7 +131,7 @@ function underTerminal(cmd: string, cwd: string) {
       p = projects.create({ 'compose.yaml': COMPOSE });
       ok(tsc(p, 'up', '-d', 'term'));
       const cmd = `${bin} -p ${p.name} attach --detach-keys ctrl-x,x term`;
-      const { child, exited, until } = underTerminal(cmd, p.dir);
+      const { child, exited, until } = underTerminal(cmd, p.dir, dockerEnv);
       await new Promise((r) => setTimeout(r, 1500)); // attached
       child.stdin.write('echo one-$((0+1))\r');
       await until('one-1');
