@@ -6,7 +6,8 @@
  * Static addresses (`ipv4_address`, `ipv6_address`) refused as Docker Engine refuses them: one compose file on both
  * runtimes (Docker first, then native: they use the same subnets), each service brought up alone; the same
  * refusals, at the same step (create or start), and nothing of a refused start left on native (no endpoint,
- * netns or OCI container).
+ * netns or OCI container); `up -d`, `start` and `restart` of a container so left refused again in the same words,
+ * naming the container (not its id).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
@@ -190,9 +191,23 @@ const REFUSED: Record<string, { message: string; left: 'created' | 'none' }> = {
   notanip: { message: 'invalid IPv4 address: 10.97.1.300', left: 'none' },
 };
 
+interface Outcome {
+  status: number | null;
+  error: string;
+  left: string;
+}
+
+/**
+ * The commands run again on a container a refused start left created (the engine then gives it by id): each fails
+ * as the first `up` did, naming the container.
+ */
+const AGAIN = [['up', '-d'], ['start'], ['restart']] as const;
+
 interface Seen {
   /** service → what `up -d <service>` said and left */
-  refused: Record<string, { status: number | null; error: string; left: string }>;
+  refused: Record<string, Outcome>;
+  /** command of AGAIN → what it said and left, on nosubnet4's container */
+  again: Record<string, Outcome>;
   static: string;
   ignored6: string;
 }
@@ -206,13 +221,17 @@ function scenario(name: string, ts: (...args: string[]) => SpawnSyncReturns<stri
       ?.split(' ')[1] ?? 'none';
   ok(ts('up', '-d', 'static', 'ignored6'));
   const addrs = (service: string): string => ok(ts('exec', '-T', service, 'ip', '-o', 'addr', 'show', 'scope', 'global'));
-  const seen: Seen = { refused: {}, static: addrs('static'), ignored6: addrs('ignored6') };
-  for (const service of Object.keys(REFUSED)) {
-    const r = ts('up', '-d', service);
+  const outcome = (r: SpawnSyncReturns<string>, service: string): Outcome => {
     const error = /^error: (.*)$/m.exec(r.stderr)?.[1] ?? r.stderr;
-    seen.refused[service] = { status: r.status, error: error.replace(`${name}-${service}-1`, '<c>'), left: state(service) };
+    return { status: r.status, error: error.replace(`${name}-${service}-1`, '<c>'), left: state(service) };
+  };
+  const seen: Seen = { refused: {}, again: {}, static: addrs('static'), ignored6: addrs('ignored6') };
+  for (const service of Object.keys(REFUSED)) {
+    seen.refused[service] = outcome(ts('up', '-d', service), service);
     each?.(service);
   }
+  for (const command of AGAIN) seen.again[command.join(' ')] = outcome(ts(...command, 'nosubnet4'), 'nosubnet4');
+  each?.('nosubnet4');
   return seen;
 }
 
@@ -220,6 +239,8 @@ function expectDockerWords(seen: Seen): void {
   for (const [service, want] of Object.entries(REFUSED)) {
     expect({ service, ...seen.refused[service] }).toEqual({ service, status: 1, error: `container <c>: ${want.message}`, left: want.left });
   }
+  for (const command of AGAIN.map((c) => c.join(' ')))
+    expect({ command, ...seen.again[command] }).toEqual({ command, status: 1, error: `container <c>: ${NO_SUBNET}`, left: 'created' });
   expect(seen.static).toContain('inet 10.97.1.7/24');
   expect(seen.static).toContain('inet 10.97.3.7/24');
   expect(seen.static).toContain('inet6 2001:db8:97:3::7/64');

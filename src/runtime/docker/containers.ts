@@ -9,6 +9,7 @@ import { TsComposeError } from '../../errors.js';
 import { NotFoundError } from '../errors.js';
 import type { CallOptions, ContainerInspect, ContainerSpec, ContainerSummary, ListContainersOptions, ProcessList, WaitOptions } from '../runtime.js';
 import { sig, type DockerCall } from './call.js';
+import { isAbortError, mapDockerError } from './errors.js';
 import { dockerFiles, filesTar, type DockerFiles } from './container-files.js';
 import { toContainerInspect, toContainerSummary, type RawContainerInspect, type RawContainerSummary } from './convert-answers.js';
 import { labelFilters, toCreateBody } from './convert.js';
@@ -65,20 +66,38 @@ async function copyFiles(d: DockerCall, id: string, files: DockerFiles, options?
   );
 }
 
+/**
+ * A lifecycle call on an existing container. The engine's plans and the lifecycle commands name it by id; a failure
+ * names it as the first `up` does, `container NAME: …` (the name from an inspect made only then), as the native
+ * runtime's errors do. Nothing to do (304), no such container (404) and aborts keep the ref they were given.
+ */
+async function lifecycleCall(d: DockerCall, idOrName: string, fn: (c: Docker.Container) => Promise<unknown>): Promise<void> {
+  const container = d.docker.getContainer(idOrName);
+  try {
+    await fn(container);
+  } catch (e) {
+    const status = (e as { statusCode?: number } | undefined)?.statusCode;
+    if (isAbortError(e) || status === 304 || status === 404 || !/^[0-9a-f]{12,64}$/.test(idOrName)) throw mapDockerError(e, 'container', idOrName);
+    const name = await container.inspect().then(
+      (i) => i.Name.replace(/^\//, '') || idOrName,
+      () => idOrName,
+    );
+    throw mapDockerError(e, 'container', name);
+  }
+}
+
 export async function startContainer(d: DockerCall, idOrName: string, options?: CallOptions): Promise<void> {
-  await d.call('container', idOrName, () => d.docker.getContainer(idOrName).start(sig(options)));
+  await lifecycleCall(d, idOrName, (c) => c.start(sig(options)));
 }
 
 export async function stopContainer(d: DockerCall, idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined }): Promise<void> {
-  await d.call('container', idOrName, () =>
-    d.docker.getContainer(idOrName).stop({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
+  await lifecycleCall(d, idOrName, (c) =>
+    c.stop({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
   );
 }
 
 export async function killContainer(d: DockerCall, idOrName: string, options?: CallOptions & { killSignal?: string | undefined }): Promise<void> {
-  await d.call('container', idOrName, () =>
-    d.docker.getContainer(idOrName).kill({ ...(options?.killSignal ? { signal: options.killSignal } : {}), ...sig(options) }),
-  );
+  await lifecycleCall(d, idOrName, (c) => c.kill({ ...(options?.killSignal ? { signal: options.killSignal } : {}), ...sig(options) }));
 }
 
 export async function removeContainer(
@@ -102,17 +121,17 @@ export async function restartContainer(
   idOrName: string,
   options?: CallOptions & { timeoutSeconds?: number | undefined },
 ): Promise<void> {
-  await d.call('container', idOrName, () =>
-    d.docker.getContainer(idOrName).restart({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
+  await lifecycleCall(d, idOrName, (c) =>
+    c.restart({ ...(options?.timeoutSeconds !== undefined ? { t: options.timeoutSeconds } : {}), ...sig(options) }),
   );
 }
 
 export async function pauseContainer(d: DockerCall, idOrName: string, options?: CallOptions): Promise<void> {
-  await d.call('container', idOrName, () => d.docker.getContainer(idOrName).pause(sig(options)));
+  await lifecycleCall(d, idOrName, (c) => c.pause(sig(options)));
 }
 
 export async function unpauseContainer(d: DockerCall, idOrName: string, options?: CallOptions): Promise<void> {
-  await d.call('container', idOrName, () => d.docker.getContainer(idOrName).unpause(sig(options)));
+  await lifecycleCall(d, idOrName, (c) => c.unpause(sig(options)));
 }
 
 export async function waitContainer(d: DockerCall, idOrName: string, options?: WaitOptions): Promise<number> {

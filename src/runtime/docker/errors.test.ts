@@ -38,6 +38,14 @@ describe('mapDockerError', () => {
     expect(other.message).toBe('volume v: driver failed');
   });
 
+  test("a failed restart: the engine's `Cannot restart container REF: ` dropped, the message names the container already", () => {
+    const reason = 'user specified IP address is supported only when connecting to networks with user configured subnets';
+    expect(mapDockerError(http(500, `Cannot restart container 430191fc5be1: ${reason}`), 'container', 'p-web-1').message).toBe(
+      `container p-web-1: ${reason}`,
+    );
+    expect(mapDockerError(http(500, 'Cannot restart container x: y'), 'volume', 'v').message).toBe('volume v: Cannot restart container x: y');
+  });
+
   test('engineMessage reads Buffer and string bodies', () => {
     expect(engineMessage({ json: Buffer.from('{"message":"m1"}') })).toBe('m1');
     expect(engineMessage({ json: 'plain text' })).toBe('plain text');

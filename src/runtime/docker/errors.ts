@@ -39,6 +39,14 @@ export function isAbortError(e: unknown): boolean {
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT', 'EPIPE']);
 
 /**
+ * The engine's `Cannot restart container REF: ` before the reason a restart failed: the message names the container
+ * already (`container NAME: reason`), as a failed start's does and as the native runtime's restart does.
+ */
+function withoutRestartPreamble(kind: RuntimeObjectKind, msg: string): string {
+  return kind === 'container' ? msg.replace(/^Cannot restart container [^\s:]+: /, '') : msg;
+}
+
+/**
  * Maps an engine error onto a typed one: 404 → NotFound (the image or network named in the message, else `kind`),
  * 409 and 403 (and a pause/unpause in the wrong state) → Conflict, 304 → NotModified, socket errors → RuntimeUnavailable. Aborts pass through unchanged;
  * anything else becomes a TsComposeError `TSC_DOCKER` with the engine's message.
@@ -47,7 +55,7 @@ export function mapDockerError(e: unknown, kind: RuntimeObjectKind, ref: string)
   if (e instanceof TsComposeError) return e;
   if (isAbortError(e)) return e as Error;
   const err = (e ?? {}) as ModemError;
-  const msg = engineMessage(e);
+  const msg = withoutRestartPreamble(kind, engineMessage(e));
   switch (err.statusCode) {
     case 404: {
       const image = /no such image:\s*(\S+)/i.exec(msg) ?? /pull access denied for ([^,\s]+)/i.exec(msg);
