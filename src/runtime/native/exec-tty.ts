@@ -168,6 +168,8 @@ export async function spawnTerminalExec(
     return fail(attached);
   }
   if (attached === undefined) return fail(conmonErr.trim() || 'conmon exited before it was ready');
+  // The relay connects through the exec directory itself: conmon's link to it is not needed (nor left, `exec -d`).
+  await fs.rm(path.join(sockDir, cuuid), { force: true });
   let relay;
   try {
     relay = await connectAttachSocket(dir, 'relay');
