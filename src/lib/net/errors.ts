@@ -63,6 +63,16 @@ export class StaticAddressError extends CodedError {
   }
 }
 
+/**
+ * A container's compose `interface_name` refused (./endpoint-order.ts): not a Linux interface name, or the same name
+ * on two of its networks. Docker Engine refuses both when the container starts (the kernel's error).
+ */
+export class InterfaceNameError extends CodedError {
+  constructor(message: string, options: CodedErrorOptions = {}) {
+    super('TSC_NET_INTERFACE_NAME', message, options);
+  }
+}
+
 /** A finished command: exit code (128 when killed by a signal) and its output. */
 export interface RunResult {
   readonly code: number;

@@ -7,4 +7,5 @@ export * from './network.js';
 export * from './run.js';
 export * from './macvlan.js';
 export * from './endpoint-ports.js';
+export * from './endpoint-order.js';
 export * from './static-address.js';
