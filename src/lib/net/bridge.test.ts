@@ -112,6 +112,18 @@ describe('plans', () => {
       'link set dev lo up\naddress replace 10.214.5.2/24 broadcast + dev eth0\nlink set dev eth0 up\nroute replace default via 10.214.5.1 dev eth0\n',
     );
   });
+  it('endpoint: the IPv6 default route on its own (gw_priority may give it to another network than IPv4)', () => {
+    const v6 = { ...ep, address6: '2001:db8:5::2', prefixLen6: 64, gateway6: '2001:db8:5::1' };
+    const inner = (s: typeof v6 & { defaultRoute6?: boolean }): string[] => planEndpoint(s, false)[1]!.input!.split('\n');
+    expect(inner(v6).filter((l) => l.startsWith('route'))).toEqual([
+      'route replace default via 10.214.5.1 dev eth0',
+      'route replace default via 2001:db8:5::1 dev eth0',
+    ]);
+    expect(inner({ ...v6, defaultRoute6: false }).filter((l) => l.startsWith('route'))).toEqual(['route replace default via 10.214.5.1 dev eth0']);
+    expect(inner({ ...v6, defaultRoute: false, defaultRoute6: true }).filter((l) => l.startsWith('route'))).toEqual([
+      'route replace default via 2001:db8:5::1 dev eth0',
+    ]);
+  });
   it('endpoint: netns created in the host batch', () => {
     expect(planEndpoint(ep, false, true)[0]!.input!.split('\n')[0]).toBe('netns add tsc-0123456789ab');
   });

@@ -259,8 +259,10 @@ export interface EndpointSpec {
   readonly address: string;
   readonly prefixLen: number;
   readonly gateway: string;
-  /** Add the default route via the gateway (first non-internal network only). */
+  /** Add the default route via the gateway (one network of the container: ./endpoint-order.ts). */
   readonly defaultRoute: boolean;
+  /** Add the IPv6 default route via `gateway6` (default: `defaultRoute`); the IPv6 gateway may be another network's. */
+  readonly defaultRoute6?: boolean;
   /** Defaults to `macFromIp(address)` (stable per address, so a reused address keeps neighbours' ARP valid). */
   readonly mac?: string;
   readonly mtu: number;
@@ -308,7 +310,7 @@ export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean, create
   if (spec.defaultRoute) inner.push(`route replace default via ${spec.gateway} dev ${spec.ifname}`);
   if (spec.address6) {
     inner.push(`address replace ${spec.address6}/${spec.prefixLen6 ?? 64} dev ${spec.ifname} nodad`);
-    if (spec.defaultRoute && spec.gateway6) inner.push(`route replace default via ${spec.gateway6} dev ${spec.ifname}`);
+    if ((spec.defaultRoute6 ?? spec.defaultRoute) && spec.gateway6) inner.push(`route replace default via ${spec.gateway6} dev ${spec.ifname}`);
   }
   return [ipBatch(host), ipBatch(inner, spec.netns)];
 }

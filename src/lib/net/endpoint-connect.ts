@@ -31,6 +31,8 @@ export interface ConnectRequest {
   readonly macAddress?: string;
   /** Default: true for the netns's first non-internal network. */
   readonly defaultRoute?: boolean;
+  /** The IPv6 default route (a network with IPv6): default `defaultRoute`. */
+  readonly defaultRoute6?: boolean;
   readonly ports?: readonly PortRequest[];
   readonly aliases?: readonly string[];
   /** Refuse explicit host ports a host socket already holds (default true). */
@@ -67,6 +69,7 @@ export async function connect(store: NetStateStore, req: ConnectRequest): Promis
     const ifname = req.ifname ?? old?.ifname ?? firstFreeIfname(sameNs.map((x) => x.e.ifname));
     if (sameNs.some((x) => x.e.ifname === ifname)) throw new NetworkError(`interface ${ifname} is already used in netns ${nsName}`);
     const defaultRoute = req.defaultRoute ?? (old?.defaultRoute || (!net.internal && !sameNs.some((x) => x.e.defaultRoute)));
+    const defaultRoute6 = req.defaultRoute6 ?? (req.defaultRoute === undefined ? (old?.defaultRoute6 ?? defaultRoute) : defaultRoute);
     const taken = Object.values(state.networks).flatMap((n) =>
       Object.values(n.endpoints)
         .filter((e) => !(n.key === net.key && e.endpointId === req.endpointId))
@@ -94,6 +97,7 @@ export async function connect(store: NetStateStore, req: ConnectRequest): Promis
       // ipvlan children have their parent's MAC
       mac: net.link?.driver === 'ipvlan' ? '' : (req.macAddress ?? macFromIp(ip)).toLowerCase(),
       defaultRoute,
+      ...(ip6 !== undefined && defaultRoute6 !== defaultRoute ? { defaultRoute6 } : {}),
       ports,
       ...(req.aliases ? { aliases: req.aliases } : {}),
     };
@@ -117,6 +121,7 @@ export async function connect(store: NetStateStore, req: ConnectRequest): Promis
           prefixLen: rec.prefixLen,
           gateway: rec.gateway,
           defaultRoute: rec.defaultRoute,
+          ...(rec.defaultRoute6 !== undefined ? { defaultRoute6: rec.defaultRoute6 } : {}),
           mac: rec.mac,
           mtu: net.mtu,
           ...(rec.ip6 && net.subnet6 && net.gateway6

@@ -31,6 +31,8 @@ export interface EndpointRecord {
   readonly gateway: string;
   readonly mac: string;
   readonly defaultRoute: boolean;
+  /** The IPv6 default route goes through this endpoint (absent in records written before: `defaultRoute`). */
+  readonly defaultRoute6?: boolean;
   readonly ports: readonly FirewallPort[];
   /** Extra names for DNS (recorded for the DNS server; unused here). */
   readonly aliases?: readonly string[];
