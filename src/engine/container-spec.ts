@@ -210,9 +210,9 @@ export function containerSpec({ project, service, svc, name, labels, inheritVolu
       if (cfg?.ipv6_address !== undefined) ep.ipv6Address = cfg.ipv6_address;
       if (cfg?.mac_address !== undefined) ep.macAddress = cfg.mac_address;
       if (cfg?.priority !== undefined) ep.priority = cfg.priority;
-      const extra = cfg as { gw_priority?: number; interface_name?: string } | undefined;
-      if (extra?.gw_priority !== undefined) ep.gwPriority = extra.gw_priority;
-      if (extra?.interface_name) ep.interfaceName = extra.interface_name;
+      if (cfg?.gw_priority !== undefined) ep.gwPriority = cfg.gw_priority;
+      // an empty interface_name is none (compose sets the endpoint's ifname option only for a non-empty one)
+      if (cfg?.interface_name) ep.interfaceName = cfg.interface_name;
       return ep;
     });
     // compose: the service's mac_address is that of the endpoint the container is created with.

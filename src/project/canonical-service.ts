@@ -176,7 +176,11 @@ export function toDevices(value: unknown, ctx: CanonicalContext, path: PathSeg[]
   });
 }
 
-export function toServiceNetworks(value: unknown): unknown {
+/**
+ * A service's `networks`: a list becomes a mapping; each network's `aliases` a list, `driver_opts` a mapping, and
+ * `priority` / `gw_priority` integers (compose-go's `int`s; a string from interpolation read as one).
+ */
+export function toServiceNetworks(value: unknown, ctx: CanonicalContext, path: PathSeg[]): unknown {
   if (Array.isArray(value)) return Object.fromEntries(value.map((n) => [String(n), null]));
   if (!isPlainObject(value)) return value;
   const out: Obj = {};
@@ -186,6 +190,8 @@ export function toServiceNetworks(value: unknown): unknown {
       const cc: Obj = { ...c };
       if ('aliases' in cc) cc.aliases = toStringList(cc.aliases);
       if ('driver_opts' in cc) cc.driver_opts = toMapping(cc.driver_opts, '');
+      for (const k of ['priority', 'gw_priority'])
+        if (k in cc) cc[k] = tagged(cc[k], (x) => (x === null || x === undefined ? x : toInt(x, ctx, [...path, name, k])));
       return cc;
     });
   }

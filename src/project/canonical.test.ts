@@ -66,6 +66,20 @@ services:
     expect(m.pull_policy).toBe('missing');
   });
 
+  test("a network's priority and gw_priority are integers, a string one read as one", () => {
+    const m = canon(`
+services:
+  web:
+    networks:
+      front: {gw_priority: "5", priority: 2, interface_name: lan0}
+      back: {gw_priority: -1}
+`).services.web;
+    expect(m.networks).toEqual({ front: { gw_priority: 5, priority: 2, interface_name: 'lan0' }, back: { gw_priority: -1 } });
+    expect(() => canon('services:\n  web:\n    networks:\n      front: {gw_priority: "1.5"}\n')).toThrow(
+      /services\.web\.networks\.front\.gw_priority: invalid integer/,
+    );
+  });
+
   test('tags survive canonical form', () => {
     const m = canon(`
 services:
