@@ -19,6 +19,10 @@ const dnsModule = () => import('../../lib/dns/index.js');
 import { withLock } from '../../lib/fs/lock.js';
 import {
   checkStaticAddresses,
+  chooseGateways,
+  compareGateway,
+  InterfaceNameError,
+  interfaceNames,
   NativeNetworks,
   networkInPlace,
   StaticAddressError,
@@ -39,10 +43,10 @@ export function asUserError(e: unknown, context: string): Error {
 }
 
 /**
- * A refused static address, in Docker Engine's words after the container's name as Docker's adapter shows an
- * engine error (`container web-1: Address already in use`); its code and hint kept.
+ * A refused static address (in Docker Engine's words) or `interface_name`, after the container's name as Docker's
+ * adapter shows an engine error (`container web-1: Address already in use`); its code and hint kept.
  */
-export function staticAddressError(e: StaticAddressError, container: string): TsComposeError {
+export function staticAddressError(e: StaticAddressError | InterfaceNameError, container: string): TsComposeError {
   return new TsComposeError(e.code, `container ${container}: ${e.message}`, { cause: e, hint: e.hint, exitCode: e.exitCode });
 }
 
@@ -169,15 +173,34 @@ function portsOf(r: ContainerRecord): PortRequest[] {
   }));
 }
 
+/** The container's endpoints as the gateway choice sees them (networks not in the state: none). */
+function candidates(r: ContainerRecord, state: NetState) {
+  return (r.spec.networks ?? []).flatMap((ep) => {
+    const net = state.networks[ep.network];
+    if (!net) return [];
+    const ipv6 = !net.link && net.subnet6 !== undefined && net.gateway6 !== undefined;
+    return [{ network: ep.network, gwPriority: ep.gwPriority, internal: net.internal, ipv4: true, ipv6, bridge: !net.link }];
+  });
+}
+
+/**
+ * The networks that give the container's default routes, IPv4 and IPv6, as Docker Engine 28.1+ chooses them
+ * (compose `gw_priority`, then non-internal, dual-stack, network name: lib/net/endpoint-order.ts).
+ */
+export function defaultRoutes(r: ContainerRecord, state: NetState): { ipv4?: string; ipv6?: string } {
+  return chooseGateways(candidates(r, state));
+}
+
 /**
  * The network that publishes the container's ports: as Docker Engine 28 does, the one that provides the default
- * gateway (here the first non-internal network, the one given the default route). The DNAT targets the
- * container's address there; clients on any other network reach it through the host's addresses (forwarding
- * into that bridge is allowed for DNATed connections, replies hairpin through the host).
+ * gateway (the first bridge network in the gateway order). The DNAT targets the container's address there;
+ * clients on any other network reach it through the host's addresses (forwarding into that bridge is allowed for
+ * DNATed connections, replies hairpin through the host).
  */
 function gatewayNetwork(r: ContainerRecord, state: NetState): string | undefined {
-  const bridge = (key: string) => state.networks[key] && !state.networks[key].internal && !state.networks[key].link;
-  return (r.spec.networks ?? []).find((ep) => bridge(ep.network))?.network;
+  return candidates(r, state)
+    .filter((c) => c.bridge && !c.internal)
+    .sort(compareGateway)[0]?.network;
 }
 
 export interface Attached {
@@ -215,8 +238,11 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
       const net = known.networks[ep.network];
       if (net) checkStaticAddresses(net, ep);
     }
+    // compose `interface_name` checked and the other interfaces numbered; `gw_priority` chooses the default routes.
+    const ifnames = interfaceNames(r.spec.networks ?? []);
+    const routes = defaultRoutes(r, known);
     const gateway = gatewayNetwork(r, known);
-    for (const ep of r.spec.networks ?? []) {
+    for (const [i, ep] of (r.spec.networks ?? []).entries()) {
       // A network recorded by a CLI killed before it was whole (bridge, settings, rules), or during its removal, or
       // after a reboot: make it again (idempotent).
       const net0 = known.networks[ep.network];
@@ -230,6 +256,9 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
           ...(ep.ipv4Address ? { ipv4Address: ep.ipv4Address } : {}),
           ...(ep.ipv6Address ? { ipv6Address: ep.ipv6Address } : {}),
           ...(ep.macAddress ? { macAddress: ep.macAddress } : {}),
+          ifname: ifnames[i]!,
+          defaultRoute: routes.ipv4 === ep.network,
+          defaultRoute6: routes.ipv6 === ep.network,
           aliases: namesFor(r, ep),
           owner: r.name,
           ...(ep.network === gateway ? { ports: portsOf(r) } : {}),
@@ -253,7 +282,9 @@ export async function attachNetworks(paths: NativePaths, r: ContainerRecord, etc
   } catch (e) {
     await nets.releaseContainer(r.id).catch(() => undefined);
     await refreshDns(paths, keys).catch(() => undefined);
-    throw e instanceof StaticAddressError ? staticAddressError(e, r.name) : asUserError(e, `cannot attach container ${r.name} to its networks`);
+    throw e instanceof StaticAddressError || e instanceof InterfaceNameError
+      ? staticAddressError(e, r.name)
+      : asUserError(e, `cannot attach container ${r.name} to its networks`);
   }
   return { endpoints, ports };
 }
