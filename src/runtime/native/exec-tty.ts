@@ -19,7 +19,7 @@ import { TsComposeError } from '../../errors.js';
 import type { ExecSpec } from '../runtime.js';
 import { connectAttachSocket, resizeTerminal } from './attach-socket.js';
 import type { NativeContext } from './context.js';
-import type { ExecChild } from './exec.js';
+import type { ExecChild } from './exec-child.js';
 import type { ContainerRecord } from './state.js';
 
 /** The JSON lines conmon writes on a sync or attach pipe: `{"data": N}` or `{"data": N, "message": "…"}`. */

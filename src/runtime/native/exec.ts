@@ -18,16 +18,9 @@ import type { NativeContext } from './context.js';
 import { ociSpecOf } from './monitor/record.js';
 import { rootfsDir } from './rootfs.js';
 import { resolveUser } from './user.js';
+import type { ExecChild } from './exec-child.js';
 
-export interface ExecChild {
-  readonly stdout: Readable;
-  readonly stderr: Readable;
-  /** The exit code (127/126 when the command could not be started). */
-  readonly exit: Promise<number>;
-  kill(signal?: NodeJS.Signals): void;
-  /** Sets the terminal's size (a TTY only). */
-  resize?(size: { readonly rows: number; readonly columns: number }): void;
-}
+export type { ExecChild } from './exec-child.js';
 
 function startFailureCode(log: string): number | undefined {
   // crun: "executable file `x` not found in $PATH: No such file or directory"
