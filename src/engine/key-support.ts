@@ -120,14 +120,7 @@ export const SERVICE_KEYS: Readonly<Record<string, KeyEntry>> = {
   network_mode: both(Y),
   networks: {
     docker: 'partial: `interface_name` needs Engine 28.1+, `gw_priority` API 1.48+',
-    native: 'partial: not `gw_priority`, `interface_name`',
-    unsupported: (v, runtime) => {
-      if (runtime !== 'native' || v === null || typeof v !== 'object') return undefined;
-      const used = new Set<string>();
-      for (const n of Object.values(v as Record<string, Record<string, unknown> | null>))
-        for (const k of ['gw_priority', 'interface_name']) if (n?.[k] !== undefined) used.add(k);
-      return used.size > 0 ? `${[...used].join(' and ')} not applied` : undefined;
-    },
+    native: 'partial: `interface_name` of letters, digits, `_`, `.`, `-` (others refused)',
   },
   oom_kill_disable: { docker: Y, native: 'partial: cgroup v1 hosts' },
   oom_score_adj: both(Y),
@@ -156,11 +149,7 @@ export const SERVICE_KEYS: Readonly<Record<string, KeyEntry>> = {
   storage_opt: { docker: Y, native: 'warn', unsupported: nativeOnly('overlay storage options are not applied') },
   sysctls: both(Y),
   tmpfs: both(Y),
-  tty: {
-    docker: Y,
-    native: 'partial: no terminal, the streams are pipes',
-    unsupported: (v, r) => (r === 'native' && v === true ? 'the container gets no terminal (its streams are pipes)' : undefined),
-  },
+  tty: both(Y),
   ulimits: both(Y),
   use_api_socket: { ...both('warn'), unsupported: (v) => (v === true ? 'the engine API socket is not mounted' : undefined) },
   user: both(Y),
