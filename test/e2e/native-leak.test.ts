@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
@@ -42,8 +42,17 @@ function ok(r: SpawnSyncReturns<string>): string {
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** What the host has that a native project could leave behind (./host-snapshot.ts). */
-const snapshot = (): HostSnapshot => hostSnapshot(base);
+/** conmon's links in the run directory's socket directory (one per container; a removal must take it). */
+const sockLinks = (): string[] => {
+  try {
+    return readdirSync(join(base, 'run', 'sock')).sort();
+  } catch {
+    return [];
+  }
+};
+
+/** What the host has that a native project could leave behind (./host-snapshot.ts), and conmon's socket links. */
+const snapshot = (): HostSnapshot & { sockLinks: string[] } => ({ ...hostSnapshot(base), sockLinks: sockLinks() });
 
 afterAll(() => {
   if (!capable) return;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from '../../lib/fs/proc.js';
@@ -109,6 +109,11 @@ describe('checkNativeState', () => {
     plant(ctx, orphan);
     // the run directory of no container
     mkdirSync(join(ctx.paths.run, hex('gone').slice(0, 12)), { recursive: true });
+    // conmon's socket links: one of a container (kept), two of none (dangling)
+    const sock = join(ctx.paths.run, 'sock');
+    mkdirSync(sock, { recursive: true });
+    symlinkSync(join(ctx.state.containerDir(good.id), 'bundle'), join(sock, good.id));
+    for (const g of ['gone1', 'gone2']) symlinkSync(join(ctx.paths.containers, hex(g), 'bundle'), join(sock, hex(g)));
 
     const found = await checkNativeState(ctx);
     const subjects = found.problems.map((p) => p.subject).sort();
@@ -122,8 +127,10 @@ describe('checkNativeState', () => {
         'crashed',
         'orphan',
         join(ctx.paths.run, hex('gone').slice(0, 12)),
+        sock,
       ].sort(),
     );
+    expect(found.problems.find((p) => p.subject === sock)?.problem).toBe('2 conmon socket links of no container');
     expect(found.problems.every((p) => !p.repaired && p.area === 'containers')).toBe(true);
 
     const fixed = await checkNativeState(ctx, { repair: true });
@@ -134,6 +141,7 @@ describe('checkNativeState', () => {
     expect(existsSync(ctx.state.containerDir(bare))).toBe(false);
     expect(existsSync(ctx.state.recordFile(torn))).toBe(true);
     expect(existsSync(ctx.state.nameFile('stale'))).toBe(false);
+    expect(readdirSync(sock)).toEqual([good.id]);
     expect(readFileSync(ctx.state.nameFile('unclaimed'), 'utf8')).toBe(unclaimed.id);
     expect((await ctx.state.read(crashed.id))?.state.status).toBe('exited');
     expect((await ctx.state.read(crashed.id))?.state.interrupted).toBe(true);

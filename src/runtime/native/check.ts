@@ -332,6 +332,21 @@ async function checkRuntimeState(ctx: NativeContext, scan: Scan, repair: boolean
     if (repair) await fs.rm(path.join(ctx.paths.run, name), { recursive: true, force: true });
     add({ area: 'containers', subject: path.join(ctx.paths.run, name), problem: 'the run directory of no container', repair: 'remove it' }, repair);
   }
+  // conmon's links <run>/sock/<id> of no container (one per container; removals used to leave them)
+  const sockDir = path.join(ctx.paths.run, 'sock');
+  const stale = (await entries(sockDir)).filter((name) => HEX64.test(name) && !ids.includes(name));
+  if (stale.length > 0) {
+    if (repair) for (const name of stale) await fs.rm(path.join(sockDir, name), { force: true });
+    add(
+      {
+        area: 'containers',
+        subject: sockDir,
+        problem: `${stale.length} conmon socket link${stale.length === 1 ? '' : 's'} of no container`,
+        repair: 'remove them',
+      },
+      repair,
+    );
+  }
 }
 
 /** volumes/<name>: volume.json readable and naming it. Returns how many volumes. */

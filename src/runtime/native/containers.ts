@@ -338,6 +338,8 @@ export class ContainerService {
       });
     }
     await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
+    // conmon links <socket dir>/<id> to the bundle (its attach socket's short path) and never removes it.
+    await fs.rm(path.join(ctx.paths.run, 'sock', id), { force: true });
     // Renamed to its tombstone (record and all, atomically), then its name released, then deleted: a kill at any
     // point leaves the container whole or a tombstone the next command finishes (StateStore.scan), never a directory
     // without a record, nor a record whose name is unclaimed.
