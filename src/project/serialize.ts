@@ -5,7 +5,7 @@
  * as compose-go's JSON does. YAML leaves out a network's empty `ipam` (compose-go's `yaml:"ipam,omitempty"` drops
  * the empty struct; its JSON keeps `"ipam": {}`).
  */
-import jsyaml from 'js-yaml';
+import { dumpYaml } from './yaml-scalars.js';
 import type { Project } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -53,7 +53,7 @@ export function projectToJson(project: Project, opts: SerializeOptions = {}): st
 }
 
 export function projectToYaml(project: Project, opts: SerializeOptions = {}): string {
-  return jsyaml.dump(projectToData(project, 'yaml', opts), { noRefs: true, lineWidth: -1 });
+  return dumpYaml(projectToData(project, 'yaml', opts));
 }
 
 function withoutEmptyIpam(networks: Obj): Obj {

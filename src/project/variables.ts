@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import jsyaml from 'js-yaml';
+import { dumpYaml } from './yaml-scalars.js';
 import { combineEnv, composeFileFromEnv, discoverFiles, envFilesFor, readEnvFiles, type Env } from './environment.js';
 import { firstClosingBrace } from './interpolate.js';
 import type { LoadOptions } from './load.js';
@@ -134,7 +134,7 @@ export function formatVariables(vars: ReadonlyMap<string, Variable>, format: 'ta
   if (format === 'yaml') {
     const obj: Record<string, unknown> = {};
     for (const v of sorted) obj[v.name] = { name: v.name, defaultvalue: v.defaultValue, presencevalue: v.presenceValue, required: v.required };
-    return jsyaml.dump(obj, { indent: 4, quotingType: '"', lineWidth: -1, noRefs: true });
+    return dumpYaml(obj, { indent: 4, quote: 'double' });
   }
   const rows = [
     ['NAME', 'REQUIRED', 'DEFAULT VALUE', 'ALTERNATE VALUE'],

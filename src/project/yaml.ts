@@ -8,10 +8,26 @@
  * one file are merged in order. `locate(path)` parses the file again with `yaml` — only when a message needs
  * `file:line:col`.
  */
-import jsyaml from 'js-yaml';
+import {
+  defineMappingTag,
+  defineScalarTag,
+  defineSequenceTag,
+  loadAll,
+  mapTag,
+  mergeTag,
+  NOT_RESOLVED,
+  Schema,
+  seqTag,
+  strTag,
+  nullCoreTag,
+  boolCoreTag,
+  YAMLException,
+  type TagDefinition,
+} from 'js-yaml';
 import { createRequire } from 'node:module';
 import type { Document } from 'yaml';
 import { YamlSyntaxError, type SourcePosition } from '../errors.js';
+import { floatTag, parseInteger } from './yaml-scalars.js';
 
 export type PathSeg = string | number;
 export type Path = readonly PathSeg[];
@@ -68,48 +84,48 @@ const MAX_EXPANDED_NODES = 5_000_000;
 
 const GO_OCTAL = /^[-+]?0[0-7]+$/;
 const NULL_TEXT = new Set(['', '~', 'null', 'Null', 'NULL']);
-// js-yaml exports its built-in types at run time; @types/js-yaml does not declare them.
-const builtin = (jsyaml as unknown as { types: Record<'int' | 'null' | 'bool' | 'float' | 'merge', jsyaml.Type> }).types;
-const coreInt = builtin.int as jsyaml.Type & {
-  resolve(data: string): boolean;
-  construct(data: string): unknown;
-  predicate?: (v: unknown) => boolean;
-  represent?: (v: unknown) => string;
-};
+const INT_FIRST_CHARS = ['-', '+', ...'0123456789'];
 
-const goInt = new jsyaml.Type('tag:yaml.org,2002:int', {
-  kind: 'scalar',
-  resolve: (data: string) => GO_OCTAL.test(data) || coreInt.resolve(data),
-  construct: (data: string) => (GO_OCTAL.test(data) ? parseInt(data, 8) : coreInt.construct(data)),
-  predicate: (v: unknown) => coreInt.predicate?.(v) ?? false,
-  represent: coreInt.represent ?? ((v: unknown) => String(v)),
-  defaultStyle: 'decimal',
+/** Integers as go-yaml reads them: js-yaml 4's core forms (0b, 0o, 0x, decimal) plus 0-prefixed octal (0440). */
+const goIntTag = defineScalarTag('tag:yaml.org,2002:int', {
+  implicit: true,
+  implicitFirstChars: INT_FIRST_CHARS,
+  resolve: (source: string) => (GO_OCTAL.test(source) ? parseInt(source, 8) : (parseInteger(source) ?? NOT_RESOLVED)),
+  identify: () => false, // load-only
 });
 
-const tagTypes = (['reset', 'override'] as const).flatMap((tag) =>
-  (['scalar', 'sequence', 'mapping'] as const).map(
-    (kind) =>
-      new jsyaml.Type(`!${tag}`, {
-        kind,
-        construct: (data: unknown) =>
-          // A bare tag or `null` means "nothing": the key is removed.
-          new Tagged(tag, data === null || data === undefined || (kind === 'scalar' && NULL_TEXT.has(String(data))) ? null : data),
-      }),
-  ),
-);
+/** `!reset` / `!override` on a scalar, a sequence or a mapping: a {@link Tagged} marker for the merge phase. */
+const tagTypes = (['reset', 'override'] as const).flatMap((tag): TagDefinition[] => [
+  // A bare tag or `null` means "nothing": the key is removed.
+  defineScalarTag(`!${tag}`, { resolve: (source: string) => new Tagged(tag, NULL_TEXT.has(source) ? null : source), identify: () => false }),
+  defineSequenceTag<unknown[], Tagged>(`!${tag}`, {
+    create: () => [],
+    addItem: (items, item) => void items.push(item),
+    finalize: (items) => new Tagged(tag, items),
+    identify: () => false,
+  }),
+  defineMappingTag<Record<string, unknown>, Tagged>(`!${tag}`, {
+    create: () => ({}),
+    addPair: mapTag.addPair,
+    has: mapTag.has,
+    // As js-yaml 4 did for a merge (`<<`) of a tagged mapping: the marker's own fields.
+    keys: (result) => Object.keys(result),
+    get: (result, key) => (result as unknown as Record<string, unknown>)[String(key)],
+    finalize: (map) => new Tagged(tag, map),
+    identify: () => false,
+  }),
+]);
 
-const SCHEMA = jsyaml.FAILSAFE_SCHEMA.extend({
-  implicit: [builtin.null, builtin.bool, goInt, builtin.float, builtin.merge],
-  explicit: tagTypes,
-});
+/** YAML 1.2 core types as compose-go's go-yaml reads them, `<<` merge keys, and the `!reset`/`!override` tags. */
+const SCHEMA = new Schema([strTag, seqTag, mapTag, nullCoreTag, boolCoreTag, goIntTag, floatTag, mergeTag, ...tagTypes]);
 
 export function parseYaml(text: string, file: string): ParsedYaml {
   let docs: unknown[];
   try {
-    docs = jsyaml.loadAll(text, undefined, { schema: SCHEMA, filename: file });
+    docs = loadAll(text, { schema: SCHEMA, filename: file });
   } catch (e) {
-    if (e instanceof jsyaml.YAMLException) {
-      const mark = (e as { mark?: { line: number; column: number } }).mark;
+    if (e instanceof YAMLException) {
+      const mark = e.mark;
       const at: SourcePosition = mark ? { file, line: mark.line + 1, col: mark.column + 1 } : { file };
       if (e.reason === 'duplicated mapping key') {
         const dup = duplicateKey(text, file, at);
