@@ -1,0 +1,26 @@
+/**
+ * Runtime contract case for `exec` (run to its end, output collected), declared by ./suite.ts inside its describe:
+ * output, exit codes, a missing command, env, user, workdir, and a stopped container refusing it. Exec with stdin is in
+ * ./exec-stdin.ts, with a TTY in ./tty.ts.
+ */
+import { expect, test } from '@jest/globals';
+import { CONFLICT, type ContractScope } from './scope.js';
+
+export function execCases(scope: ContractScope): void {
+  const { run } = scope;
+  test('exec: output, exit codes, 127 for a missing command, env, user, workdir', async () => {
+    const rt = scope.runtime();
+    const c = await run('exec');
+    expect(await rt.exec(c, { cmd: ['echo', 'hello', 'there'] })).toMatchObject({ exitCode: 0, stdout: 'hello there\n' });
+    expect((await rt.exec(c, { cmd: ['sh', '-c', 'exit 5'] })).exitCode).toBe(5);
+    // A missing executable: Docker's API (20.10) answers 126 for it ("executable file not found in $PATH": the exec
+    // could not start), so the port allows 126 or 127; a command the shell cannot find is always 127.
+    expect([126, 127]).toContain((await rt.exec(c, { cmd: ['no-such-command-here'] })).exitCode);
+    expect((await rt.exec(c, { cmd: ['sh', '-c', 'no-such-command-here'] })).exitCode).toBe(127);
+    expect((await rt.exec(c, { cmd: ['sh', '-c', 'echo $CONTRACT_VAR'], env: ['CONTRACT_VAR=from-exec'] })).stdout).toBe('from-exec\n');
+    expect((await rt.exec(c, { cmd: ['id', '-u'], user: '1234' })).stdout).toBe('1234\n');
+    expect((await rt.exec(c, { cmd: ['pwd'], workdir: '/tmp' })).stdout).toBe('/tmp\n');
+    await rt.stopContainer(c, { timeoutSeconds: 2 });
+    await expect(rt.exec(c, { cmd: ['true'] })).rejects.toMatchObject(CONFLICT);
+  });
+}
