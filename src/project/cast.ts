@@ -80,7 +80,7 @@ export const TYPE_CASTS: readonly (readonly [Pattern, Caster])[] = [
   [['configs', '*', 'external'], toBoolean],
 ];
 
-/** Converts strings at typed paths; returns new structures (Tagged markers kept), `data` is not modified. */
+/** Converts strings at typed paths (Tagged markers kept); `data` is not modified, what did not change is shared with it. */
 export function castTypes(data: unknown, options: CastOptions = {}): unknown {
   const warn = options.onWarning ?? (() => {});
   return mapStrings(data, (value, path) => {

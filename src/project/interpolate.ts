@@ -72,7 +72,8 @@ export function interpolateString(s: string, lookup: Lookup): InterpolationResul
 
 /**
  * Interpolates every string value in `data` (objects, arrays, {@link Tagged} markers; keys are left alone).
- * Returns new structures; `data` is not modified. Errors name the value's path and carry its position.
+ * `data` is not modified; what did not change is shared with it (see mapStrings). Errors name the value's path
+ * and carry its position.
  */
 export function interpolateTree(
   data: unknown,

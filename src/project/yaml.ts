@@ -40,27 +40,57 @@ export function formatPath(path: Path): string {
 }
 
 /**
- * Maps every string of a document (values only, never keys) through `fn`, with the string's path; returns new
- * structures and keeps Tagged markers. `path` is the walker's own array: copy it to keep it.
+ * Maps every string of a document (values only, never keys) through `fn`, with the string's path. `data` is not
+ * modified: a mapping, sequence or Tagged marker in which something changed is copied, the rest is shared with
+ * `data` (most values of a file have no `$` and no type to cast). `path` is the walker's own array: copy it to
+ * keep it.
  */
 export function mapStrings(data: unknown, fn: (value: string, path: readonly PathSeg[]) => unknown): unknown {
+  // One path array and no closure or entries array per node: this walks every node of every file, twice.
   const path: PathSeg[] = [];
-  const at = <T>(seg: PathSeg, f: () => T): T => {
-    path.push(seg);
-    try {
-      return f();
-    } finally {
-      path.pop();
-    }
-  };
   const walk = (value: unknown): unknown => {
     if (typeof value === 'string') return fn(value, path);
-    if (value instanceof Tagged) return new Tagged(value.tag, walk(value.value));
-    if (Array.isArray(value)) return value.map((item, i) => at(i, () => walk(item)));
-    if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, at(k, () => walk(v))]));
-    return value;
+    if (typeof value !== 'object' || value === null) return value;
+    if (value instanceof Tagged) {
+      const inner = walk(value.value);
+      return inner === value.value ? value : new Tagged(value.tag, inner);
+    }
+    if (Array.isArray(value)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        const v: unknown = value[i];
+        const nv = walk(v);
+        if (nv !== v) (out ??= value.slice())[i] = nv;
+        path.pop();
+      }
+      return out ?? value;
+    }
+    if (!isPlainObject(value)) return value;
+    let out: Record<string, unknown> | undefined;
+    for (const k of Object.keys(value)) {
+      path.push(k);
+      const v = value[k];
+      const nv = walk(v);
+      if (nv !== v) setOwn((out ??= copyObject(value)), k, nv);
+      path.pop();
+    }
+    return out ?? value;
   };
   return walk(data);
+}
+
+/** A shallow copy with the same own keys in the same order (`__proto__` included). */
+function copyObject(obj: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj)) setOwn(out, k, obj[k]);
+  return out;
+}
+
+/** `obj[key] = value`, also for a key named `__proto__` (which an assignment would take as the prototype). */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else obj[key] = value;
 }
 
 /** A value carrying a `!reset` or `!override` tag. */
@@ -142,35 +172,57 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   const budget = { nodes: 0 };
   let data: unknown = null;
   for (const doc of docs) {
-    const value = expand(doc, new Set(), budget, file, locate);
+    const value = expand(doc, budget, file, locate);
     data = docs.length === 1 ? value : mergeDocuments(data, value);
   }
   return { file, data, locate };
 }
 
-/** Copies the parsed data so aliases no longer share objects; rejects recursive and exploding aliases. */
-function expand(
-  value: unknown,
-  open: Set<object>,
-  budget: { nodes: number },
-  file: string,
-  locate: (p: Path) => SourcePosition,
-  path: PathSeg[] = [],
-): unknown {
-  if (++budget.nodes > MAX_EXPANDED_NODES)
-    throw new YamlSyntaxError('document too large after alias expansion (possible "billion laughs" document)', { file });
-  if (typeof value !== 'object' || value === null) return value;
-  if (open.has(value)) throw new YamlSyntaxError('recursive alias: a node refers to its own anchor', locate(path));
-  open.add(value);
-  try {
-    if (value instanceof Tagged) return new Tagged(value.tag, expand(value.value, open, budget, file, locate, path));
-    if (Array.isArray(value)) return value.map((v, i) => expand(v, open, budget, file, locate, [...path, i]));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = expand(v, open, budget, file, locate, [...path, k]);
-    return out;
-  } finally {
+/**
+ * Makes the parsed data a tree: a node reached a second time (through an alias, or a `<<` merge that shares
+ * values) is replaced by a copy, the first one stays where js-yaml put it, so a file without aliases is not copied
+ * at all. Rejects recursive and exploding aliases.
+ */
+function expand(root: unknown, budget: { nodes: number }, file: string, locate: (p: Path) => SourcePosition): unknown {
+  const placed = new Set<object>(); // objects already in the tree
+  const open = new Set<object>(); // the node being visited and its ancestors
+  const path: PathSeg[] = [];
+  const visit = (value: unknown): unknown => {
+    if (++budget.nodes > MAX_EXPANDED_NODES)
+      throw new YamlSyntaxError('document too large after alias expansion (possible "billion laughs" document)', { file });
+    if (typeof value !== 'object' || value === null) return value;
+    if (open.has(value)) throw new YamlSyntaxError('recursive alias: a node refers to its own anchor', locate([...path]));
+    const copy = placed.has(value);
+    if (!copy) placed.add(value);
+    open.add(value);
+    let out: unknown;
+    if (value instanceof Tagged) {
+      const inner = visit(value.value);
+      out = copy || inner !== value.value ? new Tagged(value.tag, inner) : value;
+    } else if (Array.isArray(value)) {
+      const items: unknown[] = copy ? new Array<unknown>(value.length) : value;
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        items[i] = visit(value[i]);
+        path.pop();
+      }
+      out = items;
+    } else {
+      const obj = value as Record<string, unknown>;
+      const fields: Record<string, unknown> = copy ? {} : obj;
+      for (const k of Object.keys(obj)) {
+        path.push(k);
+        const v = obj[k];
+        const nv = visit(v);
+        if (copy || nv !== v) setOwn(fields, k, nv);
+        path.pop();
+      }
+      out = fields;
+    }
     open.delete(value);
-  }
+    return out;
+  };
+  return visit(root);
 }
 
 function mergeDocuments(a: unknown, b: unknown): unknown {
