@@ -5,7 +5,7 @@
  * as compose-go's JSON does. YAML leaves out a network's empty `ipam` (compose-go's `yaml:"ipam,omitempty"` drops
  * the empty struct; its JSON keeps `"ipam": {}`).
  */
-import { dumpYaml } from './yaml-scalars.js';
+import { dumpYamlByEntry } from './yaml-scalars.js';
 import type { Project } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -27,14 +27,7 @@ export function projectToData(project: Project, format: 'json' | 'yaml', opts: S
     if (key !== 'name' && key !== 'services' && !key.startsWith('x-') && isEmptyMap(value)) continue;
     if (key === 'services') {
       const services: Obj = {};
-      for (const name of Object.keys(value as Obj).sort()) {
-        const svc = normalize((value as Obj)[name], format, 1, escape) as Obj;
-        if (format === 'json') {
-          if (!('command' in svc)) svc.command = null;
-          if (!('entrypoint' in svc)) svc.entrypoint = null;
-        }
-        services[name] = sortKeys(svc);
-      }
+      for (const name of Object.keys(value as Obj).sort()) services[name] = serviceData((value as Obj)[name], format, escape);
       out.services = services;
     } else {
       out[key] = normalize(
@@ -53,7 +46,24 @@ export function projectToJson(project: Project, opts: SerializeOptions = {}): st
 }
 
 export function projectToYaml(project: Project, opts: SerializeOptions = {}): string {
-  return dumpYaml(projectToData(project, 'yaml', opts));
+  // A service at a time: normalised, dumped and dropped before the next (the peak RSS of a large project's config).
+  const services = project.services as unknown as Obj;
+  const data = projectToData({ ...project, services: {} }, 'yaml', opts);
+  const escape = opts.escapeDollar !== false;
+  return dumpYamlByEntry(data, {
+    *services() {
+      for (const name of Object.keys(services).sort()) yield [name, serviceData(services[name], 'yaml', escape)] as const;
+    },
+  });
+}
+
+function serviceData(service: unknown, format: 'json' | 'yaml', escape: boolean): Obj {
+  const svc = normalize(service, format, 1, escape) as Obj;
+  if (format === 'json') {
+    if (!('command' in svc)) svc.command = null;
+    if (!('entrypoint' in svc)) svc.entrypoint = null;
+  }
+  return sortKeys(svc);
 }
 
 function withoutEmptyIpam(networks: Obj): Obj {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { YamlSyntaxError } from '../errors.js';
-import { parseYaml, Tagged } from './yaml.js';
-import { dumpYaml } from './yaml-scalars.js';
+import { mapStrings, parseYaml, Tagged } from './yaml.js';
+import { dumpYaml, dumpYamlByEntry } from './yaml-scalars.js';
 
 const value = (text: string): unknown => (parseYaml(`v: ${text}`, 'compose.yaml').data as { v: unknown }).v;
 
@@ -39,6 +39,16 @@ describe('parseYaml scalars', () => {
     expect(value('!reset x')).toStrictEqual(new Tagged('reset', 'x'));
   });
 
+  test('an anchor used many times: every use its own copy, no copy where there is no alias', () => {
+    const { data } = parseYaml('x: &a {p: [1]}\ny: [*a, *a]\nz: {q: *a}\n', 'f.yaml');
+    const d = data as { x: object; y: object[]; z: { q: object } };
+    expect(d).toStrictEqual({ x: { p: [1] }, y: [{ p: [1] }, { p: [1] }], z: { q: { p: [1] } } });
+    const all = [d.x, d.y[0]!, d.y[1]!, d.z.q];
+    expect(new Set(all).size).toBe(4);
+    expect(new Set(all.map((o) => (o as { p: unknown }).p)).size).toBe(4);
+    expect(() => parseYaml('a: &r [*r]\n', 'f.yaml')).toThrow(YamlSyntaxError);
+  });
+
   test('merge keys, aliases copied, several documents merged', () => {
     const { data } = parseYaml('x: &a {p: 1, q: [1]}\ny:\n  <<: *a\n  p: 2\n---\nz: 3\n', 'f.yaml');
     expect(data).toStrictEqual({ x: { p: 1, q: [1] }, y: { p: 2, q: [1] }, z: 3 });
@@ -59,6 +69,33 @@ describe('parseYaml scalars', () => {
 
   test('an unknown tag is an error', () => {
     expect(() => parseYaml('v: !nope x\n', 'f.yaml')).toThrow(YamlSyntaxError);
+  });
+});
+
+describe('mapStrings', () => {
+  test('copies what changed, shares the rest, leaves the data as it was', () => {
+    const make = () => ({ a: { b: ['x', '$y'], c: { d: 'z' } }, t: new Tagged('override', ['$y']), n: 1 });
+    const data = make();
+    const paths: string[] = [];
+    const out = mapStrings(data, (v, path) => {
+      paths.push(path.join('.'));
+      return v.replace('$y', 'Y');
+    }) as typeof data;
+    expect(out).toStrictEqual({ a: { b: ['x', 'Y'], c: { d: 'z' } }, t: new Tagged('override', ['Y']), n: 1 });
+    expect(data).toStrictEqual(make());
+    expect(out).not.toBe(data);
+    expect(out.a.c).toBe(data.a.c);
+    expect(out.a.b).not.toBe(data.a.b);
+    expect(paths).toStrictEqual(['a.b.0', 'a.b.1', 'a.c.d', 't.0']);
+    const same = { k: ['v'] };
+    expect(mapStrings(same, (v) => v)).toBe(same);
+  });
+
+  test('a key named __proto__ stays a key', () => {
+    const data = JSON.parse('{"__proto__": "$x"}') as Record<string, unknown>;
+    const out = mapStrings(data, () => 'y') as Record<string, unknown>;
+    expect(Object.keys(out)).toStrictEqual(['__proto__']);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
   });
 });
 
@@ -91,5 +128,45 @@ describe('dumpYaml', () => {
     expect(dumpYaml(data, { indent: 4, quote: 'double' })).toBe(
       'A:\n    name: A\n    defaultvalue: "on"\n    presencevalue: ""\n    required: false\nL:\n    -\n        x: 1\n',
     );
+  });
+});
+
+describe('dumpYamlByEntry', () => {
+  test('writes what dumpYaml writes', () => {
+    const tricky = {
+      text: 'multi\nline\n',
+      blank: 'a\n\n  \nb\n',
+      lead: '  indented\nnext',
+      keep: 'x\n\n\n',
+      bare: '\n',
+      u2028: 'a\u2028b',
+      tab: '\tx',
+    };
+    const cases: Record<string, unknown>[] = [
+      {},
+      { name: 'p', services: {} },
+      {
+        name: 'p',
+        services: { web: { image: 'x', command: ['a', 'b'], environment: tricky, ports: [{ target: 80 }] }, 'a b': {}, yes: { on: 'off' } },
+      },
+      { 'x-top': [1, { a: 'b' }], 'x-map': { k: null, e: [], o: {}, ': v': tricky }, volumes: { data: { labels: { 'a:b': '1' } } } },
+      JSON.parse('{"__proto__": {"a": 1}, "-": {"?": "#"}, "x-a\\nb": {"c": "d"}}') as Record<string, unknown>,
+    ];
+    for (const data of cases) expect(dumpYamlByEntry(data)).toBe(dumpYaml(data));
+  });
+
+  test('a lazy section stands for its entries, made one at a time; none written as {}', () => {
+    const made: string[] = [];
+    function* entries(names: string[]): Generator<readonly [string, unknown]> {
+      for (const n of names) {
+        made.push(n);
+        yield [n, { image: n }];
+      }
+    }
+    const data = { name: 'p', services: {}, volumes: { v: {} } };
+    const full = { name: 'p', services: { a: { image: 'a' }, b: { image: 'b' } }, volumes: { v: {} } };
+    expect(dumpYamlByEntry(data, { services: () => entries(['a', 'b']) })).toBe(dumpYaml(full));
+    expect(made).toStrictEqual(['a', 'b']);
+    expect(dumpYamlByEntry(data, { services: () => entries([]) })).toBe(dumpYaml(data));
   });
 });
