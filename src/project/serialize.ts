@@ -59,10 +59,9 @@ export function projectToYaml(project: Project, opts: SerializeOptions = {}): st
 
 function serviceData(service: unknown, format: 'json' | 'yaml', escape: boolean): Obj {
   const svc = normalize(service, format, 1, escape) as Obj;
-  if (format === 'json') {
-    if (!('command' in svc)) svc.command = null;
-    if (!('entrypoint' in svc)) svc.entrypoint = null;
-  }
+  if (format === 'yaml') return svc; // normalize sorted its keys
+  if (!('command' in svc)) svc.command = null;
+  if (!('entrypoint' in svc)) svc.entrypoint = null;
   return sortKeys(svc);
 }
 
