@@ -1,4 +1,7 @@
-/** A process running in a native container by `exec`, with or without a terminal (./exec.ts, ./exec-tty.ts). */
+/**
+ * A process running in a native container by `exec`, with or without a terminal (./exec.ts, ./exec-tty.ts), and its
+ * exit code when the OCI runtime could not start it.
+ */
 import type { Readable } from 'node:stream';
 
 export interface ExecChild {
@@ -9,4 +12,10 @@ export interface ExecChild {
   kill(signal?: NodeJS.Signals): void;
   /** Sets the terminal's size (a TTY only). */
   resize?(size: { readonly rows: number; readonly columns: number }): void;
+}
+
+/** The exit code of an exec whose runtime failed (`exec failed: … not found`: 127; other start failures: 126). */
+export function failedExecCode(message: string): number {
+  if (/no such file|not found/i.test(message)) return 127;
+  return 126;
 }

@@ -19,7 +19,7 @@ import { TsComposeError } from '../../errors.js';
 import type { ExecSpec } from '../runtime.js';
 import { connectAttachSocket, resizeTerminal } from './attach-socket.js';
 import type { NativeContext } from './context.js';
-import type { ExecChild } from './exec-child.js';
+import { failedExecCode, type ExecChild } from './exec-child.js';
 import type { ContainerRecord } from './state.js';
 
 /** The JSON lines conmon writes on a sync or attach pipe: `{"data": N}` or `{"data": N, "message": "…"}`. */
@@ -78,11 +78,7 @@ export class ConmonPipeReader {
   }
 }
 
-/** The exit code of an exec whose runtime failed (`exec failed: … not found`: 127; other start failures: 126). */
-export function failedExecCode(message: string): number {
-  if (/no such file|not found/i.test(message)) return 127;
-  return 126;
-}
+export { failedExecCode } from './exec-child.js';
 
 /**
  * Starts `proc` (written to `procFile`) in the container under conmon with a TTY. The caller removes nothing: the

@@ -18,15 +18,14 @@ import type { NativeContext } from './context.js';
 import { ociSpecOf } from './monitor/record.js';
 import { rootfsDir } from './rootfs.js';
 import { resolveUser } from './user.js';
-import type { ExecChild } from './exec-child.js';
+import { failedExecCode, type ExecChild } from './exec-child.js';
 
 export type { ExecChild } from './exec-child.js';
 
 function startFailureCode(log: string): number | undefined {
   // crun: "executable file `x` not found in $PATH: No such file or directory"
   if (!/exec failed|unable to start container process|executable file .* not found/.test(log)) return undefined;
-  if (/no such file|not found/i.test(log)) return 127;
-  return 126;
+  return failedExecCode(log);
 }
 
 export async function spawnExec(
