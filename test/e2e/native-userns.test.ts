@@ -78,8 +78,11 @@ volumes:
     // An existing directory anyone may write to: what a container creates there shows its host owner.
     mkdirSync(join(p.dir, 'open'));
     chmodSync(join(p.dir, 'open'), 0o777);
+    const hostNull = statSync('/dev/null');
     ok(suite.ts(p, 'up', '-d'));
     for (const s of ['web', 'client', 'side', 'hostns']) ids.push(ok(suite.ts(p, 'ps', '-q', s)).trim());
+    // The host's /dev/null is not the containers' stdin: crun 1.8 chowned it to the remapped root (300000:310000).
+    expect(statSync('/dev/null')).toMatchObject({ uid: hostNull.uid, gid: hostNull.gid });
 
     // Root in the container is the range's first id on the host.
     expect(uidMap(sh('web', 'cat /proc/self/uid_map'))).toBe(`0 ${RANGE.uid} ${RANGE.size}`);

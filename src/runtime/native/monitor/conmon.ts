@@ -249,7 +249,10 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
  * the runtime; both runc and crun take create's flags there), so a container start costs one conmon and one
  * runtime process, none spawned by the CLI. The outcome goes to the start log ($TSC_OCI_START_LOG), which the CLI
  * watches: `started` or `start-failed N`. Any other command goes to the runtime unchanged. With $TSC_STDIN_FIFO (an
- * attach before the start, ../attach.ts) the container's stdin is that FIFO.
+ * attach before the start, ../attach.ts) the container's stdin is that FIFO. Without a stdin of its own, conmon hands
+ * the runtime the host's /dev/null, which crun 1.8 chowns to the container's root (fchown of every standard stream
+ * that is not a terminal; runc and later crun skip devices): with a user namespace remap the host's /dev/null then
+ * belonged to 300000:310000. The container gets an empty pipe instead, at its end at once, as /dev/null would be.
  */
 const WRAPPER = `#!/bin/sh
 # tscompose: conmon's OCI runtime. create = run --detach; anything else unchanged.
@@ -263,7 +266,9 @@ for a; do
   if [ -n "$first" ]; then set --; first=; fi
   if [ "$a" = create ] && [ -z "$swapped" ]; then set -- "$@" run --detach; swapped=1; else set -- "$@" "$a"; fi
 done
-if [ -n "$TSC_STDIN_FIFO" ]; then "$rt" "$@" <"$TSC_STDIN_FIFO"; else "$rt" "$@"; fi
+if [ -n "$TSC_STDIN_FIFO" ]; then "$rt" "$@" <"$TSC_STDIN_FIFO"
+elif [ -c /proc/self/fd/0 ]; then : | "$rt" "$@"
+else "$rt" "$@"; fi
 st=$?
 if [ "$st" -eq 0 ]; then echo started; else echo "start-failed $st"; fi >>"$TSC_OCI_START_LOG"
 exit "$st"
