@@ -7,7 +7,7 @@
  * `flock -s /tmp/tscompose-native.lock` in CI, as the other native suites.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bin, ok } from './helpers.js';
 import { NativeSuite, nativeDescribe } from './native-harness.js';
@@ -92,7 +92,11 @@ const COMPOSE = `services:
 
   test('a tty service: its logs are its terminal output', async () => {
     const p = suite.project({ 'compose.yaml': COMPOSE });
+    const hostNull = statSync('/dev/null');
     ok(suite.ts(p, 'up', '-d', 'logger'));
+    // The host's /dev/null is none of the runtime's streams: crun 1.8 chowned it (to the container's root) at a tty
+    // container's start, which changed its ctime even where the owner stayed root.
+    expect(statSync('/dev/null').ctimeMs).toBe(hostNull.ctimeMs);
     for (let i = 0; i < 100 && !ok(suite.ts(p, 'ps', '-a', '--format', '{{.State}}')).includes('exited'); i++)
       await new Promise((r) => setTimeout(r, 100));
     const logs = ok(suite.ts(p, 'logs', '--no-log-prefix', 'logger'));

@@ -250,9 +250,11 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
  * runtime process, none spawned by the CLI. The outcome goes to the start log ($TSC_OCI_START_LOG), which the CLI
  * watches: `started` or `start-failed N`. Any other command goes to the runtime unchanged. With $TSC_STDIN_FIFO (an
  * attach before the start, ../attach.ts) the container's stdin is that FIFO. Without a stdin of its own, conmon hands
- * the runtime the host's /dev/null, which crun 1.8 chowns to the container's root (fchown of every standard stream
- * that is not a terminal; runc and later crun skip devices): with a user namespace remap the host's /dev/null then
- * belonged to 300000:310000. The container gets an empty pipe instead, at its end at once, as /dev/null would be.
+ * the runtime the host's /dev/null (and with a terminal, for stdout and stderr too), which crun 1.8 chowns to the
+ * container's root (fchown of every standard stream that is not a terminal, before a terminal replaces them; runc and
+ * later crun skip devices): with a user namespace remap the host's /dev/null then belonged to 300000:310000. The
+ * container gets an empty pipe as stdin instead, at its end at once as /dev/null would be, and the runtime's own
+ * output that would have gone to /dev/null goes to a file of the container's run directory.
  */
 const WRAPPER = `#!/bin/sh
 # tscompose: conmon's OCI runtime. create = run --detach; anything else unchanged.
@@ -266,6 +268,8 @@ for a; do
   if [ -n "$first" ]; then set --; first=; fi
   if [ "$a" = create ] && [ -z "$swapped" ]; then set -- "$@" run --detach; swapped=1; else set -- "$@" "$a"; fi
 done
+[ -c /proc/self/fd/1 ] && exec >>"\${TSC_OCI_START_LOG%/*}/oci.out"
+[ -c /proc/self/fd/2 ] && exec 2>>"\${TSC_OCI_START_LOG%/*}/oci.out"
 if [ -n "$TSC_STDIN_FIFO" ]; then "$rt" "$@" <"$TSC_STDIN_FIFO"
 elif [ -c /proc/self/fd/0 ]; then : | "$rt" "$@"
 else "$rt" "$@"; fi
