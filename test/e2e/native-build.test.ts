@@ -78,7 +78,10 @@ run('native build e2e', () => {
 
   test('a multi-stage Dockerfile builds: files, owners, modes, deletions, config', () => {
     p = buildProject();
+    const hostNull = statSync('/dev/null');
     const out = log(suite.ts(p, 'build'));
+    // RUN steps leave the host's /dev/null alone (crun 1.8 chowned it when it was a step's stdin: its ctime changed)
+    expect(statSync('/dev/null').ctimeMs).toBe(hostNull.ctimeMs);
     expect(out).toMatch(/\[app builder 2\/4\] RUN mkdir -p \$OUT/);
     expect(out).toContain('Built');
     // a build alone (no container made yet) leaves the state directory private: its RUN steps held secrets there

@@ -235,7 +235,11 @@ export class NativeBuildWorker implements BuildWorker {
   private runContainer(req: RunRequest, bundle: string): Promise<number> {
     const oci = this.ctx.oci;
     return new Promise<number>((resolve, reject) => {
-      const child = spawn(oci.binary, oci.runArgs(req.id, bundle), { stdio: ['ignore', 'pipe', 'pipe'] });
+      // stdin a pipe of ours, ended at once (EOF, as /dev/null): crun 1.8 chowns a container's standard streams to
+      // its root, and 'ignore' would hand it the host's /dev/null.
+      const child = spawn(oci.binary, oci.runArgs(req.id, bundle), { stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdin.on('error', () => undefined);
+      child.stdin.end();
       child.stdout.on('data', (d: Buffer) => req.onOutput('stdout', d));
       child.stderr.on('data', (d: Buffer) => req.onOutput('stderr', d));
       let exited = false;
