@@ -8,7 +8,7 @@ import { CONFLICT, type ContractScope } from './scope.js';
 
 export function execCases(scope: ContractScope): void {
   const { run } = scope;
-  test('exec: output, exit codes, 127 for a missing command, env, user, workdir', async () => {
+  test('exec: output, exit codes, 127 for a missing command, 126 for one not executable, env, user, workdir', async () => {
     const rt = scope.runtime();
     const c = await run('exec');
     expect(await rt.exec(c, { cmd: ['echo', 'hello', 'there'] })).toMatchObject({ exitCode: 0, stdout: 'hello there\n' });
@@ -17,6 +17,8 @@ export function execCases(scope: ContractScope): void {
     // could not start), so the port allows 126 or 127; a command the shell cannot find is always 127.
     expect([126, 127]).toContain((await rt.exec(c, { cmd: ['no-such-command-here'] })).exitCode);
     expect((await rt.exec(c, { cmd: ['sh', '-c', 'no-such-command-here'] })).exitCode).toBe(127);
+    // A file that is not executable: 126 (Docker's answer; crun 1.8 says only "open executable: Permission denied")
+    expect((await rt.exec(c, { cmd: ['/etc/passwd'] })).exitCode).toBe(126);
     expect((await rt.exec(c, { cmd: ['sh', '-c', 'echo $CONTRACT_VAR'], env: ['CONTRACT_VAR=from-exec'] })).stdout).toBe('from-exec\n');
     expect((await rt.exec(c, { cmd: ['id', '-u'], user: '1234' })).stdout).toBe('1234\n');
     expect((await rt.exec(c, { cmd: ['pwd'], workdir: '/tmp' })).stdout).toBe('/tmp\n');

@@ -1,8 +1,8 @@
 /**
  * The Runtime contract (../contract/suite.ts) on the fake runtime, always. The fake runs no processes, so this file
  * gives it small simulations of what the suite's busybox commands do (`onStart`: `sh -c 'echo …; exit N'`, servers
- * and `sleep` keep running; `onExec`: echo, exit, env, `id -u`, pwd, 127 for anything unknown). Its differences from
- * a real backend are the capabilities below.
+ * and `sleep` keep running; `onExec`: echo, exit, env, `id -u`, pwd, 126 for /etc/passwd, 127 for anything unknown).
+ * Its differences from a real backend are the capabilities below.
  */
 import type { ContainerInspect, ExecResult, ExecSpec } from '../runtime.js';
 import { runtimeContract } from '../contract/suite.js';
@@ -43,6 +43,8 @@ const simulateExec = (_c: ContainerInspect, spec: ExecSpec): ExecResult => {
     const echoVar = /^echo \$(\w+)$/.exec(script);
     if (echoVar) return ok(`${(spec.env ?? []).find((e) => e.startsWith(`${echoVar[1]}=`))?.slice(echoVar[1]!.length + 1) ?? ''}\n`);
   }
+  // a file busybox's image has that is not executable
+  if (word === '/etc/passwd') return { exitCode: 126, stdout: '', stderr: `exec: "${word}": permission denied\n` };
   return { exitCode: 127, stdout: '', stderr: `exec: "${word}": executable file not found in $PATH\n` };
 };
 

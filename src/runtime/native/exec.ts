@@ -23,8 +23,8 @@ import { failedExecCode, type ExecChild } from './exec-child.js';
 export type { ExecChild } from './exec-child.js';
 
 function startFailureCode(log: string): number | undefined {
-  // crun: "executable file `x` not found in $PATH: No such file or directory"
-  if (!/exec failed|unable to start container process|executable file .* not found/.test(log)) return undefined;
+  // crun: "executable file `x` not found in $PATH: No such file or directory", "open executable: Permission denied"
+  if (!/exec failed|unable to start container process|executable file .* not found|open executable/.test(log)) return undefined;
   return failedExecCode(log);
 }
 
