@@ -268,6 +268,8 @@ export interface ExecOptions {
   readonly tty?: boolean | undefined;
   readonly privileged?: boolean | undefined;
   readonly stdin?: Readable | undefined;
+  /** `-d`: left running on its own; the session's wait() resolves once it runs (ExecSpec.detach). */
+  readonly detach?: boolean | undefined;
 }
 
 /** `exec`: starts `cmd` in container `index` of `service`; the caller reads the session and waits for its code. */
@@ -290,6 +292,7 @@ export async function execIn(
       ...(options.tty ? { tty: true } : {}),
       ...(options.privileged ? { privileged: true } : {}),
       ...(options.stdin ? { stdin: options.stdin } : {}),
+      ...(options.detach ? { detach: true } : {}),
     },
     { signal: ctx.signal },
   );

@@ -338,6 +338,12 @@ export interface ExecSpec {
    * the process has ended it is no longer read (the rest stays unread). Absent = the process's stdin is at its end.
    */
   readonly stdin?: Readable | undefined;
+  /**
+   * Started and left running on its own (`exec -d`): the session's `wait()` resolves with 0 once the process runs,
+   * its output is discarded and its stdin is at its end, as Docker's detached exec. A process that cannot be started
+   * fails as without it (an error, or Docker's 126/127 with the runtime's words on stderr).
+   */
+  readonly detach?: boolean | undefined;
 }
 
 /** `attachContainer` options. */

@@ -3,7 +3,7 @@
  * hi (the end of the input closes the process's stdin), about 1 MB of lines reach `wc -c` whole, stdin at /dev/null
  * or closed returns at once, exit codes pass through, a piped stdin without -T turns the TTY off (as docker compose
  * run does), and a process that ends without reading a stdin left open returns. On Docker, with a terminal (util-linux
- * `script`), exec still gets a TTY. Native runs under `flock -s /tmp/tscompose-native.lock` in CI, as the other native
+ * `script`), exec still gets a TTY. `exec -d` returns once the process runs. Native runs under `flock -s /tmp/tscompose-native.lock` in CI, as the other native
  * suites.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -89,6 +89,19 @@ function cases(target: () => Target): void {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     expect(code).toBe(4);
     child.stdin.destroy();
+  }, 60_000);
+
+  test('exec -d returns once the process runs, which goes on without the CLI; a command that cannot start fails', async () => {
+    const t = target();
+    ok(withInput(t, 'devnull', 'exec', '-d', 'svc', 'sh', '-c', 'echo out; sleep 2; touch /tmp/detached'));
+    // returned before the process ended (native used to wait for it), which then ends on its own
+    expect(withInput(t, 'devnull', 'exec', '-T', 'svc', 'test', '-e', '/tmp/detached').status).toBe(1);
+    for (let i = 0; i < 100 && withInput(t, 'devnull', 'exec', '-T', 'svc', 'test', '-e', '/tmp/detached').status !== 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(withInput(t, 'devnull', 'exec', '-T', 'svc', 'test', '-e', '/tmp/detached').status).toBe(0);
+    const missing = withInput(t, 'devnull', 'exec', '-d', 'svc', 'no-such-command');
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/not found/);
   }, 60_000);
 }
 

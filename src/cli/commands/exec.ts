@@ -70,8 +70,13 @@ export async function runExec(ctx: CommandContext, service: string, command: str
         privileged: opts.privileged,
         // Its end (EOF, /dev/null, a closed stdin) closes the process's stdin.
         stdin: forwardStdin ? process.stdin : undefined,
+        detach: opts.detach === true,
       });
-      if (opts.detach) return 0;
+      if (opts.detach) {
+        // Running on its own; what it could not start says why on stderr, with Docker's 126/127.
+        session.stderr.pipe(ctx.out.stderr, { end: false });
+        return await session.wait();
+      }
       session.stdout.pipe(ctx.out.stdout, { end: false });
       session.stderr.pipe(ctx.out.stderr, { end: false });
       if (tty && process.stdin.setRawMode) process.stdin.setRawMode(true);

@@ -4,7 +4,7 @@
  * ./exec-stdin.ts, with a TTY in ./tty.ts.
  */
 import { expect, test } from '@jest/globals';
-import { CONFLICT, type ContractScope } from './scope.js';
+import { CONFLICT, until, type ContractScope } from './scope.js';
 
 export function execCases(scope: ContractScope): void {
   const { run } = scope;
@@ -24,5 +24,19 @@ export function execCases(scope: ContractScope): void {
     expect((await rt.exec(c, { cmd: ['pwd'], workdir: '/tmp' })).stdout).toBe('/tmp\n');
     await rt.stopContainer(c, { timeoutSeconds: 2 });
     await expect(rt.exec(c, { cmd: ['true'] })).rejects.toMatchObject(CONFLICT);
+  });
+
+  test('exec detached (-d): answered once the process runs, which goes on on its own; its output goes nowhere', async () => {
+    const rt = scope.runtime();
+    const c = await run('exec-detach');
+    const s = await rt.execStream(c, { cmd: ['sh', '-c', 'echo out; echo err >&2; sleep 2; echo done > /tmp/detached'], detach: true });
+    expect(await s.wait()).toBe(0);
+    const output: Buffer[] = [];
+    for await (const chunk of s.stdout) output.push(chunk as Buffer);
+    expect(Buffer.concat(output).toString()).toBe('');
+    if (!scope.capabilities().processes) return;
+    // still running when the answer came, and it finishes without anyone waiting for it
+    expect((await rt.exec(c, { cmd: ['test', '-e', '/tmp/detached'] })).exitCode).toBe(1);
+    await until('the detached process to finish', async () => (await rt.exec(c, { cmd: ['cat', '/tmp/detached'] })).stdout === 'done\n');
   });
 }

@@ -11,12 +11,13 @@ import { sig, type DockerCall } from './call.js';
 import { isAbortError } from './errors.js';
 import { chunks, Demuxer } from './streams.js';
 
-export async function execStream(d: DockerCall, idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
-  const create: Docker.ExecCreateOptions = {
+/** The exec's create body: its streams attached (stdin when given), or none for a detached exec. */
+function createOptions(spec: ExecSpec, attach: boolean, options?: CallOptions): Docker.ExecCreateOptions {
+  return {
     Cmd: [...spec.cmd],
-    AttachStdout: true,
-    AttachStderr: true,
-    AttachStdin: spec.stdin !== undefined,
+    AttachStdout: attach,
+    AttachStderr: attach,
+    AttachStdin: attach && spec.stdin !== undefined,
     Tty: spec.tty ?? false,
     ...(spec.env ? { Env: [...spec.env] } : {}),
     ...(spec.user !== undefined ? { User: spec.user } : {}),
@@ -24,7 +25,11 @@ export async function execStream(d: DockerCall, idOrName: string, spec: ExecSpec
     ...(spec.privileged !== undefined ? { Privileged: spec.privileged } : {}),
     ...sig(options),
   } as Docker.ExecCreateOptions;
-  const exec = await d.call('container', idOrName, () => d.docker.getContainer(idOrName).exec(create));
+}
+
+export async function execStream(d: DockerCall, idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
+  if (spec.detach) return execDetached(d, idOrName, spec, options);
+  const exec = await d.call('container', idOrName, () => d.docker.getContainer(idOrName).exec(createOptions(spec, true, options)));
   const stream = await d.call('container', idOrName, () =>
     exec.start({
       hijack: true,
@@ -68,6 +73,17 @@ export async function execStream(d: DockerCall, idOrName: string, spec: ExecSpec
     if (spec.tty) await exec.resize({ h: rows, w: columns }).catch(() => undefined); // ended, or not started yet
   };
   return { stdout, stderr, wait, resize };
+}
+
+/** `exec -d`: started with `Detach`, nothing attached; the engine answers once the process runs (or could not start). */
+async function execDetached(d: DockerCall, idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
+  const exec = await d.call('container', idOrName, () => d.docker.getContainer(idOrName).exec(createOptions(spec, false, options)));
+  const answer: unknown = await d.call('container', idOrName, () =>
+    exec.start({ Detach: true, Tty: spec.tty ?? false, ...sig(options) } as Docker.ExecStartOptions),
+  );
+  // dockerode hands back the (empty) response as a stream: left open, it would hold the connection.
+  if (answer && typeof (answer as Readable).resume === 'function') (answer as Readable).resume();
+  return { stdout: new PassThrough().end() as PassThrough, stderr: new PassThrough().end() as PassThrough, wait: () => Promise.resolve(0) };
 }
 
 /** An exec run to its end, its output collected as text. */

@@ -40,6 +40,14 @@ export function exec(s: FakeState, idOrName: string, spec: ExecSpec): ExecResult
 
 export function execStream(s: FakeState, idOrName: string, spec: ExecSpec): ExecSession {
   const r = exec(s, idOrName, spec);
+  if (spec.detach) {
+    // Left running: its output goes nowhere. 126/127 of a command that is not a shell are the fake's "could not be
+    // started" (a shell always starts; what it runs ends later).
+    const shell = spec.cmd[0] === 'sh' || spec.cmd[0] === '/bin/sh';
+    const failed = !shell && (r.exitCode === 126 || r.exitCode === 127);
+    const stderr = Readable.from(failed && r.stderr ? [Buffer.from(r.stderr)] : []);
+    return { stdout: Readable.from([]), stderr, wait: () => Promise.resolve(failed ? r.exitCode : 0) };
+  }
   const stdout = Readable.from(r.stdout ? [Buffer.from(r.stdout)] : []);
   const stderr = Readable.from(r.stderr ? [Buffer.from(r.stderr)] : []);
   spec.stdin?.resume();

@@ -19,3 +19,12 @@ export function failedExecCode(message: string): number {
   if (/no such file|not found/i.test(message)) return 127;
   return 126;
 }
+
+/**
+ * The exit code when the OCI runtime's log (or its stderr) says the process could not be started, else undefined.
+ * crun: "executable file `x` not found in $PATH: No such file or directory", "open executable: Permission denied".
+ */
+export function startFailureCode(log: string): number | undefined {
+  if (!/exec failed|unable to start container process|executable file .* not found|open executable/.test(log)) return undefined;
+  return failedExecCode(log);
+}

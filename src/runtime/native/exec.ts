@@ -18,15 +18,9 @@ import type { NativeContext } from './context.js';
 import { ociSpecOf } from './monitor/record.js';
 import { rootfsDir } from './rootfs.js';
 import { resolveUser } from './user.js';
-import { failedExecCode, type ExecChild } from './exec-child.js';
+import { startFailureCode, type ExecChild } from './exec-child.js';
 
 export type { ExecChild } from './exec-child.js';
-
-function startFailureCode(log: string): number | undefined {
-  // crun: "executable file `x` not found in $PATH: No such file or directory", "open executable: Permission denied"
-  if (!/exec failed|unable to start container process|executable file .* not found|open executable/.test(log)) return undefined;
-  return failedExecCode(log);
-}
 
 export async function spawnExec(
   ctx: NativeContext,
@@ -41,6 +35,16 @@ export async function spawnExec(
   const dir = path.join(ctx.paths.run, r.id.slice(0, 12));
   await fs.mkdir(dir, { recursive: true });
   const tag = randomBytes(6).toString('hex');
+  if (spec.detach) {
+    const files = {
+      procFile: path.join(dir, `exec-${tag}.json`),
+      logFile: path.join(dir, `exec-${tag}.log`),
+      pidFile: path.join(dir, `exec-${tag}.pid`),
+    };
+    await fs.writeFile(files.procFile, ociSpecToJson(proc));
+    const { startDetachedExec } = await import('./exec-detached.js');
+    return startDetachedExec(ctx, r, files);
+  }
   if (tty) {
     const execDir = path.join(dir, `exec-${tag}`);
     await fs.mkdir(execDir, { recursive: true });
