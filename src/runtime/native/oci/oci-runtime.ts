@@ -260,8 +260,8 @@ export class OciRuntime {
   }
 
   /**
-   * Runs a command whose stdio a container process may inherit: stdin/stdout `ignore`, stderr to a temporary file
-   * read after exit (no pipe to wait on).
+   * Runs a command whose stdio a container process may inherit: stdin an ended pipe, stdout to a file (a temporary
+   * one for `ignore`), stderr to a temporary file read after exit (no output pipe to wait on).
    */
   private async fileStdio(
     args: string[],
@@ -270,19 +270,24 @@ export class OciRuntime {
   ): Promise<{ code: number | null; stderr: string }> {
     const what = `${this.name} ${args[this.globalArgs().length] ?? ''}`.trim();
     const opened: number[] = [];
-    const open = (t: OutputTarget): 'ignore' | number => {
-      if (t === 'ignore' || typeof t === 'number') return t;
-      const fd = openSync(t, 'a');
+    const temp = (ext: string): string => path.join(tmpdir(), `tscompose-oci-${process.pid}-${Math.random().toString(36).slice(2)}.${ext}`);
+    // Never the host's /dev/null (what 'ignore' opens) as a stream a container may inherit: crun 1.8 chowns a
+    // container's standard streams to its root. Discarded output goes to a temporary file, stdin is an ended pipe.
+    const outFile = stdout === 'ignore' ? temp('out') : undefined;
+    const open = (t: OutputTarget): number => {
+      if (typeof t === 'number') return t;
+      const fd = openSync(t === 'ignore' ? (outFile as string) : t, 'a');
       opened.push(fd);
       return fd;
     };
-    const errFile =
-      stderrTo === undefined ? path.join(tmpdir(), `tscompose-oci-${process.pid}-${Math.random().toString(36).slice(2)}.err`) : undefined;
+    const errFile = stderrTo === undefined ? temp('err') : undefined;
     try {
       const errFd = errFile ? open(errFile) : open(stderrTo as OutputTarget);
-      const stdio: StdioOptions = ['ignore', open(stdout), errFd];
+      const stdio: StdioOptions = ['pipe', open(stdout), errFd];
       const code = await new Promise<number | null>((resolve, reject) => {
         const child = spawn(this.binary, args, { stdio });
+        child.stdin?.on('error', () => undefined);
+        child.stdin?.end();
         child.once('error', reject);
         child.once('exit', (c, sig) => resolve(c ?? (sig ? 128 + signalNo(sig) : null)));
       });
@@ -292,9 +297,10 @@ export class OciRuntime {
       throw new OciRuntimeError(`${what} ${args.at(-1) ?? ''}`.trim(), (err as Error).message, '', null);
     } finally {
       for (const fd of opened) closeSync(fd);
-      if (errFile) {
+      for (const f of [errFile, outFile]) {
+        if (f === undefined) continue;
         try {
-          unlinkSync(errFile);
+          unlinkSync(f);
         } catch {
           // already gone
         }
