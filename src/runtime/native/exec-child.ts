@@ -3,6 +3,7 @@
  * exit code when the OCI runtime could not start it.
  */
 import type { Readable } from 'node:stream';
+import { readPidFile } from '../../lib/fs/proc.js';
 
 export interface ExecChild {
   readonly stdout: Readable;
@@ -27,4 +28,19 @@ export function failedExecCode(message: string): number {
 export function startFailureCode(log: string): number | undefined {
   if (!/exec failed|unable to start container process|executable file .* not found|open executable/.test(log)) return undefined;
   return failedExecCode(log);
+}
+
+/**
+ * Signals the exec'd process by the pid the OCI runtime wrote (killing the runtime's own process, or conmon, would
+ * leave it running in the container): `sent`, `no-pid` (not written yet, or gone with its files) or `failed`.
+ */
+export function signalExecProcess(pidFile: string, signal: NodeJS.Signals): 'sent' | 'no-pid' | 'failed' {
+  const pid = readPidFile(pidFile);
+  if (pid === 0) return 'no-pid';
+  try {
+    process.kill(pid, signal);
+    return 'sent';
+  } catch {
+    return 'failed';
+  }
 }

@@ -19,7 +19,7 @@ import { TsComposeError } from '../../errors.js';
 import type { ExecSpec } from '../runtime.js';
 import { connectAttachSocket, resizeTerminal } from './attach-socket.js';
 import type { NativeContext } from './context.js';
-import { failedExecCode, type ExecChild } from './exec-child.js';
+import { failedExecCode, signalExecProcess, type ExecChild } from './exec-child.js';
 import type { ContainerRecord } from './state.js';
 
 /** The JSON lines conmon writes on a sync or attach pipe: `{"data": N}` or `{"data": N, "message": "…"}`. */
@@ -197,18 +197,8 @@ export async function spawnTerminalExec(
     await cleanup();
     return code;
   })();
-  // Killing conmon would leave the process running in the container: signal the process itself.
   const kill = (s?: NodeJS.Signals): void => {
-    void fs.readFile(pidFile, 'utf8').then(
-      (t) => {
-        try {
-          process.kill(Number(t.trim()), s ?? 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      },
-      () => relay.child.kill(),
-    );
+    if (signalExecProcess(pidFile, s ?? 'SIGKILL') === 'no-pid') relay.child.kill();
   };
   options.signal?.addEventListener('abort', () => kill('SIGKILL'), { once: true });
   // conmon's ctl FIFO in the exec directory; gone (nothing to size) once the process ended.

@@ -18,7 +18,7 @@ import type { NativeContext } from './context.js';
 import { ociSpecOf } from './monitor/record.js';
 import { rootfsDir } from './rootfs.js';
 import { resolveUser } from './user.js';
-import { startFailureCode, type ExecChild } from './exec-child.js';
+import { signalExecProcess, startFailureCode, type ExecChild } from './exec-child.js';
 
 export type { ExecChild } from './exec-child.js';
 
@@ -88,18 +88,8 @@ export async function spawnExec(
       })();
     });
   });
-  // Killing the runtime's exec would leave the process running in the container: signal the process itself.
   const kill = (s?: NodeJS.Signals): void => {
-    void fs.readFile(pidFile, 'utf8').then(
-      (t) => {
-        try {
-          process.kill(Number(t.trim()), s ?? 'SIGKILL');
-        } catch {
-          child.kill(s ?? 'SIGKILL');
-        }
-      },
-      () => child.kill(s ?? 'SIGKILL'),
-    );
+    if (signalExecProcess(pidFile, s ?? 'SIGKILL') !== 'sent') child.kill(s ?? 'SIGKILL');
   };
   return { stdout: child.stdout!, stderr: child.stderr!, exit, kill };
 }
