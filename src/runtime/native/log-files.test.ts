@@ -213,6 +213,36 @@ describe('reading across rotations', () => {
     expect(got).toEqual(all);
   });
 
+  test('a file newer than the one conmon writes is never listed (the keeper between making it and linking it as .tmp)', async () => {
+    const file = fresh();
+    await armLogFiles(file, 50);
+    const c = new FakeConmon(file, 0);
+    c.line('a1');
+    c.reopen(); // the prepared file becomes the current one; no .tmp until the keeper runs again
+    c.line('b1');
+    // The keeper has made its next numbered file but not linked it as ctr.log.tmp yet.
+    const last = Number(numberedNames(file).at(-1)?.split('.')[2]);
+    closeSync(openSync(`${file}.${last + 1}`, 'wx'));
+    expect(existsSync(`${file}.tmp`)).toBe(false);
+    let active = true;
+    const got: string[] = [];
+    const reader = (async () => {
+      for await (const l of readContainerLogs(file, { follow: true }, { active: async () => active })) got.push(l.line);
+    })();
+    try {
+      await sleep(120); // the reader has polled: it must still be on the current file
+      const files = await logFiles(file);
+      expect(files.at(-1)?.ino).toBe(statSync(file).ino);
+      c.line('b2'); // conmon still appends to the current file
+      c.close();
+      await sleep(120);
+    } finally {
+      active = false;
+      await reader;
+    }
+    expect(got).toEqual(['a1', 'b1', 'b2']);
+  });
+
   test('a followed file deleted (beyond max-file) before it was read: goes on with the next newer one', async () => {
     const file = fresh();
     await armLogFiles(file, 2);

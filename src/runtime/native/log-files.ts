@@ -110,13 +110,31 @@ async function numbered(file: string): Promise<{ path: string; seq: number; ino:
 }
 
 /**
- * The files of a log to read, oldest first, one entry per file: the numbered ones (not the prepared next one),
+ * The files of a log to read, oldest first, one entry per file: the numbered ones up to the one being written,
  * then the current one when it has no number yet.
+ *
+ * A reader that follows moves on to the last file listed, so a file newer than the one conmon writes (the prepared
+ * next file, or a numbered file the keeper made and has not linked as `ctr.log.tmp` yet) must never be listed:
+ * conmon may still append to the current one. The current file is therefore stat'ed first and the directory listed
+ * after it: a rotation in between only adds files newer than that current one, which are left for the next call.
  */
 export async function logFiles(file: string): Promise<LogFile[]> {
-  const [segs, current, next] = await Promise.all([numbered(file), inode(file), inode(`${file}.tmp`)]);
+  const current = await inode(file);
+  const segs = await numbered(file);
+  const at = current ? segs.find((s) => s.ino === current.ino) : undefined;
   const seen = new Set<number>();
   const out: LogFile[] = [];
+  if (at) {
+    for (const s of segs) {
+      if (s.seq > at.seq || seen.has(s.ino)) continue;
+      seen.add(s.ino);
+      out.push(s);
+    }
+    return out;
+  }
+  // The current file has no number (no rotation kept, or not armed yet), or there is none: older numbered files,
+  // not the prepared next one.
+  const next = await inode(`${file}.tmp`);
   for (const s of segs) {
     if (s.ino === next?.ino || seen.has(s.ino)) continue;
     seen.add(s.ino);
