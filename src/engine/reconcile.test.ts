@@ -292,7 +292,7 @@ services:
     expect((await plan(rt, load(joined), { noStart: true })).toString()).toContain('[1,2] -> #3 service:web:1, CreateContainer, missing');
   });
 
-  test('a new container is created before its dependencies start, unless it joins their namespaces or mounts a volume subpath', async () => {
+  test('a new container is created before its dependencies start, unless it joins their namespaces (a volume subpath waits only at the start)', async () => {
     const rt = newRuntime();
     const deps = (extra: string) => `
 services:
@@ -307,9 +307,10 @@ ${extra}volumes: {data: {}}
     // Created once seed is created; started once seed has started (its condition is waited for before the start).
     expect((await plan(rt, load(deps('')))).toString()).toContain('[1,3] -> #5 service:reader:1, CreateContainer, missing');
     expect((await plan(rt, load(deps('')))).toString()).toContain('[4,5] -> #6 service:reader:1, StartContainer, created');
-    // The subpath is a directory seed makes: created after seed's start, as before.
+    // The subpath is a directory seed makes: runtimes check it at the start (after seed's condition), so the create
+    // does not wait for seed either.
     const subpath = deps('    volumes: [{type: volume, source: data, target: /site, volume: {subpath: site}}]\n');
-    expect((await plan(rt, load(subpath))).toString()).toContain('[1,2,4] -> #5 service:reader:1, CreateContainer, missing');
+    expect((await plan(rt, load(subpath))).toString()).toContain('[1,2,3] -> #5 service:reader:1, CreateContainer, missing');
     const joined = deps('    network_mode: "service:seed"\n');
     expect((await plan(rt, load(joined))).toString()).toContain('[4] -> #5 service:reader:1, CreateContainer, missing');
   });

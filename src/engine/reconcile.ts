@@ -461,8 +461,7 @@ interface ServiceContext {
   readonly createDeps: readonly number[];
   /**
    * What a new container's CreateContainer waits for: its resources and its dependencies' new containers created
-   * (compose's create order), or started when it joins one's namespaces (`network_mode`/`pid`/`ipc`/`uts: service:…`)
-   * or mounts a volume subpath.
+   * (compose's create order), or started when it joins one's namespaces (`network_mode`/`pid`/`ipc`/`uts: service:…`).
    */
   readonly freshCreateDeps: readonly number[];
   /**
@@ -477,12 +476,11 @@ interface ServiceContext {
 }
 
 /**
- * Whether creating its container needs its dependencies up: it joins one's namespaces, or mounts a volume subpath
- * (the native runtime resolves it at create; a dependency often makes that directory: a seed job, then a reader).
+ * Whether creating its container needs its dependencies up: it joins one's namespaces. (A volume subpath a dependency
+ * makes is checked at start, on every runtime, as Docker does.)
  */
 const needsDependenciesAtCreate = (svc: ServiceConfig): boolean =>
-  [svc.network_mode, svc.pid, svc.ipc, svc.uts].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:'))) ||
-  (svc.volumes ?? []).some((v) => v.volume?.subpath !== undefined);
+  [svc.network_mode, svc.pid, svc.ipc, svc.uts].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:')));
 
 /** A node acting on an observed container: named as it is now. */
 const observedResource = (c: ObservedContainer): PlanResource => ({ kind: 'service', service: c.service, number: c.number, name: c.name });

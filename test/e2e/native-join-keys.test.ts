@@ -98,6 +98,16 @@ ${blkio}    command: ["sleep", "3602"]
         target: /srv
         volume: {subpath: site}
     command: ["sleep", "3603"]
+  late:
+    image: busybox
+    network_mode: none
+    profiles: [late]
+    volumes:
+      - type: volume
+        source: data
+        target: /srv
+        volume: {subpath: later}
+    command: ["sleep", "3606"]
 volumes:
   data: {}
 `,
@@ -158,6 +168,19 @@ volumes:
   test('volume subpath: only that directory of the volume', () => {
     expect(sh('reader', 'cat /srv/index.html')).toBe('in-subpath');
     expect(sh('reader', 'ls /srv')).toBe('index.html');
+  });
+
+  test('a volume subpath is checked at start, as Docker does: created without it, started once it exists', () => {
+    ok(suite.ts(p, '--profile', 'late', 'create', 'late'));
+    const r = suite.ts(p, '--profile', 'late', 'start', 'late');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/cannot access path \S*_data\/later: lstat \S*: no such file or directory/);
+    expect(ok(suite.ts(p, '--profile', 'late', 'ps', '-a', '--format', '{{.Service}} {{.State}}', 'late')).trim()).toBe('late created');
+    ok(suite.ts(p, '--profile', 'late', 'run', '--rm', '-T', '--no-deps', 'seed', 'sh', '-c', 'mkdir /data/later && echo made > /data/later/f'));
+    ok(suite.ts(p, '--profile', 'late', 'start', 'late'));
+    expect(sh('late', 'cat /srv/f')).toBe('made');
+    ok(suite.ts(p, '--profile', 'late', 'stop', '-t', '0', 'late'));
+    ok(suite.ts(p, '--profile', 'late', 'rm', '-f', 'late'));
   });
 
   test('a stopped donor: the joiner cannot start ("not running"); up brings both back', () => {

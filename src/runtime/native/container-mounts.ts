@@ -15,10 +15,12 @@ import type { ContainerSpec, MountInfo } from '../runtime.js';
 import type { NativeContext } from './context.js';
 import { fileMountSource } from './container-files.js';
 import { isMounted } from './rootfs.js';
+import { ociSpecOf } from './monitor/record.js';
+import { ociSpecToJson } from './oci/oci-spec.js';
 import type { ImageRunConfig, OciMount } from './oci/spec-types.js';
 import { secureJoin } from './secure-path.js';
 import { unsupported } from './unsupported.js';
-import type { VolumeService } from './volumes.js';
+import { volumeDataDir, type VolumeService } from './volumes.js';
 import type { IdRange } from './userns/idmap.js';
 
 const execFileP = promisify(execFile);
@@ -125,7 +127,9 @@ export async function volumeMounts(
     const data = volumes.dataDir(name);
     // A subpath mounts part of the volume's content: nothing of the image's is copied into it.
     if (!m.noCopy && !m.subpath) await copyUp(rootfs, m.target, data);
-    const source = m.subpath ? await volumeSubpath(data, m.subpath) : data;
+    // A subpath is checked and resolved when the container starts (refreshSubpaths), as Docker does: a dependency
+    // started before it may make the directory.
+    const source = m.subpath ? path.join(data, cleanSubpath(data, m.subpath)) : data;
     oci.push({ destination: m.target, type: 'bind', source, options: ['rbind', 'rprivate', ...(m.readOnly ? ['ro'] : [])] });
     info.push({ type: 'volume', source: name, target: m.target, readOnly: m.readOnly === true });
   }
@@ -138,14 +142,20 @@ export async function volumeMounts(
   return { oci, info, anonymous };
 }
 
+/** A volume subpath normalised; `..` and absolute paths refused (moby's safepath message). */
+function cleanSubpath(data: string, subpath: string): string {
+  const clean = path.posix.normalize(subpath);
+  if (clean === '..' || clean.startsWith('../') || path.posix.isAbsolute(subpath))
+    throw new TsComposeError('TSC_INVALID_MOUNT', `path concatenation escapes the base directory, base: ${data}, subpath: ${subpath}`);
+  return clean;
+}
+
 /**
  * compose `volume.subpath`: that directory (or file) of the volume, which must exist; symlinks resolved inside the
  * volume, `..` refused, as moby's safepath.Join (same messages).
  */
 export async function volumeSubpath(data: string, subpath: string): Promise<string> {
-  const clean = path.posix.normalize(subpath);
-  if (clean === '..' || clean.startsWith('../') || path.posix.isAbsolute(subpath))
-    throw new TsComposeError('TSC_INVALID_MOUNT', `path concatenation escapes the base directory, base: ${data}, subpath: ${subpath}`);
+  const clean = cleanSubpath(data, subpath);
   const full = await secureJoin(data, clean);
   if (!(await fs.stat(full).catch(() => undefined))) {
     const shown = path.join(data, clean);
@@ -154,6 +164,28 @@ export async function volumeSubpath(data: string, subpath: string): Promise<stri
     });
   }
   return full;
+}
+
+/**
+ * Before a start: each volume subpath checked (it must exist now) and resolved, and config.json rewritten when a
+ * resolved path differs from the one it names. Docker checks a subpath when the container starts, not at create.
+ */
+export async function refreshSubpaths(ctx: NativeContext, r: { id: string; spec: ContainerSpec; mounts: readonly MountInfo[] }): Promise<void> {
+  const subpaths = (r.spec.mounts ?? []).filter((m) => m.type === 'volume' && m.subpath);
+  if (subpaths.length === 0) return;
+  const oci = await ociSpecOf(ctx, r.id);
+  let changed = false;
+  for (const m of subpaths) {
+    const name = r.mounts.find((x) => x.type === 'volume' && x.target === m.target)?.source;
+    if (name === undefined) continue;
+    const source = await volumeSubpath(volumeDataDir(ctx, name), m.subpath!);
+    oci.mounts = oci.mounts.map((o) => {
+      if (o.destination !== m.target || o.type !== 'bind' || o.source === source) return o;
+      changed = true;
+      return { ...o, source };
+    });
+  }
+  if (changed) await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
 }
 
 /** Docker's volume copy-up: an empty volume gets the image's content at `target` (owners and modes kept). */

@@ -34,6 +34,7 @@ import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
 import { detectCgroupMode, hierarchyRoots, removeEmptyCgroupDirs } from './oci/cgroups.js';
 import { createdCgroupParentDirs } from './cgroup-parent.js';
 import { refreshJoins } from './container-joins.js';
+import { refreshSubpaths } from './container-mounts.js';
 import { healthcheckOf } from './monitor/healthcheck.js';
 import { mergeArgs } from './oci/process.js';
 import { stopSignalOf } from './oci/signals.js';
@@ -219,6 +220,8 @@ export class ContainerService {
       await mountRootfs(ctx, r.id, images.overlayLowerdir(image));
       // The containers whose namespaces it joins may have new processes since this one was created.
       await refreshJoins(ctx, r);
+      // Volume subpaths must exist now (a dependency may have made them since the create).
+      await refreshSubpaths(ctx, r);
       // A start by the user begins a new restart count (Docker).
       started = await startContainerProcess(ctx, { ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
       return started;

@@ -24,12 +24,17 @@ interface VolumeRecord {
   created: number;
 }
 
+/** The host directory holding a volume's content. */
+export function volumeDataDir(ctx: NativeContext, name: string): string {
+  return path.join(ctx.paths.volumes, name, '_data');
+}
+
 export class VolumeService {
   constructor(private readonly ctx: NativeContext) {}
 
   /** The host directory holding a volume's content. */
   dataDir(name: string): string {
-    return path.join(this.ctx.paths.volumes, name, '_data');
+    return volumeDataDir(this.ctx, name);
   }
 
   async exists(name: string): Promise<boolean> {

@@ -31,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
     const s = r.spec;
     if (s.ipcMode === 'shareable' || [s.networkMode, s.pidMode, s.ipcMode, s.utsMode].some((m) => m?.startsWith('container:')))
       await (await import('../container-joins.js')).refreshJoinsForRestart(ctx, r);
+    if (s.mounts?.some((m) => m.subpath)) await (await import('../container-mounts.js')).refreshSubpaths(ctx, r);
     const next = await startContainerProcess(ctx, { ...r, state: { ...r.state, restartCount: r.state.restartCount + 1 } });
     restarted = true;
     return next;
