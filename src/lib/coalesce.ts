@@ -6,8 +6,8 @@
  *
  * Every call of a batch settles with the batch: its result, or its error.
  */
-export function coalescing<T>(run: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
-  let queue: { item: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
+export function coalescing<T, R = void>(run: (items: T[]) => Promise<R>): (item: T) => Promise<R> {
+  let queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   let running = false;
   const drain = async (): Promise<void> => {
     running = true;
@@ -16,8 +16,8 @@ export function coalescing<T>(run: (items: T[]) => Promise<void>): (item: T) => 
         const batch = queue;
         queue = [];
         try {
-          await run(batch.map((b) => b.item));
-          for (const b of batch) b.resolve();
+          const result = await run(batch.map((b) => b.item));
+          for (const b of batch) b.resolve(result);
         } catch (e) {
           for (const b of batch) b.reject(e);
         }
@@ -27,7 +27,7 @@ export function coalescing<T>(run: (items: T[]) => Promise<void>): (item: T) => 
     }
   };
   return (item: T) =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<R>((resolve, reject) => {
       queue.push({ item, resolve, reject });
       if (!running) void drain();
     });

@@ -10,13 +10,27 @@ import { runStep, type Step } from './run.js';
 
 /**
  * Releases several containers' endpoints in one lock turn, one `ip -batch` and one firewall update per network.
- * Returns the keys of the networks they were on.
+ * Returns the keys of the networks they were on, once the kernel has destroyed their host veths.
  */
 export async function releaseContainers(
   store: NetStateStore,
   list: readonly { readonly endpointId: string; readonly netns?: string }[],
 ): Promise<string[]> {
-  return store.locked(async (state, save) => {
+  const { keys, linksGone } = await releaseContainersDeferred(store, list);
+  await linksGone;
+  return keys;
+}
+
+/**
+ * releaseContainers, returning as soon as the state is updated and the deletions are asked for (the lock is
+ * released then): `linksGone` settles once the kernel has destroyed the host veths of the deleted netns, which
+ * takes it ~80 ms per batch here. Waiting for that outside the lock lets the next batch go on meanwhile.
+ */
+export async function releaseContainersDeferred(
+  store: NetStateStore,
+  list: readonly { readonly endpointId: string; readonly netns?: string }[],
+): Promise<{ keys: string[]; linksGone: Promise<void> }> {
+  const { keys, goWithNetns } = await store.locked(async (state, save) => {
     let next = state;
     const lines: string[] = [];
     // Host ends of veths whose netns goes in this batch: deleting the netns destroys both ends, in one kernel
@@ -53,10 +67,12 @@ export async function releaseContainers(
     if (next !== state) await save(next);
     for (const c of children) await runStep(c);
     if (lines.length) await ipForceBatch(lines);
-    if (goWithNetns.length) await waitLinksGone(goWithNetns);
     await Promise.all([...withPorts].map((key) => applyFirewallFor(next, key)));
-    return [...keys];
+    return { keys: [...keys], goWithNetns };
   });
+  const linksGone = goWithNetns.length ? waitLinksGone(goWithNetns) : Promise.resolve();
+  linksGone.catch(() => undefined); // reported to whoever awaits it, never unhandled
+  return { keys, linksGone };
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import { netnsName } from './bridge.js';
 import { connect, disconnect, releaseNetns, type ConnectRequest } from './endpoint-connect.js';
-import { releaseContainers } from './endpoint-release.js';
+import { releaseContainers, releaseContainersDeferred } from './endpoint-release.js';
 import type { PortMapping } from './firewall.js';
 import { createNetwork, removeNetwork, type CreateNetworkRequest } from './network-lifecycle.js';
 import { NetStateStore, type EndpointRecord, type NativeNetworksOptions, type NetState, type NetworkRecord } from './network-state.js';
@@ -92,6 +92,13 @@ export class NativeNetworks {
    */
   async releaseContainers(list: readonly { readonly endpointId: string; readonly netns?: string }[]): Promise<string[]> {
     return releaseContainers(this.store, list);
+  }
+
+  /** releaseContainers without waiting, under the lock, for the kernel to destroy the host veths: `linksGone` does. */
+  async releaseContainersDeferred(
+    list: readonly { readonly endpointId: string; readonly netns?: string }[],
+  ): Promise<{ keys: string[]; linksGone: Promise<void> }> {
+    return releaseContainersDeferred(this.store, list);
   }
 
   /**

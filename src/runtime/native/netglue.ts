@@ -361,13 +361,19 @@ export async function detachNetworks(paths: NativePaths, r: ContainerRecord): Pr
   if (!Object.values(before.networks).some((n) => n.endpoints[r.id]) && !existsSync(containerNetnsPath(r.id))) return;
   let release = releasers.get(paths.root);
   if (!release) releasers.set(paths.root, (release = coalescing((ids: string[]) => releaseMany(paths, ids))));
-  await release(r.id);
+  const { linksGone } = await release(r.id);
+  await linksGone;
 }
 
-/** Per state root: releases of containers stopping at the same time, merged (coalesce.ts). */
-const releasers = new Map<string, (id: string) => Promise<void>>();
+/**
+ * Per state root: releases of containers stopping at the same time, merged (coalesce.ts). A batch ends once the
+ * state is updated and the deletions asked for; each caller then waits for the kernel to destroy its batch's host
+ * veths, while the next batch goes on.
+ */
+const releasers = new Map<string, (id: string) => Promise<{ linksGone: Promise<void> }>>();
 
-async function releaseMany(paths: NativePaths, ids: readonly string[]): Promise<void> {
-  const keys = await networksOf(paths).releaseContainers(ids.map((endpointId) => ({ endpointId })));
+async function releaseMany(paths: NativePaths, ids: readonly string[]): Promise<{ linksGone: Promise<void> }> {
+  const { keys, linksGone } = await networksOf(paths).releaseContainersDeferred(ids.map((endpointId) => ({ endpointId })));
   await refreshDns(paths, keys, { wait: false });
+  return { linksGone };
 }
