@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { TsComposeError } from '../../errors.js';
+import { isMissing } from '../../lib/errors.js';
 import { processRunning, readPidFile } from '../../lib/fs/proc.js';
 import { ConflictError, NotFoundError, NotModifiedError } from '../errors.js';
 import {
@@ -324,10 +325,10 @@ export class ContainerService {
     const ctx = this.ctx;
     const conmonPid = readPidFile(path.join(ctx.paths.run, id.slice(0, 12), 'conmon.pid'));
     // The OCI runtime keeps its state in <root>/<id>: no process to spawn when the exit was already recorded.
-    if (existsSync(path.join(ctx.oci.root, id))) await ctx.oci.delete(id, true).catch(() => undefined);
+    if (existsSync(path.join(ctx.oci.root, id))) await traced('native.remove.oci-delete', () => ctx.oci.delete(id, true).catch(() => undefined));
     const rec = await ctx.state.read(id);
     // Normally released when its run ended; a crash (kill -9 while starting) may have left some: cheap when none.
-    if (rec && usesBridge(rec)) await detachNetworks(ctx.paths, rec).catch(() => undefined);
+    if (rec && usesBridge(rec)) await traced('native.remove.detach', () => detachNetworks(ctx.paths, rec).catch(() => undefined));
     // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
     await traced('native.remove.conmon-wait', async () => {
       for (let i = 0; i < 400 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(5);
@@ -350,8 +351,15 @@ export class ContainerService {
     await traced('native.remove.dirs', () => ctx.state.removeContainerDir(id));
     // The shared /tscompose cgroup parents go with the last container (rmdir fails while others use them), and so
     // do the cgroup_parent directories the container's creation made.
-    const mode = detectCgroupMode();
-    for (const root of hierarchyRoots(mode)) await fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined);
+    // While another container is in them they are busy in every hierarchy alike: one failing rmdir tells, not ~12.
+    const [first, ...rest] = hierarchyRoots(detectCgroupMode());
+    const gone =
+      first === undefined ||
+      (await fs.rmdir(path.join(first, 'tscompose')).then(
+        () => true,
+        (e: unknown) => isMissing(e),
+      ));
+    if (gone) await Promise.all(rest.map((root) => fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined)));
     removeEmptyCgroupDirs(parentDirs);
   }
 
@@ -359,7 +367,7 @@ export class ContainerService {
     const r0 = await this.record(idOrName);
     const pending = this.finishing.get(r0.id);
     // A stop for this removal still recording the exit: wait for it, then read the record it wrote.
-    const r = pending ? (await pending, await this.record(r0.id)) : r0;
+    const r = pending ? await traced('native.remove.wait-stop', async () => (await pending, await this.record(r0.id))) : r0;
     const s = await this.status(r);
     if (s === 'running' || s === 'paused') {
       if (!options.force) {

@@ -171,21 +171,33 @@ export async function fastKill(root: string, id: string, signal: number, all: bo
   return true;
 }
 
-/** Removes a cgroup directory and any below it; true when it is gone. */
+/**
+ * Removes a cgroup directory and any below it; true when it is gone. The rmdir comes first: a container's cgroup
+ * has no child in most hierarchies, so one call per hierarchy instead of a listing and a call (~12 hierarchies per
+ * container on a hybrid host). The kernel says EBUSY (a real directory ENOTEMPTY) for a child cgroup, and EBUSY too
+ * while the cgroup's processes are still being reaped after their init died: children are removed, else it waits.
+ */
 export async function removeCgroupDir(dir: string, attempts = 20): Promise<boolean> {
   for (let i = 0; i < attempts; i++) {
     try {
-      const entries = await fs.readdir(dir, { withFileTypes: true });
-      for (const e of entries) if (e.isDirectory() && !(await removeCgroupDir(path.join(dir, e.name), attempts))) return false;
       await fs.rmdir(dir);
       return true;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return true;
-      // EBUSY: processes of the cgroup are still being reaped after their init died.
-      if (code !== 'EBUSY') return false;
-      await new Promise((r) => setTimeout(r, 10));
+      if (code !== 'EBUSY' && code !== 'ENOTEMPTY') return false;
     }
+    let subdirs: string[];
+    try {
+      subdirs = (await fs.readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+    if (subdirs.length > 0) {
+      for (const sub of subdirs) if (!(await removeCgroupDir(sub, attempts))) return false;
+      continue;
+    }
+    await new Promise((r) => setTimeout(r, 10));
   }
   return false;
 }
