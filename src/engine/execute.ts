@@ -8,6 +8,7 @@ import { isNotModified } from '../runtime/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { Operation, Plan, PlanNode } from './plan.js';
 import { runHook } from './run-hook.js';
+import { traced } from '../util/trace.js';
 
 export type ExecuteEvent =
   | { readonly type: 'start'; readonly node: PlanNode }
@@ -89,7 +90,7 @@ export async function execute(runtime: Runtime, plan: Plan, options: ExecuteOpti
         }
         emit({ type: 'start', node });
         try {
-          await runOperation(runtime, node.op, signal, (line) => emit({ type: 'output', node, line }));
+          await traced(`plan.${node.op.type}`, () => runOperation(runtime, node.op, signal, (line) => emit({ type: 'output', node, line })));
           emit({ type: 'done', node });
         } catch (error) {
           if (!isNotModified(error)) {

@@ -18,9 +18,12 @@ describe('createTracer (TSCOMPOSE_TRACE)', () => {
       const lines = readFileSync(file, 'utf8')
         .trim()
         .split('\n')
-        .map((l) => JSON.parse(l) as { span: string; ms: number; pid: number });
+        .map((l) => JSON.parse(l) as { span: string; ms: number; pid: number; at: number });
       expect(lines.map((l) => l.span)).toEqual(['a.b', 'fails', 'c']);
-      expect(lines[2]).toEqual({ pid: process.pid, span: 'c', ms: 2.5 });
+      expect(lines[2]).toMatchObject({ pid: process.pid, span: 'c', ms: 2.5 });
+      // when each began, in ms since the process started: in order, the measured span before its end
+      expect(lines[0]!.at).toBeLessThanOrEqual(lines[1]!.at);
+      expect(lines[2]!.at).toBeCloseTo(performance.now() - 2.5, -3);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

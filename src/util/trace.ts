@@ -1,7 +1,8 @@
 /**
  * Opt-in timing of named steps, for benchmarks (bench/native.mjs): with TSCOMPOSE_TRACE=<file>, every `traced`
  * step's wall time is kept in memory and appended to that file as JSON lines when the process exits, one line per
- * step: `{"pid":123,"span":"native.create.mount","ms":4.2}`. Without the variable a step costs one branch.
+ * step: `{"pid":123,"span":"native.create.mount","ms":4.2,"at":81.3}` (`at`: when it began, in ms since the process
+ * started, for timelines). Without the variable a step costs one branch.
  * Spans of concurrent steps overlap: their sum is work done, not elapsed time.
  */
 import { appendFileSync } from 'node:fs';
@@ -33,7 +34,8 @@ export function createTracer(file: string | undefined): Tracer {
       lines = [];
       process.once('exit', flush);
     }
-    lines.push(JSON.stringify({ pid: process.pid, span: name, ms: Math.round(ms * 1000) / 1000 }));
+    const r = (n: number): number => Math.round(n * 1000) / 1000;
+    lines.push(JSON.stringify({ pid: process.pid, span: name, ms: r(ms), at: r(performance.now() - ms) }));
   };
   return {
     span,
