@@ -53,9 +53,10 @@ export class ContainerService {
   private networkIds: Record<string, string> | undefined;
   /**
    * Stops made for a removal (`down`, a recreate): their exit is recorded here, off the path of the next stop in
-   * reverse dependency order; `remove` waits for it. Keyed by container id.
+   * reverse dependency order; `remove` waits for it. Keyed by container id; true when that recording also wrote
+   * what the removal writes first (stopped by the user, the next generation), so the removal skips that update.
    */
-  private readonly finishing = new Map<string, Promise<void>>();
+  private readonly finishing = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly ctx: NativeContext,
@@ -237,8 +238,8 @@ export class ContainerService {
   }
 
   /** Records the exit of a process that has ended (and, unless `keepNetworks`, releases its network endpoints). */
-  private recordExit(id: string, keepNetworks: boolean): Promise<unknown> {
-    return traced('native.stop.finalize', () => finalizeExit(this.ctx, id, undefined, { keepNetworks }));
+  private recordExit(id: string, keepNetworks: boolean, removing = false): Promise<ContainerRecord | undefined> {
+    return traced('native.stop.finalize', () => finalizeExit(this.ctx, id, undefined, { keepNetworks, removing }));
   }
 
   /** Sends the stop signal, waits `timeoutSeconds` for the exit, then SIGKILL and waits again. */
@@ -294,9 +295,12 @@ export class ContainerService {
     // soon as the process has exited; recording the exit, the runtime state's deletion and the event follow here
     // while it does, and `remove` waits for them. Network endpoints go with the removal.
     await this.signalAndWaitExit(r, options.timeoutSeconds);
-    const done = this.recordExit(r.id, true)
-      .then(stopped)
-      .catch(() => undefined) // the removal records what is left (status() finalizes an unrecorded exit)
+    const done = this.recordExit(r.id, true, true)
+      .then(async (rec) => {
+        await stopped();
+        return rec?.state.status === 'exited' && rec.state.stoppedByUser === true && rec.state.generation > r.state.generation;
+      })
+      .catch(() => false) // the removal records what is left (status() finalizes an unrecorded exit)
       .finally(() => this.finishing.delete(r.id));
     this.finishing.set(r.id, done);
   }
@@ -367,9 +371,11 @@ export class ContainerService {
     const r0 = await this.record(idOrName);
     const pending = this.finishing.get(r0.id);
     // A stop for this removal still recording the exit: wait for it, then read the record it wrote.
-    const r = pending ? await traced('native.remove.wait-stop', async () => (await pending, await this.record(r0.id))) : r0;
+    let prepared = pending ? await traced('native.remove.wait-stop', () => pending) : false;
+    const r = pending ? await this.record(r0.id) : r0;
     const s = await this.status(r);
     if (s === 'running' || s === 'paused') {
+      prepared = false;
       if (!options.force) {
         throw new ConflictError(
           'container',
@@ -379,7 +385,8 @@ export class ContainerService {
       }
       await this.stopRecord(r, 0, 'SIGKILL');
     }
-    await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true, generation: rec.state.generation + 1 } }));
+    if (!prepared)
+      await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true, generation: rec.state.generation + 1 } }));
     await this.destroy(r.id);
     if (options.volumes) for (const v of r.anonymousVolumes) await this.volumes.remove(v, { force: true }).catch(() => undefined);
     await this.ctx.event({ type: 'container', action: 'destroy', id: r.id, attributes: eventAttributes(r) });

@@ -22,7 +22,7 @@ export async function finalizeExit(
   ctx: NativeContext,
   id: string,
   generation?: number,
-  opts: { keepNetworks?: boolean } = {},
+  opts: { keepNetworks?: boolean; removing?: boolean } = {},
 ): Promise<ContainerRecord | undefined> {
   let died: ContainerRecord | undefined;
   // The process is gone but conmon has not written its exit file yet (it does right after reaping; under load that
@@ -62,6 +62,11 @@ export async function finalizeExit(
     delete next.state.pid;
     delete next.state.endpoints;
     delete next.state.publishedPorts;
+    if (opts.removing) {
+      // Removed right after (the stop of a `down`): what the removal would write under this lock, written now.
+      next.state.stoppedByUser = true;
+      next.state.generation = r.state.generation + 1;
+    }
     if (cutOff) next.state.interrupted = true;
     else if (shouldRestart(next)) next.state.status = 'restarting';
     if (staleBackOff) return next; // its death was recorded in that boot
