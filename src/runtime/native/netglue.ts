@@ -159,6 +159,26 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
   });
 }
 
+/**
+ * A new bridge network's resolver, started in the background: the resolver is a Node process that takes ~100-200 ms
+ * to start while containers are being created, and the first container start on the network waited for it. It
+ * serves the network with no names until containers join (refreshDns); the network's removal stops it (refreshDns
+ * with no endpoints). Holds the DNS lock while the resolver starts, as refreshDns does; a failure is left to the
+ * first start to report.
+ */
+export function prewarmDns(paths: NativePaths, key: string): void {
+  void (async () => {
+    const { dnsSetNetwork, networkFileName, upstreamsFromResolvConf } = await dnsModule();
+    await withLock(path.join(paths.locks, 'dns'), async () => {
+      const net = (await networksOf(paths).read()).networks[key];
+      if (!net || net.link || Object.keys(net.endpoints).length > 0) return;
+      if (existsSync(path.join(dnsDir(paths), 'networks', networkFileName(key)))) return;
+      const upstreams = net.internal ? [] : upstreamsFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
+      await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams, entries: [] }, { noWait: true });
+    });
+  })().catch(() => undefined);
+}
+
 function entriesOf(eps: readonly EndpointRecord[]): DnsEntry[] {
   return eps.map((e) => ({ containerId: e.endpointId, ips: [e.ip, ...(e.ip6 ? [e.ip6] : [])], names: [...(e.aliases ?? [])] }));
 }

@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { matchesLabels, type ListOptions, type NetworkInfo, type NetworkSpec } from '../runtime.js';
 import type { NativeContext } from './context.js';
 import { isLinkDriver } from '../../lib/net/index.js';
-import { asUserError, networkId, refreshDns, removeLinkDns } from './netglue.js';
+import { asUserError, networkId, prewarmDns, refreshDns, removeLinkDns } from './netglue.js';
 import { unsupported } from './unsupported.js';
 
 export class NetworkService {
@@ -71,6 +71,7 @@ export class NetworkService {
         throw asUserError(e, `cannot create network ${spec.name}`);
       });
     const id = networkId(network.key, network.subnet);
+    if (!isLinkDriver(spec.driver)) prewarmDns(this.ctx.paths, network.key);
     await this.ctx.event({ type: 'network', action: 'create', id, attributes: { ...spec.labels, name: spec.name, type: spec.driver ?? 'bridge' } });
     return { id };
   }
