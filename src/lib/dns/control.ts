@@ -89,7 +89,9 @@ function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): Spawne
   const [cmd, ...args] = opts.netns ? ['nsenter', `--net=${opts.netns}`, ...argv] : argv;
   const log = openSync(p.log, 'a');
   try {
-    const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', log, log], cwd: '/' });
+    // It makes no TLS connection: Node would parse an NODE_EXTRA_CA_CERTS file for nothing (~40 ms of its start).
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: undefined };
+    const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', log, log], cwd: '/', env });
     let exited = false;
     child.on('error', () => (exited = true));
     child.on('exit', () => (exited = true));
