@@ -174,7 +174,14 @@ describe('logs', () => {
     ac.abort();
     await done;
     expect(rt.calls.filter((x) => x.method === 'containerLogs').length).toBeGreaterThanOrEqual(3); // it did re-attach
-    expect(c.out).toEqual(['db-1 | db first', 'db-1 | db after restart', 'db-1 | db after 2nd restart']);
+    // Each run's end has its exit line, as docker compose prints one per die, before the next run's lines.
+    expect(c.out).toEqual([
+      'db-1 | db first',
+      'db-1 exited with code 1',
+      'db-1 | db after restart',
+      'db-1 exited with code 1',
+      'db-1 | db after 2nd restart',
+    ]);
   });
 
   test('timestamps reach the consumer only when asked for', async () => {

@@ -88,6 +88,24 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
   const resume = new LogResume();
   /** Whether the event watcher runs (it attaches to restarted containers). */
   let watching = true;
+  /**
+   * The exit codes of die events not yet matched to a stream's end, per container, oldest first. A run that a
+   * restart ended gets its exit line from its die event: the restarted container's inspect says 0 again.
+   */
+  const dies = new Map<string, number[]>();
+  /** Per container: streams that ended before their die event came (those events are then dropped). */
+  const owed = new Map<string, number>();
+  /** The exit code of the run whose stream just ended: its die event, waited for a little (`wait`), or undefined. */
+  const takeDie = async (id: string, wait: boolean): Promise<number | undefined> => {
+    for (let i = 0; ; i++) {
+      const code = dies.get(id)?.shift();
+      if (code !== undefined) return code;
+      if (!wait || !watching || i >= 50 || ac.signal.aborted) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    owed.set(id, (owed.get(id) ?? 0) + 1);
+    return undefined;
+  };
 
   const checkAllStopped = async (): Promise<void> => {
     if (!options.untilAllStopped || ac.signal.aborted) return;
@@ -107,6 +125,8 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
         ? { ...base, timestamps: true, follow: true, signal: ac.signal }
         : { ...base, timestamps: true, tail: 'all', since, follow: true, signal: ac.signal };
     const fresh = resume.stream(c.id);
+    /** Whether this stream follows a run (a restart's, or one running when it began), whose end is an exit. */
+    const followedRun = since !== undefined || c.status === 'running' || c.status === 'paused';
     const p = (async () => {
       try {
         for await (const line of ctx.runtime.containerLogs(c.id, opts)) {
@@ -125,19 +145,30 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
       if (ac.signal.aborted) return;
       const again = pending.get(c.id);
       if (again !== undefined) {
+        // The run followed ended and the next one has started: its exit line, then the new run.
         pending.delete(c.id);
+        const code = await takeDie(c.id, true);
+        if (code !== undefined) consumer.status(name, `exited with code ${code}`);
         attach(c, again);
         return;
       }
       try {
         const i = await ctx.runtime.inspectContainer(c.id);
-        // Restarted while we were reading: follow the new run from its start. Still waiting to restart: its start
-        // event attaches (re-attaching now would end at once, over and over, until it runs).
-        if (i.status === 'running' || (i.status === 'restarting' && !watching)) {
-          attach(c, runSince(c, i));
-          return;
-        }
-        if (i.status === 'exited' || i.status === 'dead') {
+        if (i.status === 'running' || i.status === 'restarting') {
+          // Restarted while we were reading, or waiting to: the ended run's exit line (when the stream followed a
+          // run: not for a container that had not started yet); then follow the new run from its start. Still
+          // waiting to restart: its start event attaches (re-attaching now would end at once, over and over).
+          if (followedRun) {
+            const code = (await takeDie(c.id, true)) ?? (i.status === 'restarting' ? i.exitCode : undefined);
+            if (code !== undefined) consumer.status(name, `exited with code ${code}`);
+          }
+          if (i.status === 'running' || !watching) {
+            attach(c, runSince(c, i));
+            return;
+          }
+        } else if (i.status === 'exited' || i.status === 'dead') {
+          // Its die event, if it came, is this exit's: matched, not printed again.
+          if (followedRun) await takeDie(c.id, false);
           consumer.status(name, `exited with code ${i.exitCode}`);
           options.onExit?.(c, i.exitCode);
         }
@@ -156,10 +187,19 @@ export async function logs(ctx: EngineContext, project: string, consumer: LogCon
     try {
       const since = Math.floor(followStartMs / 1000);
       for await (const e of ctx.runtime.events({ labels: { [LABEL_ONEOFF]: 'False' }, types: ['container'], since, signal: ac.signal })) {
-        if (e.action !== 'start' || e.time < followStartMs) continue;
+        // A die replayed from just before the follow began can still be the end of a followed run (a stream that
+        // ends then takes one die, whichever it is); a start before it was already seen by the first listing.
+        if (e.action !== 'die' && (e.action !== 'start' || e.time < followStartMs)) continue;
         if (e.attributes['com.docker.compose.project'] !== project) continue;
         const service = e.attributes[LABEL_SERVICE] ?? '';
         if (options.services && options.services.length > 0 && !options.services.includes(service)) continue;
+        if (e.action === 'die') {
+          const code = Number(e.attributes['exitCode']);
+          const due = owed.get(e.id) ?? 0;
+          if (due > 0) owed.set(e.id, due - 1);
+          else if (Number.isInteger(code)) dies.set(e.id, [...(dies.get(e.id) ?? []), code]);
+          continue;
+        }
         const list = select(await projectContainers(ctx.runtime, project, { services: options.services }));
         const c = list.find((x) => x.id === e.id);
         if (!c || isOneoff(c) || serviceOf(c) === '') continue;

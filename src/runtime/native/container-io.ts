@@ -58,10 +58,13 @@ export class ContainerIo {
     const r = await this.containers.record(idOrName);
     const ctx = this.ctx;
     if (logPolicy(r.spec.logging).store === 'none') throw new LogsNotReadableError(r.name);
+    // A follow ends with the run it began in, as Docker's does: a restart quicker than its poll (the restart policy)
+    // must not make one stream of two runs, or the follower never sees the exit between them.
+    const run = r.state.pid;
     yield* readContainerLogs(ctx.state.logFile(r.id), options, {
       active: async () => {
         const cur = await ctx.state.read(r.id);
-        if (!cur) return false;
+        if (!cur || cur.state.pid !== run) return false;
         const s = await liveStatus(ctx, cur);
         return s === 'running' || s === 'paused';
       },
