@@ -178,6 +178,8 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       TSC_OCI_BINARY: ctx.oci.binary,
       TSC_OCI_ROOT: ctx.oci.root,
       TSC_OCI_START_LOG: startLog,
+      // The exit hook (Node) makes no TLS connection: an empty NODE_EXTRA_CA_CERTS spares its start that file.
+      NODE_EXTRA_CA_CERTS: '',
       ...(stdinFifo === undefined ? {} : { TSC_STDIN_FIFO: stdinFifo }),
       // conmon makes its console socket (-t) in $TMPDIR: the run directory, removed with the container.
       ...(tty ? { TMPDIR: run } : {}),
