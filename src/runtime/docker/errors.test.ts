@@ -50,5 +50,8 @@ describe('mapDockerError', () => {
     expect(engineMessage({ json: Buffer.from('{"message":"m1"}') })).toBe('m1');
     expect(engineMessage({ json: 'plain text' })).toBe('plain text');
     expect(engineMessage(new Error('(HTTP code 500) boom'))).toBe('boom');
+    // dockerode's status phrase, when the body was not JSON (a detached exec's start)
+    expect(engineMessage(new Error('(HTTP code 500) unexpected - OCI runtime exec failed: x: unknown '))).toBe('OCI runtime exec failed: x: unknown');
+    expect(engineMessage(new Error('(HTTP code 404) no such container - No such container: c'))).toBe('No such container: c');
   });
 });

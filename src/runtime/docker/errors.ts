@@ -28,7 +28,8 @@ export function engineMessage(e: unknown): string {
   }
   if (json && typeof json === 'object' && typeof (json as { message?: unknown }).message === 'string')
     return (json as { message: string }).message.trim();
-  return (err.message ?? String(e)).replace(/^\(HTTP code \d+\)\s*/, '').trim();
+  // dockerode's own words when the body was not JSON: `(HTTP code 500) unexpected - <the engine's message>`.
+  return (err.message ?? String(e)).replace(/^\(HTTP code \d+\)\s*(?:[a-z][a-z ]* - )?/, '').trim();
 }
 
 export function isAbortError(e: unknown): boolean {
