@@ -122,21 +122,14 @@ export async function logFiles(file: string): Promise<LogFile[]> {
   const current = await inode(file);
   const segs = await numbered(file);
   const at = current ? segs.find((s) => s.ino === current.ino) : undefined;
+  // The current file numbered: nothing newer than it. Without a number (no rotation kept, or not armed yet), or no
+  // current file: not the prepared next one, and the current file last.
+  const next = at ? undefined : await inode(`${file}.tmp`);
+  const excluded = (s: LogFile): boolean => (at ? s.seq > at.seq : s.ino === next?.ino);
   const seen = new Set<number>();
   const out: LogFile[] = [];
-  if (at) {
-    for (const s of segs) {
-      if (s.seq > at.seq || seen.has(s.ino)) continue;
-      seen.add(s.ino);
-      out.push(s);
-    }
-    return out;
-  }
-  // The current file has no number (no rotation kept, or not armed yet), or there is none: older numbered files,
-  // not the prepared next one.
-  const next = await inode(`${file}.tmp`);
   for (const s of segs) {
-    if (s.ino === next?.ino || seen.has(s.ino)) continue;
+    if (excluded(s) || seen.has(s.ino)) continue;
     seen.add(s.ino);
     out.push(s);
   }
