@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import type { CallOptions, ExecResult, ExecSession, ExecSpec } from '../runtime.js';
 import { sig, type DockerCall } from './call.js';
-import { engineMessage, isAbortError, mapDockerError } from './errors.js';
+import { engineMessage, isAbortError } from './errors.js';
 import { TsComposeError } from '../../errors.js';
 import { chunks, Demuxer } from './streams.js';
 
@@ -79,17 +79,15 @@ export async function execStream(d: DockerCall, idOrName: string, spec: ExecSpec
 /** `exec -d`: started with `Detach`, nothing attached; the engine answers once the process runs (or could not start). */
 async function execDetached(d: DockerCall, idOrName: string, spec: ExecSpec, options?: CallOptions): Promise<ExecSession> {
   const exec = await d.call('container', idOrName, () => d.docker.getContainer(idOrName).exec(createOptions(spec, false, options)));
-  let answer: unknown;
-  try {
-    answer = await exec.start({ Detach: true, Tty: spec.tty ?? false, ...sig(options) } as Docker.ExecStartOptions);
-  } catch (e) {
-    // The process could not start (a missing command): the engine's words, as `docker exec -d` prints them, not
-    // as a fault of the container (it runs on).
-    const status = (e as { statusCode?: number }).statusCode;
-    // The engine answers 400 (20.10) or 500 for a process it could not start; 404/409 concern the container.
-    if (isAbortError(e) || (status !== 400 && status !== 500)) throw mapDockerError(e, 'container', idOrName);
-    throw new TsComposeError('TSC_EXEC_START', engineMessage(e), { cause: e });
-  }
+  const answer: unknown = await d.call('container', idOrName, () =>
+    exec.start({ Detach: true, Tty: spec.tty ?? false, ...sig(options) } as Docker.ExecStartOptions).catch((e: unknown) => {
+      // The engine answers 400 (20.10) or 500 for a process it could not start (a missing command): the engine's
+      // words, as `docker exec -d` prints them, not a fault of the container (it runs on; d.call passes this
+      // through). 404/409 concern the container and are mapped as every other call's.
+      const status = (e as { statusCode?: number }).statusCode;
+      throw status === 400 || status === 500 ? new TsComposeError('TSC_EXEC_START', engineMessage(e), { cause: e }) : e;
+    }),
+  );
   // dockerode hands back the (empty) response as a stream: left open, it would hold the connection.
   if (answer && typeof (answer as Readable).resume === 'function') (answer as Readable).resume();
   return { stdout: new PassThrough().end() as PassThrough, stderr: new PassThrough().end() as PassThrough, wait: () => Promise.resolve(0) };
