@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readJson, sweepAtomicTemps, writeJsonAtomic } from '../fs/atomic.js';
 import { withLock } from '../fs/lock.js';
+import { processRunning } from '../fs/proc.js';
 import { DnsConfigError, DnsResolverError } from './errors.js';
 import { type DnsStatusFile, dnsPaths, isResolver, networkFileName, networkFromFileName } from './paths.js';
 import { type DnsNetwork, parseUpstream } from './records.js';
@@ -28,7 +29,21 @@ export interface DnsOptions {
   timeoutMs?: number;
   /** Return once the change is recorded and signalled, without waiting for a running resolver to serve it. */
   noWait?: boolean;
+  /**
+   * Starts the resolver as a daemon and returns its pid (default: spawned by this process). A caller with a small
+   * helper process (lib/proc/spawner) passes it, so this large process is not forked.
+   */
+  start?: DaemonStarter;
 }
+
+/** Starts `command args` detached (stdin /dev/null, output appended to `log`, in `cwd`, with `env` added). */
+export type DaemonStarter = (job: {
+  command: string;
+  args: string[];
+  log: string;
+  cwd: string;
+  env: Record<string, string>;
+}) => Promise<number | undefined>;
 
 export interface DnsStatus {
   pid?: number;
@@ -84,19 +99,26 @@ interface Spawned {
   exited(): boolean;
 }
 
-function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): Spawned {
+async function spawnResolver(p: ReturnType<typeof dnsPaths>, opts: DnsOptions): Promise<Spawned> {
   const argv = [process.execPath, ...NODE_FLAGS, resolverEntry(opts), p.dir];
-  const [cmd, ...args] = opts.netns ? ['nsenter', `--net=${opts.netns}`, ...argv] : argv;
+  const [command, ...args] = opts.netns ? ['nsenter', `--net=${opts.netns}`, ...argv] : argv;
+  const cannot = () => new DnsResolverError(`dns: cannot start the resolver (${command})`, { hint: `its output goes to ${p.log}` });
+  // It makes no TLS connection: Node would parse a NODE_EXTRA_CA_CERTS file for nothing (~40 ms of its start).
+  if (opts.start) {
+    const pid = await opts.start({ command: command!, args, log: p.log, cwd: '/', env: { NODE_EXTRA_CA_CERTS: '' } });
+    if (pid === undefined) throw cannot();
+    // Not our child: alive until it is gone or a zombie (while its starter's shell execs it, it is that shell).
+    return { pid, exited: () => !processRunning(pid) };
+  }
   const log = openSync(p.log, 'a');
   try {
-    // It makes no TLS connection: Node would parse an NODE_EXTRA_CA_CERTS file for nothing (~40 ms of its start).
     const env = { ...process.env, NODE_EXTRA_CA_CERTS: undefined };
-    const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', log, log], cwd: '/', env });
+    const child = spawn(command!, args, { detached: true, stdio: ['ignore', log, log], cwd: '/', env });
     let exited = false;
     child.on('error', () => (exited = true));
     child.on('exit', () => (exited = true));
     child.unref();
-    if (child.pid === undefined) throw new DnsResolverError(`dns: cannot start the resolver (${cmd})`, { hint: `its output goes to ${p.log}` });
+    if (child.pid === undefined) throw cannot();
     return { pid: child.pid, exited: () => exited };
   } finally {
     closeSync(log);
@@ -141,7 +163,7 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
     let spawned: Spawned | undefined;
     let pid = await runningPid(p);
     if (pid !== undefined) process.kill(pid, 'SIGHUP');
-    else pid = (spawned = spawnResolver(p, opts)).pid;
+    else pid = (spawned = await spawnResolver(p, opts)).pid;
     if (opts.noWait && !spawned) return; // a resolver that was just started is waited for
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -153,7 +175,7 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
       }
       // It was exiting (its last network had just been removed) or it died: start another.
       const gone = spawned ? spawned.exited() : !(await isResolver(pid, p.dir));
-      if (gone) pid = (spawned = spawnResolver(p, opts)).pid;
+      if (gone) pid = (spawned = await spawnResolver(p, opts)).pid;
       if (Date.now() > deadline) throw await notInTime(p, `serve network ${net.network}`, timeoutMs);
       await sleep(15);
     }

@@ -265,6 +265,29 @@ d('dns resolver (root, network namespaces)', () => {
     expect(await waitFor(() => resolversOf(path.join(state, 'dns')).length === 0, 3000)).toBe(true);
   });
 
+  it("starts through the caller's starter (a helper shell, not a fork of the caller), and serves", async () => {
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(fixtures, 'cli-set.mjs'),
+        path.join(build, 'dns', 'control.js'),
+        state,
+        JSON.stringify(netB),
+        JSON.stringify({ ...opts(), viaShell: true }),
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    const st = await dnsStatus(state);
+    expect(st.networks).toEqual(['proj_b']);
+    const started = st.pid!;
+    expect(started).not.toBe(pid);
+    expect(query(NS.b, [{ server: GW_B, name: 'db' }])[0]!.answers).toEqual(['10.214.251.5']);
+    expect(readFileSync(path.join(state, 'dns', 'resolver.log'), 'utf8')).toContain('started by a shell');
+    await dnsRemoveNetwork(state, 'proj_b', opts());
+    expect(await waitFor(() => !alive(started), 5000)).toBe(true);
+  });
+
   it('leaves no namespace or link behind after cleanup', () => {
     upstream?.kill('SIGTERM');
     cleanupNetns();

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseProcStat, processRunning } from '../fs/proc.js';
 import { shellQuote, Spawner } from './spawner.js';
 
 describe('Spawner', () => {
@@ -43,6 +44,40 @@ describe('Spawner', () => {
     expect(shellQuote('a/b-c.d=1')).toBe('a/b-c.d=1');
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     expect(shellQuote('')).toBe("''");
+  });
+});
+
+describe('Spawner daemons', () => {
+  /** The session id of a process (field 6 of /proc/PID/stat). */
+  const session = (pid: number | 'self'): string => parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).fields[3] ?? '';
+
+  it('starts a detached command, through the helper and directly: its pid, env, cwd, output appended to the log, another session', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsc-spawner-'));
+    const pids: number[] = [];
+    try {
+      for (const direct of [false, true]) {
+        const sp = new Spawner(process.env, { direct });
+        const log = join(dir, `log-${direct}`);
+        writeFileSync(log, 'before\n');
+        const pid = await sp.startDetached({
+          command: 'sh',
+          args: ['-c', 'echo "$X $PWD"; read -r _; exec sleep 30'],
+          env: { X: 'x y' },
+          cwd: dir,
+          log,
+        });
+        expect(pid).toEqual(expect.any(Number));
+        pids.push(pid!);
+        sp.close(); // it outlives its starter
+        for (let i = 0; i < 100 && !readFileSync(log, 'utf8').includes(dir); i++) await new Promise((r) => setTimeout(r, 20));
+        expect(readFileSync(log, 'utf8')).toBe(`before\nx y ${dir}\n`); // stdin is /dev/null: `read` ended at once
+        expect(processRunning(pid!)).toBe(true);
+        expect(session(pid!)).not.toBe(session('self'));
+      }
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -13,7 +13,7 @@
  * carry them), and every command after the helper failed to start, are spawned directly as before.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -27,6 +27,17 @@ export interface HelperJob {
   readonly output?: 'capture' | 'ignore' | undefined;
   /** Fed on stdin (through a file; the command reads /dev/null otherwise). Implies `capture`. */
   readonly input?: string | undefined;
+}
+
+/** A command that outlives the caller: started in the background, its output appended to a file. */
+export interface DetachedJob {
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Variables set for it on top of the helper's environment (an empty string stands for unset where that is alike). */
+  readonly env?: Readonly<Record<string, string>> | undefined;
+  readonly cwd?: string | undefined;
+  /** Where its stdout and stderr are appended (default /dev/null). */
+  readonly log?: string | undefined;
 }
 
 export interface HelperResult {
@@ -97,6 +108,28 @@ export class Spawner {
       if (this.pending.size === 1) this.ref(true);
       child.stdin?.write(`${id} ${line}\n`);
     });
+  }
+
+  /**
+   * Starts a command in the background that outlives this process (a daemon: stdin /dev/null, its own session when
+   * spawned directly, else the helper's, which is not the terminal's) and resolves to its pid, or undefined when it
+   * could not be started. Through the helper no fork of this process is made; the pid may still be the helper's
+   * shell for a moment, until it has exec'd the command.
+   */
+  async startDetached(job: DetachedJob): Promise<number | undefined> {
+    const log = job.log ?? '/dev/null';
+    if (!this.failed && this.helper()) {
+      const r = await this.run({
+        command: '/bin/sh',
+        args: ['-c', '"$@" </dev/null >>"$0" 2>&1 & echo $!', log, job.command, ...job.args],
+        env: job.env,
+        cwd: job.cwd,
+      }).catch(() => undefined);
+      const pid = r?.code === 0 ? Number.parseInt(r.stdout.trim(), 10) : Number.NaN;
+      if (Number.isInteger(pid) && pid > 0) return pid;
+      if (r !== undefined) return undefined;
+    }
+    return detachedDirect(job, log, this.env);
   }
 
   /** Ends the helper (pending jobs keep running; their results are lost). */
@@ -202,6 +235,24 @@ function direct(job: HelperJob, env: NodeJS.ProcessEnv): Promise<HelperResult> {
       child.stdin?.end(job.input);
     }
   });
+}
+
+/** The same daemon spawned by this process (the fallback): a fork of this process. */
+function detachedDirect(job: DetachedJob, log: string, env: NodeJS.ProcessEnv): number | undefined {
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn(job.command, [...job.args], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...env, ...job.env },
+      ...(job.cwd ? { cwd: job.cwd } : {}),
+    });
+    child.on('error', () => undefined);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function signalNumber(sig: NodeJS.Signals): number {

@@ -12,10 +12,13 @@ import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
 import { coalescing } from '../../lib/coalesce.js';
 import { isCodedError } from '../../lib/errors.js';
-import type { DnsEntry } from '../../lib/dns/index.js';
+import type { DaemonStarter, DnsEntry } from '../../lib/dns/index.js';
+import { sharedSpawner } from '../../lib/proc/spawner.js';
 
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
 const dnsModule = () => import('../../lib/dns/index.js');
+/** The resolver is started by the process's small helper shell: a fork of the CLI costs its main thread ~20 ms. */
+const start: DaemonStarter = (job) => sharedSpawner().startDetached(job);
 import { withLock } from '../../lib/fs/lock.js';
 import {
   checkStaticAddresses,
@@ -138,6 +141,7 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
         dir,
         { network: key, gateway: listen, upstreams: ups, entries },
         {
+          start,
           ...(options.wait === false ? { noWait: true } : {}),
           ...(net.link ? { netns: netnsPath(net.link.netns) } : {}),
         },
@@ -153,7 +157,7 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
       if (bridges && eps.length > 0) {
         if (copy && !keys.includes(n.key)) continue;
         const records = { network: n.key, gateway: n.link.dnsIp ?? n.gateway, listen: false, upstreams: [], entries: entriesOf(eps) };
-        await dnsSetNetwork(dnsDir(paths), records, { noWait: true });
+        await dnsSetNetwork(dnsDir(paths), records, { noWait: true, start });
       } else if (copy) await dnsRemoveNetwork(dnsDir(paths), n.key).catch(() => undefined);
     }
   });
@@ -174,7 +178,7 @@ export function prewarmDns(paths: NativePaths, key: string): void {
       if (!net || net.link || Object.keys(net.endpoints).length > 0) return;
       if (existsSync(path.join(dnsDir(paths), 'networks', networkFileName(key)))) return;
       const upstreams = net.internal ? [] : upstreamsFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
-      await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams, entries: [] }, { noWait: true });
+      await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams, entries: [] }, { noWait: true, start });
     });
   })().catch(() => undefined);
 }
