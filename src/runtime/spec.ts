@@ -341,7 +341,7 @@ export interface ExecSpec {
   /**
    * Started and left running on its own (`exec -d`): the session's `wait()` resolves with 0 once the process runs,
    * its output is discarded and its stdin is at its end, as Docker's detached exec. A process that cannot be started
-   * fails as without it (an error, or Docker's 126/127 with the runtime's words on stderr).
+   * (a missing command) rejects with a TSC_EXEC_START error in the runtime's words (exit 1, as `docker exec -d`).
    */
   readonly detach?: boolean | undefined;
 }

@@ -39,4 +39,13 @@ export function execCases(scope: ContractScope): void {
     expect((await rt.exec(c, { cmd: ['test', '-e', '/tmp/detached'] })).exitCode).toBe(1);
     await until('the detached process to finish', async () => (await rt.exec(c, { cmd: ['cat', '/tmp/detached'] })).stdout === 'done\n');
   });
+
+  test("exec detached (-d) of a command that cannot start: an error in the runtime's words, as `docker exec -d` (exit 1)", async () => {
+    const rt = scope.runtime();
+    const c = await run('exec-detach-missing');
+    const failed = rt.execStream(c, { cmd: ['no-such-command-here'], detach: true });
+    await expect(failed).rejects.toMatchObject({ code: 'TSC_EXEC_START', exitCode: 1, message: expect.stringMatching(/not found/) });
+    // the container goes on
+    expect(await rt.exec(c, { cmd: ['echo', 'still'] })).toMatchObject({ exitCode: 0, stdout: 'still\n' });
+  });
 }

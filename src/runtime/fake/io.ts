@@ -4,6 +4,7 @@
  */
 import { once } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
+import { TsComposeError } from '../../errors.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { toUnixSeconds } from '../time.js';
 import {
@@ -42,11 +43,11 @@ export function execStream(s: FakeState, idOrName: string, spec: ExecSpec): Exec
   const r = exec(s, idOrName, spec);
   if (spec.detach) {
     // Left running: its output goes nowhere. 126/127 of a command that is not a shell are the fake's "could not be
-    // started" (a shell always starts; what it runs ends later).
+    // started" (a shell always starts; what it runs ends later), refused as the real backends refuse it.
     const shell = spec.cmd[0] === 'sh' || spec.cmd[0] === '/bin/sh';
-    const failed = !shell && (r.exitCode === 126 || r.exitCode === 127);
-    const stderr = Readable.from(failed && r.stderr ? [Buffer.from(r.stderr)] : []);
-    return { stdout: Readable.from([]), stderr, wait: () => Promise.resolve(failed ? r.exitCode : 0) };
+    if (!shell && (r.exitCode === 126 || r.exitCode === 127))
+      throw new TsComposeError('TSC_EXEC_START', r.stderr.trim() || `exec: "${spec.cmd[0] ?? ''}": cannot start`);
+    return { stdout: Readable.from([]), stderr: Readable.from([]), wait: () => Promise.resolve(0) };
   }
   const stdout = Readable.from(r.stdout ? [Buffer.from(r.stdout)] : []);
   const stderr = Readable.from(r.stderr ? [Buffer.from(r.stderr)] : []);

@@ -3,13 +3,14 @@
  * the CLI, so the process outlives the command. Its output drains into `cat >/dev/null` (a pipe of ours: crun 1.8
  * chowns a process's standard streams to its user, and the host's /dev/null must never be one) and its stdin is at
  * its end, as Docker's detached exec. The CLI waits until the runtime has written the process's pid (it runs) or the
- * shell has ended without one; then the runtime's log says whether it could not start (Docker's 126/127, with the
- * runtime's words on stderr). Once the process has ended, the shell removes the exec's files.
+ * shell has ended without one; then the runtime's log says whether it could not start: an error in the runtime's
+ * words (TSC_EXEC_START, exit 1, as `docker exec -d`). Once the process has ended, the shell removes the exec's files.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TsComposeError } from '../../errors.js';
 import { readPidFile } from '../../lib/fs/proc.js';
 import type { NativeContext } from './context.js';
 import { startFailureCode, type ExecChild } from './exec-child.js';
@@ -59,17 +60,11 @@ export async function startDetachedExec(
     await sleep(5);
   }
   shell.unref();
-  let code = 0;
-  let message = '';
   if (pid === 0 && ended && existsSync(logFile)) {
     // Ended without ever running (else the shell had removed the log with the pid file).
     const log = readFileSync(logFile, 'utf8');
-    const failed = startFailureCode(log);
-    if (failed !== undefined) {
-      code = failed;
-      message = logMessages(log);
-    }
     for (const f of [procFile, logFile, pidFile]) rmSync(f, { force: true });
+    if (startFailureCode(log) !== undefined) throw new TsComposeError('TSC_EXEC_START', logMessages(log));
   }
   const kill = (s?: NodeJS.Signals): void => {
     try {
@@ -78,10 +73,5 @@ export async function startDetachedExec(
       /* gone */
     }
   };
-  return {
-    stdout: Readable.from([]),
-    stderr: Readable.from(message ? [`${message}\n`] : []),
-    exit: Promise.resolve(code),
-    kill,
-  };
+  return { stdout: Readable.from([]), stderr: Readable.from([]), exit: Promise.resolve(0), kill };
 }
