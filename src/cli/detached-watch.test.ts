@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 import type { Project } from '../project/types.js';
 import {
@@ -26,8 +26,8 @@ describe('detached watcher files', () => {
     const holder = spawn('sleep', ['30']);
     try {
       const f = watcherFiles(rt, 'p1');
-      mkdirSync(f.lock, { recursive: true });
-      writeFileSync(join(f.lock, 'pid'), String(holder.pid));
+      mkdirSync(dirname(f.lock), { recursive: true });
+      symlinkSync(String(holder.pid), f.lock); // the lock, held by that process
       let ran = false;
       expect(await asDetachedWatcher(rt, 'p1', ['web'], 'k1', async () => void (ran = true))).toBe(false);
       expect(ran).toBe(false);

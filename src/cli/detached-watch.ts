@@ -15,7 +15,7 @@ import path from 'node:path';
 import { TsComposeError } from '../errors.js';
 import { stableStringify } from '../project/hash.js';
 import type { Project } from '../project/types.js';
-import { LockTimeoutError, withLock } from '../lib/fs/lock.js';
+import { lockHolder, LockTimeoutError, withLock } from '../lib/fs/lock.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { CommandContext } from './context.js';
 
@@ -50,19 +50,10 @@ function isWatcher(pid: number): boolean {
   }
 }
 
-function holderPid(files: WatcherFiles): number | undefined {
-  try {
-    const pid = Number(readFileSync(path.join(files.lock, 'pid'), 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The project's running detached watcher, if any. */
 export function watcherStatus(runtime: Pick<Runtime, 'projectLocalDir'>, project: string): WatcherInfo | undefined {
   const files = watcherFiles(runtime, project);
-  const pid = holderPid(files);
+  const pid = lockHolder(files.lock);
   if (pid === undefined || !isWatcher(pid)) return undefined;
   let record: { started?: string; services?: string[]; key?: string } = {};
   try {

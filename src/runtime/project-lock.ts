@@ -12,7 +12,7 @@ import { withLock } from '../lib/fs/lock.js';
 /** Up to an hour behind a live holder. */
 export const PROJECT_LOCK_TIMEOUT_MS = 60 * 60_000;
 
-/** The lock directory of `project` under `dir` (the name hashed: any project name is a safe file name then). */
+/** The lock of `project` under `dir` (the name hashed: any project name is a safe file name then). */
 export function projectLockPath(dir: string, project: string): string {
   return path.join(dir, `project-${createHash('sha256').update(project).digest('hex').slice(0, 32)}`);
 }

@@ -1,10 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freshDirs } from './__fixtures__/fresh-dirs.js';
 import { CodedError } from '../errors.js';
-import { LockTimeoutError, withLock } from './lock.js';
+import { lockHolder, LockTimeoutError, withLock } from './lock.js';
 
 const fresh = freshDirs('tsc-lock-');
 
@@ -17,34 +17,49 @@ function deadPid(): number {
   return r.pid!;
 }
 
+/** Whether the lock is there (a link to a pid does not resolve: existsSync would say false). */
+function present(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 describe('withLock', () => {
-  test('returns fn’s value; holds a lock dir with our pid meanwhile; removes it after', async () => {
+  test('returns fn’s value; holds a link to our pid meanwhile; removes it after', async () => {
     const d = fresh();
     const lock = join(d, 'lock');
     const v = await withLock(lock, async () => {
-      expect(statSync(lock).isDirectory()).toBe(true);
-      expect(readFileSync(join(lock, 'pid'), 'utf8')).toBe(String(process.pid));
+      expect(lstatSync(lock).isSymbolicLink()).toBe(true);
+      expect(readlinkSync(lock)).toBe(String(process.pid));
+      expect(lockHolder(lock)).toBe(process.pid);
       return 42;
     });
     expect(v).toBe(42);
-    expect(existsSync(lock)).toBe(false);
+    expect(present(lock)).toBe(false);
+    expect(lockHolder(lock)).toBeUndefined();
   });
 
-  test('removes the lock dir also when something besides its pid file was put in it', async () => {
+  test('a lock of the earlier shape (a directory with a pid file): its holder is read, waited for while alive, taken over when dead', async () => {
     const d = fresh();
     const lock = join(d, 'lock');
-    await withLock(lock, async () => {
-      writeFileSync(join(lock, 'stray'), 'x');
-      mkdirSync(join(lock, 'sub'));
-    });
-    expect(existsSync(lock)).toBe(false);
+    mkdirSync(lock);
+    writeFileSync(join(lock, 'pid'), '1'); // init: alive
+    expect(lockHolder(lock)).toBe(1);
+    await expect(withLock(lock, async () => 'no', { timeoutMs: 100 })).rejects.toMatchObject({ holder: 1 });
+    writeFileSync(join(lock, 'pid'), String(deadPid()));
+    writeFileSync(join(lock, 'stray'), 'x');
+    expect(await withLock(lock, async () => readlinkSync(lock), { timeoutMs: 2000 })).toBe(String(process.pid));
+    expect(readdirSync(d)).toEqual([]); // the directory, its files and the grave are gone
   });
 
   test('creates missing parent directories of the lock', async () => {
     const d = fresh();
     const lock = join(d, 'locks', 'deeper', 'c-1');
-    expect(await withLock(lock, async () => existsSync(lock))).toBe(true);
-    expect(existsSync(lock)).toBe(false);
+    expect(await withLock(lock, async () => present(lock))).toBe(true);
+    expect(present(lock)).toBe(false);
     expect(existsSync(join(d, 'locks', 'deeper'))).toBe(true);
   });
 
@@ -70,7 +85,7 @@ describe('withLock', () => {
     );
     expect(Number(readFileSync(counterFile, 'utf8'))).toBe(N);
     expect(maxInside).toBe(1);
-    expect(existsSync(lock)).toBe(false);
+    expect(present(lock)).toBe(false);
   });
 
   test('serialises callers in call order and returns each one’s value', async () => {
@@ -85,51 +100,49 @@ describe('withLock', () => {
       });
     expect(await Promise.all([job('a'), job('b'), job('c')])).toEqual(['a', 'b', 'c']);
     expect(log).toEqual(['+a', '-a', '+b', '-b', '+c', '-c']);
-    expect(existsSync(lock)).toBe(false);
+    expect(present(lock)).toBe(false);
   });
 
   test('takes over a lock whose holder pid is dead', async () => {
     const d = fresh();
     const lock = join(d, 'lock');
-    mkdirSync(lock);
-    writeFileSync(join(lock, 'pid'), String(deadPid()));
+    symlinkSync(String(deadPid()), lock);
     const started = Date.now();
-    const pidInside = await withLock(lock, async () => readFileSync(join(lock, 'pid'), 'utf8'), { timeoutMs: 2000 });
+    const pidInside = await withLock(lock, async () => readlinkSync(lock), { timeoutMs: 2000 });
     expect(pidInside).toBe(String(process.pid));
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(existsSync(lock)).toBe(false);
+    expect(present(lock)).toBe(false);
     expect(readdirSync(d)).toEqual([]); // the stale lock's grave is gone too
   });
 
-  test('takes over a dead holder’s lock whose pid has a trailing newline', async () => {
+  test('takes over a dead holder’s lock of the earlier shape whose pid has a trailing newline', async () => {
     const lock = join(fresh(), 'lock');
     mkdirSync(lock);
     writeFileSync(join(lock, 'pid'), `${deadPid()}\n`);
     expect(await withLock(lock, async () => 'ok', { timeoutMs: 2000 })).toBe('ok');
   });
 
-  test('takes over a pid-less lock dir older than the grace period', async () => {
+  test('takes over a pid-less lock dir (the earlier shape) older than the grace period', async () => {
     const d = fresh();
     const lock = join(d, 'lock');
     mkdirSync(lock);
     const old = new Date(Date.now() - 60_000);
     utimesSync(lock, old, old);
     expect(await withLock(lock, async () => 'got it', { timeoutMs: 2000 })).toBe('got it');
-    expect(existsSync(lock)).toBe(false);
+    expect(present(lock)).toBe(false);
   });
 
-  test('waits on a fresh pid-less lock dir (its holder is writing the pid)', async () => {
+  test('waits on a fresh pid-less lock dir (the earlier shape: its holder is writing the pid)', async () => {
     const lock = join(fresh(), 'lock');
     mkdirSync(lock);
     await expect(withLock(lock, async () => 'no', { timeoutMs: 100 })).rejects.toBeInstanceOf(LockTimeoutError);
-    expect(existsSync(lock)).toBe(true);
+    expect(present(lock)).toBe(true);
   });
 
   test('waits for a live holder and times out with a LockTimeoutError, leaving its lock alone', async () => {
     const d = fresh();
     const lock = join(d, 'lock');
-    mkdirSync(lock);
-    writeFileSync(join(lock, 'pid'), '1'); // init: alive
+    symlinkSync('1', lock); // init: alive
     let ran = false;
     const err = await withLock(
       lock,
@@ -144,17 +157,16 @@ describe('withLock', () => {
     expect(err).toMatchObject({ code: 'TSC_LOCKED', exitCode: 1, lockPath: lock, holder: 1, name: 'LockTimeoutError' });
     expect((err as Error).message).toMatch(/^timed out waiting for the lock .*\/lock \(held by pid 1\)/);
     expect((err as LockTimeoutError).hint).toContain(lock);
-    expect(readFileSync(join(lock, 'pid'), 'utf8')).toBe('1');
+    expect(readlinkSync(lock)).toBe('1');
   });
 
   test('an aborted signal stops the wait', async () => {
     const lock = join(fresh(), 'lock');
-    mkdirSync(lock);
-    writeFileSync(join(lock, 'pid'), '1');
+    symlinkSync('1', lock);
     const ac = new AbortController();
     setTimeout(() => ac.abort(new Error('cancelled')), 30);
     await expect(withLock(lock, async () => 'no', { signal: ac.signal })).rejects.toThrow('cancelled');
-    expect(readFileSync(join(lock, 'pid'), 'utf8')).toBe('1');
+    expect(readlinkSync(lock)).toBe('1');
   });
 
   test('a waiter gets the lock once the live holder releases it', async () => {
@@ -181,13 +193,13 @@ describe('withLock', () => {
 
   test('waits for a holder in another process, then takes the lock', async () => {
     const lock = join(fresh(), 'lock');
-    const script = `const fs = require('fs'); fs.mkdirSync(process.argv[1]); fs.writeFileSync(process.argv[1] + '/pid', String(process.pid));
-      setTimeout(() => fs.rmSync(process.argv[1], { recursive: true }), 200);`;
+    const script = `const fs = require('fs'); fs.symlinkSync(String(process.pid), process.argv[1]);
+      setTimeout(() => fs.unlinkSync(process.argv[1]), 200);`;
     const child = spawn(process.execPath, ['-e', script, lock], { stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', r));
-    while (!existsSync(join(lock, 'pid'))) await sleep(5);
+    while (!present(lock)) await sleep(5);
     const started = Date.now();
-    expect(await withLock(lock, async () => readFileSync(join(lock, 'pid'), 'utf8'), { timeoutMs: 5000 })).toBe(String(process.pid));
+    expect(await withLock(lock, async () => readlinkSync(lock), { timeoutMs: 5000 })).toBe(String(process.pid));
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
     await exited;
   });
@@ -201,7 +213,7 @@ describe('withLock', () => {
         throw boom;
       }),
     ).rejects.toBe(boom);
-    expect(existsSync(lock)).toBe(false);
+    expect(present(lock)).toBe(false);
     expect(await withLock(lock, async () => 'again', { timeoutMs: 500 })).toBe('again');
   });
 });
@@ -224,17 +236,16 @@ describe('withLock within one process', () => {
     const results = await Promise.allSettled([hold('a'), hold('b', true), hold('c'), hold('d'), hold('e')]);
     expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
-    expect(existsSync(lock)).toBe(false);
+    expect(present(lock)).toBe(false);
   });
 
   test('a caller that times out does not block those queued after it', async () => {
     const lock = join(fresh(), 'lock');
-    mkdirSync(lock);
-    writeFileSync(join(lock, 'pid'), '1');
+    symlinkSync('1', lock);
     const first = withLock(lock, async () => 'no', { timeoutMs: 50 });
     const second = withLock(lock, async () => 'yes', { timeoutMs: 5000 });
     await expect(first).rejects.toBeInstanceOf(LockTimeoutError);
-    rmSync(lock, { recursive: true }); // the other process releases it
+    rmSync(lock); // the other process releases it
     expect(await second).toBe('yes');
   });
 });

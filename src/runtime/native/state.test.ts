@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { appendEvent, nativePaths, recordForDisk, securePrivateDir, StateStore, type ContainerRecord, type NativePaths } from './state.js';
@@ -38,6 +50,16 @@ function record(id: string, name: string, extra: Partial<ContainerRecord> = {}):
     state: { status: 'created', exitCode: 0, restartCount: 0, stoppedByUser: false, generation: 0 },
     ...extra,
   };
+}
+
+/** Whether a lock is there (a link to its holder's pid, which existsSync follows and finds missing). */
+function present(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -182,7 +204,7 @@ describe('StateStore.update', () => {
     const next = await store.update(ID_C, (r) => ({ ...r, state: { ...r.state, status: 'running', pid: 1234 } }));
     expect(next?.state).toMatchObject({ status: 'running', pid: 1234 });
     expect((await store.read(ID_C))?.state).toMatchObject({ status: 'running', pid: 1234 });
-    expect(existsSync(join(store.paths.locks, `c-${ID_C}`))).toBe(false);
+    expect(present(join(store.paths.locks, `c-${ID_C}`))).toBe(false);
   });
 
   test('fn returning undefined leaves the record and returns it as it is', async () => {
@@ -227,15 +249,15 @@ describe('StateStore.update', () => {
         throw new Error('nope');
       }),
     ).rejects.toThrow('nope');
-    expect(existsSync(join(store.paths.locks, `c-${ID_C}`))).toBe(false);
+    expect(present(join(store.paths.locks, `c-${ID_C}`))).toBe(false);
     expect((await store.update(ID_C, (r) => ({ ...r, name: 'renamed' })))?.name).toBe('renamed');
   });
 
   test('withNamesLock runs fn under locks/names', async () => {
     const { store, paths } = freshStore();
-    const seen = await store.withNamesLock(async () => existsSync(join(paths.locks, 'names')));
+    const seen = await store.withNamesLock(async () => present(join(paths.locks, 'names')));
     expect(seen).toBe(true);
-    expect(existsSync(join(paths.locks, 'names'))).toBe(false);
+    expect(present(join(paths.locks, 'names'))).toBe(false);
   });
 });
 
@@ -359,7 +381,7 @@ describe('StateStore removals (tombstones)', () => {
     expect(seen.abandoned).toEqual([]);
     expect(readdirSync(paths.containers)).toEqual([ID_B]);
     expect(existsSync(store.nameFile('web'))).toBe(false);
-    expect(existsSync(join(paths.locks, `c-${ID_A}`))).toBe(false);
+    expect(present(join(paths.locks, `c-${ID_A}`))).toBe(false);
   });
 
   test('a removal killed while deleting the tombstone (its record already gone) is finished too', async () => {
