@@ -30,7 +30,7 @@ import { startContainerProcess } from './monitor/conmon.js';
 import { finalizeExit, waitExitFile } from './monitor/exit.js';
 import { eventAttributes, imageRunConfig, liveStatus } from './monitor/record.js';
 import { reviveHealthMonitor } from './monitor/health-launch.js';
-import { mountRootfs, mountsUnder, unmountRootfs } from './rootfs.js';
+import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
 import { detectCgroupMode, hierarchyRoots, removeEmptyCgroupDirs } from './oci/cgroups.js';
 import { createdCgroupParentDirs } from './cgroup-parent.js';
@@ -337,8 +337,7 @@ export class ContainerService {
     await traced('native.remove.conmon-wait', async () => {
       for (let i = 0; i < 400 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(5);
     });
-    await traced('native.remove.umount', () => unmountRootfs(ctx, id));
-    const left = await mountsUnder(ctx.state.containerDir(id));
+    const left = await traced('native.remove.umount', () => unmountRootfs(ctx, id));
     if (left.length > 0) {
       // Never rm -rf through a mount: that would delete the volume's or the host directory's files.
       throw new TsComposeError('TSC_NATIVE_BUSY', `cannot remove container ${id.slice(0, 12)}: ${left[0]} is still mounted`, {
