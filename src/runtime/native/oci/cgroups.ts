@@ -40,9 +40,31 @@ function readTrim(file: string): string | undefined {
 /**
  * The host's cgroup mode. v2: `/sys/fs/cgroup` is a cgroup2 filesystem (statfs) or holds `cgroup.controllers`;
  * hybrid: a v1 tmpfs whose `unified/cgroup.controllers` is non-empty; v1 otherwise (an empty `unified` mount, as on
- * systemd's "hybrid" setups without controllers, is plain v1 for crun and runc alike).
+ * systemd's "hybrid" setups without controllers, is plain v1 for crun and runc alike). The host's answer is kept
+ * for a second (hostFacts).
  */
 export function detectCgroupMode(fsRoot = '/'): CgroupMode {
+  return fsRoot === '/' ? hostFacts('mode', () => detectMode('/')) : detectMode(fsRoot);
+}
+
+/**
+ * The host's cgroup layout changes only when an administrator remounts `/sys/fs/cgroup`, while a `down` of 20
+ * containers asked for it ~120 times (each stop and removal: statfs, a readdir of every hierarchy): its answers
+ * are kept for a second, so a long-running process (the health monitor) still sees such a change.
+ */
+const HOST_FACTS_MS = 1000;
+const hostCache = new Map<string, { readonly at: number; readonly value: unknown }>();
+
+function hostFacts<T>(key: string, read: () => T): T {
+  const now = Date.now();
+  const hit = hostCache.get(key);
+  if (hit && now - hit.at < HOST_FACTS_MS) return hit.value as T;
+  const value = read();
+  hostCache.set(key, { at: now, value });
+  return value;
+}
+
+function detectMode(fsRoot: string): CgroupMode {
   const mount = cgroupMount(fsRoot);
   try {
     if (Number(statfsSync(mount).type) === CGROUP2_SUPER_MAGIC) return 'v2';
@@ -296,6 +318,10 @@ export function readLimits(mode: CgroupMode, cgroupsPath: string, fsRoot = '/'):
  * directory (controllers, `systemd`, and `unified` when present), skipping symlinks such as `cpu -> cpu,cpuacct`.
  */
 export function hierarchyRoots(mode: CgroupMode, fsRoot = '/'): string[] {
+  return fsRoot === '/' ? [...hostFacts(`roots-${mode}`, () => readHierarchyRoots(mode, '/'))] : readHierarchyRoots(mode, fsRoot);
+}
+
+function readHierarchyRoots(mode: CgroupMode, fsRoot: string): string[] {
   const mount = cgroupMount(fsRoot);
   if (mode === 'v2') return [mount];
   let entries: Dirent[];
