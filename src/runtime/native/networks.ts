@@ -8,6 +8,7 @@ import type { NativeContext } from './context.js';
 import { isLinkDriver } from '../../lib/net/index.js';
 import { asUserError, networkId, prewarmDns, refreshDns, removeLinkDns } from './netglue.js';
 import { unsupported } from './unsupported.js';
+import { traced } from '../../util/trace.js';
 
 export class NetworkService {
   constructor(private readonly ctx: NativeContext) {}
@@ -80,8 +81,8 @@ export class NetworkService {
     const n = await this.inspect(idOrName);
     if (n.containers.length > 0)
       throw new ConflictError('network', n.name, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
-    await refreshDns(this.ctx.paths, [n.name]);
-    await this.ctx.networks.removeNetwork(n.name);
+    await traced('native.network.remove.dns', () => refreshDns(this.ctx.paths, [n.name]));
+    await traced('native.network.remove.links', () => this.ctx.networks.removeNetwork(n.name));
     if (n.driver !== 'bridge') await removeLinkDns(this.ctx.paths, n.name);
     await this.ctx.event({ type: 'network', action: 'destroy', id: n.id, attributes: { ...n.labels, name: n.name, type: n.driver } });
   }
