@@ -5,7 +5,7 @@
  * `local` keeps its files by Docker's defaults.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { bin, required } from './helpers.js';
@@ -49,6 +49,21 @@ function logFilesOf(p: NativeProject): number[] {
     if (st.ino !== next) sizes.set(st.ino, st.size);
   }
   return [...sizes.values()];
+}
+
+/** The log keepers of this suite's containers (processes running log-keeper.js on a log under its state directory). */
+function keepers(): number[] {
+  return readdirSync('/proc')
+    .filter((f) => /^\d+$/.test(f))
+    .filter((f) => {
+      try {
+        const argv = readFileSync(`/proc/${f}/cmdline`, 'utf8').split('\0');
+        return argv.some((a) => a.endsWith('log-keeper.js')) && argv.some((a) => a.startsWith(suite.stateDir));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** Waits for the service's container to have exited (the writer is done). */
@@ -146,6 +161,17 @@ run('native logging e2e', () => {
     expect(all[all.length - 1]).toBe(line(2000));
     expect(all).toEqual(Array.from({ length: all.length }, (_, k) => line(2001 - all.length + k)));
     ok(suite.ts(p, 'down', '-t', '0'));
+  });
+
+  test("a container's log keeper ends with its removal, also when the container lived less than the keeper's poll", () => {
+    const yaml =
+      'services:\n' + [1, 2, 3].map((i) => `  k${i}:\n    image: busybox:latest\n    command: sleep 3600\n    logging: {driver: local}\n`).join('');
+    const p = suite.project({ 'compose.yaml': yaml });
+    ok(suite.ts(p, 'up', '-d'));
+    expect(keepers().length).toBe(3);
+    ok(suite.ts(p, 'down', '-t', '0')); // at once: a keeper may not have seen its conmon yet
+    for (let i = 0; i < 20 && keepers().length > 0; i++) spawnSyncSleep(0.2);
+    expect(keepers()).toEqual([]); // they waited out a 60 s grace before
   });
 
   test("attached up: a restarted container's lines are printed once per run", () => {

@@ -162,6 +162,9 @@ function main(argv: string[]): void {
   const started = Date.now();
   let seen = false;
   const alive = (): boolean => {
+    // The container is being removed (its directory renamed to a tombstone, or gone): a quick `up` + `down` can end
+    // its conmon between two of the keeper's looks, and it would otherwise wait out START_GRACE_MS.
+    if (!existsSync(path.dirname(file))) return false;
     if (existsSync(exitFile)) return false; // conmon wrote the container's exit
     const pid = readPid();
     if (pid > 0 && pid !== previous && processRunning(pid)) return (seen = true);
