@@ -115,6 +115,7 @@ const { build } = await import('esbuild');
 await build({
   entryPoints: [join(ROOT, 'test/e2e/swarm-harness.ts')],
   outfile: join(tmp, 'swarm-harness.mjs'),
+  bundle: true, // its modules (./swarm-host.ts, ./swarm-engine.ts, ./swarm-cleanup.ts) into the one file
   format: 'esm',
   platform: 'node',
   logLevel: 'warning',
