@@ -84,7 +84,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     const maxSize = logs.maxSize;
     await armLogFiles(logFile, logs.maxFile);
     keeperPid = await traced('native.start.log-keeper', () =>
-      spawnLogKeeper({
+      spawnLogKeeper(ctx.spawner, {
         file: logFile,
         maxSize,
         maxFile: logs.maxFile,

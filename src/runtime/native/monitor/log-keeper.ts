@@ -6,16 +6,16 @@
  * REOPEN_LOGS_EVENT), which moves the prepared file in as `ctr.log`; the full one keeps its number. Then it
  * deletes the oldest files beyond max-file. conmon never rotates on its own here, so no line is lost; a file can
  * exceed max-size by what the container writes before the keeper reacts (a burst of more than an eighth of
- * max-size within a few milliseconds). The start waits for its `ready` (stdout) before starting conmon; it exits
- * once the container's exit file is written or conmon is gone.
+ * max-size within a few milliseconds). The start waits for its `ready` (a file it makes) before starting conmon; it
+ * exits once the container's exit file is written or conmon is gone.
  *
- *   node log-keeper.js <log file> <max-size> <max-file> <ctl fifo> <conmon pid file> <exit file>
+ *   node log-keeper.js <log file> <max-size> <max-file> <ctl fifo> <conmon pid file> <exit file> <ready file>
  */
-import { spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, openSync, readFileSync, statSync, watch, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync, watch, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processRunning } from '../../../lib/fs/proc.js';
+import type { Spawner } from '../../../lib/proc/spawner.js';
 import { armLogFiles, prepareNextLogFile } from '../log-files.js';
 
 /**
@@ -112,44 +112,61 @@ export function reopenConmonLog(ctl: string): void {
 }
 
 /**
- * Starts the keeper (detached: it outlives the CLI) and waits until it watches (at most `readyMs`), so that it is
- * there for the container's first lines. Returns its pid.
+ * Starts the keeper (detached: it outlives the CLI; started by the helper shell, not forked from this process) and
+ * waits until it watches (at most `readyMs`), so that it is there for the container's first lines. Returns its pid.
  */
 export async function spawnLogKeeper(
+  spawner: Spawner,
   args: { file: string; maxSize: number; maxFile: number; ctl: string; conmonPidFile: string; exitFile: string },
   readyMs = 3000,
 ): Promise<number | undefined> {
   const entry = fileURLToPath(new URL('./log-keeper.js', import.meta.url));
-  const argv = [args.file, String(args.maxSize), String(args.maxFile), args.ctl, args.conmonPidFile, args.exitFile];
-  // No TLS in it: without NODE_EXTRA_CA_CERTS, Node does not parse that file at its start (~40 ms).
-  const child = spawn(process.execPath, ['--max-semi-space-size=1', entry, ...argv], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    detached: true,
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: undefined },
-  });
-  child.on('error', () => undefined);
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, readyMs);
-    child.stdout!.once('data', () => {
-      clearTimeout(timer);
-      resolve();
+  const readyFile = path.join(path.dirname(args.file), 'log-keeper.ready');
+  rmSync(readyFile, { force: true });
+  const argv = [args.file, String(args.maxSize), String(args.maxFile), args.ctl, args.conmonPidFile, args.exitFile, readyFile];
+  // Woken by inotify when the keeper makes its ready file (a 5 ms poll besides, and for its end).
+  let wake: (() => void) | undefined;
+  const watcher = (() => {
+    try {
+      return watch(path.dirname(readyFile), () => wake?.()).on('error', () => undefined);
+    } catch {
+      return undefined;
+    }
+  })();
+  try {
+    // No TLS in it: without NODE_EXTRA_CA_CERTS, Node does not parse that file at its start (~40 ms).
+    const pid = await spawner.startDetached({
+      command: process.execPath,
+      args: ['--max-semi-space-size=1', entry, ...argv],
+      env: { NODE_EXTRA_CA_CERTS: '' },
     });
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  child.stdout!.destroy();
-  child.unref();
-  return child.pid;
+    const end = Date.now() + readyMs;
+    let seen = false; // it may be the helper's shell for a moment, then the keeper
+    while (pid !== undefined && Date.now() < end && !existsSync(readyFile)) {
+      const running = processRunning(pid);
+      if (!running && seen) break; // it ended without being ready
+      seen ||= running;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 5);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    rmSync(readyFile, { force: true });
+    return pid;
+  } finally {
+    watcher?.close();
+  }
 }
 
 /** How long the keeper waits for its conmon to be running (it starts before conmon writes its pid file). */
 const START_GRACE_MS = 60_000;
 
 function main(argv: string[]): void {
-  const [file, maxSize, maxFile, ctl, pidFile, exitFile] = argv;
-  if (!file || !maxSize || !maxFile || !ctl || !pidFile || !exitFile) return;
+  const [file, maxSize, maxFile, ctl, pidFile, exitFile, readyFile] = argv;
+  if (!file || !maxSize || !maxFile || !ctl || !pidFile || !exitFile || !readyFile) return;
   const readPid = (): number => {
     try {
       return Number(readFileSync(pidFile, 'utf8').trim()) || 0;
@@ -171,8 +188,11 @@ function main(argv: string[]): void {
     return !seen && Date.now() - started < START_GRACE_MS;
   };
   const ready = (): void => {
-    process.stdout.write('ready\n', () => undefined);
-    process.stdout.on('error', () => undefined); // the start stopped listening
+    try {
+      writeFileSync(readyFile, '');
+    } catch {
+      // the start stops waiting after a while anyway
+    }
   };
   keepLogs({ file, maxSize: Number(maxSize), maxFile: Number(maxFile), reopen: () => reopenConmonLog(ctl), alive, ready }).catch((e: unknown) => {
     process.stderr.write(`tscompose log keeper: ${(e as Error).message}\n`);
