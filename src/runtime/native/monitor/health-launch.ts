@@ -4,7 +4,6 @@
  * (./health-monitor.ts) runs, starting it (detached, so health is checked after the CLI exited) when none is alive —
  * also after a `kill -9` of the monitor, which then takes up every registered run again.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { NativeContext } from '../context.js';
 import { livingMonitor, MONITOR_ENTRY, registeredRuns, registerRun, withHealthLock, writeMonitorPid } from './health-registry.js';
@@ -37,14 +36,14 @@ const MONITOR_NODE_FLAGS = ['--max-semi-space-size=1'];
 async function startMonitorLocked(ctx: NativeContext): Promise<void> {
   if ((await livingMonitor(ctx.paths.run, ctx.paths.root)) !== undefined) return;
   const entry = fileURLToPath(new URL(`./${MONITOR_ENTRY}`, import.meta.url));
-  const child = spawn(process.execPath, [...MONITOR_NODE_FLAGS, entry, ctx.paths.root, ctx.paths.run], {
-    stdio: 'ignore',
-    detached: true,
+  // Started by the helper shell, not forked from this (large) process. Until the shell has exec'd it, its pid is
+  // that shell's, whose command line names the monitor's entry and state directory too: isHealthMonitor holds.
+  const pid = await ctx.spawner.startDetached({
+    command: process.execPath,
+    args: [...MONITOR_NODE_FLAGS, entry, ctx.paths.root, ctx.paths.run],
     // No TLS in it: without NODE_EXTRA_CA_CERTS, Node does not parse that file at its start (~40 ms).
-    env: { ...ctx.env, NODE_EXTRA_CA_CERTS: undefined, TSCOMPOSE_STATE_DIR: ctx.paths.root, TSCOMPOSE_RUN_DIR: ctx.paths.run },
+    env: { NODE_EXTRA_CA_CERTS: '', TSCOMPOSE_STATE_DIR: ctx.paths.root, TSCOMPOSE_RUN_DIR: ctx.paths.run },
   });
-  child.on('error', () => undefined);
-  child.unref();
   // Written under the lock, before the monitor could take it: parallel starts see this one alive and start none.
-  if (child.pid !== undefined) await writeMonitorPid(ctx.paths.run, child.pid);
+  if (pid !== undefined) await writeMonitorPid(ctx.paths.run, pid);
 }
