@@ -141,11 +141,9 @@ export async function spawnLogKeeper(
       env: { NODE_EXTRA_CA_CERTS: '' },
     });
     const end = Date.now() + readyMs;
-    let seen = false; // it may be the helper's shell for a moment, then the keeper
-    while (pid !== undefined && Date.now() < end && !existsSync(readyFile)) {
-      const running = processRunning(pid);
-      if (!running && seen) break; // it ended without being ready
-      seen ||= running;
+    // The pid exists from the helper's fork on (its shell for a moment, then the keeper): once it does not run, the
+    // keeper ended without being ready.
+    while (pid !== undefined && Date.now() < end && !existsSync(readyFile) && processRunning(pid)) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, 5);
         wake = () => {
