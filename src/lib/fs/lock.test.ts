@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { freshDirs } from './__fixtures__/fresh-dirs.js';
 import { CodedError } from '../errors.js';
 import { lockHolder, LockTimeoutError, withLock } from './lock.js';
+import { lockPresent as present } from './__fixtures__/lock-present.js';
 
 const fresh = freshDirs('tsc-lock-');
 
@@ -15,16 +16,6 @@ function deadPid(): number {
   const r = spawnSync('true');
   expect(r.status).toBe(0);
   return r.pid!;
-}
-
-/** Whether the lock is there (a link to a pid does not resolve: existsSync would say false). */
-function present(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('withLock', () => {

@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { appendEvent, nativePaths, recordForDisk, securePrivateDir, StateStore, type ContainerRecord, type NativePaths } from './state.js';
+import { lockPresent as present } from '../../lib/fs/__fixtures__/lock-present.js';
 
 let dir: string;
 let n = 0;
@@ -50,16 +39,6 @@ function record(id: string, name: string, extra: Partial<ContainerRecord> = {}):
     state: { status: 'created', exitCode: 0, restartCount: 0, stoppedByUser: false, generation: 0 },
     ...extra,
   };
-}
-
-/** Whether a lock is there (a link to its holder's pid, which existsSync follows and finds missing). */
-function present(p: string): boolean {
-  try {
-    lstatSync(p);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
