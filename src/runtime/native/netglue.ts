@@ -17,7 +17,7 @@ import { sharedSpawner } from '../../lib/proc/spawner.js';
 
 /** The DNS modules, loaded when a container starts or stops on a network (not for `ps` or a no-op `up`). */
 const dnsModule = () => import('../../lib/dns/index.js');
-/** The resolver is started by the process's small helper shell: a fork of the CLI costs its main thread ~20 ms. */
+/** The resolver is started by the process's small helper shell, not forked from the CLI (lib/proc/spawner.ts). */
 const start: DaemonStarter = (job) => sharedSpawner().startDetached(job);
 import { withLock } from '../../lib/fs/lock.js';
 import {
