@@ -10,11 +10,12 @@
  * (./health-monitor.ts). Both are spawned by path: they are built next to this module. Nothing here waits on a
  * pipe the container could hold.
  */
-import { existsSync, promises as fs, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { TsComposeError } from '../../../errors.js';
+import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import { bootId, processRunning } from '../../../lib/fs/proc.js';
 import type { NativeContext } from '../context.js';
 import { attachNetworks, detachNetworks, usesBridge, type Attached } from '../netglue.js';
@@ -299,14 +300,7 @@ async function createStartWrapper(ctx: NativeContext): Promise<string> {
  */
 async function waitStarted(startLog: string, pidFile: string, conmonPidFile: string): Promise<number> {
   const end = Date.now() + 60_000;
-  let wake: (() => void) | undefined;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(path.dirname(startLog), () => wake?.());
-    watcher.on('error', () => undefined);
-  } catch {
-    watcher = undefined; // polling only
-  }
+  const waiter = new DirWaiter(path.dirname(startLog));
   try {
     for (let i = 1; ; i++) {
       const log = readSmall(startLog);
@@ -323,17 +317,10 @@ async function waitStarted(startLog: string, pidFile: string, conmonPidFile: str
           throw new Error('conmon exited before the container was created');
       }
       if (Date.now() > end) throw new Error('the container did not start within 60 s');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, watcher ? 50 : 10);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await waiter.wait(waiter.watching ? 50 : 10);
     }
   } finally {
-    watcher?.close();
+    waiter.close();
   }
 }
 

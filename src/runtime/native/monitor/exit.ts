@@ -2,9 +2,10 @@
  * The end of a native container's run: waiting for conmon's exit file and recording the exit (shared by the CLI
  * stopping a container and conmon's exit hook, ./exit-hook.ts).
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import { pidAlive, readPidFile } from '../../../lib/fs/proc.js';
 import type { NativeContext } from '../context.js';
 import { detachNetworks, usesBridge } from '../netglue.js';
@@ -94,14 +95,7 @@ export async function waitExitFile(ctx: NativeContext, r: ContainerRecord, timeo
   const end = Date.now() + timeoutMs;
   let delay = 10;
   // Woken by inotify as soon as conmon writes the file (polling alone found it ~50 ms late on average).
-  let wake: (() => void) | undefined;
-  let watcher: FSWatcher | undefined;
-  try {
-    watcher = watch(path.dirname(ctx.state.exitFile(r.id)), () => wake?.());
-    watcher.on('error', () => undefined);
-  } catch {
-    watcher = undefined; // polling only
-  }
+  const waiter = new DirWaiter(path.dirname(ctx.state.exitFile(r.id)));
   // Once the process is gone, conmon writes the file right after reaping it, which under load can take a while:
   // without the file the exit would be recorded as 255 (seen with several `run --rm` at once). So it is waited
   // for (woken by inotify like before) up to 3 s more, then taken as written.
@@ -113,17 +107,10 @@ export async function waitExitFile(ctx: NativeContext, r: ContainerRecord, timeo
       if (goneUntil === undefined && r.state.pid !== undefined && !pidAlive(r.state.pid)) goneUntil = Math.min(end, now + 3000);
       if (goneUntil !== undefined && now >= goneUntil) return true;
       if (now >= end) return false;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, goneUntil === undefined ? delay : Math.min(delay, 20));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = undefined;
+      await waiter.wait(goneUntil === undefined ? delay : Math.min(delay, 20));
       delay = Math.min(delay * 2, 100);
     }
   } finally {
-    watcher?.close();
+    waiter.close();
   }
 }

@@ -9,8 +9,8 @@
  * (./health-monitor.ts) runs one for each registered run. It imports only what a check needs (no NativeContext,
  * whose networks pull in lib/net and lib/dns, no image service): the monitor's process stays small.
  */
-import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
+import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import type { HealthcheckSpec } from '../../runtime.js';
 import type { NativeContext } from '../context.js';
 import { execBuffered } from '../exec.js';
@@ -86,39 +86,6 @@ async function recorded(ctx: HealthContext, id: string, generation: number, sign
   return undefined;
 }
 
-/** Waits `ms`, or less when the container's exit dir changes (its process ended) or `signal` aborts. */
-class Waiter {
-  private wake: (() => void) | undefined;
-  private readonly watcher: FSWatcher | undefined;
-
-  constructor(dir: string, signal: AbortSignal | undefined) {
-    try {
-      this.watcher = watch(dir, () => this.wake?.());
-      this.watcher.on('error', () => undefined);
-    } catch {
-      this.watcher = undefined; // no exits dir (yet): the liveness polls notice the end
-    }
-    signal?.addEventListener('abort', () => this.wake?.(), { once: true });
-  }
-
-  wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
-  }
-
-  close(): void {
-    this.watcher?.close();
-    this.wake?.();
-  }
-}
-
 /**
  * Checks the run `generation` of container `id` on its healthcheck's schedule until the run ends (or `signal`
  * aborts), recording each result and emitting `health_status` events. Resumes from the recorded health (a monitor
@@ -129,7 +96,7 @@ export async function checkRun(ctx: HealthContext, id: string, generation: numbe
   if (!first) return;
   const hc = healthcheckOf(first.spec, await imageRunConfig(native(ctx), first));
   if (!hc) return;
-  const waiter = new Waiter(path.dirname(ctx.state.exitFile(id)), signal);
+  const waiter = new DirWaiter(path.dirname(ctx.state.exitFile(id)), signal);
   try {
     const startedAt = first.state.startedAt ? Date.parse(first.state.startedAt) : NaN;
     await monitor(ctx, id, generation, hc, Number.isNaN(startedAt) ? Date.now() : Math.min(startedAt, Date.now()), waiter, signal);
@@ -144,7 +111,7 @@ async function monitor(
   generation: number,
   hc: HealthcheckSpec,
   started: number,
-  waiter: Waiter,
+  waiter: DirWaiter,
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const cmd = healthCommand(hc.test);

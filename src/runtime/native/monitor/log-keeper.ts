@@ -14,6 +14,7 @@
 import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync, watch, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import { processRunning } from '../../../lib/fs/proc.js';
 import type { Spawner } from '../../../lib/proc/spawner.js';
 import { armLogFiles, prepareNextLogFile } from '../log-files.js';
@@ -125,14 +126,7 @@ export async function spawnLogKeeper(
   rmSync(readyFile, { force: true });
   const argv = [args.file, String(args.maxSize), String(args.maxFile), args.ctl, args.conmonPidFile, args.exitFile, readyFile];
   // Woken by inotify when the keeper makes its ready file (a 5 ms poll besides, and for its end).
-  let wake: (() => void) | undefined;
-  const watcher = (() => {
-    try {
-      return watch(path.dirname(readyFile), () => wake?.()).on('error', () => undefined);
-    } catch {
-      return undefined;
-    }
-  })();
+  const waiter = new DirWaiter(path.dirname(readyFile));
   try {
     // No TLS in it: without NODE_EXTRA_CA_CERTS, Node does not parse that file at its start (~40 ms).
     const pid = await spawner.startDetached({
@@ -143,19 +137,11 @@ export async function spawnLogKeeper(
     const end = Date.now() + readyMs;
     // The pid exists from the helper's fork on (its shell for a moment, then the keeper): once it does not run, the
     // keeper ended without being ready.
-    while (pid !== undefined && Date.now() < end && !existsSync(readyFile) && processRunning(pid)) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 5);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
+    while (pid !== undefined && Date.now() < end && !existsSync(readyFile) && processRunning(pid)) await waiter.wait(5);
     rmSync(readyFile, { force: true });
     return pid;
   } finally {
-    watcher?.close();
+    waiter.close();
   }
 }
 
