@@ -316,6 +316,30 @@ d('native networking (root)', () => {
   });
 });
 
+d('native networking: a removal racing a connect (root)', () => {
+  it("a connect between the removal's check and its teardown makes the removal refuse, not delete the bridge under it", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tsc-netr-'));
+    const nets = new NativeNetworks({ stateDir: dir });
+    const key = `tscr${tag}`;
+    const id = `race${tag}`;
+    try {
+      await nets.createNetwork({ key });
+      // Queued in this order on the state lock: the removal's endpoint check, the connect's record, then the
+      // removal's teardown (queued only once its check is done), while the connect attaches its veth.
+      const removal = nets.removeNetwork(key);
+      const connected = nets.connect({ network: key, endpointId: id });
+      await expect(removal).rejects.toThrow(/active endpoints/);
+      const ep = await connected;
+      expect(existsSync(`/sys/class/net/${ep.hostVeth}`)).toBe(true);
+      expect(Object.keys((await nets.read()).networks[key]?.endpoints ?? {})).toEqual([id]);
+    } finally {
+      await nets.removeNetwork(key, { force: true });
+      await nets.releaseNetns(netnsName(id)).catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 d('native networking costs (root)', () => {
   it('measures create / attach / teardown (medians of 5)', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tsc-netb-'));

@@ -13,7 +13,7 @@ import { planNetwork, readHostUsage, type IpamConfig, type IpamNetwork, type Use
 import { planIpv6 } from './ipv6.js';
 import { ensureLinkNetwork, isLinkDriver, parseLinkOptions, planLinkNetwork, removeLinkNetwork, type LinkDriver } from './macvlan.js';
 import { disconnect, releaseNetns } from './endpoint-connect.js';
-import { firewallOf, HOST_SUBNET_LOCK, type NetState, type NetStateStore, type NetworkRecord } from './network-state.js';
+import { firewallOf, HOST_SUBNET_LOCK, type EndpointRecord, type NetState, type NetStateStore, type NetworkRecord } from './network-state.js';
 import { userSubnetsOf } from './static-address.js';
 
 export interface CreateNetworkRequest {
@@ -185,10 +185,16 @@ async function planRecord(
  * `force` (then they are detached first). A network unknown to the state is still cleaned by its key.
  */
 export async function removeNetwork(store: NetStateStore, key: string, opts: { force?: boolean } = {}): Promise<void> {
+  const busy = (eps: readonly EndpointRecord[]): NetworkError =>
+    new NetworkError(`network ${key} has active endpoints: ${eps.map((e) => e.endpointId).join(', ')}`);
   const eps = await store.locked(async (state) => Object.values(state.networks[key]?.endpoints ?? {}));
-  if (eps.length && !opts.force) throw new NetworkError(`network ${key} has active endpoints: ${eps.map((e) => e.endpointId).join(', ')}`);
+  if (eps.length && !opts.force) throw busy(eps);
   for (const e of eps) await disconnect(store, key, e.endpointId);
   await store.locked(async (state, save) => {
+    // A connect between the two locked sections (it records its endpoint, then attaches its veth to the bridge
+    // outside the lock): refused as above, not torn down under it.
+    const joined = Object.values(state.networks[key]?.endpoints ?? {});
+    if (joined.length && !opts.force) throw busy(joined);
     const bridge = state.networks[key]?.bridge ?? bridgeName(key);
     // Not ready while it comes down: a kill during the teardown leaves a record others know to complete or remove.
     const rec = state.networks[key];
