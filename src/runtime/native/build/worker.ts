@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { pidAlive } from '../../../lib/fs/proc.js';
 import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
 import type { BuildWorker, RunRequest } from '../../../lib/build/solver/types.js';
-import type { NetState } from '../../../lib/net/index.js';
+import type { EndpointRecord, NetState } from '../../../lib/net/index.js';
 import type { NativeContext } from '../context.js';
 import { refreshDns } from '../netglue.js';
 import { cgroupsPathFor } from '../oci/cgroups.js';
@@ -69,15 +69,26 @@ export class NativeBuildWorker implements BuildWorker {
     const free = this.idle.pop();
     if (free) return free;
     const nets = this.ctx.networks;
-    const state = await this.releaseStale();
-    // Not recorded, or not (or no longer) whole: a build killed while making or removing the bridge left the record.
-    const net = state.networks[this.networkKey];
-    if (!net || net.ready !== true || !existsSync(`/sys/class/net/${net.bridge}`)) {
-      await nets.createNetwork({ key: this.networkKey, name: this.networkKey, labels: { 'io.tscompose.build': 'true' } });
-    }
     // random first: the network namespace is named after the id's first 12 characters; the pid after `b`
     const id = `${randomBytes(4).toString('hex')}b${process.pid}`;
-    const ep = await nets.connect({ network: this.networkKey, endpointId: id, aliases: [], owner: 'build' });
+    let state = await this.releaseStale();
+    let ep: EndpointRecord;
+    for (let attempt = 1; ; attempt++) {
+      // Not recorded, or not (or no longer) whole: a build killed while making or removing the bridge left the record.
+      const net = state.networks[this.networkKey];
+      if (!net || net.ready !== true || !existsSync(`/sys/class/net/${net.bridge}`)) {
+        await nets.createNetwork({ key: this.networkKey, name: this.networkKey, labels: { 'io.tscompose.build': 'true' } });
+      }
+      try {
+        ep = await nets.connect({ network: this.networkKey, endpointId: id, aliases: [], owner: 'build' });
+        break;
+      } catch (e) {
+        // Another build's end removed the unused bridge between the check above and the connect (a compose file's
+        // images build at once): made again. Any other failure stands.
+        state = await nets.read();
+        if (attempt >= 3 || state.networks[this.networkKey]?.ready === true) throw e;
+      }
+    }
     const host = parseResolvConf(await readFile('/etc/resolv.conf', 'utf8').catch(() => '')).nameservers.filter((ns) => !isLoopback(ns));
     let nameservers = host;
     if (host.length === 0) {
