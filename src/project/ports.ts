@@ -5,7 +5,7 @@
  * nat.ParsePortSpec): a container range expands to one entry per port; a host range of the same length maps
  * pairwise; a host range onto ONE container port stays a range, meaning "one free port of it" (Docker picks it).
  */
-import { isIP } from 'node:net';
+import { isIP } from '../lib/ip-literal.js';
 import { ConfigError } from '../errors.js';
 import type { ServicePortConfig } from './types.js';
 

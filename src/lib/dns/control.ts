@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, promises as fs } from 'node:fs';
-import { isIP } from 'node:net';
+import { isIP } from '../ip-literal.js';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readJson, sweepAtomicTemps, writeJsonAtomic } from '../fs/atomic.js';

@@ -9,7 +9,7 @@
  * at once. Unknown names (and every query the records cannot answer) are forwarded to the visible networks'
  * upstream servers.
  */
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from '../ip-literal.js';
 import type { Answer, DecodedPacket, Packet, Question } from 'dns-packet';
 
 /** One container's records on one network. */

@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type * as DnsPacket from 'dns-packet';
 import type { DecodedPacket, Packet } from 'dns-packet';
+import { isIPv6 } from '../ip-literal.js';
 import { type DnsStatusFile, dnsPaths, isResolver, networkFromFileName } from './paths.js';
 import { type DnsIndex, type DnsNetwork, RCODE, buildIndex, decide, listenKey, parseUpstream, rawErrorResponse, truncateForUdp } from './records.js';
 
@@ -78,7 +79,7 @@ function maxUdpSize(q: DecodedPacket): number {
 function forwardUdp(raw: Buffer, upstream: string): Promise<Buffer | undefined> {
   const { host, port } = parseUpstream(upstream);
   return new Promise((resolve) => {
-    const s = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    const s = dgram.createSocket(isIPv6(host) ? 'udp6' : 'udp4');
     const done = (v: Buffer | undefined) => {
       clearTimeout(timer);
       s.removeAllListeners('message');
@@ -196,7 +197,7 @@ export class Resolver {
   }
 
   private async listen(ip: string, port: number): Promise<Listener> {
-    const udp = dgram.createSocket({ type: net.isIPv6(ip) ? 'udp6' : 'udp4' });
+    const udp = dgram.createSocket({ type: isIPv6(ip) ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind({ address: ip, port, exclusive: true }, () => {

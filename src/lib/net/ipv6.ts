@@ -6,7 +6,7 @@
  * never collides; a static `ipv6_address` is checked against the others.
  */
 import { createHash } from 'node:crypto';
-import { isIPv6 } from 'node:net';
+import { isIPv6 } from '../ip-literal.js';
 import { mustCidr, mustIPv4 } from './cidr.js';
 import { IpamError, StaticAddressError } from './errors.js';
 import type { IpamConfig } from './ipam.js';
