@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { buildProgram } from './program.js';
 import { checkTerminalSettings, createOutput } from './output.js';
+import { traced } from '../util/trace.js';
 
 /**
  * A reader that went away (`tscompose logs | head`): stop quietly, as docker compose does, instead of an unhandled
@@ -46,7 +47,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram(makeContext);
   program.exitOverride();
   try {
-    await program.parseAsync(argv as string[], { from: 'user' });
+    await traced('cli.command', () => program.parseAsync(argv as string[], { from: 'user' }));
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;

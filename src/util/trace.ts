@@ -32,7 +32,11 @@ export function createTracer(file: string | undefined): Tracer {
   const span = (name: string, ms: number): void => {
     if (!lines) {
       lines = [];
-      process.once('exit', flush);
+      process.once('exit', () => {
+        // The moment the process ends, as a span from its start (what a timeline's last step leaves before it).
+        span('process.exit', performance.now());
+        flush();
+      });
     }
     const r = (n: number): number => Math.round(n * 1000) / 1000;
     lines.push(JSON.stringify({ pid: process.pid, span: name, ms: r(ms), at: r(performance.now() - ms) }));
