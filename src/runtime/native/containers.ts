@@ -31,7 +31,7 @@ import { finalizeExit, waitExitFile } from './monitor/exit.js';
 import { eventAttributes, imageRunConfig, liveStatus } from './monitor/record.js';
 import { reviveHealthMonitor } from './monitor/health-launch.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
-import { containerNetnsPath, detachNetworks, usesBridge } from './netglue.js';
+import { containerNetnsPath, detachNetworksDeferred, usesBridge } from './netglue.js';
 import { detectCgroupMode, hierarchyRoots, removeEmptyCgroupDirs } from './oci/cgroups.js';
 import { createdCgroupParentDirs } from './cgroup-parent.js';
 import { refreshJoins } from './container-joins.js';
@@ -331,8 +331,12 @@ export class ContainerService {
     // The OCI runtime keeps its state in <root>/<id>: no process to spawn when the exit was already recorded.
     if (existsSync(path.join(ctx.oci.root, id))) await traced('native.remove.oci-delete', () => ctx.oci.delete(id, true).catch(() => undefined));
     const rec = await ctx.state.read(id);
-    // Normally released when its run ended; a crash (kill -9 while starting) may have left some: cheap when none.
-    if (rec && usesBridge(rec)) await traced('native.remove.detach', () => detachNetworks(ctx.paths, rec).catch(() => undefined));
+    // Released in the network state before anything of the container goes (so a kill from here on leaves no endpoint
+    // without its container); the kernel destroys the host veths meanwhile, waited for at the end.
+    const { linksGone } =
+      rec && usesBridge(rec)
+        ? await traced('native.remove.detach', () => detachNetworksDeferred(ctx.paths, rec).catch(() => ({ linksGone: Promise.resolve() })))
+        : { linksGone: Promise.resolve() };
     // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
     await traced('native.remove.conmon-wait', async () => {
       for (let i = 0; i < 400 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(5);
@@ -364,6 +368,7 @@ export class ContainerService {
       ));
     if (gone) await Promise.all(rest.map((root) => fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined)));
     removeEmptyCgroupDirs(parentDirs);
+    await traced('native.remove.links-gone', () => linksGone.catch(() => undefined));
   }
 
   async remove(idOrName: string, options: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined } = {}): Promise<void> {

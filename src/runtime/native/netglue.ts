@@ -380,13 +380,24 @@ async function writeEtc(
 
 /** Releases a stopped container's endpoints (veths, netns, addresses, port rules) and its DNS names. */
 export async function detachNetworks(paths: NativePaths, r: ContainerRecord): Promise<void> {
+  await (
+    await detachNetworksDeferred(paths, r)
+  ).linksGone;
+}
+
+/**
+ * detachNetworks, resolving once the endpoints are released in the network state and their deletion asked for;
+ * `linksGone` settles once the kernel has destroyed the host veths (~70 ms after), so that a removal does its
+ * other steps meanwhile.
+ */
+export async function detachNetworksDeferred(paths: NativePaths, r: ContainerRecord): Promise<{ linksGone: Promise<void> }> {
   const nets = networksOf(paths);
   const before = await nets.read();
-  if (!Object.values(before.networks).some((n) => n.endpoints[r.id]) && !existsSync(containerNetnsPath(r.id))) return;
+  if (!Object.values(before.networks).some((n) => n.endpoints[r.id]) && !existsSync(containerNetnsPath(r.id)))
+    return { linksGone: Promise.resolve() };
   let release = releasers.get(paths.root);
   if (!release) releasers.set(paths.root, (release = coalescing((ids: string[]) => releaseMany(paths, ids))));
-  const { linksGone } = await release(r.id);
-  await linksGone;
+  return release(r.id);
 }
 
 /**
@@ -397,7 +408,9 @@ export async function detachNetworks(paths: NativePaths, r: ContainerRecord): Pr
 const releasers = new Map<string, (id: string) => Promise<{ linksGone: Promise<void> }>>();
 
 async function releaseMany(paths: NativePaths, ids: readonly string[]): Promise<{ linksGone: Promise<void> }> {
-  const { keys, linksGone } = await networksOf(paths).releaseContainersDeferred(ids.map((endpointId) => ({ endpointId })));
-  await refreshDns(paths, keys, { wait: false });
+  const { keys, linksGone } = await traced('native.release.endpoints', () =>
+    networksOf(paths).releaseContainersDeferred(ids.map((endpointId) => ({ endpointId }))),
+  );
+  await traced('native.release.dns', () => refreshDns(paths, keys, { wait: false }));
   return { linksGone };
 }
