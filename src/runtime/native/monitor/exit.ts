@@ -63,6 +63,8 @@ export async function finalizeExit(
     delete next.state.pid;
     delete next.state.endpoints;
     delete next.state.publishedPorts;
+    // The user stopped it (stop, kill, down): the stopping file says so until the next start.
+    if (existsSync(ctx.state.stoppingFile(id))) next.state.stoppedByUser = true;
     if (opts.removing) {
       // Removed right after (the stop of a `down`): what the removal would write under this lock, written now.
       next.state.stoppedByUser = true;
