@@ -171,7 +171,7 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
  * first start to report.
  */
 export function prewarmDns(paths: NativePaths, key: string): void {
-  void (async () => {
+  void traced('native.network.prewarm-dns', async () => {
     const { dnsSetNetwork, networkFileName, upstreamsFromResolvConf } = await dnsModule();
     await withLock(path.join(paths.locks, 'dns'), async () => {
       const net = (await networksOf(paths).read()).networks[key];
@@ -180,7 +180,7 @@ export function prewarmDns(paths: NativePaths, key: string): void {
       const upstreams = net.internal ? [] : upstreamsFromResolvConf(readFileSync('/etc/resolv.conf', 'utf8'));
       await dnsSetNetwork(dnsDir(paths), { network: key, gateway: net.gateway, upstreams, entries: [] }, { noWait: true, start });
     });
-  })().catch(() => undefined);
+  }).catch(() => undefined);
 }
 
 function entriesOf(eps: readonly EndpointRecord[]): DnsEntry[] {
