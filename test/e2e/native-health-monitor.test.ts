@@ -41,7 +41,7 @@ function monitors(): { pid: number; rssKb: number }[] {
   const out = spawnSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' }).stdout;
   const all = out
     .split('\n')
-    .filter((l) => l.includes('health-monitor.js') && l.includes(paths.root))
+    .filter((l) => /health-monitor\.c?js /.test(l) && l.includes(paths.root))
     .map((l) => {
       const [pid, ppid, rss] = l.trim().split(/\s+/);
       return { pid: Number(pid), ppid: Number(ppid), rssKb: Number(rss) };

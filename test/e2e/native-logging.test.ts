@@ -51,14 +51,14 @@ function logFilesOf(p: NativeProject): number[] {
   return [...sizes.values()];
 }
 
-/** The log keepers of this suite's containers (processes running log-keeper.js on a log under its state directory). */
+/** The log keepers of this suite's containers (processes running log-keeper.js, or its bundle, on a log under its state directory). */
 function keepers(): number[] {
   return readdirSync('/proc')
     .filter((f) => /^\d+$/.test(f))
     .filter((f) => {
       try {
         const argv = readFileSync(`/proc/${f}/cmdline`, 'utf8').split('\0');
-        return argv.some((a) => a.endsWith('log-keeper.js')) && argv.some((a) => a.startsWith(suite.stateDir));
+        return argv.some((a) => /log-keeper\.c?js$/.test(a)) && argv.some((a) => a.startsWith(suite.stateDir));
       } catch {
         return false;
       }

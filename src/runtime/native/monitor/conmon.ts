@@ -13,7 +13,6 @@
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { TsComposeError } from '../../../errors.js';
 import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import { bootId, processRunning } from '../../../lib/fs/proc.js';
@@ -29,10 +28,7 @@ import { imageRunConfig } from './record.js';
 import { pendingStdinFifo } from '../pending-stdin.js';
 import { armLogFiles, keepsRotatedFiles, logPolicy } from '../log-files.js';
 import { spawnLogKeeper } from './log-keeper.js';
-
-function here(file: string): string {
-  return fileURLToPath(new URL(file, import.meta.url));
-}
+import { helperEntry } from './helper-entry.js';
 
 async function ociLogMessage(file: string): Promise<string> {
   const text = await fs.readFile(file, 'utf8').catch(() => '');
@@ -104,7 +100,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   // conmon never closes it when an attached client leaves (Docker never closes a TTY container's stdin either).
   const tty = r.spec.tty === true;
   const stdinFifo = r.spec.openStdin && !tty ? pendingStdinFifo(id) : undefined;
-  const hook = here('./exit-hook.js');
+  const hook = helperEntry('exit-hook', import.meta.url);
   const startLog = path.join(run, 'start.log');
   await fs.rm(startLog, { force: true });
   const args = [

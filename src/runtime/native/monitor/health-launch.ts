@@ -4,7 +4,7 @@
  * (./health-monitor.ts) runs, starting it (detached, so health is checked after the CLI exited) when none is alive —
  * also after a `kill -9` of the monitor, which then takes up every registered run again.
  */
-import { fileURLToPath } from 'node:url';
+import { helperEntry } from './helper-entry.js';
 import type { NativeContext } from '../context.js';
 import { livingMonitor, MONITOR_ENTRY, registeredRuns, registerRun, withHealthLock, writeMonitorPid } from './health-registry.js';
 
@@ -35,7 +35,7 @@ const MONITOR_NODE_FLAGS = ['--max-semi-space-size=1'];
 
 async function startMonitorLocked(ctx: NativeContext): Promise<void> {
   if ((await livingMonitor(ctx.paths.run, ctx.paths.root)) !== undefined) return;
-  const entry = fileURLToPath(new URL(`./${MONITOR_ENTRY}`, import.meta.url));
+  const entry = helperEntry(MONITOR_ENTRY, import.meta.url);
   // Started by the helper shell, not forked from this (large) process. Until the shell has exec'd it, its pid is
   // that shell's, whose command line names the monitor's entry and state directory too: isHealthMonitor holds.
   const pid = await ctx.spawner.startDetached({

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { withLock } from '../../../lib/fs/lock.js';
 import { pidAlive } from '../../../lib/fs/proc.js';
+import { isHelperEntry } from './helper-entry.js';
 
 /** A run to check: the container, its generation (the start it was made for) and the OCI runtime running it. */
 export interface HealthRun {
@@ -26,7 +27,7 @@ export interface HealthRun {
 }
 
 /** The name of the monitor's entry module; its processes are recognized by it and the state directory in their args. */
-export const MONITOR_ENTRY = 'health-monitor.js';
+export const MONITOR_ENTRY = 'health-monitor';
 
 export function healthDir(run: string): string {
   return path.join(run, 'health');
@@ -91,7 +92,7 @@ export function isHealthMonitor(pid: number, root: string): boolean {
   } catch {
     return false;
   }
-  return args.some((a) => a.endsWith(`/${MONITOR_ENTRY}`)) && args.includes(root);
+  return args.some((a) => isHelperEntry(a, MONITOR_ENTRY)) && args.includes(root);
 }
 
 /** The pid of the state directory's live health monitor, if it has one. */

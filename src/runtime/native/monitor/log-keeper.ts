@@ -13,7 +13,7 @@
  */
 import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync, watch, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { helperEntry, isHelperEntry } from './helper-entry.js';
 import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import { processRunning } from '../../../lib/fs/proc.js';
 import type { Spawner } from '../../../lib/proc/spawner.js';
@@ -121,7 +121,7 @@ export async function spawnLogKeeper(
   args: { file: string; maxSize: number; maxFile: number; ctl: string; conmonPidFile: string; exitFile: string },
   readyMs = 3000,
 ): Promise<number | undefined> {
-  const entry = fileURLToPath(new URL('./log-keeper.js', import.meta.url));
+  const entry = helperEntry('log-keeper', import.meta.url);
   const readyFile = path.join(path.dirname(args.file), 'log-keeper.ready');
   rmSync(readyFile, { force: true });
   const argv = [args.file, String(args.maxSize), String(args.maxFile), args.ctl, args.conmonPidFile, args.exitFile, readyFile];
@@ -184,4 +184,5 @@ function main(argv: string[]): void {
   });
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) main(process.argv.slice(2));
+// Run as a program: this module, or its bundle (./helper-entry.ts).
+if (process.argv[1] !== undefined && isHelperEntry(process.argv[1], 'log-keeper')) main(process.argv.slice(2));
