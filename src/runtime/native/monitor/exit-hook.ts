@@ -6,6 +6,7 @@
  *
  *   node exit-hook.js <state dir> <run dir> <container id> <generation>
  */
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeContext } from '../context.js';
 import { appendEvent } from '../state.js';
@@ -24,9 +25,10 @@ async function main(argv: string[]): Promise<void> {
   await sleep(restartDelayMs(rec));
   let restarted = false;
   await ctx.state.update(id, async (r) => {
-    const decision = afterBackOff(r, generation);
+    const stopping = existsSync(ctx.state.stoppingFile(id));
+    const decision = afterBackOff(r, generation, stopping);
     if (decision === 'leave') return undefined;
-    if (decision === 'settle') return { ...r, state: { ...r.state, status: 'exited' } };
+    if (decision === 'settle') return { ...r, state: { ...r.state, status: 'exited', ...(stopping ? { stoppedByUser: true } : {}) } };
     // The containers whose namespaces it joins may have new processes (loaded only for such a container).
     const s = r.spec;
     if (s.ipcMode === 'shareable' || [s.networkMode, s.pidMode, s.ipcMode, s.utsMode].some((m) => m?.startsWith('container:')))

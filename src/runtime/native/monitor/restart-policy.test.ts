@@ -92,6 +92,9 @@ describe('afterBackOff', () => {
 
   test('a user stop during the back-off: a restarting container settles to exited, an exited one stays', () => {
     expect(afterBackOff(record('always', { status: 'restarting', stoppedByUser: true }), 1)).toBe('settle');
+    // A stop that began during the back-off has written only its stopping file so far.
+    expect(afterBackOff(record('always', { status: 'restarting' }), 1, true)).toBe('settle');
+    expect(afterBackOff(record('unless-stopped', { status: 'exited' }), 1, true)).toBe('leave');
     expect(afterBackOff(record('always', { status: 'exited', stoppedByUser: true }), 1)).toBe('leave');
     expect(afterBackOff(record('on-failure:1', { status: 'restarting', exitCode: 1, restartCount: 1 }), 1)).toBe('settle');
   });

@@ -27,9 +27,11 @@ export function restartDelayMs(r: ContainerRecord): number {
  * What the exit hook does with the record of run `generation` once the back-off is over (re-checked under the
  * record's lock: a stop, rm or another start may have happened meanwhile): `restart` it; `settle` a `restarting`
  * container the policy no longer restarts (a user stopped it) to `exited`; or `leave` the record alone.
+ * `stopping`: the container's stopping file is there. A user's stop writes only that file before its signal (the
+ * record takes it when the exit is recorded), so a stop that began during the back-off counts as the user's word.
  */
-export function afterBackOff(r: ContainerRecord, generation: number): 'restart' | 'settle' | 'leave' {
+export function afterBackOff(r: ContainerRecord, generation: number, stopping = false): 'restart' | 'settle' | 'leave' {
   if (r.state.generation !== generation || (r.state.status !== 'exited' && r.state.status !== 'restarting')) return 'leave';
-  if (!shouldRestart(r)) return r.state.status === 'restarting' ? 'settle' : 'leave';
+  if (stopping || !shouldRestart(r)) return r.state.status === 'restarting' ? 'settle' : 'leave';
   return 'restart';
 }
