@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import * as net from 'node:net';
 import { isIP, isIPv4, isIPv6 } from './ip-literal.js';
 

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -6,7 +7,9 @@ import { helperEntry, isHelperEntry } from './helper-entry.js';
 
 describe('helper entries', () => {
   let dir: string;
-  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'tsc-helper-entry-'))));
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'tsc-helper-entry-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const moduleUrl = (): string => pathToFileURL(path.join(dir, 'launcher.js')).href;
 
