@@ -10,7 +10,7 @@
  * (./health-monitor.ts). Both are spawned by path: they are built next to this module. Nothing here waits on a
  * pipe the container could hold.
  */
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsComposeError } from '../../../errors.js';
@@ -43,11 +43,11 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const id = r.id;
   const dir = ctx.state.containerDir(id);
   const run = path.join(ctx.paths.run, id.slice(0, 12));
-  await Promise.all([
-    fs.mkdir(run, { recursive: true }),
-    fs.mkdir(path.join(ctx.paths.run, 'sock'), { recursive: true }), // conmon exits silently without it
-    fs.mkdir(path.join(dir, 'exits'), { recursive: true }),
-  ]);
+  // The small steps of a start are synchronous, as the records' reads: each through the thread pool waited behind
+  // the other containers' work, in a row, on the path of every `depends_on` level.
+  mkdirSync(run, { recursive: true });
+  mkdirSync(path.join(ctx.paths.run, 'sock'), { recursive: true }); // conmon exits silently without it
+  mkdirSync(path.join(dir, 'exits'), { recursive: true });
   // A previous run's runtime state (<root>/<id>) must go before `create` (a fresh container has none). It may
   // even run: a CLI killed between starting it and recording that. Its conmon then writes an exit file: wait for
   // that conmon to be gone before clearing the exit file of the new run.
@@ -56,10 +56,10 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     await ctx.oci.delete(id, true).catch(() => undefined);
     for (let i = 0; i < 100 && oldConmon > 0 && processRunning(oldConmon); i++) await sleep(20);
   }
-  await fs.rm(ctx.state.exitFile(id), { force: true });
-  await fs.rm(ctx.state.stoppingFile(id), { force: true });
+  rmSync(ctx.state.exitFile(id), { force: true });
+  rmSync(ctx.state.stoppingFile(id), { force: true });
   const ociLog = path.join(run, 'oci.log');
-  await fs.rm(ociLog, { force: true });
+  rmSync(ociLog, { force: true });
   const generation = r.state.generation + 1;
   // Bridge networks: the netns, veths, addresses, port rules and DNS names of this run (released when it ends).
   let attached: Attached | undefined;
@@ -102,7 +102,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
   const stdinFifo = r.spec.openStdin && !tty ? pendingStdinFifo(id) : undefined;
   const hook = helperEntry('exit-hook', import.meta.url);
   const startLog = path.join(run, 'start.log');
-  await fs.rm(startLog, { force: true });
+  rmSync(startLog, { force: true });
   const args = [
     '--api-version',
     '1',
@@ -208,12 +208,12 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
   }
   // The first container of a seccomp profile leaves the filter crun compiled for the next ones (oci/seccomp-cache.ts).
-  const key = ctx.oci.name === 'crun' ? await fs.readFile(path.join(dir, 'seccomp.key'), 'utf8').catch(() => undefined) : undefined;
+  const key = ctx.oci.name === 'crun' ? readSmall(path.join(dir, 'seccomp.key')) || undefined : undefined;
   if (key) {
     await rememberFilter(seccompCacheDir(ctx), key, ctx.oci.root, id).catch(() => undefined);
     await fs.rm(path.join(dir, 'seccomp.key'), { force: true });
   }
-  const conmonPid = Number(await fs.readFile(path.join(run, 'conmon.pid'), 'utf8').catch(() => '0')) || undefined;
+  const conmonPid = Number(readSmall(path.join(run, 'conmon.pid')).trim()) || undefined;
   const next: ContainerRecord = {
     ...r,
     state: {
