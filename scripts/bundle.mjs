@@ -106,7 +106,7 @@ if (at >= 0) {
 // file next to its compiled entry: Node starts one file in about half the time it loads the modules one by one
 // (resolver ~75 → ~45 ms with dns-packet in it, exit hook ~85 → ~50, health monitor ~75 → ~40, log keeper
 // ~45 → ~28), and the first container start on a new network waits for the resolver. Their launchers run the
-// bundle when it is there (lib/dns/control.ts, runtime/native/monitor/helper-entry.ts).
+// bundle when it is there (src/lib/helper-entry.ts).
 const helpers = [
   ['dist/lib/dns/resolver', ['dns-packet']],
   ['dist/runtime/native/monitor/exit-hook', []],

@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, promises as fs } from 'node:fs';
 import { isIP } from '../ip-literal.js';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readJson, sweepAtomicTemps, writeJsonAtomic } from '../fs/atomic.js';
+import { helperEntry } from '../helper-entry.js';
 import { withLock } from '../fs/lock.js';
 import { processRunning } from '../fs/proc.js';
 import { DnsConfigError, DnsResolverError } from './errors.js';
@@ -87,9 +87,7 @@ async function runningPid(p: ReturnType<typeof dnsPaths>): Promise<number | unde
 }
 
 function resolverEntry(opts: DnsOptions): string {
-  // The bundled resolver (scripts/bundle.mjs) when built: it starts in about half the time of its modules.
-  const bundled = fileURLToPath(new URL('./resolver.cjs', import.meta.url));
-  const entry = opts.entry ?? (existsSync(bundled) ? bundled : fileURLToPath(new URL('./resolver.js', import.meta.url)));
+  const entry = opts.entry ?? helperEntry('resolver', import.meta.url);
   if (!existsSync(entry))
     throw new DnsResolverError(`dns: resolver entry ${entry} not found (not built?)`, { hint: 'build tscompose (npm run build)' });
   return entry;

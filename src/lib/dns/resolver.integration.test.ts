@@ -40,7 +40,7 @@ function buildResolver(out: string): void {
     readdirSync(path.join(src, dir))
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
       .map((f) => `${dir}/${f}`);
-  const files = ['errors.ts', 'ip-literal.ts', ...sources('fs'), ...sources('dns')];
+  const files = ['errors.ts', 'ip-literal.ts', 'helper-entry.ts', ...sources('fs'), ...sources('dns')];
   for (const f of files) {
     const r = transformFileSync(path.join(src, f), { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } });
     writeFileSync(path.join(out, f.replace(/\.ts$/, '.js')), r.code);

@@ -28,7 +28,7 @@ import { imageRunConfig } from './record.js';
 import { pendingStdinFifo } from '../pending-stdin.js';
 import { armLogFiles, keepsRotatedFiles, logPolicy } from '../log-files.js';
 import { spawnLogKeeper } from './log-keeper.js';
-import { helperEntry } from './helper-entry.js';
+import { helperEntry } from '../../../lib/helper-entry.js';
 
 async function ociLogMessage(file: string): Promise<string> {
   const text = await fs.readFile(file, 'utf8').catch(() => '');

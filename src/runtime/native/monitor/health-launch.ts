@@ -4,7 +4,7 @@
  * (./health-monitor.ts) runs, starting it (detached, so health is checked after the CLI exited) when none is alive —
  * also after a `kill -9` of the monitor, which then takes up every registered run again.
  */
-import { helperEntry } from './helper-entry.js';
+import { helperEntry } from '../../../lib/helper-entry.js';
 import type { NativeContext } from '../context.js';
 import { livingMonitor, MONITOR_ENTRY, registeredRuns, registerRun, withHealthLock, writeMonitorPid } from './health-registry.js';
 

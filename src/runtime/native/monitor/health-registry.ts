@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { withLock } from '../../../lib/fs/lock.js';
 import { pidAlive } from '../../../lib/fs/proc.js';
-import { isHelperEntry } from './helper-entry.js';
+import { isHelperEntry } from '../../../lib/helper-entry.js';
 
 /** A run to check: the container, its generation (the start it was made for) and the OCI runtime running it. */
 export interface HealthRun {

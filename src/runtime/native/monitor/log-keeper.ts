@@ -13,7 +13,7 @@
  */
 import { closeSync, constants, existsSync, openSync, readFileSync, rmSync, statSync, watch, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import { helperEntry, isHelperEntry } from './helper-entry.js';
+import { helperEntry, isHelperEntry } from '../../../lib/helper-entry.js';
 import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import { processRunning } from '../../../lib/fs/proc.js';
 import type { Spawner } from '../../../lib/proc/spawner.js';
@@ -184,5 +184,5 @@ function main(argv: string[]): void {
   });
 }
 
-// Run as a program: this module, or its bundle (./helper-entry.ts).
+// Run as a program: this module, or its bundle (lib/helper-entry.ts).
 if (process.argv[1] !== undefined && isHelperEntry(process.argv[1], 'log-keeper')) main(process.argv.slice(2));

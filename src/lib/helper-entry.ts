@@ -1,8 +1,8 @@
 /**
- * Where a helper process's entry is (the exit hook, the log keeper, the health monitor): its one-file bundle
- * (`NAME.cjs`, made by scripts/bundle.mjs next to the compiled `NAME.js`) when built, else the module itself. Node
- * starts a bundle in about half the time it takes to load the modules one by one (exit hook ~85 → ~50 ms, health
- * monitor ~75 → ~40 ms, log keeper ~45 → ~28 ms here), and one of them starts with many containers.
+ * Where a helper process's entry is (the DNS resolver, the exit hook, the log keeper, the health monitor): its
+ * one-file bundle (`NAME.cjs`, made by scripts/bundle.mjs next to the compiled `NAME.js`) when built, else the
+ * module itself. Node starts a bundle in about half the time it takes to load the modules one by one (resolver
+ * ~75 → ~45 ms, exit hook ~85 → ~50 ms, health monitor ~75 → ~40 ms, log keeper ~45 → ~28 ms here).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
