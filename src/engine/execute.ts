@@ -52,6 +52,8 @@ export async function runOperation(runtime: Runtime, op: Operation, signal?: Abo
     case 'CreateContainer':
       await runtime.createContainer(op.spec, o);
       return;
+    case 'PrepareStart':
+      return runtime.prepareStart?.(op.container, o);
     case 'StartContainer':
       return runtime.startContainer(op.container, o);
     case 'StopContainer':
@@ -107,5 +109,8 @@ export async function execute(runtime: Runtime, plan: Plan, options: ExecuteOpti
   } catch (error) {
     for (const n of plan.nodes) if (!finished.has(n.id) && !failed.has(n.id)) emit({ type: 'skipped', node: n });
     throw error;
+  } finally {
+    // Prepared starts whose start did not come (a failure, Ctrl-C) are released, not left holding their resources.
+    if (runtime.discardPreparedStarts && plan.nodes.some((n) => n.op.type === 'PrepareStart')) await runtime.discardPreparedStarts();
   }
 }

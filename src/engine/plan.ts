@@ -17,6 +17,11 @@ export type Operation =
   | { readonly type: 'CreateVolume'; readonly spec: VolumeSpec }
   | { readonly type: 'RemoveVolume'; readonly volume: string }
   | { readonly type: 'CreateContainer'; readonly service: string; readonly number: number; readonly spec: ContainerSpec }
+  /**
+   * Ahead of its StartContainer, while its dependencies start: what of the start needs nothing of them
+   * (Runtime.prepareStart). `container` as StartContainer's.
+   */
+  | { readonly type: 'PrepareStart'; readonly container: string }
   /** `container` is an id (existing containers) or a name (containers created by this plan). */
   | { readonly type: 'StartContainer'; readonly container: string }
   | { readonly type: 'StopContainer'; readonly container: string; readonly timeoutSeconds?: number; readonly removing?: true }

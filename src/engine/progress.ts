@@ -18,6 +18,7 @@ const VERBS: Record<Operation['type'], readonly [string, string] | undefined> = 
   CreateVolume: ['Creating', 'Created'],
   RemoveVolume: ['Removing', 'Removed'],
   CreateContainer: ['Creating', 'Created'],
+  PrepareStart: undefined, // part of the start, reported as its StartContainer
   StartContainer: ['Starting', 'Started'],
   StopContainer: ['Stopping', 'Stopped'],
   RestartContainer: ['Restarting', 'Restarted'],

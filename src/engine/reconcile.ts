@@ -65,6 +65,11 @@ export interface ReconcileOptions {
   readonly origin?: ProjectOrigin | undefined;
   /** Services known but not enabled (profiles): their containers are not orphans. */
   readonly disabledServices?: readonly string[] | undefined;
+  /**
+   * The runtime can prepare a start (Runtime.prepareStart): a container whose start waits for dependencies gets a
+   * PrepareStart that does the rest of its start meanwhile, when nothing of it needs them (see `preparable`).
+   */
+  readonly prepareStarts?: boolean | undefined;
 }
 
 const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -237,15 +242,7 @@ class Reconciler {
       if (cause !== undefined) this.planRecreate(ctx, c, cause);
       else if (this.options.noStart) continue;
       else if (c.status !== 'running')
-        ctx.starts.push(
-          this.postStart(
-            ctx,
-            this.plan.add(observedResource(c), { type: 'StartContainer', container: c.id }, { reason: 'not running' }, [
-              ...ctx.resourceDeps,
-              ...ctx.depStarts,
-            ]),
-          ),
-        );
+        ctx.starts.push(this.postStart(ctx, this.addStart(ctx, observedResource(c), c.id, { reason: 'not running' }, ctx.resourceDeps)));
       else if (restartFor.length > 0) this.planDependentRestart(ctx, c, restartFor);
     }
 
@@ -263,17 +260,23 @@ class Reconciler {
       );
       ctx.creates.push(create);
       this.newContainers.add(s);
-      if (!this.options.noStart)
-        ctx.starts.push(
-          this.postStart(
-            ctx,
-            this.plan.add(resource, { type: 'StartContainer', container: resource.name }, { reason: 'created' }, [create, ...ctx.depStarts]),
-          ),
-        );
+      if (!this.options.noStart) ctx.starts.push(this.postStart(ctx, this.addStart(ctx, resource, resource.name, { reason: 'created' }, [create])));
       // Without starts (create, up --no-start) the dependents' creations wait for this one, as compose creates in
       // dependency order: `network_mode`/`pid`/`ipc: service:X` and `volumes_from` name X's container.
       else ctx.starts.push(create);
     }
+  }
+
+  /**
+   * The StartContainer of `container`, after `own` (what makes it startable) and its dependencies' starts. With
+   * `prepareStarts`, when it waits for dependencies and nothing of its start needs them, a PrepareStart after `own`
+   * does the rest of the start meanwhile (the native runtime: endpoints, monitor, the OCI runtime's create).
+   */
+  private addStart(ctx: ServiceContext, resource: PlanResource, container: string, cause: Cause, own: readonly number[]): number {
+    let deps = own;
+    if (this.options.prepareStarts && ctx.depStarts.length > 0 && preparable(ctx.svc))
+      deps = [this.plan.add(resource, { type: 'PrepareStart', container }, cause, own)];
+    return this.plan.add(resource, { type: 'StartContainer', container }, cause, [...deps, ...ctx.depStarts]);
   }
 
   /** What the plan of one service needs to know about it. */
@@ -481,6 +484,14 @@ interface ServiceContext {
  */
 const needsDependenciesAtCreate = (svc: ServiceConfig): boolean =>
   [svc.network_mode, svc.pid, svc.ipc, svc.uts].some((m) => typeof m === 'string' && (m.startsWith('service:') || m.startsWith('container:')));
+
+/**
+ * Whether a start can be prepared before the dependencies are up: not when it joins one's namespaces, when its
+ * `links` name them (their addresses go into its view of the network), or when a volume subpath may be one a
+ * dependency makes.
+ */
+const preparable = (svc: ServiceConfig): boolean =>
+  !needsDependenciesAtCreate(svc) && (svc.links ?? []).length === 0 && !(svc.volumes ?? []).some((v) => v.volume?.subpath !== undefined);
 
 /** A node acting on an observed container: named as it is now. */
 const observedResource = (c: ObservedContainer): PlanResource => ({ kind: 'service', service: c.service, number: c.number, name: c.name });

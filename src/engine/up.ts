@@ -48,7 +48,7 @@ export async function planUp(ctx: EngineContext, project: Project, options: UpOp
     readInputs(project, { services: selected, workingDir: options.origin?.workingDir }),
   ]);
   const observed: ObservedState = { ...state, inputs };
-  return { plan: reconcile(project, observed, options), observed };
+  return { plan: reconcile(project, observed, { ...options, prepareStarts: ctx.runtime.prepareStart !== undefined }), observed };
 }
 
 export async function up(ctx: EngineContext, project: Project, options: UpOptions = {}): Promise<UpResult> {

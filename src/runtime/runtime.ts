@@ -98,6 +98,16 @@ export interface Runtime {
   /** NotModified when already running. */
   startContainer(idOrName: string, options?: CallOptions): Promise<void>;
   /**
+   * Optional: does ahead of `startContainer` what a start needs nothing of the container's dependencies for (the
+   * native runtime: its network endpoints, its monitor and the OCI runtime's create, leaving only the OCI `start`),
+   * so that the start, once they are up, is quick. The container stays `created` until then. Never fails: whatever
+   * went wrong, the start does again and reports. A prepared start that does not come is undone by
+   * `discardPreparedStarts`, else by the container's next start or removal.
+   */
+  prepareStart?(idOrName: string, options?: CallOptions): Promise<void>;
+  /** Undoes the prepares (`prepareStart`) of this runtime object whose start did not come. */
+  discardPreparedStarts?(): Promise<void>;
+  /**
    * NotModified when not running. `removing` (a hint): the caller removes the container right after (down, scale
    * down, orphans), so a backend may leave releasing what the stopped container holds (network endpoints) to the
    * removal; a backend may ignore it.
