@@ -54,6 +54,37 @@ export function lifecycleCases(scope: ContractScope): void {
   });
 }
 
+/**
+ * prepareStart (optional): the container stays `created` until its start, which then runs it; a preparation undone by
+ * discardPreparedStarts, or removed with its container, leaves it startable or gone; a running one is not prepared.
+ */
+export function preparedStartCases(scope: ContractScope): void {
+  const { create } = scope;
+  test('prepareStart: created until the start; undone by discardPreparedStarts or by the removal', async () => {
+    const rt = scope.runtime();
+    if (!rt.prepareStart || !rt.discardPreparedStarts) return; // a runtime that prepares nothing has nothing to show
+    const a = await create('prep-a');
+    await rt.prepareStart(a);
+    expect((await rt.inspectContainer(a)).status).toBe('created');
+    await rt.startContainer(a);
+    expect((await rt.inspectContainer(a)).status).toBe('running');
+    if (scope.capabilities().processes) expect((await rt.topContainer(a)).processes.length).toBeGreaterThan(0);
+    await rt.prepareStart(a); // running: nothing to prepare
+    await expect(rt.startContainer(a)).rejects.toMatchObject(NOT_MODIFIED);
+    const b = await create('prep-b');
+    await rt.prepareStart(b);
+    await rt.discardPreparedStarts();
+    expect((await rt.inspectContainer(b)).status).toBe('created');
+    await rt.startContainer(b);
+    expect((await rt.inspectContainer(b)).status).toBe('running');
+    const c = await create('prep-c');
+    await rt.prepareStart(c);
+    await rt.removeContainer(c);
+    await expect(rt.inspectContainer(c)).rejects.toMatchObject(NOT_FOUND);
+    await rt.discardPreparedStarts();
+  });
+}
+
 /** listContainers by label (value and presence); renameContainer. */
 export function labelsAndRenameCases(scope: ContractScope): void {
   const { n, create, run, labels, runId } = scope;

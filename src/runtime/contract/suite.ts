@@ -6,10 +6,10 @@
  *
  * The cases live in files by concern, each declaring its jest tests inside this describe through a ContractScope
  * (./scope.ts: the runtime, the run's names and labels, helpers to create containers); they run in the order declared
- * below: containers (./containers.ts: lifecycle and typed errors, exit codes; labels, rename; pause, stats), logs,
- * exec (with stdin: ./exec-stdin.ts; TTYs: ./tty.ts), attach (stdin and output), published ports (fixed, ephemeral, a
- * range, udp), volumes, networks and DNS, images (importImage, export and commit), and the host side (project locks
- * and dirs, resumable containers, checkState, sysctls). Where the fake cannot do what a real backend does, the target
+ * below: containers (./containers.ts: lifecycle and typed errors, exit codes, prepared starts; labels, rename; pause,
+ * stats), logs, exec (with stdin: ./exec-stdin.ts; TTYs: ./tty.ts), attach (stdin and output), published ports (fixed,
+ * ephemeral, a range, udp), volumes, networks and DNS, images (importImage, export and commit), and the host side
+ * (project locks and dirs, resumable containers, checkState, sysctls). Where the fake cannot do what a real backend does, the target
  * says so in `capabilities` (each flag says what it stands for) and the case checks everything else.
  *
  * Everything a run creates is named `tsc-contract-<random>-…`, carries the label `org.tscompose.contract=<random>`,
@@ -20,7 +20,7 @@ import { afterAll, afterEach, beforeAll, describe } from '@jest/globals';
 import type { ContainerSpec, LogLine, LogsOptions, Runtime } from '../runtime.js';
 import { attachCases } from './attach.js';
 import type { ContractCapabilities } from './capabilities.js';
-import { labelsAndRenameCases, lifecycleCases, pauseAndStatsCases } from './containers.js';
+import { labelsAndRenameCases, lifecycleCases, pauseAndStatsCases, preparedStartCases } from './containers.js';
 import { execCases } from './exec.js';
 import { execStdinCases } from './exec-stdin.js';
 import { hostCases } from './host.js';
@@ -131,6 +131,7 @@ export function runtimeContract(name: string, options: ContractOptions): void {
 
     // The cases, in the order they run (the order of the file they were once all in).
     lifecycleCases(scope); // ./containers.ts
+    preparedStartCases(scope); // ./containers.ts
     logsCases(scope);
     execCases(scope);
     execStdinCases(scope);

@@ -26,7 +26,8 @@ import {
   type WaitOptions,
 } from '../runtime.js';
 import type { NativeContext } from './context.js';
-import { startContainerProcess } from './monitor/conmon.js';
+import { startContainerProcess, startLaunched, stopProcess } from './monitor/conmon.js';
+import { PreparedStarts, preparedFor } from './prepared-starts.js';
 import { finalizeExit, waitExitFile } from './monitor/exit.js';
 import { eventAttributes, imageRunConfig, liveStatus } from './monitor/record.js';
 import { reviveHealthMonitor } from './monitor/health-launch.js';
@@ -48,6 +49,9 @@ import { traced } from '../../util/trace.js';
 
 const execFileP = promisify(execFile);
 
+/** A start by the user begins a new restart count (Docker). */
+const userStart = (r: ContainerRecord): ContainerRecord => ({ ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
+
 export class ContainerService {
   /** Network name → id, read once per list or inspect. */
   private networkIds: Record<string, string> | undefined;
@@ -57,12 +61,15 @@ export class ContainerService {
    * what the removal writes first (stopped by the user, the next generation), so the removal skips that update.
    */
   private readonly finishing = new Map<string, Promise<boolean>>();
+  private readonly prepared: PreparedStarts;
 
   constructor(
     private readonly ctx: NativeContext,
     private readonly volumes: VolumeService,
     private readonly networks: NetworkService,
-  ) {}
+  ) {
+    this.prepared = new PreparedStarts(ctx);
+  }
 
   // ------------------------------------------------------------------------------------------------------------
   // finding and observing
@@ -209,26 +216,46 @@ export class ContainerService {
   // ------------------------------------------------------------------------------------------------------------
   // lifecycle
 
+  /** Runtime.prepareStart: the start up to the OCI runtime's `start` (./prepared-starts.ts). */
+  async prepareStart(idOrName: string): Promise<void> {
+    const r = await this.ctx.state.find(idOrName);
+    if (r) await this.prepared.prepare(r.id, (rec) => this.readyToLaunch(rec), userStart);
+  }
+
+  discardPreparedStarts(): Promise<void> {
+    return this.prepared.discardAll();
+  }
+
   async start(idOrName: string): Promise<void> {
     const r0 = await this.record(idOrName);
-    if ((await this.status(r0)) === 'running' || r0.state.status === 'paused') throw new NotModifiedError('container', r0.name, 'already running');
+    const prepared = this.prepared.take(r0.id);
+    if ((await this.status(r0)) === 'running' || r0.state.status === 'paused') {
+      await this.prepared.undo(r0.id, prepared);
+      throw new NotModifiedError('container', r0.name, 'already running');
+    }
     const ctx = this.ctx;
     let started: ContainerRecord | undefined;
     await ctx.state.update(r0.id, async (r) => {
+      if (prepared && preparedFor(r, prepared)) return (started = await startLaunched(ctx, userStart(r), prepared));
+      // Another start came between: it cleared the preparation's runtime state and endpoints, not its log keeper.
+      if (prepared) stopProcess(prepared.keeperPid);
       if (r.state.status === 'running' || r.state.status === 'paused') return undefined;
-      const images = await ctx.images();
-      const image = await images.resolve(r.imageId);
-      if (!image) throw new NotFoundError('image', r.image);
-      await mountRootfs(ctx, r.id, images.overlayLowerdir(image));
-      // The containers whose namespaces it joins may have new processes since this one was created.
-      await refreshJoins(ctx, r);
-      // Volume subpaths must exist now (a dependency may have made them since the create).
-      await refreshSubpaths(ctx, r);
-      // A start by the user begins a new restart count (Docker).
-      started = await startContainerProcess(ctx, { ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
-      return started;
+      await this.readyToLaunch(r);
+      return (started = await startContainerProcess(ctx, userStart(r)));
     });
     if (started) await ctx.event({ type: 'container', action: 'start', id: r0.id, attributes: eventAttributes(started) });
+  }
+
+  /** What a start does before launching the process: the rootfs mounted, joins and volume subpaths as they are now. */
+  private async readyToLaunch(r: ContainerRecord): Promise<void> {
+    const images = await this.ctx.images();
+    const image = await images.resolve(r.imageId);
+    if (!image) throw new NotFoundError('image', r.image);
+    await mountRootfs(this.ctx, r.id, images.overlayLowerdir(image));
+    // The containers whose namespaces it joins may have new processes since this one was created.
+    await refreshJoins(this.ctx, r);
+    // Volume subpaths must exist now (a dependency may have made them since the create).
+    await refreshSubpaths(this.ctx, r);
   }
 
   /** Sends the stop signal, waits `timeoutSeconds`, then SIGKILL; records the exit. */

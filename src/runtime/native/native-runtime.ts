@@ -102,6 +102,14 @@ export class NativeRuntime implements Runtime {
     return traced('native.start', () => this.containers.start(idOrName));
   }
 
+  prepareStart(idOrName: string): Promise<void> {
+    return traced('native.prepare-start', () => this.containers.prepareStart(idOrName));
+  }
+
+  discardPreparedStarts(): Promise<void> {
+    return this.containers.discardPreparedStarts();
+  }
+
   stopContainer(idOrName: string, options?: CallOptions & { timeoutSeconds?: number | undefined; removing?: boolean | undefined }): Promise<void> {
     return traced('native.stop', () => this.containers.stop(idOrName, options));
   }

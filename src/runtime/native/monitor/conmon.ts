@@ -5,12 +5,14 @@
  * A start: conmon, started by the context's helper process (it daemonizes, runs `<oci> create` through a small
  * wrapper that makes it `<oci> run --detach`, keeps the container's stdio on its own pipes, logs them in k8s-file
  * format, reaps the container and writes its exit code); the CLI waits for the wrapper's word in the start log.
+ * A prepared start (../prepared-starts.ts) stops short of the runtime's `start`: the wrapper runs a plain `create`,
+ * and `startLaunched` runs `<oci> start` once the container's dependencies are up.
  * conmon's `--exit-command` runs the exit hook, which records the exit (./exit.ts) and applies
  * the restart policy (./restart-policy.ts); a container with a healthcheck gets a health monitor
  * (./health-monitor.ts). Both are spawned by path: they are built next to this module. Nothing here waits on a
  * pipe the container could hold.
  */
-import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsComposeError } from '../../../errors.js';
@@ -40,6 +42,65 @@ async function ociLogMessage(file: string): Promise<string> {
  * Removes the previous run's runtime state first.
  */
 export async function startContainerProcess(ctx: NativeContext, r: ContainerRecord): Promise<ContainerRecord> {
+  return runningRecord(ctx, r, await launchProcess(ctx, r, false));
+}
+
+/**
+ * A container's process as launched: running, or (a prepared start, ../prepared-starts.ts) created by the OCI runtime
+ * and waiting for its `start`, with everything else of the run in place: endpoints, conmon, log keeper.
+ */
+export interface Launched {
+  readonly pid: number;
+  readonly generation: number;
+  readonly attached: Attached | undefined;
+  readonly conmonPid: number | undefined;
+  readonly keeperPid: number | undefined;
+}
+
+/**
+ * Ahead of a start: everything a start does but the OCI runtime's `start` (the caller holds the record lock; the
+ * record stays as it is). `startLaunched` finishes it, `discardLaunched` undoes it.
+ */
+export function prepareContainerProcess(ctx: NativeContext, r: ContainerRecord): Promise<Launched> {
+  return launchProcess(ctx, r, true);
+}
+
+/** Lets a prepared container's process run (`<oci> start`, through the helper) and returns its running record. */
+export async function startLaunched(ctx: NativeContext, r: ContainerRecord, l: Launched): Promise<ContainerRecord> {
+  const res = await traced('native.start.oci-start', () =>
+    ctx.spawner.run({ command: ctx.oci.binaryFor(r.id), args: ctx.oci.forContainer(r.id).startArgs(r.id), output: 'capture' }),
+  );
+  if (res.code !== 0) {
+    const msg = runtimeErrorMessage(res.stderr ?? '') || `the OCI runtime's start failed (status ${res.code})`;
+    await discardLaunched(ctx, r, l);
+    throw new TsComposeError('TSC_NATIVE_START', `cannot start container ${r.name}: ${msg}`);
+  }
+  return runningRecord(ctx, r, l);
+}
+
+/**
+ * Undoes a prepared start that will not come: the created process goes (its conmon's exit command then does nothing,
+ * as for a stop), and so do its endpoints and its log keeper; the record never knew of them.
+ */
+export async function discardLaunched(ctx: NativeContext, r: ContainerRecord, l: Launched): Promise<void> {
+  writeFileSync(ctx.state.stoppingFile(r.id), '');
+  await ctx.oci.delete(r.id, true).catch(() => undefined);
+  if (l.attached) await detachNetworks(ctx.paths, r).catch(() => undefined);
+  stopProcess(l.keeperPid);
+  for (let i = 0; i < 200 && l.conmonPid !== undefined && processRunning(l.conmonPid); i++) await sleep(5);
+}
+
+/** SIGTERM to `pid` (a log keeper), if it is still there. */
+export function stopProcess(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* gone */
+  }
+}
+
+async function launchProcess(ctx: NativeContext, r: ContainerRecord, createOnly: boolean): Promise<Launched> {
   const id = r.id;
   const dir = ctx.state.containerDir(id);
   const run = path.join(ctx.paths.run, id.slice(0, 12));
@@ -175,6 +236,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       TSC_OCI_BINARY: ctx.oci.binary,
       TSC_OCI_ROOT: ctx.oci.root,
       TSC_OCI_START_LOG: startLog,
+      ...(createOnly ? { TSC_OCI_CREATE_ONLY: '1' } : {}),
       // The exit hook (Node) makes no TLS connection: an empty NODE_EXTRA_CA_CERTS spares its start that file.
       NODE_EXTRA_CA_CERTS: '',
       ...(stdinFifo === undefined ? {} : { TSC_STDIN_FIFO: stdinFifo }),
@@ -182,14 +244,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
       ...(tty ? { TMPDIR: run } : {}),
     },
   });
-  const stopKeeper = (): void => {
-    if (keeperPid === undefined) return;
-    try {
-      process.kill(keeperPid, 'SIGTERM');
-    } catch {
-      /* gone */
-    }
-  };
+  const stopKeeper = (): void => stopProcess(keeperPid);
   if (spawned.code === 127) {
     stopKeeper();
     await undoNetworks();
@@ -214,6 +269,12 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
     await fs.rm(path.join(dir, 'seccomp.key'), { force: true });
   }
   const conmonPid = Number(readSmall(path.join(run, 'conmon.pid')).trim()) || undefined;
+  return { pid, generation, attached, conmonPid, keeperPid };
+}
+
+async function runningRecord(ctx: NativeContext, r: ContainerRecord, l: Launched): Promise<ContainerRecord> {
+  const { pid, generation, attached, conmonPid } = l;
+  const id = r.id;
   const next: ContainerRecord = {
     ...r,
     state: {
@@ -246,8 +307,9 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
 /**
  * The OCI runtime as conmon runs it: conmon's `create` becomes `run --detach` (create and start in one process of
  * the runtime; both runc and crun take create's flags there), so a container start costs one conmon and one
- * runtime process, none spawned by the CLI. The outcome goes to the start log ($TSC_OCI_START_LOG), which the CLI
- * watches: `started` or `start-failed N`. Any other command goes to the runtime unchanged. With $TSC_STDIN_FIFO (an
+ * runtime process, none spawned by the CLI. With $TSC_OCI_CREATE_ONLY (a prepared start) `create` stays `create`.
+ * The outcome goes to the start log ($TSC_OCI_START_LOG), which the CLI watches: `started` (`created`) or
+ * `start-failed N`. Any other command goes to the runtime unchanged. With $TSC_STDIN_FIFO (an
  * attach before the start, ../attach.ts) the container's stdin is that FIFO. Without a stdin of its own, conmon hands
  * the runtime the host's /dev/null (and with a terminal, for stdout and stderr too), which crun 1.8 chowns to the
  * container's root (fchown of every standard stream that is not a terminal, before a terminal replaces them; runc and
@@ -256,7 +318,7 @@ export async function startContainerProcess(ctx: NativeContext, r: ContainerReco
  * output that would have gone to /dev/null goes to a file of the container's run directory.
  */
 const WRAPPER = `#!/bin/sh
-# tscompose: conmon's OCI runtime. create = run --detach; anything else unchanged.
+# tscompose: conmon's OCI runtime. create = run --detach (unless TSC_OCI_CREATE_ONLY); anything else unchanged.
 rt="$TSC_OCI_BINARY"
 case " $* " in
   *" create "*) ;;
@@ -265,7 +327,7 @@ esac
 first=1 swapped=
 for a; do
   if [ -n "$first" ]; then set --; first=; fi
-  if [ "$a" = create ] && [ -z "$swapped" ]; then set -- "$@" run --detach; swapped=1; else set -- "$@" "$a"; fi
+  if [ "$a" = create ] && [ -z "$swapped" ] && [ -z "$TSC_OCI_CREATE_ONLY" ]; then set -- "$@" run --detach; swapped=1; else set -- "$@" "$a"; fi
 done
 [ -c /proc/self/fd/1 ] && exec >>"\${TSC_OCI_START_LOG%/*}/oci.out"
 [ -c /proc/self/fd/2 ] && exec 2>>"\${TSC_OCI_START_LOG%/*}/oci.out"
@@ -273,7 +335,7 @@ if [ -n "$TSC_STDIN_FIFO" ]; then "$rt" "$@" <"$TSC_STDIN_FIFO"
 elif [ -c /proc/self/fd/0 ]; then : | "$rt" "$@"
 else "$rt" "$@"; fi
 st=$?
-if [ "$st" -eq 0 ]; then echo started; else echo "start-failed $st"; fi >>"$TSC_OCI_START_LOG"
+if [ "$st" -ne 0 ]; then echo "start-failed $st"; elif [ -n "$TSC_OCI_CREATE_ONLY" ]; then echo created; else echo started; fi >>"$TSC_OCI_START_LOG"
 exit "$st"
 `;
 
@@ -300,7 +362,7 @@ async function waitStarted(startLog: string, pidFile: string, conmonPidFile: str
   try {
     for (let i = 1; ; i++) {
       const log = readSmall(startLog);
-      if (/^started$/m.test(log)) {
+      if (/^(started|created)$/m.test(log)) {
         const pid = Number(readSmall(pidFile).trim());
         if (pid > 0) return pid;
       }

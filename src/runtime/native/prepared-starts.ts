@@ -1,0 +1,69 @@
+/**
+ * Prepared starts (Runtime.prepareStart): while a container's dependencies start, its own start is done up to the OCI
+ * runtime's `start` (./monitor/conmon.ts: endpoints, log keeper, conmon and the runtime's `create`), so that its
+ * start, once they are up, is that one step. Held per runtime object (one CLI command), until the container's start
+ * takes its preparation or `discardAll` undoes the ones no start took (a failed or cancelled `up`).
+ *
+ * Nothing of a preparation is in the record: the container stays `created` (or `exited`) until its start. A CLI
+ * killed in between leaves the created OCI container and its endpoints to the container's next start or removal,
+ * which clear a previous run's runtime state and endpoints in any case; the exit of the created process, recorded by
+ * nobody (its generation is one the record never had, ./monitor/exit.ts), changes nothing.
+ */
+import type { NativeContext } from './context.js';
+import { discardLaunched, prepareContainerProcess, stopProcess, type Launched } from './monitor/conmon.js';
+import type { ContainerRecord } from './state.js';
+
+export class PreparedStarts {
+  private readonly launched = new Map<string, Launched>();
+
+  constructor(private readonly ctx: NativeContext) {}
+
+  /**
+   * Prepares the start of container `id` under its record lock, after `ready` (the steps a start does first), unless
+   * it runs or is prepared already. Any failure is dropped: the start then does it all again and reports it.
+   */
+  async prepare(id: string, ready: (r: ContainerRecord) => Promise<void>, starting: (r: ContainerRecord) => ContainerRecord): Promise<void> {
+    if (this.launched.has(id)) return;
+    await this.ctx.state
+      .update(id, async (r) => {
+        if (r.state.status !== 'created' && r.state.status !== 'exited') return undefined;
+        await ready(r);
+        this.launched.set(id, await prepareContainerProcess(this.ctx, starting(r)));
+        return undefined;
+      })
+      .catch(() => undefined);
+  }
+
+  /** The preparation of `id`'s start, now the start's to finish or undo. */
+  take(id: string): Launched | undefined {
+    const l = this.launched.get(id);
+    this.launched.delete(id);
+    return l;
+  }
+
+  /** Undoes every preparation no start took. */
+  async discardAll(): Promise<void> {
+    const all = [...this.launched];
+    this.launched.clear();
+    await Promise.all(all.map(([id, l]) => this.undo(id, l)));
+  }
+
+  /**
+   * Undoes a preparation, when the record is still the one it was made for; else another start has already cleared
+   * it (a start removes a previous run's runtime state and endpoints) and only its log keeper may be left.
+   */
+  async undo(id: string, l: Launched | undefined): Promise<void> {
+    if (!l) return;
+    await this.ctx.state
+      .update(id, async (r) => {
+        if (preparedFor(r, l)) await discardLaunched(this.ctx, r, l);
+        else stopProcess(l.keeperPid);
+        return undefined;
+      })
+      .catch(() => undefined);
+  }
+}
+
+/** Whether `l` was prepared for the record as it is: the run after its last one, not started since. */
+export const preparedFor = (r: ContainerRecord, l: Launched): boolean =>
+  l.generation === r.state.generation + 1 && (r.state.status === 'created' || r.state.status === 'exited');
