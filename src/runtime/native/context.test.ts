@@ -4,17 +4,18 @@ import { join } from 'node:path';
 import { NativeContext, nativeSettings } from './context.js';
 
 describe('nativeSettings', () => {
-  test("defaults: OCI runtime chosen from the host, fast paths on, Docker's registry files", () => {
+  test("defaults: OCI runtime chosen from the host, fast paths and the binary's mount on, Docker's registry files", () => {
     expect(nativeSettings({})).toEqual({
       ociRuntime: undefined,
       ociFastPaths: true,
+      ociBinaryMount: true,
       registry: { mirrors: [], insecure: [], daemonJsonPath: '/etc/docker/daemon.json', dockerConfigPath: join(homedir(), '.docker', 'config.json') },
     });
   });
 
-  test('reads TSCOMPOSE_OCI_RUNTIME and TSCOMPOSE_OCI_FAST', () => {
-    const s = nativeSettings({ TSCOMPOSE_OCI_RUNTIME: 'runc', TSCOMPOSE_OCI_FAST: '0' });
-    expect(s).toMatchObject({ ociRuntime: 'runc', ociFastPaths: false });
+  test('reads TSCOMPOSE_OCI_RUNTIME, TSCOMPOSE_OCI_FAST and TSCOMPOSE_OCI_BINARY_MOUNT', () => {
+    const s = nativeSettings({ TSCOMPOSE_OCI_RUNTIME: 'runc', TSCOMPOSE_OCI_FAST: '0', TSCOMPOSE_OCI_BINARY_MOUNT: '0' });
+    expect(s).toMatchObject({ ociRuntime: 'runc', ociFastPaths: false, ociBinaryMount: false });
     expect(nativeSettings({ TSCOMPOSE_OCI_FAST: '1' })).toMatchObject({ ociFastPaths: true });
   });
 

@@ -16,6 +16,7 @@ import { sharedSpawner, Spawner } from '../../lib/proc/spawner.js';
 import type { NativeImages } from './images.js';
 import { networksOf } from './netglue.js';
 import { chooseOciRuntime, OciRuntime } from './oci/oci-runtime.js';
+import { PROTECTED_BINARY_DIR } from './oci/runtime-binary.js';
 import { resolveRemap, type IdRange } from './userns/idmap.js';
 import { appendEvent, nativePaths, StateStore, type NativePaths } from './state.js';
 
@@ -25,6 +26,11 @@ export interface NativeSettings {
   readonly ociRuntime: string | undefined;
   /** `TSCOMPOSE_OCI_FAST=0` turns off the fast paths of kill and delete (oci/oci-fast.ts). */
   readonly ociFastPaths: boolean;
+  /**
+   * `TSCOMPOSE_OCI_BINARY_MOUNT=0` launches the OCI runtime as it is, not from its read-only bind mount
+   * (oci/runtime-binary.ts).
+   */
+  readonly ociBinaryMount: boolean;
   /**
    * The image store's registries (lib/image/registry-config.ts): `TSCOMPOSE_REGISTRY_MIRRORS` and
    * `TSCOMPOSE_INSECURE_REGISTRIES` (comma- or space-separated) come before the `registry-mirrors` /
@@ -50,6 +56,7 @@ export function nativeSettings(env: NodeJS.ProcessEnv): NativeSettings {
   return {
     ociRuntime: env.TSCOMPOSE_OCI_RUNTIME,
     ociFastPaths: env.TSCOMPOSE_OCI_FAST !== '0',
+    ociBinaryMount: env.TSCOMPOSE_OCI_BINARY_MOUNT !== '0',
     usernsRemap: env.TSCOMPOSE_USERNS_REMAP,
     registry: {
       mirrors: splitList(env.TSCOMPOSE_REGISTRY_MIRRORS),
@@ -85,7 +92,10 @@ export class NativeContext {
   get oci(): OciRuntime {
     if (!this.ociCache) {
       const choice = chooseOciRuntime(this.settings.ociRuntime);
-      this.ociCache = new OciRuntime(choice.path, this.paths.ociRoot, this.settings.ociFastPaths ? {} : { noFastPaths: true });
+      this.ociCache = new OciRuntime(choice.path, this.paths.ociRoot, {
+        ...(this.settings.ociFastPaths ? {} : { noFastPaths: true }),
+        ...(this.settings.ociBinaryMount ? { protectedBinaryDir: PROTECTED_BINARY_DIR } : {}),
+      });
     }
     return this.ociCache;
   }

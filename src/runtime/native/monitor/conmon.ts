@@ -67,8 +67,9 @@ export function prepareContainerProcess(ctx: NativeContext, r: ContainerRecord):
 
 /** Lets a prepared container's process run (`<oci> start`, through the helper) and returns its running record. */
 export async function startLaunched(ctx: NativeContext, r: ContainerRecord, l: Launched): Promise<ContainerRecord> {
+  const rt = ctx.oci.forContainer(r.id);
   const res = await traced('native.start.oci-start', () =>
-    ctx.spawner.run({ command: ctx.oci.binaryFor(r.id), args: ctx.oci.forContainer(r.id).startArgs(r.id), output: 'capture' }),
+    ctx.spawner.run({ command: rt.exe, args: rt.startArgs(r.id), env: rt.launchEnv, output: 'capture' }),
   );
   if (res.code !== 0) {
     const msg = runtimeErrorMessage(res.stderr ?? '') || `the OCI runtime's start failed (status ${res.code})`;
@@ -233,7 +234,9 @@ async function launchProcess(ctx: NativeContext, r: ContainerRecord, createOnly:
     env: {
       TSCOMPOSE_STATE_DIR: ctx.paths.root,
       TSCOMPOSE_RUN_DIR: ctx.paths.run,
-      TSC_OCI_BINARY: ctx.oci.binary,
+      // The runtime from its read-only bind mount, with the variable that tells it so (../oci/runtime-binary.ts).
+      TSC_OCI_BINARY: ctx.oci.exe,
+      ...ctx.oci.launchEnv,
       TSC_OCI_ROOT: ctx.oci.root,
       TSC_OCI_START_LOG: startLog,
       ...(createOnly ? { TSC_OCI_CREATE_ONLY: '1' } : {}),

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
 import { ociRuntimeNameOf, ociStateKind, whichSync, type OciRuntimeName } from './oci-choice.js';
 import { fastDeleteStopped, fastKill } from './oci-fast.js';
+import { CLONED_BINARY_ENV, protectedBinaryPath } from './runtime-binary.js';
 import { currentCapabilities, replaceOrAppendEnv, withTtyTerm } from './process.js';
 import { normalizeSignal } from './signals.js';
 import type { OciProcess, OciSpec, OciUser } from './spec-types.js';
@@ -57,6 +58,11 @@ export interface OciRuntimeOptions {
   readonly timeoutMs?: number;
   /** The other runtimes' binaries for `forContainer` (default: found on PATH when first needed). */
   readonly binaries?: Partial<Record<OciRuntimeName, string>>;
+  /**
+   * Launch the binary from its read-only bind mount in this directory (./runtime-binary.ts), so that it skips its
+   * own per-invocation protection; default: launched as it is.
+   */
+  readonly protectedBinaryDir?: string;
 }
 
 export interface CreateOptions {
@@ -164,6 +170,29 @@ export class OciRuntime {
     return this.forContainer(id).binary;
   }
 
+  private exeCache: string | undefined;
+
+  /**
+   * What to execute to run this runtime: `binary`, or its read-only bind mount (`protectedBinaryDir`), which then
+   * needs `launchEnv` in the runtime's environment.
+   */
+  get exe(): string {
+    const dir = this.options.protectedBinaryDir;
+    this.exeCache ??= dir === undefined ? this.binary : protectedBinaryPath(this.binary, dir);
+    return this.exeCache;
+  }
+
+  /** The variables a launch of `exe` adds to the environment (none when it is the binary itself). */
+  get launchEnv(): Readonly<Record<string, string>> {
+    return this.exe === this.binary ? {} : CLONED_BINARY_ENV;
+  }
+
+  /** process.env with `launchEnv`, or undefined (inherit) when that adds nothing. */
+  private childEnv(): NodeJS.ProcessEnv | undefined {
+    const add = this.launchEnv;
+    return Object.keys(add).length === 0 ? undefined : { ...process.env, ...add };
+  }
+
   // --- argv builders (without the binary itself) -------------------------------------------------------------
 
   globalArgs(): string[] {
@@ -246,9 +275,15 @@ export class OciRuntime {
     const what = `${this.name} ${args[this.globalArgs().length] ?? ''}`.trim();
     return new Promise((resolve, reject) => {
       execFile(
-        this.binary,
+        this.exe,
         args,
-        { encoding: 'utf8', timeout: this.options.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024, killSignal: 'SIGKILL' },
+        {
+          encoding: 'utf8',
+          timeout: this.options.timeoutMs ?? 60_000,
+          maxBuffer: 16 * 1024 * 1024,
+          killSignal: 'SIGKILL',
+          env: this.childEnv(),
+        },
         (err, stdout, stderr) => {
           if (err) {
             const code = typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null;
@@ -285,7 +320,7 @@ export class OciRuntime {
       const errFd = errFile ? open(errFile) : open(stderrTo as OutputTarget);
       const stdio: StdioOptions = ['pipe', open(stdout), errFd];
       const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(this.binary, args, { stdio });
+        const child = spawn(this.exe, args, { stdio, env: this.childEnv() });
         child.stdin?.on('error', () => undefined);
         child.stdin?.end();
         child.once('error', reject);
