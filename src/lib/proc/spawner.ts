@@ -6,7 +6,8 @@
  * native `up`'s CPU was those forks. A Spawner starts one `/bin/sh` once and hands it each command as a line on
  * its stdin; sh (a few hundred KB) forks it in well under a millisecond and reports `ID STATUS` on its stdout
  * when it ended. Jobs run concurrently (each in a background subshell). Output, when wanted, goes to files in a
- * private temporary directory, read once the job ended; with `output: 'ignore'` to /dev/null.
+ * private temporary directory (in memory where it can: ../fs/scratch-dir.ts), read once the job ended; with
+ * `output: 'ignore'` to /dev/null.
  *
  * The helper never keeps the process alive on its own: it is unref'd while no job is pending, and it exits when
  * its stdin closes (the process ended), removing its temporary directory. Commands whose arguments contain a newline (the line protocol cannot
@@ -14,8 +15,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
+import { scratchDir } from '../fs/scratch-dir.js';
 
 export interface HelperJob {
   readonly command: string;
@@ -143,7 +145,7 @@ export class Spawner {
   private helper(): ChildProcess | undefined {
     if (this.child) return this.child;
     try {
-      this.dir = mkdtempSync(path.join(tmpdir(), 'tscompose-spawner-'));
+      this.dir = mkdtempSync(path.join(scratchDir(), 'tscompose-spawner-'));
       const child = spawn('/bin/sh', ['-c', SERVER, 'tscompose-spawner', this.dir], {
         stdio: ['pipe', 'pipe', 'ignore'],
         env: this.env,
