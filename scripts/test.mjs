@@ -3,9 +3,9 @@
 // Ends with one line `N passed, N failed` counting Jest tests, conformance checks and the type-check, lint and
 // build steps; exits non-zero when anything failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const extra = process.argv.slice(2);
@@ -87,6 +87,7 @@ if (existsSync(out)) {
   passed += res.numPassedTests;
   skipped += res.numPendingTests; // tests skipped with a reason (no engine, not root, no corpus beside the checkout)
   failed += res.numFailedTests + (res.numRuntimeErrorTestSuites ?? 0);
+  rmSync(dirname(out), { recursive: true, force: true });
   if (res.numTotalTests === 0) count(false, 'jest ran no test');
 } else {
   failed++;

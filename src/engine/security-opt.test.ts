@@ -1,5 +1,5 @@
-import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadProjectSync } from '../project/load.js';
@@ -9,6 +9,7 @@ import { parseSecurityOpts } from './security-opt.js';
 
 describe('parseSecurityOpts', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsc-secopt-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
     join(dir, 'profile.json'),
     JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO' }] }),
@@ -56,4 +57,5 @@ test('containerSpec carries security_opt parsed, profile paths relative to the p
   const spec = containerSpec({ project, service: 'web', svc: project.services.web!, name: 'demo-web-1', labels: { [LABEL_WORKING_DIR]: dir } });
   expect(spec.security).toEqual({ seccomp: { file: join(dir, 'p.json'), profile: { defaultAction: 'SCMP_ACT_LOG' } }, noNewPrivileges: true });
   expect(containerSpec({ project, service: 'web', svc: { image: 'busybox' }, name: 'demo-web-1', labels: {} }).security).toBeUndefined();
+  rmSync(dir, { recursive: true, force: true });
 });

@@ -1,5 +1,5 @@
-import { describe, test, expect } from '@jest/globals';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, test, expect } from '@jest/globals';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -358,6 +358,7 @@ describe('syntax errors', () => {
 
 describe('files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsc-dotenv-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   test('a missing file is a FileNotFoundError', () => {
     const e = errorOf(() => readDotenvFile(join(dir, 'nope.env')));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ describe('version', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tscompose-version-'));
     writeFileSync(join(dir, 'package.json'), '{"name":"x"}');
     expect(() => packageVersion(pathToFileURL(join(dir, 'package.json')))).toThrow('has no version');
+    rmSync(dir, { recursive: true, force: true });
   });
   test('short by default, as docker compose: the OCI runtime is not even looked up', async () => {
     expect(await versionText({}, never)).toBe(`tscompose version v${VERSION}\n`);
