@@ -27,16 +27,14 @@ import {
 } from '../runtime.js';
 import type { NativeContext } from './context.js';
 import { startContainerProcess, startLaunched, stopProcess } from './monitor/conmon.js';
-import { PreparedStarts, preparedFor } from './prepared-starts.js';
+import { PreparedStarts, preparedFor, readyToLaunch, userStart } from './prepared-starts.js';
 import { finalizeExit, waitExitFile } from './monitor/exit.js';
 import { eventAttributes, imageRunConfig, liveStatus } from './monitor/record.js';
 import { reviveHealthMonitor } from './monitor/health-launch.js';
-import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { unmountRootfs } from './rootfs.js';
 import { containerNetnsPath, detachNetworksDeferred, usesBridge } from './netglue.js';
 import { detectCgroupMode, hierarchyRoots, removeEmptyCgroupDirs } from './oci/cgroups.js';
 import { createdCgroupParentDirs } from './cgroup-parent.js';
-import { refreshJoins } from './container-joins.js';
-import { refreshSubpaths } from './container-mounts.js';
 import { healthcheckOf } from './monitor/healthcheck.js';
 import { mergeArgs } from './oci/process.js';
 import { stopSignalOf } from './oci/signals.js';
@@ -48,9 +46,6 @@ import type { NetworkService } from './networks.js';
 import { traced } from '../../util/trace.js';
 
 const execFileP = promisify(execFile);
-
-/** A start by the user begins a new restart count (Docker). */
-const userStart = (r: ContainerRecord): ContainerRecord => ({ ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
 
 export class ContainerService {
   /** Network name → id, read once per list or inspect. */
@@ -219,7 +214,7 @@ export class ContainerService {
   /** Runtime.prepareStart: the start up to the OCI runtime's `start` (./prepared-starts.ts). */
   async prepareStart(idOrName: string): Promise<void> {
     const r = await this.ctx.state.find(idOrName);
-    if (r) await this.prepared.prepare(r.id, (rec) => this.readyToLaunch(rec), userStart);
+    if (r) await this.prepared.prepare(r.id);
   }
 
   discardPreparedStarts(): Promise<void> {
@@ -240,22 +235,10 @@ export class ContainerService {
       // Another start came between: it cleared the preparation's runtime state and endpoints, not its log keeper.
       if (prepared) stopProcess(prepared.keeperPid);
       if (r.state.status === 'running' || r.state.status === 'paused') return undefined;
-      await this.readyToLaunch(r);
+      await readyToLaunch(ctx, r);
       return (started = await startContainerProcess(ctx, userStart(r)));
     });
     if (started) await ctx.event({ type: 'container', action: 'start', id: r0.id, attributes: eventAttributes(started) });
-  }
-
-  /** What a start does before launching the process: the rootfs mounted, joins and volume subpaths as they are now. */
-  private async readyToLaunch(r: ContainerRecord): Promise<void> {
-    const images = await this.ctx.images();
-    const image = await images.resolve(r.imageId);
-    if (!image) throw new NotFoundError('image', r.image);
-    await mountRootfs(this.ctx, r.id, images.overlayLowerdir(image));
-    // The containers whose namespaces it joins may have new processes since this one was created.
-    await refreshJoins(this.ctx, r);
-    // Volume subpaths must exist now (a dependency may have made them since the create).
-    await refreshSubpaths(this.ctx, r);
   }
 
   /** Sends the stop signal, waits `timeoutSeconds`, then SIGKILL; records the exit. */

@@ -8,10 +8,34 @@
  * killed in between leaves the created OCI container and its endpoints to the container's next start or removal,
  * which clear a previous run's runtime state and endpoints in any case; the exit of the created process, recorded by
  * nobody (its generation is one the record never had, ./monitor/exit.ts), changes nothing.
+ *
+ * Also the steps a start and its preparation share: `readyToLaunch` and `userStart`.
  */
+import { NotFoundError } from '../errors.js';
+import { refreshJoins } from './container-joins.js';
+import { refreshSubpaths } from './container-mounts.js';
 import type { NativeContext } from './context.js';
 import { discardLaunched, prepareContainerProcess, stopProcess, type Launched } from './monitor/conmon.js';
+import { mountRootfs } from './rootfs.js';
 import type { ContainerRecord } from './state.js';
+
+/** A start by the user begins a new restart count (Docker). */
+export const userStart = (r: ContainerRecord): ContainerRecord => ({ ...r, state: { ...r.state, stoppedByUser: false, restartCount: 0 } });
+
+/**
+ * What a start does before launching the process, and so its preparation too: the rootfs mounted, the joined
+ * namespaces and volume subpaths as they are now.
+ */
+export async function readyToLaunch(ctx: NativeContext, r: ContainerRecord): Promise<void> {
+  const images = await ctx.images();
+  const image = await images.resolve(r.imageId);
+  if (!image) throw new NotFoundError('image', r.image);
+  await mountRootfs(ctx, r.id, images.overlayLowerdir(image));
+  // The containers whose namespaces it joins may have new processes since this one was created.
+  await refreshJoins(ctx, r);
+  // Volume subpaths must exist now (a dependency may have made them since the create).
+  await refreshSubpaths(ctx, r);
+}
 
 export class PreparedStarts {
   private readonly launched = new Map<string, Launched>();
@@ -19,16 +43,16 @@ export class PreparedStarts {
   constructor(private readonly ctx: NativeContext) {}
 
   /**
-   * Prepares the start of container `id` under its record lock, after `ready` (the steps a start does first), unless
-   * it runs or is prepared already. Any failure is dropped: the start then does it all again and reports it.
+   * Prepares the start of container `id` under its record lock, unless it runs or is prepared already. Any failure is
+   * dropped: the start then does it all again and reports it.
    */
-  async prepare(id: string, ready: (r: ContainerRecord) => Promise<void>, starting: (r: ContainerRecord) => ContainerRecord): Promise<void> {
+  async prepare(id: string): Promise<void> {
     if (this.launched.has(id)) return;
     await this.ctx.state
       .update(id, async (r) => {
         if (r.state.status !== 'created' && r.state.status !== 'exited') return undefined;
-        await ready(r);
-        this.launched.set(id, await prepareContainerProcess(this.ctx, starting(r)));
+        await readyToLaunch(this.ctx, r);
+        this.launched.set(id, await prepareContainerProcess(this.ctx, userStart(r)));
         return undefined;
       })
       .catch(() => undefined);
