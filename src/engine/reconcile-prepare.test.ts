@@ -3,27 +3,16 @@
  * after what, and how `execute` runs them and undoes the ones whose start did not come.
  */
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadProjectSync } from '../project/load.js';
+import { load as loadDir, project, removeTmpDirs } from '../project/__fixtures__/load-helpers.js';
 import type { Project } from '../project/types.js';
 import { FakeRuntime } from '../runtime/fake/fake-runtime.js';
 import { execute } from './execute.js';
 import { observe } from './observe.js';
 import { reconcile } from './reconcile.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(removeTmpDirs);
 
-function load(yaml: string): Project {
-  const dir = mkdtempSync(join(tmpdir(), 'tsc-prepare-'));
-  dirs.push(dir);
-  writeFileSync(join(dir, 'compose.yaml'), yaml);
-  return loadProjectSync({ cwd: dir, env: {}, projectName: 'demo' }).project;
-}
+const load = (yaml: string): Project => loadDir(project({ 'compose.yaml': yaml }), { projectName: 'demo' }).project;
 
 const CHAIN = `
 services:
