@@ -79,7 +79,7 @@ describe('prepared starts', () => {
     );
   });
 
-  test('not when the start needs the dependencies: links, a volume subpath, a joined namespace', async () => {
+  test('not when the start needs the dependencies (links, a volume subpath, a joined namespace), nor with a terminal or stdin', async () => {
     const rt = newRuntime();
     const dependent = (extra: string) =>
       load(`
@@ -97,6 +97,8 @@ ${extra}volumes: {data: {}}
       '    volumes: [{type: volume, source: data, target: /site, volume: {subpath: site}}]\n',
       '    network_mode: "service:db"\n',
       '    pid: "service:db"\n',
+      '    tty: true\n',
+      '    stdin_open: true\n',
     ])
       expect((await plan(rt, dependent(extra))).toString()).not.toContain('PrepareStart');
     expect((await plan(rt, dependent(''))).toString()).toContain('PrepareStart');

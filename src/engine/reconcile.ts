@@ -487,11 +487,15 @@ const needsDependenciesAtCreate = (svc: ServiceConfig): boolean =>
 
 /**
  * Whether a start can be prepared before the dependencies are up: not when it joins one's namespaces, when its
- * `links` name them (their addresses go into its view of the network), or when a volume subpath may be one a
- * dependency makes.
+ * `links` name them (their addresses go into its view of the network), when a volume subpath may be one a
+ * dependency makes, or with a terminal or an open stdin (an attach may still give the start its stdin).
  */
 const preparable = (svc: ServiceConfig): boolean =>
-  !needsDependenciesAtCreate(svc) && (svc.links ?? []).length === 0 && !(svc.volumes ?? []).some((v) => v.volume?.subpath !== undefined);
+  !needsDependenciesAtCreate(svc) &&
+  (svc.links ?? []).length === 0 &&
+  !(svc.volumes ?? []).some((v) => v.volume?.subpath !== undefined) &&
+  svc.tty !== true &&
+  svc.stdin_open !== true;
 
 /** A node acting on an observed container: named as it is now. */
 const observedResource = (c: ObservedContainer): PlanResource => ({ kind: 'service', service: c.service, number: c.number, name: c.name });

@@ -51,6 +51,9 @@ export class PreparedStarts {
     await this.ctx.state
       .update(id, async (r) => {
         if (r.state.status !== 'created' && r.state.status !== 'exited') return undefined;
+        // A terminal or an open stdin is wired at the runtime's create, and an attach may still hand the start its
+        // stdin (./pending-stdin.ts): such containers start whole, at their start.
+        if (r.spec.tty === true || r.spec.openStdin === true) return undefined;
         await readyToLaunch(this.ctx, r);
         this.launched.set(id, await prepareContainerProcess(this.ctx, userStart(r)));
         return undefined;
