@@ -11,9 +11,10 @@
  */
 import { execFile, spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
-import { constants as osConstants, tmpdir } from 'node:os';
+import { constants as osConstants } from 'node:os';
 import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
+import { scratchDir } from '../../../lib/fs/scratch-dir.js';
 import { ociRuntimeNameOf, ociStateKind, whichSync, type OciRuntimeName } from './oci-choice.js';
 import { fastDeleteStopped, fastKill } from './oci-fast.js';
 import { CLONED_BINARY_ENV, protectedBinaryPath } from './runtime-binary.js';
@@ -305,7 +306,7 @@ export class OciRuntime {
   ): Promise<{ code: number | null; stderr: string }> {
     const what = `${this.name} ${args[this.globalArgs().length] ?? ''}`.trim();
     const opened: number[] = [];
-    const temp = (ext: string): string => path.join(tmpdir(), `tscompose-oci-${process.pid}-${Math.random().toString(36).slice(2)}.${ext}`);
+    const temp = (ext: string): string => path.join(scratchDir(), `tscompose-oci-${process.pid}-${Math.random().toString(36).slice(2)}.${ext}`);
     // Never the host's /dev/null (what 'ignore' opens) as a stream a container may inherit: crun 1.8 chowns a
     // container's standard streams to its root. Discarded output goes to a temporary file, stdin is an ended pipe.
     const outFile = stdout === 'ignore' ? temp('out') : undefined;
