@@ -9,8 +9,8 @@
  * below: containers (./containers.ts: lifecycle and typed errors, exit codes, prepared starts; labels, rename; pause,
  * stats), logs, exec (with stdin: ./exec-stdin.ts; TTYs: ./tty.ts), attach (stdin and output), published ports (fixed,
  * ephemeral, a range, udp), volumes, networks and DNS, images (importImage, export and commit), and the host side
- * (project locks and dirs, resumable containers, checkState, sysctls). Where the fake cannot do what a real backend does, the target
- * says so in `capabilities` (each flag says what it stands for) and the case checks everything else.
+ * (project locks and dirs, resumable containers, checkState, sysctls). Where the fake cannot do what a real backend
+ * does, the target says so in `capabilities` (each flag says what it stands for) and the case checks everything else.
  *
  * Everything a run creates is named `tsc-contract-<random>-…`, carries the label `org.tscompose.contract=<random>`,
  * and is removed after each case (containers) and after the suite (networks, volumes). Traffic goes only to
