@@ -38,10 +38,6 @@ export function formatIPv4(v: number): string {
   return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
 }
 
-export function isIPv4(s: string): boolean {
-  return parseIPv4(s) !== undefined;
-}
-
 /** Netmask of a prefix length as an unsigned integer. */
 export function maskOf(len: number): number {
   return len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
