@@ -43,9 +43,10 @@ export async function startDetachedExec(
   files: { readonly procFile: string; readonly logFile: string; readonly pidFile: string },
 ): Promise<ExecChild> {
   const { procFile, logFile, pidFile } = files;
-  const runtime = ctx.oci.binaryFor(r.id); // the runtime that made the container, which may not be today's choice
+  const oci = ctx.oci.forContainer(r.id); // the runtime that made the container, which may not be today's choice
   const argv = ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id];
-  const shell = spawn('/bin/sh', ['-c', SCRIPT, 'tscompose-exec', procFile, logFile, pidFile, runtime, ...argv], {
+  const shell = spawn('/bin/sh', ['-c', SCRIPT, 'tscompose-exec', procFile, logFile, pidFile, oci.exe, ...argv], {
+    env: oci.spawnEnv(),
     stdio: 'ignore',
     detached: true,
   });

@@ -97,6 +97,7 @@ export async function spawnTerminalExec(
   const sockDir = path.join(ctx.paths.run, 'sock');
   await fs.mkdir(sockDir, { recursive: true });
   const cuuid = `${r.id.slice(0, 12)}-exec-${tag}`;
+  const oci = ctx.oci.forContainer(r.id);
   // conmon links <socket dir>/<cuuid> to the exec directory and leaves the link behind (2.1.6 unlinks the socket only).
   const cleanup = async (): Promise<void> => {
     await fs.rm(path.join(sockDir, cuuid), { force: true });
@@ -115,7 +116,7 @@ export async function spawnTerminalExec(
     '-u',
     cuuid,
     '-r',
-    ctx.oci.binaryFor(r.id), // the runtime that made the container (runc or crun), which may not be today's choice
+    oci.exe, // the runtime that made the container (runc or crun), which may not be today's choice; from its read-only mount
     '-b',
     dir,
     '-p',
@@ -138,7 +139,7 @@ export async function spawnTerminalExec(
   const conmon = spawn('conmon', args, {
     // fd 3: sync (pid, then exit code), 4: start (two words: go on, then run the runtime), 5: attach (socket ready)
     stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5', TMPDIR: dir },
+    env: { ...process.env, ...oci.launchEnv, _OCI_SYNCPIPE: '3', _OCI_STARTPIPE: '4', _OCI_ATTACHPIPE: '5', TMPDIR: dir },
   });
   let conmonErr = '';
   conmon.stderr!.on('data', (d: Buffer) => (conmonErr += d.toString()));

@@ -57,10 +57,12 @@ export async function spawnExec(
   const logFile = path.join(dir, `exec-${tag}.log`);
   const pidFile = path.join(dir, `exec-${tag}.pid`);
   await fs.writeFile(procFile, ociSpecToJson(proc));
+  const rt = ctx.oci.forContainer(r.id); // the runtime that made the container (runc or crun), which may not be today's choice
   const child = spawn(
-    ctx.oci.binaryFor(r.id), // the runtime that made the container (runc or crun), which may not be today's choice
+    rt.exe, // from its read-only mount, where it skips its own copy of itself (./oci/runtime-binary.ts)
     ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id],
     {
+      env: rt.spawnEnv(),
       // stdin is always a pipe of ours, closed at once when there is no input: given the host's /dev/null (what
       // 'ignore' opens), crun chowns it to the exec'd process's user, and the host's /dev/null then belongs to
       // nobody (runc skips /dev/null; crun 1.8 does not).

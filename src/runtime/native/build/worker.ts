@@ -248,7 +248,7 @@ export class NativeBuildWorker implements BuildWorker {
     return new Promise<number>((resolve, reject) => {
       // stdin a pipe of ours, ended at once (EOF, as /dev/null): crun 1.8 chowns a container's standard streams to
       // its root, and 'ignore' would hand it the host's /dev/null.
-      const child = spawn(oci.binary, oci.runArgs(req.id, bundle), { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(oci.exe, oci.runArgs(req.id, bundle), { stdio: ['pipe', 'pipe', 'pipe'], env: oci.spawnEnv() });
       child.stdin.on('error', () => undefined);
       child.stdin.end();
       child.stdout.on('data', (d: Buffer) => req.onOutput('stdout', d));

@@ -11,7 +11,7 @@ import { livingMonitor, MONITOR_ENTRY, registeredRuns, registerRun, withHealthLo
 /** Registers the run `generation` of container `id` for health checks and makes sure the monitor runs. */
 export async function monitorHealth(ctx: NativeContext, id: string, generation: number): Promise<void> {
   await withHealthLock(ctx.paths.run, async () => {
-    await registerRun(ctx.paths.run, { id, generation, oci: ctx.oci.binary });
+    await registerRun(ctx.paths.run, { id, generation, oci: ctx.oci.binary, binaryMount: ctx.oci.options.protectedBinaryDir });
     await startMonitorLocked(ctx);
   });
 }

@@ -3,7 +3,8 @@
  * directory (tmpfs, so a reboot forgets them with the runs they name).
  *
  *   health/<id>.<generation>   a run of a container with a healthcheck, to be checked (JSON: the OCI runtime that
- *                              runs it); written by its start, removed by the monitor once that run has ended
+ *                              runs it, and the directory of its read-only mounts when the CLI used one);
+ *                              written by its start, removed by the monitor once that run has ended
  *   health-monitor.pid         the pid of the state directory's health monitor (./health-monitor.ts)
  *   health-monitor.lock/       the lock (lib/fs/lock.ts) under which a start registers its run and checks or starts
  *                              the monitor, and under which the monitor takes its place or, idle, gives it up
@@ -24,6 +25,8 @@ export interface HealthRun {
   readonly id: string;
   readonly generation: number;
   readonly oci: string;
+  /** Where the CLI keeps read-only mounts of the runtime's binary (../oci/runtime-binary.ts); probes run it there. */
+  readonly binaryMount?: string | undefined;
 }
 
 /** The name of the monitor's entry module; its processes are recognized by it and the state directory in their args. */
@@ -54,7 +57,7 @@ export async function registerRun(run: string, r: HealthRun): Promise<void> {
   const dir = healthDir(run);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-  await fs.writeFile(tmp, JSON.stringify({ oci: r.oci }));
+  await fs.writeFile(tmp, JSON.stringify({ oci: r.oci, ...(r.binaryMount !== undefined ? { binaryMount: r.binaryMount } : {}) }));
   await fs.rename(tmp, path.join(dir, runKey(r.id, r.generation)));
 }
 
@@ -69,12 +72,15 @@ export async function registeredRuns(run: string): Promise<HealthRun[]> {
     const text = await fs.readFile(path.join(dir, name), 'utf8').catch(() => undefined);
     if (text === undefined) continue; // removed meanwhile
     let oci = '';
+    let binaryMount: string | undefined;
     try {
-      oci = String((JSON.parse(text) as { oci?: unknown }).oci ?? '');
+      const j = JSON.parse(text) as { oci?: unknown; binaryMount?: unknown };
+      oci = String(j.oci ?? '');
+      if (typeof j.binaryMount === 'string' && j.binaryMount !== '') binaryMount = j.binaryMount;
     } catch {
       // unreadable: checked with the default runtime
     }
-    out.push({ id: m[1]!, generation: Number(m[2]), oci });
+    out.push({ id: m[1]!, generation: Number(m[2]), oci, ...(binaryMount !== undefined ? { binaryMount } : {}) });
   }
   return out;
 }

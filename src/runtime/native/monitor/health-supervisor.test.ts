@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nativePaths, StateStore, type ContainerRecord, type NativePaths } from '../state.js';
-import { checkRun } from './health.js';
+import { checkRun, type HealthContext } from './health.js';
 import { healthDir, isHealthMonitor, livingMonitor, registeredRuns, registerRun, unregisterRun, writeMonitorPid } from './health-registry.js';
 import { runHealthSupervisor } from './health-supervisor.js';
 import { OciRuntime } from '../oci/oci-runtime.js';
@@ -43,13 +43,16 @@ describe('health registry', () => {
   test('registers, lists and unregisters runs; temp files are not runs', async () => {
     await registerRun(paths.run, { id: ID(1), generation: 3, oci: '/usr/bin/crun' });
     await registerRun(paths.run, { id: ID(2), generation: 1, oci: 'runc' });
+    await registerRun(paths.run, { id: ID(3), generation: 2, oci: '/usr/bin/crun', binaryMount: '/run/tscompose/oci-bin' });
     writeFileSync(join(healthDir(paths.run), '.abc.tmp'), '{}');
     const runs = (await registeredRuns(paths.run)).sort((a, b) => a.id.localeCompare(b.id));
     expect(runs).toEqual([
       { id: ID(1), generation: 3, oci: '/usr/bin/crun' },
       { id: ID(2), generation: 1, oci: 'runc' },
+      { id: ID(3), generation: 2, oci: '/usr/bin/crun', binaryMount: '/run/tscompose/oci-bin' },
     ]);
     await unregisterRun(paths.run, ID(1), 3);
+    await unregisterRun(paths.run, ID(3), 2);
     expect(await registeredRuns(paths.run)).toEqual([{ id: ID(2), generation: 1, oci: 'runc' }]);
   });
 
@@ -73,9 +76,11 @@ describe('health supervisor', () => {
   test('checks each registered run, also those registered later, and exits once idle (pid file gone)', async () => {
     const seen: string[] = [];
     const ends = new Map<string, () => void>();
-    const check = (_: unknown, r: { id: string; generation: number }, signal: AbortSignal) =>
+    const mounts = new Map<string, string | undefined>();
+    const check = (c: HealthContext, r: { id: string; generation: number }, signal: AbortSignal) =>
       new Promise<void>((resolve) => {
         seen.push(`${r.id.slice(0, 1)}.${r.generation}`);
+        mounts.set(`${r.id.slice(0, 1)}.${r.generation}`, c.oci.options.protectedBinaryDir);
         ends.set(`${r.id.slice(0, 1)}.${r.generation}`, resolve);
         signal.addEventListener('abort', () => resolve());
       });
@@ -88,8 +93,11 @@ describe('health supervisor', () => {
     await until('first run checked', () => seen.includes('1.1'));
     expect(Number(readFileSync(join(paths.run, 'health-monitor.pid'), 'utf8'))).toBe(process.pid);
     // registered while it runs: noticed through the directory watch (the rescan is a minute away)
-    await registerRun(paths.run, { id: ID(2), generation: 4, oci: 'runc' });
+    await registerRun(paths.run, { id: ID(2), generation: 4, oci: 'runc', binaryMount: join(paths.run, 'oci-bin') });
     await until('second run checked', () => seen.includes('2.4'));
+    // Probes run the runtime from the read-only mount the CLI registered the run with, if any.
+    expect(mounts.get('1.1')).toBeUndefined();
+    expect(mounts.get('2.4')).toBe(join(paths.run, 'oci-bin'));
     ends.get('1.1')!();
     await until('ended run unregistered', async () => (await registeredRuns(paths.run)).length === 1);
     await sleep(400);

@@ -133,7 +133,7 @@ class Supervisor {
   }
 
   private async check(r: HealthRun, signal: AbortSignal): Promise<void> {
-    const ctx = this.context(r.oci || DEFAULT_OCI);
+    const ctx = this.context(r.oci || DEFAULT_OCI, r.binaryMount);
     try {
       await (this.opts.check ?? ((c, x, s) => checkRun(c, x.id, x.generation, s)))(ctx, r, signal);
     } catch (e) {
@@ -141,11 +141,13 @@ class Supervisor {
     }
   }
 
-  private context(binary: string): HealthContext {
-    let oci = this.ocis.get(binary);
+  private context(binary: string, binaryMount: string | undefined): HealthContext {
+    const key = `${binary}\0${binaryMount ?? ''}`;
+    let oci = this.ocis.get(key);
     if (!oci) {
-      oci = new OciRuntime(binary, this.paths.ociRoot);
-      this.ocis.set(binary, oci);
+      // Probes run the runtime from the read-only mount the CLI used, where it skips copying itself at each exec.
+      oci = new OciRuntime(binary, this.paths.ociRoot, binaryMount !== undefined ? { protectedBinaryDir: binaryMount } : {});
+      this.ocis.set(key, oci);
     }
     return { paths: this.paths, state: this.state, oci };
   }

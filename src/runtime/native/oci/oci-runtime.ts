@@ -188,8 +188,8 @@ export class OciRuntime {
     return this.exe === this.binary ? {} : CLONED_BINARY_ENV;
   }
 
-  /** process.env with `launchEnv`, or undefined (inherit) when that adds nothing. */
-  private childEnv(): NodeJS.ProcessEnv | undefined {
+  /** process.env with `launchEnv`, or undefined (inherit) when that adds nothing: for a spawn of `exe`. */
+  spawnEnv(): NodeJS.ProcessEnv | undefined {
     const add = this.launchEnv;
     return Object.keys(add).length === 0 ? undefined : { ...process.env, ...add };
   }
@@ -283,7 +283,7 @@ export class OciRuntime {
           timeout: this.options.timeoutMs ?? 60_000,
           maxBuffer: 16 * 1024 * 1024,
           killSignal: 'SIGKILL',
-          env: this.childEnv(),
+          env: this.spawnEnv(),
         },
         (err, stdout, stderr) => {
           if (err) {
@@ -321,7 +321,7 @@ export class OciRuntime {
       const errFd = errFile ? open(errFile) : open(stderrTo as OutputTarget);
       const stdio: StdioOptions = ['pipe', open(stdout), errFd];
       const code = await new Promise<number | null>((resolve, reject) => {
-        const child = spawn(this.exe, args, { stdio, env: this.childEnv() });
+        const child = spawn(this.exe, args, { stdio, env: this.spawnEnv() });
         child.stdin?.on('error', () => undefined);
         child.stdin?.end();
         child.once('error', reject);
