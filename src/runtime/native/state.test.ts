@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { appendEvent, nativePaths, recordForDisk, securePrivateDir, StateStore, type ContainerRecord, type NativePaths } from './state.js';
 import { lockPresent as present } from '../../lib/fs/__fixtures__/lock-present.js';
 
@@ -138,6 +138,25 @@ describe('StateStore.find', () => {
   test('by name, with or without a leading slash', async () => {
     expect((await store.find('alpha'))?.id).toBe(ID_A);
     expect((await store.find('/beta'))?.id).toBe(ID_B);
+  });
+
+  test('by its name claim, and past a claim that no longer names its holder (renamed, removed, garbage)', async () => {
+    const { store: s } = freshStore();
+    for (const r of [record(ID_A, 'web'), record(ID_B, 'db')]) {
+      mkdirSync(s.containerDir(r.id), { recursive: true });
+      await s.write(r);
+    }
+    expect(await s.claimName('web', ID_A)).toBeUndefined();
+    expect((await s.find('web'))?.id).toBe(ID_A);
+    // A claim left to another container (db was renamed from cache): the record's own name decides.
+    mkdirSync(dirname(s.nameFile('cache')), { recursive: true });
+    writeFileSync(s.nameFile('cache'), ID_B);
+    expect(await s.find('cache')).toBeUndefined();
+    writeFileSync(s.nameFile('db'), ID_A); // wrong holder: found by the scan
+    expect((await s.find('db'))?.id).toBe(ID_B);
+    writeFileSync(s.nameFile('db'), '../../etc');
+    expect((await s.find('db'))?.id).toBe(ID_B);
+    expect(await s.find('../names/web')).toBeUndefined();
   });
 
   test('by full id', async () => {
