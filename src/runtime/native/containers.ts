@@ -257,9 +257,10 @@ export class ContainerService {
     const ctx = this.ctx;
     // Stopped by the user since its last start (a start removes the file): conmon's exit command sees it and leaves
     // recording the exit to us (no Node start per stopped container), and whoever records the exit (finalizeExit)
-    // marks the record stopped by the user, so no restart policy brings it back. One small write before the signal,
-    // not a locked rewrite of the record: in `down`, each level of the reverse dependency order waited ~15 ms for it.
-    await traced('native.stop.mark', () => fs.writeFile(ctx.state.stoppingFile(r.id), '').catch(() => undefined));
+    // marks the record stopped by the user, so no restart policy brings it back. One hard link (markStopping) before
+    // the signal, not a locked rewrite of the record: in `down`, each level of the reverse dependency order waited
+    // ~15 ms for that.
+    ctx.state.markStopping(r.id);
     const timeout = (timeoutSeconds ?? r.spec.stopTimeoutSeconds ?? 10) * 1000;
     const sig = timeout === 0 ? 'SIGKILL' : (signal ?? stopSignalOf(r.spec, await imageRunConfig(ctx, r)));
     const wasPaused = r.state.status === 'paused';
@@ -323,7 +324,7 @@ export class ContainerService {
     if (s !== 'running' && s !== 'paused') throw new ConflictError('container', r.name, `container ${r.id} is not running`);
     const sig = options.killSignal ?? 'SIGKILL';
     await this.ctx.state.update(r.id, (rec) => ({ ...rec, state: { ...rec.state, stoppedByUser: true } }));
-    await fs.writeFile(this.ctx.state.stoppingFile(r.id), '').catch(() => undefined);
+    this.ctx.state.markStopping(r.id);
     try {
       await this.ctx.oci.kill(r.id, sig);
     } catch (e) {

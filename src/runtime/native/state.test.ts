@@ -124,6 +124,35 @@ describe('StateStore files', () => {
   });
 });
 
+describe('StateStore.markStopping', () => {
+  test('a hard link to one empty file (no inode of its own); again is fine; no directory, no mark', async () => {
+    const { store, paths } = freshStore();
+    for (const id of [ID_A, ID_B]) {
+      mkdirSync(store.containerDir(id), { recursive: true });
+      await store.write(record(id, id === ID_A ? 'a' : 'b'));
+    }
+    store.markStopping(ID_A);
+    store.markStopping(ID_A);
+    store.markStopping(ID_B);
+    const empty = statSync(join(paths.root, 'stopping.empty'));
+    expect(statSync(store.stoppingFile(ID_A)).ino).toBe(empty.ino);
+    expect(statSync(store.stoppingFile(ID_B)).ino).toBe(empty.ino);
+    expect(empty.nlink).toBe(3);
+    expect(empty.mode & 0o777).toBe(0o600);
+    expect(() => store.markStopping(ID_C)).not.toThrow();
+    expect(existsSync(store.containerDir(ID_C))).toBe(false);
+  });
+
+  test('written as a file of its own when no link can be made', async () => {
+    const { store, paths } = freshStore();
+    mkdirSync(store.containerDir(ID_A), { recursive: true });
+    await store.write(record(ID_A, 'a'));
+    mkdirSync(join(paths.root, 'stopping.empty')); // a directory cannot be linked (EPERM)
+    store.markStopping(ID_A);
+    expect(statSync(store.stoppingFile(ID_A)).isFile()).toBe(true);
+  });
+});
+
 describe('StateStore.find', () => {
   let store: StateStore;
 

@@ -27,11 +27,11 @@
  * files/<n> (container-mounts.ts), never into record.json.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import { existsSync, linkSync, promises as fs, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } from '../runtime.js';
 import { TsComposeError } from '../../errors.js';
-import { isMissing } from '../../lib/errors.js';
+import { errnoCode, isMissing } from '../../lib/errors.js';
 import { atomicTempWriter, readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
@@ -398,6 +398,40 @@ export class StateStore {
   /** Marks that the CLI is stopping the container: conmon's exit command then leaves the exit to the CLI. */
   stoppingFile(id: string): string {
     return path.join(this.containerDir(id), 'stopping');
+  }
+
+  /**
+   * Makes the container's stopping file (only its existence counts) as a hard link to one empty file of the state
+   * directory: a link takes no new inode. On an ext4 without a journal each new inode is found past every inode freed
+   * in the last minute, which after a `down` cost ~0.5 ms per file, and the 20 stops of a `down` waited for theirs
+   * through the thread pool in turn (~30 ms each, median). A link is ~15 µs: made synchronously, so each stop
+   * signals at once. Written as a file of its own when no link can be made (another file system, too many links).
+   * Never throws: a container whose directory is gone needs no mark.
+   */
+  markStopping(id: string): void {
+    const file = this.stoppingFile(id);
+    const empty = path.join(this.paths.root, 'stopping.empty');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(empty, file);
+        return;
+      } catch (e) {
+        const code = errnoCode(e);
+        if (code === 'EEXIST') return;
+        if (code === 'ENOENT' && !existsSync(path.dirname(file))) return;
+        if (code !== 'ENOENT' || attempt > 0) break;
+        try {
+          writeFileSync(empty, '', { flag: 'wx', mode: 0o600 });
+        } catch {
+          // made by another process meanwhile, or not writable: linked or written below
+        }
+      }
+    }
+    try {
+      writeFileSync(file, '');
+    } catch {
+      // the directory went meanwhile
+    }
   }
 
   /** The lock for names (create, rename): names are unique among containers. */

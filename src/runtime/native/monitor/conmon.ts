@@ -12,7 +12,7 @@
  * (./health-monitor.ts). Both are spawned by path: they are built next to this module. Nothing here waits on a
  * pipe the container could hold.
  */
-import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TsComposeError } from '../../../errors.js';
@@ -84,7 +84,7 @@ export async function startLaunched(ctx: NativeContext, r: ContainerRecord, l: L
  * as for a stop), and so do its endpoints and its log keeper; the record never knew of them.
  */
 export async function discardLaunched(ctx: NativeContext, r: ContainerRecord, l: Launched): Promise<void> {
-  writeFileSync(ctx.state.stoppingFile(r.id), '');
+  ctx.state.markStopping(r.id);
   await ctx.oci.delete(r.id, true).catch(() => undefined);
   if (l.attached) await detachNetworks(ctx.paths, r).catch(() => undefined);
   stopProcess(l.keeperPid);
