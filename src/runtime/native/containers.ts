@@ -379,7 +379,9 @@ export class ContainerService {
         () => true,
         (e: unknown) => isMissing(e),
       ));
-    if (gone) await Promise.all(rest.map((root) => fs.rmdir(path.join(root, 'tscompose')).catch(() => undefined)));
+    // Gone from the first one, they usually are from all (removed by the container before): a stat each, not an rmdir.
+    const others = gone ? rest.map((root) => path.join(root, 'tscompose')).filter((dir) => existsSync(dir)) : [];
+    await Promise.all(others.map((dir) => fs.rmdir(dir).catch(() => undefined)));
     removeEmptyCgroupDirs(parentDirs);
     await traced('native.remove.links-gone', () => linksGone.catch(() => undefined));
   }
