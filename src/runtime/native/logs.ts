@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import type { LogLine, LogsOptions } from '../runtime.js';
 import { toUnixSeconds } from '../time.js';
 import { isMissing } from '../../lib/errors.js';
+import { previousGeneration } from './events-file.js';
 import { logFiles } from './log-files.js';
 
 export interface K8sRecord {
@@ -185,25 +186,47 @@ export async function* readContainerLogs(file: string, options: LogsOptions, sou
   for (const l of asm.flush()) if (keep(l)) yield out(l);
 }
 
-/** Follows a JSON-lines file from its current end (or from the start when `fromStart`), until the signal aborts. */
+/**
+ * Follows a JSON-lines file from its current end (or from the start when `fromStart`, its previous generation
+ * first: ./events-file.ts), until the signal aborts. A rotation between two reads is noticed by the inode: the rest
+ * of the old file (now its previous generation) comes first, then the new file from its start.
+ */
 export async function* tailJsonLines<T>(
   file: string,
   options: { fromStart: boolean; signal?: AbortSignal | undefined; stop?: () => boolean },
 ): AsyncIterable<T> {
-  let offset = 0;
-  if (!options.fromStart) {
-    try {
-      offset = (await fs.stat(file)).size;
-    } catch (e) {
-      if (!isMissing(e)) throw e;
-    }
+  const first = await fs.stat(file).catch((e: unknown) => {
+    if (isMissing(e)) return undefined;
+    throw e;
+  });
+  let ino = first?.ino;
+  let offset = options.fromStart ? 0 : (first?.size ?? 0);
+  let carried: string[] = [];
+  if (options.fromStart) {
+    // Unless it is the file just stat'ed, renamed meanwhile: then its lines come once, through the rotation below.
+    const prev = await fs.stat(previousGeneration(file)).catch(() => undefined);
+    if (prev && prev.ino !== ino) carried = (await readFrom(previousGeneration(file), 0, prev.ino)).lines;
   }
   const signal = options.signal;
   let idle = 0;
   for (;;) {
-    const r = await readFrom(file, offset);
-    offset = r.offset;
-    for (const line of r.lines) {
+    const lines = carried;
+    carried = [];
+    const now = await fs.stat(file).catch(() => undefined);
+    if (ino !== undefined && now?.ino !== ino) {
+      // Renamed to the previous generation (and no new file yet, or a new one): the rest of it, through its new name.
+      const rest = await readFrom(previousGeneration(file), offset, ino);
+      lines.push(...rest.lines);
+      offset = rest.offset;
+      if (now) offset = 0;
+    }
+    if (now) {
+      ino = now.ino;
+      const r = await readFrom(file, offset, ino);
+      offset = r.offset;
+      lines.push(...r.lines);
+    }
+    for (const line of lines) {
       if (line.trim() === '') continue;
       try {
         yield JSON.parse(line) as T;
@@ -212,7 +235,7 @@ export async function* tailJsonLines<T>(
       }
     }
     if (signal?.aborted || options.stop?.()) return;
-    idle = r.lines.length > 0 ? 0 : idle + 1;
+    idle = lines.length > 0 ? 0 : idle + 1;
     await sleep(idle < 10 ? 50 : 200, signal);
     if (signal?.aborted) return;
   }

@@ -14,7 +14,8 @@
  *   volumes/<name>/               named volumes: volume.json and _data/ (./volumes.ts)
  *   net/, dns/                    bridge networks' state and their DNS servers' (lib/net, lib/dns, ./netglue.ts)
  *   images/                       the image store (lib/image, ./images.ts)
- *   events.jsonl                  engine events, one JSON object per line (appended with O_APPEND)
+ *   events.jsonl                  engine events, one JSON object per line (appended with O_APPEND); past 1 MiB it
+ *                                 becomes events.jsonl.1 (./events-file.ts)
  *   locks/                        inter-process locks (src/lib/fs/lock.ts withLock)
  *
  * Runtime-only state (the OCI runtime's --root, conmon pid files) lives under a run directory on tmpfs
@@ -33,6 +34,7 @@ import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } fr
 import { TsComposeError } from '../../errors.js';
 import { errnoCode, isMissing } from '../../lib/errors.js';
 import { atomicTempWriter, readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
+import { appendRotating } from './events-file.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
@@ -458,17 +460,13 @@ export class StateStore {
   }
 }
 
-/** Appends engine events to events.jsonl; one `write` per event with O_APPEND keeps concurrent writers whole. */
+/**
+ * Appends engine events to events.jsonl; one `write` per event with O_APPEND keeps concurrent writers whole. The
+ * file is kept to two generations of ~1 MiB (./events-file.ts).
+ */
 export async function appendEvent(
   paths: NativePaths,
   event: { type: string; action: string; id: string; attributes: Labels; time?: number },
 ): Promise<void> {
-  const line = `${JSON.stringify({ ...event, time: event.time ?? Date.now() })}\n`;
-  try {
-    await fs.appendFile(paths.events, line);
-  } catch (e) {
-    if (!isMissing(e)) throw e;
-    await fs.mkdir(path.dirname(paths.events), { recursive: true });
-    await fs.appendFile(paths.events, line);
-  }
+  await appendRotating(paths.events, `${JSON.stringify({ ...event, time: event.time ?? Date.now() })}\n`);
 }
