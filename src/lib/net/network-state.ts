@@ -4,9 +4,10 @@
  * (./network.ts explains what runs inside it). Also what is read off a record: its firewall input, whether its
  * links are in place.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { readJson, sweepAtomicTemps, writeJsonAtomic } from '../fs/atomic.js';
+import { sweepAtomicTemps, writeJsonAtomic } from '../fs/atomic.js';
+import { isMissing } from '../errors.js';
 import { withLock } from '../fs/lock.js';
 import { linkExists } from './bridge.js';
 import { applyFirewall, type FirewallNetwork, type FirewallPort } from './firewall.js';
@@ -94,8 +95,27 @@ export class NetStateStore {
     this.lock = path.join(opts.stateDir, 'networks.lock');
   }
 
+  /**
+   * The state this process last read or wrote, with the file's text. A read whose text is the same hands out the same
+   * object instead of parsing it again: states are never changed in place (the types are readonly; changes make new
+   * objects). An `up` of 20 containers on one network read the file ~140 times, and it grows with each endpoint
+   * (~13 KB at 20): reading is ~15 µs, parsing ~90 µs, so the parses cost the square of the number of containers.
+   */
+  private cached: { readonly text: string; readonly state: NetState } | undefined;
+
   async read(): Promise<NetState> {
-    return (await readJson<NetState>(this.file)) ?? EMPTY;
+    let text: string;
+    try {
+      // Synchronous, as readJson (lib/fs/atomic.ts) reads: a small local file.
+      text = readFileSync(this.file, 'utf8');
+    } catch (e) {
+      if (isMissing(e)) return EMPTY;
+      throw e;
+    }
+    if (this.cached?.text === text) return this.cached.state;
+    const state = JSON.parse(text) as NetState;
+    this.cached = { text, state };
+    return state;
   }
 
   /** Runs `fn` on the current state under the lock; `save` writes the state it is given. */
