@@ -96,10 +96,10 @@ export class NetStateStore {
   }
 
   /**
-   * The state this process last read or wrote, with the file's text. A read whose text is the same hands out the same
-   * object instead of parsing it again: states are never changed in place (the types are readonly; changes make new
+   * The state this store last read, with the file's text. A read whose text is the same hands out the same object
+   * instead of parsing it again: states are never changed in place (the types are readonly; changes make new
    * objects). An `up` of 20 containers on one network read the file ~140 times, and it grows with each endpoint
-   * (~13 KB at 20): reading is ~15 µs, parsing ~90 µs, so the parses cost the square of the number of containers.
+   * (~13 KB at 20): reading is ~15 µs, parsing ~90 µs. Reads after another container's write still parse.
    */
   private cached: { readonly text: string; readonly state: NetState } | undefined;
 
