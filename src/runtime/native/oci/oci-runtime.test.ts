@@ -64,10 +64,17 @@ describe('OciRuntime argv', () => {
   });
   test('exec', () => {
     expect(rt.execArgs('c1', '/b/exec-1.json')).toEqual([...G, 'exec', '--process', '/b/exec-1.json', 'c1']);
-    expect(rt.exec('c1', '/p.json', { detach: true, pidFile: '/pid' })).toEqual({
-      command: '/usr/sbin/runc',
-      args: [...G, 'exec', '--process', '/p.json', '--detach', '--pid-file', '/pid', 'c1'],
-    });
+    expect(rt.exe).toBe('/usr/sbin/runc');
+    expect(rt.execArgs('c1', '/p.json', { detach: true, pidFile: '/pid' })).toEqual([
+      ...G,
+      'exec',
+      '--process',
+      '/p.json',
+      '--detach',
+      '--pid-file',
+      '/pid',
+      'c1',
+    ]);
   });
   test('global options', () => {
     const r = new OciRuntime('/usr/bin/crun', '/r', { logFile: '/l.json', logFormat: 'json', systemdCgroup: true });

@@ -166,11 +166,6 @@ export class OciRuntime {
     return other;
   }
 
-  /** The binary for commands about container `id` (`exec`, by callers that spawn it themselves). */
-  binaryFor(id: string): string {
-    return this.forContainer(id).binary;
-  }
-
   private exeCache: string | undefined;
 
   /**
@@ -259,14 +254,6 @@ export class OciRuntime {
     if (opts.preserveFds) a.push('--preserve-fds', String(opts.preserveFds));
     a.push(id);
     return a;
-  }
-
-  /**
-   * What to spawn for `exec --process <file> [--detach] <id>`. The caller owns stdio: with `detach`, never give it
-   * pipes it waits on (the exec'd process keeps them).
-   */
-  exec(id: string, processJsonPath: string, opts: ExecOptions = {}): { command: string; args: string[] } {
-    return { command: this.binaryFor(id), args: this.execArgs(id, processJsonPath, opts) };
   }
 
   // --- runners -----------------------------------------------------------------------------------------------
