@@ -26,3 +26,63 @@ describe('coalescing', () => {
     await expect(call(4)).resolves.toBeUndefined();
   });
 });
+
+describe('coalescing with gather', () => {
+  test('calls coming close together make one batch, the first included', async () => {
+    const batches: number[][] = [];
+    const call = coalescing<number>(
+      async (items) => {
+        batches.push(items);
+        await tick();
+      },
+      { quietMs: 20, maxMs: 200 },
+    );
+    const calls = [call(1)];
+    await tick(2);
+    calls.push(call(2));
+    await tick(2);
+    calls.push(call(3), call(4));
+    await Promise.all(calls);
+    expect(batches).toEqual([[1, 2, 3, 4]]);
+  });
+
+  test('a stream of calls runs at the latest maxMs after the first', async () => {
+    const batches: number[][] = [];
+    const call = coalescing<number>(
+      async (items) => {
+        batches.push(items);
+        await tick(1);
+      },
+      { quietMs: 30, maxMs: 60 },
+    );
+    const t0 = performance.now();
+    const first = call(0);
+    const calls = [first];
+    let ranAt = 0;
+    void first.then(() => (ranAt = performance.now() - t0));
+    for (let i = 1; i <= 12; i++) {
+      await tick(10);
+      calls.push(call(i));
+    }
+    await Promise.all(calls);
+    expect(ranAt).toBeLessThan(110);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.flat()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  });
+
+  test('calls made while a batch runs wait for it, then run without a new wait', async () => {
+    const batches: number[][] = [];
+    const call = coalescing<number>(
+      async (items) => {
+        batches.push(items);
+        await tick(20);
+      },
+      { quietMs: 5, maxMs: 10 },
+    );
+    const a = call(1);
+    await tick(12);
+    const b = call(2);
+    await Promise.all([a, b]);
+    expect(batches).toEqual([[1], [2]]);
+  });
+});
