@@ -346,15 +346,23 @@ export class ContainerService {
     const rec = await ctx.state.read(id);
     // Released in the network state before anything of the container goes (so a kill from here on leaves no endpoint
     // without its container); the kernel destroys the host veths meanwhile, waited for at the end.
-    const { linksGone } =
+    const detached =
       rec && usesBridge(rec)
-        ? await traced('native.remove.detach', () => detachNetworksDeferred(ctx.paths, rec).catch(() => ({ linksGone: Promise.resolve() })))
-        : { linksGone: Promise.resolve() };
-    // Let its monitor finish (it runs the exit hook, which then finds no record and leaves).
-    await traced('native.remove.conmon-wait', async () => {
-      for (let i = 0; i < 400 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(5);
-    });
-    const left = await traced('native.remove.umount', () => unmountRootfs(ctx, id));
+        ? traced('native.remove.detach', () => detachNetworksDeferred(ctx.paths, rec).catch(() => ({ linksGone: Promise.resolve() })))
+        : Promise.resolve({ linksGone: Promise.resolve() });
+    // Meanwhile (the release waits for the other removals' and a lock turn): its monitor lets go (it runs the exit
+    // hook, which then finds no record and leaves), and the rootfs is unmounted. Neither removes anything a kill
+    // would leave without its container.
+    const unmounted = (async () => {
+      await traced('native.remove.conmon-wait', async () => {
+        for (let i = 0; i < 400 && conmonPid > 0 && processRunning(conmonPid); i++) await sleep(5);
+      });
+      return traced('native.remove.umount', () => unmountRootfs(ctx, id));
+    })();
+    const [release, umount] = await Promise.allSettled([detached, unmounted]);
+    if (umount.status === 'rejected') throw umount.reason;
+    const linksGone = release.status === 'fulfilled' ? release.value.linksGone : Promise.resolve();
+    const left = umount.value;
     if (left.length > 0) {
       // Never rm -rf through a mount: that would delete the volume's or the host directory's files.
       throw new TsComposeError('TSC_NATIVE_BUSY', `cannot remove container ${id.slice(0, 12)}: ${left[0]} is still mounted`, {
