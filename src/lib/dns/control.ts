@@ -182,7 +182,10 @@ export async function dnsSetNetwork(stateDir: string, net: DnsNetwork, opts: Dns
   });
 }
 
-/** Stops serving a network; the resolver exits when it was the last one. Returns once that is done. */
+/**
+ * Stops serving a network; the resolver exits when it was the last one. Returns once that is done, or with `noWait`
+ * once the resolver is signalled.
+ */
 export async function dnsRemoveNetwork(stateDir: string, network: string, opts: DnsOptions = {}): Promise<void> {
   const p = dirOf(stateDir);
   const timeoutMs = opts.timeoutMs ?? 5000;
@@ -194,6 +197,7 @@ export async function dnsRemoveNetwork(stateDir: string, network: string, opts: 
     if (pid === undefined) return;
     const last = (await listNetworks(p)).length === 0;
     process.kill(pid, 'SIGHUP');
+    if (opts.noWait) return;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!(await isResolver(pid, p.dir))) return;

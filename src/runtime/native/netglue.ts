@@ -129,7 +129,9 @@ export async function refreshDns(paths: NativePaths, keys: readonly string[], op
       const listen = resolverOf(net);
       const dir = net?.link ? linkDnsDir(paths, key) : dnsDir(paths);
       if (!net || eps.length === 0 || listen === undefined) {
-        await dnsRemoveNetwork(dir, key).catch(() => undefined);
+        // Not waiting either: the resolver drops it (or, serving nothing more, exits) on its own. The network's
+        // removal, which follows in a `down`, waits for that.
+        await dnsRemoveNetwork(dir, key, options.wait === false ? { noWait: true } : {}).catch(() => undefined);
         if (!net) await dnsRemoveNetwork(linkDnsDir(paths, key), key).catch(() => undefined);
         continue;
       }
@@ -407,11 +409,11 @@ export async function detachNetworksDeferred(paths: NativePaths, r: ContainerRec
  */
 const releasers = new Map<string, (id: string) => Promise<{ linksGone: Promise<void> }>>();
 /**
- * The removals of a `down` come to their release within a few ms of each other (each first reads its record and
- * files), the first alone: without waiting for the others it made a batch of its own, and the rest a second lock
- * turn and DNS refresh after it (~20 ms of a 20-container `down`). A lone removal waits 2 ms more.
+ * The removals of a `down` come to their release within a few ms of each other (each first records its exit and
+ * reads its files), the first alone: without waiting for the others it made a batch of its own, and the rest a
+ * second lock turn and DNS refresh after it (~20 ms of a 20-container `down`). A lone removal waits 4 ms more.
  */
-const RELEASE_GATHER = { quietMs: 2, maxMs: 10 };
+const RELEASE_GATHER = { quietMs: 4, maxMs: 25 };
 
 async function releaseMany(paths: NativePaths, ids: readonly string[]): Promise<{ linksGone: Promise<void> }> {
   const { keys, linksGone } = await traced('native.release.endpoints', () =>
