@@ -38,6 +38,7 @@ import { appendRotating } from './events-file.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
+import { markUnrelatedSubdirs } from '../../lib/fs/spread.js';
 
 export interface NativePaths {
   readonly root: string;
@@ -159,6 +160,9 @@ export function recordForDisk(record: ContainerRecord): ContainerRecord {
   return { ...record, spec: { ...record.spec, files: files.map(({ content: _content, ...f }) => f) } };
 }
 
+/** Written once the state's (or run) directories were marked for spreading (lib/fs/spread.ts). */
+const SPREAD_MARKER = '.spread';
+
 export class StateStore {
   private secured: Promise<void> | undefined;
 
@@ -170,7 +174,13 @@ export class StateStore {
    */
   ensureSecure(): Promise<void> {
     this.secured ??= Promise.all([securePrivateDir(this.paths.root), securePrivateDir(this.paths.run)]).then(
-      () => undefined,
+      // Once per directory (a marker): container directories, and the run and OCI runtime directories made per
+      // container, spread over the file system's block groups (lib/fs/spread.ts).
+      () =>
+        Promise.all([
+          markUnrelatedSubdirs([this.paths.containers], path.join(this.paths.root, SPREAD_MARKER)),
+          markUnrelatedSubdirs([this.paths.run, this.paths.ociRoot], path.join(this.paths.run, SPREAD_MARKER)),
+        ]).then(() => undefined),
       (e: unknown) => {
         this.secured = undefined;
         throw e;
