@@ -34,7 +34,8 @@
 //         detached container would hold pipes open);
 //   down: RUNTIME kill ID KILL; RUNTIME delete --force ID; umount rootfs; rm -rf bundle.
 // i.e. the same per-container work tscompose does (overlay mount, config.json, /etc files, create+start, kill,
-// delete, unmount, remove), minus its own bookkeeping (records, locks, events, conmon).
+// delete, unmount, remove), minus its own bookkeeping (records, locks, events, conmon). The bundles' and the
+// runtime's state directories get the placement hint tscompose gives its own (chattr +T, src/lib/fs/spread.ts).
 // The config.json template, per variant, untimed:
 //   --bare-config tscompose (default): the one tscompose itself writes. One container of the same service
 //         (`tscompose --runtime native create svc0` in the bench's own state dir) is created, its
@@ -399,6 +400,10 @@ function tscomposeTemplates() {
 /** The bare runtimes' inputs, untimed: the image's layers extracted once, the config.json templates, the scripts. */
 function prepareBare() {
   for (const d of ['bundles', 'logs', ...runtimes]) mkdirSync(join(bare, d), { recursive: true });
+  // The placement hint tscompose gives its own per-container directories (src/lib/fs/spread.ts: chattr +T), given to
+  // the bare ones too: without it, on ext4 without a journal, only the bare containers' inode allocations would scan
+  // their block group's recently deleted inodes. Where the flag cannot be set, neither side has it.
+  spawnSync('chattr', ['+T', join(bare, 'bundles'), ...runtimes.map((rt) => join(bare, rt))]);
   // The same image, out of tscompose's store: `image save` (docker-archive), then each layer.tar into its own dir.
   const archive = join(bare, 'image.tar');
   sh(process.execPath, [CLI, '--runtime', 'native', 'image', 'save', '-o', archive, 'busybox:latest'], { env: baseEnv });
