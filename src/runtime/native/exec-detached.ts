@@ -44,7 +44,7 @@ export async function startDetachedExec(
 ): Promise<ExecChild> {
   const { procFile, logFile, pidFile } = files;
   const oci = ctx.oci.forContainer(r.id); // the runtime that made the container, which may not be today's choice
-  const argv = ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id];
+  const argv = oci.execArgs(r.id, procFile, { pidFile, logFile });
   const shell = spawn('/bin/sh', ['-c', SCRIPT, 'tscompose-exec', procFile, logFile, pidFile, oci.exe, ...argv], {
     env: oci.spawnEnv(),
     stdio: 'ignore',

@@ -60,7 +60,7 @@ export async function spawnExec(
   const rt = ctx.oci.forContainer(r.id); // the runtime that made the container (runc or crun), which may not be today's choice
   const child = spawn(
     rt.exe, // from its read-only mount, where it skips its own copy of itself (./oci/runtime-binary.ts)
-    ['--root', ctx.oci.root, '--log', logFile, '--log-format', 'json', 'exec', '--pid-file', pidFile, '--process', procFile, r.id],
+    rt.execArgs(r.id, procFile, { pidFile, logFile }),
     {
       env: rt.spawnEnv(),
       // stdin is always a pipe of ours, closed at once when there is no input: given the host's /dev/null (what

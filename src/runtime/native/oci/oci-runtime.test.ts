@@ -79,6 +79,22 @@ describe('OciRuntime argv', () => {
   test('global options', () => {
     const r = new OciRuntime('/usr/bin/crun', '/r', { logFile: '/l.json', logFormat: 'json', systemdCgroup: true });
     expect(r.startArgs('x')).toEqual(['--root', '/r', '--log', '/l.json', '--log-format', 'json', '--systemd-cgroup', 'start', 'x']);
+    // an exec's own log, in JSON, in place of the runtime's (exec.ts and exec-detached.ts read it)
+    expect(r.execArgs('x', '/p.json', { pidFile: '/pid', logFile: '/e.log' })).toEqual([
+      ...['--root', '/r', '--log', '/e.log', '--log-format', 'json', '--systemd-cgroup'],
+      ...['exec', '--process', '/p.json', '--pid-file', '/pid', 'x'],
+    ]);
+    expect(rt.execArgs('c1', '/p.json', { logFile: '/e.log' })).toEqual([
+      ...G,
+      '--log',
+      '/e.log',
+      '--log-format',
+      'json',
+      'exec',
+      '--process',
+      '/p.json',
+      'c1',
+    ]);
   });
 });
 

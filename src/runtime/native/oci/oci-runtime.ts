@@ -78,6 +78,8 @@ export interface ExecOptions {
   readonly pidFile?: string;
   readonly consoleSocket?: string;
   readonly preserveFds?: number;
+  /** This exec's own log (`--log FILE --log-format json`), in place of the runtime's: the caller reads its errors. */
+  readonly logFile?: string;
 }
 
 export interface RunOptions extends CreateOptions {
@@ -191,10 +193,12 @@ export class OciRuntime {
 
   // --- argv builders (without the binary itself) -------------------------------------------------------------
 
-  globalArgs(): string[] {
+  globalArgs(log?: { readonly file: string; readonly format: string }): string[] {
     const a = ['--root', this.root];
-    if (this.options.logFile) a.push('--log', this.options.logFile);
-    if (this.options.logFormat) a.push('--log-format', this.options.logFormat);
+    const file = log?.file ?? this.options.logFile;
+    const format = log?.format ?? this.options.logFormat;
+    if (file) a.push('--log', file);
+    if (format) a.push('--log-format', format);
     if (this.options.systemdCgroup) a.push('--systemd-cgroup');
     return a;
   }
@@ -247,7 +251,12 @@ export class OciRuntime {
   }
 
   execArgs(id: string, processJsonPath: string, opts: ExecOptions = {}): string[] {
-    const a = [...this.globalArgs(), 'exec', '--process', processJsonPath];
+    const a = [
+      ...this.globalArgs(opts.logFile === undefined ? undefined : { file: opts.logFile, format: 'json' }),
+      'exec',
+      '--process',
+      processJsonPath,
+    ];
     if (opts.detach) a.push('--detach');
     if (opts.pidFile) a.push('--pid-file', opts.pidFile);
     if (opts.consoleSocket) a.push('--console-socket', opts.consoleSocket);
