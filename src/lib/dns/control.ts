@@ -195,9 +195,10 @@ export async function dnsRemoveNetwork(stateDir: string, network: string, opts: 
     await fs.rm(path.join(p.networks, networkFileName(network)), { force: true });
     const pid = await runningPid(p);
     if (pid === undefined) return;
-    const last = (await listNetworks(p)).length === 0;
     process.kill(pid, 'SIGHUP');
     if (opts.noWait) return;
+    // Only what this removal left decides (the resolver reads the files, it does not change them).
+    const last = (await listNetworks(p)).length === 0;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (!(await isResolver(pid, p.dir))) return;
