@@ -6,15 +6,16 @@
  * /sys and /run/netns (no process spawned for that) and run the steps. Everything converges when re-run after a
  * crash, and deleting what is already gone succeeds.
  *
- * Cost per endpoint: `ip netns add` (when we own the netns) + one `ip -batch` on the host (veth created with its
- * peer directly inside the netns, enslaved, hairpin on, up) + one `ip -n <ns> -batch` inside it (lo up, address,
- * eth up, default route).
+ * Cost per endpoint: one `ip -batch` on the host (`netns add` when we own the netns, veth created with its peer
+ * directly inside the netns, enslaved, hairpin on, up), shared by the endpoints made at the same time
+ * (./host-batch.ts), + one `ip -n <ns> -batch` inside it (lo up, address, eth up, default route).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { mustCidr, mustIPv4 } from './cidr.js';
 import { NetConfigError, NetworkError } from './errors.js';
+import { hostBatcher } from './host-batch.js';
 import { runStep, type Step } from './run.js';
 
 export const NETNS_DIR = '/run/netns';
@@ -284,7 +285,7 @@ export function macFromIp(ip: string): string {
  * route). `hostVethExists`: a leftover from a crash is deleted first, which also removes its stale peer.
  * `createNetns`: the host batch starts with `netns add <netns>` (no separate `ip netns add` process).
  */
-export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean, createNetns = false): Step[] {
+export function planEndpoint(spec: EndpointSpec, hostVethExists: boolean, createNetns = false): [host: Step, inner: Step] {
   checkIfname(spec.hostVeth);
   checkIfname(spec.ifname);
   checkIfname(spec.bridge);
@@ -323,14 +324,25 @@ export interface EndpointCreated {
   readonly mac: string;
 }
 
+/** Host sides of the endpoints this process makes, merged while one runs (./host-batch.ts). */
+const hostSide = hostBatcher();
+
 /**
- * Creates the endpoint (idempotent: a half-made one from a crash is replaced). Two `ip` processes. With
- * `createNetns`, a missing /run/netns/<netns> is created in the same batch.
+ * Creates the endpoint (idempotent: a half-made one from a crash is replaced). Two `ip` processes, the host one
+ * shared with the endpoints made at the same time. With `createNetns`, a missing /run/netns/<netns> is created in
+ * the host batch.
  */
 export async function attachEndpoint(spec: EndpointSpec, opts: { createNetns?: boolean } = {}): Promise<EndpointCreated> {
   const [exists, nsExists] = await Promise.all([linkExists(spec.hostVeth), netnsExists(spec.netns)]);
   if (!nsExists && !opts.createNetns) throw new NetworkError(`netns ${spec.netns} does not exist`);
-  for (const s of planEndpoint(spec, exists, !nsExists)) await runStep(s);
+  const [host, inner] = planEndpoint(spec, exists, !nsExists);
+  if ((await hostSide(host.input ?? '')) === 'alone') {
+    // Its batch failed (maybe through another endpoint's lines): its host side again on its own, from what is there.
+    const createNetns = opts.createNetns === true && !(await netnsExists(spec.netns));
+    const [again] = planEndpoint(spec, await linkExists(spec.hostVeth), createNetns);
+    await runStep(again);
+  }
+  await runStep(inner);
   const mac = (spec.mac ?? macFromIp(spec.address)).toLowerCase();
   return { netns: spec.netns, hostVeth: spec.hostVeth, ifname: spec.ifname, address: spec.address, mac };
 }

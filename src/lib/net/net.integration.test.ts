@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { bridgeName, defaultRouteIface, macFromIp, netnsName } from './bridge.js';
+import { attachEndpoint, bridgeName, defaultRouteIface, detachEndpoint, macFromIp, netnsName, removeNetns } from './bridge.js';
 import { NativeNetworks, type EndpointRecord } from './network.js';
 import { runRaw } from './run.js';
 
@@ -335,6 +335,50 @@ d('native networking: a removal racing a connect (root)', () => {
     } finally {
       await nets.removeNetwork(key, { force: true });
       await nets.releaseNetns(netnsName(id)).catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+d('native networking: endpoints made at the same time (root)', () => {
+  it('all are attached (host sides merged into shared ip -batch runs); one the kernel refuses fails alone', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tsc-netc-'));
+    const nets = new NativeNetworks({ stateDir: dir });
+    const key = `tscc${tag}`;
+    const names = [1, 2, 3, 4, 5, 6].map((i) => ({ netns: `tscc${i}${tag}`, hostVeth: `vtscc${i}${tag}` }));
+    try {
+      await nets.createNetwork({ key });
+      const net = (await nets.read()).networks[key]!;
+      const base = net.gateway.split('.').map(Number);
+      const spec = (i: number) => ({
+        ...names[i]!,
+        bridge: net.bridge,
+        ifname: 'eth0',
+        address: [...base.slice(0, 3), base[3]! + 1 + i].join('.'),
+        prefixLen: Number(net.subnet.split('/')[1]),
+        gateway: net.gateway,
+        defaultRoute: true,
+        mtu: net.mtu,
+        // A multicast MAC for the third: the planning takes it, the kernel refuses the veth.
+        ...(i === 2 ? { mac: '01:00:5e:00:00:01' } : {}),
+      });
+      // All at once: the first host side runs alone, the others come while it runs and go as one batch, which
+      // the refused one makes fail; each of those then runs its own again.
+      const results = await Promise.allSettled(names.map((_, i) => attachEndpoint(spec(i), { createNetns: true })));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect(String((results[2] as PromiseRejectedResult).reason)).toMatch(/Cannot assign requested address/);
+      for (const i of [0, 1, 3, 4, 5]) {
+        expect(existsSync(`/sys/class/net/${names[i]!.hostVeth}/brport`)).toBe(true);
+        expect(await ping(names[i]!.netns, net.gateway)).toBe(true);
+      }
+      expect(await ping(names[0]!.netns, spec(5).address)).toBe(true);
+      expect(existsSync(`/sys/class/net/${names[2]!.hostVeth}`)).toBe(false);
+    } finally {
+      for (const n of names) {
+        await detachEndpoint(n.hostVeth).catch(() => undefined);
+        await removeNetns(n.netns).catch(() => undefined);
+      }
+      await nets.removeNetwork(key, { force: true });
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
