@@ -23,7 +23,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isMissing } from '../../lib/errors.js';
-import { writeJsonAtomic } from '../../lib/fs/atomic.js';
+import { staleAtomicTemps, writeJsonAtomic } from '../../lib/fs/atomic.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
@@ -80,13 +80,14 @@ export async function checkNativeState(
   checked.push({ area: 'networks', count: await checkNetworks(ctx, scan, repair, add) });
   checked.push({ area: 'volumes', count: await checkVolumes(ctx, repair, add) });
   checked.push({ area: 'build', count: await checkBuild(ctx, scan, repair, add) });
-  // After the above (a repair there may itself be cut off): temp files of atomic writes whose writer is gone.
-  for (const file of await staleTempsUnder(ctx.paths.root)) {
+  // After the above (a repair there may itself be cut off): temp files of atomic writes whose writer is gone, and
+  // in the run directory the fstab files of merged mounts (./rootfs.ts).
+  for (const file of [...(await staleTempsUnder(ctx.paths.root)), ...(await staleAtomicTemps(ctx.paths.run))]) {
     if (repair) await fs.rm(file, { force: true });
     add(
       {
         area: 'files',
-        subject: path.relative(ctx.paths.root, file),
+        subject: file.startsWith(`${ctx.paths.root}/`) ? path.relative(ctx.paths.root, file) : file,
         problem: `the temp file of an interrupted write (pid ${/\.tmp-(\d+)-[0-9a-f]+$/.exec(file)?.[1] ?? '?'} is gone)`,
         repair: 'remove it',
       },

@@ -8,6 +8,7 @@
  * dir); dockerd asks for o+x on every parent of its root instead.
  */
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -63,7 +64,10 @@ export async function mountRootfs(
     await Promise.all(['upper', 'work'].map((d) => fs.chown(path.join(dir, d), userns.uid, userns.gid)));
   }
   const opts = `lowerdir=${lower.lowerdir},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
-  // Started by the context's helper, not forked from this process (lib/proc/spawner.ts): one per container.
+  // With the mounts of the containers created at the same time, as one process; alone when that did not mount it.
+  await mountMerged({ ctx, target, options: opts, cwd: lower.cwd });
+  if (onOwnDevice(target)) return userns ? bindForUserns(id, target, userns) : target;
+  // Started by the context's helper, not forked from this process (lib/proc/spawner.ts).
   const r = await ctx.spawner.run({ command: 'mount', args: ['-t', 'overlay', 'overlay', '-o', opts, target], cwd: lower.cwd });
   if (r.code !== 0) {
     throw new TsComposeError(
@@ -75,6 +79,50 @@ export async function mountRootfs(
     );
   }
   return userns ? bindForUserns(id, target, userns) : target;
+}
+
+interface OverlayMount {
+  readonly ctx: NativeContext;
+  readonly target: string;
+  /** `lowerdir=…,upperdir=…,workdir=…`; the lower directories relative to `cwd`. */
+  readonly options: string;
+  readonly cwd: string;
+}
+
+/**
+ * Overlay mounts asked for at the same time (the creations of an `up`), as one `mount -a -T FSTAB` per helper and
+ * layer directory: util-linux mounts every line of that file in one process (20 rootfs: ~10 ms against ~45 ms for
+ * 20 `mount` processes). Nothing is reported from here: mount -a goes on past a failing line, and each caller looks
+ * at its own target afterwards (mountRootfs: not mounted, it mounts it alone and reports that error).
+ */
+const mountMerged = coalescing<OverlayMount>(async (mounts) => {
+  const groups = new Map<NativeContext, Map<string, OverlayMount[]>>();
+  for (const m of mounts) {
+    const byCwd = groups.get(m.ctx) ?? new Map<string, OverlayMount[]>();
+    byCwd.set(m.cwd, [...(byCwd.get(m.cwd) ?? []), m]);
+    groups.set(m.ctx, byCwd);
+  }
+  await Promise.all([...groups].flatMap(([ctx, byCwd]) => [...byCwd].map(([cwd, group]) => mountAll(ctx, cwd, group))));
+});
+
+async function mountAll(ctx: NativeContext, cwd: string, group: readonly OverlayMount[]): Promise<void> {
+  if (group.length === 1) {
+    await ctx.spawner.run({ command: 'mount', args: ['-t', 'overlay', 'overlay', '-o', group[0]!.options, group[0]!.target], cwd, output: 'ignore' });
+    return;
+  }
+  // Named as an atomic write's temp file (lib/fs/atomic.ts): `check` removes one whose writer was killed.
+  const fstab = path.join(ctx.paths.run, `.mounts.fstab.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await fs.writeFile(fstab, group.map((m) => `overlay ${fstabField(m.target)} overlay ${fstabField(m.options)} 0 0\n`).join(''), { mode: 0o600 });
+    await ctx.spawner.run({ command: 'mount', args: ['-a', '-T', fstab], cwd, output: 'ignore' });
+  } finally {
+    await fs.rm(fstab, { force: true });
+  }
+}
+
+/** A field of an fstab line: whitespace and backslashes octal-escaped, as libmount reads them back. */
+export function fstabField(value: string): string {
+  return value.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 /** Binds a remapped container's rootfs at /run/tscompose-userns/<range>/<id> (./userns/idmap.ts), unless bound. */
