@@ -320,6 +320,17 @@ describe('checkNativeState', () => {
     expect((await checkNativeState(ctx)).problems).toEqual([]);
   });
 
+  test('the fstab file of merged mounts (run directory) whose writer was killed: reported and removed', async () => {
+    const ctx = freshContext();
+    mkdirSync(ctx.paths.run, { recursive: true });
+    const stale = join(ctx.paths.run, `.mounts.fstab.tmp-${deadPid()}-0a1b2c3d`);
+    const live = join(ctx.paths.run, `.mounts.fstab.tmp-${process.pid}-0a1b2c3d`);
+    for (const f of [stale, live]) writeFileSync(f, 'overlay /x overlay lowerdir=a,upperdir=/u,workdir=/w 0 0\n');
+    expect((await checkNativeState(ctx)).problems.map((p) => `${p.area} ${p.subject}`)).toEqual([`files ${stale}`]);
+    await checkNativeState(ctx, { repair: true });
+    expect([existsSync(stale), existsSync(live)]).toEqual([false, true]);
+  });
+
   test('the owner of the network state sweeps the dead temp files of its directory when it takes its lock', async () => {
     const ctx = freshContext();
     const net = join(ctx.paths.root, 'net');

@@ -12,6 +12,7 @@ describe('fstabField', () => {
   it('escapes whitespace and backslashes as libmount reads them back', () => {
     expect(fstabField('/var/lib/tscompose/containers/abc/bundle/rootfs')).toBe('/var/lib/tscompose/containers/abc/bundle/rootfs');
     expect(fstabField('/tmp/a dir/x\ty\\z\nw')).toBe('/tmp/a\\040dir/x\\011y\\134z\\012w');
+    expect(fstabField('/tmp/caf\u00e9\u00a0x')).toBe('/tmp/caf\u00e9\u00a0x'); // only ASCII is escaped: libmount reads bytes
   });
 });
 

@@ -65,7 +65,7 @@ export async function mountRootfs(
   }
   const opts = `lowerdir=${lower.lowerdir},upperdir=${path.join(dir, 'upper')},workdir=${path.join(dir, 'work')}`;
   // With the mounts of the containers created at the same time, as one process; alone when that did not mount it.
-  await mountMerged({ ctx, target, options: opts, cwd: lower.cwd });
+  await mountMerged({ ctx, target, options: opts, cwd: lower.cwd }).catch(() => undefined);
   if (onOwnDevice(target)) return userns ? bindForUserns(id, target, userns) : target;
   // Started by the context's helper, not forked from this process (lib/proc/spawner.ts).
   const r = await ctx.spawner.run({ command: 'mount', args: ['-t', 'overlay', 'overlay', '-o', opts, target], cwd: lower.cwd });
@@ -106,6 +106,7 @@ const mountMerged = coalescing<OverlayMount>(async (mounts) => {
 });
 
 async function mountAll(ctx: NativeContext, cwd: string, group: readonly OverlayMount[]): Promise<void> {
+  // A lone one as before (no file to write); if it fails, mountRootfs runs it again for its error.
   if (group.length === 1) {
     await ctx.spawner.run({ command: 'mount', args: ['-t', 'overlay', 'overlay', '-o', group[0]!.options, group[0]!.target], cwd, output: 'ignore' });
     return;
@@ -120,9 +121,9 @@ async function mountAll(ctx: NativeContext, cwd: string, group: readonly Overlay
   }
 }
 
-/** A field of an fstab line: whitespace and backslashes octal-escaped, as libmount reads them back. */
+/** A field of an fstab line: ASCII whitespace and backslashes octal-escaped, as libmount reads them back. */
 export function fstabField(value: string): string {
-  return value.replace(/[\s\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return value.replace(/[ \t\n\r\v\f\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 /** Binds a remapped container's rootfs at /run/tscompose-userns/<range>/<id> (./userns/idmap.ts), unless bound. */
