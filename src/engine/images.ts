@@ -10,7 +10,7 @@ import { BuildLog, VertexCounter } from './build-progress.js';
 import { parseBytes } from '../util/bytes.js';
 import { done, failed, warning, working, type EngineContext } from './events.js';
 import { LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, serviceImage } from './labels.js';
-import { selectServices } from './reconcile.js';
+import { selectServices } from './select.js';
 import { DEFAULT_TAG, splitReference } from '../lib/image/reference.js';
 
 /** `--build` (always) / `--no-build` (never) / default (build when the image is missing). */

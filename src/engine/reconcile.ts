@@ -11,7 +11,6 @@
  * RenameContainer(tmp → name) → StartContainer. Images are not pulled or built here: `up` does that before
  * observing, and the expected digest is the local image's id.
  */
-import { UsageError } from '../errors.js';
 import { serviceDependencies } from '../project/dependencies.js';
 import { dependencyOrder } from '../project/graph.js';
 import { serviceConfigHash } from '../project/hash.js';
@@ -44,12 +43,9 @@ import {
 import type { ObservedContainer, ObservedState } from './observe.js';
 import { Plan, type Cause, type PlanResource, type RecreateReason } from './plan.js';
 import { addPostStartHooks, addPreStopHooks } from './plan-hooks.js';
+import { selectServices, type ServiceSelection } from './select.js';
 
-export interface ReconcileOptions {
-  /** Services named on the command line; default: all. */
-  readonly services?: readonly string[] | undefined;
-  /** Do not bring up the dependencies of `services`. */
-  readonly noDeps?: boolean | undefined;
+export interface ReconcileOptions extends ServiceSelection {
   readonly forceRecreate?: boolean | undefined;
   readonly noRecreate?: boolean | undefined;
   readonly alwaysRecreateDeps?: boolean | undefined;
@@ -76,28 +72,6 @@ const byName = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export function desiredScale(name: string, svc: ServiceConfig, options: ReconcileOptions = {}): number {
   return options.scale?.[name] ?? svc.scale ?? svc.deploy?.replicas ?? 1;
-}
-
-/** The targeted services and the ones they (transitively) depend on, unless noDeps. */
-export function selectServices(project: Project, options: ReconcileOptions): { targets: Set<string>; selected: Set<string> } {
-  const all = Object.keys(project.services);
-  if (!options.services || options.services.length === 0) return { targets: new Set(all), selected: new Set(all) };
-  for (const s of options.services) if (!project.services[s]) throw new UsageError(`no such service: ${s}`);
-  const targets = new Set(options.services);
-  const selected = new Set(targets);
-  if (!options.noDeps) {
-    const stack = [...targets];
-    while (stack.length > 0) {
-      const s = stack.pop()!;
-      for (const dep of serviceDependencies(project.services[s]!).keys()) {
-        if (project.services[dep] && !selected.has(dep)) {
-          selected.add(dep);
-          stack.push(dep);
-        }
-      }
-    }
-  }
-  return { targets, selected };
 }
 
 /**

@@ -13,7 +13,8 @@ import { readInputs } from './inputs.js';
 import { observe, type ObservedState } from './observe.js';
 import { nodeService, type Plan } from './plan.js';
 import { executeReporter } from './progress.js';
-import { reconcile, selectServices, type ReconcileOptions } from './reconcile.js';
+import { reconcile, type ReconcileOptions } from './reconcile.js';
+import { selectServices } from './select.js';
 import { waitDependencies, waitReady } from './wait.js';
 
 /** `up` takes the reconcile options (services, recreate policy, scale, orphans, …) and adds its own. */

@@ -16,7 +16,7 @@
 import { TsComposeError } from '../errors.js';
 import { done, failed, warning, working, type EngineContext } from '../engine/events.js';
 import { build } from '../engine/images.js';
-import { selectServices } from '../engine/reconcile.js';
+import { selectServices } from '../engine/select.js';
 import { isValidDigest, splitReference, tryNormalizeRef } from '../lib/image/reference.js';
 import type { Project } from '../project/types.js';
 import { LABEL_IMAGE, scoped } from './convert-names.js';
