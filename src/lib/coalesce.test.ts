@@ -1,15 +1,21 @@
 import { describe, expect, test } from '@jest/globals';
-import { coalescing } from './coalesce.js';
+import { coalescing, type Gather } from './coalesce.js';
 
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
+/** A coalescer whose batches take `ms` and are recorded in `batches`. */
+function recording(ms?: number, gather?: Gather): { batches: number[][]; call: (n: number) => Promise<void> } {
+  const batches: number[][] = [];
+  const call = coalescing<number>(async (items) => {
+    batches.push(items);
+    await tick(ms);
+  }, gather);
+  return { batches, call };
+}
+
 describe('coalescing', () => {
   test('the first call runs alone; calls made meanwhile run as one batch', async () => {
-    const batches: number[][] = [];
-    const call = coalescing<number>(async (items) => {
-      batches.push(items);
-      await tick();
-    });
+    const { batches, call } = recording();
     await Promise.all([call(1), call(2), call(3), call(4)]);
     expect(batches).toEqual([[1], [2, 3, 4]]);
     await call(5);
@@ -29,14 +35,7 @@ describe('coalescing', () => {
 
 describe('coalescing with gather', () => {
   test('calls coming close together make one batch, the first included', async () => {
-    const batches: number[][] = [];
-    const call = coalescing<number>(
-      async (items) => {
-        batches.push(items);
-        await tick();
-      },
-      { quietMs: 20, maxMs: 200 },
-    );
+    const { batches, call } = recording(undefined, { quietMs: 20, maxMs: 200 });
     const calls = [call(1)];
     await tick(2);
     calls.push(call(2));
@@ -47,14 +46,7 @@ describe('coalescing with gather', () => {
   });
 
   test('a stream of calls runs at the latest maxMs after the first', async () => {
-    const batches: number[][] = [];
-    const call = coalescing<number>(
-      async (items) => {
-        batches.push(items);
-        await tick(1);
-      },
-      { quietMs: 30, maxMs: 60 },
-    );
+    const { batches, call } = recording(1, { quietMs: 30, maxMs: 60 });
     const t0 = performance.now();
     const first = call(0);
     const calls = [first];
@@ -71,14 +63,7 @@ describe('coalescing with gather', () => {
   });
 
   test('calls made while a batch runs wait for it, then run without a new wait', async () => {
-    const batches: number[][] = [];
-    const call = coalescing<number>(
-      async (items) => {
-        batches.push(items);
-        await tick(20);
-      },
-      { quietMs: 5, maxMs: 10 },
-    );
+    const { batches, call } = recording(20, { quietMs: 5, maxMs: 10 });
     const a = call(1);
     await tick(12);
     const b = call(2);

@@ -20,15 +20,12 @@ export type HostBatchResult = 'done' | 'alone';
 export function hostBatcher(run: (step: Step) => Promise<unknown> = runStep): (script: string) => Promise<HostBatchResult> {
   return coalescing(async (scripts: string[]): Promise<HostBatchResult> => {
     const step: Step = { argv: ['ip', '-batch', '-'], input: scripts.map((s) => (s.endsWith('\n') ? s : `${s}\n`)).join('') };
-    if (scripts.length === 1) {
-      await run(step);
-      return 'done';
-    }
     try {
       await run(step);
-      return 'done';
-    } catch {
+    } catch (e) {
+      if (scripts.length === 1) throw e;
       return 'alone';
     }
+    return 'done';
   });
 }

@@ -68,7 +68,7 @@ export async function mountRootfs(
   await mountMerged({ ctx, target, options: opts, cwd: lower.cwd }).catch(() => undefined);
   if (onOwnDevice(target)) return userns ? bindForUserns(id, target, userns) : target;
   // Started by the context's helper, not forked from this process (lib/proc/spawner.ts).
-  const r = await ctx.spawner.run({ command: 'mount', args: ['-t', 'overlay', 'overlay', '-o', opts, target], cwd: lower.cwd });
+  const r = await ctx.spawner.run({ command: 'mount', args: overlayMountArgs(opts, target), cwd: lower.cwd });
   if (r.code !== 0) {
     throw new TsComposeError(
       'TSC_NATIVE_MOUNT',
@@ -108,7 +108,7 @@ const mountMerged = coalescing<OverlayMount>(async (mounts) => {
 async function mountAll(ctx: NativeContext, cwd: string, group: readonly OverlayMount[]): Promise<void> {
   // A lone one as before (no file to write); if it fails, mountRootfs runs it again for its error.
   if (group.length === 1) {
-    await ctx.spawner.run({ command: 'mount', args: ['-t', 'overlay', 'overlay', '-o', group[0]!.options, group[0]!.target], cwd, output: 'ignore' });
+    await ctx.spawner.run({ command: 'mount', args: overlayMountArgs(group[0]!.options, group[0]!.target), cwd, output: 'ignore' });
     return;
   }
   // Named as an atomic write's temp file (lib/fs/atomic.ts): `check` removes one whose writer was killed.
@@ -119,6 +119,11 @@ async function mountAll(ctx: NativeContext, cwd: string, group: readonly Overlay
   } finally {
     await fs.rm(fstab, { force: true });
   }
+}
+
+/** `mount`'s arguments for one overlay at `target`. */
+function overlayMountArgs(options: string, target: string): string[] {
+  return ['-t', 'overlay', 'overlay', '-o', options, target];
 }
 
 /** A field of an fstab line: ASCII whitespace and backslashes octal-escaped, as libmount reads them back. */
