@@ -38,6 +38,7 @@ import { appendRotating } from './events-file.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
+import { removeTree } from '../../lib/fs/remove-tree.js';
 import { markUnrelatedSubdirs } from '../../lib/fs/spread.js';
 
 export interface NativePaths {
@@ -280,8 +281,8 @@ export class StateStore {
     // Gone already when the deletion below had begun: the name was released before it.
     const rec = await readJson<ContainerRecord>(path.join(tomb, 'record.json')).catch(() => undefined);
     if (rec?.id === id) await this.releaseName(rec.name, id);
-    await fs.rm(path.join(this.paths.locks, `c-${id}`), { recursive: true, force: true });
-    await fs.rm(tomb, { recursive: true, force: true });
+    await removeTree(path.join(this.paths.locks, `c-${id}`));
+    await removeTree(tomb);
   }
 
   /**

@@ -19,6 +19,7 @@
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseProcStat } from '../../../lib/fs/proc.js';
+import { removeTree } from '../../../lib/fs/remove-tree.js';
 import { cgroupDirs, detectCgroupMode } from './cgroups.js';
 
 interface RuncState {
@@ -214,6 +215,6 @@ export async function fastDeleteStopped(root: string, id: string): Promise<boole
   if (s.cgroupDirs.some((p) => !p.startsWith('/sys/fs/cgroup/'))) return false;
   const removed = await Promise.all(s.cgroupDirs.map((p) => removeCgroupDir(p)));
   if (removed.includes(false)) return false;
-  await fs.rm(path.join(root, id), { recursive: true, force: true });
+  await removeTree(path.join(root, id));
   return true;
 }
