@@ -78,10 +78,9 @@ export async function createContainer(
       `the container name "/${spec.name}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name`,
     );
   }
-  await fs.mkdir(path.join(dir, 'bundle'), { recursive: true });
   // A placeholder record backs the name claim until the real one is written (`creating`: not listed yet; a
   // later command removes it if this CLI dies first).
-  await ctx.state.write({ ...newRecord(id, spec, image, '', [], []), creating: process.pid });
+  await ctx.state.createContainerDir({ ...newRecord(id, spec, image, '', [], []), creating: process.pid });
   try {
     const rootfs = await traced('native.create.mount', () => mountRootfs(ctx, id, images.overlayLowerdir(image), { userns }));
     const imageConfig: ImageRunConfig = (image.config.config ?? {}) as ImageRunConfig;

@@ -1,6 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { appendEvent, nativePaths, recordForDisk, securePrivateDir, StateStore, type ContainerRecord, type NativePaths } from './state.js';
@@ -362,13 +374,18 @@ describe('StateStore creations in progress and abandoned', () => {
     const bareNew = hex('bare-new');
     mkdirSync(store.containerDir(bareOld), { recursive: true });
     mkdirSync(store.containerDir(bareNew), { recursive: true });
+    // bare-new is being made by a live creation (it holds the container's lock); bare-orphan's creator is gone
+    mkdirSync(store.paths.locks, { recursive: true });
+    symlinkSync(String(process.pid), join(store.paths.locks, `c-${bareNew}`));
+    const bareOrphan = hex('bare-orphan');
+    mkdirSync(store.containerDir(bareOrphan), { recursive: true });
     const { utimesSync } = await import('node:fs');
     const past = new Date(Date.now() - 60_000);
     utimesSync(store.containerDir(bareOld), past, past);
     expect((await store.all()).map((r) => r.name)).toEqual(['done']);
     expect(await store.find('live')).toBeUndefined();
     expect(await store.find(ID_B)).toBeUndefined();
-    expect((await store.abandoned()).sort()).toEqual([ID_C, bareOld].sort());
+    expect((await store.abandoned()).sort()).toEqual([ID_C, bareOld, bareOrphan].sort());
   });
 
   test('claimName: exclusive, stale claims (no record, or a renamed one) are taken over', async () => {
@@ -436,23 +453,56 @@ describe('StateStore removals (tombstones)', () => {
     expect(readFileSync(store.nameFile('db'), 'utf8')).toBe(ID_C);
   });
 
-  test('a directory without a record: a removal an older version was killed in is abandoned at once; a creation under way is not', async () => {
+  test('a directory without a record: a removal an older version was killed in, or a creation whose CLI is gone, is abandoned at once; a creation under way is not', async () => {
     const { store } = freshStore();
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync('true').pid!; // exited: its pid is free
+    const holdLock = (id: string, pid: number): void => {
+      mkdirSync(store.paths.locks, { recursive: true });
+      symlinkSync(String(pid), join(store.paths.locks, `c-${id}`));
+    };
     // what a recursive rm killed midway left: no record, only upper/etc and upper/usr/sbin/docker-init
     const leftover = hex('leftover');
     mkdirSync(join(store.containerDir(leftover), 'upper', 'etc'), { recursive: true });
     mkdirSync(join(store.containerDir(leftover), 'upper', 'usr', 'sbin'), { recursive: true });
     writeFileSync(join(store.containerDir(leftover), 'upper', 'usr', 'sbin', 'docker-init'), '');
-    // a creation that has made bundle/ and is writing its first record
+    // a creation that has made bundle/ and is writing its first record, holding the container's lock
     const creating = hex('creating');
     mkdirSync(join(store.containerDir(creating), 'bundle'), { recursive: true });
     writeFileSync(join(store.containerDir(creating), `.record.json.tmp-${process.pid}-0a1b2c3d`), '{');
+    holdLock(creating, process.pid);
+    // creations whose CLI was killed: after making bundle/ (no lock left behind: it had not taken it, or an older
+    // version), and while writing the record (its lock held by a dead pid)
+    const killedEarly = hex('killed-early');
+    mkdirSync(join(store.containerDir(killedEarly), 'bundle'), { recursive: true });
+    const killedWriting = hex('killed-writing');
+    mkdirSync(join(store.containerDir(killedWriting), 'bundle'), { recursive: true });
+    writeFileSync(join(store.containerDir(killedWriting), `.record.json.tmp-${dead}-0a1b2c3d`), '{');
+    holdLock(killedWriting, dead);
     // an unreadable record: the user's files, never abandoned
     const torn = hex('torn');
     mkdirSync(join(store.containerDir(torn), 'upper'), { recursive: true });
     writeFileSync(store.recordFile(torn), '{"id": "');
-    expect(await store.abandoned()).toEqual([leftover]);
+    expect((await store.abandoned()).sort()).toEqual([leftover, killedEarly, killedWriting].sort());
     expect(await store.recordlessAbandoned(hex('missing'))).toBe(false);
+  });
+
+  test('createContainerDir: the directory and its first record made under the container lock', async () => {
+    const { store } = freshStore();
+    const id = hex('new');
+    let heldDuring: boolean | undefined;
+    const write = store.write.bind(store);
+    store.write = async (r) => {
+      heldDuring = present(join(store.paths.locks, `c-${id}`));
+      // meanwhile, another command sees a creation under way
+      expect(await store.recordlessAbandoned(id)).toBe(false);
+      return write(r);
+    };
+    await store.createContainerDir({ ...record(id, 'fresh'), creating: process.pid });
+    expect(heldDuring).toBe(true);
+    expect(present(join(store.paths.locks, `c-${id}`))).toBe(false);
+    expect(existsSync(join(store.containerDir(id), 'bundle'))).toBe(true);
+    expect((await store.read(id))?.creating).toBe(process.pid);
   });
 
   const rootOnly = process.getuid?.() === 0 ? test : test.skip;

@@ -35,7 +35,7 @@ import { TsComposeError } from '../../errors.js';
 import { errnoCode, isMissing } from '../../lib/errors.js';
 import { atomicTempWriter, readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
 import { appendRotating } from './events-file.js';
-import { withLock } from '../../lib/fs/lock.js';
+import { lockHolder, withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
 import { removeTree } from '../../lib/fs/remove-tree.js';
@@ -286,16 +286,32 @@ export class StateStore {
   }
 
   /**
-   * Whether a container directory without a record was abandoned. A creation writes its first record right after
-   * making the directory's `bundle/`: one older than 30 s, or holding anything else (left by a removal that an older
-   * version, deleting the directory in place, was killed in), is no creation under way. One whose record is there but
-   * unreadable is not abandoned either: its files are the user's (`check` reports it).
+   * Makes a new container's directory and writes its first record, holding the container's lock meanwhile: until
+   * the record is there, the lock's holder tells a creation under way from one whose CLI was killed.
+   */
+  async createContainerDir(record: ContainerRecord): Promise<void> {
+    await withLock(path.join(this.paths.locks, `c-${record.id}`), async () => {
+      await fs.mkdir(path.join(this.containerDir(record.id), 'bundle'), { recursive: true });
+      await this.write(record);
+    });
+  }
+
+  /**
+   * Whether a container directory without a record was abandoned. A creation makes the directory and writes its first
+   * record holding the container's lock (createContainerDir): one whose lock has no live holder, older than 30 s, or
+   * holding anything else (left by a removal that an older version, deleting the directory in place, was killed
+   * in) is no creation under way. One whose record is there but unreadable is not abandoned either: its files are
+   * the user's (`check` reports it).
    */
   async recordlessAbandoned(id: string): Promise<boolean> {
     const dir = this.containerDir(id);
     const [st, names] = await Promise.all([fs.stat(dir).catch(() => undefined), fs.readdir(dir).catch(() => undefined)]);
     if (!st || !names || names.includes('record.json')) return false;
-    return Date.now() - st.mtimeMs > 30_000 || !names.every((n) => n === 'bundle' || atomicTempWriter(n) !== undefined);
+    if (Date.now() - st.mtimeMs > 30_000 || !names.every((n) => n === 'bundle' || atomicTempWriter(n) !== undefined)) return true;
+    const holder = lockHolder(path.join(this.paths.locks, `c-${id}`));
+    if (holder !== undefined && pidAlive(holder)) return false;
+    // No live holder: the creation died, or has just written its record and let go of the lock (read again).
+    return !existsSync(this.recordFile(id));
   }
 
   /** Every container (records of creations under way or abandoned left out: see `abandoned`). */
