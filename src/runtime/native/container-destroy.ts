@@ -9,7 +9,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TsComposeError } from '../../errors.js';
 import { isMissing } from '../../lib/errors.js';
 import { processRunning, readPidFile } from '../../lib/fs/proc.js';
-import { removeTree } from '../../lib/fs/remove-tree.js';
 import { traced } from '../../util/trace.js';
 import { createdCgroupParentDirs } from './cgroup-parent.js';
 import type { NativeContext } from './context.js';
@@ -47,9 +46,9 @@ export async function destroyContainer(ctx: NativeContext, id: string): Promise<
       hint: `umount it (umount -l ${left[0]}) and retry`,
     });
   }
-  await removeTree(path.join(ctx.paths.run, id.slice(0, 12)));
+  await fs.rm(path.join(ctx.paths.run, id.slice(0, 12)), { recursive: true, force: true });
   // conmon links <socket dir>/<id> to the bundle (its attach socket's short path) and never removes it.
-  await removeTree(path.join(ctx.paths.run, 'sock', id));
+  await fs.rm(path.join(ctx.paths.run, 'sock', id), { force: true });
   // Renamed to its tombstone (record and all, atomically), then its name released, then deleted: a kill at any
   // point leaves the container whole or a tombstone the next command finishes (StateStore.scan), never a directory
   // without a record, nor a record whose name is unclaimed.

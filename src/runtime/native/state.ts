@@ -38,7 +38,6 @@ import { appendRotating } from './events-file.js';
 import { lockHolder, withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
-import { removeTree } from '../../lib/fs/remove-tree.js';
 import { markUnrelatedSubdirs } from '../../lib/fs/spread.js';
 
 export interface NativePaths {
@@ -281,8 +280,8 @@ export class StateStore {
     // Gone already when the deletion below had begun: the name was released before it.
     const rec = await readJson<ContainerRecord>(path.join(tomb, 'record.json')).catch(() => undefined);
     if (rec?.id === id) await this.releaseName(rec.name, id);
-    await removeTree(path.join(this.paths.locks, `c-${id}`));
-    await removeTree(tomb);
+    await fs.rm(path.join(this.paths.locks, `c-${id}`), { recursive: true, force: true });
+    await fs.rm(tomb, { recursive: true, force: true });
   }
 
   /**

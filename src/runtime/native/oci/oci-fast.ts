@@ -19,7 +19,6 @@
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseProcStat } from '../../../lib/fs/proc.js';
-import { removeTree } from '../../../lib/fs/remove-tree.js';
 import { cgroupDirs, detectCgroupMode } from './cgroups.js';
 
 interface RuncState {
@@ -215,6 +214,6 @@ export async function fastDeleteStopped(root: string, id: string): Promise<boole
   if (s.cgroupDirs.some((p) => !p.startsWith('/sys/fs/cgroup/'))) return false;
   const removed = await Promise.all(s.cgroupDirs.map((p) => removeCgroupDir(p)));
   if (removed.includes(false)) return false;
-  await removeTree(path.join(root, id));
+  await fs.rm(path.join(root, id), { recursive: true, force: true });
   return true;
 }
