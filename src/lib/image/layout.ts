@@ -74,14 +74,14 @@ export class StoreLayout {
       for (const name of names(d)) {
         const pid = Number(/^(?:gc-)?(\d+)-/.exec(name)?.[1]);
         if (pid === process.pid || pidAlive(pid)) continue;
-        await rm(this.path(d, name), { recursive: true, force: true });
+        await removeLeftover(this.path(d, name));
       }
     }
     for (const d of ATOMIC_DIRS) {
       for (const name of names(d)) {
         const pid = tempOwner(name);
         if (pid === undefined || pid === process.pid || pidAlive(pid)) continue;
-        await rm(this.path(d, name), { force: true });
+        await rm(this.path(d, name), { force: true }).catch(() => undefined);
       }
     }
   }
@@ -108,6 +108,22 @@ export class StoreLayout {
       return true;
     } catch {
       return false;
+    }
+  }
+}
+
+/**
+ * Removes a dead process's scratch. Its children may still write there for a moment (a layer's `tar -x` reads to the
+ * end of its input after the process that fed it was killed), so a removal that fails is tried again for ~1 s; what
+ * still cannot go is left for the next sweep, never an error.
+ */
+async function removeLeftover(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await rm(dir, { recursive: true, force: true });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 }
