@@ -111,6 +111,8 @@ export async function buildNative(
   }
   const ref = spec.tags[0] ?? spec.context;
   const worker = new NativeBuildWorker(ctx, path.join(workRoot, 'worker'));
+  // Before the solver sweeps the scratch of killed builds: their RUN steps' containers may still hold it.
+  await worker.reapOrphans();
   try {
     const r = await buildImage({
       store,

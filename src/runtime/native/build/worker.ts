@@ -133,24 +133,33 @@ export class NativeBuildWorker implements BuildWorker {
   }
 
   /**
-   * Scratch directories of RUN steps whose build was killed (`run-<pid>-<id>`, pid gone): removed once per build,
-   * before its first step (they hold only the step's /etc files, never a mount).
+   * What RUN steps of killed builds left (`run-<pid>-<id>` scratch, pid gone), once per build, before its first step
+   * (native-build.ts calls it at the start). A step's runtime runs in the foreground as a child of the build's CLI: killed
+   * with it, the step's `runtime run` and its container go on, and the container keeps the step's root filesystem busy
+   * (the solver's sweep of the build's scratch could not unmount it). Its container is deleted by force (every
+   * process killed), then its scratch (the step's /etc files) removed.
    */
-  private sweepDone: Promise<void> | undefined;
-  private sweep(): Promise<void> {
-    this.sweepDone ??= readdir(this.scratch)
+  private reaped: Promise<void> | undefined;
+  reapOrphans(): Promise<void> {
+    this.reaped ??= readdir(this.scratch)
       .then(async (names) => {
+        let ids: string[] | undefined;
         for (const n of names) {
-          const pid = Number(/^run-(\d+)-/.exec(n)?.[1]);
-          if (pid > 0 && pid !== process.pid && !pidAlive(pid)) await rm(path.join(this.scratch, n), { recursive: true, force: true });
+          const m = /^run-(\d+)-([0-9a-f]{12})$/.exec(n);
+          const pid = Number(m?.[1]);
+          if (!(pid > 0) || pid === process.pid || pidAlive(pid)) continue;
+          ids ??= await readdir(this.ctx.oci.root).catch(() => [] as string[]);
+          for (const id of ids.filter((i) => m?.[2] !== undefined && i.startsWith(m[2]) && /^[0-9a-f]{32}$/.test(i)))
+            await this.ctx.oci.delete(id, true).catch(() => undefined);
+          await rm(path.join(this.scratch, n), { recursive: true, force: true });
         }
       })
       .catch(() => undefined);
-    return this.sweepDone;
+    return this.reaped;
   }
 
   async run(req: RunRequest): Promise<number> {
-    await this.sweep();
+    await this.reapOrphans();
     // The pid in the name: a build killed during the step leaves it for the next build's sweep.
     const dir = path.join(this.scratch, `run-${process.pid}-${req.id.slice(0, 12)}`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
