@@ -64,9 +64,12 @@ export async function releaseContainersDeferred(
       }
       if (nsGoes) lines.push(`netns del ${netns}`);
     }
-    if (next !== state) await save(next);
+    // The kernel's side first, then the record: a kill in between leaves a record of what is gone, which the next
+    // release of the same endpoint finishes (the checks above skip what no longer exists); the other order left a
+    // netns and its veth that no record named, which nothing ever removed (a build killed while closing).
     for (const c of children) await runStep(c);
     if (lines.length) await ipForceBatch(lines);
+    if (next !== state) await save(next);
     await Promise.all([...withPorts].map((key) => applyFirewallFor(next, key)));
     return { keys: [...keys], goWithNetns };
   });
