@@ -114,15 +114,17 @@ export class StoreLayout {
 
 /**
  * Removes a dead process's scratch. Its children may still write there for a moment (a layer's `tar -x` reads to the
- * end of its input after the process that fed it was killed), so a removal that fails is tried again for ~1 s; what
- * still cannot go is left for the next sweep, never an error.
+ * end of its input after the process that fed it was killed): a directory that filled up again meanwhile (ENOTEMPTY)
+ * is tried again for ~1 s. What still cannot go (or cannot go at all: EBUSY, a mount) is left for the next sweep,
+ * never an error.
  */
 async function removeLeftover(dir: string): Promise<void> {
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
       await rm(dir, { recursive: true, force: true });
       return;
-    } catch {
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOTEMPTY') return;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -145,13 +145,16 @@ export class NativeBuildWorker implements BuildWorker {
       .then(async (names) => {
         let ids: string[] | undefined;
         for (const n of names) {
-          const m = /^run-(\d+)-([0-9a-f]{12})$/.exec(n);
+          const m = /^run-(\d+)-(.*)$/.exec(n);
           const pid = Number(m?.[1]);
           if (!(pid > 0) || pid === process.pid || pidAlive(pid)) continue;
-          ids ??= await readdir(this.ctx.oci.root).catch(() => [] as string[]);
-          for (const id of ids.filter((i) => m?.[2] !== undefined && i.startsWith(m[2]) && /^[0-9a-f]{32}$/.test(i)))
-            await this.ctx.oci.delete(id, true).catch(() => undefined);
-          await rm(path.join(this.scratch, n), { recursive: true, force: true });
+          const prefix = m?.[2] ?? ''; // the first 12 characters of the step's container id
+          if (/^[0-9a-f]{12}$/.test(prefix)) {
+            ids ??= await readdir(this.ctx.oci.root).catch(() => [] as string[]);
+            for (const id of ids.filter((i) => i.startsWith(prefix) && /^[0-9a-f]{32}$/.test(i)))
+              await this.ctx.oci.delete(id, true).catch(() => undefined);
+          }
+          await rm(path.join(this.scratch, n), { recursive: true, force: true }).catch(() => undefined);
         }
       })
       .catch(() => undefined);
