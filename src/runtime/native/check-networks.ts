@@ -30,7 +30,6 @@ export interface ContainersSeen {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const BUILD_ENDPOINT = /^[0-9a-f]{8}b(\d+)$/;
-const lockOf = (ctx: NativeContext, id: string): string => path.join(ctx.paths.locks, `c-${id}`);
 
 /** Endpoints and addresses of the bridge networks against the running containers and builds. Returns how many networks. */
 export async function checkNetworks(ctx: NativeContext, scan: ContainersSeen, repair: boolean, add: Add): Promise<number> {
@@ -98,7 +97,7 @@ export async function checkNetworks(ctx: NativeContext, scan: ContainersSeen, re
     for (const id of release.keys()) {
       if (!HEX64.test(id)) continue;
       // under the container's lock, checked again: a start meanwhile attached it
-      await withLock(lockOf(ctx, id), async () => {
+      await withLock(ctx.state.lockFile(id), async () => {
         const r = await ctx.state.read(id);
         if (r && (r.state.status === 'running' || r.state.status === 'paused')) release.delete(id);
       });

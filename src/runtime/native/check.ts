@@ -129,8 +129,6 @@ async function destroy(ctx: NativeContext, id: string): Promise<void> {
   await new ContainerService(ctx, new VolumeService(ctx), new NetworkService(ctx)).destroy(id);
 }
 
-const lockOf = (ctx: NativeContext, id: string): string => path.join(ctx.paths.locks, `c-${id}`);
-
 async function scanContainers(ctx: NativeContext, repair: boolean, add: Add): Promise<Scan> {
   const records = new Map<string, ContainerRecord>();
   const noRecord = new Set<string>();
@@ -308,7 +306,7 @@ async function checkRuntimeState(ctx: NativeContext, scan: Scan, repair: boolean
     if (!HEX64.test(id) || scan.live.has(id) || scan.noRecord.has(id)) continue;
     const r = scan.records.get(id);
     if (repair) {
-      await withLock(lockOf(ctx, id), async () => {
+      await withLock(ctx.state.lockFile(id), async () => {
         const now = r ? await ctx.state.read(id) : undefined;
         if (now && now.creating === undefined && (now.state.status === 'running' || now.state.status === 'paused')) return; // started meanwhile
         await ctx.oci.delete(id, true).catch(() => undefined);

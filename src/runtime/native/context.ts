@@ -18,7 +18,8 @@ import { networksOf } from './netglue.js';
 import { chooseOciRuntime, OciRuntime } from './oci/oci-runtime.js';
 import { PROTECTED_BINARY_DIR } from './oci/runtime-binary.js';
 import { resolveRemap, type IdRange } from './userns/idmap.js';
-import { appendEvent, nativePaths, StateStore, type NativePaths } from './state.js';
+import { appendEvent } from './events-file.js';
+import { nativePaths, StateStore, type NativePaths } from './state.js';
 
 /** The environment variables of the native runtime, read once. */
 export interface NativeSettings {

@@ -12,6 +12,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isMissing } from '../../lib/errors.js';
+import type { Labels } from '../runtime.js';
+import type { NativePaths } from './state.js';
 
 /** The size past which the event log is renamed to its previous generation. */
 export const EVENTS_ROTATE_BYTES = 1 << 20;
@@ -42,4 +44,15 @@ export async function appendRotating(file: string, line: string, rotateBytes = E
   if (rotate === undefined) return;
   const now = await fs.stat(file).catch(() => undefined);
   if (now?.ino === rotate) await fs.rename(file, previousGeneration(file)).catch(() => undefined);
+}
+
+/**
+ * Appends engine events to events.jsonl; one `write` per event with O_APPEND keeps concurrent writers whole. The
+ * file is kept to two generations of ~1 MiB (above).
+ */
+export async function appendEvent(
+  paths: NativePaths,
+  event: { type: string; action: string; id: string; attributes: Labels; time?: number },
+): Promise<void> {
+  await appendRotating(paths.events, `${JSON.stringify({ ...event, time: event.time ?? Date.now() })}\n`);
 }

@@ -26,7 +26,8 @@ import {
 import { ImageStore, type StoredImage } from '../../lib/image/store.js';
 import { loadRegistryConfig, type RegistrySettings } from '../../lib/image/registry-config.js';
 import { summarizeImageConfig } from '../../lib/image/config-details.js';
-import { appendEvent, type NativePaths } from './state.js';
+import { appendEvent } from './events-file.js';
+import type { NativePaths } from './state.js';
 
 export interface NativeImagesOptions {
   paths: NativePaths;

@@ -34,7 +34,6 @@ import type { ContainerSpec, HealthStatus, Labels, MountInfo, PublishedPort } fr
 import { TsComposeError } from '../../errors.js';
 import { errnoCode, isMissing } from '../../lib/errors.js';
 import { atomicTempWriter, readJson, writeJsonAtomic } from '../../lib/fs/atomic.js';
-import { appendRotating } from './events-file.js';
 import { lockHolder, withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
@@ -201,6 +200,11 @@ export class StateStore {
     return path.join(this.containerDir(id), 'exits', id);
   }
 
+  /** The container's lock (lib/fs/lock.ts): held by record updates, and by a creation until its first record is written. */
+  lockFile(id: string): string {
+    return path.join(this.paths.locks, `c-${id}`);
+  }
+
   logFile(id: string): string {
     return path.join(this.containerDir(id), 'ctr.log');
   }
@@ -280,7 +284,7 @@ export class StateStore {
     // Gone already when the deletion below had begun: the name was released before it.
     const rec = await readJson<ContainerRecord>(path.join(tomb, 'record.json')).catch(() => undefined);
     if (rec?.id === id) await this.releaseName(rec.name, id);
-    await fs.rm(path.join(this.paths.locks, `c-${id}`), { recursive: true, force: true });
+    await fs.rm(this.lockFile(id), { recursive: true, force: true });
     await fs.rm(tomb, { recursive: true, force: true });
   }
 
@@ -289,7 +293,7 @@ export class StateStore {
    * the record is there, the lock's holder tells a creation under way from one whose CLI was killed.
    */
   async createContainerDir(record: ContainerRecord): Promise<void> {
-    await withLock(path.join(this.paths.locks, `c-${record.id}`), async () => {
+    await withLock(this.lockFile(record.id), async () => {
       await fs.mkdir(path.join(this.containerDir(record.id), 'bundle'), { recursive: true });
       await this.write(record);
     });
@@ -307,7 +311,7 @@ export class StateStore {
     const [st, names] = await Promise.all([fs.stat(dir).catch(() => undefined), fs.readdir(dir).catch(() => undefined)]);
     if (!st || !names || names.includes('record.json')) return false;
     if (Date.now() - st.mtimeMs > 30_000 || !names.every((n) => n === 'bundle' || atomicTempWriter(n) !== undefined)) return true;
-    const holder = lockHolder(path.join(this.paths.locks, `c-${id}`));
+    const holder = lockHolder(this.lockFile(id));
     if (holder !== undefined && pidAlive(holder)) return false;
     // No live holder: the creation died, or has just written its record and let go of the lock (read again).
     return !existsSync(this.recordFile(id));
@@ -377,7 +381,7 @@ export class StateStore {
   ): Promise<ContainerRecord | undefined> {
     // Not for a removed container: taking its lock would re-create the state directory (a late exit hook).
     if (!(await this.read(id))) return undefined;
-    return withLock(path.join(this.paths.locks, `c-${id}`), async () => {
+    return withLock(this.lockFile(id), async () => {
       const r = await this.read(id);
       if (!r) return undefined;
       const next = await fn(r);
@@ -484,15 +488,4 @@ export class StateStore {
       throw e;
     }
   }
-}
-
-/**
- * Appends engine events to events.jsonl; one `write` per event with O_APPEND keeps concurrent writers whole. The
- * file is kept to two generations of ~1 MiB (./events-file.ts).
- */
-export async function appendEvent(
-  paths: NativePaths,
-  event: { type: string; action: string; id: string; attributes: Labels; time?: number },
-): Promise<void> {
-  await appendRotating(paths.events, `${JSON.stringify({ ...event, time: event.time ?? Date.now() })}\n`);
 }

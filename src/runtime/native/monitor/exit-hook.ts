@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NativeContext } from '../context.js';
-import { appendEvent } from '../state.js';
+import { appendEvent } from '../events-file.js';
 import { startContainerProcess } from './conmon.js';
 import { finalizeExit } from './exit.js';
 import { eventAttributes } from './record.js';

@@ -9,7 +9,8 @@ import { DirWaiter } from '../../../lib/fs/dir-waiter.js';
 import { pidAlive, readPidFile } from '../../../lib/fs/proc.js';
 import type { NativeContext } from '../context.js';
 import { detachNetworks, usesBridge } from '../netglue.js';
-import { appendEvent, type ContainerRecord } from '../state.js';
+import { appendEvent } from '../events-file.js';
+import type { ContainerRecord } from '../state.js';
 import { eventAttributes, ofAnotherBoot } from './record.js';
 import { shouldRestart } from './restart-policy.js';
 

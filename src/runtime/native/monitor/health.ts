@@ -15,7 +15,8 @@ import type { HealthcheckSpec } from '../../runtime.js';
 import type { NativeContext } from '../context.js';
 import { execBuffered } from '../exec.js';
 import type { OciRuntime } from '../oci/oci-runtime.js';
-import { appendEvent, type ContainerRecord, type HealthState, type NativePaths, type StateStore } from '../state.js';
+import { appendEvent } from '../events-file.js';
+import type { ContainerRecord, HealthState, NativePaths, StateStore } from '../state.js';
 import { healthcheckOf } from './healthcheck.js';
 import { eventAttributes, imageRunConfig, liveStatus } from './record.js';
 
