@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { connectAttachSocket, RELAY_SCRIPT, resizeMessage, resizeTerminal } from './attach-socket.js';
+import { connectAttachSocket, RELAY_SCRIPT, resizeMessage, resizeTerminal, TerminalSizer } from './attach-socket.js';
 
 const hasPerl = spawnSync('perl', ['-e', '1']).status === 0;
 
@@ -105,6 +105,26 @@ describe('terminal size', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('TerminalSizer: never two sizes within the gap; the latest one asked for in it is sent at its end', async () => {
+    const sent: Array<{ at: number; rows: number; columns: number }> = [];
+    const start = performance.now();
+    const sizer = new TerminalSizer((s) => sent.push({ at: performance.now() - start, ...s }), 100);
+    sizer.resize({ rows: 33, columns: 91 });
+    expect(sent.map((s) => `${s.rows}x${s.columns}`)).toEqual(['33x91']); // at once: nothing was sent before
+    sizer.resize({ rows: 33, columns: 120 }); // stty's first ioctl
+    sizer.resize({ rows: 40, columns: 120 }); // and its second
+    expect(sent).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(sent.map((s) => `${s.rows}x${s.columns}`)).toEqual(['33x91', '40x120']);
+    expect(sent[1]!.at - sent[0]!.at).toBeGreaterThanOrEqual(99);
+    sizer.resize({ rows: 50, columns: 60 }); // the gap is over: at once
+    expect(sent).toHaveLength(3);
+    sizer.resize({ rows: 51, columns: 61 });
+    sizer.close(); // the terminal went away: the waiting size is dropped
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sent).toHaveLength(3);
   });
 
   (hasPerl ? test : test.skip)('the relay script compiles', () => {

@@ -115,3 +115,58 @@ export function resizeTerminal(ctl: string, size: { readonly rows: number; reado
     closeSync(fd);
   }
 }
+
+type TerminalSize = { readonly rows: number; readonly columns: number };
+
+/**
+ * A terminal's sizes to one `ctl` FIFO, never two within `gapMs` of each other. conmon (2.1.6, measured) passes each
+ * size on through a second FIFO of its own and, when one read there holds two lines, applies the first one only: two
+ * sizes sent back to back (even 1 ms apart, as the two SIGWINCH of `stty cols 120 rows 40`, which sets the columns and
+ * the rows in two ioctls) left the terminal at the first. Only the latest size matters, so a size asked for within the
+ * gap waits for its end and replaces any that waited before it. The timer does not keep the process alive.
+ */
+export class TerminalSizer {
+  private sentAt = Number.NEGATIVE_INFINITY;
+  private waiting: TerminalSize | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly send: (size: TerminalSize) => unknown,
+    private readonly gapMs = 50,
+  ) {}
+
+  /** A sizer for conmon's FIFO at `ctl`. */
+  static forFifo(ctl: string, gapMs?: number): TerminalSizer {
+    return new TerminalSizer((size) => resizeTerminal(ctl, size), gapMs);
+  }
+
+  resize(size: TerminalSize): void {
+    this.waiting = { rows: size.rows, columns: size.columns };
+    if (this.timer) return;
+    const wait = this.sentAt + this.gapMs - performance.now();
+    if (wait <= 0) {
+      this.flush();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, wait);
+    this.timer.unref();
+  }
+
+  /** Drops a size still waiting (the terminal is going away). */
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.waiting = undefined;
+  }
+
+  private flush(): void {
+    const size = this.waiting;
+    this.waiting = undefined;
+    if (!size) return;
+    this.sentAt = performance.now();
+    this.send(size);
+  }
+}

@@ -23,7 +23,7 @@ import { Socket } from 'node:net';
 import * as path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { AttachOptions, AttachSession } from '../runtime.js';
-import { connectAttachSocket, resizeTerminal, type AttachRelay } from './attach-socket.js';
+import { connectAttachSocket, TerminalSizer, type AttachRelay } from './attach-socket.js';
 import type { ContainerService } from './containers.js';
 import type { NativeContext } from './context.js';
 import { parseK8sLine, readFrom } from './logs.js';
@@ -79,17 +79,20 @@ class TerminalInput {
   private size: { rows: number; columns: number } | undefined;
   private running = false;
   private closed = false;
+  private readonly sizer: TerminalSizer;
 
   constructor(
     private readonly bundle: string,
     private readonly forwards: boolean,
-  ) {}
+  ) {
+    this.sizer = TerminalSizer.forFifo(path.join(bundle, 'ctl'));
+  }
 
   /** The container runs (conmon serves its socket and FIFO): connect the input, apply the size asked for. */
   async connect(): Promise<void> {
     if (this.running || this.closed) return;
     this.running = true;
-    if (this.size) resizeTerminal(path.join(this.bundle, 'ctl'), this.size);
+    if (this.size) this.sizer.resize(this.size);
     if (!this.forwards) return;
     try {
       const relay = await connectAttachSocket(this.bundle, 'discard');
@@ -106,12 +109,13 @@ class TerminalInput {
 
   resize(size: { readonly rows: number; readonly columns: number }): void {
     this.size = { rows: size.rows, columns: size.columns };
-    if (this.running) resizeTerminal(path.join(this.bundle, 'ctl'), this.size);
+    if (this.running) this.sizer.resize(this.size);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.sizer.close();
     this.sink.destroy();
     this.relay?.child.kill();
   }

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TsComposeError } from '../../errors.js';
 import type { ExecSpec } from '../runtime.js';
-import { connectAttachSocket, resizeTerminal } from './attach-socket.js';
+import { connectAttachSocket, TerminalSizer } from './attach-socket.js';
 import type { NativeContext } from './context.js';
 import { failedExecCode, signalExecProcess, type ExecChild } from './exec-child.js';
 import type { ContainerRecord } from './state.js';
@@ -180,6 +180,8 @@ export async function spawnTerminalExec(
   else relay.input.end();
   const stderr = new PassThrough(); // a TTY has one stream: nothing arrives here
   const stdout = relay.stdout as Readable;
+  // conmon's ctl FIFO in the exec directory; gone (nothing to size) once the process ended.
+  const sizer = TerminalSizer.forFifo(path.join(dir, 'ctl'));
   const exit = (async (): Promise<number> => {
     const first = await sync.next();
     let code: number;
@@ -195,6 +197,7 @@ export async function spawnTerminalExec(
     await relay.exited; // the output read to its end
     if (spec.stdin) spec.stdin.unpipe(relay.input); // the process has ended: no more of the input is read
     stderr.end();
+    sizer.close();
     await cleanup();
     return code;
   })();
@@ -202,7 +205,6 @@ export async function spawnTerminalExec(
     if (signalExecProcess(pidFile, s ?? 'SIGKILL') === 'no-pid') relay.child.kill();
   };
   options.signal?.addEventListener('abort', () => kill('SIGKILL'), { once: true });
-  // conmon's ctl FIFO in the exec directory; gone (nothing to size) once the process ended.
-  const resize = (size: { readonly rows: number; readonly columns: number }): void => void resizeTerminal(path.join(dir, 'ctl'), size);
+  const resize = (size: { readonly rows: number; readonly columns: number }): void => sizer.resize(size);
   return { stdout, stderr, exit, kill, resize };
 }
