@@ -9,14 +9,15 @@
  *   nameservers, or the bridge's resolver when the host's are loopback ones), bind-mounted as Docker does;
  * - the step's mounts (cache directories, bind mounts of the context or another stage, secrets, tmpfs).
  * Mount points the runtime had to create in the rootfs are removed afterwards when still empty (BuildKit's mount
- * stubs cleaner): they are not the step's changes. Cancelling kills the container.
+ * stubs cleaner): they are not the step's changes. Cancelling kills the container, and so does the CLI's death (a
+ * `kill -9` included: lib/proc/tied-spawn.ts).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { pidAlive } from '../../../lib/fs/proc.js';
+import { spawnTied } from '../../../lib/proc/tied-spawn.js';
 import { isLoopback, parseResolvConf, resolvConfFor, hostsFileFor } from '../../../lib/dns/files.js';
 import type { BuildWorker, RunRequest } from '../../../lib/build/solver/types.js';
 import type { EndpointRecord, NetState } from '../../../lib/net/index.js';
@@ -134,10 +135,12 @@ export class NativeBuildWorker implements BuildWorker {
 
   /**
    * What RUN steps of killed builds left (`run-<pid>-<id>` scratch, pid gone), once per build, before its first step
-   * (native-build.ts calls it at the start). A step's runtime runs in the foreground as a child of the build's CLI: killed
-   * with it, the step's `runtime run` and its container go on, and the container keeps the step's root filesystem busy
-   * (the solver's sweep of the build's scratch could not unmount it). Its container is deleted by force (every
-   * process killed), then its scratch (the step's /etc files) removed.
+   * (native-build.ts calls it at the start). A step's runtime runs in the foreground as a child of the build's CLI,
+   * tied to it (runContainer): a CLI killed during the step kills the step's container too. Where it could not be
+   * tied (no setpriv) or the kill came before the tie took hold, the step's `runtime run` and its container go on,
+   * and the container keeps the step's root filesystem busy (the solver's sweep of the build's scratch could not
+   * unmount it). Its container is deleted by force (every process killed), then its scratch (the step's /etc files)
+   * removed.
    */
   private reaped: Promise<void> | undefined;
   reapOrphans(): Promise<void> {
@@ -260,7 +263,10 @@ export class NativeBuildWorker implements BuildWorker {
     return new Promise<number>((resolve, reject) => {
       // stdin a pipe of ours, ended at once (EOF, as /dev/null): crun 1.8 chowns a container's standard streams to
       // its root, and 'ignore' would hand it the host's /dev/null.
-      const child = spawn(oci.exe, oci.runArgs(req.id, bundle), { stdio: ['pipe', 'pipe', 'pipe'], env: oci.spawnEnv() });
+      // Tied to this process: a CLI killed during the step kills the step's container (the runtime's `run` goes on
+      // without us, and the container without it) instead of leaving it to the next build's reapOrphans.
+      const death = { command: oci.exe, args: oci.killArgs(req.id, 'SIGKILL', true) };
+      const child = spawnTied(oci.exe, oci.runArgs(req.id, bundle), death, { env: oci.spawnEnv() });
       child.stdin.on('error', () => undefined);
       child.stdin.end();
       child.stdout.on('data', (d: Buffer) => req.onOutput('stdout', d));
