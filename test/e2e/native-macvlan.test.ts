@@ -189,6 +189,28 @@ run('native: macvlan networks', () => {
     ok(suite.ts(p, 'down'));
   });
 
+  test('a VLAN parent the host lacks is made with the network and deleted with it; one the host has stays', () => {
+    const made = `${PARENT2}.41`;
+    const had = `${PARENT2}.42`;
+    const probe = sh(`ip link add link ${PARENT2} name ${had} type vlan id 42 && ip link set ${had} up`);
+    if (probe.status !== 0) return void process.stderr.write(`skipped: no VLAN links here (${probe.stderr.trim()})\n`);
+    const file = (parent: string): string =>
+      `services:\n  x:\n    image: busybox\n    command: ["sleep", "3600"]\n    networks: [n]\nnetworks:\n  n:\n    driver: macvlan\n    driver_opts: { parent: ${parent} }\n    ipam: { config: [{ subnet: ${SUBNETS[2]} }] }\n`;
+    try {
+      const own = suite.project({ 'compose.yaml': file(made) });
+      ok(suite.ts(own, 'up', '-d'));
+      expect(sh(`ip -d link show ${made}`).stdout).toMatch(/vlan protocol 802\.1Q id 41/);
+      ok(suite.ts(own, 'down', '-t', '0'));
+      expect(sh(`ip link show ${made}`).status).not.toBe(0);
+      const host = suite.project({ 'compose.yaml': file(had) });
+      ok(suite.ts(host, 'up', '-d'));
+      ok(suite.ts(host, 'down', '-t', '0'));
+      expect(sh(`ip link show ${had}`).status).toBe(0); // the host's own: still there
+    } finally {
+      sh(`ip link del ${had}; ip link del ${made}`);
+    }
+  });
+
   test('check --repair makes a deleted network namespace again; its resolver follows, the containers stay attached', () => {
     const lan = netState()[`${mac.name}_lan`]!;
     expect(sh(`ip netns del ${lan.link!.netns}`).status).toBe(0);

@@ -51,13 +51,16 @@ describe('planLinkNetwork', () => {
     expect(linkNetnsName('p_lan')).not.toBe(linkNetnsName('p_other'));
     expect(dummyName('p_lan')).toMatch(/^dm-[0-9a-f]{8}$/);
   });
-  it('a host parent; no parent: a dummy; eth0.10: a VLAN of its own', () => {
+  it('a host parent; no parent: a dummy; eth0.10: a VLAN of its own unless the host has it', () => {
     const ipam = { subnet: '198.18.77.0/24', gateway: '198.18.77.1' };
     const host = planLinkNetwork('p_lan', { driver: 'macvlan', parent: 'eth0', mode: 'bridge' }, ipam);
     expect(host).toEqual({ driver: 'macvlan', parent: 'eth0', mode: 'bridge', netns: linkNetnsName('p_lan'), dnsIp: '198.18.77.254' });
     const dummy = planLinkNetwork('p_lan', { driver: 'macvlan', mode: 'bridge' }, ipam);
     expect(dummy).toMatchObject({ parent: dummyName('p_lan'), dummy: true });
     expect(planLinkNetwork('p_lan', { driver: 'macvlan', parent: 'eth0.10', mode: 'bridge' }, ipam)).toMatchObject({ ownVlan: true });
+    // one the host already has is not the network's: it stays when the network goes
+    const existing = planLinkNetwork('p_lan', { driver: 'macvlan', parent: 'eth0.10', mode: 'bridge' }, ipam, { parentExists: true });
+    expect(existing.ownVlan).toBeUndefined();
   });
   it('a resolver only where children reach each other', () => {
     expect(childrenTalk({ driver: 'macvlan', mode: 'bridge' })).toBe(true);

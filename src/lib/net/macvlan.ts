@@ -124,15 +124,24 @@ export function resolverAddress(subnet: string, gateway: string, ipRange?: strin
   throw new NetConfigError(`no address left in ${ipRange ?? subnet} for the network's resolver`);
 }
 
-/** The record of a new network's link side (names only; nothing made). */
-export function planLinkNetwork(key: string, c: LinkConfig, dns: { subnet: string; gateway: string; ipRange?: string }): LinkNetwork {
+/**
+ * The record of a new network's link side (names only; nothing made). A VLAN parent (`eth0.10`) is the network's
+ * own, made with it and deleted with it, only when it does not exist yet (`parentExists`, looked up by the caller):
+ * one the host already had stays when the network goes, as with Docker.
+ */
+export function planLinkNetwork(
+  key: string,
+  c: LinkConfig,
+  dns: { subnet: string; gateway: string; ipRange?: string },
+  opts: { parentExists?: boolean } = {},
+): LinkNetwork {
   const netns = linkNetnsName(key);
   const parent = c.parent ?? dummyName(key);
   return {
     ...c,
     parent,
     ...(c.parent === undefined ? { dummy: true } : {}),
-    ...(c.parent !== undefined && vlanOf(c.parent) ? { ownVlan: true } : {}),
+    ...(c.parent !== undefined && vlanOf(c.parent) && opts.parentExists !== true ? { ownVlan: true } : {}),
     netns,
     ...(childrenTalk(c) ? { dnsIp: resolverAddress(dns.subnet, dns.gateway, dns.ipRange) } : {}),
   };

@@ -98,7 +98,8 @@ async function createLinkNetwork(
     const other = Object.values(state.networks).find((n) => cfg.parent !== undefined && n.link && !n.link.dummy && n.link.parent === cfg.parent);
     if (other) throw new NetworkError(`network ${other.key} is already using parent interface ${cfg.parent}`);
     const planned = await planRecord(store, req, state, true);
-    const link = planLinkNetwork(req.key, cfg, planned.network);
+    const parentExists = cfg.parent !== undefined && (await linkExists(cfg.parent));
+    const link = planLinkNetwork(req.key, cfg, planned.network, { parentExists });
     const reserved = [...(planned.network.reserved ?? []), ...(link.dnsIp ? [link.dnsIp] : [])];
     rec = { ...planned.network, ...(reserved.length ? { reserved } : {}), link };
     warnings = planned.warnings;
