@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NativeContext } from './context.js';
@@ -96,5 +97,22 @@ describe('VolumeService', () => {
       state: { status: 'created', exitCode: 0, restartCount: 0, stoppedByUser: false, generation: 0 },
     });
     await expect(volumes.remove('used')).rejects.toMatchObject({ code: 'TSC_CONFLICT' });
+  });
+
+  test('remove: the data goes before the record: data that cannot all go leaves the volume listed, then it goes', async () => {
+    const { volumes } = fresh();
+    const info = await volumes.create({ name: 'keep', labels: { app: 'a' } });
+    const stuck = join(info.mountpoint!, 'stuck');
+    writeFileSync(stuck, 'x');
+    // An immutable file stands for a removal cut short (a kill half-way through the data).
+    if (spawnSync('chattr', ['+i', stuck]).status !== 0) return;
+    try {
+      await expect(volumes.remove('keep')).rejects.toThrow();
+      expect((await volumes.list()).map((v) => `${v.name} ${JSON.stringify(v.labels)}`)).toEqual(['keep {"app":"a"}']);
+    } finally {
+      spawnSync('chattr', ['-i', stuck]);
+    }
+    await volumes.remove('keep');
+    expect(await volumes.list()).toEqual([]);
   });
 });

@@ -96,15 +96,25 @@ export class VolumeService {
     });
   }
 
+  /**
+   * Under the volume's lock (as `create` and `check`). The data goes first, its record last: a removal killed
+   * half-way leaves a volume still listed (partly emptied) that `volume rm` finishes, never data without a record,
+   * which `check --repair` would bring back as a volume without its labels.
+   */
   async remove(name: string, options: CallOptions & { force?: boolean | undefined } = {}): Promise<void> {
-    const v = await this.read(name);
-    if (!v) {
-      if (options.force) return;
-      throw new NotFoundError('volume', name);
-    }
-    const users = (await this.ctx.state.all()).filter((r) => r.mounts.some((m) => m.type === 'volume' && m.source === name));
-    if (users.length > 0) throw new ConflictError('volume', name, `volume is in use - [${users.map((u) => u.id).join(', ')}]`);
-    await fs.rm(path.join(this.ctx.paths.volumes, name), { recursive: true, force: true });
-    await this.ctx.event({ type: 'volume', action: 'destroy', id: name, attributes: { ...v.labels, driver: 'local' } });
+    const v = await withLock(path.join(this.ctx.paths.locks, `v-${name}`), async () => {
+      const v = await this.read(name);
+      if (!v) {
+        if (options.force) return undefined;
+        throw new NotFoundError('volume', name);
+      }
+      const users = (await this.ctx.state.all()).filter((r) => r.mounts.some((m) => m.type === 'volume' && m.source === name));
+      if (users.length > 0) throw new ConflictError('volume', name, `volume is in use - [${users.map((u) => u.id).join(', ')}]`);
+      const dir = path.join(this.ctx.paths.volumes, name);
+      await fs.rm(path.join(dir, '_data'), { recursive: true, force: true });
+      await fs.rm(dir, { recursive: true, force: true });
+      return v;
+    });
+    if (v) await this.ctx.event({ type: 'volume', action: 'destroy', id: name, attributes: { ...v.labels, driver: 'local' } });
   }
 }
