@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { required } from './helpers.js';
 import { capable, nativeDescribe, NativeSuite, ok } from './native-harness.js';
@@ -100,8 +100,14 @@ run('tscompose check on the native runtime', () => {
     const web = JSON.parse(readFileSync(join(paths.containers, webId, 'record.json'), 'utf8')) as { state: { pid: number; conmonPid: number } };
     process.kill(web.state.conmonPid, 'SIGKILL');
     process.kill(web.state.pid, 'SIGKILL');
-    // an abandoned creation, its rootfs mounted
+    // an abandoned creation, its rootfs mounted, with the anonymous volume it had made
     const abandoned = createHash('sha256').update('abandoned').digest('hex');
+    const anonymous = createHash('sha256').update('abandoned-volume').digest('hex');
+    mkdirSync(join(paths.volumes, anonymous, '_data'), { recursive: true });
+    writeFileSync(
+      join(paths.volumes, anonymous, 'volume.json'),
+      JSON.stringify({ name: anonymous, driver: 'local', labels: { 'com.docker.volume.anonymous': '' }, created: Date.now() }),
+    );
     const adir = join(paths.containers, abandoned);
     mkdirSync(join(adir, 'bundle', 'rootfs'), { recursive: true });
     writeFileSync(
@@ -116,7 +122,7 @@ run('tscompose check on the native runtime', () => {
         hostname: 'x',
         spec: { name: 'abandoned', image: 'busybox:latest', labels: {} },
         mounts: [],
-        anonymousVolumes: [],
+        anonymousVolumes: [anonymous],
         state: { status: 'created', exitCode: 0, restartCount: 0, stoppedByUser: false, generation: 0 },
         creating: dead,
       }),
@@ -161,6 +167,7 @@ run('tscompose check on the native runtime', () => {
     expect(fixed.json.problems.filter((x) => !x.repaired)).toEqual([]);
     expect(fixed.status).toBe(0);
     expect(existsSync(adir)).toBe(false);
+    expect(existsSync(join(paths.volumes, anonymous))).toBe(false);
     expect(existsSync(runDir)).toBe(false);
     expect(existsSync(join(paths.volumes, 'half'))).toBe(false);
     expect(existsSync(layerBlob)).toBe(false);
@@ -178,4 +185,21 @@ run('tscompose check on the native runtime', () => {
     expect(check().json.problems).toEqual([]);
     expect(suite.leftovers()).toEqual([]);
   }, 240_000);
+
+  test('a creation that fails removes the anonymous volumes it made', () => {
+    ok(suite.ts(undefined, 'image', 'pull', 'busybox:latest'));
+    const volumes = (): string[] => (existsSync(paths.volumes) ? readdirSync(paths.volumes).sort() : []);
+    const before = volumes();
+    // A relative working_dir passes the loader and fails the creation after its volumes are made, as Docker's does.
+    const p = suite.project({
+      'compose.yaml':
+        'services:\n  bad:\n    image: busybox:latest\n    command: ["sleep", "60"]\n    working_dir: relative\n    volumes: ["/data"]\n',
+    });
+    const r = suite.ts(p, 'up', '-d');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("the working directory 'relative' is invalid");
+    expect(volumes()).toEqual(before);
+    ok(suite.ts(p, 'down', '-v'));
+    expect(check().json.problems).toEqual([]);
+  }, 120_000);
 });

@@ -124,9 +124,12 @@ async function readRecord(ctx: NativeContext, id: string): Promise<{ record?: Co
   }
 }
 
-/** Removes an abandoned creation as `ps` does (ContainerService.destroy: its runtime state, mounts, name, directory). */
+/**
+ * Removes an abandoned creation as `ps` does (ContainerService.destroyCreation: the anonymous volumes it made, its
+ * runtime state, mounts, name, directory).
+ */
 async function destroy(ctx: NativeContext, id: string): Promise<void> {
-  await new ContainerService(ctx, new VolumeService(ctx), new NetworkService(ctx)).destroy(id);
+  await new ContainerService(ctx, new VolumeService(ctx), new NetworkService(ctx)).destroyCreation(id);
 }
 
 async function scanContainers(ctx: NativeContext, repair: boolean, add: Add): Promise<Scan> {

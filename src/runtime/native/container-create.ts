@@ -120,7 +120,7 @@ export async function createContainer(
       .map((m) => ({ type: 'tmpfs', source: '', target: m.target, readOnly: m.readOnly === true }));
     await ctx.state.write(newRecord(id, spec, image, hostname, [...vols.info, ...tmpfsInfo], vols.anonymous));
   } catch (e) {
-    await containers.destroy(id).catch(() => undefined);
+    await containers.destroyCreation(id).catch(() => undefined);
     throw e;
   }
   const r = await ctx.state.read(id);

@@ -117,8 +117,12 @@ export async function volumeMounts(
     if (name === undefined || name === '') {
       name = inherited.get(m.target);
       if (name === undefined) {
-        name = randomBytes(32).toString('hex');
-        await volumes.create({ name, labels: { 'com.docker.volume.anonymous': '' } });
+        const fresh = randomBytes(32).toString('hex');
+        // Named in the creation's placeholder record before it is made: a creation that fails or is killed from here
+        // on removes it with itself (ContainerService.destroyCreation); an anonymous volume no record names would stay.
+        await ctx.state.update(id, (r) => ({ ...r, anonymousVolumes: [...r.anonymousVolumes, fresh] }));
+        await volumes.create({ name: fresh, labels: { 'com.docker.volume.anonymous': '' } });
+        name = fresh;
       }
       anonymous.push(name);
     } else if (!(await volumes.exists(name))) {

@@ -119,7 +119,7 @@ export class ContainerService {
   async list(options: ListContainersOptions = {}): Promise<ContainerSummary[]> {
     const { containers, abandoned } = await this.ctx.state.scan();
     // Creations abandoned by a killed CLI: remove what they made (mounts, name, directory).
-    for (const id of abandoned) await this.destroy(id).catch(() => undefined);
+    for (const id of abandoned) await this.destroyCreation(id).catch(() => undefined);
     this.networkIds = await this.networks.ids();
     const all = containers.filter((r) => matchesLabels(r.labels, options.labels));
     const out: ContainerSummary[] = [];
@@ -334,6 +334,17 @@ export class ContainerService {
    */
   destroy(id: string): Promise<void> {
     return destroyContainer(this.ctx, id);
+  }
+
+  /**
+   * Removes a creation that failed or whose CLI was killed, with the anonymous volumes it made: its placeholder
+   * record (still `creating`) names only those (./container-mounts.ts), not the ones inherited from the container it
+   * replaces. The volumes go first: a kill in between leaves the placeholder, which the next command removes again.
+   */
+  async destroyCreation(id: string): Promise<void> {
+    const r = await this.ctx.state.read(id).catch(() => undefined);
+    if (r?.creating !== undefined) for (const v of r.anonymousVolumes) await this.volumes.remove(v, { force: true }).catch(() => undefined);
+    await this.destroy(id);
   }
 
   async remove(idOrName: string, options: CallOptions & { force?: boolean | undefined; volumes?: boolean | undefined } = {}): Promise<void> {
