@@ -132,8 +132,8 @@ export async function connect(store: NetStateStore, req: ConnectRequest): Promis
       );
     if (rec.ports.length) await store.locked(async (s) => void (await applyFirewallFor(s, net.key)));
   } catch (e) {
-    await disconnect(store, net.key, req.endpointId).catch(() => undefined);
-    if (rec.ownNetns) await releaseNetns(store, rec.netns).catch(() => undefined);
+    await disconnect(store, net.key, req.endpointId, { dropNetns: true }).catch(() => undefined);
+    if (rec.ownNetns) await releaseNetns(store, rec.netns).catch(() => undefined); // when the disconnect failed
     throw e;
   }
   return rec;
@@ -141,13 +141,16 @@ export async function connect(store: NetStateStore, req: ConnectRequest): Promis
 
 /**
  * Detaches the endpoint: veth deleted (its peer goes with it), ports unpublished, address released. The netns
- * stays (the container may be on other networks): `releaseNetns` removes it. Missing things are fine.
+ * stays unless `dropNetns` and it is the endpoint's own and no other endpoint uses it (the container may be on other
+ * networks: `releaseNetns` removes it then). The kernel's side first, then the record, as endpoint-release.ts: a kill
+ * in between leaves a record of what is gone, which the next disconnect or release finishes; the other order left a
+ * veth (and a netns) that no record named. Missing things are fine.
  */
-export async function disconnect(store: NetStateStore, network: string, endpointId: string): Promise<void> {
-  const found = await store.locked(async (state, save) => {
+export async function disconnect(store: NetStateStore, network: string, endpointId: string, opts: { dropNetns?: boolean } = {}): Promise<void> {
+  await store.locked(async (state, save) => {
     const net = state.networks[network];
     const ep = net?.endpoints[endpointId];
-    if (!net || !ep) return undefined;
+    if (!net || !ep) return;
     const endpoints = { ...net.endpoints };
     delete endpoints[endpointId];
     const n2 = { ...releaseAddress(net, endpointId), endpoints };
@@ -170,9 +173,13 @@ export async function disconnect(store: NetStateStore, network: string, endpoint
         break;
       }
     }
-    await save(next);
+    const netnsGoes =
+      opts.dropNetns === true &&
+      ep.ownNetns &&
+      !Object.values(next.networks).some((n) => Object.values(n.endpoints).some((e) => e.netns === ep.netns));
     if (ep.driver) await runStep(planChildTeardown(ep.netns, ep.ifname));
     else await detachEndpoint(ep.hostVeth);
+    if (netnsGoes) await removeNetns(ep.netns);
     if (ep.ports.length) await applyFirewallFor(next, network);
     if (handover) {
       await runStep({
@@ -180,9 +187,8 @@ export async function disconnect(store: NetStateStore, network: string, endpoint
         okIf: /No such|Cannot find|Network is unreachable/,
       });
     }
-    return ep;
+    await save(next);
   });
-  void found;
 }
 
 /** Deletes the container's netns if we created it and no endpoint of ours still uses it. */

@@ -67,10 +67,13 @@ export async function releaseContainersDeferred(
     // The kernel's side first, then the record: a kill in between leaves a record of what is gone, which the next
     // release of the same endpoint finishes (the checks above skip what no longer exists); the other order left a
     // netns and its veth that no record named, which nothing ever removed (a build killed while closing).
+    // The firewall too: rules computed from the state without these endpoints, applied before it is saved (a kill
+    // after the save left DNAT rules for ports no record had, which sent a host port's traffic to the next
+    // container given the released address).
     for (const c of children) await runStep(c);
     if (lines.length) await ipForceBatch(lines);
-    if (next !== state) await save(next);
     await Promise.all([...withPorts].map((key) => applyFirewallFor(next, key)));
+    if (next !== state) await save(next);
     return { keys: [...keys], goWithNetns };
   });
   const linksGone = goWithNetns.length ? waitLinksGone(goWithNetns) : Promise.resolve();

@@ -12,7 +12,7 @@ import { applyFirewall, ensureIptablesAccept, removeFirewall, removeIptablesAcce
 import { planNetwork, readHostUsage, type IpamConfig, type IpamNetwork, type UsedPrefix } from './ipam.js';
 import { planIpv6 } from './ipv6.js';
 import { ensureLinkNetwork, isLinkDriver, parseLinkOptions, planLinkNetwork, removeLinkNetwork, type LinkDriver } from './macvlan.js';
-import { disconnect, releaseNetns } from './endpoint-connect.js';
+import { disconnect } from './endpoint-connect.js';
 import { firewallOf, HOST_SUBNET_LOCK, type EndpointRecord, type NetState, type NetStateStore, type NetworkRecord } from './network-state.js';
 import { userSubnetsOf } from './static-address.js';
 
@@ -190,7 +190,8 @@ export async function removeNetwork(store: NetStateStore, key: string, opts: { f
     new NetworkError(`network ${key} has active endpoints: ${eps.map((e) => e.endpointId).join(', ')}`);
   const eps = await store.locked(async (state) => Object.values(state.networks[key]?.endpoints ?? {}));
   if (eps.length && !opts.force) throw busy(eps);
-  for (const e of eps) await disconnect(store, key, e.endpointId);
+  // Each endpoint's own netns goes with it when nothing else uses it (before its record: a kill leaves nothing unnamed).
+  for (const e of eps) await disconnect(store, key, e.endpointId, { dropNetns: true });
   await store.locked(async (state, save) => {
     // A connect between the two locked sections (it records its endpoint, then attaches its veth to the bridge
     // outside the lock): refused as above, not torn down under it.
@@ -216,5 +217,4 @@ export async function removeNetwork(store: NetStateStore, key: string, opts: { f
       await save({ ...state, networks });
     }
   });
-  for (const e of eps) if (e.ownNetns) await releaseNetns(store, e.netns);
 }
