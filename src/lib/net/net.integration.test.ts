@@ -334,7 +334,7 @@ class WatchedStore extends NetStateStore {
 }
 
 d('native networking: the kernel side goes before the record (root)', () => {
-  it('a disconnect, a forced removal and a release delete the veth, the netns and the port rules before saving the state without them', async () => {
+  it('a disconnect, a forced removal and a release delete the veth, the netns and the port rules before saving the state without them; a removal waits for beforeForget', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tsc-netk-'));
     const store = new WatchedStore({ stateDir: dir });
     const key = `tsck${tag}`;
@@ -370,6 +370,15 @@ d('native networking: the kernel side goes before the record (root)', () => {
       await releaseContainers(store, [{ endpointId: ids[0]! }]);
       expect(atSave).toBeDefined();
       expect(atSave).not.toContain(`dport ${port}`);
+
+      // The caller's own teardown (beforeForget: its resolver's entry) is waited for before the record goes.
+      let done = false;
+      const teardown = new Promise<void>((r) => setTimeout(() => r(void (done = true)), 100));
+      const whenSaved: boolean[] = [];
+      store.onSave = () => whenSaved.push(done);
+      await removeNetwork(store, key, { beforeForget: teardown });
+      expect(whenSaved.at(-1)).toBe(true);
+      expect((await store.read()).networks[key]).toBeUndefined();
     } finally {
       store.onSave = undefined;
       await removeNetwork(store, key, { force: true }).catch(() => undefined);

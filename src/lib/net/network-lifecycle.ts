@@ -184,8 +184,15 @@ async function planRecord(
 /**
  * Removes the network: bridge, nft table, iptables ACCEPTs, state. Refuses while endpoints are attached unless
  * `force` (then they are detached first). A network unknown to the state is still cleaned by its key.
+ * `beforeForget`: the caller's own teardown of what belongs to the network (its resolver's entry), which runs
+ * meanwhile and is waited for before the record goes: a kill before that leaves the record, whose next removal
+ * finishes both; after it, nothing of the network is left that no record names.
  */
-export async function removeNetwork(store: NetStateStore, key: string, opts: { force?: boolean } = {}): Promise<void> {
+export async function removeNetwork(
+  store: NetStateStore,
+  key: string,
+  opts: { force?: boolean; beforeForget?: Promise<unknown> } = {},
+): Promise<void> {
   const busy = (eps: readonly EndpointRecord[]): NetworkError =>
     new NetworkError(`network ${key} has active endpoints: ${eps.map((e) => e.endpointId).join(', ')}`);
   const eps = await store.locked(async (state) => Object.values(state.networks[key]?.endpoints ?? {}));
@@ -211,6 +218,7 @@ export async function removeNetwork(store: NetStateStore, key: string, opts: { f
         removeIptablesAccept(bridge),
         removeBridge(bridge, { force: true }),
       ]);
+    await opts.beforeForget?.catch(() => undefined);
     if (state.networks[key]) {
       const networks = { ...state.networks };
       delete networks[key];

@@ -105,7 +105,7 @@ export class NativeNetworks {
    * Removes the network: bridge, nft table, iptables ACCEPTs, state. Refuses while endpoints are attached unless
    * `force` (then they are detached first). A network unknown to the state is still cleaned by its key.
    */
-  async removeNetwork(key: string, opts: { force?: boolean } = {}): Promise<void> {
+  async removeNetwork(key: string, opts: { force?: boolean; beforeForget?: Promise<unknown> } = {}): Promise<void> {
     return removeNetwork(this.store, key, opts);
   }
 

@@ -82,12 +82,14 @@ export class NetworkService {
     if (n.containers.length > 0)
       throw new ConflictError('network', n.name, `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     // The resolver drops the network (and exits when it was the last) while the bridge goes: the kernel takes ~40 ms
-    // to delete a bridge, the resolver ~20 ms to act on its signal, and neither needs the other done first.
-    await Promise.all([
-      traced('native.network.remove.dns', () => refreshDns(this.ctx.paths, [n.name])),
-      traced('native.network.remove.links', () => this.ctx.networks.removeNetwork(n.name)),
-    ]);
-    if (n.driver !== 'bridge') await removeLinkDns(this.ctx.paths, n.name);
+    // to delete a bridge, the resolver ~20 ms to act on its signal, and neither needs the other done first. The
+    // network's record goes once both are done: a kill before that leaves it for the next removal to finish (the
+    // resolver's entry for a network without a record was found by nothing, and kept the resolver running).
+    const dns = traced('native.network.remove.dns', async () => {
+      await refreshDns(this.ctx.paths, [n.name]);
+      if (n.driver !== 'bridge') await removeLinkDns(this.ctx.paths, n.name);
+    });
+    await Promise.all([dns, traced('native.network.remove.links', () => this.ctx.networks.removeNetwork(n.name, { beforeForget: dns }))]);
     await this.ctx.event({ type: 'network', action: 'destroy', id: n.id, attributes: { ...n.labels, name: n.name, type: n.driver } });
   }
 
