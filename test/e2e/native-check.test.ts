@@ -131,6 +131,9 @@ run('tscompose check on the native runtime', () => {
     expect(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', join(adir, 'bundle', 'rootfs')]).status).toBe(0);
     // a volume whose creation was cut off, and a dead build's scratch with a mount in it
     mkdirSync(join(paths.volumes, 'half', '_data'), { recursive: true });
+    // and one whose removal was cut off after its data went
+    mkdirSync(join(paths.volumes, 'gutted'), { recursive: true });
+    writeFileSync(join(paths.volumes, 'gutted', 'volume.json'), JSON.stringify({ name: 'gutted', driver: 'local', labels: {}, created: Date.now() }));
     const runDir = join(paths.root, 'build', 'runs', `${dead}-x1`);
     mkdirSync(join(runDir, 'root-0'), { recursive: true });
     expect(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', join(runDir, 'root-0')]).status).toBe(0);
@@ -156,6 +159,7 @@ run('tscompose check on the native runtime', () => {
         'containers abandoned',
         `containers ${p.name}-web-1`,
         'volumes half',
+        'volumes gutted',
         `build build/runs/${dead}-x1`,
       ]),
     );
@@ -170,6 +174,7 @@ run('tscompose check on the native runtime', () => {
     expect(existsSync(join(paths.volumes, anonymous))).toBe(false);
     expect(existsSync(runDir)).toBe(false);
     expect(existsSync(join(paths.volumes, 'half'))).toBe(false);
+    expect(existsSync(join(paths.volumes, 'gutted'))).toBe(false);
     expect(existsSync(layerBlob)).toBe(false);
     expect(readlinkSync(link)).toBe(linkTarget);
     expect(suite.mounts().filter((m) => m.startsWith(adir) || m.startsWith(runDir))).toEqual([]);

@@ -23,7 +23,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isMissing } from '../../lib/errors.js';
-import { staleAtomicTemps, writeJsonAtomic } from '../../lib/fs/atomic.js';
+import { readJson, staleAtomicTemps, writeJsonAtomic } from '../../lib/fs/atomic.js';
 import { withLock } from '../../lib/fs/lock.js';
 import { mountsUnder, unmountAll } from '../../lib/fs/mounts.js';
 import { pidAlive } from '../../lib/fs/proc.js';
@@ -365,6 +365,18 @@ async function checkVolumes(ctx: NativeContext, repair: boolean, add: Add): Prom
     } catch (e) {
       why = isMissing(e) ? 'no volume.json (an interrupted creation)' : `volume.json is unreadable: ${(e as Error).message}`;
     }
+    if (why === undefined && !existsSync(path.join(dir, '_data'))) {
+      // A removal killed after the data went (VolumeService.remove deletes it before the record): finished.
+      let removed = false;
+      if (repair)
+        removed = await withLock(path.join(ctx.paths.locks, `v-${name}`), async () => {
+          if (existsSync(path.join(dir, '_data'))) return true; // made again meanwhile
+          await fs.rm(dir, { recursive: true, force: true });
+          return true;
+        });
+      add({ area: 'volumes', subject: name, problem: 'no _data directory (an interrupted removal)', repair: 'finish the removal' }, removed);
+      continue;
+    }
     if (why === undefined) continue;
     const data = await entries(path.join(dir, '_data'));
     const rest = (await entries(dir)).filter((n) => n !== '_data' && n !== 'volume.json');
@@ -372,7 +384,10 @@ async function checkVolumes(ctx: NativeContext, repair: boolean, add: Add): Prom
     const action = empty ? 'remove the empty volume directory' : 'write volume.json again (its labels are lost; its data is kept)';
     let repaired = false;
     if (repair) {
-      await withLock(path.join(ctx.paths.locks, `v-${name}`), async () => {
+      repaired = await withLock(path.join(ctx.paths.locks, `v-${name}`), async () => {
+        // A creation may have finished between the look above and the lock (it holds the same lock): then it is whole.
+        const now = await readJson<{ name?: unknown }>(file).catch(() => undefined);
+        if (now?.name === name) return true;
         if (empty) {
           await fs.rmdir(path.join(dir, '_data')).catch(() => undefined);
           await fs.rm(file, { force: true });
@@ -381,8 +396,8 @@ async function checkVolumes(ctx: NativeContext, repair: boolean, add: Add): Prom
           const st = await fs.stat(dir);
           await writeJsonAtomic(file, { name, driver: 'local', labels: {}, created: Math.round(st.birthtimeMs || st.mtimeMs) });
         }
+        return true;
       });
-      repaired = true;
     }
     add({ area: 'volumes', subject: name, problem: why, repair: action }, repaired);
   }
