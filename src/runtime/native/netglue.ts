@@ -93,11 +93,16 @@ async function stopResolverElsewhere(paths: NativePaths, key: string, netns: str
   await dnsStopAll(dir);
 }
 
-/** Removes a macvlan/ipvlan network's resolver directory (its resolver is gone with its last container). */
+/**
+ * Removes a macvlan/ipvlan network's resolver directory (its resolver is gone with its last container), under the
+ * resolvers' lock as refreshDns and prewarmDns change them.
+ */
 export async function removeLinkDns(paths: NativePaths, key: string): Promise<void> {
   const { dnsStopAll } = await dnsModule();
-  await dnsStopAll(linkDnsDir(paths, key)).catch(() => undefined);
-  await rm(linkDnsDir(paths, key), { recursive: true, force: true });
+  await withLock(path.join(paths.locks, 'dns'), async () => {
+    await dnsStopAll(linkDnsDir(paths, key)).catch(() => undefined);
+    await rm(linkDnsDir(paths, key), { recursive: true, force: true });
+  });
 }
 
 /** Where a container's resolv.conf points for a network: its resolver (undefined: none, the host's servers). */
