@@ -191,12 +191,15 @@ export async function disconnect(store: NetStateStore, network: string, endpoint
   });
 }
 
-/** Deletes the container's netns if we created it and no endpoint of ours still uses it. */
+/**
+ * Deletes the container's netns if we created it and no endpoint of ours still uses it: under the state's lock, so
+ * that a connect recording an endpoint in it meanwhile is seen.
+ */
 export async function releaseNetns(store: NetStateStore, netns: string): Promise<void> {
-  const state = await store.read();
-  const users = Object.values(state.networks).flatMap((n) => Object.values(n.endpoints).filter((e) => e.netns === netns));
-  if (users.length) return;
-  await removeNetns(netns);
+  await store.locked(async (state) => {
+    if (Object.values(state.networks).some((n) => Object.values(n.endpoints).some((e) => e.netns === netns))) return;
+    await removeNetns(netns);
+  });
 }
 
 function firstFreeIfname(used: readonly string[]): string {
