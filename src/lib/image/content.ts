@@ -46,6 +46,17 @@ export class LayerContent {
     return this.layout.exists(join(this.layout.layerRoot(chainId), 'layer.json'));
   }
 
+  /**
+   * Whether the layer is installed, its link (`l/<short>`, which overlay mounts name) made again when missing: an
+   * install killed between moving the layer into place and making its link left a layer that looked installed to
+   * every later pull, load and build, and that no container could mount.
+   */
+  async layerInPlace(chainId: string): Promise<boolean> {
+    if (!(await this.hasLayer(chainId))) return false;
+    await this.ensureLink(chainId);
+    return true;
+  }
+
   async readLayerMeta(chainId: string): Promise<LayerMeta> {
     return JSON.parse(await readFile(join(this.layout.layerRoot(chainId), 'layer.json'), 'utf8')) as LayerMeta;
   }
@@ -93,7 +104,7 @@ export class LayerContent {
    * place. If another process got there first its copy is kept. Whether this call installed it.
    */
   async installLayer(chainId: string, diffId: string, parent: string | undefined, produce: (dir: string) => Promise<UnpackResult>): Promise<boolean> {
-    if (await this.hasLayer(chainId)) return false;
+    if (await this.layerInPlace(chainId)) return false;
     const running = this.installing.get(chainId);
     if (running) {
       await running;

@@ -132,7 +132,7 @@ async function pullInner(
   await layout.withLease(lease, async () => {
     await mapLimit(manifest.layers, 3, async (desc, i) => {
       const short = shortDigest(desc.digest);
-      if (await content.hasLayer(chains[i]!)) {
+      if (await content.layerInPlace(chains[i]!)) {
         emit({ layer: short, status: 'Already exists' });
         return;
       }

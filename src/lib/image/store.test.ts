@@ -1,14 +1,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ImageNotFoundError, ImagePullError } from './errors.js';
 import { parsePlatform, selectManifest, type ImageProgress } from './store.js';
 import { makeImage } from './__fixtures__/images.js';
 import { MT } from './types.js';
-import { useStoreEnv } from './__fixtures__/store-env.js';
+import { collect, useStoreEnv } from './__fixtures__/store-env.js';
 
 const env = useStoreEnv();
 
@@ -190,6 +191,29 @@ describe('pull', () => {
     expect(c.id).toBe(a.id);
     expect((await readdir(join(store.root, 'layers'))).length).toBe(3);
     expect(await readdir(join(store.root, 'tmp'))).toEqual([]);
+  });
+
+  test('a layer in place without its link (an install killed in between): a pull or load makes the link again', async () => {
+    const img = await makeImage({ layers: [[{ name: 'a', content: 'a' }], [{ name: 'b', content: 'b' }]] });
+    env.reg.addImage('links/img', 'latest', img);
+    const store = env.newStore();
+    const pulled = await store.pull(`${env.reg.host}/links/img`);
+    const links = store
+      .overlayLowerdir(pulled)
+      .lowerdir.split(':')
+      .map((p) => join(store.root, p));
+    const expectLinks = async (): Promise<void> => {
+      for (const l of links) expect(await readlink(l)).toMatch(/^\.\.\/layers\/[a-f0-9]{64}\/diff$/);
+    };
+    await expectLinks();
+    for (const l of links) await rm(l);
+    await store.pull(`${env.reg.host}/links/img`); // every layer "Already exists"
+    await expectLinks();
+    // a load of the same layers (load-save.ts), through content.installLayer
+    const archive = await collect(await store.save([`${env.reg.host}/links/img`]));
+    await rm(links[0]!);
+    await store.load(Readable.from([archive]));
+    await expectLinks();
   });
 });
 
