@@ -131,7 +131,13 @@ run('tscompose check on the native runtime', () => {
     expect(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', join(adir, 'bundle', 'rootfs')]).status).toBe(0);
     // a volume whose creation was cut off, and a dead build's scratch with a mount in it
     mkdirSync(join(paths.volumes, 'half', '_data'), { recursive: true });
-    // and one whose removal was cut off after its data went
+    // what DNS resolvers serve for networks with no record (a removal cut off by an older version)
+    const dnsFiles = join(paths.root, 'dns', 'dns', 'networks');
+    const served = readdirSync(dnsFiles).filter((f) => f.endsWith('.json'));
+    expect(served.length).toBeGreaterThan(0); // the project's network (dropped by the repair too: its one container is killed below)
+    writeFileSync(join(dnsFiles, 'ghostnet.json'), readFileSync(join(dnsFiles, served[0]!)));
+    mkdirSync(join(paths.root, 'dns-links', 'ghostlink'), { recursive: true });
+    // and a volume whose removal was cut off after its data went
     mkdirSync(join(paths.volumes, 'gutted'), { recursive: true });
     writeFileSync(join(paths.volumes, 'gutted', 'volume.json'), JSON.stringify({ name: 'gutted', driver: 'local', labels: {}, created: Date.now() }));
     const runDir = join(paths.root, 'build', 'runs', `${dead}-x1`);
@@ -160,6 +166,8 @@ run('tscompose check on the native runtime', () => {
         `containers ${p.name}-web-1`,
         'volumes half',
         'volumes gutted',
+        'networks ghostnet',
+        'networks ghostlink',
         `build build/runs/${dead}-x1`,
       ]),
     );
@@ -175,6 +183,8 @@ run('tscompose check on the native runtime', () => {
     expect(existsSync(runDir)).toBe(false);
     expect(existsSync(join(paths.volumes, 'half'))).toBe(false);
     expect(existsSync(join(paths.volumes, 'gutted'))).toBe(false);
+    expect(existsSync(join(dnsFiles, 'ghostnet.json'))).toBe(false);
+    expect(existsSync(join(paths.root, 'dns-links', 'ghostlink'))).toBe(false);
     expect(existsSync(layerBlob)).toBe(false);
     expect(readlinkSync(link)).toBe(linkTarget);
     expect(suite.mounts().filter((m) => m.startsWith(adir) || m.startsWith(runDir))).toEqual([]);

@@ -137,6 +137,11 @@ async function notInTime(p: ReturnType<typeof dnsPaths>, what: string, timeoutMs
   });
 }
 
+/** The networks the resolver of `stateDir` is asked to serve (its network files). */
+export async function dnsNetworks(stateDir: string): Promise<string[]> {
+  return listNetworks(dirOf(stateDir));
+}
+
 async function listNetworks(p: ReturnType<typeof dnsPaths>): Promise<string[]> {
   const files = await fs.readdir(p.networks).catch(() => [] as string[]);
   return files

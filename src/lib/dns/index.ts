@@ -4,7 +4,16 @@
  * resolver process (./server.ts) serves every DNS-enabled network on its gateway address and outlives the CLI.
  * Also the text of the containers' /etc/hosts, /etc/hostname and /etc/resolv.conf, written in place (./files.ts).
  */
-export { type DaemonStarter, type DnsOptions, type DnsStatus, dnsRemoveNetwork, dnsSetNetwork, dnsStatus, dnsStopAll } from './control.js';
+export {
+  type DaemonStarter,
+  type DnsOptions,
+  type DnsStatus,
+  dnsNetworks,
+  dnsRemoveNetwork,
+  dnsSetNetwork,
+  dnsStatus,
+  dnsStopAll,
+} from './control.js';
 export { DnsConfigError, DnsResolverError } from './errors.js';
 export { networkFileName } from './paths.js';
 export {

@@ -1,8 +1,8 @@
 /**
  * `tscompose check` on the native runtime (./check.ts), its networks part: endpoints of containers that are gone or
  * not running and of builds that are gone (released with their veths and netns), addresses allocated to no endpoint
- * (released), and records whose bridge is gone (bridge and rules made again; a build's network with no build
- * running removed).
+ * (released), records whose bridge is gone (bridge and rules made again; a build's network with no build
+ * running removed), and networks a DNS resolver serves that have no record (dropped).
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -12,7 +12,7 @@ import { pidAlive } from '../../lib/fs/proc.js';
 import { networkInPlace, releaseAddress, type NetState } from '../../lib/net/index.js';
 import type { StateProblem } from '../runtime.js';
 import type { NativeContext } from './context.js';
-import { refreshDns } from './netglue.js';
+import { refreshDns, staleDnsNetworks } from './netglue.js';
 import type { ContainerRecord } from './state.js';
 
 /** Reports a problem (`repaired`: by this run). */
@@ -118,7 +118,29 @@ export async function checkNetworks(ctx: NativeContext, scan: ContainersSeen, re
     });
   }
   await checkBridges(ctx, state, scan, repair, add);
+  await checkStaleDns(ctx, state, repair, add);
   return Object.keys(state.networks).length;
+}
+
+/** What the resolvers serve for networks that have no record: dropped (the resolver exits when nothing is left). */
+async function checkStaleDns(ctx: NativeContext, state: NetState, repair: boolean, add: Add): Promise<void> {
+  for (const stale of await staleDnsNetworks(ctx.paths, new Set(Object.keys(state.networks)))) {
+    let error: string | undefined;
+    if (repair)
+      error = await stale.drop().then(
+        () => undefined,
+        (e: unknown) => (e as Error).message,
+      );
+    add(
+      {
+        area: 'networks',
+        subject: stale.key,
+        problem: `served by a DNS resolver, but no network has that name${error === undefined ? '' : `: ${error}`}`,
+        repair: 'stop serving it',
+      },
+      repair && error === undefined,
+    );
+  }
 }
 
 /**

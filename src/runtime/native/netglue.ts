@@ -6,7 +6,7 @@
  * the names of the containers running on it; /etc/hosts and /etc/resolv.conf are rewritten in place at each start.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { TsComposeError } from '../../errors.js';
 import type { EndpointSpec, PublishedPort } from '../runtime.js';
@@ -91,6 +91,28 @@ async function stopResolverElsewhere(paths: NativePaths, key: string, netns: str
   const [running, wanted] = await Promise.all([stat(`/proc/${pid}/ns/net`).catch(() => undefined), stat(netnsPath(netns)).catch(() => undefined)]);
   if (running && wanted && running.ino === wanted.ino && running.dev === wanted.dev) return;
   await dnsStopAll(dir);
+}
+
+/**
+ * The networks the resolvers serve that have no network record (a removal cut off between the two by an older
+ * version, which dropped the record first): the main resolver's network files and the macvlan/ipvlan resolvers'
+ * directories, each kept serving (and its resolver running) until dropped. `drop` drops them.
+ */
+export async function staleDnsNetworks(paths: NativePaths, known: ReadonlySet<string>): Promise<{ key: string; drop: () => Promise<void> }[]> {
+  const { dnsNetworks, dnsRemoveNetwork } = await dnsModule();
+  const out: { key: string; drop: () => Promise<void> }[] = [];
+  for (const key of await dnsNetworks(dnsDir(paths)).catch(() => [] as string[]))
+    if (!known.has(key)) out.push({ key, drop: () => dnsRemoveNetwork(dnsDir(paths), key) });
+  for (const name of await readdir(path.join(paths.root, 'dns-links')).catch(() => [] as string[])) {
+    let key: string;
+    try {
+      key = decodeURIComponent(name);
+    } catch {
+      continue;
+    }
+    if (!known.has(key)) out.push({ key, drop: () => removeLinkDns(paths, key) });
+  }
+  return out;
 }
 
 /**
