@@ -23,7 +23,7 @@ export interface CrashRun {
 const isCommand = (c: string): c is CrashCommand => (COMMANDS as readonly string[]).includes(c);
 
 export function crashPlan(env: NodeJS.ProcessEnv = process.env): CrashRun {
-  const seed = Number(env['CRASH_SEED'] ?? Math.floor(Math.random() * 2 ** 31)) >>> 0;
+  const seed = Number(env['CRASH_SEED'] || Math.floor(Math.random() * 2 ** 31)) >>> 0; // empty: a fresh seed too
   const fixed = env['CRASH_PLAN'];
   if (fixed) {
     const points = fixed.split(',').map((p): PlannedPoint => {

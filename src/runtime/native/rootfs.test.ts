@@ -40,7 +40,11 @@ const root = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'grep -qw overla
       ids.map((id) => mountRootfs(ctx, id, { cwd: path.join(dir, 'layers'), lowerdir: id === 'c3' ? 'missing' : 'l1' }, { userns: undefined })),
     );
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'TSC_NATIVE_MOUNT' });
+    const failed = (results[2] as PromiseRejectedResult).reason as { code: string; message: string; hint: string };
+    expect(failed).toMatchObject({ code: 'TSC_NATIVE_MOUNT' });
+    // the missing lower directory named, and the repair that makes a missing layer link again
+    expect(failed.message).toContain(`the image layer ${path.join(dir, 'layers', 'missing')} is missing`);
+    expect(failed.hint).toContain('check --repair');
     for (const id of ['c1', 'c2', 'c4', 'c5']) {
       expect(onOwnDevice(rootfsDir(ctx, id))).toBe(true);
       expect(readdirSync(rootfsDir(ctx, id))).toEqual(['hello']);

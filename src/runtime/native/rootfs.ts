@@ -70,11 +70,19 @@ export async function mountRootfs(
   // Started by the context's helper, not forked from this process (lib/proc/spawner.ts).
   const r = await ctx.spawner.run({ command: 'mount', args: overlayMountArgs(opts, target), cwd: lower.cwd });
   if (r.code !== 0) {
+    // A layer's link gone (an install killed before making it, by a version before the store re-made such links):
+    // mount says only "special device overlay does not exist".
+    const missing = lower.lowerdir.split(':').find((l) => !existsSync(path.resolve(lower.cwd, l)));
     throw new TsComposeError(
       'TSC_NATIVE_MOUNT',
-      `cannot mount the root filesystem of container ${id.slice(0, 12)}: ${(r.stderr || r.stdout || `mount exited with status ${r.code}`).trim()}`,
+      `cannot mount the root filesystem of container ${id.slice(0, 12)}: ${(r.stderr || r.stdout || `mount exited with status ${r.code}`).trim()}${
+        missing === undefined ? '' : ` (the image layer ${path.resolve(lower.cwd, missing)} is missing)`
+      }`,
       {
-        hint: 'the native runtime needs root and overlayfs; its state directory must not itself be on overlayfs (set TSCOMPOSE_STATE_DIR)',
+        hint:
+          missing === undefined
+            ? 'the native runtime needs root and overlayfs; its state directory must not itself be on overlayfs (set TSCOMPOSE_STATE_DIR)'
+            : '`tscompose --runtime native check --repair` makes the image store whole again (or pull the image again)',
       },
     );
   }
