@@ -14,6 +14,7 @@ import { NotFoundError } from '../errors.js';
 import type { ContainerSpec, MountInfo } from '../runtime.js';
 import type { NativeContext } from './context.js';
 import { fileMountSource } from './container-files.js';
+import { pidAlive } from '../../lib/fs/proc.js';
 import { isMounted } from './rootfs.js';
 import { ociSpecOf } from './monitor/record.js';
 import { ociSpecToJson } from './oci/oci-spec.js';
@@ -192,15 +193,27 @@ export async function refreshSubpaths(ctx: NativeContext, r: { id: string; spec:
   if (changed) await fs.writeFile(path.join(ctx.state.containerDir(r.id), 'bundle', 'config.json'), ociSpecToJson(oci));
 }
 
-/** Docker's volume copy-up: an empty volume gets the image's content at `target` (owners and modes kept). */
-async function copyUp(rootfs: string, target: string, data: string): Promise<void> {
-  if ((await fs.readdir(data).catch(() => ['?'])).length > 0) return;
+/**
+ * Docker's volume copy-up: an empty volume gets the image's content at `target` (owners and modes kept). A marker
+ * beside the data (`copy-up`, the copying process's pid) says a copy is under way: one whose process is gone was cut
+ * off (a `kill -9` of the CLI during the copy) and is done again over what it left, instead of the volume staying
+ * half-filled because it is no longer empty. Exported for tests.
+ */
+export async function copyUp(rootfs: string, target: string, data: string): Promise<void> {
+  const marker = path.join(path.dirname(data), 'copy-up');
+  const cutOff = await fs.readFile(marker, 'utf8').then(
+    (pid) => !pidAlive(Number(pid)),
+    () => false,
+  );
+  if (!cutOff && (await fs.readdir(data).catch(() => ['?'])).length > 0) return;
   const src = await secureJoin(rootfs, target);
   const st = await fs.lstat(src).catch(() => undefined);
   if (!st?.isDirectory()) return;
   if ((await fs.readdir(src)).length === 0) return;
+  await fs.writeFile(marker, String(process.pid));
   await execFileP('cp', ['-a', `${src}/.`, `${data}/`]);
   const dst = await fs.stat(data);
   if (dst.uid !== st.uid || dst.gid !== st.gid) await fs.chown(data, st.uid, st.gid);
   await fs.chmod(data, st.mode & 0o7777);
+  await fs.rm(marker, { force: true });
 }
