@@ -208,8 +208,10 @@ export async function copyUp(rootfs: string, target: string, data: string): Prom
   if (!cutOff && (await fs.readdir(data).catch(() => ['?'])).length > 0) return;
   const src = await secureJoin(rootfs, target);
   const st = await fs.lstat(src).catch(() => undefined);
-  if (!st?.isDirectory()) return;
-  if ((await fs.readdir(src)).length === 0) return;
+  if (!st?.isDirectory() || (await fs.readdir(src)).length === 0) {
+    if (cutOff) await fs.rm(marker, { force: true }); // nothing of this image to copy
+    return;
+  }
   await fs.writeFile(marker, String(process.pid));
   await execFileP('cp', ['-a', `${src}/.`, `${data}/`]);
   const dst = await fs.stat(data);

@@ -81,6 +81,7 @@ describe('VolumeService', () => {
     const { ctx, volumes } = fresh();
     await expect(volumes.remove('nope')).rejects.toMatchObject({ code: 'TSC_NOT_FOUND' });
     await volumes.remove('nope', { force: true });
+    await expect(volumes.remove('../nope')).rejects.toMatchObject({ code: 'TSC_NOT_FOUND' }); // no lock path made of it
     await volumes.create({ name: 'used', labels: {} });
     const id = 'a'.repeat(64);
     await ctx.state.write({

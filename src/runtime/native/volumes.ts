@@ -102,6 +102,10 @@ export class VolumeService {
    * which `check --repair` would bring back as a volume without its labels.
    */
   async remove(name: string, options: CallOptions & { force?: boolean | undefined } = {}): Promise<void> {
+    if (!VOLUME_NAME.test(name)) {
+      if (options.force) return;
+      throw new NotFoundError('volume', name);
+    }
     const v = await withLock(path.join(this.ctx.paths.locks, `v-${name}`), async () => {
       const v = await this.read(name);
       if (!v) {
