@@ -10,9 +10,8 @@
  * is, and nothing runs on this process's death.
  */
 import { spawn, type ChildProcessWithoutNullStreams, type SpawnOptionsWithoutStdio } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import * as path from 'node:path';
 import { shellQuote } from './spawner.js';
+import { whichSync } from './which.js';
 
 export interface DeathCommand {
   readonly command: string;
@@ -38,19 +37,7 @@ done
 let setprivPath: string | null | undefined;
 
 function setpriv(): string | undefined {
-  if (setprivPath === undefined) {
-    setprivPath = null;
-    for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
-      const file = path.join(dir || '.', 'setpriv');
-      try {
-        accessSync(file, constants.X_OK);
-        setprivPath = file;
-        break;
-      } catch {
-        // not here
-      }
-    }
-  }
+  if (setprivPath === undefined) setprivPath = whichSync('setpriv') ?? null;
   return setprivPath ?? undefined;
 }
 

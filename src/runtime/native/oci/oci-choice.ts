@@ -11,9 +11,10 @@
  * `<root>/<id>` has its own format (runc `state.json`, crun `status`), and neither reads the other's: OciRuntime
  * (./oci-runtime.ts) sends every command about an existing container to the runtime that made it (ociStateKind).
  */
-import { accessSync, constants as fsConstants, existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TsComposeError } from '../../../errors.js';
+import { isExecutableFile, whichSync } from '../../../lib/proc/which.js';
 import { crunCgroupSupport, type CrunCgroupCheck } from './cgroups.js';
 
 export type OciRuntimeName = 'runc' | 'crun';
@@ -36,31 +37,7 @@ export interface OciRuntimeProbe {
   isExecutable(file: string): boolean;
 }
 
-const EXTRA_BIN_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-function isExecutableFile(file: string): boolean {
-  try {
-    // no exception for a missing file: `which` looks in a dozen directories, and each throw cost more than the stat
-    if (!statSync(file, { throwIfNoEntry: false })?.isFile()) return false;
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * `which`: PATH first, then the usual bin/sbin directories (runc lives in /usr/sbin, often not on a user's PATH).
- * PATH is this process's own search path, not a tscompose setting, so it is read here rather than in native/context.ts.
- */
-export function whichSync(cmd: string, pathEnv: string | undefined = process.env['PATH']): string | undefined {
-  const dirs = [...(pathEnv ?? '').split(':').filter((d) => d.startsWith('/')), ...EXTRA_BIN_DIRS];
-  for (const d of dirs) {
-    const f = path.join(d, cmd);
-    if (isExecutableFile(f)) return f;
-  }
-  return undefined;
-}
+export { whichSync };
 
 export const defaultOciRuntimeProbe: OciRuntimeProbe = {
   which: (cmd) => whichSync(cmd),
