@@ -35,7 +35,7 @@ import { ContainerService } from './containers.js';
 import { finalizeExit } from './monitor/exit.js';
 import { liveStatus } from './monitor/record.js';
 import { NetworkService } from './networks.js';
-import { VolumeService } from './volumes.js';
+import { VolumeService, volumeLockFile } from './volumes.js';
 import { tombstoneIds, type ContainerRecord } from './state.js';
 
 interface Scan {
@@ -369,7 +369,7 @@ async function checkVolumes(ctx: NativeContext, repair: boolean, add: Add): Prom
       // A removal killed after the data went (VolumeService.remove deletes it before the record): finished.
       let removed = false;
       if (repair)
-        removed = await withLock(path.join(ctx.paths.locks, `v-${name}`), async () => {
+        removed = await withLock(volumeLockFile(ctx, name), async () => {
           if (existsSync(path.join(dir, '_data'))) return true; // made again meanwhile
           await fs.rm(dir, { recursive: true, force: true });
           return true;
@@ -384,7 +384,7 @@ async function checkVolumes(ctx: NativeContext, repair: boolean, add: Add): Prom
     const action = empty ? 'remove the empty volume directory' : 'write volume.json again (its labels are lost; its data is kept)';
     let repaired = false;
     if (repair) {
-      repaired = await withLock(path.join(ctx.paths.locks, `v-${name}`), async () => {
+      repaired = await withLock(volumeLockFile(ctx, name), async () => {
         // A creation may have finished between the look above and the lock (it holds the same lock): then it is whole.
         const now = await readJson<{ name?: unknown }>(file).catch(() => undefined);
         if (now?.name === name) return true;

@@ -29,6 +29,11 @@ export function volumeDataDir(ctx: NativeContext, name: string): string {
   return path.join(ctx.paths.volumes, name, '_data');
 }
 
+/** The volume's lock (lib/fs/lock.ts): held by its creation, its removal and `check`'s repairs of it. */
+export function volumeLockFile(ctx: NativeContext, name: string): string {
+  return path.join(ctx.paths.locks, `v-${name}`);
+}
+
 export class VolumeService {
   constructor(private readonly ctx: NativeContext) {}
 
@@ -81,7 +86,7 @@ export class VolumeService {
     }
     if (spec.driver !== undefined && spec.driver !== 'local')
       throw unsupported(`volume driver ${spec.driver}`, 'the native runtime has local volumes only');
-    return withLock(path.join(this.ctx.paths.locks, `v-${spec.name}`), async () => {
+    return withLock(volumeLockFile(this.ctx, spec.name), async () => {
       const existing = await this.read(spec.name);
       if (existing) return this.info(existing);
       const dir = path.join(this.ctx.paths.volumes, spec.name);
@@ -106,7 +111,7 @@ export class VolumeService {
       if (options.force) return;
       throw new NotFoundError('volume', name);
     }
-    const v = await withLock(path.join(this.ctx.paths.locks, `v-${name}`), async () => {
+    const v = await withLock(volumeLockFile(this.ctx, name), async () => {
       const v = await this.read(name);
       if (!v) {
         if (options.force) return undefined;
