@@ -142,17 +142,7 @@ export class TerminalSizer {
 
   resize(size: TerminalSize): void {
     this.waiting = { rows: size.rows, columns: size.columns };
-    if (this.timer) return;
-    const wait = this.sentAt + this.gapMs - performance.now();
-    if (wait <= 0) {
-      this.flush();
-      return;
-    }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, wait);
-    this.timer.unref();
+    if (!this.timer) this.sendOrWait();
   }
 
   /** Drops a size still waiting (the terminal is going away). */
@@ -160,6 +150,20 @@ export class TerminalSizer {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.waiting = undefined;
+  }
+
+  /** Sends what waits once the gap is over; a timer may fire up to a millisecond early, so it looks again then. */
+  private sendOrWait(): void {
+    const wait = this.sentAt + this.gapMs - performance.now();
+    if (wait <= 0) {
+      this.flush();
+      return;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sendOrWait();
+    }, Math.ceil(wait));
+    this.timer.unref();
   }
 
   private flush(): void {
